@@ -1,0 +1,117 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// Modules by capability (see docs/architecture.md). Domain modules (Core, Identity, Catalog,
+/// Protocol) never import a web framework or a database driver; storage and HTTP live at the edges.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Dataspace",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "dataspace", targets: ["dataspace"]),
+        .library(name: "DataspaceCore", targets: ["DataspaceCore"]),
+        .library(name: "DataspaceServer", targets: ["DataspaceServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        .target(
+            name: "DataspaceCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "DataspaceIdentity",
+            dependencies: ["DataspaceCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "DataspaceProtocol",
+            dependencies: ["DataspaceCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "DataspaceCatalog",
+            dependencies: ["DataspaceCore", "DataspaceProtocol", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "DataspaceSQLite",
+            dependencies: [
+                "DataspaceCore", "DataspaceIdentity", "DataspaceCatalog",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "DataspaceServer",
+            dependencies: [
+                "DataspaceCore", "DataspaceIdentity", "DataspaceCatalog", "DataspaceProtocol", "DataspaceSQLite",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "dataspace",
+            dependencies: [
+                "DataspaceServer", "DataspaceCore", "DataspaceIdentity", "DataspaceCatalog", "DataspaceSQLite",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "DataspaceCoreTests", dependencies: ["DataspaceCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DataspaceIdentityTests",
+            dependencies: ["DataspaceIdentity", "DataspaceCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DataspaceCatalogTests",
+            dependencies: ["DataspaceCatalog", "DataspaceCore", "DataspaceProtocol"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DataspaceSQLiteTests",
+            dependencies: ["DataspaceSQLite", "DataspaceCatalog", "DataspaceIdentity", "DataspaceCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DataspaceServerTests",
+            dependencies: [
+                "DataspaceServer", "DataspaceCore", "DataspaceIdentity", "DataspaceCatalog", "DataspaceProtocol",
+                "DataspaceSQLite",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,143 @@
+import Crypto
+import Foundation
+
+/// Content-addressed storage of published files, keyed by lowercase hex SHA-256.
+public protocol BlobStore: Sendable {
+    /// Starts a streamed write; nothing is visible until `commit`.
+    func beginWrite() throws -> any BlobWriter
+    func contains(_ sha256: String) -> Bool
+    /// Opens a blob for streamed reading.
+    func open(_ sha256: String) throws -> FileHandle
+    func remove(_ sha256: String) throws
+    func allDigests() throws -> [String]
+}
+
+/// An in-progress blob write. Exactly one of `commit` or `abort` ends it.
+public protocol BlobWriter: AnyObject {
+    func write(_ bytes: UnsafeRawBufferPointer) throws
+    /// Makes the bytes durable under their digest. `created` is false when an identical blob existed.
+    func commit() throws -> (sha256: String, byteSize: Int64, created: Bool)
+    func abort()
+}
+
+/// Blobs as files under `root/ab/cdef…`, written to `root/tmp` then fsynced and renamed, so a
+/// crash leaves either the whole blob or a temp file that start-up removes.
+public struct FileBlobStore: BlobStore {
+    public let root: URL
+
+    public init(root: URL) throws {
+        self.root = root
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("tmp"), withIntermediateDirectories: true)
+    }
+
+    func path(_ sha256: String) -> URL {
+        root.appendingPathComponent(String(sha256.prefix(2))).appendingPathComponent(String(sha256.dropFirst(2)))
+    }
+
+    static func isDigest(_ s: String) -> Bool {
+        s.count == 64 && s.allSatisfy { $0.isHexDigit && !$0.isUppercase }
+    }
+
+    public func beginWrite() throws -> any BlobWriter {
+        try FileBlobWriter(store: self)
+    }
+
+    public func contains(_ sha256: String) -> Bool {
+        Self.isDigest(sha256) && FileManager.default.fileExists(atPath: path(sha256).path)
+    }
+
+    public func open(_ sha256: String) throws -> FileHandle {
+        guard Self.isDigest(sha256) else { throw CatalogError(.notFound, "no blob \(sha256)") }
+        return try FileHandle(forReadingFrom: path(sha256))
+    }
+
+    public func remove(_ sha256: String) throws {
+        guard Self.isDigest(sha256) else { return }
+        let p = path(sha256)
+        if FileManager.default.fileExists(atPath: p.path) { try FileManager.default.removeItem(at: p) }
+    }
+
+    public func allDigests() throws -> [String] {
+        var result: [String] = []
+        let fm = FileManager.default
+        for dir in try fm.contentsOfDirectory(atPath: root.path) where dir.count == 2 {
+            for file in (try? fm.contentsOfDirectory(atPath: root.appendingPathComponent(dir).path)) ?? [] {
+                let digest = dir + file
+                if Self.isDigest(digest) { result.append(digest) }
+            }
+        }
+        return result
+    }
+
+    /// Removes temp files left by a crash mid-write.
+    public func removeTemporaryFiles() throws {
+        let tmp = root.appendingPathComponent("tmp")
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: tmp.path)) ?? [] {
+            try? FileManager.default.removeItem(at: tmp.appendingPathComponent(file))
+        }
+    }
+}
+
+final class FileBlobWriter: BlobWriter {
+    let store: FileBlobStore
+    let tempURL: URL
+    let handle: FileHandle
+    var hasher = SHA256()
+    var size: Int64 = 0
+    var finished = false
+
+    init(store: FileBlobStore) throws {
+        self.store = store
+        tempURL = store.root.appendingPathComponent("tmp").appendingPathComponent(UUID().uuidString)
+        guard FileManager.default.createFile(atPath: tempURL.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+            throw CatalogError(.storage, "cannot create \(tempURL.path)")
+        }
+        handle = try FileHandle(forWritingTo: tempURL)
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        hasher.update(bufferPointer: bytes)
+        size += Int64(bytes.count)
+        try handle.write(contentsOf: bytes)
+    }
+
+    func commit() throws -> (sha256: String, byteSize: Int64, created: Bool) {
+        finished = true
+        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        do {
+            try handle.synchronize()
+            try handle.close()
+            let target = store.path(digest)
+            if FileManager.default.fileExists(atPath: target.path) {
+                try FileManager.default.removeItem(at: tempURL)
+                return (digest, size, false)
+            }
+            try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+            if rename(tempURL.path, target.path) != 0 {
+                throw CatalogError(.storage, "cannot move blob into place: errno \(errno)")
+            }
+            Self.syncDirectory(target.deletingLastPathComponent())
+            return (digest, size, true)
+        } catch {
+            try? FileManager.default.removeItem(at: tempURL)
+            throw error
+        }
+    }
+
+    func abort() {
+        guard !finished else { return }
+        finished = true
+        try? handle.close()
+        try? FileManager.default.removeItem(at: tempURL)
+    }
+
+    deinit { abort() }
+
+    static func syncDirectory(_ url: URL) {
+        let fd = Foundation.open(url.path, O_RDONLY)
+        if fd >= 0 {
+            fsync(fd)
+            close(fd)
+        }
+    }
+}

@@ -1,0 +1,199 @@
+import DataspaceCore
+import Foundation
+
+/// What a streamed validation learned about a tabular file.
+public struct TabularSummary: Sendable, Hashable {
+    public var rowCount: Int64
+    public var columns: [String]
+}
+
+/// Checks a CSV (RFC 4180) or JSON-lines file chunk by chunk, in constant memory: valid UTF-8,
+/// balanced quoting, the same number of fields in every row as in the header, one JSON object per
+/// line. Errors name the line and what is wrong there.
+public struct TabularValidator {
+    public let format: TabularFormat
+    public static let maximumLineBytes = 16 << 20
+
+    private var utf8 = UTF8StreamValidator()
+    private var byteOffset: Int64 = 0
+    private var line: Int64 = 1
+    private var rows: Int64 = 0
+    private var columns: [String] = []
+    private var headerDone = false
+
+    // CSV state
+    private enum CSVState { case fieldStart, unquoted, quoted, quoteInQuoted }
+    private var state = CSVState.fieldStart
+    private var fieldsInRecord = 0
+    private var recordHasContent = false
+    private var currentField: [UInt8] = []
+    private var quotedFieldStartLine: Int64 = 1
+    private var pendingCR = false
+
+    // JSON-lines state
+    private var lineBuffer: [UInt8] = []
+    private var jsonColumnSet: Set<String> = []
+
+    public init(format: TabularFormat) { self.format = format }
+
+    func fail(_ message: String) -> CatalogError {
+        CatalogError(.invalidFile, message, field: "file:line \(line)")
+    }
+
+    public mutating func consume(_ bytes: UnsafeRawBufferPointer) throws(CatalogError) {
+        for byte in bytes {
+            guard utf8.consume(byte) else {
+                throw CatalogError(.invalidFile, "invalid UTF-8 at byte offset \(byteOffset)", field: "file:line \(line)")
+            }
+            byteOffset += 1
+            switch format {
+            case .csv: try csv(byte)
+            case .jsonLines: try jsonl(byte)
+            }
+        }
+    }
+
+    public mutating func finish() throws(CatalogError) -> TabularSummary {
+        guard utf8.isAtBoundary else {
+            throw CatalogError(.invalidFile, "file ends inside a UTF-8 character", field: "file:line \(line)")
+        }
+        guard byteOffset > 0 else { throw CatalogError(.invalidFile, "file is empty", field: "file") }
+        switch format {
+        case .csv:
+            if state == .quoted {
+                throw CatalogError(.invalidFile, "quoted field opened on line \(quotedFieldStartLine) is never closed", field: "file:line \(quotedFieldStartLine)")
+            }
+            if recordHasContent || fieldsInRecord > 0 { try endRecord() }
+            guard headerDone else { throw CatalogError(.invalidFile, "no header row", field: "file") }
+        case .jsonLines:
+            if !lineBuffer.isEmpty { try endJSONLine() }
+            guard rows > 0 else { throw CatalogError(.invalidFile, "no JSON objects in file", field: "file") }
+        }
+        return TabularSummary(rowCount: rows, columns: columns)
+    }
+
+    // MARK: CSV
+
+    private mutating func csv(_ byte: UInt8) throws(CatalogError) {
+        let quote: UInt8 = 0x22, comma: UInt8 = 0x2C, cr: UInt8 = 0x0D, lf: UInt8 = 0x0A
+        if pendingCR {
+            pendingCR = false
+            if byte == lf { return }  // CRLF already ended the record
+        }
+        switch state {
+        case .fieldStart:
+            switch byte {
+            case quote:
+                state = .quoted
+                quotedFieldStartLine = line
+                recordHasContent = true
+            case comma:
+                endField()
+            case cr, lf:
+                try endRecordAtNewline(byte)
+            default:
+                state = .unquoted
+                recordHasContent = true
+                appendHeaderByte(byte)
+            }
+        case .unquoted:
+            switch byte {
+            case comma: endField(); state = .fieldStart
+            case cr, lf: try endRecordAtNewline(byte)
+            case quote: throw fail("stray quote inside unquoted field \(fieldsInRecord + 1); quote the whole field and double inner quotes")
+            default: appendHeaderByte(byte)
+            }
+        case .quoted:
+            if byte == quote {
+                state = .quoteInQuoted
+            } else {
+                if byte == lf { line += 1 }
+                appendHeaderByte(byte)
+            }
+        case .quoteInQuoted:
+            switch byte {
+            case quote: appendHeaderByte(quote); state = .quoted
+            case comma: endField(); state = .fieldStart
+            case cr, lf: try endRecordAtNewline(byte)
+            default: throw fail("unexpected character after closing quote in field \(fieldsInRecord + 1)")
+            }
+        }
+    }
+
+    private mutating func appendHeaderByte(_ byte: UInt8) {
+        if !headerDone && currentField.count < 4096 { currentField.append(byte) }
+    }
+
+    private mutating func endField() {
+        fieldsInRecord += 1
+        if !headerDone {
+            columns.append(String(decoding: currentField, as: UTF8.self).trimmingCharacters(in: .whitespaces))
+            currentField.removeAll(keepingCapacity: true)
+        }
+    }
+
+    private mutating func endRecordAtNewline(_ byte: UInt8) throws(CatalogError) {
+        if recordHasContent || fieldsInRecord > 0 { try endRecord() }
+        state = .fieldStart
+        line += 1
+        if byte == 0x0D { pendingCR = true }
+    }
+
+    private mutating func endRecord() throws(CatalogError) {
+        endField()
+        if !headerDone {
+            if columns.first?.hasPrefix("\u{FEFF}") == true { columns[0].removeFirst() }
+            for (i, name) in columns.enumerated() where name.isEmpty {
+                throw fail("header column \(i + 1) has no name")
+            }
+            var seen = Set<String>()
+            for name in columns where !seen.insert(name).inserted {
+                throw fail("header names column '\(name)' twice")
+            }
+            headerDone = true
+        } else {
+            guard fieldsInRecord == columns.count else {
+                throw fail("row \(rows + 1) has \(fieldsInRecord) fields, the header has \(columns.count)")
+            }
+            rows += 1
+        }
+        fieldsInRecord = 0
+        recordHasContent = false
+        state = .fieldStart
+    }
+
+    // MARK: JSON lines
+
+    private mutating func jsonl(_ byte: UInt8) throws(CatalogError) {
+        if byte == 0x0A {
+            try endJSONLine()
+            line += 1
+            return
+        }
+        guard lineBuffer.count < Self.maximumLineBytes else {
+            throw fail("line is longer than \(Self.maximumLineBytes) bytes")
+        }
+        lineBuffer.append(byte)
+    }
+
+    private mutating func endJSONLine() throws(CatalogError) {
+        defer { lineBuffer.removeAll(keepingCapacity: true) }
+        if lineBuffer.last == 0x0D { lineBuffer.removeLast() }
+        if lineBuffer.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: Data(lineBuffer), options: [.fragmentsAllowed])
+        } catch {
+            throw fail("row \(rows + 1) is not valid JSON")
+        }
+        guard let dictionary = object as? [String: Any] else {
+            throw fail("row \(rows + 1) is a JSON value but not an object")
+        }
+        rows += 1
+        if rows <= 1_000 {
+            for key in dictionary.keys.sorted() where jsonColumnSet.insert(key).inserted {
+                columns.append(key)
+            }
+        }
+    }
+}

@@ -1,0 +1,34 @@
+/// Validates UTF-8 incrementally across chunk boundaries (RFC 3629: no overlongs, no surrogates,
+/// nothing above U+10FFFF), so a file is checked while it streams.
+struct UTF8StreamValidator {
+    private var needed = 0
+    private var lower: UInt8 = 0x80
+    private var upper: UInt8 = 0xBF
+
+    /// Returns false at the first byte that cannot continue valid UTF-8.
+    @inline(__always)
+    mutating func consume(_ byte: UInt8) -> Bool {
+        if needed == 0 {
+            if byte < 0x80 { return true }
+            switch byte {
+            case 0xC2...0xDF: needed = 1
+            case 0xE0: needed = 2; lower = 0xA0
+            case 0xE1...0xEC, 0xEE...0xEF: needed = 2
+            case 0xED: needed = 2; upper = 0x9F
+            case 0xF0: needed = 3; lower = 0x90
+            case 0xF1...0xF3: needed = 3
+            case 0xF4: needed = 3; upper = 0x8F
+            default: return false
+            }
+            return true
+        }
+        guard byte >= lower && byte <= upper else { return false }
+        lower = 0x80
+        upper = 0xBF
+        needed -= 1
+        return true
+    }
+
+    /// True when the stream did not stop inside a multi-byte character.
+    var isAtBoundary: Bool { needed == 0 }
+}

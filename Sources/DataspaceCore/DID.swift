@@ -1,0 +1,68 @@
+/// A `did:web` decentralized identifier. Nodes are identified by their host and port
+/// (`did:web:127.0.0.1%3A8443`), optionally with a path; the DID document lives at
+/// `<base>/.well-known/did.json` (no path) or `<base>/<path>/did.json`.
+public struct WebDID: Sendable, Hashable, Codable, CustomStringConvertible {
+    public let value: String
+    /// Host with optional port, decoded (`127.0.0.1:8443`).
+    public let authority: String
+    public let path: [String]
+
+    public init(_ text: String) throws(ValidationError) {
+        guard text.hasPrefix("did:web:") else {
+            throw ValidationError(code: "did.method", field: "did", message: "only did:web identifiers are supported, got '\(text)'")
+        }
+        let specific = text.dropFirst("did:web:".count)
+        let parts = specific.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard let host = parts.first, !host.isEmpty else {
+            throw ValidationError(code: "did.host", field: "did", message: "did:web needs a host, got '\(text)'")
+        }
+        let decodedHost = host.replacingOccurrences(of: "%3A", with: ":").replacingOccurrences(of: "%3a", with: ":")
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]")
+        guard decodedHost.allSatisfy({ allowed.contains($0) }) else {
+            throw ValidationError(code: "did.host", field: "did", message: "'\(decodedHost)' is not a valid host[:port]")
+        }
+        for segment in parts.dropFirst() where segment.isEmpty || segment.contains("/") {
+            throw ValidationError(code: "did.path", field: "did", message: "empty or invalid path segment in '\(text)'")
+        }
+        self.value = text
+        self.authority = decodedHost
+        self.path = Array(parts.dropFirst())
+    }
+
+    /// The DID for a node reachable at `host:port`.
+    public static func forNode(host: String, port: Int) -> WebDID {
+        let text = "did:web:\(host)%3A\(port)"
+        // host comes from configuration and was validated there; fall back to a literal build.
+        return (try? WebDID(text)) ?? WebDID(unchecked: text, authority: "\(host):\(port)")
+    }
+
+    private init(unchecked: String, authority: String) {
+        self.value = unchecked
+        self.authority = authority
+        self.path = []
+    }
+
+    /// Loopback hosts resolve over plain HTTP so nodes on one machine can run without TLS;
+    /// every other host over HTTPS, as did:web requires.
+    public var isLoopback: Bool {
+        let host = authority.split(separator: ":").first.map(String.init) ?? authority
+        return host == "localhost" || host.hasPrefix("127.") || authority.hasPrefix("[::1]")
+    }
+
+    public var baseURL: String { (isLoopback ? "http://" : "https://") + authority }
+
+    public var documentURL: String {
+        path.isEmpty ? baseURL + "/.well-known/did.json" : baseURL + "/" + path.joined(separator: "/") + "/did.json"
+    }
+
+    public var description: String { value }
+
+    public init(from decoder: any Decoder) throws {
+        self = try WebDID(try decoder.singleValueContainer().decode(String.self))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(value)
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+
+extension DatasetRecord {
+    /// The record as the management API shows it and as stores keep it: one representation.
+    public var json: JSONValue {
+        var o: [String: JSONValue] = [
+            "identifier": .string(identifier.description),
+            "version": .number(Double(version)),
+            "status": .string(status.rawValue),
+            "title": .string(title),
+            "description": .string(description),
+            "keywords": .array(keywords.map { .string($0) }),
+            "sector": .string(sector.rawValue),
+            "region": .string(region.value),
+            "license": .string(license),
+            "grade": .string(grade.description),
+            "publisher": [
+                "name": .string(publisher.name), "did": .string(publisher.did.value),
+                "creditCode": .string(publisher.creditCode.value), "region": .string(publisher.region.value),
+            ],
+            "issued": .string(ISO8601.format(issued)),
+            "modified": .string(ISO8601.format(modified)),
+            "distribution": [
+                "mediaType": .string(distribution.format.mediaType),
+                "format": .string(distribution.format.rawValue),
+                "byteSize": .number(Double(distribution.byteSize)),
+                "sha256": .string(distribution.sha256),
+                "rowCount": .number(Double(distribution.rowCount)),
+                "columns": .array(distribution.columns.map { .string($0) }),
+            ],
+            "offer": offer.json,
+        ]
+        if let previousVersion { o["previousVersion"] = .number(Double(previousVersion)) }
+        if let temporal {
+            var t: [String: JSONValue] = [:]
+            if let s = temporal.start { t["start"] = .string(ISO8601.formatDate(s)) }
+            if let e = temporal.end { t["end"] = .string(ISO8601.formatDate(e)) }
+            o["temporal"] = .object(t)
+        }
+        return .object(o)
+    }
+
+    /// Reads the stored representation back; throws `ValidationError` naming the bad field.
+    public init(json: JSONValue) throws(ValidationError) {
+        func string(_ key: String, in v: JSONValue? = nil) throws(ValidationError) -> String {
+            guard let s = (v ?? json)[key]?.stringValue else {
+                throw ValidationError(code: "record.field", field: key, message: "missing or not a string")
+            }
+            return s
+        }
+        func number(_ key: String, in v: JSONValue? = nil) throws(ValidationError) -> Double {
+            guard let n = (v ?? json)[key]?.doubleValue else {
+                throw ValidationError(code: "record.field", field: key, message: "missing or not a number")
+            }
+            return n
+        }
+        func date(_ key: String) throws(ValidationError) -> Date {
+            guard let d = ISO8601.parseDateTime(try string(key)) else {
+                throw ValidationError(code: "record.field", field: key, message: "not a date-time")
+            }
+            return d
+        }
+        guard let p = json["publisher"], let d = json["distribution"], let offerJSON = json["offer"] else {
+            throw ValidationError(code: "record.field", field: "publisher", message: "publisher, distribution and offer are required")
+        }
+        guard let status = DatasetStatus(rawValue: try string("status")) else {
+            throw ValidationError(code: "record.field", field: "status", message: "unknown status")
+        }
+        guard let format = TabularFormat(rawValue: try string("format", in: d)) else {
+            throw ValidationError(code: "record.field", field: "distribution.format", message: "unknown format")
+        }
+        var temporal: TemporalCoverage?
+        if let t = json["temporal"] {
+            temporal = TemporalCoverage(start: t["start"]?.stringValue.flatMap(ISO8601.parseDate), end: t["end"]?.stringValue.flatMap(ISO8601.parseDate))
+        }
+        self.init(
+            identifier: try UnifiedIdentifier(parsing: try string("identifier")),
+            version: Int(try number("version")),
+            title: try string("title"), description: try string("description"),
+            keywords: json["keywords"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+            sector: try Sector(slug: try string("sector")), region: try RegionCode(try string("region")),
+            temporal: temporal, license: try string("license"), grade: try DataGrade(try string("grade")),
+            publisher: Publisher(
+                name: try string("name", in: p), did: try WebDID(try string("did", in: p)),
+                creditCode: try CreditCode(try string("creditCode", in: p)), region: try RegionCode(try string("region", in: p))),
+            issued: try date("issued"), modified: try date("modified"),
+            distribution: DistributionInfo(
+                format: format, byteSize: Int64(try number("byteSize", in: d)), sha256: try string("sha256", in: d),
+                rowCount: Int64(try number("rowCount", in: d)), columns: d["columns"]?.arrayValue?.compactMap(\.stringValue) ?? []),
+            offer: try UsagePolicy.parse(offerJSON, path: "offer"), status: status)
+    }
+}

@@ -1,0 +1,40 @@
+import DataspaceCore
+import Foundation
+
+/// The authority's durable register of applications and issued credentials.
+public protocol RegistryStore: Sendable {
+    func insertApplication(_ application: MembershipApplication) async throws
+    func updateApplication(_ application: MembershipApplication) async throws
+    func application(id: String) async throws -> MembershipApplication?
+    func applications(status: ApplicationStatus?) async throws -> [MembershipApplication]
+    /// The newest application made for a DID.
+    func latestApplication(did: WebDID) async throws -> MembershipApplication?
+    /// An approved, unrevoked application holding this credit code, if any.
+    func activeMember(creditCode: CreditCode) async throws -> MembershipApplication?
+    func revokedCredentialIDs() async throws -> Set<String>
+}
+
+/// A participant's own standing with the authority.
+public struct Membership: Sendable, Hashable, Codable {
+    public var authorityURL: String
+    public var authorityDID: String
+    public var applicationID: String
+    public var status: ApplicationStatus
+    public var credential: String?
+    public var updatedAt: Date
+
+    public init(authorityURL: String, authorityDID: String, applicationID: String, status: ApplicationStatus, credential: String?, updatedAt: Date) {
+        self.authorityURL = authorityURL
+        self.authorityDID = authorityDID
+        self.applicationID = applicationID
+        self.status = status
+        self.credential = credential
+        self.updatedAt = updatedAt
+    }
+}
+
+/// Where a participant keeps its membership and credential.
+public protocol MembershipStore: Sendable {
+    func membership() async throws -> Membership?
+    func saveMembership(_ membership: Membership) async throws
+}

@@ -1,0 +1,318 @@
+import DataspaceCatalog
+import DataspaceCore
+import DataspaceIdentity
+import Foundation
+import GRDB
+
+/// The embedded store of a node: one SQLite file in WAL mode with `synchronous=FULL`, so every
+/// acknowledged write survives a crash and every transaction is all-or-nothing.
+public final class SQLiteStore: Sendable {
+    let writer: any DatabaseWriter
+
+    /// Opens (creating and migrating) the database at `path`.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        configuration.busyMode = .timeout(10)
+        writer = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(writer)
+    }
+
+    /// A private in-memory database, for tests and benchmarks.
+    public init() throws {
+        writer = try DatabaseQueue()
+        try Self.migrator.migrate(writer)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE dataset (
+                        identifier TEXT NOT NULL,
+                        version INTEGER NOT NULL,
+                        status TEXT NOT NULL,
+                        sha256 TEXT NOT NULL,
+                        record TEXT NOT NULL,
+                        PRIMARY KEY (identifier, version)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX dataset_status ON dataset(status, identifier);
+                    CREATE INDEX dataset_sha256 ON dataset(sha256);
+                    CREATE TABLE application (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        did TEXT NOT NULL,
+                        credit_code TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        submitted_at REAL NOT NULL,
+                        revoked_at REAL,
+                        credential_id TEXT,
+                        body TEXT NOT NULL
+                    );
+                    CREATE INDEX application_did ON application(did, submitted_at);
+                    CREATE INDEX application_credit ON application(credit_code, status);
+                    CREATE TABLE membership (
+                        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+                        body TEXT NOT NULL
+                    );
+                    CREATE TABLE seen_token (
+                        key TEXT PRIMARY KEY NOT NULL,
+                        expires_at REAL NOT NULL
+                    );
+                    CREATE INDEX seen_token_expiry ON seen_token(expires_at);
+                    """)
+        }
+        return migrator
+    }
+
+    static func isConstraintViolation(_ error: any Error) -> Bool {
+        (error as? DatabaseError)?.resultCode == .SQLITE_CONSTRAINT
+    }
+}
+
+// MARK: - Catalog
+
+extension SQLiteStore: CatalogStore {
+    static func decode(_ text: String) throws -> DatasetRecord {
+        do {
+            return try DatasetRecord(json: try JSONValue.parse(text))
+        } catch let error as ValidationError {
+            throw CatalogError(.storage, "stored record is unreadable: \(error)")
+        }
+    }
+
+    static func encode(_ record: DatasetRecord) -> String { record.json.encodedString() }
+
+    public func insertFirstVersion(_ record: DatasetRecord) async throws {
+        do {
+            try await writer.write { db in
+                let exists = try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM dataset WHERE identifier = ?)", arguments: [record.identifier.description]) ?? false
+                if exists { throw CatalogError(.conflict, "product \(record.identifier) already exists", field: "identifier") }
+                try Self.insert(record, db: db)
+            }
+        } catch let error as DatabaseError where Self.isConstraintViolation(error) {
+            throw CatalogError(.conflict, "product \(record.identifier) already exists", field: "identifier")
+        }
+    }
+
+    /// Inserts many first versions in one transaction (bulk loading, benchmarks).
+    public func insertFirstVersions(_ records: [DatasetRecord]) async throws {
+        try await writer.write { db in
+            for record in records { try Self.insert(record, db: db) }
+        }
+    }
+
+    static func insert(_ record: DatasetRecord, db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO dataset (identifier, version, status, sha256, record) VALUES (?, ?, ?, ?, ?)",
+            arguments: [record.identifier.description, record.version, record.status.rawValue, record.distribution.sha256, encode(record)])
+    }
+
+    public func insertNextVersion(_ record: DatasetRecord) async throws {
+        try await writer.write { db in
+            let row = try Row.fetchOne(
+                db, sql: "SELECT version, status, record FROM dataset WHERE identifier = ? ORDER BY version DESC LIMIT 1",
+                arguments: [record.identifier.description])
+            guard let row else { throw CatalogError(.notFound, "no product \(record.identifier)", field: "identifier") }
+            let version: Int = row["version"]
+            let status: String = row["status"]
+            guard status != DatasetStatus.withdrawn.rawValue else {
+                throw CatalogError(.withdrawn, "product \(record.identifier) was withdrawn", field: "identifier")
+            }
+            guard version == record.version - 1 else {
+                throw CatalogError(.conflict, "product \(record.identifier) is at version \(version), not \(record.version - 1)", field: "version")
+            }
+            var previous = try Self.decode(row["record"])
+            previous.status = .superseded
+            try db.execute(
+                sql: "UPDATE dataset SET status = ?, record = ? WHERE identifier = ? AND version = ?",
+                arguments: [DatasetStatus.superseded.rawValue, Self.encode(previous), record.identifier.description, version])
+            try Self.insert(record, db: db)
+        }
+    }
+
+    public func withdraw(_ identifier: UnifiedIdentifier, at date: Date) async throws -> DatasetRecord? {
+        try await writer.write { db in
+            guard let text = try String.fetchOne(
+                db, sql: "SELECT record FROM dataset WHERE identifier = ? ORDER BY version DESC LIMIT 1", arguments: [identifier.description])
+            else { return nil }
+            var record = try Self.decode(text)
+            guard record.status != .withdrawn else {
+                throw CatalogError(.withdrawn, "product \(identifier) is already withdrawn", field: "identifier")
+            }
+            record.status = .withdrawn
+            record.modified = date
+            try db.execute(
+                sql: "UPDATE dataset SET status = ?, record = ? WHERE identifier = ? AND version = ?",
+                arguments: [record.status.rawValue, Self.encode(record), identifier.description, record.version])
+            return record
+        }
+    }
+
+    public func record(_ identifier: UnifiedIdentifier, version: Int?) async throws -> DatasetRecord? {
+        let text = try await writer.read { db in
+            if let version {
+                return try String.fetchOne(
+                    db, sql: "SELECT record FROM dataset WHERE identifier = ? AND version = ?", arguments: [identifier.description, version])
+            }
+            return try String.fetchOne(
+                db, sql: "SELECT record FROM dataset WHERE identifier = ? ORDER BY version DESC LIMIT 1", arguments: [identifier.description])
+        }
+        return try text.map(Self.decode)
+    }
+
+    public func versions(_ identifier: UnifiedIdentifier) async throws -> [DatasetRecord] {
+        let texts = try await writer.read { db in
+            try String.fetchAll(db, sql: "SELECT record FROM dataset WHERE identifier = ? ORDER BY version", arguments: [identifier.description])
+        }
+        return try texts.map(Self.decode)
+    }
+
+    public func activeRecords(after cursor: UnifiedIdentifier?, limit: Int) async throws -> [DatasetRecord] {
+        let texts = try await writer.read { db in
+            try String.fetchAll(
+                db, sql: "SELECT record FROM dataset WHERE status = 'active' AND identifier > ? ORDER BY identifier LIMIT ?",
+                arguments: [cursor?.description ?? "", limit])
+        }
+        return try texts.map(Self.decode)
+    }
+
+    public func activeCount() async throws -> Int {
+        try await writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dataset WHERE status = 'active'") ?? 0 }
+    }
+
+    public func allIdentifiers() async throws -> [UnifiedIdentifier] {
+        let texts = try await writer.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT identifier FROM dataset") }
+        return texts.compactMap { try? UnifiedIdentifier(parsing: $0) }
+    }
+
+    public func referencedBlobs() async throws -> Set<String> {
+        Set(try await writer.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT sha256 FROM dataset") })
+    }
+
+    public func isBlobReferenced(_ sha256: String) async throws -> Bool {
+        try await writer.read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM dataset WHERE sha256 = ?)", arguments: [sha256]) ?? false
+        }
+    }
+
+    /// Every row count, for tests that prove a failed publish left nothing behind.
+    public func datasetRowCount() async throws -> Int {
+        try await writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dataset") ?? 0 }
+    }
+}
+
+// MARK: - Registry (authority)
+
+extension SQLiteStore: RegistryStore {
+    static func encodeApplication(_ a: MembershipApplication) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .secondsSince1970
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try encoder.encode(a), as: UTF8.self)
+    }
+
+    static func decodeApplication(_ text: String) throws -> MembershipApplication {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        return try decoder.decode(MembershipApplication.self, from: Data(text.utf8))
+    }
+
+    public func insertApplication(_ a: MembershipApplication) async throws {
+        let body = try Self.encodeApplication(a)
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO application (id, did, credit_code, status, submitted_at, revoked_at, credential_id, body)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    a.id, a.profile.did.value, a.profile.creditCode.value, a.status.rawValue, a.submittedAt.timeIntervalSince1970,
+                    a.revokedAt?.timeIntervalSince1970, a.credentialID, body,
+                ])
+        }
+    }
+
+    public func updateApplication(_ a: MembershipApplication) async throws {
+        let body = try Self.encodeApplication(a)
+        try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE application SET status = ?, revoked_at = ?, credential_id = ?, body = ? WHERE id = ?",
+                arguments: [a.status.rawValue, a.revokedAt?.timeIntervalSince1970, a.credentialID, body, a.id])
+            if db.changesCount == 0 { throw RegistrationError(.notFound, "no application \(a.id)") }
+        }
+    }
+
+    public func application(id: String) async throws -> MembershipApplication? {
+        try await writer.read { db in try String.fetchOne(db, sql: "SELECT body FROM application WHERE id = ?", arguments: [id]) }
+            .map(Self.decodeApplication)
+    }
+
+    public func applications(status: ApplicationStatus?) async throws -> [MembershipApplication] {
+        try await writer.read { db in
+            if let status {
+                return try String.fetchAll(db, sql: "SELECT body FROM application WHERE status = ? ORDER BY submitted_at", arguments: [status.rawValue])
+            }
+            return try String.fetchAll(db, sql: "SELECT body FROM application ORDER BY submitted_at")
+        }.map(Self.decodeApplication)
+    }
+
+    public func latestApplication(did: WebDID) async throws -> MembershipApplication? {
+        try await writer.read { db in
+            try String.fetchOne(db, sql: "SELECT body FROM application WHERE did = ? ORDER BY submitted_at DESC LIMIT 1", arguments: [did.value])
+        }.map(Self.decodeApplication)
+    }
+
+    public func activeMember(creditCode: CreditCode) async throws -> MembershipApplication? {
+        try await writer.read { db in
+            try String.fetchOne(
+                db, sql: "SELECT body FROM application WHERE credit_code = ? AND status = 'approved' AND revoked_at IS NULL LIMIT 1",
+                arguments: [creditCode.value])
+        }.map(Self.decodeApplication)
+    }
+
+    public func revokedCredentialIDs() async throws -> Set<String> {
+        Set(try await writer.read { db in
+            try String.fetchAll(db, sql: "SELECT credential_id FROM application WHERE revoked_at IS NOT NULL AND credential_id IS NOT NULL")
+        })
+    }
+}
+
+// MARK: - Membership (participant)
+
+extension SQLiteStore: MembershipStore {
+    public func membership() async throws -> Membership? {
+        guard let text = try await writer.read({ db in try String.fetchOne(db, sql: "SELECT body FROM membership WHERE singleton = 1") }) else {
+            return nil
+        }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        return try decoder.decode(Membership.self, from: Data(text.utf8))
+    }
+
+    public func saveMembership(_ membership: Membership) async throws {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .secondsSince1970
+        let body = String(decoding: try encoder.encode(membership), as: UTF8.self)
+        try await writer.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO membership (singleton, body) VALUES (1, ?)", arguments: [body])
+        }
+    }
+}
+
+// MARK: - Replay protection
+
+extension SQLiteStore: ReplayGuard {
+    public func record(jti: String, issuer: String, expiresAt: Date) async throws -> Bool {
+        let now = Date().timeIntervalSince1970
+        return try await writer.write { db in
+            try db.execute(sql: "DELETE FROM seen_token WHERE expires_at < ?", arguments: [now])
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO seen_token (key, expires_at) VALUES (?, ?)",
+                arguments: [issuer + " " + jti, expiresAt.timeIntervalSince1970])
+            return db.changesCount == 1
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import DataspaceCatalog
+import DataspaceCore
+import DataspaceIdentity
+import DataspaceProtocol
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Dataspace Protocol 2025-1 catalog endpoints. Every request must carry a valid self-issued ID
+/// token with a membership credential; failures answer 401 with a `CatalogError` body and no data.
+enum DSPCatalogRoutes {
+    static let defaultPageSize = 50
+    static let maximumPageSize = 500
+
+    static func register(on router: Router<BasicRequestContext>, services: NodeServices) {
+        let renderer = DSPCatalogRenderer(
+            participantID: services.did.value, serviceID: "\(services.did.value)#dsp", serviceEndpoint: services.configuration.publicURL + DSP.basePath)
+
+        router.post("/dsp/catalog/request") { request, _ in
+            await dspErrors {
+                _ = try await authenticate(request, services: services)
+                let json: JSONValue
+                do { json = try await request.jsonBody() } catch {
+                    throw ProtocolError(.badRequest, code: "message.malformed", "\(error)")
+                }
+                let message = try CatalogRequestMessage.parse(json)
+                let page = try pageParameters(request)
+                var text = message.filter.query ?? ""
+                if let k = message.filter.keyword { text += " " + k }
+                let query = SearchQuery(
+                    text: text, sector: message.filter.sector, region: message.filter.region, grade: message.filter.grade,
+                    page: page.page, pageSize: page.size)
+                let (results, records) = try await services.catalog.search(query)
+                var headers = HTTPFields()
+                var links: [String] = []
+                let base = services.configuration.publicURL + "/dsp/catalog/request"
+                if page.page * page.size < results.total { links.append("<\(base)?page=\(page.page + 1)&limit=\(page.size)>; rel=\"next\"") }
+                if page.page > 1 { links.append("<\(base)?page=\(page.page - 1)&limit=\(page.size)>; rel=\"previous\"") }
+                if !links.isEmpty { headers[.link] = links.joined(separator: ", ") }
+                return Responses.json(renderer.catalog(records), headers: headers)
+            }
+        }
+
+        let datasetHandler: @Sendable (Request, BasicRequestContext) async -> Response = { request, context in
+            await dspErrors {
+                _ = try await authenticate(request, services: services)
+                // The id may arrive as two path segments or with its slash percent-encoded.
+                let raw = context.parameters.getCatchAll().joined(separator: "/")
+                let text = raw.removingPercentEncoding ?? raw
+                let identifier: UnifiedIdentifier
+                do { identifier = try UnifiedIdentifier(parsing: text) } catch let error as ValidationError {
+                    throw ProtocolError(.notFound, code: "dataset.unknown", "no dataset '\(text)': \(error.message)")
+                }
+                guard let record = try await services.catalog.record(identifier), record.status == .active else {
+                    throw ProtocolError(.notFound, code: "dataset.unknown", "no dataset \(identifier) in this catalog")
+                }
+                return Responses.json(renderer.dataset(record, standalone: true))
+            }
+        }
+        router.get("/dsp/catalog/datasets/**", use: datasetHandler)
+    }
+
+    /// Verifies the caller's token (`Authorization: <token>` or `Bearer <token>`).
+    static func authenticate(_ request: Request, services: NodeServices) async throws -> VerifiedCaller {
+        guard let header = request.headers[.authorization], !header.isEmpty else {
+            throw ProtocolError(.unauthorized, code: IdentityError.Code.missingToken.rawValue, "Authorization header with a self-issued ID token is required")
+        }
+        let token = header.hasPrefix("Bearer ") ? String(header.dropFirst(7)) : header
+        do {
+            return try await services.verifier.verify(token)
+        } catch {
+            services.logger.info("refused DSP caller", metadata: ["reason": "\(error.code.rawValue)"])
+            throw ProtocolError(.unauthorized, code: error.code.rawValue, error.message)
+        }
+    }
+
+    static func pageParameters(_ request: Request) throws -> (page: Int, size: Int) {
+        var page = 1, size = defaultPageSize
+        if let p = request.query("page") {
+            guard let v = Int(p), v >= 1 else { throw ProtocolError(.badRequest, code: "page.invalid", "page must be a positive integer") }
+            page = v
+        }
+        if let l = request.query("limit") {
+            guard let v = Int(l), (1...maximumPageSize).contains(v) else {
+                throw ProtocolError(.badRequest, code: "limit.invalid", "limit must be 1–\(maximumPageSize)")
+            }
+            size = v
+        }
+        return (page, size)
+    }
+
+    /// Maps every failure to a DSP `CatalogError` body with the matching status.
+    static func dspErrors(_ body: () async throws -> Response) async -> Response {
+        do {
+            return try await body()
+        } catch let error as ProtocolError {
+            return Responses.json(catalogErrorBody(error), status: HTTPResponse.Status(code: error.statusCode))
+        } catch {
+            return Responses.json(catalogErrorBody(ProtocolError(.badRequest, code: "internal", "request failed")), status: .internalServerError)
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import DataspaceCatalog
+import DataspaceCore
+import DataspaceIdentity
+import DataspaceProtocol
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+extension HTTPField.Name {
+    static let datasetMetadata = HTTPField.Name("Dataspace-Metadata")!
+    static let link = HTTPField.Name("Link")!
+    static let location = HTTPField.Name.location
+}
+
+/// Response builders shared by every route group.
+enum Responses {
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, contentType: String = "application/json", headers: HTTPFields = [:]) -> Response {
+        var fields = headers
+        fields[.contentType] = contentType
+        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.encoded(pretty: false))))
+    }
+
+    static func text(_ text: String, status: HTTPResponse.Status = .ok, contentType: String) -> Response {
+        Response(status: status, headers: [.contentType: contentType], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// RFC 9457 problem details, naming the field at fault when known.
+    static func problem(status: HTTPResponse.Status, code: String, detail: String, field: String? = nil) -> Response {
+        var body: [String: JSONValue] = [
+            "type": .string("https://dataspace.example/problems/\(code)"),
+            "title": .string(status.reasonPhrase), "status": .number(Double(status.code)),
+            "code": .string(code), "detail": .string(detail),
+        ]
+        if let field { body["field"] = .string(field) }
+        return json(.object(body), status: status, contentType: "application/problem+json")
+    }
+
+    /// Maps domain errors to problem+json; anything unknown is a 500 that reveals nothing.
+    static func problem(for error: any Error) -> Response {
+        switch error {
+        case let e as ValidationError:
+            return problem(status: .badRequest, code: e.code, detail: e.message, field: e.field)
+        case let e as CatalogError:
+            let status: HTTPResponse.Status =
+                switch e.code {
+                case .invalidInput, .invalidFile: .badRequest
+                case .notFound: .notFound
+                case .withdrawn: .gone
+                case .conflict: .conflict
+                case .tooLarge: .contentTooLarge
+                case .storage: .internalServerError
+                }
+            return problem(status: status, code: e.code.rawValue, detail: e.message, field: e.field)
+        case let e as RegistrationError:
+            let status: HTTPResponse.Status =
+                switch e.code {
+                case .invalid: .badRequest
+                case .notFound: .notFound
+                case .conflict: .conflict
+                case .forbidden: .forbidden
+                }
+            return problem(status: status, code: e.code.rawValue, detail: e.message, field: e.field)
+        case let e as IdentityError:
+            return problem(status: .unauthorized, code: e.code.rawValue, detail: e.message)
+        case let e as ProtocolError:
+            return problem(status: HTTPResponse.Status(code: e.statusCode), code: e.code, detail: e.reason)
+        case let e as JSONParseError:
+            return problem(status: .badRequest, code: "malformed_json", detail: e.message)
+        case let e as PeerError:
+            return problem(status: .badGateway, code: "peer", detail: e.message)
+        case let e as HTTPError:
+            return problem(status: e.status, code: "http", detail: e.body ?? e.status.reasonPhrase)
+        default:
+            return problem(status: .internalServerError, code: "internal", detail: "internal error; see the node's log")
+        }
+    }
+}
+
+/// A call to another node that failed (unreachable, or it answered an error).
+public struct PeerError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public let status: Int?
+    public init(_ message: String, status: Int? = nil) {
+        self.message = message
+        self.status = status
+    }
+    public var description: String { message }
+}
+
+extension Request {
+    /// Reads a JSON body of bounded size; malformed JSON is a 400 naming the problem.
+    func jsonBody(limit: Int = 1 << 20) async throws -> JSONValue {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await body.collect(upTo: limit)
+        } catch {
+            throw CatalogError(.tooLarge, "request body exceeds \(limit) bytes", field: "body")
+        }
+        guard buffer.readableBytes > 0 else { throw JSONParseError(message: "request body is empty; a JSON object is required") }
+        return try JSONValue.parse(Data(buffer.readableBytesView))
+    }
+
+    func query(_ name: String) -> String? {
+        uri.queryParameters.get(name).flatMap { $0.isEmpty ? nil : $0 }
+    }
+}
+
+/// Runs a handler and maps thrown domain errors to problem+json.
+func problemJSON(_ body: () async throws -> Response) async -> Response {
+    do { return try await body() } catch { return Responses.problem(for: error) }
+}
+
+/// Reads a `{prefix}/{local}` identifier from route parameters.
+func identifierParameter(_ context: some RequestContext) throws -> UnifiedIdentifier {
+    let prefix = context.parameters.get("prefix") ?? ""
+    let local = context.parameters.get("local") ?? ""
+    let text = (prefix.removingPercentEncoding ?? prefix) + "/" + (local.removingPercentEncoding ?? local)
+    return try UnifiedIdentifier(parsing: text)
+}

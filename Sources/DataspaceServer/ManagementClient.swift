@@ -1,0 +1,117 @@
+import AsyncHTTPClient
+import DataspaceCatalog
+import DataspaceCore
+import DataspaceIdentity
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// A client of a node's management API, used by the CLI, the demo and the integration tests.
+public struct ManagementClient: Sendable {
+    public let baseURL: String
+    public let adminToken: String
+    let http: HTTPClient
+
+    public init(baseURL: String, adminToken: String, http: HTTPClient = .shared) {
+        self.baseURL = baseURL.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        self.adminToken = adminToken
+        self.http = http
+    }
+
+    /// An error answer from the node (problem+json), or a transport failure (status nil).
+    public struct Failure: Error, CustomStringConvertible, Sendable {
+        public let status: Int?
+        public let code: String
+        public let detail: String
+        public let field: String?
+
+        public var description: String {
+            let location = field.map { " [\($0)]" } ?? ""
+            if let status { return "\(status) \(code)\(location): \(detail)" }
+            return "\(code): \(detail)"
+        }
+    }
+
+    public func call(_ method: HTTPMethod, _ path: String, json: JSONValue? = nil) async throws -> JSONValue {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer \(adminToken)")
+        if let json {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: json.encoded()))
+        }
+        return try await execute(request)
+    }
+
+    func execute(_ request: HTTPClientRequest, timeout: TimeAmount = .seconds(600)) async throws -> JSONValue {
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(request, timeout: timeout)
+        } catch {
+            throw Failure(status: nil, code: "unreachable", detail: "cannot reach \(baseURL): \(error)", field: nil)
+        }
+        let body = try await response.body.collect(upTo: 256 << 20)
+        let json = try? JSONValue.parse(Data(body.readableBytesView))
+        guard (200..<300).contains(response.status.code) else {
+            throw Failure(
+                status: Int(response.status.code), code: json?["code"]?.stringValue ?? "error",
+                detail: json?["detail"]?.stringValue ?? String(decoding: body.readableBytesView, as: UTF8.self),
+                field: json?["field"]?.stringValue)
+        }
+        return json ?? .null
+    }
+
+    /// Publishes (POST) or updates (PUT, with `identifier`) a product, streaming the file from disk.
+    public func publish(
+        file: String?, metadata: JSONValue, identifier: String? = nil, format: TabularFormat? = nil,
+        progress: (@Sendable (Int64, Int64) -> Void)? = nil
+    ) async throws -> JSONValue {
+        let path = identifier.map { "/api/v1/datasets/\($0)" } ?? "/api/v1/datasets"
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = identifier == nil ? .POST : .PUT
+        request.headers.add(name: "Authorization", value: "Bearer \(adminToken)")
+        request.headers.add(name: "Dataspace-Metadata", value: Base64URL.encode(metadata.encoded()))
+        if let file {
+            guard let chosen = format ?? TabularFormat.fromFileName(file) else {
+                throw Failure(status: nil, code: "format", detail: "cannot tell the format of \(file); use --format csv or jsonl", field: "file")
+            }
+            guard let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.int64Value,
+                let handle = FileHandle(forReadingAtPath: file)
+            else {
+                throw Failure(status: nil, code: "file", detail: "cannot read \(file)", field: "file")
+            }
+            request.headers.add(name: "Content-Type", value: chosen.mediaType)
+            request.body = .stream(FileChunks(handle: handle, total: size, progress: progress), length: .known(size))
+        } else {
+            request.headers.add(name: "Content-Type", value: "application/json")
+        }
+        return try await execute(request, timeout: .hours(2))
+    }
+}
+
+/// Reads a file in 256 KiB chunks for a streamed upload, reporting progress.
+struct FileChunks: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let handle: FileHandle
+    let total: Int64
+    let progress: (@Sendable (Int64, Int64) -> Void)?
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let handle: FileHandle
+        let total: Int64
+        let progress: (@Sendable (Int64, Int64) -> Void)?
+        var sent: Int64 = 0
+
+        mutating func next() async throws -> ByteBuffer? {
+            guard let data = try handle.read(upToCount: 256 << 10), !data.isEmpty else {
+                try? handle.close()
+                return nil
+            }
+            sent += Int64(data.count)
+            progress?(sent, total)
+            return ByteBuffer(bytes: data)
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(handle: handle, total: total, progress: progress) }
+}

@@ -1,0 +1,308 @@
+import DataspaceCatalog
+import DataspaceCore
+import DataspaceIdentity
+import DataspaceProtocol
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// The management API under `/api/v1`, for the node's own operator (admin token). Every route is
+/// listed in `routes` and documented in `OpenAPIDocument`; a test keeps the two equal.
+enum ManagementRoutes {
+    typealias Handler = @Sendable (Request, BasicRequestContext, NodeServices) async throws -> Response
+
+    struct Route: Sendable {
+        let method: HTTPRequest.Method
+        /// Path below `/api/v1`, in OpenAPI template form.
+        let path: String
+        let handler: Handler
+    }
+
+    static let routes: [Route] = [
+        Route(method: .get, path: "/node", handler: nodeInfo),
+        Route(method: .get, path: "/datasets", handler: listDatasets),
+        Route(method: .post, path: "/datasets", handler: publish),
+        Route(method: .get, path: "/datasets/{prefix}/{local}", handler: showDataset),
+        Route(method: .put, path: "/datasets/{prefix}/{local}", handler: updateDataset),
+        Route(method: .delete, path: "/datasets/{prefix}/{local}", handler: withdrawDataset),
+        Route(method: .get, path: "/search", handler: search),
+        Route(method: .get, path: "/catalog/dcat", handler: dcat),
+        Route(method: .post, path: "/peers/catalog", handler: peerCatalog),
+        Route(method: .get, path: "/membership", handler: showMembership),
+        Route(method: .post, path: "/membership/apply", handler: applyForMembership),
+        Route(method: .post, path: "/membership/refresh", handler: refreshMembership),
+        Route(method: .get, path: "/authority/applications", handler: listApplications),
+        Route(method: .post, path: "/authority/applications/{id}/approve", handler: approveApplication),
+        Route(method: .post, path: "/authority/applications/{id}/reject", handler: rejectApplication),
+        Route(method: .post, path: "/authority/revocations", handler: revokeMembership),
+    ]
+
+    static func register(on group: RouterGroup<BasicRequestContext>, services: NodeServices) {
+        for route in routes {
+            let handler = route.handler
+            group.on(RouterPath(route.path), method: route.method) { request, context in
+                await problemJSON { try await handler(request, context, services) }
+            }
+        }
+    }
+
+    // MARK: node
+
+    static let nodeInfo: Handler = { _, _, s in
+        let membership = try await s.store.membership()
+        var o: [String: JSONValue] = [
+            "name": .string(s.configuration.name), "did": .string(s.did.value), "creditCode": .string(s.configuration.creditCode.value),
+            "region": .string(s.configuration.region.value), "sector": .string(s.configuration.sector.rawValue),
+            "publicURL": .string(s.configuration.publicURL), "authority": .bool(s.authority != nil),
+            "ipv6Prefix": .string(s.configuration.ipv6Prefix.description),
+            "products": .number(Double(s.catalog.index.count)),
+        ]
+        if let t = s.trust.authority { o["trustedAuthority"] = .string(t.value) }
+        if let m = membership { o["membership"] = .string(m.status.rawValue) }
+        return Responses.json(.object(o))
+    }
+
+    // MARK: datasets
+
+    static let listDatasets: Handler = { request, _, s in
+        let limit = min(max(Int(request.query("limit") ?? "") ?? 100, 1), 1_000)
+        let cursor = try request.query("after").map { text throws(ValidationError) in try UnifiedIdentifier(parsing: text) }
+        let records = try await s.catalog.store.activeRecords(after: cursor, limit: limit)
+        var body: [String: JSONValue] = ["items": .array(records.map(\.json))]
+        if records.count == limit, let last = records.last { body["next"] = .string(last.identifier.description) }
+        return Responses.json(.object(body))
+    }
+
+    static let publish: Handler = { request, _, s in
+        let metadata = try metadataHeader(request)
+        let format = try TabularFormat(mediaType: request.headers[.contentType] ?? "")
+        let body = request.body.map { Array($0.readableBytesView) }
+        let record = try await s.catalog.publish(metadata, format: format, body: body)
+        s.logger.info("published", metadata: ["identifier": "\(record.identifier)", "bytes": "\(record.distribution.byteSize)"])
+        return Responses.json(record.json, status: .created, headers: [.location: "/api/v1/datasets/\(record.identifier)"])
+    }
+
+    static let showDataset: Handler = { request, context, s in
+        let identifier = try identifierParameter(context)
+        let versions = try await s.catalog.versions(identifier)
+        guard let current = versions.last else { throw CatalogError(.notFound, "no product \(identifier)", field: "identifier") }
+        if let v = request.query("version") {
+            guard let n = Int(v), let record = versions.first(where: { $0.version == n }) else {
+                throw CatalogError(.notFound, "product \(identifier) has no version \(v)", field: "version")
+            }
+            return Responses.json(record.json)
+        }
+        var body = current.json.objectValue ?? [:]
+        body["versions"] = .array(versions.map { ["version": .number(Double($0.version)), "status": .string($0.status.rawValue), "modified": .string(ISO8601.format($0.modified)), "sha256": .string($0.distribution.sha256)] })
+        body["ipv6"] = .string(identifier.ipv6Address(in: s.catalog.addresses.prefix).description)
+        return Responses.json(.object(body))
+    }
+
+    static let updateDataset: Handler = { request, context, s in
+        let identifier = try identifierParameter(context)
+        let metadata = try metadataHeader(request)
+        let contentType = request.headers[.contentType] ?? ""
+        let hasFile = !contentType.isEmpty && !contentType.hasPrefix("application/json")
+        let format = hasFile ? try TabularFormat(mediaType: contentType) : nil
+        let body = hasFile ? request.body.map { Array($0.readableBytesView) } : nil
+        let record = try await s.catalog.update(identifier, metadata, format: format, body: body)
+        return Responses.json(record.json)
+    }
+
+    static let withdrawDataset: Handler = { _, context, s in
+        let record = try await s.catalog.withdraw(try identifierParameter(context))
+        return Responses.json(record.json)
+    }
+
+    /// Metadata travels in the `Dataspace-Metadata` header as base64url JSON, so the file itself
+    /// can stream as the request body.
+    static func metadataHeader(_ request: Request) throws -> PublishRequest {
+        guard let header = request.headers[.datasetMetadata] else {
+            throw ValidationError(code: "metadata.missing", field: "Dataspace-Metadata", message: "the Dataspace-Metadata header (base64url JSON: title, description, keywords, sector …) is required")
+        }
+        guard let data = Base64URL.decode(header) else {
+            throw ValidationError(code: "metadata.encoding", field: "Dataspace-Metadata", message: "header is not base64url")
+        }
+        return try publishRequest(from: try JSONValue.parse(data))
+    }
+
+    static func publishRequest(from json: JSONValue) throws(ValidationError) -> PublishRequest {
+        guard json.objectValue != nil else {
+            throw ValidationError(code: "metadata.type", field: "metadata", message: "metadata must be a JSON object")
+        }
+        func string(_ key: String) throws(ValidationError) -> String? {
+            guard let v = json[key], v != .null else { return nil }
+            guard let s = v.stringValue else { throw ValidationError(code: "metadata.type", field: key, message: "\(key) must be a string") }
+            return s
+        }
+        var keywords: [String] = []
+        if let k = json["keywords"] {
+            if let s = k.stringValue {
+                keywords = s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            } else if let a = k.arrayValue {
+                for (i, item) in a.enumerated() {
+                    guard let s = item.stringValue else {
+                        throw ValidationError(code: "metadata.type", field: "keywords[\(i)]", message: "keywords must be strings")
+                    }
+                    keywords.append(s)
+                }
+            } else {
+                throw ValidationError(code: "metadata.type", field: "keywords", message: "keywords must be an array of strings")
+            }
+        }
+        guard let title = try string("title") else { throw ValidationError(code: "title.missing", field: "title", message: "title is required") }
+        guard let description = try string("description") else {
+            throw ValidationError(code: "description.missing", field: "description", message: "description is required")
+        }
+        guard let sector = try string("sector") else { throw ValidationError(code: "sector.missing", field: "sector", message: "sector is required") }
+        return PublishRequest(
+            title: title, description: description, keywords: keywords, sector: sector, region: try string("region"),
+            license: try string("license"), grade: try string("grade"), temporalStart: try string("temporalStart"),
+            temporalEnd: try string("temporalEnd"), policy: json["policy"])
+    }
+
+    // MARK: search and catalog
+
+    static let search: Handler = { request, _, s in
+        let query = try searchQuery(request)
+        let (results, records) = try await s.catalog.search(query)
+        return Responses.json(searchJSON(results, records: records, query: query))
+    }
+
+    static func searchQuery(_ request: Request) throws -> SearchQuery {
+        let page = try request.query("page").map { p in
+            guard let v = Int(p), v >= 1 else { throw ValidationError(code: "page.invalid", field: "page", message: "page must be a positive integer") }
+            return v
+        } ?? 1
+        let pageSize = try request.query("pageSize").map { p in
+            guard let v = Int(p), (1...200).contains(v) else { throw ValidationError(code: "page_size.invalid", field: "pageSize", message: "pageSize must be 1–200") }
+            return v
+        } ?? 20
+        let grade = try request.query("grade").map { g in
+            guard let level = GradeLevel(rawValue: g) else { throw ValidationError(code: "grade.unknown", field: "grade", message: "grade must be core, important or general") }
+            return level
+        }
+        return SearchQuery(
+            text: request.query("q") ?? "", sector: try request.query("sector").map { s throws(ValidationError) in try Sector(slug: s) },
+            region: try request.query("region").map { r throws(ValidationError) in try RegionCode(r) }, grade: grade, page: page, pageSize: pageSize)
+    }
+
+    static func searchJSON(_ results: SearchResults, records: [DatasetRecord], query: SearchQuery) -> JSONValue {
+        func facets(_ f: [FacetCount]) -> JSONValue { .array(f.map { ["value": .string($0.value), "count": .number(Double($0.count))] }) }
+        let scores = Dictionary(results.hits.map { ($0.identifier, $0.score) }, uniquingKeysWith: { a, _ in a })
+        return [
+            "total": .number(Double(results.total)), "page": .number(Double(query.page)), "pageSize": .number(Double(query.pageSize)),
+            "items": .array(records.map { r in
+                var o = r.json.objectValue ?? [:]
+                o["score"] = .number(((scores[r.identifier] ?? 0) * 1000).rounded() / 1000)
+                return .object(o)
+            }),
+            "facets": ["sector": facets(results.sectors), "region": facets(results.regions), "grade": facets(results.grades)],
+        ]
+    }
+
+    static let dcat: Handler = { _, _, s in
+        var records: [DatasetRecord] = []
+        try await s.catalog.store.forEachActive { records.append(contentsOf: $0) }
+        let exporter = DCATExporter(
+            baseURL: s.configuration.publicURL, catalogTitle: "\(s.configuration.name) data catalog",
+            catalogDescription: "Data products published by \(s.configuration.name) (\(s.configuration.creditCode))",
+            publisher: s.catalog.publisher)
+        return Responses.json(exporter.graph(records), contentType: "application/ld+json")
+    }
+
+    /// Asks another node's DSP catalog, authenticating as this node.
+    static let peerCatalog: Handler = { request, _, s in
+        let body = try await request.jsonBody()
+        guard let provider = body["provider"]?.stringValue, provider.hasPrefix("http") else {
+            throw ValidationError(code: "provider.missing", field: "provider", message: "provider must be the peer's base URL")
+        }
+        var filter = CatalogRequestMessage.Filter()
+        filter.query = body["q"]?.stringValue
+        if let sector = body["sector"]?.stringValue { filter.sector = try Sector(slug: sector) }
+        if let region = body["region"]?.stringValue { filter.region = try RegionCode(region) }
+        let page = Int(body["page"]?.doubleValue ?? 1)
+        let reply = try await DSPCatalogClient(services: s).requestCatalog(provider: provider.trimmingCharacters(in: CharacterSet(charactersIn: "/")), filter: filter, page: page)
+        var headers = HTTPFields()
+        if let link = reply.link { headers[.link] = link }
+        return Responses.json(reply.catalog, headers: headers)
+    }
+
+    // MARK: membership (participant side)
+
+    static let showMembership: Handler = { _, _, s in
+        guard let m = try await s.store.membership() else {
+            throw CatalogError(.notFound, "this node has not applied for membership; run 'dataspace register --authority URL'")
+        }
+        return Responses.json(membershipJSON(m))
+    }
+
+    static func membershipJSON(_ m: Membership) -> JSONValue {
+        var o: [String: JSONValue] = [
+            "authorityURL": .string(m.authorityURL), "authorityDID": .string(m.authorityDID), "applicationId": .string(m.applicationID),
+            "status": .string(m.status.rawValue), "updatedAt": .string(ISO8601.format(m.updatedAt)),
+        ]
+        if let c = m.credential, let jws = try? CompactJWS(parsing: c), let credential = try? MembershipCredential.decode(jws) {
+            o["credential"] = [
+                "id": .string(credential.id), "issuer": .string(credential.issuer.value),
+                "expires": .string(ISO8601.format(credential.expiresAt)), "role": .string(credential.role),
+            ]
+        }
+        return .object(o)
+    }
+
+    static let applyForMembership: Handler = { request, _, s in
+        let body = try await request.jsonBody()
+        guard let url = body["authorityURL"]?.stringValue, url.hasPrefix("http") else {
+            throw ValidationError(code: "authority.missing", field: "authorityURL", message: "authorityURL must be the authority's base URL")
+        }
+        let membership = try await MembershipClient(services: s).apply(authorityURL: url.trimmingCharacters(in: CharacterSet(charactersIn: "/")))
+        return Responses.json(membershipJSON(membership), status: membership.status == .approved ? .created : .accepted)
+    }
+
+    static let refreshMembership: Handler = { _, _, s in
+        Responses.json(membershipJSON(try await MembershipClient(services: s).refresh()))
+    }
+
+    // MARK: authority administration
+
+    static func requireAuthority(_ s: NodeServices) throws -> AuthorityService {
+        guard let a = s.authority else { throw CatalogError(.notFound, "this node is not a registration authority (start it with --authority)") }
+        return a
+    }
+
+    static let listApplications: Handler = { request, _, s in
+        let authority = try requireAuthority(s)
+        let status = try request.query("status").map { text in
+            guard let st = ApplicationStatus(rawValue: text) else {
+                throw ValidationError(code: "status.unknown", field: "status", message: "status must be pending, approved or rejected")
+            }
+            return st
+        }
+        let list = try await authority.store.applications(status: status)
+        return Responses.json(["items": .array(list.map { IdentityRoutes.applicationJSON($0, includeCredential: false) })])
+    }
+
+    static let approveApplication: Handler = { _, context, s in
+        let application = try await requireAuthority(s).approve(id: context.parameters.get("id") ?? "")
+        s.logger.info("membership approved", metadata: ["did": "\(application.profile.did.value)"])
+        return Responses.json(IdentityRoutes.applicationJSON(application, includeCredential: false))
+    }
+
+    static let rejectApplication: Handler = { request, context, s in
+        let body = try? await request.jsonBody()
+        let reason = body?["reason"]?.stringValue ?? "rejected by the authority"
+        let application = try await requireAuthority(s).reject(id: context.parameters.get("id") ?? "", reason: reason)
+        return Responses.json(IdentityRoutes.applicationJSON(application, includeCredential: false))
+    }
+
+    static let revokeMembership: Handler = { request, _, s in
+        let body = try await request.jsonBody()
+        guard let subject = body["subject"]?.stringValue, !subject.isEmpty else {
+            throw ValidationError(code: "subject.missing", field: "subject", message: "subject must be a participant DID or an application id")
+        }
+        let application = try await requireAuthority(s).revoke(subject)
+        s.logger.notice("membership revoked", metadata: ["did": "\(application.profile.did.value)"])
+        return Responses.json(IdentityRoutes.applicationJSON(application, includeCredential: false))
+    }
+}

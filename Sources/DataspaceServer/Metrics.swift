@@ -1,0 +1,14 @@
+import CoreMetrics
+import Prometheus
+
+/// The process-wide Prometheus registry; swift-metrics is bootstrapped once, on first use, so
+/// several nodes in one process (tests, the demo) share it safely.
+enum Metrics {
+    static let registry: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }()
+
+    static func bootstrap() { _ = registry }
+}

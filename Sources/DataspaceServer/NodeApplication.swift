@@ -1,0 +1,44 @@
+import DataspaceCore
+import Foundation
+import Hummingbird
+import Logging
+
+/// Builds the HTTP application of a node: every route, in one readable place.
+public enum NodeApplication {
+    public static func buildRouter(services: NodeServices) throws -> Router<BasicRequestContext> {
+        Metrics.bootstrap()
+        let router = Router(context: BasicRequestContext.self)
+        router.middlewares.add(MetricsMiddleware())
+        router.middlewares.add(LogRequestsMiddleware(.debug))
+
+        PublicRoutes.register(on: router, services: services)
+        ResolveRoutes.register(on: router, services: services)
+        DSPCatalogRoutes.register(on: router, services: services)
+        if let authority = services.authority {
+            IdentityRoutes.register(on: router, services: services, authority: authority)
+        }
+        try Portal(services: services).register(on: router)
+
+        let admin = router.group("/api/v1").add(middleware: AdminAuthMiddleware(token: services.adminToken))
+        ManagementRoutes.register(on: admin, services: services)
+        PublicRoutes.registerMetrics(on: router.group("").add(middleware: AdminAuthMiddleware(token: services.adminToken)))
+        return router
+    }
+
+    /// The runnable application. `onServerRunning` receives the bound port.
+    public static func build(
+        services: NodeServices, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
+        let router = try buildRouter(services: services)
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "dataspace"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? services.configuration.port) },
+            logger: services.logger)
+    }
+
+    /// Loads the search index from the store; runs before the node accepts requests.
+    public static func prepare(_ services: NodeServices) async throws {
+        try await services.catalog.rebuildIndex()
+    }
+}

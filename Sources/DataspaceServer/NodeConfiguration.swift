@@ -1,0 +1,169 @@
+import Configuration
+import DataspaceCore
+import Foundation
+import SystemPackage
+
+/// Everything a node needs to run, read with swift-configuration from, in increasing priority:
+/// `DIR/config.json`, environment variables (`DATASPACE_HTTP_PORT`, `DATASPACE_AUTHORITY_AUTO_APPROVE` …),
+/// then command-line flags. See docs/operations.md for every key.
+public struct NodeConfiguration: Sendable, Hashable {
+    public var name: String
+    public var creditCode: CreditCode
+    public var region: RegionCode
+    public var sector: Sector
+    public var host: String
+    public var port: Int
+    /// Base URL peers use to reach this node; its host and port make the node's did:web.
+    public var publicURL: String
+    public var isAuthority: Bool
+    public var autoApprove: Bool
+    /// URL and DID of the authority whose credentials this node trusts.
+    public var authorityURL: String?
+    public var authorityDID: WebDID?
+    public var ipv6Prefix: IPv6Prefix
+    public var maxUploadBytes: Int64
+    public var revocationCacheSeconds: Double
+    public var logLevel: String
+    public var logFormat: String
+
+    public init(
+        name: String, creditCode: CreditCode, region: RegionCode, sector: Sector, host: String, port: Int, publicURL: String,
+        isAuthority: Bool, autoApprove: Bool, authorityURL: String?, authorityDID: WebDID?, ipv6Prefix: IPv6Prefix,
+        maxUploadBytes: Int64, revocationCacheSeconds: Double, logLevel: String, logFormat: String
+    ) {
+        self.name = name
+        self.creditCode = creditCode
+        self.region = region
+        self.sector = sector
+        self.host = host
+        self.port = port
+        self.publicURL = publicURL
+        self.isAuthority = isAuthority
+        self.autoApprove = autoApprove
+        self.authorityURL = authorityURL
+        self.authorityDID = authorityDID
+        self.ipv6Prefix = ipv6Prefix
+        self.maxUploadBytes = maxUploadBytes
+        self.revocationCacheSeconds = revocationCacheSeconds
+        self.logLevel = logLevel
+        self.logFormat = logFormat
+    }
+
+    public var did: WebDID {
+        let hostPort = publicURL.replacingOccurrences(of: "http://", with: "").replacingOccurrences(of: "https://", with: "")
+            .split(separator: "/").first.map(String.init) ?? "\(host):\(port)"
+        let parts = hostPort.split(separator: ":", maxSplits: 1).map(String.init)
+        if parts.count == 2, let p = Int(parts[1]) { return WebDID.forNode(host: parts[0], port: p) }
+        return (try? WebDID("did:web:\(hostPort)")) ?? WebDID.forNode(host: host, port: port)
+    }
+
+    /// The DID of the authority this node trusts: itself when it is the authority.
+    public var trustedAuthority: WebDID? { isAuthority ? did : authorityDID }
+
+    public static let defaultIPv6Prefix = "fd86::/64"
+
+    /// Reads configuration from the data directory's file, the environment and `overrides` (flags).
+    public static func load(directory: String, overrides: [String: String] = [:], environment: [String: String]? = nil) async throws -> NodeConfiguration {
+        var flagValues: [AbsoluteConfigKey: ConfigValue] = [:]
+        for (k, v) in overrides {
+            // Flags arrive as text; give numbers and booleans their JSON types so every provider agrees.
+            let content: ConfigContent
+            if let i = Int(v) { content = .int(i) } else if v == "true" || v == "false" { content = .bool(v == "true") } else { content = .string(v) }
+            flagValues[AbsoluteConfigKey(k.split(separator: ".").map(String.init))] = ConfigValue(content, isSecret: false)
+        }
+        let env = environment.map { EnvironmentVariablesProvider(environmentVariables: $0) } ?? EnvironmentVariablesProvider()
+        let file = try await FileProvider<JSONSnapshot>(filePath: FilePath(directory + "/config.json"), allowMissing: false)
+        let reader = ConfigReader(providers: [
+            InMemoryProvider(name: "flags", values: flagValues),
+            env.prefixKeys(with: "dataspace"),
+            file,
+        ])
+        return try from(reader)
+    }
+
+    static func from(_ config: ConfigReader) throws -> NodeConfiguration {
+        func required(_ key: String) throws -> String {
+            guard let v = string(key), !v.isEmpty else {
+                throw ConfigurationError(key: key, message: "is required")
+            }
+            return v
+        }
+        /// Reads a value whatever its JSON type (the file has numbers and booleans, the environment text).
+        func string(_ key: String) -> String? {
+            let k = ConfigKey(key.split(separator: ".").map(String.init))
+            if let s = config.string(forKey: k) { return s }
+            if let i = config.int(forKey: k) { return String(i) }
+            if let b = config.bool(forKey: k) { return String(b) }
+            if let d = config.double(forKey: k) { return String(d) }
+            return nil
+        }
+        func wrap<T>(_ key: String, _ body: () throws(ValidationError) -> T) throws -> T {
+            do { return try body() } catch { throw ConfigurationError(key: key, message: error.message) }
+        }
+        func integer(_ key: String, default value: Int) throws -> Int {
+            guard let s = string(key) else { return value }
+            guard let i = Int(s) else { throw ConfigurationError(key: key, message: "'\(s)' is not an integer") }
+            return i
+        }
+        func boolean(_ key: String) throws -> Bool {
+            guard let s = string(key)?.lowercased() else { return false }
+            switch s {
+            case "true", "1", "yes": return true
+            case "false", "0", "no": return false
+            default: throw ConfigurationError(key: key, message: "'\(s)' is not true or false")
+            }
+        }
+        let creditText = try required("node.creditCode")
+        let regionText = try required("node.region")
+        let sectorText = try required("node.sector")
+        let host = string("http.host") ?? "127.0.0.1"
+        let port = try integer("http.port", default: 8443)
+        guard (0...65_535).contains(port) else { throw ConfigurationError(key: "http.port", message: "\(port) is not a TCP port") }
+        let publicURL = (string("http.publicURL") ?? "http://\(host):\(port)").trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        var authorityDID: WebDID?
+        if let d = string("authority.did") { authorityDID = try wrap("authority.did") { () throws(ValidationError) in try WebDID(d) } }
+        let prefixText = string("identifiers.ipv6Prefix") ?? defaultIPv6Prefix
+        return NodeConfiguration(
+            name: try required("node.name"),
+            creditCode: try wrap("node.creditCode") { () throws(ValidationError) in try CreditCode(creditText) },
+            region: try wrap("node.region") { () throws(ValidationError) in try RegionCode(regionText) },
+            sector: try wrap("node.sector") { () throws(ValidationError) in try Sector(slug: sectorText) },
+            host: host, port: port, publicURL: publicURL,
+            isAuthority: try boolean("authority.enabled"), autoApprove: try boolean("authority.autoApprove"),
+            authorityURL: string("authority.url"), authorityDID: authorityDID,
+            ipv6Prefix: try wrap("identifiers.ipv6Prefix") { () throws(ValidationError) in try IPv6Prefix(prefixText) },
+            maxUploadBytes: Int64(try integer("limits.maxUploadBytes", default: 8 << 30)),
+            revocationCacheSeconds: Double(try integer("trust.revocationCacheSeconds", default: 30)),
+            logLevel: string("log.level") ?? "info", logFormat: string("log.format") ?? "json")
+    }
+
+    /// The config file `dataspace init` writes.
+    public var fileJSON: JSONValue {
+        var authority: [String: JSONValue] = ["enabled": .bool(isAuthority), "autoApprove": .bool(autoApprove)]
+        if let authorityURL { authority["url"] = .string(authorityURL) }
+        if let authorityDID { authority["did"] = .string(authorityDID.value) }
+        return [
+            "node": [
+                "name": .string(name), "creditCode": .string(creditCode.value), "region": .string(region.value),
+                "sector": .string(sector.rawValue),
+            ],
+            "http": ["host": .string(host), "port": .number(Double(port)), "publicURL": .string(publicURL)],
+            "authority": .object(authority),
+            "identifiers": ["ipv6Prefix": .string(ipv6Prefix.description)],
+            "limits": ["maxUploadBytes": .number(Double(maxUploadBytes))],
+            "trust": ["revocationCacheSeconds": .number(revocationCacheSeconds)],
+            "log": ["level": .string(logLevel), "format": .string(logFormat)],
+        ]
+    }
+}
+
+/// A configuration value that is missing or malformed, named by its key.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public let key: String
+    public let message: String
+    public init(key: String, message: String) {
+        self.key = key
+        self.message = message
+    }
+    public var description: String { "configuration \(key): \(message)" }
+}

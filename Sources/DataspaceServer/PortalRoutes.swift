@@ -1,0 +1,125 @@
+import DataspaceCatalog
+import DataspaceCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Mustache
+
+/// The public web portal: search with facets and dataset pages, in Chinese and English.
+struct Portal: Sendable {
+    let library: MustacheLibrary
+    let services: NodeServices
+
+    init(services: NodeServices) throws {
+        var library = MustacheLibrary()
+        try library.register(PortalTemplates.layout, named: "layout")
+        try library.register(PortalTemplates.search, named: "search")
+        try library.register(PortalTemplates.dataset, named: "dataset")
+        self.library = library
+        self.services = services
+    }
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/") { request, _ in await searchPage(request) }
+        router.get("/datasets/{prefix}/{local}") { _, context in await datasetPage(context) }
+        router.get("/static/portal.css") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=3600"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: PortalTemplates.css)))
+        }
+    }
+
+    func page(title: String, template: String, context: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
+        let content = library.render(context, withTemplate: template) ?? ""
+        let html = library.render(
+            ["title": title, "nodeName": services.configuration.name, "did": services.did.value, "content": content] as [String: Any],
+            withTemplate: "layout") ?? ""
+        return Responses.text(html, status: status, contentType: "text/html; charset=utf-8")
+    }
+
+    static func sectorLabel(_ s: Sector) -> String { "\(s.chineseLabel) \(s.englishLabel)" }
+
+    static func regionLabel(_ code: String) -> String {
+        guard let r = try? RegionCode(code) else { return code }
+        return "\(r.chineseName) \(r.englishName)"
+    }
+
+    func searchPage(_ request: Request) async -> Response {
+        var params: [String: String] = [:]
+        for key in ["q", "sector", "region", "grade"] { if let v = request.query(key) { params[key] = v } }
+        func link(_ changes: [String: String?], page: Int = 1) -> String {
+            var p = params
+            for (k, v) in changes { p[k] = v }
+            var items = p.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
+            if page > 1 { items.append("page=\(page)") }
+            return "/" + (items.isEmpty ? "" : "?" + items.joined(separator: "&"))
+        }
+        var context: [String: Any] = ["q": params["q"] ?? "", "sector": params["sector"] as Any, "region": params["region"] as Any, "grade": params["grade"] as Any]
+        do {
+            var query = try ManagementRoutes.searchQuery(request)
+            query.pageSize = 20
+            let (results, records) = try await services.catalog.search(query)
+            context["total"] = results.total
+            context["page"] = query.page
+            if query.page > 1 { context["previous"] = link([:], page: query.page - 1) }
+            if query.page * query.pageSize < results.total { context["next"] = link([:], page: query.page + 1) }
+            context["items"] = records.map { r -> [String: Any] in
+                [
+                    "identifier": r.identifier.description, "title": r.title, "description": String(r.description.prefix(240)),
+                    "publisher": r.publisher.name, "sectorLabel": Self.sectorLabel(r.sector), "regionLabel": Self.regionLabel(r.region.value),
+                    "grade": r.grade.description, "version": r.version,
+                ]
+            }
+            context["sectorFacets"] = results.sectors.prefix(24).map { f -> [String: Any] in
+                ["label": Sector(rawValue: f.value).map(Self.sectorLabel) ?? f.value, "count": f.count, "link": link(["sector": f.value])]
+            }
+            context["regionFacets"] = results.regions.prefix(20).map { f -> [String: Any] in
+                ["label": Self.regionLabel(f.value), "count": f.count, "link": link(["region": f.value])]
+            }
+            context["gradeFacets"] = results.grades.map { f -> [String: Any] in
+                ["label": "\(GradeLevel(rawValue: f.value)?.chineseLabel ?? "") \(f.value)", "count": f.count, "link": link(["grade": f.value])]
+            }
+            var active: [[String: Any]] = []
+            if let s = params["sector"] { active.append(["label": Sector(rawValue: s).map(Self.sectorLabel) ?? s, "removeLink": link(["sector": nil])]) }
+            if let r = params["region"] { active.append(["label": Self.regionLabel(r), "removeLink": link(["region": nil])]) }
+            if let g = params["grade"] { active.append(["label": g, "removeLink": link(["grade": nil])]) }
+            if !active.isEmpty { context["activeFilters"] = ["items": active] }
+            return page(title: params["q"].map { "搜索 \($0)" } ?? "数据目录 Catalog", template: "search", context: context)
+        } catch {
+            context["error"] = (error as? ValidationError)?.description ?? "\(error)"
+            context["total"] = 0
+            context["page"] = 1
+            return page(title: "数据目录 Catalog", template: "search", context: context, status: .badRequest)
+        }
+    }
+
+    func datasetPage(_ routeContext: BasicRequestContext) async -> Response {
+        do {
+            let identifier = try identifierParameter(routeContext)
+            let versions = try await services.catalog.versions(identifier)
+            guard let r = versions.last else {
+                return page(title: "Not found", template: "search", context: ["error": "没有此数据产品 No product \(identifier)", "total": 0, "page": 1], status: .notFound)
+            }
+            var temporal = "—"
+            if let t = r.temporal {
+                temporal = "\(t.start.map(ISO8601.formatDate) ?? "…") – \(t.end.map(ISO8601.formatDate) ?? "…")"
+            }
+            let context: [String: Any] = [
+                "title": r.title, "description": r.description, "identifier": r.identifier.description,
+                "ipv6": identifier.ipv6Address(in: services.catalog.addresses.prefix).description,
+                "publisher": r.publisher.name, "creditCode": r.publisher.creditCode.value, "sectorLabel": Self.sectorLabel(r.sector),
+                "region": r.region.value, "regionLabel": Self.regionLabel(r.region.value), "grade": "\(r.grade.level.chineseLabel) \(r.grade)",
+                "keywords": r.keywords, "temporal": temporal, "license": r.license, "issued": ISO8601.format(r.issued),
+                "modified": ISO8601.format(r.modified), "mediaType": r.distribution.format.mediaType, "byteSize": r.distribution.byteSize,
+                "rowCount": r.distribution.rowCount, "sha256": r.distribution.sha256, "columns": r.distribution.columns.joined(separator: ", "),
+                "offer": r.offer.json.encodedString(pretty: true), "withdrawn": r.status == .withdrawn,
+                "versions": versions.reversed().map { v -> [String: Any] in
+                    ["version": v.version, "status": v.status.rawValue, "modified": ISO8601.format(v.modified), "sha256": String(v.distribution.sha256.prefix(16)) + "…"]
+                },
+            ]
+            return page(title: r.title, template: "dataset", context: context, status: r.status == .withdrawn ? .gone : .ok)
+        } catch {
+            return page(title: "Bad identifier", template: "search", context: ["error": "\(error)", "total": 0, "page": 1], status: .badRequest)
+        }
+    }
+}

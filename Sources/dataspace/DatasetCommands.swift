@@ -1,0 +1,252 @@
+import ArgumentParser
+import DataspaceCore
+import DataspaceServer
+import Foundation
+
+/// Metadata flags shared by publish and update.
+struct MetadataOptions: ParsableArguments {
+    @Option(help: "Title.") var title: String
+    @Option(help: "Description.") var description: String
+    @Option(help: "Comma-separated keywords.") var keywords: String = ""
+    @Option(help: "Sector slug (e.g. urban-governance, transport).") var sector: String
+    @Option(help: "GB/T 2260 region the data covers (default: the publisher's).") var region: String?
+    @Option(help: "Licence IRI (default CC BY 4.0).") var license: String?
+    @Option(help: "GB/T 43697 grade: core, important, general, general-1…4 (default general).") var grade: String?
+    @Option(name: .customLong("temporal-start"), help: "Start of the period covered (YYYY-MM-DD).") var temporalStart: String?
+    @Option(name: .customLong("temporal-end"), help: "End of the period covered (YYYY-MM-DD).") var temporalEnd: String?
+    @Option(help: "ODRL offer as a JSON file (default: use by any member).") var policy: String?
+    @Option(help: "File format when the extension does not tell: csv or jsonl.") var format: String?
+
+    func metadata() throws -> JSONValue {
+        var o: [String: JSONValue] = [
+            "title": .string(title), "description": .string(description), "sector": .string(sector),
+            "keywords": .array(keywords.split(separator: ",").map { .string($0.trimmingCharacters(in: .whitespaces)) }),
+        ]
+        if let region { o["region"] = .string(region) }
+        if let license { o["license"] = .string(license) }
+        if let grade { o["grade"] = .string(grade) }
+        if let temporalStart { o["temporalStart"] = .string(temporalStart) }
+        if let temporalEnd { o["temporalEnd"] = .string(temporalEnd) }
+        if let policy {
+            guard let data = FileManager.default.contents(atPath: policy) else {
+                throw DataspaceCore.ValidationError(code: "policy.file", field: "policy", message: "cannot read \(policy)")
+            }
+            do { o["policy"] = try JSONValue.parse(data) } catch {
+                throw DataspaceCore.ValidationError(code: "policy.json", field: "policy", message: "\(policy): \(error)")
+            }
+        }
+        return .object(o)
+    }
+
+    func tabularFormat() throws -> TabularFormat? {
+        guard let format else { return nil }
+        guard let f = TabularFormat(rawValue: format) else {
+            throw DataspaceCore.ValidationError(code: "format.unknown", field: "format", message: "format must be csv or jsonl")
+        }
+        return f
+    }
+}
+
+struct PublishCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "publish", abstract: "Publish a CSV or JSON-lines file as a data product.")
+
+    @OptionGroup var node: NodeOptions
+    @Argument(help: "The file to publish.") var file: String
+    @OptionGroup var metadata: MetadataOptions
+
+    func run() async throws {
+        try await runReporting {
+            let client = try await node.client()
+            var progress: (@Sendable (Int64, Int64) -> Void)?
+            if !node.json {
+                let bar = ProgressBar(label: "uploading")
+                progress = { done, total in bar.update(done, total) }
+            }
+            let record = try await client.publish(
+                file: file, metadata: try metadata.metadata(), format: try metadata.tabularFormat(), progress: progress)
+            if node.json { printJSON(record) } else { printRecord(record) }
+        }
+    }
+}
+
+struct UpdateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "update", abstract: "Publish a new version of a product (same identifier, linked to the previous version).")
+
+    @OptionGroup var node: NodeOptions
+    @Argument(help: "Identifier of the product.") var identifier: String
+    @Option(help: "New file (omit to keep the current one).") var file: String?
+    @OptionGroup var metadata: MetadataOptions
+
+    func run() async throws {
+        try await runReporting {
+            let id = try UnifiedIdentifier(parsing: identifier)
+            let record = try await node.client().publish(
+                file: file, metadata: try metadata.metadata(), identifier: id.description, format: try metadata.tabularFormat())
+            if node.json { printJSON(record) } else { printRecord(record) }
+        }
+    }
+}
+
+struct WithdrawCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "withdraw", abstract: "Withdraw a product from the catalog.")
+
+    @OptionGroup var node: NodeOptions
+    @Argument(help: "Identifier of the product.") var identifier: String
+
+    func run() async throws {
+        try await runReporting {
+            let id = try UnifiedIdentifier(parsing: identifier)
+            let record = try await node.client().call(.DELETE, "/api/v1/datasets/\(id)")
+            if node.json { printJSON(record) } else { print("withdrawn \(id) (version \(Int(record["version"]?.doubleValue ?? 0)))") }
+        }
+    }
+}
+
+struct DatasetsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "datasets", abstract: "List this node's active products.")
+
+    @OptionGroup var node: NodeOptions
+    @Option(help: "Page size.") var limit: Int = 100
+    @Option(help: "Continue after this identifier.") var after: String?
+
+    func run() async throws {
+        try await runReporting {
+            var path = "/api/v1/datasets?limit=\(limit)"
+            if let after { path += "&after=\(after)" }
+            let reply = try await node.client().call(.GET, path)
+            if node.json { printJSON(reply); return }
+            printRecords(reply["items"]?.arrayValue ?? [])
+            if let next = reply["next"]?.stringValue { print("more: --after \(next)") }
+        }
+    }
+}
+
+struct ShowCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a product with its versions.")
+
+    @OptionGroup var node: NodeOptions
+    @Argument(help: "Identifier of the product.") var identifier: String
+
+    func run() async throws {
+        try await runReporting {
+            let id = try UnifiedIdentifier(parsing: identifier)
+            let record = try await node.client().call(.GET, "/api/v1/datasets/\(id)")
+            if node.json { printJSON(record); return }
+            printRecord(record)
+            printTable(
+                ["version", "status", "modified", "sha256"],
+                (record["versions"]?.arrayValue ?? []).map {
+                    ["v\(Int($0["version"]?.doubleValue ?? 0))", $0["status"]?.stringValue ?? "", $0["modified"]?.stringValue ?? "", $0["sha256"]?.stringValue ?? ""]
+                }, maxWidth: 70)
+        }
+    }
+}
+
+struct SearchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "search", abstract: "Search the node's catalog (Chinese, English or mixed), with facets.")
+
+    @OptionGroup var node: NodeOptions
+    @Argument(help: "Query text, e.g. 空气质量 or \"traffic 流量\".") var query: String = ""
+    @Option(help: "Sector slug.") var sector: String?
+    @Option(help: "Region code (matches everything inside it).") var region: String?
+    @Option(help: "Grade: core, important, general.") var grade: String?
+    @Option(help: "Page number.") var page: Int = 1
+
+    func run() async throws {
+        try await runReporting {
+            var items = ["q=\(query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")", "page=\(page)"]
+            if let sector { items.append("sector=\(sector)") }
+            if let region { items.append("region=\(region)") }
+            if let grade { items.append("grade=\(grade)") }
+            let reply = try await node.client().call(.GET, "/api/v1/search?" + items.joined(separator: "&"))
+            if node.json { printJSON(reply); return }
+            print("\(Int(reply["total"]?.doubleValue ?? 0)) products match")
+            printRecords(reply["items"]?.arrayValue ?? [], withScore: true)
+            printFacets(reply["facets"])
+        }
+    }
+}
+
+func printFacets(_ facets: JSONValue?) {
+    guard let facets else { return }
+    for name in ["sector", "region", "grade"] {
+        let values = (facets[name]?.arrayValue ?? []).prefix(8).map { "\($0["value"]?.stringValue ?? "") (\(Int($0["count"]?.doubleValue ?? 0)))" }
+        if !values.isEmpty { print("  \(name): \(values.joined(separator: ", "))") }
+    }
+}
+
+struct ResolveCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resolve", abstract: "Resolve a unified identifier or its IPv6 address (follows redirects to the owning node).")
+
+    @OptionGroup var node: NodeOptions
+    @Argument(help: "Identifier (86.<region>.<code>/<local>) or IPv6 address.") var target: String
+
+    func run() async throws {
+        try await runReporting {
+            let client = try await node.client()
+            let path: String
+            if target.contains(":") {
+                path = "/resolve/ipv6/\(target)"
+            } else {
+                path = "/resolve/\(try UnifiedIdentifier(parsing: target))"
+            }
+            let reply = try await client.call(.GET, path)
+            if node.json { printJSON(reply) } else { printRecord(reply) }
+        }
+    }
+}
+
+struct CatalogCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "catalog", abstract: "Ask another node's DSP catalog, authenticated as this node.")
+
+    @OptionGroup var node: NodeOptions
+    @Option(help: "The provider's base URL.") var provider: String
+    @Option(help: "Full-text filter.") var query: String?
+    @Option(help: "Sector filter.") var sector: String?
+
+    func run() async throws {
+        try await runReporting {
+            var body: [String: JSONValue] = ["provider": .string(provider)]
+            if let query { body["q"] = .string(query) }
+            if let sector { body["sector"] = .string(sector) }
+            let reply = try await node.client().call(.POST, "/api/v1/peers/catalog", json: .object(body))
+            if node.json { printJSON(reply); return }
+            printDSPCatalog(reply)
+        }
+    }
+}
+
+func printDSPCatalog(_ catalog: JSONValue) {
+    let rows = (catalog["dataset"]?.arrayValue ?? []).map { d in
+        [d["@id"]?.stringValue ?? "", d["dct:title"]?.stringValue ?? "", d["dcat:theme"]?.stringValue ?? "",
+         (d["hasPolicy"]?.arrayValue?.first?["permission"]?.arrayValue?.first?["action"]?.stringValue) ?? ""]
+    }
+    print("catalog of \(catalog["participantId"]?.stringValue ?? "?"): \(rows.count) datasets")
+    printTable(["identifier", "title", "sector", "offer"], rows, maxWidth: 60)
+}
+
+func printRecords(_ items: [JSONValue], withScore: Bool = false) {
+    let rows = items.map { r -> [String] in
+        var row = [r["identifier"]?.stringValue ?? "", r["title"]?.stringValue ?? "", r["sector"]?.stringValue ?? "", r["region"]?.stringValue ?? "",
+                   "v\(Int(r["version"]?.doubleValue ?? 0))", String(Int(r["distribution"]?["rowCount"]?.doubleValue ?? 0))]
+        if withScore { row.append(String(format: "%.2f", r["score"]?.doubleValue ?? 0)) }
+        return row
+    }
+    printTable(["identifier", "title", "sector", "region", "ver", "rows"] + (withScore ? ["score"] : []), rows)
+}
+
+func printRecord(_ r: JSONValue) {
+    var rows: [[String]] = [
+        ["identifier", r["identifier"]?.stringValue ?? ""], ["title", r["title"]?.stringValue ?? ""],
+        ["status", r["status"]?.stringValue ?? ""], ["version", String(Int(r["version"]?.doubleValue ?? 0))],
+        ["sector", r["sector"]?.stringValue ?? ""], ["region", r["region"]?.stringValue ?? ""], ["grade", r["grade"]?.stringValue ?? ""],
+        ["publisher", r["publisher"]?["name"]?.stringValue ?? ""],
+        ["file", "\(r["distribution"]?["mediaType"]?.stringValue ?? "") · \(Int(r["distribution"]?["byteSize"]?.doubleValue ?? 0)) bytes · \(Int(r["distribution"]?["rowCount"]?.doubleValue ?? 0)) rows"],
+        ["sha256", r["distribution"]?["sha256"]?.stringValue ?? ""],
+    ]
+    if let ipv6 = r["ipv6"]?.stringValue { rows.append(["ipv6", ipv6]) }
+    printTable(["field", "value"], rows, maxWidth: 80)
+}

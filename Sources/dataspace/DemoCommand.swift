@@ -1,0 +1,231 @@
+import ArgumentParser
+import AsyncHTTPClient
+import DataspaceCore
+import DataspaceServer
+import Foundation
+import Logging
+import ServiceLifecycle
+
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Start an authority and three participants on loopback and walk through registration, publishing and search.")
+
+    @Flag(help: "Exit after the walk instead of serving until Ctrl-C.") var exit = false
+    @Option(help: "Directory for the demo nodes (default: a new temporary directory).") var dir: String?
+
+    func run() async throws {
+        try await runReporting { try await DemoWalk(root: dir, keepServing: !exit).run() }
+    }
+}
+
+/// The demo: four real nodes, each with its own port and SQLite, talking HTTP on loopback.
+struct DemoWalk {
+    let root: String?
+    let keepServing: Bool
+
+    struct Participant {
+        let name: String
+        let creditBody: String
+        let region: String
+        let sector: String
+        let isAuthority: Bool
+    }
+
+    static let cast = [
+        Participant(name: "国家数据空间登记中心 National Data Space Registry", creditBody: "11110000MB1A2346X", region: "110000", sector: "urban-governance", isAuthority: true),
+        Participant(name: "广州市政务服务和数据管理局", creditBody: "11440100MB2C92190", region: "440100", sector: "urban-governance", isAuthority: false),
+        Participant(name: "广州智行交通科技有限公司 Zhixing Mobility", creditBody: "91440106MA5CXK3P7", region: "440106", sector: "transport", isAuthority: false),
+        Participant(name: "华南城市环境研究院 South China Urban Environment Institute", creditBody: "12440000455861972", region: "440104", sector: "scientific-research", isAuthority: false),
+    ]
+
+    func step(_ n: Int, _ text: String) {
+        print("\n\u{001B}[1m[\(n)] \(text)\u{001B}[0m")
+    }
+
+    func run() async throws {
+        let base = root ?? (NSTemporaryDirectory() + "dataspace-demo-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        let ports = LoopbackPorts.free(count: Self.cast.count)
+        guard ports.count == Self.cast.count else { throw PeerError("could not find free loopback ports") }
+
+        step(1, "Creating four nodes in \(base)")
+        var services: [NodeServices] = []
+        var logger = Logger(label: "demo")
+        logger.logLevel = ProcessInfo.processInfo.environment["DATASPACE_DEMO_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        for (i, p) in Self.cast.enumerated() {
+            let dir = base + "/node\(i)"
+            let configuration = NodeConfiguration(
+                name: p.name, creditCode: try CreditCode.completing(p.creditBody), region: try RegionCode(p.region), sector: try Sector(slug: p.sector),
+                host: "127.0.0.1", port: ports[i], publicURL: "http://127.0.0.1:\(ports[i])", isAuthority: p.isAuthority, autoApprove: false,
+                authorityURL: nil, authorityDID: nil, ipv6Prefix: try IPv6Prefix("fd86:\(String(format: "%x", 0x4401 + i))::/64"),
+                maxUploadBytes: 1 << 30, revocationCacheSeconds: 0, logLevel: "warning", logFormat: "text")
+            let directory = NodeDirectory(path: dir)
+            if !directory.exists { try directory.initialize(configuration: configuration) }
+            let node = try await NodeServices.open(directory: directory, logger: logger)
+            try await NodeApplication.prepare(node)
+            services.append(node)
+            print("  \(p.isAuthority ? "authority  " : "participant") \(p.name)")
+            print("              \(node.did.value)  credit code \(node.configuration.creditCode)")
+        }
+        var apps: [any Service] = []
+        for node in services { apps.append(try NodeApplication.build(services: node)) }
+        let group = ServiceGroup(services: apps, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let running = Task { try await group.run() }
+        defer { running.cancel() }
+        let clients = services.map { ManagementClient(baseURL: $0.configuration.publicURL, adminToken: $0.adminToken) }
+        try await waitUntilHealthy(clients)
+
+        let authority = clients[0], bureau = clients[1], enterprise = clients[2], institute = clients[3]
+        let authorityURL = services[0].configuration.publicURL
+
+        step(2, "Participants apply to the authority; its admin approves; they fetch their membership credentials")
+        for client in [bureau, enterprise, institute] {
+            let reply = try await client.call(.POST, "/api/v1/membership/apply", json: ["authorityURL": .string(authorityURL)])
+            print("  applied: \(reply["applicationId"]?.stringValue ?? "") → \(reply["status"]?.stringValue ?? "")")
+        }
+        let pending = try await authority.call(.GET, "/api/v1/authority/applications?status=pending")
+        for application in pending["items"]?.arrayValue ?? [] {
+            let id = application["id"]?.stringValue ?? ""
+            _ = try await authority.call(.POST, "/api/v1/authority/applications/\(id)/approve")
+            print("  approved \(application["name"]?.stringValue ?? "") (\(application["creditCode"]?.stringValue ?? ""))")
+        }
+        for client in [bureau, enterprise, institute] {
+            let m = try await client.call(.POST, "/api/v1/membership/refresh")
+            print("  credential \(m["credential"]?["id"]?.stringValue ?? "-") valid until \(m["credential"]?["expires"]?.stringValue ?? "-")")
+        }
+
+        step(3, "Publishing generated datasets (streamed, validated, content-addressed)")
+        let files = base + "/files"
+        try FileManager.default.createDirectory(atPath: files, withIntermediateDirectories: true)
+        struct Product { let client: ManagementClient; let file: String; let body: String; let meta: JSONValue }
+        let products = [
+            Product(client: bureau, file: "air-quality.csv", body: DemoData.airQuality(), meta: [
+                "title": "广州市空气质量监测数据（小时值）", "description": "广州市11个国控空气质量监测站点的逐小时AQI、PM2.5、PM10、NO2、O3、SO2、CO浓度。Hourly air quality readings from 11 national monitoring stations in Guangzhou.",
+                "keywords": ["空气质量", "AQI", "PM2.5", "环境监测", "air quality"], "sector": "green-low-carbon", "region": "440100",
+                "temporalStart": "2026-10-01", "temporalEnd": "2026-10-12",
+                "policy": ["permission": [["action": "use", "constraint": [["leftOperand": "purpose", "operator": "isA", "rightOperand": "research"]]]]],
+            ]),
+            Product(client: bureau, file: "traffic-flow.csv", body: DemoData.trafficFlow(), meta: [
+                "title": "广州市主要道路交通流量数据", "description": "十条主干道每15分钟的车流量、平均车速与拥堵指数。Traffic flow on ten arterial roads in 15-minute intervals.",
+                "keywords": ["交通流量", "拥堵指数", "traffic flow", "道路"], "sector": "transport", "region": "440100",
+            ]),
+            Product(client: bureau, file: "parking.jsonl", body: DemoData.parkingLots(), meta: [
+                "title": "广州市公共停车场泊位信息", "description": "全市公共停车场位置、总泊位与实时空余泊位。Public car parks with capacity and free spaces.",
+                "keywords": ["停车场", "泊位", "parking"], "sector": "urban-governance", "region": "440100",
+            ]),
+            Product(client: enterprise, file: "enterprises.csv", body: DemoData.enterpriseRegistry(), meta: [
+                "title": "广州市企业登记信息摘要", "description": "企业统一社会信用代码、名称、类型、注册资本、成立日期与所属行业。Registry extract of enterprises in Guangzhou.",
+                "keywords": ["企业登记", "统一社会信用代码", "enterprise registry"], "sector": "social-credit", "region": "440100",
+            ]),
+            Product(client: enterprise, file: "ride-hailing.jsonl", body: DemoData.rideHailing(), meta: [
+                "title": "Ride-hailing trip statistics, Guangzhou", "description": "Hourly ride-hailing trips, distances and fares by origin district over two weeks.",
+                "keywords": ["ride-hailing", "mobility", "网约车"], "sector": "transport", "region": "440106",
+            ]),
+            Product(client: institute, file: "heat-island.csv", body: DemoData.heatIsland(), meta: [
+                "title": "广州城市热岛效应观测数据", "description": "十个观测点的气温、地表温度与相对湿度，用于城市热岛研究。Urban heat island observations at ten sites.",
+                "keywords": ["城市热岛", "气温", "urban heat island"], "sector": "meteorology", "region": "440104",
+            ]),
+            Product(client: institute, file: "pm25-sources.csv", body: DemoData.sourceApportionment(), meta: [
+                "title": "PM2.5 source apportionment samples, Guangzhou 2025", "description": "Receptor-model source shares (vehicles, industry, dust, secondary aerosol, biomass) for PM2.5 samples; 空气污染来源解析。",
+                "keywords": ["PM2.5", "空气污染", "source apportionment"], "sector": "scientific-research", "region": "440100",
+            ]),
+        ]
+        var identifiers: [String: String] = [:]
+        for product in products {
+            let path = files + "/" + product.file
+            try product.body.write(toFile: path, atomically: true, encoding: .utf8)
+            let record = try await product.client.publish(file: path, metadata: product.meta)
+            identifiers[product.file] = record["identifier"]?.stringValue
+            print("  \(record["identifier"]?.stringValue ?? "")  \(record["title"]?.stringValue ?? "")  (\(Int(record["distribution"]?["rowCount"]?.doubleValue ?? 0)) rows)")
+        }
+
+        step(4, "A malformed file is refused and leaves nothing behind")
+        let ragged = files + "/ragged.csv"
+        try "a,b,c\n1,2,3\n4,5\n".write(toFile: ragged, atomically: true, encoding: .utf8)
+        do {
+            _ = try await bureau.publish(file: ragged, metadata: ["title": "坏文件", "description": "ragged rows", "sector": "transport"])
+        } catch let failure as ManagementClient.Failure {
+            print("  refused: \(failure)")
+        }
+
+        step(5, "Bilingual search on the bureau's catalog (exact CJK matching, facets)")
+        for query in ["空气质量", "空气", "traffic 流量", "停车"] {
+            let reply = try await bureau.call(.GET, "/api/v1/search?q=\(query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")
+            let titles = (reply["items"]?.arrayValue ?? []).compactMap { $0["title"]?.stringValue }
+            print("  \(query) → \(Int(reply["total"]?.doubleValue ?? 0)) hit(s): \(titles.joined(separator: " | "))")
+        }
+        let research = try await institute.call(.GET, "/api/v1/search?q=PM2.5")
+        print("  PM2.5 on the institute → \((research["items"]?.arrayValue ?? []).compactMap { $0["title"]?.stringValue }.joined(separator: " | "))")
+
+        step(6, "The institute asks the bureau's catalog over the Dataspace Protocol (ID token + membership credential)")
+        let catalog = try await institute.call(.POST, "/api/v1/peers/catalog", json: ["provider": .string(services[1].configuration.publicURL), "q": "空气"])
+        for d in catalog["dataset"]?.arrayValue ?? [] {
+            print("  \(d["@id"]?.stringValue ?? "")  \(d["dct:title"]?.stringValue ?? "")  offer: \(d["hasPolicy"]?.arrayValue?.first?.encodedString() ?? "")")
+        }
+        let anonymous = try await HTTPClient.shared.execute(
+            { var r = HTTPClientRequest(url: services[1].configuration.publicURL + "/dsp/catalog/request"); r.method = .POST; return r }(), timeout: .seconds(10))
+        print("  the same request without a token → \(anonymous.status.code) \(String(buffer: try await anonymous.body.collect(upTo: 1 << 16)))")
+
+        step(7, "Versions and withdrawal keep the index exact")
+        if let air = identifiers["air-quality.csv"] {
+            let v2 = try await bureau.publish(file: nil, metadata: [
+                "title": "广州市空气质量监测数据（小时值，含臭氧八小时）", "description": "新增O3八小时滑动平均。Adds 8-hour ozone averages.",
+                "keywords": ["空气质量", "臭氧", "air quality"], "sector": "green-low-carbon", "region": "440100",
+            ], identifier: air)
+            print("  \(air) now at version \(Int(v2["version"]?.doubleValue ?? 0)) (previous \(Int(v2["previousVersion"]?.doubleValue ?? 0)))")
+        }
+        if let parking = identifiers["parking.jsonl"] {
+            _ = try await bureau.call(.DELETE, "/api/v1/datasets/\(parking)")
+            let after = try await bureau.call(.GET, "/api/v1/search?q=%E5%81%9C%E8%BD%A6")
+            print("  withdrew \(parking); search 停车 now finds \(Int(after["total"]?.doubleValue ?? 0))")
+        }
+
+        step(8, "Identifiers resolve anywhere: via the authority's redirect, and by IPv6 address")
+        if let traffic = identifiers["traffic-flow.csv"] {
+            let resolved = try await authority.call(.GET, "/resolve/\(traffic)")
+            print("  authority resolves \(traffic) → \(resolved["title"]?.stringValue ?? "") at \(resolved["ipv6"]?.stringValue ?? "")")
+            if let ipv6 = resolved["ipv6"]?.stringValue {
+                let back = try await bureau.call(.GET, "/resolve/ipv6/\(ipv6)")
+                print("  \(ipv6) → \(back["identifier"]?.stringValue ?? "")")
+            }
+        }
+
+        step(9, "The authority revokes the enterprise; its next catalog request is refused")
+        _ = try await authority.call(.POST, "/api/v1/authority/revocations", json: ["subject": .string(services[2].did.value)])
+        do {
+            _ = try await enterprise.call(.POST, "/api/v1/peers/catalog", json: ["provider": .string(services[1].configuration.publicURL)])
+            print("  unexpected: the request succeeded")
+        } catch let failure as ManagementClient.Failure {
+            print("  refused: \(failure.detail)")
+        }
+
+        print("\nPortals:")
+        for (i, node) in services.enumerated() { print("  \(Self.cast[i].name): \(node.configuration.publicURL)/") }
+        if keepServing {
+            print("\nServing until Ctrl-C. Admin tokens are in \(base)/node*/admin.token")
+            try await running.value
+        } else {
+            print("\nDemo complete.")
+            await group.triggerGracefulShutdown()
+            _ = try? await running.value
+            if root == nil { try? FileManager.default.removeItem(atPath: base) }
+        }
+    }
+
+    func waitUntilHealthy(_ clients: [ManagementClient]) async throws {
+        for client in clients {
+            var attempts = 0
+            while true {
+                do {
+                    _ = try await client.call(.GET, "/healthz")
+                    break
+                } catch {
+                    attempts += 1
+                    if attempts > 100 { throw error }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import ArgumentParser
+import DataspaceCore
+import DataspaceServer
+import Foundation
+import Logging
+
+struct InitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init", abstract: "Create a node data directory: key pair, DID, config and admin token.")
+
+    @Option(help: "Directory to create.") var dir: String
+    @Option(help: "Organisation name (Chinese or English).") var name: String
+    @Option(name: .customLong("credit-code"), help: "18-character unified social credit code (GB 32100).") var creditCode: String
+    @Option(help: "6-digit GB/T 2260 region code.") var region: String
+    @Option(help: "Sector slug, e.g. urban-governance.") var sector: String
+    @Option(help: "TCP port to listen on.") var port: Int = 8443
+    @Option(help: "Address to listen on.") var host: String = "127.0.0.1"
+    @Option(name: .customLong("public-url"), help: "URL peers use to reach this node (default http://HOST:PORT).") var publicURL: String?
+    @Flag(help: "Make this node the data space's registration authority.") var authority = false
+    @Flag(name: .customLong("auto-approve"), help: "Authority: approve applications automatically.") var autoApprove = false
+    @Option(name: .customLong("ipv6-prefix"), help: "IPv6 /64 under which identifiers get addresses.") var ipv6Prefix: String = NodeConfiguration.defaultIPv6Prefix
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        try await runReporting {
+            let configuration = NodeConfiguration(
+                name: name.trimmingCharacters(in: .whitespaces), creditCode: try CreditCode(creditCode), region: try RegionCode(region),
+                sector: try Sector(slug: sector), host: host, port: port, publicURL: publicURL ?? "http://\(host):\(port)",
+                isAuthority: authority, autoApprove: autoApprove, authorityURL: nil, authorityDID: nil,
+                ipv6Prefix: try IPv6Prefix(ipv6Prefix), maxUploadBytes: 8 << 30, revocationCacheSeconds: 30, logLevel: "info", logFormat: "json")
+            guard !configuration.name.isEmpty else { throw DataspaceCore.ValidationError(code: "name.empty", field: "name", message: "name must not be empty") }
+            let directory = NodeDirectory(path: dir)
+            try directory.initialize(configuration: configuration)
+            if json {
+                printJSON(["dir": .string(directory.path), "did": .string(configuration.did.value), "url": .string(configuration.publicURL)])
+            } else {
+                print("Created node \(configuration.name) in \(directory.path)")
+                print("  DID          \(configuration.did.value)")
+                print("  URL          \(configuration.publicURL)")
+                print("  admin token  \(directory.adminTokenPath) (keep it secret)")
+                print("Start it with: dataspace serve --dir \(directory.path)")
+            }
+        }
+    }
+}
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run a node from its data directory (SQLite inside it, no other service).")
+
+    @Option(help: "Node data directory.") var dir: String = ProcessInfo.processInfo.environment["DATASPACE_DIR"] ?? "./dataspace-node"
+    @Option(help: "Override the configured port.") var port: Int?
+    @Option(help: "Override the configured listen address.") var host: String?
+    @Flag(help: "Run as the registration authority.") var authority = false
+    @Flag(name: .customLong("auto-approve"), help: "Authority: approve applications automatically.") var autoApprove = false
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.") var logLevel: String?
+
+    func run() async throws {
+        try await runReporting {
+            let started = Date()
+            var overrides: [String: String] = [:]
+            if let port { overrides["http.port"] = String(port) }
+            if let host { overrides["http.host"] = host }
+            if authority { overrides["authority.enabled"] = "true" }
+            if autoApprove { overrides["authority.autoApprove"] = "true" }
+            if let logLevel { overrides["log.level"] = logLevel }
+            let directory = NodeDirectory(path: dir)
+            let peek = try await NodeConfiguration.load(directory: directory.path, overrides: overrides)
+            bootstrapLogging(level: peek.logLevel, format: peek.logFormat)
+            let logger = Logger(label: "dataspace")
+            let services = try await NodeServices.open(directory: directory, overrides: overrides, logger: logger)
+            try await NodeApplication.prepare(services)
+            let app = try NodeApplication.build(services: services) { port in
+                logger.notice(
+                    "node ready",
+                    metadata: [
+                        "did": "\(services.did.value)", "port": "\(port)", "authority": "\(services.authority != nil)",
+                        "products": "\(services.catalog.index.count)",
+                        "startup_ms": "\(Int(Date().timeIntervalSince(started) * 1000))",
+                    ])
+            }
+            try await app.runService()
+        }
+    }
+}
+
+/// Logs go to stderr, as JSON lines by default or as text.
+func bootstrapLogging(level: String, format: String) {
+    let logLevel = Logger.Level(rawValue: level) ?? .info
+    LoggingSystem.bootstrap { label in
+        if format == "text" {
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = logLevel
+            return handler
+        }
+        var handler = JSONLogHandler(label: label)
+        handler.logLevel = logLevel
+        return handler
+    }
+}

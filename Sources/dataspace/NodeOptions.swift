@@ -1,0 +1,40 @@
+import ArgumentParser
+import DataspaceCore
+import DataspaceServer
+import Foundation
+
+/// Where the node is: its data directory (for URL and admin token) and optionally its URL.
+struct NodeOptions: ParsableArguments {
+    @Option(name: .long, help: "Node data directory (default: $DATASPACE_DIR or ./dataspace-node).")
+    var dir: String?
+
+    @Option(name: .long, help: "Node base URL (default: the publicURL in the data directory's config).")
+    var node: String?
+
+    @Flag(name: .long, help: "Print machine-readable JSON instead of tables.")
+    var json = false
+
+    var directory: NodeDirectory {
+        NodeDirectory(path: dir ?? ProcessInfo.processInfo.environment["DATASPACE_DIR"] ?? "./dataspace-node")
+    }
+
+    /// A client for the node's management API.
+    func client() async throws -> ManagementClient {
+        let directory = self.directory
+        guard directory.exists else {
+            throw ConfigurationError(key: "dir", message: "\(directory.path) is not a node directory (run 'dataspace init' or pass --dir)")
+        }
+        let token = try directory.loadAdminToken()
+        var url = node
+        if url == nil {
+            let configuration = try await NodeConfiguration.load(directory: directory.path)
+            url = configuration.publicURL
+        }
+        return ManagementClient(baseURL: url ?? "", adminToken: token)
+    }
+}
+
+/// Runs a command body, mapping failures to exit codes.
+func runReporting(_ body: () async throws -> Void) async throws {
+    do { try await body() } catch let exit as ExitCode { throw exit } catch { throw reportFailure(error) }
+}

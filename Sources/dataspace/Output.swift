@@ -1,0 +1,97 @@
+import ArgumentParser
+import DataspaceCore
+import DataspaceServer
+import Foundation
+
+/// Exit codes scripts can rely on.
+enum Exit {
+    static let failure = ExitCode(1)
+    static let refused = ExitCode(3)
+    static let unreachable = ExitCode(4)
+}
+
+/// Turns errors into a one-line message on stderr and the right exit code.
+func reportFailure(_ error: any Error) -> ExitCode {
+    switch error {
+    case let f as ManagementClient.Failure:
+        printError("error: \(f)")
+        guard let status = f.status else { return Exit.unreachable }
+        return status >= 500 ? Exit.unreachable : Exit.refused
+    case let e as DataspaceCore.ValidationError:
+        printError("error: \(e)")
+        return ExitCode.validationFailure
+    case let e as ConfigurationError:
+        printError("error: \(e)")
+        return Exit.failure
+    default:
+        printError("error: \(error)")
+        return Exit.failure
+    }
+}
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+func printJSON(_ value: JSONValue) {
+    print(value.encodedString(pretty: true))
+}
+
+/// Width of text in a terminal: CJK and full-width characters take two columns.
+func displayWidth(_ text: String) -> Int {
+    text.unicodeScalars.reduce(0) { width, s in
+        let v = s.value
+        let wide = (0x1100...0x115F).contains(v) || (0x2E80...0xA4CF).contains(v) || (0xAC00...0xD7A3).contains(v)
+            || (0xF900...0xFAFF).contains(v) || (0xFE30...0xFE4F).contains(v) || (0xFF00...0xFF60).contains(v)
+            || (0xFFE0...0xFFE6).contains(v) || (0x20000...0x3FFFD).contains(v)
+        return width + (wide ? 2 : 1)
+    }
+}
+
+func truncate(_ text: String, width: Int) -> String {
+    guard displayWidth(text) > width else { return text }
+    var out = ""
+    for c in text {
+        if displayWidth(out + String(c)) > width - 1 { break }
+        out.append(c)
+    }
+    return out + "…"
+}
+
+/// Prints rows as an aligned table with a header rule.
+func printTable(_ headers: [String], _ rows: [[String]], maxWidth: Int = 48) {
+    let cells = rows.map { $0.map { truncate($0, width: maxWidth) } }
+    var widths = headers.map(displayWidth)
+    for row in cells {
+        for (i, c) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], displayWidth(c)) }
+    }
+    func line(_ items: [String]) -> String {
+        items.enumerated().map { i, s in s + String(repeating: " ", count: max(0, widths[i] - displayWidth(s))) }
+            .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+    }
+    print(line(headers))
+    print(widths.map { String(repeating: "─", count: $0) }.joined(separator: "  "))
+    for row in cells { print(line(row)) }
+}
+
+/// A progress bar on stderr for long transfers.
+final class ProgressBar: @unchecked Sendable {
+    let label: String
+    let lock = NSLock()
+    var lastPercent = -1
+
+    init(label: String) { self.label = label }
+
+    func update(_ done: Int64, _ total: Int64) {
+        guard total > 0 else { return }
+        let percent = Int(done * 100 / total)
+        lock.lock()
+        defer { lock.unlock() }
+        guard percent != lastPercent else { return }
+        lastPercent = percent
+        let filled = percent / 4
+        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: 25 - filled)
+        FileHandle.standardError.write(Data("\r\(label) \(bar) \(percent)% (\(done / 1024) KiB)".utf8))
+        if done >= total { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
