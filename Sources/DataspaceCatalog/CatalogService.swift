@@ -38,7 +38,7 @@ public struct CatalogService: Sendable {
         do { metadata = try request.validate() } catch { throw CatalogError(error) }
         let identifier = UnifiedIdentifier.mint(region: publisher.region, creditCode: publisher.creditCode, now: now())
         let stored = try await storeFile(format: format, body: body)
-        let date = now()
+        let date = timestamp()
         let offerID = "\(identifier.description):offer"
         let record = DatasetRecord(
             identifier: identifier, version: 1, title: metadata.title, description: metadata.description,
@@ -70,7 +70,7 @@ public struct CatalogService: Sendable {
             identifier: identifier, version: current.version + 1, title: metadata.title, description: metadata.description,
             keywords: metadata.keywords, sector: metadata.sector, region: metadata.region ?? current.region,
             temporal: metadata.temporal ?? current.temporal, license: metadata.license, grade: metadata.grade,
-            publisher: current.publisher, issued: current.issued, modified: now(),
+            publisher: current.publisher, issued: current.issued, modified: timestamp(),
             distribution: stored?.distribution ?? current.distribution,
             offer: metadata.policy ?? current.offer, status: .active)
         if let stored {
@@ -84,12 +84,16 @@ public struct CatalogService: Sendable {
 
     /// Withdraws a product: it leaves the catalog and search; its versions stay on record.
     public func withdraw(_ identifier: UnifiedIdentifier) async throws -> DatasetRecord {
-        guard let record = try await store.withdraw(identifier, at: now()) else {
+        guard let record = try await store.withdraw(identifier, at: timestamp()) else {
             throw CatalogError(.notFound, "no product \(identifier)", field: "identifier")
         }
         index.remove(identifier)
         return record
     }
+
+    /// Whole seconds: records store ISO 8601 date-times without fractions, so what a call returns
+    /// equals what a later read returns.
+    func timestamp() -> Date { Date(timeIntervalSince1970: now().timeIntervalSince1970.rounded(.down)) }
 
     struct StoredFile {
         var distribution: DistributionInfo

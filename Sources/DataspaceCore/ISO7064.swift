@@ -3,7 +3,7 @@ public enum ISO7064 {
     static let alphanumeric: [Character] = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
     /// ISO/IEC 7064 MOD 37,36 (hybrid system): alphanumeric input, one alphanumeric check character.
-    /// Catches every single-character error and most adjacent transpositions.
+    /// Catches every single-character substitution and most adjacent transpositions.
     /// Returns nil when the input holds a character outside 0-9A-Z.
     public static func mod37_36CheckCharacter(for input: some StringProtocol) -> Character? {
         let m = 36

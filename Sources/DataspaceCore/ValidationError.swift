@@ -13,14 +13,10 @@ public struct ValidationError: Error, Sendable, Hashable, CustomStringConvertibl
         self.message = message
     }
 
-    /// The same error attributed to a field (keeps an existing, more precise field path).
+    /// The same error attributed to the field or JSON path where the bad value stood.
     public func at(_ field: String) -> ValidationError {
         var copy = self
-        if let inner = copy.field, !inner.isEmpty, inner != field {
-            copy.field = inner.hasPrefix("[") ? field + inner : field + "." + inner
-        } else {
-            copy.field = field
-        }
+        copy.field = field
         return copy
     }
 

@@ -1,0 +1,104 @@
+import DataspaceCore
+import Foundation
+import Testing
+
+@Suite struct UsagePolicyTests {
+    func parse(_ text: String) throws -> UsagePolicy {
+        try UsagePolicy.parse(try JSONValue.parse(text))
+    }
+
+    func failure(_ text: String) -> ValidationError? {
+        do {
+            _ = try parse(text)
+            return nil
+        } catch let error as ValidationError {
+            return error
+        } catch {
+            return nil
+        }
+    }
+
+    @Test func parsesConstraintsAndLogicalCombinations() throws {
+        let policy = try parse("""
+            {"@type": "Offer", "permission": [{"action": "use", "constraint": [
+              {"leftOperand": "purpose", "operator": "isA", "rightOperand": "research"},
+              {"or": [{"leftOperand": "spatial", "operator": "isPartOf", "rightOperand": "440000"},
+                      {"leftOperand": "dateTime", "operator": "lt", "rightOperand": "2027-01-01T00:00:00+08:00"}]},
+              {"leftOperand": "count", "operator": "lteq", "rightOperand": "10"}
+            ], "duty": [{"action": "compensate", "constraint": [{"leftOperand": "payAmount", "operator": "eq", "rightOperand": "9.90"}]}]}],
+             "prohibition": [{"action": "distribute"}]}
+            """)
+        #expect(policy.permissions.count == 1)
+        #expect(policy.permissions[0].constraints.count == 3)
+        #expect(policy.permissions[0].duties.first?.action.name == "compensate")
+        #expect(policy.prohibitions.first?.action.name == "distribute")
+        // Re-encoding and re-parsing gives the same policy.
+        #expect(try UsagePolicy.parse(policy.json) == policy)
+    }
+
+    @Test func acceptsSingleObjectsWhereArraysAreMeant() throws {
+        let policy = try parse(#"{"permission": {"action": "odrl:use", "constraint": {"leftOperand": "purpose", "operator": "eq", "rightOperand": "statistics"}}}"#)
+        #expect(policy.permissions.first?.constraints.count == 1)
+    }
+
+    @Test func unknownLeftOperandNamesItsPath() throws {
+        let error = try #require(failure(#"{"permission": [{"action": "use", "constraint": [{"leftOperand": "purpose", "operator": "eq", "rightOperand": "research"}, {"leftOperand": "colour", "operator": "eq", "rightOperand": "red"}]}]}"#))
+        #expect(error.code == "policy.unknown_left_operand")
+        #expect(error.field == "policy.permission[0].constraint[1].leftOperand")
+    }
+
+    @Test func unknownOperatorAndActionAreRejected() throws {
+        #expect(try #require(failure(#"{"permission": [{"action": "use", "constraint": [{"leftOperand": "count", "operator": "approx", "rightOperand": "3"}]}]}"#)).code == "policy.unknown_operator")
+        #expect(try #require(failure(#"{"permission": [{"action": "sell"}]}"#)).field == "policy.permission[0].action")
+        #expect(try #require(failure(#"{"permission": [{"action": "use", "constraint": [{"leftOperand": "count", "operator": "term-lteq", "rightOperand": "3"}]}]}"#)).code == "policy.unknown_operator")
+    }
+
+    @Test func rightOperandsAreCheckedForTheirLeftOperand() throws {
+        #expect(try #require(failure(#"{"permission": [{"action": "use", "constraint": [{"leftOperand": "purpose", "operator": "eq", "rightOperand": "fun"}]}]}"#)).code == "policy.purpose")
+        #expect(try #require(failure(#"{"permission": [{"action": "use", "constraint": [{"leftOperand": "count", "operator": "lteq", "rightOperand": "ten"}]}]}"#)).code == "policy.count")
+        #expect(try #require(failure(#"{"permission": [{"action": "use", "constraint": [{"leftOperand": "dateTime", "operator": "lt", "rightOperand": "next year"}]}]}"#)).code == "policy.date_time")
+        #expect(try #require(failure(#"{"permission": [{"action": "use", "constraint": [{"leftOperand": "spatial", "operator": "isPartOf", "rightOperand": ["440000", "99"]}]}]}"#)).field == "policy.permission[0].constraint[0].rightOperand[1]")
+        #expect(try #require(failure(#"{"permission": [{"action": "use", "constraint": [{"leftOperand": "elapsedTime", "operator": "lteq", "rightOperand": "30 days"}]}]}"#)).code == "policy.duration")
+    }
+
+    @Test func structuralErrors() throws {
+        #expect(try #require(failure(#"[]"#)).code == "policy.type")
+        #expect(try #require(failure(#"{}"#)).code == "policy.empty")
+        #expect(try #require(failure(#"{"permission": [{"constraint": []}]}"#)).code == "policy.action_missing")
+        #expect(try #require(failure(#"{"permission": [{"action": "use"}], "extra": 1}"#)).field == "policy.extra")
+        #expect(try #require(failure(#"{"permission": [{"action": "use", "constraint": [{"and": []}]}]}"#)).code == "policy.logical")
+    }
+
+    @Test func purposeTaxonomyFollowsDots() {
+        #expect(Purpose.isA("research.medical", "research"))
+        #expect(!Purpose.isA("researcher", "research"))
+        #expect(!Purpose.isA("research", "research.medical"))
+    }
+
+    @Test func durationsParse() {
+        #expect(ISO8601.parseDuration("P30D") == TimeInterval(30 * 86_400))
+        #expect(ISO8601.parseDuration("PT12H30M") == TimeInterval(12 * 3_600 + 30 * 60))
+        #expect(ISO8601.parseDuration("P") == nil)
+        #expect(ISO8601.parseDuration("30D") == nil)
+        #expect(ISO8601.parseDuration("PT5X") == nil)
+    }
+}
+
+@Suite struct DatasetRecordJSONTests {
+    @Test func roundTrips() throws {
+        let credit = try CreditCode.completing("11440100MB2C92190")
+        let region = try RegionCode("440100")
+        let id = UnifiedIdentifier.mint(region: region, creditCode: credit)
+        let date = try #require(ISO8601.parseDateTime("2026-10-01T08:00:00Z"))
+        let record = DatasetRecord(
+            identifier: id, version: 2, title: "广州市空气质量", description: "AQI", keywords: ["空气", "air"], sector: .greenLowCarbon,
+            region: region, temporal: TemporalCoverage(start: ISO8601.parseDate("2026-01-01"), end: nil), license: "https://example.org/l",
+            grade: try DataGrade("general-2"),
+            publisher: Publisher(name: "广州", did: try WebDID("did:web:127.0.0.1%3A8443"), creditCode: credit, region: region),
+            issued: date, modified: date, distribution: DistributionInfo(format: .csv, byteSize: 10, sha256: String(repeating: "a", count: 64), rowCount: 3, columns: ["a"]),
+            offer: UsagePolicy.defaultOffer(id: "x"), status: .superseded)
+        let decoded = try DatasetRecord(json: try JSONValue.parse(record.json.encoded()))
+        #expect(decoded == record)
+        #expect(decoded.previousVersion == 1)
+    }
+}

@@ -1,0 +1,180 @@
+import DataspaceCore
+import DataspaceIdentity
+import Foundation
+import Synchronization
+import Testing
+
+/// A DID resolver over a fixed table (the HTTP resolver is exercised by the server tests).
+struct TableResolver: DIDResolver {
+    let documents: [WebDID: DIDDocument]
+    func resolve(_ did: WebDID) async throws(IdentityError) -> DIDDocument {
+        guard let d = documents[did] else { throw IdentityError(.didResolution, "unknown \(did.value)") }
+        return d
+    }
+}
+
+final class MemoryReplayGuard: ReplayGuard {
+    let seen = Mutex<Set<String>>([])
+    func record(jti: String, issuer: String, expiresAt: Date) async throws -> Bool {
+        seen.withLock { $0.insert(issuer + jti).inserted }
+    }
+}
+
+struct FixedRevocations: RevocationChecker {
+    let revoked: Set<String>
+    func isRevoked(credentialID: String, issuer: WebDID) async throws(IdentityError) -> Bool { revoked.contains(credentialID) }
+}
+
+/// An authority, a participant and the callee, each with its own key and DID document.
+struct Fixture {
+    let authorityKey = NodeKey(), callerKey = NodeKey(), calleeKey = NodeKey(), strangerKey = NodeKey()
+    let authority: WebDID, caller: WebDID, callee: WebDID
+    let credential: MembershipCredential
+    let credentialToken: String
+
+    init(expires: Date = Date().addingTimeInterval(86_400)) throws {
+        authority = try WebDID("did:web:127.0.0.1%3A9000")
+        caller = try WebDID("did:web:127.0.0.1%3A9001")
+        callee = try WebDID("did:web:127.0.0.1%3A9002")
+        let profile = try ParticipantProfile.validated(
+            name: "广州市数据局", creditCode: CreditCode.completing("11440100MB2C92190").value, region: "440100", sector: "urban-governance",
+            did: caller.value)
+        credential = MembershipCredential(
+            id: "urn:uuid:c1", issuer: authority, subject: profile, issuedAt: Date().addingTimeInterval(-60), expiresAt: expires,
+            revocationListURL: "http://127.0.0.1:9000/identity/revocations")
+        credentialToken = try credential.sign(with: authorityKey)
+    }
+
+    func document(_ did: WebDID, _ key: NodeKey) -> DIDDocument {
+        DIDDocument.forNode(did: did, key: key, baseURL: did.baseURL)
+    }
+
+    func verifier(revoked: Set<String> = [], trusted: WebDID? = nil, replay: MemoryReplayGuard = MemoryReplayGuard()) -> TokenVerifier {
+        TokenVerifier(
+            audience: callee, trustedAuthority: trusted ?? authority,
+            resolver: TableResolver(documents: [authority: document(authority, authorityKey), caller: document(caller, callerKey), callee: document(callee, calleeKey)]),
+            replayGuard: replay, revocations: FixedRevocations(revoked: revoked))
+    }
+
+    func token(key: NodeKey? = nil, audience: WebDID? = nil, credential: String? = nil, lifetime: TimeInterval = 120, now: Date = Date()) throws -> String {
+        try SelfIssuedToken.make(issuer: caller, key: key ?? callerKey, audience: audience ?? callee, credential: credential ?? credentialToken, lifetime: lifetime, now: now)
+    }
+}
+
+func refusal(_ body: () async throws -> Void) async -> IdentityError.Code? {
+    do {
+        try await body()
+        return nil
+    } catch let error as IdentityError {
+        return error.code
+    } catch {
+        return nil
+    }
+}
+
+@Suite struct TokenVerifierTests {
+    @Test func acceptsAValidTokenAndReturnsTheCredentialClaims() async throws {
+        let f = try Fixture()
+        let caller = try await f.verifier().verify(try f.token())
+        #expect(caller.did == f.caller)
+        #expect(caller.membership?.subject.region.value == "440100")
+        #expect(caller.membership?.subject.sector == .urbanGovernance)
+    }
+
+    @Test func refusesReplay() async throws {
+        let f = try Fixture()
+        let verifier = f.verifier()
+        let token = try f.token()
+        _ = try await verifier.verify(token)
+        #expect(await refusal { _ = try await verifier.verify(token) } == .replayed)
+    }
+
+    @Test func refusesExpiredTokens() async throws {
+        let f = try Fixture()
+        let old = try f.token(lifetime: 60, now: Date().addingTimeInterval(-600))
+        #expect(await refusal { _ = try await f.verifier().verify(old) } == .expired)
+    }
+
+    @Test func refusesTokensForAnotherAudience() async throws {
+        let f = try Fixture()
+        let token = try f.token(audience: try WebDID("did:web:127.0.0.1%3A9999"))
+        #expect(await refusal { _ = try await f.verifier().verify(token) } == .wrongAudience)
+    }
+
+    @Test func refusesTokensSignedByAKeyThatIsNotTheCallers() async throws {
+        let f = try Fixture()
+        let forged = try f.token(key: f.strangerKey)
+        #expect(await refusal { _ = try await f.verifier().verify(forged) } == .badSignature)
+    }
+
+    @Test func refusesRevokedCredentials() async throws {
+        let f = try Fixture()
+        #expect(await refusal { _ = try await f.verifier(revoked: ["urn:uuid:c1"]).verify(try f.token()) } == .credentialRevoked)
+    }
+
+    @Test func refusesCredentialsFromAnUntrustedIssuer() async throws {
+        let f = try Fixture()
+        let other = try WebDID("did:web:127.0.0.1%3A9555")
+        #expect(await refusal { _ = try await f.verifier(trusted: other).verify(try f.token()) } == .credentialUntrusted)
+    }
+
+    @Test func refusesExpiredCredentials() async throws {
+        let f = try Fixture(expires: Date().addingTimeInterval(-3_600))
+        #expect(await refusal { _ = try await f.verifier().verify(try f.token()) } == .credentialExpired)
+    }
+
+    @Test func refusesCredentialsSignedByAnyoneButTheAuthority() async throws {
+        let f = try Fixture()
+        let selfSigned = try f.credential.sign(with: f.callerKey)
+        #expect(await refusal { _ = try await f.verifier().verify(try f.token(credential: selfSigned)) } == .credentialInvalid)
+    }
+
+    @Test func refusesSomeoneElsesCredential() async throws {
+        let f = try Fixture()
+        var stolen = f.credential
+        stolen.subject.did = try WebDID("did:web:127.0.0.1%3A9444")
+        let token = try f.token(credential: try stolen.sign(with: f.authorityKey))
+        #expect(await refusal { _ = try await f.verifier().verify(token) } == .credentialInvalid)
+    }
+
+    @Test func refusesMissingCredentialAndOverlongLifetime() async throws {
+        let f = try Fixture()
+        let bare = try SelfIssuedToken.make(issuer: f.caller, key: f.callerKey, audience: f.callee, credential: nil)
+        #expect(await refusal { _ = try await f.verifier().verify(bare) } == .credentialMissing)
+        // A hand-made token with a one-hour lifetime.
+        let iat = Date().timeIntervalSince1970.rounded(.down)
+        let long = try CompactJWS.sign(
+            claims: ["iss": .string(f.caller.value), "sub": .string(f.caller.value), "aud": .string(f.callee.value), "jti": "x1",
+                     "iat": .number(iat), "exp": .number(iat + 3_600), "vc": .string(f.credentialToken)],
+            type: "JWT", kid: "\(f.caller.value)#key-1", key: f.callerKey)
+        #expect(await refusal { _ = try await f.verifier().verify(long) } == .lifetimeTooLong)
+    }
+
+    @Test(arguments: ["", "a.b", "a.b.c", "eyJhbGciOiJub25lIn0.e30.AAAA"])
+    func refusesMalformedTokens(_ token: String) async throws {
+        let f = try Fixture()
+        let code = await refusal { _ = try await f.verifier().verify(token) }
+        #expect(code == .malformedToken || code == .unsupportedAlgorithm)
+    }
+
+    @Test func tamperedPayloadFailsSignature() async throws {
+        let f = try Fixture()
+        let parts = try f.token().split(separator: ".").map(String.init)
+        var claims = try #require(try CompactJWS(parsing: parts.joined(separator: ".")).claims)
+        claims["aud"] = .string(f.callee.value)
+        claims["jti"] = "tampered"
+        let forgedPayload = Base64URL.encode(JSONValue.object(claims).encoded())
+        let forged = [parts[0], forgedPayload, parts[2]].joined(separator: ".")
+        #expect(await refusal { _ = try await f.verifier().verify(forged) } == .badSignature)
+    }
+}
+
+@Suite struct RevocationListTests {
+    @Test func signedListVerifiesOnlyWithTheIssuersKey() throws {
+        let f = try Fixture()
+        let list = try RevocationList(issuer: f.authority, issuedAt: Date(), revoked: ["urn:uuid:a", "urn:uuid:b"]).sign(with: f.authorityKey)
+        let verified = try RevocationList.verify(list, issuerDocument: f.document(f.authority, f.authorityKey))
+        #expect(verified.revoked == ["urn:uuid:a", "urn:uuid:b"])
+        #expect(throws: IdentityError.self) { try RevocationList.verify(list, issuerDocument: f.document(f.authority, f.strangerKey)) }
+    }
+}

@@ -1,0 +1,165 @@
+import DataspaceCatalog
+import DataspaceCore
+import DataspaceSQLite
+import Foundation
+import Testing
+
+/// A catalog service over a real SQLite file and blob directory in a fresh temporary folder.
+struct CatalogFixture {
+    let root: URL
+    let store: SQLiteStore
+    let blobs: FileBlobStore
+    let service: CatalogService
+
+    init() throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("dataspace-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        store = try SQLiteStore(path: root.appendingPathComponent("db.sqlite").path)
+        blobs = try FileBlobStore(root: root.appendingPathComponent("blobs"))
+        let credit = try CreditCode.completing("11440100MB2C92190")
+        let region = try RegionCode("440100")
+        service = CatalogService(
+            store: store, blobs: blobs, index: SearchIndex(), addresses: AddressBook(prefix: try IPv6Prefix("fd86::/64")),
+            publisher: Publisher(name: "广州市数据局", did: try WebDID("did:web:127.0.0.1%3A8443"), creditCode: credit, region: region))
+    }
+
+    func body(_ text: String, chunk: Int = 5) -> AsyncStream<[UInt8]> {
+        let bytes = Array(text.utf8)
+        return AsyncStream { continuation in
+            var i = 0
+            while i < bytes.count {
+                continuation.yield(Array(bytes[i..<min(bytes.count, i + chunk)]))
+                i += chunk
+            }
+            continuation.finish()
+        }
+    }
+
+    func blobFiles() throws -> [String] { try blobs.allDigests() }
+
+    func tempFiles() -> [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("blobs/tmp").path)) ?? []
+    }
+
+    static let request = PublishRequest(title: "广州市空气质量监测数据", description: "逐小时AQI", keywords: ["空气质量", "AQI"], sector: "green-low-carbon")
+}
+
+@Suite struct CatalogServiceTests {
+    @Test func publishStoresBlobRecordAndIndexEntry() async throws {
+        let f = try CatalogFixture()
+        let csv = "station,aqi\nGZ001,42\nGZ002,57\n"
+        let record = try await f.service.publish(CatalogFixture.request, format: .csv, body: f.body(csv))
+        #expect(record.version == 1)
+        #expect(record.distribution.rowCount == 2)
+        #expect(record.distribution.byteSize == Int64(csv.utf8.count))
+        #expect(record.identifier.creditCode == f.service.publisher.creditCode)
+        #expect(try f.blobFiles() == [record.distribution.sha256])
+        #expect(try await f.store.datasetRowCount() == 1)
+        #expect(f.service.index.search(SearchQuery(text: "空气")).total == 1)
+        #expect(f.service.addresses.identifier(for: record.identifier.ipv6Address(in: f.service.addresses.prefix)) == record.identifier)
+        // The stored bytes are exactly the published file.
+        let stored = try f.blobs.open(record.distribution.sha256).readToEnd()
+        #expect(stored == Data(csv.utf8))
+    }
+
+    @Test(arguments: ["a,b\n1,2\n3\n", "a,b\n1,\"x\n", "", "a,b\n1,\u{FFFD}2\n".replacingOccurrences(of: "\u{FFFD}", with: "\"\"x\"")])
+    func failedPublishLeavesNoBlobAndNoRow(_ bad: String) async throws {
+        let f = try CatalogFixture()
+        await #expect(throws: CatalogError.self) { _ = try await f.service.publish(CatalogFixture.request, format: .csv, body: f.body(bad)) }
+        #expect(try f.blobFiles().isEmpty)
+        #expect(f.tempFiles().isEmpty)
+        #expect(try await f.store.datasetRowCount() == 0)
+        #expect(f.service.index.count == 0)
+    }
+
+    @Test func invalidMetadataIsRefusedBeforeAnyByteIsStored() async throws {
+        let f = try CatalogFixture()
+        var request = CatalogFixture.request
+        request.policy = ["permission": [["action": "use", "constraint": [["leftOperand": "mood", "operator": "eq", "rightOperand": "x"]]]]]
+        do {
+            _ = try await f.service.publish(request, format: .csv, body: f.body("a\n1\n"))
+            Issue.record("published with a bad policy")
+        } catch let error as CatalogError {
+            #expect(error.code == .invalidInput)
+            #expect(error.field == "policy.permission[0].constraint[0].leftOperand")
+        }
+        request = CatalogFixture.request
+        request.sector = "finance"
+        await #expect(throws: CatalogError.self) { _ = try await f.service.publish(request, format: .csv, body: f.body("a\n1\n")) }
+        request = CatalogFixture.request
+        request.title = "   "
+        await #expect(throws: CatalogError.self) { _ = try await f.service.publish(request, format: .csv, body: f.body("a\n1\n")) }
+        #expect(try f.blobFiles().isEmpty)
+        #expect(try await f.store.datasetRowCount() == 0)
+    }
+
+    @Test func oversizedFilesAreRefused() async throws {
+        let base = try CatalogFixture()
+        let small = CatalogService(
+            store: base.store, blobs: base.blobs, index: SearchIndex(), addresses: base.service.addresses, publisher: base.service.publisher,
+            maximumFileBytes: 10)
+        do {
+            _ = try await small.publish(CatalogFixture.request, format: .csv, body: base.body("a,b\n1,2\n3,4\n5,6\n"))
+            Issue.record("accepted an oversized file")
+        } catch let error as CatalogError {
+            #expect(error.code == .tooLarge)
+        }
+        #expect(try base.blobFiles().isEmpty)
+    }
+
+    @Test func versionsKeepTheIdentifierAndLinkThePrevious() async throws {
+        let f = try CatalogFixture()
+        let v1 = try await f.service.publish(CatalogFixture.request, format: .csv, body: f.body("a\n1\n"))
+        var next = CatalogFixture.request
+        next.title = "广州市水质监测数据"
+        let v2 = try await f.service.update(v1.identifier, next, format: .csv, body: f.body("a\n1\n2\n"))
+        #expect(v2.identifier == v1.identifier)
+        #expect(v2.version == 2)
+        #expect(v2.previousVersion == 1)
+        #expect(v2.issued == v1.issued)
+        let v3 = try await f.service.update(v1.identifier, CatalogFixture.request, format: nil, body: Optional<AsyncStream<[UInt8]>>.none)
+        #expect(v3.distribution == v2.distribution)
+        let versions = try await f.service.versions(v1.identifier)
+        #expect(versions.map(\.status) == [.superseded, .superseded, .active])
+        #expect(try f.blobFiles().count == 2)
+        #expect(f.service.index.search(SearchQuery(text: "空气")).total == 1)
+    }
+
+    @Test func withdrawalRemovesFromSearchAndBlocksNewVersions() async throws {
+        let f = try CatalogFixture()
+        let record = try await f.service.publish(CatalogFixture.request, format: .csv, body: f.body("a\n1\n"))
+        let withdrawn = try await f.service.withdraw(record.identifier)
+        #expect(withdrawn.status == .withdrawn)
+        #expect(f.service.index.search(SearchQuery(text: "空气")).total == 0)
+        await #expect(throws: CatalogError.self) { _ = try await f.service.withdraw(record.identifier) }
+        await #expect(throws: CatalogError.self) {
+            _ = try await f.service.update(record.identifier, CatalogFixture.request, format: nil, body: Optional<AsyncStream<[UInt8]>>.none)
+        }
+        #expect(try await f.store.activeCount() == 0)
+    }
+
+    @Test func indexRebuildsFromTheStoreAndOrphansAreCollected() async throws {
+        let f = try CatalogFixture()
+        let record = try await f.service.publish(CatalogFixture.request, format: .csv, body: f.body("a\n1\n"))
+        // An orphan blob, as a crash between storing a file and its record would leave.
+        let writer = try f.blobs.beginWrite()
+        try Array("orphan\n".utf8).withUnsafeBytes { try writer.write($0) }
+        _ = try writer.commit()
+        #expect(try f.blobFiles().count == 2)
+        let reopened = CatalogService(
+            store: f.store, blobs: f.blobs, index: SearchIndex(), addresses: AddressBook(prefix: f.service.addresses.prefix),
+            publisher: f.service.publisher)
+        try await reopened.rebuildIndex()
+        #expect(reopened.index.search(SearchQuery(text: "空气质量")).hits.first?.identifier == record.identifier)
+        #expect(try await reopened.collectGarbage() == 1)
+        #expect(try f.blobFiles() == [record.distribution.sha256])
+    }
+
+    @Test func identicalFilesShareOneBlob() async throws {
+        let f = try CatalogFixture()
+        _ = try await f.service.publish(CatalogFixture.request, format: .csv, body: f.body("a\n1\n"))
+        _ = try await f.service.publish(CatalogFixture.request, format: .csv, body: f.body("a\n1\n"))
+        #expect(try f.blobFiles().count == 1)
+        #expect(try await f.store.activeCount() == 2)
+    }
+}
