@@ -1,3 +1,5 @@
+import Foundation
+
 /// The OpenAPI 3.1 description of the management API, served at `/api/openapi.yaml`.
 /// `OpenAPIContractTests` fails when a route in `ManagementRoutes.routes` is missing here.
 enum OpenAPIDocument {
@@ -320,4 +322,13 @@ enum OpenAPIDocument {
                 "404": { $ref: "#/components/responses/Problem" }
                 "409": { $ref: "#/components/responses/Problem" }
         """#
+}
+
+/// Read-only views for the contract test, which must compare the routes with the document.
+public enum DataspaceServerTestHooks {
+    public static func openAPIDocument() -> Data { Data(OpenAPIDocument.yaml.utf8) }
+
+    public static func managementRoutes() -> [(method: String, path: String)] {
+        ManagementRoutes.routes.map { ($0.method.rawValue, $0.path) }
+    }
 }

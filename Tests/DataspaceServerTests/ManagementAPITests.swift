@@ -1,0 +1,162 @@
+import DataspaceCore
+import DataspaceIdentity
+import DataspaceServer
+import Foundation
+import Testing
+
+@Suite(.serialized) struct ManagementAPITests {
+    @Test func everyManagementRouteNeedsTheAdminToken() async throws {
+        try await withNetwork([TestNetwork.bureau]) { net in
+            for route in ["/api/v1/node", "/api/v1/datasets", "/api/v1/search?q=x", "/api/v1/catalog/dcat", "/metrics"] {
+                let none = try await raw(.GET, net.url(0) + route)
+                #expect(none.status == 401, "\(route)")
+                #expect(none.headers.first(name: "Content-Type") == "application/problem+json")
+                let wrong = try await raw(.GET, net.url(0) + route, headers: [("Authorization", "Bearer dsa_wrong")])
+                #expect(wrong.status == 401)
+                #expect(wrong.json?["code"]?.stringValue == "bad_token")
+            }
+            let metrics = try await raw(.GET, net.url(0) + "/metrics", headers: [("Authorization", "Bearer \(net.nodes[0].adminToken)")])
+            #expect(metrics.status == 200)
+            #expect(metrics.text.contains("hb_requests") || metrics.text.contains("http_"))
+            // The public endpoints stay public.
+            #expect(try await raw(.GET, net.url(0) + "/healthz").status == 200)
+            #expect(try await raw(.GET, net.url(0) + "/.well-known/did.json").json?["id"]?.stringValue == net.nodes[0].did.value)
+            #expect(try await raw(.GET, net.url(0) + "/.well-known/dspace-version").json?["protocolVersions"] != nil)
+        }
+    }
+
+    func publishRaw(_ net: TestNetwork, metadata: String?, contentType: String = "text/csv", body: String) async throws -> RawReply {
+        var headers = [("Authorization", "Bearer \(net.nodes[0].adminToken)"), ("Content-Type", contentType)]
+        if let metadata { headers.append(("Dataspace-Metadata", metadata)) }
+        return try await raw(.POST, net.url(0) + "/api/v1/datasets", headers: headers, body: Data(body.utf8))
+    }
+
+    static func encode(_ json: JSONValue) -> String { Base64URL.encode(json.encoded()) }
+
+    @Test func badPublishRequestsNameTheProblemAndLeaveNothing() async throws {
+        try await withNetwork([TestNetwork.bureau]) { net in
+            let good = Self.encode(airQuality)
+            let cases: [(String?, String, String, String)] = [
+                (nil, "text/csv", "a\n1\n", "Dataspace-Metadata"),
+                ("!!!", "text/csv", "a\n1\n", "Dataspace-Metadata"),
+                (Self.encode(["title": "x", "description": "y", "sector": "finance"]), "text/csv", "a\n1\n", "sector"),
+                (Self.encode(["title": "x", "description": "y", "sector": "transport", "region": "4401"]), "text/csv", "a\n1\n", "region"),
+                (Self.encode(["description": "y", "sector": "transport"]), "text/csv", "a\n1\n", "title"),
+                (Self.encode(["title": "x", "description": "y", "sector": "transport", "keywords": [1]]), "text/csv", "a\n1\n", "keywords[0]"),
+                (Self.encode(["title": "x", "description": "y", "sector": "transport", "policy": ["permission": [["action": "fly"]]]]), "text/csv", "a\n1\n", "policy.permission[0].action"),
+                (Self.encode(["title": "x", "description": "y", "sector": "transport", "temporalStart": "yesterday"]), "text/csv", "a\n1\n", "temporalStart"),
+                (good, "application/pdf", "a\n1\n", "format"),
+                (good, "text/csv", "a,b\n1,2\n3\n", "file:line 3"),
+                (good, "text/csv", "a,b\n1,\u{1}\"\n", "file:line 2"),
+                (good, "text/csv", "", "file"),
+            ]
+            for (metadata, type, body, field) in cases {
+                let reply = try await publishRaw(net, metadata: metadata, contentType: type, body: body)
+                #expect(reply.status == 400, "\(field): \(reply.text)")
+                #expect(reply.json?["field"]?.stringValue == field, "\(reply.text)")
+            }
+            // Bad UTF-8 in the file.
+            var headers = [("Authorization", "Bearer \(net.nodes[0].adminToken)"), ("Content-Type", "text/csv"), ("Dataspace-Metadata", good)]
+            let badUTF8 = try await raw(.POST, net.url(0) + "/api/v1/datasets", headers: headers, body: Data([0x61, 0x0A, 0xFF, 0x0A]))
+            #expect(badUTF8.status == 400)
+            #expect(badUTF8.json?["detail"]?.stringValue?.contains("UTF-8") == true)
+            // Too large for the configured 1 MiB limit.
+            headers.removeAll { $0.0 == "Content-Type" }
+            headers.append(("Content-Type", "text/csv"))
+            let big = "a\n" + String(repeating: "1234567\n", count: 140_000)
+            let tooLarge = try await raw(.POST, net.url(0) + "/api/v1/datasets", headers: headers, body: Data(big.utf8))
+            #expect(tooLarge.status == 413)
+            // Nothing was stored by any of them.
+            #expect(try await net.nodes[0].store.datasetRowCount() == 0)
+            let blobs = try FileManager.default.contentsOfDirectory(atPath: net.nodes[0].directory.blobsPath).filter { $0 != "tmp" }
+            #expect(blobs.isEmpty)
+            let temps = try FileManager.default.contentsOfDirectory(atPath: net.nodes[0].directory.blobsPath + "/tmp")
+            #expect(temps.isEmpty)
+        }
+    }
+
+    @Test func datasetLifecycleThroughTheAPI() async throws {
+        try await withNetwork([TestNetwork.bureau]) { net in
+            let api = net.clients[0]
+            let record = try await net.publish(0, airQuality)
+            let id = try #require(record["identifier"]?.stringValue)
+            #expect(record["distribution"]?["rowCount"]?.doubleValue == 2)
+            let listed = try await api.call(.GET, "/api/v1/datasets")
+            #expect(listed["items"]?.arrayValue?.count == 1)
+            let v2 = try await api.publish(file: nil, metadata: ["title": "广州市水质监测", "description": "水质", "sector": "green-low-carbon"], identifier: id)
+            #expect(v2["version"]?.doubleValue == 2)
+            #expect(v2["previousVersion"]?.doubleValue == 1)
+            let shown = try await api.call(.GET, "/api/v1/datasets/\(id)")
+            #expect(shown["versions"]?.arrayValue?.count == 2)
+            let old = try await api.call(.GET, "/api/v1/datasets/\(id)?version=1")
+            #expect(old["status"]?.stringValue == "superseded")
+            let search = try await api.call(.GET, "/api/v1/search?q=%E6%B0%B4%E8%B4%A8")
+            #expect(search["total"]?.doubleValue == 1)
+            #expect(try await api.call(.GET, "/api/v1/search?q=%E7%A9%BA%E6%B0%94")["total"]?.doubleValue == 0)
+            _ = try await api.call(.DELETE, "/api/v1/datasets/\(id)")
+            #expect(try await api.call(.GET, "/api/v1/search")["total"]?.doubleValue == 0)
+            let gone = try await raw(.GET, net.url(0) + "/resolve/\(id)")
+            #expect(gone.status == 410)
+            #expect(gone.json?["status"]?.stringValue == "withdrawn")
+            for (path, status) in [("/api/v1/datasets/86.440100.11440100MB2C921900/XYZ", 400), ("/api/v1/search?grade=secret", 400),
+                                   ("/api/v1/search?page=0", 400), ("/api/v1/search?region=99", 400), ("/api/v1/authority/applications", 404)] {
+                let reply = try await raw(.GET, net.url(0) + path, headers: [("Authorization", "Bearer \(net.nodes[0].adminToken)")])
+                #expect(reply.status == status, "\(path): \(reply.text)")
+                #expect(reply.json?["detail"] != nil)
+            }
+            let missing = UnifiedIdentifier.mint(region: net.nodes[0].configuration.region, creditCode: net.nodes[0].configuration.creditCode)
+            #expect(try await raw(.GET, net.url(0) + "/api/v1/datasets/\(missing)", headers: [("Authorization", "Bearer \(net.nodes[0].adminToken)")]).status == 404)
+        }
+    }
+
+    @Test func identifiersResolveLocallyByRedirectAndByIPv6() async throws {
+        try await withNetwork([TestNetwork.authority, TestNetwork.bureau, TestNetwork.institute]) { net in
+            try await net.register(1)
+            try await net.register(2)
+            let record = try await net.publish(1, airQuality)
+            let id = try #require(record["identifier"]?.stringValue)
+            let local = try await raw(.GET, net.url(1) + "/resolve/\(id)")
+            #expect(local.status == 200)
+            let ipv6 = try #require(local.json?["ipv6"]?.stringValue)
+            #expect(ipv6.hasPrefix("fd86:2:"))
+            // The authority knows the prefix's owner and redirects.
+            let atAuthority = try await raw(.GET, net.url(0) + "/resolve/\(id)")
+            #expect(atAuthority.status == 200)  // AsyncHTTPClient follows the redirect
+            #expect(atAuthority.json?["identifier"]?.stringValue == id)
+            // A member redirects through its authority.
+            let viaInstitute = try await raw(.GET, net.url(2) + "/resolve/\(id)")
+            #expect(viaInstitute.json?["identifier"]?.stringValue == id)
+            let back = try await raw(.GET, net.url(1) + "/resolve/ipv6/\(ipv6)")
+            #expect(back.json?["identifier"]?.stringValue == id)
+            #expect(try await raw(.GET, net.url(1) + "/resolve/ipv6/fd86:2::1").status == 404)
+            #expect(try await raw(.GET, net.url(1) + "/resolve/ipv6/zz::1").status == 400)
+            #expect(try await raw(.GET, net.url(1) + "/resolve/ipv6/fd99::1").status == 404)
+            let malformed = try await raw(.GET, net.url(1) + "/resolve/86.440100.11440100MB2C921900/01M84W5371DMRV0")
+            #expect(malformed.status == 400)
+            #expect(malformed.json?["code"]?.stringValue == "identifier.check_character")
+            let unknownPrefix = try await raw(.GET, net.url(0) + "/resolve/\(UnifiedIdentifier.mint(region: try RegionCode("310000"), creditCode: try CreditCode("91350100M000100Y43")))")
+            #expect(unknownPrefix.status == 404)
+        }
+    }
+
+    @Test func portalRendersSearchAndDatasetPages() async throws {
+        try await withNetwork([TestNetwork.bureau]) { net in
+            let record = try await net.publish(0, airQuality)
+            let id = try #require(record["identifier"]?.stringValue)
+            let home = try await raw(.GET, net.url(0) + "/?q=%E7%A9%BA%E6%B0%94")
+            #expect(home.status == 200)
+            #expect(home.headers.first(name: "Content-Type")?.hasPrefix("text/html") == true)
+            #expect(home.text.contains("广州市空气质量监测数据"))
+            #expect(home.text.contains("行业 Sector"))
+            #expect(home.text.contains("绿色低碳"))
+            let page = try await raw(.GET, net.url(0) + "/datasets/\(id)")
+            #expect(page.status == 200)
+            #expect(page.text.contains(id))
+            #expect(page.text.contains("使用条件 Offer"))
+            #expect(!page.text.contains("<script"))
+            #expect(try await raw(.GET, net.url(0) + "/?sector=finance").status == 400)
+            #expect(try await raw(.GET, net.url(0) + "/datasets/86.1/2").status == 400)
+            #expect(try await raw(.GET, net.url(0) + "/static/portal.css").status == 200)
+        }
+    }
+}

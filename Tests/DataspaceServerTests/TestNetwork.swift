@@ -1,0 +1,130 @@
+import AsyncHTTPClient
+import DataspaceCore
+import DataspaceIdentity
+import DataspaceServer
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+import Testing
+
+/// Real nodes on loopback, each with its own data directory, SQLite file and HTTP server.
+final class TestNetwork: Sendable {
+    let root: String
+    let nodes: [NodeServices]
+    let clients: [ManagementClient]
+    let group: ServiceGroup
+    let task: Task<Void, any Error>
+
+    struct Spec {
+        var name: String
+        var creditBody: String
+        var region: String = "440100"
+        var sector: String = "urban-governance"
+        var authority = false
+        var autoApprove = false
+    }
+
+    static let authority = Spec(name: "登记中心 Registry", creditBody: "11110000MB1A2346X", region: "110000", authority: true)
+    static let bureau = Spec(name: "广州市数据局", creditBody: "11440100MB2C92190")
+    static let institute = Spec(name: "华南研究院 Institute", creditBody: "12440000455861972", region: "440104", sector: "scientific-research")
+    static let enterprise = Spec(name: "智行科技", creditBody: "91440106MA5CXK3P7", region: "440106", sector: "transport")
+
+    init(_ specs: [Spec]) async throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("dataspace-net-\(UUID().uuidString.prefix(8))").path
+        let ports = LoopbackPorts.free(count: specs.count)
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        var nodes: [NodeServices] = []
+        var apps: [any Service] = []
+        for (i, spec) in specs.enumerated() {
+            let configuration = NodeConfiguration(
+                name: spec.name, creditCode: try CreditCode.completing(spec.creditBody), region: try RegionCode(spec.region),
+                sector: try Sector(slug: spec.sector), host: "127.0.0.1", port: ports[i], publicURL: "http://127.0.0.1:\(ports[i])",
+                isAuthority: spec.authority, autoApprove: spec.autoApprove, authorityURL: nil, authorityDID: nil,
+                ipv6Prefix: try IPv6Prefix("fd86:\(String(i + 1, radix: 16))::/64"), maxUploadBytes: 1 << 20, revocationCacheSeconds: 0,
+                logLevel: "critical", logFormat: "text")
+            let directory = NodeDirectory(path: root + "/node\(i)")
+            try directory.initialize(configuration: configuration)
+            let node = try await NodeServices.open(directory: directory, logger: logger)
+            try await NodeApplication.prepare(node)
+            nodes.append(node)
+            apps.append(try NodeApplication.build(services: node))
+        }
+        self.nodes = nodes
+        clients = nodes.map { ManagementClient(baseURL: $0.configuration.publicURL, adminToken: $0.adminToken) }
+        let group = ServiceGroup(services: apps, gracefulShutdownSignals: [], logger: logger)
+        self.group = group
+        task = Task { try await group.run() }
+        for client in clients {
+            var ready = false
+            for _ in 0..<200 where !ready {
+                ready = (try? await client.call(.GET, "/healthz")) != nil
+                if !ready { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            try #require(ready, "node \(client.baseURL) did not start")
+        }
+    }
+
+    func shutdown() async {
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
+        try? FileManager.default.removeItem(atPath: root)
+    }
+
+    func url(_ i: Int) -> String { nodes[i].configuration.publicURL }
+
+    /// Applies node `i` to the authority (node 0), approves it there and fetches the credential.
+    func register(_ i: Int) async throws {
+        let applied = try await clients[i].call(.POST, "/api/v1/membership/apply", json: ["authorityURL": .string(url(0))])
+        if applied["status"]?.stringValue == "pending" {
+            _ = try await clients[0].call(.POST, "/api/v1/authority/applications/\(applied["applicationId"]?.stringValue ?? "")/approve")
+            let refreshed = try await clients[i].call(.POST, "/api/v1/membership/refresh")
+            try #require(refreshed["status"]?.stringValue == "approved")
+        }
+    }
+
+    /// Writes `text` to a temporary file and publishes it on node `i`.
+    func publish(_ i: Int, _ metadata: JSONValue, csv text: String = "station,aqi\nGZ001,42\nGZ002,57\n") async throws -> JSONValue {
+        let path = root + "/upload-\(UUID().uuidString).csv"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return try await clients[i].publish(file: path, metadata: metadata)
+    }
+}
+
+/// Runs a body against a fresh network and always shuts it down.
+func withNetwork(_ specs: [TestNetwork.Spec], _ body: (TestNetwork) async throws -> Void) async throws {
+    let network = try await TestNetwork(specs)
+    do {
+        try await body(network)
+    } catch {
+        await network.shutdown()
+        throw error
+    }
+    await network.shutdown()
+}
+
+/// A raw HTTP call, returning status, headers and body, for checks the typed clients hide.
+struct RawReply {
+    var status: Int
+    var headers: HTTPHeaders
+    var body: Data
+    var json: JSONValue? { try? JSONValue.parse(body) }
+    var text: String { String(decoding: body, as: UTF8.self) }
+}
+
+func raw(_ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: Data? = nil) async throws -> RawReply {
+    var request = HTTPClientRequest(url: url)
+    request.method = method
+    for (k, v) in headers { request.headers.add(name: k, value: v) }
+    if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+    let buffer = try await response.body.collect(upTo: 64 << 20)
+    return RawReply(status: Int(response.status.code), headers: response.headers, body: Data(buffer.readableBytesView))
+}
+
+let airQuality: JSONValue = [
+    "title": "广州市空气质量监测数据", "description": "逐小时空气质量 Hourly air quality", "keywords": ["空气质量", "AQI"],
+    "sector": "green-low-carbon", "region": "440100",
+]
