@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Creates a throwaway virtualenv with the Python checkers and peers the tests and benchmarks use
-# (jsonschema for DSP schemas, pyshacl for DCAT-AP shapes, tantivy for the search benchmark).
-# Prints the venv's python path on its last line.
+# Creates (or reuses) a throwaway virtualenv with the Python checkers the tests use: jsonschema
+# for the DSP 2025-1 schemas and pyshacl for the DCAT-AP 3 shapes. Extra packages (the search
+# benchmark's tantivy peer) can be named as arguments. Prints the venv's python on its last line.
+#   usage: Scripts/setup-python.sh [extra-package ...]
 set -euo pipefail
-venv="${1:-$(cd "$(dirname "$0")/.." && pwd)/.build-venv}"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+venv="${DATASPACE_VENV:-$root/.build-venv}"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv" >&2
 fi
-"$venv/bin/pip" install --quiet --disable-pip-version-check jsonschema referencing pyshacl rdflib tantivy >&2
+"$venv/bin/pip" install --quiet --disable-pip-version-check jsonschema referencing pyshacl rdflib "$@" >&2
 echo "$venv/bin/python"

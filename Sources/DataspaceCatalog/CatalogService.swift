@@ -151,11 +151,7 @@ public struct CatalogService: Sendable {
     /// Runs a search and loads the page's records.
     public func search(_ query: SearchQuery) async throws -> (results: SearchResults, records: [DatasetRecord]) {
         let results = index.search(query)
-        var records: [DatasetRecord] = []
-        for hit in results.hits {
-            if let r = try await store.record(hit.identifier, version: nil) { records.append(r) }
-        }
-        return (results, records)
+        return (results, try await store.activeRecords(results.hits.map(\.identifier)))
     }
 
     // MARK: maintenance

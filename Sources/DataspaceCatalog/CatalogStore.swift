@@ -13,6 +13,8 @@ public protocol CatalogStore: Sendable {
     func withdraw(_ identifier: UnifiedIdentifier, at date: Date) async throws -> DatasetRecord?
     /// The current version (any status), or a given version.
     func record(_ identifier: UnifiedIdentifier, version: Int?) async throws -> DatasetRecord?
+    /// The active records among `identifiers`, in the order given (missing ones are skipped).
+    func activeRecords(_ identifiers: [UnifiedIdentifier]) async throws -> [DatasetRecord]
     /// Every version of a product, oldest first.
     func versions(_ identifier: UnifiedIdentifier) async throws -> [DatasetRecord]
     /// Active products ordered by identifier, starting after `cursor` (keyset paging).

@@ -47,17 +47,13 @@ public enum JSONValue: Sendable, Hashable {
         }
     }
 
-    /// Parses JSON bytes; throws `JSONParseError` naming the problem.
-    public static func parse(_ data: Data) throws -> JSONValue {
-        do {
-            return try JSONDecoder().decode(JSONValue.self, from: data)
-        } catch let error as DecodingError {
-            throw JSONParseError(message: Self.describe(error))
-        }
+    /// Parses JSON bytes; throws `JSONParseError` naming the problem and where it is.
+    public static func parse(_ data: Data) throws(JSONParseError) -> JSONValue {
+        try JSONParser.parse(Array(data))
     }
 
-    public static func parse(_ text: String) throws -> JSONValue {
-        try parse(Data(text.utf8))
+    public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
+        try JSONParser.parse(Array(text.utf8))
     }
 
     /// Serializes with sorted keys so the same value always gives the same bytes.
@@ -70,19 +66,6 @@ public enum JSONValue: Sendable, Hashable {
 
     public func encodedString(pretty: Bool = false) -> String {
         String(decoding: encoded(pretty: pretty), as: UTF8.self)
-    }
-
-    private static func describe(_ error: DecodingError) -> String {
-        switch error {
-        case .dataCorrupted(let context):
-            if let underlying = context.underlyingError as NSError? {
-                let detail = underlying.userInfo[NSDebugDescriptionErrorKey] as? String
-                return "malformed JSON: \(detail ?? context.debugDescription)"
-            }
-            return "malformed JSON: \(context.debugDescription)"
-        default:
-            return "malformed JSON"
-        }
     }
 }
 

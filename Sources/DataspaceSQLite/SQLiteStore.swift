@@ -163,6 +163,18 @@ extension SQLiteStore: CatalogStore {
         return try text.map(Self.decode)
     }
 
+    public func activeRecords(_ identifiers: [UnifiedIdentifier]) async throws -> [DatasetRecord] {
+        guard !identifiers.isEmpty else { return [] }
+        let keys = identifiers.map(\.description)
+        let sql = "SELECT identifier, record FROM dataset WHERE status = 'active' AND identifier IN (\(databaseQuestionMarks(count: keys.count)))"
+        let arguments = StatementArguments(keys)
+        let pairs: [(String, String)] = try await writer.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: arguments).map { ($0["identifier"], $0["record"]) }
+        }
+        let byIdentifier = Dictionary(pairs, uniquingKeysWith: { first, _ in first })
+        return try keys.compactMap { key in try byIdentifier[key].map(Self.decode) }
+    }
+
     public func versions(_ identifier: UnifiedIdentifier) async throws -> [DatasetRecord] {
         let texts = try await writer.read { db in
             try String.fetchAll(db, sql: "SELECT record FROM dataset WHERE identifier = ? ORDER BY version", arguments: [identifier.description])

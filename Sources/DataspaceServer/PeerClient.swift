@@ -133,6 +133,3 @@ public actor RevocationCache: RevocationChecker {
         return list.revoked.contains(credentialID)
     }
 }
-
-/// An in-memory replay guard is not used: replay protection is in the node's database so that
-/// a restart does not reopen the window. (See SQLiteStore: ReplayGuard.)

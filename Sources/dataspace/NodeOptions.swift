@@ -1,4 +1,5 @@
 import ArgumentParser
+import AsyncHTTPClient
 import DataspaceCore
 import DataspaceServer
 import Foundation
@@ -30,8 +31,19 @@ struct NodeOptions: ParsableArguments {
             let configuration = try await NodeConfiguration.load(directory: directory.path)
             url = configuration.publicURL
         }
-        return ManagementClient(baseURL: url ?? "", adminToken: token)
+        return ManagementClient(baseURL: url ?? "", adminToken: token, http: CLIHTTP.client)
     }
+}
+
+/// The CLI's HTTP client: a node that is down should fail the command at once (exit 4), not
+/// after the connection pool's retries.
+enum CLIHTTP {
+    static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(5)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
 }
 
 /// Runs a command body, mapping failures to exit codes.

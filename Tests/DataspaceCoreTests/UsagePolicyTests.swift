@@ -102,3 +102,29 @@ import Testing
         #expect(decoded.previousVersion == 1)
     }
 }
+
+@Suite struct JSONParserTests {
+    @Test func parsesEveryKindOfValue() throws {
+        let v = try JSONValue.parse(#" {"a": [1, -2.5e3, true, false, null, "x\"\u00e9\ud83d\ude00\n"], "空": {}} "#)
+        #expect(v["a"]?.arrayValue?.count == 6)
+        #expect(v["a"]?.arrayValue?[1] == .number(-2500))
+        #expect(v["a"]?.arrayValue?[5] == .string("x\"é😀\n"))
+        #expect(v["空"] == .object([:]))
+        #expect(try JSONValue.parse(v.encoded()) == v)
+    }
+
+    @Test(arguments: ["", "{", "[1,]", "{\"a\" 1}", "01", "1.", "\"\\x\"", "\"\u{1}\"", "tru", "[1] 2", "\"\\ud800\"", "{\"a\":1,}"])
+    func rejectsMalformedJSONSayingWhere(_ text: String) {
+        do {
+            _ = try JSONValue.parse(text)
+            Issue.record("accepted \(text)")
+        } catch {
+            #expect(error.message.hasPrefix("malformed JSON at byte"))
+        }
+    }
+
+    @Test func limitsNesting() {
+        let deep = String(repeating: "[", count: 600) + String(repeating: "]", count: 600)
+        #expect(throws: JSONParseError.self) { try JSONValue.parse(deep) }
+    }
+}

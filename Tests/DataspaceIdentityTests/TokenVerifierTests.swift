@@ -160,7 +160,7 @@ func refusal(_ body: () async throws -> Void) async -> IdentityError.Code? {
     @Test func tamperedPayloadFailsSignature() async throws {
         let f = try Fixture()
         let parts = try f.token().split(separator: ".").map(String.init)
-        var claims = try #require(try CompactJWS(parsing: parts.joined(separator: ".")).claims)
+        var claims = try CompactJWS(parsing: parts.joined(separator: ".")).claims
         claims["aud"] = .string(f.callee.value)
         claims["jti"] = "tampered"
         let forgedPayload = Base64URL.encode(JSONValue.object(claims).encoded())
