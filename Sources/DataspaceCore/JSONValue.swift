@@ -58,14 +58,17 @@ public enum JSONValue: Sendable, Hashable {
 
     /// Serializes with sorted keys so the same value always gives the same bytes.
     public func encoded(pretty: Bool = false) -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding a JSONValue cannot fail: every case maps to a JSON token.
-        return (try? encoder.encode(self)) ?? Data("null".utf8)
+        Data(encodedBytes(pretty: pretty))
+    }
+
+    public func encodedBytes(pretty: Bool = false) -> [UInt8] {
+        var writer = JSONWriter(pretty: pretty)
+        writer.write(self)
+        return writer.bytes
     }
 
     public func encodedString(pretty: Bool = false) -> String {
-        String(decoding: encoded(pretty: pretty), as: UTF8.self)
+        String(decoding: encodedBytes(pretty: pretty), as: UTF8.self)
     }
 }
 

@@ -17,7 +17,7 @@ enum Responses {
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, contentType: String = "application/json", headers: HTTPFields = [:]) -> Response {
         var fields = headers
         fields[.contentType] = contentType
-        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.encoded(pretty: false))))
+        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.encodedBytes())))
     }
 
     static func text(_ text: String, status: HTTPResponse.Status = .ok, contentType: String) -> Response {

@@ -87,23 +87,40 @@ enum BenchCorpus {
         return result
     }
 
-    /// A brute-force reference for the index's matching rule, to prove results exact.
-    static func referenceCount(_ query: Query, in docs: [SearchDocument]) -> Int {
-        let tokens = TextAnalyzer.tokenize(query.text)
-        return docs.reduce(0) { count, d in
-            if let s = query.sector, d.sector != s { return count }
+    /// A product prepared once for brute-force checking: its words and normalized fields.
+    struct Scannable {
+        var sector: Sector
+        var words: Set<String>
+        var fields: [String]
+    }
+
+    static func scannable(_ docs: [SearchDocument]) -> [Scannable] {
+        docs.map { d in
             let fields = [d.title, d.description] + d.keywords
-            let words = Set(fields.flatMap { TextAnalyzer.tokenize($0) }.compactMap { t -> String? in if case .word(let w) = t { return w }; return nil })
-            let normalized = fields.map(TextAnalyzer.normalize)
+            let words = Set(fields.flatMap { TextAnalyzer.tokenize($0) }.compactMap { t -> String? in
+                if case .word(let w) = t { return w }
+                return nil
+            })
+            return Scannable(sector: d.sector, words: words, fields: fields.map(TextAnalyzer.normalize))
+        }
+    }
+
+    /// A brute-force reference for the index's matching rule, to prove results exact.
+    static func referenceCount(_ query: Query, in docs: [Scannable]) -> Int {
+        let tokens = TextAnalyzer.tokenize(query.text)
+        var count = 0
+        scan: for d in docs {
+            if let s = query.sector, d.sector != s { continue }
             for token in tokens {
                 switch token {
-                case .word(let w): if !words.contains(w) { return count }
+                case .word(let w): if !d.words.contains(w) { continue scan }
                 case .cjk(let run):
                     let needle = String(String.UnicodeScalarView(run.compactMap(Unicode.Scalar.init)))
-                    if !normalized.contains(where: { $0.contains(needle) }) { return count }
+                    if !d.fields.contains(where: { $0.contains(needle) }) { continue scan }
                 }
             }
-            return count + 1
+            count += 1
         }
+        return count
     }
 }
