@@ -128,3 +128,26 @@ import Testing
         #expect(throws: JSONParseError.self) { try JSONValue.parse(deep) }
     }
 }
+
+@Suite struct ISO8601Tests {
+    @Test func parsesOffsetsFractionsAndLeapDays() throws {
+        #expect(ISO8601.parseDateTime("1970-01-01T00:00:00Z")?.timeIntervalSince1970 == 0)
+        #expect(ISO8601.parseDateTime("2026-10-01T08:00:00+08:00")?.timeIntervalSince1970 == 1_790_812_800)
+        #expect(ISO8601.parseDateTime("2026-10-01T00:00:00Z")?.timeIntervalSince1970 == 1_790_812_800)
+        #expect(ISO8601.parseDateTime("2024-02-29T12:30:15.250Z")?.timeIntervalSince1970 == 1_709_209_815.25)
+        #expect(ISO8601.parseDateTime("1969-12-31T23:59:59-00:30")?.timeIntervalSince1970 == 1_799)
+        for bad in ["2023-02-29T00:00:00Z", "2026-13-01T00:00:00Z", "2026-10-01 00:00:00Z", "2026-10-01T24:00:00Z", "2026-10-01T00:00:00", "2026-10-01T00:00:00+8:00", "2026-10-01T00:00:00.Z"] {
+            #expect(ISO8601.parseDateTime(bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test func formatRoundTripsAcrossCenturies() throws {
+        for seconds in [0, 951_782_400, 1_709_209_815, 4_102_444_799, -86_401, 253_402_300_799] {
+            let date = Date(timeIntervalSince1970: TimeInterval(seconds))
+            let text = ISO8601.format(date)
+            #expect(ISO8601.parseDateTime(text) == date, "\(text)")
+            #expect(text == date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: false)))
+        }
+        #expect(ISO8601.formatDate(Date(timeIntervalSince1970: 1_790_812_800)) == "2026-10-01")
+    }
+}

@@ -127,6 +127,17 @@ import Testing
                                       body: JSONValue.object(["application": .string(forged)]).encoded())
             #expect(reply.status == 401)
             #expect(reply.json?["code"]?.stringValue == "bad_signature")
+            // Correctly signed, but with a credit code whose check character is wrong, or a bad region.
+            for (claims, field) in [(["creditCode": JSONValue.string("11440100MB2C921901")], "creditCode"), (["region": "4401"], "region")] {
+                var all: [String: JSONValue] = [
+                    "name": "广州市数据局", "creditCode": .string(net.nodes[1].configuration.creditCode.value), "region": "440100", "sector": "urban-governance",
+                ]
+                for (k, v) in claims { all[k] = v }
+                let token = try SelfIssuedToken.make(issuer: net.nodes[1].did, key: net.nodes[1].key, audience: net.nodes[0].did, credential: nil, extraClaims: all)
+                let reply = try await raw(.POST, net.url(0) + "/identity/applications", body: JSONValue.object(["application": .string(token)]).encoded())
+                #expect(reply.status == 400)
+                #expect(reply.json?["field"]?.stringValue == field, "\(reply.text)")
+            }
             let malformed = try await raw(.POST, net.url(0) + "/identity/applications", body: Data("{\"application\": 5}".utf8))
             #expect(malformed.status == 400)
             #expect(malformed.json?["field"]?.stringValue == "application")
