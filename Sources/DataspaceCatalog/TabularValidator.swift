@@ -180,18 +180,18 @@ public struct TabularValidator {
         defer { lineBuffer.removeAll(keepingCapacity: true) }
         if lineBuffer.last == 0x0D { lineBuffer.removeLast() }
         if lineBuffer.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
-        let object: Any
+        let value: JSONValue
         do {
-            object = try JSONSerialization.jsonObject(with: Data(lineBuffer), options: [.fragmentsAllowed])
+            value = try JSONValue.parse(lineBuffer)
         } catch {
-            throw fail("row \(rows + 1) is not valid JSON")
+            throw fail("row \(rows + 1) is not valid JSON (\(error.message))")
         }
-        guard let dictionary = object as? [String: Any] else {
+        guard let members = value.objectValue else {
             throw fail("row \(rows + 1) is a JSON value but not an object")
         }
         rows += 1
         if rows <= 1_000 {
-            for key in dictionary.keys.sorted() where jsonColumnSet.insert(key).inserted {
+            for key in members.keys.sorted() where jsonColumnSet.insert(key).inserted {
                 columns.append(key)
             }
         }

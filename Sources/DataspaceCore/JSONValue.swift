@@ -52,6 +52,10 @@ public enum JSONValue: Sendable, Hashable {
         try JSONParser.parse(Array(data))
     }
 
+    public static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
+        try JSONParser.parse(bytes)
+    }
+
     public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
         try JSONParser.parse(Array(text.utf8))
     }
