@@ -294,7 +294,7 @@ struct IndexState: ~Copyable {
         func idf(_ df: Int) -> Double { log(1 + (n - Double(df) + 0.5) / (Double(df) + 0.5)) }
         let avgLength = max(totalLength / n, 1)
 
-        var cursors = [Int](repeating: 0, count: postings.count > 0 ? uniqueLists.count : 0)
+        var cursors = [Int](repeating: 0, count: uniqueLists.count)
         let listPosition = Dictionary(uniqueKeysWithValues: uniqueLists.enumerated().map { ($1, $0) })
         var tfAt = [Int](repeating: 0, count: uniqueLists.count)
         let termIDF: [Double] = queryTerms.map { term in

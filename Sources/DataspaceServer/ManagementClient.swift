@@ -61,6 +61,20 @@ public struct ManagementClient: Sendable {
         return json ?? .null
     }
 
+    /// Waits until the node answers `/healthz`, polling every 20 ms; throws the last failure after `timeout`.
+    public func waitUntilHealthy(timeout: Duration = .seconds(5)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            do {
+                _ = try await call(.GET, "/healthz")
+                return
+            } catch {
+                if ContinuousClock.now >= deadline { throw error }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+    }
+
     /// Publishes (POST) or updates (PUT, with `identifier`) a product, streaming the file from disk.
     public func publish(
         file: String?, metadata: JSONValue, identifier: String? = nil, format: TabularFormat? = nil,

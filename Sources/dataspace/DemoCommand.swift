@@ -74,7 +74,7 @@ struct DemoWalk {
         let running = Task { try await group.run() }
         defer { running.cancel() }
         let clients = services.map { ManagementClient(baseURL: $0.configuration.publicURL, adminToken: $0.adminToken) }
-        try await waitUntilHealthy(clients)
+        for client in clients { try await client.waitUntilHealthy() }
 
         let authority = clients[0], bureau = clients[1], enterprise = clients[2], institute = clients[3]
         let authorityURL = services[0].configuration.publicURL
@@ -210,22 +210,6 @@ struct DemoWalk {
             await group.triggerGracefulShutdown()
             _ = try? await running.value
             if root == nil { try? FileManager.default.removeItem(atPath: base) }
-        }
-    }
-
-    func waitUntilHealthy(_ clients: [ManagementClient]) async throws {
-        for client in clients {
-            var attempts = 0
-            while true {
-                do {
-                    _ = try await client.call(.GET, "/healthz")
-                    break
-                } catch {
-                    attempts += 1
-                    if attempts > 100 { throw error }
-                    try await Task.sleep(for: .milliseconds(50))
-                }
-            }
         }
     }
 }

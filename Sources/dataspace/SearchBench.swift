@@ -137,10 +137,7 @@ struct SearchBench: AsyncParsableCommand {
         let running = Task { try await group.run() }
         defer { running.cancel() }
         let client = ManagementClient(baseURL: configuration.publicURL, adminToken: services.adminToken)
-        for _ in 0..<100 {
-            if (try? await client.call(.GET, "/healthz")) != nil { break }
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        try await client.waitUntilHealthy()
         func path(_ q: BenchCorpus.Query) -> String {
             var p = "/api/v1/search?q=" + (q.text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
             if let s = q.sector { p += "&sector=\(s.rawValue)" }

@@ -1,4 +1,5 @@
 import DataspaceCore
+import DataspaceServer
 import Foundation
 import Testing
 
@@ -65,7 +66,7 @@ import Testing
     @Test(.enabled(if: CLITests.available)) func servedNodeSurvivesSIGKILLAndRestart() async throws {
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let port = LoopbackPortsForTests.one()
+        let port = try #require(LoopbackPorts.free(count: 1).first)
         _ = try run(["init", "--dir", dir, "--name", "广州市数据局", "--credit-code", "11440100MB2C921900", "--region", "440100",
                      "--sector", "urban-governance", "--port", String(port)])
         let csv = dir + "/air.csv"
@@ -111,10 +112,4 @@ import Testing
         }
         Issue.record("node on \(port) did not become healthy")
     }
-}
-
-import DataspaceServer
-
-enum LoopbackPortsForTests {
-    static func one() -> Int { LoopbackPorts.free(count: 1).first ?? 18_999 }
 }

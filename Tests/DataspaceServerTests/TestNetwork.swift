@@ -57,14 +57,7 @@ final class TestNetwork: Sendable {
         let group = ServiceGroup(services: apps, gracefulShutdownSignals: [], logger: logger)
         self.group = group
         task = Task { try await group.run() }
-        for client in clients {
-            var ready = false
-            for _ in 0..<200 where !ready {
-                ready = (try? await client.call(.GET, "/healthz")) != nil
-                if !ready { try await Task.sleep(for: .milliseconds(20)) }
-            }
-            try #require(ready, "node \(client.baseURL) did not start")
-        }
+        for client in clients { try await client.waitUntilHealthy() }
     }
 
     func shutdown() async {
