@@ -60,7 +60,7 @@ public struct MembershipClient: Sendable {
 
     public func refresh() async throws -> Membership {
         guard let current = try await services.store.membership() else {
-            throw PeerError("this node has not applied for membership yet")
+            throw RegistrationError(.notFound, "this node has not applied for membership yet; run 'dataspace register --authority URL'")
         }
         let authority = try WebDID(current.authorityDID)
         let token = try SelfIssuedToken.make(issuer: services.did, key: services.key, audience: authority, credential: nil)

@@ -75,6 +75,36 @@ import Testing
         }
     }
 
+    @Test func badBodiesOnMembershipPeerAndAuthorityRoutesNameTheField() async throws {
+        try await withNetwork([TestNetwork.authority, TestNetwork.bureau]) { net in
+            func post(_ node: Int, _ path: String, _ body: String) async throws -> RawReply {
+                try await raw(.POST, net.url(node) + path, headers: [("Authorization", "Bearer \(net.nodes[node].adminToken)"), ("Content-Type", "application/json")], body: Data(body.utf8))
+            }
+            let cases: [(Int, String, String, Int, String?)] = [
+                (1, "/api/v1/peers/catalog", "{}", 400, "provider"),
+                (1, "/api/v1/peers/catalog", #"{"provider": "http://127.0.0.1:1", "sector": "finance"}"#, 400, "sector"),
+                (1, "/api/v1/membership/apply", #"{"authorityURL": 7}"#, 400, "authorityURL"),
+                (1, "/api/v1/membership/apply", "not json", 400, nil),
+                (1, "/api/v1/membership/refresh", "", 404, nil),
+                (0, "/api/v1/authority/revocations", "{}", 400, "subject"),
+                (0, "/api/v1/authority/revocations", #"{"subject": "did:web:127.0.0.1%3A1"}"#, 404, nil),
+                (0, "/api/v1/authority/applications/nope/approve", "", 404, nil),
+                (0, "/api/v1/authority/applications/nope/reject", #"{"reason": "x"}"#, 404, nil),
+            ]
+            for (node, path, body, status, field) in cases {
+                let reply = try await post(node, path, body)
+                #expect(reply.status == status, "\(path) \(body): \(reply.text)")
+                #expect(reply.headers.first(name: "Content-Type") == "application/problem+json")
+                if let field { #expect(reply.json?["field"]?.stringValue == field, "\(path): \(reply.text)") }
+            }
+            let notApplied = try await raw(.GET, net.url(1) + "/api/v1/membership", headers: [("Authorization", "Bearer \(net.nodes[1].adminToken)")])
+            #expect(notApplied.status == 404)
+            let badStatus = try await raw(.GET, net.url(0) + "/api/v1/authority/applications?status=maybe", headers: [("Authorization", "Bearer \(net.nodes[0].adminToken)")])
+            #expect(badStatus.status == 400)
+            #expect(badStatus.json?["field"]?.stringValue == "status")
+        }
+    }
+
     @Test func datasetLifecycleThroughTheAPI() async throws {
         try await withNetwork([TestNetwork.bureau]) { net in
             let api = net.clients[0]
