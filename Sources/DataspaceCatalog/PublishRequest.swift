@@ -90,7 +90,9 @@ public struct PublishRequest: Sendable, Hashable, Codable {
             }
             temporal = TemporalCoverage(start: start, end: end)
         }
-        let policy = try self.policy.map { p throws(ValidationError) in try UsagePolicy.parse(p, path: "policy") }
+        // Compiling at publish time rejects operator/operand pairs that have no meaning, so an offer
+        // that could not be enforced never reaches the catalog.
+        let policy = try self.policy.map { p throws(ValidationError) in try CompiledPolicy.parse(p, path: "policy").source }
         return Validated(
             title: title, description: description, keywords: keywords, sector: sector, region: region, license: license,
             grade: grade, temporal: temporal, policy: policy)

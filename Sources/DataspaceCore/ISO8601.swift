@@ -2,13 +2,16 @@ import Foundation
 
 /// ISO 8601 helpers shared by policies, metadata and tokens.
 public enum ISO8601 {
-    /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`. Hand-written because Foundation's
-    /// format styles cost tens of microseconds per call on Linux, and every record read parses two.
+    /// Parses `YYYY-MM-DDTHH:MM[:SS[.fraction]](Z|±HH:MM)`; seconds may be left out, as in the
+    /// DSP examples (`2023-12-31T06:00Z`). Hand-written because Foundation's format styles cost
+    /// tens of microseconds per call on Linux, and every record read parses two.
     public static func parseDateTime(_ text: String) -> Date? {
-        let b = Array(text.utf8)
-        guard b.count >= 20, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"), b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t"),
-            b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":")
+        var b = Array(text.utf8)
+        guard b.count >= 17, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"), b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t"),
+            b[13] == UInt8(ascii: ":")
         else { return nil }
+        if b[16] != UInt8(ascii: ":") { b.insert(contentsOf: Array(":00".utf8), at: 16) }
+        guard b.count >= 20 else { return nil }
         func digits(_ from: Int, _ count: Int) -> Int? {
             var v = 0
             for i in from..<(from + count) {
@@ -102,6 +105,22 @@ public enum ISO8601 {
 
     public static func formatDate(_ date: Date) -> String {
         String(format(date).prefix(10))
+    }
+
+    /// Formats seconds as an ISO 8601 duration in days, hours, minutes and seconds (`P1DT2H`).
+    public static func formatDuration(_ seconds: Double) -> String {
+        var rest = Int(seconds.rounded(.down))
+        let days = rest / 86_400
+        rest %= 86_400
+        var text = "P"
+        if days > 0 { text += "\(days)D" }
+        if rest > 0 || days == 0 {
+            text += "T"
+            if rest >= 3_600 { text += "\(rest / 3_600)H" }
+            if rest % 3_600 >= 60 { text += "\(rest % 3_600 / 60)M" }
+            if rest % 60 > 0 || rest == 0 { text += "\(rest % 60)S" }
+        }
+        return text
     }
 
     /// Parses an ISO 8601 duration (PnYnMnDTnHnMnS, or PnW) to seconds, with months as 30 days and
