@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.86.0"),
     ],
     targets: [
         .target(
@@ -52,9 +53,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "DataspaceContracts",
+            dependencies: ["DataspaceCore", "DataspaceIdentity", "DataspaceProtocol", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "DataspaceSQLite",
             dependencies: [
-                "DataspaceCore", "DataspaceIdentity", "DataspaceCatalog",
+                "DataspaceCore", "DataspaceIdentity", "DataspaceCatalog", "DataspaceContracts",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
@@ -62,8 +68,9 @@ let package = Package(
         .target(
             name: "DataspaceServer",
             dependencies: [
-                "DataspaceCore", "DataspaceIdentity", "DataspaceCatalog", "DataspaceProtocol", "DataspaceSQLite",
+                "DataspaceCore", "DataspaceIdentity", "DataspaceCatalog", "DataspaceProtocol", "DataspaceSQLite", "DataspaceContracts",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -79,7 +86,7 @@ let package = Package(
         .executableTarget(
             name: "dataspace",
             dependencies: [
-                "DataspaceServer", "DataspaceCore", "DataspaceIdentity", "DataspaceCatalog", "DataspaceSQLite",
+                "DataspaceServer", "DataspaceCore", "DataspaceIdentity", "DataspaceCatalog", "DataspaceSQLite", "DataspaceContracts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
@@ -97,6 +104,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "DataspaceContractsTests",
+            dependencies: ["DataspaceContracts", "DataspaceIdentity", "DataspaceCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "DataspaceSQLiteTests",
             dependencies: ["DataspaceSQLite", "DataspaceCatalog", "DataspaceIdentity", "DataspaceCore"],
             swiftSettings: swiftSettings
@@ -105,7 +117,7 @@ let package = Package(
             name: "DataspaceServerTests",
             dependencies: [
                 "DataspaceServer", "DataspaceCore", "DataspaceIdentity", "DataspaceCatalog", "DataspaceProtocol",
-                "DataspaceSQLite",
+                "DataspaceSQLite", "DataspaceContracts",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

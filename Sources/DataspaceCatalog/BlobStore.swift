@@ -8,6 +8,8 @@ public protocol BlobStore: Sendable {
     func contains(_ sha256: String) -> Bool
     /// Opens a blob for streamed reading.
     func open(_ sha256: String) throws -> FileHandle
+    /// The blob's file path, so the data plane can stream it with non-blocking reads.
+    func localPath(_ sha256: String) -> String?
     func remove(_ sha256: String) throws
     func allDigests() throws -> [String]
 }
@@ -49,6 +51,10 @@ public struct FileBlobStore: BlobStore {
     public func open(_ sha256: String) throws -> FileHandle {
         guard Self.isDigest(sha256) else { throw CatalogError(.notFound, "no blob \(sha256)") }
         return try FileHandle(forReadingFrom: path(sha256))
+    }
+
+    public func localPath(_ sha256: String) -> String? {
+        contains(sha256) ? path(sha256).path : nil
     }
 
     public func remove(_ sha256: String) throws {

@@ -6,6 +6,9 @@ public enum DSP {
     public static let version = "2025-1"
     public static let basePath = "/dsp"
     public static let pullFormat = "HttpData-PULL"
+    /// Where a party's detached agreement signature travels in agreement and verification
+    /// messages: an absolute IRI, since the DSP context defines no term for it.
+    public static let signatureProperty = "https://w3id.org/dataspace-node/ns#agreementSignature"
 
     /// Checks `@context` and `@type` of an incoming message. DSP requires compacted JSON-LD whose
     /// context array contains the 2025/1 context; we accept a lone string too and say so nowhere

@@ -1,24 +1,36 @@
-/// A refused DSP message: the HTTP status to answer and the reason for the DSP error body.
+/// A Dataspace Protocol failure: the HTTP status class, a stable code and the reasons to report
+/// in the error message's `reason` array.
 public struct ProtocolError: Error, Sendable, Hashable, CustomStringConvertible {
     public enum Kind: Sendable, Hashable {
-        case badRequest, unauthorized, notFound
+        case badRequest, unauthorized, forbidden, notFound
     }
 
     public let kind: Kind
     /// Stable code carried in the error body's `code`.
     public let code: String
     public let reason: String
+    /// Every reason (a policy denial has one per failed constraint); `reason` joins them.
+    public let reasons: [String]
 
     public init(_ kind: Kind, code: String, _ reason: String) {
         self.kind = kind
         self.code = code
         self.reason = reason
+        reasons = [reason]
+    }
+
+    public init(_ kind: Kind, code: String, reasons: [String]) {
+        self.kind = kind
+        self.code = code
+        self.reason = reasons.joined(separator: "; ")
+        self.reasons = reasons
     }
 
     public var statusCode: Int {
         switch kind {
         case .badRequest: 400
         case .unauthorized: 401
+        case .forbidden: 403
         case .notFound: 404
         }
     }

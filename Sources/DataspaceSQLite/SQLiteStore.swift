@@ -64,6 +64,49 @@ public final class SQLiteStore: Sendable {
                     CREATE INDEX seen_token_expiry ON seen_token(expires_at);
                     """)
         }
+        migrator.registerMigration("v2-contracts") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE negotiation (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        role TEXT NOT NULL,
+                        counterparty TEXT NOT NULL,
+                        consumer_pid TEXT,
+                        state TEXT NOT NULL,
+                        pending INTEGER NOT NULL,
+                        updated_at REAL NOT NULL,
+                        body TEXT NOT NULL
+                    );
+                    CREATE UNIQUE INDEX negotiation_consumer ON negotiation(role, counterparty, consumer_pid);
+                    CREATE INDEX negotiation_pending ON negotiation(pending) WHERE pending = 1;
+                    CREATE INDEX negotiation_updated ON negotiation(updated_at);
+                    CREATE TABLE agreement (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        negotiation_id TEXT NOT NULL,
+                        agreed_at REAL NOT NULL,
+                        body TEXT NOT NULL
+                    );
+                    CREATE TABLE transfer (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        role TEXT NOT NULL,
+                        agreement_id TEXT NOT NULL,
+                        sequence INTEGER,
+                        state TEXT NOT NULL,
+                        pending INTEGER NOT NULL,
+                        updated_at REAL NOT NULL,
+                        body TEXT NOT NULL
+                    );
+                    CREATE INDEX transfer_agreement ON transfer(agreement_id, sequence);
+                    CREATE INDEX transfer_pending ON transfer(pending) WHERE pending = 1;
+                    CREATE TABLE usage (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        agreement_id TEXT NOT NULL,
+                        at REAL NOT NULL,
+                        body TEXT NOT NULL
+                    );
+                    CREATE INDEX usage_agreement ON usage(agreement_id, seq);
+                    """)
+        }
         return migrator
     }
 

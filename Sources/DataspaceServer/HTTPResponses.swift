@@ -1,4 +1,5 @@
 import DataspaceCatalog
+import DataspaceContracts
 import DataspaceCore
 import DataspaceIdentity
 import DataspaceProtocol
@@ -66,6 +67,10 @@ enum Responses {
             return problem(status: HTTPResponse.Status(code: e.statusCode), code: e.code, detail: e.reason)
         case let e as JSONParseError:
             return problem(status: .badRequest, code: "malformed_json", detail: e.message)
+        case let e as TransitionError:
+            return problem(status: .conflict, code: "transition.invalid", detail: e.message)
+        case let e as ContractNotFound:
+            return problem(status: .notFound, code: "not_found", detail: e.description)
         case let e as PeerError:
             return problem(status: .badGateway, code: "peer", detail: e.message)
         case let e as HTTPError:

@@ -35,7 +35,7 @@ enum ManagementRoutes {
         Route(method: .post, path: "/authority/applications/{id}/approve", handler: approveApplication),
         Route(method: .post, path: "/authority/applications/{id}/reject", handler: rejectApplication),
         Route(method: .post, path: "/authority/revocations", handler: revokeMembership),
-    ]
+    ] + ContractManagementRoutes.routes
 
     static func register(on group: RouterGroup<BasicRequestContext>, services: NodeServices) {
         for route in routes {

@@ -14,6 +14,8 @@ public enum NodeApplication {
         PublicRoutes.register(on: router, services: services)
         ResolveRoutes.register(on: router, services: services)
         DSPCatalogRoutes.register(on: router, services: services)
+        DSPContractRoutes.register(on: router, services: services)
+        DataPlaneRoutes.register(on: router, services: services)
         if let authority = services.authority {
             IdentityRoutes.register(on: router, services: services, authority: authority)
         }
@@ -40,5 +42,6 @@ public enum NodeApplication {
     /// Loads the search index from the store; runs before the node accepts requests.
     public static func prepare(_ services: NodeServices) async throws {
         try await services.catalog.rebuildIndex()
+        try await services.contracts.resume()
     }
 }

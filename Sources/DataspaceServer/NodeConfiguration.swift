@@ -23,6 +23,8 @@ public struct NodeConfiguration: Sendable, Hashable {
     public var ipv6Prefix: IPv6Prefix
     public var maxUploadBytes: Int64
     public var revocationCacheSeconds: Double
+    /// Lifetime of the data-plane tokens handed to consumers (`transfer.accessTokenSeconds`).
+    public var accessTokenSeconds: Double = 600
     public var logLevel: String
     public var logFormat: String
 
@@ -123,7 +125,11 @@ public struct NodeConfiguration: Sendable, Hashable {
         var authorityDID: WebDID?
         if let d = string("authority.did") { authorityDID = try wrap("authority.did") { () throws(ValidationError) in try WebDID(d) } }
         let prefixText = string("identifiers.ipv6Prefix") ?? defaultIPv6Prefix
-        return NodeConfiguration(
+        let accessTokenSeconds = try integer("transfer.accessTokenSeconds", default: 600)
+        guard (1...86_400).contains(accessTokenSeconds) else {
+            throw ConfigurationError(key: "transfer.accessTokenSeconds", message: "must be 1–86400 seconds")
+        }
+        var configuration = NodeConfiguration(
             name: try required("node.name"),
             creditCode: try wrap("node.creditCode") { () throws(ValidationError) in try CreditCode(creditText) },
             region: try wrap("node.region") { () throws(ValidationError) in try RegionCode(regionText) },
@@ -135,6 +141,8 @@ public struct NodeConfiguration: Sendable, Hashable {
             maxUploadBytes: Int64(try integer("limits.maxUploadBytes", default: 8 << 30)),
             revocationCacheSeconds: Double(try integer("trust.revocationCacheSeconds", default: 30)),
             logLevel: string("log.level") ?? "info", logFormat: string("log.format") ?? "json")
+        configuration.accessTokenSeconds = Double(accessTokenSeconds)
+        return configuration
     }
 
     /// The config file `dataspace init` writes.
@@ -152,6 +160,7 @@ public struct NodeConfiguration: Sendable, Hashable {
             "identifiers": ["ipv6Prefix": .string(ipv6Prefix.description)],
             "limits": ["maxUploadBytes": .number(Double(maxUploadBytes))],
             "trust": ["revocationCacheSeconds": .number(revocationCacheSeconds)],
+            "transfer": ["accessTokenSeconds": .number(accessTokenSeconds)],
             "log": ["level": .string(logLevel), "format": .string(logFormat)],
         ]
     }

@@ -29,6 +29,7 @@ public struct NodeServices: Sendable {
     public let resolver: HTTPDIDResolver
     public let revocations: RevocationCache
     public let trust: TrustAnchor
+    public let contracts: ContractService
     public let logger: Logger
 
     /// Opens a node directory: configuration, keys, database, blob store, search index.
@@ -65,10 +66,21 @@ public struct NodeServices: Sendable {
             localIssuer: configuration.isAuthority ? did : nil, local: localRevocations)
         var trusted = configuration.trustedAuthority
         if trusted == nil, let membership = try await store.membership() { trusted = try? WebDID(membership.authorityDID) }
+        // Tokens for outgoing protocol messages carry this node's current credential.
+        let credential: @Sendable () async throws -> String? = {
+            if let authority { return try await selfCredential(authority: authority, store: store, configuration: configuration, did: did, key: key) }
+            return try await store.membership()?.credential
+        }
+        let contracts = ContractService(
+            store: store, catalog: catalog, did: did, key: key, publicURL: configuration.publicURL, peers: peers, resolver: resolver,
+            accessTokenLifetime: configuration.accessTokenSeconds, logger: logger
+        ) { audience in
+            try SelfIssuedToken.make(issuer: did, key: key, audience: audience, credential: try await credential())
+        }
         let services = NodeServices(
             configuration: configuration, directory: directory, did: did, key: key, didDocument: document, adminToken: adminToken,
             store: store, catalog: catalog, authority: authority, peers: peers, resolver: resolver, revocations: revocations,
-            trust: TrustAnchor(trusted), logger: logger)
+            trust: TrustAnchor(trusted), contracts: contracts, logger: logger)
         // Orphan blobs can only exist after a crash mid-publish; nothing is publishing yet.
         let removed = try await catalog.collectGarbage()
         if removed > 0 { logger.notice("removed orphan blobs left by an interrupted publish", metadata: ["count": "\(removed)"]) }
@@ -82,12 +94,16 @@ public struct NodeServices: Sendable {
 
     /// This node's membership credential, if it has one.
     public func credential() async throws -> String? {
-        if let authority { return try await selfCredential(authority) }
+        if let authority {
+            return try await Self.selfCredential(authority: authority, store: store, configuration: configuration, did: did, key: key)
+        }
         return try await store.membership()?.credential
     }
 
     /// The authority holds a credential issued to itself, so it can call peers like any member.
-    func selfCredential(_ authority: AuthorityService) async throws -> String? {
+    static func selfCredential(
+        authority: AuthorityService, store: SQLiteStore, configuration: NodeConfiguration, did: WebDID, key: NodeKey
+    ) async throws -> String? {
         if let m = try await store.membership(), let c = m.credential { return c }
         let profile = ParticipantProfile(
             name: configuration.name, creditCode: configuration.creditCode, region: configuration.region, sector: configuration.sector, did: did)

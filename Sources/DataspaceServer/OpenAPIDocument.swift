@@ -321,6 +321,125 @@ enum OpenAPIDocument {
                 "200": { description: Revoked }
                 "404": { $ref: "#/components/responses/Problem" }
                 "409": { $ref: "#/components/responses/Problem" }
+          /negotiations:
+            post:
+              summary: Negotiate a contract with a provider (this node as consumer)
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [provider, dataset]
+                      properties:
+                        provider: { type: string, description: the provider's base URL }
+                        dataset: { type: string, description: unified identifier }
+                        purpose: { type: string }
+                        offer: { type: string, description: offer id (default the first) }
+              responses:
+                "201": { description: Negotiation requested }
+                "400": { $ref: "#/components/responses/Problem" }
+                "404": { $ref: "#/components/responses/Problem" }
+                "502": { $ref: "#/components/responses/Problem" }
+            get:
+              summary: Negotiations in both roles, newest first
+              responses:
+                "200": { description: Negotiations }
+          /negotiations/{id}:
+            get:
+              summary: One negotiation; wait=SECONDS returns when it is final, terminated or holds an offer
+              parameters:
+                - { name: id, in: path, required: true, schema: { type: string } }
+                - { name: wait, in: query, schema: { type: number, minimum: 0, maximum: 120 } }
+              responses:
+                "200": { description: Negotiation }
+                "404": { $ref: "#/components/responses/Problem" }
+          /negotiations/{id}/accept:
+            post:
+              summary: Accept the provider's (counter-)offer
+              parameters: [{ name: id, in: path, required: true, schema: { type: string } }]
+              responses:
+                "200": { description: Accepted }
+                "409": { $ref: "#/components/responses/Problem" }
+          /negotiations/{id}/terminate:
+            post:
+              summary: Terminate a negotiation and tell the other party
+              parameters: [{ name: id, in: path, required: true, schema: { type: string } }]
+              requestBody:
+                content: { application/json: { schema: { type: object, properties: { reason: { type: string } } } } }
+              responses:
+                "200": { description: Terminated }
+                "409": { $ref: "#/components/responses/Problem" }
+          /agreements:
+            get:
+              summary: Agreements with state, deliveries, remaining uses and both signatures
+              responses:
+                "200": { description: Agreements }
+          /agreements/{id}:
+            get:
+              summary: One agreement
+              parameters: [{ name: id, in: path, required: true, schema: { type: string } }]
+              responses:
+                "200": { description: Agreement }
+                "404": { $ref: "#/components/responses/Problem" }
+          /transfers:
+            post:
+              summary: Start an HTTP-pull transfer under an agreement (this node as consumer)
+              requestBody:
+                required: true
+                content: { application/json: { schema: { type: object, required: [agreement], properties: { agreement: { type: string } } } } }
+              responses:
+                "201": { description: Transfer requested }
+                "400": { $ref: "#/components/responses/Problem" }
+                "404": { $ref: "#/components/responses/Problem" }
+            get:
+              summary: Transfer processes in both roles
+              parameters: [{ name: agreement, in: query, schema: { type: string } }]
+              responses:
+                "200": { description: Transfers }
+          /transfers/{id}:
+            get:
+              summary: One transfer; wait=SECONDS returns once it left REQUESTED. A consumer's entry carries the data address.
+              parameters:
+                - { name: id, in: path, required: true, schema: { type: string } }
+                - { name: wait, in: query, schema: { type: number, minimum: 0, maximum: 120 } }
+              responses:
+                "200": { description: Transfer }
+                "404": { $ref: "#/components/responses/Problem" }
+          /transfers/{id}/complete:
+            post:
+              summary: Consumer confirms the data arrived intact
+              parameters: [{ name: id, in: path, required: true, schema: { type: string } }]
+              responses:
+                "200": { description: Completed }
+                "409": { $ref: "#/components/responses/Problem" }
+          /transfers/{id}/suspend:
+            post:
+              summary: Suspend a transfer (either role)
+              parameters: [{ name: id, in: path, required: true, schema: { type: string } }]
+              responses:
+                "200": { description: Suspended }
+                "409": { $ref: "#/components/responses/Problem" }
+          /transfers/{id}/resume:
+            post:
+              summary: Resume a suspended transfer (either role)
+              parameters: [{ name: id, in: path, required: true, schema: { type: string } }]
+              responses:
+                "200": { description: Started again }
+                "409": { $ref: "#/components/responses/Problem" }
+          /transfers/{id}/terminate:
+            post:
+              summary: Terminate a transfer (either role)
+              parameters: [{ name: id, in: path, required: true, schema: { type: string } }]
+              responses:
+                "200": { description: Terminated }
+                "409": { $ref: "#/components/responses/Problem" }
+          /usage:
+            get:
+              summary: Deliveries by the data plane (provider) per agreement, for billing
+              parameters: [{ name: agreement, in: query, schema: { type: string } }]
+              responses:
+                "200": { description: Usage records and per-agreement totals }
         """#
 }
 

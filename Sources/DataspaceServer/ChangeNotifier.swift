@@ -1,0 +1,56 @@
+import Foundation
+
+/// Wakes whoever waits for a negotiation or transfer to change: the management API's `wait`
+/// parameter and the CLI use it instead of polling.
+actor ChangeNotifier {
+    private var versions: [String: Int] = [:]
+    private var waiters: [String: [CheckedContinuation<Void, Never>]] = [:]
+
+    func version(_ id: String) -> Int { versions[id, default: 0] }
+
+    func notify(_ id: String) {
+        versions[id, default: 0] += 1
+        for waiter in waiters.removeValue(forKey: id) ?? [] { waiter.resume() }
+    }
+
+    /// Returns once `id` changed after `version` (or at once if it already has).
+    func wait(_ id: String, after version: Int) async {
+        if versions[id, default: 0] != version { return }
+        await withCheckedContinuation { waiters[id, default: []].append($0) }
+    }
+
+    /// Waits until `done()` holds or `timeout` seconds pass; returns the last value read.
+    nonisolated func wait<T: Sendable>(
+        _ id: String, timeout: Double, read: @Sendable () async throws -> T, done: @Sendable (T) -> Bool
+    ) async throws -> T {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let seen = await version(id)
+            let value = try await read()
+            if done(value) || Date() >= deadline { return value }
+            let remaining = deadline.timeIntervalSinceNow
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.wait(id, after: seen) }
+                group.addTask {
+                    try? await Task.sleep(for: .seconds(max(0, remaining)))
+                    await self.notify(id)
+                }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+}
+
+/// Development crash points: `DATASPACE_CRASH_AT=provider.agreed` makes the process kill itself
+/// with SIGKILL at that point, so tests can prove a restarted node resumes from what it stored.
+/// Inert unless the variable is set.
+enum CrashPoint {
+    static let armed: Set<String> = Set(
+        (ProcessInfo.processInfo.environment["DATASPACE_CRASH_AT"] ?? "").split(separator: ",").map { String($0) })
+
+    static func hit(_ name: String) {
+        guard armed.contains(name) else { return }
+        kill(getpid(), SIGKILL)
+    }
+}

@@ -1,0 +1,233 @@
+import DataspaceContracts
+import DataspaceCore
+import DataspaceProtocol
+import Foundation
+import Hummingbird
+
+/// Management API for contracts: negotiate, list agreements, run transfers, read usage.
+/// `wait=SECONDS` on a GET returns as soon as the process reaches a state worth reporting
+/// (event-driven: the handler is woken by the state change, it does not poll).
+enum ContractManagementRoutes {
+    typealias Route = ManagementRoutes.Route
+    typealias Handler = ManagementRoutes.Handler
+
+    static let routes: [Route] = [
+        Route(method: .post, path: "/negotiations", handler: negotiate),
+        Route(method: .get, path: "/negotiations", handler: listNegotiations),
+        Route(method: .get, path: "/negotiations/{id}", handler: showNegotiation),
+        Route(method: .post, path: "/negotiations/{id}/accept", handler: acceptOffer),
+        Route(method: .post, path: "/negotiations/{id}/terminate", handler: terminateNegotiation),
+        Route(method: .get, path: "/agreements", handler: listAgreements),
+        Route(method: .get, path: "/agreements/{id}", handler: showAgreement),
+        Route(method: .post, path: "/transfers", handler: startTransfer),
+        Route(method: .get, path: "/transfers", handler: listTransfers),
+        Route(method: .get, path: "/transfers/{id}", handler: showTransfer),
+        Route(method: .post, path: "/transfers/{id}/complete", handler: completeTransfer),
+        Route(method: .post, path: "/transfers/{id}/suspend", handler: suspendTransfer),
+        Route(method: .post, path: "/transfers/{id}/resume", handler: resumeTransfer),
+        Route(method: .post, path: "/transfers/{id}/terminate", handler: terminateTransfer),
+        Route(method: .get, path: "/usage", handler: usage),
+    ]
+
+    static func id(_ context: BasicRequestContext) -> String {
+        let raw = context.parameters.get("id") ?? ""
+        return raw.removingPercentEncoding ?? raw
+    }
+
+    static func waitSeconds(_ request: Request) throws -> Double {
+        guard let text = request.query("wait") else { return 0 }
+        guard let v = Double(text), (0...120).contains(v) else {
+            throw ValidationError(code: "wait.invalid", field: "wait", message: "wait must be 0–120 seconds")
+        }
+        return v
+    }
+
+    static func bodyString(_ json: JSONValue, _ key: String, required: Bool) throws -> String? {
+        guard let v = json[key], v != .null else {
+            if required { throw ValidationError(code: "\(key).missing", field: key, message: "\(key) is required") }
+            return nil
+        }
+        guard let s = v.stringValue, !s.isEmpty else { throw ValidationError(code: "\(key).type", field: key, message: "\(key) must be a non-empty string") }
+        return s
+    }
+
+    // MARK: negotiations
+
+    static let negotiate: Handler = { request, _, s in
+        let json = try await request.jsonBody()
+        let provider = try bodyString(json, "provider", required: true) ?? ""
+        let datasetText = try bodyString(json, "dataset", required: true) ?? ""
+        let dataset: UnifiedIdentifier
+        do { dataset = try UnifiedIdentifier(parsing: datasetText) } catch let error as ValidationError { throw error.at("dataset") }
+        let n = try await s.contracts.requestContract(
+            provider: provider, dataset: dataset, purpose: try bodyString(json, "purpose", required: false), offerID: try bodyString(json, "offer", required: false),
+            terms: json["terms"])
+        return Responses.json(try await negotiationJSON(n, s), status: .created, headers: [.location: "/api/v1/negotiations/\(n.id)"])
+    }
+
+    static let listNegotiations: Handler = { _, _, s in
+        var items: [JSONValue] = []
+        for n in try await s.store.negotiations(limit: 500) { items.append(try await negotiationJSON(n, s)) }
+        return Responses.json(["items": .array(items)])
+    }
+
+    static let showNegotiation: Handler = { request, context, s in
+        let id = id(context)
+        let store = s.store
+        let n = try await s.contracts.notifier.wait(
+            id, timeout: try waitSeconds(request),
+            read: { () async throws -> ContractNegotiation in
+                guard let n = try await store.negotiation(id: id) else { throw ContractNotFound("negotiation", id) }
+                return n
+            },
+            done: { (n: ContractNegotiation) in n.state.isTerminal || (n.state == .offered && n.role == .consumer) })
+        return Responses.json(try await negotiationJSON(n, s))
+    }
+
+    static let acceptOffer: Handler = { _, context, s in
+        Responses.json(try await negotiationJSON(try await s.contracts.acceptOffer(id(context)), s))
+    }
+
+    static let terminateNegotiation: Handler = { request, context, s in
+        let reason = (try? await request.jsonBody()).flatMap { $0["reason"]?.stringValue } ?? "terminated by the operator"
+        return Responses.json(try await negotiationJSON(try await s.contracts.terminateNegotiation(id(context), reason: reason), s))
+    }
+
+    static func negotiationJSON(_ n: ContractNegotiation, _ s: NodeServices) async throws -> JSONValue {
+        var o: [String: JSONValue] = [
+            "id": .string(n.id), "role": .string(n.role.rawValue), "state": .string(n.state.rawValue), "counterparty": .string(n.counterparty),
+            "dataset": .string(n.dataset), "offer": n.offer, "reasons": .array(n.reasons.map { .string($0) }),
+            "createdAt": .string(ISO8601.format(n.createdAt)), "updatedAt": .string(ISO8601.format(n.updatedAt)),
+            "pendingDelivery": .bool(n.outbox != nil),
+        ]
+        if let p = n.providerPid { o["providerPid"] = .string(p) }
+        if let p = n.consumerPid { o["consumerPid"] = .string(p) }
+        if let p = n.purpose { o["purpose"] = .string(p) }
+        if let a = n.agreementID, let agreement = try await s.store.agreement(id: a) {
+            o["agreement"] = try await agreementJSON(agreement, s)
+        }
+        return .object(o)
+    }
+
+    // MARK: agreements
+
+    static let listAgreements: Handler = { _, _, s in
+        var items: [JSONValue] = []
+        for a in try await s.store.agreements(limit: 500) { items.append(try await agreementJSON(a, s)) }
+        return Responses.json(["items": .array(items)])
+    }
+
+    static let showAgreement: Handler = { _, context, s in
+        let id = id(context)
+        guard let a = try await s.store.agreement(id: id) else { throw ContractNotFound("agreement", id) }
+        return Responses.json(try await agreementJSON(a, s))
+    }
+
+    static func agreementJSON(_ a: ContractAgreement, _ s: NodeServices) async throws -> JSONValue {
+        let state = try await s.store.negotiation(id: a.negotiationID)?.state.rawValue ?? "unknown"
+        let transfers = try await s.store.transfers(agreementID: a.id, limit: 10_000)
+        let started = transfers.filter { $0.role == .provider ? $0.sequence != nil : $0.state != .terminated || $0.providerPid != nil }.count
+        var o: [String: JSONValue] = [
+            "id": .string(a.id), "role": .string(a.role.rawValue), "dataset": .string(a.dataset), "provider": .string(a.provider),
+            "consumer": .string(a.consumer), "agreedAt": .string(ISO8601.format(a.agreedAt)), "state": .string(state), "policy": a.policy,
+            "providerSignature": .string(a.providerSignature), "sha256": .string(a.digest), "deliveries": .number(Double(started)),
+        ]
+        if let c = a.consumerSignature { o["consumerSignature"] = .string(c) }
+        if let p = a.purpose { o["purpose"] = .string(p) }
+        if let compiled = try? a.compiled() {
+            if let remaining = compiled.remainingUses(action: "download", uses: started) { o["remainingUses"] = .number(Double(remaining)) }
+            if let pay = compiled.compensation { o["compensation"] = ["amount": .number(pay.amount), "unit": .string(pay.unit)] }
+        }
+        return .object(o)
+    }
+
+    // MARK: transfers
+
+    static let startTransfer: Handler = { request, _, s in
+        let json = try await request.jsonBody()
+        let agreement = try bodyString(json, "agreement", required: true) ?? ""
+        let t = try await s.contracts.requestTransfer(agreementID: agreement)
+        return Responses.json(transferJSON(t), status: .created, headers: [.location: "/api/v1/transfers/\(t.id)"])
+    }
+
+    static let listTransfers: Handler = { request, _, s in
+        let items = try await s.store.transfers(agreementID: request.query("agreement"), limit: 500)
+        return Responses.json(["items": .array(items.map(transferJSON))])
+    }
+
+    static let showTransfer: Handler = { request, context, s in
+        let id = id(context)
+        let store = s.store
+        let t = try await s.contracts.notifier.wait(
+            id, timeout: try waitSeconds(request),
+            read: { () async throws -> TransferProcess in
+                guard let t = try await store.transfer(id: id) else { throw ContractNotFound("transfer", id) }
+                return t
+            },
+            done: { (t: TransferProcess) in t.state != .requested })
+        return Responses.json(transferJSON(t))
+    }
+
+    static let completeTransfer: Handler = { _, context, s in Responses.json(transferJSON(try await s.contracts.completeTransfer(id(context)))) }
+
+    static let suspendTransfer: Handler = { request, context, s in
+        let reason = (try? await request.jsonBody()).flatMap { $0["reason"]?.stringValue } ?? "suspended by the operator"
+        return Responses.json(transferJSON(try await s.contracts.suspendTransfer(id(context), reason: reason)))
+    }
+
+    static let resumeTransfer: Handler = { _, context, s in Responses.json(transferJSON(try await s.contracts.resumeTransfer(id(context)))) }
+
+    static let terminateTransfer: Handler = { request, context, s in
+        let reason = (try? await request.jsonBody()).flatMap { $0["reason"]?.stringValue } ?? "terminated by the operator"
+        return Responses.json(transferJSON(try await s.contracts.terminateTransfer(id(context), reason: reason)))
+    }
+
+    /// A transfer as the operator sees it; the consumer's data address includes its token, since
+    /// the operator (admin token) is the one who pulls the data.
+    static func transferJSON(_ t: TransferProcess) -> JSONValue {
+        var o: [String: JSONValue] = [
+            "id": .string(t.id), "role": .string(t.role.rawValue), "state": .string(t.state.rawValue), "agreement": .string(t.agreementID),
+            "dataset": .string(t.dataset), "counterparty": .string(t.counterparty), "format": .string(t.format),
+            "reasons": .array(t.reasons.map { .string($0) }), "updatedAt": .string(ISO8601.format(t.updatedAt)),
+            "pendingDelivery": .bool(t.outbox != nil),
+        ]
+        if let p = t.providerPid { o["providerPid"] = .string(p) }
+        if let p = t.consumerPid { o["consumerPid"] = .string(p) }
+        if let n = t.sequence { o["delivery"] = .number(Double(n)) }
+        if let h = t.sha256 { o["sha256"] = .string(h) }
+        if t.role == .consumer, let a = t.dataAddress { o["dataAddress"] = ["endpoint": .string(a.endpoint), "token": .string(a.token)] }
+        return .object(o)
+    }
+
+    // MARK: usage
+
+    static let usage: Handler = { request, _, s in
+        let records = try await s.store.usage(agreementID: request.query("agreement"))
+        var byAgreement: [String: (bytes: Int64, rows: Int64, deliveries: Int, complete: Int)] = [:]
+        for r in records {
+            var e = byAgreement[r.agreementID] ?? (0, 0, 0, 0)
+            e.bytes += r.bytes
+            e.rows += r.rows ?? 0
+            e.deliveries += 1
+            e.complete += r.complete ? 1 : 0
+            byAgreement[r.agreementID] = e
+        }
+        let items: [JSONValue] = records.map { r in
+            var o: [String: JSONValue] = [
+                "agreement": .string(r.agreementID), "transfer": .string(r.transferID), "consumer": .string(r.consumer), "dataset": .string(r.dataset),
+                "at": .string(ISO8601.format(r.at)), "bytes": .number(Double(r.bytes)), "rangeStart": .number(Double(r.rangeStart)),
+                "complete": .bool(r.complete), "sha256": .string(r.sha256),
+            ]
+            if let rows = r.rows { o["rows"] = .number(Double(rows)) }
+            return .object(o)
+        }
+        let summary: [JSONValue] = byAgreement.keys.sorted().map { k in
+            let e = byAgreement[k] ?? (0, 0, 0, 0)
+            return [
+                "agreement": .string(k), "bytes": .number(Double(e.bytes)), "rows": .number(Double(e.rows)), "requests": .number(Double(e.deliveries)),
+                "completeDeliveries": .number(Double(e.complete)),
+            ]
+        }
+        return Responses.json(["items": .array(items), "summary": .array(summary)])
+    }
+}

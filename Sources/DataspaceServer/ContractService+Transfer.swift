@@ -1,0 +1,233 @@
+import DataspaceCatalog
+import DataspaceContracts
+import DataspaceCore
+import DataspaceIdentity
+import DataspaceProtocol
+import Foundation
+
+/// Transfer processes (DSP 2025-1, HTTP pull) in both roles.
+extension ContractService {
+    var dataPlaneBase: String { publicURL + "/data" }
+
+    // MARK: consumer
+
+    /// Asks the provider to start a transfer under a finalized agreement.
+    public func requestTransfer(agreementID: String) async throws -> TransferProcess {
+        guard let agreement = try await store.agreement(id: agreementID), agreement.role == .consumer else {
+            throw ContractNotFound("agreement", agreementID)
+        }
+        guard let n = try await store.negotiation(id: agreement.negotiationID), n.state == .finalized else {
+            throw ProtocolError(.badRequest, code: "agreement.not_final", "the negotiation of \(agreementID) is not FINALIZED yet")
+        }
+        let id = Self.newPid()
+        var t = TransferProcess(
+            id: id, role: .consumer, providerPid: nil, consumerPid: id, agreementID: agreementID, dataset: agreement.dataset,
+            state: try TransferStateMachine.next(nil, on: .request, from: .consumer), counterparty: agreement.provider,
+            counterpartyAddress: n.counterpartyAddress, format: DSP.pullFormat)
+        t.outbox = OutgoingMessage(
+            url: n.counterpartyAddress + "/transfers/request",
+            body: DSPTransferMessages.request(consumerPid: id, agreementID: agreementID, format: DSP.pullFormat, callbackAddress: callbackBase))
+        try await store.insertTransfer(t)
+        kick(.transfer(id))
+        return t
+    }
+
+    /// Consumer: the data arrived and checked out; tells the provider.
+    public func completeTransfer(_ id: String) async throws -> TransferProcess {
+        try await changeTransfer(id) { t in
+            guard t.role == .consumer else { throw ProtocolError(.badRequest, code: "role", "the provider completes by delivering; the consumer confirms") }
+            try t.apply(.complete, from: .consumer)
+            t.outbox = try self.peerMessage(t, DSPTransferMessages.completion(providerPid: try self.pid(t.providerPid), consumerPid: try self.pid(t.consumerPid)), "completion")
+        }
+    }
+
+    public func suspendTransfer(_ id: String, reason: String) async throws -> TransferProcess {
+        try await changeTransfer(id) { t in
+            try t.apply(.suspend, from: t.role)
+            t.reasons = [reason]
+            t.outbox = try self.peerMessage(
+                t,
+                DSPTransferMessages.suspension(providerPid: try self.pid(t.providerPid), consumerPid: try self.pid(t.consumerPid), code: "suspended", reasons: [reason]),
+                "suspension")
+        }
+    }
+
+    /// Either side resumes a suspended transfer; a provider hands out a fresh data address.
+    public func resumeTransfer(_ id: String) async throws -> TransferProcess {
+        try await changeTransfer(id) { t in
+            try t.apply(.start, from: t.role)
+            let address = t.role == .provider ? try self.freshAddress(&t) : nil
+            t.outbox = try self.peerMessage(
+                t, DSPTransferMessages.start(providerPid: try self.pid(t.providerPid), consumerPid: try self.pid(t.consumerPid), dataAddress: address), "start")
+        }
+    }
+
+    public func terminateTransfer(_ id: String, reason: String) async throws -> TransferProcess {
+        try await changeTransfer(id) { t in
+            try t.apply(.terminate, from: t.role)
+            t.reasons = [reason]
+            t.outbox = try? self.peerMessage(
+                t,
+                DSPTransferMessages.termination(providerPid: try self.pid(t.providerPid), consumerPid: try self.pid(t.consumerPid), code: "terminated", reasons: [reason]),
+                "termination")
+        }
+    }
+
+    // MARK: provider
+
+    /// `TransferRequestMessage`: checks the agreement is the caller's and still permits a delivery
+    /// (counting this one), then starts the transfer with a fresh data address.
+    func receiveTransferRequest(_ json: JSONValue, caller: VerifiedCaller) async throws -> JSONValue {
+        let m = try DSPMessage(json, type: "TransferRequestMessage")
+        let consumerPid = try m.string("consumerPid")
+        let agreementID = try m.string("agreementId")
+        let format = try m.string("format")
+        let callback = try m.string("callbackAddress")
+        try Self.checkCallback(callback, caller: caller)
+        guard format == DSP.pullFormat else {
+            throw ProtocolError(.badRequest, code: "format.unsupported", "format \(format) is not offered; use \(DSP.pullFormat)")
+        }
+        let id = Self.derivedPid(caller.did.value, consumerPid)
+        if let existing = try await store.transfer(id: id) {
+            if existing.state == .terminated, existing.outbox == nil {
+                throw ProtocolError(.forbidden, code: "policy.denied", reasons: existing.reasons)
+            }
+            return transferBody(existing, state: .requested)
+        }
+        guard let agreement = try await store.agreement(id: agreementID), agreement.role == .provider, agreement.consumer == caller.did.value else {
+            throw ProtocolError(.notFound, code: "agreement.unknown", "no agreement \(agreementID) with \(caller.did.value)")
+        }
+        guard let n = try await store.negotiation(id: agreement.negotiationID), n.state == .verified || n.state == .finalized else {
+            throw ProtocolError(.badRequest, code: "agreement.not_final", "agreement \(agreementID) has not been verified by both parties")
+        }
+        guard let datasetID = try? UnifiedIdentifier(parsing: agreement.dataset), let record = try await catalog.record(datasetID), record.status == .active
+        else {
+            throw ProtocolError(.badRequest, code: "dataset.withdrawn", "dataset \(agreement.dataset) is no longer offered")
+        }
+        let compiled: CompiledPolicy
+        do { compiled = try agreement.compiled() } catch { throw ProtocolError(.badRequest, code: "agreement.invalid", error.description) }
+        let recipient = Self.recipientFacts(caller).policyRecipient
+        let now = Date()
+        var t = TransferProcess(
+            id: id, role: .provider, providerPid: id, consumerPid: consumerPid, agreementID: agreementID, dataset: agreement.dataset,
+            state: try TransferStateMachine.next(nil, on: .request, from: .consumer), counterparty: caller.did.value, counterpartyAddress: callback,
+            format: format)
+        t.lastInbound = Self.digest(json)
+        t.sha256 = record.distribution.sha256
+        t.byteSize = record.distribution.byteSize
+        t.rowCount = record.distribution.rowCount
+        t.mediaType = record.distribution.format.mediaType
+        try t.apply(.start, from: .provider)
+        let address = try freshAddress(&t)
+        t.outbox = OutgoingMessage(
+            url: "\(callback)/transfers/\(consumerPid)/start", body: DSPTransferMessages.start(providerPid: id, consumerPid: consumerPid, dataAddress: address))
+        let purpose = agreement.purpose
+        let agreedAt = agreement.agreedAt
+        do {
+            t = try await store.insertNumberedTransfer(t) { sequence in
+                let decision = compiled.evaluate(
+                    PolicyRequest(action: "download", purpose: purpose, recipient: recipient, now: now, agreedAt: agreedAt, uses: sequence - 1))
+                if !decision.permitted {
+                    throw ProtocolError(.forbidden, code: "policy.denied", reasons: decision.reasons.map(\.description))
+                }
+            }
+        } catch let error as ProtocolError where error.code == "policy.denied" {
+            var refused = t
+            refused.state = .terminated
+            refused.outbox = nil
+            refused.dataAddress = nil
+            refused.reasons = error.reasons
+            try await store.insertTransfer(refused)
+            await notifier.notify(id)
+            throw error
+        }
+        await notifier.notify(id)
+        CrashPoint.hit("provider.transfer-started")
+        kick(.transfer(id))
+        return transferBody(t, state: .requested)
+    }
+
+    /// Start, completion, suspension and termination messages, in either role.
+    func receiveTransferMessage(_ json: JSONValue, type: String, pid: String, role: ContractRole, caller: VerifiedCaller) async throws {
+        let m = try DSPMessage(json, type: type)
+        guard let existing = try await store.transfer(id: pid), existing.role == role, existing.counterparty == caller.did.value else {
+            throw ProtocolError(.notFound, code: "transfer.unknown", "no transfer process \(pid)")
+        }
+        let providerPid = try m.string("providerPid")
+        let consumerPid = try m.string("consumerPid")
+        guard consumerPid == existing.consumerPid, existing.providerPid == nil || existing.providerPid == providerPid else {
+            throw ProtocolError(.badRequest, code: "message.pids", "providerPid/consumerPid do not match transfer \(pid)")
+        }
+        let digest = Self.digest(json)
+        if existing.lastInbound == digest { return }
+        let sender: ContractRole = role == .provider ? .consumer : .provider
+        var t = existing
+        t.providerPid = providerPid
+        t.lastInbound = digest
+        switch type {
+        case "TransferStartMessage":
+            if role == .consumer {
+                guard let address = m.object["dataAddress"] else {
+                    throw ProtocolError(.badRequest, code: "message.dataAddress", "an HTTP-pull TransferStartMessage needs a dataAddress")
+                }
+                let (endpoint, token) = try DSPTransferMessages.parseDataAddress(address)
+                t.dataAddress = DataAddress(endpoint: endpoint, token: token, expiresAt: nil)
+                // A fresh address for a running transfer (after the consumer resumed) is not a transition.
+                if t.state != .started { try t.apply(.start, from: sender) }
+            } else {
+                try t.apply(.start, from: sender)
+                let address = try freshAddress(&t)
+                t.outbox = OutgoingMessage(
+                    url: "\(t.counterpartyAddress)/transfers/\(consumerPid)/start",
+                    body: DSPTransferMessages.start(providerPid: providerPid, consumerPid: consumerPid, dataAddress: address))
+            }
+        case "TransferCompletionMessage":
+            try t.apply(.complete, from: sender)
+        case "TransferSuspensionMessage":
+            try t.apply(.suspend, from: sender)
+            t.reasons = m.reasons
+        default:
+            try t.apply(.terminate, from: sender)
+            t.reasons = m.reasons.isEmpty ? ["terminated by \(caller.did.value)"] : m.reasons
+            t.outbox = nil
+        }
+        let final = t
+        _ = try await store.updateTransfer(id: pid) { $0 = final }
+        await notifier.notify(pid)
+        if final.outbox != nil { kick(.transfer(pid)) }
+    }
+
+    // MARK: helpers
+
+    /// Issues a new access token for a provider-side transfer and returns its data address.
+    func freshAddress(_ t: inout TransferProcess) throws -> JSONValue {
+        let endpoint = "\(dataPlaneBase)/\(t.id)"
+        let (token, expires) = try DataAccessToken.issue(
+            provider: did, key: key, audience: dataPlaneBase, transferID: t.id, agreementID: t.agreementID, consumer: t.counterparty,
+            lifetime: accessTokenLifetime)
+        t.dataAddress = DataAddress(endpoint: endpoint, token: token, expiresAt: expires)
+        return DSPTransferMessages.dataAddress(endpoint: endpoint, token: token)
+    }
+
+    func pid(_ value: String?) throws -> String {
+        guard let value else { throw ProtocolError(.badRequest, code: "transfer.unaddressed", "the other party's process id is not known yet") }
+        return value
+    }
+
+    /// A message to the other party about transfer `t`, at the path its role exposes.
+    func peerMessage(_ t: TransferProcess, _ body: JSONValue, _ verb: String) throws -> OutgoingMessage {
+        let pid = t.role == .consumer ? try pid(t.providerPid) : try pid(t.consumerPid)
+        return OutgoingMessage(url: "\(t.counterpartyAddress)/transfers/\(pid)/\(verb)", body: body)
+    }
+
+    func changeTransfer(_ id: String, _ change: @escaping @Sendable (inout TransferProcess) throws -> Void) async throws -> TransferProcess {
+        let t = try await store.updateTransfer(id: id, change)
+        await notifier.notify(id)
+        if t.outbox != nil { kick(.transfer(id)) }
+        return t
+    }
+
+    func transferBody(_ t: TransferProcess, state: TransferState? = nil) -> JSONValue {
+        DSPTransferMessages.process(providerPid: t.providerPid ?? "", consumerPid: t.consumerPid ?? "", state: (state ?? t.state).rawValue)
+    }
+}

@@ -1,0 +1,200 @@
+import Crypto
+import DataspaceCatalog
+import DataspaceContracts
+import DataspaceCore
+import DataspaceIdentity
+import DataspaceProtocol
+import DataspaceSQLite
+import Foundation
+import Logging
+
+/// Runs contract negotiations and transfer processes in both roles. Each incoming message is a
+/// pure state transition, persisted together with the reply it queues before it is acknowledged;
+/// queued messages are sent at once by the outbox (no polling) and retried with backoff, also
+/// after a restart (`resume`).
+public struct ContractService: Sendable {
+    let store: SQLiteStore
+    let catalog: CatalogService
+    let did: WebDID
+    let key: NodeKey
+    let publicURL: String
+    let peers: PeerClient
+    let resolver: HTTPDIDResolver
+    let tokenFor: @Sendable (WebDID) async throws -> String
+    let notifier = ChangeNotifier()
+    let dispatcher = OutboxDispatcher()
+    /// Lifetime of data-plane access tokens handed out in TransferStartMessages.
+    let accessTokenLifetime: TimeInterval
+    /// Attempts before an undeliverable message terminates its process.
+    let maximumAttempts: Int
+    let logger: Logger
+
+    init(
+        store: SQLiteStore, catalog: CatalogService, did: WebDID, key: NodeKey, publicURL: String, peers: PeerClient,
+        resolver: HTTPDIDResolver, accessTokenLifetime: TimeInterval, maximumAttempts: Int = 40, logger: Logger,
+        tokenFor: @escaping @Sendable (WebDID) async throws -> String
+    ) {
+        self.store = store
+        self.catalog = catalog
+        self.did = did
+        self.key = key
+        self.publicURL = publicURL
+        self.peers = peers
+        self.resolver = resolver
+        self.accessTokenLifetime = accessTokenLifetime
+        self.maximumAttempts = maximumAttempts
+        self.logger = logger
+        self.tokenFor = tokenFor
+    }
+
+    var callbackBase: String { publicURL + DSP.basePath + "/callback" }
+    var keyID: String { "\(did.value)#\(DIDDocument.keyFragment)" }
+
+    static func newPid() -> String { "urn:uuid:" + UUID().uuidString.lowercased() }
+
+    /// A process id derived from the caller and its own pid, so a retried request finds the same process.
+    static func derivedPid(_ caller: String, _ pid: String) -> String {
+        var bytes = Array(SHA256.hash(data: Data("\(caller)|\(pid)".utf8)).prefix(16))
+        bytes[6] = (bytes[6] & 0x0F) | 0x50
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        let u = UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+        return "urn:uuid:" + u.uuidString.lowercased()
+    }
+
+    static func digest(_ json: JSONValue) -> String {
+        SHA256.hash(data: json.encoded()).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Facts about the caller from its verified membership credential.
+    static func recipientFacts(_ caller: VerifiedCaller) -> RecipientFacts {
+        RecipientFacts(
+            did: caller.did.value, sector: caller.membership?.subject.sector.rawValue, region: caller.membership?.subject.region.value,
+            role: caller.membership?.role)
+    }
+
+    /// A callback address must belong to the caller, so nobody can aim our messages at a third party.
+    static func checkCallback(_ address: String, caller: VerifiedCaller) throws(ProtocolError) {
+        let base = caller.did.baseURL
+        guard address == base || address.hasPrefix(base + "/") else {
+            throw ProtocolError(.badRequest, code: "message.callbackAddress", "callbackAddress must be under the caller's own base URL \(base)")
+        }
+    }
+
+    // MARK: outbox
+
+    /// Re-sends every message a previous run queued but could not deliver.
+    public func resume() async throws {
+        let pending = try await store.pendingOutboxes()
+        for id in pending.negotiations { kick(.negotiation(id)) }
+        for id in pending.transfers { kick(.transfer(id)) }
+        if !pending.negotiations.isEmpty || !pending.transfers.isEmpty {
+            logger.notice(
+                "resuming undelivered protocol messages", metadata: ["negotiations": "\(pending.negotiations.count)", "transfers": "\(pending.transfers.count)"])
+        }
+    }
+
+    func kick(_ key: OutboxKey) {
+        Task {
+            guard await dispatcher.begin(key) else { return }
+            repeat { await drain(key) } while await dispatcher.end(key)
+        }
+    }
+
+    enum Delivery {
+        case delivered(JSONValue?)
+        case refused([String])
+        case retry(String)
+    }
+
+    func drain(_ key: OutboxKey) async {
+        while true {
+            let loaded: (message: OutgoingMessage, counterparty: String)?
+            do {
+                switch key {
+                case .negotiation(let id): loaded = try await store.negotiation(id: id).flatMap { n in n.outbox.map { ($0, n.counterparty) } }
+                case .transfer(let id): loaded = try await store.transfer(id: id).flatMap { t in t.outbox.map { ($0, t.counterparty) } }
+                }
+            } catch {
+                logger.error("cannot read outbox", metadata: ["error": "\(error)"])
+                return
+            }
+            guard let (message, counterparty) = loaded else { return }
+            var outcome = await deliver(message, to: counterparty)
+            if case .retry(let why) = outcome, message.attempts + 1 >= maximumAttempts {
+                outcome = .refused(["undeliverable after \(message.attempts + 1) attempts: \(why)"])
+            }
+            do {
+                try await settle(key, sent: message, outcome: outcome)
+            } catch {
+                logger.error("cannot record delivery", metadata: ["error": "\(error)"])
+                return
+            }
+            if case .retry(let why) = outcome {
+                logger.info("message not delivered; retrying", metadata: ["url": "\(message.url)", "attempt": "\(message.attempts + 1)", "error": "\(why)"])
+                try? await Task.sleep(for: .seconds(message.backoff))
+            }
+        }
+    }
+
+    func deliver(_ message: OutgoingMessage, to counterparty: String) async -> Delivery {
+        do {
+            let token = try await tokenFor(try WebDID(counterparty))
+            let reply = try await peers.send(.POST, message.url, headers: [("Authorization", "Bearer \(token)")], body: message.body.encoded())
+            switch reply.status {
+            case 200..<300: return .delivered(try? reply.json())
+            case 401, 408, 425, 429, 500...: return .retry("peer answered \(reply.status)")
+            default:
+                let json = try? reply.json()
+                let reasons = (json?["reason"]?.arrayValue ?? []).map { $0.stringValue ?? $0.encodedString() }
+                let code = json?["code"]?.stringValue ?? "\(reply.status)"
+                return .refused(reasons.isEmpty ? ["peer refused the message (\(code))"] : reasons)
+            }
+        } catch {
+            return .retry("\(error)")
+        }
+    }
+
+    func settle(_ key: OutboxKey, sent: OutgoingMessage, outcome: Delivery) async throws {
+        let now = Date()
+        switch key {
+        case .negotiation(let id):
+            _ = try await store.updateNegotiation(id: id) { n in
+                guard n.outbox?.body == sent.body else { return }
+                switch outcome {
+                case .delivered(let reply):
+                    n.outbox = nil
+                    if n.providerPid == nil, let pid = reply?["providerPid"]?.stringValue { n.providerPid = pid }
+                case .refused(let reasons):
+                    n.outbox = nil
+                    if !n.state.isTerminal { n.state = .terminated }
+                    n.reasons = reasons
+                case .retry:
+                    n.outbox?.attempts += 1
+                }
+                n.updatedAt = now
+            }
+            await notifier.notify(id)
+        case .transfer(let id):
+            _ = try await store.updateTransfer(id: id) { t in
+                guard t.outbox?.body == sent.body else { return }
+                switch outcome {
+                case .delivered(let reply):
+                    t.outbox = nil
+                    if t.providerPid == nil, let pid = reply?["providerPid"]?.stringValue { t.providerPid = pid }
+                case .refused(let reasons):
+                    t.outbox = nil
+                    if !t.state.isTerminal { t.state = .terminated }
+                    t.reasons = reasons
+                case .retry:
+                    t.outbox?.attempts += 1
+                }
+                t.updatedAt = now
+            }
+            await notifier.notify(id)
+        }
+    }
+}
+
+extension TransitionError {
+    var protocolError: ProtocolError { ProtocolError(.badRequest, code: "transition.invalid", message) }
+}

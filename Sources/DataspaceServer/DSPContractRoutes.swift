@@ -1,0 +1,183 @@
+import DataspaceCatalog
+import DataspaceContracts
+import DataspaceCore
+import DataspaceIdentity
+import DataspaceProtocol
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// DSP 2025-1 negotiation and transfer endpoints: provider endpoints under `/dsp`, the consumer's
+/// callback endpoints under `/dsp/callback`. Every call needs a valid self-issued token with a
+/// membership credential; a process that is not the caller's answers 404 as if it did not exist.
+enum DSPContractRoutes {
+    static func register(on router: Router<BasicRequestContext>, services: NodeServices) {
+        let contracts = services.contracts
+        let dsp = router.group("/dsp")
+        let callback = router.group("/dsp/callback")
+
+        // Provider negotiation endpoints.
+        dsp.get("/negotiations/:pid") { request, context in
+            await negotiationErrors(context) {
+                let caller = try await DSPCatalogRoutes.authenticate(request, services: services)
+                let n = try await contracts.ownNegotiation(try pid(context), role: .provider, caller: caller)
+                return Responses.json(contracts.negotiationBody(n))
+            }
+        }
+        dsp.post("/negotiations/request") { request, context in
+            await negotiationErrors(context) {
+                let (caller, json) = try await authenticated(request, services)
+                return Responses.json(try await contracts.receiveRequest(json, providerPid: nil, caller: caller), status: .created)
+            }
+        }
+        dsp.post("/negotiations/:pid/request") { request, context in
+            await negotiationErrors(context) {
+                let (caller, json) = try await authenticated(request, services)
+                return Responses.json(try await contracts.receiveRequest(json, providerPid: try pid(context), caller: caller))
+            }
+        }
+        dsp.post("/negotiations/:pid/events") { request, context in
+            await negotiationErrors(context) {
+                let (caller, json) = try await authenticated(request, services)
+                try await contracts.receiveProviderEvent(json, providerPid: try pid(context), caller: caller)
+                return Response(status: .ok)
+            }
+        }
+        dsp.post("/negotiations/:pid/agreement/verification") { request, context in
+            await negotiationErrors(context) {
+                let (caller, json) = try await authenticated(request, services)
+                try await contracts.receiveVerification(json, providerPid: try pid(context), caller: caller)
+                return Response(status: .ok)
+            }
+        }
+        dsp.post("/negotiations/:pid/termination") { request, context in
+            await negotiationErrors(context) {
+                let (caller, json) = try await authenticated(request, services)
+                try await contracts.receiveTermination(json, pid: try pid(context), role: .provider, caller: caller)
+                return Response(status: .ok)
+            }
+        }
+
+        // Consumer callback negotiation endpoints.
+        callback.get("/negotiations/:pid") { request, context in
+            await negotiationErrors(context) {
+                let caller = try await DSPCatalogRoutes.authenticate(request, services: services)
+                let n = try await contracts.ownNegotiation(try pid(context), role: .consumer, caller: caller)
+                return Responses.json(contracts.negotiationBody(n))
+            }
+        }
+        callback.post("/negotiations/offers") { request, context in
+            await negotiationErrors(context) {
+                let (caller, json) = try await authenticated(request, services)
+                let body = try await contracts.receiveOffer(json, consumerPid: nil, caller: caller)
+                return Responses.json(body ?? [:], status: .created)
+            }
+        }
+        callback.post("/negotiations/:pid/offers") { request, context in
+            await negotiationErrors(context) {
+                let (caller, json) = try await authenticated(request, services)
+                _ = try await contracts.receiveOffer(json, consumerPid: try pid(context), caller: caller)
+                return Response(status: .ok)
+            }
+        }
+        callback.post("/negotiations/:pid/agreement") { request, context in
+            await negotiationErrors(context) {
+                let (caller, json) = try await authenticated(request, services)
+                try await contracts.receiveAgreement(json, consumerPid: try pid(context), caller: caller)
+                return Response(status: .ok)
+            }
+        }
+        callback.post("/negotiations/:pid/events") { request, context in
+            await negotiationErrors(context) {
+                let (caller, json) = try await authenticated(request, services)
+                try await contracts.receiveConsumerEvent(json, consumerPid: try pid(context), caller: caller)
+                return Response(status: .ok)
+            }
+        }
+        callback.post("/negotiations/:pid/termination") { request, context in
+            await negotiationErrors(context) {
+                let (caller, json) = try await authenticated(request, services)
+                try await contracts.receiveTermination(json, pid: try pid(context), role: .consumer, caller: caller)
+                return Response(status: .ok)
+            }
+        }
+
+        // Provider transfer endpoints.
+        dsp.get("/transfers/:pid") { request, context in
+            await transferErrors(context) {
+                let caller = try await DSPCatalogRoutes.authenticate(request, services: services)
+                guard let t = try await services.store.transfer(id: try pid(context)), t.role == .provider, t.counterparty == caller.did.value else {
+                    throw ProtocolError(.notFound, code: "transfer.unknown", "no transfer process")
+                }
+                return Responses.json(contracts.transferBody(t))
+            }
+        }
+        dsp.post("/transfers/request") { request, context in
+            await transferErrors(context) {
+                let (caller, json) = try await authenticated(request, services)
+                return Responses.json(try await contracts.receiveTransferRequest(json, caller: caller), status: .created)
+            }
+        }
+        let messages = [
+            ("start", "TransferStartMessage"), ("completion", "TransferCompletionMessage"), ("suspension", "TransferSuspensionMessage"),
+            ("termination", "TransferTerminationMessage"),
+        ]
+        for (verb, type) in messages {
+            for (group, role) in [(dsp, ContractRole.provider), (callback, ContractRole.consumer)] {
+                group.post("/transfers/:pid/\(verb)") { request, context in
+                    await transferErrors(context) {
+                        let (caller, json) = try await authenticated(request, services)
+                        try await contracts.receiveTransferMessage(json, type: type, pid: try pid(context), role: role, caller: caller)
+                        return Response(status: .ok)
+                    }
+                }
+            }
+        }
+    }
+
+    static func pid(_ context: BasicRequestContext) throws -> String {
+        let raw = context.parameters.get("pid") ?? ""
+        return raw.removingPercentEncoding ?? raw
+    }
+
+    static func authenticated(_ request: Request, _ services: NodeServices) async throws -> (VerifiedCaller, JSONValue) {
+        let caller = try await DSPCatalogRoutes.authenticate(request, services: services)
+        do {
+            return (caller, try await request.jsonBody())
+        } catch let error as JSONParseError {
+            throw ProtocolError(.badRequest, code: "message.malformed", error.message)
+        } catch let error as CatalogError {
+            throw ProtocolError(.badRequest, code: "message.too_large", error.message)
+        }
+    }
+
+    /// Maps failures to `ContractNegotiationError` bodies.
+    static func negotiationErrors(_ context: BasicRequestContext, _ body: () async throws -> Response) async -> Response {
+        await mapped(body) { error in DSPNegotiationMessages.error(providerPid: nil, consumerPid: nil, error) }
+    }
+
+    /// Maps failures to `TransferError` bodies.
+    static func transferErrors(_ context: BasicRequestContext, _ body: () async throws -> Response) async -> Response {
+        await mapped(body) { error in DSPTransferMessages.error(providerPid: nil, consumerPid: nil, error) }
+    }
+
+    static func mapped(_ body: () async throws -> Response, render: (ProtocolError) -> JSONValue) async -> Response {
+        let failure: ProtocolError
+        do {
+            return try await body()
+        } catch let e as ProtocolError {
+            failure = e
+        } catch let e as TransitionError {
+            failure = e.protocolError
+        } catch let e as ContractNotFound {
+            failure = ProtocolError(.notFound, code: "\(e.kind.replacingOccurrences(of: " ", with: "_")).unknown", e.description)
+        } catch let e as IdentityError {
+            failure = ProtocolError(.badRequest, code: e.code.rawValue, e.message)
+        } catch let e as ValidationError {
+            failure = ProtocolError(.badRequest, code: e.code, e.description)
+        } catch {
+            return Responses.json(render(ProtocolError(.badRequest, code: "internal", "request failed")), status: .internalServerError)
+        }
+        return Responses.json(render(failure), status: HTTPResponse.Status(code: failure.statusCode))
+    }
+}

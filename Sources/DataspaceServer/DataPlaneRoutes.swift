@@ -1,0 +1,136 @@
+import DataspaceContracts
+import DataspaceCore
+import DataspaceIdentity
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import _NIOFileSystem
+
+/// The provider's data plane: `GET /data/{transfer}` streams the agreed file from the blob store
+/// with non-blocking reads (memory stays flat whatever the size), honours `Range` so a broken
+/// download resumes, re-evaluates the agreement at every request, and records each delivery.
+enum DataPlaneRoutes {
+    static let chunkSize = 256 * 1024
+
+    static func register(on router: Router<BasicRequestContext>, services: NodeServices) {
+        let contracts = services.contracts
+        router.get("/data/:pid") { request, context in
+            await problemJSON {
+                let pid = try DSPContractRoutes.pid(context)
+                guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+                    return Responses.problem(status: .unauthorized, code: "token.missing", detail: "Authorization: Bearer <data access token> is required")
+                }
+                let access: DataAccessToken
+                do {
+                    access = try DataAccessToken.verify(String(header.dropFirst(7)), key: services.key, audience: contracts.dataPlaneBase)
+                } catch let error as IdentityError {
+                    return Responses.problem(status: .unauthorized, code: error.code.rawValue, detail: error.message)
+                }
+                guard access.transferID == pid, let t = try await services.store.transfer(id: pid), t.role == .provider, t.counterparty == access.consumer,
+                    t.agreementID == access.agreementID
+                else {
+                    return Responses.problem(status: .notFound, code: "transfer.unknown", detail: "no transfer \(pid) for this token")
+                }
+                guard t.state == .started else {
+                    return Responses.problem(status: .conflict, code: "transfer.state", detail: "transfer \(pid) is \(t.state.rawValue); only a STARTED transfer delivers")
+                }
+                guard let agreement = try await services.store.agreement(id: t.agreementID) else {
+                    return Responses.problem(status: .notFound, code: "agreement.unknown", detail: "no agreement \(t.agreementID)")
+                }
+                let decision = try agreement.compiled().evaluate(
+                    PolicyRequest(
+                        action: "download", purpose: agreement.purpose, recipient: agreement.recipient.policyRecipient, now: Date(),
+                        agreedAt: agreement.agreedAt, uses: (t.sequence ?? 1) - 1))
+                guard decision.permitted else {
+                    services.logger.info("delivery refused by policy", metadata: ["transfer": "\(pid)", "reason": "\(decision.explanation)"])
+                    return Responses.problem(status: .forbidden, code: "policy.denied", detail: decision.explanation)
+                }
+                guard let sha256 = t.sha256, let size = t.byteSize, let path = services.catalog.blobs.localPath(sha256) else {
+                    return Responses.problem(status: .gone, code: "blob.missing", detail: "the agreed file is no longer stored")
+                }
+                let range: ClosedRange<Int64>
+                switch ByteRange.parse(request.headers[.range], size: size) {
+                case .whole: range = 0...(size - 1)
+                case .partial(let r): range = r
+                case .unsatisfiable:
+                    return Response(
+                        status: .rangeNotSatisfiable, headers: [.contentRange: "bytes */\(size)"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: "requested range not satisfiable")))
+                }
+                var headers: HTTPFields = [
+                    .contentType: t.mediaType ?? "application/octet-stream",
+                    .acceptRanges: "bytes", .eTag: "\"\(sha256)\"",
+                ]
+                headers[HTTPField.Name("Repr-Digest")!] = "sha-256=:\(Data(hex: sha256)?.base64EncodedString() ?? ""):"
+                let partial = range.count != Int(size)
+                if partial { headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)" }
+                let store = services.store
+                let logger = services.logger
+                let rows = t.rowCount
+                let body = ResponseBody(contentLength: Int(range.upperBound - range.lowerBound + 1)) { writer in
+                    var sent: Int64 = 0
+                    var failure: (any Error)?
+                    do {
+                        try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path)) { handle in
+                            for try await chunk in handle.readChunks(in: range.lowerBound...range.upperBound, chunkLength: .bytes(Int64(chunkSize))) {
+                                try await writer.write(chunk)
+                                sent += Int64(chunk.readableBytes)
+                            }
+                        }
+                        try await writer.finish(nil)
+                    } catch {
+                        failure = error
+                    }
+                    let complete = range.lowerBound == 0 && sent == size
+                    let usage = UsageRecord(
+                        agreementID: t.agreementID, transferID: t.id, consumer: t.counterparty, dataset: t.dataset, at: Date(), bytes: sent,
+                        rows: complete ? rows : nil, rangeStart: range.lowerBound, complete: complete, sha256: sha256)
+                    do { try await store.recordUsage(usage) } catch { logger.error("cannot record usage", metadata: ["error": "\(error)"]) }
+                    if let failure { throw failure }
+                }
+                return Response(status: partial ? .partialContent : .ok, headers: headers, body: body)
+            }
+        }
+    }
+}
+
+/// An HTTP `Range` header (RFC 9110 §14) for one byte range; multiple ranges are served whole.
+enum ByteRange: Equatable {
+    case whole
+    case partial(ClosedRange<Int64>)
+    case unsatisfiable
+
+    static func parse(_ header: String?, size: Int64) -> ByteRange {
+        guard let header, header.hasPrefix("bytes="), !header.contains(",") else { return .whole }
+        let spec = header.dropFirst(6).trimmingCharacters(in: .whitespaces)
+        let parts = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2 else { return .whole }
+        if parts[0].isEmpty {
+            guard let suffix = Int64(parts[1]), suffix > 0 else { return .unsatisfiable }
+            return size == 0 ? .unsatisfiable : .partial(max(0, size - suffix)...(size - 1))
+        }
+        guard let start = Int64(parts[0]) else { return .whole }
+        guard start < size else { return .unsatisfiable }
+        let end = parts[1].isEmpty ? size - 1 : min(Int64(parts[1]) ?? (size - 1), size - 1)
+        guard end >= start else { return .unsatisfiable }
+        return .partial(start...end)
+    }
+}
+
+extension Data {
+    /// Decodes lowercase or uppercase hex; nil for anything else.
+    init?(hex: String) {
+        guard hex.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(hex.count / 2)
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            guard let b = UInt8(hex[index..<next], radix: 16) else { return nil }
+            bytes.append(b)
+            index = next
+        }
+        self.init(bytes)
+    }
+}

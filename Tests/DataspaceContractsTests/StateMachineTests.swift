@@ -1,0 +1,78 @@
+import DataspaceContracts
+import DataspaceCore
+import Testing
+
+/// The DSP 2025-1 state machines, exhaustively: every state × event × sender either reaches the
+/// state the specification names or is refused.
+@Suite struct StateMachineTests {
+    static let allowedNegotiation: [String: NegotiationState] = [
+        "nil request consumer": .requested, "OFFERED request consumer": .requested,
+        "nil offer provider": .offered, "REQUESTED offer provider": .offered,
+        "OFFERED accept consumer": .accepted,
+        "REQUESTED agree provider": .agreed, "ACCEPTED agree provider": .agreed,
+        "AGREED verify consumer": .verified,
+        "VERIFIED finalize provider": .finalized,
+    ]
+
+    @Test func negotiationTransitionsAreExactlyTheSpecifiedOnes() {
+        let states: [NegotiationState?] = [nil] + NegotiationState.allCases.map { $0 }
+        let events: [NegotiationEvent] = [.request, .offer, .accept, .agree, .verify, .finalize, .terminate]
+        for state in states {
+            for event in events {
+                for sender in [ContractRole.consumer, .provider] {
+                    let key = "\(state?.rawValue ?? "nil") \(event.rawValue) \(sender.rawValue)"
+                    var expected = Self.allowedNegotiation[key]
+                    if event == .terminate, let s = state, !s.isTerminal { expected = .terminated }
+                    let actual = try? NegotiationStateMachine.next(state, on: event, from: sender)
+                    #expect(actual == expected, "\(key)")
+                }
+            }
+        }
+    }
+
+    @Test func refusalsSayWhy() {
+        #expect(throws: TransitionError.self) { try NegotiationStateMachine.next(.finalized, on: .terminate, from: .consumer) }
+        do {
+            _ = try NegotiationStateMachine.next(.requested, on: .verify, from: .consumer)
+        } catch {
+            #expect(error.message == "cannot verify a negotiation in state REQUESTED")
+        }
+        do {
+            _ = try NegotiationStateMachine.next(.requested, on: .agree, from: .consumer)
+        } catch {
+            #expect(error.message == "a consumer cannot send 'agree'")
+        }
+    }
+
+    @Test func transferTransitions() throws {
+        #expect(try TransferStateMachine.next(nil, on: .request, from: .consumer) == .requested)
+        #expect((try? TransferStateMachine.next(nil, on: .request, from: .provider)) == nil)
+        #expect(try TransferStateMachine.next(.requested, on: .start, from: .provider) == .started)
+        #expect((try? TransferStateMachine.next(.requested, on: .start, from: .consumer)) == nil)
+        #expect(try TransferStateMachine.next(.started, on: .suspend, from: .consumer) == .suspended)
+        #expect(try TransferStateMachine.next(.suspended, on: .start, from: .consumer) == .started)
+        #expect(try TransferStateMachine.next(.suspended, on: .start, from: .provider) == .started)
+        #expect(try TransferStateMachine.next(.started, on: .complete, from: .consumer) == .completed)
+        #expect((try? TransferStateMachine.next(.requested, on: .complete, from: .consumer)) == nil)
+        #expect((try? TransferStateMachine.next(.completed, on: .terminate, from: .provider)) == nil)
+        #expect(try TransferStateMachine.next(.suspended, on: .terminate, from: .provider) == .terminated)
+        for state in TransferState.allCases where state.isTerminal {
+            for event in [TransferEvent.request, .start, .suspend, .complete, .terminate] {
+                #expect((try? TransferStateMachine.next(state, on: event, from: .consumer)) == nil)
+            }
+        }
+    }
+
+    @Test func termsComparisonFindsTheDeclaredPurpose() throws {
+        let offer = try UsagePolicy.parse(
+            try JSONValue.parse(#"{"permission": [{"action": "use", "constraint": [{"leftOperand": "count", "operator": "lteq", "rightOperand": "2"}]}]}"#))
+        let narrowed = ContractTerms.withPurpose(offer, "research")
+        #expect(ContractTerms.compare(requested: narrowed, offered: offer) == .accepted(purpose: "research"))
+        #expect(ContractTerms.compare(requested: offer, offered: offer) == .accepted(purpose: nil))
+        var changed = narrowed
+        changed.prohibitions = [PolicyRule(action: try PolicyAction("distribute"))]
+        #expect(ContractTerms.compare(requested: changed, offered: offer) == .changed(purpose: "research"))
+        // Narrowing twice is idempotent.
+        #expect(ContractTerms.withPurpose(narrowed, "research") == narrowed)
+    }
+}

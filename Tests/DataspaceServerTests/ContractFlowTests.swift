@@ -1,0 +1,181 @@
+import AsyncHTTPClient
+import DataspaceContracts
+import DataspaceCore
+import DataspaceIdentity
+import DataspaceServer
+import Foundation
+import Testing
+
+/// Negotiation and transfer between real nodes over loopback HTTP: authority, provider (bureau),
+/// consumers (institute, enterprise).
+@Suite struct ContractFlowTests {
+    static let policy: JSONValue = [
+        "permission": [
+            [
+                "action": "use",
+                "constraint": [
+                    ["leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["research", "public-service"]],
+                    ["leftOperand": "count", "operator": "lteq", "rightOperand": "2"],
+                ],
+                "duty": [["action": "compensate", "constraint": [["leftOperand": "payAmount", "operator": "eq", "rightOperand": "9.90"]]]],
+            ]
+        ]
+    ]
+
+    static func metadata() -> JSONValue {
+        var m = airQuality.objectValue ?? [:]
+        m["policy"] = policy
+        return .object(m)
+    }
+
+    func negotiate(_ net: TestNetwork, consumer: Int, provider: Int, dataset: String, purpose: String, terms: JSONValue? = nil) async throws -> JSONValue {
+        var body: [String: JSONValue] = ["provider": .string(net.url(provider)), "dataset": .string(dataset), "purpose": .string(purpose)]
+        if let terms { body["terms"] = terms }
+        let started = try await net.clients[consumer].call(.POST, "/api/v1/negotiations", json: .object(body))
+        let id = try #require(started["id"]?.stringValue)
+        return try await net.clients[consumer].call(.GET, "/api/v1/negotiations/\(id)?wait=20")
+    }
+
+    func transfer(_ net: TestNetwork, consumer: Int, agreement: String) async throws -> JSONValue {
+        let started = try await net.clients[consumer].call(.POST, "/api/v1/transfers", json: ["agreement": .string(agreement)])
+        let id = try #require(started["id"]?.stringValue)
+        return try await net.clients[consumer].call(.GET, "/api/v1/transfers/\(id)?wait=20")
+    }
+
+    @Test func negotiateFetchAndCountLimit() async throws {
+        try await withNetwork([TestNetwork.authority, TestNetwork.bureau, TestNetwork.institute]) { net in
+            try await net.register(1)
+            try await net.register(2)
+            let csv = "station,aqi\n" + (0..<5_000).map { "GZ\($0),\($0 % 300)" }.joined(separator: "\n") + "\n"
+            let record = try await net.publish(1, Self.metadata(), csv: csv)
+            let dataset = try #require(record["identifier"]?.stringValue)
+
+            let n = try await negotiate(net, consumer: 2, provider: 1, dataset: dataset, purpose: "research.medical")
+            #expect(n["state"]?.stringValue == "FINALIZED", "\(n)")
+            let agreement = try #require(n["agreement"])
+            let agreementID = try #require(agreement["id"]?.stringValue)
+            #expect(agreement["remainingUses"]?.doubleValue == 2)
+            #expect(agreement["compensation"]?["amount"]?.doubleValue == 9.9)
+
+            // Both signatures verify against the parties' DID documents, and the provider holds the same agreement.
+            let stored = try #require(try await net.nodes[2].store.agreement(id: agreementID))
+            try stored.verifySignatures(provider: net.nodes[1].didDocument, consumer: net.nodes[2].didDocument)
+            let providerCopy = try await net.clients[1].call(.GET, "/api/v1/agreements/\(agreementID)")
+            #expect(providerCopy["sha256"]?.stringValue == stored.digest)
+            #expect(providerCopy["consumerSignature"]?.stringValue == stored.consumerSignature)
+            #expect(providerCopy["state"]?.stringValue == "FINALIZED")
+
+            // Two deliveries are permitted and checked end to end.
+            for delivery in 1...2 {
+                let t = try await transfer(net, consumer: 2, agreement: agreementID)
+                #expect(t["state"]?.stringValue == "STARTED", "\(t)")
+                let endpoint = try #require(t["dataAddress"]?["endpoint"]?.stringValue)
+                let token = try #require(t["dataAddress"]?["token"]?.stringValue)
+                let path = net.root + "/fetched-\(delivery).csv"
+                let result = try await DataPlaneClient().download(endpoint: endpoint, token: token, to: path)
+                #expect(result.sha256 == record["distribution"]?["sha256"]?.stringValue)
+                #expect(try String(contentsOfFile: path, encoding: .utf8) == csv)
+                let tid = try #require(t["id"]?.stringValue)
+                let done = try await net.clients[2].call(.POST, "/api/v1/transfers/\(tid)/complete")
+                #expect(done["state"]?.stringValue == "COMPLETED")
+            }
+
+            // A byte range resumes mid-file.
+            let third = try await transfer(net, consumer: 2, agreement: agreementID)
+            #expect(third["state"]?.stringValue == "TERMINATED")
+            let reasons = third["reasons"]?.arrayValue?.compactMap(\.stringValue).joined() ?? ""
+            #expect(reasons.contains("delivery 3 exceeds the limit (count lteq 2)"), "\(reasons)")
+
+            // The provider recorded usage per delivery, rows included.
+            let usage = try await net.clients[1].call(.GET, "/api/v1/usage?agreement=\(agreementID)")
+            let summary = try #require(usage["summary"]?.arrayValue?.first)
+            #expect(summary["completeDeliveries"]?.doubleValue == 2)
+            #expect(summary["rows"]?.doubleValue == 10_000)
+            #expect(summary["bytes"]?.doubleValue == Double(csv.utf8.count * 2))
+            let providerTransfers = try await net.clients[1].call(.GET, "/api/v1/transfers?agreement=\(agreementID)")
+            let states = providerTransfers["items"]?.arrayValue?.compactMap { $0["state"]?.stringValue }.sorted()
+            #expect(states == ["COMPLETED", "COMPLETED", "TERMINATED"])
+        }
+    }
+
+    @Test func purposeOutsideThePolicyIsRefusedWithTheReason() async throws {
+        try await withNetwork([TestNetwork.authority, TestNetwork.bureau, TestNetwork.enterprise]) { net in
+            try await net.register(1)
+            try await net.register(2)
+            let dataset = try #require(try await net.publish(1, Self.metadata())["identifier"]?.stringValue)
+            let n = try await negotiate(net, consumer: 2, provider: 1, dataset: dataset, purpose: "commercial.marketing")
+            #expect(n["state"]?.stringValue == "TERMINATED")
+            let reasons = n["reasons"]?.arrayValue?.compactMap(\.stringValue).joined() ?? ""
+            #expect(reasons.contains("purpose is commercial.marketing, but the policy requires purpose isAnyOf research, public-service"), "\(reasons)")
+            #expect(n["agreement"] == nil)
+            // The provider keeps the refused negotiation for audit.
+            let incoming = try await net.clients[1].call(.GET, "/api/v1/negotiations")
+            #expect(incoming["items"]?.arrayValue?.first?["state"]?.stringValue == "TERMINATED")
+        }
+    }
+
+    @Test func counterOfferAcceptedThenAgreed() async throws {
+        try await withNetwork([TestNetwork.authority, TestNetwork.bureau, TestNetwork.institute]) { net in
+            try await net.register(1)
+            try await net.register(2)
+            let dataset = try #require(try await net.publish(1, Self.metadata())["identifier"]?.stringValue)
+            // Ask for ten deliveries instead of two: the provider counters with its own offer.
+            var terms = Self.policy
+            if case .object(var o) = terms, var perms = o["permission"]?.arrayValue, case .object(var rule) = perms[0] {
+                rule["constraint"] = [["leftOperand": "count", "operator": "lteq", "rightOperand": "10"]]
+                perms[0] = .object(rule)
+                o["permission"] = .array(perms)
+                terms = .object(o)
+            }
+            let offered = try await negotiate(net, consumer: 2, provider: 1, dataset: dataset, purpose: "research", terms: terms)
+            #expect(offered["state"]?.stringValue == "OFFERED", "\(offered)")
+            let id = try #require(offered["id"]?.stringValue)
+            _ = try await net.clients[2].call(.POST, "/api/v1/negotiations/\(id)/accept")
+            let final = try await net.clients[2].call(.GET, "/api/v1/negotiations/\(id)?wait=20")
+            #expect(final["state"]?.stringValue == "FINALIZED", "\(final)")
+            #expect(final["agreement"]?["remainingUses"]?.doubleValue == 2)
+        }
+    }
+
+    @Test func terminationByEitherSideAndOtherConsumersAreRefused() async throws {
+        try await withNetwork([TestNetwork.authority, TestNetwork.bureau, TestNetwork.institute, TestNetwork.enterprise]) { net in
+            for i in 1...3 { try await net.register(i) }
+            let dataset = try #require(try await net.publish(1, Self.metadata())["identifier"]?.stringValue)
+            let n = try await negotiate(net, consumer: 2, provider: 1, dataset: dataset, purpose: "public-service")
+            let agreementID = try #require(n["agreement"]?["id"]?.stringValue)
+
+            // Another member asking for a transfer under the institute's agreement gets 404.
+            let providerDID = net.nodes[1].did
+            let token = try await net.nodes[3].token(for: providerDID)
+            let request: JSONValue = [
+                "@context": ["https://w3id.org/dspace/2025/1/context.jsonld"], "@type": "TransferRequestMessage", "consumerPid": "urn:uuid:x-1",
+                "agreementId": .string(agreementID), "format": "HttpData-PULL", "callbackAddress": .string(net.url(3) + "/dsp/callback"),
+            ]
+            let stolen = try await raw(.POST, net.url(1) + "/dsp/transfers/request", headers: [("Authorization", "Bearer \(token)")], body: request.encoded())
+            #expect(stolen.status == 404)
+            #expect(stolen.json?["@type"]?.stringValue == "TransferError")
+            // Without a token: 401.
+            let anonymous = try await raw(.POST, net.url(1) + "/dsp/transfers/request", body: request.encoded())
+            #expect(anonymous.status == 401)
+
+            // The consumer terminates a second negotiation while it waits on a counter-offer; the provider learns it.
+            let second = try await negotiate(
+                net, consumer: 2, provider: 1, dataset: dataset, purpose: "research",
+                terms: ["permission": [["action": "use"]]])
+            let secondID = try #require(second["id"]?.stringValue)
+            let terminated = try await net.clients[2].call(.POST, "/api/v1/negotiations/\(secondID)/terminate", json: ["reason": "changed our mind"])
+            #expect(terminated["state"]?.stringValue == "TERMINATED")
+            let providerPid = try #require(second["providerPid"]?.stringValue)
+            let providerSide = try await net.clients[1].call(.GET, "/api/v1/negotiations/\(providerPid)?wait=10")
+            #expect(providerSide["state"]?.stringValue == "TERMINATED")
+            #expect(providerSide["reasons"]?.arrayValue?.first?.stringValue == "changed our mind")
+            // Accepting a terminated negotiation is an invalid transition.
+            do {
+                _ = try await net.clients[2].call(.POST, "/api/v1/negotiations/\(secondID)/accept")
+                Issue.record("accepting a terminated negotiation succeeded")
+            } catch let failure as ManagementClient.Failure {
+                #expect(failure.status == 409)
+            }
+        }
+    }
+}
