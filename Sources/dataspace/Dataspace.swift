@@ -14,6 +14,7 @@ struct Dataspace: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, ServeCommand.self, RegisterCommand.self, MembershipCommand.self, AdminCommand.self,
             PublishCommand.self, UpdateCommand.self, WithdrawCommand.self, DatasetsCommand.self, ShowCommand.self,
-            SearchCommand.self, ResolveCommand.self, CatalogCommand.self, DemoCommand.self, BenchCommand.self,
+            SearchCommand.self, ResolveCommand.self, CatalogCommand.self, NegotiateCommand.self, NegotiationsCommand.self,
+            AgreementsCommand.self, FetchCommand.self, UsageCommand.self, DemoCommand.self, BenchCommand.self,
         ])
 }
