@@ -18,8 +18,8 @@ def load_registry(root: pathlib.Path):
     schemas = {}
     for path in root.rglob("*-schema.json"):
         text = path.read_text()
-        # Known quirk of the published files: '#definitions/...' lacks the slash.
-        text = text.replace('"#definitions/', '"#/definitions/')
+        # Known quirk of the published files: '#definitions/...' (also after a file URI) lacks the slash.
+        text = text.replace('#definitions/', '#/definitions/')
         schema = json.loads(text)
         schemas[str(path.relative_to(root))] = schema
         resources.append((schema["$id"], Resource.from_contents(schema)))

@@ -14,7 +14,10 @@ public struct DSPCatalogRenderer: Sendable {
         self.serviceEndpoint = serviceEndpoint
     }
 
-    public func offerID(for record: DatasetRecord) -> String {
+    public func offerID(for record: DatasetRecord) -> String { Self.offerID(for: record) }
+
+    /// The id of a version's offer, as the catalog shows it and negotiations refer to it.
+    public static func offerID(for record: DatasetRecord) -> String {
         "\(record.identifier.description):offer:v\(record.version)"
     }
 

@@ -350,7 +350,9 @@ extension ContractService {
         case .changed(let purpose):
             n.purpose = purpose ?? n.purpose
             try n.apply(.offer, from: .provider)
-            n.offer = ContractTerms.messageOffer(record.offer, target: record.identifier.description)
+            var offer = record.offer
+            offer.id = DSPCatalogRenderer.offerID(for: record)
+            n.offer = ContractTerms.messageOffer(offer, target: record.identifier.description)
             let consumerPid = n.consumerPid ?? ""
             n.outbox = OutgoingMessage(
                 url: "\(n.counterpartyAddress)/negotiations/\(consumerPid)/offers",

@@ -22,6 +22,8 @@ public struct ContractService: Sendable {
     let resolver: HTTPDIDResolver
     let tokenFor: @Sendable (WebDID) async throws -> String
     let notifier = ChangeNotifier()
+    /// Records sent messages and received replies when a test starts it.
+    public let tap = MessageTap()
     let dispatcher = OutboxDispatcher()
     /// Lifetime of data-plane access tokens handed out in TransferStartMessages.
     let accessTokenLifetime: TimeInterval
@@ -139,7 +141,9 @@ public struct ContractService: Sendable {
     func deliver(_ message: OutgoingMessage, to counterparty: String) async -> Delivery {
         do {
             let token = try await tokenFor(try WebDID(counterparty))
+            tap.record(message.body)
             let reply = try await peers.send(.POST, message.url, headers: [("Authorization", "Bearer \(token)")], body: message.body.encoded())
+            tap.record(try? reply.json())
             switch reply.status {
             case 200..<300: return .delivered(try? reply.json())
             case 401, 408, 425, 429, 500...: return .retry("peer answered \(reply.status)")
