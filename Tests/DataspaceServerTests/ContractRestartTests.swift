@@ -1,0 +1,149 @@
+import DataspaceCore
+import DataspaceServer
+import Foundation
+import Testing
+
+/// A provider running as its own `dataspace serve` process is killed with SIGKILL at the worst
+/// moments (right after it stored an agreement or a started transfer, before telling the
+/// consumer; and in the middle of streaming a file) and restarted; every process then completes.
+@Suite(.serialized) struct ContractRestartTests {
+    let cli = CLITests()
+
+    func startProvider(_ dir: String, crashAt: String?) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(CLITests.binary))
+        process.arguments = ["serve", "--dir", dir, "--log-level", "warning"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["DATASPACE_CRASH_AT"] = crashAt
+        process.environment = environment
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    func waitForExit(_ process: Process, timeout: Double = 20) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(!process.isRunning, "the provider did not stop")
+    }
+
+    func stop(_ process: Process) async throws {
+        kill(process.processIdentifier, SIGTERM)
+        try await waitForExit(process)
+    }
+
+    @Test(.enabled(if: CLITests.available)) func providerKilledMidNegotiationMidTransferAndMidDownloadCompletes() async throws {
+        try await withNetwork([TestNetwork.authority, TestNetwork.institute]) { net in
+            try await net.register(1)
+            let dir = cli.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let port = try #require(LoopbackPorts.free(count: 1).first)
+            let providerURL = "http://127.0.0.1:\(port)"
+            let created = try cli.run([
+                "init", "--dir", dir, "--name", "广州市数据局", "--credit-code", "11440100MB2C921900", "--region", "440100", "--sector",
+                "urban-governance", "--port", String(port),
+            ])
+            #expect(created.status == 0, "\(created.stderr)")
+            var provider = try startProvider(dir, crashAt: nil)
+            try await cli.waitForHealth(port)
+            let applied = try cli.run(["register", "--dir", dir, "--authority", net.url(0), "--json"])
+            let application = try #require(try JSONValue.parse(applied.stdout)["applicationId"]?.stringValue, "\(applied.stdout)\(applied.stderr)")
+            _ = try await net.clients[0].call(.POST, "/api/v1/authority/applications/\(application)/approve")
+            #expect(try cli.run(["membership", "--dir", dir, "--refresh"]).status == 0)
+            // 24 MB, so a download can be interrupted part-way.
+            let csv = dir + "/traffic.csv"
+            let line = String(repeating: "x", count: 90)
+            try ("segment,flow,note\n" + (0..<240_000).map { "S\($0),\($0 % 977),\(line)" }.joined(separator: "\n") + "\n")
+                .write(toFile: csv, atomically: true, encoding: .utf8)
+            let policyFile = dir + "/offer.json"
+            let offer: JSONValue = ["permission": [["action": "use", "constraint": [["leftOperand": "count", "operator": "lteq", "rightOperand": "5"]]]]]
+            try offer.encoded().write(to: URL(fileURLWithPath: policyFile))
+            let published = try cli.run([
+                "publish", csv, "--dir", dir, "--title", "广州市道路流量", "--description", "traffic", "--sector", "transport", "--policy", policyFile,
+                "--json",
+            ])
+            #expect(published.status == 0, "\(published.stderr)")
+            let dataset = try #require(try JSONValue.parse(published.stdout)["identifier"]?.stringValue)
+            let sha256 = try JSONValue.parse(published.stdout)["distribution"]?["sha256"]?.stringValue
+
+            // 1. Killed right after storing the agreement, before sending it.
+            try await stop(provider)
+            provider = try startProvider(dir, crashAt: "provider.agreed")
+            try await cli.waitForHealth(port)
+            let started = try await net.clients[1].call(
+                .POST, "/api/v1/negotiations", json: ["provider": .string(providerURL), "dataset": .string(dataset), "purpose": "research"])
+            let negotiation = try #require(started["id"]?.stringValue)
+            try await waitForExit(provider)
+            #expect(provider.terminationReason == .uncaughtSignal && provider.terminationStatus == SIGKILL)
+            let stalled = try await net.clients[1].call(.GET, "/api/v1/negotiations/\(negotiation)")
+            #expect(stalled["state"]?.stringValue == "REQUESTED")
+            provider = try startProvider(dir, crashAt: nil)
+            try await cli.waitForHealth(port)
+            let finished = try await net.clients[1].call(.GET, "/api/v1/negotiations/\(negotiation)?wait=60")
+            #expect(finished["state"]?.stringValue == "FINALIZED", "\(finished)")
+            let agreement = try #require(finished["agreement"]?["id"]?.stringValue)
+            let providerView = try #require(try JSONValue.parse(try cli.run(["agreements", "--dir", dir, "--json"]).stdout)["items"]?.arrayValue)
+            #expect(providerView.count == 1)
+            #expect(providerView.first?["state"]?.stringValue == "FINALIZED")
+
+            // 2. Killed right after starting a transfer, before sending the data address.
+            try await stop(provider)
+            provider = try startProvider(dir, crashAt: "provider.transfer-started")
+            try await cli.waitForHealth(port)
+            let requested = try await net.clients[1].call(.POST, "/api/v1/transfers", json: ["agreement": .string(agreement)])
+            let transfer = try #require(requested["id"]?.stringValue)
+            try await waitForExit(provider)
+            provider = try startProvider(dir, crashAt: nil)
+            try await cli.waitForHealth(port)
+            let running = try await net.clients[1].call(.GET, "/api/v1/transfers/\(transfer)?wait=60")
+            #expect(running["state"]?.stringValue == "STARTED", "\(running)")
+
+            // 3. Killed in the middle of streaming; the download resumes with Range once it is back.
+            let endpoint = try #require(running["dataAddress"]?["endpoint"]?.stringValue)
+            let token = try #require(running["dataAddress"]?["token"]?.stringValue)
+            let killed = Flag()
+            let current = Box(provider)
+            let destination = dir + "/received.csv"
+            let restarter = Task {
+                while !killed.isSet { try await Task.sleep(for: .milliseconds(5)) }
+                try await waitForExit(current.value)
+                current.value = try startProvider(dir, crashAt: nil)
+            }
+            let result = try await DataPlaneClient().download(endpoint: endpoint, token: token, to: destination) { received, _ in
+                if received > 4 << 20, !killed.isSet {
+                    kill(current.value.processIdentifier, SIGKILL)
+                    killed.set()
+                }
+            }
+            try await restarter.value
+            #expect(killed.isSet)
+            #expect(result.resumes >= 1)
+            #expect(result.sha256 == sha256)
+            _ = try await net.clients[1].call(.POST, "/api/v1/transfers/\(transfer)/complete")
+            try await cli.waitForHealth(port)
+            let usage = try JSONValue.parse(try cli.run(["usage", "--dir", dir, "--json"]).stdout)
+            let records = usage["items"]?.arrayValue ?? []
+            #expect(records.contains { $0["rangeStart"]?.doubleValue ?? 0 > 0 }, "the resumed range was recorded: \(usage)")
+            try await stop(current.value)
+        }
+    }
+}
+
+/// A flag set from a synchronous callback and read by a task.
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}
+
+final class Box<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: T
+    init(_ value: T) { stored = value }
+    var value: T {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
+    }
+}
