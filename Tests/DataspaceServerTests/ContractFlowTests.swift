@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import DataspaceProtocol
 import DataspaceContracts
 import DataspaceCore
 import DataspaceIdentity
@@ -176,6 +177,114 @@ import Testing
             } catch let failure as ManagementClient.Failure {
                 #expect(failure.status == 409)
             }
+        }
+    }
+
+    @Test func replayedForgedMalformedAndOutOfOrderMessagesAreRefused() async throws {
+        try await withNetwork([TestNetwork.authority, TestNetwork.bureau, TestNetwork.institute, TestNetwork.enterprise]) { net in
+            for i in 1...3 { try await net.register(i) }
+            let dataset = try #require(try await net.publish(1, Self.metadata())["identifier"]?.stringValue)
+            let final = try await negotiate(net, consumer: 2, provider: 1, dataset: dataset, purpose: "research")
+            let providerPid = try #require(final["providerPid"]?.stringValue)
+            let consumerPid = try #require(final["consumerPid"]?.stringValue)
+            let provider = net.nodes[1], institute = net.nodes[2], enterprise = net.nodes[3]
+            let context: JSONValue = ["https://w3id.org/dspace/2025/1/context.jsonld"]
+            let accepted: JSONValue = [
+                "@context": context, "@type": "ContractNegotiationEventMessage", "providerPid": .string(providerPid),
+                "consumerPid": .string(consumerPid), "eventType": "ACCEPTED",
+            ]
+            let eventsURL = net.url(1) + "/dsp/negotiations/\(providerPid)/events"
+
+            // Out of order: ACCEPTED for a FINALIZED negotiation.
+            let token = try await institute.token(for: provider.did)
+            let invalid = try await raw(.POST, eventsURL, headers: [("Authorization", "Bearer \(token)")], body: accepted.encoded())
+            #expect(invalid.status == 400)
+            #expect(invalid.json?["@type"]?.stringValue == "ContractNegotiationError")
+            #expect(invalid.json?["code"]?.stringValue == "transition.invalid")
+            // Replayed token: refused before the message is even read.
+            let replayed = try await raw(.POST, eventsURL, headers: [("Authorization", "Bearer \(token)")], body: accepted.encoded())
+            #expect(replayed.status == 401)
+            #expect(replayed.json?["code"]?.stringValue == "replayed")
+            // Another member addressing the institute's negotiation: as if it did not exist.
+            let other = try await raw(.POST, eventsURL, headers: [("Authorization", "Bearer \(try await enterprise.token(for: provider.did))")], body: accepted.encoded())
+            #expect(other.status == 404)
+            let peek = try await raw(.GET, net.url(1) + "/dsp/negotiations/\(providerPid)", headers: [("Authorization", try await enterprise.token(for: provider.did))])
+            #expect(peek.status == 404)
+            // Malformed bodies name the problem.
+            let empty = try await raw(.POST, net.url(1) + "/dsp/negotiations/request", headers: [("Authorization", try await institute.token(for: provider.did))], body: Data("{}".utf8))
+            #expect(empty.status == 400)
+            #expect(empty.json?["reason"]?.arrayValue?.first?.stringValue?.contains("@context") == true)
+            let noPid: JSONValue = ["@context": context, "@type": "ContractRequestMessage", "offer": ["@type": "Offer", "@id": "x", "permission": [["action": "use"]]]]
+            let missing = try await raw(.POST, net.url(1) + "/dsp/negotiations/request", headers: [("Authorization", try await institute.token(for: provider.did))], body: noPid.encoded())
+            #expect(missing.status == 400)
+            #expect(missing.json?["code"]?.stringValue == "message.consumerPid")
+
+            // A counter-offered negotiation on the consumer side, then agreements forged in its name.
+            let offered = try await negotiate(net, consumer: 2, provider: 1, dataset: dataset, purpose: "research", terms: ["permission": [["action": "use"]]])
+            let offeredPid = try #require(offered["id"]?.stringValue)
+            let offeredProviderPid = try #require(offered["providerPid"]?.stringValue)
+            let agreement = ContractTerms.agreement(
+                id: "urn:uuid:forged", offer: try UsagePolicy.parse(try #require(offered["offer"])), purpose: "research", target: dataset,
+                provider: provider.did.value, consumer: institute.did.value, at: Date())
+            func agreementMessage(_ agreement: JSONValue, signedBy key: NodeKey) throws -> JSONValue {
+                let signature = try DetachedSignature.sign(ContractAgreement.canonicalBytes(agreement), kid: "\(provider.did.value)#key-1", key: key)
+                return DSPNegotiationMessages.agreement(providerPid: offeredProviderPid, consumerPid: offeredPid, agreement: agreement, signature: signature)
+            }
+            let callbackURL = net.url(2) + "/dsp/callback/negotiations/\(offeredPid)/agreement"
+            let wrongKey = try await raw(
+                .POST, callbackURL, headers: [("Authorization", try await provider.token(for: institute.did))], body: try agreementMessage(agreement, signedBy: NodeKey()).encoded())
+            #expect(wrongKey.status == 400)
+            #expect(wrongKey.json?["code"]?.stringValue == "signature.invalid")
+            var widened = agreement.objectValue ?? [:]
+            widened["prohibition"] = [["action": "distribute"]]
+            let changedTerms = try await raw(
+                .POST, callbackURL, headers: [("Authorization", try await provider.token(for: institute.did))],
+                body: try agreementMessage(.object(widened), signedBy: provider.key).encoded())
+            #expect(changedTerms.status == 400)
+            #expect(changedTerms.json?["code"]?.stringValue == "agreement.terms")
+            // Correctly signed, but the consumer never accepted the counter-offer: out of order.
+            let early = try await raw(
+                .POST, callbackURL, headers: [("Authorization", try await provider.token(for: institute.did))], body: try agreementMessage(agreement, signedBy: provider.key).encoded())
+            #expect(early.status == 400)
+            #expect(early.json?["code"]?.stringValue == "transition.invalid")
+            // From a member that is not the provider of this negotiation: 404.
+            let stranger = try await raw(
+                .POST, callbackURL, headers: [("Authorization", try await enterprise.token(for: institute.did))], body: try agreementMessage(agreement, signedBy: enterprise.key).encoded())
+            #expect(stranger.status == 404)
+            let still = try await net.clients[2].call(.GET, "/api/v1/negotiations/\(offeredPid)")
+            #expect(still["state"]?.stringValue == "OFFERED")
+        }
+    }
+
+    @Test func deliveriesAfterTheValidityWindowAreRefused() async throws {
+        try await withNetwork([TestNetwork.authority, TestNetwork.bureau, TestNetwork.institute]) { net in
+            try await net.register(1)
+            try await net.register(2)
+            let until = Date().addingTimeInterval(3).timeIntervalSince1970.rounded(.up)
+            var metadata = airQuality.objectValue ?? [:]
+            metadata["policy"] = [
+                "permission": [
+                    ["action": "use", "constraint": [["leftOperand": "dateTime", "operator": "lteq", "rightOperand": .string(ISO8601.format(Date(timeIntervalSince1970: until)))]]]
+                ]
+            ]
+            let dataset = try #require(try await net.publish(1, .object(metadata))["identifier"]?.stringValue)
+            let n = try await negotiate(net, consumer: 2, provider: 1, dataset: dataset, purpose: "research")
+            let agreementID = try #require(n["agreement"]?["id"]?.stringValue)
+            let t = try await transfer(net, consumer: 2, agreement: agreementID)
+            #expect(t["state"]?.stringValue == "STARTED")
+            let endpoint = try #require(t["dataAddress"]?["endpoint"]?.stringValue)
+            let token = try #require(t["dataAddress"]?["token"]?.stringValue)
+            try await Task.sleep(for: .seconds(max(0, until - Date().timeIntervalSince1970) + 1.1))
+            do {
+                _ = try await DataPlaneClient().download(endpoint: endpoint, token: token, to: net.root + "/late.csv")
+                Issue.record("a delivery after the validity window succeeded")
+            } catch let error as DataPlaneClient.DownloadError {
+                #expect(error.status == 403)
+                #expect(error.message.contains("dateTime"), "\(error.message)")
+            }
+            let late = try await transfer(net, consumer: 2, agreement: agreementID)
+            #expect(late["state"]?.stringValue == "TERMINATED")
+            #expect(late["reasons"]?.arrayValue?.first?.stringValue?.contains("the policy requires dateTime lteq") == true, "\(late)")
         }
     }
 }
