@@ -109,6 +109,15 @@ struct DemoWalk {
             Product(client: bureau, file: "traffic-flow.csv", body: DemoData.trafficFlow(), meta: [
                 "title": "广州市主要道路交通流量数据", "description": "十条主干道每15分钟的车流量、平均车速与拥堵指数。Traffic flow on ten arterial roads in 15-minute intervals.",
                 "keywords": ["交通流量", "拥堵指数", "traffic flow", "道路"], "sector": "transport", "region": "440100",
+                "policy": ["permission": [[
+                    "action": "use",
+                    "constraint": [
+                        ["leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["research", "public-service"]],
+                        ["leftOperand": "count", "operator": "lteq", "rightOperand": "2"],
+                    ],
+                    "duty": [["action": "compensate", "constraint": [
+                        ["leftOperand": "payAmount", "operator": "eq", "rightOperand": "9.90"], ["leftOperand": "unit", "operator": "eq", "rightOperand": "CNY"]]]],
+                ]]],
             ]),
             Product(client: bureau, file: "parking.jsonl", body: DemoData.parkingLots(), meta: [
                 "title": "广州市公共停车场泊位信息", "description": "全市公共停车场位置、总泊位与实时空余泊位。Public car parks with capacity and free spaces.",
@@ -117,6 +126,7 @@ struct DemoWalk {
             Product(client: enterprise, file: "enterprises.csv", body: DemoData.enterpriseRegistry(), meta: [
                 "title": "广州市企业登记信息摘要", "description": "企业统一社会信用代码、名称、类型、注册资本、成立日期与所属行业。Registry extract of enterprises in Guangzhou.",
                 "keywords": ["企业登记", "统一社会信用代码", "enterprise registry"], "sector": "social-credit", "region": "440100",
+                "policy": ["permission": [["action": "use", "constraint": [["leftOperand": "purpose", "operator": "isA", "rightOperand": "commercial"]]]]],
             ]),
             Product(client: enterprise, file: "ride-hailing.jsonl", body: DemoData.rideHailing(), meta: [
                 "title": "Ride-hailing trip statistics, Guangzhou", "description": "Hourly ride-hailing trips, distances and fares by origin district over two weeks.",
@@ -191,7 +201,50 @@ struct DemoWalk {
             }
         }
 
-        step(9, "The authority revokes the enterprise; its next catalog request is refused")
+        step(9, "The institute negotiates contracts (DSP, ODRL evaluated against its credential and purpose) and fetches data")
+        let bureauURL = services[1].configuration.publicURL, enterpriseURL = services[2].configuration.publicURL
+        func negotiate(_ provider: String, _ file: String, _ purpose: String) async throws -> JSONValue {
+            let started = try await institute.call(
+                .POST, "/api/v1/negotiations", json: ["provider": .string(provider), "dataset": .string(identifiers[file] ?? ""), "purpose": .string(purpose)])
+            return try await institute.call(.GET, "/api/v1/negotiations/\(started["id"]?.stringValue ?? "")?wait=30")
+        }
+        func fetch(_ agreement: String, to name: String) async throws -> String {
+            let started = try await institute.call(.POST, "/api/v1/transfers", json: ["agreement": .string(agreement)])
+            let id = started["id"]?.stringValue ?? ""
+            let t = try await institute.call(.GET, "/api/v1/transfers/\(id)?wait=30")
+            guard t["state"]?.stringValue == "STARTED", let endpoint = t["dataAddress"]?["endpoint"]?.stringValue,
+                let token = t["dataAddress"]?["token"]?.stringValue
+            else {
+                return "refused: " + (t["reasons"]?.arrayValue?.compactMap(\.stringValue).joined(separator: "; ") ?? t["state"]?.stringValue ?? "?")
+            }
+            let result = try await DataPlaneClient().download(endpoint: endpoint, token: token, to: files + "/" + name)
+            _ = try await institute.call(.POST, "/api/v1/transfers/\(id)/complete")
+            return "\(result.bytes) bytes, sha-256 \(result.sha256.prefix(16))… verified"
+        }
+        var agreements: [String: String] = [:]
+        for (file, purpose) in [("air-quality.csv", "research.medical"), ("traffic-flow.csv", "research")] {
+            let n = try await negotiate(bureauURL, file, purpose)
+            let a = n["agreement"]
+            agreements[file] = a?["id"]?.stringValue
+            print("  \(file) for \(purpose): \(n["state"]?.stringValue ?? "")  agreement \(a?["id"]?.stringValue ?? "-")")
+            print("      signed by both (agreement sha-256 \(a?["sha256"]?.stringValue?.prefix(16) ?? "")…), uses left: \(a?["remainingUses"]?.doubleValue.map { String(Int($0)) } ?? "unlimited")\(a?["compensation"].map { ", pays \($0["amount"]?.doubleValue ?? 0) \($0["unit"]?.stringValue ?? "") per delivery" } ?? "")")
+        }
+        for (file, agreement) in agreements.sorted(by: { $0.key < $1.key }) {
+            print("  fetch \(file): \(try await fetch(agreement, to: "received-" + file))")
+        }
+        let refused = try await negotiate(enterpriseURL, "enterprises.csv", "research")
+        print("  enterprises.csv for research: \(refused["state"]?.stringValue ?? "")")
+        for reason in refused["reasons"]?.arrayValue ?? [] { print("      reason: \(reason.stringValue ?? "")") }
+        if let traffic = agreements["traffic-flow.csv"] {
+            print("  fetch traffic-flow.csv again (delivery 2 of 2): \(try await fetch(traffic, to: "received-traffic-2.csv"))")
+            print("  fetch traffic-flow.csv a third time: \(try await fetch(traffic, to: "received-traffic-3.csv"))")
+        }
+        let usage = try await bureau.call(.GET, "/api/v1/usage")
+        for s in usage["summary"]?.arrayValue ?? [] {
+            print("  bureau usage \(s["agreement"]?.stringValue ?? ""): \(Int(s["completeDeliveries"]?.doubleValue ?? 0)) deliveries, \(Int(s["bytes"]?.doubleValue ?? 0)) bytes, \(Int(s["rows"]?.doubleValue ?? 0)) rows")
+        }
+
+        step(10, "The authority revokes the enterprise; its next catalog request is refused")
         _ = try await authority.call(.POST, "/api/v1/authority/revocations", json: ["subject": .string(services[2].did.value)])
         do {
             _ = try await enterprise.call(.POST, "/api/v1/peers/catalog", json: ["provider": .string(services[1].configuration.publicURL)])
