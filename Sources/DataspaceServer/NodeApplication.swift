@@ -19,7 +19,9 @@ public enum NodeApplication {
         if let authority = services.authority {
             IdentityRoutes.register(on: router, services: services, authority: authority)
         }
-        try Portal(services: services).register(on: router)
+        let portal = try Portal(services: services)
+        portal.register(on: router)
+        try OperatorPortal(portal: portal, services: services).register(on: router)
 
         let admin = router.group("/api/v1").add(middleware: AdminAuthMiddleware(token: services.adminToken))
         ManagementRoutes.register(on: admin, services: services)

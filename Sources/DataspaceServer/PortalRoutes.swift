@@ -15,6 +15,7 @@ struct Portal: Sendable {
         try library.register(PortalTemplates.layout, named: "layout")
         try library.register(PortalTemplates.search, named: "search")
         try library.register(PortalTemplates.dataset, named: "dataset")
+        try library.register("{{{html}}}", named: "operator")
         self.library = library
         self.services = services
     }

@@ -127,5 +127,9 @@ enum PortalTemplates {
         .pages { display: flex; gap: 1rem; justify-content: center; margin-top: 1rem; }
         code { font-size: .85em; word-break: break-all; }
         .visually-hidden { position: absolute; left: -9999px; }
+        table.grid th { width: auto; }
+        table.grid td, table.grid th { font-size: .85rem; }
+        form.search input[type=password] { flex: 1; padding: .65rem .8rem; font-size: 1rem; border: 1px solid var(--line); border-radius: 6px; }
+        nav.tabs { margin-bottom: 1rem; }
         """
 }

@@ -287,4 +287,39 @@ import Testing
             #expect(late["reasons"]?.arrayValue?.first?.stringValue?.contains("the policy requires dateTime lteq") == true, "\(late)")
         }
     }
+
+    @Test func operatorPagesShowAgreementsBehindTheAdminToken() async throws {
+        try await withNetwork([TestNetwork.authority, TestNetwork.bureau, TestNetwork.institute]) { net in
+            try await net.register(1)
+            try await net.register(2)
+            let dataset = try #require(try await net.publish(1, Self.metadata())["identifier"]?.stringValue)
+            let n = try await negotiate(net, consumer: 2, provider: 1, dataset: dataset, purpose: "research")
+            let agreementID = try #require(n["agreement"]?["id"]?.stringValue)
+            _ = try await transfer(net, consumer: 2, agreement: agreementID)
+
+            let anonymous = try await raw(.GET, net.url(1) + "/operator/agreements", followRedirects: false)
+            #expect(anonymous.status == 303)
+            #expect(anonymous.headers.first(name: "Location") == "/operator/login")
+            let wrong = try await raw(
+                .POST, net.url(1) + "/operator/login", headers: [("Content-Type", "application/x-www-form-urlencoded")], body: Data("token=nope".utf8))
+            #expect(wrong.status == 401)
+            let token = net.nodes[1].adminToken.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+            let login = try await raw(
+                .POST, net.url(1) + "/operator/login", headers: [("Content-Type", "application/x-www-form-urlencoded")], body: Data("token=\(token)".utf8), followRedirects: false)
+            #expect(login.status == 303)
+            let cookie = try #require(login.headers.first(name: "Set-Cookie"))
+            #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"))
+            #expect(!cookie.contains(net.nodes[1].adminToken), "the cookie must not carry the admin token itself")
+            let session = String(cookie.prefix { $0 != ";" })
+            let page = try await raw(.GET, net.url(1) + "/operator/agreements", headers: [("Cookie", session)])
+            #expect(page.status == 200)
+            #expect(page.text.contains(agreementID))
+            #expect(page.text.contains("FINALIZED"))
+            let transfers = try await raw(.GET, net.url(1) + "/operator/transfers", headers: [("Cookie", session)])
+            #expect(transfers.text.contains("STARTED"))
+            // Another node's session value does not open this node's pages.
+            let foreign = try await raw(.GET, net.url(2) + "/operator/agreements", headers: [("Cookie", session)], followRedirects: false)
+            #expect(foreign.status == 303)
+        }
+    }
 }

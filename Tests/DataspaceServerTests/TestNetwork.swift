@@ -107,12 +107,21 @@ struct RawReply {
     var text: String { String(decoding: body, as: UTF8.self) }
 }
 
-func raw(_ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: Data? = nil) async throws -> RawReply {
+/// A client that reports redirects instead of following them.
+let nonRedirectingClient: HTTPClient = {
+    var configuration = HTTPClient.Configuration()
+    configuration.redirectConfiguration = .disallow
+    return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+}()
+
+func raw(
+    _ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: Data? = nil, followRedirects: Bool = true
+) async throws -> RawReply {
     var request = HTTPClientRequest(url: url)
     request.method = method
     for (k, v) in headers { request.headers.add(name: k, value: v) }
     if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+    let response = try await (followRedirects ? HTTPClient.shared : nonRedirectingClient).execute(request, timeout: .seconds(30))
     let buffer = try await response.body.collect(upTo: 64 << 20)
     return RawReply(status: Int(response.status.code), headers: response.headers, body: Data(buffer.readableBytesView))
 }

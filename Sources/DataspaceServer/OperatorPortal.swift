@@ -1,0 +1,123 @@
+import Crypto
+import DataspaceContracts
+import DataspaceCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Mustache
+
+/// Operator pages for agreements and transfers. Signing in with the admin token sets an HttpOnly,
+/// SameSite=Strict cookie holding an HMAC of the token (never the token itself); the pages are
+/// read-only, so there is nothing to forge across sites.
+struct OperatorPortal: Sendable {
+    static let cookieName = "dataspace_operator"
+    let portal: Portal
+    let services: NodeServices
+    let library: MustacheLibrary
+
+    init(portal: Portal, services: NodeServices) throws {
+        var library = MustacheLibrary()
+        try library.register(OperatorTemplates.login, named: "login")
+        try library.register(OperatorTemplates.agreements, named: "agreements")
+        try library.register(OperatorTemplates.transfers, named: "transfers")
+        self.library = library
+        self.portal = portal
+        self.services = services
+    }
+
+    var sessionValue: String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("operator-session".utf8), using: SymmetricKey(data: Data(services.adminToken.utf8)))
+        return Data(mac).map { String(format: "%02x", $0) }.joined()
+    }
+
+    func signedIn(_ request: Request) -> Bool {
+        guard let cookies = request.headers[.cookie] else { return false }
+        for part in cookies.split(separator: ";") {
+            let pair = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1).map(String.init)
+            if pair.count == 2, pair[0] == Self.cookieName {
+                return Data(SHA256.hash(data: Data(pair[1].utf8))) == Data(SHA256.hash(data: Data(sessionValue.utf8)))
+            }
+        }
+        return false
+    }
+
+    func render(_ title: String, _ template: String, _ context: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
+        portal.page(title: title, template: "operator", context: ["html": library.render(context, withTemplate: template) ?? ""], status: status)
+    }
+
+    static func redirect(_ location: String, cookie: String? = nil) -> Response {
+        var headers: HTTPFields = [.location: location]
+        if let cookie { headers[.setCookie] = cookie }
+        return Response(status: .seeOther, headers: headers)
+    }
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/operator/login") { _, _ in render("运营登录 Operator", "login", [:]) }
+        router.post("/operator/login") { request, _ in
+            let body = (try? await request.body.collect(upTo: 4_096)).map { String(buffer: $0) } ?? ""
+            let token = body.split(separator: "&").compactMap { field -> String? in
+                let kv = field.split(separator: "=", maxSplits: 1).map(String.init)
+                guard kv.count == 2, kv[0] == "token" else { return nil }
+                return kv[1].replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+            }.first ?? ""
+            guard Data(SHA256.hash(data: Data(token.utf8))) == Data(SHA256.hash(data: Data(services.adminToken.utf8))) else {
+                return render("运营登录 Operator", "login", ["error": "令牌无效 The admin token is not valid for this node"], status: .unauthorized)
+            }
+            return Self.redirect("/operator/agreements", cookie: "\(Self.cookieName)=\(sessionValue); HttpOnly; SameSite=Strict; Path=/operator")
+        }
+        router.get("/operator/agreements") { request, _ in
+            guard signedIn(request) else { return Self.redirect("/operator/login") }
+            return await problemJSON { try await agreementsPage() }
+        }
+        router.get("/operator/transfers") { request, _ in
+            guard signedIn(request) else { return Self.redirect("/operator/login") }
+            return await problemJSON { try await transfersPage() }
+        }
+    }
+
+    func agreementsPage() async throws -> Response {
+        let store = services.store
+        var rows: [[String: Any]] = []
+        for a in try await store.agreements(limit: 500) {
+            let state = try await store.negotiation(id: a.negotiationID)?.state.rawValue ?? "?"
+            let transfers = try await store.transfers(agreementID: a.id, limit: 10_000)
+            let deliveries = transfers.filter { $0.role == .provider ? $0.sequence != nil : $0.providerPid != nil }.count
+            let remaining = (try? a.compiled())?.remainingUses(action: "download", uses: deliveries).map(String.init) ?? "∞"
+            rows.append([
+                "id": a.id, "role": a.role.rawValue, "state": state, "dataset": a.dataset,
+                "counterparty": a.role == .provider ? a.consumer : a.provider, "purpose": a.purpose ?? "—", "deliveries": deliveries,
+                "remaining": remaining, "agreedAt": ISO8601.format(a.agreedAt), "digest": String(a.digest.prefix(16)) + "…",
+            ])
+        }
+        let negotiations = try await store.negotiations(limit: 200).map { n -> [String: Any] in
+            [
+                "id": n.id, "role": n.role.rawValue, "state": n.state.rawValue, "dataset": n.dataset, "counterparty": n.counterparty,
+                "reasons": n.reasons.joined(separator: "; "), "updated": ISO8601.format(n.updatedAt),
+            ]
+        }
+        return render("合约 Agreements", "agreements", ["agreements": rows, "negotiations": negotiations])
+    }
+
+    func transfersPage() async throws -> Response {
+        let transfers = try await services.store.transfers(agreementID: nil, limit: 500).map { t -> [String: Any] in
+            [
+                "id": t.id, "role": t.role.rawValue, "state": t.state.rawValue, "agreement": t.agreementID, "delivery": t.sequence.map(String.init) ?? "—",
+                "reasons": t.reasons.joined(separator: "; "), "updated": ISO8601.format(t.updatedAt),
+            ]
+        }
+        var totals: [String: (requests: Int, complete: Int, bytes: Int64, rows: Int64)] = [:]
+        for u in try await services.store.usage(agreementID: nil) {
+            var e = totals[u.agreementID] ?? (0, 0, 0, 0)
+            e.requests += 1
+            e.complete += u.complete ? 1 : 0
+            e.bytes += u.bytes
+            e.rows += u.rows ?? 0
+            totals[u.agreementID] = e
+        }
+        let usage = totals.keys.sorted().map { k -> [String: Any] in
+            let e = totals[k] ?? (0, 0, 0, 0)
+            return ["agreement": k, "requests": e.requests, "complete": e.complete, "bytes": e.bytes, "rows": e.rows]
+        }
+        return render("传输 Transfers", "transfers", ["transfers": transfers, "usage": usage])
+    }
+}
