@@ -1,3 +1,4 @@
+import DataspaceCore
 import Crypto
 import Foundation
 
@@ -109,7 +110,7 @@ final class FileBlobWriter: BlobWriter {
 
     func commit() throws -> (sha256: String, byteSize: Int64, created: Bool) {
         finished = true
-        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let digest = Hex.encode(hasher.finalize())
         do {
             try handle.synchronize()
             try handle.close()

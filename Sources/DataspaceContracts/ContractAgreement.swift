@@ -5,7 +5,7 @@ import Foundation
 
 /// An agreement both parties signed: the ODRL `Agreement` exactly as exchanged, with each party's
 /// detached EdDSA signature over its canonical bytes (sorted keys, no whitespace).
-public struct ContractAgreement: Sendable, Hashable, Codable {
+public struct ContractAgreement: Sendable, Hashable {
     public var id: String
     public var negotiationID: String
     public var role: ContractRole
@@ -48,7 +48,7 @@ public struct ContractAgreement: Sendable, Hashable, Codable {
     public var digest: String { Self.digest(policy) }
 
     public static func digest(_ policy: JSONValue) -> String {
-        SHA256.hash(data: canonicalBytes(policy)).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: canonicalBytes(policy)))
     }
 
     /// The agreement's policy, compiled for evaluation at each delivery.

@@ -3,7 +3,7 @@ import Foundation
 
 /// One negotiation as this node sees it, in either role. Stored whole (with the message still to
 /// be delivered), so a restarted node knows exactly where it stopped.
-public struct ContractNegotiation: Sendable, Hashable, Codable {
+public struct ContractNegotiation: Sendable, Hashable {
     /// This node's process id for it: the providerPid when providing, the consumerPid when consuming.
     public var id: String
     public var role: ContractRole
@@ -26,8 +26,10 @@ public struct ContractNegotiation: Sendable, Hashable, Codable {
     public var reasons: [String]
     public var createdAt: Date
     public var updatedAt: Date
-    /// A message accepted into the outbox but not yet acknowledged by the other party.
-    public var outbox: OutgoingMessage?
+    /// Messages accepted for the other party but not yet acknowledged, delivered in order.
+    public var queue: [OutgoingMessage]
+    /// The next message to deliver.
+    public var outbox: OutgoingMessage? { queue.first }
     /// Digest of the last message the other party delivered, so a redelivered message (the
     /// sender retrying after a lost acknowledgement) is acknowledged again without effect.
     public var lastInbound: String?
@@ -51,7 +53,7 @@ public struct ContractNegotiation: Sendable, Hashable, Codable {
         reasons = []
         createdAt = now
         updatedAt = now
-        outbox = nil
+        queue = []
         lastInbound = nil
     }
 
@@ -63,7 +65,7 @@ public struct ContractNegotiation: Sendable, Hashable, Codable {
 }
 
 /// What the consumer's credential said when it negotiated.
-public struct RecipientFacts: Sendable, Hashable, Codable {
+public struct RecipientFacts: Sendable, Hashable {
     public var did: String
     public var sector: String?
     public var region: String?
@@ -84,7 +86,7 @@ public struct RecipientFacts: Sendable, Hashable, Codable {
 
 /// A DSP message waiting to be delivered: persisted with the state change that produced it, sent
 /// right after, retried with backoff until the other side acknowledges it.
-public struct OutgoingMessage: Sendable, Hashable, Codable {
+public struct OutgoingMessage: Sendable, Hashable {
     public var url: String
     public var body: JSONValue
     public var attempts: Int

@@ -2,7 +2,7 @@ import DataspaceCore
 import Foundation
 
 /// One transfer process as this node sees it.
-public struct TransferProcess: Sendable, Hashable, Codable {
+public struct TransferProcess: Sendable, Hashable {
     public var id: String
     public var role: ContractRole
     public var providerPid: String?
@@ -25,7 +25,10 @@ public struct TransferProcess: Sendable, Hashable, Codable {
     public var reasons: [String]
     public var createdAt: Date
     public var updatedAt: Date
-    public var outbox: OutgoingMessage?
+    /// Messages accepted for the other party but not yet acknowledged, delivered in order.
+    public var queue: [OutgoingMessage]
+    /// The next message to deliver.
+    public var outbox: OutgoingMessage? { queue.first }
     /// Digest of the last message the other party delivered, so a redelivered message (the
     /// sender retrying after a lost acknowledgement) is acknowledged again without effect.
     public var lastInbound: String?
@@ -53,7 +56,7 @@ public struct TransferProcess: Sendable, Hashable, Codable {
         reasons = []
         createdAt = now
         updatedAt = now
-        outbox = nil
+        queue = []
         lastInbound = nil
     }
 
@@ -64,7 +67,7 @@ public struct TransferProcess: Sendable, Hashable, Codable {
 }
 
 /// An HTTP pull endpoint and its bearer token.
-public struct DataAddress: Sendable, Hashable, Codable {
+public struct DataAddress: Sendable, Hashable {
     public var endpoint: String
     public var token: String
     public var expiresAt: Date?
@@ -77,7 +80,7 @@ public struct DataAddress: Sendable, Hashable, Codable {
 }
 
 /// One delivery by the data plane: what was sent under which agreement, for billing and audit.
-public struct UsageRecord: Sendable, Hashable, Codable {
+public struct UsageRecord: Sendable, Hashable {
     public var agreementID: String
     public var transferID: String
     public var consumer: String

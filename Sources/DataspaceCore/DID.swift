@@ -36,6 +36,18 @@ public struct WebDID: Sendable, Hashable, Codable, CustomStringConvertible {
         return (try? WebDID(text)) ?? WebDID(unchecked: text, authority: "\(host):\(port)")
     }
 
+    /// The DID a node at `baseURL` (`http://127.0.0.1:9001`, `https://data.example.cn`) has, when
+    /// the URL is exactly a did:web base (no path, the scheme did:web implies); nil otherwise.
+    public init?(baseURL: String) {
+        let trimmed = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        guard let range = trimmed.range(of: "://") else { return nil }
+        let authority = String(trimmed[range.upperBound...])
+        guard !authority.isEmpty, !authority.contains("/"), let did = try? WebDID("did:web:" + authority.replacingOccurrences(of: ":", with: "%3A")),
+            did.baseURL == trimmed
+        else { return nil }
+        self = did
+    }
+
     private init(unchecked: String, authority: String) {
         self.value = unchecked
         self.authority = authority

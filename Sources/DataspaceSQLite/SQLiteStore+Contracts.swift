@@ -1,20 +1,15 @@
 import DataspaceContracts
+import DataspaceCore
 import Foundation
 import GRDB
 
 extension SQLiteStore: ContractStore {
-    static func encodeBody(_ value: some Encodable) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .secondsSince1970
-        encoder.outputFormatting = .sortedKeys
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
+    static func encodeBody(_ value: JSONValue) -> String { value.encodedString() }
 
-    static func decodeBody<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .secondsSince1970
-        return try decoder.decode(type, from: Data(text.utf8))
-    }
+    static func decodeNegotiation(_ text: String) throws -> ContractNegotiation { try ContractNegotiation(json: try JSONValue.parse(text)) }
+    static func decodeTransfer(_ text: String) throws -> TransferProcess { try TransferProcess(json: try JSONValue.parse(text)) }
+    static func decodeAgreement(_ text: String) throws -> ContractAgreement { try ContractAgreement(json: try JSONValue.parse(text)) }
+    static func decodeUsage(_ text: String) throws -> UsageRecord { try UsageRecord(json: try JSONValue.parse(text)) }
 
     // MARK: negotiations
 
@@ -26,13 +21,13 @@ extension SQLiteStore: ContractStore {
         try db.execute(
             sql: sql,
             arguments: [
-                n.role.rawValue, n.counterparty, n.consumerPid, n.state.rawValue, n.outbox == nil ? 0 : 1, n.updatedAt.timeIntervalSince1970,
-                try encodeBody(n), n.id,
+                n.role.rawValue, n.counterparty, n.consumerPid, n.state.rawValue, n.queue.isEmpty ? 0 : 1, n.updatedAt.timeIntervalSince1970,
+                encodeBody(n.json), n.id,
             ])
     }
 
     static func readNegotiation(_ db: Database, id: String) throws -> ContractNegotiation? {
-        try String.fetchOne(db, sql: "SELECT body FROM negotiation WHERE id = ?", arguments: [id]).map { try decodeBody(ContractNegotiation.self, $0) }
+        try String.fetchOne(db, sql: "SELECT body FROM negotiation WHERE id = ?", arguments: [id]).map { try decodeNegotiation($0) }
     }
 
     public func insertNegotiation(_ negotiation: ContractNegotiation, agreement: ContractAgreement?) async throws {
@@ -45,7 +40,7 @@ extension SQLiteStore: ContractStore {
     static func write(_ agreement: ContractAgreement, negotiationID: String, db: Database) throws {
         try db.execute(
             sql: "INSERT OR REPLACE INTO agreement (id, negotiation_id, agreed_at, body) VALUES (?, ?, ?, ?)",
-            arguments: [agreement.id, negotiationID, agreement.agreedAt.timeIntervalSince1970, try encodeBody(agreement)])
+            arguments: [agreement.id, negotiationID, agreement.agreedAt.timeIntervalSince1970, encodeBody(agreement.json)])
     }
 
     public func negotiation(id: String) async throws -> ContractNegotiation? {
@@ -57,7 +52,7 @@ extension SQLiteStore: ContractStore {
             try String.fetchOne(
                 db, sql: "SELECT body FROM negotiation WHERE role = 'provider' AND counterparty = ? AND consumer_pid = ?",
                 arguments: [consumer, consumerPid]
-            ).map { try Self.decodeBody(ContractNegotiation.self, $0) }
+            ).map { try Self.decodeNegotiation($0) }
         }
     }
 
@@ -73,7 +68,7 @@ extension SQLiteStore: ContractStore {
     public func negotiations(limit: Int) async throws -> [ContractNegotiation] {
         try await writer.read { db in
             try String.fetchAll(db, sql: "SELECT body FROM negotiation ORDER BY updated_at DESC LIMIT ?", arguments: [limit])
-                .map { try Self.decodeBody(ContractNegotiation.self, $0) }
+                .map { try Self.decodeNegotiation($0) }
         }
     }
 
@@ -93,14 +88,14 @@ extension SQLiteStore: ContractStore {
 
     public func agreement(id: String) async throws -> ContractAgreement? {
         try await writer.read { db in
-            try String.fetchOne(db, sql: "SELECT body FROM agreement WHERE id = ?", arguments: [id]).map { try Self.decodeBody(ContractAgreement.self, $0) }
+            try String.fetchOne(db, sql: "SELECT body FROM agreement WHERE id = ?", arguments: [id]).map { try Self.decodeAgreement($0) }
         }
     }
 
     public func agreements(limit: Int) async throws -> [ContractAgreement] {
         try await writer.read { db in
             try String.fetchAll(db, sql: "SELECT body FROM agreement ORDER BY agreed_at DESC LIMIT ?", arguments: [limit])
-                .map { try Self.decodeBody(ContractAgreement.self, $0) }
+                .map { try Self.decodeAgreement($0) }
         }
     }
 
@@ -114,13 +109,13 @@ extension SQLiteStore: ContractStore {
         try db.execute(
             sql: sql,
             arguments: [
-                t.role.rawValue, t.agreementID, t.sequence, t.state.rawValue, t.outbox == nil ? 0 : 1, t.updatedAt.timeIntervalSince1970,
-                try encodeBody(t), t.id,
+                t.role.rawValue, t.agreementID, t.sequence, t.state.rawValue, t.queue.isEmpty ? 0 : 1, t.updatedAt.timeIntervalSince1970,
+                encodeBody(t.json), t.id,
             ])
     }
 
     static func readTransfer(_ db: Database, id: String) throws -> TransferProcess? {
-        try String.fetchOne(db, sql: "SELECT body FROM transfer WHERE id = ?", arguments: [id]).map { try decodeBody(TransferProcess.self, $0) }
+        try String.fetchOne(db, sql: "SELECT body FROM transfer WHERE id = ?", arguments: [id]).map { try decodeTransfer($0) }
     }
 
     public func insertTransfer(_ transfer: TransferProcess) async throws {
@@ -149,7 +144,7 @@ extension SQLiteStore: ContractStore {
                 } else {
                     try String.fetchAll(db, sql: "SELECT body FROM transfer ORDER BY updated_at DESC LIMIT ?", arguments: [limit])
                 }
-            return try rows.map { try Self.decodeBody(TransferProcess.self, $0) }
+            return try rows.map { try Self.decodeTransfer($0) }
         }
     }
 
@@ -182,7 +177,7 @@ extension SQLiteStore: ContractStore {
         try await writer.write { db in
             try db.execute(
                 sql: "INSERT INTO usage (agreement_id, at, body) VALUES (?, ?, ?)",
-                arguments: [usage.agreementID, usage.at.timeIntervalSince1970, try Self.encodeBody(usage)])
+                arguments: [usage.agreementID, usage.at.timeIntervalSince1970, Self.encodeBody(usage.json)])
         }
     }
 
@@ -194,7 +189,7 @@ extension SQLiteStore: ContractStore {
                 } else {
                     try String.fetchAll(db, sql: "SELECT body FROM usage ORDER BY seq")
                 }
-            return try rows.map { try Self.decodeBody(UsageRecord.self, $0) }
+            return try rows.map { try Self.decodeUsage($0) }
         }
     }
 }

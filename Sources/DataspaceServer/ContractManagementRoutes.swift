@@ -98,7 +98,7 @@ enum ContractManagementRoutes {
             "id": .string(n.id), "role": .string(n.role.rawValue), "state": .string(n.state.rawValue), "counterparty": .string(n.counterparty),
             "dataset": .string(n.dataset), "offer": n.offer, "reasons": .array(n.reasons.map { .string($0) }),
             "createdAt": .string(ISO8601.format(n.createdAt)), "updatedAt": .string(ISO8601.format(n.updatedAt)),
-            "pendingDelivery": .bool(n.outbox != nil),
+            "pendingDelivery": .bool(!n.queue.isEmpty),
         ]
         if let p = n.providerPid { o["providerPid"] = .string(p) }
         if let p = n.consumerPid { o["consumerPid"] = .string(p) }
@@ -189,7 +189,7 @@ enum ContractManagementRoutes {
             "id": .string(t.id), "role": .string(t.role.rawValue), "state": .string(t.state.rawValue), "agreement": .string(t.agreementID),
             "dataset": .string(t.dataset), "counterparty": .string(t.counterparty), "format": .string(t.format),
             "reasons": .array(t.reasons.map { .string($0) }), "updatedAt": .string(ISO8601.format(t.updatedAt)),
-            "pendingDelivery": .bool(t.outbox != nil),
+            "pendingDelivery": .bool(!t.queue.isEmpty),
         ]
         if let p = t.providerPid { o["providerPid"] = .string(p) }
         if let p = t.consumerPid { o["consumerPid"] = .string(p) }

@@ -20,7 +20,13 @@ extension ContractService {
             throw ValidationError(code: "purpose.unknown", field: "purpose", message: "unknown purpose '\(purpose)'; known: \(Purpose.all.joined(separator: ", "))")
         }
         let base = providerURL.hasSuffix("/") ? String(providerURL.dropLast()) : providerURL
-        let providerDID = try await peers.didDocument(baseURL: base).id
+        // The provider's DID follows from its base URL; its document comes from the resolver's cache.
+        let providerDID: WebDID
+        if let did = WebDID(baseURL: base) {
+            do { providerDID = try await resolver.resolve(did).id } catch { throw PeerError("cannot resolve \(did.value): \(error.message)") }
+        } else {
+            providerDID = try await peers.didDocument(baseURL: base).id
+        }
         guard providerDID != did else {
             throw ValidationError(code: "provider.self", field: "provider", message: "a node cannot negotiate with itself")
         }
@@ -47,9 +53,9 @@ extension ContractService {
             id: id, role: .consumer, providerPid: nil, consumerPid: id, state: try NegotiationStateMachine.next(nil, on: .request, from: .consumer),
             counterparty: providerDID.value, counterpartyAddress: base + DSP.basePath, dataset: dataset.description, purpose: purpose,
             offer: ContractTerms.messageOffer(ContractTerms.withPurpose(offer, purpose), target: dataset.description))
-        n.outbox = OutgoingMessage(
+        n.queue.append(OutgoingMessage(
             url: n.counterpartyAddress + "/negotiations/request",
-            body: DSPNegotiationMessages.request(consumerPid: id, providerPid: nil, offer: n.offer, callbackAddress: callbackBase))
+            body: DSPNegotiationMessages.request(consumerPid: id, providerPid: nil, offer: n.offer, callbackAddress: callbackBase)))
         try await store.insertNegotiation(n, agreement: nil)
         kick(.negotiation(id))
         return n
@@ -61,9 +67,9 @@ extension ContractService {
             guard n.role == .consumer else { throw ProtocolError(.badRequest, code: "role", "only the consumer accepts an offer") }
             guard let providerPid = n.providerPid else { throw ProtocolError(.badRequest, code: "negotiation.unaddressed", "the provider's pid is not known yet") }
             try n.apply(.accept, from: .consumer)
-            n.outbox = OutgoingMessage(
+            n.queue.append(OutgoingMessage(
                 url: "\(n.counterpartyAddress)/negotiations/\(providerPid)/events",
-                body: DSPNegotiationMessages.event(providerPid: providerPid, consumerPid: n.id, eventType: "ACCEPTED"))
+                body: DSPNegotiationMessages.event(providerPid: providerPid, consumerPid: n.id, eventType: "ACCEPTED")))
         }
         await notifier.notify(id)
         kick(.negotiation(id))
@@ -80,12 +86,12 @@ extension ContractService {
                 case .consumer: n.providerPid.map { "\(n.counterpartyAddress)/negotiations/\($0)/termination" }
                 case .provider: n.consumerPid.map { "\(n.counterpartyAddress)/negotiations/\($0)/termination" }
                 }
+            // Termination supersedes anything still queued for the other party.
+            n.queue.removeAll()
             if let target, let providerPid = n.providerPid, let consumerPid = n.consumerPid {
-                n.outbox = OutgoingMessage(
+                n.queue.append(OutgoingMessage(
                     url: target,
-                    body: DSPNegotiationMessages.termination(providerPid: providerPid, consumerPid: consumerPid, code: "terminated", reasons: [reason]))
-            } else {
-                n.outbox = nil
+                    body: DSPNegotiationMessages.termination(providerPid: providerPid, consumerPid: consumerPid, code: "terminated", reasons: [reason])))
             }
         }
         await notifier.notify(id)
@@ -127,7 +133,7 @@ extension ContractService {
         try Self.checkCallback(callback, caller: caller)
         if let existing = try await store.providerNegotiation(consumer: caller.did.value, consumerPid: consumerPid) {
             // A retried request gets the answer the first one got.
-            if existing.state == .terminated, existing.outbox == nil {
+            if existing.state == .terminated, existing.queue.isEmpty {
                 throw ProtocolError(.forbidden, code: "policy.denied", reasons: existing.reasons)
             }
             return negotiationBody(existing)
@@ -170,7 +176,7 @@ extension ContractService {
         guard let record = try? await activeRecord(n.dataset) else {
             try n.apply(.terminate, from: .provider)
             n.reasons = ["dataset \(n.dataset) is no longer offered"]
-            n.outbox = terminationMessage(n, code: "dataset.withdrawn")
+            if let message = terminationMessage(n, code: "dataset.withdrawn") { n.queue.append(message) }
             try await persist(n, agreement: nil)
             return
         }
@@ -205,9 +211,9 @@ extension ContractService {
         try n.apply(.finalize, from: .provider)
         n.lastInbound = digest
         let consumerPid = n.consumerPid ?? ""
-        n.outbox = OutgoingMessage(
+        n.queue.append(OutgoingMessage(
             url: "\(n.counterpartyAddress)/negotiations/\(consumerPid)/events",
-            body: DSPNegotiationMessages.event(providerPid: n.id, consumerPid: consumerPid, eventType: "FINALIZED"))
+            body: DSPNegotiationMessages.event(providerPid: n.id, consumerPid: consumerPid, eventType: "FINALIZED")))
         let final = n
         _ = try await store.saveAgreement(agreement, negotiationID: n.id) { $0 = final }
         await notifier.notify(n.id)
@@ -225,7 +231,7 @@ extension ContractService {
         try n.apply(.terminate, from: role == .provider ? .consumer : .provider)
         n.lastInbound = digest
         n.reasons = m.reasons.isEmpty ? ["terminated by \(caller.did.value)"] : m.reasons
-        n.outbox = nil
+        n.queue.removeAll()
         try await persist(n, agreement: nil)
     }
 
@@ -311,9 +317,9 @@ extension ContractService {
         n.providerPid = providerPid
         n.agreementID = agreed.id
         n.lastInbound = digest
-        n.outbox = OutgoingMessage(
+        n.queue.append(OutgoingMessage(
             url: "\(n.counterpartyAddress)/negotiations/\(providerPid)/agreement/verification",
-            body: DSPNegotiationMessages.verification(providerPid: providerPid, consumerPid: consumerPid, signature: countersignature))
+            body: DSPNegotiationMessages.verification(providerPid: providerPid, consumerPid: consumerPid, signature: countersignature)))
         let timestamp = agreementJSON["timestamp"]?.stringValue.flatMap(ISO8601.parseDateTime) ?? Date()
         let agreement = ContractAgreement(
             id: agreed.id, negotiationID: n.id, role: .consumer, dataset: existing.dataset, provider: caller.did.value, consumer: did.value,
@@ -354,9 +360,9 @@ extension ContractService {
             offer.id = DSPCatalogRenderer.offerID(for: record)
             n.offer = ContractTerms.messageOffer(offer, target: record.identifier.description)
             let consumerPid = n.consumerPid ?? ""
-            n.outbox = OutgoingMessage(
+            n.queue.append(OutgoingMessage(
                 url: "\(n.counterpartyAddress)/negotiations/\(consumerPid)/offers",
-                body: DSPNegotiationMessages.offer(providerPid: n.id, consumerPid: consumerPid, offer: n.offer, callbackAddress: nil))
+                body: DSPNegotiationMessages.offer(providerPid: n.id, consumerPid: consumerPid, offer: n.offer, callbackAddress: nil)))
             return (n, nil)
         case .accepted(let purpose):
             n.purpose = purpose ?? n.purpose
@@ -376,7 +382,7 @@ extension ContractService {
         guard permitted else {
             try n.apply(.terminate, from: .provider)
             n.reasons = reasons
-            n.outbox = initial ? nil : terminationMessage(n, code: "policy.denied")
+            if !initial, let message = terminationMessage(n, code: "policy.denied") { n.queue.append(message) }
             return (n, nil)
         }
         let agreementID = Self.newPid()
@@ -387,9 +393,9 @@ extension ContractService {
         try n.apply(.agree, from: .provider)
         n.agreementID = agreementID
         let consumerPid = n.consumerPid ?? ""
-        n.outbox = OutgoingMessage(
+        n.queue.append(OutgoingMessage(
             url: "\(n.counterpartyAddress)/negotiations/\(consumerPid)/agreement",
-            body: DSPNegotiationMessages.agreement(providerPid: n.id, consumerPid: consumerPid, agreement: json, signature: signature))
+            body: DSPNegotiationMessages.agreement(providerPid: n.id, consumerPid: consumerPid, agreement: json, signature: signature)))
         let agreement = ContractAgreement(
             id: agreementID, negotiationID: n.id, role: .provider, dataset: record.identifier.description, provider: did.value, consumer: n.counterparty,
             purpose: n.purpose, agreedAt: ISO8601.parseDateTime(ISO8601.format(now)) ?? now, policy: json, providerSignature: signature,
@@ -414,7 +420,7 @@ extension ContractService {
             _ = try await store.updateNegotiation(id: n.id) { $0 = final }
         }
         await notifier.notify(n.id)
-        if n.outbox != nil { kick(.negotiation(n.id)) }
+        if !n.queue.isEmpty { kick(.negotiation(n.id)) }
     }
 
     /// A negotiation of ours in `role` with the caller as counterparty; anything else is 404.

@@ -24,9 +24,9 @@ extension ContractService {
             id: id, role: .consumer, providerPid: nil, consumerPid: id, agreementID: agreementID, dataset: agreement.dataset,
             state: try TransferStateMachine.next(nil, on: .request, from: .consumer), counterparty: agreement.provider,
             counterpartyAddress: n.counterpartyAddress, format: DSP.pullFormat)
-        t.outbox = OutgoingMessage(
+        t.queue.append(OutgoingMessage(
             url: n.counterpartyAddress + "/transfers/request",
-            body: DSPTransferMessages.request(consumerPid: id, agreementID: agreementID, format: DSP.pullFormat, callbackAddress: callbackBase))
+            body: DSPTransferMessages.request(consumerPid: id, agreementID: agreementID, format: DSP.pullFormat, callbackAddress: callbackBase)))
         try await store.insertTransfer(t)
         kick(.transfer(id))
         return t
@@ -37,7 +37,8 @@ extension ContractService {
         try await changeTransfer(id) { t in
             guard t.role == .consumer else { throw ProtocolError(.badRequest, code: "role", "the provider completes by delivering; the consumer confirms") }
             try t.apply(.complete, from: .consumer)
-            t.outbox = try self.peerMessage(t, DSPTransferMessages.completion(providerPid: try self.pid(t.providerPid), consumerPid: try self.pid(t.consumerPid)), "completion")
+            t.queue.append(
+                try self.peerMessage(t, DSPTransferMessages.completion(providerPid: try self.pid(t.providerPid), consumerPid: try self.pid(t.consumerPid)), "completion"))
         }
     }
 
@@ -45,10 +46,10 @@ extension ContractService {
         try await changeTransfer(id) { t in
             try t.apply(.suspend, from: t.role)
             t.reasons = [reason]
-            t.outbox = try self.peerMessage(
+            t.queue.append(try self.peerMessage(
                 t,
                 DSPTransferMessages.suspension(providerPid: try self.pid(t.providerPid), consumerPid: try self.pid(t.consumerPid), code: "suspended", reasons: [reason]),
-                "suspension")
+                "suspension"))
         }
     }
 
@@ -56,9 +57,11 @@ extension ContractService {
     public func resumeTransfer(_ id: String) async throws -> TransferProcess {
         try await changeTransfer(id) { t in
             try t.apply(.start, from: t.role)
-            let address = t.role == .provider ? try self.freshAddress(&t) : nil
-            t.outbox = try self.peerMessage(
-                t, DSPTransferMessages.start(providerPid: try self.pid(t.providerPid), consumerPid: try self.pid(t.consumerPid), dataAddress: address), "start")
+            // Not a ternary: JSONValue is nil-literal expressible, so `: nil` would become `.null`.
+            var address: JSONValue?
+            if t.role == .provider { address = try self.freshAddress(&t) }
+            t.queue.append(try self.peerMessage(
+                t, DSPTransferMessages.start(providerPid: try self.pid(t.providerPid), consumerPid: try self.pid(t.consumerPid), dataAddress: address), "start"))
         }
     }
 
@@ -66,10 +69,15 @@ extension ContractService {
         try await changeTransfer(id) { t in
             try t.apply(.terminate, from: t.role)
             t.reasons = [reason]
-            t.outbox = try? self.peerMessage(
+            // Termination supersedes anything still queued for the other party.
+            t.queue.removeAll()
+            if let message = try? self.peerMessage(
                 t,
                 DSPTransferMessages.termination(providerPid: try self.pid(t.providerPid), consumerPid: try self.pid(t.consumerPid), code: "terminated", reasons: [reason]),
                 "termination")
+            {
+                t.queue.append(message)
+            }
         }
     }
 
@@ -89,7 +97,7 @@ extension ContractService {
         }
         let id = Self.derivedPid(caller.did.value, consumerPid)
         if let existing = try await store.transfer(id: id) {
-            if existing.state == .terminated, existing.outbox == nil {
+            if existing.state == .terminated, existing.queue.isEmpty {
                 throw ProtocolError(.forbidden, code: "policy.denied", reasons: existing.reasons)
             }
             return transferBody(existing, state: .requested)
@@ -119,8 +127,8 @@ extension ContractService {
         t.mediaType = record.distribution.format.mediaType
         try t.apply(.start, from: .provider)
         let address = try freshAddress(&t)
-        t.outbox = OutgoingMessage(
-            url: "\(callback)/transfers/\(consumerPid)/start", body: DSPTransferMessages.start(providerPid: id, consumerPid: consumerPid, dataAddress: address))
+        t.queue.append(OutgoingMessage(
+            url: "\(callback)/transfers/\(consumerPid)/start", body: DSPTransferMessages.start(providerPid: id, consumerPid: consumerPid, dataAddress: address)))
         let purpose = agreement.purpose
         let agreedAt = agreement.agreedAt
         do {
@@ -134,7 +142,7 @@ extension ContractService {
         } catch let error as ProtocolError where error.code == "policy.denied" {
             var refused = t
             refused.state = .terminated
-            refused.outbox = nil
+            refused.queue.removeAll()
             refused.dataAddress = nil
             refused.reasons = error.reasons
             try await store.insertTransfer(refused)
@@ -177,9 +185,9 @@ extension ContractService {
             } else {
                 try t.apply(.start, from: sender)
                 let address = try freshAddress(&t)
-                t.outbox = OutgoingMessage(
+                t.queue.append(OutgoingMessage(
                     url: "\(t.counterpartyAddress)/transfers/\(consumerPid)/start",
-                    body: DSPTransferMessages.start(providerPid: providerPid, consumerPid: consumerPid, dataAddress: address))
+                    body: DSPTransferMessages.start(providerPid: providerPid, consumerPid: consumerPid, dataAddress: address)))
             }
         case "TransferCompletionMessage":
             try t.apply(.complete, from: sender)
@@ -189,12 +197,12 @@ extension ContractService {
         default:
             try t.apply(.terminate, from: sender)
             t.reasons = m.reasons.isEmpty ? ["terminated by \(caller.did.value)"] : m.reasons
-            t.outbox = nil
+            t.queue.removeAll()
         }
         let final = t
         _ = try await store.updateTransfer(id: pid) { $0 = final }
         await notifier.notify(pid)
-        if final.outbox != nil { kick(.transfer(pid)) }
+        if !final.queue.isEmpty { kick(.transfer(pid)) }
     }
 
     // MARK: helpers
@@ -223,7 +231,7 @@ extension ContractService {
     func changeTransfer(_ id: String, _ change: @escaping @Sendable (inout TransferProcess) throws -> Void) async throws -> TransferProcess {
         let t = try await store.updateTransfer(id: id, change)
         await notifier.notify(id)
-        if t.outbox != nil { kick(.transfer(id)) }
+        if !t.queue.isEmpty { kick(.transfer(id)) }
         return t
     }
 

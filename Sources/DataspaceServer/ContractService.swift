@@ -64,7 +64,7 @@ public struct ContractService: Sendable {
     }
 
     static func digest(_ json: JSONValue) -> String {
-        SHA256.hash(data: json.encoded()).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: json.encoded()))
     }
 
     /// Facts about the caller from its verified membership credential.
@@ -163,34 +163,34 @@ public struct ContractService: Sendable {
         switch key {
         case .negotiation(let id):
             _ = try await store.updateNegotiation(id: id) { n in
-                guard n.outbox?.body == sent.body else { return }
+                guard n.queue.first?.body == sent.body else { return }
                 switch outcome {
                 case .delivered(let reply):
-                    n.outbox = nil
+                    n.queue.removeFirst()
                     if n.providerPid == nil, let pid = reply?["providerPid"]?.stringValue { n.providerPid = pid }
                 case .refused(let reasons):
-                    n.outbox = nil
+                    n.queue.removeAll()
                     if !n.state.isTerminal { n.state = .terminated }
                     n.reasons = reasons
                 case .retry:
-                    n.outbox?.attempts += 1
+                    n.queue[0].attempts += 1
                 }
                 n.updatedAt = now
             }
             await notifier.notify(id)
         case .transfer(let id):
             _ = try await store.updateTransfer(id: id) { t in
-                guard t.outbox?.body == sent.body else { return }
+                guard t.queue.first?.body == sent.body else { return }
                 switch outcome {
                 case .delivered(let reply):
-                    t.outbox = nil
+                    t.queue.removeFirst()
                     if t.providerPid == nil, let pid = reply?["providerPid"]?.stringValue { t.providerPid = pid }
                 case .refused(let reasons):
-                    t.outbox = nil
+                    t.queue.removeAll()
                     if !t.state.isTerminal { t.state = .terminated }
                     t.reasons = reasons
                 case .retry:
-                    t.outbox?.attempts += 1
+                    t.queue[0].attempts += 1
                 }
                 t.updatedAt = now
             }

@@ -1,3 +1,4 @@
+import DataspaceCore
 import AsyncHTTPClient
 import Crypto
 import Foundation
@@ -91,7 +92,7 @@ public struct DataPlaneClient: Sendable {
                 continue
             }
             try file.synchronize()
-            let sha256 = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            let sha256 = Hex.encode(hasher.finalize())
             if let expected, expected != sha256 {
                 try? FileManager.default.removeItem(atPath: partial)
                 throw DownloadError(status: nil, message: "checksum mismatch: provider declared sha-256 \(expected), received \(sha256)")
@@ -108,6 +109,6 @@ public struct DataPlaneClient: Sendable {
         guard let range = header.range(of: "sha-256=:") else { return nil }
         let rest = header[range.upperBound...]
         guard let end = rest.firstIndex(of: ":"), let data = Data(base64Encoded: String(rest[..<end])) else { return nil }
-        return data.map { String(format: "%02x", $0) }.joined()
+        return Hex.encode(data)
     }
 }

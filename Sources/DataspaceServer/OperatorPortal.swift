@@ -27,7 +27,7 @@ struct OperatorPortal: Sendable {
 
     var sessionValue: String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data("operator-session".utf8), using: SymmetricKey(data: Data(services.adminToken.utf8)))
-        return Data(mac).map { String(format: "%02x", $0) }.joined()
+        return Hex.encode(Data(mac))
     }
 
     func signedIn(_ request: Request) -> Bool {

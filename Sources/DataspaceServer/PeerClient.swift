@@ -11,7 +11,16 @@ public struct PeerClient: Sendable {
     let http: HTTPClient
     let timeout: TimeAmount
 
-    public init(http: HTTPClient = .shared, timeout: TimeAmount = .seconds(15)) {
+    /// Node-to-node traffic gets its own connection pool, separate from `HTTPClient.shared`, so
+    /// long-polling management calls in the same process (demo, benchmarks, tests) can never take
+    /// every connection a protocol message needs; 64 connections per peer instead of the default 8.
+    public static let protocolHTTP: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
+    public init(http: HTTPClient = PeerClient.protocolHTTP, timeout: TimeAmount = .seconds(15)) {
         self.http = http
         self.timeout = timeout
     }

@@ -64,3 +64,14 @@ import Testing
         #expect(throws: ValidationError.self) { try WebDID("did:web:bad host") }
     }
 }
+
+@Suite struct WebDIDBaseURLTests {
+    @Test func baseURLsMapToTheirDIDs() throws {
+        #expect(WebDID(baseURL: "http://127.0.0.1:9001")?.value == "did:web:127.0.0.1%3A9001")
+        #expect(WebDID(baseURL: "https://data.example.cn/")?.value == "did:web:data.example.cn")
+        // did:web implies https off loopback, and a base URL has no path.
+        #expect(WebDID(baseURL: "http://data.example.cn") == nil)
+        #expect(WebDID(baseURL: "https://data.example.cn/node") == nil)
+        #expect(WebDID(baseURL: "data.example.cn") == nil)
+    }
+}

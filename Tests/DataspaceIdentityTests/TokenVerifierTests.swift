@@ -178,3 +178,26 @@ func refusal(_ body: () async throws -> Void) async -> IdentityError.Code? {
         #expect(throws: IdentityError.self) { try RevocationList.verify(list, issuerDocument: f.document(f.authority, f.strangerKey)) }
     }
 }
+
+@Suite struct Base64URLTests {
+    @Test func roundTripsAndMatchesFoundation() {
+        var generator = SystemRandomNumberGenerator()
+        for length in 0..<200 {
+            let bytes = Data((0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            let encoded = Base64URL.encode(bytes)
+            let reference = bytes.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+                .replacingOccurrences(of: "=", with: "")
+            #expect(encoded == reference)
+            #expect(Base64URL.decode(encoded) == bytes)
+        }
+    }
+
+    @Test func rejectsWhatIsNotUnpaddedBase64URL() {
+        #expect(Base64URL.decode("YQ==") == nil)  // padding
+        #expect(Base64URL.decode("a+b/") == nil)  // standard alphabet
+        #expect(Base64URL.decode("abcde") == nil)  // impossible length
+        #expect(Base64URL.decode("YR") == nil)  // non-zero trailing bits
+        #expect(Base64URL.decode("YQ") == Data("a".utf8))
+        #expect(Base64URL.decode("") == Data())
+    }
+}

@@ -322,4 +322,48 @@ import Testing
             #expect(foreign.status == 303)
         }
     }
+
+    @Test func suspendedTransfersDeliverNothingUntilResumed() async throws {
+        try await withNetwork([TestNetwork.authority, TestNetwork.bureau, TestNetwork.institute]) { net in
+            try await net.register(1)
+            try await net.register(2)
+            let dataset = try #require(try await net.publish(1, Self.metadata())["identifier"]?.stringValue)
+            let agreementID = try #require(try await negotiate(net, consumer: 2, provider: 1, dataset: dataset, purpose: "research")["agreement"]?["id"]?.stringValue)
+            let t = try await transfer(net, consumer: 2, agreement: agreementID)
+            let id = try #require(t["id"]?.stringValue)
+            let providerPid = try #require(t["providerPid"]?.stringValue)
+            let endpoint = try #require(t["dataAddress"]?["endpoint"]?.stringValue)
+            let token = try #require(t["dataAddress"]?["token"]?.stringValue)
+
+            // The provider suspends: its data plane stops at once and the consumer learns it.
+            _ = try await net.clients[1].call(.POST, "/api/v1/transfers/\(providerPid)/suspend", json: ["reason": "maintenance window"])
+            let blocked = try await raw(.GET, endpoint, headers: [("Authorization", "Bearer \(token)")])
+            #expect(blocked.status == 409)
+            let consumerSide = try await net.clients[2].call(.GET, "/api/v1/transfers/\(id)")
+            try await Task.sleep(for: .milliseconds(200))
+            let suspended = try await net.clients[2].call(.GET, "/api/v1/transfers/\(id)")
+            #expect(consumerSide["state"]?.stringValue == "SUSPENDED" || suspended["state"]?.stringValue == "SUSPENDED")
+            #expect(suspended["reasons"]?.arrayValue?.first?.stringValue == "maintenance window")
+
+            // The consumer resumes; the provider answers with a fresh data address that works.
+            _ = try await net.clients[2].call(.POST, "/api/v1/transfers/\(id)/resume")
+            var resumed = try await net.clients[2].call(.GET, "/api/v1/transfers/\(id)")
+            for _ in 0..<100 where resumed["dataAddress"]?["token"]?.stringValue == token {
+                try await Task.sleep(for: .milliseconds(20))
+                resumed = try await net.clients[2].call(.GET, "/api/v1/transfers/\(id)")
+            }
+            let fresh = try #require(resumed["dataAddress"]?["token"]?.stringValue)
+            #expect(fresh != token)
+            let result = try await DataPlaneClient().download(endpoint: endpoint, token: fresh, to: net.root + "/resumed.csv")
+            #expect(result.bytes > 0)
+
+            // Suspending and resuming back to back keeps both messages, in order.
+            _ = try await net.clients[2].call(.POST, "/api/v1/transfers/\(id)/suspend")
+            _ = try await net.clients[2].call(.POST, "/api/v1/transfers/\(id)/resume")
+            try await Task.sleep(for: .milliseconds(300))
+            let provider = try await net.clients[1].call(.GET, "/api/v1/transfers/\(providerPid)")
+            #expect(provider["state"]?.stringValue == "STARTED", "\(provider)")
+            #expect(provider["pendingDelivery"] == .bool(false))
+        }
+    }
 }

@@ -1,0 +1,65 @@
+import AsyncHTTPClient
+import DataspaceCore
+import DataspaceServer
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// An authority, a provider and a consumer as real nodes on loopback for the contract benchmarks:
+/// each with its own directory, SQLite file and HTTP server, registered and approved.
+struct BenchNetwork {
+    let root: String
+    let nodes: [NodeServices]
+    let clients: [ManagementClient]
+    let group: ServiceGroup
+    let running: Task<Void, any Error>
+
+    var provider: ManagementClient { clients[1] }
+    var consumer: ManagementClient { clients[2] }
+    var providerURL: String { nodes[1].configuration.publicURL }
+
+    static func start() async throws -> BenchNetwork {
+        let root = NSTemporaryDirectory() + "dataspace-bench-net-\(UUID().uuidString.prefix(8))"
+        let ports = LoopbackPorts.free(count: 3)
+        let cast = [
+            ("登记中心 Registry", "11110000MB1A2346X", "110000", "urban-governance", true),
+            ("广州市数据局", "11440100MB2C92190", "440100", "urban-governance", false),
+            ("华南研究院 Institute", "12440000455861972", "440104", "scientific-research", false),
+        ]
+        var logger = Logger(label: "bench")
+        logger.logLevel = ProcessInfo.processInfo.environment["DATASPACE_BENCH_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .error
+        var nodes: [NodeServices] = []
+        var apps: [any Service] = []
+        for (i, c) in cast.enumerated() {
+            let configuration = NodeConfiguration(
+                name: c.0, creditCode: try CreditCode.completing(c.1), region: try RegionCode(c.2), sector: try Sector(slug: c.3), host: "127.0.0.1",
+                port: ports[i], publicURL: "http://127.0.0.1:\(ports[i])", isAuthority: c.4, autoApprove: true, authorityURL: nil, authorityDID: nil,
+                ipv6Prefix: try IPv6Prefix("fd86:\(i + 1)::/64"), maxUploadBytes: 8 << 30, revocationCacheSeconds: 30, logLevel: "error",
+                logFormat: "text")
+            let directory = NodeDirectory(path: root + "/node\(i)")
+            try directory.initialize(configuration: configuration)
+            let node = try await NodeServices.open(directory: directory, logger: logger)
+            try await NodeApplication.prepare(node)
+            nodes.append(node)
+            apps.append(try NodeApplication.build(services: node))
+        }
+        let group = ServiceGroup(services: apps, gracefulShutdownSignals: [.sigint], logger: logger)
+        let running = Task { try await group.run() }
+        // The bench's own pool: concurrent long-polls must not queue behind the default 8 per host.
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 128
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let clients = nodes.map { ManagementClient(baseURL: $0.configuration.publicURL, adminToken: $0.adminToken, http: http) }
+        for client in clients { try await client.waitUntilHealthy() }
+        for client in clients.dropFirst() {
+            _ = try await client.call(.POST, "/api/v1/membership/apply", json: ["authorityURL": .string(nodes[0].configuration.publicURL)])
+        }
+        return BenchNetwork(root: root, nodes: nodes, clients: clients, group: group, running: running)
+    }
+
+    func stop() async {
+        await group.triggerGracefulShutdown()
+        _ = try? await running.value
+        try? FileManager.default.removeItem(atPath: root)
+    }
+}
