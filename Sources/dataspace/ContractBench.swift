@@ -125,8 +125,10 @@ struct TransferBench: AsyncParsableCommand {
                     let port = LoopbackPorts.free(count: 1).first ?? 8099
                     let conf = net.root + "/nginx.conf"
                     let directory = (blob as NSString).deletingLastPathComponent
+                    // Blobs are private to the node's user; an nginx started by root must read them as root.
+                    let user = getuid() == 0 ? "user root;\n" : ""
                     try """
-                    worker_processes 1;
+                    \(user)worker_processes 1;
                     daemon off;
                     error_log \(net.root)/nginx-error.log;
                     pid \(net.root)/nginx.pid;
