@@ -16,6 +16,7 @@ enum ContractManagementRoutes {
         Route(method: .get, path: "/negotiations", handler: listNegotiations),
         Route(method: .get, path: "/negotiations/{id}", handler: showNegotiation),
         Route(method: .post, path: "/negotiations/{id}/accept", handler: acceptOffer),
+        Route(method: .post, path: "/offers", handler: offer),
         Route(method: .post, path: "/negotiations/{id}/terminate", handler: terminateNegotiation),
         Route(method: .get, path: "/agreements", handler: listAgreements),
         Route(method: .get, path: "/agreements/{id}", handler: showAgreement),
@@ -62,6 +63,16 @@ enum ContractManagementRoutes {
         let n = try await s.contracts.requestContract(
             provider: provider, dataset: dataset, purpose: try bodyString(json, "purpose", required: false), offerID: try bodyString(json, "offer", required: false),
             terms: json["terms"])
+        return Responses.json(try await negotiationJSON(n, s), status: .created, headers: [.location: "/api/v1/negotiations/\(n.id)"])
+    }
+
+    static let offer: Handler = { request, _, s in
+        let json = try await request.jsonBody()
+        let consumer = try bodyString(json, "consumer", required: true) ?? ""
+        let datasetText = try bodyString(json, "dataset", required: true) ?? ""
+        let dataset: UnifiedIdentifier
+        do { dataset = try UnifiedIdentifier(parsing: datasetText) } catch let error as ValidationError { throw error.at("dataset") }
+        let n = try await s.contracts.offerContract(consumer: consumer, dataset: dataset)
         return Responses.json(try await negotiationJSON(n, s), status: .created, headers: [.location: "/api/v1/negotiations/\(n.id)"])
     }
 

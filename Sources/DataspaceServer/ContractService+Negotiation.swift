@@ -61,6 +61,36 @@ extension ContractService {
         return n
     }
 
+    /// Provider: opens a negotiation by offering `dataset` to the node at `consumerURL` (DSP
+    /// provider-initiated negotiation). The consumer's operator then accepts or terminates it.
+    public func offerContract(consumer consumerURL: String, dataset: UnifiedIdentifier) async throws -> ContractNegotiation {
+        let base = consumerURL.hasSuffix("/") ? String(consumerURL.dropLast()) : consumerURL
+        let consumerDID: WebDID
+        if let did = WebDID(baseURL: base) {
+            do { consumerDID = try await resolver.resolve(did).id } catch { throw PeerError("cannot resolve \(did.value): \(error.message)") }
+        } else {
+            consumerDID = try await peers.didDocument(baseURL: base).id
+        }
+        guard consumerDID != did else { throw ValidationError(code: "consumer.self", field: "consumer", message: "a node cannot offer to itself") }
+        guard let record = try await catalog.record(dataset), record.status == .active else {
+            throw CatalogError(.notFound, "no active product \(dataset)", field: "dataset")
+        }
+        var offer = record.offer
+        offer.id = DSPCatalogRenderer.offerID(for: record)
+        let id = Self.newPid()
+        var n = ContractNegotiation(
+            id: id, role: .provider, providerPid: id, consumerPid: nil, state: try NegotiationStateMachine.next(nil, on: .offer, from: .provider),
+            counterparty: consumerDID.value, counterpartyAddress: base + DSP.basePath + "/callback", dataset: dataset.description, purpose: nil,
+            offer: ContractTerms.messageOffer(offer, target: dataset.description))
+        n.queue.append(
+            OutgoingMessage(
+                url: n.counterpartyAddress + "/negotiations/offers",
+                body: DSPNegotiationMessages.offer(providerPid: id, consumerPid: nil, offer: n.offer, callbackAddress: publicURL + DSP.basePath)))
+        try await store.insertNegotiation(n, agreement: nil)
+        kick(.negotiation(id))
+        return n
+    }
+
     /// Consumer: accepts the provider's (counter-)offer.
     public func acceptOffer(_ id: String) async throws -> ContractNegotiation {
         let n = try await store.updateNegotiation(id: id) { n in
@@ -162,7 +192,9 @@ extension ContractService {
     /// Provider: the consumer accepted our offer.
     func receiveProviderEvent(_ json: JSONValue, providerPid: String, caller: VerifiedCaller) async throws {
         let m = try DSPMessage(json, type: "ContractNegotiationEventMessage")
-        let existing = try await ownNegotiation(providerPid, role: .provider, caller: caller)
+        var existing = try await ownNegotiation(providerPid, role: .provider, caller: caller)
+        // A negotiation we opened learns the consumer's pid from its answer; accept it here too.
+        if existing.consumerPid == nil { existing.consumerPid = try m.string("consumerPid") }
         try checkPids(m, existing)
         let digest = Self.digest(json)
         if existing.lastInbound == digest { return }
@@ -173,6 +205,7 @@ extension ContractService {
         var n = existing
         try n.apply(.accept, from: .consumer)
         n.lastInbound = digest
+        if n.recipient == nil { n.recipient = Self.recipientFacts(caller) }
         guard let record = try? await activeRecord(n.dataset) else {
             try n.apply(.terminate, from: .provider)
             n.reasons = ["dataset \(n.dataset) is no longer offered"]

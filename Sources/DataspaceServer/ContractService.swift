@@ -168,6 +168,7 @@ public struct ContractService: Sendable {
                 case .delivered(let reply):
                     n.queue.removeFirst()
                     if n.providerPid == nil, let pid = reply?["providerPid"]?.stringValue { n.providerPid = pid }
+                    if n.consumerPid == nil, let pid = reply?["consumerPid"]?.stringValue { n.consumerPid = pid }
                 case .refused(let reasons):
                     n.queue.removeAll()
                     if !n.state.isTerminal { n.state = .terminated }

@@ -370,6 +370,23 @@ enum OpenAPIDocument {
               responses:
                 "200": { description: Terminated }
                 "409": { $ref: "#/components/responses/Problem" }
+          /offers:
+            post:
+              summary: Offer a product to another member (provider-initiated negotiation)
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [consumer, dataset]
+                      properties:
+                        consumer: { type: string, description: the consumer's base URL }
+                        dataset: { type: string }
+              responses:
+                "201": { description: Offer sent; the negotiation is OFFERED }
+                "400": { $ref: "#/components/responses/Problem" }
+                "404": { $ref: "#/components/responses/Problem" }
           /agreements:
             get:
               summary: Agreements with state, deliveries, remaining uses and both signatures

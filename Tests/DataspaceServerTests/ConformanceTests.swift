@@ -119,6 +119,7 @@ import Testing
             let second = try await flows.transfer(net, consumer: 2, agreement: agreementID)
             _ = try await net.clients[1].call(.POST, "/api/v1/transfers/\(try #require(second["providerPid"]?.stringValue))/terminate", json: ["reason": "maintenance"])
             _ = try await flows.transfer(net, consumer: 2, agreement: agreementID)  // over the count: TransferError
+            _ = try await net.clients[1].call(.POST, "/api/v1/offers", json: ["consumer": .string(net.url(2)), "dataset": .string(id)])  // initial offer
             try await Task.sleep(for: .milliseconds(300))
 
             // Error bodies answered to a caller that is unknown, or whose message is out of order.

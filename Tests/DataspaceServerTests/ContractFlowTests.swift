@@ -366,4 +366,33 @@ import Testing
             #expect(provider["pendingDelivery"] == .bool(false))
         }
     }
+
+    @Test func providerInitiatedOfferAcceptedByTheConsumer() async throws {
+        try await withNetwork([TestNetwork.authority, TestNetwork.bureau, TestNetwork.institute]) { net in
+            try await net.register(1)
+            try await net.register(2)
+            var metadata = airQuality.objectValue ?? [:]
+            metadata["policy"] = ["permission": [["action": "use", "constraint": [["leftOperand": "count", "operator": "lteq", "rightOperand": "1"]]]]]
+            let dataset = try #require(try await net.publish(1, .object(metadata))["identifier"]?.stringValue)
+            let offered = try await net.clients[1].call(.POST, "/api/v1/offers", json: ["consumer": .string(net.url(2)), "dataset": .string(dataset)])
+            #expect(offered["state"]?.stringValue == "OFFERED")
+            let providerPid = try #require(offered["id"]?.stringValue)
+            // The consumer sees the offer arrive, then accepts it.
+            var incoming: JSONValue?
+            for _ in 0..<100 {
+                incoming = try await net.clients[2].call(.GET, "/api/v1/negotiations")["items"]?.arrayValue?.first { $0["providerPid"]?.stringValue == providerPid }
+                if incoming != nil { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let consumerID = try #require(incoming?["id"]?.stringValue)
+            #expect(incoming?["state"]?.stringValue == "OFFERED")
+            _ = try await net.clients[2].call(.POST, "/api/v1/negotiations/\(consumerID)/accept")
+            let final = try await net.clients[2].call(.GET, "/api/v1/negotiations/\(consumerID)?wait=20")
+            #expect(final["state"]?.stringValue == "FINALIZED", "\(final)")
+            #expect(final["agreement"]?["remainingUses"]?.doubleValue == 1)
+            let providerSide = try await net.clients[1].call(.GET, "/api/v1/negotiations/\(providerPid)?wait=10")
+            #expect(providerSide["state"]?.stringValue == "FINALIZED")
+            #expect(providerSide["consumerPid"]?.stringValue == consumerID)
+        }
+    }
 }
