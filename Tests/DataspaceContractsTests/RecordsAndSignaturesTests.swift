@@ -20,7 +20,8 @@ import Testing
 
         var t = TransferProcess(
             id: "urn:uuid:t", role: .consumer, providerPid: nil, consumerPid: "urn:uuid:t", agreementID: "urn:uuid:a", dataset: "86.440100.X/Y",
-            state: .started, counterparty: "did:web:p.example", counterpartyAddress: "https://p.example/dsp", format: "HttpData-PULL")
+            state: .started, counterparty: "did:web:p.example", counterpartyAddress: "https://p.example/dsp", format: "HttpData-PULL",
+            now: Date(timeIntervalSince1970: 1_790_000_000.5))
         t.dataAddress = DataAddress(endpoint: "https://p.example/data/1", token: "tok", expiresAt: Date(timeIntervalSince1970: 1_790_000_600))
         t.sequence = 2
         t.byteSize = 1 << 33
