@@ -102,12 +102,6 @@ public struct ContractService: Sendable {
         }
     }
 
-    enum Delivery {
-        case delivered(JSONValue?)
-        case refused([String])
-        case retry(String)
-    }
-
     func drain(_ key: OutboxKey) async {
         while true {
             let loaded: (message: OutgoingMessage, counterparty: String)?
@@ -138,7 +132,7 @@ public struct ContractService: Sendable {
         }
     }
 
-    func deliver(_ message: OutgoingMessage, to counterparty: String) async -> Delivery {
+    func deliver(_ message: OutgoingMessage, to counterparty: String) async -> DeliveryOutcome {
         do {
             let token = try await tokenFor(try WebDID(counterparty))
             tap.record(message.body)
@@ -158,43 +152,14 @@ public struct ContractService: Sendable {
         }
     }
 
-    func settle(_ key: OutboxKey, sent: OutgoingMessage, outcome: Delivery) async throws {
+    func settle(_ key: OutboxKey, sent: OutgoingMessage, outcome: DeliveryOutcome) async throws {
         let now = Date()
         switch key {
         case .negotiation(let id):
-            _ = try await store.updateNegotiation(id: id) { n in
-                guard n.queue.first?.body == sent.body else { return }
-                switch outcome {
-                case .delivered(let reply):
-                    n.queue.removeFirst()
-                    if n.providerPid == nil, let pid = reply?["providerPid"]?.stringValue { n.providerPid = pid }
-                    if n.consumerPid == nil, let pid = reply?["consumerPid"]?.stringValue { n.consumerPid = pid }
-                case .refused(let reasons):
-                    n.queue.removeAll()
-                    if !n.state.isTerminal { n.state = .terminated }
-                    n.reasons = reasons
-                case .retry:
-                    n.queue[0].attempts += 1
-                }
-                n.updatedAt = now
-            }
+            _ = try await store.updateNegotiation(id: id) { $0.settle(sent, outcome, now: now) }
             await notifier.notify(id)
         case .transfer(let id):
-            _ = try await store.updateTransfer(id: id) { t in
-                guard t.queue.first?.body == sent.body else { return }
-                switch outcome {
-                case .delivered(let reply):
-                    t.queue.removeFirst()
-                    if t.providerPid == nil, let pid = reply?["providerPid"]?.stringValue { t.providerPid = pid }
-                case .refused(let reasons):
-                    t.queue.removeAll()
-                    if !t.state.isTerminal { t.state = .terminated }
-                    t.reasons = reasons
-                case .retry:
-                    t.queue[0].attempts += 1
-                }
-                t.updatedAt = now
-            }
+            _ = try await store.updateTransfer(id: id) { $0.settle(sent, outcome, now: now) }
             await notifier.notify(id)
         }
     }

@@ -105,6 +105,17 @@ extension Request {
         return try JSONValue.parse(Data(buffer.readableBytesView))
     }
 
+    /// Reads and drops up to `limit` bytes of an unread body.
+    func discardBody(upTo limit: Int) async {
+        var seen = 0
+        do {
+            for try await chunk in body {
+                seen += chunk.readableBytes
+                if seen > limit { return }
+            }
+        } catch {}
+    }
+
     func query(_ name: String) -> String? {
         uri.queryParameters.get(name).flatMap { $0.isEmpty ? nil : $0 }
     }

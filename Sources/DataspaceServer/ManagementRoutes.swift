@@ -74,8 +74,18 @@ enum ManagementRoutes {
     }
 
     static let publish: Handler = { request, _, s in
-        let metadata = try metadataHeader(request)
-        let format = try TabularFormat(mediaType: request.headers[.contentType] ?? "")
+        let metadata: PublishRequest
+        let format: TabularFormat
+        do {
+            metadata = try metadataHeader(request)
+            format = try TabularFormat(mediaType: request.headers[.contentType] ?? "")
+            do { _ = try metadata.validate() } catch let error as ValidationError { throw CatalogError(error) }
+        } catch {
+            // Refused before reading the upload: read (a bounded part of) it anyway, so the client
+            // finishes sending and sees this answer instead of a reset connection.
+            await request.discardBody(upTo: 4 << 20)
+            throw error
+        }
         let body = request.body.map { Array($0.readableBytesView) }
         let record = try await s.catalog.publish(metadata, format: format, body: body)
         s.logger.info("published", metadata: ["identifier": "\(record.identifier)", "bytes": "\(record.distribution.byteSize)"])

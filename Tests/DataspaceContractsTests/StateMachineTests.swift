@@ -1,3 +1,4 @@
+import Foundation
 import DataspaceContracts
 import DataspaceCore
 import Testing
@@ -74,5 +75,41 @@ import Testing
         #expect(ContractTerms.compare(requested: changed, offered: offer) == .changed(purpose: "research"))
         // Narrowing twice is idempotent.
         #expect(ContractTerms.withPurpose(narrowed, "research") == narrowed)
+    }
+}
+
+@Suite struct OutboxSettlementTests {
+    func negotiation() -> ContractNegotiation {
+        var n = ContractNegotiation(
+            id: "urn:uuid:c", role: .consumer, providerPid: nil, consumerPid: "urn:uuid:c", state: .requested, counterparty: "did:web:p.example",
+            counterpartyAddress: "https://p.example/dsp", dataset: "d", purpose: nil, offer: [:])
+        n.queue = [OutgoingMessage(url: "https://p.example/dsp/negotiations/request", body: ["n": 1]), OutgoingMessage(url: "u2", body: ["n": 2])]
+        return n
+    }
+
+    @Test func deliveryRemovesTheMessageAndLearnsTheOtherPid() {
+        var n = negotiation()
+        let sent = n.queue[0]
+        n.settle(sent, .delivered(["providerPid": "urn:uuid:p"]), now: Date())
+        #expect(n.queue.count == 1 && n.queue[0].body == ["n": 2])
+        #expect(n.providerPid == "urn:uuid:p")
+        // A second settlement of the same message (the queue moved on) changes nothing.
+        n.settle(sent, .delivered(["providerPid": "urn:uuid:other"]), now: Date())
+        #expect(n.queue.count == 1 && n.providerPid == "urn:uuid:p")
+    }
+
+    @Test func retriesCountAndRefusalsTerminate() {
+        var n = negotiation()
+        let sent = n.queue[0]
+        n.settle(sent, .retry("connection refused"), now: Date())
+        n.settle(sent, .retry("connection refused"), now: Date())
+        #expect(n.queue[0].attempts == 2)
+        #expect(n.queue[0].backoff == 0.4)
+        n.settle(n.queue[0], .refused(["policy.denied: purpose"]), now: Date())
+        #expect(n.state == .terminated && n.queue.isEmpty && n.reasons == ["policy.denied: purpose"])
+        var finished = negotiation()
+        finished.state = .finalized
+        finished.settle(finished.queue[0], .refused(["late"]), now: Date())
+        #expect(finished.state == .finalized)
     }
 }
