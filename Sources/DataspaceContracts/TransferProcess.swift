@@ -22,6 +22,10 @@ public struct TransferProcess: Sendable, Hashable {
     public var byteSize: Int64?
     public var rowCount: Int64?
     public var mediaType: String?
+    /// Provider side: the consumer's membership credential when it asked, re-checked for
+    /// revocation at every data-plane request.
+    public var credentialID: String?
+    public var credentialIssuer: String?
     public var reasons: [String]
     public var createdAt: Date
     public var updatedAt: Date
@@ -53,6 +57,8 @@ public struct TransferProcess: Sendable, Hashable {
         byteSize = nil
         rowCount = nil
         mediaType = nil
+        credentialID = nil
+        credentialIssuer = nil
         reasons = []
         createdAt = now
         updatedAt = now

@@ -125,6 +125,8 @@ extension ContractService {
         t.byteSize = record.distribution.byteSize
         t.rowCount = record.distribution.rowCount
         t.mediaType = record.distribution.format.mediaType
+        t.credentialID = caller.membership?.id
+        t.credentialIssuer = caller.membership?.issuer.value
         try t.apply(.start, from: .provider)
         let address = try freshAddress(&t)
         t.queue.append(OutgoingMessage(

@@ -37,6 +37,18 @@ enum DataPlaneRoutes {
                 guard t.state == .started else {
                     return Responses.problem(status: .conflict, code: "transfer.state", detail: "transfer \(pid) is \(t.state.rawValue); only a STARTED transfer delivers")
                 }
+                // A member revoked since the transfer started gets nothing more, token or not.
+                if let credential = t.credentialID, let issuer = t.credentialIssuer.flatMap({ try? WebDID($0) }) {
+                    let revoked: Bool
+                    do { revoked = try await services.revocations.isRevoked(credentialID: credential, issuer: issuer) } catch let error as IdentityError {
+                        return Responses.problem(status: .forbidden, code: error.code.rawValue, detail: error.message)
+                    }
+                    if revoked {
+                        return Responses.problem(
+                            status: .forbidden, code: IdentityError.Code.credentialRevoked.rawValue,
+                            detail: "the consumer's membership credential \(credential) has been revoked")
+                    }
+                }
                 guard let agreement = try await services.store.agreement(id: t.agreementID) else {
                     return Responses.problem(status: .notFound, code: "agreement.unknown", detail: "no agreement \(t.agreementID)")
                 }

@@ -177,6 +177,16 @@ import Testing
             } catch let failure as ManagementClient.Failure {
                 #expect(failure.status == 409)
             }
+
+            // Once the authority revokes the institute, its running transfer delivers nothing more.
+            let running = try await transfer(net, consumer: 2, agreement: agreementID)
+            let endpoint = try #require(running["dataAddress"]?["endpoint"]?.stringValue)
+            let dataToken = try #require(running["dataAddress"]?["token"]?.stringValue)
+            #expect(try await raw(.GET, endpoint, headers: [("Authorization", "Bearer \(dataToken)")]).status == 200)
+            _ = try await net.clients[0].call(.POST, "/api/v1/authority/revocations", json: ["subject": .string(net.nodes[2].did.value)])
+            let afterRevocation = try await raw(.GET, endpoint, headers: [("Authorization", "Bearer \(dataToken)")])
+            #expect(afterRevocation.status == 403)
+            #expect(afterRevocation.json?["code"]?.stringValue == "credential_revoked")
         }
     }
 
