@@ -53,6 +53,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "DataspaceLedger",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "DataspaceContracts",
             dependencies: ["DataspaceCore", "DataspaceIdentity", "DataspaceProtocol", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
@@ -103,6 +108,7 @@ let package = Package(
             dependencies: ["DataspaceCatalog", "DataspaceCore", "DataspaceProtocol"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "DataspaceLedgerTests", dependencies: ["DataspaceLedger"], swiftSettings: swiftSettings),
         .testTarget(
             name: "DataspaceContractsTests",
             dependencies: ["DataspaceContracts", "DataspaceIdentity", "DataspaceCore"],
