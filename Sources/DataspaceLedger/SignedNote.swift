@@ -36,9 +36,9 @@ public struct NoteVerifier: Sendable, Hashable {
     /// The standard text form, as published in DID documents and configuration.
     public var text: String { "\(name)+\(Self.hex(keyID))+\(Data([Self.ed25519] + publicKey).base64EncodedString())" }
 
-    static func keyID(name: String, publicKey: [UInt8]) -> [UInt8] {
+    static func keyID(name: String, publicKey: [UInt8], algorithm: UInt8 = ed25519) -> [UInt8] {
         var hasher = SHA256()
-        hasher.update(data: Array(name.utf8) + [0x0A, ed25519] + publicKey)
+        hasher.update(data: Array(name.utf8) + [0x0A, algorithm] + publicKey)
         return Array(hasher.finalize().prefix(4))
     }
 
