@@ -77,4 +77,30 @@ import Testing
         #expect(throws: (any Error).self) { try TransparencyLog(directory: dir, signer: stranger) }
         await #expect(throws: LogError.self) { try await log.append([UInt8](repeating: 0, count: 70_000)) }
     }
+
+    @Test func proofsFromTilesMatchTheReferenceTreeAndVerify() async throws {
+        let dir = temporary()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = try TransparencyLog(directory: dir, signer: signer)
+        let entries = (0..<1_300).map { Array("entry \($0)".utf8) }
+        _ = try await log.append(contentsOf: Array(entries[0..<700]))
+        _ = try await log.append(contentsOf: Array(entries[700...]))
+        let tree = MerkleTree(leaves: entries.map { MerkleHash.leaf($0) })
+        for size in [UInt64(1), 2, 3, 255, 256, 257, 511, 512, 700, 1_024, 1_299, 1_300] {
+            let root = try await log.root(treeSize: size)
+            #expect(root == tree.root(size: size))
+            for index in Set([0, size / 2, size - 1, size > 256 ? 256 : 0]) where index < size {
+                let proof = try await log.inclusionProof(index: index, treeSize: size)
+                #expect(proof == (try tree.inclusionProof(index: index, size: size)))
+                try MerkleProof.verifyInclusion(leaf: .leaf(try await log.entry(index)), index: index, size: size, proof: proof, root: root)
+            }
+            for old in Set([1, size / 3, size - 1, 256]) where old > 0 && old <= size {
+                let proof = try await log.consistencyProof(oldSize: old, newSize: size)
+                #expect(proof == (try tree.consistencyProof(size1: old, size2: size)))
+                try MerkleProof.verifyConsistency(size1: old, size2: size, root1: tree.root(size: old), root2: root, proof: proof)
+            }
+        }
+        await #expect(throws: ProofError.self) { try await log.inclusionProof(index: 5, treeSize: 1_301) }
+        #expect(try await log.entry(1_299) == entries[1_299])
+    }
 }
