@@ -120,7 +120,14 @@ import Testing
             _ = try await net.clients[1].call(.POST, "/api/v1/transfers/\(try #require(second["providerPid"]?.stringValue))/terminate", json: ["reason": "maintenance"])
             _ = try await flows.transfer(net, consumer: 2, agreement: agreementID)  // over the count: TransferError
             _ = try await net.clients[1].call(.POST, "/api/v1/offers", json: ["consumer": .string(net.url(2)), "dataset": .string(id)])  // initial offer
-            try await Task.sleep(for: .milliseconds(300))
+            // Wait until neither node has a message still in flight.
+            for client in [net.clients[1], net.clients[2]] {
+                for list in ["/api/v1/negotiations", "/api/v1/transfers"] {
+                    _ = try await eventually { try await client.call(.GET, list) } until: { page in
+                        !(page["items"]?.arrayValue ?? []).contains { $0["pendingDelivery"] == .bool(true) }
+                    }
+                }
+            }
 
             // Error bodies answered to a caller that is unknown, or whose message is out of order.
             let token = { try await net.nodes[2].token(for: net.nodes[1].did) }

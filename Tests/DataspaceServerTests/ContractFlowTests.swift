@@ -349,18 +349,14 @@ import Testing
             _ = try await net.clients[1].call(.POST, "/api/v1/transfers/\(providerPid)/suspend", json: ["reason": "maintenance window"])
             let blocked = try await raw(.GET, endpoint, headers: [("Authorization", "Bearer \(token)")])
             #expect(blocked.status == 409)
-            let consumerSide = try await net.clients[2].call(.GET, "/api/v1/transfers/\(id)")
-            try await Task.sleep(for: .milliseconds(200))
-            let suspended = try await net.clients[2].call(.GET, "/api/v1/transfers/\(id)")
-            #expect(consumerSide["state"]?.stringValue == "SUSPENDED" || suspended["state"]?.stringValue == "SUSPENDED")
+            let suspended = try await eventually { try await net.clients[2].call(.GET, "/api/v1/transfers/\(id)") } until: { $0["state"]?.stringValue == "SUSPENDED" }
+            #expect(suspended["state"]?.stringValue == "SUSPENDED")
             #expect(suspended["reasons"]?.arrayValue?.first?.stringValue == "maintenance window")
 
             // The consumer resumes; the provider answers with a fresh data address that works.
             _ = try await net.clients[2].call(.POST, "/api/v1/transfers/\(id)/resume")
-            var resumed = try await net.clients[2].call(.GET, "/api/v1/transfers/\(id)")
-            for _ in 0..<100 where resumed["dataAddress"]?["token"]?.stringValue == token {
-                try await Task.sleep(for: .milliseconds(20))
-                resumed = try await net.clients[2].call(.GET, "/api/v1/transfers/\(id)")
+            let resumed = try await eventually { try await net.clients[2].call(.GET, "/api/v1/transfers/\(id)") } until: {
+                $0["dataAddress"]?["token"]?.stringValue != token
             }
             let fresh = try #require(resumed["dataAddress"]?["token"]?.stringValue)
             #expect(fresh != token)
@@ -370,8 +366,9 @@ import Testing
             // Suspending and resuming back to back keeps both messages, in order.
             _ = try await net.clients[2].call(.POST, "/api/v1/transfers/\(id)/suspend")
             _ = try await net.clients[2].call(.POST, "/api/v1/transfers/\(id)/resume")
-            try await Task.sleep(for: .milliseconds(300))
-            let provider = try await net.clients[1].call(.GET, "/api/v1/transfers/\(providerPid)")
+            let provider = try await eventually { try await net.clients[1].call(.GET, "/api/v1/transfers/\(providerPid)") } until: {
+                $0["pendingDelivery"] == .bool(false) && $0["state"]?.stringValue == "STARTED"
+            }
             #expect(provider["state"]?.stringValue == "STARTED", "\(provider)")
             #expect(provider["pendingDelivery"] == .bool(false))
         }

@@ -130,3 +130,15 @@ let airQuality: JSONValue = [
     "title": "广州市空气质量监测数据", "description": "逐小时空气质量 Hourly air quality", "keywords": ["空气质量", "AQI"],
     "sector": "green-low-carbon", "region": "440100",
 ]
+
+/// Reads until `done` holds or 15 s pass (protocol messages are delivered asynchronously; a loaded
+/// CI machine may need more than a moment), returning the last value read.
+func eventually<T>(_ read: () async throws -> T, until done: (T) -> Bool) async throws -> T {
+    let deadline = Date().addingTimeInterval(15)
+    var value = try await read()
+    while !done(value), Date() < deadline {
+        try await Task.sleep(for: .milliseconds(25))
+        value = try await read()
+    }
+    return value
+}
