@@ -54,7 +54,7 @@ let package = Package(
         ),
         .target(
             name: "DataspaceLedger",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["DataspaceCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -1,4 +1,5 @@
 import Crypto
+import DataspaceCore
 import Foundation
 
 /// A C2SP signed-note key (Ed25519, algorithm byte 0x01): a name, a 4-byte key id derived from the
@@ -42,10 +43,7 @@ public struct NoteVerifier: Sendable, Hashable {
         return Array(hasher.finalize().prefix(4))
     }
 
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        return String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xF)]] }, as: UTF8.self)
-    }
+    static func hex(_ bytes: [UInt8]) -> String { Hex.encode(bytes) }
 
     static func isValidName(_ name: String) -> Bool {
         !name.isEmpty && !name.contains(where: { $0 == "+" || $0.isWhitespace })
