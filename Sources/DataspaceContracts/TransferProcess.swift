@@ -116,3 +116,32 @@ public struct UsageRecord: Sendable, Hashable {
         self.sha256 = sha256
     }
 }
+
+extension TransferProcess {
+    /// Whether this transfer counts as a delivery under its agreement: on the provider, one it
+    /// numbered (admitted by the policy); on the consumer, one the provider accepted.
+    public var countsAsDelivery: Bool { role == .provider ? sequence != nil : providerPid != nil }
+}
+
+/// Data-plane usage of one agreement, summed over its usage records (what billing will price).
+public struct AgreementUsage: Sendable, Hashable {
+    public var agreementID: String
+    public var requests = 0
+    public var completeDeliveries = 0
+    public var bytes: Int64 = 0
+    public var rows: Int64 = 0
+
+    /// Totals per agreement, ordered by agreement id.
+    public static func summarize(_ records: [UsageRecord]) -> [AgreementUsage] {
+        var totals: [String: AgreementUsage] = [:]
+        for r in records {
+            var u = totals[r.agreementID] ?? AgreementUsage(agreementID: r.agreementID)
+            u.requests += 1
+            u.completeDeliveries += r.complete ? 1 : 0
+            u.bytes += r.bytes
+            u.rows += r.rows ?? 0
+            totals[r.agreementID] = u
+        }
+        return totals.values.sorted { $0.agreementID < $1.agreementID }
+    }
+}

@@ -137,7 +137,7 @@ enum ContractManagementRoutes {
     static func agreementJSON(_ a: ContractAgreement, _ s: NodeServices) async throws -> JSONValue {
         let state = try await s.store.negotiation(id: a.negotiationID)?.state.rawValue ?? "unknown"
         let transfers = try await s.store.transfers(agreementID: a.id, limit: 10_000)
-        let started = transfers.filter { $0.role == .provider ? $0.sequence != nil : $0.state != .terminated || $0.providerPid != nil }.count
+        let started = transfers.filter(\.countsAsDelivery).count
         var o: [String: JSONValue] = [
             "id": .string(a.id), "role": .string(a.role.rawValue), "dataset": .string(a.dataset), "provider": .string(a.provider),
             "consumer": .string(a.consumer), "agreedAt": .string(ISO8601.format(a.agreedAt)), "state": .string(state), "policy": a.policy,
@@ -214,15 +214,6 @@ enum ContractManagementRoutes {
 
     static let usage: Handler = { request, _, s in
         let records = try await s.store.usage(agreementID: request.query("agreement"))
-        var byAgreement: [String: (bytes: Int64, rows: Int64, deliveries: Int, complete: Int)] = [:]
-        for r in records {
-            var e = byAgreement[r.agreementID] ?? (0, 0, 0, 0)
-            e.bytes += r.bytes
-            e.rows += r.rows ?? 0
-            e.deliveries += 1
-            e.complete += r.complete ? 1 : 0
-            byAgreement[r.agreementID] = e
-        }
         let items: [JSONValue] = records.map { r in
             var o: [String: JSONValue] = [
                 "agreement": .string(r.agreementID), "transfer": .string(r.transferID), "consumer": .string(r.consumer), "dataset": .string(r.dataset),
@@ -232,11 +223,10 @@ enum ContractManagementRoutes {
             if let rows = r.rows { o["rows"] = .number(Double(rows)) }
             return .object(o)
         }
-        let summary: [JSONValue] = byAgreement.keys.sorted().map { k in
-            let e = byAgreement[k] ?? (0, 0, 0, 0)
-            return [
-                "agreement": .string(k), "bytes": .number(Double(e.bytes)), "rows": .number(Double(e.rows)), "requests": .number(Double(e.deliveries)),
-                "completeDeliveries": .number(Double(e.complete)),
+        let summary: [JSONValue] = AgreementUsage.summarize(records).map { u in
+            [
+                "agreement": .string(u.agreementID), "bytes": .number(Double(u.bytes)), "rows": .number(Double(u.rows)),
+                "requests": .number(Double(u.requests)), "completeDeliveries": .number(Double(u.completeDeliveries)),
             ]
         }
         return Responses.json(["items": .array(items), "summary": .array(summary)])

@@ -19,14 +19,7 @@ extension ContractService {
         if let purpose, !Purpose.isKnown(purpose) {
             throw ValidationError(code: "purpose.unknown", field: "purpose", message: "unknown purpose '\(purpose)'; known: \(Purpose.all.joined(separator: ", "))")
         }
-        let base = providerURL.hasSuffix("/") ? String(providerURL.dropLast()) : providerURL
-        // The provider's DID follows from its base URL; its document comes from the resolver's cache.
-        let providerDID: WebDID
-        if let did = WebDID(baseURL: base) {
-            do { providerDID = try await resolver.resolve(did).id } catch { throw PeerError("cannot resolve \(did.value): \(error.message)") }
-        } else {
-            providerDID = try await peers.didDocument(baseURL: base).id
-        }
+        let (base, providerDID) = try await peer(at: providerURL)
         guard providerDID != did else {
             throw ValidationError(code: "provider.self", field: "provider", message: "a node cannot negotiate with itself")
         }
@@ -64,13 +57,7 @@ extension ContractService {
     /// Provider: opens a negotiation by offering `dataset` to the node at `consumerURL` (DSP
     /// provider-initiated negotiation). The consumer's operator then accepts or terminates it.
     public func offerContract(consumer consumerURL: String, dataset: UnifiedIdentifier) async throws -> ContractNegotiation {
-        let base = consumerURL.hasSuffix("/") ? String(consumerURL.dropLast()) : consumerURL
-        let consumerDID: WebDID
-        if let did = WebDID(baseURL: base) {
-            do { consumerDID = try await resolver.resolve(did).id } catch { throw PeerError("cannot resolve \(did.value): \(error.message)") }
-        } else {
-            consumerDID = try await peers.didDocument(baseURL: base).id
-        }
+        let (base, consumerDID) = try await peer(at: consumerURL)
         guard consumerDID != did else { throw ValidationError(code: "consumer.self", field: "consumer", message: "a node cannot offer to itself") }
         guard let record = try await catalog.record(dataset), record.status == .active else {
             throw CatalogError(.notFound, "no active product \(dataset)", field: "dataset")
@@ -379,6 +366,14 @@ extension ContractService {
     }
 
     // MARK: helpers
+
+    /// The other node's base URL (without a trailing slash) and DID. A DID that follows from the
+    /// URL is resolved through the resolver's cache; otherwise the node is asked for its document.
+    func peer(at url: String) async throws -> (base: String, did: WebDID) {
+        let base = url.hasSuffix("/") ? String(url.dropLast()) : url
+        guard let did = WebDID(baseURL: base) else { return (base, try await peers.didDocument(baseURL: base).id) }
+        do { return (base, try await resolver.resolve(did).id) } catch { throw PeerError("cannot resolve \(did.value): \(error.message)") }
+    }
 
     /// The provider's decision on a request: agree when the terms are the offer's and the policy
     /// permits, refuse with reasons when it does not, counter-offer when the terms were changed.

@@ -81,7 +81,7 @@ struct OperatorPortal: Sendable {
         for a in try await store.agreements(limit: 500) {
             let state = try await store.negotiation(id: a.negotiationID)?.state.rawValue ?? "?"
             let transfers = try await store.transfers(agreementID: a.id, limit: 10_000)
-            let deliveries = transfers.filter { $0.role == .provider ? $0.sequence != nil : $0.providerPid != nil }.count
+            let deliveries = transfers.filter(\.countsAsDelivery).count
             let remaining = (try? a.compiled())?.remainingUses(action: "download", uses: deliveries).map(String.init) ?? "∞"
             rows.append([
                 "id": a.id, "role": a.role.rawValue, "state": state, "dataset": a.dataset,
@@ -105,18 +105,8 @@ struct OperatorPortal: Sendable {
                 "reasons": t.reasons.joined(separator: "; "), "updated": ISO8601.format(t.updatedAt),
             ]
         }
-        var totals: [String: (requests: Int, complete: Int, bytes: Int64, rows: Int64)] = [:]
-        for u in try await services.store.usage(agreementID: nil) {
-            var e = totals[u.agreementID] ?? (0, 0, 0, 0)
-            e.requests += 1
-            e.complete += u.complete ? 1 : 0
-            e.bytes += u.bytes
-            e.rows += u.rows ?? 0
-            totals[u.agreementID] = e
-        }
-        let usage = totals.keys.sorted().map { k -> [String: Any] in
-            let e = totals[k] ?? (0, 0, 0, 0)
-            return ["agreement": k, "requests": e.requests, "complete": e.complete, "bytes": e.bytes, "rows": e.rows]
+        let usage = AgreementUsage.summarize(try await services.store.usage(agreementID: nil)).map { u -> [String: Any] in
+            ["agreement": u.agreementID, "requests": u.requests, "complete": u.completeDeliveries, "bytes": u.bytes, "rows": u.rows]
         }
         return render("传输 Transfers", "transfers", ["transfers": transfers, "usage": usage])
     }
