@@ -165,20 +165,8 @@ struct PolicyBench: AsyncParsableCommand {
             "regions": .array(Self.regions.map { .string($0) }),
         ]
         try set.encoded().write(to: URL(fileURLWithPath: path))
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Benchmarks/policy_peers.py").path
-        print("running Cedar and Rego peers on \(requests.count) requests …")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [script, path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let json = try? JSONValue.parse(output) else {
-            throw PeerError("policy peers failed (exit \(process.terminationStatus))")
-        }
+        let json = try PythonPeer.run(
+            python: python, script: "policy_peers.py", arguments: [path], label: "Cedar and Rego peers on \(requests.count) requests")
         return json
     }
 }

@@ -176,20 +176,7 @@ struct SearchBench: AsyncParsableCommand {
             queryData.append(0x0A)
         }
         try queryData.write(to: URL(fileURLWithPath: queriesPath))
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Benchmarks/tantivy_search.py").path
-        print("running tantivy peer …")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [script, corpusPath, queriesPath]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let json = try? JSONValue.parse(output) else {
-            throw PeerError("tantivy peer failed (exit \(process.terminationStatus))")
-        }
+        let json = try PythonPeer.run(python: python, script: "tantivy_search.py", arguments: [corpusPath, queriesPath], label: "tantivy peer")
         let latencies = json["latencies_ms"]?.arrayValue?.compactMap(\.doubleValue) ?? []
         let searchOnly = json["search_only_ms"]?.arrayValue?.compactMap(\.doubleValue) ?? []
         let counts = json["counts"]?.arrayValue?.compactMap(\.doubleValue).map { Int($0) } ?? []
