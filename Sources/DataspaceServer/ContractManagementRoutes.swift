@@ -52,14 +52,18 @@ enum ContractManagementRoutes {
         return s
     }
 
+    /// The `dataset` member: a unified identifier, errors attributed to the field.
+    static func datasetField(_ json: JSONValue) throws -> UnifiedIdentifier {
+        let text = try bodyString(json, "dataset", required: true) ?? ""
+        do { return try UnifiedIdentifier(parsing: text) } catch { throw error.at("dataset") }
+    }
+
     // MARK: negotiations
 
     static let negotiate: Handler = { request, _, s in
         let json = try await request.jsonBody()
         let provider = try bodyString(json, "provider", required: true) ?? ""
-        let datasetText = try bodyString(json, "dataset", required: true) ?? ""
-        let dataset: UnifiedIdentifier
-        do { dataset = try UnifiedIdentifier(parsing: datasetText) } catch let error as ValidationError { throw error.at("dataset") }
+        let dataset = try datasetField(json)
         let n = try await s.contracts.requestContract(
             provider: provider, dataset: dataset, purpose: try bodyString(json, "purpose", required: false), offerID: try bodyString(json, "offer", required: false),
             terms: json["terms"])
@@ -69,9 +73,7 @@ enum ContractManagementRoutes {
     static let offer: Handler = { request, _, s in
         let json = try await request.jsonBody()
         let consumer = try bodyString(json, "consumer", required: true) ?? ""
-        let datasetText = try bodyString(json, "dataset", required: true) ?? ""
-        let dataset: UnifiedIdentifier
-        do { dataset = try UnifiedIdentifier(parsing: datasetText) } catch let error as ValidationError { throw error.at("dataset") }
+        let dataset = try datasetField(json)
         let n = try await s.contracts.offerContract(consumer: consumer, dataset: dataset)
         return Responses.json(try await negotiationJSON(n, s), status: .created, headers: [.location: "/api/v1/negotiations/\(n.id)"])
     }

@@ -76,7 +76,7 @@ enum DataPlaneRoutes {
                     .contentType: t.mediaType ?? "application/octet-stream",
                     .acceptRanges: "bytes", .eTag: "\"\(sha256)\"",
                 ]
-                headers[HTTPField.Name("Repr-Digest")!] = "sha-256=:\(Data(hex: sha256)?.base64EncodedString() ?? ""):"
+                headers[HTTPField.Name("Repr-Digest")!] = "sha-256=:\(Hex.decode(sha256).map { Data($0).base64EncodedString() } ?? ""):"
                 let partial = range.count != Int(size)
                 if partial { headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)" }
                 let store = services.store
@@ -129,22 +129,5 @@ enum ByteRange: Equatable {
         let end = parts[1].isEmpty ? size - 1 : min(Int64(parts[1]) ?? (size - 1), size - 1)
         guard end >= start else { return .unsatisfiable }
         return .partial(start...end)
-    }
-}
-
-extension Data {
-    /// Decodes lowercase or uppercase hex; nil for anything else.
-    init?(hex: String) {
-        guard hex.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(hex.count / 2)
-        var index = hex.startIndex
-        while index < hex.endIndex {
-            let next = hex.index(index, offsetBy: 2)
-            guard let b = UInt8(hex[index..<next], radix: 16) else { return nil }
-            bytes.append(b)
-            index = next
-        }
-        self.init(bytes)
     }
 }

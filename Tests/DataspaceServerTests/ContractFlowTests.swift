@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import NIOHTTP1
 import DataspaceProtocol
 import DataspaceContracts
 import DataspaceCore
@@ -400,6 +401,39 @@ import Testing
             let providerSide = try await net.clients[1].call(.GET, "/api/v1/negotiations/\(providerPid)?wait=10")
             #expect(providerSide["state"]?.stringValue == "FINALIZED")
             #expect(providerSide["consumerPid"]?.stringValue == consumerID)
+        }
+    }
+
+    /// Bad requests to the contract management API name the field at fault, before any peer is contacted.
+    @Test func badContractRequestsNameTheField() async throws {
+        try await withNetwork([TestNetwork.bureau]) { net in
+            let api = net.clients[0]
+            func refusal(_ method: HTTPMethod, _ path: String, _ body: JSONValue? = nil) async -> ManagementClient.Failure? {
+                do {
+                    _ = try await api.call(method, path, json: body)
+                    return nil
+                } catch {
+                    return error as? ManagementClient.Failure
+                }
+            }
+            let missing = await refusal(.POST, "/api/v1/negotiations", ["dataset": "86.440100.11440100MB2C921900/01M84W5371DMRVD"])
+            #expect(missing?.status == 400 && missing?.field == "provider")
+            let badID = await refusal(.POST, "/api/v1/negotiations", ["provider": "http://127.0.0.1:1", "dataset": "not-an-id"])
+            #expect(badID?.status == 400 && badID?.field == "dataset")
+            let purpose = await refusal(
+                .POST, "/api/v1/negotiations", ["provider": "http://127.0.0.1:1", "dataset": "86.440100.11440100MB2C921900/01M84W5371DMRVD", "purpose": "espionage"])
+            #expect(purpose?.status == 400 && purpose?.field == "purpose")
+            let wait = await refusal(.GET, "/api/v1/negotiations/urn:uuid:x?wait=500")
+            #expect(wait?.status == 400 && wait?.field == "wait")
+            #expect(await refusal(.GET, "/api/v1/negotiations/urn:uuid:unknown")?.status == 404)
+            #expect(await refusal(.GET, "/api/v1/transfers/urn:uuid:unknown")?.status == 404)
+            #expect(await refusal(.POST, "/api/v1/transfers", ["agreement": "urn:uuid:unknown"])?.status == 404)
+            let noAgreement = await refusal(.POST, "/api/v1/transfers", [:])
+            #expect(noAgreement?.status == 400 && noAgreement?.field == "agreement")
+            #expect(await refusal(.POST, "/api/v1/offers", ["consumer": "http://127.0.0.1:1", "dataset": "bad"])?.field == "dataset")
+            // Without the admin token nothing is answered.
+            let anonymous = try await raw(.GET, net.url(0) + "/api/v1/agreements")
+            #expect(anonymous.status == 401)
         }
     }
 }
