@@ -32,7 +32,9 @@ actor ChangeNotifier {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.wait(id, after: seen) }
                 group.addTask {
-                    try? await Task.sleep(for: .seconds(max(0, remaining)))
+                    // Only a timeout that really expired wakes the waiters; a cancelled one (the
+                    // change arrived first) must not wake everyone else waiting on `id`.
+                    guard (try? await Task.sleep(for: .seconds(max(0, remaining)))) != nil else { return }
                     await self.notify(id)
                 }
                 await group.next()
