@@ -1,98 +1,351 @@
 import Foundation
 
 /// An append-only Merkle log stored as C2SP tlog-tiles under a directory: hash tiles, entry
-/// bundles and a signed checkpoint. Appends are batched: every entry waiting when a batch starts
-/// is integrated, the tiles and then the checkpoint are made durable (fsync, rename), and only
-/// then is each appender told its index. The checkpoint is the only source of truth at start-up;
-/// tiles beyond it are leftovers of a crash and are rewritten.
-public actor TransparencyLog {
+/// bundles and a signed checkpoint, with a write-ahead journal in front.
+///
+/// Two threads do the I/O. The journal thread takes every append waiting, writes them as one
+/// journal record, `fdatasync`s it and only then tells each appender its index: that is the
+/// durability point. The integration thread, at most every `integrationInterval`, adds what the
+/// journal holds to the tiles, makes them durable, then writes and fsyncs a new signed
+/// checkpoint; `checkpoint(containing:)` waits for that. At start-up the checkpoint says which
+/// tiles are trustworthy, and journal entries beyond it are integrated before anything else.
+public final class TransparencyLog: @unchecked Sendable {
     public static let maximumEntryBytes = 65_535
+    public static let defaultJournalBytes = 64 << 20
 
     let directory: URL
     let signer: NoteSigner
-    public private(set) var size: UInt64
-    public private(set) var root: MerkleHash
-    /// The signed checkpoint for `size`.
-    public private(set) var checkpointNote: String
+    let integrationInterval: Duration
+    /// Acknowledged entries allowed to wait for integration before appends wait too: bounds how
+    /// long an entry waits for its checkpoint when appenders outrun integration.
+    let maximumBacklog: UInt64
+    /// Journal thread only, after init.
+    let journal: LogJournal
+    let lock = NSLock()
+    let stopped = DispatchGroup()
+    let tileCache = TileCache()
+
+    // Guarded by `lock`.
+    private var pending: [PendingAppend] = []
+    private var journaled: UInt64
+    private var unintegrated: [[UInt8]] = []
+    private var published: PublishedCheckpoint
+    private var checkpointWaiters: [(index: UInt64, continuation: CheckedContinuation<PublishedCheckpoint, any Error>)] = []
+    private var failure: LogError?
+    private var closing = false
+    private var wrapWanted = false
+    /// Someone (the journal thread or an inline appender) is writing the journal.
+    private var writing = false
+    /// The I/O threads sleep here; each is woken only when there is work for it.
+    private let journalParking = Parking()
+    private let integrationParking = Parking()
+
+    // Integration thread only (and init).
+    private var integratedSize: UInt64
     /// Hashes of the rightmost, incomplete tile at each tile level.
-    var edges: [[MerkleHash]]
+    private var edges: [[MerkleHash]]
     /// Entries of the incomplete entry bundle.
-    var bundle: [[UInt8]]
-    var waiting: [(entry: [UInt8], continuation: CheckedContinuation<UInt64, any Error>)] = []
-    var integrating = false
+    private var bundle: [[UInt8]]
 
     public var origin: String { signer.verifier.name }
+    public var verifier: NoteVerifier { signer.verifier }
 
-    /// Opens (or creates) the log in `directory`, recovering its state from the checkpoint.
-    public init(directory: URL, signer: NoteSigner) throws {
+    /// The latest signed checkpoint: its size, root and note text.
+    public var latest: PublishedCheckpoint {
+        lock.lock()
+        defer { lock.unlock() }
+        return published
+    }
+
+    /// Entries covered by the latest checkpoint.
+    public var size: UInt64 { latest.size }
+
+    /// Opens (or creates) the log in `directory`: recovers the checkpoint's tree, integrates
+    /// what the journal holds beyond it, and starts the I/O threads.
+    public init(
+        directory: URL, signer: NoteSigner,
+        journalBytes: Int = TransparencyLog.defaultJournalBytes,
+        integrationInterval: Duration = .milliseconds(250),
+        maximumBacklog: UInt64 = 65_536
+    ) throws {
         self.directory = directory
         self.signer = signer
+        self.integrationInterval = integrationInterval
+        self.maximumBacklog = maximumBacklog
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("tile"), withIntermediateDirectories: true)
+        journal = try LogJournal(path: directory.appendingPathComponent("journal").path, capacity: journalBytes)
         let checkpointURL = directory.appendingPathComponent("checkpoint")
         if let data = FileManager.default.contents(atPath: checkpointURL.path) {
-            let (checkpoint, _) = try Checkpoint.open(String(decoding: data, as: UTF8.self), log: signer.verifier)
-            size = checkpoint.size
-            root = checkpoint.root
-            checkpointNote = String(decoding: data, as: UTF8.self)
+            let text = String(decoding: data, as: UTF8.self)
+            let (checkpoint, _) = try Checkpoint.open(text, log: signer.verifier)
+            published = PublishedCheckpoint(size: checkpoint.size, root: checkpoint.root, note: text)
             (edges, bundle) = try Self.recover(directory: directory, size: checkpoint.size)
             let recomputed = Self.root(edges: edges)
             guard recomputed == checkpoint.root else {
                 throw LogError("tiles do not recompute to the checkpoint root (\(recomputed) ≠ \(checkpoint.root)); the log directory is damaged")
             }
         } else {
-            size = 0
-            root = .empty
             edges = []
             bundle = []
-            checkpointNote = try Checkpoint(origin: signer.verifier.name, size: 0, root: .empty).signed(by: signer)
-            try Self.writeDurably(Data(checkpointNote.utf8), to: checkpointURL, in: directory)
+            let note = try Checkpoint(origin: signer.verifier.name, size: 0, root: .empty).signed(by: signer)
+            published = PublishedCheckpoint(size: 0, root: .empty, note: note)
+            try Self.writeDurably(Data(note.utf8), to: checkpointURL, in: directory)
         }
-    }
-
-    /// Appends an entry and returns its index once it is durable and covered by a checkpoint.
-    public func append(_ entry: [UInt8]) async throws -> UInt64 {
-        guard entry.count <= Self.maximumEntryBytes else { throw LogError("entry of \(entry.count) bytes exceeds \(Self.maximumEntryBytes)") }
-        return try await withCheckedThrowingContinuation { continuation in
-            waiting.append((entry, continuation))
-            if !integrating {
-                integrating = true
-                Task { await self.integrateAll() }
+        integratedSize = published.size
+        journaled = published.size
+        if let (first, entries) = try journal.recover() {
+            guard first <= published.size else {
+                throw LogError("the journal starts at entry \(first), beyond the checkpoint's \(published.size); the log directory is damaged")
+            }
+            let skip = Int(published.size - first)
+            if entries.count > skip {
+                published = try integrate(Array(entries[skip...]))
             }
         }
+        journaled = published.size
+        journal.wrap()
+        stopped.enter()
+        stopped.enter()
+        Thread { [self] in journalLoop() }.start()
+        Thread { [self] in integrationLoop() }.start()
     }
 
-    /// Appends many entries as one batch (imports, benchmarks); returns their indices.
-    public func append(contentsOf entries: [[UInt8]]) throws -> Range<UInt64> {
-        for entry in entries where entry.count > Self.maximumEntryBytes {
-            throw LogError("entry of \(entry.count) bytes exceeds \(Self.maximumEntryBytes)")
+    /// Appends an entry; returns its index once it is durable (not yet in a checkpoint).
+    public func append(_ entry: [UInt8]) async throws -> UInt64 {
+        try await append(contentsOf: [entry]).lowerBound
+    }
+
+    /// Appends entries as one unit; returns their indices once all are durable.
+    public func append(contentsOf entries: [[UInt8]]) async throws -> Range<UInt64> {
+        var bytes = 0
+        for entry in entries {
+            guard entry.count <= Self.maximumEntryBytes else { throw LogError("entry of \(entry.count) bytes exceeds \(Self.maximumEntryBytes)") }
+            bytes += entry.count + 2
         }
-        let first = try integrate(entries)
+        guard !entries.isEmpty else { return journaledSize..<journaledSize }
+        if let inline = appendInline(entries, bytes: bytes) {
+            let first = try inline.get()
+            return first..<(first + UInt64(entries.count))
+        }
+        let first = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<UInt64, any Error>) in
+            lock.lock()
+            if let failure = failure ?? (closing ? LogError("the log is closed") : nil) {
+                lock.unlock()
+                continuation.resume(throwing: failure)
+                return
+            }
+            pending.append(PendingAppend(entries: entries, bytes: bytes, continuation: continuation))
+            journalParking.wake()
+            lock.unlock()
+        }
         return first..<(first + UInt64(entries.count))
     }
 
-    func integrateAll() async {
-        while !waiting.isEmpty {
-            let batch = waiting
-            waiting = []
-            do {
-                let first = try integrate(batch.map(\.entry))
-                for (offset, item) in batch.enumerated() { item.continuation.resume(returning: first + UInt64(offset)) }
-            } catch {
-                for item in batch { item.continuation.resume(throwing: error) }
-            }
-            // Let appenders that arrived meanwhile join the next batch.
-            await Task.yield()
+    /// When nobody is writing the journal and nobody waits, the caller writes its own record:
+    /// one fdatasync and no thread hand-off, which is what a lone appender needs. Returns nil
+    /// when the append has to queue for the journal thread.
+    private func appendInline(_ entries: [[UInt8]], bytes: Int) -> Result<UInt64, any Error>? {
+        let recordSize = LogJournal.recordSize(entryBytes: bytes - 2 * entries.count, count: entries.count)
+        lock.lock()
+        guard !writing, pending.isEmpty, failure == nil, !closing, journaled - published.size < maximumBacklog,
+              journal.fits(recordSize) else {
+            lock.unlock()
+            return nil
         }
-        integrating = false
+        writing = true
+        let first = journaled
+        lock.unlock()
+        let outcome = Result { try journal.write(first: first, entries: entries) }
+        lock.lock()
+        writing = false
+        switch outcome {
+        case .success:
+            journaled += UInt64(entries.count)
+            unintegrated += entries
+            integrationParking.wake(ifWaitingFor: .work)
+        case .failure(let error):
+            failure = LogError("the journal failed, appends are refused until restart: \(error)")
+            integrationParking.wake()
+        }
+        if !pending.isEmpty || failure != nil { journalParking.wake() }
+        lock.unlock()
+        return outcome.map { first }
     }
 
-    /// Adds entries to the tree, writes their tiles and a new checkpoint; returns the first index.
-    func integrate(_ entries: [[UInt8]]) throws -> UInt64 {
-        let first = size
+    /// Entries acknowledged so far (some perhaps not yet in a checkpoint).
+    public var journaledSize: UInt64 {
+        lock.lock()
+        defer { lock.unlock() }
+        return journaled
+    }
+
+    /// Waits for the first checkpoint that covers entry `index`.
+    public func checkpoint(containing index: UInt64) async throws -> PublishedCheckpoint {
+        try await withCheckedThrowingContinuation { continuation in
+            lock.lock()
+            if published.size > index {
+                let current = published
+                lock.unlock()
+                continuation.resume(returning: current)
+            } else if let failure {
+                lock.unlock()
+                continuation.resume(throwing: failure)
+            } else if index >= journaled {
+                let count = journaled
+                lock.unlock()
+                continuation.resume(throwing: LogError("entry \(index) has not been appended (\(count) entries so far)"))
+            } else {
+                checkpointWaiters.append((index, continuation))
+                lock.unlock()
+            }
+        }
+    }
+
+    /// Integrates everything acknowledged, stops the threads and waits for them.
+    public func shutdown() async {
+        beginClosing()
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            stopped.notify(queue: .global()) { done.resume() }
+        }
+    }
+
+    private func beginClosing() {
+        lock.lock()
+        closing = true
+        journalParking.wake()
+        integrationParking.wake()
+        lock.unlock()
+    }
+
+    // MARK: - Journal thread
+
+    private func journalLoop() {
+        lock.lock()
+        while true {
+            while (pending.isEmpty || writing || journaled - published.size >= maximumBacklog) && !closing && failure == nil {
+                journalParking.park(lock)
+            }
+            while writing { journalParking.park(lock) }
+            if pending.isEmpty { break }
+            if let failure {
+                let failed = pending
+                pending = []
+                lock.unlock()
+                for item in failed { item.continuation.resume(throwing: failure) }
+                lock.lock()
+                continue
+            }
+            // Take what fits in half the journal (at least one append).
+            var batch: [PendingAppend] = []
+            var bytes = 0
+            while let next = pending.first, batch.isEmpty || bytes + next.bytes <= journal.capacity / 2 {
+                batch.append(pending.removeFirst())
+                bytes += next.bytes
+            }
+            let first = journaled
+            writing = true
+            lock.unlock()
+            let entries = batch.flatMap(\.entries)
+            let recordSize = LogJournal.recordSize(entryBytes: bytes - 2 * entries.count, count: entries.count)
+            var outcome: Result<Void, LogError>
+            if recordSize > journal.capacity {
+                outcome = .failure(LogError("\(entries.count) entries of \(bytes) bytes do not fit in the journal (\(journal.capacity) bytes)"))
+            } else {
+                if !journal.fits(recordSize) { waitForIntegration(upTo: first) }
+                outcome = Result { try journal.write(first: first, entries: entries) }.mapError { $0 as? LogError ?? LogError("\($0)") }
+            }
+            lock.lock()
+            writing = false
+            switch outcome {
+            case .success:
+                journaled += UInt64(entries.count)
+                unintegrated += entries
+                integrationParking.wake(ifWaitingFor: .work)
+                lock.unlock()
+                var index = first
+                for item in batch {
+                    item.continuation.resume(returning: index)
+                    index += UInt64(item.entries.count)
+                }
+            case .failure(let error):
+                if recordSize <= journal.capacity {
+                    failure = LogError("the journal failed, appends are refused until restart: \(error)")
+                    integrationParking.wake()
+                }
+                lock.unlock()
+                for item in batch { item.continuation.resume(throwing: error) }
+            }
+            lock.lock()
+        }
+        lock.unlock()
+        stopped.leave()
+    }
+
+    /// Blocks until the tiles hold every journaled entry (below `size`), then starts the journal over.
+    private func waitForIntegration(upTo size: UInt64) {
+        lock.lock()
+        wrapWanted = true
+        integrationParking.wake()
+        while published.size < size && failure == nil { journalParking.park(lock) }
+        wrapWanted = false
+        lock.unlock()
+        journal.wrap()
+    }
+
+    // MARK: - Integration thread
+
+    private func integrationLoop() {
+        lock.lock()
+        while true {
+            while unintegrated.isEmpty && !closing && failure == nil { integrationParking.park(lock, waitingFor: .work) }
+            if unintegrated.isEmpty || failure != nil { break }
+            let batch = unintegrated
+            unintegrated = []
+            lock.unlock()
+            let started = DispatchTime.now()
+            let outcome = Result { try integrate(batch) }
+            lock.lock()
+            var ready: [(continuation: CheckedContinuation<PublishedCheckpoint, any Error>, result: Result<PublishedCheckpoint, any Error>)] = []
+            switch outcome {
+            case .success(let checkpoint):
+                published = checkpoint
+                checkpointWaiters.removeAll { waiter in
+                    guard waiter.index < checkpoint.size else { return false }
+                    ready.append((waiter.continuation, .success(checkpoint)))
+                    return true
+                }
+            case .failure(let error):
+                failure = LogError("integration failed, appends are refused until restart: \(error)")
+                ready = checkpointWaiters.map { ($0.continuation, .failure(error)) }
+                checkpointWaiters = []
+            }
+            // The journal thread may wait for room in the backlog or for a wrap.
+            journalParking.wake()
+            lock.unlock()
+            for waiter in ready { waiter.continuation.resume(with: waiter.result) }
+            lock.lock()
+            // Pace integrations so their fsyncs leave the disk to the journal; hurry when the
+            // journal needs to wrap or the log closes.
+            let interval = integrationInterval.components
+            let deadline = started + .nanoseconds(Int(interval.seconds) * 1_000_000_000 + Int(interval.attoseconds / 1_000_000_000))
+            while !wrapWanted && !closing && failure == nil && DispatchTime.now() < deadline {
+                integrationParking.park(lock, until: deadline)
+            }
+        }
+        let abandoned = checkpointWaiters
+        checkpointWaiters = []
+        let reason = failure ?? LogError("the log closed")
+        lock.unlock()
+        for waiter in abandoned { waiter.continuation.resume(throwing: reason) }
+        stopped.leave()
+    }
+
+    /// Adds entries to the tree, writes their tiles durably and then a new checkpoint.
+    private func integrate(_ entries: [[UInt8]]) throws -> PublishedCheckpoint {
         var newEdges = edges
         var newBundle = bundle
         var files: [(path: String, data: Data)] = []
-        var n = size
+        var n = integratedSize
         for entry in entries {
             newBundle.append(entry)
             if UInt64(newBundle.count) == TilePath.width {
@@ -109,16 +362,21 @@ public actor TransparencyLog {
             let count = n >> UInt64(TilePath.height * level)
             files.append((TilePath.tile(level: level, index: count / TilePath.width, width: UInt64(hashes.count)), Self.tileData(hashes)))
         }
-        for file in files { try Self.writeDurably(file.data, to: directory.appendingPathComponent(file.path), in: nil) }
+        var directories = Set<String>()
+        for file in files {
+            let url = directory.appendingPathComponent(file.path)
+            try Self.writeTile(file.data, to: url)
+            directories.insert(url.deletingLastPathComponent().path)
+        }
+        // The renames must be durable before a checkpoint may name the tiles.
+        for path in directories.sorted() { Self.syncDirectory(path) }
         let newRoot = Self.root(edges: newEdges)
         let note = try Checkpoint(origin: signer.verifier.name, size: n, root: newRoot).signed(by: signer)
         try Self.writeDurably(Data(note.utf8), to: directory.appendingPathComponent("checkpoint"), in: directory)
-        size = n
-        root = newRoot
+        integratedSize = n
         edges = newEdges
         bundle = newBundle
-        checkpointNote = note
-        return first
+        return PublishedCheckpoint(size: n, root: newRoot, note: note)
     }
 
     /// Adds a node at tile level `level` (the `count`-th there); a completed tile is written and
@@ -189,10 +447,17 @@ public actor TransparencyLog {
     static func tileData(_ hashes: [MerkleHash]) -> Data { Data(hashes.flatMap(\.bytes)) }
 
     /// Entry bundles: each entry as a big-endian 16-bit length and its bytes.
-    static func bundleData(_ entries: [[UInt8]]) -> Data {
+    static func bundleData(_ entries: [[UInt8]]) -> Data { Data(bundleBytes(entries)) }
+
+    static func bundleBytes(_ entries: [[UInt8]]) -> [UInt8] {
         var out: [UInt8] = []
-        for e in entries { out += [UInt8(e.count >> 8), UInt8(e.count & 0xFF)] + e }
-        return Data(out)
+        out.reserveCapacity(entries.reduce(0) { $0 + $1.count + 2 })
+        for e in entries {
+            out.append(UInt8(e.count >> 8))
+            out.append(UInt8(e.count & 0xFF))
+            out += e
+        }
+        return out
     }
 
     public static func parseBundle(_ bytes: [UInt8]) throws -> [[UInt8]] {
@@ -208,9 +473,9 @@ public actor TransparencyLog {
         return entries
     }
 
-    /// Writes `data` to a temporary file, fsyncs it, renames it into place and (when `directory`
-    /// is given) fsyncs the directory so the rename itself survives a crash.
-    static func writeDurably(_ data: Data, to url: URL, in directory: URL?) throws {
+    /// Writes `data` to a temporary file, fsyncs it, renames it into place and (unless told not
+    /// to) fsyncs the directory so the rename itself survives a crash.
+    static func writeDurably(_ data: Data, to url: URL, in directory: URL?, syncDirectory: Bool = true) throws {
         let parent = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
         let temporary = parent.appendingPathComponent(".\(url.lastPathComponent).\(UInt64.random(in: 0...UInt64.max)).tmp")
@@ -227,12 +492,68 @@ public actor TransparencyLog {
             unlink(temporary.path)
             throw LogError("cannot rename into \(url.path)")
         }
-        let dirFD = open((directory ?? parent).path, O_RDONLY)
-        if dirFD >= 0 {
-            fsync(dirFD)
-            close(dirFD)
+        if syncDirectory { Self.syncDirectory((directory ?? parent).path) }
+    }
+
+    /// Tiles and bundles are written in place, without a rename: no checkpoint names one until
+    /// it is fsynced, and rewriting one gives the same bytes (its content is fixed by the tree).
+    static func writeTile(_ data: Data, to url: URL) throws {
+        var fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        if fd < 0 && errno == ENOENT {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        }
+        guard fd >= 0 else { throw LogError("cannot create \(url.path): \(String(cString: strerror(errno)))") }
+        let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        let synced = fsync(fd)
+        close(fd)
+        guard written == data.count, synced == 0 else { throw LogError("cannot write \(url.path)") }
+    }
+
+    static func syncDirectory(_ path: String) {
+        let fd = open(path, O_RDONLY)
+        if fd >= 0 {
+            fsync(fd)
+            close(fd)
         }
     }
+}
+
+/// A signed checkpoint as published: the tree size, its root and the signed note text.
+public struct PublishedCheckpoint: Sendable, Equatable {
+    public let size: UInt64
+    public let root: MerkleHash
+    public let note: String
+}
+
+/// Where an I/O thread sleeps. `park` and `wake` are called with the log's lock held; the
+/// semaphore keeps a wake that races a timeout from being lost (at worst one spurious wake).
+final class Parking: @unchecked Sendable {
+    enum Reason { case work, anything }
+    private var sleeping: Reason?
+    private let semaphore = DispatchSemaphore(value: 0)
+
+    func park(_ lock: NSLock, waitingFor reason: Reason = .anything, until deadline: DispatchTime = .distantFuture) {
+        sleeping = reason
+        lock.unlock()
+        _ = semaphore.wait(timeout: deadline)
+        lock.lock()
+        sleeping = nil
+    }
+
+    /// Wakes the thread if it sleeps; with `.work`, only if it sleeps for want of work (not
+    /// while it paces itself).
+    func wake(ifWaitingFor reason: Reason = .anything) {
+        guard let sleeping, reason == .anything || sleeping == reason else { return }
+        self.sleeping = nil
+        semaphore.signal()
+    }
+}
+
+struct PendingAppend {
+    let entries: [[UInt8]]
+    let bytes: Int
+    let continuation: CheckedContinuation<UInt64, any Error>
 }
 
 public struct LogError: Error, Sendable, CustomStringConvertible {

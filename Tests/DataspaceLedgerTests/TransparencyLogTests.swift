@@ -21,14 +21,15 @@ import Testing
             return out
         }
         #expect(Set(indices.map(\.1)) == Set(0..<600))
+        let published = try await log.checkpoint(containing: 599)
         // Each entry sits at the index it was acknowledged with.
         var reference = MerkleTree(leaves: Array(repeating: .empty, count: 600))
         var byIndex = [MerkleHash](repeating: .empty, count: 600)
         for (i, index) in indices { byIndex[Int(index)] = .leaf(Array("event \(i)".utf8)) }
         reference = MerkleTree(leaves: byIndex)
-        #expect(await log.size == 600)
-        #expect(await log.root == reference.root())
-        let (checkpoint, _) = try Checkpoint.open(await log.checkpointNote, log: signer.verifier)
+        #expect(published.size == 600)
+        #expect(published.root == reference.root())
+        let (checkpoint, _) = try Checkpoint.open(published.note, log: signer.verifier)
         #expect(checkpoint.size == 600 && checkpoint.root == reference.root())
         // The files on disk follow tlog-tiles: two full level-0 tiles, a partial one, bundles.
         let tile = try Data(contentsOf: dir.appendingPathComponent("tile/0/001"))
@@ -49,15 +50,17 @@ import Testing
             _ = try await log.append(contentsOf: Array(entries[0..<40_000]))
             _ = try await log.append(contentsOf: Array(entries[40_000...]))
             leaves = entries.map { MerkleHash.leaf($0) }
-            #expect(await log.root == MerkleTree(leaves: leaves).root())
+            #expect(try await log.checkpoint(containing: 69_999).root == MerkleTree(leaves: leaves).root())
+            await log.shutdown()
         }
         let reopened = try TransparencyLog(directory: dir, signer: signer)
-        #expect(await reopened.size == 70_000)
-        #expect(await reopened.root == MerkleTree(leaves: leaves).root())
+        #expect(reopened.size == 70_000)
+        #expect(reopened.latest.root == MerkleTree(leaves: leaves).root())
         let index = try await reopened.append(Array("after".utf8))
         #expect(index == 70_000)
         leaves.append(.leaf(Array("after".utf8)))
-        #expect(await reopened.root == MerkleTree(leaves: leaves).root())
+        #expect(try await reopened.checkpoint(containing: 70_000).root == MerkleTree(leaves: leaves).root())
+        await reopened.shutdown()
         // Crossing 65,536 entries wrote a level-2 tile.
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("tile/2/000.p/1").path))
     }
@@ -67,6 +70,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let log = try TransparencyLog(directory: dir, signer: signer)
         _ = try await log.append(contentsOf: (0..<300).map { Array("x\($0)".utf8) })
+        _ = try await log.checkpoint(containing: 299)
         let path = dir.appendingPathComponent("tile/0/001.p/44")
         var data = try Data(contentsOf: path)
         data[5] ^= 0xFF
@@ -85,22 +89,68 @@ import Testing
         let entries = (0..<1_300).map { Array("entry \($0)".utf8) }
         _ = try await log.append(contentsOf: Array(entries[0..<700]))
         _ = try await log.append(contentsOf: Array(entries[700...]))
+        _ = try await log.checkpoint(containing: 1_299)
         let tree = MerkleTree(leaves: entries.map { MerkleHash.leaf($0) })
         for size in [UInt64(1), 2, 3, 255, 256, 257, 511, 512, 700, 1_024, 1_299, 1_300] {
-            let root = try await log.root(treeSize: size)
+            let root = try log.root(treeSize: size)
             #expect(root == tree.root(size: size))
             for index in Set([0, size / 2, size - 1, size > 256 ? 256 : 0]) where index < size {
-                let proof = try await log.inclusionProof(index: index, treeSize: size)
+                let proof = try log.inclusionProof(index: index, treeSize: size)
                 #expect(proof == (try tree.inclusionProof(index: index, size: size)))
-                try MerkleProof.verifyInclusion(leaf: .leaf(try await log.entry(index)), index: index, size: size, proof: proof, root: root)
+                try MerkleProof.verifyInclusion(leaf: .leaf(try log.entry(index)), index: index, size: size, proof: proof, root: root)
             }
             for old in Set([1, size / 3, size - 1, 256]) where old > 0 && old <= size {
-                let proof = try await log.consistencyProof(oldSize: old, newSize: size)
+                let proof = try log.consistencyProof(oldSize: old, newSize: size)
                 #expect(proof == (try tree.consistencyProof(size1: old, size2: size)))
                 try MerkleProof.verifyConsistency(size1: old, size2: size, root1: tree.root(size: old), root2: root, proof: proof)
             }
         }
-        await #expect(throws: ProofError.self) { try await log.inclusionProof(index: 5, treeSize: 1_301) }
-        #expect(try await log.entry(1_299) == entries[1_299])
+        #expect(throws: ProofError.self) { try log.inclusionProof(index: 5, treeSize: 1_301) }
+        #expect(try log.entry(1_299) == entries[1_299])
+    }
+
+    @Test func acknowledgedEntriesNotYetInACheckpointAreRecoveredFromTheJournal() async throws {
+        let dir = temporary()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // This instance integrates once, then not for an hour: what follows lives only in the
+        // journal, as after a crash between acknowledgement and integration.
+        let stalled = try TransparencyLog(directory: dir, signer: signer, integrationInterval: .seconds(3_600))
+        _ = try await stalled.append(Array("first".utf8))
+        _ = try await stalled.checkpoint(containing: 0)
+        let entries = (0..<1_000).map { Array("journaled \($0)".utf8) }
+        let range = try await stalled.append(contentsOf: entries)
+        #expect(range == 1..<1_001)
+        #expect(stalled.size == 1 && stalled.journaledSize == 1_001)
+        let recovered = try TransparencyLog(directory: dir, signer: signer)
+        #expect(recovered.size == 1_001)
+        #expect(recovered.latest.root == MerkleTree(leaves: [.leaf(Array("first".utf8))] + entries.map { .leaf($0) }).root())
+        #expect(try recovered.entry(1_000) == entries[999])
+        await recovered.shutdown()
+    }
+
+    @Test func aSmallJournalWrapsManyTimesWithoutLosingEntries() async throws {
+        let dir = temporary()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = try TransparencyLog(directory: dir, signer: signer, journalBytes: 4_096, integrationInterval: .milliseconds(1))
+        let entries = (0..<3_000).map { Array("wrapped entry \($0)".utf8) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<8 {
+                group.addTask {
+                    for i in stride(from: worker, to: entries.count, by: 8) { _ = try await log.append(entries[i]) }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let published = try await log.checkpoint(containing: 2_999)
+        #expect(published.size == 3_000)
+        let stored = try Set((0..<3_000).map { try log.entry(UInt64($0)) })
+        #expect(stored == Set(entries))
+        await log.shutdown()
+        let reopened = try TransparencyLog(directory: dir, signer: signer, journalBytes: 4_096)
+        #expect(reopened.latest == published)
+        // A batch larger than the whole journal is refused, and the log keeps working.
+        await #expect(throws: LogError.self) { try await reopened.append(contentsOf: (0..<200).map { _ in [UInt8](repeating: 7, count: 100) }) }
+        #expect(try await reopened.append(Array("still fine".utf8)) == 3_000)
+        await reopened.shutdown()
     }
 }
