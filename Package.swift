@@ -65,7 +65,7 @@ let package = Package(
         .target(
             name: "DataspaceSQLite",
             dependencies: [
-                "DataspaceCore", "DataspaceIdentity", "DataspaceCatalog", "DataspaceContracts",
+                "DataspaceCore", "DataspaceIdentity", "DataspaceCatalog", "DataspaceContracts", "DataspaceLedger",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
@@ -74,6 +74,7 @@ let package = Package(
             name: "DataspaceServer",
             dependencies: [
                 "DataspaceCore", "DataspaceIdentity", "DataspaceCatalog", "DataspaceProtocol", "DataspaceSQLite", "DataspaceContracts",
+                "DataspaceLedger",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -110,7 +111,7 @@ let package = Package(
             dependencies: ["DataspaceCatalog", "DataspaceCore", "DataspaceProtocol"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "DataspaceLedgerTests", dependencies: ["DataspaceLedger"], swiftSettings: swiftSettings),
+        .testTarget(name: "DataspaceLedgerTests", dependencies: ["DataspaceLedger", "DataspaceCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "DataspaceContractsTests",
             dependencies: ["DataspaceContracts", "DataspaceIdentity", "DataspaceCore"],

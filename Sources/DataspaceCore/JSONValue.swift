@@ -71,6 +71,15 @@ public enum JSONValue: Sendable, Hashable {
         return writer.bytes
     }
 
+    /// RFC 8785 canonical JSON, for bytes that are hashed or signed (ledger entries). Integers
+    /// are exact up to 2^53; other numbers use Swift's shortest round-trip form, which matches
+    /// ECMAScript's below 1e21 (ledger entries carry integers only).
+    public var canonicalBytes: [UInt8] {
+        var writer = JSONWriter(pretty: false, canonical: true)
+        writer.write(self)
+        return writer.bytes
+    }
+
     public func encodedString(pretty: Bool = false) -> String {
         String(decoding: encodedBytes(pretty: pretty), as: UTF8.self)
     }

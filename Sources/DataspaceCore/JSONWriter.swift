@@ -4,9 +4,12 @@
 struct JSONWriter {
     var bytes: [UInt8] = []
     let pretty: Bool
+    /// RFC 8785 (JCS) output: keys in UTF-16 code-unit order, `\b` and `\f` short escapes.
+    let canonical: Bool
 
-    init(pretty: Bool) {
+    init(pretty: Bool, canonical: Bool = false) {
         self.pretty = pretty
+        self.canonical = canonical
         bytes.reserveCapacity(256)
     }
 
@@ -29,7 +32,8 @@ struct JSONWriter {
         case .object(let members):
             if members.isEmpty { append("{}"); return }
             bytes.append(UInt8(ascii: "{"))
-            for (i, key) in members.keys.sorted().enumerated() {
+            let keys = canonical ? members.keys.sorted { $0.utf16.lexicographicallyPrecedes($1.utf16) } : members.keys.sorted()
+            for (i, key) in keys.enumerated() {
                 if i > 0 { bytes.append(UInt8(ascii: ",")) }
                 newline(indent + 1)
                 writeString(key)
@@ -72,6 +76,8 @@ struct JSONWriter {
             case 0x0A: append("\\n")
             case 0x0D: append("\\r")
             case 0x09: append("\\t")
+            case 0x08 where canonical: append("\\b")
+            case 0x0C where canonical: append("\\f")
             case 0x00..<0x20:
                 append("\\u00")
                 bytes.append(Self.hex[Int(b >> 4)])

@@ -17,6 +17,13 @@ public struct RegistrationError: Error, Sendable, CustomStringConvertible {
     public var description: String { field.map { "\($0): \(message)" } ?? message }
 }
 
+/// Told of every registration decision after it is stored (the node records them as evidence).
+public protocol RegistryEvents: Sendable {
+    func applied(_ application: MembershipApplication) async
+    func credentialIssued(_ application: MembershipApplication) async
+    func credentialRevoked(_ application: MembershipApplication) async
+}
+
 /// The data space's registration authority: takes signed applications, lets its admin approve or
 /// reject them (or approves automatically), issues membership credentials, revokes them and
 /// publishes the signed revocation list.
@@ -28,13 +35,15 @@ public struct AuthorityService: Sendable {
     public let credentialLifetime: TimeInterval
     public let revocationListURL: String
     let now: @Sendable () -> Date
+    let events: (any RegistryEvents)?
 
     public static let applicationType = "membership-application+jwt"
 
     public init(
         did: WebDID, key: NodeKey, store: any RegistryStore, autoApprove: Bool, revocationListURL: String,
-        credentialLifetime: TimeInterval = 365 * 86_400, now: @escaping @Sendable () -> Date = { Date() }
+        credentialLifetime: TimeInterval = 365 * 86_400, events: (any RegistryEvents)? = nil, now: @escaping @Sendable () -> Date = { Date() }
     ) {
+        self.events = events
         self.did = did
         self.key = key
         self.store = store
@@ -76,6 +85,7 @@ public struct AuthorityService: Sendable {
         }
         let application = MembershipApplication(id: UUID().uuidString.lowercased(), profile: profile, status: .pending, submittedAt: now())
         try await store.insertApplication(application)
+        await events?.applied(application)
         if autoApprove { return try await approve(id: application.id) }
         return application
     }
@@ -99,6 +109,7 @@ public struct AuthorityService: Sendable {
         application.credentialID = credential.id
         application.credential = try credential.sign(with: key)
         try await store.updateApplication(application)
+        await events?.credentialIssued(application)
         return application
     }
 
@@ -132,6 +143,7 @@ public struct AuthorityService: Sendable {
         }
         application.revokedAt = now()
         try await store.updateApplication(application)
+        await events?.credentialRevoked(application)
         return application
     }
 

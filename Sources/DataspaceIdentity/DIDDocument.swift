@@ -15,6 +15,24 @@ public struct DIDDocument: Sendable, Hashable {
         public var id: String
         public var type: String
         public var endpoint: String
+        /// A C2SP note verifier key (`name+hash+base64`) for log and witness services.
+        public var verifierKey: String?
+
+        public init(id: String, type: String, endpoint: String, verifierKey: String? = nil) {
+            self.id = id
+            self.type = type
+            self.endpoint = endpoint
+            self.verifierKey = verifierKey
+        }
+    }
+
+    /// Service types for the evidence log and for a witness that cosigns other nodes' logs.
+    public static let logServiceType = "TransparencyLog"
+    public static let witnessServiceType = "TransparencyLogWitness"
+
+    /// The verifier key of the first service of `type`.
+    public func verifierKey(ofServiceType type: String) -> String? {
+        services.first { $0.type == type }?.verifierKey
     }
 
     public var id: WebDID
@@ -24,15 +42,22 @@ public struct DIDDocument: Sendable, Hashable {
     public static let keyFragment = "key-1"
 
     /// The document for a node whose public base URL is `baseURL`.
-    public static func forNode(did: WebDID, key: NodeKey, baseURL: String) -> DIDDocument {
+    /// `logKey` and `witnessKey` are the C2SP verifier keys of the node's evidence log and,
+    /// when it witnesses other logs, of its cosignatures.
+    public static func forNode(did: WebDID, key: NodeKey, baseURL: String, logKey: String? = nil, witnessKey: String? = nil) -> DIDDocument {
         let kid = "\(did.value)#\(keyFragment)"
+        var services = [
+            Service(id: "\(did.value)#catalog", type: "CatalogService", endpoint: "\(baseURL)/dsp/catalog"),
+            Service(id: "\(did.value)#dsp", type: "DataService", endpoint: "\(baseURL)/.well-known/dspace-version"),
+        ]
+        if let logKey { services.append(Service(id: "\(did.value)#ledger", type: logServiceType, endpoint: "\(baseURL)/ledger", verifierKey: logKey)) }
+        if let witnessKey {
+            services.append(Service(id: "\(did.value)#witness", type: witnessServiceType, endpoint: "\(baseURL)/ledger/witness", verifierKey: witnessKey))
+        }
         return DIDDocument(
             id: did,
             verificationMethods: [VerificationMethod(id: kid, controller: did.value, publicKeyJwk: key.publicJWK)],
-            services: [
-                Service(id: "\(did.value)#catalog", type: "CatalogService", endpoint: "\(baseURL)/dsp/catalog"),
-                Service(id: "\(did.value)#dsp", type: "DataService", endpoint: "\(baseURL)/.well-known/dspace-version"),
-            ])
+            services: services)
     }
 
     public var json: JSONValue {
@@ -47,7 +72,13 @@ public struct DIDDocument: Sendable, Hashable {
             }),
             "authentication": .array(verificationMethods.map { .string($0.id) }),
             "assertionMethod": .array(verificationMethods.map { .string($0.id) }),
-            "service": .array(services.map { .object(["id": .string($0.id), "type": .string($0.type), "serviceEndpoint": .string($0.endpoint)]) }),
+            "service": .array(services.map { service in
+                var object: [String: JSONValue] = [
+                    "id": .string(service.id), "type": .string(service.type), "serviceEndpoint": .string(service.endpoint),
+                ]
+                if let key = service.verifierKey { object["verifierKey"] = .string(key) }
+                return .object(object)
+            }),
         ])
     }
 
@@ -66,7 +97,7 @@ public struct DIDDocument: Sendable, Hashable {
         var services: [Service] = []
         for s in json["service"]?.arrayValue ?? [] {
             if let id = s["id"]?.stringValue, let type = s["type"]?.stringValue, let endpoint = s["serviceEndpoint"]?.stringValue {
-                services.append(Service(id: id, type: type, endpoint: endpoint))
+                services.append(Service(id: id, type: type, endpoint: endpoint, verifierKey: s["verifierKey"]?.stringValue))
             }
         }
         return DIDDocument(id: expected, verificationMethods: methods, services: services)

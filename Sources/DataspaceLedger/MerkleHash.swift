@@ -37,7 +37,7 @@ public struct MerkleHash: Sendable, Hashable, CustomStringConvertible {
     public var base64: String { Data(bytes).base64EncodedString() }
 
     public init?(base64: String) {
-        guard let data = Data(base64Encoded: base64) else { return nil }
+        guard let data = StrictBase64.decode(base64) else { return nil }
         self.init(data)
     }
 

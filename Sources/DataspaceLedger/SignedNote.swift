@@ -112,7 +112,7 @@ public struct SignedNote: Sendable, Hashable {
         for line in block.dropLast().split(separator: "\n", omittingEmptySubsequences: false) {
             guard line.hasPrefix("— ") else { throw NoteError("signature line must start with an em dash: \(line.prefix(40))") }
             let fields = line.dropFirst(2).split(separator: " ", omittingEmptySubsequences: false)
-            guard fields.count == 2, NoteVerifier.isValidName(String(fields[0])), let raw = Data(base64Encoded: String(fields[1])), raw.count > 4 else {
+            guard fields.count == 2, NoteVerifier.isValidName(String(fields[0])), let raw = StrictBase64.decode(fields[1]), raw.count > 4 else {
                 throw NoteError("malformed signature line: \(line.prefix(60))")
             }
             signatures.append(Signature(name: String(fields[0]), keyID: Array(raw.prefix(4)), signature: Array(raw.dropFirst(4))))

@@ -5,6 +5,16 @@ extension TransparencyLog {
     /// The tiles as of the latest checkpoint (a snapshot: later appends do not change it).
     public var tiles: TileTree { TileTree(directory: directory, size: size, cache: tileCache) }
 
+    /// The tiles of an earlier checkpoint (every size up to the latest is readable).
+    public func tiles(size: UInt64) throws -> TileTree {
+        let latest = self.size
+        guard size <= latest else { throw ProofError("the log has only \(latest) entries, not \(size)") }
+        return TileTree(directory: directory, size: size, cache: tileCache)
+    }
+
+    /// The directory holding `checkpoint` and `tile/` (served read-only over HTTP).
+    public var storageDirectory: URL { directory }
+
     /// The audit path of entry `index` in the tree of `treeSize` entries (RFC 9162 PATH).
     public func inclusionProof(index: UInt64, treeSize: UInt64) throws -> [MerkleHash] {
         try tiles.inclusionProof(index: index, treeSize: treeSize)

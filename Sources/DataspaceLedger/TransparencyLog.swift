@@ -24,6 +24,8 @@ public final class TransparencyLog: @unchecked Sendable {
     let lock = NSLock()
     let stopped = DispatchGroup()
     let tileCache = TileCache()
+    /// Holds a POSIX record lock on `lock` so a second process cannot open the same log.
+    let lockFD: Int32
 
     // Guarded by `lock`.
     private var pending: [PendingAppend] = []
@@ -34,6 +36,7 @@ public final class TransparencyLog: @unchecked Sendable {
     private var failure: LogError?
     private var closing = false
     private var wrapWanted = false
+    private var lockReleased = false
     /// Someone (the journal thread or an inline appender) is writing the journal.
     private var writing = false
     /// The I/O threads sleep here; each is woken only when there is work for it.
@@ -73,6 +76,7 @@ public final class TransparencyLog: @unchecked Sendable {
         self.integrationInterval = integrationInterval
         self.maximumBacklog = maximumBacklog
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("tile"), withIntermediateDirectories: true)
+        lockFD = try Self.lockDirectory(directory)
         journal = try LogJournal(path: directory.appendingPathComponent("journal").path, capacity: journalBytes)
         let checkpointURL = directory.appendingPathComponent("checkpoint")
         if let data = FileManager.default.contents(atPath: checkpointURL.path) {
@@ -207,6 +211,15 @@ public final class TransparencyLog: @unchecked Sendable {
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             stopped.notify(queue: .global()) { done.resume() }
         }
+        releaseLock()
+    }
+
+    private func releaseLock() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !lockReleased else { return }
+        lockReleased = true
+        close(lockFD)
     }
 
     private func beginClosing() {
@@ -471,6 +484,18 @@ public final class TransparencyLog: @unchecked Sendable {
             i += 2 + length
         }
         return entries
+    }
+
+    /// Locks the log directory against other processes (released when this process exits).
+    static func lockDirectory(_ directory: URL) throws -> Int32 {
+        let path = directory.appendingPathComponent("lock").path
+        let fd = open(path, O_RDWR | O_CREAT, 0o600)
+        guard fd >= 0 else { throw LogError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard lockf(fd, F_TLOCK, 0) == 0 else {
+            close(fd)
+            throw LogError("the log in \(directory.path) is in use by another process")
+        }
+        return fd
     }
 
     /// Writes `data` to a temporary file, fsyncs it, renames it into place and (unless told not

@@ -107,6 +107,32 @@ public final class SQLiteStore: Sendable {
                     CREATE INDEX usage_agreement ON usage(agreement_id, seq);
                     """)
         }
+        migrator.registerMigration("v3-ledger") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE ledger_entry (
+                        idx INTEGER PRIMARY KEY NOT NULL,
+                        type TEXT NOT NULL,
+                        time INTEGER NOT NULL,
+                        ref TEXT
+                    );
+                    CREATE INDEX ledger_entry_type ON ledger_entry(type, idx);
+                    CREATE INDEX ledger_entry_ref ON ledger_entry(ref, idx);
+                    CREATE TABLE witnessed_log (
+                        origin TEXT PRIMARY KEY NOT NULL,
+                        size INTEGER NOT NULL,
+                        root TEXT NOT NULL,
+                        updated_at REAL NOT NULL
+                    );
+                    CREATE TABLE delivery_receipt (
+                        transfer_id TEXT NOT NULL,
+                        idx INTEGER NOT NULL,
+                        receipt TEXT NOT NULL,
+                        stored_at REAL NOT NULL,
+                        PRIMARY KEY (transfer_id, idx)
+                    );
+                    """)
+        }
         return migrator
     }
 

@@ -88,7 +88,7 @@ extension ContractService {
                 url: "\(n.counterpartyAddress)/negotiations/\(providerPid)/events",
                 body: DSPNegotiationMessages.event(providerPid: providerPid, consumerPid: n.id, eventType: "ACCEPTED")))
         }
-        await notifier.notify(id)
+        await negotiationChanged(id)
         kick(.negotiation(id))
         return n
     }
@@ -111,7 +111,7 @@ extension ContractService {
                     body: DSPNegotiationMessages.termination(providerPid: providerPid, consumerPid: consumerPid, code: "terminated", reasons: [reason])))
             }
         }
-        await notifier.notify(id)
+        await negotiationChanged(id)
         kick(.negotiation(id))
         return n
     }
@@ -167,7 +167,7 @@ extension ContractService {
         n.lastInbound = Self.digest(json)
         let (decided, agreement) = try decide(n, requested: requested, record: record, initial: true)
         try await store.insertNegotiation(decided, agreement: agreement)
-        await notifier.notify(id)
+        await negotiationChanged(id)
         if decided.state == .terminated {
             throw ProtocolError(.forbidden, code: "policy.denied", reasons: decided.reasons)
         }
@@ -236,7 +236,7 @@ extension ContractService {
             body: DSPNegotiationMessages.event(providerPid: n.id, consumerPid: consumerPid, eventType: "FINALIZED")))
         let final = n
         _ = try await store.saveAgreement(agreement, negotiationID: n.id) { $0 = final }
-        await notifier.notify(n.id)
+        await negotiationChanged(n.id)
         kick(.negotiation(n.id))
     }
 
@@ -275,7 +275,7 @@ extension ContractService {
                 counterparty: caller.did.value, counterpartyAddress: callback, dataset: target, purpose: nil, offer: offerJSON)
             n.lastInbound = Self.digest(json)
             try await store.insertNegotiation(n, agreement: nil)
-            await notifier.notify(id)
+            await negotiationChanged(id)
             return negotiationBody(n)
         }
         let existing = try await ownNegotiation(consumerPid, role: .consumer, caller: caller)
@@ -447,7 +447,7 @@ extension ContractService {
         } else {
             _ = try await store.updateNegotiation(id: n.id) { $0 = final }
         }
-        await notifier.notify(n.id)
+        await negotiationChanged(n.id)
         if !n.queue.isEmpty { kick(.negotiation(n.id)) }
     }
 

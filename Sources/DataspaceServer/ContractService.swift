@@ -30,10 +30,12 @@ public struct ContractService: Sendable {
     /// Attempts before an undeliverable message terminates its process.
     let maximumAttempts: Int
     let logger: Logger
+    /// The evidence log, for agreed and terminated negotiations.
+    let ledger: LedgerService?
 
     init(
         store: SQLiteStore, catalog: CatalogService, did: WebDID, key: NodeKey, publicURL: String, peers: PeerClient,
-        resolver: HTTPDIDResolver, accessTokenLifetime: TimeInterval, maximumAttempts: Int = 40, logger: Logger,
+        resolver: HTTPDIDResolver, accessTokenLifetime: TimeInterval, maximumAttempts: Int = 40, ledger: LedgerService? = nil, logger: Logger,
         tokenFor: @escaping @Sendable (WebDID) async throws -> String
     ) {
         self.store = store
@@ -46,6 +48,7 @@ public struct ContractService: Sendable {
         self.accessTokenLifetime = accessTokenLifetime
         self.maximumAttempts = maximumAttempts
         self.logger = logger
+        self.ledger = ledger
         self.tokenFor = tokenFor
     }
 
@@ -157,7 +160,7 @@ public struct ContractService: Sendable {
         switch key {
         case .negotiation(let id):
             _ = try await store.updateNegotiation(id: id) { $0.settle(sent, outcome, now: now) }
-            await notifier.notify(id)
+            await negotiationChanged(id)
         case .transfer(let id):
             _ = try await store.updateTransfer(id: id) { $0.settle(sent, outcome, now: now) }
             await notifier.notify(id)

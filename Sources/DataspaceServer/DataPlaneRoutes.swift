@@ -1,6 +1,7 @@
 import DataspaceContracts
 import DataspaceCore
 import DataspaceIdentity
+import DataspaceLedger
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -17,6 +18,36 @@ enum DataPlaneRoutes {
 
     static func register(on router: Router<BasicRequestContext>, services: NodeServices) {
         let contracts = services.contracts
+        router.get("/data/:pid/receipt") { request, context in
+            await problemJSON {
+                let pid = try DSPContractRoutes.pid(context)
+                guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+                    return Responses.problem(status: .unauthorized, code: "token.missing", detail: "Authorization: Bearer <data access token> is required")
+                }
+                let access: DataAccessToken
+                do {
+                    access = try DataAccessToken.verify(String(header.dropFirst(7)), key: services.key, audience: contracts.dataPlaneBase)
+                } catch let error as IdentityError {
+                    return Responses.problem(status: .unauthorized, code: error.code.rawValue, detail: error.message)
+                }
+                guard access.transferID == pid, let t = try await services.store.transfer(id: pid), t.role == .provider, t.counterparty == access.consumer else {
+                    return Responses.problem(status: .notFound, code: "transfer.unknown", detail: "no transfer \(pid) for this token")
+                }
+                // The delivery is recorded as the response ends; give a client that asks right
+                // after its download a moment for the entry to appear.
+                var deliveries = try await services.store.ledgerEntries(ref: t.id, type: LedgerEvent.Kind.transferDelivered.rawValue)
+                let deadline = ContinuousClock.now + .seconds(5)
+                while deliveries.isEmpty && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(20))
+                    deliveries = try await services.store.ledgerEntries(ref: t.id, type: LedgerEvent.Kind.transferDelivered.rawValue)
+                }
+                guard let last = deliveries.last else {
+                    return Responses.problem(status: .notFound, code: "receipt.none", detail: "nothing has been delivered for transfer \(pid) yet")
+                }
+                let receipt = try await services.ledger.receipt(index: last.index)
+                return Responses.text(receipt.text, contentType: "text/plain; charset=utf-8")
+            }
+        }
         router.get("/data/:pid") { request, context in
             await problemJSON {
                 let pid = try DSPContractRoutes.pid(context)
@@ -81,6 +112,8 @@ enum DataPlaneRoutes {
                 if partial { headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)" }
                 let store = services.store
                 let logger = services.logger
+                let ledger = services.ledger
+                let provider = services.did.value
                 let rows = t.rowCount
                 let body = ResponseBody(contentLength: Int(range.upperBound - range.lowerBound + 1)) { writer in
                     var sent: Int64 = 0
@@ -101,6 +134,14 @@ enum DataPlaneRoutes {
                         agreementID: t.agreementID, transferID: t.id, consumer: t.counterparty, dataset: t.dataset, at: Date(), bytes: sent,
                         rows: complete ? rows : nil, rangeStart: range.lowerBound, complete: complete, sha256: sha256)
                     do { try await store.recordUsage(usage) } catch { logger.error("cannot record usage", metadata: ["error": "\(error)"]) }
+                    if sent > 0 {
+                        await ledger.record(.transferDelivered, fields: [
+                            "transfer": .string(t.id), "agreement": .string(t.agreementID), "dataset": .string(t.dataset),
+                            "provider": .string(provider), "consumer": .string(t.counterparty),
+                            "bytes": .number(Double(sent)), "rangeStart": .number(Double(range.lowerBound)), "complete": .bool(complete),
+                            "sha256": .string(sha256),
+                        ])
+                    }
                     if let failure { throw failure }
                 }
                 return Response(status: partial ? .partialContent : .ok, headers: headers, body: body)

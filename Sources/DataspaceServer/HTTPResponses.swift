@@ -2,6 +2,7 @@ import DataspaceCatalog
 import DataspaceContracts
 import DataspaceCore
 import DataspaceIdentity
+import DataspaceLedger
 import DataspaceProtocol
 import Foundation
 import HTTPTypes
@@ -71,6 +72,8 @@ enum Responses {
             return problem(status: .conflict, code: "transition.invalid", detail: e.message)
         case let e as ContractNotFound:
             return problem(status: .notFound, code: "not_found", detail: e.description)
+        case let e as ProofError:
+            return problem(status: .notFound, code: "ledger.unknown", detail: e.description)
         case let e as PeerError:
             return problem(status: .badGateway, code: "peer", detail: e.message)
         case let e as HTTPError:

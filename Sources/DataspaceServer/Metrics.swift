@@ -11,4 +11,10 @@ enum Metrics {
     }()
 
     static func bootstrap() { _ = registry }
+
+    /// Entries this process appended to its evidence log.
+    static let ledgerEntries: CoreMetrics.Counter = {
+        bootstrap()
+        return CoreMetrics.Counter(label: "dataspace_ledger_entries_total")
+    }()
 }

@@ -16,6 +16,7 @@ public enum NodeApplication {
         DSPCatalogRoutes.register(on: router, services: services)
         DSPContractRoutes.register(on: router, services: services)
         DataPlaneRoutes.register(on: router, services: services)
+        LedgerRoutes.register(on: router, services: services)
         if let authority = services.authority {
             IdentityRoutes.register(on: router, services: services, authority: authority)
         }
@@ -37,6 +38,7 @@ public enum NodeApplication {
         return Application(
             router: router,
             configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "dataspace"),
+            services: [services.ledger],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? services.configuration.port) },
             logger: services.logger)
     }
@@ -44,6 +46,7 @@ public enum NodeApplication {
     /// Loads the search index from the store; runs before the node accepts requests.
     public static func prepare(_ services: NodeServices) async throws {
         try await services.catalog.rebuildIndex()
+        try await services.ledger.reconcileIndex()
         try await services.contracts.resume()
     }
 }

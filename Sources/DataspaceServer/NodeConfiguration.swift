@@ -25,6 +25,8 @@ public struct NodeConfiguration: Sendable, Hashable {
     public var revocationCacheSeconds: Double
     /// Lifetime of the data-plane tokens handed to consumers (`transfer.accessTokenSeconds`).
     public var accessTokenSeconds: Double = 600
+    /// Evidence log settings (`ledger.*`).
+    public var ledger = LedgerSettings()
     public var logLevel: String
     public var logFormat: String
 
@@ -142,6 +144,10 @@ public struct NodeConfiguration: Sendable, Hashable {
             revocationCacheSeconds: Double(try integer("trust.revocationCacheSeconds", default: 30)),
             logLevel: string("log.level") ?? "info", logFormat: string("log.format") ?? "json")
         configuration.accessTokenSeconds = Double(accessTokenSeconds)
+        configuration.ledger = try LedgerSettings.from(
+            witness: try boolean("ledger.witness"), witnesses: string("ledger.witnesses"), trustedLogs: string("ledger.trustedLogs"),
+            useAuthorityWitness: string("ledger.useAuthorityWitness").map { $0 != "false" } ?? true,
+            integrationMilliseconds: try integer("ledger.integrationMilliseconds", default: 250))
         return configuration
     }
 
@@ -161,8 +167,60 @@ public struct NodeConfiguration: Sendable, Hashable {
             "limits": ["maxUploadBytes": .number(Double(maxUploadBytes))],
             "trust": ["revocationCacheSeconds": .number(revocationCacheSeconds)],
             "transfer": ["accessTokenSeconds": .number(accessTokenSeconds)],
+            "ledger": ledger.fileJSON,
             "log": ["level": .string(logLevel), "format": .string(logFormat)],
         ]
+    }
+}
+
+/// How the node's evidence log is witnessed, and whether the node witnesses others.
+public struct LedgerSettings: Sendable, Hashable {
+    /// Answer other logs' add-checkpoint requests (always on for the authority).
+    public var witness = false
+    /// Witnesses to submit checkpoints to: base URL of their add-checkpoint prefix and verifier key.
+    public var witnesses: [Witness] = []
+    /// Logs this witness accepts besides the authority's registered members (verifier keys).
+    public var trustedLogs: [String] = []
+    /// Submit checkpoints to the authority's witness too (members only).
+    public var useAuthorityWitness = true
+    /// Least time between two integrations of the log (checkpoint latency versus fsync load).
+    public var integrationMilliseconds = 250
+
+    public struct Witness: Sendable, Hashable {
+        public var url: String
+        public var key: String
+    }
+
+    public init() {}
+
+    /// `witnesses` is "URL KEY" pairs separated by commas; `trustedLogs` keys separated by commas.
+    static func from(witness: Bool, witnesses: String?, trustedLogs: String?, useAuthorityWitness: Bool, integrationMilliseconds: Int) throws -> LedgerSettings {
+        var settings = LedgerSettings()
+        settings.witness = witness
+        settings.useAuthorityWitness = useAuthorityWitness
+        for item in (witnesses ?? "").split(separator: ",") {
+            let parts = item.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            guard parts.count == 2, parts[0].hasPrefix("http") else {
+                throw ConfigurationError(key: "ledger.witnesses", message: "each witness is 'URL KEY' (comma-separated), got '\(item)'")
+            }
+            settings.witnesses.append(Witness(url: parts[0].trimmingCharacters(in: CharacterSet(charactersIn: "/")), key: parts[1]))
+        }
+        settings.trustedLogs = (trustedLogs ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard (1...60_000).contains(integrationMilliseconds) else {
+            throw ConfigurationError(key: "ledger.integrationMilliseconds", message: "must be 1–60000")
+        }
+        settings.integrationMilliseconds = integrationMilliseconds
+        return settings
+    }
+
+    var fileJSON: JSONValue {
+        var object: [String: JSONValue] = [
+            "witness": .bool(witness), "useAuthorityWitness": .bool(useAuthorityWitness),
+            "integrationMilliseconds": .number(Double(integrationMilliseconds)),
+        ]
+        if !witnesses.isEmpty { object["witnesses"] = .string(witnesses.map { "\($0.url) \($0.key)" }.joined(separator: ",")) }
+        if !trustedLogs.isEmpty { object["trustedLogs"] = .string(trustedLogs.joined(separator: ",")) }
+        return .object(object)
     }
 }
 

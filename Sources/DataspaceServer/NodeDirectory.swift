@@ -10,6 +10,7 @@ import Foundation
 ///     admin.token       management API bearer token, mode 0600
 ///     dataspace.sqlite  embedded database (+ -wal, -shm)
 ///     blobs/            content-addressed published files
+///     ledger/           the evidence log: journal, checkpoint, tile/ (C2SP tlog-tiles)
 public struct NodeDirectory: Sendable {
     public let path: String
 
@@ -22,6 +23,7 @@ public struct NodeDirectory: Sendable {
     public var adminTokenPath: String { path + "/admin.token" }
     public var databasePath: String { path + "/dataspace.sqlite" }
     public var blobsPath: String { path + "/blobs" }
+    public var ledgerPath: String { path + "/ledger" }
 
     public var exists: Bool { FileManager.default.fileExists(atPath: configPath) }
 

@@ -1,6 +1,7 @@
 import DataspaceCatalog
 import DataspaceCore
 import DataspaceIdentity
+import DataspaceLedger
 import DataspaceSQLite
 import Foundation
 import Logging
@@ -30,6 +31,7 @@ public struct NodeServices: Sendable {
     public let revocations: RevocationCache
     public let trust: TrustAnchor
     public let contracts: ContractService
+    public let ledger: LedgerService
     public let logger: Logger
 
     /// Opens a node directory: configuration, keys, database, blob store, search index.
@@ -41,22 +43,40 @@ public struct NodeServices: Sendable {
         let key = try directory.loadKey()
         let adminToken = try directory.loadAdminToken()
         let did = configuration.did
-        let document = DIDDocument.forNode(did: did, key: key, baseURL: configuration.publicURL)
+        let logSigner = try LedgerService.signer(did: did, key: key)
+        let isWitness = configuration.isAuthority || configuration.ledger.witness
+        let witnessKey = isWitness ? try CosignatureVerifier(name: LedgerNames.witnessName(for: did), publicKey: key.publicKey).text : nil
+        let document = DIDDocument.forNode(did: did, key: key, baseURL: configuration.publicURL, logKey: logSigner.verifier.text, witnessKey: witnessKey)
         let store = try SQLiteStore(path: directory.databasePath)
+        let log = try TransparencyLog(
+            directory: URL(fileURLWithPath: directory.ledgerPath), signer: logSigner,
+            integrationInterval: .milliseconds(configuration.ledger.integrationMilliseconds))
         let blobs = try FileBlobStore(root: URL(fileURLWithPath: directory.blobsPath))
         try blobs.removeTemporaryFiles()
         let publisher = Publisher(name: configuration.name, did: did, creditCode: configuration.creditCode, region: configuration.region)
         let catalog = CatalogService(
             store: store, blobs: blobs, index: SearchIndex(), addresses: AddressBook(prefix: configuration.ipv6Prefix),
             publisher: publisher, maximumFileBytes: configuration.maxUploadBytes)
+        let peers = PeerClient()
+        let resolver = HTTPDIDResolver(client: peers, own: document)
+        let ledger = try LedgerService(
+            log: log, node: did, key: key, isWitness: isWitness, store: store, peers: peers, resolver: resolver,
+            witnesses: try configuration.ledger.witnesses.map { w in
+                do { return LedgerService.WitnessEndpoint(url: w.url, verifier: try CosignatureVerifier(w.key)) } catch {
+                    throw ConfigurationError(key: "ledger.witnesses", message: "\(w.key): \(error)")
+                }
+            },
+            trustedLogs: try configuration.ledger.trustedLogs.map { k in
+                do { return try NoteVerifier(k) } catch { throw ConfigurationError(key: "ledger.trustedLogs", message: "\(k): \(error)") }
+            },
+            authorityWitness: { await authorityWitness(configuration: configuration, store: store, resolver: resolver) },
+            logger: logger)
         let authority: AuthorityService? =
             configuration.isAuthority
             ? AuthorityService(
                 did: did, key: key, store: store, autoApprove: configuration.autoApprove,
-                revocationListURL: configuration.publicURL + "/identity/revocations")
+                revocationListURL: configuration.publicURL + "/identity/revocations", events: ledger)
             : nil
-        let peers = PeerClient()
-        let resolver = HTTPDIDResolver(client: peers, own: document)
         var localRevocations: (@Sendable () async throws -> Set<String>)?
         if configuration.isAuthority {
             localRevocations = { try await store.revokedCredentialIDs() }
@@ -73,18 +93,30 @@ public struct NodeServices: Sendable {
         }
         let contracts = ContractService(
             store: store, catalog: catalog, did: did, key: key, publicURL: configuration.publicURL, peers: peers, resolver: resolver,
-            accessTokenLifetime: configuration.accessTokenSeconds, logger: logger
+            accessTokenLifetime: configuration.accessTokenSeconds, ledger: ledger, logger: logger
         ) { audience in
             try SelfIssuedToken.make(issuer: did, key: key, audience: audience, credential: try await credential())
         }
         let services = NodeServices(
             configuration: configuration, directory: directory, did: did, key: key, didDocument: document, adminToken: adminToken,
             store: store, catalog: catalog, authority: authority, peers: peers, resolver: resolver, revocations: revocations,
-            trust: TrustAnchor(trusted), contracts: contracts, logger: logger)
+            trust: TrustAnchor(trusted), contracts: contracts, ledger: ledger, logger: logger)
         // Orphan blobs can only exist after a crash mid-publish; nothing is publishing yet.
         let removed = try await catalog.collectGarbage()
         if removed > 0 { logger.notice("removed orphan blobs left by an interrupted publish", metadata: ["count": "\(removed)"]) }
         return services
+    }
+
+    /// The authority's witness, for a member whose authority publishes one in its DID document.
+    static func authorityWitness(configuration: NodeConfiguration, store: SQLiteStore, resolver: any DIDResolver) async -> LedgerService.WitnessEndpoint? {
+        guard configuration.ledger.useAuthorityWitness, !configuration.isAuthority else { return nil }
+        let membership = try? await store.membership()
+        guard let authorityDID = configuration.authorityDID ?? membership.flatMap({ try? WebDID($0.authorityDID) }),
+            let document = try? await resolver.resolve(authorityDID),
+            let service = document.services.first(where: { $0.type == DIDDocument.witnessServiceType }),
+            let key = service.verifierKey, let verifier = try? CosignatureVerifier(key)
+        else { return nil }
+        return LedgerService.WitnessEndpoint(url: service.endpoint, verifier: verifier)
     }
 
     /// A verifier for tokens addressed to this node, trusting the current authority.

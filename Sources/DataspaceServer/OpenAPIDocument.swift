@@ -423,6 +423,43 @@ enum OpenAPIDocument {
               responses:
                 "200": { description: Transfer }
                 "404": { $ref: "#/components/responses/Problem" }
+          /transfers/{id}/receipts:
+            get:
+              summary: The provider receipts (c2sp.org/tlog-proof@v1) this consumer kept for the transfer
+              parameters: [{ name: id, in: path, required: true, schema: { type: string } }]
+              responses:
+                "200": { description: Receipts }
+                "404": { $ref: "#/components/responses/Problem" }
+            post:
+              summary: Fetch the provider's receipt for the latest delivery, verify it against the provider's published log key, and keep it
+              parameters: [{ name: id, in: path, required: true, schema: { type: string } }]
+              responses:
+                "201": { description: Receipt verified and stored }
+                "400": { $ref: "#/components/responses/Problem" }
+                "502": { $ref: "#/components/responses/Problem" }
+          /ledger:
+            get:
+              summary: The evidence log — origin, verifier key, size, published checkpoint, witness answers; on a witness, the logs it cosigned
+              responses:
+                "200": { description: Ledger status }
+          /ledger/events:
+            get:
+              summary: Ledger entries for supervisors, oldest first, filtered by type and time
+              parameters:
+                - { name: type, in: query, schema: { type: string, enum: [participant.registered, credential.issued, credential.revoked, product.published, product.versioned, product.withdrawn, negotiation.agreed, negotiation.terminated, transfer.delivered] } }
+                - { name: since, in: query, schema: { type: string, format: date-time } }
+                - { name: after, in: query, description: entry index cursor (from `next`), schema: { type: integer } }
+                - { name: limit, in: query, schema: { type: integer, minimum: 1, maximum: 1000 } }
+              responses:
+                "200": { description: Entries with index, event and leaf hash }
+                "400": { $ref: "#/components/responses/Problem" }
+          /ledger/events/{index}:
+            get:
+              summary: One entry
+              parameters: [{ name: index, in: path, required: true, schema: { type: integer } }]
+              responses:
+                "200": { description: Entry }
+                "404": { $ref: "#/components/responses/Problem" }
           /transfers/{id}/complete:
             post:
               summary: Consumer confirms the data arrived intact

@@ -1,0 +1,346 @@
+import DataspaceCore
+import DataspaceIdentity
+import DataspaceLedger
+import DataspaceSQLite
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// A node's evidence log and its dealings with witnesses: records events as canonical JSON
+/// entries, indexes them for the audit API, hands out receipts (tlog-proof), submits each new
+/// checkpoint to the witnesses and publishes the cosigned result. When the node is a witness
+/// itself it also answers other logs' `add-checkpoint` requests.
+public final class LedgerService: Sendable {
+    public let log: TransparencyLog
+    public let origin: String
+    /// This node's witness identity (used only when it witnesses).
+    public let cosigner: Cosigner
+    public let isWitness: Bool
+    let store: SQLiteStore
+    let node: WebDID
+    let peers: PeerClient
+    let resolver: any DIDResolver
+    let logger: Logger
+    let configuredWitnesses: [WitnessEndpoint]
+    /// Logs this witness trusts beyond the authority's registered members.
+    let trustedLogs: [NoteVerifier]
+    /// Where to find the authority's witness when this node is a member (nil on the authority).
+    let authorityWitness: @Sendable () async -> WitnessEndpoint?
+    let state = Mutex(State())
+
+    /// A witness this log submits its checkpoints to.
+    public struct WitnessEndpoint: Sendable, Hashable {
+        public let url: String
+        public let verifier: CosignatureVerifier
+        public init(url: String, verifier: CosignatureVerifier) {
+            self.url = url
+            self.verifier = verifier
+        }
+    }
+
+    /// What a witness last told this log.
+    public struct WitnessStatus: Sendable {
+        public var cosignedSize: UInt64?
+        public var problem: String?
+        public var at: Date
+    }
+
+    struct State {
+        var cosigned: (size: UInt64, note: String)?
+        var witnesses: [String: WitnessStatus] = [:]
+        var stopping = false
+        /// Events being recorded by `recordOnce` right now.
+        var recording: Set<String> = []
+    }
+
+    init(
+        log: TransparencyLog, node: WebDID, key: NodeKey, isWitness: Bool, store: SQLiteStore, peers: PeerClient, resolver: any DIDResolver,
+        witnesses: [WitnessEndpoint], trustedLogs: [NoteVerifier], authorityWitness: @escaping @Sendable () async -> WitnessEndpoint?, logger: Logger
+    ) throws {
+        self.log = log
+        self.origin = log.origin
+        self.cosigner = try Cosigner(name: LedgerNames.witnessName(for: node), key: key.privateKey)
+        self.isWitness = isWitness
+        self.store = store
+        self.node = node
+        self.peers = peers
+        self.resolver = resolver
+        self.configuredWitnesses = witnesses
+        self.trustedLogs = trustedLogs
+        self.authorityWitness = authorityWitness
+        self.logger = logger
+        if let text = try? String(contentsOf: Self.cosignedURL(log), encoding: .utf8),
+            let (checkpoint, _) = try? Checkpoint.open(text, log: log.verifier), checkpoint.size <= log.size
+        {
+            state.withLock { $0.cosigned = (checkpoint.size, text) }
+        }
+    }
+
+    /// The signer for a node's log: the node key, named after the log's origin.
+    static func signer(did: WebDID, key: NodeKey) throws -> NoteSigner {
+        try NoteSigner(name: LedgerNames.logOrigin(for: did), key: key.privateKey)
+    }
+
+    static func cosignedURL(_ log: TransparencyLog) -> URL { log.storageDirectory.appendingPathComponent("checkpoint.cosigned") }
+
+    // MARK: - Recording
+
+    /// Records an event; `ref` (a transfer, agreement or product id) lets it be found again.
+    /// Returns the entry's index once it is durable. A failure is logged and returned as nil:
+    /// the business operation already happened and is not undone by a broken log.
+    @discardableResult
+    public func record(_ kind: LedgerEvent.Kind, fields: [String: JSONValue]) async -> UInt64? {
+        let event = LedgerEvent(kind: kind, node: node.value, fields: fields)
+        let ref = Self.reference(event)
+        do {
+            let index = try await log.append(event.entry)
+            try await store.indexLedgerEntries([.init(index: index, type: kind.rawValue, time: event.time, ref: ref)])
+            Metrics.ledgerEntries.increment()
+            return index
+        } catch {
+            logger.error("cannot record a ledger event", metadata: ["type": "\(kind.rawValue)", "error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// What an event is about, for finding it again: a transfer, negotiation, product or participant.
+    static func reference(_ event: LedgerEvent) -> String? {
+        ["transfer", "negotiation", "product", "participant"].lazy.compactMap { event.fields[$0]?.stringValue }.first
+    }
+
+    /// Records an event about `ref` unless one of this kind is already recorded for it (state
+    /// changes are observed more than once); `fields` returns nil when there is nothing to say.
+    public func recordOnce(_ kind: LedgerEvent.Kind, ref: String, fields: () async throws -> [String: JSONValue]?) async {
+        let key = kind.rawValue + " " + ref
+        guard state.withLock({ $0.recording.insert(key).inserted }) else { return }
+        defer { state.withLock { _ = $0.recording.remove(key) } }
+        do {
+            guard try await store.ledgerEntries(ref: ref, type: kind.rawValue).isEmpty, let fields = try await fields() else { return }
+            await record(kind, fields: fields)
+        } catch {
+            logger.error("cannot record a ledger event", metadata: ["type": "\(kind.rawValue)", "error": "\(error)"])
+        }
+    }
+
+    /// Indexes entries the log holds but the index lacks (a crash between the two writes).
+    public func reconcileIndex() async throws {
+        let indexed = try await store.ledgerIndexedCount()
+        let size = log.size
+        guard indexed < size else { return }
+        let tiles = log.tiles
+        var rows: [SQLiteStore.LedgerEntryRow] = []
+        for index in indexed..<size {
+            let entry = try tiles.entry(index)
+            guard let event = try? LedgerEvent(entry: entry) else { continue }
+            rows.append(.init(index: index, type: event.kind.rawValue, time: event.time, ref: Self.reference(event)))
+        }
+        try await store.indexLedgerEntries(rows)
+        logger.notice("indexed ledger entries missing from the index", metadata: ["count": "\(rows.count)"])
+    }
+
+    // MARK: - Receipts and checkpoints
+
+    /// The checkpoint to publish: the newest one witnesses cosigned, or the log's own when no
+    /// witness is configured or none has answered yet.
+    public var publishedCheckpoint: String {
+        let latest = log.latest
+        return state.withLock { state in
+            guard let cosigned = state.cosigned else { return latest.note }
+            return cosigned.size == latest.size || hasWitnesses ? cosigned.note : latest.note
+        }
+    }
+
+    var hasWitnesses: Bool { !configuredWitnesses.isEmpty || state.withLock { !$0.witnesses.isEmpty } }
+
+    /// A receipt for entry `index`: waits for a checkpoint covering it and, when witnesses are
+    /// in use, up to `cosignatureWait` for their cosignatures.
+    public func receipt(index: UInt64, cosignatureWait: Duration = .seconds(3)) async throws -> LedgerReceipt {
+        let plain = try await log.checkpoint(containing: index)
+        var note = plain.note
+        var size = plain.size
+        let deadline = ContinuousClock.now + cosignatureWait
+        while hasWitnesses {
+            if let cosigned = state.withLock({ $0.cosigned }), cosigned.size > index {
+                note = cosigned.note
+                size = cosigned.size
+                break
+            }
+            if ContinuousClock.now >= deadline { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let tiles = try log.tiles(size: size)
+        return LedgerReceipt(entry: try tiles.entry(index), index: index, proof: try tiles.inclusionProof(index: index, treeSize: size), checkpoint: note)
+    }
+
+    /// The witnesses' latest answers, for the status API.
+    public var witnessStatus: [String: WitnessStatus] { state.withLock { $0.witnesses } }
+
+    // MARK: - Submitting to witnesses
+
+    /// Runs until cancelled: each new checkpoint goes to every witness; the cosignatures that
+    /// verify are added to the published checkpoint.
+    public func runWitnessing() async {
+        var submitted: UInt64 = 0
+        var authority: WitnessEndpoint?
+        while !Task.isCancelled, !state.withLock({ $0.stopping }) {
+            if authority == nil { authority = await authorityWitness() }
+            let witnesses = configuredWitnesses + (authority.map { [$0] } ?? [])
+            let latest = log.latest
+            if !witnesses.isEmpty, latest.size > submitted {
+                var lines: [String] = []
+                for witness in witnesses {
+                    if let line = await submit(latest, to: witness) { lines.append(line) }
+                }
+                if !lines.isEmpty {
+                    let note = latest.note + lines.joined()
+                    state.withLock { $0.cosigned = (latest.size, note) }
+                    do {
+                        try note.write(to: Self.cosignedURL(log), atomically: true, encoding: .utf8)
+                    } catch {
+                        logger.warning("cannot keep the cosigned checkpoint", metadata: ["error": "\(error)"])
+                    }
+                }
+                submitted = latest.size
+            }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// One add-checkpoint exchange (with one retry after a 409 tells us the witness's size).
+    func submit(_ checkpoint: PublishedCheckpoint, to witness: WitnessEndpoint) async -> String? {
+        var old = state.withLock { $0.witnesses[witness.url]?.cosignedSize } ?? 0
+        for _ in 0..<2 {
+            do {
+                let proof = old == 0 || old == checkpoint.size ? [] : try log.tiles(size: checkpoint.size).consistencyProof(oldSize: old, newSize: checkpoint.size)
+                let request = Witness.Request(oldSize: old, proof: proof, note: checkpoint.note)
+                let reply = try await peers.send(
+                    .POST, witness.url + "/add-checkpoint", headers: [("Content-Type", "text/plain; charset=utf-8")], body: Data(request.body.utf8), limit: 1 << 16)
+                let body = String(decoding: reply.body, as: UTF8.self)
+                switch reply.status {
+                case 200:
+                    let combined = try SignedNote(parsing: checkpoint.note + body)
+                    guard try !combined.cosignatures([witness.verifier]).isEmpty else {
+                        note(witness, size: nil, problem: "answered without a cosignature by \(witness.verifier.name)")
+                        return nil
+                    }
+                    note(witness, size: checkpoint.size, problem: nil)
+                    return body.split(separator: "\n").filter { $0.contains(" \(witness.verifier.name) ") }.map { $0 + "\n" }.joined()
+                case 409:
+                    guard let theirs = UInt64(body.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                        note(witness, size: nil, problem: "409 without a size: \(body.prefix(200))")
+                        return nil
+                    }
+                    if theirs > checkpoint.size {
+                        note(witness, size: theirs, problem: "the witness cosigned size \(theirs), beyond this log's \(checkpoint.size): history was lost or forked")
+                        logger.critical("a witness has seen more of this log than it holds", metadata: ["witness": "\(witness.url)", "size": "\(theirs)"])
+                        return nil
+                    }
+                    if old == theirs {
+                        note(witness, size: theirs, problem: "the witness refuses: \(body.prefix(200))")
+                        logger.critical("a witness reports a fork of this log", metadata: ["witness": "\(witness.url)"])
+                        return nil
+                    }
+                    old = theirs
+                default:
+                    note(witness, size: nil, problem: "HTTP \(reply.status): \(body.prefix(200))")
+                    if reply.status == 422 { logger.critical("a witness found this log inconsistent", metadata: ["witness": "\(witness.url)"]) }
+                    return nil
+                }
+            } catch {
+                note(witness, size: nil, problem: "\(error)")
+                return nil
+            }
+        }
+        return nil
+    }
+
+    func note(_ witness: WitnessEndpoint, size: UInt64?, problem: String?) {
+        state.withLock { state in
+            var status = state.witnesses[witness.url] ?? WitnessStatus(at: Date())
+            if let size { status.cosignedSize = size }
+            status.problem = problem
+            status.at = Date()
+            state.witnesses[witness.url] = status
+        }
+        if let problem { logger.warning("witness submission failed", metadata: ["witness": "\(witness.url)", "problem": "\(problem)"]) }
+    }
+
+    // MARK: - Acting as a witness
+
+    /// The C2SP tlog-witness add-checkpoint call: checks and cosigns, atomically with the
+    /// record of what was last cosigned for that log.
+    public func addCheckpoint(_ body: String) async throws(WitnessError) -> String {
+        guard isWitness else { throw .unknownLog("this node is not a witness") }
+        let request = try Witness.Request(parsing: body)
+        guard let originLine = request.note.split(separator: "\n", maxSplits: 1).first.map(String.init), !originLine.isEmpty else {
+            throw .badRequest("the checkpoint has no origin line")
+        }
+        let verifier = try await logVerifier(origin: originLine)
+        let witness = Witness(cosigner: cosigner)
+        do {
+            return try await store.witness(origin: originLine) { last in try witness.check(request, log: verifier, last: last) }
+        } catch let error as WitnessError {
+            if case .conflict = error { logger.warning("refused a checkpoint that conflicts with what this witness cosigned", metadata: ["origin": "\(originLine)"]) }
+            if case .unprocessable = error { logger.warning("refused an inconsistent checkpoint", metadata: ["origin": "\(originLine)"]) }
+            throw error
+        } catch {
+            logger.error("witness storage failed", metadata: ["error": "\(error)"])
+            throw .badRequest("the witness could not record the checkpoint")
+        }
+    }
+
+    /// The key a log must have signed with: configured, or the one a registered member publishes.
+    func logVerifier(origin: String) async throws(WitnessError) -> NoteVerifier {
+        if let configured = trustedLogs.first(where: { $0.name == origin }) { return configured }
+        guard let did = LedgerNames.did(forLogOrigin: origin), did != node else { throw .unknownLog("this witness does not know the log \(origin)") }
+        let member: Bool
+        do { member = try await store.latestApplication(did: did)?.status == .approved } catch { member = false }
+        guard member else { throw .unknownLog("\(did.value) is not a registered member, so its log \(origin) is unknown") }
+        do {
+            let document = try await resolver.resolve(did)
+            guard let text = document.verifierKey(ofServiceType: DIDDocument.logServiceType) else {
+                throw WitnessError.unknownLog("\(did.value) publishes no log key")
+            }
+            let verifier = try NoteVerifier(text)
+            guard verifier.name == origin else { throw WitnessError.unknownLog("\(did.value) publishes a log key named \(verifier.name), not \(origin)") }
+            return verifier
+        } catch let error as WitnessError {
+            throw error
+        } catch {
+            throw .unknownLog("cannot learn the key of \(origin): \(error)")
+        }
+    }
+}
+
+/// Runs with the node: submits checkpoints to witnesses until shutdown, then closes the log
+/// (integrating every acknowledged entry first).
+extension LedgerService: Service {
+    public func run() async throws {
+        await withGracefulShutdownHandler { await self.runWitnessing() } onGracefulShutdown: { self.state.withLock { $0.stopping = true } }
+        await log.shutdown()
+    }
+}
+
+/// Registration decisions as ledger entries: identifiers only (DID, credit code, credential id).
+extension LedgerService: RegistryEvents {
+    public func applied(_ application: MembershipApplication) async {
+        await record(.participantRegistered, fields: [
+            "participant": .string(application.profile.did.value), "application": .string(application.id),
+            "creditCode": .string(application.profile.creditCode.value), "sector": .string(application.profile.sector.rawValue),
+        ])
+    }
+
+    public func credentialIssued(_ application: MembershipApplication) async {
+        await record(.credentialIssued, fields: [
+            "participant": .string(application.profile.did.value), "application": .string(application.id),
+            "credential": .string(application.credentialID ?? ""),
+        ])
+    }
+
+    public func credentialRevoked(_ application: MembershipApplication) async {
+        await record(.credentialRevoked, fields: [
+            "participant": .string(application.profile.did.value), "credential": .string(application.credentialID ?? ""),
+        ])
+    }
+}
