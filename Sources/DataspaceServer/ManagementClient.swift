@@ -32,6 +32,31 @@ public struct ManagementClient: Sendable {
         }
     }
 
+    /// A GET of a non-JSON resource (tiles, checkpoints, receipts): status and raw body.
+    public func fetch(_ path: String) async throws -> (status: Int, body: [UInt8]) {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.headers.add(name: "Authorization", value: "Bearer \(adminToken)")
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(request, timeout: .seconds(60))
+        } catch {
+            throw Failure(status: nil, code: "unreachable", detail: "cannot reach \(baseURL): \(error)", field: nil)
+        }
+        let body = try await response.body.collect(upTo: 64 << 20)
+        return (Int(response.status.code), Array(body.readableBytesView))
+    }
+
+    /// A GET of a text resource that must succeed.
+    public func text(_ path: String) async throws -> String {
+        let (status, body) = try await fetch(path)
+        let text = String(decoding: body, as: UTF8.self)
+        guard status == 200 else {
+            let json = try? JSONValue.parse(body)
+            throw Failure(status: status, code: json?["code"]?.stringValue ?? "error", detail: json?["detail"]?.stringValue ?? text, field: json?["field"]?.stringValue)
+        }
+        return text
+    }
+
     public func call(_ method: HTTPMethod, _ path: String, json: JSONValue? = nil) async throws -> JSONValue {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method

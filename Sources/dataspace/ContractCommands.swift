@@ -116,10 +116,29 @@ struct FetchCommand: AsyncParsableCommand {
                 bar?.update(done, total ?? done)
             }
             let done = try await client.call(.POST, "/api/v1/transfers/\(id)/complete")
+            // The node fetches the provider's receipt for this delivery, checks it and keeps it.
+            var receiptIndex: Double?
+            var receiptProblem: String?
+            do {
+                receiptIndex = try await client.call(.POST, "/api/v1/transfers/\(id)/receipts")["index"]?.doubleValue
+            } catch {
+                receiptProblem = "\(error)"
+            }
             if node.json {
-                printJSON(["transfer": .string(id), "file": .string(output), "bytes": .number(Double(result.bytes)), "sha256": .string(result.sha256), "state": done["state"] ?? .null])
+                var body: [String: JSONValue] = [
+                    "transfer": .string(id), "file": .string(output), "bytes": .number(Double(result.bytes)), "sha256": .string(result.sha256),
+                    "state": done["state"] ?? .null,
+                ]
+                if let receiptIndex { body["receiptIndex"] = .number(receiptIndex) }
+                if let receiptProblem { body["receiptProblem"] = .string(receiptProblem) }
+                printJSON(.object(body))
             } else {
                 print("saved \(output): \(result.bytes) bytes, sha-256 \(result.sha256) verified\(result.resumes > 0 ? " (resumed \(result.resumes)×)" : "")")
+                if let receiptIndex {
+                    print("receipt: entry \(Int(receiptIndex)) of the provider's log, verified and kept (GET /api/v1/transfers/\(id)/receipts)")
+                } else if let receiptProblem {
+                    printError("warning: no provider receipt kept: \(receiptProblem)")
+                }
             }
         }
     }

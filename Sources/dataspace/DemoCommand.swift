@@ -1,6 +1,8 @@
 import ArgumentParser
 import AsyncHTTPClient
 import DataspaceCore
+import DataspaceIdentity
+import DataspaceLedger
 import DataspaceServer
 import Foundation
 import Logging
@@ -208,6 +210,7 @@ struct DemoWalk {
                 .POST, "/api/v1/negotiations", json: ["provider": .string(provider), "dataset": .string(identifiers[file] ?? ""), "purpose": .string(purpose)])
             return try await institute.call(.GET, "/api/v1/negotiations/\(started["id"]?.stringValue ?? "")?wait=30")
         }
+        var receipts: [String] = []
         func fetch(_ agreement: String, to name: String) async throws -> String {
             let started = try await institute.call(.POST, "/api/v1/transfers", json: ["agreement": .string(agreement)])
             let id = started["id"]?.stringValue ?? ""
@@ -219,7 +222,9 @@ struct DemoWalk {
             }
             let result = try await DataPlaneClient().download(endpoint: endpoint, token: token, to: files + "/" + name)
             _ = try await institute.call(.POST, "/api/v1/transfers/\(id)/complete")
-            return "\(result.bytes) bytes, sha-256 \(result.sha256.prefix(16))… verified"
+            let receipt = try await institute.call(.POST, "/api/v1/transfers/\(id)/receipts")
+            receipts.append(receipt["receipt"]?.stringValue ?? "")
+            return "\(result.bytes) bytes, sha-256 \(result.sha256.prefix(16))… verified; provider receipt: entry \(Int(receipt["index"]?.doubleValue ?? -1)) of its log"
         }
         var agreements: [String: String] = [:]
         for (file, purpose) in [("air-quality.csv", "research.medical"), ("traffic-flow.csv", "research")] {
@@ -252,6 +257,45 @@ struct DemoWalk {
         } catch let failure as ManagementClient.Failure {
             print("  refused: \(failure.detail)")
         }
+
+        step(11, "Evidence: every event above is in the nodes' transparency logs, witnessed by the authority")
+        for (i, node) in services.enumerated() {
+            let status = try await clients[i].call(.GET, "/api/v1/ledger")
+            let cosigned = status["witnesses"]?.arrayValue?.compactMap { $0["cosignedSize"]?.doubleValue }.first
+            let note = cosigned.map { ", cosigned by the authority up to size \(Int($0))" } ?? (node.authority != nil ? " (it is the witness)" : "")
+            print("  \(Self.cast[i].name): \(Int(status["size"]?.doubleValue ?? 0)) entries\(note)")
+        }
+        var kinds: [String: Int] = [:]
+        for event in try await authority.call(.GET, "/api/v1/ledger/events?limit=1000")["events"]?.arrayValue ?? [] {
+            kinds[event["event"]?["type"]?.stringValue ?? "?", default: 0] += 1
+        }
+        print("  the authority's log: " + kinds.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
+        // The institute's receipts verify offline with keys from the DID documents alone.
+        let bureauLog = try NoteVerifier(services[1].didDocument.verifierKey(ofServiceType: DIDDocument.logServiceType) ?? "")
+        let authorityWitness = try CosignatureVerifier(services[0].didDocument.verifierKey(ofServiceType: DIDDocument.witnessServiceType) ?? "")
+        for text in receipts where !text.isEmpty {
+            let receipt = try LedgerReceipt(parsing: text)
+            let checkpoint = try receipt.verify(log: bureauLog, witnesses: [authorityWitness], quorum: 1)
+            let event = try LedgerEvent(entry: receipt.entry)
+            print("  receipt for entry \(receipt.index): \(event.kind.rawValue), \(Int(event.fields["bytes"]?.doubleValue ?? 0)) bytes — valid at tree size \(checkpoint.size), cosigned by \(authorityWitness.name)")
+        }
+        if let first = receipts.first(where: { !$0.isEmpty }) {
+            let altered = first.replacingOccurrences(of: "\nindex ", with: "\nindex 1")
+            do {
+                try LedgerReceipt(parsing: altered).verify(log: bureauLog, witnesses: [authorityWitness], quorum: 1)
+                print("  unexpected: an altered receipt verified")
+            } catch {
+                print("  the same receipt with its index altered is refused: \(error)")
+            }
+        }
+        // A tlog-tiles client audits the bureau's whole log over HTTP.
+        let bureauBase = services[1].configuration.publicURL + "/ledger/"
+        let audit = try await LogAudit(log: bureauLog) { path in
+            let (status, body) = try await bureau.fetch("/ledger/" + path)
+            guard status == 200 else { throw LogError("\(bureauBase)\(path): HTTP \(status)") }
+            return body
+        }.verify(note: try await bureau.text("/ledger/checkpoint"))
+        print("  audit of \(bureauBase): \(audit.entries) entries, \(audit.tiles) tiles recomputed to the signed root \(audit.checkpoint.root.base64.prefix(16))…")
 
         print("\nPortals:")
         for (i, node) in services.enumerated() { print("  \(Self.cast[i].name): \(node.configuration.publicURL)/") }
