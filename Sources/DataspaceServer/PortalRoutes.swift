@@ -15,6 +15,7 @@ struct Portal: Sendable {
         try library.register(PortalTemplates.layout, named: "layout")
         try library.register(PortalTemplates.search, named: "search")
         try library.register(PortalTemplates.dataset, named: "dataset")
+        try library.register(Self.ledgerTemplate, named: "ledger")
         try library.register("{{{html}}}", named: "operator")
         self.library = library
         self.services = services
@@ -23,6 +24,7 @@ struct Portal: Sendable {
     func register(on router: Router<BasicRequestContext>) {
         router.get("/") { request, _ in await searchPage(request) }
         router.get("/datasets/{prefix}/{local}") { _, context in await datasetPage(context) }
+        registerLedger(on: router)
         router.get("/static/portal.css") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=3600"],

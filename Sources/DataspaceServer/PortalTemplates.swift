@@ -18,7 +18,7 @@ enum PortalTemplates {
         {{{content}}}
         </main>
         <footer>
-          <a href="/api/openapi.yaml">API</a> · <a href="/.well-known/did.json">DID</a> · <a href="/.well-known/dspace-version">DSP 2025-1</a>
+          <a href="/ledger">存证 Evidence</a> · <a href="/api/openapi.yaml">API</a> · <a href="/.well-known/did.json">DID</a> · <a href="/.well-known/dspace-version">DSP 2025-1</a>
         </footer>
         </body>
         </html>
@@ -124,6 +124,9 @@ enum PortalTemplates {
         th { width: 14rem; color: var(--muted); font-weight: 600; }
         pre.policy { background: #fff; border: 1px solid var(--line); padding: .8rem; overflow-x: auto; }
         .error { color: #a61b1b; background: #fdecec; padding: .5rem .8rem; border-radius: 6px; }
+        .ok { color: #14532d; background: #e8f6ec; padding: .5rem .8rem; border-radius: 6px; }
+        .ledger textarea { width: 100%; font-family: ui-monospace, monospace; font-size: .85rem; }
+        .ledger form button { margin-top: .4rem; }
         .pages { display: flex; gap: 1rem; justify-content: center; margin-top: 1rem; }
         code { font-size: .85em; word-break: break-all; }
         .visually-hidden { position: absolute; left: -9999px; }

@@ -18,6 +18,13 @@ import Testing
 
     func types(_ events: [JSONValue]) -> [String] { events.compactMap { $0["event"]?["type"]?.stringValue } }
 
+    /// Runs the `dataspace` executable off the cooperative pool (the nodes under test need it).
+    func cli(_ arguments: [String]) async throws -> CLITests.Result {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try CLITests().run(arguments) }) }
+        }
+    }
+
     @Test func eventsAreLoggedWitnessedAndEachSideHoldsProof() async throws {
         try await withNetwork([TestNetwork.authority, TestNetwork.bureau, TestNetwork.institute]) { net in
             try await net.register(1)
@@ -61,6 +68,32 @@ import Testing
             let logKey = try NoteVerifier(try #require(net.nodes[1].didDocument.verifierKey(ofServiceType: DIDDocument.logServiceType)))
             let witnessKey = try CosignatureVerifier(try #require(net.nodes[0].didDocument.verifierKey(ofServiceType: DIDDocument.witnessServiceType)))
             try receipt.verify(log: logKey, witnesses: [witnessKey], quorum: 1)
+
+            // The CLI checks the receipt offline, refuses an altered copy, and audits the whole log.
+            if CLITests.available {
+                let file = net.root + "/delivery.tlog-proof"
+                try receiptText.write(toFile: file, atomically: true, encoding: .utf8)
+                let valid = try await cli(["ledger", "verify", file, "--key", logKey.text, "--witness", witnessKey.text, "--quorum", "1"])
+                #expect(valid.status == 0 && valid.stdout.contains("VALID: entry \(receipt.index)"), "\(valid.stderr)")
+                try receiptText.replacingOccurrences(of: "\nindex ", with: "\nindex 7").write(toFile: file, atomically: true, encoding: .utf8)
+                let invalid = try await cli(["ledger", "verify", file, "--key", logKey.text])
+                #expect(invalid.status == 1 && invalid.stderr.contains("INVALID"))
+                let audited = try await cli(["ledger", "verify", "--log", net.url(1), "--json"])
+                let report = try JSONValue.parse(audited.stdout)
+                #expect(audited.status == 0 && report["valid"] == .bool(true) && report["origin"]?.stringValue == logKey.name, "\(audited.stderr)")
+            }
+
+            // The public evidence page lists the entries and checks a pasted receipt — the
+            // consumer's portal finds the provider's key from the receipt's origin.
+            let page = try await raw(.GET, net.url(1) + "/ledger")
+            #expect(page.status == 200 && page.text.contains("transfer.delivered") && page.text.contains(logKey.text))
+            let form = "receipt=" + (receiptText.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+            let checked = try await raw(.POST, net.url(2) + "/ledger", headers: [("Content-Type", "application/x-www-form-urlencoded")], body: Data(form.utf8))
+            #expect(checked.status == 200 && checked.text.contains("有效 Valid") && checked.text.contains("cosigned by"), "\(checked.text.suffix(800))")
+            let altered = receiptText.replacingOccurrences(of: "\nindex ", with: "\nindex 9")
+            let tamperedForm = "receipt=" + (altered.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+            let refused = try await raw(.POST, net.url(2) + "/ledger", headers: [("Content-Type", "application/x-www-form-urlencoded")], body: Data(tamperedForm.utf8))
+            #expect(refused.status == 422 && refused.text.contains("无效 Invalid"))
 
             // The tiles served over HTTP audit to the published checkpoint.
             let base = net.url(1) + "/ledger/"
