@@ -1,6 +1,7 @@
 import ArgumentParser
 import Crypto
 import DataspaceLedger
+import DataspaceServer
 import Foundation
 
 /// `dataspace bench ledger`: durable appends per second into the tiled log with N concurrent
@@ -15,6 +16,8 @@ struct LedgerBench: AsyncParsableCommand {
     @Option(help: "Comma-separated numbers of concurrent appenders.") var appenders: String = "1,16,256"
     @Option(help: "Seconds per level.") var seconds: Double = 5
     @Option(help: "Seconds spent generating inclusion proofs.") var proofSeconds: Double = 3
+    @Option(help: "Seconds spent fetching receipts over HTTP from a node (0 skips it).") var httpSeconds: Double = 3
+    @Option(help: "Entries in the node's log for the HTTP receipt benchmark.") var httpEntries: Int = 100_000
     @Option(help: "Least milliseconds between two integrations.") var integrationMs: Int = 250
     @Option(help: "Acknowledged entries allowed to wait for integration.") var backlog: UInt64 = 65_536
     @Flag(name: .customLong("print-acks"), help: "Print 'ack INDEX ENTRY' for every acknowledged append (flushed).") var printAcks = false
@@ -49,15 +52,81 @@ struct LedgerBench: AsyncParsableCommand {
                 ])
             }
             let proofs = try await Self.proofRate(log: log, seconds: proofSeconds)
+            await log.shutdown()
+            var http: HTTPReceipts?
+            if httpSeconds > 0 {
+                print("receipts over HTTP from a node with \(httpEntries) entries for \(httpSeconds) s …")
+                http = try await Self.httpReceipts(entries: httpEntries, seconds: httpSeconds)
+            }
             printTable(["APPENDERS", "APPENDS", "DURABLE/S", "ACK P50 MS", "ACK P99 MS", "INTEGRATED P50 MS", "P99 MS"], rows)
             print(String(format: "fdatasync (4 KiB overwrite, same directory): %.0f/s", fsyncs))
             print(String(format: "SHA-256, one core: %.0f MB/s", sha))
             print(String(format: "inclusion proofs from tiles (verified): %.0f/s on %d tasks, tree of %d", proofs.perSecond, proofs.tasks, proofs.size))
+            if let http {
+                print(String(format: "receipts over HTTP (GET /ledger/receipt/N, 16 connections, cosigned checkpoint): %.0f/s, p50 %.2f ms, p99 %.2f ms", http.perSecond, http.p50, http.p99))
+            }
             if let single {
                 print(String(format: "single appender / fdatasync rate = %.2f", single / fsyncs))
             }
             print("log size \(log.size)")
-            await log.shutdown()
+        }
+    }
+
+    struct HTTPReceipts {
+        let perSecond: Double
+        let p50: Double
+        let p99: Double
+    }
+
+    /// A provider node (with the authority witnessing) whose log holds `entries` delivery events;
+    /// 16 clients fetch receipts for random entries; every receipt is checked.
+    static func httpReceipts(entries: Int, seconds: Double) async throws -> HTTPReceipts {
+        let network = try await BenchNetwork.start()
+        do {
+            let provider = network.nodes[1]
+            let events = (0..<entries).map { i in
+                LedgerEvent(kind: .transferDelivered, node: provider.did.value, fields: [
+                    "transfer": .string("urn:uuid:bench-\(i)"), "bytes": .number(Double(i)), "sha256": .string(String(repeating: "0", count: 64)),
+                ]).entry
+            }
+            let range = try await provider.ledger.log.append(contentsOf: events)
+            _ = try await provider.ledger.log.checkpoint(containing: range.upperBound - 1)
+            // Wait for the authority's cosignature over the whole log.
+            let deadline = ContinuousClock.now + .seconds(10)
+            while ContinuousClock.now < deadline, (provider.ledger.witnessStatus.values.first?.cosignedSize ?? 0) < provider.ledger.log.size {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let verifier = provider.ledger.log.verifier
+            let size = UInt64(provider.ledger.log.size)
+            let client = network.provider
+            let stop = ContinuousClock.now + .seconds(seconds)
+            let start = ContinuousClock.now
+            let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+                for _ in 0..<16 {
+                    group.addTask {
+                        var mine: [Double] = []
+                        while ContinuousClock.now < stop {
+                            let index = UInt64.random(in: 0..<size)
+                            let t0 = ContinuousClock.now
+                            let text = try await client.text("/ledger/receipt/\(index)")
+                            mine.append((ContinuousClock.now - t0).milliseconds)
+                            let receipt = try LedgerReceipt(parsing: text)
+                            guard receipt.index == index else { throw LogError("receipt for \(receipt.index), asked \(index)") }
+                            try receipt.verify(log: verifier)
+                        }
+                        return mine
+                    }
+                }
+                var all: [Double] = []
+                for try await part in group { all += part }
+                return all.sorted()
+            }
+            let elapsed = (ContinuousClock.now - start).milliseconds / 1_000
+            await network.stop()
+            return HTTPReceipts(perSecond: Double(latencies.count) / elapsed, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99))
+        } catch {
+            await network.stop()
+            throw error
         }
     }
 
