@@ -56,6 +56,7 @@ enum ManagementRoutes {
             "publicURL": .string(s.configuration.publicURL), "authority": .bool(s.authority != nil),
             "ipv6Prefix": .string(s.configuration.ipv6Prefix.description),
             "products": .number(Double(s.catalog.index.count)),
+            "ledgerKey": .string(s.ledger.log.verifier.text),
         ]
         if let t = s.trust.authority { o["trustedAuthority"] = .string(t.value) }
         if let m = membership { o["membership"] = .string(m.status.rawValue) }
