@@ -50,6 +50,8 @@ public final class LedgerService: Sendable {
         var cosigned: (size: UInt64, note: String)?
         var witnesses: [String: WitnessStatus] = [:]
         var stopping = false
+        /// No witness cosigned the last submitted checkpoint.
+        var lastRoundFailed = false
         /// Events being recorded by `recordOnce` right now.
         var recording: Set<String> = []
     }
@@ -143,11 +145,13 @@ public final class LedgerService: Sendable {
 
     /// The checkpoint to publish: the newest one witnesses cosigned, or the log's own when no
     /// witness is configured or none has answered yet.
+    /// A slightly older cosigned checkpoint is preferred while witnesses keep up; when the last
+    /// round got no cosignature at all, the newest checkpoint is served with the log's signature.
     public var publishedCheckpoint: String {
         let latest = log.latest
         return state.withLock { state in
-            guard let cosigned = state.cosigned else { return latest.note }
-            return cosigned.size == latest.size || hasWitnesses ? cosigned.note : latest.note
+            guard let cosigned = state.cosigned, cosigned.size <= latest.size else { return latest.note }
+            return cosigned.size == latest.size || !state.lastRoundFailed ? cosigned.note : latest.note
         }
     }
 
@@ -160,7 +164,7 @@ public final class LedgerService: Sendable {
         var note = plain.note
         var size = plain.size
         let deadline = ContinuousClock.now + cosignatureWait
-        while hasWitnesses {
+        while hasWitnesses, !state.withLock({ $0.lastRoundFailed }) {
             if let cosigned = state.withLock({ $0.cosigned }), cosigned.size > index {
                 note = cosigned.note
                 size = cosigned.size
@@ -183,15 +187,21 @@ public final class LedgerService: Sendable {
     public func runWitnessing() async {
         var submitted: UInt64 = 0
         var authority: WitnessEndpoint?
+        var retryAt: ContinuousClock.Instant?
         while !Task.isCancelled, !state.withLock({ $0.stopping }) {
             if authority == nil { authority = await authorityWitness() }
             let witnesses = configuredWitnesses + (authority.map { [$0] } ?? [])
             let latest = log.latest
-            if !witnesses.isEmpty, latest.size > submitted {
+            // A new checkpoint, or a retry two seconds after a round no witness cosigned (say,
+            // before the authority approved this member).
+            let due = latest.size > submitted || retryAt.map { ContinuousClock.now >= $0 } == true
+            if !witnesses.isEmpty, latest.size > 0, due {
                 var lines: [String] = []
                 for witness in witnesses {
                     if let line = await submit(latest, to: witness) { lines.append(line) }
                 }
+                state.withLock { $0.lastRoundFailed = lines.isEmpty }
+                retryAt = lines.isEmpty ? ContinuousClock.now + .seconds(2) : nil
                 if !lines.isEmpty {
                     let note = latest.note + lines.joined()
                     state.withLock { $0.cosigned = (latest.size, note) }

@@ -1,6 +1,8 @@
 import Crypto
 import DataspaceCore
+import DataspaceIdentity
 import DataspaceLedger
+import DataspaceServer
 import Foundation
 import Testing
 
@@ -64,4 +66,95 @@ import Testing
         #expect(acknowledged.count > 4_000)
         #expect(checkpoints.count == 20)
     }
+}
+
+/// The node itself (`dataspace serve`) is killed with SIGKILL while 16 clients publish products
+/// (each publish is acknowledged only after its ledger entry is durable). After every restart
+/// each acknowledged product has its `product.published` entry, the whole log audits over HTTP
+/// to the signed checkpoint, and that checkpoint is consistent with the one seen before the kill.
+@Suite(.serialized) struct NodeLedgerCrashTests {
+    @Test(.enabled(if: CLITests.available)) func acknowledgedEventsSurviveSIGKILLOfTheNode() async throws {
+        let cli = CLITests()
+        let dir = cli.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let port = try #require(LoopbackPorts.free(count: 1).first)
+        _ = try cli.run(["init", "--dir", dir, "--name", "广州市数据局", "--credit-code", "11440100MB2C921900", "--region", "440100",
+                         "--sector", "urban-governance", "--port", String(port)])
+        let base = "http://127.0.0.1:\(port)"
+        let client = ManagementClient(baseURL: base, adminToken: try NodeDirectory(path: dir).loadAdminToken())
+        var acknowledged: Set<String> = []
+        var earlier: [(size: UInt64, root: MerkleHash)] = []
+        for round in 0..<3 {
+            let server = try cli.startServer(dir)
+            try await cli.waitForHealth(port)
+            let document = try await PeerClient().didDocument(baseURL: base)
+            let logKey = try NoteVerifier(try #require(document.verifierKey(ofServiceType: DIDDocument.logServiceType)))
+            // After a restart: everything acknowledged is there, the log audits, nothing was rewritten.
+            let note = try await client.text("/ledger/checkpoint")
+            let audit = try await LogAudit(log: logKey) { path in
+                let (status, body) = try await client.fetch("/ledger/" + path)
+                guard status == 200 else { throw LogError("\(path): HTTP \(status)") }
+                return body
+            }.verify(note: note)
+            var logged: Set<String> = []
+            var after: UInt64?
+            while true {
+                let page = try await client.call(.GET, "/api/v1/ledger/events?type=product.published&limit=1000" + (after.map { "&after=\($0)" } ?? ""))
+                let items = page["events"]?.arrayValue ?? []
+                for item in items { if let p = item["event"]?["product"]?.stringValue { logged.insert(p) } }
+                guard page["next"] != nil, let last = items.last?["index"]?.doubleValue else { break }
+                after = UInt64(last)
+            }
+            #expect(acknowledged.isSubset(of: logged), "round \(round): \(acknowledged.subtracting(logged).count) acknowledged products have no entry")
+            for old in earlier where old.size > 0 && old.size <= audit.entries {
+                let text = try await client.text("/ledger/consistency?old=\(old.size)&new=\(audit.entries)")
+                let proof = text.split(separator: "\n").compactMap { MerkleHash(base64: String($0)) }
+                try MerkleProof.verifyConsistency(size1: old.size, size2: audit.entries, root1: old.root, root2: audit.checkpoint.root, proof: proof)
+            }
+            earlier.append((audit.entries, audit.checkpoint.root))
+
+            // Publish from 16 clients and kill the node without warning after a varying number of acknowledgements.
+            let target = acknowledged.count + 30 + round * 17
+            let csvPath = dir + "/upload-\(round).csv"
+            try "station,aqi\nGZ001,42\n".write(toFile: csvPath, atomically: true, encoding: .utf8)
+            let counter = AcknowledgedProducts()
+            await withTaskGroup(of: Void.self) { group in
+                for worker in 0..<16 {
+                    group.addTask {
+                        var i = 0
+                        while await counter.count < target {
+                            let metadata: JSONValue = [
+                                "title": .string("空气质量 \(round)-\(worker)-\(i)"), "description": "AQI", "sector": "green-low-carbon", "region": "440100",
+                            ]
+                            guard let record = try? await client.publish(file: csvPath, metadata: metadata),
+                                let id = record["identifier"]?.stringValue
+                            else { return }
+                            await counter.add(id)
+                            i += 1
+                        }
+                    }
+                }
+                await group.waitForAll()
+            }
+            kill(server.processIdentifier, SIGKILL)
+            server.waitUntilExit()
+            acknowledged.formUnion(await counter.ids)
+            #expect(server.terminationReason == .uncaughtSignal)
+        }
+        #expect(acknowledged.count >= 90)
+        // A final restart checks the last round too.
+        let server = try cli.startServer(dir)
+        try await cli.waitForHealth(port)
+        let events = try await client.call(.GET, "/api/v1/ledger/events?type=product.published&limit=1000")["events"]?.arrayValue ?? []
+        let logged = Set(events.compactMap { $0["event"]?["product"]?.stringValue })
+        #expect(acknowledged.isSubset(of: logged))
+        kill(server.processIdentifier, SIGTERM)
+        server.waitUntilExit()
+    }
+}
+
+actor AcknowledgedProducts {
+    var ids: Set<String> = []
+    var count: Int { ids.count }
+    func add(_ id: String) { ids.insert(id) }
 }
