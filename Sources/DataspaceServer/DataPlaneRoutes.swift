@@ -16,23 +16,41 @@ enum DataPlaneRoutes {
     /// the smallest peak memory (see BENCHMARKS.md).
     static let chunkSize = 64 * 1024
 
+    /// A refused data-plane request, as the response to send.
+    struct Refusal: Error {
+        let response: Response
+    }
+
+    /// The provider's transfer a data access token is for: the token must verify (signature,
+    /// audience, expiry) and name this transfer, its agreement and its consumer.
+    static func authorize(_ request: Request, _ context: BasicRequestContext, services: NodeServices) async throws -> Result<TransferProcess, Refusal> {
+        let pid = try DSPContractRoutes.pid(context)
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+            return .failure(Refusal(response: Responses.problem(status: .unauthorized, code: "token.missing", detail: "Authorization: Bearer <data access token> is required")))
+        }
+        let access: DataAccessToken
+        do {
+            access = try DataAccessToken.verify(String(header.dropFirst(7)), key: services.key, audience: services.contracts.dataPlaneBase)
+        } catch {
+            return .failure(Refusal(response: Responses.problem(status: .unauthorized, code: error.code.rawValue, detail: error.message)))
+        }
+        guard access.transferID == pid, let t = try await services.store.transfer(id: pid), t.role == .provider, t.counterparty == access.consumer,
+            t.agreementID == access.agreementID
+        else {
+            return .failure(Refusal(response: Responses.problem(status: .notFound, code: "transfer.unknown", detail: "no transfer \(pid) for this token")))
+        }
+        return .success(t)
+    }
+
     static func register(on router: Router<BasicRequestContext>, services: NodeServices) {
-        let contracts = services.contracts
         router.get("/data/:pid/receipt") { request, context in
             await problemJSON {
-                let pid = try DSPContractRoutes.pid(context)
-                guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
-                    return Responses.problem(status: .unauthorized, code: "token.missing", detail: "Authorization: Bearer <data access token> is required")
+                let t: TransferProcess
+                switch try await authorize(request, context, services: services) {
+                case .success(let transfer): t = transfer
+                case .failure(let refusal): return refusal.response
                 }
-                let access: DataAccessToken
-                do {
-                    access = try DataAccessToken.verify(String(header.dropFirst(7)), key: services.key, audience: contracts.dataPlaneBase)
-                } catch let error as IdentityError {
-                    return Responses.problem(status: .unauthorized, code: error.code.rawValue, detail: error.message)
-                }
-                guard access.transferID == pid, let t = try await services.store.transfer(id: pid), t.role == .provider, t.counterparty == access.consumer else {
-                    return Responses.problem(status: .notFound, code: "transfer.unknown", detail: "no transfer \(pid) for this token")
-                }
+                let pid = t.id
                 // The delivery is recorded as the response ends; give a client that asks right
                 // after its download a moment for the entry to appear.
                 var deliveries = try await services.store.ledgerEntries(ref: t.id, type: LedgerEvent.Kind.transferDelivered.rawValue)
@@ -50,21 +68,12 @@ enum DataPlaneRoutes {
         }
         router.get("/data/:pid") { request, context in
             await problemJSON {
-                let pid = try DSPContractRoutes.pid(context)
-                guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
-                    return Responses.problem(status: .unauthorized, code: "token.missing", detail: "Authorization: Bearer <data access token> is required")
+                let t: TransferProcess
+                switch try await authorize(request, context, services: services) {
+                case .success(let transfer): t = transfer
+                case .failure(let refusal): return refusal.response
                 }
-                let access: DataAccessToken
-                do {
-                    access = try DataAccessToken.verify(String(header.dropFirst(7)), key: services.key, audience: contracts.dataPlaneBase)
-                } catch let error as IdentityError {
-                    return Responses.problem(status: .unauthorized, code: error.code.rawValue, detail: error.message)
-                }
-                guard access.transferID == pid, let t = try await services.store.transfer(id: pid), t.role == .provider, t.counterparty == access.consumer,
-                    t.agreementID == access.agreementID
-                else {
-                    return Responses.problem(status: .notFound, code: "transfer.unknown", detail: "no transfer \(pid) for this token")
-                }
+                let pid = t.id
                 guard t.state == .started else {
                     return Responses.problem(status: .conflict, code: "transfer.state", detail: "transfer \(pid) is \(t.state.rawValue); only a STARTED transfer delivers")
                 }
