@@ -159,21 +159,12 @@ public final class TransparencyLog: @unchecked Sendable {
         writing = true
         let first = journaled
         lock.unlock()
-        let outcome = Result { try journal.write(first: first, entries: entries) }
+        let outcome = Result { try journal.write(first: first, entries: entries) }.mapError { $0 as? LogError ?? LogError("\($0)") }
         lock.lock()
-        writing = false
-        switch outcome {
-        case .success:
-            journaled += UInt64(entries.count)
-            unintegrated += entries
-            integrationParking.wake(ifWaitingFor: .work)
-        case .failure(let error):
-            failure = LogError("the journal failed, appends are refused until restart: \(error)")
-            integrationParking.wake()
-        }
+        settleWrite(entries, outcome, journalBroken: true)
         if !pending.isEmpty || failure != nil { journalParking.wake() }
         lock.unlock()
-        return outcome.map { first }
+        return outcome.map { first }.mapError { $0 }
     }
 
     /// Entries acknowledged so far (some perhaps not yet in a checkpoint).
@@ -268,30 +259,39 @@ public final class TransparencyLog: @unchecked Sendable {
                 outcome = Result { try journal.write(first: first, entries: entries) }.mapError { $0 as? LogError ?? LogError("\($0)") }
             }
             lock.lock()
-            writing = false
+            // A batch too large for the journal is refused alone; any other failure breaks it.
+            settleWrite(entries, outcome, journalBroken: recordSize <= journal.capacity)
+            lock.unlock()
             switch outcome {
             case .success:
-                journaled += UInt64(entries.count)
-                unintegrated += entries
-                integrationParking.wake(ifWaitingFor: .work)
-                lock.unlock()
                 var index = first
                 for item in batch {
                     item.continuation.resume(returning: index)
                     index += UInt64(item.entries.count)
                 }
             case .failure(let error):
-                if recordSize <= journal.capacity {
-                    failure = LogError("the journal failed, appends are refused until restart: \(error)")
-                    integrationParking.wake()
-                }
-                lock.unlock()
                 for item in batch { item.continuation.resume(throwing: error) }
             }
             lock.lock()
         }
         lock.unlock()
         stopped.leave()
+    }
+
+    /// Records, with the lock held, the end of a journal write: the entries are durable and go
+    /// to integration, or the journal failed (and with `journalBroken` no longer takes appends).
+    private func settleWrite(_ entries: [[UInt8]], _ outcome: Result<Void, LogError>, journalBroken: Bool) {
+        writing = false
+        switch outcome {
+        case .success:
+            journaled += UInt64(entries.count)
+            unintegrated += entries
+            integrationParking.wake(ifWaitingFor: .work)
+        case .failure(let error):
+            guard journalBroken else { return }
+            failure = LogError("the journal failed, appends are refused until restart: \(error)")
+            integrationParking.wake()
+        }
     }
 
     /// Blocks until the tiles hold every journaled entry (below `size`), then starts the journal over.

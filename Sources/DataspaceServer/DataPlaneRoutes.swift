@@ -42,14 +42,22 @@ enum DataPlaneRoutes {
         return .success(t)
     }
 
+    /// Runs `body` for the transfer the request's token authorizes; refusals and thrown domain
+    /// errors become problem+json.
+    static func authorized(
+        _ request: Request, _ context: BasicRequestContext, services: NodeServices, _ body: (TransferProcess) async throws -> Response
+    ) async -> Response {
+        await problemJSON {
+            switch try await authorize(request, context, services: services) {
+            case .success(let transfer): return try await body(transfer)
+            case .failure(let refusal): return refusal.response
+            }
+        }
+    }
+
     static func register(on router: Router<BasicRequestContext>, services: NodeServices) {
         router.get("/data/:pid/receipt") { request, context in
-            await problemJSON {
-                let t: TransferProcess
-                switch try await authorize(request, context, services: services) {
-                case .success(let transfer): t = transfer
-                case .failure(let refusal): return refusal.response
-                }
+            await authorized(request, context, services: services) { t in
                 let pid = t.id
                 // The delivery is recorded as the response ends; give a client that asks right
                 // after its download a moment for the entry to appear.
@@ -67,12 +75,7 @@ enum DataPlaneRoutes {
             }
         }
         router.get("/data/:pid") { request, context in
-            await problemJSON {
-                let t: TransferProcess
-                switch try await authorize(request, context, services: services) {
-                case .success(let transfer): t = transfer
-                case .failure(let refusal): return refusal.response
-                }
+            await authorized(request, context, services: services) { t in
                 let pid = t.id
                 guard t.state == .started else {
                     return Responses.problem(status: .conflict, code: "transfer.state", detail: "transfer \(pid) is \(t.state.rawValue); only a STARTED transfer delivers")
