@@ -58,6 +58,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "DataspaceQuality",
+            dependencies: ["DataspaceCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "DataspaceContracts",
             dependencies: ["DataspaceCore", "DataspaceIdentity", "DataspaceProtocol", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
@@ -93,7 +98,7 @@ let package = Package(
             name: "dataspace",
             dependencies: [
                 "DataspaceServer", "DataspaceCore", "DataspaceIdentity", "DataspaceCatalog", "DataspaceSQLite", "DataspaceContracts",
-                "DataspaceLedger",
+                "DataspaceLedger", "DataspaceQuality",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -111,6 +116,7 @@ let package = Package(
             dependencies: ["DataspaceCatalog", "DataspaceCore", "DataspaceProtocol"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "DataspaceQualityTests", dependencies: ["DataspaceQuality", "DataspaceCore"], swiftSettings: swiftSettings),
         .testTarget(name: "DataspaceLedgerTests", dependencies: ["DataspaceLedger", "DataspaceCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "DataspaceContractsTests",

@@ -1,13 +1,15 @@
 /// Validates UTF-8 incrementally across chunk boundaries (RFC 3629: no overlongs, no surrogates,
 /// nothing above U+10FFFF), so a file is checked while it streams.
-struct UTF8StreamValidator {
+public struct UTF8StreamValidator: Sendable {
+    public init() {}
+
     private var needed = 0
     private var lower: UInt8 = 0x80
     private var upper: UInt8 = 0xBF
 
     /// Returns false at the first byte that cannot continue valid UTF-8.
     @inline(__always)
-    mutating func consume(_ byte: UInt8) -> Bool {
+    public mutating func consume(_ byte: UInt8) -> Bool {
         if needed == 0 {
             if byte < 0x80 { return true }
             switch byte {
@@ -30,5 +32,5 @@ struct UTF8StreamValidator {
     }
 
     /// True when the stream did not stop inside a multi-byte character.
-    var isAtBoundary: Bool { needed == 0 }
+    public var isAtBoundary: Bool { needed == 0 }
 }

@@ -1,0 +1,126 @@
+import DataspaceCore
+import Foundation
+
+/// Everything the profiler learns about one column, one value at a time, in bounded memory.
+struct ColumnAccumulator {
+    let options: ProfileOptions
+    var values = 0
+    var nulls = 0
+    var typeCounts = [Int](repeating: 0, count: ValueType.allCases.count)
+    // Numbers: Welford's running mean and variance.
+    var numbers = 0
+    var mean = 0.0
+    var m2 = 0.0
+    var minNumber = Double.infinity
+    var maxNumber = -Double.infinity
+    var minText: [UInt8]?
+    var maxText: [UInt8]?
+    var minLength = Int.max
+    var maxLength = 0
+    // Distinct values: exact (by 64-bit hash) while there are at most `exactDistinctLimit`,
+    // HyperLogLog always. Value counts live with the exact set; past the bound only values
+    // already seen keep counting (top values become approximate, and are flagged so).
+    var hll = HyperLogLog()
+    var counts: [UInt64: Int] = [:]
+    var firstValues: [UInt64: [UInt8]] = [:]
+    var countsExact = true
+    var patterns: [UInt64: Int] = [:]
+    var patternTexts: [UInt64: String] = [:]
+    var otherPatterns = 0
+    var sensitive: [SensitiveKind: Int] = [:]
+    var sensitiveChecked = 0
+
+    init(options: ProfileOptions) { self.options = options }
+
+    mutating func add(_ b: UnsafeBufferPointer<UInt8>) {
+        values += 1
+        if ValueClassifier.isNull(b) {
+            nulls += 1
+            return
+        }
+        let (type, number) = ValueClassifier.classify(b)
+        typeCounts[type.order] += 1
+        if let number {
+            numbers += 1
+            let delta = number - mean
+            mean += delta / Double(numbers)
+            m2 += delta * (number - mean)
+            if number < minNumber { minNumber = number }
+            if number > maxNumber { maxNumber = number }
+        }
+        if minText.map({ b.lexicographicallyPrecedes($0) }) ?? true { minText = Array(b) }
+        if maxText.map({ $0.lexicographicallyPrecedes(b) }) ?? true { maxText = Array(b) }
+        var characters = 0
+        for byte in b where byte & 0xC0 != 0x80 { characters += 1 }
+        if characters < minLength { minLength = characters }
+        if characters > maxLength { maxLength = characters }
+
+        let hash = Self.hash(b)
+        hll.add(hash: hash)
+        if let c = counts[hash] {
+            counts[hash] = c + 1
+        } else if countsExact, counts.count < options.exactDistinctLimit {
+            counts[hash] = 1
+            firstValues[hash] = Array(b)
+        } else {
+            countsExact = false
+        }
+        let shape = ValueClassifier.patternHash(b)
+        if let c = patterns[shape] {
+            patterns[shape] = c + 1
+        } else if patterns.count < options.patternLimit {
+            patterns[shape] = 1
+            patternTexts[shape] = ValueClassifier.pattern(b)
+        } else {
+            otherPatterns += 1
+        }
+        if sensitiveChecked < options.sensitiveCheckLimit {
+            sensitiveChecked += 1
+            for kind in SensitiveDetector.kinds(of: b) { sensitive[kind, default: 0] += 1 }
+        }
+    }
+
+    static func hash(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var hasher = Hasher()
+        hasher.combine(bytes: UnsafeRawBufferPointer(b))
+        return UInt64(bitPattern: Int64(hasher.finalize()))
+    }
+
+    func profile(name: String) -> ColumnProfile {
+        let nonNull = values - nulls
+        var types: [ValueType: Int] = [:]
+        for type in ValueType.allCases where typeCounts[type.order] > 0 { types[type] = typeCounts[type.order] }
+        let top = Self.ranked(limit: options.topValues, counts.map { ColumnProfile.ValueCount(value: String(decoding: firstValues[$0.key] ?? [], as: UTF8.self), count: $0.value) })
+        let shapes = Self.ranked(limit: options.topValues, patterns.map { ColumnProfile.ValueCount(value: patternTexts[$0.key] ?? "", count: $0.value) })
+        return ColumnProfile(
+            name: name, values: values, nulls: nulls, types: types, inferredType: Self.inferType(types, nonNull: nonNull),
+            distinct: countsExact ? counts.count : Int(hll.estimate.rounded()), distinctExact: countsExact,
+            minimum: numbers == nonNull && numbers > 0 ? .number(minNumber) : minText.map { .text(String(decoding: $0, as: UTF8.self)) },
+            maximum: numbers == nonNull && numbers > 0 ? .number(maxNumber) : maxText.map { .text(String(decoding: $0, as: UTF8.self)) },
+            mean: numbers > 0 ? mean : nil, standardDeviation: numbers > 1 ? (m2 / Double(numbers - 1)).squareRoot() : nil,
+            minLength: nonNull > 0 ? minLength : nil, maxLength: nonNull > 0 ? maxLength : nil,
+            topValues: top, topValuesExact: countsExact, patterns: shapes,
+            sensitive: sensitive.map { ColumnProfile.Detection(kind: $0.key, count: $0.value, checked: sensitiveChecked) }
+                .sorted { $0.count != $1.count ? $0.count > $1.count : $0.kind.rawValue < $1.kind.rawValue })
+    }
+
+    /// Most frequent first, ties by value.
+    static func ranked(limit: Int, _ items: [ColumnProfile.ValueCount]) -> [ColumnProfile.ValueCount] {
+        let sorted = items.sorted { a, b in a.count != b.count ? a.count > b.count : a.value < b.value }
+        return Array(sorted.prefix(limit))
+    }
+
+    /// The narrowest type covering at least `ProfileOptions.typeShare` of the non-null values:
+    /// integers widen to decimals, dates to date-times; mixed columns are strings.
+    static func inferType(_ types: [ValueType: Int], nonNull: Int) -> ValueType {
+        guard nonNull > 0 else { return .string }
+        let share = 0.999
+        func covers(_ set: [ValueType]) -> Bool { Double(set.reduce(0) { $0 + (types[$1] ?? 0) }) >= share * Double(nonNull) }
+        if covers([.boolean]) { return .boolean }
+        if covers([.integer]) { return .integer }
+        if covers([.integer, .decimal]) { return .decimal }
+        if covers([.date]) { return .date }
+        if covers([.date, .datetime]) { return .datetime }
+        return .string
+    }
+}

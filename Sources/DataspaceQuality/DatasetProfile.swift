@@ -1,0 +1,136 @@
+import DataspaceCore
+
+/// Bounds that keep profiling in constant memory, whatever the file's size.
+public struct ProfileOptions: Sendable {
+    /// Distinct values counted exactly (by 64-bit hash) up to this many; HyperLogLog beyond.
+    public var exactDistinctLimit = 10_000
+    /// Distinct value shapes kept per column.
+    public var patternLimit = 1_000
+    /// Top values and patterns reported per column.
+    public var topValues = 10
+    /// Non-null values per column run through the sensitive-data detectors.
+    public var sensitiveCheckLimit = 1_000_000
+    /// Count duplicate rows (8 bytes of memory per distinct row).
+    public var duplicateRows = true
+
+    public init() {}
+}
+
+/// One column's profile. Values never appear except in `topValues` (which callers redact for
+/// sensitive columns) and min/max.
+public struct ColumnProfile: Sendable, Equatable {
+    public struct ValueCount: Sendable, Equatable {
+        public let value: String
+        public let count: Int
+
+        public init(value: String, count: Int) {
+            self.value = value
+            self.count = count
+        }
+    }
+
+    public struct Detection: Sendable, Equatable {
+        public let kind: SensitiveKind
+        public let count: Int
+        /// Values the detectors looked at (all non-null values up to the check limit).
+        public let checked: Int
+        public var share: Double { checked == 0 ? 0 : Double(count) / Double(checked) }
+    }
+
+    public enum Bound: Sendable, Equatable {
+        case number(Double)
+        case text(String)
+    }
+
+    public let name: String
+    public let values: Int
+    public let nulls: Int
+    public let types: [ValueType: Int]
+    public let inferredType: ValueType
+    public let distinct: Int
+    public let distinctExact: Bool
+    public let minimum: Bound?
+    public let maximum: Bound?
+    public let mean: Double?
+    public let standardDeviation: Double?
+    public let minLength: Int?
+    public let maxLength: Int?
+    public let topValues: [ValueCount]
+    public let topValuesExact: Bool
+    public let patterns: [ValueCount]
+    public let sensitive: [Detection]
+
+    public var nonNull: Int { values - nulls }
+
+    public var json: JSONValue {
+        func bound(_ b: Bound?) -> JSONValue {
+            switch b {
+            case .number(let n): .number(n)
+            case .text(let t): .string(t)
+            case nil: .null
+            }
+        }
+        var object: [String: JSONValue] = [
+            "name": .string(name), "values": .number(Double(values)), "nulls": .number(Double(nulls)),
+            "types": .object(Dictionary(uniqueKeysWithValues: types.map { ($0.key.rawValue, JSONValue.number(Double($0.value))) })),
+            "inferredType": .string(inferredType.rawValue), "distinct": .number(Double(distinct)), "distinctExact": .bool(distinctExact),
+            "min": bound(minimum), "max": bound(maximum),
+            "topValuesExact": .bool(topValuesExact),
+            "topValues": .array(topValues.map { ["value": .string($0.value), "count": .number(Double($0.count))] }),
+            "patterns": .array(patterns.map { ["pattern": .string($0.value), "count": .number(Double($0.count))] }),
+            "sensitive": .array(sensitive.map {
+                ["kind": .string($0.kind.rawValue), "count": .number(Double($0.count)), "checked": .number(Double($0.checked)), "share": .number($0.share)]
+            }),
+        ]
+        if let mean { object["mean"] = .number(mean) }
+        if let standardDeviation { object["stddev"] = .number(standardDeviation) }
+        if let minLength { object["minLength"] = .number(Double(minLength)) }
+        if let maxLength { object["maxLength"] = .number(Double(maxLength)) }
+        return .object(object)
+    }
+
+    /// The same profile with values that could identify people removed (top values and min/max
+    /// of columns where detectors fired), for reports that leave the node.
+    public var redacted: ColumnProfile {
+        guard sensitive.contains(where: { $0.kind.isPersonal && $0.count > 0 }) else { return self }
+        return ColumnProfile(
+            name: name, values: values, nulls: nulls, types: types, inferredType: inferredType, distinct: distinct, distinctExact: distinctExact,
+            minimum: nil, maximum: nil, mean: mean, standardDeviation: standardDeviation, minLength: minLength, maxLength: maxLength,
+            topValues: [], topValuesExact: topValuesExact, patterns: patterns, sensitive: sensitive)
+    }
+}
+
+/// A whole file's profile.
+public struct DatasetProfile: Sendable, Equatable {
+    public let format: TabularFormat
+    public let bytes: Int64
+    public let rows: Int
+    public let columns: [ColumnProfile]
+    /// Rows identical to an earlier row (nil when not counted).
+    public let duplicateRows: Int?
+    /// Rows with more or fewer fields than the header (missing fields count as nulls, extra ones are ignored).
+    public let raggedRows: Int
+    /// JSON-lines lines that are not a JSON object (skipped).
+    public let malformedLines: Int
+    public let firstProblemLine: Int?
+
+    public var json: JSONValue {
+        var object: [String: JSONValue] = [
+            "format": .string(format.rawValue), "bytes": .number(Double(bytes)), "rows": .number(Double(rows)),
+            "columns": .array(columns.map(\.json)), "raggedRows": .number(Double(raggedRows)), "malformedLines": .number(Double(malformedLines)),
+        ]
+        if let duplicateRows { object["duplicateRows"] = .number(Double(duplicateRows)) }
+        if let firstProblemLine { object["firstProblemLine"] = .number(Double(firstProblemLine)) }
+        return .object(object)
+    }
+}
+
+/// Why a file could not be profiled at all (as opposed to problems counted in the profile).
+public struct ProfileError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public let line: Int?
+    public init(_ description: String, line: Int? = nil) {
+        self.description = description
+        self.line = line
+    }
+}

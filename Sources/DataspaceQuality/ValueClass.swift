@@ -1,0 +1,165 @@
+/// What a single value looks like, from its bytes alone: the type a column of such values would
+/// have, and its numeric value when it has one.
+public enum ValueType: String, Sendable, CaseIterable, Codable, Comparable {
+    case boolean, integer, decimal, date, datetime, string
+
+    public static func < (a: ValueType, b: ValueType) -> Bool { a.order < b.order }
+    var order: Int { ValueType.allCases.firstIndex(of: self) ?? 0 }
+}
+
+enum ValueClassifier {
+    /// Tokens read as "no value" besides the empty string.
+    static let nullTokens: Set<[UInt8]> = Set(["NULL", "null", "Null", "NA", "N/A", "n/a", "NaN", "nan", "None", "none", "\\N"].map { Array($0.utf8) })
+
+    static func isNull(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        if b.isEmpty { return true }
+        if b.count > 4 { return false }
+        // Only values starting like a null token are looked up (no allocation otherwise).
+        switch b[0] {
+        case UInt8(ascii: "N"), UInt8(ascii: "n"), UInt8(ascii: "\\"): return nullTokens.contains(Array(b))
+        default: return false
+        }
+    }
+
+    /// The value's type and, for numbers, its value.
+    static func classify(_ b: UnsafeBufferPointer<UInt8>) -> (ValueType, Double?) {
+        let n = b.count
+        guard n > 0 else { return (.string, nil) }
+        let first = b[0]
+        if (first >= 48 && first <= 57) || first == 45 || first == 43 || first == 46 {
+            if let (isInteger, value) = number(b) { return (isInteger ? .integer : .decimal, value) }
+            if n >= 10, let t = dateOrDateTime(b) { return (t, nil) }
+            return (.string, nil)
+        }
+        if n == 4, b[0] | 0x20 == 116, b[1] | 0x20 == 114, b[2] | 0x20 == 117, b[3] | 0x20 == 101 { return (.boolean, nil) }
+        if n == 5, b[0] | 0x20 == 102, b[1] | 0x20 == 97, b[2] | 0x20 == 108, b[3] | 0x20 == 115, b[4] | 0x20 == 101 { return (.boolean, nil) }
+        return (.string, nil)
+    }
+
+    /// An optionally signed decimal number (with optional exponent); nil when not a number.
+    static func number(_ b: UnsafeBufferPointer<UInt8>) -> (Bool, Double)? {
+        var i = 0
+        let n = b.count
+        if b[0] == 45 || b[0] == 43 { i = 1 }
+        var digits = 0
+        var integral = true
+        var mantissa: Int64 = 0
+        var overflow = false
+        while i < n, b[i] >= 48, b[i] <= 57 {
+            let (m, o1) = mantissa.multipliedReportingOverflow(by: 10)
+            let (m2, o2) = m.addingReportingOverflow(Int64(b[i] - 48))
+            if o1 || o2 { overflow = true } else { mantissa = m2 }
+            digits += 1
+            i += 1
+        }
+        if i < n, b[i] == 46 {
+            integral = false
+            i += 1
+            while i < n, b[i] >= 48, b[i] <= 57 {
+                digits += 1
+                i += 1
+            }
+        }
+        guard digits > 0 else { return nil }
+        if i < n, b[i] == 101 || b[i] == 69 {
+            integral = false
+            i += 1
+            if i < n, b[i] == 45 || b[i] == 43 { i += 1 }
+            var expDigits = 0
+            while i < n, b[i] >= 48, b[i] <= 57 {
+                expDigits += 1
+                i += 1
+            }
+            guard expDigits > 0 else { return nil }
+        }
+        guard i == n else { return nil }
+        // Leading zeros ("007", codes) are identifiers, not integers.
+        if integral, digits > 1, b[b[0] == 45 || b[0] == 43 ? 1 : 0] == 48 { return nil }
+        if integral, !overflow { return (true, Double(b[0] == 45 ? -mantissa : mantissa)) }
+        guard let value = Double(String(decoding: b, as: UTF8.self)) else { return nil }
+        return (integral && !overflow, value)
+    }
+
+    /// YYYY-MM-DD or YYYY/MM/DD (a real date), optionally followed by [T ]HH:MM[:SS[.f]][Z|±HH:MM].
+    static func dateOrDateTime(_ b: UnsafeBufferPointer<UInt8>) -> ValueType? {
+        func d(_ i: Int) -> Int? { i < b.count && b[i] >= 48 && b[i] <= 57 ? Int(b[i] - 48) : nil }
+        func num(_ at: Int, _ count: Int) -> Int? {
+            var v = 0
+            for k in 0..<count {
+                guard let x = d(at + k) else { return nil }
+                v = v * 10 + x
+            }
+            return v
+        }
+        guard b.count >= 10, let year = num(0, 4), b[4] == 45 || b[4] == 47, let month = num(5, 2), b[7] == b[4], let day = num(8, 2),
+            (1...12).contains(month), day >= 1, day <= SensitiveDetector.daysIn(month, year)
+        else { return nil }
+        if b.count == 10 { return .date }
+        guard b[10] == 84 || b[10] == 32, b.count >= 16, let hour = num(11, 2), b[13] == 58, let minute = num(14, 2), hour < 24, minute < 60 else { return nil }
+        var i = 16
+        if i < b.count, b[i] == 58 {
+            guard let second = num(i + 1, 2), second <= 60 else { return nil }
+            i += 3
+            if i < b.count, b[i] == 46 {
+                i += 1
+                guard d(i) != nil else { return nil }
+                while d(i) != nil { i += 1 }
+            }
+        }
+        if i < b.count, b[i] == 90 { i += 1 } else if i < b.count, b[i] == 43 || b[i] == 45 {
+            guard num(i + 1, 2) != nil, i + 3 < b.count, b[i + 3] == 58, num(i + 4, 2) != nil else { return nil }
+            i += 6
+        }
+        return i == b.count ? .datetime : nil
+    }
+
+    /// A value's shape: digits → 9, ASCII letters → A/a, Han → 汉, other non-ASCII → ?, other
+    /// ASCII kept as is; lengths kept ("440***1234" → "999***9999"), at most 32 symbols then "…".
+    /// A hash of `pattern(b)` computed without building the string (FNV-1a over the symbols).
+    static func patternHash(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        var i = 0
+        var symbols = 0
+        while i < b.count, symbols < 33 {
+            let c = b[i]
+            var width = 1
+            let symbol: UInt8
+            switch c {
+            case 48...57: symbol = 57
+            case 65...90: symbol = 65
+            case 97...122: symbol = 97
+            case 0..<0x80: symbol = c
+            default:
+                width = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2
+                symbol = width == 3 && c >= 0xE4 && c <= 0xE9 ? 0x80 : 0x81
+            }
+            h = (h ^ UInt64(symbol)) &* 0x100_0000_01b3
+            symbols += 1
+            i += width
+        }
+        return h
+    }
+
+    static func pattern(_ b: UnsafeBufferPointer<UInt8>) -> String {
+        var out = ""
+        var i = 0
+        var symbols = 0
+        while i < b.count {
+            if symbols == 32 { return out + "…" }
+            let c = b[i]
+            var width = 1
+            switch c {
+            case 48...57: out.append("9")
+            case 65...90: out.append("A")
+            case 97...122: out.append("a")
+            case 0..<0x80: out.unicodeScalars.append(UnicodeScalar(c))
+            default:
+                width = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2
+                out.append(width == 3 && c >= 0xE4 && c <= 0xE9 ? "汉" : "?")
+            }
+            symbols += 1
+            i += width
+        }
+        return out
+    }
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import DataspaceCore
+import DataspaceQuality
+import Foundation
+
+/// `dataspace quality FILE`: profile a CSV or JSON-lines file before publishing — types, nulls,
+/// distinct values, ranges, patterns, duplicate rows and sensitive-data detections (counts only).
+struct QualityCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quality", abstract: "Profile a CSV or JSON-lines file: column types, nulls, distinct values, duplicates, sensitive data.")
+
+    @Argument(help: "The file to profile.") var file: String
+    @Option(help: "csv or jsonl (default: from the file name).") var format: String?
+    @Flag(help: "Print machine-readable JSON.") var json = false
+    @Flag(name: .customLong("no-duplicates"), help: "Skip counting duplicate rows (saves 8 bytes per row of memory).") var noDuplicates = false
+
+    func run() async throws {
+        try await runReporting {
+            let tabular = try resolvedFormat()
+            if let handle = FileHandle(forReadingAtPath: file), let magic = try handle.read(upToCount: 2), Array(magic) == [0x1F, 0x8B] {
+                throw ValidationError(code: "file.gzip", field: "file", message: "\(file) is gzip-compressed; decompress it first (gunzip -k)")
+            }
+            var options = ProfileOptions()
+            options.duplicateRows = !noDuplicates
+            let started = ContinuousClock.now
+            let profile: DatasetProfile
+            do {
+                profile = try TabularProfiler.profile(path: file, format: tabular, options: options)
+            } catch let error as ProfileError {
+                throw ValidationError(code: "file.unreadable", field: error.line.map { "file:line \($0)" } ?? "file", message: error.description)
+            }
+            let seconds = (ContinuousClock.now - started).milliseconds / 1_000
+            let columns = profile.columns.map(\.redacted)
+            if json {
+                var body = profile.json.objectValue ?? [:]
+                body["columns"] = .array(columns.map(\.json))
+                body["seconds"] = .number(seconds)
+                return printJSON(.object(body))
+            }
+            print("\(file): \(profile.rows) rows, \(columns.count) columns, \(profile.bytes) bytes (\(profile.format.rawValue)) in \(String(format: "%.2f", seconds)) s")
+            if let duplicates = profile.duplicateRows { print("duplicate rows: \(duplicates)") }
+            if profile.raggedRows > 0 { print("rows with the wrong number of fields: \(profile.raggedRows)") }
+            if profile.malformedLines > 0 { print("lines that are not JSON objects (skipped): \(profile.malformedLines)") }
+            if let line = profile.firstProblemLine { print("first problem on line \(line)") }
+            let rows = columns.map { c -> [String] in
+                let nullShare = c.values == 0 ? 0 : 100 * Double(c.nulls) / Double(c.values)
+                let sensitive = c.sensitive.filter { $0.share >= 0.05 }.map { "\($0.kind.rawValue) \(Int(($0.share * 100).rounded()))%" }.joined(separator: ", ")
+                return [
+                    c.name, c.inferredType.rawValue, String(format: "%.1f%%", nullShare), (c.distinctExact ? "" : "≈") + String(c.distinct),
+                    Self.text(c.minimum), Self.text(c.maximum), [.integer, .decimal].contains(c.inferredType) ? c.mean.map { String(format: "%.4g", $0) } ?? "" : "", sensitive,
+                ]
+            }
+            printTable(["COLUMN", "TYPE", "NULL", "DISTINCT", "MIN", "MAX", "MEAN", "SENSITIVE"], rows, maxWidth: 32)
+        }
+    }
+
+    static func text(_ bound: ColumnProfile.Bound?) -> String {
+        switch bound {
+        case .number(let n): n.rounded() == n && abs(n) < 1e15 ? String(Int64(n)) : String(format: "%.6g", n)
+        case .text(let t): t
+        case nil: "—"
+        }
+    }
+
+    func resolvedFormat() throws -> TabularFormat {
+        if let format {
+            guard let f = TabularFormat(rawValue: format) else {
+                throw ValidationError(code: "format", field: "format", message: "format must be csv or jsonl, got '\(format)'")
+            }
+            return f
+        }
+        let lower = file.lowercased()
+        if lower.hasSuffix(".jsonl") || lower.hasSuffix(".ndjson") { return .jsonLines }
+        if lower.hasSuffix(".csv") || lower.hasSuffix(".txt") { return .csv }
+        throw ValidationError(code: "format", field: "format", message: "cannot tell the format of \(file) from its name; pass --format csv or jsonl")
+    }
+}

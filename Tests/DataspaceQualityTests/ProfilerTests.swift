@@ -1,0 +1,112 @@
+import DataspaceCore
+import DataspaceQuality
+import Foundation
+import Testing
+
+/// The streaming profiler on small files whose answers were worked out by hand, on malformed
+/// input, and on a file large enough to leave the exact distinct bound.
+@Suite struct ProfilerTests {
+    func profile(_ text: String, _ format: TabularFormat = .csv, chunk: Int = 7, options: ProfileOptions = ProfileOptions()) throws -> DatasetProfile {
+        var profiler = TabularProfiler(format: format, options: options)
+        let bytes = Array(text.utf8)
+        // Small chunks: every state must survive a chunk boundary.
+        var start = 0
+        while start < bytes.count {
+            let end = min(start + chunk, bytes.count)
+            try bytes[start..<end].withUnsafeBytes { try profiler.consume($0) }
+            start = end
+        }
+        return try profiler.finish()
+    }
+
+    static let people = """
+        id,name,amount,date,phone
+        1,张伟,10.5,2024-01-01,13812345678
+        2,李娜,20,2024-01-02,13912345678
+        3,,30.5,2024-13-01,
+        2,李娜,20,2024-01-02,13912345678
+        4,王芳,x,2024-01-04,020-87654321
+
+        """
+
+    @Test func aHandCheckedFile() throws {
+        let p = try profile(Self.people)
+        #expect(p.rows == 5)
+        #expect(p.duplicateRows == 1)
+        #expect(p.raggedRows == 0)
+        #expect(p.columns.map(\.name) == ["id", "name", "amount", "date", "phone"])
+        let id = p.columns[0], name = p.columns[1], amount = p.columns[2], date = p.columns[3], phone = p.columns[4]
+        #expect(id.inferredType == .integer && id.distinct == 4 && id.distinctExact)
+        #expect(id.minimum == .number(1) && id.maximum == .number(4))
+        #expect(name.nulls == 1 && name.nonNull == 4 && name.distinct == 3)
+        #expect(name.sensitive.first { $0.kind == .personName }?.count == 4)
+        #expect(amount.types == [.decimal: 2, .integer: 2, .string: 1])
+        #expect(amount.inferredType == .string)  // 4 of 5 numeric is not 99.9 %
+        #expect(amount.mean == 20.25)
+        #expect(abs((amount.standardDeviation ?? 0) - 8.1701) < 0.0001)  // sample s.d. of 10.5, 20, 30.5, 20
+        #expect(date.types == [.date: 4, .string: 1])  // 2024-13-01 is no date
+        #expect(phone.nulls == 1)
+        #expect(phone.sensitive.first { $0.kind == .mobile }?.count == 3)
+        #expect(phone.sensitive.first { $0.kind == .landline }?.count == 1)
+        #expect(phone.topValues.first == ColumnProfile.ValueCount(value: "13912345678", count: 2))
+        #expect(phone.patterns.first?.value == "99999999999")
+        #expect(name.minLength == 2 && name.maxLength == 2)
+        // Redaction removes values of personal columns, keeps counts.
+        #expect(phone.redacted.topValues.isEmpty && phone.redacted.minimum == nil && phone.redacted.nulls == 1)
+        #expect(id.redacted == id)
+    }
+
+    @Test func quotingCRLFAndEmbeddedNewlines() throws {
+        let p = try profile("a,b\r\n\"x, \"\"quoted\"\"\",\"line\nbreak\"\r\n,\r\n")
+        #expect(p.rows == 2)
+        #expect(p.columns[0].topValues.map(\.value).contains("x, \"quoted\""))
+        #expect(p.columns[1].topValues.map(\.value).contains("line\nbreak"))
+        #expect(p.columns[0].nulls == 1 && p.columns[1].nulls == 1)
+        #expect(p.firstProblemLine == nil)
+    }
+
+    @Test func raggedRowsAndStrayQuotesAreCountedNotFatal() throws {
+        let p = try profile("a,b\n1\n1,2,3\n\"x\"y,2\nab\"c,3\n")
+        #expect(p.rows == 4)
+        #expect(p.raggedRows == 2)
+        #expect(p.columns[1].nulls == 1)  // the short row's missing field
+        #expect(p.firstProblemLine == 2)
+        #expect(p.columns[0].topValues.map(\.value).contains("xy"))
+    }
+
+    @Test func unreadableFilesAreClearErrors() throws {
+        #expect(throws: ProfileError.self) { try profile("") }
+        let unterminated = #expect(throws: ProfileError.self) { try profile("a,b\n1,\"open\n2,3\n") }
+        #expect(unterminated?.description.contains("line 2") == true)
+        var profiler = TabularProfiler(format: .csv)
+        let invalid: [UInt8] = Array("a,b\n1,".utf8) + [0xFF, 0x0A]
+        let error = #expect(throws: ProfileError.self) { try invalid.withUnsafeBytes { try profiler.consume($0) } }
+        #expect(error?.line == 2 && error?.description.contains("UTF-8") == true)
+        // A header and nothing else is a profile of no rows.
+        let empty = try profile("a,b\n")
+        #expect(empty.rows == 0 && empty.columns.count == 2 && empty.columns[0].distinct == 0)
+    }
+
+    @Test func jsonLinesWithMixedTypesNewKeysAndBadLines() throws {
+        let p = try profile("{\"a\":1}\n{\"a\":\"x\",\"b\":true}\nnot json\n[1,2]\n{\"a\":2.5,\"b\":null}\n", .jsonLines)
+        #expect(p.rows == 3)
+        #expect(p.malformedLines == 2)
+        #expect(p.columns.map(\.name) == ["a", "b"])
+        let a = p.columns[0], b = p.columns[1]
+        #expect(a.types == [.integer: 1, .string: 1, .decimal: 1])
+        #expect(b.nulls == 2 && b.types == [.boolean: 1])  // absent in row 1, null in row 3
+    }
+
+    @Test func distinctCountsBeyondTheExactBoundAreCloseAndMemoryIsBounded() throws {
+        var text = "n,code\n"
+        for i in 0..<50_000 { text += "\(i),C\(i % 500)\n" }
+        let p = try profile(text, chunk: 65_536)
+        let n = p.columns[0], code = p.columns[1]
+        #expect(!n.distinctExact)
+        #expect(abs(Double(n.distinct) - 50_000) / 50_000 < 0.03, "HyperLogLog estimate \(n.distinct)")
+        #expect(code.distinctExact && code.distinct == 500)
+        #expect(code.topValues.first?.count == 100 && code.topValuesExact)
+        #expect(n.mean == 24_999.5)
+        #expect(p.duplicateRows == 0)
+    }
+}

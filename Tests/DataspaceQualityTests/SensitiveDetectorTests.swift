@@ -1,0 +1,92 @@
+import DataspaceQuality
+import Testing
+
+/// Every detector: valid values, a broken check digit, and near misses. Check digits of the
+/// valid examples were computed independently (GB 11643 weights, Luhn) outside this code.
+@Suite struct SensitiveDetectorTests {
+    func kinds(_ text: String) -> [SensitiveKind] { SensitiveDetector.kinds(of: Substring(text)) }
+
+    @Test(arguments: [
+        ("11010519491231002X", true), ("11010519491231002x", true), ("440106199003071231", true),
+        ("440106199003071232", false),  // wrong check digit
+        ("11010519491331002X", false),  // month 13
+        ("11010519490230002X", false),  // 30 February
+        ("99010519491231002X", false),  // no province 99
+        ("11010519491231002", false),  // 17 characters
+    ])
+    func residentIDs(_ value: String, _ valid: Bool) {
+        #expect(kinds(value).contains(.residentID) == valid, "\(value)")
+    }
+
+    @Test(arguments: [
+        ("13812345678", true), ("+86 138 1234 5678", true), ("8613812345678", true), ("19912345678", true),
+        ("12812345678", false), ("1381234567", false), ("138123456789", false),
+    ])
+    func mobiles(_ value: String, _ valid: Bool) { #expect(kinds(value).contains(.mobile) == valid, "\(value)") }
+
+    @Test(arguments: [
+        ("020-87654321", true), ("0755-2345678", true), ("010 62345678", true), ("02087654321", true),
+        ("010-12345678", false), ("20-87654321", false), ("0755-23456", false),
+    ])
+    func landlines(_ value: String, _ valid: Bool) { #expect(kinds(value).contains(.landline) == valid, "\(value)") }
+
+    @Test(arguments: [
+        ("6250946000000016", true), ("6222600260001072444", true), ("4111111111111111", true), ("5500000000000004", true),
+        ("378282246310005", true), ("4111 1111 1111 1111", true),
+        ("6250946000000017", false),  // Luhn fails
+        ("9250946000000016", false),  // no scheme starts with 9
+        ("625094600000", false),  // too short
+    ])
+    func bankCards(_ value: String, _ valid: Bool) { #expect(kinds(value).contains(.bankCard) == valid, "\(value)") }
+
+    @Test(arguments: [
+        ("zhang.wei@example.com.cn", true), ("a+b@mail.gz.gov.cn", true),
+        ("zhang.wei@example", false), ("@example.com", false), ("a@b@c.com", false), ("zhang wei@example.com", false),
+    ])
+    func emails(_ value: String, _ valid: Bool) { #expect(kinds(value).contains(.email) == valid, "\(value)") }
+
+    @Test(arguments: [("91350100M000100Y43", true), ("91350100M000100Y44", false), ("91350100M000100Y4", false)])
+    func creditCodes(_ value: String, _ valid: Bool) { #expect(kinds(value).contains(.creditCode) == valid, "\(value)") }
+
+    @Test(arguments: [
+        ("粤A12345", true), ("粤AD12345", true), ("京B·8F9K2", true), ("粤A1234学", true),
+        ("粤A1234", false), ("XA12345", false), ("粤AI2345", false), ("粤112345", false),
+    ])
+    func licencePlates(_ value: String, _ valid: Bool) { #expect(kinds(value).contains(.licencePlate) == valid, "\(value)") }
+
+    @Test(arguments: [
+        ("192.168.1.1", SensitiveKind.ipv4, true), ("256.1.1.1", .ipv4, false), ("01.2.3.4", .ipv4, false), ("1.2.3", .ipv4, false),
+        ("2001:db8::1", .ipv6, true), ("fe80::1:2:3:4", .ipv6, true), ("2001:db8:::1", .ipv6, false), ("12:30", .ipv6, false),
+    ])
+    func addresses(_ value: String, _ kind: SensitiveKind, _ valid: Bool) { #expect(kinds(value).contains(kind) == valid, "\(value)") }
+
+    @Test(arguments: [
+        ("E12345678", true), ("G12345678", true), ("EA1234567", true), ("P1234567", true),
+        ("E1234567", false), ("X12345678", false), ("EO1234567", false),
+    ])
+    func passports(_ value: String, _ valid: Bool) { #expect(kinds(value).contains(.passport) == valid, "\(value)") }
+
+    @Test(arguments: [
+        ("23.129110,113.264385", true), ("113.2643, 23.1291", true),
+        ("23.12,113.26", false), ("123.129110,213.264385", false), ("23.129110", false),
+    ])
+    func coordinates(_ value: String, _ valid: Bool) { #expect(kinds(value).contains(.coordinates) == valid, "\(value)") }
+
+    @Test(arguments: [
+        ("张伟", true), ("欧阳娜娜", true), ("王小明", true),
+        ("天河区", false), ("广州", false), ("张家界市", false), ("数据局", false), ("Zhang Wei", false),
+    ])
+    func personNames(_ value: String, _ valid: Bool) { #expect(kinds(value).contains(.personName) == valid, "\(value)") }
+
+    @Test(arguments: [
+        ("广东省广州市天河区体育西路191号", true), ("北京市海淀区中关村大街27号院3栋", true),
+        ("天河区", false), ("广东省广州市", false), ("体育西路", false),
+    ])
+    func streetAddresses(_ value: String, _ valid: Bool) { #expect(kinds(value).contains(.address) == valid, "\(value)") }
+
+    @Test func ordinaryValuesAreNotSensitive() {
+        for value in ["42", "2024-01-01", "hello world", "空气质量指数", "GZ001", "3.14159", "true", "ABCDEF"] {
+            #expect(kinds(value).isEmpty, "\(value)")
+        }
+    }
+}
