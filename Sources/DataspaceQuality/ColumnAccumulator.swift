@@ -80,6 +80,52 @@ struct ColumnAccumulator {
         }
     }
 
+    /// Folds in the accumulator of a later part of the same column (Chan et al.'s pairwise
+    /// update for the moments).
+    mutating func merge(_ o: ColumnAccumulator) {
+        values += o.values
+        nulls += o.nulls
+        for i in typeCounts.indices { typeCounts[i] += o.typeCounts[i] }
+        if o.numbers > 0 {
+            let n = numbers + o.numbers
+            let delta = o.mean - mean
+            mean += delta * Double(o.numbers) / Double(n)
+            m2 += o.m2 + delta * delta * Double(numbers) * Double(o.numbers) / Double(n)
+            numbers = n
+            minNumber = min(minNumber, o.minNumber)
+            maxNumber = max(maxNumber, o.maxNumber)
+        }
+        if let t = o.minText, minText.map({ t.lexicographicallyPrecedes($0) }) ?? true { minText = t }
+        if let t = o.maxText, maxText.map({ $0.lexicographicallyPrecedes(t) }) ?? true { maxText = t }
+        minLength = min(minLength, o.minLength)
+        maxLength = max(maxLength, o.maxLength)
+        hll.merge(o.hll)
+        countsExact = countsExact && o.countsExact
+        for (hash, count) in o.counts {
+            if let c = counts[hash] {
+                counts[hash] = c + count
+            } else if counts.count < options.exactDistinctLimit {
+                counts[hash] = count
+                firstValues[hash] = o.firstValues[hash]
+            } else {
+                countsExact = false
+            }
+        }
+        for (shape, count) in o.patterns {
+            if let c = patterns[shape] {
+                patterns[shape] = c + count
+            } else if patterns.count < options.patternLimit {
+                patterns[shape] = count
+                patternTexts[shape] = o.patternTexts[shape]
+            } else {
+                otherPatterns += count
+            }
+        }
+        otherPatterns += o.otherPatterns
+        for (kind, count) in o.sensitive { sensitive[kind, default: 0] += count }
+        sensitiveChecked += o.sensitiveChecked
+    }
+
     static func hash(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
         var hasher = Hasher()
         hasher.combine(bytes: UnsafeRawBufferPointer(b))

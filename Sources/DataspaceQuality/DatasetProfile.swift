@@ -1,4 +1,5 @@
 import DataspaceCore
+import Foundation
 
 /// Bounds that keep profiling in constant memory, whatever the file's size.
 public struct ProfileOptions: Sendable {
@@ -12,6 +13,10 @@ public struct ProfileOptions: Sendable {
     public var sensitiveCheckLimit = 1_000_000
     /// Count duplicate rows (8 bytes of memory per distinct row).
     public var duplicateRows = true
+    /// Files at least this large are profiled in parallel parts (one per core).
+    public var parallelThreshold: Int64 = 32 << 20
+    /// Parts for a parallel profile (default: the number of active cores).
+    public var parts = ProcessInfo.processInfo.activeProcessorCount
 
     public init() {}
 }

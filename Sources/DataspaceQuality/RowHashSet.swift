@@ -29,6 +29,17 @@ struct RowHashSet {
         }
     }
 
+    /// Adds every hash of `other`; returns how many were already here (rows duplicated across
+    /// the two parts of a file).
+    mutating func merge(_ other: RowHashSet) -> Int {
+        var already = 0
+        if other.hasZero, !insert(0) { already += 1 }
+        for hash in other.slots where hash != 0 {
+            if !insert(hash) { already += 1 }
+        }
+        return already
+    }
+
     private mutating func grow() {
         let old = slots
         slots = [UInt64](repeating: 0, count: old.count * 2)

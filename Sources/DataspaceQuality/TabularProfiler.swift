@@ -12,7 +12,7 @@ public struct TabularProfiler {
 
     private var utf8 = UTF8StreamValidator()
     private var bytes: Int64 = 0
-    private var line = 1
+    private(set) var line = 1
     private var names: [String]?
     private var columns: [ColumnAccumulator] = []
     private var rows = 0
@@ -41,18 +41,112 @@ public struct TabularProfiler {
         row.reserveCapacity(4_096)
     }
 
-    /// Profiles a whole file, reading it in 1 MiB chunks.
+    /// A profiler for a later part of a CSV file whose header is already known.
+    init(continuing header: [String], options: ProfileOptions) {
+        self.init(format: .csv, options: options)
+        names = header
+        columns = header.map { _ in ColumnAccumulator(options: options) }
+    }
+
+    /// Profiles a whole file: large files in as many parts as there are cores, each part read
+    /// in 1 MiB chunks on its own thread, the parts' accumulators merged at the end.
     public static func profile(path: String, format: TabularFormat, options: ProfileOptions = ProfileOptions()) throws -> DatasetProfile {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
+        let parts = size >= options.parallelThreshold ? max(1, options.parts) : 1
+        guard parts > 1 else {
+            var profiler = TabularProfiler(format: format, options: options)
+            try read(path: path, range: 0..<Int64.max, into: &profiler)
+            return try profiler.finish()
+        }
+        let bounds = try FileSplitter.split(path: path, size: size, parts: parts, quoted: format == .csv)
+        // The header comes from the first part's first record.
+        var first = TabularProfiler(format: format, options: options)
+        let header = format == .csv ? try FileSplitter.header(path: path) : nil
+        let results = ConcurrentResults<TabularProfiler>(count: bounds.count)
+        DispatchQueue.concurrentPerform(iterations: bounds.count) { i in
+            var profiler = i == 0 || header == nil ? TabularProfiler(format: format, options: options) : TabularProfiler(continuing: header ?? [], options: options)
+            results.set(i, Result { try read(path: path, range: bounds[i], into: &profiler); try profiler.close(); return profiler })
+        }
+        var lineOffset = 0
+        for i in bounds.indices {
+            var part: TabularProfiler
+            do {
+                part = try results.get(i)
+            } catch let error as ProfileError {
+                throw ProfileError(error.description, line: error.line.map { $0 + lineOffset })
+            }
+            if i == 0 { first = part } else { first.absorb(part, lineOffset: lineOffset) }
+            lineOffset += part.line - 1
+        }
+        return try first.finish()
+    }
+
+    static func read(path: String, range: Range<Int64>, into profiler: inout TabularProfiler) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw ProfileError("cannot open \(path)") }
         defer { try? handle.close() }
-        var profiler = TabularProfiler(format: format, options: options)
-        while true {
-            let chunk = try handle.read(upToCount: 1 << 20) ?? Data()
+        try handle.seek(toOffset: UInt64(range.lowerBound))
+        var remaining = range.upperBound - range.lowerBound
+        while remaining > 0 {
+            let chunk = try handle.read(upToCount: Int(min(Int64(1 << 20), remaining))) ?? Data()
             if chunk.isEmpty { break }
+            remaining -= Int64(chunk.count)
             try chunk.withUnsafeBytes { try profiler.consume($0) }
         }
-        return try profiler.finish()
     }
+
+    /// Ends a part: the last record without a final newline is completed.
+    mutating func close() throws(ProfileError) {
+        guard utf8.isAtBoundary else { throw ProfileError("the file ends inside a UTF-8 character", line: line) }
+        switch format {
+        case .csv:
+            switch state {
+            case .quoted: throw ProfileError("a quoted field opened on line \(quoteLine) is never closed", line: quoteLine)
+            case .unquoted, .quoteInQuoted: endFieldAndRecord()
+            case .fieldStart: if !fieldEnds.isEmpty { endFieldAndRecord() }
+            }
+        case .jsonLines:
+            if !lineBuffer.isEmpty { endLine() }
+        }
+    }
+
+    /// Folds a later part of the same file into this one.
+    mutating func absorb(_ part: TabularProfiler, lineOffset: Int) {
+        bytes += part.bytes
+        rows += part.rows
+        ragged += part.ragged
+        malformed += part.malformed
+        if firstProblemLine == nil, let line = part.firstProblemLine { firstProblemLine = line + lineOffset }
+        duplicateCount += part.duplicateCount
+        if var mine = duplicates, let theirs = part.duplicates {
+            duplicateCount += mine.merge(theirs)
+            duplicates = mine
+        }
+        if format == .jsonLines {
+            // Columns are named by key; a key new to this part adds a column.
+            for (name, column) in zip(part.names ?? [], part.columns) {
+                if let i = columnIndex[name] {
+                    columns[i].merge(column)
+                } else {
+                    columnIndex[name] = columns.count
+                    names = (names ?? []) + [name]
+                    var earlier = ColumnAccumulator(options: options)
+                    for _ in 0..<(rows - part.rows) { earlier.add(UnsafeBufferPointer(start: nil, count: 0)) }
+                    earlier.merge(column)
+                    columns.append(earlier)
+                }
+            }
+            let partNames = Set(part.names ?? [])
+            for (i, name) in (names ?? []).enumerated() where !partNames.contains(name) {
+                for _ in 0..<part.rows { columns[i].add(UnsafeBufferPointer(start: nil, count: 0)) }
+            }
+        } else {
+            for i in columns.indices where i < part.columns.count { columns[i].merge(part.columns[i]) }
+        }
+        line += part.line - 1
+    }
+
+    /// The header once the first record has been read.
+    var headerNames: [String]? { names }
 
     public mutating func consume(_ chunk: UnsafeRawBufferPointer) throws(ProfileError) {
         for byte in chunk {
@@ -67,24 +161,8 @@ public struct TabularProfiler {
     }
 
     public mutating func finish() throws(ProfileError) -> DatasetProfile {
-        guard utf8.isAtBoundary else { throw ProfileError("the file ends inside a UTF-8 character", line: line) }
+        try close()
         guard bytes > 0 else { throw ProfileError("the file is empty") }
-        switch format {
-        case .csv:
-            switch state {
-            case .quoted: throw ProfileError("a quoted field opened on line \(quoteLine) is never closed", line: quoteLine)
-            case .unquoted, .quoteInQuoted:
-                endField()
-                endRecord()
-            case .fieldStart:
-                if !fieldEnds.isEmpty {
-                    endField()
-                    endRecord()
-                }
-            }
-        case .jsonLines:
-            if !lineBuffer.isEmpty { endLine() }
-        }
         guard let names else { throw ProfileError("the file has no header row") }
         return DatasetProfile(
             format: format, bytes: bytes, rows: rows, columns: zip(names, columns).map { $1.profile(name: $0) },

@@ -110,3 +110,58 @@ import Testing
         #expect(p.duplicateRows == 0)
     }
 }
+
+/// Profiling a file in parallel parts gives the same answers as one sequential pass: quoted
+/// newlines near the cuts, duplicates across parts, JSON keys that appear only late.
+@Suite struct ParallelProfileTests {
+    func write(_ text: String, _ name: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("profile-\(UUID().uuidString.prefix(8))-\(name)").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func compare(_ path: String, _ format: TabularFormat) throws {
+        var sequential = ProfileOptions()
+        sequential.parallelThreshold = .max
+        let one = try TabularProfiler.profile(path: path, format: format, options: sequential)
+        for parts in [2, 3, 7] {
+            var parallel = ProfileOptions()
+            parallel.parallelThreshold = 0
+            parallel.parts = parts
+            let many = try TabularProfiler.profile(path: path, format: format, options: parallel)
+            #expect(many.rows == one.rows && many.bytes == one.bytes && many.duplicateRows == one.duplicateRows, "parts \(parts)")
+            #expect(many.raggedRows == one.raggedRows && many.malformedLines == one.malformedLines && many.firstProblemLine == one.firstProblemLine)
+            #expect(many.columns.map(\.name) == one.columns.map(\.name))
+            for (a, b) in zip(many.columns, one.columns) {
+                #expect(a.values == b.values && a.nulls == b.nulls && a.types == b.types && a.distinct == b.distinct, "\(a.name) parts \(parts)")
+                #expect(a.minimum == b.minimum && a.maximum == b.maximum && a.topValues == b.topValues && a.patterns == b.patterns && a.sensitive == b.sensitive)
+                // Pairwise merging of moments rounds differently; the error scales with the values'
+                // magnitude (phone numbers ~1e10 around a spread of ~30).
+                let scale = max(1, abs(b.mean ?? 0))
+                #expect(abs((a.mean ?? 0) - (b.mean ?? 0)) <= 1e-12 * scale)
+                #expect(abs((a.standardDeviation ?? 0) - (b.standardDeviation ?? 0)) <= 1e-9 * scale, "\(a.name): \(a.standardDeviation ?? 0) vs \(b.standardDeviation ?? 0)")
+            }
+        }
+    }
+
+    @Test func csvPartsMatchOnePass() throws {
+        var text = "id,note,phone\n"
+        for i in 0..<3_000 {
+            let note = i % 7 == 0 ? "\"line\nbreak, \"\"quoted\"\" \(i % 13)\"" : "n\(i % 50)"
+            text += "\(i % 2_000),\(note),1381234\(String(format: "%04d", i % 100))\n"
+        }
+        text += "1,2\n"  // ragged, near the end
+        let path = try write(text, "a.csv")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try compare(path, .csv)
+    }
+
+    @Test func jsonLinesPartsMatchOnePass() throws {
+        var text = ""
+        for i in 0..<2_000 { text += i < 1_500 ? "{\"a\":\(i % 300)}\n" : "{\"a\":\(i % 300),\"late\":\"x\(i % 3)\"}\n" }
+        text += "oops\n"
+        let path = try write(text, "b.jsonl")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try compare(path, .jsonLines)
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+
+/// Cuts a file into parts that start at record boundaries, so the parts can be profiled at the
+/// same time. For CSV a newline only ends a record outside quotes, so quote parity is counted
+/// from the start of the file up to each cut (one cheap pass over the bytes, no parsing).
+enum FileSplitter {
+    static func split(path: String, size: Int64, parts: Int, quoted: Bool) throws -> [Range<Int64>] {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw ProfileError("cannot open \(path)") }
+        defer { try? handle.close() }
+        var cuts: [Int64] = [0]
+        var targets = (1..<parts).map { size * Int64($0) / Int64(parts) }
+        var offset: Int64 = 0
+        var insideQuotes = false
+        while !targets.isEmpty {
+            guard let chunk = try handle.read(upToCount: 4 << 20), !chunk.isEmpty else { break }
+            chunk.withUnsafeBytes { buffer in
+                for (i, byte) in buffer.enumerated() {
+                    if quoted, byte == 0x22 { insideQuotes.toggle() }
+                    if byte == 0x0A, !insideQuotes, let target = targets.first, offset + Int64(i) >= target {
+                        cuts.append(offset + Int64(i) + 1)
+                        targets.removeFirst()
+                        if targets.isEmpty { break }
+                    }
+                }
+            }
+            offset += Int64(chunk.count)
+        }
+        cuts.append(size)
+        var ranges: [Range<Int64>] = []
+        for i in 0..<(cuts.count - 1) where cuts[i] < cuts[i + 1] { ranges.append(cuts[i]..<cuts[i + 1]) }
+        return ranges
+    }
+
+    /// The CSV header's field names (the first record).
+    static func header(path: String) throws -> [String] {
+        var profiler = TabularProfiler(format: .csv, options: {
+            var o = ProfileOptions()
+            o.duplicateRows = false
+            return o
+        }())
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw ProfileError("cannot open \(path)") }
+        defer { try? handle.close() }
+        while let chunk = try handle.read(upToCount: 64 << 10), !chunk.isEmpty {
+            try chunk.withUnsafeBytes { try profiler.consume($0) }
+            if let names = profiler.headerNames { return names }
+        }
+        return try profiler.finish().columns.map(\.name)
+    }
+}
+
+/// Results written by concurrent workers, each to its own slot.
+final class ConcurrentResults<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [Result<T, any Error>?]
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ i: Int, _ result: Result<T, any Error>) {
+        lock.lock()
+        slots[i] = result
+        lock.unlock()
+    }
+
+    func get(_ i: Int) throws -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let result = slots[i] else { throw ProfileError("a part of the file was not profiled") }
+        return try result.get()
+    }
+}
