@@ -13,12 +13,22 @@ struct QualityCommand: AsyncParsableCommand {
     @Option(help: "csv or jsonl (default: from the file name).") var format: String?
     @Flag(help: "Print machine-readable JSON.") var json = false
     @Flag(name: .customLong("no-duplicates"), help: "Skip counting duplicate rows (saves 8 bytes per row of memory).") var noDuplicates = false
+    @Option(help: "Declared impact OBJECT:DEGREE (repeatable), e.g. public-interest:serious. Objects: \(ImpactObject.allCases.map(\.rawValue).joined(separator: ", ")); degrees: \(ImpactDegree.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var impact: [String] = []
+    @Option(help: "Sensitive personal records from which the data counts as important data.") var importantScale = GradeAssessment.defaultImportantScale
 
     func run() async throws {
         try await runReporting {
             let tabular = try resolvedFormat()
             if let handle = FileHandle(forReadingAtPath: file), let magic = try handle.read(upToCount: 2), Array(magic) == [0x1F, 0x8B] {
                 throw ValidationError(code: "file.gzip", field: "file", message: "\(file) is gzip-compressed; decompress it first (gunzip -k)")
+            }
+            let declared = try impact.map { text -> DeclaredImpact in
+                let parts = text.split(separator: ":").map(String.init)
+                guard parts.count == 2, let object = ImpactObject(rawValue: parts[0]), let degree = ImpactDegree(rawValue: parts[1]) else {
+                    throw ValidationError(code: "impact", field: "impact", message: "'\(text)' is not OBJECT:DEGREE (e.g. public-interest:serious)")
+                }
+                return DeclaredImpact(object: object, degree: degree)
             }
             var options = ProfileOptions()
             options.duplicateRows = !noDuplicates
@@ -31,10 +41,12 @@ struct QualityCommand: AsyncParsableCommand {
             }
             let seconds = (ContinuousClock.now - started).milliseconds / 1_000
             let columns = profile.columns.map(\.redacted)
+            let decision = GradeAssessment.assess(declared: declared, profile: profile, importantScale: importantScale)
             if json {
                 var body = profile.json.objectValue ?? [:]
                 body["columns"] = .array(columns.map(\.json))
                 body["seconds"] = .number(seconds)
+                body["grade"] = ["proposed": .string(decision.grade.description), "reasons": .array(decision.reasons.map { .string($0) })]
                 return printJSON(.object(body))
             }
             print("\(file): \(profile.rows) rows, \(columns.count) columns, \(profile.bytes) bytes (\(profile.format.rawValue)) in \(String(format: "%.2f", seconds)) s")
@@ -51,6 +63,8 @@ struct QualityCommand: AsyncParsableCommand {
                 ]
             }
             printTable(["COLUMN", "TYPE", "NULL", "DISTINCT", "MIN", "MAX", "MEAN", "SENSITIVE"], rows, maxWidth: 32)
+            print("proposed grade (GB/T 43697-2024): \(decision.grade) \(decision.grade.level.chineseLabel)")
+            for reason in decision.reasons { print("  - \(reason)") }
         }
     }
 
