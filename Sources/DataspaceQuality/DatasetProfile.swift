@@ -118,6 +118,25 @@ public struct DatasetProfile: Sendable, Equatable {
     /// JSON-lines lines that are not a JSON object (skipped).
     public let malformedLines: Int
     public let firstProblemLine: Int?
+    /// Scores against the declared rules, or against what the profile implies.
+    public private(set) var quality: QualityReport?
+
+    init(format: TabularFormat, bytes: Int64, rows: Int, columns: [ColumnProfile], duplicateRows: Int?, raggedRows: Int, malformedLines: Int, firstProblemLine: Int?) {
+        self.format = format
+        self.bytes = bytes
+        self.rows = rows
+        self.columns = columns
+        self.duplicateRows = duplicateRows
+        self.raggedRows = raggedRows
+        self.malformedLines = malformedLines
+        self.firstProblemLine = firstProblemLine
+    }
+
+    func with(quality: QualityReport) -> DatasetProfile {
+        var copy = self
+        copy.quality = quality
+        return copy
+    }
 
     public var json: JSONValue {
         var object: [String: JSONValue] = [
@@ -126,6 +145,7 @@ public struct DatasetProfile: Sendable, Equatable {
         ]
         if let duplicateRows { object["duplicateRows"] = .number(Double(duplicateRows)) }
         if let firstProblemLine { object["firstProblemLine"] = .number(Double(firstProblemLine)) }
+        if let quality { object["quality"] = quality.json }
         return .object(object)
     }
 }

@@ -21,6 +21,8 @@ public struct TabularProfiler {
     private var firstProblemLine: Int?
     private var duplicates: RowHashSet?
     private var duplicateCount = 0
+    private var evaluator: RuleEvaluator?
+    private var ranges: [Range<Int>?] = []
 
     // CSV state
     private enum CSVState { case fieldStart, unquoted, quoted, quoteInQuoted }
@@ -34,37 +36,40 @@ public struct TabularProfiler {
     private var lineBuffer: [UInt8] = []
     private var columnIndex: [String: Int] = [:]
 
-    public init(format: TabularFormat, options: ProfileOptions = ProfileOptions()) {
+    /// With `rules`, they are evaluated in the same pass and `finish` reports the scores.
+    public init(format: TabularFormat, options: ProfileOptions = ProfileOptions(), rules: QualityRules? = nil) {
         self.format = format
         self.options = options
         duplicates = options.duplicateRows ? RowHashSet() : nil
+        evaluator = rules.map(RuleEvaluator.init)
         row.reserveCapacity(4_096)
     }
 
     /// A profiler for a later part of a CSV file whose header is already known.
-    init(continuing header: [String], options: ProfileOptions) {
-        self.init(format: .csv, options: options)
+    init(continuing header: [String], options: ProfileOptions, rules: QualityRules?) {
+        self.init(format: .csv, options: options, rules: rules)
         names = header
         columns = header.map { _ in ColumnAccumulator(options: options) }
     }
 
     /// Profiles a whole file: large files in as many parts as there are cores, each part read
     /// in 1 MiB chunks on its own thread, the parts' accumulators merged at the end.
-    public static func profile(path: String, format: TabularFormat, options: ProfileOptions = ProfileOptions()) throws -> DatasetProfile {
+    public static func profile(path: String, format: TabularFormat, options: ProfileOptions = ProfileOptions(), rules: QualityRules? = nil) throws -> DatasetProfile {
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
         let parts = size >= options.parallelThreshold ? max(1, options.parts) : 1
         guard parts > 1 else {
-            var profiler = TabularProfiler(format: format, options: options)
+            var profiler = TabularProfiler(format: format, options: options, rules: rules)
             try read(path: path, range: 0..<Int64.max, into: &profiler)
             return try profiler.finish()
         }
         let bounds = try FileSplitter.split(path: path, size: size, parts: parts, quoted: format == .csv)
         // The header comes from the first part's first record.
-        var first = TabularProfiler(format: format, options: options)
+        var first = TabularProfiler(format: format, options: options, rules: rules)
         let header = format == .csv ? try FileSplitter.header(path: path) : nil
         let results = ConcurrentResults<TabularProfiler>(count: bounds.count)
         DispatchQueue.concurrentPerform(iterations: bounds.count) { i in
-            var profiler = i == 0 || header == nil ? TabularProfiler(format: format, options: options) : TabularProfiler(continuing: header ?? [], options: options)
+            var profiler = i == 0 || header == nil
+                ? TabularProfiler(format: format, options: options, rules: rules) : TabularProfiler(continuing: header ?? [], options: options, rules: rules)
             results.set(i, Result { try read(path: path, range: bounds[i], into: &profiler); try profiler.close(); return profiler })
         }
         var lineOffset = 0
@@ -117,6 +122,10 @@ public struct TabularProfiler {
         malformed += part.malformed
         if firstProblemLine == nil, let line = part.firstProblemLine { firstProblemLine = line + lineOffset }
         duplicateCount += part.duplicateCount
+        if var mine = evaluator, let theirs = part.evaluator {
+            mine.merge(theirs)
+            evaluator = mine
+        }
         if var mine = duplicates, let theirs = part.duplicates {
             duplicateCount += mine.merge(theirs)
             duplicates = mine
@@ -164,9 +173,11 @@ public struct TabularProfiler {
         try close()
         guard bytes > 0 else { throw ProfileError("the file is empty") }
         guard let names else { throw ProfileError("the file has no header row") }
-        return DatasetProfile(
+        let duplicateRows = duplicates == nil ? nil : duplicateCount
+        let profile = DatasetProfile(
             format: format, bytes: bytes, rows: rows, columns: zip(names, columns).map { $1.profile(name: $0) },
-            duplicateRows: duplicates == nil ? nil : duplicateCount, raggedRows: ragged, malformedLines: malformed, firstProblemLine: firstProblemLine)
+            duplicateRows: duplicateRows, raggedRows: ragged, malformedLines: malformed, firstProblemLine: firstProblemLine)
+        return profile.with(quality: evaluator?.report(duplicateRows: duplicateRows) ?? QualityReport.implied(by: profile))
     }
 
     // MARK: CSV
@@ -279,6 +290,19 @@ public struct TabularProfiler {
                     hasher.combine(-1)
                 }
             }
+            if evaluator != nil {
+                ranges.removeAll(keepingCapacity: true)
+                var start = 0
+                for i in columns.indices {
+                    if i < fieldEnds.count {
+                        ranges.append(start..<fieldEnds[i])
+                        start = fieldEnds[i]
+                    } else {
+                        ranges.append(nil)
+                    }
+                }
+                evaluator?.row(names ?? [], buffer, ranges)
+            }
         }
         countDuplicate(hasher.finalize())
     }
@@ -323,6 +347,15 @@ public struct TabularProfiler {
             }
             if object[name] == nil { hasher.combine(-1) } else { hasher.combine(bytes) }
             bytes.withUnsafeBufferPointer { columns[i].add($0) }
+            if evaluator != nil {
+                if object[name] == nil { ranges.append(nil) } else { ranges.append(row.count..<(row.count + bytes.count)) }
+                row += bytes
+            }
+        }
+        if evaluator != nil {
+            row.withUnsafeBufferPointer { evaluator?.row(names ?? [], $0, ranges) }
+            row.removeAll(keepingCapacity: true)
+            ranges.removeAll(keepingCapacity: true)
         }
         countDuplicate(hasher.finalize())
     }

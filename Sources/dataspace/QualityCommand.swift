@@ -11,6 +11,7 @@ struct QualityCommand: AsyncParsableCommand {
 
     @Argument(help: "The file to profile.") var file: String
     @Option(help: "csv or jsonl (default: from the file name).") var format: String?
+    @Option(help: "Quality rules (quality.yaml, see docs/quality.md); without it the profile implies them.") var rules: String?
     @Flag(help: "Print machine-readable JSON.") var json = false
     @Flag(name: .customLong("no-duplicates"), help: "Skip counting duplicate rows (saves 8 bytes per row of memory).") var noDuplicates = false
     @Option(help: "Declared impact OBJECT:DEGREE (repeatable), e.g. public-interest:serious. Objects: \(ImpactObject.allCases.map(\.rawValue).joined(separator: ", ")); degrees: \(ImpactDegree.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -30,12 +31,21 @@ struct QualityCommand: AsyncParsableCommand {
                 }
                 return DeclaredImpact(object: object, degree: degree)
             }
+            var declaredRules: QualityRules?
+            if let rules {
+                guard let text = try? String(contentsOfFile: rules, encoding: .utf8) else {
+                    throw ValidationError(code: "rules", field: "rules", message: "cannot read \(rules)")
+                }
+                do { declaredRules = try QualityRules.parse(yaml: text) } catch let error as DataspaceCore.ValidationError {
+                    throw ValidationError(code: error.code, field: "\(rules): \(error.field ?? "")", message: error.message)
+                }
+            }
             var options = ProfileOptions()
             options.duplicateRows = !noDuplicates
             let started = ContinuousClock.now
             let profile: DatasetProfile
             do {
-                profile = try TabularProfiler.profile(path: file, format: tabular, options: options)
+                profile = try TabularProfiler.profile(path: file, format: tabular, options: options, rules: declaredRules)
             } catch let error as ProfileError {
                 throw ValidationError(code: "file.unreadable", field: error.line.map { "file:line \($0)" } ?? "file", message: error.description)
             }
@@ -63,6 +73,16 @@ struct QualityCommand: AsyncParsableCommand {
                 ]
             }
             printTable(["COLUMN", "TYPE", "NULL", "DISTINCT", "MIN", "MAX", "MEAN", "SENSITIVE"], rows, maxWidth: 32)
+            if let quality = profile.quality {
+                print("quality\(quality.implied ? " (rules implied by the profile)" : ""): overall \(quality.overall.map { String(format: "%.3f", $0) } ?? "—")")
+                for d in quality.dimensions {
+                    print("  \(d.dimension.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)) \(d.score.map { String(format: "%.3f", $0) } ?? "  —  ")  \(d.formula)")
+                }
+                for r in quality.rules where r.failed > 0 {
+                    print("  ✗ \(r.rule): \(r.failed) of \(r.checked) failed\(r.sampleRows.isEmpty ? "" : " (rows \(r.sampleRows.map(String.init).joined(separator: ", "))…)")")
+                }
+                if !quality.missingColumns.isEmpty { print("  rules name columns the file lacks: \(quality.missingColumns.joined(separator: ", "))") }
+            }
             print("proposed grade (GB/T 43697-2024): \(decision.grade) \(decision.grade.level.chineseLabel)")
             for reason in decision.reasons { print("  - \(reason)") }
         }

@@ -120,15 +120,20 @@ import Testing
         return path
     }
 
-    func compare(_ path: String, _ format: TabularFormat) throws {
+    func compare(_ path: String, _ format: TabularFormat, rules: QualityRules? = nil) throws {
         var sequential = ProfileOptions()
         sequential.parallelThreshold = .max
-        let one = try TabularProfiler.profile(path: path, format: format, options: sequential)
+        let one = try TabularProfiler.profile(path: path, format: format, options: sequential, rules: rules)
         for parts in [2, 3, 7] {
             var parallel = ProfileOptions()
             parallel.parallelThreshold = 0
             parallel.parts = parts
-            let many = try TabularProfiler.profile(path: path, format: format, options: parallel)
+            let many = try TabularProfiler.profile(path: path, format: format, options: parallel, rules: rules)
+            // Scores and counts agree; only sample rows of keys repeated across parts are lost
+            // (the merged key tables say how many, not which rows).
+            #expect(many.quality?.dimensions == one.quality?.dimensions && many.quality?.overall == one.quality?.overall, "quality, parts \(parts)")
+            #expect(many.quality?.rules.map { [$0.rule, "\($0.checked)", "\($0.failed)"] } == one.quality?.rules.map { [$0.rule, "\($0.checked)", "\($0.failed)"] })
+            #expect(many.quality?.rules.filter { !$0.rule.hasPrefix("unique") } == one.quality?.rules.filter { !$0.rule.hasPrefix("unique") })
             #expect(many.rows == one.rows && many.bytes == one.bytes && many.duplicateRows == one.duplicateRows, "parts \(parts)")
             #expect(many.raggedRows == one.raggedRows && many.malformedLines == one.malformedLines && many.firstProblemLine == one.firstProblemLine)
             #expect(many.columns.map(\.name) == one.columns.map(\.name))
@@ -154,6 +159,8 @@ import Testing
         let path = try write(text, "a.csv")
         defer { try? FileManager.default.removeItem(atPath: path) }
         try compare(path, .csv)
+        let rules = try QualityRules.parse(yaml: "columns:\n  id: { type: integer, unique: true, max: 1500 }\n  phone: { regex: '1[3-9][0-9]{9}' }\nchecks: ['id >= phone']\n")
+        try compare(path, .csv, rules: rules)
     }
 
     @Test func jsonLinesPartsMatchOnePass() throws {

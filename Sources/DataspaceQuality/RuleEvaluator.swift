@@ -1,0 +1,294 @@
+import DataspaceCore
+import Foundation
+
+/// Evaluates quality rules row by row during the profiling pass, in bounded memory (uniqueness
+/// keys: 8 bytes per distinct key), and turns the counts into dimension scores.
+struct RuleEvaluator {
+    let rules: QualityRules
+    private var resolvedNames = -1
+    private var index: [String: Int] = [:]
+    private var regexes: [String: NSRegularExpression] = [:]
+
+    var rows = 0
+    var outcomes: [String: (checked: Int, failed: Int, samples: [Int])] = [:]
+    var requiredCells = 0
+    var requiredNulls = 0
+    var checkedRows = 0
+    var inconsistentRows = 0
+    var keySets: [String: RowHashSet] = [:]
+    var duplicateKeyRows = 0
+    var latest: Date?
+    var missingColumns: Set<String> = []
+
+    init(rules: QualityRules) {
+        self.rules = rules
+        for rule in rules.columns { if let p = rule.pattern { regexes[rule.name] = try? NSRegularExpression(pattern: p) } }
+    }
+
+    /// All columns the rules name.
+    var namedColumns: Set<String> {
+        Set(rules.columns.map(\.name) + rules.uniqueKeys.flatMap { $0 } + rules.checks.flatMap { [$0.left, $0.right] } + (rules.freshness.map { [$0.column] } ?? []))
+    }
+
+    mutating func resolve(_ names: [String]) {
+        guard names.count != resolvedNames else { return }
+        resolvedNames = names.count
+        index = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    mutating func note(_ rule: String, failed: Bool, row: Int) {
+        var o = outcomes[rule] ?? (0, 0, [])
+        o.checked += 1
+        if failed {
+            o.failed += 1
+            if o.samples.count < 5 { o.samples.append(row) }
+        }
+        outcomes[rule] = o
+    }
+
+    /// One data row: `ranges[i]` is column i's bytes in `buffer`, nil when the row lacks it.
+    mutating func row(_ names: [String], _ buffer: UnsafeBufferPointer<UInt8>, _ ranges: [Range<Int>?]) {
+        resolve(names)
+        rows += 1
+        let rowNumber = rows
+        func field(_ name: String) -> UnsafeBufferPointer<UInt8>? {
+            guard let i = index[name], i < ranges.count, let r = ranges[i] else { return nil }
+            let value = UnsafeBufferPointer(rebasing: buffer[r])
+            return ValueClassifier.isNull(value) ? nil : value
+        }
+        // Completeness: required columns, or every column when none is declared required.
+        let required = rules.columns.filter(\.required).map(\.name)
+        let completenessColumns = required.isEmpty ? names : required
+        for name in completenessColumns {
+            requiredCells += 1
+            if field(name) == nil { requiredNulls += 1 }
+        }
+        // Validity.
+        for rule in rules.columns {
+            guard index[rule.name] != nil else { missingColumns.insert(rule.name); continue }
+            guard let value = field(rule.name) else { continue }
+            let (type, number) = ValueClassifier.classify(value)
+            if let expected = rule.type { note("\(rule.name): type \(expected.rawValue)", failed: !Self.conforms(type, to: expected), row: rowNumber) }
+            if let min = rule.minimum { note("\(rule.name): min \(Self.format(min))", failed: !(number.map { $0 >= min } ?? false), row: rowNumber) }
+            if let max = rule.maximum { note("\(rule.name): max \(Self.format(max))", failed: !(number.map { $0 <= max } ?? false), row: rowNumber) }
+            if rule.enumeration != nil || rule.codes != nil || rule.pattern != nil {
+                let text = String(decoding: value, as: UTF8.self)
+                if let e = rule.enumeration { note("\(rule.name): enum", failed: !e.contains(text), row: rowNumber) }
+                if let c = rule.codes { note("\(rule.name): codes", failed: !c.contains(text), row: rowNumber) }
+                if let r = regexes[rule.name] {
+                    let whole = NSRange(text.startIndex..., in: text)
+                    let match = r.firstMatch(in: text, options: [.anchored], range: whole)
+                    note("\(rule.name): regex", failed: match?.range != whole, row: rowNumber)
+                }
+            }
+        }
+        // Consistency: a row is inconsistent when any cross-field check it can be judged by fails.
+        var judged = false, failedAny = false
+        for check in rules.checks {
+            guard let l = field(check.left), let r = field(check.right) else { continue }
+            judged = true
+            let holds = Self.holds(check.op, l, r)
+            note(check.text, failed: !holds, row: rowNumber)
+            if !holds { failedAny = true }
+        }
+        if judged {
+            checkedRows += 1
+            if failedAny { inconsistentRows += 1 }
+        }
+        // Uniqueness: declared keys and unique columns.
+        let keys = rules.uniqueKeys + rules.columns.filter(\.unique).map { [$0.name] }
+        var duplicateRow = false
+        for key in keys {
+            var hasher = Hasher()
+            for name in key {
+                if let v = field(name) { hasher.combine(bytes: UnsafeRawBufferPointer(v)) } else { hasher.combine(-1) }
+                hasher.combine(0x1F)
+            }
+            let label = key.joined(separator: ", ")
+            var set = keySets[label] ?? RowHashSet()
+            let fresh = set.insert(UInt64(bitPattern: Int64(hasher.finalize())))
+            keySets[label] = set
+            note("unique (\(label))", failed: !fresh, row: rowNumber)
+            if !fresh { duplicateRow = true }
+        }
+        if duplicateRow { duplicateKeyRows += 1 }
+        // Timeliness: the newest timestamp.
+        if let f = rules.freshness, let v = field(f.column) {
+            let text = String(decoding: v, as: UTF8.self)
+            if let date = ISO8601.parseDateTime(text) ?? ISO8601.parseDate(text), date > (latest ?? .distantPast) { latest = date }
+        }
+    }
+
+    static func conforms(_ actual: ValueType, to expected: ValueType) -> Bool {
+        switch expected {
+        case .string: true
+        case .decimal: actual == .decimal || actual == .integer
+        case .datetime: actual == .datetime || actual == .date
+        default: actual == expected
+        }
+    }
+
+    static func holds(_ op: QualityRules.Check.Operator, _ l: UnsafeBufferPointer<UInt8>, _ r: UnsafeBufferPointer<UInt8>) -> Bool {
+        let (lt, ln) = ValueClassifier.classify(l), (rt, rn) = ValueClassifier.classify(r)
+        let order: Int
+        if let a = ln, let b = rn {
+            order = a < b ? -1 : a > b ? 1 : 0
+        } else {
+            // ISO dates and date-times (and other text) compare by their bytes.
+            _ = (lt, rt)
+            order = l.lexicographicallyPrecedes(r) ? -1 : r.lexicographicallyPrecedes(l) ? 1 : 0
+        }
+        switch op {
+        case .ge: return order >= 0
+        case .le: return order <= 0
+        case .gt: return order > 0
+        case .lt: return order < 0
+        case .eq: return order == 0
+        case .ne: return order != 0
+        }
+    }
+
+    static func format(_ n: Double) -> String { n.rounded() == n && abs(n) < 1e15 ? String(Int64(n)) : String(n) }
+
+    /// Folds in a later part of the same file (its row numbers follow ours).
+    mutating func merge(_ o: RuleEvaluator) {
+        let offset = rows
+        rows += o.rows
+        for (rule, theirs) in o.outcomes {
+            var mine = outcomes[rule] ?? (0, 0, [])
+            mine.checked += theirs.checked
+            mine.failed += theirs.failed
+            mine.samples = Array((mine.samples + theirs.samples.map { $0 + offset }).prefix(5))
+            outcomes[rule] = mine
+        }
+        requiredCells += o.requiredCells
+        requiredNulls += o.requiredNulls
+        checkedRows += o.checkedRows
+        inconsistentRows += o.inconsistentRows
+        duplicateKeyRows += o.duplicateKeyRows
+        for (label, theirs) in o.keySets {
+            var mine = keySets[label] ?? RowHashSet()
+            let again = mine.merge(theirs)
+            keySets[label] = mine
+            if again > 0 {
+                var outcome = outcomes["unique (\(label))"] ?? (0, 0, [])
+                outcome.failed += again
+                outcomes["unique (\(label))"] = outcome
+                duplicateKeyRows += again
+            }
+        }
+        if let t = o.latest, t > (latest ?? .distantPast) { latest = t }
+        missingColumns.formUnion(o.missingColumns)
+    }
+
+    /// The scores: each dimension X = 1 − A/B with A and B named, and the weighted overall.
+    func report(duplicateRows: Int?, now: Date = Date()) -> QualityReport {
+        var dimensions: [QualityReport.DimensionScore] = []
+        func ratio(_ d: QualityRules.Dimension, failed a: Int, of b: Int, _ what: String) {
+            guard b > 0 else {
+                dimensions.append(.init(dimension: d, score: nil, formula: "not scored: \(what) — nothing to check"))
+                return
+            }
+            dimensions.append(.init(dimension: d, score: 1 - Double(a) / Double(b), formula: "X = 1 − A/B = 1 − \(a)/\(b) (\(what))"))
+        }
+        ratio(.completeness, failed: requiredNulls, of: requiredCells, "A null cells in \(rules.columns.contains(where: \.required) ? "required columns" : "all columns"), B cells")
+        let validityRules = outcomes.filter { key, _ in !key.hasPrefix("unique (") && !rules.checks.contains { $0.text == key } }
+        ratio(.validity, failed: validityRules.values.reduce(0) { $0 + $1.failed }, of: validityRules.values.reduce(0) { $0 + $1.checked },
+              "A rule checks failed, B rule checks on non-null cells")
+        if rules.checks.isEmpty {
+            dimensions.append(.init(dimension: .consistency, score: nil, formula: "not scored: no cross-field checks declared"))
+        } else {
+            ratio(.consistency, failed: inconsistentRows, of: checkedRows, "A rows failing a cross-field check, B rows the checks could judge")
+        }
+        let keys = rules.uniqueKeys + rules.columns.filter(\.unique).map { [$0.name] }
+        if keys.isEmpty {
+            if let duplicateRows { ratio(.uniqueness, failed: duplicateRows, of: rows, "A rows duplicating an earlier row, B rows") } else {
+                dimensions.append(.init(dimension: .uniqueness, score: nil, formula: "not scored: duplicate rows not counted"))
+            }
+        } else {
+            ratio(.uniqueness, failed: duplicateKeyRows, of: rows, "A rows repeating a declared key, B rows")
+        }
+        if let f = rules.freshness {
+            if let latest {
+                let age = max(0, now.timeIntervalSince(latest))
+                let score = age <= f.interval ? 1 : f.interval / age
+                dimensions.append(.init(dimension: .timeliness, score: score,
+                    formula: "X = min(1, I/age) = min(1, \(Int(f.interval)) s / \(Int(age)) s) (newest \(f.column) \(ISO8601.format(latest)))"))
+            } else {
+                dimensions.append(.init(dimension: .timeliness, score: 0, formula: "X = 0: no readable timestamp in \(f.column)"))
+            }
+        } else {
+            dimensions.append(.init(dimension: .timeliness, score: nil, formula: "not scored: no freshness rule declared"))
+        }
+        var weighted = 0.0, total = 0.0
+        for d in dimensions {
+            guard let s = d.score, let w = rules.weights[d.dimension], w > 0 else { continue }
+            weighted += w * s
+            total += w
+        }
+        let rulesOut = outcomes.sorted { $0.key < $1.key }.map { QualityReport.RuleOutcome(rule: $0.key, checked: $0.value.checked, failed: $0.value.failed, sampleRows: $0.value.samples) }
+        return QualityReport(
+            dimensions: dimensions, overall: total > 0 ? weighted / total : nil, weights: rules.weights, rules: rulesOut,
+            implied: rules.implied, missingColumns: missingColumns.sorted())
+    }
+}
+
+/// The quality evaluation of one file: dimension scores with their formulas, the overall
+/// weighted score, and every rule's checked and failed counts with sample row numbers
+/// (1-based data rows; values are never copied into the report).
+public struct QualityReport: Sendable, Equatable {
+    public struct DimensionScore: Sendable, Equatable {
+        public let dimension: QualityRules.Dimension
+        public let score: Double?
+        public let formula: String
+    }
+
+    public struct RuleOutcome: Sendable, Equatable {
+        public let rule: String
+        public let checked: Int
+        public let failed: Int
+        public let sampleRows: [Int]
+    }
+
+    public let dimensions: [DimensionScore]
+    public let overall: Double?
+    public let weights: [QualityRules.Dimension: Double]
+    public let rules: [RuleOutcome]
+    /// The rules were implied by the profile (nothing declared).
+    public let implied: Bool
+    /// Columns the rules name that the file does not have.
+    public let missingColumns: [String]
+
+    public func score(_ d: QualityRules.Dimension) -> Double? { dimensions.first { $0.dimension == d }?.score }
+
+    /// Scores from the profile alone when no rules were declared: completeness from nulls,
+    /// validity from values not of each column's inferred type (non-string columns), uniqueness
+    /// from duplicate rows; consistency and timeliness need declarations.
+    public static func implied(by profile: DatasetProfile) -> QualityReport {
+        var evaluator = RuleEvaluator(rules: QualityRules.implied(by: profile))
+        evaluator.rows = profile.rows
+        evaluator.requiredCells = profile.columns.reduce(0) { $0 + $1.values }
+        evaluator.requiredNulls = profile.columns.reduce(0) { $0 + $1.nulls }
+        for column in profile.columns where column.inferredType != .string && column.nonNull > 0 {
+            let conforming = column.types.filter { RuleEvaluator.conforms($0.key, to: column.inferredType) }.values.reduce(0, +)
+            evaluator.outcomes["\(column.name): type \(column.inferredType.rawValue)"] = (column.nonNull, column.nonNull - conforming, [])
+        }
+        return evaluator.report(duplicateRows: profile.duplicateRows)
+    }
+
+    public var json: JSONValue {
+        var object: [String: JSONValue] = [
+            "dimensions": .array(dimensions.map { d in
+                ["dimension": .string(d.dimension.rawValue), "score": d.score.map { .number($0) } ?? .null, "formula": .string(d.formula)]
+            }),
+            "weights": .object(Dictionary(uniqueKeysWithValues: weights.map { ($0.key.rawValue, JSONValue.number($0.value)) })),
+            "rules": .array(rules.map { r in
+                ["rule": .string(r.rule), "checked": .number(Double(r.checked)), "failed": .number(Double(r.failed)),
+                 "sampleRows": .array(r.sampleRows.map { .number(Double($0)) })]
+            }),
+            "implied": .bool(implied), "missingColumns": .array(missingColumns.map { .string($0) }),
+        ]
+        object["overall"] = overall.map { .number($0) } ?? .null
+        return .object(object)
+    }
+}
