@@ -59,7 +59,7 @@ let package = Package(
         ),
         .target(
             name: "DataspaceQuality",
-            dependencies: ["DataspaceCore"],
+            dependencies: ["DataspaceCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -116,7 +116,7 @@ let package = Package(
             dependencies: ["DataspaceCatalog", "DataspaceCore", "DataspaceProtocol"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "DataspaceQualityTests", dependencies: ["DataspaceQuality", "DataspaceCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "DataspaceQualityTests", dependencies: ["DataspaceQuality", "DataspaceCore", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: swiftSettings),
         .testTarget(name: "DataspaceLedgerTests", dependencies: ["DataspaceLedger", "DataspaceCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "DataspaceContractsTests",

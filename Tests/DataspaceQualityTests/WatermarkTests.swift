@@ -1,0 +1,87 @@
+import Crypto
+import DataspaceQuality
+import Foundation
+import Testing
+
+/// The per-agreement watermark: invisible within one unit of the last written digit, traced back
+/// from 10 % subsets with columns dropped and rows shuffled, and no false attribution on
+/// 1,000 files marked for other agreements or not at all.
+@Suite struct WatermarkTests {
+    static let secret = SymmetricKey(size: .bits256)
+    static let agreements = (0..<10).map { "urn:uuid:agreement-\($0)" }
+    static let keys = agreements.map { (id: $0, key: Watermark.key(secret: secret, agreement: $0)) }
+
+    static func readings(rows: Int, seed: UInt64) -> String {
+        var generator = SeededGenerator(seed: seed)
+        var lines = ["station,ts,pm25,no2,temperature"]
+        for i in 0..<rows {
+            lines.append("GZ\(i % 50),2024-05-\(String(format: "%02d", i % 28 + 1)),\(String(format: "%.1f", Double.random(in: 0...300, using: &generator))),\(String(format: "%.2f", Double.random(in: 0...200, using: &generator))),\(String(format: "%.1f", Double.random(in: -5...40, using: &generator)))")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    @Test func markingMovesValuesByAtMostOneUnitInTheLastPlace() {
+        let original = Self.readings(rows: 500, seed: 1)
+        let marked = Watermark.mark(csv: original, key: Self.keys[3].key)
+        let a = original.split(separator: "\n"), b = marked.split(separator: "\n")
+        #expect(a.count == b.count && a[0] == b[0])
+        var changed = 0
+        for (x, y) in zip(a.dropFirst(), b.dropFirst()) {
+            for (u, v) in zip(x.split(separator: ","), y.split(separator: ",")) {
+                #expect(u.count == v.count)
+                if u != v {
+                    changed += 1
+                    let step = u.contains(".") ? pow(10, -Double(u.split(separator: ".")[1].count)) : 1
+                    #expect(abs((Double(u) ?? 0) - (Double(v) ?? 0)) <= step + 1e-9, "\(u) → \(v)")
+                }
+            }
+        }
+        #expect(changed > 500 && changed < 1_000)  // about half of the 1,500 decimal values
+        #expect(Watermark.mark(csv: marked, key: Self.keys[3].key) == marked)  // marking is idempotent
+    }
+
+    @Test func aTenPercentSubsetWithColumnsDroppedIsTracedToItsAgreement() {
+        let original = Self.readings(rows: 1_000, seed: 2)
+        let marked = Watermark.mark(csv: original, key: Self.keys[7].key)
+        var generator = SeededGenerator(seed: 99)
+        // 10 % of the rows, shuffled, keeping only the pm25 column.
+        let rows = marked.split(separator: "\n").dropFirst().shuffled(using: &generator).prefix(100)
+        let leaked = "pm25\n" + rows.map { String($0.split(separator: ",")[2]) }.joined(separator: "\n") + "\n"
+        let trace = Watermark.trace(values: Watermark.values(csv: leaked), candidates: Self.keys)
+        #expect(trace.attributed == Self.agreements[7])
+        #expect(trace.evidence.first?.values == 100 && trace.evidence.first?.matches == 100)
+        // The original, unmarked data is attributed to nobody.
+        #expect(Watermark.trace(values: Watermark.values(csv: original), candidates: Self.keys).attributed == nil)
+    }
+
+    /// 1,000 files × 3 candidate agreements = 3,000 chances for a false attribution.
+    @Test func noFalseAttributionOnAThousandFiles() {
+        let candidates = Array(Self.keys.prefix(3))
+        var falseAttributions = 0
+        var highest = -Double.infinity
+        let others = (0..<1_000).map { "urn:uuid:other-\($0)" }
+        for i in 0..<1_000 {
+            // Marked for an agreement outside the candidates, or not marked at all; 10 % subsets.
+            let file = Self.readings(rows: 40, seed: UInt64(1_000 + i))
+            let data = i % 2 == 0 ? Watermark.mark(csv: file, key: Watermark.key(secret: Self.secret, agreement: others[i])) : file
+            let trace = Watermark.trace(values: Watermark.values(csv: data), candidates: candidates)
+            if trace.attributed != nil { falseAttributions += 1 }
+            highest = max(highest, trace.evidence.first?.z ?? 0)
+        }
+        #expect(falseAttributions == 0, "highest innocent z \(highest)")
+        #expect(highest < Watermark.Trace.threshold)
+    }
+}
+
+/// SplitMix64, so generated files are the same on every run.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
