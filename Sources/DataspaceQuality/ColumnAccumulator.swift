@@ -32,11 +32,13 @@ struct ColumnAccumulator {
 
     init(options: ProfileOptions) { self.options = options }
 
-    mutating func add(_ b: UnsafeBufferPointer<UInt8>) {
+    /// Adds a value; returns its hash (the row's duplicate check reuses it).
+    @discardableResult
+    mutating func add(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
         values += 1
         if ValueClassifier.isNull(b) {
             nulls += 1
-            return
+            return Self.hash(b)
         }
         let (type, number) = ValueClassifier.classify(b)
         typeCounts[type.order] += 1
@@ -78,6 +80,7 @@ struct ColumnAccumulator {
             sensitiveChecked += 1
             for kind in SensitiveDetector.kinds(of: b) { sensitive[kind, default: 0] += 1 }
         }
+        return hash
     }
 
     /// Folds in the accumulator of a later part of the same column (Chan et al.'s pairwise
@@ -126,10 +129,41 @@ struct ColumnAccumulator {
         sensitiveChecked += o.sensitiveChecked
     }
 
+    /// A fast 64-bit hash of a value's bytes (8 bytes per multiply-fold step, murmur3's
+    /// finaliser): deterministic across runs, well mixed in the high bits HyperLogLog reads.
+    @inline(__always)
     static func hash(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var hasher = Hasher()
-        hasher.combine(bytes: UnsafeRawBufferPointer(b))
-        return UInt64(bitPattern: Int64(hasher.finalize()))
+        let raw = UnsafeRawBufferPointer(b)
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(raw.count)
+        var i = 0
+        while i + 8 <= raw.count {
+            h = fold(h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            i += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while i < raw.count {
+            tail |= UInt64(raw[i]) << shift
+            shift += 8
+            i += 1
+        }
+        return finish(fold(h ^ tail ^ 0xA076_1D64_78BD_642F))
+    }
+
+    @inline(__always)
+    static func fold(_ x: UInt64) -> UInt64 {
+        let product = x.multipliedFullWidth(by: 0x9FB2_1C65_1E98_DF25)
+        return product.high ^ product.low
+    }
+
+    @inline(__always)
+    static func finish(_ x: UInt64) -> UInt64 {
+        var h = x
+        h ^= h >> 33
+        h &*= 0xFF51_AFD7_ED55_8CCD
+        h ^= h >> 33
+        h &*= 0xC4CE_B9FE_1A85_EC53
+        return h ^ (h >> 33)
     }
 
     func profile(name: String) -> ColumnProfile {

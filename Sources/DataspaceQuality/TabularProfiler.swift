@@ -275,19 +275,18 @@ public struct TabularProfiler {
             ragged += 1
             problem()
         }
-        var hasher = Hasher()
+        // The row's hash folds its fields' hashes in order; a missing field differs from an empty one.
+        var rowHash: UInt64 = 0x2545_F491_4F6C_DD1D
         row.withUnsafeBufferPointer { buffer in
             var start = 0
             for i in columns.indices {
                 if i < fieldEnds.count {
                     let field = UnsafeBufferPointer(rebasing: buffer[start..<fieldEnds[i]])
-                    columns[i].add(field)
-                    hasher.combine(bytes: UnsafeRawBufferPointer(field))
-                    hasher.combine(fieldEnds[i] - start)
+                    rowHash = ColumnAccumulator.fold(rowHash ^ columns[i].add(field))
                     start = fieldEnds[i]
                 } else {
                     columns[i].add(UnsafeBufferPointer(start: nil, count: 0))
-                    hasher.combine(-1)
+                    rowHash = ColumnAccumulator.fold(rowHash ^ 0x5851_F42D_4C95_7F2D)
                 }
             }
             if evaluator != nil {
@@ -304,12 +303,12 @@ public struct TabularProfiler {
                 evaluator?.row(names ?? [], buffer, ranges)
             }
         }
-        countDuplicate(hasher.finalize())
+        countDuplicate(ColumnAccumulator.finish(rowHash))
     }
 
-    private mutating func countDuplicate(_ hash: Int) {
+    private mutating func countDuplicate(_ hash: UInt64) {
         guard duplicates != nil else { return }
-        if duplicates?.insert(UInt64(bitPattern: Int64(hash))) == false { duplicateCount += 1 }
+        if duplicates?.insert(hash) == false { duplicateCount += 1 }
     }
 
     // MARK: JSON lines
@@ -346,7 +345,7 @@ public struct TabularProfiler {
             case .some(let other): bytes = other.encodedBytes()
             }
             if object[name] == nil { hasher.combine(-1) } else { hasher.combine(bytes) }
-            bytes.withUnsafeBufferPointer { columns[i].add($0) }
+            _ = bytes.withUnsafeBufferPointer { columns[i].add($0) }
             if evaluator != nil {
                 if object[name] == nil { ranges.append(nil) } else { ranges.append(row.count..<(row.count + bytes.count)) }
                 row += bytes
@@ -357,6 +356,6 @@ public struct TabularProfiler {
             row.removeAll(keepingCapacity: true)
             ranges.removeAll(keepingCapacity: true)
         }
-        countDuplicate(hasher.finalize())
+        countDuplicate(UInt64(bitPattern: Int64(hasher.finalize())))
     }
 }
