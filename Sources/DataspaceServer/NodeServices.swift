@@ -48,8 +48,10 @@ public struct NodeServices: Sendable {
         let witnessKey = isWitness ? try CosignatureVerifier(name: LedgerNames.witnessName(for: did), publicKey: key.publicKey).text : nil
         let document = DIDDocument.forNode(did: did, key: key, baseURL: configuration.publicURL, logKey: logSigner.verifier.text, witnessKey: witnessKey)
         let store = try SQLiteStore(path: directory.databasePath)
+        // A node's events are small and integrated every few hundred milliseconds: a 16 MiB
+        // journal holds hours of them between wraps (the benchmark uses the 64 MiB default).
         let log = try TransparencyLog(
-            directory: URL(fileURLWithPath: directory.ledgerPath), signer: logSigner,
+            directory: URL(fileURLWithPath: directory.ledgerPath), signer: logSigner, journalBytes: 16 << 20,
             integrationInterval: .milliseconds(configuration.ledger.integrationMilliseconds))
         let blobs = try FileBlobStore(root: URL(fileURLWithPath: directory.blobsPath))
         try blobs.removeTemporaryFiles()
