@@ -162,7 +162,9 @@ public final class TransparencyLog: @unchecked Sendable {
         let outcome = Result { try journal.write(first: first, entries: entries) }.mapError { $0 as? LogError ?? LogError("\($0)") }
         lock.lock()
         settleWrite(entries, outcome, journalBroken: true)
-        if !pending.isEmpty || failure != nil { journalParking.wake() }
+        // The journal thread waits for this write to end when appends queued meanwhile, the
+        // journal failed, or the log is closing (it must not sleep through the shutdown).
+        if !pending.isEmpty || failure != nil || closing { journalParking.wake() }
         lock.unlock()
         return outcome.map { first }.mapError { $0 }
     }

@@ -153,4 +153,37 @@ import Testing
         #expect(try await reopened.append(Array("still fine".utf8)) == 3_000)
         await reopened.shutdown()
     }
+
+    @Test func shutdownWhileAppendingCompletesAndKeepsEveryAcknowledgedEntry() async throws {
+        let dir = temporary()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = try TransparencyLog(directory: dir, signer: signer, journalBytes: 1 << 20, integrationInterval: .milliseconds(5))
+        let acknowledged = try await withThrowingTaskGroup(of: [UInt64: [UInt8]].self) { group in
+            for worker in 0..<8 {
+                group.addTask {
+                    var mine: [UInt64: [UInt8]] = [:]
+                    for i in 0..<100_000 {
+                        let entry = Array("w\(worker)-\(i)".utf8)
+                        // Once the log closes, appends are refused; stop there.
+                        guard let index = try? await log.append(entry) else { break }
+                        mine[index] = entry
+                    }
+                    return mine
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: .milliseconds(150))
+                // The shutdown must finish even with appenders mid-write.
+                await log.shutdown()
+                return [:]
+            }
+            var all: [UInt64: [UInt8]] = [:]
+            for try await part in group { all.merge(part) { a, _ in a } }
+            return all
+        }
+        #expect(acknowledged.count > 100)
+        let reopened = try TransparencyLog(directory: dir, signer: signer)
+        for (index, entry) in acknowledged { #expect(try reopened.entry(index) == entry) }
+        await reopened.shutdown()
+    }
 }
