@@ -522,13 +522,25 @@ public final class TransparencyLog: @unchecked Sendable {
         if syncDirectory { Self.syncDirectory((directory ?? parent).path) }
     }
 
-    /// Tiles and bundles are written in place, without a rename: no checkpoint names one until
-    /// it is fsynced, and rewriting one gives the same bytes (its content is fixed by the tree).
+    /// Writes a tile or entry bundle. A path that already exists may be named by a durable
+    /// checkpoint (a partial tile whose width did not change), so it is never truncated in
+    /// place: identical content is left alone, anything else is replaced by an atomic rename.
+    /// A new path cannot be named by any durable checkpoint yet, so it is written directly.
     static func writeTile(_ data: Data, to url: URL) throws {
-        var fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        if let existing = FileManager.default.contents(atPath: url.path) {
+            if existing == data { return }
+            try writeDurably(data, to: url, in: nil, syncDirectory: false)
+            return
+        }
+        var fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
         if fd < 0 && errno == ENOENT {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        }
+        if fd < 0 && errno == EEXIST {
+            // Created since we looked (another writer would be a bug, but stay atomic).
+            try writeDurably(data, to: url, in: nil, syncDirectory: false)
+            return
         }
         guard fd >= 0 else { throw LogError("cannot create \(url.path): \(String(cString: strerror(errno)))") }
         let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
