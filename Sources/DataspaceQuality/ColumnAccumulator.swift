@@ -104,29 +104,30 @@ struct ColumnAccumulator {
         maxLength = max(maxLength, o.maxLength)
         hll.merge(o.hll)
         countsExact = countsExact && o.countsExact
-        for (hash, count) in o.counts {
-            if let c = counts[hash] {
-                counts[hash] = c + count
-            } else if counts.count < options.exactDistinctLimit {
-                counts[hash] = count
-                firstValues[hash] = o.firstValues[hash]
-            } else {
-                countsExact = false
-            }
-        }
-        for (shape, count) in o.patterns {
-            if let c = patterns[shape] {
-                patterns[shape] = c + count
-            } else if patterns.count < options.patternLimit {
-                patterns[shape] = count
-                patternTexts[shape] = o.patternTexts[shape]
-            } else {
-                otherPatterns += count
-            }
-        }
+        if Self.mergeCounts(&counts, &firstValues, o.counts, o.firstValues, limit: options.exactDistinctLimit) > 0 { countsExact = false }
+        otherPatterns += Self.mergeCounts(&patterns, &patternTexts, o.patterns, o.patternTexts, limit: options.patternLimit)
         otherPatterns += o.otherPatterns
         for (kind, count) in o.sensitive { sensitive[kind, default: 0] += count }
         sensitiveChecked += o.sensitiveChecked
+    }
+
+    /// Adds `theirs` to `mine` (with the display text of new keys) while `mine` stays within
+    /// `limit` keys; returns the count that did not fit.
+    static func mergeCounts<Text>(
+        _ mine: inout [UInt64: Int], _ texts: inout [UInt64: Text], _ theirs: [UInt64: Int], _ theirTexts: [UInt64: Text], limit: Int
+    ) -> Int {
+        var overflow = 0
+        for (key, count) in theirs {
+            if let c = mine[key] {
+                mine[key] = c + count
+            } else if mine.count < limit {
+                mine[key] = count
+                texts[key] = theirTexts[key]
+            } else {
+                overflow += count
+            }
+        }
+        return overflow
     }
 
     /// A fast 64-bit hash of a value's bytes (8 bytes per multiply-fold step, murmur3's

@@ -1,4 +1,5 @@
 import Crypto
+import DataspaceCore
 import DataspaceQuality
 import Foundation
 import Testing
@@ -12,7 +13,7 @@ import Testing
     static let keys = agreements.map { (id: $0, key: Watermark.key(secret: secret, agreement: $0)) }
 
     static func readings(rows: Int, seed: UInt64) -> String {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SeededRandom(seed: seed)
         var lines = ["station,ts,pm25,no2,temperature"]
         for i in 0..<rows {
             lines.append("GZ\(i % 50),2024-05-\(String(format: "%02d", i % 28 + 1)),\(String(format: "%.1f", Double.random(in: 0...300, using: &generator))),\(String(format: "%.2f", Double.random(in: 0...200, using: &generator))),\(String(format: "%.1f", Double.random(in: -5...40, using: &generator)))")
@@ -43,7 +44,7 @@ import Testing
     @Test func aTenPercentSubsetWithColumnsDroppedIsTracedToItsAgreement() {
         let original = Self.readings(rows: 1_000, seed: 2)
         let marked = Watermark.mark(csv: original, key: Self.keys[7].key)
-        var generator = SeededGenerator(seed: 99)
+        var generator = SeededRandom(seed: 99)
         // 10 % of the rows, shuffled, keeping only the pm25 column.
         let rows = marked.split(separator: "\n").dropFirst().shuffled(using: &generator).prefix(100)
         let leaked = "pm25\n" + rows.map { String($0.split(separator: ",")[2]) }.joined(separator: "\n") + "\n"
@@ -70,18 +71,5 @@ import Testing
         }
         #expect(falseAttributions == 0, "highest innocent z \(highest)")
         #expect(highest < Watermark.Trace.threshold)
-    }
-}
-
-/// SplitMix64, so generated files are the same on every run.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
