@@ -37,6 +37,8 @@ public final class TransparencyLog: @unchecked Sendable {
     private var closing = false
     private var wrapWanted = false
     private var lockReleased = false
+    /// The journal thread has exited (after closing, or on failure).
+    private var journalDone = false
     /// Someone (the journal thread or an inline appender) is writing the journal.
     private var writing = false
     /// The I/O threads sleep here; each is woken only when there is work for it.
@@ -276,6 +278,10 @@ public final class TransparencyLog: @unchecked Sendable {
             }
             lock.lock()
         }
+        // The integration thread stops only after this one: what was just written still
+        // deserves a checkpoint, and a wrap may be waiting for it.
+        journalDone = true
+        integrationParking.wake()
         lock.unlock()
         stopped.leave()
     }
@@ -312,7 +318,7 @@ public final class TransparencyLog: @unchecked Sendable {
     private func integrationLoop() {
         lock.lock()
         while true {
-            while unintegrated.isEmpty && !closing && failure == nil { integrationParking.park(lock, waitingFor: .work) }
+            while unintegrated.isEmpty && !(closing && journalDone) && failure == nil { integrationParking.park(lock, waitingFor: .work) }
             if unintegrated.isEmpty || failure != nil { break }
             let batch = unintegrated
             unintegrated = []
