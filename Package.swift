@@ -49,7 +49,7 @@ let package = Package(
         ),
         .target(
             name: "DataspaceCatalog",
-            dependencies: ["DataspaceCore", "DataspaceProtocol", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["DataspaceCore", "DataspaceProtocol", "DataspaceQuality", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -79,7 +79,8 @@ let package = Package(
             name: "DataspaceServer",
             dependencies: [
                 "DataspaceCore", "DataspaceIdentity", "DataspaceCatalog", "DataspaceProtocol", "DataspaceSQLite", "DataspaceContracts",
-                "DataspaceLedger",
+                "DataspaceLedger", "DataspaceQuality",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
                 .product(name: "Mustache", package: "swift-mustache"),

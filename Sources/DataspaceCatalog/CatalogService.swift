@@ -1,4 +1,6 @@
+import Crypto
 import DataspaceCore
+import DataspaceQuality
 import Foundation
 
 /// Publishing, versioning, withdrawal, lookup and search of this node's own data products.
@@ -13,12 +15,33 @@ public struct CatalogService: Sendable {
     public let addresses: AddressBook
     public let publisher: Publisher
     public let maximumFileBytes: Int64
+    /// How versions are assessed and their reports signed; nil publishes without assessment.
+    public let assessment: AssessmentSettings?
     let now: @Sendable () -> Date
+
+    /// Quality assessment at publish time: the GB/T 43697 scale for "important", who signs.
+    public struct AssessmentSettings: Sendable {
+        public var importantScale: Int
+        /// The DID named as the report's assessor.
+        public var assessor: String
+        /// Who a grade decision is recorded as made by when the request names nobody.
+        public var defaultDecider: String
+        /// Signs the report's canonical bytes (a detached JWS).
+        public var sign: @Sendable (Data) throws -> String
+
+        public init(importantScale: Int, assessor: String, defaultDecider: String, sign: @escaping @Sendable (Data) throws -> String) {
+            self.importantScale = importantScale
+            self.assessor = assessor
+            self.defaultDecider = defaultDecider
+            self.sign = sign
+        }
+    }
 
     public init(
         store: any CatalogStore, blobs: any BlobStore, index: SearchIndex, addresses: AddressBook, publisher: Publisher,
-        maximumFileBytes: Int64 = 8 << 30, now: @escaping @Sendable () -> Date = { Date() }
+        maximumFileBytes: Int64 = 8 << 30, assessment: AssessmentSettings? = nil, now: @escaping @Sendable () -> Date = { Date() }
     ) {
+        self.assessment = assessment
         self.store = store
         self.blobs = blobs
         self.index = index
@@ -40,19 +63,26 @@ public struct CatalogService: Sendable {
         let stored = try await storeFile(format: format, body: body)
         let date = timestamp()
         let offerID = "\(identifier.description):offer"
-        let record = DatasetRecord(
+        var record = DatasetRecord(
             identifier: identifier, version: 1, title: metadata.title, description: metadata.description,
             keywords: metadata.keywords, sector: metadata.sector, region: metadata.region ?? publisher.region,
-            temporal: metadata.temporal, license: metadata.license, grade: metadata.grade, publisher: publisher,
+            temporal: metadata.temporal, license: metadata.license, grade: metadata.grade ?? .general, publisher: publisher,
             issued: date, modified: date, distribution: stored.distribution,
             offer: metadata.policy ?? UsagePolicy.defaultOffer(id: offerID), status: .active)
-        try await commit(stored) { try await store.insertFirstVersion(record) }
+        record.tier = metadata.tier
+        record.protection = metadata.protection
+        var report: SignedQualityReport?
+        try await commit(stored) {
+            report = try await assess(&record, metadata: metadata)
+            try await store.insertFirstVersion(record, report: report)
+        }
         index.upsert(SearchDocument(record))
         addresses.add(identifier)
         return record
     }
 
-    /// Publishes a new version of an existing product. Without a body the previous file is kept.
+    /// Publishes a new version of an existing product. Without a body the previous file is kept
+    /// (and assessed again: the rules, impacts or grade may have changed).
     public func update<Body: AsyncSequence>(
         _ identifier: UnifiedIdentifier, _ request: PublishRequest, format: TabularFormat?, body: Body?
     ) async throws -> DatasetRecord where Body.Element == [UInt8] {
@@ -66,18 +96,121 @@ public struct CatalogService: Sendable {
         }
         var stored: StoredFile?
         if let body, let format { stored = try await storeFile(format: format, body: body) }
-        let record = DatasetRecord(
+        var record = DatasetRecord(
             identifier: identifier, version: current.version + 1, title: metadata.title, description: metadata.description,
             keywords: metadata.keywords, sector: metadata.sector, region: metadata.region ?? current.region,
-            temporal: metadata.temporal ?? current.temporal, license: metadata.license, grade: metadata.grade,
+            temporal: metadata.temporal ?? current.temporal, license: metadata.license, grade: metadata.grade ?? current.grade,
             publisher: current.publisher, issued: current.issued, modified: timestamp(),
             distribution: stored?.distribution ?? current.distribution,
             offer: metadata.policy ?? current.offer, status: .active)
+        record.tier = metadata.tier ?? current.tier
+        record.protection = request.protection == nil ? current.protection : metadata.protection
         if let stored {
-            try await commit(stored) { try await store.insertNextVersion(record) }
+            try await commit(stored) {
+                let report = try await assess(&record, metadata: metadata)
+                try await store.insertNextVersion(record, report: report)
+            }
         } else {
-            try await store.insertNextVersion(record)
+            let report = try await assess(&record, metadata: metadata)
+            try await store.insertNextVersion(record, report: report)
         }
+        index.upsert(SearchDocument(record))
+        return record
+    }
+
+    /// Profiles the version's stored file, scores it, proposes a grade, settles the grade the
+    /// publisher asked for (or the proposal), adds the controls the grade requires, and signs the
+    /// report. Nil when the service runs without assessment (bulk loading).
+    func assess(_ record: inout DatasetRecord, metadata: PublishRequest.Validated) async throws -> SignedQualityReport? {
+        guard let assessment else { return nil }
+        guard let path = blobs.localPath(record.distribution.sha256) else {
+            throw CatalogError(.storage, "the stored file \(record.distribution.sha256) is missing")
+        }
+        let format = record.distribution.format
+        let result: QualityAssessment = try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global(qos: .utility).async {
+                continuation.resume(with: Result {
+                    do {
+                        return try QualityAssessment.assess(
+                            path: path, format: format, rules: metadata.rules, declared: metadata.impacts, importantScale: assessment.importantScale)
+                    } catch let error as ProfileError {
+                        throw CatalogError(.invalidFile, error.description, field: error.line.map { "file:line \($0)" } ?? "file")
+                    }
+                })
+            }
+        }
+        let proposed = result.grade.grade
+        var decision = GradeDecisionRecord(status: .proposed, proposed: proposed)
+        var applied = proposed
+        if let asked = metadata.grade {
+            let by = metadata.decidedBy ?? assessment.defaultDecider
+            if asked == proposed {
+                decision = GradeDecisionRecord(status: .confirmed, proposed: proposed, by: by, reason: metadata.gradeReason, at: record.modified)
+            } else {
+                if GradeAssessment.rank(asked) < GradeAssessment.rank(proposed) && metadata.gradeReason == nil {
+                    throw CatalogError(
+                        .invalidInput,
+                        "grade \(asked) is lower than the assessed \(proposed) (\(result.grade.reasons.dropLast().joined(separator: "; "))); lowering it needs gradeReason",
+                        field: "gradeReason")
+                }
+                decision = GradeDecisionRecord(
+                    status: .overridden, proposed: proposed, by: by, reason: metadata.gradeReason ?? "set by the publisher above the proposal",
+                    at: record.modified)
+            }
+            applied = asked
+        }
+        record.grade = applied
+        record.protection = Self.controls(for: applied, declared: record.protection, suggested: result.defaultMasking())
+        let document = result.document(
+            dataset: record.identifier.description, version: record.version, sha256: record.distribution.sha256,
+            assessor: assessment.assessor, at: record.modified, sector: record.sector, tier: record.tier, decision: decision,
+            grade: applied, protection: record.protection)
+        let bytes = document.canonicalBytes
+        let report = SignedQualityReport(json: String(decoding: bytes, as: UTF8.self), signature: try assessment.sign(Data(bytes)))
+        let quality = result.report
+        record.quality = QualitySummary(
+            score: quality.overall,
+            dimensions: Dictionary(uniqueKeysWithValues: quality.dimensions.compactMap { d in d.score.map { (d.dimension.rawValue, $0) } }),
+            sensitive: result.sensitiveCounts(), grade: decision, reportSHA256: Hex.encode(SHA256.hash(data: bytes)))
+        return report
+    }
+
+    /// The delivery controls a grade implies on top of what the publisher declared: important
+    /// data always leaves masked (the detected sensitive columns at least) and watermarked.
+    public static func controls(for grade: DataGrade, declared: DeliveryProtection, suggested: [String: MaskingRule]) -> DeliveryProtection {
+        guard grade.level != .general else { return declared }
+        var protection = declared
+        for (column, rule) in suggested where protection.masking[column] == nil { protection.masking[column] = rule }
+        protection.watermark = true
+        return protection
+    }
+
+    /// The publisher confirms or overrides the current version's grade; who and why are kept on
+    /// the record and in its report's summary. Lowering below the proposal needs a reason.
+    public func decideGrade(_ identifier: UnifiedIdentifier, grade: DataGrade, reason: String?, by: String) async throws -> DatasetRecord {
+        guard var record = try await store.record(identifier, version: nil), record.status == .active else {
+            throw CatalogError(.notFound, "no active product \(identifier)", field: "identifier")
+        }
+        guard var quality = record.quality else {
+            throw CatalogError(.conflict, "version \(record.version) of \(identifier) has no quality report to decide on", field: "identifier")
+        }
+        let reason = reason?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
+        let proposed = quality.grade.proposed
+        if GradeAssessment.rank(grade) < GradeAssessment.rank(proposed) && reason == nil {
+            throw CatalogError(.invalidInput, "grade \(grade) is lower than the assessed \(proposed); lowering it needs a reason", field: "reason")
+        }
+        quality.grade = GradeDecisionRecord(
+            status: grade == proposed ? .confirmed : .overridden, proposed: proposed, by: by, reason: reason, at: timestamp())
+        var suggested: [String: MaskingRule] = [:]
+        if let report = try await store.qualityReport(identifier, version: record.version),
+            let masking = (try? JSONValue.parse(report.json))?["suggestedMasking"]?.objectValue
+        {
+            for (column, rule) in masking { if let text = rule.stringValue, let r = try? MaskingRule(parsing: text) { suggested[column] = r } }
+        }
+        record.grade = grade
+        record.quality = quality
+        record.protection = Self.controls(for: grade, declared: record.protection, suggested: suggested)
+        try await store.replaceVersion(record)
         index.upsert(SearchDocument(record))
         return record
     }
@@ -148,6 +281,10 @@ public struct CatalogService: Sendable {
         try await store.versions(identifier)
     }
 
+    public func qualityReport(_ identifier: UnifiedIdentifier, version: Int) async throws -> SignedQualityReport? {
+        try await store.qualityReport(identifier, version: version)
+    }
+
     /// Runs a search and loads the page's records.
     public func search(_ query: SearchQuery) async throws -> (results: SearchResults, records: [DatasetRecord]) {
         let results = index.search(query)
@@ -175,4 +312,8 @@ public struct CatalogService: Sendable {
         }
         return removed
     }
+}
+
+extension String {
+    var nilIfEmpty: String? { isEmpty ? nil : self }
 }

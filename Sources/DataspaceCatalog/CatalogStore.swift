@@ -5,10 +5,14 @@ import Foundation
 /// every method is atomic: it either fully happens or leaves the store as it was.
 public protocol CatalogStore: Sendable {
     /// Records version 1 of a new product. Throws `CatalogError(.conflict)` if the identifier exists.
-    func insertFirstVersion(_ record: DatasetRecord) async throws
+    func insertFirstVersion(_ record: DatasetRecord, report: SignedQualityReport?) async throws
     /// Records `record` (version n) and marks version n-1 superseded, in one transaction.
     /// Throws `.conflict` if the current version is not n-1 or the product was withdrawn.
-    func insertNextVersion(_ record: DatasetRecord) async throws
+    func insertNextVersion(_ record: DatasetRecord, report: SignedQualityReport?) async throws
+    /// Replaces a version's record (same identifier, version and file), e.g. after a grade decision.
+    func replaceVersion(_ record: DatasetRecord) async throws
+    /// The signed quality report stored with a version.
+    func qualityReport(_ identifier: UnifiedIdentifier, version: Int) async throws -> SignedQualityReport?
     /// Marks the current version withdrawn; returns it, or nil if there is no such product.
     func withdraw(_ identifier: UnifiedIdentifier, at date: Date) async throws -> DatasetRecord?
     /// The current version (any status), or a given version.
@@ -26,6 +30,18 @@ public protocol CatalogStore: Sendable {
     func referencedBlobs() async throws -> Set<String>
     /// Whether any version refers to a blob (a failed publish removes only unreferenced blobs).
     func isBlobReferenced(_ sha256: String) async throws -> Bool
+}
+
+/// A version's quality report as the node signed it: the canonical JSON text (RFC 8785) and a
+/// detached JWS over exactly those bytes.
+public struct SignedQualityReport: Sendable, Hashable {
+    public let json: String
+    public let signature: String
+
+    public init(json: String, signature: String) {
+        self.json = json
+        self.signature = signature
+    }
 }
 
 extension CatalogStore {

@@ -1,4 +1,5 @@
 import DataspaceCore
+import DataspaceQuality
 import Foundation
 
 /// Metadata a publisher supplies for a product version, as received (strings), validated by
@@ -14,12 +15,31 @@ public struct PublishRequest: Sendable, Hashable, Codable {
     public var temporalStart: String?
     public var temporalEnd: String?
     public var policy: JSONValue?
+    /// TC609 tier: general-knowledge, industry-general-knowledge, industry-professional-knowledge.
+    public var tier: String?
+    /// Declared impacts `OBJECT:DEGREE` (GB/T 43697-2024 §6.4), e.g. `public-interest:serious`.
+    public var impacts: [String]
+    /// Quality rules as `quality.yaml` text (docs/quality.md); without them the profile implies rules.
+    public var rules: String?
+    /// Delivery masking and watermarking: `{"masking": {"column": "partial:3,4"}, "watermark": true}`.
+    public var protection: JSONValue?
+    /// Why the publisher's `grade` differs from the assessment's proposal (required when lower).
+    public var gradeReason: String?
+    /// Who decided the grade (recorded with the decision); the node's administrator by default.
+    public var decidedBy: String?
 
     public init(
         title: String, description: String, keywords: [String] = [], sector: String, region: String? = nil,
         license: String? = nil, grade: String? = nil, temporalStart: String? = nil, temporalEnd: String? = nil,
-        policy: JSONValue? = nil
+        policy: JSONValue? = nil, tier: String? = nil, impacts: [String] = [], rules: String? = nil, protection: JSONValue? = nil,
+        gradeReason: String? = nil, decidedBy: String? = nil
     ) {
+        self.tier = tier
+        self.impacts = impacts
+        self.rules = rules
+        self.protection = protection
+        self.gradeReason = gradeReason
+        self.decidedBy = decidedBy
         self.title = title
         self.description = description
         self.keywords = keywords
@@ -35,16 +55,23 @@ public struct PublishRequest: Sendable, Hashable, Codable {
     public static let defaultLicense = "https://creativecommons.org/licenses/by/4.0/"
 
     /// Typed, checked metadata.
-    public struct Validated: Sendable, Hashable {
+    public struct Validated: Sendable {
         public var title: String
         public var description: String
         public var keywords: [String]
         public var sector: Sector
         public var region: RegionCode?
         public var license: String
-        public var grade: DataGrade
+        /// The grade the publisher set; nil accepts the assessment's proposal.
+        public var grade: DataGrade?
         public var temporal: TemporalCoverage?
         public var policy: UsagePolicy?
+        public var tier: KnowledgeTier?
+        public var impacts: [DeclaredImpact]
+        public var rules: QualityRules?
+        public var protection: DeliveryProtection
+        public var gradeReason: String?
+        public var decidedBy: String?
     }
 
     public func validate() throws(ValidationError) -> Validated {
@@ -73,7 +100,26 @@ public struct PublishRequest: Sendable, Hashable, Codable {
         guard license.hasPrefix("http://") || license.hasPrefix("https://") || license.hasPrefix("urn:") else {
             throw ValidationError(code: "license.format", field: "license", message: "license must be an IRI (https://… or urn:…)")
         }
-        let grade = try self.grade.map { g throws(ValidationError) in try DataGrade(g) } ?? .general
+        let grade = try self.grade.map { g throws(ValidationError) in try DataGrade(g) }
+        let tier = try self.tier.map { t throws(ValidationError) in
+            guard let tier = KnowledgeTier(rawValue: t) else {
+                throw ValidationError(
+                    code: "tier.unknown", field: "tier",
+                    message: "unknown tier '\(t)'; expected \(KnowledgeTier.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return tier
+        }
+        let impacts = try self.impacts.enumerated().map { i, text throws(ValidationError) in try DeclaredImpact(parsing: text, field: "impacts[\(i)]") }
+        let rules = try self.rules.map { yaml throws(ValidationError) in
+            do throws(ValidationError) { return try QualityRules.parse(yaml: yaml) } catch {
+                throw ValidationError(code: error.code, field: "rules\(error.field.map { "." + $0 } ?? "")", message: error.message)
+            }
+        }
+        let protection = try self.protection.map { p throws(ValidationError) in try DeliveryProtection(json: p) } ?? DeliveryProtection()
+        let gradeReason = self.gradeReason?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let gradeReason, gradeReason.count > 2_000 {
+            throw ValidationError(code: "gradeReason.length", field: "gradeReason", message: "gradeReason is longer than 2000 characters")
+        }
         var temporal: TemporalCoverage?
         if temporalStart != nil || temporalEnd != nil {
             func date(_ s: String?, _ field: String) throws(ValidationError) -> Date? {
@@ -95,6 +141,7 @@ public struct PublishRequest: Sendable, Hashable, Codable {
         let policy = try self.policy.map { p throws(ValidationError) in try CompiledPolicy.parse(p, path: "policy").source }
         return Validated(
             title: title, description: description, keywords: keywords, sector: sector, region: region, license: license,
-            grade: grade, temporal: temporal, policy: policy)
+            grade: grade, temporal: temporal, policy: policy, tier: tier, impacts: impacts, rules: rules, protection: protection,
+            gradeReason: gradeReason?.isEmpty == true ? nil : gradeReason, decidedBy: decidedBy)
     }
 }

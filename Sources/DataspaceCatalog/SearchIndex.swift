@@ -12,11 +12,14 @@ public struct SearchDocument: Sendable, Hashable {
     public var region: RegionCode
     public var grade: GradeLevel
     public var modified: Date
+    /// Overall quality score 0…1 from the version's report; nil when not assessed.
+    public var qualityScore: Double?
 
     public init(
         identifier: UnifiedIdentifier, title: String, description: String, keywords: [String], sector: Sector,
-        region: RegionCode, grade: GradeLevel, modified: Date
+        region: RegionCode, grade: GradeLevel, modified: Date, qualityScore: Double? = nil
     ) {
+        self.qualityScore = qualityScore
         self.identifier = identifier
         self.title = title
         self.description = description
@@ -30,7 +33,8 @@ public struct SearchDocument: Sendable, Hashable {
     public init(_ record: DatasetRecord) {
         self.init(
             identifier: record.identifier, title: record.title, description: record.description, keywords: record.keywords,
-            sector: record.sector, region: record.region, grade: record.grade.level, modified: record.modified)
+            sector: record.sector, region: record.region, grade: record.grade.level, modified: record.modified,
+            qualityScore: record.quality?.score)
     }
 }
 
@@ -39,12 +43,18 @@ public struct SearchQuery: Sendable, Hashable {
     public var sector: Sector?
     public var region: RegionCode?
     public var grade: GradeLevel?
+    /// Only products whose quality score is at least this (unassessed products are excluded).
+    public var minScore: Double?
     /// 1-based page number.
     public var page: Int
     public var pageSize: Int
 
-    public init(text: String = "", sector: Sector? = nil, region: RegionCode? = nil, grade: GradeLevel? = nil, page: Int = 1, pageSize: Int = 20) {
+    public init(
+        text: String = "", sector: Sector? = nil, region: RegionCode? = nil, grade: GradeLevel? = nil, minScore: Double? = nil,
+        page: Int = 1, pageSize: Int = 20
+    ) {
         self.text = text
+        self.minScore = minScore
         self.sector = sector
         self.region = region
         self.grade = grade
@@ -70,6 +80,21 @@ public struct SearchResults: Sendable, Hashable {
     /// Region counts one level below the region filter (provinces, then cities, then counties).
     public var regions: [FacetCount]
     public var grades: [FacetCount]
+    /// Quality score bands: `0.9-1`, `0.8-0.9`, `0.6-0.8`, `0-0.6`, `unscored`.
+    public var scores: [FacetCount] = []
+}
+
+/// The quality-score bands the catalog facets by.
+public enum ScoreBand {
+    public static let names = ["0.9-1", "0.8-0.9", "0.6-0.8", "0-0.6", "unscored"]
+
+    static func band(_ score: Float) -> UInt8 {
+        if score.isNaN { return 4 }
+        if score >= 0.9 { return 0 }
+        if score >= 0.8 { return 1 }
+        if score >= 0.6 { return 2 }
+        return 3
+    }
 }
 
 /// An in-memory inverted index with exact matching semantics:
@@ -120,6 +145,7 @@ struct IndexState: ~Copyable {
     var identifiers: [UnifiedIdentifier] = []
     var sectors: [UInt8] = []
     var grades: [UInt8] = []
+    var scores: [Float] = []
     var regions: [UInt32] = []
     var modified: [Double] = []
     var lengths: [Float] = []
@@ -168,6 +194,7 @@ struct IndexState: ~Copyable {
         identifiers.append(d.identifier)
         sectors.append(UInt8(Self.sectorList.firstIndex(of: d.sector) ?? 0))
         grades.append(UInt8(Self.gradeList.firstIndex(of: d.grade) ?? 2))
+        scores.append(d.qualityScore.map(Float.init) ?? .nan)
         regions.append(UInt32(d.region.value) ?? 0)
         modified.append(d.modified.timeIntervalSince1970)
         alive.append(true)
@@ -261,11 +288,13 @@ struct IndexState: ~Copyable {
         let regionFilter = q.region.map { Self.regionRange($0) }
         let sectorFilter = q.sector.flatMap { Self.sectorList.firstIndex(of: $0) }.map(UInt8.init)
         let gradeFilter = q.grade.flatMap { Self.gradeList.firstIndex(of: $0) }.map(UInt8.init)
+        let minScore = q.minScore.map(Float.init)
 
         @inline(__always) func passesFilters(_ doc: Int) -> Bool {
             if !alive[doc] { return false }
             if let sectorFilter, sectors[doc] != sectorFilter { return false }
             if let gradeFilter, grades[doc] != gradeFilter { return false }
+            if let minScore, !(scores[doc] >= minScore - 1e-6) { return false }
             if let regionFilter, !regionFilter.contains(regions[doc]) { return false }
             return true
         }
@@ -273,7 +302,7 @@ struct IndexState: ~Copyable {
         if queryTerms.isEmpty {
             // Browse: every live document that passes the filters, newest first.
             for doc in 0..<identifiers.count where passesFilters(doc) {
-                collector.add(doc: doc, score: modified[doc], sector: sectors[doc], grade: grades[doc], region: regions[doc])
+                collector.add(doc: doc, score: modified[doc], sector: sectors[doc], grade: grades[doc], band: ScoreBand.band(scores[doc]), region: regions[doc])
             }
             return collector.results(identifiers: identifiers)
         }
@@ -334,7 +363,7 @@ struct IndexState: ~Copyable {
                 let f = Double(tf)
                 score += termIDF[i] * f * (IndexState.k1 + 1) / (f + norm)
             }
-            collector.add(doc: doc, score: score, sector: sectors[doc], grade: grades[doc], region: regions[doc])
+            collector.add(doc: doc, score: score, sector: sectors[doc], grade: grades[doc], band: ScoreBand.band(scores[doc]), region: regions[doc])
         }
         return collector.results(identifiers: identifiers)
     }
@@ -422,6 +451,7 @@ struct Collector {
     var total = 0
     var sectorCounts = [Int](repeating: 0, count: Sector.allCases.count)
     var gradeCounts = [Int](repeating: 0, count: GradeLevel.allCases.count)
+    var bandCounts = [Int](repeating: 0, count: ScoreBand.names.count)
     var regionCounts = [Int](repeating: 0, count: 100)
     var regionBase: UInt32 = 0
     var heap: [(score: Double, doc: Int)] = []
@@ -439,8 +469,9 @@ struct Collector {
     }
 
     @inline(__always)
-    mutating func add(doc: Int, score: Double, sector: UInt8, grade: UInt8, region: UInt32) {
+    mutating func add(doc: Int, score: Double, sector: UInt8, grade: UInt8, band: UInt8, region: UInt32) {
         total += 1
+        bandCounts[Int(band)] += 1
         sectorCounts[Int(sector)] += 1
         gradeCounts[Int(grade)] += 1
         let digits: UInt32
@@ -511,6 +542,7 @@ struct Collector {
         regions.sort { $0.count > $1.count || ($0.count == $1.count && $0.value < $1.value) }
         return SearchResults(
             total: total, hits: page.map { SearchHit(identifier: identifiers[$0.doc], score: $0.score) }, sectors: sectors,
-            regions: regions, grades: grades)
+            regions: regions, grades: grades,
+            scores: zip(ScoreBand.names, bandCounts).filter { $0.1 > 0 }.map { FacetCount(value: $0.0, count: $0.1) })
     }
 }

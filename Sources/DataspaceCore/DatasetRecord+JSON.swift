@@ -30,6 +30,9 @@ extension DatasetRecord {
             ],
             "offer": offer.json,
         ]
+        if let tier { o["tier"] = .string(tier.rawValue) }
+        if !protection.isEmpty { o["protection"] = protection.json }
+        if let quality { o["quality"] = quality.json }
         if let previousVersion { o["previousVersion"] = .number(Double(previousVersion)) }
         if let temporal {
             var t: [String: JSONValue] = [:]
@@ -73,6 +76,15 @@ extension DatasetRecord {
         if let t = json["temporal"] {
             temporal = TemporalCoverage(start: t["start"]?.stringValue.flatMap(ISO8601.parseDate), end: t["end"]?.stringValue.flatMap(ISO8601.parseDate))
         }
+        var tier: KnowledgeTier?
+        if let t = json["tier"] {
+            guard let parsed = t.stringValue.flatMap(KnowledgeTier.init(rawValue:)) else {
+                throw ValidationError(code: "record.field", field: "tier", message: "unknown tier")
+            }
+            tier = parsed
+        }
+        let protection = try json["protection"].map { p throws(ValidationError) in try DeliveryProtection(json: p) } ?? DeliveryProtection()
+        let quality = try json["quality"].map { q throws(ValidationError) in try QualitySummary(json: q) }
         self.init(
             identifier: try UnifiedIdentifier(parsing: try string("identifier")),
             version: Int(try number("version")),
@@ -88,5 +100,8 @@ extension DatasetRecord {
                 format: format, byteSize: Int64(try number("byteSize", in: d)), sha256: try string("sha256", in: d),
                 rowCount: Int64(try number("rowCount", in: d)), columns: d["columns"]?.arrayValue?.compactMap(\.stringValue) ?? []),
             offer: try UsagePolicy.parse(offerJSON, path: "offer"), status: status)
+        self.tier = tier
+        self.protection = protection
+        self.quality = quality
     }
 }

@@ -105,6 +105,12 @@ public struct DatasetRecord: Sendable, Hashable {
     public var distribution: DistributionInfo
     public var offer: UsagePolicy
     public var status: DatasetStatus
+    /// TC609 tier of the dataset's knowledge, when the publisher declared it.
+    public var tier: KnowledgeTier?
+    /// Masking and watermarking every delivery applies.
+    public var protection = DeliveryProtection()
+    /// The signed quality report's summary (nil for versions published before assessment).
+    public var quality: QualitySummary?
 
     public init(
         identifier: UnifiedIdentifier, version: Int, title: String, description: String, keywords: [String],

@@ -27,6 +27,17 @@ public struct DeclaredImpact: Sendable, Hashable, Codable {
         self.object = object
         self.degree = degree
     }
+
+    /// Reads `OBJECT:DEGREE`, e.g. `public-interest:serious`.
+    public init(parsing text: String, field: String = "impact") throws(ValidationError) {
+        let parts = text.split(separator: ":").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard parts.count == 2, let object = ImpactObject(rawValue: parts[0]), let degree = ImpactDegree(rawValue: parts[1]) else {
+            throw ValidationError(
+                code: "impact.invalid", field: field,
+                message: "'\(text)' is not OBJECT:DEGREE; objects: \(ImpactObject.allCases.map(\.rawValue).joined(separator: ", ")); degrees: \(ImpactDegree.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        self.init(object: object, degree: degree)
+    }
 }
 
 /// A grade with every reason that led to it, in the order they were weighed.

@@ -23,23 +23,50 @@ public enum Watermark {
         SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Data(("dataspace-watermark-v1\n" + agreement).utf8), using: secret))
     }
 
-    /// The value's bit under `key`, or nil when the value carries none.
-    static func bit(_ value: Substring, key: SymmetricKey) -> (prefix: Substring, last: Int, bit: Int)? {
-        guard let dot = value.firstIndex(of: "."), value.index(after: dot) < value.endIndex,
-              let lastChar = value.last, let last = lastChar.wholeNumberValue, lastChar.isASCII,
-              value.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "." || $0 == "-" || $0 == "+") })
-        else { return nil }
-        let prefix = value.dropLast()
-        let mac = HMAC<SHA256>.authenticationCode(for: Data(prefix.utf8), using: key)
-        return (prefix, last, Int(Array(mac)[0]) & 1)
+    /// Whether the bytes are a plain decimal number with a fractional part: an optional leading
+    /// sign, digits, one point, at least one digit after it. Dotted identifiers such as IPv4
+    /// addresses or version numbers carry no bit and are never changed.
+    static func isDecimal(_ b: some Collection<UInt8>) -> Bool {
+        var seenPoint = false, digitsAfter = 0, digitsBefore = 0, first = true
+        for c in b {
+            defer { first = false }
+            if c >= 0x30 && c <= 0x39 {
+                if seenPoint { digitsAfter += 1 } else { digitsBefore += 1 }
+            } else if c == UInt8(ascii: ".") {
+                if seenPoint { return false }
+                seenPoint = true
+            } else if (c == UInt8(ascii: "-") || c == UInt8(ascii: "+")) && first {
+                continue
+            } else {
+                return false
+            }
+        }
+        return seenPoint && digitsAfter > 0 && digitsBefore > 0
+    }
+
+    /// The value's bit under `key`: (last digit, bit), or nil when the value carries none.
+    static func bit(_ value: some Collection<UInt8>, key: SymmetricKey) -> (last: Int, bit: Int)? {
+        guard isDecimal(value), let lastByte = value.reversed().first else { return nil }
+        let prefix = Data(value.dropLast())
+        let mac = HMAC<SHA256>.authenticationCode(for: prefix, using: key)
+        return (Int(lastByte - 0x30), Int(mac.withUnsafeBytes { $0[0] }) & 1)
+    }
+
+    /// Marks one value in place; true when it carries a bit (whether or not its digit changed).
+    public static func markInPlace(_ value: inout [UInt8], key: SymmetricKey) -> Bool {
+        guard let (last, bit) = bit(value, key: key) else { return false }
+        if last % 2 != bit {
+            let digit = last < 9 ? last + 1 : last - 1
+            value[value.count - 1] = UInt8(0x30 + digit)
+        }
+        return true
     }
 
     /// The marked form of one value (unchanged when it carries no bit).
     public static func mark(_ value: Substring, key: SymmetricKey) -> String {
-        guard let (prefix, last, bit) = bit(value, key: key) else { return String(value) }
-        if last % 2 == bit { return String(value) }
-        let digit = last < 9 ? last + 1 : last - 1
-        return String(prefix) + String(digit)
+        var bytes = Array(value.utf8)
+        _ = markInPlace(&bytes, key: key)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Marks every field of a CSV text (RFC 4180 quoting kept as it was). For files, the data
@@ -81,7 +108,7 @@ public enum Watermark {
         let evidence = candidates.map { candidate -> Evidence in
             var matches = 0, n = 0
             for value in values {
-                guard let (_, last, bit) = bit(value, key: candidate.key) else { continue }
+                guard let (last, bit) = bit(value.utf8, key: candidate.key) else { continue }
                 n += 1
                 if last % 2 == bit { matches += 1 }
             }
@@ -92,6 +119,17 @@ public enum Watermark {
             attributed = best.candidate
         }
         return Trace(evidence: evidence, attributed: attributed)
+    }
+
+    /// The decimal numbers of a JSON-lines text, for `trace`.
+    public static func values(jsonLines: String) -> [Substring] {
+        var out: [Substring] = []
+        for line in jsonLines.split(separator: "\n") {
+            for token in line.split(whereSeparator: { ",:{}[] \t\r".contains($0) }) where isDecimal(token.utf8) {
+                out.append(token)
+            }
+        }
+        return out
     }
 
     /// The decimal-looking fields of a CSV text (header skipped), for `trace`.

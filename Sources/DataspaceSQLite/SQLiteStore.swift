@@ -133,6 +133,18 @@ public final class SQLiteStore: Sendable {
                     );
                     """)
         }
+        migrator.registerMigration("v4-quality") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE quality_report (
+                        identifier TEXT NOT NULL,
+                        version INTEGER NOT NULL,
+                        report TEXT NOT NULL,
+                        signature TEXT NOT NULL,
+                        PRIMARY KEY (identifier, version)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 
@@ -154,12 +166,13 @@ extension SQLiteStore: CatalogStore {
 
     static func encode(_ record: DatasetRecord) -> String { record.json.encodedString() }
 
-    public func insertFirstVersion(_ record: DatasetRecord) async throws {
+    public func insertFirstVersion(_ record: DatasetRecord, report: SignedQualityReport?) async throws {
         do {
             try await writer.write { db in
                 let exists = try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM dataset WHERE identifier = ?)", arguments: [record.identifier.description]) ?? false
                 if exists { throw CatalogError(.conflict, "product \(record.identifier) already exists", field: "identifier") }
                 try Self.insert(record, db: db)
+                try Self.insert(report, for: record, db: db)
             }
         } catch let error as DatabaseError where Self.isConstraintViolation(error) {
             throw CatalogError(.conflict, "product \(record.identifier) already exists", field: "identifier")
@@ -179,7 +192,34 @@ extension SQLiteStore: CatalogStore {
             arguments: [record.identifier.description, record.version, record.status.rawValue, record.distribution.sha256, encode(record)])
     }
 
-    public func insertNextVersion(_ record: DatasetRecord) async throws {
+    static func insert(_ report: SignedQualityReport?, for record: DatasetRecord, db: Database) throws {
+        guard let report else { return }
+        try db.execute(
+            sql: "INSERT INTO quality_report (identifier, version, report, signature) VALUES (?, ?, ?, ?)",
+            arguments: [record.identifier.description, record.version, report.json, report.signature])
+    }
+
+    public func replaceVersion(_ record: DatasetRecord) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE dataset SET status = ?, record = ? WHERE identifier = ? AND version = ? AND sha256 = ?",
+                arguments: [record.status.rawValue, Self.encode(record), record.identifier.description, record.version, record.distribution.sha256])
+            guard db.changesCount == 1 else {
+                throw CatalogError(.notFound, "no version \(record.version) of \(record.identifier) with that file", field: "identifier")
+            }
+        }
+    }
+
+    public func qualityReport(_ identifier: UnifiedIdentifier, version: Int) async throws -> SignedQualityReport? {
+        try await writer.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT report, signature FROM quality_report WHERE identifier = ? AND version = ?",
+                arguments: [identifier.description, version]
+            ).map { SignedQualityReport(json: $0["report"], signature: $0["signature"]) }
+        }
+    }
+
+    public func insertNextVersion(_ record: DatasetRecord, report: SignedQualityReport?) async throws {
         try await writer.write { db in
             let row = try Row.fetchOne(
                 db, sql: "SELECT version, status, record FROM dataset WHERE identifier = ? ORDER BY version DESC LIMIT 1",
@@ -199,6 +239,7 @@ extension SQLiteStore: CatalogStore {
                 sql: "UPDATE dataset SET status = ?, record = ? WHERE identifier = ? AND version = ?",
                 arguments: [DatasetStatus.superseded.rawValue, Self.encode(previous), record.identifier.description, version])
             try Self.insert(record, db: db)
+            try Self.insert(report, for: record, db: db)
         }
     }
 

@@ -397,9 +397,13 @@ extension ContractService {
         }
         let compiled = try CompiledPolicy(record.offer)
         let recipient = (n.recipient ?? RecipientFacts(did: n.counterparty, sector: nil, region: nil, role: nil)).policyRecipient
-        var reasons: [String] = []
+        // The grade's controls come first: the agreement names the consumer as its assignee, and
+        // only a consumer with a membership credential counts as identified.
+        let gradeDecision = GradeControls.agreement(
+            grade: record.grade, assignee: n.counterparty, verifiedRecipient: n.recipient?.role != nil ? n.recipient?.did : nil)
+        var reasons: [String] = gradeDecision.permitted ? [] : gradeDecision.reasons.map(\.description)
         var permitted = false
-        for action in Set(record.offer.permissions.map(\.action.name)).sorted() {
+        for action in gradeDecision.permitted ? Set(record.offer.permissions.map(\.action.name)).sorted() : [] {
             let decision = compiled.evaluate(PolicyRequest(action: action, purpose: n.purpose, recipient: recipient, now: now))
             if decision.permitted {
                 permitted = true
@@ -410,7 +414,7 @@ extension ContractService {
         guard permitted else {
             try n.apply(.terminate, from: .provider)
             n.reasons = reasons
-            if !initial, let message = terminationMessage(n, code: "policy.denied") { n.queue.append(message) }
+            if !initial, let message = terminationMessage(n, code: gradeDecision.permitted ? "policy.denied" : "grade.denied") { n.queue.append(message) }
             return (n, nil)
         }
         let agreementID = Self.newPid()

@@ -2,6 +2,7 @@ import DataspaceContracts
 import DataspaceCore
 import DataspaceIdentity
 import DataspaceLedger
+import DataspaceQuality
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -106,6 +107,23 @@ enum DataPlaneRoutes {
                 guard let sha256 = t.sha256, let size = t.byteSize, let path = services.catalog.blobs.localPath(sha256) else {
                     return Responses.problem(status: .gone, code: "blob.missing", detail: "the agreed file is no longer stored")
                 }
+                // The product's current grade and protection apply to every delivery, including
+                // under agreements made before a regrade.
+                let product = try await services.catalog.record(try UnifiedIdentifier(parsing: t.dataset))
+                let protection = product?.protection ?? DeliveryProtection()
+                let gradeDecision = GradeControls.delivery(
+                    grade: product?.grade ?? .general, protection: protection, assignee: agreement.policy["assignee"]?.stringValue,
+                    consumer: t.counterparty)
+                guard gradeDecision.permitted else {
+                    services.logger.info("delivery refused by grade", metadata: ["transfer": "\(pid)", "reason": "\(gradeDecision.explanation)"])
+                    return Responses.problem(status: .forbidden, code: "grade.denied", detail: gradeDecision.explanation)
+                }
+                if !protection.isEmpty {
+                    let format = product?.distribution.format ?? (try? TabularFormat(mediaType: t.mediaType ?? "")) ?? .csv
+                    let plan = DeliveryPlan.forAgreement(t.agreementID, format: format, protection: protection, secret: services.deliverySecret)
+                    return try await protectedResponse(
+                        request: request, transfer: t, path: path, size: size, sourceSHA256: sha256, plan: plan, services: services)
+                }
                 let range: ClosedRange<Int64>
                 switch ByteRange.parse(request.headers[.range], size: size) {
                 case .whole: range = 0...(size - 1)
@@ -159,6 +177,84 @@ enum DataPlaneRoutes {
                 return Response(status: partial ? .partialContent : .ok, headers: headers, body: body)
             }
         }
+    }
+}
+
+extension DataPlaneRoutes {
+    /// A masked and watermarked delivery: streamed with chunked encoding (its length is known
+    /// only once generated); a range request first measures the output so `Content-Range` is
+    /// exact, then regenerates it and skips to the start.
+    static func protectedResponse(
+        request: Request, transfer t: TransferProcess, path: String, size: Int64, sourceSHA256: String, plan: DeliveryPlan,
+        services: NodeServices
+    ) async throws -> Response {
+        var headers: HTTPFields = [.contentType: t.mediaType ?? plan.format.mediaType, .acceptRanges: "bytes"]
+        let protection = plan.masking.keys.sorted().joined(separator: " ")
+        headers[HTTPField.Name("Dataspace-Protection")!] =
+            "masked=\"\(protection)\"" + (plan.watermarkKey == nil ? "" : "; watermark")
+        var skip: Int64 = 0
+        var status = HTTPResponse.Status.ok
+        var contentLength: Int?
+        if request.headers[.range] != nil {
+            let measured = try await ProtectedDelivery.measure(path: path, size: size, plan: plan, chunkSize: chunkSize)
+            switch ByteRange.parse(request.headers[.range], size: measured.length) {
+            case .whole:
+                contentLength = Int(measured.length)
+            case .partial(let r) where r.upperBound == measured.length - 1:
+                skip = r.lowerBound
+                status = .partialContent
+                headers[.contentRange] = "bytes \(r.lowerBound)-\(r.upperBound)/\(measured.length)"
+                contentLength = Int(measured.length - r.lowerBound)
+            case .partial:
+                return Responses.problem(
+                    status: .rangeNotSatisfiable, code: "range.unsupported",
+                    detail: "a protected delivery resumes only with an open range (bytes=N-)")
+            case .unsatisfiable:
+                return Response(
+                    status: .rangeNotSatisfiable, headers: [.contentRange: "bytes */\(measured.length)"],
+                    body: ResponseBody(byteBuffer: ByteBuffer(string: "requested range not satisfiable")))
+            }
+            headers[HTTPField.Name("Repr-Digest")!] = "sha-256=:\(Hex.decode(measured.sha256).map { Data($0).base64EncodedString() } ?? ""):"
+        }
+        let store = services.store
+        let logger = services.logger
+        let ledger = services.ledger
+        let provider = services.did.value
+        let rows = t.rowCount
+        let chunk = chunkSize
+        let start = skip
+        let stream: @Sendable (inout any ResponseBodyWriter) async throws -> Void = { writer in
+            var outcome: ProtectedDelivery.Outcome?
+            var failure: (any Error)?
+            do {
+                outcome = try await ProtectedDelivery.run(path: path, size: size, plan: plan, skip: start, chunkSize: chunk) { buffer in
+                    try await writer.write(buffer)
+                }
+                try await writer.finish(nil)
+            } catch {
+                failure = error
+            }
+            let sent = outcome?.sent ?? 0
+            let complete = outcome != nil && start == 0
+            let usage = UsageRecord(
+                agreementID: t.agreementID, transferID: t.id, consumer: t.counterparty, dataset: t.dataset, at: Date(), bytes: sent,
+                rows: complete ? rows : nil, rangeStart: start, complete: complete, sha256: outcome?.sha256 ?? sourceSHA256)
+            do { try await store.recordUsage(usage) } catch { logger.error("cannot record usage", metadata: ["error": "\(error)"]) }
+            if let outcome, sent > 0 {
+                await ledger.record(.transferDelivered, fields: [
+                    "transfer": .string(t.id), "agreement": .string(t.agreementID), "dataset": .string(t.dataset),
+                    "provider": .string(provider), "consumer": .string(t.counterparty),
+                    "bytes": .number(Double(sent)), "rangeStart": .number(Double(start)), "complete": .bool(outcome.length == start + sent),
+                    "sha256": .string(outcome.sha256), "sourceSha256": .string(sourceSHA256),
+                    "masked": .array(plan.masking.keys.sorted().map { .string($0) }), "watermarked": .bool(plan.watermarkKey != nil),
+                    "maskedValues": .number(Double(outcome.statistics.maskedValues)),
+                    "markedValues": .number(Double(outcome.statistics.markedValues)),
+                ])
+            }
+            if let failure { throw failure }
+        }
+        let body = contentLength.map { ResponseBody(contentLength: $0, stream) } ?? ResponseBody(stream)
+        return Response(status: status, headers: headers, body: body)
     }
 }
 

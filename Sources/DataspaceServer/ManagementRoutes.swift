@@ -178,10 +178,24 @@ enum ManagementRoutes {
             throw ValidationError(code: "description.missing", field: "description", message: "description is required")
         }
         guard let sector = try string("sector") else { throw ValidationError(code: "sector.missing", field: "sector", message: "sector is required") }
+        var impacts: [String] = []
+        if let i = json["impacts"], i != .null {
+            guard let items = i.arrayValue else {
+                throw ValidationError(code: "metadata.type", field: "impacts", message: "impacts must be an array of OBJECT:DEGREE strings")
+            }
+            for (n, item) in items.enumerated() {
+                guard let text = item.stringValue else {
+                    throw ValidationError(code: "metadata.type", field: "impacts[\(n)]", message: "impacts must be strings such as public-interest:serious")
+                }
+                impacts.append(text)
+            }
+        }
+        let protection = json["protection"].flatMap { $0 == .null ? nil : $0 }
         return PublishRequest(
             title: title, description: description, keywords: keywords, sector: sector, region: try string("region"),
             license: try string("license"), grade: try string("grade"), temporalStart: try string("temporalStart"),
-            temporalEnd: try string("temporalEnd"), policy: json["policy"])
+            temporalEnd: try string("temporalEnd"), policy: json["policy"], tier: try string("tier"), impacts: impacts,
+            rules: try string("rules"), protection: protection, gradeReason: try string("gradeReason"), decidedBy: try string("decidedBy"))
     }
 
     // MARK: search and catalog

@@ -27,6 +27,9 @@ public struct NodeConfiguration: Sendable, Hashable {
     public var accessTokenSeconds: Double = 600
     /// Evidence log settings (`ledger.*`).
     public var ledger = LedgerSettings()
+    /// Sensitive personal records from which a dataset counts as important data
+    /// (`quality.importantScale`; GB/T 43697-2024 Annex G leaves the scale to sector rules).
+    public var importantScale = 1_000_000
     public var logLevel: String
     public var logFormat: String
 
@@ -144,6 +147,10 @@ public struct NodeConfiguration: Sendable, Hashable {
             revocationCacheSeconds: Double(try integer("trust.revocationCacheSeconds", default: 30)),
             logLevel: string("log.level") ?? "info", logFormat: string("log.format") ?? "json")
         configuration.accessTokenSeconds = Double(accessTokenSeconds)
+        configuration.importantScale = try integer("quality.importantScale", default: 1_000_000)
+        guard configuration.importantScale >= 1 else {
+            throw ConfigurationError(key: "quality.importantScale", message: "must be a positive number of records")
+        }
         configuration.ledger = try LedgerSettings.from(
             witness: try boolean("ledger.witness"), witnesses: string("ledger.witnesses"), trustedLogs: string("ledger.trustedLogs"),
             useAuthorityWitness: string("ledger.useAuthorityWitness").map { $0 != "false" } ?? true,
@@ -168,6 +175,7 @@ public struct NodeConfiguration: Sendable, Hashable {
             "trust": ["revocationCacheSeconds": .number(revocationCacheSeconds)],
             "transfer": ["accessTokenSeconds": .number(accessTokenSeconds)],
             "ledger": ledger.fileJSON,
+            "quality": ["importantScale": .number(Double(importantScale))],
             "log": ["level": .string(logLevel), "format": .string(logFormat)],
         ]
     }

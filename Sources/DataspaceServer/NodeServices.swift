@@ -1,3 +1,4 @@
+import Crypto
 import DataspaceCatalog
 import DataspaceCore
 import DataspaceIdentity
@@ -34,6 +35,12 @@ public struct NodeServices: Sendable {
     public let ledger: LedgerService
     public let logger: Logger
 
+    /// The secret that per-agreement masking and watermark keys derive from: fixed for the node's
+    /// key, so a leaked copy can be traced for as long as the node keeps its identity.
+    public var deliverySecret: SymmetricKey {
+        SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Data("dataspace-delivery-secret-v1".utf8), using: SymmetricKey(data: key.rawRepresentation)))
+    }
+
     /// Opens a node directory: configuration, keys, database, blob store, search index.
     public static func open(directory: NodeDirectory, overrides: [String: String] = [:], logger: Logger) async throws -> NodeServices {
         guard directory.exists else {
@@ -58,7 +65,10 @@ public struct NodeServices: Sendable {
         let publisher = Publisher(name: configuration.name, did: did, creditCode: configuration.creditCode, region: configuration.region)
         let catalog = CatalogService(
             store: store, blobs: blobs, index: SearchIndex(), addresses: AddressBook(prefix: configuration.ipv6Prefix),
-            publisher: publisher, maximumFileBytes: configuration.maxUploadBytes)
+            publisher: publisher, maximumFileBytes: configuration.maxUploadBytes,
+            assessment: CatalogService.AssessmentSettings(
+                importantScale: configuration.importantScale, assessor: did.value, defaultDecider: "administrator of \(did.value)",
+                sign: { bytes in try DetachedSignature.sign(bytes, kid: "\(did.value)#\(DIDDocument.keyFragment)", key: key) }))
         let peers = PeerClient()
         let resolver = HTTPDIDResolver(client: peers, own: document)
         let ledger = try LedgerService(

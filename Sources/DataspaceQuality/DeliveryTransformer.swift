@@ -1,0 +1,341 @@
+import Crypto
+import DataspaceCore
+import Foundation
+
+/// What one delivery does to the rows: masking per column and, when `watermarkKey` is set, the
+/// agreement's invisible watermark (see `Watermark`). Deterministic: the same file, plan and keys
+/// always give the same bytes, so a broken download resumes by regenerating and skipping.
+public struct DeliveryPlan: Sendable {
+    public let format: TabularFormat
+    public let masking: [String: MaskingRule]
+    public let masker: ValueMasker
+    public let watermarkKey: SymmetricKey?
+
+    public init(format: TabularFormat, masking: [String: MaskingRule], masker: ValueMasker, watermarkKey: SymmetricKey?) {
+        self.format = format
+        self.masking = masking
+        self.masker = masker
+        self.watermarkKey = watermarkKey
+    }
+
+    /// The plan for one agreement: keys derived from the node's secret and the agreement id.
+    public static func forAgreement(
+        _ agreement: String, format: TabularFormat, protection: DeliveryProtection, secret: SymmetricKey
+    ) -> DeliveryPlan {
+        DeliveryPlan(
+            format: format, masking: protection.masking,
+            masker: ValueMasker(hashKey: ValueMasker.hashKey(secret: secret, agreement: agreement)),
+            watermarkKey: protection.watermark ? Watermark.key(secret: secret, agreement: agreement) : nil)
+    }
+}
+
+/// Counts of what a delivery changed.
+public struct DeliveryStatistics: Sendable, Equatable {
+    public var rows = 0
+    public var maskedValues = 0
+    /// Values that carry a watermark bit (the capacity used).
+    public var markedValues = 0
+    /// Lines that were not JSON objects, or fields beyond the header in a CSV row, suppressed
+    /// because no rule could be applied to them.
+    public var suppressed = 0
+}
+
+/// Rewrites a CSV or JSON-lines stream row by row as it passes through: memory holds one row.
+/// CSV keeps each field's quoting and each row's line ending; JSON lines keep key order and
+/// every untouched value's text, so only masked or marked values change.
+public struct DeliveryTransformer {
+    public let plan: DeliveryPlan
+    public private(set) var statistics = DeliveryStatistics()
+
+    // CSV state
+    private enum State { case fieldStart, unquoted, quoted, quoteInQuoted }
+    private var state = State.fieldStart
+    private var field: [UInt8] = []
+    private var fields: [[UInt8]] = []
+    private var quoted: [Bool] = []
+    private var fieldQuoted = false
+    private var crBeforeNewline = false
+    private var header: [String]?
+    private var rules: [MaskingRule?] = []
+    // JSON-lines state
+    private var line: [UInt8] = []
+
+    public init(plan: DeliveryPlan) { self.plan = plan }
+
+    /// True when the plan changes nothing (the data plane then serves the stored bytes as they are).
+    public var isIdentity: Bool { plan.masking.isEmpty && plan.watermarkKey == nil }
+
+    public mutating func consume(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        switch plan.format {
+        case .csv:
+            for byte in bytes { csvByte(byte, into: &out) }
+        case .jsonLines:
+            var start = 0
+            let count = bytes.count
+            while start < count {
+                if let nl = (start..<count).first(where: { bytes[$0] == 0x0A }) {
+                    line.append(contentsOf: bytes[start..<nl])
+                    jsonLine(into: &out, newline: true)
+                    start = nl + 1
+                } else {
+                    line.append(contentsOf: bytes[start..<count])
+                    start = count
+                }
+            }
+        }
+    }
+
+    /// Flushes a last row without a line ending.
+    public mutating func finish(into out: inout [UInt8]) {
+        switch plan.format {
+        case .csv:
+            if state != .fieldStart || !fields.isEmpty || !field.isEmpty {
+                endField()
+                emitRecord(into: &out, ending: nil)
+            }
+        case .jsonLines:
+            if !line.isEmpty { jsonLine(into: &out, newline: false) }
+        }
+    }
+
+    // MARK: CSV
+
+    private mutating func csvByte(_ byte: UInt8, into out: inout [UInt8]) {
+        switch state {
+        case .fieldStart:
+            switch byte {
+            case UInt8(ascii: "\""): state = .quoted; fieldQuoted = true
+            case UInt8(ascii: ","): endField()
+            case 0x0A: endField(); emitRecord(into: &out, ending: 0x0A)
+            default: field.append(byte); state = .unquoted
+            }
+        case .unquoted:
+            switch byte {
+            case UInt8(ascii: ","): endField(); state = .fieldStart
+            case 0x0A: endField(); emitRecord(into: &out, ending: 0x0A)
+            default: field.append(byte)
+            }
+        case .quoted:
+            if byte == UInt8(ascii: "\"") { state = .quoteInQuoted } else { field.append(byte) }
+        case .quoteInQuoted:
+            switch byte {
+            case UInt8(ascii: "\""): field.append(byte); state = .quoted
+            case UInt8(ascii: ","): endField(); state = .fieldStart
+            case 0x0A: endField(); emitRecord(into: &out, ending: 0x0A)
+            case 0x0D: crBeforeNewline = true
+            default: field.append(byte); state = .unquoted  // lenient: text after a closing quote
+            }
+        }
+    }
+
+    private mutating func endField() {
+        if !fieldQuoted, field.last == 0x0D {
+            field.removeLast()
+            crBeforeNewline = true
+        }
+        fields.append(field)
+        quoted.append(fieldQuoted)
+        field.removeAll(keepingCapacity: true)
+        fieldQuoted = false
+    }
+
+    private mutating func emitRecord(into out: inout [UInt8], ending: UInt8?) {
+        defer {
+            fields.removeAll(keepingCapacity: true)
+            quoted.removeAll(keepingCapacity: true)
+            crBeforeNewline = false
+            state = .fieldStart
+        }
+        if header == nil {
+            let names = fields.map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespaces) }
+            header = names
+            rules = names.map { plan.masking[$0] }
+            writeRecord(fields, into: &out, ending: ending)
+            return
+        }
+        // A lone empty line is not a row.
+        if fields.count == 1 && fields[0].isEmpty && !quoted[0] {
+            writeLineEnding(ending, into: &out)
+            return
+        }
+        statistics.rows += 1
+        let masking = !plan.masking.isEmpty
+        for i in fields.indices {
+            if i < rules.count, let rule = rules[i] {
+                let before = String(decoding: fields[i], as: UTF8.self)
+                let after = plan.masker.apply(rule, to: before)
+                if after != before { statistics.maskedValues += 1 }
+                fields[i] = Array(after.utf8)
+            } else if i >= rules.count && masking {
+                if !fields[i].isEmpty { statistics.suppressed += 1 }
+                fields[i] = []
+            }
+            if let key = plan.watermarkKey, Watermark.markInPlace(&fields[i], key: key) { statistics.markedValues += 1 }
+        }
+        writeRecord(fields, into: &out, ending: ending)
+    }
+
+    private func writeRecord(_ values: [[UInt8]], into out: inout [UInt8], ending: UInt8?) {
+        for (i, value) in values.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            let needsQuotes = quoted[i] || value.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }
+            if needsQuotes {
+                out.append(UInt8(ascii: "\""))
+                for b in value {
+                    if b == UInt8(ascii: "\"") { out.append(b) }
+                    out.append(b)
+                }
+                out.append(UInt8(ascii: "\""))
+            } else {
+                out.append(contentsOf: value)
+            }
+        }
+        writeLineEnding(ending, into: &out)
+    }
+
+    private func writeLineEnding(_ ending: UInt8?, into out: inout [UInt8]) {
+        guard let ending else { return }
+        if crBeforeNewline { out.append(0x0D) }
+        out.append(ending)
+    }
+
+    // MARK: JSON lines
+
+    private mutating func jsonLine(into out: inout [UInt8], newline: Bool) {
+        defer { line.removeAll(keepingCapacity: true) }
+        var cr = false
+        if line.last == 0x0D { line.removeLast(); cr = true }
+        func ending() {
+            if cr { out.append(0x0D) }
+            if newline { out.append(0x0A) }
+        }
+        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
+            out.append(contentsOf: line)
+            ending()
+            return
+        }
+        guard let members = JSONObjectScanner.members(of: line) else {
+            // Not a JSON object: nothing can be matched to a rule, so nothing of it leaves.
+            statistics.suppressed += 1
+            return
+        }
+        statistics.rows += 1
+        var cursor = 0
+        for member in members {
+            let raw = Array(line[member.value])
+            var replacement: [UInt8]?
+            if let rule = plan.masking[member.key], raw != Array("null".utf8) {
+                let text: String
+                let isString = raw.first == UInt8(ascii: "\"")
+                if isString {
+                    text = (try? JSONValue.parse(raw))?.stringValue ?? ""
+                } else {
+                    text = String(decoding: raw, as: UTF8.self)
+                }
+                let masked = plan.masker.apply(rule, to: text)
+                if masked != text { statistics.maskedValues += 1 }
+                // Numbers that stay numbers keep their JSON type; anything else becomes a string.
+                if !isString, !masked.isEmpty, Double(masked) != nil {
+                    replacement = Array(masked.utf8)
+                } else {
+                    replacement = Array(JSONValue.string(masked).encodedString().utf8)
+                }
+            }
+            if let key = plan.watermarkKey {
+                var value = replacement ?? raw
+                if value.first != UInt8(ascii: "\""), Watermark.markInPlace(&value, key: key) {
+                    statistics.markedValues += 1
+                    replacement = value
+                }
+            }
+            if let replacement {
+                out.append(contentsOf: line[cursor..<member.value.lowerBound])
+                out.append(contentsOf: replacement)
+                cursor = member.value.upperBound
+            }
+        }
+        out.append(contentsOf: line[cursor...])
+        ending()
+    }
+}
+
+/// Finds the top-level members of one JSON object's text without building values: each key
+/// (unescaped) and the byte range of its raw value, so a rewrite can keep everything else.
+enum JSONObjectScanner {
+    struct Member {
+        let key: String
+        let value: Range<Int>
+    }
+
+    static func members(of b: [UInt8]) -> [Member]? {
+        var i = 0
+        func skip() { while i < b.count, b[i] == 0x20 || b[i] == 0x09 || b[i] == 0x0A || b[i] == 0x0D { i += 1 } }
+        /// Index just past the string starting at `i` (which is a quote).
+        func stringEnd(_ start: Int) -> Int? {
+            var j = start + 1
+            while j < b.count {
+                if b[j] == UInt8(ascii: "\\") { j += 2; continue }
+                if b[j] == UInt8(ascii: "\"") { return j + 1 }
+                j += 1
+            }
+            return nil
+        }
+        skip()
+        guard i < b.count, b[i] == UInt8(ascii: "{") else { return nil }
+        i += 1
+        var members: [Member] = []
+        skip()
+        if i < b.count, b[i] == UInt8(ascii: "}") {
+            i += 1
+            skip()
+            return i == b.count ? [] : nil
+        }
+        while true {
+            skip()
+            guard i < b.count, b[i] == UInt8(ascii: "\""), let keyEnd = stringEnd(i) else { return nil }
+            guard let key = (try? JSONValue.parse(Array(b[i..<keyEnd])))?.stringValue else { return nil }
+            i = keyEnd
+            skip()
+            guard i < b.count, b[i] == UInt8(ascii: ":") else { return nil }
+            i += 1
+            skip()
+            let start = i
+            guard i < b.count else { return nil }
+            switch b[i] {
+            case UInt8(ascii: "\""):
+                guard let end = stringEnd(i) else { return nil }
+                i = end
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                var depth = 0
+                while i < b.count {
+                    let c = b[i]
+                    if c == UInt8(ascii: "\"") {
+                        guard let end = stringEnd(i) else { return nil }
+                        i = end
+                        continue
+                    }
+                    if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") { depth += 1 }
+                    if c == UInt8(ascii: "}") || c == UInt8(ascii: "]") {
+                        depth -= 1
+                        if depth == 0 { i += 1; break }
+                    }
+                    i += 1
+                }
+                guard depth == 0 else { return nil }
+            default:
+                while i < b.count, b[i] != UInt8(ascii: ","), b[i] != UInt8(ascii: "}"), b[i] != 0x20, b[i] != 0x09 { i += 1 }
+            }
+            guard i > start else { return nil }
+            members.append(Member(key: key, value: start..<i))
+            skip()
+            guard i < b.count else { return nil }
+            if b[i] == UInt8(ascii: ",") { i += 1; continue }
+            if b[i] == UInt8(ascii: "}") {
+                i += 1
+                skip()
+                return i == b.count ? members : nil
+            }
+            return nil
+        }
+    }
+}
