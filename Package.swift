@@ -57,9 +57,11 @@ let package = Package(
             dependencies: ["DataspaceCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
+        // System zlib (zlib1g-dev) for reading gzip-compressed files while profiling.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "DataspaceQuality",
-            dependencies: ["DataspaceCore", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["DataspaceCore", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(

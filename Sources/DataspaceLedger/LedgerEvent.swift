@@ -12,6 +12,7 @@ public struct LedgerEvent: Sendable, Equatable {
         case productPublished = "product.published"
         case productVersioned = "product.versioned"
         case productWithdrawn = "product.withdrawn"
+        case productGraded = "product.graded"
         case negotiationAgreed = "negotiation.agreed"
         case negotiationTerminated = "negotiation.terminated"
         case transferDelivered = "transfer.delivered"

@@ -53,8 +53,19 @@ public struct TabularProfiler {
     }
 
     /// Profiles a whole file: large files in as many parts as there are cores, each part read
-    /// in 1 MiB chunks on its own thread, the parts' accumulators merged at the end.
+    /// in 1 MiB chunks on its own thread, the parts' accumulators merged at the end. A gzip file
+    /// (detected by its magic bytes) is decompressed as it streams, in one part.
     public static func profile(path: String, format: TabularFormat, options: ProfileOptions = ProfileOptions(), rules: QualityRules? = nil) throws -> DatasetProfile {
+        if GzipReader.isGzip(path: path) {
+            // A gzip stream cannot be split: one pass, decompressing as it reads.
+            var profiler = TabularProfiler(format: format, options: options, rules: rules)
+            do {
+                try GzipReader.read(path: path) { chunk in try profiler.consume(chunk) }
+            } catch let error as GzipReader.Failure {
+                throw ProfileError("\(path): \(error.description)")
+            }
+            return try profiler.finish()
+        }
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
         let parts = size >= options.parallelThreshold ? max(1, options.parts) : 1
         guard parts > 1 else {

@@ -132,13 +132,15 @@ public enum Watermark {
         return out
     }
 
-    /// The decimal-looking fields of a CSV text (header skipped), for `trace`.
+    /// The decimal fields of a CSV text (header skipped), for `trace`.
     public static func values(csv: String) -> [Substring] {
-        let lines = csv.split(separator: "\n")
         var out: [Substring] = []
-        for line in lines.dropFirst() {
+        for line in csv.split(separator: "\n").dropFirst() {
             for field in line.split(separator: ",", omittingEmptySubsequences: false) {
-                out.append(Substring(field.trimmingCharacters(in: CharacterSet(charactersIn: "\" \r"))))
+                var f = field
+                while let c = f.first, c == "\"" || c == " " { f = f.dropFirst() }
+                while let c = f.last, c == "\"" || c == " " || c == "\r" { f = f.dropLast() }
+                if isDecimal(f.utf8) { out.append(f) }
             }
         }
         return out

@@ -126,6 +126,20 @@ public struct ManagementClient: Sendable {
         }
         return try await execute(request, timeout: .hours(2))
     }
+
+    /// Sends a leaked file to the node's tracer (`POST /api/v1/quality/trace`).
+    public func trace(file: String, format: TabularFormat, dataset: String?) async throws -> JSONValue {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw Failure(status: nil, code: "file", detail: "cannot read \(file)", field: "file")
+        }
+        let query = dataset.map { "?dataset=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0) } ?? ""
+        var request = HTTPClientRequest(url: baseURL + "/api/v1/quality/trace" + query)
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(adminToken)")
+        request.headers.add(name: "Content-Type", value: format.mediaType)
+        request.body = .bytes(ByteBuffer(bytes: data))
+        return try await execute(request)
+    }
 }
 
 /// Reads a file in 256 KiB chunks for a streamed upload, reporting progress.

@@ -35,7 +35,7 @@ enum ManagementRoutes {
         Route(method: .post, path: "/authority/applications/{id}/approve", handler: approveApplication),
         Route(method: .post, path: "/authority/applications/{id}/reject", handler: rejectApplication),
         Route(method: .post, path: "/authority/revocations", handler: revokeMembership),
-    ] + ContractManagementRoutes.routes + LedgerManagementRoutes.routes
+    ] + ContractManagementRoutes.routes + LedgerManagementRoutes.routes + QualityRoutes.routes
 
     static func register(on group: RouterGroup<BasicRequestContext>, services: NodeServices) {
         for route in routes {
@@ -219,9 +219,16 @@ enum ManagementRoutes {
             guard let level = GradeLevel(rawValue: g) else { throw ValidationError(code: "grade.unknown", field: "grade", message: "grade must be core, important or general") }
             return level
         }
+        let minScore = try request.query("minScore").map { m in
+            guard let v = Double(m), (0...1).contains(v) else {
+                throw ValidationError(code: "min_score.invalid", field: "minScore", message: "minScore must be a number from 0 to 1")
+            }
+            return v
+        }
         return SearchQuery(
             text: request.query("q") ?? "", sector: try request.query("sector").map { s throws(ValidationError) in try Sector(slug: s) },
-            region: try request.query("region").map { r throws(ValidationError) in try RegionCode(r) }, grade: grade, page: page, pageSize: pageSize)
+            region: try request.query("region").map { r throws(ValidationError) in try RegionCode(r) }, grade: grade, minScore: minScore,
+            page: page, pageSize: pageSize)
     }
 
     static func searchJSON(_ results: SearchResults, records: [DatasetRecord], query: SearchQuery) -> JSONValue {
@@ -234,7 +241,10 @@ enum ManagementRoutes {
                 o["score"] = .number(((scores[r.identifier] ?? 0) * 1000).rounded() / 1000)
                 return .object(o)
             }),
-            "facets": ["sector": facets(results.sectors), "region": facets(results.regions), "grade": facets(results.grades)],
+            "facets": [
+                "sector": facets(results.sectors), "region": facets(results.regions), "grade": facets(results.grades),
+                "score": facets(results.scores),
+            ],
         ]
     }
 

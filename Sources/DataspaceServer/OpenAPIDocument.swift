@@ -218,6 +218,49 @@ enum OpenAPIDocument {
                 "200": { description: The withdrawn version, content: { application/json: { schema: { $ref: "#/components/schemas/Dataset" } } } }
                 "404": { $ref: "#/components/responses/Problem" }
                 "410": { $ref: "#/components/responses/Problem" }
+          /datasets/{prefix}/{local}/quality:
+            parameters:
+              - $ref: "#/components/parameters/prefix"
+              - $ref: "#/components/parameters/local"
+            get:
+              summary: The version's signed quality report (profile, scores with formulas, detections, category, grade reasoning) and the node's detached JWS over its RFC 8785 bytes
+              parameters:
+                - { name: version, in: query, schema: { type: integer } }
+              responses:
+                "200": { description: "report, signature, reportSha256 and the catalog summary" }
+                "404": { $ref: "#/components/responses/Problem" }
+          /datasets/{prefix}/{local}/grade:
+            parameters:
+              - $ref: "#/components/parameters/prefix"
+              - $ref: "#/components/parameters/local"
+            post:
+              summary: Confirm or override the current version's GB/T 43697 grade; who and why are recorded and logged (product.graded)
+              requestBody:
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [grade]
+                      properties:
+                        grade: { type: string, example: important }
+                        reason: { type: string, description: required when lower than the assessment's proposal }
+                        decidedBy: { type: string }
+              responses:
+                "200": { description: The product with its new grade and controls, content: { application/json: { schema: { $ref: "#/components/schemas/Dataset" } } } }
+                "400": { $ref: "#/components/responses/Problem" }
+                "404": { $ref: "#/components/responses/Problem" }
+          /quality/trace:
+            post:
+              summary: Name the agreement a leaked copy of delivered data came from, by its watermark
+              parameters:
+                - { name: dataset, in: query, description: only this product's agreements, schema: { type: string } }
+              requestBody:
+                content:
+                  text/csv: { schema: { type: string } }
+                  application/jsonl: { schema: { type: string } }
+              responses:
+                "200": { description: "attributed agreement (or null with an explanation), the top candidates with matches and z-scores" }
+                "400": { $ref: "#/components/responses/Problem" }
           /search:
             get:
               summary: Full-text search with facets (exact CJK substring and word matching, BM25 ranking)
@@ -225,6 +268,7 @@ enum OpenAPIDocument {
                 - { name: q, in: query, schema: { type: string } }
                 - { name: sector, in: query, schema: { type: string } }
                 - { name: region, in: query, schema: { type: string, pattern: "^[0-9]{6}$" } }
+                - { name: minScore, in: query, description: only products whose quality score is at least this, schema: { type: number, minimum: 0, maximum: 1 } }
                 - { name: grade, in: query, schema: { type: string, enum: [core, important, general] } }
                 - { name: page, in: query, schema: { type: integer, minimum: 1 } }
                 - { name: pageSize, in: query, schema: { type: integer, minimum: 1, maximum: 200 } }
@@ -446,7 +490,7 @@ enum OpenAPIDocument {
             get:
               summary: Ledger entries for supervisors, oldest first, filtered by type and time
               parameters:
-                - { name: type, in: query, schema: { type: string, enum: [participant.registered, credential.issued, credential.revoked, product.published, product.versioned, product.withdrawn, negotiation.agreed, negotiation.terminated, transfer.delivered] } }
+                - { name: type, in: query, schema: { type: string, enum: [participant.registered, credential.issued, credential.revoked, product.published, product.versioned, product.withdrawn, product.graded, negotiation.agreed, negotiation.terminated, transfer.delivered] } }
                 - { name: since, in: query, schema: { type: string, format: date-time } }
                 - { name: after, in: query, description: entry index cursor (from `next`), schema: { type: integer } }
                 - { name: limit, in: query, schema: { type: integer, minimum: 1, maximum: 1000 } }

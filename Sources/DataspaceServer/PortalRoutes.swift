@@ -4,6 +4,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Mustache
+import DataspaceQuality
 
 /// The public web portal: search with facets and dataset pages, in Chinese and English.
 struct Portal: Sendable {
@@ -24,6 +25,7 @@ struct Portal: Sendable {
     func register(on router: Router<BasicRequestContext>) {
         router.get("/") { request, _ in await searchPage(request) }
         router.get("/datasets/{prefix}/{local}") { _, context in await datasetPage(context) }
+        router.get("/datasets/{prefix}/{local}/quality") { request, context in await qualityPage(request, context) }
         registerLedger(on: router)
         router.get("/static/portal.css") { _, _ in
             Response(
@@ -40,6 +42,27 @@ struct Portal: Sendable {
         return Responses.text(html, status: status, contentType: "text/html; charset=utf-8")
     }
 
+    static func protectionLabel(_ p: DeliveryProtection) -> String {
+        let masked = p.masking.keys.sorted().map { "\($0) (\(p.masking[$0]?.description ?? ""))" }.joined(separator: ", ")
+        return (masked.isEmpty ? "" : "脱敏 masked: " + masked) + (p.watermark ? (masked.isEmpty ? "" : " · ") + "水印 watermarked" : "")
+    }
+
+    /// The signed quality report of the current (or `?version=`) version as an HTML page with
+    /// charts. Public like the dataset page: the report holds counts and shapes, never values
+    /// from columns where personal data was detected.
+    func qualityPage(_ request: Request, _ routeContext: BasicRequestContext) async -> Response {
+        do {
+            let identifier = try identifierParameter(routeContext)
+            let (record, signed) = try await QualityRoutes.signedReport(identifier, version: request.query("version"), services: services)
+            let html = QualityReportHTML.render(try JSONValue.parse(signed.json), title: record.title)
+            return Responses.text(html, contentType: "text/html; charset=utf-8")
+        } catch let error as CatalogError {
+            return page(title: "Not found", template: "search", context: ["error": error.description, "total": 0, "page": 1], status: .notFound)
+        } catch {
+            return page(title: "Bad request", template: "search", context: ["error": "\(error)", "total": 0, "page": 1], status: .badRequest)
+        }
+    }
+
     static func sectorLabel(_ s: Sector) -> String { "\(s.chineseLabel) \(s.englishLabel)" }
 
     static func regionLabel(_ code: String) -> String {
@@ -49,7 +72,7 @@ struct Portal: Sendable {
 
     func searchPage(_ request: Request) async -> Response {
         var params: [String: String] = [:]
-        for key in ["q", "sector", "region", "grade"] { if let v = request.query(key) { params[key] = v } }
+        for key in ["q", "sector", "region", "grade", "minScore"] { if let v = request.query(key) { params[key] = v } }
         func link(_ changes: [String: String?], page: Int = 1) -> String {
             var p = params
             for (k, v) in changes { p[k] = v }
@@ -57,7 +80,10 @@ struct Portal: Sendable {
             if page > 1 { items.append("page=\(page)") }
             return "/" + (items.isEmpty ? "" : "?" + items.joined(separator: "&"))
         }
-        var context: [String: Any] = ["q": params["q"] ?? "", "sector": params["sector"] as Any, "region": params["region"] as Any, "grade": params["grade"] as Any]
+        var context: [String: Any] = [
+            "q": params["q"] ?? "", "sector": params["sector"] as Any, "region": params["region"] as Any, "grade": params["grade"] as Any,
+            "minScore": params["minScore"] as Any,
+        ]
         do {
             var query = try ManagementRoutes.searchQuery(request)
             query.pageSize = 20
@@ -71,6 +97,7 @@ struct Portal: Sendable {
                     "identifier": r.identifier.description, "title": r.title, "description": String(r.description.prefix(240)),
                     "publisher": r.publisher.name, "sectorLabel": Self.sectorLabel(r.sector), "regionLabel": Self.regionLabel(r.region.value),
                     "grade": r.grade.description, "version": r.version,
+                    "score": r.quality?.score.map { String(format: "%.2f", $0) } as Any,
                 ]
             }
             context["sectorFacets"] = results.sectors.prefix(24).map { f -> [String: Any] in
@@ -82,10 +109,16 @@ struct Portal: Sendable {
             context["gradeFacets"] = results.grades.map { f -> [String: Any] in
                 ["label": "\(GradeLevel(rawValue: f.value)?.chineseLabel ?? "") \(f.value)", "count": f.count, "link": link(["grade": f.value])]
             }
+            context["scoreFacets"] = results.scores.map { f -> [String: Any] in
+                let lower = f.value.split(separator: "-").first.map(String.init) ?? ""
+                return ["label": f.value == "unscored" ? "未评估 unscored" : "≥ \(lower) (\(f.value))", "count": f.count,
+                        "link": f.value == "unscored" ? link([:]) : link(["minScore": lower])]
+            }
             var active: [[String: Any]] = []
             if let s = params["sector"] { active.append(["label": Sector(rawValue: s).map(Self.sectorLabel) ?? s, "removeLink": link(["sector": nil])]) }
             if let r = params["region"] { active.append(["label": Self.regionLabel(r), "removeLink": link(["region": nil])]) }
             if let g = params["grade"] { active.append(["label": g, "removeLink": link(["grade": nil])]) }
+            if let m = params["minScore"] { active.append(["label": "质量 ≥ \(m)", "removeLink": link(["minScore": nil])]) }
             if !active.isEmpty { context["activeFilters"] = ["items": active] }
             return page(title: params["q"].map { "搜索 \($0)" } ?? "数据目录 Catalog", template: "search", context: context)
         } catch {
@@ -116,6 +149,9 @@ struct Portal: Sendable {
                 "modified": ISO8601.format(r.modified), "mediaType": r.distribution.format.mediaType, "byteSize": r.distribution.byteSize,
                 "rowCount": r.distribution.rowCount, "sha256": r.distribution.sha256, "columns": r.distribution.columns.joined(separator: ", "),
                 "offer": r.offer.json.encodedString(pretty: true), "withdrawn": r.status == .withdrawn,
+                "score": r.quality?.score.map { String(format: "%.3f", $0) } as Any,
+                "gradeStatus": r.quality.map { q in q.grade.status.rawValue + (q.grade.status == .proposed ? "" : " by \(q.grade.by ?? "")") } as Any,
+                "protection": r.protection.isEmpty ? nil as String? as Any : Self.protectionLabel(r.protection),
                 "versions": versions.reversed().map { v -> [String: Any] in
                     ["version": v.version, "status": v.status.rawValue, "modified": ISO8601.format(v.modified), "sha256": String(v.distribution.sha256.prefix(16)) + "…"]
                 },

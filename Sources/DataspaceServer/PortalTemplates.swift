@@ -31,6 +31,7 @@ enum PortalTemplates {
           {{#sector}}<input type="hidden" name="sector" value="{{sector}}">{{/sector}}
           {{#region}}<input type="hidden" name="region" value="{{region}}">{{/region}}
           {{#grade}}<input type="hidden" name="grade" value="{{grade}}">{{/grade}}
+          {{#minScore}}<input type="hidden" name="minScore" value="{{minScore}}">{{/minScore}}
           <button type="submit">搜索 Search</button>
         </form>
         {{#error}}<p class="error">{{error}}</p>{{/error}}
@@ -43,13 +44,15 @@ enum PortalTemplates {
           <ul>{{#regionFacets}}<li><a href="{{link}}">{{label}}</a> <span class="count">{{count}}</span></li>{{/regionFacets}}</ul>
           <h2>分级 Grade</h2>
           <ul>{{#gradeFacets}}<li><a href="{{link}}">{{label}}</a> <span class="count">{{count}}</span></li>{{/gradeFacets}}</ul>
+          <h2>质量 Quality score</h2>
+          <ul>{{#scoreFacets}}<li><a href="{{link}}">{{label}}</a> <span class="count">{{count}}</span></li>{{/scoreFacets}}</ul>
         </aside>
         <section class="results">
           <p class="summary">共 {{total}} 个数据产品 · {{total}} products</p>
           {{#items}}
           <article class="hit">
             <h3><a href="/datasets/{{identifier}}">{{title}}</a></h3>
-            <p class="meta">{{publisher}} · {{sectorLabel}} · {{regionLabel}} · {{grade}} · v{{version}}</p>
+            <p class="meta">{{publisher}} · {{sectorLabel}} · {{regionLabel}} · {{grade}}{{#score}} · 质量 {{score}}{{/score}} · v{{version}}</p>
             <p>{{description}}</p>
             <p class="id"><code>{{identifier}}</code></p>
           </article>
@@ -76,7 +79,9 @@ enum PortalTemplates {
             <tr><th>发布方 Publisher</th><td>{{publisher}} (<code>{{creditCode}}</code>)</td></tr>
             <tr><th>行业 Sector</th><td>{{sectorLabel}}</td></tr>
             <tr><th>地区 Region</th><td>{{regionLabel}} ({{region}})</td></tr>
-            <tr><th>分级 Grade</th><td>{{grade}}</td></tr>
+            <tr><th>分级 Grade</th><td>{{grade}}{{#gradeStatus}} ({{gradeStatus}}){{/gradeStatus}}</td></tr>
+            {{#score}}<tr><th>质量 Quality</th><td>{{score}} · <a href="/datasets/{{identifier}}/quality">质量报告 Quality report</a></td></tr>{{/score}}
+            {{#protection}}<tr><th>交付保护 Delivery</th><td>{{protection}}</td></tr>{{/protection}}
             <tr><th>关键词 Keywords</th><td>{{#keywords}}<span class="chip">{{.}}</span> {{/keywords}}</td></tr>
             <tr><th>时间范围 Temporal</th><td>{{temporal}}</td></tr>
             <tr><th>许可 Licence</th><td><a href="{{license}}">{{license}}</a></td></tr>

@@ -11,7 +11,13 @@ struct MetadataOptions: ParsableArguments {
     @Option(help: "Sector slug (e.g. urban-governance, transport).") var sector: String
     @Option(help: "GB/T 2260 region the data covers (default: the publisher's).") var region: String?
     @Option(help: "Licence IRI (default CC BY 4.0).") var license: String?
-    @Option(help: "GB/T 43697 grade: core, important, general, general-1…4 (default general).") var grade: String?
+    @Option(help: "GB/T 43697 grade: core, important, general, general-1…4 (default: the assessment's proposal; lower needs --grade-reason).") var grade: String?
+    @Option(name: .customLong("grade-reason"), help: "Why the grade differs from the proposal (recorded with the decision).") var gradeReason: String?
+    @Option(help: "Declared impact OBJECT:DEGREE (repeatable), e.g. public-interest:serious (GB/T 43697-2024 §6.4).") var impact: [String] = []
+    @Option(help: "TC609 tier: general-knowledge, industry-general-knowledge, industry-professional-knowledge.") var tier: String?
+    @Option(help: "Quality rules file (quality.yaml, see docs/quality.md).") var rules: String?
+    @Option(help: "Masking on delivery COLUMN=RULE (repeatable): hide, partial:3,4, hash, generalize:year|month|province|city, round:N.") var mask: [String] = []
+    @Flag(help: "Watermark every delivery (always on for important data).") var watermark = false
     @Option(name: .customLong("temporal-start"), help: "Start of the period covered (YYYY-MM-DD).") var temporalStart: String?
     @Option(name: .customLong("temporal-end"), help: "End of the period covered (YYYY-MM-DD).") var temporalEnd: String?
     @Option(help: "ODRL offer as a JSON file (default: use by any member).") var policy: String?
@@ -25,6 +31,25 @@ struct MetadataOptions: ParsableArguments {
         if let region { o["region"] = .string(region) }
         if let license { o["license"] = .string(license) }
         if let grade { o["grade"] = .string(grade) }
+        if let gradeReason { o["gradeReason"] = .string(gradeReason) }
+        if !impact.isEmpty { o["impacts"] = .array(impact.map { .string($0) }) }
+        if let tier { o["tier"] = .string(tier) }
+        if let rules {
+            guard let text = try? String(contentsOfFile: rules, encoding: .utf8) else {
+                throw DataspaceCore.ValidationError(code: "rules.file", field: "rules", message: "cannot read \(rules)")
+            }
+            o["rules"] = .string(text)
+        }
+        if !mask.isEmpty || watermark {
+            var masking: [String: JSONValue] = [:]
+            for item in mask {
+                guard let eq = item.firstIndex(of: "="), eq != item.startIndex else {
+                    throw DataspaceCore.ValidationError(code: "mask.format", field: "mask", message: "'\(item)' is not COLUMN=RULE, e.g. phone=partial:3,4")
+                }
+                masking[String(item[..<eq])] = .string(String(item[item.index(after: eq)...]))
+            }
+            o["protection"] = ["masking": .object(masking), "watermark": .bool(watermark)]
+        }
         if let temporalStart { o["temporalStart"] = .string(temporalStart) }
         if let temporalEnd { o["temporalEnd"] = .string(temporalEnd) }
         if let policy {
@@ -247,6 +272,17 @@ func printRecord(_ r: JSONValue) {
         ["file", "\(r["distribution"]?["mediaType"]?.stringValue ?? "") · \(Int(r["distribution"]?["byteSize"]?.doubleValue ?? 0)) bytes · \(Int(r["distribution"]?["rowCount"]?.doubleValue ?? 0)) rows"],
         ["sha256", r["distribution"]?["sha256"]?.stringValue ?? ""],
     ]
+    if let q = r["quality"] {
+        rows.append(["quality", "score \(q["score"]?.doubleValue.map { String(format: "%.3f", $0) } ?? "—") · report sha256 \(String((q["reportSha256"]?.stringValue ?? "").prefix(16)))…"])
+        let g = q["grade"]
+        rows.append(["grade decision", "\(g?["status"]?.stringValue ?? "") (proposed \(g?["proposed"]?.stringValue ?? ""))\(g?["by"]?.stringValue.map { " by \($0)" } ?? "")\(g?["reason"]?.stringValue.map { ": \($0)" } ?? "")"])
+        let sensitive = (q["sensitive"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key) \(Int($0.value.doubleValue ?? 0))" }
+        if !sensitive.isEmpty { rows.append(["sensitive", sensitive.joined(separator: ", ")]) }
+    }
+    if let p = r["protection"] {
+        let masking = (p["masking"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.stringValue ?? "")" }
+        rows.append(["delivery", (masking.isEmpty ? "" : "masked " + masking.joined(separator: ", ")) + (p["watermark"] == .bool(true) ? (masking.isEmpty ? "" : "; ") + "watermarked" : "")])
+    }
     if let ipv6 = r["ipv6"]?.stringValue { rows.append(["ipv6", ipv6]) }
     printTable(["field", "value"], rows, maxWidth: 80)
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Crypto
 import DataspaceCore
 import DataspaceQuality
 import Foundation
@@ -7,7 +8,7 @@ import Foundation
 /// distinct values, ranges, patterns, duplicate rows and sensitive-data detections (counts only).
 struct QualityCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "quality", abstract: "Profile a CSV or JSON-lines file: column types, nulls, distinct values, duplicates, sensitive data.")
+        commandName: "quality", abstract: "Profile a CSV or JSON-lines file (gzip too): types, nulls, distinct values, duplicates, rules, sensitive data, grade.")
 
     @Argument(help: "The file to profile.") var file: String
     @Option(help: "csv or jsonl (default: from the file name).") var format: String?
@@ -17,20 +18,23 @@ struct QualityCommand: AsyncParsableCommand {
     @Option(help: "Declared impact OBJECT:DEGREE (repeatable), e.g. public-interest:serious. Objects: \(ImpactObject.allCases.map(\.rawValue).joined(separator: ", ")); degrees: \(ImpactDegree.allCases.map(\.rawValue).joined(separator: ", ")).")
     var impact: [String] = []
     @Option(help: "Sensitive personal records from which the data counts as important data.") var importantScale = GradeAssessment.defaultImportantScale
+    @Option(help: "Also write the report as one HTML page with charts.") var html: String?
+
+    static func sha256(of path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return "" }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+        return Hex.encode(hasher.finalize())
+    }
 
     func run() async throws {
         try await runReporting {
             let tabular = try resolvedFormat()
-            if let handle = FileHandle(forReadingAtPath: file), let magic = try handle.read(upToCount: 2), Array(magic) == [0x1F, 0x8B] {
-                throw ValidationError(code: "file.gzip", field: "file", message: "\(file) is gzip-compressed; decompress it first (gunzip -k)")
+            guard FileManager.default.isReadableFile(atPath: file) else {
+                throw ValidationError(code: "file.unreadable", field: "file", message: "cannot read \(file)")
             }
-            let declared = try impact.map { text -> DeclaredImpact in
-                let parts = text.split(separator: ":").map(String.init)
-                guard parts.count == 2, let object = ImpactObject(rawValue: parts[0]), let degree = ImpactDegree(rawValue: parts[1]) else {
-                    throw ValidationError(code: "impact", field: "impact", message: "'\(text)' is not OBJECT:DEGREE (e.g. public-interest:serious)")
-                }
-                return DeclaredImpact(object: object, degree: degree)
-            }
+            let declared = try impact.map { text in try DeclaredImpact(parsing: text, field: "impact") }
             var declaredRules: QualityRules?
             if let rules {
                 guard let text = try? String(contentsOfFile: rules, encoding: .utf8) else {
@@ -51,7 +55,20 @@ struct QualityCommand: AsyncParsableCommand {
             }
             let seconds = (ContinuousClock.now - started).milliseconds / 1_000
             let columns = profile.columns.map(\.redacted)
-            let decision = GradeAssessment.assess(declared: declared, profile: profile, importantScale: importantScale)
+            let assessment = QualityAssessment(profile: profile, declared: declared, importantScale: importantScale)
+            let decision = assessment.grade
+            if let html {
+                let document = assessment.document(
+                    dataset: file, version: 0, sha256: try Self.sha256(of: file), assessor: "dataspace quality (local)", at: Date(), sector: nil,
+                    tier: nil, decision: GradeDecisionRecord(status: .proposed, proposed: decision.grade), grade: decision.grade,
+                    protection: DeliveryProtection(masking: assessment.defaultMasking(), watermark: decision.grade.level != .general))
+                do {
+                    try QualityReportHTML.render(document, title: (file as NSString).lastPathComponent).write(toFile: html, atomically: true, encoding: .utf8)
+                } catch {
+                    throw ValidationError(code: "html.write", field: "html", message: "cannot write \(html): \(error.localizedDescription)")
+                }
+                if !json { print("HTML report written to \(html)") }
+            }
             if json {
                 var body = profile.json.objectValue ?? [:]
                 body["columns"] = .array(columns.map(\.json))
@@ -103,7 +120,8 @@ struct QualityCommand: AsyncParsableCommand {
             }
             return f
         }
-        let lower = file.lowercased()
+        var lower = file.lowercased()
+        if lower.hasSuffix(".gz") { lower = String(lower.dropLast(3)) }
         if lower.hasSuffix(".jsonl") || lower.hasSuffix(".ndjson") { return .jsonLines }
         if lower.hasSuffix(".csv") || lower.hasSuffix(".txt") { return .csv }
         throw ValidationError(code: "format", field: "format", message: "cannot tell the format of \(file) from its name; pass --format csv or jsonl")

@@ -24,6 +24,8 @@ final class TestNetwork: Sendable {
         var sector: String = "urban-governance"
         var authority = false
         var autoApprove = false
+        /// `quality.importantScale` (sensitive personal records from which data is important).
+        var importantScale = 1_000_000
     }
 
     static let authority = Spec(name: "登记中心 Registry", creditBody: "11110000MB1A2346X", region: "110000", authority: true)
@@ -45,8 +47,10 @@ final class TestNetwork: Sendable {
                 isAuthority: spec.authority, autoApprove: spec.autoApprove, authorityURL: nil, authorityDID: nil,
                 ipv6Prefix: try IPv6Prefix("fd86:\(String(i + 1, radix: 16))::/64"), maxUploadBytes: 1 << 20, revocationCacheSeconds: 0,
                 logLevel: "critical", logFormat: "text")
+            var configured = configuration
+            configured.importantScale = spec.importantScale
             let directory = NodeDirectory(path: root + "/node\(i)")
-            try directory.initialize(configuration: configuration)
+            try directory.initialize(configuration: configured)
             let node = try await NodeServices.open(directory: directory, logger: logger)
             try await NodeApplication.prepare(node)
             nodes.append(node)

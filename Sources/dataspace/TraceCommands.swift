@@ -1,0 +1,71 @@
+import ArgumentParser
+import DataspaceCore
+import DataspaceServer
+import Foundation
+
+/// `dataspace trace LEAKED.csv`: which agreement a leaked copy came from, by the watermark every
+/// protected delivery carries. Runs on the providing node (only it holds the keys).
+struct TraceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trace", abstract: "Name the agreement a leaked copy of delivered data came from (watermark).")
+
+    @OptionGroup var node: NodeOptions
+    @Argument(help: "The leaked CSV or JSON-lines file (any subset of rows or columns).") var file: String
+    @Option(help: "Only compare with this product's agreements.") var dataset: String?
+    @Option(help: "csv or jsonl (default: from the file name).") var format: String?
+
+    func run() async throws {
+        try await runReporting {
+            let chosen: TabularFormat
+            if let format {
+                guard let f = TabularFormat(rawValue: format) else {
+                    throw DataspaceCore.ValidationError(code: "format", field: "format", message: "format must be csv or jsonl")
+                }
+                chosen = f
+            } else {
+                chosen = TabularFormat.fromFileName(file) ?? .csv
+            }
+            let result = try await node.client().trace(file: file, format: chosen, dataset: dataset)
+            if node.json { printJSON(result); return }
+            let marked = Int(result["markedValues"]?.doubleValue ?? 0)
+            print("\(file): \(marked) values carry a mark; compared with \(Int(result["candidates"]?.doubleValue ?? 0)) agreements")
+            printTable(
+                ["agreement", "consumer", "matches", "z"],
+                (result["top"]?.arrayValue ?? []).map { e in
+                    [
+                        e["agreement"]?.stringValue ?? "", e["consumer"]?.stringValue ?? "",
+                        "\(Int(e["matches"]?.doubleValue ?? 0))/\(Int(e["values"]?.doubleValue ?? 0))", String(format: "%.1f", e["z"]?.doubleValue ?? 0),
+                    ]
+                }, maxWidth: 60)
+            if let a = result["attributed"], a != .null {
+                print("leaked from agreement \(a["agreement"]?.stringValue ?? "") with \(a["consumer"]?.stringValue ?? "") (z = \(String(format: "%.1f", a["z"]?.doubleValue ?? 0)) ≥ \(Int(result["threshold"]?.doubleValue ?? 6)))")
+            } else {
+                print("not attributed: \(result["explanation"]?.stringValue ?? "")")
+                throw ExitCode(3)
+            }
+        }
+    }
+}
+
+/// `dataspace grade ID GRADE --reason …`: the publisher confirms or overrides the assessed grade.
+struct GradeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "grade", abstract: "Confirm or override a product's GB/T 43697 grade (who and why are recorded).")
+
+    @OptionGroup var node: NodeOptions
+    @Argument(help: "Identifier of the product.") var identifier: String
+    @Argument(help: "core, important, general or general-1…4.") var grade: String
+    @Option(help: "Why (required when lower than the assessment's proposal).") var reason: String?
+    @Option(name: .customLong("by"), help: "Who decides (default: the node's administrator).") var decidedBy: String?
+
+    func run() async throws {
+        try await runReporting {
+            let id = try UnifiedIdentifier(parsing: identifier)
+            var body: [String: JSONValue] = ["grade": .string(grade)]
+            if let reason { body["reason"] = .string(reason) }
+            if let decidedBy { body["decidedBy"] = .string(decidedBy) }
+            let record = try await node.client().call(.POST, "/api/v1/datasets/\(id)/grade", json: .object(body))
+            if node.json { printJSON(record) } else { printRecord(record) }
+        }
+    }
+}

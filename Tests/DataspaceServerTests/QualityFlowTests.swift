@@ -1,0 +1,193 @@
+import AsyncHTTPClient
+import DataspaceCore
+import DataspaceIdentity
+import DataspaceLedger
+import DataspaceQuality
+import DataspaceServer
+import Foundation
+import Testing
+
+/// Publishing assesses and grades; the grade drives what leaves the node. Real nodes over HTTP:
+/// people data with identity and phone numbers is graded important, delivered masked and
+/// watermarked per agreement, a leaked 10 % subset is traced to its agreement and not to the
+/// other consumer's; core data is never agreed; bad declarations are refused by field.
+@Suite(.serialized) struct QualityFlowTests {
+    static let rules = """
+        columns:
+          patient_id: {type: string, required: true, unique: true}
+          amount: {type: decimal, min: 0, max: 10000}
+          visit_date: {type: date, required: true}
+        checks:
+          - copay <= amount
+        """
+
+    static func peopleMetadata() -> JSONValue {
+        [
+            "title": "门诊结算样本 Outpatient settlements", "description": "Synthetic outpatient settlements with identity and phone numbers",
+            "keywords": ["医保", "outpatient"], "sector": "healthcare", "region": "440100", "tier": "industry-professional-knowledge",
+            "rules": .string(rules),
+        ]
+    }
+
+    @Test func importantDataLeavesMaskedAndWatermarkedAndALeakIsTraced() async throws {
+        var bureau = TestNetwork.bureau
+        bureau.importantScale = 1_000
+        try await withNetwork([TestNetwork.authority, bureau, TestNetwork.institute, TestNetwork.enterprise]) { net in
+            for i in 1...3 { try await net.register(i) }
+            let csv = SyntheticPeople.csv(rows: 2_000, seed: 42)
+            let record = try await net.publish(1, Self.peopleMetadata(), csv: csv)
+            let dataset = try #require(record["identifier"]?.stringValue)
+
+            // Graded important from what the file holds, with the controls that follow.
+            #expect(record["grade"]?.stringValue == "important")
+            #expect(record["tier"]?.stringValue == "industry-professional-knowledge")
+            #expect(record["quality"]?["grade"]?["status"]?.stringValue == "proposed")
+            #expect(record["quality"]?["sensitive"]?["resident-id"]?.doubleValue == 2_000)
+            #expect(record["quality"]?["sensitive"]?["mobile"]?.doubleValue == 2_000)
+            let masking = try #require(record["protection"]?["masking"]?.objectValue)
+            #expect(masking["id_number"]?.stringValue == "partial:3,4" && masking["phone"]?.stringValue == "partial:3,4")
+            #expect(masking["name"]?.stringValue == "partial:1,0")
+            #expect(record["protection"]?["watermark"] == .bool(true))
+            let score = try #require(record["quality"]?["score"]?.doubleValue)
+            #expect(score > 0.9 && score <= 1)
+
+            // The signed report: the node's key verifies it, it explains the grade, holds no values.
+            let report = try await net.clients[1].call(.GET, "/api/v1/datasets/\(dataset)/quality")
+            let document = try #require(report["report"])
+            let signature = try #require(report["signature"]?.stringValue)
+            let bytes = Data(document.canonicalBytes)
+            try DetachedSignature.verify(signature, payload: bytes, key: net.nodes[1].key.publicKey)
+            #expect(throws: (any Error).self) { try DetachedSignature.verify(signature, payload: bytes + Data(" ".utf8), key: net.nodes[1].key.publicKey) }
+            #expect(report["reportSha256"]?.stringValue == record["quality"]?["reportSha256"]?.stringValue)
+            let reasons = (document["grade"]?["reasons"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: "\n")
+            #expect(reasons.contains("id_number: 2000 resident-id values") && reasons.contains("≥ 1000"))
+            #expect(document["quality"]?["rules"]?.arrayValue?.contains { $0["rule"]?.stringValue == "copay <= amount" } == true)
+            let reportText = document.encodedString()
+            let firstRow = csv.split(separator: "\n")[1].split(separator: ",")
+            #expect(!reportText.contains(String(firstRow[2])) && !reportText.contains(String(firstRow[3])))
+
+            // The catalog filters and facets by grade and score; the portal shows the report.
+            let found = try await net.clients[1].call(.GET, "/api/v1/search?grade=important&minScore=0.9")
+            #expect(found["total"]?.doubleValue == 1)
+            #expect(found["facets"]?["score"]?.arrayValue?.first?["value"]?.stringValue == "0.9-1")
+            let none = try await net.clients[1].call(.GET, "/api/v1/search?minScore=0.999999")
+            #expect(none["total"]?.doubleValue == (score >= 0.999999 ? 1 : 0))
+            let page = try await raw(.GET, net.url(1) + "/datasets/\(dataset)/quality")
+            #expect(page.status == 200 && page.text.contains("<svg") && page.text.contains("resident-id"))
+            #expect(!page.text.contains(String(firstRow[2])))
+
+            // Two consumers, two agreements, two different marked copies; no original number leaves.
+            var downloads: [(agreement: String, file: String, sha256: String, transfer: String, endpoint: String, token: String)] = []
+            for consumer in [2, 3] {
+                let n = try await ContractFlowTests().negotiate(net, consumer: consumer, provider: 1, dataset: dataset, purpose: "research")
+                #expect(n["state"]?.stringValue == "FINALIZED", "\(n)")
+                let agreement = try #require(n["agreement"]?["id"]?.stringValue)
+                let t = try await ContractFlowTests().transfer(net, consumer: consumer, agreement: agreement)
+                let endpoint = try #require(t["dataAddress"]?["endpoint"]?.stringValue)
+                let token = try #require(t["dataAddress"]?["token"]?.stringValue)
+                let file = net.root + "/delivered-\(consumer).csv"
+                let result = try await DataPlaneClient().download(endpoint: endpoint, token: token, to: file)
+                downloads.append((agreement, file, result.sha256, try #require(t["id"]?.stringValue), endpoint, token))
+            }
+            let first = try String(contentsOfFile: downloads[0].file, encoding: .utf8)
+            let second = try String(contentsOfFile: downloads[1].file, encoding: .utf8)
+            #expect(first != second)
+            #expect(first.split(separator: "\n").count == 2_001)
+            for line in csv.split(separator: "\n").dropFirst().prefix(200) {
+                let f = line.split(separator: ",")
+                #expect(!first.contains(String(f[2])) && !first.contains(String(f[3])))
+            }
+            let delivered = first.split(separator: "\n")[1].split(separator: ",")
+            #expect(delivered[2].hasPrefix(firstRow[2].prefix(3)) && delivered[2].contains("***********"))
+
+            // The provider's ledger entry records the digest of what was actually delivered.
+            let stored = try await net.clients[2].call(.POST, "/api/v1/transfers/\(downloads[0].transfer)/receipts")
+            let event = try LedgerEvent(entry: try LedgerReceipt(parsing: try #require(stored["receipt"]?.stringValue)).entry)
+            #expect(event.fields["sha256"]?.stringValue == downloads[0].sha256)
+            #expect(event.fields["watermarked"] == .bool(true) && event.fields["markedValues"]?.doubleValue == 4_000)
+
+            // A resumed download regenerates the same bytes from the offset.
+            let resumed = try await raw(.GET, downloads[0].endpoint, headers: [("Authorization", "Bearer \(downloads[0].token)"), ("Range", "bytes=1000-")])
+            #expect(resumed.status == 206)
+            #expect(Data(first.utf8).prefix(1000) + resumed.body == Data(first.utf8))
+
+            // A leaked 10 % subset with only the amount column, rows shuffled, is traced; so is
+            // the other consumer's; the original data is attributed to nobody.
+            func leak(_ text: String) -> String {
+                var generator = SeededRandom(seed: 8)
+                let rows = text.split(separator: "\n").dropFirst().shuffled(using: &generator).prefix(200)
+                return "amount\n" + rows.map { String($0.split(separator: ",")[6]) }.joined(separator: "\n") + "\n"
+            }
+            for (i, text) in [first, second].enumerated() {
+                let traced = try await traceCall(net, leak(text))
+                #expect(traced["attributed"]?["agreement"]?.stringValue == downloads[i].agreement, "\(traced)")
+                #expect(traced["attributed"]?["consumer"]?.stringValue == net.nodes[i + 2].did.value)
+            }
+            let original = try await traceCall(net, leak(csv))
+            #expect(original["attributed"] == .null)
+            #expect(original["candidates"]?.doubleValue == 2)
+
+            if CLITests.available {
+                let file = net.root + "/leaked.csv"
+                try leak(second).write(toFile: file, atomically: true, encoding: .utf8)
+                let traced = try await LedgerFlowTests().cli(["trace", file, "--node", net.url(1), "--dir", net.root + "/node1"])
+                #expect(traced.status == 0 && traced.stdout.contains(downloads[1].agreement), "\(traced.stderr)")
+            }
+
+            // Lowering the grade needs a reason; with one, who and why are recorded.
+            let refused = try await raw(
+                .POST, net.url(1) + "/api/v1/datasets/\(dataset)/grade", headers: [("Authorization", "Bearer \(net.nodes[1].adminToken)")],
+                body: Data(#"{"grade":"general-4"}"#.utf8))
+            #expect(refused.status == 400 && refused.json?["field"]?.stringValue == "reason")
+            let lowered = try await net.clients[1].call(
+                .POST, "/api/v1/datasets/\(dataset)/grade", json: ["grade": "general-4", "reason": "synthetic records, no real people", "decidedBy": "张主任"])
+            #expect(lowered["grade"]?.stringValue == "general-4")
+            #expect(lowered["quality"]?["grade"]?["status"]?.stringValue == "overridden")
+            #expect(lowered["quality"]?["grade"]?["by"]?.stringValue == "张主任")
+            let graded = try await eventually({ try await net.clients[1].call(.GET, "/api/v1/ledger/events?type=product.graded") }, until: {
+                ($0["events"]?.arrayValue?.count ?? 0) >= 1
+            })
+            #expect(graded["events"]?.arrayValue?.first?["event"]?["grade"]?.stringValue == "general-4")
+        }
+    }
+
+    func traceCall(_ net: TestNetwork, _ text: String) async throws -> JSONValue {
+        let reply = try await raw(
+            .POST, net.url(1) + "/api/v1/quality/trace",
+            headers: [("Authorization", "Bearer \(net.nodes[1].adminToken)"), ("Content-Type", "text/csv")], body: Data(text.utf8))
+        try #require(reply.status == 200, "\(reply.text)")
+        return try #require(reply.json)
+    }
+
+    @Test func coreDataIsNeverAgreedAndBadDeclarationsAreRefusedByField() async throws {
+        try await withNetwork([TestNetwork.authority, TestNetwork.bureau, TestNetwork.institute]) { net in
+            try await net.register(1)
+            try await net.register(2)
+            var core = airQuality.objectValue ?? [:]
+            core["impacts"] = ["national-security:serious"]
+            let record = try await net.publish(1, .object(core))
+            #expect(record["grade"]?.stringValue == "core")
+            let dataset = try #require(record["identifier"]?.stringValue)
+            let n = try await ContractFlowTests().negotiate(net, consumer: 2, provider: 1, dataset: dataset, purpose: "research")
+            #expect(n["state"]?.stringValue == "TERMINATED")
+            #expect("\(n)".contains("core data"), "\(n)")
+
+            for (change, field) in [
+                (["protection": ["masking": ["phone": "partial:x"]]], "protection.masking.phone"),
+                (["impacts": ["everyone:serious"]], "impacts[0]"),
+                (["tier": "expert"], "tier"),
+                (["rules": "columns:\n  a: {type: colour}"], "rules"),
+                (["grade": "general-1"], "gradeReason"),
+            ] as [([String: JSONValue], String)] {
+                var m = core
+                for (k, v) in change { m[k] = v }
+                do {
+                    _ = try await net.publish(1, .object(m))
+                    Issue.record("accepted \(change)")
+                } catch let failure as ManagementClient.Failure {
+                    #expect(failure.status == 400 && (failure.field ?? "").hasPrefix(field), "\(change): \(failure)")
+                }
+            }
+        }
+    }
+}
