@@ -17,13 +17,22 @@ public enum SyntheticPeople {
         return body + String(ISO7064.mod11_2CheckCharacter(for: body) ?? "0")
     }
 
-    /// `rows` records as CSV (header included), deterministic for a seed.
-    public static func csv(rows: Int, seed: UInt64) -> String {
+    /// `rows` records as CSV (header included), deterministic for a seed. With `defects`, every
+    /// 97th row lacks its visit date and every 151st has a co-payment above its amount, so rules
+    /// have something to find.
+    public static func csv(rows: Int, seed: UInt64, defects: Bool = false) -> String {
         var random = SeededRandom(seed: seed)
         var out = header + "\n"
         out.reserveCapacity(rows * 96)
         for i in 0..<rows {
-            out += row(i, random: &random) + "\n"
+            var line = row(i, random: &random)
+            if defects {
+                var fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                if i % 97 == 96 { fields[5] = "" }
+                if i % 151 == 150, let amount = Double(fields[6]) { fields[7] = String(format: "%.2f", amount + 10) }
+                line = fields.joined(separator: ",")
+            }
+            out += line + "\n"
         }
         return out
     }
@@ -41,6 +50,6 @@ public enum SyntheticPeople {
         let visit = String(format: "2026-%02d-%02d", 1 + Int(random.next() % 10), 1 + Int(random.next() % 28))
         let amount = Double(random.next() % 500_000) / 100 + 20
         let copay = amount * Double(10 + random.next() % 30) / 100
-        return "P\(String(format: "%07d", i + 1)),\(name),\(id),\(phone),\(district),\(visit),\(String(format: "%.2f", amount)),\(String(format: "%.2f", copay))"
+        return "MZ\(String(format: "%08d", i + 1)),\(name),\(id),\(phone),\(district),\(visit),\(String(format: "%.2f", amount)),\(String(format: "%.2f", copay))"
     }
 }

@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import DataspaceCore
 import DataspaceIdentity
 import DataspaceLedger
+import DataspaceQuality
 import DataspaceServer
 import Foundation
 import Logging
@@ -62,8 +63,11 @@ struct DemoWalk {
                 host: "127.0.0.1", port: ports[i], publicURL: "http://127.0.0.1:\(ports[i])", isAuthority: p.isAuthority, autoApprove: false,
                 authorityURL: nil, authorityDID: nil, ipv6Prefix: try IPv6Prefix("fd86:\(String(format: "%x", 0x4401 + i))::/64"),
                 maxUploadBytes: 1 << 30, revocationCacheSeconds: 0, logLevel: "warning", logFormat: "text")
+            var configured = configuration
+            // The bureau's sector rule: health records of 1,000 people or more are important data.
+            if i == 1 { configured.importantScale = 1_000 }
             let directory = NodeDirectory(path: dir)
-            if !directory.exists { try directory.initialize(configuration: configuration) }
+            if !directory.exists { try directory.initialize(configuration: configured) }
             let node = try await NodeServices.open(directory: directory, logger: logger)
             try await NodeApplication.prepare(node)
             services.append(node)
@@ -258,7 +262,59 @@ struct DemoWalk {
             print("  refused: \(failure.detail)")
         }
 
-        step(11, "Evidence: every event above is in the nodes' transparency logs, witnessed by the authority")
+        step(11, "Quality and grading: identity and phone numbers make a dataset important; it leaves masked and watermarked; a leak is traced")
+        let people = files + "/outpatient-settlements.csv"
+        let peopleCSV = SyntheticPeople.csv(rows: 3_000, seed: 2026, defects: true)
+        try peopleCSV.write(toFile: people, atomically: true, encoding: .utf8)
+        let graded = try await bureau.publish(file: people, metadata: [
+            "title": "广州市门诊结算样本（合成）", "description": "门诊结算记录：身份证号、手机号、就诊日期、金额。Synthetic outpatient settlements with identity and phone numbers.",
+            "keywords": ["医保", "门诊", "outpatient"], "sector": "healthcare", "region": "440100", "tier": "industry-professional-knowledge",
+            "rules": "columns:\n  patient_id: {type: string, required: true, unique: true}\n  amount: {type: decimal, min: 0, max: 10000}\n  visit_date: {type: date, required: true}\nchecks:\n  - copay <= amount\n",
+        ])
+        let peopleID = graded["identifier"]?.stringValue ?? ""
+        let report = try await bureau.call(.GET, "/api/v1/datasets/\(peopleID)/quality")
+        print("  \(peopleID)  graded \(graded["grade"]?.stringValue ?? "") (\(graded["quality"]?["grade"]?["status"]?.stringValue ?? "")), quality score \(String(format: "%.3f", graded["quality"]?["score"]?.doubleValue ?? 0))")
+        for reason in report["report"]?["grade"]?["reasons"]?.arrayValue ?? [] { print("      \(reason.stringValue ?? "")") }
+        for d in report["report"]?["quality"]?["dimensions"]?.arrayValue ?? [] {
+            print("      \(d["dimension"]?.stringValue ?? "")  \(d["score"]?.doubleValue.map { String(format: "%.3f", $0) } ?? "—")  \(d["formula"]?.stringValue ?? "")")
+        }
+        for r in report["report"]?["quality"]?["rules"]?.arrayValue ?? [] where (r["failed"]?.doubleValue ?? 0) > 0 {
+            let rows = (r["sampleRows"]?.arrayValue ?? []).compactMap { $0.doubleValue.map { String(Int($0)) } }.prefix(5)
+            print("      ✗ \(r["rule"]?.stringValue ?? ""): \(Int(r["failed"]?.doubleValue ?? 0)) of \(Int(r["checked"]?.doubleValue ?? 0)) rows (e.g. rows \(rows.joined(separator: ", ")))")
+        }
+        let maskingText = (graded["protection"]?["masking"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.stringValue ?? "")" }
+        print("  delivery controls: masked \(maskingText.joined(separator: ", ")); watermark per agreement")
+        print("  signed report: sha-256 \(report["reportSha256"]?.stringValue?.prefix(16) ?? "")…, JWS \(report["signature"]?.stringValue?.prefix(24) ?? "")…")
+        let peopleAgreement = try await {
+            let started = try await institute.call(
+                .POST, "/api/v1/negotiations", json: ["provider": .string(bureauURL), "dataset": .string(peopleID), "purpose": "research.medical"])
+            return try await institute.call(.GET, "/api/v1/negotiations/\(started["id"]?.stringValue ?? "")?wait=30")
+        }()
+        let peopleAgreementID = peopleAgreement["agreement"]?["id"]?.stringValue ?? ""
+        print("  the institute (named recipient, membership credential) agrees: \(peopleAgreement["state"]?.stringValue ?? "") \(peopleAgreementID)")
+        print("  fetch: \(try await fetch(peopleAgreementID, to: "received-outpatient.csv"))")
+        let received = (try? String(contentsOfFile: files + "/received-outpatient.csv", encoding: .utf8)) ?? ""
+        let originalRow = peopleCSV.split(separator: "\n").dropFirst().first.map(String.init) ?? ""
+        let deliveredRow = received.split(separator: "\n").dropFirst().first.map(String.init) ?? ""
+        print("  stored row:    \(originalRow)")
+        print("  delivered row: \(deliveredRow)")
+        // Someone leaks 10 % of the rows, shuffled, with only the amount columns.
+        var shuffler = SeededRandom(seed: 7)
+        let leakedRows = received.split(separator: "\n").dropFirst().shuffled(using: &shuffler).prefix(300)
+        let leaked = files + "/leaked.csv"
+        try ("amount,copay\n" + leakedRows.map { row in row.split(separator: ",").suffix(2).joined(separator: ",") }.joined(separator: "\n") + "\n")
+            .write(toFile: leaked, atomically: true, encoding: .utf8)
+        let traced = try await bureau.trace(file: leaked, format: .csv, dataset: nil)
+        if let a = traced["attributed"], a != .null {
+            print("  trace leaked.csv (300 of 3000 rows, 2 of 8 columns): agreement \(a["agreement"]?.stringValue ?? "") with \(a["consumer"]?.stringValue ?? ""), \(Int(a["matches"]?.doubleValue ?? 0))/\(Int(a["values"]?.doubleValue ?? 0)) marks match, z = \(String(format: "%.1f", a["z"]?.doubleValue ?? 0))")
+        } else {
+            print("  unexpected: the leak was not attributed: \(traced["explanation"]?.stringValue ?? "")")
+        }
+        let untraced = try await bureau.trace(file: people, format: .csv, dataset: nil)
+        print("  trace the original (unmarked) file: \(untraced["attributed"] == .null ? "not attributed — " + (untraced["explanation"]?.stringValue ?? "") : "unexpectedly attributed")")
+        print("  report page: \(bureauURL)/datasets/\(peopleID)/quality")
+
+        step(12, "Evidence: every event above is in the nodes' transparency logs, witnessed by the authority")
         for (i, node) in services.enumerated() {
             let status = try await clients[i].call(.GET, "/api/v1/ledger")
             let cosigned = status["witnesses"]?.arrayValue?.compactMap { $0["cosignedSize"]?.doubleValue }.first
