@@ -5,24 +5,111 @@ import Foundation
 /// keys: 8 bytes per distinct key), and turns the counts into dimension scores.
 struct RuleEvaluator {
     let rules: QualityRules
+
+    struct Outcome {
+        var checked = 0
+        var failed = 0
+        var samples: [Int] = []
+
+        mutating func note(failed: Bool, row: Int) {
+            checked += 1
+            if failed {
+                self.failed += 1
+                if samples.count < 5 { samples.append(row) }
+            }
+        }
+    }
+
+    /// One column's rules, compiled: outcome slots and matchers, its index once the header is known.
+    struct ColumnPlan {
+        let rule: QualityRules.ColumnRule
+        var column: Int?
+        var typeSlot: Int?, minSlot: Int?, maxSlot: Int?, enumSlot: Int?, codesSlot: Int?, regexSlot: Int?
+        /// Small enumerations compare bytes; large ones (code lists) go through a Set.
+        var smallEnum: [[UInt8]]?
+        var smallCodes: [[UInt8]]?
+        var fastRegex: ByteRegex?
+        var slowRegex: NSRegularExpression?
+    }
+
+    struct CheckPlan {
+        let check: QualityRules.Check
+        var left: Int?, right: Int?
+        let slot: Int
+    }
+
     private var resolvedNames = -1
     private var index: [String: Int] = [:]
-    private var regexes: [String: NSRegularExpression] = [:]
+    private var columnPlans: [ColumnPlan] = []
+    private var checkPlans: [CheckPlan] = []
+    private var requiredColumns: [Int?] = []
+    /// Uniqueness keys (declared keys, then unique columns), their labels, slots and hash sets.
+    private let keys: [[String]]
+    private var keyColumns: [[Int?]] = []
+    private var keySlots: [Int] = []
+    private var keySets: [RowHashSet] = []
+    private var freshnessColumn: Int?
+
+    /// Outcomes in slot order (names in `slotNames`), plus any added from outside the row loop.
+    private var slotNames: [String] = []
+    private var slots: [Outcome] = []
+    var extra: [String: Outcome] = [:]
 
     var rows = 0
-    var outcomes: [String: (checked: Int, failed: Int, samples: [Int])] = [:]
     var requiredCells = 0
     var requiredNulls = 0
     var checkedRows = 0
     var inconsistentRows = 0
-    var keySets: [String: RowHashSet] = [:]
     var duplicateKeyRows = 0
     var latest: Date?
     var missingColumns: Set<String> = []
 
     init(rules: QualityRules) {
         self.rules = rules
-        for rule in rules.columns { if let p = rule.pattern { regexes[rule.name] = try? NSRegularExpression(pattern: p) } }
+        keys = rules.uniqueKeys + rules.columns.filter(\.unique).map { [$0.name] }
+        func slot(_ name: String) -> Int {
+            slotNames.append(name)
+            slots.append(Outcome())
+            return slots.count - 1
+        }
+        for rule in rules.columns {
+            var plan = ColumnPlan(rule: rule)
+            if let t = rule.type { plan.typeSlot = slot("\(rule.name): type \(t.rawValue)") }
+            if let m = rule.minimum { plan.minSlot = slot("\(rule.name): min \(Self.format(m))") }
+            if let m = rule.maximum { plan.maxSlot = slot("\(rule.name): max \(Self.format(m))") }
+            if let e = rule.enumeration {
+                plan.enumSlot = slot("\(rule.name): enum")
+                if e.count <= 16 { plan.smallEnum = e.map { Array($0.utf8) } }
+            }
+            if let c = rule.codes {
+                plan.codesSlot = slot("\(rule.name): codes")
+                if c.count <= 16 { plan.smallCodes = c.map { Array($0.utf8) } }
+            }
+            if let pattern = rule.pattern {
+                plan.regexSlot = slot("\(rule.name): regex")
+                plan.fastRegex = ByteRegex(pattern)
+                if plan.fastRegex?.unicodeSensitive != false { plan.slowRegex = try? NSRegularExpression(pattern: pattern) }
+            }
+            columnPlans.append(plan)
+        }
+        for check in rules.checks { checkPlans.append(CheckPlan(check: check, slot: slot(check.text))) }
+        for key in keys {
+            keySlots.append(slot("unique (\(key.joined(separator: ", ")))"))
+            keySets.append(RowHashSet())
+        }
+    }
+
+    /// Every rule's counts by name.
+    var outcomes: [String: Outcome] {
+        var all = extra
+        for (name, o) in zip(slotNames, slots) where o.checked > 0 {
+            var merged = all[name] ?? Outcome()
+            merged.checked += o.checked
+            merged.failed += o.failed
+            merged.samples = Array((merged.samples + o.samples).prefix(5))
+            all[name] = merged
+        }
+        return all
     }
 
     /// All columns the rules name.
@@ -34,16 +121,24 @@ struct RuleEvaluator {
         guard names.count != resolvedNames else { return }
         resolvedNames = names.count
         index = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        for i in columnPlans.indices {
+            columnPlans[i].column = index[columnPlans[i].rule.name]
+            if columnPlans[i].column == nil { missingColumns.insert(columnPlans[i].rule.name) }
+        }
+        for i in checkPlans.indices {
+            checkPlans[i].left = index[checkPlans[i].check.left]
+            checkPlans[i].right = index[checkPlans[i].check.right]
+        }
+        let required = rules.columns.filter(\.required).map(\.name)
+        requiredColumns = (required.isEmpty ? names : required).map { index[$0] }
+        keyColumns = keys.map { $0.map { index[$0] } }
+        freshnessColumn = rules.freshness.flatMap { index[$0.column] }
     }
 
-    mutating func note(_ rule: String, failed: Bool, row: Int) {
-        var o = outcomes[rule] ?? (0, 0, [])
-        o.checked += 1
-        if failed {
-            o.failed += 1
-            if o.samples.count < 5 { o.samples.append(row) }
-        }
-        outcomes[rule] = o
+    @inline(__always)
+    static func matchesAny(_ value: UnsafeBufferPointer<UInt8>, _ list: [[UInt8]]) -> Bool {
+        for item in list where item.count == value.count && item.withUnsafeBufferPointer({ $0.elementsEqual(value) }) { return true }
+        return false
     }
 
     /// One data row: `ranges[i]` is column i's bytes in `buffer`, nil when the row lacks it.
@@ -51,44 +146,52 @@ struct RuleEvaluator {
         resolve(names)
         rows += 1
         let rowNumber = rows
-        func field(_ name: String) -> UnsafeBufferPointer<UInt8>? {
-            guard let i = index[name], i < ranges.count, let r = ranges[i] else { return nil }
+        @inline(__always) func field(_ i: Int?) -> UnsafeBufferPointer<UInt8>? {
+            guard let i, i < ranges.count, let r = ranges[i] else { return nil }
             let value = UnsafeBufferPointer(rebasing: buffer[r])
             return ValueClassifier.isNull(value) ? nil : value
         }
         // Completeness: required columns, or every column when none is declared required.
-        let required = rules.columns.filter(\.required).map(\.name)
-        let completenessColumns = required.isEmpty ? names : required
-        for name in completenessColumns {
+        for column in requiredColumns {
             requiredCells += 1
-            if field(name) == nil { requiredNulls += 1 }
+            if field(column) == nil { requiredNulls += 1 }
         }
         // Validity.
-        for rule in rules.columns {
-            guard index[rule.name] != nil else { missingColumns.insert(rule.name); continue }
-            guard let value = field(rule.name) else { continue }
-            let (type, number) = ValueClassifier.classify(value)
-            if let expected = rule.type { note("\(rule.name): type \(expected.rawValue)", failed: !Self.conforms(type, to: expected), row: rowNumber) }
-            if let min = rule.minimum { note("\(rule.name): min \(Self.format(min))", failed: !(number.map { $0 >= min } ?? false), row: rowNumber) }
-            if let max = rule.maximum { note("\(rule.name): max \(Self.format(max))", failed: !(number.map { $0 <= max } ?? false), row: rowNumber) }
-            if rule.enumeration != nil || rule.codes != nil || rule.pattern != nil {
-                let text = String(decoding: value, as: UTF8.self)
-                if let e = rule.enumeration { note("\(rule.name): enum", failed: !e.contains(text), row: rowNumber) }
-                if let c = rule.codes { note("\(rule.name): codes", failed: !c.contains(text), row: rowNumber) }
-                if let r = regexes[rule.name] {
+        for plan in columnPlans {
+            guard plan.column != nil, let value = field(plan.column) else { continue }
+            let rule = plan.rule
+            if plan.typeSlot != nil || plan.minSlot != nil || plan.maxSlot != nil {
+                let (type, number) = ValueClassifier.classify(value)
+                if let slot = plan.typeSlot, let expected = rule.type { slots[slot].note(failed: !Self.conforms(type, to: expected), row: rowNumber) }
+                if let slot = plan.minSlot, let min = rule.minimum { slots[slot].note(failed: !(number.map { $0 >= min } ?? false), row: rowNumber) }
+                if let slot = plan.maxSlot, let max = rule.maximum { slots[slot].note(failed: !(number.map { $0 <= max } ?? false), row: rowNumber) }
+            }
+            if let slot = plan.enumSlot {
+                let ok = plan.smallEnum.map { Self.matchesAny(value, $0) } ?? (rule.enumeration?.contains(String(decoding: value, as: UTF8.self)) ?? true)
+                slots[slot].note(failed: !ok, row: rowNumber)
+            }
+            if let slot = plan.codesSlot {
+                let ok = plan.smallCodes.map { Self.matchesAny(value, $0) } ?? (rule.codes?.contains(String(decoding: value, as: UTF8.self)) ?? true)
+                slots[slot].note(failed: !ok, row: rowNumber)
+            }
+            if let slot = plan.regexSlot {
+                if let fast = plan.fastRegex, let matched = fast.matches(value) {
+                    slots[slot].note(failed: !matched, row: rowNumber)
+                } else if let r = plan.slowRegex {
+                    let text = String(decoding: value, as: UTF8.self)
                     let whole = NSRange(text.startIndex..., in: text)
                     let match = r.firstMatch(in: text, options: [.anchored], range: whole)
-                    note("\(rule.name): regex", failed: match?.range != whole, row: rowNumber)
+                    slots[slot].note(failed: match?.range != whole, row: rowNumber)
                 }
             }
         }
         // Consistency: a row is inconsistent when any cross-field check it can be judged by fails.
         var judged = false, failedAny = false
-        for check in rules.checks {
-            guard let l = field(check.left), let r = field(check.right) else { continue }
+        for plan in checkPlans {
+            guard let l = field(plan.left), let r = field(plan.right) else { continue }
             judged = true
-            let holds = Self.holds(check.op, l, r)
-            note(check.text, failed: !holds, row: rowNumber)
+            let holds = Self.holds(plan.check.op, l, r)
+            slots[plan.slot].note(failed: !holds, row: rowNumber)
             if !holds { failedAny = true }
         }
         if judged {
@@ -96,24 +199,20 @@ struct RuleEvaluator {
             if failedAny { inconsistentRows += 1 }
         }
         // Uniqueness: declared keys and unique columns.
-        let keys = rules.uniqueKeys + rules.columns.filter(\.unique).map { [$0.name] }
         var duplicateRow = false
-        for key in keys {
+        for k in keyColumns.indices {
             var hasher = Hasher()
-            for name in key {
-                if let v = field(name) { hasher.combine(bytes: UnsafeRawBufferPointer(v)) } else { hasher.combine(-1) }
+            for column in keyColumns[k] {
+                if let v = field(column) { hasher.combine(bytes: UnsafeRawBufferPointer(v)) } else { hasher.combine(-1) }
                 hasher.combine(0x1F)
             }
-            let label = key.joined(separator: ", ")
-            var set = keySets[label] ?? RowHashSet()
-            let fresh = set.insert(UInt64(bitPattern: Int64(hasher.finalize())))
-            keySets[label] = set
-            note("unique (\(label))", failed: !fresh, row: rowNumber)
+            let fresh = keySets[k].insert(UInt64(bitPattern: Int64(hasher.finalize())))
+            slots[keySlots[k]].note(failed: !fresh, row: rowNumber)
             if !fresh { duplicateRow = true }
         }
         if duplicateRow { duplicateKeyRows += 1 }
         // Timeliness: the newest timestamp.
-        if let f = rules.freshness, let v = field(f.column) {
+        if rules.freshness != nil, let v = field(freshnessColumn) {
             let text = String(decoding: v, as: UTF8.self)
             if let date = ISO8601.parseDateTime(text) ?? ISO8601.parseDate(text), date > (latest ?? .distantPast) { latest = date }
         }
@@ -154,26 +253,27 @@ struct RuleEvaluator {
     mutating func merge(_ o: RuleEvaluator) {
         let offset = rows
         rows += o.rows
-        for (rule, theirs) in o.outcomes {
-            var mine = outcomes[rule] ?? (0, 0, [])
+        for i in slots.indices where i < o.slots.count {
+            slots[i].checked += o.slots[i].checked
+            slots[i].failed += o.slots[i].failed
+            slots[i].samples = Array((slots[i].samples + o.slots[i].samples.map { $0 + offset }).prefix(5))
+        }
+        for (name, theirs) in o.extra {
+            var mine = extra[name] ?? Outcome()
             mine.checked += theirs.checked
             mine.failed += theirs.failed
             mine.samples = Array((mine.samples + theirs.samples.map { $0 + offset }).prefix(5))
-            outcomes[rule] = mine
+            extra[name] = mine
         }
         requiredCells += o.requiredCells
         requiredNulls += o.requiredNulls
         checkedRows += o.checkedRows
         inconsistentRows += o.inconsistentRows
         duplicateKeyRows += o.duplicateKeyRows
-        for (label, theirs) in o.keySets {
-            var mine = keySets[label] ?? RowHashSet()
-            let again = mine.merge(theirs)
-            keySets[label] = mine
+        for k in keySets.indices where k < o.keySets.count {
+            let again = keySets[k].merge(o.keySets[k])
             if again > 0 {
-                var outcome = outcomes["unique (\(label))"] ?? (0, 0, [])
-                outcome.failed += again
-                outcomes["unique (\(label))"] = outcome
+                slots[keySlots[k]].failed += again
                 duplicateKeyRows += again
             }
         }
@@ -192,6 +292,7 @@ struct RuleEvaluator {
             dimensions.append(.init(dimension: d, score: 1 - Double(a) / Double(b), formula: "X = 1 − A/B = 1 − \(a)/\(b) (\(what))"))
         }
         ratio(.completeness, failed: requiredNulls, of: requiredCells, "A null cells in \(rules.columns.contains(where: \.required) ? "required columns" : "all columns"), B cells")
+        let outcomes = self.outcomes
         let validityRules = outcomes.filter { key, _ in !key.hasPrefix("unique (") && !rules.checks.contains { $0.text == key } }
         ratio(.validity, failed: validityRules.values.reduce(0) { $0 + $1.failed }, of: validityRules.values.reduce(0) { $0 + $1.checked },
               "A rule checks failed, B rule checks on non-null cells")
@@ -271,7 +372,8 @@ public struct QualityReport: Sendable, Equatable {
         evaluator.requiredNulls = profile.columns.reduce(0) { $0 + $1.nulls }
         for column in profile.columns where column.inferredType != .string && column.nonNull > 0 {
             let conforming = column.types.filter { RuleEvaluator.conforms($0.key, to: column.inferredType) }.values.reduce(0, +)
-            evaluator.outcomes["\(column.name): type \(column.inferredType.rawValue)"] = (column.nonNull, column.nonNull - conforming, [])
+            evaluator.extra["\(column.name): type \(column.inferredType.rawValue)"] = RuleEvaluator.Outcome(
+                checked: column.nonNull, failed: column.nonNull - conforming, samples: [])
         }
         return evaluator.report(duplicateRows: profile.duplicateRows)
     }

@@ -20,6 +20,15 @@ struct QualityCommand: AsyncParsableCommand {
     @Option(help: "Sensitive personal records from which the data counts as important data.") var importantScale = GradeAssessment.defaultImportantScale
     @Option(help: "Also write the report as one HTML page with charts.") var html: String?
 
+    /// The process's peak resident memory (VmHWM), for the benchmark.
+    static func peakMemoryBytes() -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kb = line.split(separator: " ").compactMap({ Int($0) }).first
+        else { return nil }
+        return kb * 1024
+    }
+
     static func sha256(of path: String) throws -> String {
         guard let handle = FileHandle(forReadingAtPath: path) else { return "" }
         defer { try? handle.close() }
@@ -73,6 +82,7 @@ struct QualityCommand: AsyncParsableCommand {
                 var body = profile.json.objectValue ?? [:]
                 body["columns"] = .array(columns.map(\.json))
                 body["seconds"] = .number(seconds)
+                if let peak = Self.peakMemoryBytes() { body["peakMemoryBytes"] = .number(Double(peak)) }
                 body["grade"] = ["proposed": .string(decision.grade.description), "reasons": .array(decision.reasons.map { .string($0) })]
                 return printJSON(.object(body))
             }
