@@ -17,6 +17,11 @@ public struct ProfileOptions: Sendable {
     public var parallelThreshold: Int64 = 32 << 20
     /// Parts for a parallel profile (default: the number of active cores).
     public var parts = ProcessInfo.processInfo.activeProcessorCount
+    /// The longest record (CSV row or JSON line) accepted; a longer one stops profiling with an
+    /// error rather than holding the file in memory.
+    public var maximumRecordBytes = 16 << 20
+    /// The most columns (fields per row, or distinct keys across JSON lines) accepted.
+    public var maximumColumns = 10_000
 
     public init() {}
 }

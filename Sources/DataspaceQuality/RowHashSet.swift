@@ -34,8 +34,17 @@ struct RowHashSet {
     mutating func merge(_ other: RowHashSet) -> Int {
         var already = 0
         if other.hasZero, !insert(0) { already += 1 }
-        for hash in other.slots where hash != 0 {
-            if !insert(hash) { already += 1 }
+        // Visit the other table's slots in a scattered order (an odd stride cycles through every
+        // slot of a power-of-two table): taken in slot order, the hashes would arrive sorted by
+        // the bits that pick their slot here too, and linear probing would pile them into one
+        // ever-growing run — quadratic time.
+        let n = other.slots.count
+        let stride = Int(truncatingIfNeeded: 0x9E37_79B9_7F4A_7C15 as UInt64) & (n - 1) | 1
+        var j = 0
+        for _ in 0..<n {
+            let hash = other.slots[j]
+            if hash != 0, !insert(hash) { already += 1 }
+            j = (j + stride) & (n - 1)
         }
         return already
     }

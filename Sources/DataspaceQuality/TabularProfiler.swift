@@ -178,6 +178,19 @@ public struct TabularProfiler {
             }
             if byte == 0x0A { line += 1 }
         }
+        // Bounded memory whatever the input: checked once per chunk, so a buffer overshoots by
+        // at most one chunk before the file is refused.
+        if row.count > options.maximumRecordBytes || lineBuffer.count > options.maximumRecordBytes {
+            if format == .csv && state == .quoted {
+                throw ProfileError("a quoted field opened on line \(quoteLine) is still open \(options.maximumRecordBytes >> 20) MiB later", line: quoteLine)
+            }
+            throw ProfileError(
+                "a record longer than \(options.maximumRecordBytes >> 20) MiB starts on line \(line) — is this a \(format == .csv ? "CSV" : "JSON-lines") file?",
+                line: line)
+        }
+        if fieldEnds.count > options.maximumColumns || columns.count > options.maximumColumns {
+            throw ProfileError("more than \(options.maximumColumns) columns on line \(line)", line: line)
+        }
     }
 
     public mutating func finish() throws(ProfileError) -> DatasetProfile {

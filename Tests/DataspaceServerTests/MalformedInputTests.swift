@@ -1,0 +1,114 @@
+import DataspaceCore
+import Foundation
+import Testing
+
+/// `dataspace quality` on hostile files, as a separate process whose resident memory is sampled
+/// from /proc while it runs: a 2 GB file that is one endless record, an unclosed quote, invalid
+/// UTF-8, an empty file, a binary gzip — each ends with a clear error naming the problem and
+/// exit 64, memory stays far below the file's size; ragged rows and mixed types give a report.
+@Suite(.serialized) struct MalformedInputTests {
+    struct Outcome {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var peakRSS: Int
+    }
+
+    /// Runs the CLI, sampling VmRSS every 5 ms.
+    func quality(_ arguments: [String]) throws -> Outcome {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(CLITests.binary))
+        process.arguments = ["quality"] + arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        var peak = 0
+        let status = "/proc/\(process.processIdentifier)/status"
+        var output = Data(), errors = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            output = out.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        group.enter()
+        DispatchQueue.global().async {
+            errors = err.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        while process.isRunning {
+            if let text = try? String(contentsOfFile: status, encoding: .utf8),
+                let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+                let kb = line.split(separator: " ").compactMap({ Int($0) }).first
+            {
+                peak = max(peak, kb * 1024)
+            }
+            usleep(5_000)
+        }
+        process.waitUntilExit()
+        group.wait()
+        return Outcome(
+            status: process.terminationStatus, stdout: String(decoding: output, as: UTF8.self), stderr: String(decoding: errors, as: UTF8.self),
+            peakRSS: peak)
+    }
+
+    func directory() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("malformed-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    @Test(.enabled(if: CLITests.available)) func aTwoGigabyteEndlessRecordIsRefusedInFlatMemory() throws {
+        let dir = try directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // 2 GiB with no line break: sparse on disk, instant to make.
+        let path = dir + "/endless.csv"
+        FileManager.default.createFile(atPath: path, contents: Data("a,b\n1,".utf8))
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.truncate(atOffset: 2 << 30)
+        try handle.close()
+        let outcome = try quality([path])
+        #expect(outcome.status == 64, "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("longer than 16 MiB starts on line 2"), "\(outcome.stderr)")
+        #expect(outcome.peakRSS < 200_000_000, "peak RSS \(outcome.peakRSS)")
+    }
+
+    @Test(.enabled(if: CLITests.available)) func malformedFilesGetAClearErrorOrAReport() throws {
+        let dir = try directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func write(_ name: String, _ bytes: [UInt8]) -> String {
+            let path = dir + "/" + name
+            FileManager.default.createFile(atPath: path, contents: Data(bytes))
+            return path
+        }
+        // An unclosed quote on line 3 of a 20 MB file.
+        var unclosed = Array("id,note\n1,ok\n2,\"never closed\n".utf8)
+        unclosed += Array(repeating: UInt8(ascii: "x"), count: 20 << 20)
+        let refusals: [(String, String)] = [
+            (write("unclosed.csv", unclosed), "quoted field opened on line 3"),
+            (write("bad-utf8.csv", Array("a,b\n1,".utf8) + [0xC3, 0x28] + Array("\n".utf8)), "invalid UTF-8"),
+            (write("empty.csv", []), "empty"),
+            (write("header-only-garbage.csv.gz", [0x1F, 0x8B, 0x08, 0x00, 0x01, 0x02]), "gzip"),
+        ]
+        for (path, message) in refusals {
+            let outcome = try quality([path, "--format", "csv"])
+            #expect(outcome.status == 64, "\(path): \(outcome.stderr)")
+            #expect(outcome.stderr.contains(message), "\(path): \(outcome.stderr)")
+            #expect(outcome.peakRSS < 200_000_000)
+        }
+        // Ragged rows, stray quotes and mixed types are counted in a report, not fatal.
+        let messy = write("messy.csv", Array("id,amount,when\n1,12.5,2024-01-01\n2,abc\n3,7,2024-02-30,extra\n4,\"5\"x,\n".utf8))
+        let report = try quality([messy, "--json"])
+        #expect(report.status == 0, "\(report.stderr)")
+        let json = try JSONValue.parse(report.stdout)
+        #expect(json["rows"]?.doubleValue == 4)
+        #expect(json["raggedRows"]?.doubleValue == 2)
+        #expect(json["firstProblemLine"]?.doubleValue == 3)
+        // JSON lines that are not objects are counted and skipped.
+        let lines = write("lines.jsonl", Array("{\"a\":1}\n[1,2]\nnot json\n{\"a\":2,\"b\":\"x\"}\n".utf8))
+        let jsonl = try quality([lines, "--json"])
+        #expect(jsonl.status == 0, "\(jsonl.stderr)")
+        #expect(try JSONValue.parse(jsonl.stdout)["malformedLines"]?.doubleValue == 2)
+    }
+}
