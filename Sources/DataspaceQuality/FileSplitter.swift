@@ -4,19 +4,25 @@ import Foundation
 /// same time. For CSV a newline only ends a record outside quotes, so quote parity is counted
 /// from the start of the file up to each cut (one cheap pass over the bytes, no parsing).
 enum FileSplitter {
-    static func split(path: String, size: Int64, parts: Int, quoted: Bool) throws -> [Range<Int64>] {
+    /// A record longer than `maximumRecord` ends the search: the file goes as one part, whose
+    /// profiler then refuses that record, instead of scanning the rest of a possibly huge file.
+    static func split(path: String, size: Int64, parts: Int, quoted: Bool, maximumRecord: Int = 16 << 20) throws -> [Range<Int64>] {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw ProfileError("cannot open \(path)") }
         defer { try? handle.close() }
         var cuts: [Int64] = [0]
         var targets = (1..<parts).map { size * Int64($0) / Int64(parts) }
         var offset: Int64 = 0
         var insideQuotes = false
-        while !targets.isEmpty {
+        var lastBoundary: Int64 = 0
+        var tooLong = false
+        while !targets.isEmpty && !tooLong {
             guard let chunk = try handle.read(upToCount: 4 << 20), !chunk.isEmpty else { break }
             chunk.withUnsafeBytes { buffer in
                 for (i, byte) in buffer.enumerated() {
                     if quoted, byte == 0x22 { insideQuotes.toggle() }
-                    if byte == 0x0A, !insideQuotes, let target = targets.first, offset + Int64(i) >= target {
+                    guard byte == 0x0A, !insideQuotes else { continue }
+                    lastBoundary = offset + Int64(i)
+                    if let target = targets.first, offset + Int64(i) >= target {
                         cuts.append(offset + Int64(i) + 1)
                         targets.removeFirst()
                         if targets.isEmpty { break }
@@ -24,7 +30,9 @@ enum FileSplitter {
                 }
             }
             offset += Int64(chunk.count)
+            if offset - lastBoundary > Int64(maximumRecord) + (4 << 20) { tooLong = true }
         }
+        if tooLong { return [0..<size] }
         cuts.append(size)
         var ranges: [Range<Int64>] = []
         for i in 0..<(cuts.count - 1) where cuts[i] < cuts[i + 1] { ranges.append(cuts[i]..<cuts[i + 1]) }
@@ -61,10 +69,12 @@ final class ConcurrentResults<T>: @unchecked Sendable {
         lock.unlock()
     }
 
-    func get(_ i: Int) throws -> T {
+    /// Hands over part `i`'s result and forgets it, so its memory goes as soon as it is merged.
+    func take(_ i: Int) throws -> T {
         lock.lock()
         defer { lock.unlock() }
         guard let result = slots[i] else { throw ProfileError("a part of the file was not profiled") }
+        slots[i] = nil
         return try result.get()
     }
 }

@@ -73,7 +73,7 @@ public struct TabularProfiler {
             try read(path: path, range: 0..<Int64.max, into: &profiler)
             return try profiler.finish()
         }
-        let bounds = try FileSplitter.split(path: path, size: size, parts: parts, quoted: format == .csv)
+        let bounds = try FileSplitter.split(path: path, size: size, parts: parts, quoted: format == .csv, maximumRecord: options.maximumRecordBytes)
         // The header comes from the first part's first record.
         var first = TabularProfiler(format: format, options: options, rules: rules)
         let header = format == .csv ? try FileSplitter.header(path: path) : nil
@@ -87,7 +87,7 @@ public struct TabularProfiler {
         for i in bounds.indices {
             var part: TabularProfiler
             do {
-                part = try results.get(i)
+                part = try results.take(i)
             } catch let error as ProfileError {
                 throw ProfileError(error.description, line: error.line.map { $0 + lineOffset })
             }
@@ -133,14 +133,9 @@ public struct TabularProfiler {
         malformed += part.malformed
         if firstProblemLine == nil, let line = part.firstProblemLine { firstProblemLine = line + lineOffset }
         duplicateCount += part.duplicateCount
-        if var mine = evaluator, let theirs = part.evaluator {
-            mine.merge(theirs)
-            evaluator = mine
-        }
-        if var mine = duplicates, let theirs = part.duplicates {
-            duplicateCount += mine.merge(theirs)
-            duplicates = mine
-        }
+        // Merged in place: a copy would duplicate the hash tables (copy-on-write) at the peak.
+        if let theirs = part.evaluator { evaluator?.merge(theirs) }
+        if let theirs = part.duplicates { duplicateCount += duplicates?.merge(theirs) ?? 0 }
         if format == .jsonLines {
             // Columns are named by key; a key new to this part adds a column.
             for (name, column) in zip(part.names ?? [], part.columns) {

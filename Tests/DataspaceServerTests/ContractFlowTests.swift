@@ -271,7 +271,8 @@ import Testing
         try await withNetwork([TestNetwork.authority, TestNetwork.bureau, TestNetwork.institute]) { net in
             try await net.register(1)
             try await net.register(2)
-            let until = Date().addingTimeInterval(3).timeIntervalSince1970.rounded(.up)
+            // Wide enough for publishing (with its assessment), negotiation and transfer on a loaded machine.
+            let until = Date().addingTimeInterval(8).timeIntervalSince1970.rounded(.up)
             var metadata = airQuality.objectValue ?? [:]
             metadata["policy"] = [
                 "permission": [

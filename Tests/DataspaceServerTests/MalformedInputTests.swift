@@ -19,24 +19,19 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try #require(CLITests.binary))
         process.arguments = ["quality"] + arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
+        // Output goes to files, so nothing has to drain pipes while memory is sampled.
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("quality-\(UUID().uuidString.prefix(8))").path
+        _ = FileManager.default.createFile(atPath: base + ".out", contents: nil)
+        _ = FileManager.default.createFile(atPath: base + ".err", contents: nil)
+        defer {
+            try? FileManager.default.removeItem(atPath: base + ".out")
+            try? FileManager.default.removeItem(atPath: base + ".err")
+        }
+        process.standardOutput = FileHandle(forWritingAtPath: base + ".out")
+        process.standardError = FileHandle(forWritingAtPath: base + ".err")
         try process.run()
         var peak = 0
         let status = "/proc/\(process.processIdentifier)/status"
-        var output = Data(), errors = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            output = out.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        group.enter()
-        DispatchQueue.global().async {
-            errors = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
         while process.isRunning {
             if let text = try? String(contentsOfFile: status, encoding: .utf8),
                 let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
@@ -47,7 +42,8 @@ import Testing
             usleep(5_000)
         }
         process.waitUntilExit()
-        group.wait()
+        let output = FileManager.default.contents(atPath: base + ".out") ?? Data()
+        let errors = FileManager.default.contents(atPath: base + ".err") ?? Data()
         return Outcome(
             status: process.terminationStatus, stdout: String(decoding: output, as: UTF8.self), stderr: String(decoding: errors, as: UTF8.self),
             peakRSS: peak)
@@ -64,7 +60,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         // 2 GiB with no line break: sparse on disk, instant to make.
         let path = dir + "/endless.csv"
-        FileManager.default.createFile(atPath: path, contents: Data("a,b\n1,".utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data("a,b\n1,".utf8))
         let handle = try #require(FileHandle(forWritingAtPath: path))
         try handle.truncate(atOffset: 2 << 30)
         try handle.close()
@@ -79,7 +75,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         func write(_ name: String, _ bytes: [UInt8]) -> String {
             let path = dir + "/" + name
-            FileManager.default.createFile(atPath: path, contents: Data(bytes))
+            _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
             return path
         }
         // An unclosed quote on line 3 of a 20 MB file.
