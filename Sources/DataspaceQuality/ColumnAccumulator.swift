@@ -59,8 +59,9 @@ struct ColumnAccumulator {
 
         let hash = Self.hash(b)
         hll.add(hash: hash)
-        if let c = counts[hash] {
-            counts[hash] = c + 1
+        // One hash-table probe per value: the index found is the one updated.
+        if let i = counts.index(forKey: hash) {
+            counts.values[i] += 1
         } else if countsExact, counts.count < options.exactDistinctLimit {
             counts[hash] = 1
             firstValues[hash] = Array(b)
@@ -68,8 +69,8 @@ struct ColumnAccumulator {
             countsExact = false
         }
         let shape = ValueClassifier.patternHash(b)
-        if let c = patterns[shape] {
-            patterns[shape] = c + 1
+        if let i = patterns.index(forKey: shape) {
+            patterns.values[i] += 1
         } else if patterns.count < options.patternLimit {
             patterns[shape] = 1
             patternTexts[shape] = ValueClassifier.pattern(b)

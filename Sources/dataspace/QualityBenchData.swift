@@ -26,7 +26,7 @@ enum QualityBenchData {
 
     /// Writes `rows` data rows (plus duplicates every 1,000th row) to `path`, reporting progress.
     static func write(rows: Int, to path: String, progress: (Int) -> Void) throws {
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         guard let handle = FileHandle(forWritingAtPath: path) else { throw PeerError("cannot write \(path)") }
         defer { try? handle.close() }
         var buffer: [UInt8] = []
