@@ -62,9 +62,6 @@ public struct DeliveryTransformer {
 
     public init(plan: DeliveryPlan) { self.plan = plan }
 
-    /// True when the plan changes nothing (the data plane then serves the stored bytes as they are).
-    public var isIdentity: Bool { plan.masking.isEmpty && plan.watermarkKey == nil }
-
     public mutating func consume(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
         switch plan.format {
         case .csv:

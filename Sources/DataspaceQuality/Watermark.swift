@@ -69,22 +69,17 @@ public enum Watermark {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Marks every field of a CSV text (RFC 4180 quoting kept as it was). For files, the data
-    /// plane applies `mark` field by field while streaming.
+    /// Marks every decimal field of a CSV text — the same rewrite the data plane streams
+    /// (`DeliveryTransformer`), applied to a whole text.
     public static func mark(csv: String, key: SymmetricKey) -> String {
-        var out = ""
+        let plan = DeliveryPlan(format: .csv, masking: [:], masker: ValueMasker(hashKey: key), watermarkKey: key)
+        var transformer = DeliveryTransformer(plan: plan)
+        var out: [UInt8] = []
         out.reserveCapacity(csv.utf8.count)
-        var first = true
-        for line in csv.split(separator: "\n", omittingEmptySubsequences: false) {
-            if !first { out += "\n" }
-            defer { first = false }
-            if first || line.contains("\"") {
-                out += line
-                continue
-            }
-            out += line.split(separator: ",", omittingEmptySubsequences: false).map { mark($0, key: key) }.joined(separator: ",")
-        }
-        return out
+        var text = csv
+        text.withUTF8 { transformer.consume(UnsafeRawBufferPointer($0), into: &out) }
+        transformer.finish(into: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// One candidate's evidence.

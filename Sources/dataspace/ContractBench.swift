@@ -197,14 +197,10 @@ struct TransferBench: AsyncParsableCommand {
         return speed / 1e6
     }
 
-    /// Peak and current resident memory of this process, in MB, from /proc.
+    /// Peak and current resident memory of this process, in MB.
     func memory() -> (peak: Double, current: Double) {
-        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
-        func value(_ key: String) -> Double {
-            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(key) }) else { return 0 }
-            return (Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
-        }
-        return (value("VmHWM:"), value("VmRSS:"))
+        let m = processMemory()
+        return (Double(m.peak) / 1_048_576, Double(m.current) / 1_048_576)
     }
 
     func writeCSV(_ path: String, bytes: Int64) throws {

@@ -63,13 +63,7 @@ struct MetadataOptions: ParsableArguments {
         return .object(o)
     }
 
-    func tabularFormat() throws -> TabularFormat? {
-        guard let format else { return nil }
-        guard let f = TabularFormat(rawValue: format) else {
-            throw DataspaceCore.ValidationError(code: "format.unknown", field: "format", message: "format must be csv or jsonl")
-        }
-        return f
-    }
+    func tabularFormat() throws -> TabularFormat? { try dataspace.tabularFormat(option: format) }
 }
 
 struct PublishCommand: AsyncParsableCommand {

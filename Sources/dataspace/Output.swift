@@ -29,6 +29,25 @@ func reportFailure(_ error: any Error) -> ExitCode {
     }
 }
 
+/// This process's peak (VmHWM) and current (VmRSS) resident memory in bytes, from /proc.
+func processMemory() -> (peak: Int, current: Int) {
+    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    func kilobytes(_ key: String) -> Int {
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(key) }) else { return 0 }
+        return line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+    }
+    return (kilobytes("VmHWM:") * 1024, kilobytes("VmRSS:") * 1024)
+}
+
+/// `csv` or `jsonl` from a `--format` option (nil when the option was not given).
+func tabularFormat(option text: String?) throws -> TabularFormat? {
+    guard let text else { return nil }
+    guard let format = TabularFormat(rawValue: text) else {
+        throw DataspaceCore.ValidationError(code: "format.unknown", field: "format", message: "format must be csv or jsonl, got '\(text)'")
+    }
+    return format
+}
+
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }

@@ -20,15 +20,6 @@ struct QualityCommand: AsyncParsableCommand {
     @Option(help: "Sensitive personal records from which the data counts as important data.") var importantScale = GradeAssessment.defaultImportantScale
     @Option(help: "Also write the report as one HTML page with charts.") var html: String?
 
-    /// The process's peak resident memory (VmHWM), for the benchmark.
-    static func peakMemoryBytes() -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-            let kb = line.split(separator: " ").compactMap({ Int($0) }).first
-        else { return nil }
-        return kb * 1024
-    }
-
     static func sha256(of path: String) throws -> String {
         guard let handle = FileHandle(forReadingAtPath: path) else { return "" }
         defer { try? handle.close() }
@@ -82,7 +73,7 @@ struct QualityCommand: AsyncParsableCommand {
                 var body = profile.json.objectValue ?? [:]
                 body["columns"] = .array(columns.map(\.json))
                 body["seconds"] = .number(seconds)
-                if let peak = Self.peakMemoryBytes() { body["peakMemoryBytes"] = .number(Double(peak)) }
+                body["peakMemoryBytes"] = .number(Double(processMemory().peak))
                 body["grade"] = ["proposed": .string(decision.grade.description), "reasons": .array(decision.reasons.map { .string($0) })]
                 return printJSON(.object(body))
             }
@@ -124,12 +115,7 @@ struct QualityCommand: AsyncParsableCommand {
     }
 
     func resolvedFormat() throws -> TabularFormat {
-        if let format {
-            guard let f = TabularFormat(rawValue: format) else {
-                throw ValidationError(code: "format", field: "format", message: "format must be csv or jsonl, got '\(format)'")
-            }
-            return f
-        }
+        if let chosen = try tabularFormat(option: format) { return chosen }
         var lower = file.lowercased()
         if lower.hasSuffix(".gz") { lower = String(lower.dropLast(3)) }
         if lower.hasSuffix(".jsonl") || lower.hasSuffix(".ndjson") { return .jsonLines }

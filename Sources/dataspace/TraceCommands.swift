@@ -16,15 +16,7 @@ struct TraceCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting {
-            let chosen: TabularFormat
-            if let format {
-                guard let f = TabularFormat(rawValue: format) else {
-                    throw DataspaceCore.ValidationError(code: "format", field: "format", message: "format must be csv or jsonl")
-                }
-                chosen = f
-            } else {
-                chosen = TabularFormat.fromFileName(file) ?? .csv
-            }
+            let chosen = try tabularFormat(option: format) ?? TabularFormat.fromFileName(file) ?? .csv
             let result = try await node.client().trace(file: file, format: chosen, dataset: dataset)
             if node.json { printJSON(result); return }
             let marked = Int(result["markedValues"]?.doubleValue ?? 0)
