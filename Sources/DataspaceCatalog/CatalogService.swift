@@ -176,11 +176,16 @@ public struct CatalogService: Sendable {
     }
 
     /// The delivery controls a grade implies on top of what the publisher declared: important
-    /// data always leaves masked (the detected sensitive columns at least) and watermarked.
+    /// data always leaves watermarked, with every detected sensitive column masked at least as
+    /// strictly as the assessment suggests — a declared rule that reveals more (say
+    /// `partial:18,0` on an identity number) is replaced by the suggested one.
     public static func controls(for grade: DataGrade, declared: DeliveryProtection, suggested: [String: MaskingRule]) -> DeliveryProtection {
         guard grade.level != .general else { return declared }
         var protection = declared
-        for (column, rule) in suggested where protection.masking[column] == nil { protection.masking[column] = rule }
+        for (column, rule) in suggested {
+            if let mine = protection.masking[column], !mine.revealsMore(than: rule) { continue }
+            protection.masking[column] = rule
+        }
         protection.watermark = true
         return protection
     }

@@ -58,9 +58,14 @@ public struct SearchQuery: Sendable, Hashable {
         self.sector = sector
         self.region = region
         self.grade = grade
-        self.page = max(1, page)
-        self.pageSize = min(max(1, pageSize), 200)
+        self.page = min(max(1, page), Self.maximumPage)
+        self.pageSize = min(max(1, pageSize), Self.maximumPageSize)
     }
+
+    /// Deep pages cost a top-k of page × pageSize; this bound keeps that product (and its
+    /// arithmetic) small whatever a caller asks. 10,000 pages of 200 cover two million hits.
+    public static let maximumPage = 10_000
+    public static let maximumPageSize = 200
 }
 
 public struct SearchHit: Sendable, Hashable {

@@ -20,11 +20,17 @@ public struct ContractAgreement: Sendable, Hashable {
     public var consumerSignature: String?
     /// The consumer's credential facts when it agreed, re-used at every delivery.
     public var recipient: RecipientFacts
+    /// Provider side: the product version the agreement was made on. Deliveries stream that
+    /// version under its own controls (or stricter ones from a later regrade or version); a
+    /// later, laxer version never loosens the agreement. Nil on records from before it was kept.
+    public var datasetVersion: Int?
 
     public init(
         id: String, negotiationID: String, role: ContractRole, dataset: String, provider: String, consumer: String, purpose: String?,
-        agreedAt: Date, policy: JSONValue, providerSignature: String, consumerSignature: String?, recipient: RecipientFacts
+        agreedAt: Date, policy: JSONValue, providerSignature: String, consumerSignature: String?, recipient: RecipientFacts,
+        datasetVersion: Int? = nil
     ) {
+        self.datasetVersion = datasetVersion
         self.id = id
         self.negotiationID = negotiationID
         self.role = role

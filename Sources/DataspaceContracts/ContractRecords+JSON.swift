@@ -30,7 +30,7 @@ struct JSONFields {
         return Date(timeIntervalSince1970: d)
     }
 
-    func optionalInt64(_ key: String) -> Int64? { object[key]?.doubleValue.map { Int64($0) } }
+    func optionalInt64(_ key: String) -> Int64? { object[key]?.int64Value }
 
     func strings(_ key: String) -> [String] { object[key]?.arrayValue?.compactMap(\.stringValue) ?? [] }
 
@@ -52,7 +52,7 @@ extension OutgoingMessage {
     init(json: JSONValue) throws {
         let f = try JSONFields(json, "outgoing message")
         self.init(url: try f.string("url"), body: f.object["body"] ?? .null)
-        attempts = Int(f.object["attempts"]?.doubleValue ?? 0)
+        attempts = f.object["attempts"]?.intValue ?? 0
     }
 }
 
@@ -86,6 +86,7 @@ extension ContractNegotiation {
         o.set("lastInbound", lastInbound)
         o.set("createdAt", createdAt)
         o.set("updatedAt", updatedAt)
+        o["revision"] = .number(Double(revision))
         if let recipient { o["recipient"] = recipient.json }
         if !queue.isEmpty { o["queue"] = .array(queue.map(\.json)) }
         return .object(o)
@@ -104,6 +105,7 @@ extension ContractNegotiation {
         reasons = f.strings("reasons")
         recipient = try f.object["recipient"].map { try RecipientFacts(json: $0) }
         queue = try (f.object["queue"]?.arrayValue ?? []).map { try OutgoingMessage(json: $0) }
+        revision = f.object["revision"]?.intValue ?? 0
     }
 }
 
@@ -125,6 +127,7 @@ extension TransferProcess {
         o.set("rowCount", rowCount)
         o.set("createdAt", createdAt)
         o.set("updatedAt", updatedAt)
+        o["revision"] = .number(Double(revision))
         if let sequence { o["sequence"] = .number(Double(sequence)) }
         if let a = dataAddress {
             var address: [String: JSONValue] = ["endpoint": .string(a.endpoint), "token": .string(a.token)]
@@ -148,9 +151,10 @@ extension TransferProcess {
         credentialID = f.optionalString("credentialID")
         credentialIssuer = f.optionalString("credentialIssuer")
         lastInbound = f.optionalString("lastInbound")
+        revision = f.object["revision"]?.intValue ?? 0
         byteSize = f.optionalInt64("byteSize")
         rowCount = f.optionalInt64("rowCount")
-        sequence = f.object["sequence"]?.doubleValue.map { Int($0) }
+        sequence = f.object["sequence"]?.intValue
         reasons = f.strings("reasons")
         if let a = f.object["dataAddress"] {
             let af = try JSONFields(a, "data address")
@@ -171,6 +175,7 @@ extension ContractAgreement {
         o.set("agreedAt", agreedAt)
         o.set("purpose", purpose)
         o.set("consumerSignature", consumerSignature)
+        if let datasetVersion { o["datasetVersion"] = .number(Double(datasetVersion)) }
         return .object(o)
     }
 
@@ -181,7 +186,7 @@ extension ContractAgreement {
             id: try f.string("id"), negotiationID: try f.string("negotiationID"), role: try f.value("role", ContractRole.self), dataset: try f.string("dataset"),
             provider: try f.string("provider"), consumer: try f.string("consumer"), purpose: f.optionalString("purpose"), agreedAt: try f.date("agreedAt"),
             policy: policy, providerSignature: try f.string("providerSignature"), consumerSignature: f.optionalString("consumerSignature"),
-            recipient: try RecipientFacts(json: recipient))
+            recipient: try RecipientFacts(json: recipient), datasetVersion: f.object["datasetVersion"]?.intValue)
     }
 }
 

@@ -36,6 +36,9 @@ public struct TransferProcess: Sendable, Hashable {
     /// Digest of the last message the other party delivered, so a redelivered message (the
     /// sender retrying after a lost acknowledgement) is acknowledged again without effect.
     public var lastInbound: String?
+    /// Bumped by the store at every write; a write from a stale copy (another transition got in
+    /// first) fails its compare-and-swap instead of overwriting the newer state.
+    public var revision = 0
 
     public init(
         id: String, role: ContractRole, providerPid: String?, consumerPid: String?, agreementID: String, dataset: String, state: TransferState,

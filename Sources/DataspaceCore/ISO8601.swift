@@ -50,6 +50,7 @@ public enum ISO8601 {
         } else {
             return nil
         }
+        guard year >= 1 else { return nil }
         let days = daysFromCivil(year, month, day)
         let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second - offset
         return Date(timeIntervalSince1970: Double(seconds) + fraction)
@@ -92,8 +93,10 @@ public enum ISO8601 {
     }
 
     /// `YYYY-MM-DDTHH:MM:SSZ` in UTC, whole seconds (rounded down).
+    /// Dates outside years 1…9999 (and non-finite ones) are clamped to that window first, so
+    /// formatting never traps whatever a peer or a file supplied.
     public static func format(_ date: Date) -> String {
-        let total = Int(date.timeIntervalSince1970.rounded(.down))
+        let total = Int(TimeWindow.clamp(date.timeIntervalSince1970).rounded(.down))
         let days = total >= 0 ? total / 86_400 : (total - 86_399) / 86_400
         let rest = total - days * 86_400
         let (y, m, d) = civilFromDays(days)
@@ -109,7 +112,7 @@ public enum ISO8601 {
 
     /// Formats seconds as an ISO 8601 duration in days, hours, minutes and seconds (`P1DT2H`).
     public static func formatDuration(_ seconds: Double) -> String {
-        var rest = Int(seconds.rounded(.down))
+        var rest = Int(seconds.isFinite ? min(max(seconds, 0), TimeWindow.maximumDuration).rounded(.down) : 0)
         let days = rest / 86_400
         rest %= 86_400
         var text = "P"
@@ -157,6 +160,7 @@ public enum ISO8601 {
             default: return nil
             }
         }
-        return number.isEmpty && sawComponent ? total : nil
+        guard number.isEmpty, sawComponent, total.isFinite, total <= TimeWindow.maximumDuration else { return nil }
+        return total
     }
 }

@@ -221,6 +221,9 @@ struct JSONParser {
             while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
         }
         guard let d = Double(String(decoding: bytes[start..<index], as: UTF8.self)) else { throw error("invalid number") }
+        // 1e400 would become infinity; no field of ours means that, and infinities trap later
+        // conversions, so such a number is refused here, where its position is known.
+        guard d.isFinite else { throw error("number out of range") }
         return d
     }
 }

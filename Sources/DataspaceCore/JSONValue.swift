@@ -35,6 +35,19 @@ public enum JSONValue: Sendable, Hashable {
         return nil
     }
 
+    /// The number as an `Int` when it is a whole number an `Int` holds exactly; nil for anything
+    /// else (fractions, ±1e300, non-numbers). Never traps, whatever a peer or a request sent.
+    public var intValue: Int? {
+        if case .number(let n) = self { return Int(exactly: n) }
+        return nil
+    }
+
+    /// The number as an `Int64` under the same rule as `intValue`.
+    public var int64Value: Int64? {
+        if case .number(let n) = self { return Int64(exactly: n) }
+        return nil
+    }
+
     /// Short name of the JSON type, used in error messages ("expected string, found number").
     public var typeName: String {
         switch self {

@@ -121,3 +121,38 @@ public struct DeliveryProtection: Sendable, Hashable {
         self.init(masking: masking, watermark: watermark)
     }
 }
+
+extension MaskingRule {
+    /// How much of a value the rule lets through, for choosing between two rules on one column:
+    /// hiding reveals nothing, a keyed hash only equality, the others a coarsened value.
+    public var strictness: Int {
+        switch self {
+        case .hide: 3
+        case .hash: 2
+        case .partial, .generalizeDate, .generalizeRegion, .round: 1
+        }
+    }
+}
+
+extension MaskingRule {
+    /// Does this rule let more of a value through than `other`? A weaker kind of rule does, and
+    /// of two `partial` rules the one keeping more characters does.
+    public func revealsMore(than other: MaskingRule) -> Bool {
+        if case .partial(let s1, let e1) = self, case .partial(let s2, let e2) = other { return s1 + e1 > s2 + e2 }
+        return strictness < other.strictness
+    }
+}
+
+extension DeliveryProtection {
+    /// The protection that satisfies both: every column either masks, with the stricter rule where
+    /// both mask one (this one's on a tie), and a watermark if either has one. Used so a later
+    /// version or regrade can tighten what an agreement delivers but never loosen it.
+    public func combined(with other: DeliveryProtection) -> DeliveryProtection {
+        var masking = self.masking
+        for (column, rule) in other.masking {
+            if let mine = masking[column], !mine.revealsMore(than: rule) { continue }
+            masking[column] = rule
+        }
+        return DeliveryProtection(masking: masking, watermark: watermark || other.watermark)
+    }
+}

@@ -125,6 +125,20 @@ public struct DataGrade: Sendable, Hashable, Codable, CustomStringConvertible {
         return level.rawValue
     }
 
+    /// Orders grades by the harm their leak would do: core, then important, then general 4 down
+    /// to general 1 (GB/T 43697-2024 counts general sub-levels upward with sensitivity), then
+    /// general without a sub-level.
+    public var severity: Int {
+        switch level {
+        case .core: 6
+        case .important: 5
+        case .general: subLevel ?? 0
+        }
+    }
+
+    /// The stricter of two grades (this one on a tie).
+    public func stricter(_ other: DataGrade) -> DataGrade { other.severity > severity ? other : self }
+
     public init(from decoder: any Decoder) throws {
         self = try DataGrade(try decoder.singleValueContainer().decode(String.self))
     }

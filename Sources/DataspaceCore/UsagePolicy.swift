@@ -287,7 +287,7 @@ enum RightOperandCheck {
     }
 
     static func integer(_ v: JSONValue) -> Int? {
-        if let d = v.doubleValue, d.rounded() == d { return Int(d) }
+        if let d = v.doubleValue { return Int(exactly: d) }
         if let s = v.stringValue { return Int(s) }
         return nil
     }

@@ -54,7 +54,11 @@ public struct CompactJWS: Sendable {
 
     public func string(_ claim: String) -> String? { claims[claim]?.stringValue }
 
+    /// A NumericDate claim (RFC 7519 §2) as a date, or nil when it is missing, not a number, or
+    /// outside 1970…9999 (`TimeWindow.numericDates`): a token claiming to expire in the year
+    /// 10^300 is malformed, not valid forever, and never reaches date formatting.
     public func date(_ claim: String) -> Date? {
-        claims[claim]?.doubleValue.map { Date(timeIntervalSince1970: $0) }
+        guard let seconds = claims[claim]?.doubleValue, TimeWindow.numericDates.contains(seconds) else { return nil }
+        return Date(timeIntervalSince1970: seconds)
     }
 }

@@ -53,7 +53,7 @@ public struct MembershipCredential: Sendable, Hashable {
         func fail(_ why: String) -> IdentityError { IdentityError(.credentialInvalid, "membership credential: \(why)") }
         guard let iss = jws.string("iss"), let issuer = try? WebDID(iss) else { throw fail("iss is not a did:web") }
         guard let jti = jws.string("jti") else { throw fail("jti missing") }
-        guard let nbf = jws.date("nbf") ?? jws.date("iat"), let exp = jws.date("exp") else { throw fail("nbf/exp missing") }
+        guard let nbf = jws.date("nbf") ?? jws.date("iat"), let exp = jws.date("exp") else { throw fail("nbf/exp missing or not NumericDates between 1970 and 9999") }
         guard let vc = jws.claims["vc"], let types = vc["type"]?.arrayValue?.compactMap(\.stringValue), types.contains(Self.type)
         else { throw fail("vc.type must include \(Self.type)") }
         guard let cs = vc["credentialSubject"] else { throw fail("credentialSubject missing") }

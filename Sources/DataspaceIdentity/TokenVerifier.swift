@@ -36,7 +36,7 @@ public struct TokenVerifier: Sendable {
             throw IdentityError(.wrongAudience, "token is addressed to \(audiences.joined(separator: ", ")), not \(audience.value)")
         }
         guard let jti = jws.string("jti"), !jti.isEmpty else { throw IdentityError(.malformedToken, "jti missing") }
-        guard let exp = jws.date("exp") else { throw IdentityError(.malformedToken, "exp missing") }
+        guard let exp = jws.date("exp") else { throw IdentityError(.malformedToken, "exp missing or not a NumericDate between 1970 and 9999") }
         let iat = jws.date("iat") ?? jws.date("nbf")
         guard exp.addingTimeInterval(clockSkew) > now else { throw IdentityError(.expired, "token expired at \(ISO8601.format(exp))") }
         if let iat {

@@ -49,8 +49,9 @@ public enum TilePath {
             let digits = i < parts.count - 1 ? (group.hasPrefix("x") ? String(group.dropFirst()) : "") : group
             guard digits.count == 3, let v = UInt64(digits), digits.allSatisfy(\.isNumber) else { return nil }
             let (shifted, overflow) = n.multipliedReportingOverflow(by: 1000)
-            guard !overflow else { return nil }
-            n = shifted + v
+            let (sum, carry) = shifted.addingReportingOverflow(v)
+            guard !overflow, !carry else { return nil }
+            n = sum
         }
         return (level, n, w)
     }

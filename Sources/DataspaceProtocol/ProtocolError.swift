@@ -2,7 +2,7 @@
 /// in the error message's `reason` array.
 public struct ProtocolError: Error, Sendable, Hashable, CustomStringConvertible {
     public enum Kind: Sendable, Hashable {
-        case badRequest, unauthorized, forbidden, notFound
+        case badRequest, unauthorized, forbidden, notFound, conflict, gone
     }
 
     public let kind: Kind
@@ -32,6 +32,8 @@ public struct ProtocolError: Error, Sendable, Hashable, CustomStringConvertible 
         case .unauthorized: 401
         case .forbidden: 403
         case .notFound: 404
+        case .conflict: 409
+        case .gone: 410
         }
     }
 

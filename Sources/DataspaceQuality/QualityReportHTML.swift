@@ -33,7 +33,7 @@ public enum QualityReportHTML {
         if let d = report["profile"]?["duplicateRows"]?.doubleValue { html += " · \(Int(d)) 重复行 duplicate rows" }
         html += "</p>"
         var meta: [String] = []
-        if let dataset = report["dataset"]?.stringValue { meta.append("dataset <code>\(escape(dataset))</code> v\(Int(report["version"]?.doubleValue ?? 0))") }
+        if let dataset = report["dataset"]?.stringValue { meta.append("dataset <code>\(escape(dataset))</code> v\((report["version"]?.intValue ?? 0))") }
         if let sha = report["sha256"]?.stringValue { meta.append("SHA-256 <code>\(escape(String(sha.prefix(16))))…</code>") }
         if let assessor = report["assessor"]?.stringValue { meta.append("assessed by <code>\(escape(assessor))</code>") }
         if let at = report["assessedAt"]?.stringValue { meta.append(escape(at)) }
@@ -62,7 +62,7 @@ public enum QualityReportHTML {
         for column in columns {
             for d in column["sensitive"]?.arrayValue ?? [] where (d["count"]?.doubleValue ?? 0) > 0 {
                 sensitiveRows += "<tr><td>\(escape(column["name"]?.stringValue ?? ""))</td><td>\(escape(d["kind"]?.stringValue ?? ""))</td>"
-                sensitiveRows += "<td class=\"num\">\(Int(d["count"]?.doubleValue ?? 0))</td><td class=\"num\">\(Int(d["checked"]?.doubleValue ?? 0))</td>"
+                sensitiveRows += "<td class=\"num\">\((d["count"]?.intValue ?? 0))</td><td class=\"num\">\((d["checked"]?.intValue ?? 0))</td>"
                 sensitiveRows += "<td class=\"num\">\(String(format: "%.1f%%", 100 * (d["share"]?.doubleValue ?? 0)))</td></tr>"
             }
         }
@@ -80,7 +80,7 @@ public enum QualityReportHTML {
             html += "<p>delivery protection: "
             html += masking.sorted { $0.key < $1.key }.map { "<code>\(escape($0.key))</code> → \(escape($0.value.stringValue ?? ""))" }.joined(separator: ", ")
             if report["protection"]?["watermark"] == .bool(true) {
-                html += "\(masking.isEmpty ? "" : "; ")watermark (capacity \(Int(report["watermarkCapacity"]?.doubleValue ?? 0)) values)"
+                html += "\(masking.isEmpty ? "" : "; ")watermark (capacity \((report["watermarkCapacity"]?.intValue ?? 0)) values)"
             }
             html += "</p>"
         }
@@ -90,19 +90,19 @@ public enum QualityReportHTML {
             html += "<h2>规则 Rules\(report["quality"]?["implied"] == .bool(true) ? " (implied by the profile)" : "")</h2>"
             html += "<table><tr><th>rule</th><th class=\"num\">checked</th><th class=\"num\">failed</th><th>sample rows</th></tr>"
             for r in rules {
-                let failed = Int(r["failed"]?.doubleValue ?? 0)
-                html += "<tr><td><code>\(escape(r["rule"]?.stringValue ?? ""))</code></td><td class=\"num\">\(Int(r["checked"]?.doubleValue ?? 0))</td>"
+                let failed = (r["failed"]?.intValue ?? 0)
+                html += "<tr><td><code>\(escape(r["rule"]?.stringValue ?? ""))</code></td><td class=\"num\">\((r["checked"]?.intValue ?? 0))</td>"
                 html += "<td class=\"num\"\(failed > 0 ? " style=\"color:#b3261e\"" : "")>\(failed)</td>"
-                html += "<td>\((r["sampleRows"]?.arrayValue ?? []).compactMap { $0.doubleValue.map { String(Int($0)) } }.joined(separator: ", "))</td></tr>"
+                html += "<td>\((r["sampleRows"]?.arrayValue ?? []).compactMap { $0.intValue.map { String($0) } }.joined(separator: ", "))</td></tr>"
             }
             html += "</table>"
         }
 
         html += "<h2>列 Columns</h2><table><tr><th>column</th><th>type</th><th class=\"num\">distinct</th><th>min</th><th>max</th><th class=\"num\">mean</th><th class=\"num\">stddev</th><th>top patterns</th></tr>"
         for c in columns {
-            let patterns = (c["patterns"]?.arrayValue ?? []).prefix(3).map { "<code>\(escape($0["pattern"]?.stringValue ?? ""))</code> \(Int($0["count"]?.doubleValue ?? 0))" }
+            let patterns = (c["patterns"]?.arrayValue ?? []).prefix(3).map { "<code>\(escape($0["pattern"]?.stringValue ?? ""))</code> \(($0["count"]?.intValue ?? 0))" }
             html += "<tr><td>\(escape(c["name"]?.stringValue ?? ""))</td><td>\(escape(c["inferredType"]?.stringValue ?? ""))</td>"
-            html += "<td class=\"num\">\(c["distinctExact"] == .bool(false) ? "≈" : "")\(Int(c["distinct"]?.doubleValue ?? 0))</td>"
+            html += "<td class=\"num\">\(c["distinctExact"] == .bool(false) ? "≈" : "")\((c["distinct"]?.intValue ?? 0))</td>"
             html += "<td>\(escape(bound(c["min"])))</td><td>\(escape(bound(c["max"])))</td>"
             html += "<td class=\"num\">\(c["mean"]?.doubleValue.map { String(format: "%.4g", $0) } ?? "")</td>"
             html += "<td class=\"num\">\(c["stddev"]?.doubleValue.map { String(format: "%.4g", $0) } ?? "")</td><td>\(patterns.joined(separator: "<br>"))</td></tr>"

@@ -13,17 +13,25 @@ extension SQLiteStore: ContractStore {
 
     // MARK: negotiations
 
-    static func write(_ n: ContractNegotiation, db: Database, insert: Bool) throws {
+    /// Inserts `n`, or replaces the stored negotiation if its revision is still `n.revision`
+    /// (compare-and-swap); the stored copy carries the next revision, which is returned.
+    @discardableResult
+    static func write(_ n: ContractNegotiation, db: Database, insert: Bool) throws -> ContractNegotiation {
+        var n = n
+        let expected = n.revision
+        if !insert { n.revision = expected + 1 }
         let sql =
             insert
-            ? "INSERT INTO negotiation (role, counterparty, consumer_pid, state, pending, updated_at, body, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-            : "UPDATE negotiation SET role = ?, counterparty = ?, consumer_pid = ?, state = ?, pending = ?, updated_at = ?, body = ? WHERE id = ?"
+            ? "INSERT INTO negotiation (role, counterparty, consumer_pid, state, pending, updated_at, body, revision, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            : "UPDATE negotiation SET role = ?, counterparty = ?, consumer_pid = ?, state = ?, pending = ?, updated_at = ?, body = ?, revision = ? WHERE id = ? AND revision = \(expected)"
         try db.execute(
             sql: sql,
             arguments: [
                 n.role.rawValue, n.counterparty, n.consumerPid, n.state.rawValue, n.queue.isEmpty ? 0 : 1, n.updatedAt.timeIntervalSince1970,
-                encodeBody(n.json), n.id,
+                encodeBody(n.json), n.revision, n.id,
             ])
+        guard db.changesCount == 1 else { throw ContractConflict("negotiation \(n.id) changed meanwhile (revision \(expected) is stale)") }
+        return n
     }
 
     static func readNegotiation(_ db: Database, id: String) throws -> ContractNegotiation? {
@@ -37,10 +45,21 @@ extension SQLiteStore: ContractStore {
         }
     }
 
+    /// Writes an agreement for `negotiationID`. An agreement id is chosen by the provider, so on
+    /// the consumer's side it comes from a peer: a row with the same id that belongs to another
+    /// negotiation is never replaced (a provider reusing an id cannot overwrite the consumer's
+    /// agreement with someone else); that is a `ContractConflict`.
     static func write(_ agreement: ContractAgreement, negotiationID: String, db: Database) throws {
         try db.execute(
-            sql: "INSERT OR REPLACE INTO agreement (id, negotiation_id, agreed_at, body) VALUES (?, ?, ?, ?)",
+            sql: """
+                INSERT INTO agreement (id, negotiation_id, agreed_at, body) VALUES (?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET agreed_at = excluded.agreed_at, body = excluded.body
+                WHERE agreement.negotiation_id = excluded.negotiation_id
+                """,
             arguments: [agreement.id, negotiationID, agreement.agreedAt.timeIntervalSince1970, encodeBody(agreement.json)])
+        guard db.changesCount == 1 else {
+            throw ContractConflict("agreement id \(agreement.id) already belongs to another negotiation")
+        }
     }
 
     public func negotiation(id: String) async throws -> ContractNegotiation? {
@@ -60,8 +79,15 @@ extension SQLiteStore: ContractStore {
         try await writer.write { db in
             guard var n = try Self.readNegotiation(db, id: id) else { throw ContractNotFound("negotiation", id) }
             try change(&n)
-            try Self.write(n, db: db, insert: false)
-            return n
+            return try Self.write(n, db: db, insert: false)
+        }
+    }
+
+    public func replaceNegotiation(_ negotiation: ContractNegotiation, agreement: ContractAgreement?) async throws -> ContractNegotiation {
+        try await writer.write { db in
+            let stored = try Self.write(negotiation, db: db, insert: false)
+            if let agreement { try Self.write(agreement, negotiationID: negotiation.id, db: db) }
+            return stored
         }
     }
 
@@ -80,9 +106,9 @@ extension SQLiteStore: ContractStore {
         try await writer.write { db in
             guard var n = try Self.readNegotiation(db, id: negotiationID) else { throw ContractNotFound("negotiation", negotiationID) }
             try change(&n)
-            try Self.write(n, db: db, insert: false)
+            let stored = try Self.write(n, db: db, insert: false)
             try Self.write(agreement, negotiationID: negotiationID, db: db)
-            return n
+            return stored
         }
     }
 
@@ -101,17 +127,25 @@ extension SQLiteStore: ContractStore {
 
     // MARK: transfers
 
-    static func write(_ t: TransferProcess, db: Database, insert: Bool) throws {
+    /// Inserts `t`, or replaces the stored transfer if its revision is still `t.revision`
+    /// (compare-and-swap); the stored copy carries the next revision, which is returned.
+    @discardableResult
+    static func write(_ t: TransferProcess, db: Database, insert: Bool) throws -> TransferProcess {
+        var t = t
+        let expected = t.revision
+        if !insert { t.revision = expected + 1 }
         let sql =
             insert
-            ? "INSERT INTO transfer (role, agreement_id, sequence, state, pending, updated_at, body, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-            : "UPDATE transfer SET role = ?, agreement_id = ?, sequence = ?, state = ?, pending = ?, updated_at = ?, body = ? WHERE id = ?"
+            ? "INSERT INTO transfer (role, agreement_id, sequence, state, pending, updated_at, body, revision, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            : "UPDATE transfer SET role = ?, agreement_id = ?, sequence = ?, state = ?, pending = ?, updated_at = ?, body = ?, revision = ? WHERE id = ? AND revision = \(expected)"
         try db.execute(
             sql: sql,
             arguments: [
                 t.role.rawValue, t.agreementID, t.sequence, t.state.rawValue, t.queue.isEmpty ? 0 : 1, t.updatedAt.timeIntervalSince1970,
-                encodeBody(t.json), t.id,
+                encodeBody(t.json), t.revision, t.id,
             ])
+        guard db.changesCount == 1 else { throw ContractConflict("transfer \(t.id) changed meanwhile (revision \(expected) is stale)") }
+        return t
     }
 
     static func readTransfer(_ db: Database, id: String) throws -> TransferProcess? {
@@ -119,7 +153,7 @@ extension SQLiteStore: ContractStore {
     }
 
     public func insertTransfer(_ transfer: TransferProcess) async throws {
-        try await writer.write { db in try Self.write(transfer, db: db, insert: true) }
+        try await writer.write { db in _ = try Self.write(transfer, db: db, insert: true) }
     }
 
     public func transfer(id: String) async throws -> TransferProcess? {
@@ -130,9 +164,12 @@ extension SQLiteStore: ContractStore {
         try await writer.write { db in
             guard var t = try Self.readTransfer(db, id: id) else { throw ContractNotFound("transfer process", id) }
             try change(&t)
-            try Self.write(t, db: db, insert: false)
-            return t
+            return try Self.write(t, db: db, insert: false)
         }
+    }
+
+    public func replaceTransfer(_ transfer: TransferProcess) async throws -> TransferProcess {
+        try await writer.write { db in try Self.write(transfer, db: db, insert: false) }
     }
 
     public func transfers(agreementID: String?, limit: Int) async throws -> [TransferProcess] {
@@ -154,7 +191,10 @@ extension SQLiteStore: ContractStore {
                 try Int.fetchOne(
                     db, sql: "SELECT COUNT(*) FROM transfer WHERE agreement_id = ? AND role = 'provider' AND sequence IS NOT NULL",
                     arguments: [transfer.agreementID]) ?? 0
-            try admit(started + 1)
+            // Admission looks at the deliveries used so far (the data plane reserves them); the
+            // transfer's own number only orders transfers for people reading the list.
+            let delivered = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM delivery WHERE agreement_id = ?", arguments: [transfer.agreementID]) ?? 0
+            try admit(delivered + 1)
             var numbered = transfer
             numbered.sequence = started + 1
             try Self.write(numbered, db: db, insert: true)
@@ -191,5 +231,67 @@ extension SQLiteStore: ContractStore {
                 }
             return try rows.map { try Self.decodeUsage($0) }
         }
+    }
+}
+
+// MARK: - deliveries
+
+extension SQLiteStore {
+    public func beginDelivery(agreementID: String, transferID: String, at: Date, admit: @Sendable (_ uses: Int) throws -> Void) async throws -> DeliverySlot {
+        try await writer.write { db in
+            if let open = try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT number FROM delivery WHERE agreement_id = ? AND transfer_id = ? AND state = 'open'
+                    AND (streaming = 0 OR updated_at < ?) ORDER BY number DESC LIMIT 1
+                    """,
+                // A request that died without ending its share (a dropped connection before the
+                // body ran) frees its delivery after a quarter of an hour.
+                arguments: [agreementID, transferID, at.timeIntervalSince1970 - Self.streamingLease])
+            {
+                try admit(open - 1)
+                try db.execute(
+                    sql: "UPDATE delivery SET streaming = 1, updated_at = ? WHERE agreement_id = ? AND number = ?",
+                    arguments: [at.timeIntervalSince1970, agreementID, open])
+                return DeliverySlot(agreementID: agreementID, transferID: transferID, number: open, continued: true)
+            }
+            let used = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM delivery WHERE agreement_id = ?", arguments: [agreementID]) ?? 0
+            try admit(used)
+            try db.execute(
+                sql: """
+                    INSERT INTO delivery (agreement_id, number, transfer_id, state, streaming, bytes, started_at, updated_at)
+                    VALUES (?, ?, ?, 'open', 1, 0, ?, ?)
+                    """,
+                arguments: [agreementID, used + 1, transferID, at.timeIntervalSince1970, at.timeIntervalSince1970])
+            return DeliverySlot(agreementID: agreementID, transferID: transferID, number: used + 1, continued: false)
+        }
+    }
+
+    /// How long a streaming mark holds a delivery against continuations.
+    static let streamingLease: Double = 900
+
+    public func endDelivery(_ slot: DeliverySlot, bytes: Int64, complete: Bool, at: Date) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE delivery SET streaming = 0, bytes = bytes + ?, updated_at = ?,
+                        state = CASE WHEN ? THEN 'complete' ELSE state END
+                    WHERE agreement_id = ? AND number = ?
+                    """,
+                arguments: [bytes, at.timeIntervalSince1970, complete, slot.agreementID, slot.number])
+        }
+    }
+
+    public func deliveryCounts(agreementID: String) async throws -> DeliveryCounts {
+        try await writer.read { db in
+            let row = try Row.fetchOne(
+                db, sql: "SELECT COUNT(*) AS reserved, COALESCE(SUM(state = 'complete'), 0) AS complete FROM delivery WHERE agreement_id = ?",
+                arguments: [agreementID])
+            return DeliveryCounts(reserved: row?["reserved"] ?? 0, complete: row?["complete"] ?? 0)
+        }
+    }
+
+    public func releaseStreamingDeliveries() async throws {
+        try await writer.write { db in try db.execute(sql: "UPDATE delivery SET streaming = 0 WHERE streaming = 1") }
     }
 }

@@ -145,6 +145,25 @@ public final class SQLiteStore: Sendable {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v5-revisions-deliveries") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE negotiation ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE transfer ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+                    CREATE TABLE delivery (
+                        agreement_id TEXT NOT NULL,
+                        number INTEGER NOT NULL,
+                        transfer_id TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        streaming INTEGER NOT NULL,
+                        bytes INTEGER NOT NULL DEFAULT 0,
+                        started_at REAL NOT NULL,
+                        updated_at REAL NOT NULL,
+                        PRIMARY KEY (agreement_id, number)
+                    );
+                    CREATE INDEX delivery_transfer ON delivery(transfer_id, number);
+                    """)
+        }
         return migrator
     }
 

@@ -138,8 +138,7 @@ enum ContractManagementRoutes {
 
     static func agreementJSON(_ a: ContractAgreement, _ s: NodeServices) async throws -> JSONValue {
         let state = try await s.store.negotiation(id: a.negotiationID)?.state.rawValue ?? "unknown"
-        let transfers = try await s.store.transfers(agreementID: a.id, limit: 10_000)
-        let started = transfers.filter(\.countsAsDelivery).count
+        let started = try await s.contracts.deliveriesUsed(a)
         var o: [String: JSONValue] = [
             "id": .string(a.id), "role": .string(a.role.rawValue), "dataset": .string(a.dataset), "provider": .string(a.provider),
             "consumer": .string(a.consumer), "agreedAt": .string(ISO8601.format(a.agreedAt)), "state": .string(state), "policy": a.policy,

@@ -431,7 +431,8 @@ extension ContractService {
         let agreement = ContractAgreement(
             id: agreementID, negotiationID: n.id, role: .provider, dataset: record.identifier.description, provider: did.value, consumer: n.counterparty,
             purpose: n.purpose, agreedAt: ISO8601.parseDateTime(ISO8601.format(now)) ?? now, policy: json, providerSignature: signature,
-            consumerSignature: nil, recipient: n.recipient ?? RecipientFacts(did: n.counterparty, sector: nil, region: nil, role: nil))
+            consumerSignature: nil, recipient: n.recipient ?? RecipientFacts(did: n.counterparty, sector: nil, region: nil, role: nil),
+            datasetVersion: record.version)
         return (n, agreement)
     }
 
@@ -444,13 +445,12 @@ extension ContractService {
     }
 
     /// Stores a changed negotiation (and agreement), wakes waiters, sends what it queued.
+    ///
+    /// `n` was computed from a copy read earlier: it is stored only if nobody changed the
+    /// negotiation since (compare-and-swap on its revision), else `ContractConflict`, and the
+    /// caller recomputes from the new state (`retryingConflicts`).
     func persist(_ n: ContractNegotiation, agreement: ContractAgreement?) async throws {
-        let final = n
-        if let agreement {
-            _ = try await store.saveAgreement(agreement, negotiationID: n.id) { $0 = final }
-        } else {
-            _ = try await store.updateNegotiation(id: n.id) { $0 = final }
-        }
+        _ = try await store.replaceNegotiation(n, agreement: agreement)
         await negotiationChanged(n.id)
         if !n.queue.isEmpty { kick(.negotiation(n.id)) }
     }

@@ -108,9 +108,15 @@ extension ContractService {
         guard let n = try await store.negotiation(id: agreement.negotiationID), n.state == .verified || n.state == .finalized else {
             throw ProtocolError(.badRequest, code: "agreement.not_final", "agreement \(agreementID) has not been verified by both parties")
         }
-        guard let datasetID = try? UnifiedIdentifier(parsing: agreement.dataset), let record = try await catalog.record(datasetID), record.status == .active
+        guard let datasetID = try? UnifiedIdentifier(parsing: agreement.dataset), let current = try await catalog.record(datasetID), current.status == .active
         else {
             throw ProtocolError(.badRequest, code: "dataset.withdrawn", "dataset \(agreement.dataset) is no longer offered")
+        }
+        // The file delivered is the version the agreement was made on, not whatever is current.
+        var record: DatasetRecord? = current
+        if let version = agreement.datasetVersion, version != current.version { record = try await catalog.record(datasetID, version: version) }
+        guard let record else {
+            throw ProtocolError(.gone, code: "dataset.version", "version \(agreement.datasetVersion ?? 0) of \(agreement.dataset) is no longer stored")
         }
         let compiled: CompiledPolicy
         do { compiled = try agreement.compiled() } catch { throw ProtocolError(.badRequest, code: "agreement.invalid", error.description) }
@@ -181,6 +187,12 @@ extension ContractService {
                     throw ProtocolError(.badRequest, code: "message.dataAddress", "an HTTP-pull TransferStartMessage needs a dataAddress")
                 }
                 let (endpoint, token) = try DSPTransferMessages.parseDataAddress(address)
+                // The data address must be the provider's own: we will send the token there and
+                // fetch receipts from it, so a provider cannot aim us at a third party.
+                let providerBase = (try? WebDID(existing.counterparty))?.baseURL ?? ""
+                guard !providerBase.isEmpty, endpoint.hasPrefix(providerBase + "/") else {
+                    throw ProtocolError(.badRequest, code: "message.dataAddress", "the data address must be under the provider's own base URL \(providerBase)")
+                }
                 t.dataAddress = DataAddress(endpoint: endpoint, token: token, expiresAt: nil)
                 // A fresh address for a running transfer (after the consumer resumed) is not a transition.
                 if t.state != .started { try t.apply(.start, from: sender) }
@@ -201,8 +213,7 @@ extension ContractService {
             t.reasons = m.reasons.isEmpty ? ["terminated by \(caller.did.value)"] : m.reasons
             t.queue.removeAll()
         }
-        let final = t
-        _ = try await store.updateTransfer(id: pid) { $0 = final }
+        let final = try await store.replaceTransfer(t)
         await notifier.notify(pid)
         if !final.queue.isEmpty { kick(.transfer(pid)) }
     }
@@ -239,5 +250,96 @@ extension ContractService {
 
     func transferBody(_ t: TransferProcess, state: TransferState? = nil) -> JSONValue {
         DSPTransferMessages.process(providerPid: t.providerPid ?? "", consumerPid: t.consumerPid ?? "", state: (state ?? t.state).rawValue)
+    }
+}
+
+/// What a delivery under an agreement must do: the grade it is judged by and the masking and
+/// watermark applied on the way out.
+public struct DeliveryControls: Sendable {
+    public var grade: DataGrade
+    public var protection: DeliveryProtection
+    public var format: TabularFormat?
+}
+
+extension ContractService {
+    /// The controls for delivering transfer `t` under `agreement`: those of the version the
+    /// agreement was made on, tightened by the product's current grade and protection (a regrade
+    /// or a new version can make deliveries stricter, never laxer).
+    public func deliveryControls(transfer t: TransferProcess, agreement: ContractAgreement) async throws -> DeliveryControls {
+        let identifier = try UnifiedIdentifier(parsing: t.dataset)
+        let current = try await catalog.record(identifier)
+        var agreed: DatasetRecord?
+        if let version = agreement.datasetVersion { agreed = try await catalog.record(identifier, version: version) }
+        guard let base = agreed ?? current else {
+            return DeliveryControls(grade: .general, protection: DeliveryProtection(), format: nil)
+        }
+        var grade = base.grade
+        var protection = base.protection
+        if let current {
+            grade = grade.stricter(current.grade)
+            protection = protection.combined(with: current.protection)
+        }
+        return DeliveryControls(grade: grade, protection: protection, format: base.distribution.format)
+    }
+}
+
+/// A data-plane request the provider will not serve, as status, code and explanation.
+public struct DeliveryRefusal: Error, Sendable {
+    public let status: Int
+    public let code: String
+    public let detail: String
+}
+
+/// A data-plane request admitted under its agreement: what to apply and which delivery it is.
+public struct AdmittedDelivery: Sendable {
+    public var agreement: ContractAgreement
+    public var controls: DeliveryControls
+    public var slot: DeliverySlot
+}
+
+extension ContractService {
+    /// Decides whether a data-plane request for the started transfer `t` may be served: the
+    /// grade's controls first, then the agreement's policy for the delivery this request belongs
+    /// to — a continuation of the transfer's broken-off delivery, or the agreement's next one,
+    /// reserved atomically so concurrent requests never exceed a `count` limit.
+    public func admitDelivery(_ t: TransferProcess, now: Date) async throws -> AdmittedDelivery {
+        guard let agreement = try await store.agreement(id: t.agreementID) else {
+            throw DeliveryRefusal(status: 404, code: "agreement.unknown", detail: "no agreement \(t.agreementID)")
+        }
+        let controls = try await deliveryControls(transfer: t, agreement: agreement)
+        let grade = GradeControls.delivery(
+            grade: controls.grade, protection: controls.protection, assignee: agreement.policy["assignee"]?.stringValue, consumer: t.counterparty)
+        guard grade.permitted else {
+            logger.info("delivery refused by grade", metadata: ["transfer": "\(t.id)", "reason": "\(grade.explanation)"])
+            throw DeliveryRefusal(status: 403, code: "grade.denied", detail: grade.explanation)
+        }
+        let compiled = try agreement.compiled()
+        let purpose = agreement.purpose
+        let recipient = agreement.recipient.policyRecipient
+        let agreedAt = agreement.agreedAt
+        let slot = try await store.beginDelivery(agreementID: agreement.id, transferID: t.id, at: now) { uses in
+            let decision = compiled.evaluate(
+                PolicyRequest(action: "download", purpose: purpose, recipient: recipient, now: now, agreedAt: agreedAt, uses: uses))
+            if !decision.permitted { throw DeliveryRefusal(status: 403, code: "policy.denied", detail: decision.explanation) }
+        }
+        return AdmittedDelivery(agreement: agreement, controls: controls, slot: slot)
+    }
+
+    /// Ends a request's share of a delivery; a failure to record it is logged, never thrown into
+    /// a response that has already been sent.
+    public func endDelivery(_ slot: DeliverySlot, bytes: Int64, complete: Bool, now: Date) async {
+        do { try await store.endDelivery(slot, bytes: bytes, complete: complete, at: now) } catch {
+            logger.error("cannot record the end of a delivery", metadata: ["agreement": "\(slot.agreementID)", "number": "\(slot.number)", "error": "\(error)"])
+        }
+    }
+}
+
+extension ContractService {
+    /// The one rule for how many deliveries an agreement has used: the provider counts those its
+    /// data plane reserved; the consumer the transfers the provider accepted (one delivery each
+    /// unless it repeats a download, which only the provider sees).
+    public func deliveriesUsed(_ agreement: ContractAgreement) async throws -> Int {
+        if agreement.role == .provider { return try await store.deliveryCounts(agreementID: agreement.id).reserved }
+        return try await store.transfers(agreementID: agreement.id, limit: 10_000).filter(\.countsAsDelivery).count
     }
 }

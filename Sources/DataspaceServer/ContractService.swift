@@ -85,6 +85,20 @@ public struct ContractService: Sendable {
         }
     }
 
+    /// Runs a message handler again when its transition lost a compare-and-swap race (another
+    /// message changed the process between its read and its write): the handler re-reads and
+    /// decides from the new state, where the late message may now be an invalid transition.
+    public func retryingConflicts<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            do { return try await body() } catch let conflict as ContractConflict {
+                attempt += 1
+                if attempt >= 8 { throw conflict }
+                logger.debug("transition lost a race; retrying", metadata: ["attempt": "\(attempt)", "why": "\(conflict.message)"])
+            }
+        }
+    }
+
     // MARK: outbox
 
     /// Re-sends every message a previous run queued but could not deliver.

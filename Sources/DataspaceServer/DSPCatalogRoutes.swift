@@ -75,18 +75,13 @@ enum DSPCatalogRoutes {
     }
 
     static func pageParameters(_ request: Request) throws -> (page: Int, size: Int) {
-        var page = 1, size = defaultPageSize
-        if let p = request.query("page") {
-            guard let v = Int(p), v >= 1 else { throw ProtocolError(.badRequest, code: "page.invalid", "page must be a positive integer") }
-            page = v
+        do {
+            let page = try QueryRange.integer(request.query("page"), field: "page", in: 1...SearchQuery.maximumPage, default: 1)
+            let size = try QueryRange.integer(request.query("limit"), field: "limit", in: 1...maximumPageSize, default: defaultPageSize)
+            return (page, size)
+        } catch {
+            throw ProtocolError(.badRequest, code: error.code, error.message)
         }
-        if let l = request.query("limit") {
-            guard let v = Int(l), (1...maximumPageSize).contains(v) else {
-                throw ProtocolError(.badRequest, code: "limit.invalid", "limit must be 1–\(maximumPageSize)")
-            }
-            size = v
-        }
-        return (page, size)
     }
 
     /// Maps every failure to a DSP `CatalogError` body with the matching status.

@@ -27,33 +27,33 @@ enum DSPContractRoutes {
         dsp.post("/negotiations/request") { request, context in
             await negotiationErrors(context) {
                 let (caller, json) = try await authenticated(request, services)
-                return Responses.json(try await contracts.receiveRequest(json, providerPid: nil, caller: caller), status: .created)
+                return Responses.json(try await contracts.retryingConflicts { try await contracts.receiveRequest(json, providerPid: nil, caller: caller) }, status: .created)
             }
         }
         dsp.post("/negotiations/:pid/request") { request, context in
             await negotiationErrors(context) {
                 let (caller, json) = try await authenticated(request, services)
-                return Responses.json(try await contracts.receiveRequest(json, providerPid: try pid(context), caller: caller))
+                return Responses.json(try await contracts.retryingConflicts { try await contracts.receiveRequest(json, providerPid: try pid(context), caller: caller) })
             }
         }
         dsp.post("/negotiations/:pid/events") { request, context in
             await negotiationErrors(context) {
                 let (caller, json) = try await authenticated(request, services)
-                try await contracts.receiveProviderEvent(json, providerPid: try pid(context), caller: caller)
+                try await contracts.retryingConflicts { try await contracts.receiveProviderEvent(json, providerPid: try pid(context), caller: caller) }
                 return Response(status: .ok)
             }
         }
         dsp.post("/negotiations/:pid/agreement/verification") { request, context in
             await negotiationErrors(context) {
                 let (caller, json) = try await authenticated(request, services)
-                try await contracts.receiveVerification(json, providerPid: try pid(context), caller: caller)
+                try await contracts.retryingConflicts { try await contracts.receiveVerification(json, providerPid: try pid(context), caller: caller) }
                 return Response(status: .ok)
             }
         }
         dsp.post("/negotiations/:pid/termination") { request, context in
             await negotiationErrors(context) {
                 let (caller, json) = try await authenticated(request, services)
-                try await contracts.receiveTermination(json, pid: try pid(context), role: .provider, caller: caller)
+                try await contracts.retryingConflicts { try await contracts.receiveTermination(json, pid: try pid(context), role: .provider, caller: caller) }
                 return Response(status: .ok)
             }
         }
@@ -69,35 +69,35 @@ enum DSPContractRoutes {
         callback.post("/negotiations/offers") { request, context in
             await negotiationErrors(context) {
                 let (caller, json) = try await authenticated(request, services)
-                let body = try await contracts.receiveOffer(json, consumerPid: nil, caller: caller)
+                let body = try await contracts.retryingConflicts { try await contracts.receiveOffer(json, consumerPid: nil, caller: caller) }
                 return Responses.json(body ?? [:], status: .created)
             }
         }
         callback.post("/negotiations/:pid/offers") { request, context in
             await negotiationErrors(context) {
                 let (caller, json) = try await authenticated(request, services)
-                _ = try await contracts.receiveOffer(json, consumerPid: try pid(context), caller: caller)
+                _ = try await contracts.retryingConflicts { try await contracts.receiveOffer(json, consumerPid: try pid(context), caller: caller) }
                 return Response(status: .ok)
             }
         }
         callback.post("/negotiations/:pid/agreement") { request, context in
             await negotiationErrors(context) {
                 let (caller, json) = try await authenticated(request, services)
-                try await contracts.receiveAgreement(json, consumerPid: try pid(context), caller: caller)
+                try await contracts.retryingConflicts { try await contracts.receiveAgreement(json, consumerPid: try pid(context), caller: caller) }
                 return Response(status: .ok)
             }
         }
         callback.post("/negotiations/:pid/events") { request, context in
             await negotiationErrors(context) {
                 let (caller, json) = try await authenticated(request, services)
-                try await contracts.receiveConsumerEvent(json, consumerPid: try pid(context), caller: caller)
+                try await contracts.retryingConflicts { try await contracts.receiveConsumerEvent(json, consumerPid: try pid(context), caller: caller) }
                 return Response(status: .ok)
             }
         }
         callback.post("/negotiations/:pid/termination") { request, context in
             await negotiationErrors(context) {
                 let (caller, json) = try await authenticated(request, services)
-                try await contracts.receiveTermination(json, pid: try pid(context), role: .consumer, caller: caller)
+                try await contracts.retryingConflicts { try await contracts.receiveTermination(json, pid: try pid(context), role: .consumer, caller: caller) }
                 return Response(status: .ok)
             }
         }
@@ -115,7 +115,7 @@ enum DSPContractRoutes {
         dsp.post("/transfers/request") { request, context in
             await transferErrors(context) {
                 let (caller, json) = try await authenticated(request, services)
-                return Responses.json(try await contracts.receiveTransferRequest(json, caller: caller), status: .created)
+                return Responses.json(try await contracts.retryingConflicts { try await contracts.receiveTransferRequest(json, caller: caller) }, status: .created)
             }
         }
         let messages = [
@@ -127,7 +127,7 @@ enum DSPContractRoutes {
                 group.post("/transfers/:pid/\(verb)") { request, context in
                     await transferErrors(context) {
                         let (caller, json) = try await authenticated(request, services)
-                        try await contracts.receiveTransferMessage(json, type: type, pid: try pid(context), role: role, caller: caller)
+                        try await contracts.retryingConflicts { try await contracts.receiveTransferMessage(json, type: type, pid: try pid(context), role: role, caller: caller) }
                         return Response(status: .ok)
                     }
                 }
@@ -171,6 +171,8 @@ enum DSPContractRoutes {
             failure = e.protocolError
         } catch let e as ContractNotFound {
             failure = ProtocolError(.notFound, code: "\(e.kind.replacingOccurrences(of: " ", with: "_")).unknown", e.description)
+        } catch let e as ContractConflict {
+            failure = ProtocolError(.conflict, code: "conflict", e.message)
         } catch let e as IdentityError {
             failure = ProtocolError(.badRequest, code: e.code.rawValue, e.message)
         } catch let e as ValidationError {

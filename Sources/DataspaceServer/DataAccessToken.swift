@@ -36,7 +36,7 @@ struct DataAccessToken: Sendable {
             throw IdentityError(.malformedToken, "not a data access token")
         }
         guard jws.string("aud") == audience else { throw IdentityError(.wrongAudience, "token is not for this data plane") }
-        guard let exp = jws.date("exp") else { throw IdentityError(.malformedToken, "exp missing") }
+        guard let exp = jws.date("exp") else { throw IdentityError(.malformedToken, "exp missing or not a NumericDate between 1970 and 9999") }
         guard exp > now else { throw IdentityError(.expired, "data access token expired at \(ISO8601.format(exp)); request a new transfer") }
         guard let tp = jws.string("tp"), let agr = jws.string("agr"), let sub = jws.string("sub") else {
             throw IdentityError(.malformedToken, "data access token lacks tp, agr or sub")

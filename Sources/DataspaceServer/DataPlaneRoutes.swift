@@ -93,36 +93,8 @@ enum DataPlaneRoutes {
                             detail: "the consumer's membership credential \(credential) has been revoked")
                     }
                 }
-                guard let agreement = try await services.store.agreement(id: t.agreementID) else {
-                    return Responses.problem(status: .notFound, code: "agreement.unknown", detail: "no agreement \(t.agreementID)")
-                }
-                let decision = try agreement.compiled().evaluate(
-                    PolicyRequest(
-                        action: "download", purpose: agreement.purpose, recipient: agreement.recipient.policyRecipient, now: Date(),
-                        agreedAt: agreement.agreedAt, uses: (t.sequence ?? 1) - 1))
-                guard decision.permitted else {
-                    services.logger.info("delivery refused by policy", metadata: ["transfer": "\(pid)", "reason": "\(decision.explanation)"])
-                    return Responses.problem(status: .forbidden, code: "policy.denied", detail: decision.explanation)
-                }
-                guard let sha256 = t.sha256, let size = t.byteSize, let path = services.catalog.blobs.localPath(sha256) else {
+                guard let sha256 = t.sha256, let size = t.byteSize, size > 0, let path = services.catalog.blobs.localPath(sha256) else {
                     return Responses.problem(status: .gone, code: "blob.missing", detail: "the agreed file is no longer stored")
-                }
-                // The product's current grade and protection apply to every delivery, including
-                // under agreements made before a regrade.
-                let product = try await services.catalog.record(try UnifiedIdentifier(parsing: t.dataset))
-                let protection = product?.protection ?? DeliveryProtection()
-                let gradeDecision = GradeControls.delivery(
-                    grade: product?.grade ?? .general, protection: protection, assignee: agreement.policy["assignee"]?.stringValue,
-                    consumer: t.counterparty)
-                guard gradeDecision.permitted else {
-                    services.logger.info("delivery refused by grade", metadata: ["transfer": "\(pid)", "reason": "\(gradeDecision.explanation)"])
-                    return Responses.problem(status: .forbidden, code: "grade.denied", detail: gradeDecision.explanation)
-                }
-                if !protection.isEmpty {
-                    let format = product?.distribution.format ?? (try? TabularFormat(mediaType: t.mediaType ?? "")) ?? .csv
-                    let plan = DeliveryPlan.forAgreement(t.agreementID, format: format, protection: protection, secret: services.deliverySecret)
-                    return try await protectedResponse(
-                        request: request, transfer: t, path: path, size: size, sourceSHA256: sha256, plan: plan, services: services)
                 }
                 let range: ClosedRange<Int64>
                 switch ByteRange.parse(request.headers[.range], size: size) {
@@ -132,6 +104,18 @@ enum DataPlaneRoutes {
                     return Response(
                         status: .rangeNotSatisfiable, headers: [.contentRange: "bytes */\(size)"],
                         body: ResponseBody(byteBuffer: ByteBuffer(string: "requested range not satisfiable")))
+                }
+                // Grade, policy and the delivery this request belongs to (counted exactly).
+                let admitted: AdmittedDelivery
+                do { admitted = try await services.contracts.admitDelivery(t, now: Date()) } catch let refusal as DeliveryRefusal {
+                    return Responses.problem(status: HTTPResponse.Status(code: refusal.status), code: refusal.code, detail: refusal.detail)
+                }
+                let protection = admitted.controls.protection
+                if !protection.isEmpty {
+                    let format = admitted.controls.format ?? (try? TabularFormat(mediaType: t.mediaType ?? "")) ?? .csv
+                    let plan = DeliveryPlan.forAgreement(t.agreementID, format: format, protection: protection, secret: services.deliverySecret)
+                    return try await protectedResponse(
+                        request: request, transfer: t, slot: admitted.slot, path: path, size: size, sourceSHA256: sha256, plan: plan, services: services)
                 }
                 var headers: HTTPFields = [
                     .contentType: t.mediaType ?? "application/octet-stream",
@@ -143,6 +127,8 @@ enum DataPlaneRoutes {
                 let store = services.store
                 let logger = services.logger
                 let ledger = services.ledger
+                let contracts = services.contracts
+                let slot = admitted.slot
                 let provider = services.did.value
                 let rows = t.rowCount
                 let body = ResponseBody(contentLength: Int(range.upperBound - range.lowerBound + 1)) { writer in
@@ -159,7 +145,9 @@ enum DataPlaneRoutes {
                     } catch {
                         failure = error
                     }
-                    let complete = range.lowerBound == 0 && sent == size
+                    // The delivery is complete when a request of it has streamed the last byte.
+                    let complete = failure == nil && range.upperBound == size - 1 && sent == Int64(range.count)
+                    await contracts.endDelivery(slot, bytes: sent, complete: complete, now: Date())
                     let usage = UsageRecord(
                         agreementID: t.agreementID, transferID: t.id, consumer: t.counterparty, dataset: t.dataset, at: Date(), bytes: sent,
                         rows: complete ? rows : nil, rangeStart: range.lowerBound, complete: complete, sha256: sha256)
@@ -169,7 +157,7 @@ enum DataPlaneRoutes {
                             "transfer": .string(t.id), "agreement": .string(t.agreementID), "dataset": .string(t.dataset),
                             "provider": .string(provider), "consumer": .string(t.counterparty),
                             "bytes": .number(Double(sent)), "rangeStart": .number(Double(range.lowerBound)), "complete": .bool(complete),
-                            "sha256": .string(sha256),
+                            "delivery": .number(Double(slot.number)), "sha256": .string(sha256),
                         ])
                     }
                     if let failure { throw failure }
@@ -185,9 +173,10 @@ extension DataPlaneRoutes {
     /// only once generated); a range request first measures the output so `Content-Range` is
     /// exact, then regenerates it and skips to the start.
     static func protectedResponse(
-        request: Request, transfer t: TransferProcess, path: String, size: Int64, sourceSHA256: String, plan: DeliveryPlan,
+        request: Request, transfer t: TransferProcess, slot: DeliverySlot, path: String, size: Int64, sourceSHA256: String, plan: DeliveryPlan,
         services: NodeServices
     ) async throws -> Response {
+        let contracts = services.contracts
         var headers: HTTPFields = [.contentType: t.mediaType ?? plan.format.mediaType, .acceptRanges: "bytes"]
         let protection = plan.masking.keys.sorted().joined(separator: " ")
         headers[HTTPField.Name("Dataspace-Protection")!] =
@@ -196,8 +185,17 @@ extension DataPlaneRoutes {
         var status = HTTPResponse.Status.ok
         var contentLength: Int?
         if request.headers[.range] != nil {
-            let measured = try await ProtectedDelivery.measure(path: path, size: size, plan: plan, chunkSize: chunkSize)
-            switch ByteRange.parse(request.headers[.range], size: measured.length) {
+            let measured: ProtectedDelivery.Outcome
+            do { measured = try await ProtectedDelivery.measure(path: path, size: size, plan: plan, chunkSize: chunkSize) } catch {
+                await contracts.endDelivery(slot, bytes: 0, complete: false, now: Date())
+                throw error
+            }
+            let parsed = ByteRange.parse(request.headers[.range], size: measured.length)
+            if parsed != .whole && !parsed.endsAt(measured.length - 1) {
+                // Refused below: the reserved delivery is not streamed by this request.
+                await contracts.endDelivery(slot, bytes: 0, complete: false, now: Date())
+            }
+            switch parsed {
             case .whole:
                 contentLength = Int(measured.length)
             case .partial(let r) where r.upperBound == measured.length - 1:
@@ -235,7 +233,8 @@ extension DataPlaneRoutes {
                 failure = error
             }
             let sent = outcome?.sent ?? 0
-            let complete = outcome != nil && start == 0
+            let complete = outcome != nil && failure == nil
+            await contracts.endDelivery(slot, bytes: sent, complete: complete, now: Date())
             let usage = UsageRecord(
                 agreementID: t.agreementID, transferID: t.id, consumer: t.counterparty, dataset: t.dataset, at: Date(), bytes: sent,
                 rows: complete ? rows : nil, rangeStart: start, complete: complete, sha256: outcome?.sha256 ?? sourceSHA256)
@@ -244,7 +243,8 @@ extension DataPlaneRoutes {
                 await ledger.record(.transferDelivered, fields: [
                     "transfer": .string(t.id), "agreement": .string(t.agreementID), "dataset": .string(t.dataset),
                     "provider": .string(provider), "consumer": .string(t.counterparty),
-                    "bytes": .number(Double(sent)), "rangeStart": .number(Double(start)), "complete": .bool(outcome.length == start + sent),
+                    "bytes": .number(Double(sent)), "rangeStart": .number(Double(start)), "complete": .bool(complete),
+                    "delivery": .number(Double(slot.number)),
                     "sha256": .string(outcome.sha256), "sourceSha256": .string(sourceSHA256),
                     "masked": .array(plan.masking.keys.sorted().map { .string($0) }), "watermarked": .bool(plan.watermarkKey != nil),
                     "maskedValues": .number(Double(outcome.statistics.maskedValues)),
@@ -263,6 +263,11 @@ enum ByteRange: Equatable {
     case whole
     case partial(ClosedRange<Int64>)
     case unsatisfiable
+
+    func endsAt(_ last: Int64) -> Bool {
+        if case .partial(let r) = self { return r.upperBound == last }
+        return false
+    }
 
     static func parse(_ header: String?, size: Int64) -> ByteRange {
         guard let header, header.hasPrefix("bytes="), !header.contains(",") else { return .whole }

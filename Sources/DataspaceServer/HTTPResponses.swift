@@ -72,6 +72,8 @@ enum Responses {
             return problem(status: .conflict, code: "transition.invalid", detail: e.message)
         case let e as ContractNotFound:
             return problem(status: .notFound, code: "not_found", detail: e.description)
+        case let e as ContractConflict:
+            return problem(status: .conflict, code: "conflict", detail: e.message)
         case let e as ProofError:
             return problem(status: .notFound, code: "ledger.unknown", detail: e.description)
         case let e as PeerError:
@@ -88,9 +90,12 @@ enum Responses {
 public struct PeerError: Error, Sendable, CustomStringConvertible {
     public let message: String
     public let status: Int?
-    public init(_ message: String, status: Int? = nil) {
+    /// The URL was refused by the outbound rules before any connection was made.
+    public let refused: Bool
+    public init(_ message: String, status: Int? = nil, refused: Bool = false) {
         self.message = message
         self.status = status
+        self.refused = refused
     }
     public var description: String { message }
 }

@@ -69,8 +69,9 @@ enum LedgerRoutes {
         }
         let size = ledger.log.size
         let count = parsed.level.map { size >> UInt64(TilePath.height * $0) } ?? size
-        let (end, overflow) = parsed.index.multipliedReportingOverflow(by: TilePath.width)
-        guard !overflow, end + parsed.width <= count else {
+        let (first, overflow) = parsed.index.multipliedReportingOverflow(by: TilePath.width)
+        let (end, carry) = first.addingReportingOverflow(parsed.width)
+        guard !overflow, !carry, end <= count else {
             return Responses.problem(status: .notFound, code: "tile.unknown", detail: "\(path) is beyond the log's \(size) entries")
         }
         let canonical = parsed.level.map { TilePath.tile(level: $0, index: parsed.index, width: parsed.width) }
@@ -147,7 +148,7 @@ enum LedgerManagementRoutes {
             guard let value = UInt64(text) else { throw ValidationError(code: "after.invalid", field: "after", message: "after must be an entry index") }
             after = value
         }
-        let limit = min(max(Int(request.query("limit") ?? "") ?? 100, 1), 1_000)
+        let limit = try QueryRange.integer(request.query("limit"), field: "limit", in: 1...1_000, default: 100)
         let rows = try await s.store.ledgerEntries(type: type, since: since, after: after, limit: limit)
         let tiles = s.ledger.log.tiles
         var items: [JSONValue] = []

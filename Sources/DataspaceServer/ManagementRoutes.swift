@@ -66,7 +66,7 @@ enum ManagementRoutes {
     // MARK: datasets
 
     static let listDatasets: Handler = { request, _, s in
-        let limit = min(max(Int(request.query("limit") ?? "") ?? 100, 1), 1_000)
+        let limit = try QueryRange.integer(request.query("limit"), field: "limit", in: 1...1_000, default: 100)
         let cursor = try request.query("after").map { text throws(ValidationError) in try UnifiedIdentifier(parsing: text) }
         let records = try await s.catalog.store.activeRecords(after: cursor, limit: limit)
         var body: [String: JSONValue] = ["items": .array(records.map(\.json))]
@@ -207,14 +207,8 @@ enum ManagementRoutes {
     }
 
     static func searchQuery(_ request: Request) throws -> SearchQuery {
-        let page = try request.query("page").map { p in
-            guard let v = Int(p), v >= 1 else { throw ValidationError(code: "page.invalid", field: "page", message: "page must be a positive integer") }
-            return v
-        } ?? 1
-        let pageSize = try request.query("pageSize").map { p in
-            guard let v = Int(p), (1...200).contains(v) else { throw ValidationError(code: "page_size.invalid", field: "pageSize", message: "pageSize must be 1–200") }
-            return v
-        } ?? 20
+        let page = try QueryRange.integer(request.query("page"), field: "page", in: 1...SearchQuery.maximumPage, default: 1)
+        let pageSize = try QueryRange.integer(request.query("pageSize"), field: "pageSize", in: 1...SearchQuery.maximumPageSize, default: 20)
         let grade = try request.query("grade").map { g in
             guard let level = GradeLevel(rawValue: g) else { throw ValidationError(code: "grade.unknown", field: "grade", message: "grade must be core, important or general") }
             return level
@@ -268,7 +262,7 @@ enum ManagementRoutes {
         filter.query = body["q"]?.stringValue
         if let sector = body["sector"]?.stringValue { filter.sector = try Sector(slug: sector) }
         if let region = body["region"]?.stringValue { filter.region = try RegionCode(region) }
-        let page = Int(body["page"]?.doubleValue ?? 1)
+        let page = try QueryRange.integer(body["page"], field: "page", in: 1...SearchQuery.maximumPage, default: 1)
         let reply = try await DSPCatalogClient(services: s).requestCatalog(provider: provider.trimmingCharacters(in: CharacterSet(charactersIn: "/")), filter: filter, page: page)
         var headers = HTTPFields()
         if let link = reply.link { headers[.link] = link }

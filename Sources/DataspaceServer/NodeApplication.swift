@@ -47,6 +47,7 @@ public enum NodeApplication {
     public static func prepare(_ services: NodeServices) async throws {
         try await services.catalog.rebuildIndex()
         try await services.ledger.reconcileIndex()
+        try await services.store.releaseStreamingDeliveries()
         try await services.contracts.resume()
     }
 }

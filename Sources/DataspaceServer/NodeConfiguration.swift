@@ -23,6 +23,14 @@ public struct NodeConfiguration: Sendable, Hashable {
     public var ipv6Prefix: IPv6Prefix
     public var maxUploadBytes: Int64
     public var revocationCacheSeconds: Double
+    /// May this node contact loopback peers over plain HTTP (`trust.allowLoopback`)? Off unless
+    /// configured; `dataspace init` writes it for a node whose own URL is loopback.
+    public var allowLoopbackPeers = false
+    /// May this node contact private-network addresses (`trust.allowPrivateNetworks`), as an
+    /// intranet deployment needs? Off unless configured.
+    public var allowPrivateNetworks = false
+    /// The rules for URLs that input names (docs/security.md).
+    public var outboundPolicy: OutboundPolicy { OutboundPolicy(allowLoopback: allowLoopbackPeers, allowPrivateNetworks: allowPrivateNetworks) }
     /// Lifetime of the data-plane tokens handed to consumers (`transfer.accessTokenSeconds`).
     public var accessTokenSeconds: Double = 600
     /// Evidence log settings (`ledger.*`).
@@ -36,8 +44,9 @@ public struct NodeConfiguration: Sendable, Hashable {
     public init(
         name: String, creditCode: CreditCode, region: RegionCode, sector: Sector, host: String, port: Int, publicURL: String,
         isAuthority: Bool, autoApprove: Bool, authorityURL: String?, authorityDID: WebDID?, ipv6Prefix: IPv6Prefix,
-        maxUploadBytes: Int64, revocationCacheSeconds: Double, logLevel: String, logFormat: String
+        maxUploadBytes: Int64, revocationCacheSeconds: Double, logLevel: String, logFormat: String, allowLoopbackPeers: Bool = false
     ) {
+        self.allowLoopbackPeers = allowLoopbackPeers
         self.name = name
         self.creditCode = creditCode
         self.region = region
@@ -147,6 +156,8 @@ public struct NodeConfiguration: Sendable, Hashable {
             revocationCacheSeconds: Double(try integer("trust.revocationCacheSeconds", default: 30)),
             logLevel: string("log.level") ?? "info", logFormat: string("log.format") ?? "json")
         configuration.accessTokenSeconds = Double(accessTokenSeconds)
+        configuration.allowLoopbackPeers = try boolean("trust.allowLoopback")
+        configuration.allowPrivateNetworks = try boolean("trust.allowPrivateNetworks")
         configuration.importantScale = try integer("quality.importantScale", default: 1_000_000)
         guard configuration.importantScale >= 1 else {
             throw ConfigurationError(key: "quality.importantScale", message: "must be a positive number of records")
@@ -172,7 +183,10 @@ public struct NodeConfiguration: Sendable, Hashable {
             "authority": .object(authority),
             "identifiers": ["ipv6Prefix": .string(ipv6Prefix.description)],
             "limits": ["maxUploadBytes": .number(Double(maxUploadBytes))],
-            "trust": ["revocationCacheSeconds": .number(revocationCacheSeconds)],
+            "trust": [
+                "revocationCacheSeconds": .number(revocationCacheSeconds), "allowLoopback": .bool(allowLoopbackPeers),
+                "allowPrivateNetworks": .bool(allowPrivateNetworks),
+            ],
             "transfer": ["accessTokenSeconds": .number(accessTokenSeconds)],
             "ledger": ledger.fileJSON,
             "quality": ["importantScale": .number(Double(importantScale))],

@@ -69,7 +69,7 @@ public struct NodeServices: Sendable {
             assessment: CatalogService.AssessmentSettings(
                 importantScale: configuration.importantScale, assessor: did.value, defaultDecider: "administrator of \(did.value)",
                 sign: { bytes in try DetachedSignature.sign(bytes, kid: "\(did.value)#\(DIDDocument.keyFragment)", key: key) }))
-        let peers = PeerClient()
+        let peers = PeerClient(policy: configuration.outboundPolicy)
         let resolver = HTTPDIDResolver(client: peers, own: document)
         let ledger = try LedgerService(
             log: log, node: did, key: key, isWitness: isWitness, store: store, peers: peers, resolver: resolver,

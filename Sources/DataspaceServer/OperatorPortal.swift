@@ -80,8 +80,7 @@ struct OperatorPortal: Sendable {
         var rows: [[String: Any]] = []
         for a in try await store.agreements(limit: 500) {
             let state = try await store.negotiation(id: a.negotiationID)?.state.rawValue ?? "?"
-            let transfers = try await store.transfers(agreementID: a.id, limit: 10_000)
-            let deliveries = transfers.filter(\.countsAsDelivery).count
+            let deliveries = try await services.contracts.deliveriesUsed(a)
             let remaining = (try? a.compiled())?.remainingUses(action: "download", uses: deliveries).map(String.init) ?? "∞"
             rows.append([
                 "id": a.id, "role": a.role.rawValue, "state": state, "dataset": a.dataset,

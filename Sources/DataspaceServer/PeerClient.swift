@@ -7,9 +7,14 @@ import NIOCore
 import NIOHTTP1
 
 /// Outgoing HTTP to other nodes: DID documents, revocation lists, applications and DSP messages.
+///
+/// Every URL passes `OutboundPolicy` first (docs/security.md): a URL that came from input never
+/// reaches the network unless it is https to a public host (or loopback when configured).
+/// Redirects are never followed, and replies are read up to a cap.
 public struct PeerClient: Sendable {
     let http: HTTPClient
     let timeout: TimeAmount
+    public let policy: OutboundPolicy
 
     /// Node-to-node traffic gets its own connection pool, separate from `HTTPClient.shared`, so
     /// long-polling management calls in the same process (demo, benchmarks, tests) can never take
@@ -17,13 +22,22 @@ public struct PeerClient: Sendable {
     public static let protocolHTTP: HTTPClient = {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+        // A peer that answers with a redirect does not get to choose where we go next.
+        configuration.redirectConfiguration = .disallow
+        configuration.timeout = .init(connect: .seconds(5), read: .seconds(15))
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
 
-    public init(http: HTTPClient = PeerClient.protocolHTTP, timeout: TimeAmount = .seconds(15)) {
+    public init(http: HTTPClient = PeerClient.protocolHTTP, timeout: TimeAmount = .seconds(15), policy: OutboundPolicy = OutboundPolicy()) {
         self.http = http
         self.timeout = timeout
+        self.policy = policy
     }
+
+    /// DID documents and revocation lists are small; a peer cannot make us buffer more.
+    public static let documentLimit = 64 << 10
+    /// DID documents are answered quickly or not at all.
+    public static let documentTimeout: TimeAmount = .seconds(5)
 
     public struct Reply: Sendable {
         public var status: Int
@@ -35,7 +49,10 @@ public struct PeerClient: Sendable {
         }
     }
 
-    public func send(_ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: Data? = nil, limit: Int = 64 << 20) async throws -> Reply {
+    public func send(
+        _ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: Data? = nil, limit: Int = 64 << 20, timeout: TimeAmount? = nil
+    ) async throws -> Reply {
+        do { try policy.check(url) } catch { throw PeerError(error.message, refused: true) }
         var request = HTTPClientRequest(url: url)
         request.method = method
         for (k, v) in headers { request.headers.add(name: k, value: v) }
@@ -46,19 +63,32 @@ public struct PeerClient: Sendable {
             }
         }
         do {
-            let response = try await http.execute(request, timeout: timeout)
+            let response = try await http.execute(request, timeout: timeout ?? self.timeout)
             let buffer = try await response.body.collect(upTo: limit)
             return Reply(status: Int(response.status.code), headers: response.headers, body: Data(buffer.readableBytesView))
         } catch let error as PeerError {
             throw error
         } catch {
-            throw PeerError("cannot reach \(url): \(error)")
+            throw PeerError("cannot reach \(url): \(Self.explain(error))")
         }
+    }
+
+    /// A connection failure in words a person can act on, without library type names or errno.
+    static func explain(_ error: any Error) -> String {
+        let text = String(describing: error)
+        if text.contains("Timeout") || text.contains("deadlineExceeded") || text.contains("timeout") { return "it did not answer in time" }
+        if text.contains("refused") || text.contains("connectionRefused") || text.contains("errno: 111") { return "nothing is listening there (connection refused)" }
+        if text.contains("bodyLengthMismatch") || text.contains("tooManyBytes") || text.contains("responseBodyTooLarge") { return "its answer was larger than allowed" }
+        if text.contains("redirect") { return "it answered with a redirect, which is not followed" }
+        if text.contains("TLS") || text.contains("SSL") || text.contains("certificate") || text.contains("handshake") { return "the TLS connection failed" }
+        if text.contains("resolve") || text.contains("DNS") || text.contains("getaddrinfo") { return "its host name does not resolve" }
+        if text.contains("remoteConnectionClosed") || text.contains("closed") { return "it closed the connection" }
+        return "the connection failed"
     }
 
     /// Fetches a node's DID document from its base URL, learning its DID.
     public func didDocument(baseURL: String) async throws -> DIDDocument {
-        let reply = try await send(.GET, baseURL + "/.well-known/did.json")
+        let reply = try await send(.GET, baseURL + "/.well-known/did.json", limit: Self.documentLimit, timeout: Self.documentTimeout)
         guard reply.status == 200 else { throw PeerError("\(baseURL) answered \(reply.status) for its DID document", status: reply.status) }
         let json = try reply.json()
         guard let id = json["id"]?.stringValue, let did = try? WebDID(id) else {
@@ -69,38 +99,67 @@ public struct PeerClient: Sendable {
 }
 
 /// Resolves did:web documents over HTTP, caching them for a few minutes; the node's own DID is
-/// answered locally.
+/// answered locally. The document URL must pass the client's `OutboundPolicy`; a failure is
+/// remembered for `failureTTL` seconds so a flood of tokens naming an unreachable DID costs one
+/// attempt, and the error a caller sees never carries the remote status, address or connection
+/// error (those go to the log at debug level).
 public actor HTTPDIDResolver: DIDResolver {
     let client: PeerClient
     let own: DIDDocument
     let ttl: TimeInterval
+    let failureTTL: TimeInterval
+    let now: @Sendable () -> Date
     var cache: [WebDID: (document: DIDDocument, fetched: Date)] = [:]
+    var failures: [WebDID: (error: IdentityError, at: Date)] = [:]
+    /// Bounds both caches: an attacker naming millions of DIDs cannot grow them without limit.
+    static let maximumEntries = 10_000
 
-    public init(client: PeerClient, own: DIDDocument, ttl: TimeInterval = 300) {
+    public init(client: PeerClient, own: DIDDocument, ttl: TimeInterval = 300, failureTTL: TimeInterval = 10, now: @escaping @Sendable () -> Date = { Date() }) {
         self.client = client
         self.own = own
         self.ttl = ttl
+        self.failureTTL = failureTTL
+        self.now = now
     }
 
     public func resolve(_ did: WebDID) async throws(IdentityError) -> DIDDocument {
         if did == own.id { return own }
-        if let hit = cache[did], Date().timeIntervalSince(hit.fetched) < ttl { return hit.document }
-        let reply: PeerClient.Reply
+        let time = now()
+        if let hit = cache[did], time.timeIntervalSince(hit.fetched) < ttl { return hit.document }
+        if let failed = failures[did], time.timeIntervalSince(failed.at) < failureTTL { throw failed.error }
         do {
-            reply = try await client.send(.GET, did.documentURL)
+            let document = try await fetch(did)
+            if cache.count >= Self.maximumEntries { cache.removeAll(keepingCapacity: true) }
+            cache[did] = (document, time)
+            failures[did] = nil
+            return document
         } catch {
-            throw IdentityError(.didResolution, "cannot resolve \(did.value): \(error)")
+            if failures.count >= Self.maximumEntries { failures.removeAll(keepingCapacity: true) }
+            failures[did] = (error, time)
+            throw error
         }
-        guard reply.status == 200, let json = try? reply.json() else {
-            throw IdentityError(.didResolution, "\(did.documentURL) answered \(reply.status)")
-        }
-        let document = try DIDDocument.parse(json, expected: did)
-        cache[did] = (document, Date())
-        return document
     }
 
-    /// Forgets cached documents (after a peer rotates its key).
-    public func clear() { cache.removeAll() }
+    func fetch(_ did: WebDID) async throws(IdentityError) -> DIDDocument {
+        let reply: PeerClient.Reply
+        do {
+            reply = try await client.send(.GET, did.documentURL, limit: PeerClient.documentLimit, timeout: PeerClient.documentTimeout)
+        } catch let error as PeerError where error.refused {
+            throw IdentityError(.didResolution, "cannot resolve \(did.value): \(error.message)")
+        } catch {
+            throw IdentityError(.didResolution, "cannot resolve \(did.value): its DID document could not be fetched")
+        }
+        guard reply.status == 200, let json = try? reply.json() else {
+            throw IdentityError(.didResolution, "cannot resolve \(did.value): no valid DID document was served")
+        }
+        return try DIDDocument.parse(json, expected: did)
+    }
+
+    /// Forgets cached documents and failures (after a peer rotates its key or comes back).
+    public func clear() {
+        cache.removeAll()
+        failures.removeAll()
+    }
 }
 
 /// Revocation lists fetched from the issuing authority and cached for `ttl` seconds (0 = every
@@ -130,7 +189,7 @@ public actor RevocationCache: RevocationChecker {
         if let hit = lists[issuer], Date().timeIntervalSince(hit.fetched) < ttl { return hit.revoked.contains(credentialID) }
         let url = issuer.baseURL + "/identity/revocations"
         let reply: PeerClient.Reply
-        do { reply = try await client.send(.GET, url) } catch {
+        do { reply = try await client.send(.GET, url, limit: PeerClient.documentLimit, timeout: PeerClient.documentTimeout) } catch {
             throw IdentityError(.credentialInvalid, "cannot fetch the revocation list of \(issuer.value); refusing rather than trusting blindly")
         }
         guard reply.status == 200 else {

@@ -35,7 +35,7 @@ struct BenchNetwork {
                 name: c.0, creditCode: try CreditCode.completing(c.1), region: try RegionCode(c.2), sector: try Sector(slug: c.3), host: "127.0.0.1",
                 port: ports[i], publicURL: "http://127.0.0.1:\(ports[i])", isAuthority: c.4, autoApprove: true, authorityURL: nil, authorityDID: nil,
                 ipv6Prefix: try IPv6Prefix("fd86:\(i + 1)::/64"), maxUploadBytes: 8 << 30, revocationCacheSeconds: 30, logLevel: "error",
-                logFormat: "text")
+                logFormat: "text", allowLoopbackPeers: true)
             let directory = NodeDirectory(path: root + "/node\(i)")
             try directory.initialize(configuration: configuration)
             let node = try await NodeServices.open(directory: directory, logger: logger)

@@ -61,7 +61,7 @@ func printAgreement(_ a: JSONValue) {
     print("consumer     \(a["consumer"]?.stringValue ?? "")")
     if let p = a["purpose"]?.stringValue { print("purpose      \(p)") }
     print("agreed at    \(a["agreedAt"]?.stringValue ?? "")")
-    print("uses left    \(a["remainingUses"]?.doubleValue.map { String(Int($0)) } ?? "unlimited")")
+    print("uses left    \(a["remainingUses"]?.intValue.map { String($0) } ?? "unlimited")")
     if let c = a["compensation"] { print("payment      \(c["amount"]?.doubleValue ?? 0) \(c["unit"]?.stringValue ?? "") per delivery") }
     print("sha-256      \(a["sha256"]?.stringValue ?? "")")
     print("signed by    provider\(a["consumerSignature"] != nil ? " and consumer" : " (consumer signature pending)")")
@@ -79,8 +79,8 @@ struct AgreementsCommand: AsyncParsableCommand {
             let rows = (list["items"]?.arrayValue ?? []).map { a in
                 [
                     a["id"]?.stringValue ?? "", a["role"]?.stringValue ?? "", a["state"]?.stringValue ?? "", a["dataset"]?.stringValue ?? "",
-                    a["purpose"]?.stringValue ?? "-", a["deliveries"]?.doubleValue.map { String(Int($0)) } ?? "0",
-                    a["remainingUses"]?.doubleValue.map { String(Int($0)) } ?? "unlimited",
+                    a["purpose"]?.stringValue ?? "-", a["deliveries"]?.intValue.map { String($0) } ?? "0",
+                    a["remainingUses"]?.intValue.map { String($0) } ?? "unlimited",
                 ]
             }
             printTable(["AGREEMENT", "ROLE", "STATE", "DATASET", "PURPOSE", "DELIVERIES", "LEFT"], rows)
@@ -157,8 +157,8 @@ struct UsageCommand: AsyncParsableCommand {
             if node.json { return printJSON(usage) }
             let rows = (usage["summary"]?.arrayValue ?? []).map { s in
                 [
-                    s["agreement"]?.stringValue ?? "", String(Int(s["requests"]?.doubleValue ?? 0)), String(Int(s["completeDeliveries"]?.doubleValue ?? 0)),
-                    String(Int(s["bytes"]?.doubleValue ?? 0)), String(Int(s["rows"]?.doubleValue ?? 0)),
+                    s["agreement"]?.stringValue ?? "", String((s["requests"]?.intValue ?? 0)), String((s["completeDeliveries"]?.intValue ?? 0)),
+                    String((s["bytes"]?.intValue ?? 0)), String((s["rows"]?.intValue ?? 0)),
                 ]
             }
             printTable(["AGREEMENT", "REQUESTS", "COMPLETE", "BYTES", "ROWS"], rows)

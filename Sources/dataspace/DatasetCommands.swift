@@ -117,7 +117,7 @@ struct WithdrawCommand: AsyncParsableCommand {
         try await runReporting {
             let id = try UnifiedIdentifier(parsing: identifier)
             let record = try await node.client().call(.DELETE, "/api/v1/datasets/\(id)")
-            if node.json { printJSON(record) } else { print("withdrawn \(id) (version \(Int(record["version"]?.doubleValue ?? 0)))") }
+            if node.json { printJSON(record) } else { print("withdrawn \(id) (version \((record["version"]?.intValue ?? 0)))") }
         }
     }
 }
@@ -156,7 +156,7 @@ struct ShowCommand: AsyncParsableCommand {
             printTable(
                 ["version", "status", "modified", "sha256"],
                 (record["versions"]?.arrayValue ?? []).map {
-                    ["v\(Int($0["version"]?.doubleValue ?? 0))", $0["status"]?.stringValue ?? "", $0["modified"]?.stringValue ?? "", $0["sha256"]?.stringValue ?? ""]
+                    ["v\(($0["version"]?.intValue ?? 0))", $0["status"]?.stringValue ?? "", $0["modified"]?.stringValue ?? "", $0["sha256"]?.stringValue ?? ""]
                 }, maxWidth: 70)
         }
     }
@@ -180,7 +180,7 @@ struct SearchCommand: AsyncParsableCommand {
             if let grade { items.append("grade=\(grade)") }
             let reply = try await node.client().call(.GET, "/api/v1/search?" + items.joined(separator: "&"))
             if node.json { printJSON(reply); return }
-            print("\(Int(reply["total"]?.doubleValue ?? 0)) products match")
+            print("\((reply["total"]?.intValue ?? 0)) products match")
             printRecords(reply["items"]?.arrayValue ?? [], withScore: true)
             printFacets(reply["facets"])
         }
@@ -190,7 +190,7 @@ struct SearchCommand: AsyncParsableCommand {
 func printFacets(_ facets: JSONValue?) {
     guard let facets else { return }
     for name in ["sector", "region", "grade"] {
-        let values = (facets[name]?.arrayValue ?? []).prefix(8).map { "\($0["value"]?.stringValue ?? "") (\(Int($0["count"]?.doubleValue ?? 0)))" }
+        let values = (facets[name]?.arrayValue ?? []).prefix(8).map { "\($0["value"]?.stringValue ?? "") (\(($0["count"]?.intValue ?? 0)))" }
         if !values.isEmpty { print("  \(name): \(values.joined(separator: ", "))") }
     }
 }
@@ -250,7 +250,7 @@ func printDSPCatalog(_ catalog: JSONValue) {
 func printRecords(_ items: [JSONValue], withScore: Bool = false) {
     let rows = items.map { r -> [String] in
         var row = [r["identifier"]?.stringValue ?? "", r["title"]?.stringValue ?? "", r["sector"]?.stringValue ?? "", r["region"]?.stringValue ?? "",
-                   "v\(Int(r["version"]?.doubleValue ?? 0))", String(Int(r["distribution"]?["rowCount"]?.doubleValue ?? 0))]
+                   "v\((r["version"]?.intValue ?? 0))", String((r["distribution"]?["rowCount"]?.intValue ?? 0))]
         if withScore { row.append(String(format: "%.2f", r["score"]?.doubleValue ?? 0)) }
         return row
     }
@@ -260,10 +260,10 @@ func printRecords(_ items: [JSONValue], withScore: Bool = false) {
 func printRecord(_ r: JSONValue) {
     var rows: [[String]] = [
         ["identifier", r["identifier"]?.stringValue ?? ""], ["title", r["title"]?.stringValue ?? ""],
-        ["status", r["status"]?.stringValue ?? ""], ["version", String(Int(r["version"]?.doubleValue ?? 0))],
+        ["status", r["status"]?.stringValue ?? ""], ["version", String((r["version"]?.intValue ?? 0))],
         ["sector", r["sector"]?.stringValue ?? ""], ["region", r["region"]?.stringValue ?? ""], ["grade", r["grade"]?.stringValue ?? ""],
         ["publisher", r["publisher"]?["name"]?.stringValue ?? ""],
-        ["file", "\(r["distribution"]?["mediaType"]?.stringValue ?? "") · \(Int(r["distribution"]?["byteSize"]?.doubleValue ?? 0)) bytes · \(Int(r["distribution"]?["rowCount"]?.doubleValue ?? 0)) rows"],
+        ["file", "\(r["distribution"]?["mediaType"]?.stringValue ?? "") · \((r["distribution"]?["byteSize"]?.intValue ?? 0)) bytes · \((r["distribution"]?["rowCount"]?.intValue ?? 0)) rows"],
         ["sha256", r["distribution"]?["sha256"]?.stringValue ?? ""],
     ]
     if let q = r["quality"] {

@@ -62,7 +62,7 @@ struct DemoWalk {
                 name: p.name, creditCode: try CreditCode.completing(p.creditBody), region: try RegionCode(p.region), sector: try Sector(slug: p.sector),
                 host: "127.0.0.1", port: ports[i], publicURL: "http://127.0.0.1:\(ports[i])", isAuthority: p.isAuthority, autoApprove: false,
                 authorityURL: nil, authorityDID: nil, ipv6Prefix: try IPv6Prefix("fd86:\(String(format: "%x", 0x4401 + i))::/64"),
-                maxUploadBytes: 1 << 30, revocationCacheSeconds: 0, logLevel: "warning", logFormat: "text")
+                maxUploadBytes: 1 << 30, revocationCacheSeconds: 0, logLevel: "warning", logFormat: "text", allowLoopbackPeers: true)
             var configured = configuration
             // The bureau's sector rule: health records of 1,000 people or more are important data.
             if i == 1 { configured.importantScale = 1_000 }
@@ -153,7 +153,7 @@ struct DemoWalk {
             try product.body.write(toFile: path, atomically: true, encoding: .utf8)
             let record = try await product.client.publish(file: path, metadata: product.meta)
             identifiers[product.file] = record["identifier"]?.stringValue
-            print("  \(record["identifier"]?.stringValue ?? "")  \(record["title"]?.stringValue ?? "")  (\(Int(record["distribution"]?["rowCount"]?.doubleValue ?? 0)) rows)")
+            print("  \(record["identifier"]?.stringValue ?? "")  \(record["title"]?.stringValue ?? "")  (\((record["distribution"]?["rowCount"]?.intValue ?? 0)) rows)")
         }
 
         step(4, "A malformed file is refused and leaves nothing behind")
@@ -169,7 +169,7 @@ struct DemoWalk {
         for query in ["空气质量", "空气", "traffic 流量", "停车"] {
             let reply = try await bureau.call(.GET, "/api/v1/search?q=\(query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")
             let titles = (reply["items"]?.arrayValue ?? []).compactMap { $0["title"]?.stringValue }
-            print("  \(query) → \(Int(reply["total"]?.doubleValue ?? 0)) hit(s): \(titles.joined(separator: " | "))")
+            print("  \(query) → \((reply["total"]?.intValue ?? 0)) hit(s): \(titles.joined(separator: " | "))")
         }
         let research = try await institute.call(.GET, "/api/v1/search?q=PM2.5")
         print("  PM2.5 on the institute → \((research["items"]?.arrayValue ?? []).compactMap { $0["title"]?.stringValue }.joined(separator: " | "))")
@@ -189,12 +189,12 @@ struct DemoWalk {
                 "title": "广州市空气质量监测数据（小时值，含臭氧八小时）", "description": "新增O3八小时滑动平均。Adds 8-hour ozone averages.",
                 "keywords": ["空气质量", "臭氧", "air quality"], "sector": "green-low-carbon", "region": "440100",
             ], identifier: air)
-            print("  \(air) now at version \(Int(v2["version"]?.doubleValue ?? 0)) (previous \(Int(v2["previousVersion"]?.doubleValue ?? 0)))")
+            print("  \(air) now at version \((v2["version"]?.intValue ?? 0)) (previous \((v2["previousVersion"]?.intValue ?? 0)))")
         }
         if let parking = identifiers["parking.jsonl"] {
             _ = try await bureau.call(.DELETE, "/api/v1/datasets/\(parking)")
             let after = try await bureau.call(.GET, "/api/v1/search?q=%E5%81%9C%E8%BD%A6")
-            print("  withdrew \(parking); search 停车 now finds \(Int(after["total"]?.doubleValue ?? 0))")
+            print("  withdrew \(parking); search 停车 now finds \((after["total"]?.intValue ?? 0))")
         }
 
         step(8, "Identifiers resolve anywhere: via the authority's redirect, and by IPv6 address")
@@ -228,7 +228,7 @@ struct DemoWalk {
             _ = try await institute.call(.POST, "/api/v1/transfers/\(id)/complete")
             let receipt = try await institute.call(.POST, "/api/v1/transfers/\(id)/receipts")
             receipts.append(receipt["receipt"]?.stringValue ?? "")
-            return "\(result.bytes) bytes, sha-256 \(result.sha256.prefix(16))… verified; provider receipt: entry \(Int(receipt["index"]?.doubleValue ?? -1)) of its log"
+            return "\(result.bytes) bytes, sha-256 \(result.sha256.prefix(16))… verified; provider receipt: entry \((receipt["index"]?.intValue ?? -1)) of its log"
         }
         var agreements: [String: String] = [:]
         for (file, purpose) in [("air-quality.csv", "research.medical"), ("traffic-flow.csv", "research")] {
@@ -236,7 +236,7 @@ struct DemoWalk {
             let a = n["agreement"]
             agreements[file] = a?["id"]?.stringValue
             print("  \(file) for \(purpose): \(n["state"]?.stringValue ?? "")  agreement \(a?["id"]?.stringValue ?? "-")")
-            print("      signed by both (agreement sha-256 \(a?["sha256"]?.stringValue?.prefix(16) ?? "")…), uses left: \(a?["remainingUses"]?.doubleValue.map { String(Int($0)) } ?? "unlimited")\(a?["compensation"].map { ", pays \($0["amount"]?.doubleValue ?? 0) \($0["unit"]?.stringValue ?? "") per delivery" } ?? "")")
+            print("      signed by both (agreement sha-256 \(a?["sha256"]?.stringValue?.prefix(16) ?? "")…), uses left: \(a?["remainingUses"]?.intValue.map { String($0) } ?? "unlimited")\(a?["compensation"].map { ", pays \($0["amount"]?.doubleValue ?? 0) \($0["unit"]?.stringValue ?? "") per delivery" } ?? "")")
         }
         for (file, agreement) in agreements.sorted(by: { $0.key < $1.key }) {
             print("  fetch \(file): \(try await fetch(agreement, to: "received-" + file))")
@@ -250,7 +250,7 @@ struct DemoWalk {
         }
         let usage = try await bureau.call(.GET, "/api/v1/usage")
         for s in usage["summary"]?.arrayValue ?? [] {
-            print("  bureau usage \(s["agreement"]?.stringValue ?? ""): \(Int(s["completeDeliveries"]?.doubleValue ?? 0)) deliveries, \(Int(s["bytes"]?.doubleValue ?? 0)) bytes, \(Int(s["rows"]?.doubleValue ?? 0)) rows")
+            print("  bureau usage \(s["agreement"]?.stringValue ?? ""): \((s["completeDeliveries"]?.intValue ?? 0)) deliveries, \((s["bytes"]?.intValue ?? 0)) bytes, \((s["rows"]?.intValue ?? 0)) rows")
         }
 
         step(10, "The authority revokes the enterprise; its next catalog request is refused")
@@ -279,8 +279,8 @@ struct DemoWalk {
             print("      \(d["dimension"]?.stringValue ?? "")  \(d["score"]?.doubleValue.map { String(format: "%.3f", $0) } ?? "—")  \(d["formula"]?.stringValue ?? "")")
         }
         for r in report["report"]?["quality"]?["rules"]?.arrayValue ?? [] where (r["failed"]?.doubleValue ?? 0) > 0 {
-            let rows = (r["sampleRows"]?.arrayValue ?? []).compactMap { $0.doubleValue.map { String(Int($0)) } }.prefix(5)
-            print("      ✗ \(r["rule"]?.stringValue ?? ""): \(Int(r["failed"]?.doubleValue ?? 0)) of \(Int(r["checked"]?.doubleValue ?? 0)) rows (e.g. rows \(rows.joined(separator: ", ")))")
+            let rows = (r["sampleRows"]?.arrayValue ?? []).compactMap { $0.intValue.map { String($0) } }.prefix(5)
+            print("      ✗ \(r["rule"]?.stringValue ?? ""): \((r["failed"]?.intValue ?? 0)) of \((r["checked"]?.intValue ?? 0)) rows (e.g. rows \(rows.joined(separator: ", ")))")
         }
         let maskingText = (graded["protection"]?["masking"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.stringValue ?? "")" }
         print("  delivery controls: masked \(maskingText.joined(separator: ", ")); watermark per agreement")
@@ -306,7 +306,7 @@ struct DemoWalk {
             .write(toFile: leaked, atomically: true, encoding: .utf8)
         let traced = try await bureau.trace(file: leaked, format: .csv, dataset: nil)
         if let a = traced["attributed"], a != .null {
-            print("  trace leaked.csv (300 of 3000 rows, 2 of 8 columns): agreement \(a["agreement"]?.stringValue ?? "") with \(a["consumer"]?.stringValue ?? ""), \(Int(a["matches"]?.doubleValue ?? 0))/\(Int(a["values"]?.doubleValue ?? 0)) marks match, z = \(String(format: "%.1f", a["z"]?.doubleValue ?? 0))")
+            print("  trace leaked.csv (300 of 3000 rows, 2 of 8 columns): agreement \(a["agreement"]?.stringValue ?? "") with \(a["consumer"]?.stringValue ?? ""), \((a["matches"]?.intValue ?? 0))/\((a["values"]?.intValue ?? 0)) marks match, z = \(String(format: "%.1f", a["z"]?.doubleValue ?? 0))")
         } else {
             print("  unexpected: the leak was not attributed: \(traced["explanation"]?.stringValue ?? "")")
         }
@@ -319,7 +319,7 @@ struct DemoWalk {
             let status = try await clients[i].call(.GET, "/api/v1/ledger")
             let cosigned = status["witnesses"]?.arrayValue?.compactMap { $0["cosignedSize"]?.doubleValue }.first
             let note = cosigned.map { ", cosigned by the authority up to size \(Int($0))" } ?? (node.authority != nil ? " (it is the witness)" : "")
-            print("  \(Self.cast[i].name): \(Int(status["size"]?.doubleValue ?? 0)) entries\(note)")
+            print("  \(Self.cast[i].name): \((status["size"]?.intValue ?? 0)) entries\(note)")
         }
         var kinds: [String: Int] = [:]
         for event in try await authority.call(.GET, "/api/v1/ledger/events?limit=1000")["events"]?.arrayValue ?? [] {
@@ -333,7 +333,7 @@ struct DemoWalk {
             let receipt = try LedgerReceipt(parsing: text)
             let checkpoint = try receipt.verify(log: bureauLog, witnesses: [authorityWitness], quorum: 1)
             let event = try LedgerEvent(entry: receipt.entry)
-            print("  receipt for entry \(receipt.index): \(event.kind.rawValue), \(Int(event.fields["bytes"]?.doubleValue ?? 0)) bytes — valid at tree size \(checkpoint.size), cosigned by \(authorityWitness.name)")
+            print("  receipt for entry \(receipt.index): \(event.kind.rawValue), \((event.fields["bytes"]?.intValue ?? 0)) bytes — valid at tree size \(checkpoint.size), cosigned by \(authorityWitness.name)")
         }
         if let first = receipts.first(where: { !$0.isEmpty }) {
             let altered = first.replacingOccurrences(of: "\nindex ", with: "\nindex 1")

@@ -23,7 +23,7 @@ struct LedgerStatusCommand: AsyncParsableCommand {
             if node.json { return printJSON(status) }
             print("origin        \(status["origin"]?.stringValue ?? "")")
             print("verifier key  \(status["verifierKey"]?.stringValue ?? "")")
-            print("size          \(Int(status["size"]?.doubleValue ?? 0)) entries")
+            print("size          \((status["size"]?.intValue ?? 0)) entries")
             print("root          \(status["root"]?.stringValue ?? "")")
             for w in status["witnesses"]?.arrayValue ?? [] {
                 let size = w["cosignedSize"]?.doubleValue.map { "cosigned size \(Int($0))" } ?? "no cosignature yet"
@@ -32,7 +32,7 @@ struct LedgerStatusCommand: AsyncParsableCommand {
             if let witness = status["witness"] {
                 print("acts as witness, key \(witness["verifierKey"]?.stringValue ?? "")")
                 let rows = (witness["logs"]?.arrayValue ?? []).map { log in
-                    [log["origin"]?.stringValue ?? "", String(Int(log["size"]?.doubleValue ?? 0)), log["updated"]?.stringValue ?? ""]
+                    [log["origin"]?.stringValue ?? "", String((log["size"]?.intValue ?? 0)), log["updated"]?.stringValue ?? ""]
                 }
                 if !rows.isEmpty { printTable(["LOG", "COSIGNED SIZE", "UPDATED"], rows) }
             }
@@ -60,7 +60,7 @@ struct LedgerListCommand: AsyncParsableCommand {
                 let event = item["event"] ?? .null
                 let time = event["time"]?.doubleValue.map { ISO8601.format(Date(timeIntervalSince1970: $0)) } ?? ""
                 let subject = ["transfer", "negotiation", "product", "participant"].lazy.compactMap { event[$0]?.stringValue }.first ?? ""
-                return [String(Int(item["index"]?.doubleValue ?? 0)), time, event["type"]?.stringValue ?? "", subject]
+                return [String((item["index"]?.intValue ?? 0)), time, event["type"]?.stringValue ?? "", subject]
             }
             printTable(["INDEX", "TIME", "TYPE", "SUBJECT"], rows, maxWidth: 60)
             if let next = list["next"]?.stringValue { print("more: --\(next.replacingOccurrences(of: "=", with: " "))") }
@@ -156,7 +156,7 @@ struct LedgerVerifyCommand: AsyncParsableCommand {
         guard let url = from ?? base else {
             throw ValidationError(code: "key", field: "key", message: "give --key (the log's verifier key) or --from URL to read it from the node's DID document")
         }
-        let document = try await PeerClient(http: CLIHTTP.client).didDocument(baseURL: trimmed(url))
+        let document = try await PeerClient(http: CLIHTTP.client, policy: CLIHTTP.operatorPolicy).didDocument(baseURL: trimmed(url))
         guard let text = document.verifierKey(ofServiceType: DIDDocument.logServiceType) else {
             throw ValidationError(code: "key", field: "from", message: "\(url) publishes no log key in its DID document")
         }

@@ -27,7 +27,10 @@ struct InitCommand: AsyncParsableCommand {
                 name: name.trimmingCharacters(in: .whitespaces), creditCode: try CreditCode(creditCode), region: try RegionCode(region),
                 sector: try Sector(slug: sector), host: host, port: port, publicURL: publicURL ?? "http://\(host):\(port)",
                 isAuthority: authority, autoApprove: autoApprove, authorityURL: nil, authorityDID: nil,
-                ipv6Prefix: try IPv6Prefix(ipv6Prefix), maxUploadBytes: 8 << 30, revocationCacheSeconds: 30, logLevel: "info", logFormat: "json")
+                ipv6Prefix: try IPv6Prefix(ipv6Prefix), maxUploadBytes: 8 << 30, revocationCacheSeconds: 30, logLevel: "info", logFormat: "json",
+                // A node on loopback talks to its neighbours on loopback over plain HTTP; written
+                // into config.json so the choice is explicit (trust.allowLoopback).
+                allowLoopbackPeers: (try? OutboundPolicy(allowLoopback: true).check(publicURL ?? "http://\(host):\(port)").isLoopback) ?? false)
             guard !configuration.name.isEmpty else { throw DataspaceCore.ValidationError(code: "name.empty", field: "name", message: "name must not be empty") }
             let directory = NodeDirectory(path: dir)
             try directory.initialize(configuration: configuration)

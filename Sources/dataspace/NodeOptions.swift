@@ -44,6 +44,10 @@ enum CLIHTTP {
         configuration.timeout.connect = .seconds(5)
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
+
+    /// A URL the operator typed is the operator's choice: loopback and private addresses are
+    /// allowed (a node's own outbound rules still apply to what it fetches itself).
+    static let operatorPolicy = OutboundPolicy(allowLoopback: true, allowPrivateNetworks: true)
 }
 
 /// Runs a command body, mapping failures to exit codes.

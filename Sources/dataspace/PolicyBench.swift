@@ -125,8 +125,8 @@ struct PolicyBench: AsyncParsableCommand {
                     ("OPA Rego (regopy, compiled bundle)", "rego"),
                 ] {
                     guard let result = peer[key], let rate = result["decisions_per_second"]?.doubleValue else { continue }
-                    let mismatches = Int(result["mismatches"]?.doubleValue ?? -1)
-                    let checked = Int(result["checked"]?.doubleValue ?? 0)
+                    let mismatches = (result["mismatches"]?.intValue ?? -1)
+                    let checked = (result["checked"]?.intValue ?? 0)
                     rows.append([name, String(format: "%.0f", rate), String(format: "%.2f", 1e6 / rate), "\(checked - mismatches)/\(checked)"])
                     summary[key] = result
                     summary["ratio_\(key)"] = .number((ours / rate * 10).rounded() / 10)

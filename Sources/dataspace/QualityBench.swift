@@ -46,7 +46,7 @@ struct QualityBench: AsyncParsableCommand {
             duck = rules["counts"]
             for (label, r) in [("DuckDB SUMMARIZE", summarize), ("DuckDB 6 rules + duplicates (one scan)", rules), ("DuckDB 6 rules, no duplicates", rulesNoDup)] {
                 let seconds = r["seconds"]?.doubleValue ?? 0
-                rowsOut.append([label, Self.s(seconds), Self.mbps(mb, seconds), Self.mem(Int(r["peakBytes"]?.doubleValue ?? 0)), String(format: "%.2f", seconds / ours.seconds)])
+                rowsOut.append([label, Self.s(seconds), Self.mbps(mb, seconds), Self.mem((r["peakBytes"]?.intValue ?? 0)), String(format: "%.2f", seconds / ours.seconds)])
             }
             if !skipGE {
                 let ge = try PythonPeer.run(python: python, script: "quality_peers.py", arguments: ["ge", small], label: "Great Expectations \(geRows) rows")
@@ -54,7 +54,7 @@ struct QualityBench: AsyncParsableCommand {
                 let oursPerMillion = oursSmall.seconds / Double(geRows) * 1_000_000
                 rowsOut.append([
                     "Great Expectations \(ge["version"]?.stringValue ?? "") on pandas (\(geRows) rows; per 1M rows)", Self.s(perMillion) + "/1M",
-                    "", Self.mem(Int(ge["peakBytes"]?.doubleValue ?? 0)), String(format: "%.1f", perMillion / oursPerMillion),
+                    "", Self.mem((ge["peakBytes"]?.intValue ?? 0)), String(format: "%.1f", perMillion / oursPerMillion),
                 ])
                 rowsOut.append(["dataspace quality on the same \(geRows) rows (per 1M rows)", Self.s(oursPerMillion) + "/1M", "", Self.mem(oursSmall.peak), ""])
                 try Self.compareGE(ge["counts"], ours: oursSmall.report)
@@ -77,21 +77,21 @@ struct QualityBench: AsyncParsableCommand {
         let output = try capture(CommandLine.arguments[0], ["quality", file, "--rules", rules, "--json"])
         let seconds = (ContinuousClock.now - started).milliseconds / 1_000
         let json = try JSONValue.parse(output)
-        return Run(seconds: seconds, peak: Int(json["peakMemoryBytes"]?.doubleValue ?? 0), report: json)
+        return Run(seconds: seconds, peak: (json["peakMemoryBytes"]?.intValue ?? 0), report: json)
     }
 
     /// Our failure counts in the peers' names.
     static func ourCounts(_ report: JSONValue) -> [String: Int] {
-        var counts: [String: Int] = ["rows": Int(report["rows"]?.doubleValue ?? 0), "duplicate_rows": Int(report["duplicateRows"]?.doubleValue ?? -1)]
+        var counts: [String: Int] = ["rows": (report["rows"]?.intValue ?? 0), "duplicate_rows": (report["duplicateRows"]?.intValue ?? -1)]
         let names = [
             "reading: min 0": "reading_min", "reading: max 500": "reading_max", "city: enum": "city_enum", "station: regex": "station_regex",
             "unique (id)": "id_unique", "end_ts >= start_ts": "check_end_after_start",
         ]
         for rule in report["quality"]?["rules"]?.arrayValue ?? [] {
-            if let name = rule["rule"]?.stringValue, let key = names[name] { counts[key] = Int(rule["failed"]?.doubleValue ?? 0) }
+            if let name = rule["rule"]?.stringValue, let key = names[name] { counts[key] = (rule["failed"]?.intValue ?? 0) }
         }
         let reading = report["columns"]?.arrayValue?.first { $0["name"]?.stringValue == "reading" }
-        counts["reading_required"] = Int(reading?["nulls"]?.doubleValue ?? -1)
+        counts["reading_required"] = (reading?["nulls"]?.intValue ?? -1)
         return counts
     }
 
@@ -100,7 +100,7 @@ struct QualityBench: AsyncParsableCommand {
         var rows: [[String]] = []
         var mismatches = 0
         for key in ["rows", "reading_required", "reading_min", "reading_max", "city_enum", "station_regex", "id_unique", "check_end_after_start", "duplicate_rows"] {
-            let theirs = Int(duck[key]?.doubleValue ?? -1)
+            let theirs = (duck[key]?.intValue ?? -1)
             let mine = ours[key] ?? -1
             if theirs != mine { mismatches += 1 }
             rows.append([key, String(mine), String(theirs), theirs == mine ? "=" : "DIFFERENT"])
@@ -127,7 +127,7 @@ struct QualityBench: AsyncParsableCommand {
         // GE counts every row of a repeated key or compound key as unexpected, not the repeats.
         let uniqueGE = ge?["expect_column_values_to_be_unique:id"]?.doubleValue.map { Int($0) } ?? -1
         rows.append(["id repeated (GE counts both rows of a pair)", String(ours["id_unique"] ?? -1), String(uniqueGE), uniqueGE == 2 * (ours["id_unique"] ?? 0) ? "= (×2)" : "DIFFERENT"])
-        print("\nfailure counts on the \(Int(report["rows"]?.doubleValue ?? 0))-row file, ours vs Great Expectations:")
+        print("\nfailure counts on the \((report["rows"]?.intValue ?? 0))-row file, ours vs Great Expectations:")
         printTable(["count", "ours", "GE", ""], rows)
     }
 

@@ -110,7 +110,7 @@ struct SearchBench: AsyncParsableCommand {
         let configuration = NodeConfiguration(
             name: "bench", creditCode: credit, region: try RegionCode("440100"), sector: .urbanGovernance, host: "127.0.0.1", port: port,
             publicURL: "http://127.0.0.1:\(port)", isAuthority: false, autoApprove: false, authorityURL: nil, authorityDID: nil,
-            ipv6Prefix: try IPv6Prefix("fd86::/64"), maxUploadBytes: 1 << 30, revocationCacheSeconds: 30, logLevel: "error", logFormat: "text")
+            ipv6Prefix: try IPv6Prefix("fd86::/64"), maxUploadBytes: 1 << 30, revocationCacheSeconds: 30, logLevel: "error", logFormat: "text", allowLoopbackPeers: true)
         try NodeDirectory(path: dir).initialize(configuration: configuration)
         var logger = Logger(label: "bench")
         logger.logLevel = .error

@@ -19,18 +19,18 @@ struct TraceCommand: AsyncParsableCommand {
             let chosen = try tabularFormat(option: format) ?? TabularFormat.fromFileName(file) ?? .csv
             let result = try await node.client().trace(file: file, format: chosen, dataset: dataset)
             if node.json { printJSON(result); return }
-            let marked = Int(result["markedValues"]?.doubleValue ?? 0)
-            print("\(file): \(marked) values carry a mark; compared with \(Int(result["candidates"]?.doubleValue ?? 0)) agreements")
+            let marked = (result["markedValues"]?.intValue ?? 0)
+            print("\(file): \(marked) values carry a mark; compared with \((result["candidates"]?.intValue ?? 0)) agreements")
             printTable(
                 ["agreement", "consumer", "matches", "z"],
                 (result["top"]?.arrayValue ?? []).map { e in
                     [
                         e["agreement"]?.stringValue ?? "", e["consumer"]?.stringValue ?? "",
-                        "\(Int(e["matches"]?.doubleValue ?? 0))/\(Int(e["values"]?.doubleValue ?? 0))", String(format: "%.1f", e["z"]?.doubleValue ?? 0),
+                        "\((e["matches"]?.intValue ?? 0))/\((e["values"]?.intValue ?? 0))", String(format: "%.1f", e["z"]?.doubleValue ?? 0),
                     ]
                 }, maxWidth: 60)
             if let a = result["attributed"], a != .null {
-                print("leaked from agreement \(a["agreement"]?.stringValue ?? "") with \(a["consumer"]?.stringValue ?? "") (z = \(String(format: "%.1f", a["z"]?.doubleValue ?? 0)) ≥ \(Int(result["threshold"]?.doubleValue ?? 6)))")
+                print("leaked from agreement \(a["agreement"]?.stringValue ?? "") with \(a["consumer"]?.stringValue ?? "") (z = \(String(format: "%.1f", a["z"]?.doubleValue ?? 0)) ≥ \((result["threshold"]?.intValue ?? 6)))")
             } else {
                 print("not attributed: \(result["explanation"]?.stringValue ?? "")")
                 throw ExitCode(3)

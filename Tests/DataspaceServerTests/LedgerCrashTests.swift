@@ -87,7 +87,7 @@ import Testing
         for round in 0..<3 {
             let server = try cli.startServer(dir)
             try await cli.waitForHealth(port)
-            let document = try await PeerClient().didDocument(baseURL: base)
+            let document = try await PeerClient(policy: OutboundPolicy(allowLoopback: true)).didDocument(baseURL: base)
             let logKey = try NoteVerifier(try #require(document.verifierKey(ofServiceType: DIDDocument.logServiceType)))
             // After a restart: everything acknowledged is there, the log audits, nothing was rewritten.
             let note = try await client.text("/ledger/checkpoint")

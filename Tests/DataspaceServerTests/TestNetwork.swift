@@ -46,7 +46,7 @@ final class TestNetwork: Sendable {
                 sector: try Sector(slug: spec.sector), host: "127.0.0.1", port: ports[i], publicURL: "http://127.0.0.1:\(ports[i])",
                 isAuthority: spec.authority, autoApprove: spec.autoApprove, authorityURL: nil, authorityDID: nil,
                 ipv6Prefix: try IPv6Prefix("fd86:\(String(i + 1, radix: 16))::/64"), maxUploadBytes: 1 << 20, revocationCacheSeconds: 0,
-                logLevel: "critical", logFormat: "text")
+                logLevel: "critical", logFormat: "text", allowLoopbackPeers: true)
             var configured = configuration
             configured.importantScale = spec.importantScale
             let directory = NodeDirectory(path: root + "/node\(i)")
