@@ -128,7 +128,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DataspaceSQLiteTests",
-            dependencies: ["DataspaceSQLite", "DataspaceCatalog", "DataspaceIdentity", "DataspaceCore"],
+            dependencies: ["DataspaceSQLite", "DataspaceCatalog", "DataspaceIdentity", "DataspaceContracts", "DataspaceCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -71,6 +71,7 @@ public struct CatalogService: Sendable {
             offer: metadata.policy ?? UsagePolicy.defaultOffer(id: offerID), status: .active)
         record.tier = metadata.tier
         record.protection = metadata.protection
+        record.profilePublic = metadata.profilePublic ?? false
         var report: SignedQualityReport?
         try await commit(stored) {
             report = try await assess(&record, metadata: metadata)
@@ -105,6 +106,7 @@ public struct CatalogService: Sendable {
             offer: metadata.policy ?? current.offer, status: .active)
         record.tier = metadata.tier ?? current.tier
         record.protection = request.protection == nil ? current.protection : metadata.protection
+        record.profilePublic = metadata.profilePublic ?? current.profilePublic
         if let stored {
             try await commit(stored) {
                 let report = try await assess(&record, metadata: metadata)

@@ -27,6 +27,9 @@ public struct PublishRequest: Sendable, Hashable, Codable {
     public var gradeReason: String?
     /// Who decided the grade (recorded with the decision); the node's administrator by default.
     public var decidedBy: String?
+    /// Show the profile's values (min/max, means, top values, patterns) on the public quality
+    /// page; by default the public page shows scores and structure only.
+    public var profilePublic: Bool?
 
     public init(
         title: String, description: String, keywords: [String] = [], sector: String, region: String? = nil,
@@ -72,6 +75,7 @@ public struct PublishRequest: Sendable, Hashable, Codable {
         public var protection: DeliveryProtection
         public var gradeReason: String?
         public var decidedBy: String?
+        public var profilePublic: Bool?
     }
 
     public func validate() throws(ValidationError) -> Validated {
@@ -142,6 +146,6 @@ public struct PublishRequest: Sendable, Hashable, Codable {
         return Validated(
             title: title, description: description, keywords: keywords, sector: sector, region: region, license: license,
             grade: grade, temporal: temporal, policy: policy, tier: tier, impacts: impacts, rules: rules, protection: protection,
-            gradeReason: gradeReason?.isEmpty == true ? nil : gradeReason, decidedBy: decidedBy)
+            gradeReason: gradeReason?.isEmpty == true ? nil : gradeReason, decidedBy: decidedBy, profilePublic: profilePublic)
     }
 }

@@ -32,6 +32,7 @@ extension DatasetRecord {
         ]
         if let tier { o["tier"] = .string(tier.rawValue) }
         if !protection.isEmpty { o["protection"] = protection.json }
+        if profilePublic { o["profilePublic"] = .bool(true) }
         if let quality { o["quality"] = quality.json }
         if let previousVersion { o["previousVersion"] = .number(Double(previousVersion)) }
         if let temporal {
@@ -51,9 +52,9 @@ extension DatasetRecord {
             }
             return s
         }
-        func number(_ key: String, in v: JSONValue? = nil) throws(ValidationError) -> Double {
-            guard let n = (v ?? json)[key]?.doubleValue else {
-                throw ValidationError(code: "record.field", field: key, message: "missing or not a number")
+        func number(_ key: String, in v: JSONValue? = nil) throws(ValidationError) -> Int64 {
+            guard let n = (v ?? json)[key]?.int64Value, n >= 0 else {
+                throw ValidationError(code: "record.field", field: key, message: "missing or not a non-negative whole number")
             }
             return n
         }
@@ -97,11 +98,30 @@ extension DatasetRecord {
                 creditCode: try CreditCode(try string("creditCode", in: p)), region: try RegionCode(try string("region", in: p))),
             issued: try date("issued"), modified: try date("modified"),
             distribution: DistributionInfo(
-                format: format, byteSize: Int64(try number("byteSize", in: d)), sha256: try string("sha256", in: d),
-                rowCount: Int64(try number("rowCount", in: d)), columns: d["columns"]?.arrayValue?.compactMap(\.stringValue) ?? []),
+                format: format, byteSize: try number("byteSize", in: d), sha256: try string("sha256", in: d),
+                rowCount: try number("rowCount", in: d), columns: d["columns"]?.arrayValue?.compactMap(\.stringValue) ?? []),
             offer: try UsagePolicy.parse(offerJSON, path: "offer"), status: status)
         self.tier = tier
         self.protection = protection
         self.quality = quality
+        self.profilePublic = json["profilePublic"] == .bool(true)
+    }
+}
+
+extension DatasetRecord {
+    /// Members of the record that make its public catalog entry: what anyone may see of a core
+    /// or withdrawn product (no file details, offer, protection or quality).
+    public static let catalogEntryFields: Set<String> = [
+        "identifier", "version", "title", "description", "keywords", "sector", "region", "temporal", "license", "grade",
+        "publisher", "issued", "modified", "status", "tier", "previousVersion",
+    ]
+
+    /// Core-grade and withdrawn products show only their catalog entry to the public.
+    public var detailsArePublic: Bool { status == .active && grade.level != .core }
+
+    /// The record as the public may see it.
+    public var publicJSON: JSONValue {
+        guard !detailsArePublic, case .object(let all) = json else { return json }
+        return .object(all.filter { Self.catalogEntryFields.contains($0.key) })
     }
 }

@@ -109,6 +109,9 @@ public struct DatasetRecord: Sendable, Hashable {
     public var tier: KnowledgeTier?
     /// Masking and watermarking every delivery applies.
     public var protection = DeliveryProtection()
+    /// The publisher lets the public quality page show the profile's values, not only scores
+    /// and structure.
+    public var profilePublic = false
     /// The signed quality report's summary (nil for versions published before assessment).
     public var quality: QualitySummary?
 

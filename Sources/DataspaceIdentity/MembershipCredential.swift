@@ -75,15 +75,24 @@ public struct MembershipCredential: Sendable, Hashable {
 }
 
 /// A signed list of revoked credential ids, published by the authority at `/identity/revocations`.
+///
+/// A list carries when it was issued (`iat`) and when the next one will be (`exp`, the next
+/// update, as in a CRL): a verifier refuses a list past its next update (stale: a revocation may
+/// be missing) and one issued before the list it already holds (an older list replayed to hide
+/// a revocation).
 public struct RevocationList: Sendable, Hashable {
     public static let jwtType = "revocation-list+jwt"
+    /// How long a list is good for: the authority answers every request with a fresh one.
+    public static let defaultValidity: TimeInterval = 3_600
     public var issuer: WebDID
     public var issuedAt: Date
+    public var nextUpdate: Date
     public var revoked: Set<String>
 
-    public init(issuer: WebDID, issuedAt: Date, revoked: Set<String>) {
+    public init(issuer: WebDID, issuedAt: Date, nextUpdate: Date? = nil, revoked: Set<String>) {
         self.issuer = issuer
         self.issuedAt = issuedAt
+        self.nextUpdate = nextUpdate ?? issuedAt.addingTimeInterval(Self.defaultValidity)
         self.revoked = revoked
     }
 
@@ -91,19 +100,35 @@ public struct RevocationList: Sendable, Hashable {
         try CompactJWS.sign(
             claims: [
                 "iss": .string(issuer.value), "iat": .number(issuedAt.timeIntervalSince1970.rounded(.down)),
+                "exp": .number(nextUpdate.timeIntervalSince1970.rounded(.down)),
                 "revoked": .array(revoked.sorted().map { .string($0) }),
             ], type: Self.jwtType, kid: "\(issuer.value)#\(DIDDocument.keyFragment)", key: key)
     }
 
-    public static func verify(_ token: String, issuerDocument: DIDDocument) throws(IdentityError) -> RevocationList {
+    /// Verifies the signature and freshness: `now` must lie between issue (less `clockSkew`) and
+    /// next update (plus `clockSkew`), and the list must not be older than `notOlderThan`.
+    public static func verify(
+        _ token: String, issuerDocument: DIDDocument, now: Date = Date(), notOlderThan: Date? = nil, clockSkew: TimeInterval = 60
+    ) throws(IdentityError) -> RevocationList {
         let jws = try CompactJWS(parsing: token)
         try jws.verify(with: try issuerDocument.publicKey(for: jws.kid))
-        guard jws.string("iss") == issuerDocument.id.value, let iat = jws.date("iat"),
-            let revoked = jws.claims["revoked"]?.arrayValue
+        guard jws.string("iss") == issuerDocument.id.value, let iat = jws.date("iat"), let next = jws.date("exp"),
+            let revoked = jws.claims["revoked"]?.arrayValue, revoked.count <= 1_000_000
         else {
-            throw IdentityError(.credentialInvalid, "revocation list is not from \(issuerDocument.id.value) or lacks iat/revoked")
+            throw IdentityError(.credentialInvalid, "revocation list is not from \(issuerDocument.id.value) or lacks iat/exp/revoked")
         }
-        return RevocationList(issuer: issuerDocument.id, issuedAt: iat, revoked: Set(revoked.compactMap(\.stringValue)))
+        guard iat.addingTimeInterval(-clockSkew) <= now else {
+            throw IdentityError(.credentialInvalid, "revocation list of \(issuerDocument.id.value) is issued in the future (\(ISO8601.format(iat)))")
+        }
+        guard now <= next.addingTimeInterval(clockSkew) else {
+            throw IdentityError(.credentialInvalid, "revocation list of \(issuerDocument.id.value) is stale: its next update was due \(ISO8601.format(next))")
+        }
+        if let notOlderThan, iat < notOlderThan {
+            throw IdentityError(
+                .credentialInvalid,
+                "revocation list of \(issuerDocument.id.value) issued \(ISO8601.format(iat)) is older than the one already seen (\(ISO8601.format(notOlderThan)))")
+        }
+        return RevocationList(issuer: issuerDocument.id, issuedAt: iat, nextUpdate: next, revoked: Set(revoked.compactMap(\.stringValue)))
     }
 }
 

@@ -162,6 +162,10 @@ public final class SQLiteStore: Sendable {
                         PRIMARY KEY (agreement_id, number)
                     );
                     CREATE INDEX delivery_transfer ON delivery(transfer_id, number);
+                    CREATE TABLE operator_session_end (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        expires_at REAL NOT NULL
+                    );
                     """)
         }
         return migrator

@@ -191,11 +191,18 @@ enum ManagementRoutes {
             }
         }
         let protection = json["protection"].flatMap { $0 == .null ? nil : $0 }
-        return PublishRequest(
+        var profilePublic: Bool?
+        if let p = json["profilePublic"], p != .null {
+            guard case .bool(let b) = p else { throw ValidationError(code: "metadata.type", field: "profilePublic", message: "profilePublic must be true or false") }
+            profilePublic = b
+        }
+        var request = PublishRequest(
             title: title, description: description, keywords: keywords, sector: sector, region: try string("region"),
             license: try string("license"), grade: try string("grade"), temporalStart: try string("temporalStart"),
             temporalEnd: try string("temporalEnd"), policy: json["policy"], tier: try string("tier"), impacts: impacts,
             rules: try string("rules"), protection: protection, gradeReason: try string("gradeReason"), decidedBy: try string("decidedBy"))
+        request.profilePublic = profilePublic
+        return request
     }
 
     // MARK: search and catalog

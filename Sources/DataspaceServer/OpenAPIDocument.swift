@@ -76,6 +76,13 @@ enum OpenAPIDocument {
                 temporalStart: { type: string, format: date }
                 temporalEnd: { type: string, format: date }
                 policy: { $ref: "#/components/schemas/OdrlPolicy" }
+                tier: { type: string, enum: [general-knowledge, industry-general-knowledge, industry-professional-knowledge] }
+                impacts: { type: array, items: { type: string }, description: "Declared impacts OBJECT:DEGREE (GB/T 43697-2024 §6.4)" }
+                rules: { type: string, description: "quality.yaml text (docs/quality.md)" }
+                protection: { type: object, description: "{masking: {column: rule}, watermark: bool}" }
+                gradeReason: { type: string, maxLength: 2000 }
+                decidedBy: { type: string }
+                profilePublic: { type: boolean, description: "Show the profile's values (min/max, top values, patterns) on the public quality page" }
             OdrlPolicy:
               type: object
               description: ODRL 2.2 offer in DSP compacted form (see docs/policies.md).

@@ -7,10 +7,13 @@ import Hummingbird
 import Mustache
 
 /// Operator pages for agreements and transfers. Signing in with the admin token sets an HttpOnly,
-/// SameSite=Strict cookie holding an HMAC of the token (never the token itself); the pages are
-/// read-only, so there is nothing to forge across sites.
+/// SameSite=Strict cookie (`Secure` when the node's URL is https) holding an expiry, a random
+/// session id and an HMAC over both keyed by the admin token (never the token itself). A session
+/// lasts `sessionLifetime`; logging out ends it for good (its id is kept in the store until it
+/// would have expired). The pages are read-only, so there is nothing to forge across sites.
 struct OperatorPortal: Sendable {
     static let cookieName = "dataspace_operator"
+    static let sessionLifetime: TimeInterval = 8 * 3_600
     let portal: Portal
     let services: NodeServices
     let library: MustacheLibrary
@@ -25,20 +28,40 @@ struct OperatorPortal: Sendable {
         self.services = services
     }
 
-    var sessionValue: String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Data("operator-session".utf8), using: SymmetricKey(data: Data(services.adminToken.utf8)))
-        return Hex.encode(Data(mac))
+    var sessionKey: SymmetricKey { SymmetricKey(data: Data(services.adminToken.utf8)) }
+
+    /// A new session's cookie value: `EXPIRES.ID.MAC`.
+    func newSession(now: Date) -> String {
+        let expires = Int64(now.timeIntervalSince1970.rounded(.down) + Self.sessionLifetime)
+        let id = Hex.encode(Data(SymmetricKey(size: .bits128).withUnsafeBytes { Array($0) }))
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("operator-session|\(expires)|\(id)".utf8), using: sessionKey)
+        return "\(expires).\(id).\(Hex.encode(Data(mac)))"
     }
 
-    func signedIn(_ request: Request) -> Bool {
-        guard let cookies = request.headers[.cookie] else { return false }
+    /// The session a request carries, if its MAC verifies and it has not expired.
+    func session(_ request: Request, now: Date) -> (id: String, expires: Int64)? {
+        guard let cookies = request.headers[.cookie] else { return nil }
         for part in cookies.split(separator: ";") {
             let pair = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1).map(String.init)
-            if pair.count == 2, pair[0] == Self.cookieName {
-                return Data(SHA256.hash(data: Data(pair[1].utf8))) == Data(SHA256.hash(data: Data(sessionValue.utf8)))
-            }
+            guard pair.count == 2, pair[0] == Self.cookieName else { continue }
+            let fields = pair[1].split(separator: ".").map(String.init)
+            guard fields.count == 3, fields[0].count <= 12, let expires = Int64(fields[0]), fields[1].count == 32,
+                let mac = Hex.decode(fields[2]),
+                HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: Data("operator-session|\(expires)|\(fields[1])".utf8), using: sessionKey),
+                Double(expires) > now.timeIntervalSince1970
+            else { return nil }
+            return (fields[1], expires)
         }
-        return false
+        return nil
+    }
+
+    func signedIn(_ request: Request) async -> Bool {
+        guard let session = session(request, now: Date()) else { return false }
+        return !((try? await services.store.operatorSessionEnded(id: session.id)) ?? true)
+    }
+
+    var cookieAttributes: String {
+        "HttpOnly; SameSite=Strict; Path=/operator" + (services.configuration.publicURL.hasPrefix("https://") ? "; Secure" : "")
     }
 
     func render(_ title: String, _ template: String, _ context: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
@@ -63,14 +86,24 @@ struct OperatorPortal: Sendable {
             guard Data(SHA256.hash(data: Data(token.utf8))) == Data(SHA256.hash(data: Data(services.adminToken.utf8))) else {
                 return render("运营登录 Operator", "login", ["error": "令牌无效 The admin token is not valid for this node"], status: .unauthorized)
             }
-            return Self.redirect("/operator/agreements", cookie: "\(Self.cookieName)=\(sessionValue); HttpOnly; SameSite=Strict; Path=/operator")
+            return Self.redirect(
+                "/operator/agreements", cookie: "\(Self.cookieName)=\(newSession(now: Date())); Max-Age=\(Int(Self.sessionLifetime)); \(cookieAttributes)")
+        }
+        router.post("/operator/logout") { request, _ in
+            if let session = session(request, now: Date()) {
+                do { try await services.store.endOperatorSession(id: session.id, expiresAt: Date(timeIntervalSince1970: Double(session.expires))) } catch {
+                    services.logger.error("cannot record an operator logout", metadata: ["error": "\(error)"])
+                    return Responses.problem(status: .serviceUnavailable, code: "logout.failed", detail: "the logout could not be recorded; try again")
+                }
+            }
+            return Self.redirect("/operator/login", cookie: "\(Self.cookieName)=; Max-Age=0; \(cookieAttributes)")
         }
         router.get("/operator/agreements") { request, _ in
-            guard signedIn(request) else { return Self.redirect("/operator/login") }
+            guard await signedIn(request) else { return Self.redirect("/operator/login") }
             return await problemJSON { try await agreementsPage() }
         }
         router.get("/operator/transfers") { request, _ in
-            guard signedIn(request) else { return Self.redirect("/operator/login") }
+            guard await signedIn(request) else { return Self.redirect("/operator/login") }
             return await problemJSON { try await transfersPage() }
         }
     }

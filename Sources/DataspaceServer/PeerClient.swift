@@ -171,6 +171,8 @@ public actor RevocationCache: RevocationChecker {
     let local: (@Sendable () async throws -> Set<String>)?
     let localIssuer: WebDID?
     var lists: [WebDID: (revoked: Set<String>, fetched: Date)] = [:]
+    /// The issue time of the newest list accepted per issuer: an older one is refused.
+    var newest: [WebDID: Date] = [:]
 
     public init(client: PeerClient, resolver: any DIDResolver, ttl: TimeInterval, localIssuer: WebDID?, local: (@Sendable () async throws -> Set<String>)?) {
         self.client = client
@@ -196,7 +198,8 @@ public actor RevocationCache: RevocationChecker {
             throw IdentityError(.credentialInvalid, "revocation list of \(issuer.value) answered \(reply.status)")
         }
         let token = String(decoding: reply.body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        let list = try RevocationList.verify(token, issuerDocument: try await resolver.resolve(issuer))
+        let list = try RevocationList.verify(token, issuerDocument: try await resolver.resolve(issuer), now: Date(), notOlderThan: newest[issuer])
+        newest[issuer] = list.issuedAt
         lists[issuer] = (list.revoked, Date())
         return list.revoked.contains(credentialID)
     }

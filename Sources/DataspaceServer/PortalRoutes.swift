@@ -47,14 +47,22 @@ struct Portal: Sendable {
         return (masked.isEmpty ? "" : "脱敏 masked: " + masked) + (p.watermark ? (masked.isEmpty ? "" : " · ") + "水印 watermarked" : "")
     }
 
-    /// The signed quality report of the current (or `?version=`) version as an HTML page with
-    /// charts. Public like the dataset page: the report holds counts and shapes, never values
-    /// from columns where personal data was detected.
+    /// The quality report of the current (or `?version=`) version as an HTML page with charts:
+    /// scores and structure; the profile's values only if the publisher made them public. Core
+    /// and withdrawn products show nothing beyond their catalog entry.
     func qualityPage(_ request: Request, _ routeContext: BasicRequestContext) async -> Response {
         do {
             let identifier = try identifierParameter(routeContext)
             let (record, signed) = try await QualityRoutes.signedReport(identifier, version: request.query("version"), services: services)
-            let html = QualityReportHTML.render(try JSONValue.parse(signed.json), title: record.title)
+            let current = try await services.catalog.record(identifier)
+            guard let current, current.detailsArePublic, record.detailsArePublic else {
+                return page(
+                    title: "Not public", template: "search",
+                    context: ["error": "此数据产品的质量报告不公开 The quality report of \(identifier) is not public", "total": 0, "page": 1],
+                    status: .notFound)
+            }
+            let report = PublicQualityReport.redacted(try JSONValue.parse(signed.json), showValues: record.profilePublic)
+            let html = QualityReportHTML.render(report, title: record.title)
             return Responses.text(html, contentType: "text/html; charset=utf-8")
         } catch let error as CatalogError {
             return page(title: "Not found", template: "search", context: ["error": error.description, "total": 0, "page": 1], status: .notFound)
@@ -140,7 +148,7 @@ struct Portal: Sendable {
             if let t = r.temporal {
                 temporal = "\(t.start.map(ISO8601.formatDate) ?? "…") – \(t.end.map(ISO8601.formatDate) ?? "…")"
             }
-            let context: [String: Any] = [
+            var context: [String: Any] = [
                 "title": r.title, "description": r.description, "identifier": r.identifier.description,
                 "ipv6": identifier.ipv6Address(in: services.catalog.addresses.prefix).description,
                 "publisher": r.publisher.name, "creditCode": r.publisher.creditCode.value, "sectorLabel": Self.sectorLabel(r.sector),
@@ -156,6 +164,12 @@ struct Portal: Sendable {
                     ["version": v.version, "status": v.status.rawValue, "modified": ISO8601.format(v.modified), "sha256": String(v.distribution.sha256.prefix(16)) + "…"]
                 },
             ]
+            if !r.detailsArePublic {
+                for key in ["byteSize", "rowCount", "sha256", "columns", "offer", "score", "gradeStatus", "protection", "versions", "ipv6"] {
+                    context[key] = nil
+                }
+                context["detailsWithheld"] = true
+            }
             return page(title: r.title, template: "dataset", context: context, status: r.status == .withdrawn ? .gone : .ok)
         } catch {
             return page(title: "Bad identifier", template: "search", context: ["error": "\(error)", "total": 0, "page": 1], status: .badRequest)

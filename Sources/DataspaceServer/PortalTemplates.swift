@@ -87,9 +87,13 @@ enum PortalTemplates {
             <tr><th>许可 Licence</th><td><a href="{{license}}">{{license}}</a></td></tr>
             <tr><th>发布 Issued</th><td>{{issued}}</td></tr>
             <tr><th>更新 Modified</th><td>{{modified}}</td></tr>
+            {{^detailsWithheld}}
             <tr><th>文件 File</th><td>{{mediaType}} · {{byteSize}} bytes · {{rowCount}} rows · SHA-256 <code>{{sha256}}</code></td></tr>
             <tr><th>字段 Columns</th><td>{{columns}}</td></tr>
+            {{/detailsWithheld}}
           </table>
+          {{#detailsWithheld}}<p class="note">仅公开目录条目 Only the catalog entry of this product is public.</p>{{/detailsWithheld}}
+          {{^detailsWithheld}}
           <h2>使用条件 Offer (ODRL)</h2>
           <pre class="policy">{{offer}}</pre>
           <h2>版本 Versions</h2>
@@ -97,6 +101,7 @@ enum PortalTemplates {
             <tr><th>版本 Version</th><th>状态 Status</th><th>更新 Modified</th><th>SHA-256</th></tr>
             {{#versions}}<tr><td>v{{version}}</td><td>{{status}}</td><td>{{modified}}</td><td><code>{{sha256}}</code></td></tr>{{/versions}}
           </table>
+          {{/detailsWithheld}}
           <p class="links"><a href="/resolve/{{identifier}}">JSON</a></p>
         </article>
         """

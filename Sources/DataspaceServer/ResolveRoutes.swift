@@ -40,7 +40,7 @@ enum ResolveRoutes {
         guard let record = try await services.catalog.record(identifier) else {
             throw CatalogError(.notFound, "no product \(identifier)", field: "identifier")
         }
-        var body = record.json.objectValue ?? [:]
+        var body = record.publicJSON.objectValue ?? [:]
         body["ipv6"] = .string(identifier.ipv6Address(in: services.catalog.addresses.prefix).description)
         body["dsp"] = .string(services.configuration.publicURL + "/dsp/catalog/datasets/" + identifier.description)
         return Responses.json(.object(body), status: record.status == .withdrawn ? .gone : .ok)

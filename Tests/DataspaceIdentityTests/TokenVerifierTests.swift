@@ -177,6 +177,35 @@ func refusal(_ body: () async throws -> Void) async -> IdentityError.Code? {
         #expect(verified.revoked == ["urn:uuid:a", "urn:uuid:b"])
         #expect(throws: IdentityError.self) { try RevocationList.verify(list, issuerDocument: f.document(f.authority, f.strangerKey)) }
     }
+
+    /// A list past its next update might miss a revocation; one older than the list already held
+    /// could be a replay hiding one; one from the future is not yet valid.
+    @Test func staleOlderAndFutureListsAreRefused() throws {
+        let f = try Fixture()
+        let document = f.document(f.authority, f.authorityKey)
+        let issued = Date(timeIntervalSince1970: 1_800_000_000)
+        let list = try RevocationList(issuer: f.authority, issuedAt: issued, revoked: ["urn:uuid:a"]).sign(with: f.authorityKey)
+        let fresh = try RevocationList.verify(list, issuerDocument: document, now: issued.addingTimeInterval(60))
+        #expect(fresh.nextUpdate == issued.addingTimeInterval(RevocationList.defaultValidity))
+        #expect(throws: IdentityError.self) { try RevocationList.verify(list, issuerDocument: document, now: issued.addingTimeInterval(2 * 3_600)) }
+        #expect(throws: IdentityError.self) { try RevocationList.verify(list, issuerDocument: document, now: issued.addingTimeInterval(-600)) }
+        #expect(throws: IdentityError.self) {
+            try RevocationList.verify(list, issuerDocument: document, now: issued.addingTimeInterval(60), notOlderThan: issued.addingTimeInterval(1))
+        }
+        _ = try RevocationList.verify(list, issuerDocument: document, now: issued.addingTimeInterval(60), notOlderThan: issued)
+    }
+}
+
+@Suite struct TokenTimeTests {
+    /// NumericDates outside 1970…9999 are malformed: they never reach date arithmetic or formatting.
+    @Test func numericDatesOutsideTheWindowAreMissing() throws {
+        for value in [JSONValue.number(1e300), .number(-1e300), .number(-1), .number(253_402_300_800), .string("soon")] {
+            let header = Base64URL.encode(Data(#"{"alg":"EdDSA"}"#.utf8))
+            let payload = Base64URL.encode(JSONValue.object(["exp": value, "iat": value]).encoded())
+            let jws = try CompactJWS(parsing: header + "." + payload + "." + Base64URL.encode(Data(repeating: 1, count: 64)))
+            #expect(jws.date("exp") == nil, "\(value)")
+        }
+    }
 }
 
 @Suite struct Base64URLTests {

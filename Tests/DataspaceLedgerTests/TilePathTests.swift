@@ -21,4 +21,12 @@ import Testing
             #expect(TilePath.parse(bad) == nil, "\(bad)")
         }
     }
+
+    /// Indexes beyond UInt64 overflowed the parser's arithmetic once (a public GET trapped).
+    @Test func indexesBeyondUInt64AreRefusedNotTrapped() {
+        #expect(TilePath.parse("tile/0/x018/x446/x744/x073/x709/x551/615")?.index == UInt64.max)
+        for bad in ["tile/0/x018/x446/x744/x073/x709/x551/616", "tile/0/x018/x446/x744/x073/x709/x551/999", "tile/0/x999/x999/x999/x999/x999/x999/x999/999"] {
+            #expect(TilePath.parse(bad) == nil, "\(bad)")
+        }
+    }
 }

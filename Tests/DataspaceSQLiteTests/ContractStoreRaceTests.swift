@@ -1,0 +1,115 @@
+import DataspaceContracts
+import DataspaceCore
+import DataspaceSQLite
+import Foundation
+import Testing
+
+/// The store's guarantees under concurrency: compare-and-swap transitions, exact delivery
+/// reservations, and agreements a peer cannot overwrite.
+@Suite struct ContractStoreRaceTests {
+    func transfer(_ id: String, agreement: String = "agr-1") -> TransferProcess {
+        TransferProcess(
+            id: id, role: .provider, providerPid: id, consumerPid: "c-" + id, agreementID: agreement, dataset: "86.440100.X/1", state: .started,
+            counterparty: "did:web:consumer", counterpartyAddress: "http://127.0.0.1:1/dsp/callback", format: "HttpData-PULL")
+    }
+
+    @Test func transitionsFromTheSameReadAreCompareAndSwap() async throws {
+        let store = try SQLiteStore()
+        try await store.insertTransfer(transfer("t1"))
+        let read = try #require(try await store.transfer(id: "t1"))
+        // Many writers computed their transition from the same read; exactly one may store it.
+        let outcomes = await withTaskGroup(of: String.self) { group in
+            for i in 0..<32 {
+                group.addTask {
+                    var t = read
+                    t.reasons = ["writer \(i)"]
+                    t.state = i % 2 == 0 ? .suspended : .terminated
+                    do {
+                        _ = try await store.replaceTransfer(t)
+                        return "win"
+                    } catch is ContractConflict {
+                        return "conflict"
+                    } catch {
+                        return "\(error)"
+                    }
+                }
+            }
+            var all: [String] = []
+            for await o in group { all.append(o) }
+            return all
+        }
+        #expect(outcomes.filter { $0 == "win" }.count == 1 && outcomes.filter { $0 == "conflict" }.count == 31, "\(outcomes)")
+        let stored = try #require(try await store.transfer(id: "t1"))
+        #expect(stored.revision == read.revision + 1)
+        // Read-modify-write updates never conflict: each sees the one before.
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<20 { group.addTask { _ = try? await store.updateTransfer(id: "t1") { $0.reasons.append("x") } } }
+        }
+        #expect(try await store.transfer(id: "t1")?.reasons.count == 21)
+    }
+
+    @Test func deliveriesAreReservedExactlyUnderConcurrency() async throws {
+        let store = try SQLiteStore()
+        let limit = 5
+        let admitted = await withTaskGroup(of: Bool.self) { group in
+            for i in 0..<40 {
+                group.addTask {
+                    do {
+                        _ = try await store.beginDelivery(agreementID: "agr-1", transferID: "t\(i % 4)", at: Date()) { uses in
+                            if uses >= limit { throw ContractConflict("limit") }
+                        }
+                        return true
+                    } catch {
+                        return false
+                    }
+                }
+            }
+            var count = 0
+            for await ok in group where ok { count += 1 }
+            return count
+        }
+        #expect(admitted == limit)
+        #expect(try await store.deliveryCounts(agreementID: "agr-1") == DeliveryCounts(reserved: limit, complete: 0))
+    }
+
+    @Test func aBrokenOffDeliveryIsContinuedNotCountedAgain() async throws {
+        let store = try SQLiteStore()
+        let first = try await store.beginDelivery(agreementID: "a", transferID: "t", at: Date()) { _ in }
+        #expect(first.number == 1 && !first.continued)
+        // While it streams, a parallel request is a new delivery.
+        let parallel = try await store.beginDelivery(agreementID: "a", transferID: "t", at: Date()) { _ in }
+        #expect(parallel.number == 2 && !parallel.continued)
+        try await store.endDelivery(first, bytes: 100, complete: false, at: Date())
+        let resumed = try await store.beginDelivery(agreementID: "a", transferID: "t", at: Date()) { uses in #expect(uses == 0) }
+        #expect(resumed.number == 1 && resumed.continued)
+        try await store.endDelivery(resumed, bytes: 900, complete: true, at: Date())
+        try await store.endDelivery(parallel, bytes: 1_000, complete: true, at: Date())
+        #expect(try await store.deliveryCounts(agreementID: "a") == DeliveryCounts(reserved: 2, complete: 2))
+        // A streaming mark left by a process that died is cleared at start-up.
+        let stuck = try await store.beginDelivery(agreementID: "a", transferID: "t", at: Date()) { _ in }
+        try await store.releaseStreamingDeliveries()
+        try await store.endDelivery(stuck, bytes: 0, complete: false, at: Date())
+        #expect(try await store.beginDelivery(agreementID: "a", transferID: "t", at: Date()) { _ in }.number == stuck.number)
+    }
+
+    @Test func aPeerReusingAnAgreementIdCannotOverwriteAnotherNegotiationsAgreement() async throws {
+        let store = try SQLiteStore()
+        func negotiation(_ id: String) -> ContractNegotiation {
+            ContractNegotiation(
+                id: id, role: .consumer, providerPid: "p-" + id, consumerPid: id, state: .agreed, counterparty: "did:web:p", counterpartyAddress: "http://x",
+                dataset: "d", purpose: nil, offer: [:])
+        }
+        func agreement(_ negotiation: String, provider: String) -> ContractAgreement {
+            ContractAgreement(
+                id: "same-id", negotiationID: negotiation, role: .consumer, dataset: "d", provider: provider, consumer: "did:web:c", purpose: nil,
+                agreedAt: Date(timeIntervalSince1970: 1_800_000_000), policy: ["uid": "same-id"], providerSignature: "sig", consumerSignature: nil,
+                recipient: RecipientFacts(did: "did:web:c", sector: nil, region: nil, role: nil))
+        }
+        try await store.insertNegotiation(negotiation("n1"), agreement: agreement("n1", provider: "did:web:honest"))
+        await #expect(throws: ContractConflict.self) {
+            try await store.insertNegotiation(negotiation("n2"), agreement: agreement("n2", provider: "did:web:rogue"))
+        }
+        #expect(try await store.agreement(id: "same-id")?.provider == "did:web:honest")
+        #expect(try await store.negotiation(id: "n2") == nil)
+    }
+}
