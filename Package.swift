@@ -108,6 +108,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Fuzz targets for every parser (docs/security.md); Scripts/fuzz.sh builds them with libFuzzer.
+        .target(
+            name: "DataspaceFuzzTargets",
+            dependencies: [
+                "DataspaceCore", "DataspaceIdentity", "DataspaceLedger", "DataspaceProtocol", "DataspaceQuality", "DataspaceContracts",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "dataspace-fuzz", dependencies: ["DataspaceFuzzTargets"], swiftSettings: swiftSettings),
+        .testTarget(name: "DataspaceFuzzTargetsTests", dependencies: ["DataspaceFuzzTargets"], swiftSettings: swiftSettings),
         .testTarget(name: "DataspaceCoreTests", dependencies: ["DataspaceCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "DataspaceIdentityTests",

@@ -30,7 +30,7 @@ enum ContractManagementRoutes {
         Route(method: .get, path: "/usage", handler: usage),
     ]
 
-    static func id(_ context: BasicRequestContext) -> String {
+    static func id(_ context: NodeRequestContext) -> String {
         let raw = context.parameters.get("id") ?? ""
         return raw.removingPercentEncoding ?? raw
     }

@@ -12,7 +12,7 @@ enum DSPCatalogRoutes {
     static let defaultPageSize = 50
     static let maximumPageSize = 500
 
-    static func register(on router: Router<BasicRequestContext>, services: NodeServices) {
+    static func register(on router: Router<NodeRequestContext>, services: NodeServices) {
         let renderer = DSPCatalogRenderer(
             participantID: services.did.value, serviceID: "\(services.did.value)#dsp", serviceEndpoint: services.configuration.publicURL + DSP.basePath)
 
@@ -41,7 +41,7 @@ enum DSPCatalogRoutes {
             }
         }
 
-        let datasetHandler: @Sendable (Request, BasicRequestContext) async -> Response = { request, context in
+        let datasetHandler: @Sendable (Request, NodeRequestContext) async -> Response = { request, context in
             await dspErrors {
                 _ = try await authenticate(request, services: services)
                 // The id may arrive as two path segments or with its slash percent-encoded.

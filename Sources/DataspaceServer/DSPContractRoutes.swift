@@ -11,7 +11,7 @@ import Hummingbird
 /// callback endpoints under `/dsp/callback`. Every call needs a valid self-issued token with a
 /// membership credential; a process that is not the caller's answers 404 as if it did not exist.
 enum DSPContractRoutes {
-    static func register(on router: Router<BasicRequestContext>, services: NodeServices) {
+    static func register(on router: Router<NodeRequestContext>, services: NodeServices) {
         let contracts = services.contracts
         let dsp = router.group("/dsp")
         let callback = router.group("/dsp/callback")
@@ -135,7 +135,7 @@ enum DSPContractRoutes {
         }
     }
 
-    static func pid(_ context: BasicRequestContext) throws -> String {
+    static func pid(_ context: NodeRequestContext) throws -> String {
         let raw = context.parameters.get("pid") ?? ""
         return raw.removingPercentEncoding ?? raw
     }
@@ -152,12 +152,12 @@ enum DSPContractRoutes {
     }
 
     /// Maps failures to `ContractNegotiationError` bodies.
-    static func negotiationErrors(_ context: BasicRequestContext, _ body: () async throws -> Response) async -> Response {
+    static func negotiationErrors(_ context: NodeRequestContext, _ body: () async throws -> Response) async -> Response {
         await mapped(body) { error in DSPNegotiationMessages.error(providerPid: nil, consumerPid: nil, error) }
     }
 
     /// Maps failures to `TransferError` bodies.
-    static func transferErrors(_ context: BasicRequestContext, _ body: () async throws -> Response) async -> Response {
+    static func transferErrors(_ context: NodeRequestContext, _ body: () async throws -> Response) async -> Response {
         await mapped(body) { error in DSPTransferMessages.error(providerPid: nil, consumerPid: nil, error) }
     }
 

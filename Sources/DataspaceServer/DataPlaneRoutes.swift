@@ -24,7 +24,7 @@ enum DataPlaneRoutes {
 
     /// The provider's transfer a data access token is for: the token must verify (signature,
     /// audience, expiry) and name this transfer, its agreement and its consumer.
-    static func authorize(_ request: Request, _ context: BasicRequestContext, services: NodeServices) async throws -> Result<TransferProcess, Refusal> {
+    static func authorize(_ request: Request, _ context: NodeRequestContext, services: NodeServices) async throws -> Result<TransferProcess, Refusal> {
         let pid = try DSPContractRoutes.pid(context)
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
             return .failure(Refusal(response: Responses.problem(status: .unauthorized, code: "token.missing", detail: "Authorization: Bearer <data access token> is required")))
@@ -46,7 +46,7 @@ enum DataPlaneRoutes {
     /// Runs `body` for the transfer the request's token authorizes; refusals and thrown domain
     /// errors become problem+json.
     static func authorized(
-        _ request: Request, _ context: BasicRequestContext, services: NodeServices, _ body: (TransferProcess) async throws -> Response
+        _ request: Request, _ context: NodeRequestContext, services: NodeServices, _ body: (TransferProcess) async throws -> Response
     ) async -> Response {
         await problemJSON {
             switch try await authorize(request, context, services: services) {
@@ -56,7 +56,7 @@ enum DataPlaneRoutes {
         }
     }
 
-    static func register(on router: Router<BasicRequestContext>, services: NodeServices) {
+    static func register(on router: Router<NodeRequestContext>, services: NodeServices) {
         router.get("/data/:pid/receipt") { request, context in
             await authorized(request, context, services: services) { t in
                 let pid = t.id

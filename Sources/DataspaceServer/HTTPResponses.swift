@@ -78,6 +78,10 @@ enum Responses {
             return problem(status: .notFound, code: "ledger.unknown", detail: e.description)
         case let e as PeerError:
             return problem(status: .badGateway, code: "peer", detail: e.message)
+        case let e as WorkLimiter.Busy:
+            var response = problem(status: .serviceUnavailable, code: "busy", detail: e.description)
+            response.headers[.retryAfter] = "1"
+            return response
         case let e as HTTPError:
             return problem(status: e.status, code: "http", detail: e.body ?? e.status.reasonPhrase)
         default:

@@ -6,7 +6,7 @@ import Hummingbird
 /// The authority's public registration endpoints. Applications and status queries are signed by
 /// the applicant's own DID key (self-issued tokens without a credential); the revocation list is public.
 enum IdentityRoutes {
-    static func register(on router: Router<BasicRequestContext>, services: NodeServices, authority: AuthorityService) {
+    static func register(on router: Router<NodeRequestContext>, services: NodeServices, authority: AuthorityService) {
         router.post("/identity/applications") { request, _ in
             await problemJSON {
                 let body = try await request.jsonBody()

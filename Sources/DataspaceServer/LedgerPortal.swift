@@ -39,7 +39,7 @@ extension Portal {
         </section>
         """
 
-    func registerLedger(on router: Router<BasicRequestContext>) {
+    func registerLedger(on router: Router<NodeRequestContext>) {
         router.get("/ledger") { request, _ in
             await ledgerPage(before: request.query("before").flatMap { UInt64($0) }, receipt: nil)
         }

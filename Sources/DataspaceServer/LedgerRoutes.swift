@@ -11,7 +11,7 @@ import NIOCore
 /// and consistency proofs, and — on a witness — `add-checkpoint`. The audit API for supervisors
 /// (`/api/v1/ledger/…`) sits behind the admin token with the rest of the management API.
 enum LedgerRoutes {
-    static func register(on router: Router<BasicRequestContext>, services: NodeServices) {
+    static func register(on router: Router<NodeRequestContext>, services: NodeServices) {
         let ledger = services.ledger
         router.get("/ledger/checkpoint") { _, _ in
             Response(

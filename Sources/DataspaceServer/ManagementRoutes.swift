@@ -9,7 +9,7 @@ import Hummingbird
 /// The management API under `/api/v1`, for the node's own operator (admin token). Every route is
 /// listed in `routes` and documented in `OpenAPIDocument`; a test keeps the two equal.
 enum ManagementRoutes {
-    typealias Handler = @Sendable (Request, BasicRequestContext, NodeServices) async throws -> Response
+    typealias Handler = @Sendable (Request, NodeRequestContext, NodeServices) async throws -> Response
 
     struct Route: Sendable {
         let method: HTTPRequest.Method
@@ -37,7 +37,7 @@ enum ManagementRoutes {
         Route(method: .post, path: "/authority/revocations", handler: revokeMembership),
     ] + ContractManagementRoutes.routes + LedgerManagementRoutes.routes + QualityRoutes.routes
 
-    static func register(on group: RouterGroup<BasicRequestContext>, services: NodeServices) {
+    static func register(on group: RouterGroup<NodeRequestContext>, services: NodeServices) {
         for route in routes {
             let handler = route.handler
             group.on(RouterPath(route.path), method: route.method) { request, context in
@@ -88,7 +88,7 @@ enum ManagementRoutes {
             throw error
         }
         let body = request.body.map { Array($0.readableBytesView) }
-        let record = try await s.catalog.publish(metadata, format: format, body: body)
+        let record = try await s.publishing.run { try await s.catalog.publish(metadata, format: format, body: body) }
         await s.ledger.record(.productPublished, fields: productFields(record))
         s.logger.info("published", metadata: ["identifier": "\(record.identifier)", "bytes": "\(record.distribution.byteSize)"])
         return Responses.json(record.json, status: .created, headers: [.location: "/api/v1/datasets/\(record.identifier)"])
@@ -117,7 +117,7 @@ enum ManagementRoutes {
         let hasFile = !contentType.isEmpty && !contentType.hasPrefix("application/json")
         let format = hasFile ? try TabularFormat(mediaType: contentType) : nil
         let body = hasFile ? request.body.map { Array($0.readableBytesView) } : nil
-        let record = try await s.catalog.update(identifier, metadata, format: format, body: body)
+        let record = try await s.publishing.run { try await s.catalog.update(identifier, metadata, format: format, body: body) }
         await s.ledger.record(.productVersioned, fields: productFields(record))
         return Responses.json(record.json)
     }

@@ -5,10 +5,11 @@ import Logging
 
 /// Builds the HTTP application of a node: every route, in one readable place.
 public enum NodeApplication {
-    public static func buildRouter(services: NodeServices) throws -> Router<BasicRequestContext> {
+    public static func buildRouter(services: NodeServices) throws -> Router<NodeRequestContext> {
         Metrics.bootstrap()
-        let router = Router(context: BasicRequestContext.self)
+        let router = Router(context: NodeRequestContext.self)
         router.middlewares.add(MetricsMiddleware())
+        router.middlewares.add(RateLimitMiddleware(limiter: services.rateLimiter))
         router.middlewares.add(LogRequestsMiddleware(.debug))
 
         PublicRoutes.register(on: router, services: services)

@@ -29,6 +29,12 @@ public struct NodeConfiguration: Sendable, Hashable {
     /// May this node contact private-network addresses (`trust.allowPrivateNetworks`), as an
     /// intranet deployment needs? Off unless configured.
     public var allowPrivateNetworks = false
+    /// Requests a second (and burst) each client address may make on public, DSP and data routes
+    /// (`limits.requestsPerSecond`, `limits.burst`).
+    public var requestsPerSecond = 100
+    public var burst = 200
+    /// Publishes (upload + profiling) running at once (`limits.concurrentPublishes`); more wait.
+    public var concurrentPublishes = 2
     /// The rules for URLs that input names (docs/security.md).
     public var outboundPolicy: OutboundPolicy { OutboundPolicy(allowLoopback: allowLoopbackPeers, allowPrivateNetworks: allowPrivateNetworks) }
     /// Lifetime of the data-plane tokens handed to consumers (`transfer.accessTokenSeconds`).
@@ -157,6 +163,15 @@ public struct NodeConfiguration: Sendable, Hashable {
             logLevel: string("log.level") ?? "info", logFormat: string("log.format") ?? "json")
         configuration.accessTokenSeconds = Double(accessTokenSeconds)
         configuration.allowLoopbackPeers = try boolean("trust.allowLoopback")
+        configuration.requestsPerSecond = try integer("limits.requestsPerSecond", default: 100)
+        configuration.burst = try integer("limits.burst", default: 200)
+        configuration.concurrentPublishes = try integer("limits.concurrentPublishes", default: 2)
+        guard (1...1_000_000).contains(configuration.requestsPerSecond), (1...1_000_000).contains(configuration.burst) else {
+            throw ConfigurationError(key: "limits.requestsPerSecond", message: "requestsPerSecond and burst must be 1–1000000")
+        }
+        guard (1...64).contains(configuration.concurrentPublishes) else {
+            throw ConfigurationError(key: "limits.concurrentPublishes", message: "must be 1–64")
+        }
         configuration.allowPrivateNetworks = try boolean("trust.allowPrivateNetworks")
         configuration.importantScale = try integer("quality.importantScale", default: 1_000_000)
         guard configuration.importantScale >= 1 else {
@@ -182,7 +197,10 @@ public struct NodeConfiguration: Sendable, Hashable {
             "http": ["host": .string(host), "port": .number(Double(port)), "publicURL": .string(publicURL)],
             "authority": .object(authority),
             "identifiers": ["ipv6Prefix": .string(ipv6Prefix.description)],
-            "limits": ["maxUploadBytes": .number(Double(maxUploadBytes))],
+            "limits": [
+                "maxUploadBytes": .number(Double(maxUploadBytes)), "requestsPerSecond": .number(Double(requestsPerSecond)),
+                "burst": .number(Double(burst)), "concurrentPublishes": .number(Double(concurrentPublishes)),
+            ],
             "trust": [
                 "revocationCacheSeconds": .number(revocationCacheSeconds), "allowLoopback": .bool(allowLoopbackPeers),
                 "allowPrivateNetworks": .bool(allowPrivateNetworks),

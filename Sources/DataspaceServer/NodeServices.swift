@@ -34,6 +34,10 @@ public struct NodeServices: Sendable {
     public let contracts: ContractService
     public let ledger: LedgerService
     public let logger: Logger
+    /// Per-client request rates on the public face (`limits.requestsPerSecond`, `limits.burst`).
+    public let rateLimiter: RateLimiter
+    /// Publishing and profiling running at once (`limits.concurrentPublishes`).
+    public let publishing: WorkLimiter
 
     /// The secret that per-agreement masking and watermark keys derive from: fixed for the node's
     /// key, so a leaked copy can be traced for as long as the node keeps its identity.
@@ -112,7 +116,9 @@ public struct NodeServices: Sendable {
         let services = NodeServices(
             configuration: configuration, directory: directory, did: did, key: key, didDocument: document, adminToken: adminToken,
             store: store, catalog: catalog, authority: authority, peers: peers, resolver: resolver, revocations: revocations,
-            trust: TrustAnchor(trusted), contracts: contracts, ledger: ledger, logger: logger)
+            trust: TrustAnchor(trusted), contracts: contracts, ledger: ledger, logger: logger,
+            rateLimiter: RateLimiter(rate: Double(configuration.requestsPerSecond), burst: Double(configuration.burst)),
+            publishing: WorkLimiter(name: "publishing", limit: configuration.concurrentPublishes, queue: 16))
         // Orphan blobs can only exist after a crash mid-publish; nothing is publishing yet.
         let removed = try await catalog.collectGarbage()
         if removed > 0 { logger.notice("removed orphan blobs left by an interrupted publish", metadata: ["count": "\(removed)"]) }

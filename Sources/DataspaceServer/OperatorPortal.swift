@@ -74,7 +74,7 @@ struct OperatorPortal: Sendable {
         return Response(status: .seeOther, headers: headers)
     }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<NodeRequestContext>) {
         router.get("/operator/login") { _, _ in render("运营登录 Operator", "login", [:]) }
         router.post("/operator/login") { request, _ in
             let body = (try? await request.body.collect(upTo: 4_096)).map { String(buffer: $0) } ?? ""

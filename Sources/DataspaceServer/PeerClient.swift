@@ -111,6 +111,10 @@ public actor HTTPDIDResolver: DIDResolver {
     let now: @Sendable () -> Date
     var cache: [WebDID: (document: DIDDocument, fetched: Date)] = [:]
     var failures: [WebDID: (error: IdentityError, at: Date)] = [:]
+    /// Fetches under way: a second caller for the same DID waits for the first one's answer.
+    var inflight: [WebDID: Task<DIDDocument, any Error>] = [:]
+    /// At most 16 documents are fetched at once; 256 more may wait; beyond, callers are refused.
+    let fetching = WorkLimiter(name: "DID resolution", limit: 16, queue: 256)
     /// Bounds both caches: an attacker naming millions of DIDs cannot grow them without limit.
     static let maximumEntries = 10_000
 
@@ -127,13 +131,36 @@ public actor HTTPDIDResolver: DIDResolver {
         let time = now()
         if let hit = cache[did], time.timeIntervalSince(hit.fetched) < ttl { return hit.document }
         if let failed = failures[did], time.timeIntervalSince(failed.at) < failureTTL { throw failed.error }
-        do {
-            let document = try await fetch(did)
+        let task: Task<DIDDocument, any Error>
+        if let running = inflight[did] {
+            task = running
+        } else {
+            let limiter = fetching
+            task = Task {
+                try await limiter.acquire()
+                do {
+                    let document = try await self.fetch(did)
+                    await limiter.release()
+                    return document
+                } catch {
+                    await limiter.release()
+                    throw error
+                }
+            }
+            inflight[did] = task
+        }
+        do throws(IdentityError) {
+            let document: DIDDocument
+            do { document = try await task.value } catch let error as IdentityError { throw error } catch {
+                throw IdentityError(.didResolution, "cannot resolve \(did.value) now: \(error)")
+            }
+            inflight[did] = nil
             if cache.count >= Self.maximumEntries { cache.removeAll(keepingCapacity: true) }
             cache[did] = (document, time)
             failures[did] = nil
             return document
         } catch {
+            inflight[did] = nil
             if failures.count >= Self.maximumEntries { failures.removeAll(keepingCapacity: true) }
             failures[did] = (error, time)
             throw error

@@ -22,7 +22,7 @@ struct Portal: Sendable {
         self.services = services
     }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<NodeRequestContext>) {
         router.get("/") { request, _ in await searchPage(request) }
         router.get("/datasets/{prefix}/{local}") { _, context in await datasetPage(context) }
         router.get("/datasets/{prefix}/{local}/quality") { request, context in await qualityPage(request, context) }
@@ -50,7 +50,7 @@ struct Portal: Sendable {
     /// The quality report of the current (or `?version=`) version as an HTML page with charts:
     /// scores and structure; the profile's values only if the publisher made them public. Core
     /// and withdrawn products show nothing beyond their catalog entry.
-    func qualityPage(_ request: Request, _ routeContext: BasicRequestContext) async -> Response {
+    func qualityPage(_ request: Request, _ routeContext: NodeRequestContext) async -> Response {
         do {
             let identifier = try identifierParameter(routeContext)
             let (record, signed) = try await QualityRoutes.signedReport(identifier, version: request.query("version"), services: services)
@@ -137,7 +137,7 @@ struct Portal: Sendable {
         }
     }
 
-    func datasetPage(_ routeContext: BasicRequestContext) async -> Response {
+    func datasetPage(_ routeContext: NodeRequestContext) async -> Response {
         do {
             let identifier = try identifierParameter(routeContext)
             let versions = try await services.catalog.versions(identifier)

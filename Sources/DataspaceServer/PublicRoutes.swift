@@ -7,7 +7,7 @@ import Prometheus
 
 /// Routes public by their standards: DID document, DSP version discovery, health, API contract.
 enum PublicRoutes {
-    static func register(on router: Router<BasicRequestContext>, services: NodeServices) {
+    static func register(on router: Router<NodeRequestContext>, services: NodeServices) {
         let didJSON = services.didDocument.json
         router.get("/.well-known/did.json") { _, _ in
             Responses.json(didJSON, contentType: "application/did+json")
@@ -26,7 +26,7 @@ enum PublicRoutes {
     }
 
     /// Prometheus exposition, behind the admin token (operators scrape it with a bearer token).
-    static func registerMetrics(on group: RouterGroup<BasicRequestContext>) {
+    static func registerMetrics(on group: RouterGroup<NodeRequestContext>) {
         group.get("/metrics") { _, _ in
             var buffer: [UInt8] = []
             Metrics.registry.emit(into: &buffer)

@@ -8,7 +8,7 @@ import Hummingbird
 /// identifiers of other publishers redirect to the node that owns the prefix when it is known
 /// (an authority knows every member), else to the authority, else 404.
 enum ResolveRoutes {
-    static func register(on router: Router<BasicRequestContext>, services: NodeServices) {
+    static func register(on router: Router<NodeRequestContext>, services: NodeServices) {
         router.get("/resolve/ipv6/{address}") { _, context in
             await problemJSON {
                 let text = context.parameters.get("address").map { $0.removingPercentEncoding ?? $0 } ?? ""

@@ -26,6 +26,8 @@ final class TestNetwork: Sendable {
         var autoApprove = false
         /// `quality.importantScale` (sensitive personal records from which data is important).
         var importantScale = 1_000_000
+        /// `limits.requestsPerSecond` and burst; high, since every node shares 127.0.0.1.
+        var requestsPerSecond = 1_000_000
     }
 
     static let authority = Spec(name: "登记中心 Registry", creditBody: "11110000MB1A2346X", region: "110000", authority: true)
@@ -49,6 +51,9 @@ final class TestNetwork: Sendable {
                 logLevel: "critical", logFormat: "text", allowLoopbackPeers: true)
             var configured = configuration
             configured.importantScale = spec.importantScale
+            // Every node here talks from 127.0.0.1: one client address for the whole network.
+            configured.requestsPerSecond = spec.requestsPerSecond
+            configured.burst = spec.requestsPerSecond
             let directory = NodeDirectory(path: root + "/node\(i)")
             try directory.initialize(configuration: configured)
             let node = try await NodeServices.open(directory: directory, logger: logger)

@@ -1,0 +1,17 @@
+import Hummingbird
+import NIOCore
+
+/// The request context of every route: Hummingbird's core storage plus the client's address,
+/// which the rate limiter keys on.
+public struct NodeRequestContext: RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+
+    /// The client's IP address as text ("unknown" when the channel has none).
+    var clientAddress: String { remoteAddress?.ipAddress ?? "unknown" }
+}
