@@ -17,6 +17,8 @@ public struct CatalogService: Sendable {
     public let maximumFileBytes: Int64
     /// How versions are assessed and their reports signed; nil publishes without assessment.
     public let assessment: AssessmentSettings?
+    /// Appends the evidence each change queued (the node's evidence log); nil in bulk loading.
+    public let evidence: (any EvidenceSink)?
     let now: @Sendable () -> Date
 
     /// Quality assessment at publish time: the GB/T 43697 scale for "important", who signs.
@@ -39,8 +41,10 @@ public struct CatalogService: Sendable {
 
     public init(
         store: any CatalogStore, blobs: any BlobStore, index: SearchIndex, addresses: AddressBook, publisher: Publisher,
-        maximumFileBytes: Int64 = 8 << 30, assessment: AssessmentSettings? = nil, now: @escaping @Sendable () -> Date = { Date() }
+        maximumFileBytes: Int64 = 8 << 30, assessment: AssessmentSettings? = nil, evidence: (any EvidenceSink)? = nil,
+        now: @escaping @Sendable () -> Date = { Date() }
     ) {
+        self.evidence = evidence
         self.assessment = assessment
         self.store = store
         self.blobs = blobs
@@ -75,10 +79,11 @@ public struct CatalogService: Sendable {
         var report: SignedQualityReport?
         try await commit(stored) {
             report = try await assess(&record, metadata: metadata)
-            try await store.insertFirstVersion(record, report: report)
+            try await store.insertFirstVersion(record, report: report, evidence: [.product("product.published", record)])
         }
         index.upsert(SearchDocument(record))
         addresses.add(identifier)
+        await evidence?.flush()
         return record
     }
 
@@ -110,13 +115,14 @@ public struct CatalogService: Sendable {
         if let stored {
             try await commit(stored) {
                 let report = try await assess(&record, metadata: metadata)
-                try await store.insertNextVersion(record, report: report)
+                try await store.insertNextVersion(record, report: report, evidence: [.product("product.versioned", record)])
             }
         } else {
             let report = try await assess(&record, metadata: metadata)
-            try await store.insertNextVersion(record, report: report)
+            try await store.insertNextVersion(record, report: report, evidence: [.product("product.versioned", record)])
         }
         index.upsert(SearchDocument(record))
+        await evidence?.flush()
         return record
     }
 
@@ -217,17 +223,22 @@ public struct CatalogService: Sendable {
         record.grade = grade
         record.quality = quality
         record.protection = Self.controls(for: grade, declared: record.protection, suggested: suggested)
-        try await store.replaceVersion(record)
+        let graded = EvidenceEvent.product(
+            "product.graded", record,
+            extra: ["status": .string(quality.grade.status.rawValue), "proposed": .string(quality.grade.proposed.description)])
+        try await store.replaceVersion(record, evidence: [graded])
+        await evidence?.flush()
         index.upsert(SearchDocument(record))
         return record
     }
 
     /// Withdraws a product: it leaves the catalog and search; its versions stay on record.
     public func withdraw(_ identifier: UnifiedIdentifier) async throws -> DatasetRecord {
-        guard let record = try await store.withdraw(identifier, at: timestamp()) else {
+        guard let record = try await store.withdraw(identifier, at: timestamp(), evidence: { [.product("product.withdrawn", $0)] }) else {
             throw CatalogError(.notFound, "no product \(identifier)", field: "identifier")
         }
         index.remove(identifier)
+        await evidence?.flush()
         return record
     }
 

@@ -2,19 +2,20 @@ import DataspaceCore
 import Foundation
 
 /// Durable storage of catalog records. Implemented by DataspaceSQLite (and later PostgreSQL);
-/// every method is atomic: it either fully happens or leaves the store as it was.
+/// every method is atomic: it either fully happens or leaves the store as it was. A change's
+/// `evidence` is queued (pending evidence) in the same transaction.
 public protocol CatalogStore: Sendable {
     /// Records version 1 of a new product. Throws `CatalogError(.conflict)` if the identifier exists.
-    func insertFirstVersion(_ record: DatasetRecord, report: SignedQualityReport?) async throws
+    func insertFirstVersion(_ record: DatasetRecord, report: SignedQualityReport?, evidence: [EvidenceEvent]) async throws
     /// Records `record` (version n) and marks version n-1 superseded, in one transaction.
     /// Throws `.conflict` if the current version is not n-1 or the product was withdrawn.
-    func insertNextVersion(_ record: DatasetRecord, report: SignedQualityReport?) async throws
+    func insertNextVersion(_ record: DatasetRecord, report: SignedQualityReport?, evidence: [EvidenceEvent]) async throws
     /// Replaces a version's record (same identifier, version and file), e.g. after a grade decision.
-    func replaceVersion(_ record: DatasetRecord) async throws
+    func replaceVersion(_ record: DatasetRecord, evidence: [EvidenceEvent]) async throws
     /// The signed quality report stored with a version.
     func qualityReport(_ identifier: UnifiedIdentifier, version: Int) async throws -> SignedQualityReport?
     /// Marks the current version withdrawn; returns it, or nil if there is no such product.
-    func withdraw(_ identifier: UnifiedIdentifier, at date: Date) async throws -> DatasetRecord?
+    func withdraw(_ identifier: UnifiedIdentifier, at date: Date, evidence: @Sendable (DatasetRecord) -> [EvidenceEvent]) async throws -> DatasetRecord?
     /// The current version (any status), or a given version.
     func record(_ identifier: UnifiedIdentifier, version: Int?) async throws -> DatasetRecord?
     /// The active records among `identifiers`, in the order given (missing ones are skipped).

@@ -1,3 +1,4 @@
+import DataspaceCore
 import Foundation
 
 /// Durable storage of negotiations, agreements, transfers and usage. Every `update` is a
@@ -41,8 +42,9 @@ public protocol ContractStore: Sendable {
     /// time limits still apply. The slot is marked as streaming until `endDelivery`.
     func beginDelivery(agreementID: String, transferID: String, at: Date, admit: @Sendable (_ uses: Int) throws -> Void) async throws -> DeliverySlot
     /// Ends a request's part of a delivery: adds its bytes, marks it complete if it streamed the
-    /// last byte, and frees it for a continuation otherwise.
-    func endDelivery(_ slot: DeliverySlot, bytes: Int64, complete: Bool, at: Date) async throws
+    /// last byte, and frees it for a continuation otherwise — with the request's usage record and
+    /// its evidence (`transfer.delivered`), all in one transaction.
+    func endDelivery(_ slot: DeliverySlot, bytes: Int64, complete: Bool, at: Date, usage: UsageRecord?, evidence: [EvidenceEvent]) async throws
     /// The deliveries an agreement has used (both roles' APIs and the operator pages show these).
     func deliveryCounts(agreementID: String) async throws -> DeliveryCounts
     /// At start-up: requests that were streaming when the process stopped are not streaming now.

@@ -18,10 +18,24 @@ public struct RegistrationError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Told of every registration decision after it is stored (the node records them as evidence).
-public protocol RegistryEvents: Sendable {
-    func applied(_ application: MembershipApplication) async
-    func credentialIssued(_ application: MembershipApplication) async
-    func credentialRevoked(_ application: MembershipApplication) async
+/// Registration decisions as evidence: identifiers only (DID, credit code, credential id).
+public enum RegistryEvidence {
+    public static func registered(_ a: MembershipApplication) -> EvidenceEvent {
+        EvidenceEvent(kind: "participant.registered", fields: [
+            "participant": .string(a.profile.did.value), "application": .string(a.id),
+            "creditCode": .string(a.profile.creditCode.value), "sector": .string(a.profile.sector.rawValue),
+        ])
+    }
+
+    public static func issued(_ a: MembershipApplication) -> EvidenceEvent {
+        EvidenceEvent(kind: "credential.issued", fields: [
+            "participant": .string(a.profile.did.value), "application": .string(a.id), "credential": .string(a.credentialID ?? ""),
+        ])
+    }
+
+    public static func revoked(_ a: MembershipApplication) -> EvidenceEvent {
+        EvidenceEvent(kind: "credential.revoked", fields: ["participant": .string(a.profile.did.value), "credential": .string(a.credentialID ?? "")])
+    }
 }
 
 /// The data space's registration authority: takes signed applications, lets its admin approve or
@@ -35,15 +49,15 @@ public struct AuthorityService: Sendable {
     public let credentialLifetime: TimeInterval
     public let revocationListURL: String
     let now: @Sendable () -> Date
-    let events: (any RegistryEvents)?
+    let evidence: (any EvidenceSink)?
 
     public static let applicationType = "membership-application+jwt"
 
     public init(
         did: WebDID, key: NodeKey, store: any RegistryStore, autoApprove: Bool, revocationListURL: String,
-        credentialLifetime: TimeInterval = 365 * 86_400, events: (any RegistryEvents)? = nil, now: @escaping @Sendable () -> Date = { Date() }
+        credentialLifetime: TimeInterval = 365 * 86_400, evidence: (any EvidenceSink)? = nil, now: @escaping @Sendable () -> Date = { Date() }
     ) {
-        self.events = events
+        self.evidence = evidence
         self.did = did
         self.key = key
         self.store = store
@@ -84,8 +98,8 @@ public struct AuthorityService: Sendable {
                 .conflict, "credit code \(profile.creditCode) is already registered to \(member.profile.did.value)", field: "creditCode")
         }
         let application = MembershipApplication(id: UUID().uuidString.lowercased(), profile: profile, status: .pending, submittedAt: now())
-        try await store.insertApplication(application)
-        await events?.applied(application)
+        try await store.insertApplication(application, evidence: [RegistryEvidence.registered(application)])
+        await evidence?.flush()
         if autoApprove { return try await approve(id: application.id) }
         return application
     }
@@ -108,8 +122,8 @@ public struct AuthorityService: Sendable {
         application.decidedAt = issued
         application.credentialID = credential.id
         application.credential = try credential.sign(with: key)
-        try await store.updateApplication(application)
-        await events?.credentialIssued(application)
+        try await store.updateApplication(application, evidence: [RegistryEvidence.issued(application)])
+        await evidence?.flush()
         return application
     }
 
@@ -123,7 +137,7 @@ public struct AuthorityService: Sendable {
         application.status = .rejected
         application.decidedAt = now()
         application.reason = reason
-        try await store.updateApplication(application)
+        try await store.updateApplication(application, evidence: [])
         return application
     }
 
@@ -142,8 +156,8 @@ public struct AuthorityService: Sendable {
             throw RegistrationError(.conflict, "membership of \(application.profile.did.value) is already revoked")
         }
         application.revokedAt = now()
-        try await store.updateApplication(application)
-        await events?.credentialRevoked(application)
+        try await store.updateApplication(application, evidence: [RegistryEvidence.revoked(application)])
+        await evidence?.flush()
         return application
     }
 

@@ -3,8 +3,10 @@ import Foundation
 
 /// The authority's durable register of applications and issued credentials.
 public protocol RegistryStore: Sendable {
-    func insertApplication(_ application: MembershipApplication) async throws
-    func updateApplication(_ application: MembershipApplication) async throws
+    /// Inserts an application, queuing `evidence` in the same transaction.
+    func insertApplication(_ application: MembershipApplication, evidence: [EvidenceEvent]) async throws
+    /// Replaces an application, queuing `evidence` in the same transaction.
+    func updateApplication(_ application: MembershipApplication, evidence: [EvidenceEvent]) async throws
     func application(id: String) async throws -> MembershipApplication?
     func applications(status: ApplicationStatus?) async throws -> [MembershipApplication]
     /// The newest application made for a DID.

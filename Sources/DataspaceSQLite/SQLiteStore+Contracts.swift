@@ -20,6 +20,14 @@ extension SQLiteStore: ContractStore {
         var n = n
         let expected = n.revision
         if !insert { n.revision = expected + 1 }
+        // The evidence of this change, derived from the state it leaves, in this transaction.
+        let old = insert ? nil : try String.fetchOne(db, sql: "SELECT state FROM negotiation WHERE id = ?", arguments: [n.id]).flatMap(NegotiationState.init)
+        if old != n.state, n.state == .finalized || n.state == .terminated {
+            let agreement = try n.agreementID.flatMap { id in
+                try String.fetchOne(db, sql: "SELECT body FROM agreement WHERE id = ?", arguments: [id]).map { try decodeAgreement($0) }
+            }
+            try queue(ContractEvidence.negotiationEvents(from: old, to: n, agreement: agreement), db: db)
+        }
         let sql =
             insert
             ? "INSERT INTO negotiation (role, counterparty, consumer_pid, state, pending, updated_at, body, revision, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -40,8 +48,8 @@ extension SQLiteStore: ContractStore {
 
     public func insertNegotiation(_ negotiation: ContractNegotiation, agreement: ContractAgreement?) async throws {
         try await writer.write { db in
-            try Self.write(negotiation, db: db, insert: true)
             if let agreement { try Self.write(agreement, negotiationID: negotiation.id, db: db) }
+            try Self.write(negotiation, db: db, insert: true)
         }
     }
 
@@ -85,9 +93,8 @@ extension SQLiteStore: ContractStore {
 
     public func replaceNegotiation(_ negotiation: ContractNegotiation, agreement: ContractAgreement?) async throws -> ContractNegotiation {
         try await writer.write { db in
-            let stored = try Self.write(negotiation, db: db, insert: false)
             if let agreement { try Self.write(agreement, negotiationID: negotiation.id, db: db) }
-            return stored
+            return try Self.write(negotiation, db: db, insert: false)
         }
     }
 
@@ -106,9 +113,8 @@ extension SQLiteStore: ContractStore {
         try await writer.write { db in
             guard var n = try Self.readNegotiation(db, id: negotiationID) else { throw ContractNotFound("negotiation", negotiationID) }
             try change(&n)
-            let stored = try Self.write(n, db: db, insert: false)
             try Self.write(agreement, negotiationID: negotiationID, db: db)
-            return stored
+            return try Self.write(n, db: db, insert: false)
         }
     }
 
@@ -270,8 +276,16 @@ extension SQLiteStore {
     /// How long a streaming mark holds a delivery against continuations.
     static let streamingLease: Double = 900
 
-    public func endDelivery(_ slot: DeliverySlot, bytes: Int64, complete: Bool, at: Date) async throws {
+    public func endDelivery(
+        _ slot: DeliverySlot, bytes: Int64, complete: Bool, at: Date, usage: UsageRecord? = nil, evidence: [EvidenceEvent] = []
+    ) async throws {
         try await writer.write { db in
+            if let usage {
+                try db.execute(
+                    sql: "INSERT INTO usage (agreement_id, at, body) VALUES (?, ?, ?)",
+                    arguments: [usage.agreementID, usage.at.timeIntervalSince1970, Self.encodeBody(usage.json)])
+            }
+            try Self.queue(evidence, db: db)
             try db.execute(
                 sql: """
                     UPDATE delivery SET streaming = 0, bytes = bytes + ?, updated_at = ?,

@@ -1,3 +1,4 @@
+import DataspaceCore
 import DataspaceLedger
 import Foundation
 import GRDB
@@ -12,23 +13,63 @@ extension SQLiteStore {
         public let type: String
         public let time: Int64
         public let ref: String?
+        /// The pending-evidence row the entry was appended from, if any.
+        public let evidenceID: Int64?
 
-        public init(index: UInt64, type: String, time: Int64, ref: String?) {
+        public init(index: UInt64, type: String, time: Int64, ref: String?, evidenceID: Int64? = nil) {
             self.index = index
             self.type = type
             self.time = time
             self.ref = ref
+            self.evidenceID = evidenceID
         }
     }
 
+    /// Indexes appended entries; the pending evidence they came from is removed in the same
+    /// transaction, so each queued event is appended exactly once (after a crash between the
+    /// append and this, the start-up reindex finds the entry and removes the row).
     public func indexLedgerEntries(_ rows: [LedgerEntryRow]) async throws {
         try await writer.write { db in
             for row in rows {
                 try db.execute(
-                    sql: "INSERT OR REPLACE INTO ledger_entry (idx, type, time, ref) VALUES (?, ?, ?, ?)",
-                    arguments: [Int64(row.index), row.type, row.time, row.ref])
+                    sql: "INSERT OR REPLACE INTO ledger_entry (idx, type, time, ref, evidence_id) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [Int64(row.index), row.type, row.time, row.ref, row.evidenceID])
+                if let id = row.evidenceID { try db.execute(sql: "DELETE FROM pending_evidence WHERE id = ?", arguments: [id]) }
             }
         }
+    }
+
+    // MARK: pending evidence
+
+    /// An event queued with its state change, not yet in the log.
+    public struct PendingEvidence: Sendable, Equatable {
+        public let id: Int64
+        public let event: EvidenceEvent
+        public let queuedAt: Date
+    }
+
+    /// Queues events inside the caller's transaction.
+    static func queue(_ events: [EvidenceEvent], db: Database) throws {
+        for event in events {
+            try db.execute(
+                sql: "INSERT INTO pending_evidence (kind, fields, queued_at) VALUES (?, ?, ?)",
+                arguments: [event.kind, JSONValue.object(event.fields).encodedString(), Date().timeIntervalSince1970])
+        }
+    }
+
+    /// The oldest queued events, in the order they were queued.
+    public func pendingEvidence(limit: Int) async throws -> [PendingEvidence] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, kind, fields, queued_at FROM pending_evidence ORDER BY id LIMIT ?", arguments: [limit]).map { row in
+                let fields = (try? JSONValue.parse(row["fields"] as String))?.objectValue ?? [:]
+                return PendingEvidence(
+                    id: row["id"], event: EvidenceEvent(kind: row["kind"], fields: fields), queuedAt: Date(timeIntervalSince1970: row["queued_at"]))
+            }
+        }
+    }
+
+    public func pendingEvidenceCount() async throws -> Int {
+        try await writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pending_evidence") ?? 0 }
     }
 
     /// The number of entries indexed from the start without a gap (entries are indexed in order).

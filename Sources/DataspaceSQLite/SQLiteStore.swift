@@ -162,6 +162,14 @@ public final class SQLiteStore: Sendable {
                         PRIMARY KEY (agreement_id, number)
                     );
                     CREATE INDEX delivery_transfer ON delivery(transfer_id, number);
+                    CREATE TABLE pending_evidence (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        kind TEXT NOT NULL,
+                        fields TEXT NOT NULL,
+                        queued_at REAL NOT NULL
+                    );
+                    ALTER TABLE ledger_entry ADD COLUMN evidence_id INTEGER;
+                    CREATE INDEX ledger_entry_evidence ON ledger_entry(evidence_id) WHERE evidence_id IS NOT NULL;
                     CREATE TABLE operator_session_end (
                         id TEXT PRIMARY KEY NOT NULL,
                         expires_at REAL NOT NULL
@@ -189,13 +197,14 @@ extension SQLiteStore: CatalogStore {
 
     static func encode(_ record: DatasetRecord) -> String { record.json.encodedString() }
 
-    public func insertFirstVersion(_ record: DatasetRecord, report: SignedQualityReport?) async throws {
+    public func insertFirstVersion(_ record: DatasetRecord, report: SignedQualityReport?, evidence: [EvidenceEvent] = []) async throws {
         do {
             try await writer.write { db in
                 let exists = try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM dataset WHERE identifier = ?)", arguments: [record.identifier.description]) ?? false
                 if exists { throw CatalogError(.conflict, "product \(record.identifier) already exists", field: "identifier") }
                 try Self.insert(record, db: db)
                 try Self.insert(report, for: record, db: db)
+                try Self.queue(evidence, db: db)
             }
         } catch let error as DatabaseError where Self.isConstraintViolation(error) {
             throw CatalogError(.conflict, "product \(record.identifier) already exists", field: "identifier")
@@ -222,7 +231,7 @@ extension SQLiteStore: CatalogStore {
             arguments: [record.identifier.description, record.version, report.json, report.signature])
     }
 
-    public func replaceVersion(_ record: DatasetRecord) async throws {
+    public func replaceVersion(_ record: DatasetRecord, evidence: [EvidenceEvent] = []) async throws {
         try await writer.write { db in
             try db.execute(
                 sql: "UPDATE dataset SET status = ?, record = ? WHERE identifier = ? AND version = ? AND sha256 = ?",
@@ -230,6 +239,7 @@ extension SQLiteStore: CatalogStore {
             guard db.changesCount == 1 else {
                 throw CatalogError(.notFound, "no version \(record.version) of \(record.identifier) with that file", field: "identifier")
             }
+            try Self.queue(evidence, db: db)
         }
     }
 
@@ -242,7 +252,7 @@ extension SQLiteStore: CatalogStore {
         }
     }
 
-    public func insertNextVersion(_ record: DatasetRecord, report: SignedQualityReport?) async throws {
+    public func insertNextVersion(_ record: DatasetRecord, report: SignedQualityReport?, evidence: [EvidenceEvent] = []) async throws {
         try await writer.write { db in
             let row = try Row.fetchOne(
                 db, sql: "SELECT version, status, record FROM dataset WHERE identifier = ? ORDER BY version DESC LIMIT 1",
@@ -263,10 +273,13 @@ extension SQLiteStore: CatalogStore {
                 arguments: [DatasetStatus.superseded.rawValue, Self.encode(previous), record.identifier.description, version])
             try Self.insert(record, db: db)
             try Self.insert(report, for: record, db: db)
+            try Self.queue(evidence, db: db)
         }
     }
 
-    public func withdraw(_ identifier: UnifiedIdentifier, at date: Date) async throws -> DatasetRecord? {
+    public func withdraw(
+        _ identifier: UnifiedIdentifier, at date: Date, evidence: @Sendable (DatasetRecord) -> [EvidenceEvent] = { _ in [] }
+    ) async throws -> DatasetRecord? {
         try await writer.write { db in
             guard let text = try String.fetchOne(
                 db, sql: "SELECT record FROM dataset WHERE identifier = ? ORDER BY version DESC LIMIT 1", arguments: [identifier.description])
@@ -280,6 +293,7 @@ extension SQLiteStore: CatalogStore {
             try db.execute(
                 sql: "UPDATE dataset SET status = ?, record = ? WHERE identifier = ? AND version = ?",
                 arguments: [record.status.rawValue, Self.encode(record), identifier.description, record.version])
+            try Self.queue(evidence(record), db: db)
             return record
         }
     }
@@ -365,7 +379,7 @@ extension SQLiteStore: RegistryStore {
         return try decoder.decode(MembershipApplication.self, from: Data(text.utf8))
     }
 
-    public func insertApplication(_ a: MembershipApplication) async throws {
+    public func insertApplication(_ a: MembershipApplication, evidence: [EvidenceEvent] = []) async throws {
         let body = try Self.encodeApplication(a)
         try await writer.write { db in
             try db.execute(
@@ -377,16 +391,18 @@ extension SQLiteStore: RegistryStore {
                     a.id, a.profile.did.value, a.profile.creditCode.value, a.status.rawValue, a.submittedAt.timeIntervalSince1970,
                     a.revokedAt?.timeIntervalSince1970, a.credentialID, body,
                 ])
+            try Self.queue(evidence, db: db)
         }
     }
 
-    public func updateApplication(_ a: MembershipApplication) async throws {
+    public func updateApplication(_ a: MembershipApplication, evidence: [EvidenceEvent] = []) async throws {
         let body = try Self.encodeApplication(a)
         try await writer.write { db in
             try db.execute(
                 sql: "UPDATE application SET status = ?, revoked_at = ?, credential_id = ?, body = ? WHERE id = ?",
                 arguments: [a.status.rawValue, a.revokedAt?.timeIntervalSince1970, a.credentialID, body, a.id])
             if db.changesCount == 0 { throw RegistrationError(.notFound, "no application \(a.id)") }
+            try Self.queue(evidence, db: db)
         }
     }
 

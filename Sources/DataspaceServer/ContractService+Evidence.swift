@@ -6,41 +6,12 @@ import DataspaceLedger
 import DataspaceProtocol
 import Foundation
 
-/// Negotiations that end — agreed (FINALIZED) or TERMINATED — are recorded in the evidence log
-/// by each party, with the hash of the signed agreement.
 extension ContractService {
-    /// Wakes waiters on the negotiation and records its outcome once it has one.
+    /// Wakes waiters on the negotiation. Its evidence (agreed, terminated) was queued by the store
+    /// with the state change; append it now.
     func negotiationChanged(_ id: String) async {
         await notifier.notify(id)
-        guard let ledger, let n = try? await store.negotiation(id: id) else { return }
-        switch n.state {
-        case .finalized:
-            guard let agreementID = n.agreementID else { return }
-            await ledger.recordOnce(.negotiationAgreed, ref: n.id) {
-                guard let agreement = try await store.agreement(id: agreementID) else { return nil }
-                return [
-                    "negotiation": .string(n.id), "role": .string(n.role.rawValue), "agreement": .string(agreement.id),
-                    "dataset": .string(agreement.dataset), "provider": .string(agreement.provider), "consumer": .string(agreement.consumer),
-                    "agreementSha256": .string(Self.signedAgreementHash(agreement)),
-                ]
-            }
-        case .terminated:
-            await ledger.recordOnce(.negotiationTerminated, ref: n.id) {
-                [
-                    "negotiation": .string(n.id), "role": .string(n.role.rawValue), "dataset": .string(n.dataset),
-                    "counterparty": .string(n.counterparty),
-                ]
-            }
-        default:
-            return
-        }
-    }
-
-    /// SHA-256 of the signed agreement: RFC 8785 JSON of the agreed policy and both signatures.
-    static func signedAgreementHash(_ agreement: ContractAgreement) -> String {
-        var object: [String: JSONValue] = ["policy": agreement.policy, "providerSignature": .string(agreement.providerSignature)]
-        if let consumer = agreement.consumerSignature { object["consumerSignature"] = .string(consumer) }
-        return Hex.encode(Array(SHA256.hash(data: JSONValue.object(object).canonicalBytes)))
+        await ledger?.flush()
     }
 }
 

@@ -325,12 +325,16 @@ extension ContractService {
         return AdmittedDelivery(agreement: agreement, controls: controls, slot: slot)
     }
 
-    /// Ends a request's share of a delivery; a failure to record it is logged, never thrown into
-    /// a response that has already been sent.
-    public func endDelivery(_ slot: DeliverySlot, bytes: Int64, complete: Bool, now: Date) async {
-        do { try await store.endDelivery(slot, bytes: bytes, complete: complete, at: now) } catch {
+    /// Ends a request's share of a delivery, with its usage record and evidence in one
+    /// transaction, then appends the evidence. A failure to record it is logged (and counted),
+    /// never thrown into a response that has already been sent.
+    public func endDelivery(
+        _ slot: DeliverySlot, bytes: Int64, complete: Bool, now: Date, usage: UsageRecord? = nil, evidence: [EvidenceEvent] = []
+    ) async {
+        do { try await store.endDelivery(slot, bytes: bytes, complete: complete, at: now, usage: usage, evidence: evidence) } catch {
             logger.error("cannot record the end of a delivery", metadata: ["agreement": "\(slot.agreementID)", "number": "\(slot.number)", "error": "\(error)"])
         }
+        if !evidence.isEmpty { await ledger?.flush() }
     }
 }
 

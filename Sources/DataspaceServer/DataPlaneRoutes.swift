@@ -124,9 +124,6 @@ enum DataPlaneRoutes {
                 headers[HTTPField.Name("Repr-Digest")!] = "sha-256=:\(Hex.decode(sha256).map { Data($0).base64EncodedString() } ?? ""):"
                 let partial = range.count != Int(size)
                 if partial { headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)" }
-                let store = services.store
-                let logger = services.logger
-                let ledger = services.ledger
                 let contracts = services.contracts
                 let slot = admitted.slot
                 let provider = services.did.value
@@ -147,19 +144,16 @@ enum DataPlaneRoutes {
                     }
                     // The delivery is complete when a request of it has streamed the last byte.
                     let complete = failure == nil && range.upperBound == size - 1 && sent == Int64(range.count)
-                    await contracts.endDelivery(slot, bytes: sent, complete: complete, now: Date())
                     let usage = UsageRecord(
                         agreementID: t.agreementID, transferID: t.id, consumer: t.counterparty, dataset: t.dataset, at: Date(), bytes: sent,
                         rows: complete ? rows : nil, rangeStart: range.lowerBound, complete: complete, sha256: sha256)
-                    do { try await store.recordUsage(usage) } catch { logger.error("cannot record usage", metadata: ["error": "\(error)"]) }
-                    if sent > 0 {
-                        await ledger.record(.transferDelivered, fields: [
-                            "transfer": .string(t.id), "agreement": .string(t.agreementID), "dataset": .string(t.dataset),
-                            "provider": .string(provider), "consumer": .string(t.counterparty),
-                            "bytes": .number(Double(sent)), "rangeStart": .number(Double(range.lowerBound)), "complete": .bool(complete),
-                            "delivery": .number(Double(slot.number)), "sha256": .string(sha256),
-                        ])
-                    }
+                    let evidence = EvidenceEvent(kind: LedgerEvent.Kind.transferDelivered.rawValue, fields: [
+                        "transfer": .string(t.id), "agreement": .string(t.agreementID), "dataset": .string(t.dataset),
+                        "provider": .string(provider), "consumer": .string(t.counterparty),
+                        "bytes": .number(Double(sent)), "rangeStart": .number(Double(range.lowerBound)), "complete": .bool(complete),
+                        "delivery": .number(Double(slot.number)), "sha256": .string(sha256),
+                    ])
+                    await contracts.endDelivery(slot, bytes: sent, complete: complete, now: Date(), usage: usage, evidence: sent > 0 ? [evidence] : [])
                     if let failure { throw failure }
                 }
                 return Response(status: partial ? .partialContent : .ok, headers: headers, body: body)
@@ -214,9 +208,6 @@ extension DataPlaneRoutes {
             }
             headers[HTTPField.Name("Repr-Digest")!] = "sha-256=:\(Hex.decode(measured.sha256).map { Data($0).base64EncodedString() } ?? ""):"
         }
-        let store = services.store
-        let logger = services.logger
-        let ledger = services.ledger
         let provider = services.did.value
         let rows = t.rowCount
         let chunk = chunkSize
@@ -234,13 +225,12 @@ extension DataPlaneRoutes {
             }
             let sent = outcome?.sent ?? 0
             let complete = outcome != nil && failure == nil
-            await contracts.endDelivery(slot, bytes: sent, complete: complete, now: Date())
             let usage = UsageRecord(
                 agreementID: t.agreementID, transferID: t.id, consumer: t.counterparty, dataset: t.dataset, at: Date(), bytes: sent,
                 rows: complete ? rows : nil, rangeStart: start, complete: complete, sha256: outcome?.sha256 ?? sourceSHA256)
-            do { try await store.recordUsage(usage) } catch { logger.error("cannot record usage", metadata: ["error": "\(error)"]) }
+            var evidence: [EvidenceEvent] = []
             if let outcome, sent > 0 {
-                await ledger.record(.transferDelivered, fields: [
+                evidence.append(EvidenceEvent(kind: LedgerEvent.Kind.transferDelivered.rawValue, fields: [
                     "transfer": .string(t.id), "agreement": .string(t.agreementID), "dataset": .string(t.dataset),
                     "provider": .string(provider), "consumer": .string(t.counterparty),
                     "bytes": .number(Double(sent)), "rangeStart": .number(Double(start)), "complete": .bool(complete),
@@ -249,8 +239,9 @@ extension DataPlaneRoutes {
                     "masked": .array(plan.masking.keys.sorted().map { .string($0) }), "watermarked": .bool(plan.watermarkKey != nil),
                     "maskedValues": .number(Double(outcome.statistics.maskedValues)),
                     "markedValues": .number(Double(outcome.statistics.markedValues)),
-                ])
+                ]))
             }
+            await contracts.endDelivery(slot, bytes: sent, complete: complete, now: Date(), usage: usage, evidence: evidence)
             if let failure { throw failure }
         }
         let body = contentLength.map { ResponseBody(contentLength: $0, stream) } ?? ResponseBody(stream)

@@ -108,7 +108,9 @@ enum LedgerManagementRoutes {
 
     static let status: Handler = { _, _, s in
         let latest = s.ledger.log.latest
+        let evidence = await s.ledger.evidenceStatus()
         var body: [String: JSONValue] = [
+            "pendingEvidence": .number(Double(evidence.pending)),
             "origin": .string(s.ledger.origin), "verifierKey": .string(s.ledger.log.verifier.text),
             "size": .number(Double(latest.size)), "root": .string(latest.root.base64),
             "checkpoint": .string(s.ledger.publishedCheckpoint),
@@ -119,6 +121,9 @@ enum LedgerManagementRoutes {
                 return .object(o)
             }),
         ]
+        if let failure = evidence.lastFailure {
+            body["lastAppendFailure"] = ["at": .string(ISO8601.format(failure.at)), "error": .string(failure.message)]
+        }
         if s.ledger.isWitness {
             body["witness"] = [
                 "verifierKey": .string(s.ledger.cosigner.verifier.text),

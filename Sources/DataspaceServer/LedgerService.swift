@@ -28,6 +28,8 @@ public final class LedgerService: Sendable {
     /// Where to find the authority's witness when this node is a member (nil on the authority).
     let authorityWitness: @Sendable () async -> WitnessEndpoint?
     let state = Mutex(State())
+    /// Flushes of queued evidence run one at a time, in order.
+    let appending = WorkLimiter(name: "evidence appends", limit: 1, queue: 100_000)
 
     /// A witness this log submits its checkpoints to.
     public struct WitnessEndpoint: Sendable, Hashable {
@@ -52,8 +54,8 @@ public final class LedgerService: Sendable {
         var stopping = false
         /// No witness cosigned the last submitted checkpoint.
         var lastRoundFailed = false
-        /// Events being recorded by `recordOnce` right now.
-        var recording: Set<String> = []
+        /// When and why queued evidence last failed to reach the log.
+        var lastAppendFailure: (Date, String)?
     }
 
     init(
@@ -88,41 +90,51 @@ public final class LedgerService: Sendable {
 
     // MARK: - Recording
 
-    /// Records an event; `ref` (a transfer, agreement or product id) lets it be found again.
-    /// Returns the entry's index once it is durable. A failure is logged and returned as nil:
-    /// the business operation already happened and is not undone by a broken log.
-    @discardableResult
-    public func record(_ kind: LedgerEvent.Kind, fields: [String: JSONValue]) async -> UInt64? {
-        let event = LedgerEvent(kind: kind, node: node.value, fields: fields)
-        let ref = Self.reference(event)
+    /// Appends every queued event (pending evidence), oldest first: each one is appended to the
+    /// log, then indexed while its pending row is deleted in the same transaction. One flush runs
+    /// at a time. A failure leaves the rest pending — counted in
+    /// `dataspace_ledger_append_failures_total`, logged, and shown by `ledger status` — and the
+    /// evidence loop tries again every few seconds.
+    public func flush() async {
         do {
-            let index = try await log.append(event.entry)
-            try await store.indexLedgerEntries([.init(index: index, type: kind.rawValue, time: event.time, ref: ref)])
-            Metrics.ledgerEntries.increment()
-            return index
+            try await appending.run { try await self.appendPending() }
+        } catch is WorkLimiter.Busy {
+            // Thousands of flushes are already waiting; one of them will take this event too.
         } catch {
-            logger.error("cannot record a ledger event", metadata: ["type": "\(kind.rawValue)", "error": "\(error)"])
-            return nil
+            Metrics.ledgerAppendFailures.increment()
+            state.withLock { $0.lastAppendFailure = (Date(), "\(error)") }
+            logger.error("cannot append queued evidence to the log; it stays queued", metadata: ["error": "\(error)"])
         }
+    }
+
+    func appendPending() async throws {
+        while true {
+            let batch = try await store.pendingEvidence(limit: 256)
+            guard !batch.isEmpty else { return }
+            CrashPoint.hit("evidence.before-append")
+            for item in batch {
+                guard let kind = LedgerEvent.Kind(rawValue: item.event.kind) else {
+                    throw LedgerEventError("queued evidence \(item.id) has an unknown type \(item.event.kind)")
+                }
+                var fields = item.event.fields
+                fields["evidenceId"] = .number(Double(item.id))
+                let event = LedgerEvent(kind: kind, time: item.queuedAt, node: node.value, fields: fields)
+                let index = try await log.append(event.entry)
+                try await store.indexLedgerEntries([.init(index: index, type: kind.rawValue, time: event.time, ref: Self.reference(event), evidenceID: item.id)])
+                Metrics.ledgerEntries.increment()
+            }
+        }
+    }
+
+    /// Queued evidence not yet in the log, and the last failure to append it.
+    public func evidenceStatus() async -> (pending: Int, lastFailure: (at: Date, message: String)?) {
+        let pending = (try? await store.pendingEvidenceCount()) ?? -1
+        return (pending, state.withLock { $0.lastAppendFailure })
     }
 
     /// What an event is about, for finding it again: a transfer, negotiation, product or participant.
     static func reference(_ event: LedgerEvent) -> String? {
         ["transfer", "negotiation", "product", "participant"].lazy.compactMap { event.fields[$0]?.stringValue }.first
-    }
-
-    /// Records an event about `ref` unless one of this kind is already recorded for it (state
-    /// changes are observed more than once); `fields` returns nil when there is nothing to say.
-    public func recordOnce(_ kind: LedgerEvent.Kind, ref: String, fields: () async throws -> [String: JSONValue]?) async {
-        let key = kind.rawValue + " " + ref
-        guard state.withLock({ $0.recording.insert(key).inserted }) else { return }
-        defer { state.withLock { _ = $0.recording.remove(key) } }
-        do {
-            guard try await store.ledgerEntries(ref: ref, type: kind.rawValue).isEmpty, let fields = try await fields() else { return }
-            await record(kind, fields: fields)
-        } catch {
-            logger.error("cannot record a ledger event", metadata: ["type": "\(kind.rawValue)", "error": "\(error)"])
-        }
     }
 
     /// Indexes entries the log holds but the index lacks (a crash between the two writes).
@@ -135,7 +147,9 @@ public final class LedgerService: Sendable {
         for index in indexed..<size {
             let entry = try tiles.entry(index)
             guard let event = try? LedgerEvent(entry: entry) else { continue }
-            rows.append(.init(index: index, type: event.kind.rawValue, time: event.time, ref: Self.reference(event)))
+            rows.append(.init(
+                index: index, type: event.kind.rawValue, time: event.time, ref: Self.reference(event),
+                evidenceID: event.fields["evidenceId"]?.int64Value))
         }
         try await store.indexLedgerEntries(rows)
         logger.notice("indexed ledger entries missing from the index", metadata: ["count": "\(rows.count)"])
@@ -327,30 +341,27 @@ public final class LedgerService: Sendable {
 /// (integrating every acknowledged entry first).
 extension LedgerService: Service {
     public func run() async throws {
-        await withGracefulShutdownHandler { await self.runWitnessing() } onGracefulShutdown: { self.state.withLock { $0.stopping = true } }
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.runWitnessing() }
+                group.addTask { await self.runEvidenceRetries() }
+            }
+        } onGracefulShutdown: {
+            self.state.withLock { $0.stopping = true }
+        }
         await log.shutdown()
     }
-}
 
-/// Registration decisions as ledger entries: identifiers only (DID, credit code, credential id).
-extension LedgerService: RegistryEvents {
-    public func applied(_ application: MembershipApplication) async {
-        await record(.participantRegistered, fields: [
-            "participant": .string(application.profile.did.value), "application": .string(application.id),
-            "creditCode": .string(application.profile.creditCode.value), "sector": .string(application.profile.sector.rawValue),
-        ])
-    }
-
-    public func credentialIssued(_ application: MembershipApplication) async {
-        await record(.credentialIssued, fields: [
-            "participant": .string(application.profile.did.value), "application": .string(application.id),
-            "credential": .string(application.credentialID ?? ""),
-        ])
-    }
-
-    public func credentialRevoked(_ application: MembershipApplication) async {
-        await record(.credentialRevoked, fields: [
-            "participant": .string(application.profile.did.value), "credential": .string(application.credentialID ?? ""),
-        ])
+    /// Retries queued evidence that a failure left pending (a full disk, a broken log), every
+    /// two seconds while there is any.
+    func runEvidenceRetries() async {
+        var ticks = 0
+        while !Task.isCancelled, !state.withLock({ $0.stopping }) {
+            try? await Task.sleep(for: .milliseconds(100))
+            ticks += 1
+            if ticks % 20 == 0, (try? await store.pendingEvidenceCount()) ?? 0 > 0 { await flush() }
+        }
     }
 }
+
+extension LedgerService: EvidenceSink {}

@@ -89,7 +89,6 @@ enum ManagementRoutes {
         }
         let body = request.body.map { Array($0.readableBytesView) }
         let record = try await s.publishing.run { try await s.catalog.publish(metadata, format: format, body: body) }
-        await s.ledger.record(.productPublished, fields: productFields(record))
         s.logger.info("published", metadata: ["identifier": "\(record.identifier)", "bytes": "\(record.distribution.byteSize)"])
         return Responses.json(record.json, status: .created, headers: [.location: "/api/v1/datasets/\(record.identifier)"])
     }
@@ -118,25 +117,15 @@ enum ManagementRoutes {
         let format = hasFile ? try TabularFormat(mediaType: contentType) : nil
         let body = hasFile ? request.body.map { Array($0.readableBytesView) } : nil
         let record = try await s.publishing.run { try await s.catalog.update(identifier, metadata, format: format, body: body) }
-        await s.ledger.record(.productVersioned, fields: productFields(record))
         return Responses.json(record.json)
     }
 
     static let withdrawDataset: Handler = { _, context, s in
         let record = try await s.catalog.withdraw(try identifierParameter(context))
-        await s.ledger.record(.productWithdrawn, fields: productFields(record))
         return Responses.json(record.json)
     }
 
     /// A product's identifiers and content hash for its ledger entry.
-    static func productFields(_ record: DatasetRecord) -> [String: JSONValue] {
-        [
-            "product": .string(record.identifier.description), "version": .number(Double(record.version)),
-            "sha256": .string(record.distribution.sha256), "bytes": .number(Double(record.distribution.byteSize)),
-            "grade": .string(record.grade.description),
-        ]
-    }
-
     /// Metadata travels in the `Dataspace-Metadata` header as base64url JSON, so the file itself
     /// can stream as the request body.
     static func metadataHeader(_ request: Request) throws -> PublishRequest {

@@ -17,4 +17,10 @@ enum Metrics {
         bootstrap()
         return CoreMetrics.Counter(label: "dataspace_ledger_entries_total")
     }()
+
+    /// Appends of queued evidence that failed (the events stay queued and are retried).
+    static let ledgerAppendFailures: CoreMetrics.Counter = {
+        bootstrap()
+        return CoreMetrics.Counter(label: "dataspace_ledger_append_failures_total")
+    }()
 }

@@ -48,6 +48,8 @@ public enum NodeApplication {
     public static func prepare(_ services: NodeServices) async throws {
         try await services.catalog.rebuildIndex()
         try await services.ledger.reconcileIndex()
+        // Evidence queued by changes that committed before a crash or a failed append.
+        await services.ledger.flush()
         try await services.store.releaseStreamingDeliveries()
         try await services.contracts.resume()
     }

@@ -66,13 +66,6 @@ public struct NodeServices: Sendable {
             integrationInterval: .milliseconds(configuration.ledger.integrationMilliseconds))
         let blobs = try FileBlobStore(root: URL(fileURLWithPath: directory.blobsPath))
         try blobs.removeTemporaryFiles()
-        let publisher = Publisher(name: configuration.name, did: did, creditCode: configuration.creditCode, region: configuration.region)
-        let catalog = CatalogService(
-            store: store, blobs: blobs, index: SearchIndex(), addresses: AddressBook(prefix: configuration.ipv6Prefix),
-            publisher: publisher, maximumFileBytes: configuration.maxUploadBytes,
-            assessment: CatalogService.AssessmentSettings(
-                importantScale: configuration.importantScale, assessor: did.value, defaultDecider: "administrator of \(did.value)",
-                sign: { bytes in try DetachedSignature.sign(bytes, kid: "\(did.value)#\(DIDDocument.keyFragment)", key: key) }))
         let peers = PeerClient(policy: configuration.outboundPolicy)
         let resolver = HTTPDIDResolver(client: peers, own: document)
         let ledger = try LedgerService(
@@ -87,11 +80,19 @@ public struct NodeServices: Sendable {
             },
             authorityWitness: { await authorityWitness(configuration: configuration, store: store, resolver: resolver) },
             logger: logger)
+        let publisher = Publisher(name: configuration.name, did: did, creditCode: configuration.creditCode, region: configuration.region)
+        let catalog = CatalogService(
+            store: store, blobs: blobs, index: SearchIndex(), addresses: AddressBook(prefix: configuration.ipv6Prefix),
+            publisher: publisher, maximumFileBytes: configuration.maxUploadBytes,
+            assessment: CatalogService.AssessmentSettings(
+                importantScale: configuration.importantScale, assessor: did.value, defaultDecider: "administrator of \(did.value)",
+                sign: { bytes in try DetachedSignature.sign(bytes, kid: "\(did.value)#\(DIDDocument.keyFragment)", key: key) }),
+            evidence: ledger)
         let authority: AuthorityService? =
             configuration.isAuthority
             ? AuthorityService(
                 did: did, key: key, store: store, autoApprove: configuration.autoApprove,
-                revocationListURL: configuration.publicURL + "/identity/revocations", events: ledger)
+                revocationListURL: configuration.publicURL + "/identity/revocations", evidence: ledger)
             : nil
         var localRevocations: (@Sendable () async throws -> Set<String>)?
         if configuration.isAuthority {

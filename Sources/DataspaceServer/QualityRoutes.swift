@@ -58,10 +58,6 @@ enum QualityRoutes {
         let reason = body["reason"]?.stringValue
         let by = body["decidedBy"]?.stringValue ?? "administrator of \(s.did.value)"
         let record = try await s.catalog.decideGrade(identifier, grade: grade, reason: reason, by: by)
-        var fields = ManagementRoutes.productFields(record)
-        fields["status"] = .string(record.quality?.grade.status.rawValue ?? "")
-        fields["proposed"] = .string(record.quality?.grade.proposed.description ?? "")
-        await s.ledger.record(.productGraded, fields: fields)
         s.logger.info("grade decided", metadata: ["identifier": "\(identifier)", "grade": "\(grade)"])
         return Responses.json(record.json)
     }

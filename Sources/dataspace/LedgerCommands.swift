@@ -25,8 +25,12 @@ struct LedgerStatusCommand: AsyncParsableCommand {
             print("verifier key  \(status["verifierKey"]?.stringValue ?? "")")
             print("size          \((status["size"]?.intValue ?? 0)) entries")
             print("root          \(status["root"]?.stringValue ?? "")")
+            print("pending       \(status["pendingEvidence"]?.intValue ?? 0) queued events not yet in the log")
+            if let failure = status["lastAppendFailure"] {
+                print("APPEND FAILED \(failure["at"]?.stringValue ?? ""): \(failure["error"]?.stringValue ?? "") — the events stay queued and are retried")
+            }
             for w in status["witnesses"]?.arrayValue ?? [] {
-                let size = w["cosignedSize"]?.doubleValue.map { "cosigned size \(Int($0))" } ?? "no cosignature yet"
+                let size = w["cosignedSize"]?.intValue.map { "cosigned size \($0)" } ?? "no cosignature yet"
                 print("witness       \(w["url"]?.stringValue ?? "")  \(size)\(w["problem"]?.stringValue.map { "  PROBLEM: \($0)" } ?? "")")
             }
             if let witness = status["witness"] {

@@ -36,6 +36,15 @@ import Testing
         return Result(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
     }
 
+    /// Runs the executable on a thread outside Swift's cooperative pool: a command that talks to
+    /// a node served by this test process must not hold one of the pool's few threads while it
+    /// waits (on two cores, two such waits would starve the node it waits for).
+    func runOffPool(_ arguments: [String]) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Swift.Result { try self.run(arguments) }) }
+        }
+    }
+
     func temporaryDirectory() -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("dataspace-cli-\(UUID().uuidString.prefix(8))").path
     }

@@ -40,17 +40,17 @@ import Testing
             defer { try? FileManager.default.removeItem(atPath: dir) }
             let port = try #require(LoopbackPorts.free(count: 1).first)
             let providerURL = "http://127.0.0.1:\(port)"
-            let created = try cli.run([
+            let created = try await cli.runOffPool([
                 "init", "--dir", dir, "--name", "广州市数据局", "--credit-code", "11440100MB2C921900", "--region", "440100", "--sector",
                 "urban-governance", "--port", String(port),
             ])
             #expect(created.status == 0, "\(created.stderr)")
             var provider = try startProvider(dir, crashAt: nil)
             try await cli.waitForHealth(port)
-            let applied = try cli.run(["register", "--dir", dir, "--authority", net.url(0), "--json"])
+            let applied = try await cli.runOffPool(["register", "--dir", dir, "--authority", net.url(0), "--json"])
             let application = try #require(try JSONValue.parse(applied.stdout)["applicationId"]?.stringValue, "\(applied.stdout)\(applied.stderr)")
             _ = try await net.clients[0].call(.POST, "/api/v1/authority/applications/\(application)/approve")
-            #expect(try cli.run(["membership", "--dir", dir, "--refresh"]).status == 0)
+            #expect(try await cli.runOffPool(["membership", "--dir", dir, "--refresh"]).status == 0)
             // 24 MB, so a download can be interrupted part-way.
             let csv = dir + "/traffic.csv"
             let line = String(repeating: "x", count: 90)
@@ -59,7 +59,7 @@ import Testing
             let policyFile = dir + "/offer.json"
             let offer: JSONValue = ["permission": [["action": "use", "constraint": [["leftOperand": "count", "operator": "lteq", "rightOperand": "5"]]]]]
             try offer.encoded().write(to: URL(fileURLWithPath: policyFile))
-            let published = try cli.run([
+            let published = try await cli.runOffPool([
                 "publish", csv, "--dir", dir, "--title", "广州市道路流量", "--description", "traffic", "--sector", "transport", "--policy", policyFile,
                 "--json",
             ])
@@ -83,7 +83,7 @@ import Testing
             let finished = try await net.clients[1].call(.GET, "/api/v1/negotiations/\(negotiation)?wait=60")
             #expect(finished["state"]?.stringValue == "FINALIZED", "\(finished)")
             let agreement = try #require(finished["agreement"]?["id"]?.stringValue)
-            let providerView = try #require(try JSONValue.parse(try cli.run(["agreements", "--dir", dir, "--json"]).stdout)["items"]?.arrayValue)
+            let providerView = try #require(try JSONValue.parse(try await cli.runOffPool(["agreements", "--dir", dir, "--json"]).stdout)["items"]?.arrayValue)
             #expect(providerView.count == 1)
             #expect(providerView.first?["state"]?.stringValue == "FINALIZED")
 
@@ -122,7 +122,7 @@ import Testing
             #expect(result.sha256 == sha256)
             _ = try await net.clients[1].call(.POST, "/api/v1/transfers/\(transfer)/complete")
             try await cli.waitForHealth(port)
-            let usage = try JSONValue.parse(try cli.run(["usage", "--dir", dir, "--json"]).stdout)
+            let usage = try JSONValue.parse(try await cli.runOffPool(["usage", "--dir", dir, "--json"]).stdout)
             let records = usage["items"]?.arrayValue ?? []
             #expect(records.contains { $0["rangeStart"]?.doubleValue ?? 0 > 0 }, "the resumed range was recorded: \(usage)")
             try await stop(current.value)

@@ -78,7 +78,7 @@ import Testing
         let dir = cli.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let port = try #require(LoopbackPorts.free(count: 1).first)
-        _ = try cli.run(["init", "--dir", dir, "--name", "广州市数据局", "--credit-code", "11440100MB2C921900", "--region", "440100",
+        _ = try await cli.runOffPool(["init", "--dir", dir, "--name", "广州市数据局", "--credit-code", "11440100MB2C921900", "--region", "440100",
                          "--sector", "urban-governance", "--port", String(port)])
         let base = "http://127.0.0.1:\(port)"
         let client = ManagementClient(baseURL: base, adminToken: try NodeDirectory(path: dir).loadAdminToken())
@@ -157,4 +157,56 @@ actor AcknowledgedProducts {
     var ids: Set<String> = []
     var count: Int { ids.count }
     func add(_ id: String) { ids.insert(id) }
+}
+
+/// The evidence of a state change is queued in the change's own transaction. The node is killed
+/// after a publish committed but before its event reached the log; at restart the queued event
+/// is appended, so the product and its evidence exist together.
+@Suite(.serialized) struct EvidenceQueueTests {
+    @Test(.enabled(if: CLITests.available)) func evidenceQueuedBeforeACrashIsAppendedAtRestart() async throws {
+        let cli = CLITests()
+        let dir = cli.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let port = try #require(LoopbackPorts.free(count: 1).first)
+        let created = try await cli.runOffPool([
+            "init", "--dir", dir, "--name", "广州市数据局", "--credit-code", "11440100MB2C921900", "--region", "440100", "--sector",
+            "urban-governance", "--port", String(port),
+        ])
+        #expect(created.status == 0, "\(created.stderr)")
+        func serve(crashAt: String?) throws -> Process {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: try #require(CLITests.binary))
+            process.arguments = ["serve", "--dir", dir, "--log-level", "critical"]
+            var environment = ProcessInfo.processInfo.environment
+            environment["DATASPACE_CRASH_AT"] = crashAt
+            process.environment = environment
+            process.standardError = FileHandle.nullDevice
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+        let csv = dir + "/air.csv"
+        try "station,aqi\nGZ001,42\n".write(toFile: csv, atomically: true, encoding: .utf8)
+        let first = try serve(crashAt: "evidence.before-append")
+        try await cli.waitForHealth(port)
+        let client = ManagementClient(baseURL: "http://127.0.0.1:\(port)", adminToken: try String(contentsOfFile: dir + "/admin.token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+        // The node dies right after the publish committed, before its answer.
+        await #expect(throws: (any Error).self) { _ = try await client.publish(file: csv, metadata: airQuality) }
+        let deadline = Date().addingTimeInterval(10)
+        while first.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(!first.isRunning)
+
+        let second = try serve(crashAt: nil)
+        defer { kill(second.processIdentifier, SIGTERM) }
+        try await cli.waitForHealth(port)
+        let products = try await client.call(.GET, "/api/v1/datasets")
+        let product = try #require(products["items"]?.arrayValue?.first?["identifier"]?.stringValue, "\(products)")
+        let events = try await client.call(.GET, "/api/v1/ledger/events?type=product.published")
+        let logged = events["events"]?.arrayValue ?? []
+        #expect(logged.count == 1)
+        #expect(logged.first?["event"]?["product"]?.stringValue == product)
+        #expect(logged.first?["event"]?["evidenceId"]?.intValue != nil)
+        let status = try await client.call(.GET, "/api/v1/ledger")
+        #expect(status["pendingEvidence"]?.intValue == 0)
+    }
 }
