@@ -45,6 +45,21 @@ import Testing
         }
     }
 
+    /// `dataspace serve --dir DIR` as its own process, killing itself at the crash points named
+    /// (`DATASPACE_CRASH_AT`, comma-separated) if any.
+    func serve(_ dir: String, crashAt: String?) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(Self.binary))
+        process.arguments = ["serve", "--dir", dir, "--log-level", "warning"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["DATASPACE_CRASH_AT"] = crashAt
+        process.environment = environment
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
     func temporaryDirectory() -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("dataspace-cli-\(UUID().uuidString.prefix(8))").path
     }

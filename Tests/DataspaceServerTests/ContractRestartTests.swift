@@ -9,18 +9,7 @@ import Testing
 @Suite(.serialized) struct ContractRestartTests {
     let cli = CLITests()
 
-    func startProvider(_ dir: String, crashAt: String?) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(CLITests.binary))
-        process.arguments = ["serve", "--dir", dir, "--log-level", "warning"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["DATASPACE_CRASH_AT"] = crashAt
-        process.environment = environment
-        process.standardError = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        return process
-    }
+    func startProvider(_ dir: String, crashAt: String?) throws -> Process { try cli.serve(dir, crashAt: crashAt) }
 
     func waitForExit(_ process: Process, timeout: Double = 20) async throws {
         let deadline = Date().addingTimeInterval(timeout)

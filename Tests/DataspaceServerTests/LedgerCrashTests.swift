@@ -173,18 +173,7 @@ actor AcknowledgedProducts {
             "urban-governance", "--port", String(port),
         ])
         #expect(created.status == 0, "\(created.stderr)")
-        func serve(crashAt: String?) throws -> Process {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: try #require(CLITests.binary))
-            process.arguments = ["serve", "--dir", dir, "--log-level", "critical"]
-            var environment = ProcessInfo.processInfo.environment
-            environment["DATASPACE_CRASH_AT"] = crashAt
-            process.environment = environment
-            process.standardError = FileHandle.nullDevice
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            return process
-        }
+        func serve(crashAt: String?) throws -> Process { try cli.serve(dir, crashAt: crashAt) }
         let csv = dir + "/air.csv"
         try "station,aqi\nGZ001,42\n".write(toFile: csv, atomically: true, encoding: .utf8)
         let first = try serve(crashAt: "evidence.before-append")
