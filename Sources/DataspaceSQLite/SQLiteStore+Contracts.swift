@@ -4,6 +4,15 @@ import Foundation
 import GRDB
 
 extension SQLiteStore: ContractStore {
+    /// Two requests racing to create the same process (a retried message arriving twice at once)
+    /// meet at the unique key: the loser gets `ContractConflict`, and its handler re-runs and
+    /// finds the winner's record.
+    static func insertingOnce(_ what: String, _ body: () throws -> Void) throws {
+        do { try body() } catch let error as DatabaseError where isConstraintViolation(error) {
+            throw ContractConflict("\(what) was created meanwhile")
+        }
+    }
+
     static func encodeBody(_ value: JSONValue) -> String { value.encodedString() }
 
     static func decodeNegotiation(_ text: String) throws -> ContractNegotiation { try ContractNegotiation(json: try JSONValue.parse(text)) }
@@ -32,12 +41,14 @@ extension SQLiteStore: ContractStore {
             insert
             ? "INSERT INTO negotiation (role, counterparty, consumer_pid, state, pending, updated_at, body, revision, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             : "UPDATE negotiation SET role = ?, counterparty = ?, consumer_pid = ?, state = ?, pending = ?, updated_at = ?, body = ?, revision = ? WHERE id = ? AND revision = \(expected)"
-        try db.execute(
-            sql: sql,
-            arguments: [
-                n.role.rawValue, n.counterparty, n.consumerPid, n.state.rawValue, n.queue.isEmpty ? 0 : 1, n.updatedAt.timeIntervalSince1970,
-                encodeBody(n.json), n.revision, n.id,
-            ])
+        try Self.insertingOnce("negotiation \(n.id)") {
+            try db.execute(
+                sql: sql,
+                arguments: [
+                    n.role.rawValue, n.counterparty, n.consumerPid, n.state.rawValue, n.queue.isEmpty ? 0 : 1, n.updatedAt.timeIntervalSince1970,
+                    encodeBody(n.json), n.revision, n.id,
+                ])
+        }
         guard db.changesCount == 1 else { throw ContractConflict("negotiation \(n.id) changed meanwhile (revision \(expected) is stale)") }
         return n
     }
@@ -144,12 +155,14 @@ extension SQLiteStore: ContractStore {
             insert
             ? "INSERT INTO transfer (role, agreement_id, sequence, state, pending, updated_at, body, revision, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             : "UPDATE transfer SET role = ?, agreement_id = ?, sequence = ?, state = ?, pending = ?, updated_at = ?, body = ?, revision = ? WHERE id = ? AND revision = \(expected)"
-        try db.execute(
-            sql: sql,
-            arguments: [
-                t.role.rawValue, t.agreementID, t.sequence, t.state.rawValue, t.queue.isEmpty ? 0 : 1, t.updatedAt.timeIntervalSince1970,
-                encodeBody(t.json), t.revision, t.id,
-            ])
+        try Self.insertingOnce("transfer \(t.id)") {
+            try db.execute(
+                sql: sql,
+                arguments: [
+                    t.role.rawValue, t.agreementID, t.sequence, t.state.rawValue, t.queue.isEmpty ? 0 : 1, t.updatedAt.timeIntervalSince1970,
+                    encodeBody(t.json), t.revision, t.id,
+                ])
+        }
         guard db.changesCount == 1 else { throw ContractConflict("transfer \(t.id) changed meanwhile (revision \(expected) is stale)") }
         return t
     }
