@@ -222,7 +222,7 @@ public actor RevocationCache: RevocationChecker {
             throw IdentityError(.credentialInvalid, "cannot fetch the revocation list of \(issuer.value); refusing rather than trusting blindly")
         }
         guard reply.status == 200 else {
-            throw IdentityError(.credentialInvalid, "revocation list of \(issuer.value) answered \(reply.status)")
+            throw IdentityError(.credentialInvalid, "the revocation list of \(issuer.value) could not be fetched; refusing rather than trusting blindly")
         }
         let token = String(decoding: reply.body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let list = try RevocationList.verify(token, issuerDocument: try await resolver.resolve(issuer), now: Date(), notOlderThan: newest[issuer])

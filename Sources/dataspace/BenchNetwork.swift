@@ -18,9 +18,10 @@ struct BenchNetwork {
     var consumer: ManagementClient { clients[2] }
     var providerURL: String { nodes[1].configuration.publicURL }
 
-    /// `limits` sets the provider's per-client rate (the others stay unlimited); `listenAll`
-    /// binds the provider to 0.0.0.0 so a load generator aimed at 127.0.0.2 is a client of its
-    /// own while the other nodes talk from 127.0.0.1.
+    /// `providerLimit` sets the provider's per-client rate (the others stay unlimited);
+    /// `listenAll` binds the provider to `::` (IPv6 and IPv4), so a load generator aimed at
+    /// [::1] is a client of its own while the other nodes talk from 127.0.0.1 (on Linux a
+    /// connection to 127.0.0.2 still comes from 127.0.0.1).
     static func start(providerLimit: (rate: Int, burst: Int)? = nil, listenAll: Bool = false) async throws -> BenchNetwork {
         let root = NSTemporaryDirectory() + "dataspace-bench-net-\(UUID().uuidString.prefix(8))"
         let ports = LoopbackPorts.free(count: 3)
@@ -36,7 +37,7 @@ struct BenchNetwork {
         for (i, c) in cast.enumerated() {
             var configuration = NodeConfiguration(
                 name: c.0, creditCode: try CreditCode.completing(c.1), region: try RegionCode(c.2), sector: try Sector(slug: c.3),
-                host: i == 1 && listenAll ? "0.0.0.0" : "127.0.0.1",
+                host: i == 1 && listenAll ? "::" : "127.0.0.1",
                 port: ports[i], publicURL: "http://127.0.0.1:\(ports[i])", isAuthority: c.4, autoApprove: true, authorityURL: nil, authorityDID: nil,
                 ipv6Prefix: try IPv6Prefix("fd86:\(i + 1)::/64"), maxUploadBytes: 8 << 30, revocationCacheSeconds: 30, logLevel: "error",
                 logFormat: "text", allowLoopbackPeers: true)

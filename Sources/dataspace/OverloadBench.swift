@@ -4,7 +4,7 @@ import DataspaceCore
 import DataspaceServer
 import Foundation
 
-/// Floods a provider's public search page with wrk from its own client address (127.0.0.2)
+/// Floods a provider's public search page with wrk from its own client address ([::1])
 /// at many times what the node can serve, while the node's monitoring polls `/healthz` and a
 /// member keeps negotiating contracts from 127.0.0.1. First measures what the node serves on
 /// that page without a rate limit, on a network of its own, so the flood's size is a ratio.
@@ -34,7 +34,7 @@ struct OverloadBench: AsyncParsableCommand {
             let capacity: WrkResult
             do {
                 try await populate(open)
-                let url = "http://127.0.0.2:\(open.nodes[1].configuration.port)/?q=%E7%A9%BA%E6%B0%94"
+                let url = "http://[::1]:\(open.nodes[1].configuration.port)/?q=%E7%A9%BA%E6%B0%94"
                 log("measuring capacity: wrk -c 32 -d \(seconds)s \(url)")
                 capacity = try runWrk(url: url, connections: 32, seconds: seconds)
             } catch {
@@ -48,7 +48,7 @@ struct OverloadBench: AsyncParsableCommand {
             do {
                 try await populate(net)
                 let dataset = try await publishOpenProduct(net)
-                let url = "http://127.0.0.2:\(net.nodes[1].configuration.port)/?q=%E7%A9%BA%E6%B0%94"
+                let url = "http://[::1]:\(net.nodes[1].configuration.port)/?q=%E7%A9%BA%E6%B0%94"
                 log("flooding: wrk -c \(connections) -d \(seconds)s \(url) while negotiating and polling /healthz")
                 let deadline = Date().addingTimeInterval(Double(seconds))
                 async let health = pollHealth(net.nodes[1].configuration.publicURL + "/healthz", until: deadline)
