@@ -1,3 +1,4 @@
+import DataspaceCatalog
 import DataspaceContracts
 import DataspaceCore
 import DataspaceSQLite
@@ -111,5 +112,20 @@ import Testing
         }
         #expect(try await store.agreement(id: "same-id")?.provider == "did:web:honest")
         #expect(try await store.negotiation(id: "n2") == nil)
+    }
+}
+
+/// Important data's masking cannot be declared weaker than the grade requires.
+@Suite struct GradeControlsMaskingTests {
+    @Test func aDeclaredRuleThatRevealsMoreIsReplacedForImportantData() {
+        let suggested: [String: MaskingRule] = ["id_number": .partial(keepStart: 3, keepEnd: 4), "phone": .partial(keepStart: 3, keepEnd: 4)]
+        let declared = DeliveryProtection(masking: ["id_number": .partial(keepStart: 18, keepEnd: 0), "phone": .hide, "note": .round(decimals: 0)])
+        let important = CatalogService.controls(for: DataGrade(level: .important), declared: declared, suggested: suggested)
+        #expect(important.masking["id_number"] == .partial(keepStart: 3, keepEnd: 4), "18 kept characters would reveal the whole number")
+        #expect(important.masking["phone"] == .hide, "a stricter declared rule stays")
+        #expect(important.masking["note"] == .round(decimals: 0))
+        #expect(important.watermark)
+        // General data follows what the publisher declared.
+        #expect(CatalogService.controls(for: .general, declared: declared, suggested: suggested) == declared)
     }
 }
