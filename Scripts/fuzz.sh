@@ -13,8 +13,14 @@ target="${1:?usage: Scripts/fuzz.sh TARGET|all SECONDS}"
 seconds="${2:?usage: Scripts/fuzz.sh TARGET|all SECONDS}"
 shift 2
 scratch="$root/.build-fuzz"
-swift build --scratch-path "$scratch" --product dataspace-fuzz \
-  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -parse-as-library >&2
+mkdir -p "$scratch"
+# The sanitizer runtime makes the linker warn about symbols it cannot export; keep the build's
+# output in a log and show it only if the build fails.
+if ! swift build --scratch-path "$scratch" --product dataspace-fuzz \
+  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -parse-as-library >"$scratch/build.log" 2>&1; then
+  cat "$scratch/build.log" >&2
+  exit 1
+fi
 bin="$scratch/debug/dataspace-fuzz"
 if [ "$target" = all ]; then targets=$(ls Fuzz/corpus); else targets="$target"; fi
 status=0
