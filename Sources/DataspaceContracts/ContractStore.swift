@@ -53,7 +53,6 @@ public protocol ContractStore: Sendable {
     /// Ids of negotiations and transfers with an undelivered message, to resume after a restart.
     func pendingOutboxes() async throws -> (negotiations: [String], transfers: [String])
 
-    func recordUsage(_ usage: UsageRecord) async throws
     func usage(agreementID: String?) async throws -> [UsageRecord]
 }
 

@@ -30,12 +30,15 @@ extension SQLiteStore: ContractStore {
         let expected = n.revision
         if !insert { n.revision = expected + 1 }
         // The evidence of this change, derived from the state it leaves, in this transaction.
-        let old = insert ? nil : try String.fetchOne(db, sql: "SELECT state FROM negotiation WHERE id = ?", arguments: [n.id]).flatMap(NegotiationState.init)
-        if old != n.state, n.state == .finalized || n.state == .terminated {
-            let agreement = try n.agreementID.flatMap { id in
-                try String.fetchOne(db, sql: "SELECT body FROM agreement WHERE id = ?", arguments: [id]).map { try decodeAgreement($0) }
+        // Only a write that leaves FINALIZED or TERMINATED can record an outcome; only those read the old state.
+        if n.state == .finalized || n.state == .terminated {
+            let old = insert ? nil : try String.fetchOne(db, sql: "SELECT state FROM negotiation WHERE id = ?", arguments: [n.id]).flatMap(NegotiationState.init)
+            if old != n.state {
+                let agreement = try n.agreementID.flatMap { id in
+                    try String.fetchOne(db, sql: "SELECT body FROM agreement WHERE id = ?", arguments: [id]).map { try decodeAgreement($0) }
+                }
+                try queue(ContractEvidence.negotiationEvents(from: old, to: n, agreement: agreement), db: db)
             }
-            try queue(ContractEvidence.negotiationEvents(from: old, to: n, agreement: agreement), db: db)
         }
         let sql =
             insert
@@ -231,14 +234,6 @@ extension SQLiteStore: ContractStore {
     }
 
     // MARK: usage
-
-    public func recordUsage(_ usage: UsageRecord) async throws {
-        try await writer.write { db in
-            try db.execute(
-                sql: "INSERT INTO usage (agreement_id, at, body) VALUES (?, ?, ?)",
-                arguments: [usage.agreementID, usage.at.timeIntervalSince1970, Self.encodeBody(usage.json)])
-        }
-    }
 
     public func usage(agreementID: String?) async throws -> [UsageRecord] {
         try await writer.read { db in

@@ -2,6 +2,7 @@ import DataspaceCatalog
 import DataspaceContracts
 import DataspaceCore
 import DataspaceIdentity
+import DataspaceLedger
 import DataspaceProtocol
 import Foundation
 
@@ -323,6 +324,22 @@ extension ContractService {
             if !decision.permitted { throw DeliveryRefusal(status: 403, code: "policy.denied", detail: decision.explanation) }
         }
         return AdmittedDelivery(agreement: agreement, controls: controls, slot: slot)
+    }
+
+    /// The `transfer.delivered` evidence of a request that sent `bytes` of transfer `t`: who,
+    /// what, how much, from where in the file, whether it completed the delivery, and the digest
+    /// of what left (`extra` adds the protection a rewritten delivery applied).
+    public func deliveredEvidence(
+        _ t: TransferProcess, slot: DeliverySlot, bytes: Int64, rangeStart: Int64, complete: Bool, sha256: String, extra: [String: JSONValue] = [:]
+    ) -> EvidenceEvent {
+        var fields: [String: JSONValue] = [
+            "transfer": .string(t.id), "agreement": .string(t.agreementID), "dataset": .string(t.dataset),
+            "provider": .string(did.value), "consumer": .string(t.counterparty),
+            "bytes": .number(Double(bytes)), "rangeStart": .number(Double(rangeStart)), "complete": .bool(complete),
+            "delivery": .number(Double(slot.number)), "sha256": .string(sha256),
+        ]
+        fields.merge(extra) { _, new in new }
+        return EvidenceEvent(kind: LedgerEvent.Kind.transferDelivered.rawValue, fields: fields)
     }
 
     /// Ends a request's share of a delivery, with its usage record and evidence in one

@@ -126,7 +126,6 @@ enum DataPlaneRoutes {
                 if partial { headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)" }
                 let contracts = services.contracts
                 let slot = admitted.slot
-                let provider = services.did.value
                 let rows = t.rowCount
                 let body = ResponseBody(contentLength: Int(range.upperBound - range.lowerBound + 1)) { writer in
                     var sent: Int64 = 0
@@ -147,12 +146,8 @@ enum DataPlaneRoutes {
                     let usage = UsageRecord(
                         agreementID: t.agreementID, transferID: t.id, consumer: t.counterparty, dataset: t.dataset, at: Date(), bytes: sent,
                         rows: complete ? rows : nil, rangeStart: range.lowerBound, complete: complete, sha256: sha256)
-                    let evidence = EvidenceEvent(kind: LedgerEvent.Kind.transferDelivered.rawValue, fields: [
-                        "transfer": .string(t.id), "agreement": .string(t.agreementID), "dataset": .string(t.dataset),
-                        "provider": .string(provider), "consumer": .string(t.counterparty),
-                        "bytes": .number(Double(sent)), "rangeStart": .number(Double(range.lowerBound)), "complete": .bool(complete),
-                        "delivery": .number(Double(slot.number)), "sha256": .string(sha256),
-                    ])
+                    let evidence = contracts.deliveredEvidence(
+                        t, slot: slot, bytes: sent, rangeStart: range.lowerBound, complete: complete, sha256: sha256)
                     await contracts.endDelivery(slot, bytes: sent, complete: complete, now: Date(), usage: usage, evidence: sent > 0 ? [evidence] : [])
                     if let failure { throw failure }
                 }
@@ -208,7 +203,6 @@ extension DataPlaneRoutes {
             }
             headers[HTTPField.Name("Repr-Digest")!] = "sha-256=:\(Hex.decode(measured.sha256).map { Data($0).base64EncodedString() } ?? ""):"
         }
-        let provider = services.did.value
         let rows = t.rowCount
         let chunk = chunkSize
         let start = skip
@@ -230,16 +224,13 @@ extension DataPlaneRoutes {
                 rows: complete ? rows : nil, rangeStart: start, complete: complete, sha256: outcome?.sha256 ?? sourceSHA256)
             var evidence: [EvidenceEvent] = []
             if let outcome, sent > 0 {
-                evidence.append(EvidenceEvent(kind: LedgerEvent.Kind.transferDelivered.rawValue, fields: [
-                    "transfer": .string(t.id), "agreement": .string(t.agreementID), "dataset": .string(t.dataset),
-                    "provider": .string(provider), "consumer": .string(t.counterparty),
-                    "bytes": .number(Double(sent)), "rangeStart": .number(Double(start)), "complete": .bool(complete),
-                    "delivery": .number(Double(slot.number)),
-                    "sha256": .string(outcome.sha256), "sourceSha256": .string(sourceSHA256),
-                    "masked": .array(plan.masking.keys.sorted().map { .string($0) }), "watermarked": .bool(plan.watermarkKey != nil),
-                    "maskedValues": .number(Double(outcome.statistics.maskedValues)),
-                    "markedValues": .number(Double(outcome.statistics.markedValues)),
-                ]))
+                evidence.append(contracts.deliveredEvidence(
+                    t, slot: slot, bytes: sent, rangeStart: start, complete: complete, sha256: outcome.sha256,
+                    extra: [
+                        "sourceSha256": .string(sourceSHA256), "masked": .array(plan.masking.keys.sorted().map { .string($0) }),
+                        "watermarked": .bool(plan.watermarkKey != nil), "maskedValues": .number(Double(outcome.statistics.maskedValues)),
+                        "markedValues": .number(Double(outcome.statistics.markedValues)),
+                    ]))
             }
             await contracts.endDelivery(slot, bytes: sent, complete: complete, now: Date(), usage: usage, evidence: evidence)
             if let failure { throw failure }
