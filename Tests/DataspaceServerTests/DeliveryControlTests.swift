@@ -154,6 +154,14 @@ import Testing
             var open = airQuality.objectValue ?? [:]
             open["profilePublic"] = true
             let shown = try #require(try await net.publish(1, .object(open), csv: csv)["identifier"]?.stringValue)
+            var wrong = airQuality.objectValue ?? [:]
+            wrong["profilePublic"] = "yes"
+            do {
+                _ = try await net.publish(1, .object(wrong), csv: csv)
+                Issue.record("profilePublic must be a boolean")
+            } catch let failure as ManagementClient.Failure {
+                #expect(failure.status == 400 && failure.field == "profilePublic", "\(failure)")
+            }
             let shownPage = try await raw(.GET, net.url(1) + "/datasets/\(shown)/quality")
             #expect(shownPage.text.contains("577") && shownPage.text.contains("421"))
 
