@@ -93,11 +93,14 @@ public struct OutgoingMessage: Sendable, Hashable {
     public var url: String
     public var body: JSONValue
     public var attempts: Int
+    /// Why the last attempt failed, in words for the person waiting (the CLI shows it).
+    public var lastError: String?
 
     public init(url: String, body: JSONValue) {
         self.url = url
         self.body = body
         attempts = 0
+        lastError = nil
     }
 
     /// Delay before the next attempt: 100 ms doubling to a 30 s ceiling.

@@ -38,8 +38,9 @@ extension ContractProcess {
             queue.removeAll()
             terminateLocally()
             reasons = why
-        case .retry:
+        case .retry(let why):
             queue[0].attempts += 1
+            queue[0].lastError = why
         }
         updatedAt = now
     }

@@ -47,12 +47,17 @@ extension Dictionary where Key == String, Value == JSONValue {
 }
 
 extension OutgoingMessage {
-    var json: JSONValue { ["url": .string(url), "body": body, "attempts": .number(Double(attempts))] }
+    var json: JSONValue {
+        var o: [String: JSONValue] = ["url": .string(url), "body": body, "attempts": .number(Double(attempts))]
+        o.set("lastError", lastError)
+        return .object(o)
+    }
 
     init(json: JSONValue) throws {
         let f = try JSONFields(json, "outgoing message")
         self.init(url: try f.string("url"), body: f.object["body"] ?? .null)
         attempts = f.object["attempts"]?.intValue ?? 0
+        lastError = f.optionalString("lastError")
     }
 }
 

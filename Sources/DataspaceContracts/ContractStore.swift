@@ -30,25 +30,32 @@ public protocol ContractStore: Sendable {
     /// Compare-and-swap on `transfer.revision`, as `replaceNegotiation`.
     func replaceTransfer(_ transfer: TransferProcess) async throws -> TransferProcess
     func transfers(agreementID: String?, limit: Int) async throws -> [TransferProcess]
-    /// Provider side: inserts a started transfer numbered after those already started under its
-    /// agreement, if `admit(nextDelivery)` allows it (the number the next delivery would have,
-    /// from the deliveries reserved so far); both in one transaction.
+    /// Provider side: inserts a started transfer, numbered after those already started under its
+    /// agreement, and reserves its delivery — if `admit(nextDelivery)` allows it (the number the
+    /// delivery would have: deliveries reserved or complete so far + 1); all in one transaction.
     func insertNumberedTransfer(_ transfer: TransferProcess, admit: @Sendable (Int) throws -> Void) async throws -> TransferProcess
 
-    /// Provider side, at each data-plane request: continues the transfer's open delivery that no
-    /// other request is streaming, or else reserves the agreement's next delivery if
-    /// `admit(usesSoFar)` allows it — in one transaction, so concurrent requests never exceed a
-    /// limit. `admit` is also asked (with the slot's own number − 1) for a continued delivery, so
-    /// time limits still apply. The slot is marked as streaming until `endDelivery`.
+    /// Provider side, at each data-plane request: joins the transfer's delivery (reserved when the
+    /// transfer was accepted; repeats and continuations join the same one), if `admit(usesBefore)`
+    /// allows it — time limits are checked at every request. Throws `DeliveryUnavailable` when
+    /// the delivery was released (the transfer ended).
     func beginDelivery(agreementID: String, transferID: String, at: Date, admit: @Sendable (_ uses: Int) throws -> Void) async throws -> DeliverySlot
-    /// Ends a request's part of a delivery: adds its bytes, marks it complete if it streamed the
-    /// last byte, and frees it for a continuation otherwise — with the request's usage record and
-    /// its evidence (`transfer.delivered`), all in one transaction.
-    func endDelivery(_ slot: DeliverySlot, bytes: Int64, complete: Bool, at: Date, usage: UsageRecord?, evidence: [EvidenceEvent]) async throws
-    /// The deliveries an agreement has used (both roles' APIs and the operator pages show these).
+    /// Ends a request's part of a delivery: adds its bytes and, if it streamed the whole file
+    /// and the delivery was only reserved, consumes it — with the request's usage record and its
+    /// evidence (`transfer.delivered`, marked `consumed`), all in one transaction. True when this
+    /// request consumed the use.
+    @discardableResult
+    func endDelivery(_ slot: DeliverySlot, bytes: Int64, complete: Bool, at: Date, usage: UsageRecord?, evidence: [EvidenceEvent]) async throws -> Bool
+    /// The deliveries an agreement holds and has used (both roles' APIs and the operator pages show these).
     func deliveryCounts(agreementID: String) async throws -> DeliveryCounts
+    /// Every delivery of an agreement, for reconciliation with the consumer.
+    func deliveries(agreementID: String) async throws -> [DeliveryRecord]
+    /// One transfer's delivery, whether a request is streaming it, and its last activity.
+    func delivery(transferID: String) async throws -> (record: DeliveryRecord, streaming: Bool, updatedAt: Date)?
     /// At start-up: requests that were streaming when the process stopped are not streaming now.
     func releaseStreamingDeliveries() async throws
+    /// Transfers still open (requested, started, suspended) whose last change is before `cutoff`.
+    func openTransfers(updatedBefore cutoff: Date, limit: Int) async throws -> [TransferProcess]
 
     /// Ids of negotiations and transfers with an undelivered message, to resume after a restart.
     func pendingOutboxes() async throws -> (negotiations: [String], transfers: [String])

@@ -120,12 +120,6 @@ public struct UsageRecord: Sendable, Hashable {
     }
 }
 
-extension TransferProcess {
-    /// Whether this transfer counts as a delivery under its agreement: on the provider, one it
-    /// numbered (admitted by the policy); on the consumer, one the provider accepted.
-    public var countsAsDelivery: Bool { role == .provider ? sequence != nil : providerPid != nil }
-}
-
 /// Data-plane usage of one agreement, summed over its usage records (what billing will price).
 public struct AgreementUsage: Sendable, Hashable {
     public var agreementID: String

@@ -167,6 +167,13 @@ extension SQLiteStore: ContractStore {
                 ])
         }
         guard db.changesCount == 1 else { throw ContractConflict("transfer \(t.id) changed meanwhile (revision \(expected) is stale)") }
+        // A transfer that ends before its file streamed whole releases its delivery, in the same
+        // transaction as the state change.
+        if t.role == .provider && t.state == .terminated {
+            try db.execute(
+                sql: "UPDATE transfer_delivery SET state = 'released', updated_at = ? WHERE transfer_id = ? AND state = 'reserved'",
+                arguments: [t.updatedAt.timeIntervalSince1970, t.id])
+        }
         return t
     }
 
@@ -213,13 +220,20 @@ extension SQLiteStore: ContractStore {
                 try Int.fetchOne(
                     db, sql: "SELECT COUNT(*) FROM transfer WHERE agreement_id = ? AND role = 'provider' AND sequence IS NOT NULL",
                     arguments: [transfer.agreementID]) ?? 0
-            // Admission looks at the deliveries used so far (the data plane reserves them); the
-            // transfer's own number only orders transfers for people reading the list.
-            let delivered = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM delivery WHERE agreement_id = ?", arguments: [transfer.agreementID]) ?? 0
-            try admit(delivered + 1)
+            // Admission looks at the deliveries held or used so far; the transfer's own number
+            // only orders transfers for people reading the list.
+            let used =
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM transfer_delivery WHERE agreement_id = ? AND state != 'released'", arguments: [transfer.agreementID]
+                ) ?? 0
+            try admit(used + 1)
             var numbered = transfer
             numbered.sequence = started + 1
-            try Self.write(numbered, db: db, insert: true)
+            numbered = try Self.write(numbered, db: db, insert: true)
+            let at = transfer.updatedAt.timeIntervalSince1970
+            try db.execute(
+                sql: "INSERT INTO transfer_delivery (transfer_id, agreement_id, number, state, reserved_at, updated_at) VALUES (?, ?, ?, 'reserved', ?, ?)",
+                arguments: [transfer.id, transfer.agreementID, used + 1, at, at])
             return numbered
         }
     }
@@ -253,67 +267,102 @@ extension SQLiteStore: ContractStore {
 extension SQLiteStore {
     public func beginDelivery(agreementID: String, transferID: String, at: Date, admit: @Sendable (_ uses: Int) throws -> Void) async throws -> DeliverySlot {
         try await writer.write { db in
-            if let open = try Int.fetchOne(
-                db,
-                sql: """
-                    SELECT number FROM delivery WHERE agreement_id = ? AND transfer_id = ? AND state = 'open'
-                    AND (streaming = 0 OR updated_at < ?) ORDER BY number DESC LIMIT 1
-                    """,
-                // A request that died without ending its share (a dropped connection before the
-                // body ran) frees its delivery after a quarter of an hour.
-                arguments: [agreementID, transferID, at.timeIntervalSince1970 - Self.streamingLease])
-            {
-                try admit(open - 1)
-                try db.execute(
-                    sql: "UPDATE delivery SET streaming = 1, updated_at = ? WHERE agreement_id = ? AND number = ?",
-                    arguments: [at.timeIntervalSince1970, agreementID, open])
-                return DeliverySlot(agreementID: agreementID, transferID: transferID, number: open, continued: true)
-            }
-            let used = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM delivery WHERE agreement_id = ?", arguments: [agreementID]) ?? 0
-            try admit(used)
+            guard let row = try Row.fetchOne(
+                db, sql: "SELECT number, state, bytes FROM transfer_delivery WHERE transfer_id = ? AND agreement_id = ?",
+                arguments: [transferID, agreementID]),
+                let state = DeliveryState(rawValue: row["state"]), state != .released
+            else { throw DeliveryUnavailable(transferID: transferID) }
+            let number: Int = row["number"]
+            let sent: Int64 = row["bytes"]
+            // Time limits still apply to a repeat; the count was settled when it was reserved.
+            try admit(max(0, number - 1))
             try db.execute(
-                sql: """
-                    INSERT INTO delivery (agreement_id, number, transfer_id, state, streaming, bytes, started_at, updated_at)
-                    VALUES (?, ?, ?, 'open', 1, 0, ?, ?)
-                    """,
-                arguments: [agreementID, used + 1, transferID, at.timeIntervalSince1970, at.timeIntervalSince1970])
-            return DeliverySlot(agreementID: agreementID, transferID: transferID, number: used + 1, continued: false)
+                sql: "UPDATE transfer_delivery SET streaming = streaming + 1, requests = requests + 1, updated_at = ? WHERE transfer_id = ?",
+                arguments: [at.timeIntervalSince1970, transferID])
+            return DeliverySlot(agreementID: agreementID, transferID: transferID, number: number, continued: state == .complete || sent > 0)
         }
     }
 
-    /// How long a streaming mark holds a delivery against continuations.
-    static let streamingLease: Double = 900
-
+    @discardableResult
     public func endDelivery(
         _ slot: DeliverySlot, bytes: Int64, complete: Bool, at: Date, usage: UsageRecord? = nil, evidence: [EvidenceEvent] = []
-    ) async throws {
+    ) async throws -> Bool {
         try await writer.write { db in
+            let state = try String.fetchOne(db, sql: "SELECT state FROM transfer_delivery WHERE transfer_id = ?", arguments: [slot.transferID])
+            // The first request that streams the whole file consumes the use; say so in its evidence.
+            let consumes = complete && state == DeliveryState.reserved.rawValue
             if let usage {
                 try db.execute(
                     sql: "INSERT INTO usage (agreement_id, at, body) VALUES (?, ?, ?)",
                     arguments: [usage.agreementID, usage.at.timeIntervalSince1970, Self.encodeBody(usage.json)])
             }
-            try Self.queue(evidence, db: db)
+            try Self.queue(evidence.map { e in
+                var e = e
+                e.fields["consumed"] = .bool(consumes)
+                return e
+            }, db: db)
             try db.execute(
                 sql: """
-                    UPDATE delivery SET streaming = 0, bytes = bytes + ?, updated_at = ?,
-                        state = CASE WHEN ? THEN 'complete' ELSE state END
-                    WHERE agreement_id = ? AND number = ?
+                    UPDATE transfer_delivery SET streaming = MAX(streaming - 1, 0), bytes = bytes + ?, updated_at = ?,
+                        state = CASE WHEN ? THEN 'complete' ELSE state END,
+                        completed_at = CASE WHEN ? THEN ? ELSE completed_at END
+                    WHERE transfer_id = ?
                     """,
-                arguments: [bytes, at.timeIntervalSince1970, complete, slot.agreementID, slot.number])
+                arguments: [bytes, at.timeIntervalSince1970, consumes, consumes, at.timeIntervalSince1970, slot.transferID])
+            return consumes
         }
     }
 
     public func deliveryCounts(agreementID: String) async throws -> DeliveryCounts {
         try await writer.read { db in
             let row = try Row.fetchOne(
-                db, sql: "SELECT COUNT(*) AS reserved, COALESCE(SUM(state = 'complete'), 0) AS complete FROM delivery WHERE agreement_id = ?",
+                db,
+                sql: """
+                    SELECT COALESCE(SUM(state = 'reserved'), 0) AS reserved, COALESCE(SUM(state = 'complete'), 0) AS complete
+                    FROM transfer_delivery WHERE agreement_id = ?
+                    """,
                 arguments: [agreementID])
             return DeliveryCounts(reserved: row?["reserved"] ?? 0, complete: row?["complete"] ?? 0)
         }
     }
 
+    public func deliveries(agreementID: String) async throws -> [DeliveryRecord] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM transfer_delivery WHERE agreement_id = ? ORDER BY number, reserved_at", arguments: [agreementID]
+            ).map { row in
+                DeliveryRecord(
+                    transferID: row["transfer_id"], agreementID: row["agreement_id"], number: row["number"],
+                    state: DeliveryState(rawValue: row["state"]) ?? .released, bytes: row["bytes"], requests: row["requests"],
+                    reservedAt: Date(timeIntervalSince1970: row["reserved_at"]),
+                    completedAt: (row["completed_at"] as Double?).map { Date(timeIntervalSince1970: $0) })
+            }
+        }
+    }
+
+    public func delivery(transferID: String) async throws -> (record: DeliveryRecord, streaming: Bool, updatedAt: Date)? {
+        try await writer.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM transfer_delivery WHERE transfer_id = ?", arguments: [transferID]) else { return nil }
+            let record = DeliveryRecord(
+                transferID: row["transfer_id"], agreementID: row["agreement_id"], number: row["number"],
+                state: DeliveryState(rawValue: row["state"]) ?? .released, bytes: row["bytes"], requests: row["requests"],
+                reservedAt: Date(timeIntervalSince1970: row["reserved_at"]),
+                completedAt: (row["completed_at"] as Double?).map { Date(timeIntervalSince1970: $0) })
+            return (record, (row["streaming"] as Int) > 0, Date(timeIntervalSince1970: row["updated_at"]))
+        }
+    }
+
     public func releaseStreamingDeliveries() async throws {
-        try await writer.write { db in try db.execute(sql: "UPDATE delivery SET streaming = 0 WHERE streaming = 1") }
+        try await writer.write { db in try db.execute(sql: "UPDATE transfer_delivery SET streaming = 0 WHERE streaming > 0") }
+    }
+
+    public func openTransfers(updatedBefore cutoff: Date, limit: Int) async throws -> [TransferProcess] {
+        try await writer.read { db in
+            try String.fetchAll(
+                db,
+                sql: "SELECT body FROM transfer WHERE state IN ('REQUESTED', 'STARTED', 'SUSPENDED') AND updated_at < ? ORDER BY updated_at LIMIT ?",
+                arguments: [cutoff.timeIntervalSince1970, limit]
+            ).map { try Self.decodeTransfer($0) }
+        }
     }
 }

@@ -176,6 +176,39 @@ public final class SQLiteStore: Sendable {
                     );
                     """)
         }
+        migrator.registerMigration("v6-transfer-deliveries") { db in
+            // One delivery per provider-side transfer (docs/policies.md): reserved when the
+            // transfer is accepted, consumed when its file has streamed whole, released when the
+            // transfer ends without that.
+            try db.execute(
+                sql: """
+                    CREATE TABLE transfer_delivery (
+                        transfer_id TEXT PRIMARY KEY NOT NULL,
+                        agreement_id TEXT NOT NULL,
+                        number INTEGER NOT NULL,
+                        state TEXT NOT NULL,
+                        streaming INTEGER NOT NULL DEFAULT 0,
+                        bytes INTEGER NOT NULL DEFAULT 0,
+                        requests INTEGER NOT NULL DEFAULT 0,
+                        reserved_at REAL NOT NULL,
+                        completed_at REAL,
+                        updated_at REAL NOT NULL
+                    );
+                    CREATE INDEX transfer_delivery_agreement ON transfer_delivery(agreement_id, state);
+                    INSERT INTO transfer_delivery (transfer_id, agreement_id, number, state, bytes, requests, reserved_at, completed_at, updated_at)
+                    SELECT t.id, t.agreement_id, COALESCE(t.sequence, 0),
+                        CASE WHEN EXISTS (SELECT 1 FROM delivery d WHERE d.transfer_id = t.id AND d.state = 'complete') THEN 'complete'
+                             WHEN t.state IN ('TERMINATED', 'COMPLETED') THEN 'released' ELSE 'reserved' END,
+                        COALESCE((SELECT SUM(d.bytes) FROM delivery d WHERE d.transfer_id = t.id), 0),
+                        (SELECT COUNT(*) FROM delivery d WHERE d.transfer_id = t.id),
+                        t.updated_at,
+                        (SELECT MIN(d.updated_at) FROM delivery d WHERE d.transfer_id = t.id AND d.state = 'complete'),
+                        t.updated_at
+                    FROM transfer t WHERE t.role = 'provider' AND t.sequence IS NOT NULL;
+                    DROP TABLE delivery;
+                    CREATE INDEX transfer_open ON transfer(state, updated_at);
+                    """)
+        }
         return migrator
     }
 

@@ -20,6 +20,7 @@ enum ContractManagementRoutes {
         Route(method: .post, path: "/negotiations/{id}/terminate", handler: terminateNegotiation),
         Route(method: .get, path: "/agreements", handler: listAgreements),
         Route(method: .get, path: "/agreements/{id}", handler: showAgreement),
+        Route(method: .get, path: "/agreements/{id}/reconciliation", handler: reconcileAgreement),
         Route(method: .post, path: "/transfers", handler: startTransfer),
         Route(method: .get, path: "/transfers", handler: listTransfers),
         Route(method: .get, path: "/transfers/{id}", handler: showTransfer),
@@ -50,6 +51,12 @@ enum ContractManagementRoutes {
         }
         guard let s = v.stringValue, !s.isEmpty else { throw ValidationError(code: "\(key).type", field: key, message: "\(key) must be a non-empty string") }
         return s
+    }
+
+    static func bodyBool(_ json: JSONValue, _ key: String) throws -> Bool? {
+        guard let v = json[key], v != .null else { return nil }
+        guard case .bool(let b) = v else { throw ValidationError(code: "\(key).type", field: key, message: "\(key) must be true or false") }
+        return b
     }
 
     /// The `dataset` member: a unified identifier, errors attributed to the field.
@@ -116,6 +123,7 @@ enum ContractManagementRoutes {
         if let p = n.providerPid { o["providerPid"] = .string(p) }
         if let p = n.consumerPid { o["consumerPid"] = .string(p) }
         if let p = n.purpose { o["purpose"] = .string(p) }
+        if let next = n.outbox { o["outbox"] = outboxJSON(next) }
         if let a = n.agreementID, let agreement = try await s.store.agreement(id: a) {
             o["agreement"] = try await agreementJSON(agreement, s)
         }
@@ -136,18 +144,43 @@ enum ContractManagementRoutes {
         return Responses.json(try await agreementJSON(a, s))
     }
 
+    static let reconcileAgreement: Handler = { _, context, s in
+        Responses.json(reconciliationJSON(try await s.contracts.reconcile(agreementID: id(context))))
+    }
+
+    static func reconciliationJSON(_ r: DeliveryReconciliation) -> JSONValue {
+        func counts(_ c: DeliveryCounts?) -> JSONValue {
+            guard let c else { return .null }
+            return ["delivered": .number(Double(c.complete)), "open": .number(Double(c.reserved))]
+        }
+        var o: [String: JSONValue] = [
+            "agreement": .string(r.agreementID), "role": .string(r.role.rawValue), "consumer": counts(r.consumer), "provider": counts(r.provider),
+            "agrees": .bool(r.agrees),
+            "transfers": .array(r.lines.map { l in
+                var line: [String: JSONValue] = ["transfer": .string(l.transfer), "agrees": .bool(l.agrees), "note": .string(l.note)]
+                if let c = l.consumerState { line["consumerState"] = .string(c) }
+                if let d = l.providerDelivery { line["providerDelivery"] = .string(d.rawValue) }
+                if let b = l.bytes { line["bytes"] = .number(Double(b)) }
+                return .object(line)
+            }),
+        ]
+        if let p = r.providerProblem { o["providerProblem"] = .string(p) }
+        return .object(o)
+    }
+
     static func agreementJSON(_ a: ContractAgreement, _ s: NodeServices) async throws -> JSONValue {
         let state = try await s.store.negotiation(id: a.negotiationID)?.state.rawValue ?? "unknown"
-        let started = try await s.contracts.deliveriesUsed(a)
+        let counts = try await s.contracts.deliveryCounts(a)
         var o: [String: JSONValue] = [
             "id": .string(a.id), "role": .string(a.role.rawValue), "dataset": .string(a.dataset), "provider": .string(a.provider),
             "consumer": .string(a.consumer), "agreedAt": .string(ISO8601.format(a.agreedAt)), "state": .string(state), "policy": a.policy,
-            "providerSignature": .string(a.providerSignature), "sha256": .string(a.digest), "deliveries": .number(Double(started)),
+            "providerSignature": .string(a.providerSignature), "sha256": .string(a.digest), "deliveries": .number(Double(counts.complete)),
+            "reservedDeliveries": .number(Double(counts.reserved)),
         ]
         if let c = a.consumerSignature { o["consumerSignature"] = .string(c) }
         if let p = a.purpose { o["purpose"] = .string(p) }
         if let compiled = try? a.compiled() {
-            if let remaining = compiled.remainingUses(action: "download", uses: started) { o["remainingUses"] = .number(Double(remaining)) }
+            if let remaining = compiled.remainingUses(action: "download", uses: counts.used) { o["remainingUses"] = .number(Double(remaining)) }
             if let pay = compiled.compensation { o["compensation"] = ["amount": .number(pay.amount), "unit": .string(pay.unit)] }
         }
         return .object(o)
@@ -158,8 +191,11 @@ enum ContractManagementRoutes {
     static let startTransfer: Handler = { request, _, s in
         let json = try await request.jsonBody()
         let agreement = try bodyString(json, "agreement", required: true) ?? ""
-        let t = try await s.contracts.requestTransfer(agreementID: agreement)
-        return Responses.json(transferJSON(t), status: .created, headers: [.location: "/api/v1/transfers/\(t.id)"])
+        let continueOpen = try bodyBool(json, "continueOpen") ?? false
+        let (t, reused) = try await s.contracts.requestTransfer(agreementID: agreement, continueOpen: continueOpen)
+        var body = transferJSON(t).objectValue ?? [:]
+        body["continued"] = .bool(reused)
+        return Responses.json(.object(body), status: reused ? .ok : .created, headers: [.location: "/api/v1/transfers/\(t.id)"])
     }
 
     static let listTransfers: Handler = { request, _, s in
@@ -196,6 +232,13 @@ enum ContractManagementRoutes {
 
     /// A transfer as the operator sees it; the consumer's data address includes its token, since
     /// the operator (admin token) is the one who pulls the data.
+    /// What a person waiting on a message needs: where it goes, how often it failed and why.
+    static func outboxJSON(_ next: OutgoingMessage) -> JSONValue {
+        var outbox: [String: JSONValue] = ["url": .string(next.url), "attempts": .number(Double(next.attempts))]
+        if let why = next.lastError { outbox["lastError"] = .string(why) }
+        return .object(outbox)
+    }
+
     static func transferJSON(_ t: TransferProcess) -> JSONValue {
         var o: [String: JSONValue] = [
             "id": .string(t.id), "role": .string(t.role.rawValue), "state": .string(t.state.rawValue), "agreement": .string(t.agreementID),
@@ -208,6 +251,7 @@ enum ContractManagementRoutes {
         if let n = t.sequence { o["delivery"] = .number(Double(n)) }
         if let h = t.sha256 { o["sha256"] = .string(h) }
         if t.role == .consumer, let a = t.dataAddress { o["dataAddress"] = ["endpoint": .string(a.endpoint), "token": .string(a.token)] }
+        if let next = t.outbox { o["outbox"] = outboxJSON(next) }
         return .object(o)
     }
 

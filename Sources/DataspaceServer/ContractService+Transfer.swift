@@ -12,13 +12,19 @@ extension ContractService {
 
     // MARK: consumer
 
-    /// Asks the provider to start a transfer under a finalized agreement.
-    public func requestTransfer(agreementID: String) async throws -> TransferProcess {
+    /// Asks the provider to start a transfer under a finalized agreement — or, with
+    /// `continueOpen`, returns the agreement's transfer that is still open (requested, started
+    /// or suspended), so a consumer that failed to store the data retries within the same
+    /// delivery instead of using another (docs/policies.md). `reused` tells which.
+    public func requestTransfer(agreementID: String, continueOpen: Bool = false) async throws -> (transfer: TransferProcess, reused: Bool) {
         guard let agreement = try await store.agreement(id: agreementID), agreement.role == .consumer else {
             throw ContractNotFound("agreement", agreementID)
         }
         guard let n = try await store.negotiation(id: agreement.negotiationID), n.state == .finalized else {
             throw ProtocolError(.badRequest, code: "agreement.not_final", "the negotiation of \(agreementID) is not FINALIZED yet")
+        }
+        if continueOpen, let open = try await store.transfers(agreementID: agreementID, limit: 100).first(where: { $0.role == .consumer && !$0.state.isTerminal }) {
+            return (open, true)
         }
         let id = Self.newPid()
         var t = TransferProcess(
@@ -30,7 +36,7 @@ extension ContractService {
             body: DSPTransferMessages.request(consumerPid: id, agreementID: agreementID, format: DSP.pullFormat, callbackAddress: callbackBase)))
         try await store.insertTransfer(t)
         kick(.transfer(id))
-        return t
+        return (t, false)
     }
 
     /// Consumer: the data arrived and checked out; tells the provider.
@@ -300,9 +306,9 @@ public struct AdmittedDelivery: Sendable {
 
 extension ContractService {
     /// Decides whether a data-plane request for the started transfer `t` may be served: the
-    /// grade's controls first, then the agreement's policy for the delivery this request belongs
-    /// to — a continuation of the transfer's broken-off delivery, or the agreement's next one,
-    /// reserved atomically so concurrent requests never exceed a `count` limit.
+    /// grade's controls first, then the agreement's policy (time limits, purpose, region) for the
+    /// transfer's delivery, which was reserved when the transfer was accepted — every request of
+    /// a transfer (a continuation, a repeat after the consumer failed to store it) joins it.
     public func admitDelivery(_ t: TransferProcess, now: Date) async throws -> AdmittedDelivery {
         guard let agreement = try await store.agreement(id: t.agreementID) else {
             throw DeliveryRefusal(status: 404, code: "agreement.unknown", detail: "no agreement \(t.agreementID)")
@@ -318,10 +324,15 @@ extension ContractService {
         let purpose = agreement.purpose
         let recipient = agreement.recipient.policyRecipient
         let agreedAt = agreement.agreedAt
-        let slot = try await store.beginDelivery(agreementID: agreement.id, transferID: t.id, at: now) { uses in
-            let decision = compiled.evaluate(
-                PolicyRequest(action: "download", purpose: purpose, recipient: recipient, now: now, agreedAt: agreedAt, uses: uses))
-            if !decision.permitted { throw DeliveryRefusal(status: 403, code: "policy.denied", detail: decision.explanation) }
+        let slot: DeliverySlot
+        do {
+            slot = try await store.beginDelivery(agreementID: agreement.id, transferID: t.id, at: now) { uses in
+                let decision = compiled.evaluate(
+                    PolicyRequest(action: "download", purpose: purpose, recipient: recipient, now: now, agreedAt: agreedAt, uses: uses))
+                if !decision.permitted { throw DeliveryRefusal(status: 403, code: "policy.denied", detail: decision.explanation) }
+            }
+        } catch let unavailable as DeliveryUnavailable {
+            throw DeliveryRefusal(status: 409, code: "delivery.released", detail: unavailable.description)
         }
         return AdmittedDelivery(agreement: agreement, controls: controls, slot: slot)
     }
@@ -356,11 +367,14 @@ extension ContractService {
 }
 
 extension ContractService {
-    /// The one rule for how many deliveries an agreement has used: the provider counts those its
-    /// data plane reserved; the consumer the transfers the provider accepted (one delivery each
-    /// unless it repeats a download, which only the provider sees).
-    public func deliveriesUsed(_ agreement: ContractAgreement) async throws -> Int {
-        if agreement.role == .provider { return try await store.deliveryCounts(agreementID: agreement.id).reserved }
-        return try await store.transfers(agreementID: agreement.id, limit: 10_000).filter(\.countsAsDelivery).count
+    /// The one rule for how many deliveries an agreement holds and has used (docs/policies.md):
+    /// the provider counts its transfers' deliveries — reserved while a transfer is open, complete
+    /// once the file streamed whole, released if it ended first; the consumer counts its
+    /// transfers the provider accepted — open ones as reserved, completed ones as delivered.
+    public func deliveryCounts(_ agreement: ContractAgreement) async throws -> DeliveryCounts {
+        if agreement.role == .provider { return try await store.deliveryCounts(agreementID: agreement.id) }
+        let transfers = try await store.transfers(agreementID: agreement.id, limit: 10_000).filter { $0.providerPid != nil }
+        return DeliveryCounts(
+            reserved: transfers.filter { !$0.state.isTerminal }.count, complete: transfers.filter { $0.state == .completed }.count)
     }
 }

@@ -27,6 +27,8 @@ public struct ContractService: Sendable {
     let dispatcher = OutboxDispatcher()
     /// Lifetime of data-plane access tokens handed out in TransferStartMessages.
     let accessTokenLifetime: TimeInterval
+    /// How long a transfer may stay open without progress before it times out (docs/policies.md).
+    public let transferTimeout: TimeInterval
     /// Attempts before an undeliverable message terminates its process.
     let maximumAttempts: Int
     let logger: Logger
@@ -35,7 +37,8 @@ public struct ContractService: Sendable {
 
     init(
         store: SQLiteStore, catalog: CatalogService, did: WebDID, key: NodeKey, publicURL: String, peers: PeerClient,
-        resolver: HTTPDIDResolver, accessTokenLifetime: TimeInterval, maximumAttempts: Int = 40, ledger: LedgerService? = nil, logger: Logger,
+        resolver: HTTPDIDResolver, accessTokenLifetime: TimeInterval, transferTimeout: TimeInterval = 3_600, maximumAttempts: Int = 40,
+        ledger: LedgerService? = nil, logger: Logger,
         tokenFor: @escaping @Sendable (WebDID) async throws -> String
     ) {
         self.store = store
@@ -46,6 +49,7 @@ public struct ContractService: Sendable {
         self.peers = peers
         self.resolver = resolver
         self.accessTokenLifetime = accessTokenLifetime
+        self.transferTimeout = transferTimeout
         self.maximumAttempts = maximumAttempts
         self.logger = logger
         self.ledger = ledger
@@ -157,15 +161,22 @@ public struct ContractService: Sendable {
             tap.record(try? reply.json())
             switch reply.status {
             case 200..<300: return .delivered(try? reply.json())
-            case 401, 408, 425, 429, 500...: return .retry("peer answered \(reply.status)")
+            case 401 where (try? reply.json())?["code"]?.stringValue == IdentityError.Code.credentialRevoked.rawValue:
+                // Retrying cannot help: our membership was revoked.
+                let reasons = ((try? reply.json())?["reason"]?.arrayValue ?? []).compactMap(\.stringValue)
+                let detail = reasons.isEmpty ? "this node's membership credential has been revoked" : reasons.joined(separator: "; ")
+                return .refused(["\(counterparty) refused: \(detail)"])
+            case 401, 408, 425, 429, 500...: return .retry("the peer answered \(reply.status)")
             default:
                 let json = try? reply.json()
                 let reasons = (json?["reason"]?.arrayValue ?? []).map { $0.stringValue ?? $0.encodedString() }
                 let code = json?["code"]?.stringValue ?? "\(reply.status)"
                 return .refused(reasons.isEmpty ? ["peer refused the message (\(code))"] : reasons)
             }
+        } catch let error as PeerError {
+            return .retry(error.message)
         } catch {
-            return .retry("\(error)")
+            return .retry(PeerClient.explain(error))
         }
     }
 

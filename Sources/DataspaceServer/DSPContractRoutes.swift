@@ -16,6 +16,15 @@ enum DSPContractRoutes {
         let dsp = router.group("/dsp")
         let callback = router.group("/dsp/callback")
 
+        // Reconciliation (extension): the provider's count of an agreement's deliveries, for its consumer.
+        dsp.get("/agreements/:id/deliveries") { request, context in
+            await transferErrors(context) {
+                let caller = try await DSPCatalogRoutes.authenticate(request, services: services)
+                let raw = context.parameters.get("id") ?? ""
+                return Responses.json(try await contracts.deliveryStatement(agreementID: raw.removingPercentEncoding ?? raw, caller: caller))
+            }
+        }
+
         // Provider negotiation endpoints.
         dsp.get("/negotiations/:pid") { request, context in
             await negotiationErrors(context) {

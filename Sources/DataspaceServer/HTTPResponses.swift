@@ -77,6 +77,11 @@ enum Responses {
         case let e as ProofError:
             return problem(status: .notFound, code: "ledger.unknown", detail: e.description)
         case let e as PeerError:
+            // The other node refused (or our rules refused its URL): a refusal, not an outage.
+            if e.refused { return problem(status: .badRequest, code: "peer.url", detail: e.message) }
+            if let status = e.status, (400..<500).contains(status) {
+                return problem(status: .forbidden, code: "peer.refused", detail: e.message)
+            }
             return problem(status: .badGateway, code: "peer", detail: e.message)
         case let e as WorkLimiter.Busy:
             var response = problem(status: .serviceUnavailable, code: "busy", detail: e.description)

@@ -32,6 +32,14 @@ public struct ManagementClient: Sendable {
         }
     }
 
+    /// A transport failure in words: which node, what happened, what to do.
+    func unreachable(_ error: any Error) -> Failure {
+        Failure(
+            status: nil, code: "unreachable",
+            detail: "cannot reach the node at \(baseURL): \(PeerClient.explain(error)). Is it running? Start it with `dataspace serve --dir DIR`, or check --node and http.publicURL in DIR/config.json",
+            field: nil)
+    }
+
     /// A GET of a non-JSON resource (tiles, checkpoints, receipts): status and raw body.
     public func fetch(_ path: String) async throws -> (status: Int, body: [UInt8]) {
         var request = HTTPClientRequest(url: baseURL + path)
@@ -40,7 +48,7 @@ public struct ManagementClient: Sendable {
         do {
             response = try await http.execute(request, timeout: .seconds(60))
         } catch {
-            throw Failure(status: nil, code: "unreachable", detail: "cannot reach \(baseURL): \(error)", field: nil)
+            throw unreachable(error)
         }
         let body = try await response.body.collect(upTo: 64 << 20)
         return (Int(response.status.code), Array(body.readableBytesView))
@@ -73,7 +81,7 @@ public struct ManagementClient: Sendable {
         do {
             response = try await http.execute(request, timeout: timeout)
         } catch {
-            throw Failure(status: nil, code: "unreachable", detail: "cannot reach \(baseURL): \(error)", field: nil)
+            throw unreachable(error)
         }
         let body = try await response.body.collect(upTo: 256 << 20)
         let json = try? JSONValue.parse(Data(body.readableBytesView))

@@ -39,6 +39,14 @@ public struct NodeConfiguration: Sendable, Hashable {
     public var outboundPolicy: OutboundPolicy { OutboundPolicy(allowLoopback: allowLoopbackPeers, allowPrivateNetworks: allowPrivateNetworks) }
     /// Lifetime of the data-plane tokens handed to consumers (`transfer.accessTokenSeconds`).
     public var accessTokenSeconds: Double = 600
+    /// How long a transfer may stay open without progress before it times out on this side
+    /// (`transfer.timeoutSeconds`, docs/policies.md).
+    public var transferTimeoutSeconds: Double = 3_600
+    /// The zone in which timestamps written without one (`2026-11-01 08:00`) are read
+    /// (`node.timeZone`, an IANA name).
+    public var timeZone = "Asia/Shanghai"
+    /// Accept a tabular file with a header and no rows (`quality.allowHeaderOnly`).
+    public var allowHeaderOnly = false
     /// Evidence log settings (`ledger.*`).
     public var ledger = LedgerSettings()
     /// Sensitive personal records from which a dataset counts as important data
@@ -162,6 +170,18 @@ public struct NodeConfiguration: Sendable, Hashable {
             revocationCacheSeconds: Double(try integer("trust.revocationCacheSeconds", default: 30)),
             logLevel: string("log.level") ?? "info", logFormat: string("log.format") ?? "json")
         configuration.accessTokenSeconds = Double(accessTokenSeconds)
+        let transferTimeout = try integer("transfer.timeoutSeconds", default: 3_600)
+        guard (60...604_800).contains(transferTimeout) else {
+            throw ConfigurationError(key: "transfer.timeoutSeconds", message: "must be 60–604800 seconds (one minute to a week)")
+        }
+        configuration.transferTimeoutSeconds = Double(transferTimeout)
+        if let zone = string("node.timeZone") {
+            guard TimeZone(identifier: zone) != nil else {
+                throw ConfigurationError(key: "node.timeZone", message: "'\(zone)' is not an IANA time zone such as Asia/Shanghai")
+            }
+            configuration.timeZone = zone
+        }
+        configuration.allowHeaderOnly = try boolean("quality.allowHeaderOnly")
         configuration.allowLoopbackPeers = try boolean("trust.allowLoopback")
         configuration.requestsPerSecond = try integer("limits.requestsPerSecond", default: 100)
         configuration.burst = try integer("limits.burst", default: 200)
@@ -192,7 +212,7 @@ public struct NodeConfiguration: Sendable, Hashable {
         return [
             "node": [
                 "name": .string(name), "creditCode": .string(creditCode.value), "region": .string(region.value),
-                "sector": .string(sector.rawValue),
+                "sector": .string(sector.rawValue), "timeZone": .string(timeZone),
             ],
             "http": ["host": .string(host), "port": .number(Double(port)), "publicURL": .string(publicURL)],
             "authority": .object(authority),
@@ -205,9 +225,9 @@ public struct NodeConfiguration: Sendable, Hashable {
                 "revocationCacheSeconds": .number(revocationCacheSeconds), "allowLoopback": .bool(allowLoopbackPeers),
                 "allowPrivateNetworks": .bool(allowPrivateNetworks),
             ],
-            "transfer": ["accessTokenSeconds": .number(accessTokenSeconds)],
+            "transfer": ["accessTokenSeconds": .number(accessTokenSeconds), "timeoutSeconds": .number(transferTimeoutSeconds)],
             "ledger": ledger.fileJSON,
-            "quality": ["importantScale": .number(Double(importantScale))],
+            "quality": ["importantScale": .number(Double(importantScale)), "allowHeaderOnly": .bool(allowHeaderOnly)],
             "log": ["level": .string(logLevel), "format": .string(logFormat)],
         ]
     }

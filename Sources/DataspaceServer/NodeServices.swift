@@ -110,7 +110,8 @@ public struct NodeServices: Sendable {
         }
         let contracts = ContractService(
             store: store, catalog: catalog, did: did, key: key, publicURL: configuration.publicURL, peers: peers, resolver: resolver,
-            accessTokenLifetime: configuration.accessTokenSeconds, ledger: ledger, logger: logger
+            accessTokenLifetime: configuration.accessTokenSeconds, transferTimeout: configuration.transferTimeoutSeconds, ledger: ledger,
+            logger: logger
         ) { audience in
             try SelfIssuedToken.make(issuer: did, key: key, audience: audience, credential: try await credential())
         }

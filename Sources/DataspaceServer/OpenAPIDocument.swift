@@ -450,13 +450,21 @@ enum OpenAPIDocument {
               responses:
                 "200": { description: Agreement }
                 "404": { $ref: "#/components/responses/Problem" }
+          /agreements/{id}/reconciliation:
+            get:
+              summary: This node's count of the agreement's deliveries beside the provider's, transfer by transfer (a consumer asks its provider)
+              parameters: [{ name: id, in: path, required: true, schema: { type: string } }]
+              responses:
+                "200": { description: Both counts, whether they agree, and what each difference means }
+                "404": { $ref: "#/components/responses/Problem" }
           /transfers:
             post:
-              summary: Start an HTTP-pull transfer under an agreement (this node as consumer)
+              summary: Start an HTTP-pull transfer under an agreement (this node as consumer); continueOpen returns the agreement's transfer that is still open, to retry within the same delivery
               requestBody:
                 required: true
-                content: { application/json: { schema: { type: object, required: [agreement], properties: { agreement: { type: string } } } } }
+                content: { application/json: { schema: { type: object, required: [agreement], properties: { agreement: { type: string }, continueOpen: { type: boolean } } } } }
               responses:
+                "200": { description: The open transfer continued (continueOpen) }
                 "201": { description: Transfer requested }
                 "400": { $ref: "#/components/responses/Problem" }
                 "404": { $ref: "#/components/responses/Problem" }

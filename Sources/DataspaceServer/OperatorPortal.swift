@@ -113,8 +113,9 @@ struct OperatorPortal: Sendable {
         var rows: [[String: Any]] = []
         for a in try await store.agreements(limit: 500) {
             let state = try await store.negotiation(id: a.negotiationID)?.state.rawValue ?? "?"
-            let deliveries = try await services.contracts.deliveriesUsed(a)
-            let remaining = (try? a.compiled())?.remainingUses(action: "download", uses: deliveries).map(String.init) ?? "∞"
+            let counts = try await services.contracts.deliveryCounts(a)
+            let deliveries = counts.reserved > 0 ? "\(counts.complete) (+\(counts.reserved) open)" : "\(counts.complete)"
+            let remaining = (try? a.compiled())?.remainingUses(action: "download", uses: counts.used).map(String.init) ?? "∞"
             rows.append([
                 "id": a.id, "role": a.role.rawValue, "state": state, "dataset": a.dataset,
                 "counterparty": a.role == .provider ? a.consumer : a.provider, "purpose": a.purpose ?? "—", "deliveries": deliveries,

@@ -74,7 +74,7 @@ public struct PeerClient: Sendable {
     }
 
     /// A connection failure in words a person can act on, without library type names or errno.
-    static func explain(_ error: any Error) -> String {
+    public static func explain(_ error: any Error) -> String {
         let text = String(describing: error)
         if text.contains("Timeout") || text.contains("deadlineExceeded") || text.contains("timeout") { return "it did not answer in time" }
         if text.contains("refused") || text.contains("connectionRefused") || text.contains("errno: 111") { return "nothing is listening there (connection refused)" }
@@ -83,6 +83,10 @@ public struct PeerClient: Sendable {
         if text.contains("TLS") || text.contains("SSL") || text.contains("certificate") || text.contains("handshake") { return "the TLS connection failed" }
         if text.contains("resolve") || text.contains("DNS") || text.contains("getaddrinfo") { return "its host name does not resolve" }
         if text.contains("remoteConnectionClosed") || text.contains("closed") { return "it closed the connection" }
+        if text.contains("invalidURL") || text.contains("emptyHost") || text.contains("emptyScheme") || text.contains("unsupportedScheme") {
+            return "the address is not a valid http:// or https:// URL"
+        }
+        if text.contains("unreachable") || text.contains("errno: 113") || text.contains("errno: 101") { return "the network cannot reach it" }
         return "the connection failed"
     }
 

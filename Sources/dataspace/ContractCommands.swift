@@ -14,6 +14,7 @@ struct NegotiateCommand: AsyncParsableCommand {
     @Option(help: "Offer id from the provider's catalog (default: the first offer).") var offer: String?
     @Flag(name: .customLong("accept-counter-offer"), help: "Accept the provider's counter-offer if it makes one.") var acceptCounterOffer = false
     @Option(help: "Seconds to wait for the negotiation to finish.") var timeout: Int = 60
+    @Option(help: "Failed attempts to reach the provider before giving up waiting.") var attempts: Int = 8
 
     func run() async throws {
         try await runReporting {
@@ -23,11 +24,23 @@ struct NegotiateCommand: AsyncParsableCommand {
             let started = try await client.call(.POST, "/api/v1/negotiations", json: .object(body))
             let id = started["id"]?.stringValue ?? ""
             if !node.json { printError("negotiating \(id) with \(provider) …") }
-            var n = try await client.call(.GET, "/api/v1/negotiations/\(id)?wait=\(min(timeout, 120))")
+            let settled: (JSONValue) -> Bool = { ["FINALIZED", "TERMINATED", "OFFERED"].contains($0["state"]?.stringValue ?? "") }
+            var n = try await awaitProcess(
+                client, path: "/api/v1/negotiations/\(id)", isDone: settled, timeout: timeout, attempts: attempts, quiet: node.json, waitingFor: "provider")
             if n["state"]?.stringValue == "OFFERED", acceptCounterOffer {
                 if !node.json { printError("the provider made a counter-offer; accepting it") }
                 _ = try await client.call(.POST, "/api/v1/negotiations/\(id)/accept")
-                n = try await client.call(.GET, "/api/v1/negotiations/\(id)?wait=\(min(timeout, 120))")
+                n = try await awaitProcess(
+                    client, path: "/api/v1/negotiations/\(id)", isDone: { ["FINALIZED", "TERMINATED"].contains($0["state"]?.stringValue ?? "") },
+                    timeout: timeout, attempts: attempts, quiet: node.json, waitingFor: "provider")
+            }
+            if (n["outbox"]?["attempts"]?.intValue ?? 0) >= attempts || !settled(n) && n["state"]?.stringValue != "FINALIZED" {
+                if ["REQUESTED", "ACCEPTED", "AGREED", "VERIFIED"].contains(n["state"]?.stringValue ?? "") && n["outbox"] != nil {
+                    throw Unreachable(
+                        "the provider \(originOf(provider)) did not answer negotiation \(id)"
+                            + (n["outbox"]?["lastError"]?.stringValue.map { " (\($0))" } ?? "")
+                            + "; the node keeps retrying in the background (see `dataspace negotiations`). Check that the provider's node is running.")
+                }
             }
             if node.json { printJSON(n) } else { printNegotiation(n) }
             switch n["state"]?.stringValue {
@@ -90,21 +103,52 @@ struct AgreementsCommand: AsyncParsableCommand {
 
 struct FetchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "fetch", abstract: "Run a transfer under an agreement and save the data, verifying its SHA-256.")
+        commandName: "fetch",
+        abstract: "Run a transfer under an agreement and save the data, verifying its SHA-256.",
+        discussion: """
+            A transfer that is still open under the agreement (an earlier fetch failed on this \
+            machine, or was interrupted) is continued: its delivery is not counted again. Use \
+            --new to ask for another delivery instead.
+            """)
 
     @OptionGroup var node: NodeOptions
     @Argument(help: "Agreement id.") var agreement: String
     @Option(name: .shortAndLong, help: "Where to write the data.") var output: String
+    @Option(help: "Seconds to wait for the provider to start the transfer.") var timeout: Int = 60
+    @Option(help: "Failed attempts to reach the provider before giving up.") var attempts: Int = 8
+    @Flag(help: "Request a new transfer even if one is still open (uses another delivery).") var new = false
+
+    func validate() throws {
+        guard (1...3_600).contains(timeout) else { throw ValidationError("--timeout must be 1–3600 seconds") }
+        guard (1...100).contains(attempts) else { throw ValidationError("--attempts must be 1–100") }
+    }
 
     func run() async throws {
         try await runReporting {
+            // A destination that cannot be written is found before anything is requested or used.
+            do { try DataPlaneClient.checkDestination(output) } catch let error as DataPlaneClient.DownloadError { throw InputError(error.message) }
             let client = try await node.client()
-            let started = try await client.call(.POST, "/api/v1/transfers", json: ["agreement": .string(agreement)])
+            let started = try await client.call(
+                .POST, "/api/v1/transfers", json: ["agreement": .string(agreement), "continueOpen": .bool(!new)])
             let id = started["id"]?.stringValue ?? ""
-            let t = try await client.call(.GET, "/api/v1/transfers/\(id)?wait=60")
+            if started["continued"]?.boolValue == true, !node.json {
+                printError("continuing transfer \(id), still open from an earlier fetch (no new delivery is used)")
+            }
+            let t = try await awaitProcess(
+                client, path: "/api/v1/transfers/\(id)", isDone: { $0["state"]?.stringValue != "REQUESTED" }, timeout: timeout, attempts: attempts,
+                quiet: node.json, waitingFor: "provider")
             guard t["state"]?.stringValue == "STARTED", let endpoint = t["dataAddress"]?["endpoint"]?.stringValue,
                 let token = t["dataAddress"]?["token"]?.stringValue
             else {
+                if t["state"]?.stringValue == "REQUESTED" {
+                    // Nothing was delivered or used: end the request so it does not linger.
+                    _ = try? await client.call(
+                        .POST, "/api/v1/transfers/\(id)/terminate", json: ["reason": .string("the consumer stopped waiting for the provider")])
+                    throw Unreachable(
+                        "the provider \(t["outbox"]?["url"]?.stringValue.map(originOf) ?? "") did not start transfer \(id)"
+                            + (t["outbox"]?["lastError"]?.stringValue.map { " (\($0))" } ?? "")
+                            + "; nothing was used. Check that the provider's node is running, then run this command again.")
+                }
                 if node.json { printJSON(t) } else {
                     print("transfer \(id) \(t["state"]?.stringValue ?? "?")")
                     for r in t["reasons"]?.arrayValue ?? [] { print("  - \(r.stringValue ?? "")") }
@@ -112,9 +156,11 @@ struct FetchCommand: AsyncParsableCommand {
                 throw t["state"]?.stringValue == "TERMINATED" ? Exit.refused : Exit.failure
             }
             let bar = node.json ? nil : ProgressBar(label: "fetching")
-            let result = try await DataPlaneClient().download(endpoint: endpoint, token: token, to: output) { done, total in
-                bar?.update(done, total ?? done)
-            }
+            let quiet = node.json
+            let result = try await DataPlaneClient().download(
+                endpoint: endpoint, token: token, to: output, attempts: attempts,
+                progress: { done, total in bar?.update(done, total ?? done) },
+                retrying: { attempt, of, why in if !quiet { printError("\n\(why); retrying (\(attempt)/\(of))") } })
             let done = try await client.call(.POST, "/api/v1/transfers/\(id)/complete")
             // The node fetches the provider's receipt for this delivery, checks it and keeps it.
             var receiptIndex: Double?
@@ -140,6 +186,77 @@ struct FetchCommand: AsyncParsableCommand {
                     printError("warning: no provider receipt kept: \(receiptProblem)")
                 }
             }
+        }
+    }
+}
+
+/// `scheme://host:port` of a URL, to name a peer in messages.
+func originOf(_ url: String) -> String {
+    guard let c = URLComponents(string: url), let scheme = c.scheme, let host = c.host else { return url }
+    return "\(scheme)://\(host)\(c.port.map { ":\($0)" } ?? "")"
+}
+
+/// Waits for a negotiation or transfer to reach `isDone`, telling the person each time the
+/// node's message to the peer failed ("provider http://… not answering (…), retrying (2/8)"),
+/// and returns the last state seen — after `timeout` seconds or `attempts` failed deliveries.
+func awaitProcess(
+    _ client: ManagementClient, path: String, isDone: (JSONValue) -> Bool, timeout: Int, attempts: Int, quiet: Bool, waitingFor peer: String
+) async throws -> JSONValue {
+    let deadline = ContinuousClock.now + .seconds(timeout)
+    var reported = 0
+    while true {
+        let left = max(1, min(5, Int((deadline - ContinuousClock.now).components.seconds)))
+        let value = try await client.call(.GET, "\(path)?wait=\(left)")
+        if isDone(value) { return value }
+        let failed = value["outbox"]?["attempts"]?.intValue ?? 0
+        if failed > reported {
+            reported = failed
+            if !quiet {
+                let url = value["outbox"]?["url"]?.stringValue.map(originOf) ?? "?"
+                let why = value["outbox"]?["lastError"]?.stringValue.map { " (\($0))" } ?? ""
+                printError("\(peer) \(url) not answering\(why), retrying (\(min(failed, attempts))/\(attempts))")
+            }
+            if failed >= attempts { return value }
+        }
+        if ContinuousClock.now >= deadline { return value }
+    }
+}
+
+struct ReconcileCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reconcile",
+        abstract: "Compare this node's count of an agreement's deliveries with the provider's, transfer by transfer.",
+        discussion: "Exits 0 when both counts agree, 1 when they differ (each difference is explained), 4 when the provider cannot be asked.")
+
+    @OptionGroup var node: NodeOptions
+    @Argument(help: "Agreement id.") var agreement: String
+
+    func run() async throws {
+        try await runReporting {
+            let encoded = agreement.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? agreement
+            let r = try await node.client().call(.GET, "/api/v1/agreements/\(encoded)/reconciliation")
+            if node.json {
+                printJSON(r)
+            } else {
+                func counts(_ c: JSONValue?) -> String {
+                    guard let c, c != .null else { return "—" }
+                    return "\(c["delivered"]?.intValue ?? 0) delivered, \(c["open"]?.intValue ?? 0) open"
+                }
+                if r["role"]?.stringValue == "consumer" { print("this node (consumer): \(counts(r["consumer"]))") }
+                print("provider:             \(counts(r["provider"]))")
+                let rows = (r["transfers"]?.arrayValue ?? []).map { (l: JSONValue) -> [String] in
+                    let transfer: String = l["transfer"]?.stringValue ?? ""
+                    let here: String = l["consumerState"]?.stringValue ?? "—"
+                    let there: String = l["providerDelivery"]?.stringValue ?? "—"
+                    let bytes: String = l["bytes"]?.intValue.map { String($0) } ?? "—"
+                    let agrees: String = (l["agrees"]?.boolValue ?? false) ? "yes" : "NO"
+                    return [transfer, here, there, bytes, agrees, l["note"]?.stringValue ?? ""]
+                }
+                printTable(["TRANSFER", "HERE", "PROVIDER", "BYTES", "AGREES", "NOTE"], rows, maxWidth: 120)
+                if let problem = r["providerProblem"]?.stringValue { printError("the provider could not be asked: \(problem)") }
+            }
+            if r["providerProblem"] != nil { throw Exit.unreachable }
+            if r["role"]?.stringValue == "consumer", r["agrees"]?.boolValue != true { throw Exit.failure }
         }
     }
 }

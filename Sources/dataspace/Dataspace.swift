@@ -15,7 +15,7 @@ struct Dataspace: AsyncParsableCommand {
             InitCommand.self, ServeCommand.self, RegisterCommand.self, MembershipCommand.self, AdminCommand.self,
             PublishCommand.self, UpdateCommand.self, WithdrawCommand.self, DatasetsCommand.self, ShowCommand.self,
             SearchCommand.self, ResolveCommand.self, CatalogCommand.self, NegotiateCommand.self, NegotiationsCommand.self,
-            AgreementsCommand.self, FetchCommand.self, UsageCommand.self, LedgerCommand.self, QualityCommand.self, TraceCommand.self,
+            AgreementsCommand.self, FetchCommand.self, ReconcileCommand.self, UsageCommand.self, LedgerCommand.self, QualityCommand.self, TraceCommand.self,
             GradeCommand.self, DemoCommand.self,
             BenchCommand.self,
         ])

@@ -81,8 +81,27 @@ struct ServeCommand: AsyncParsableCommand {
                         "startup_ms": "\(Int(Date().timeIntervalSince(started) * 1000))",
                     ])
             }
-            try await app.runService()
+            do { try await app.runService() } catch {
+                throw Self.explainStartFailure(error, host: peek.host, port: port ?? peek.port, dir: dir)
+            }
         }
+    }
+
+    /// A failure to listen, in words: which address and port, and what to do.
+    static func explainStartFailure(_ error: any Error, host: String, port: Int, dir: String) -> any Error {
+        let text = String(describing: error)
+        if text.contains("errno: 98") || text.contains("Address already in use") {
+            return InputError(
+                "port \(port) on \(host) is already in use (another node or program listens there); stop it, or start with --port N, or change http.port in \(dir)/config.json")
+        }
+        if text.contains("errno: 13") || text.contains("Permission denied") {
+            return InputError("not allowed to listen on \(host):\(port); ports below 1024 need privileges — use a port above 1024 (--port)")
+        }
+        if text.contains("errno: 99") || text.contains("Cannot assign requested address") {
+            return InputError("\(host) is not an address of this machine; set http.host in \(dir)/config.json (127.0.0.1, :: or 0.0.0.0)")
+        }
+        Logger(label: "dataspace").error("node stopped", metadata: ["error": "\(error)"])
+        return LocalFailure("the node stopped unexpectedly; the log line above has the details")
     }
 }
 

@@ -3,11 +3,37 @@ import DataspaceCore
 import DataspaceServer
 import Foundation
 
-/// Exit codes scripts can rely on.
+/// Exit codes scripts can rely on (the table in README.md, held by `CLIExitCodeTests`).
 enum Exit {
+    /// Something failed on this machine (a file could not be written, an internal error).
     static let failure = ExitCode(1)
+    /// The node (or, through it, a peer) refused: 4xx, a revoked credential, a policy refusal.
     static let refused = ExitCode(3)
+    /// The node or the peer it needed is unreachable or failing (5xx, timeouts).
     static let unreachable = ExitCode(4)
+    /// Invalid input given to the command: arguments, a missing or unreadable file, a bad format.
+    static let invalidInput = ExitCode(64)
+}
+
+/// A problem with what was given to the command, found before anything was sent (exit 64).
+struct InputError: Error, CustomStringConvertible {
+    let message: String
+    init(_ message: String) { self.message = message }
+    var description: String { message }
+}
+
+/// A failure on this machine after work started, e.g. the output could not be written (exit 1).
+struct LocalFailure: Error, CustomStringConvertible {
+    let message: String
+    init(_ message: String) { self.message = message }
+    var description: String { message }
+}
+
+/// A peer or node that did not answer in time (exit 4).
+struct Unreachable: Error, CustomStringConvertible {
+    let message: String
+    init(_ message: String) { self.message = message }
+    var description: String { message }
 }
 
 /// Turns errors into a one-line message on stderr and the right exit code.
@@ -15,12 +41,28 @@ func reportFailure(_ error: any Error) -> ExitCode {
     switch error {
     case let f as ManagementClient.Failure:
         printError("error: \(f)")
-        guard let status = f.status else { return Exit.unreachable }
+        guard let status = f.status else { return f.code == "unreachable" ? Exit.unreachable : Exit.invalidInput }
         return status >= 500 ? Exit.unreachable : Exit.refused
     case let e as DataspaceCore.ValidationError:
         printError("error: \(e)")
-        return ExitCode.validationFailure
+        return Exit.invalidInput
     case let e as ConfigurationError:
+        printError("error: \(e)")
+        return Exit.invalidInput
+    case let e as InputError:
+        printError("error: \(e)")
+        return Exit.invalidInput
+    case let e as Unreachable:
+        printError("error: \(e)")
+        return Exit.unreachable
+    case let e as DataPlaneClient.DownloadError:
+        printError("error: \(e)")
+        switch e.kind {
+        case .refused: return Exit.refused
+        case .unreachable: return Exit.unreachable
+        case .local, .corrupt: return Exit.failure
+        }
+    case let e as LocalFailure:
         printError("error: \(e)")
         return Exit.failure
     default:

@@ -52,12 +52,13 @@ import Testing
     @Test func deliveriesAreReservedExactlyUnderConcurrency() async throws {
         let store = try SQLiteStore()
         let limit = 5
+        // 40 transfers race for a limit of 5: exactly 5 are accepted, each reserving one delivery.
         let admitted = await withTaskGroup(of: Bool.self) { group in
             for i in 0..<40 {
                 group.addTask {
                     do {
-                        _ = try await store.beginDelivery(agreementID: "agr-1", transferID: "t\(i % 4)", at: Date()) { uses in
-                            if uses >= limit { throw ContractConflict("limit") }
+                        _ = try await store.insertNumberedTransfer(transfer("t\(i)")) { next in
+                            if next > limit { throw ContractConflict("limit") }
                         }
                         return true
                     } catch {
@@ -71,26 +72,48 @@ import Testing
         }
         #expect(admitted == limit)
         #expect(try await store.deliveryCounts(agreementID: "agr-1") == DeliveryCounts(reserved: limit, complete: 0))
+        // A transfer that ends before delivering releases its reservation: another may take it.
+        let accepted = try await store.deliveries(agreementID: "agr-1")
+        let first = try #require(accepted.first)
+        _ = try await store.updateTransfer(id: first.transferID) { $0.state = .terminated }
+        #expect(try await store.deliveryCounts(agreementID: "agr-1") == DeliveryCounts(reserved: limit - 1, complete: 0))
+        _ = try await store.insertNumberedTransfer(transfer("late")) { next in #expect(next == limit) }
+        await #expect(throws: DeliveryUnavailable.self) {
+            _ = try await store.beginDelivery(agreementID: "agr-1", transferID: first.transferID, at: Date()) { _ in }
+        }
     }
 
-    @Test func aBrokenOffDeliveryIsContinuedNotCountedAgain() async throws {
+    @Test func aDeliveryIsUsedOnceWhateverItsRequestsDo() async throws {
         let store = try SQLiteStore()
-        let first = try await store.beginDelivery(agreementID: "a", transferID: "t", at: Date()) { _ in }
+        let reserved = try await store.insertNumberedTransfer(transfer("t", agreement: "a")) { next in #expect(next == 1) }
+        #expect(reserved.sequence == 1)
+        let first = try await store.beginDelivery(agreementID: "a", transferID: "t", at: Date()) { uses in #expect(uses == 0) }
         #expect(first.number == 1 && !first.continued)
-        // While it streams, a parallel request is a new delivery.
+        // A parallel request joins the same delivery.
         let parallel = try await store.beginDelivery(agreementID: "a", transferID: "t", at: Date()) { _ in }
-        #expect(parallel.number == 2 && !parallel.continued)
-        try await store.endDelivery(first, bytes: 100, complete: false, at: Date())
+        #expect(parallel.number == 1)
+        #expect(try await store.endDelivery(first, bytes: 100, complete: false, at: Date(), usage: nil, evidence: []) == false)
         let resumed = try await store.beginDelivery(agreementID: "a", transferID: "t", at: Date()) { uses in #expect(uses == 0) }
         #expect(resumed.number == 1 && resumed.continued)
-        try await store.endDelivery(resumed, bytes: 900, complete: true, at: Date())
-        try await store.endDelivery(parallel, bytes: 1_000, complete: true, at: Date())
-        #expect(try await store.deliveryCounts(agreementID: "a") == DeliveryCounts(reserved: 2, complete: 2))
+        // The first request to stream the whole file consumes the use; the second does not.
+        #expect(try await store.endDelivery(resumed, bytes: 900, complete: true, at: Date(), usage: nil, evidence: []) == true)
+        #expect(try await store.endDelivery(parallel, bytes: 1_000, complete: true, at: Date(), usage: nil, evidence: []) == false)
+        #expect(try await store.deliveryCounts(agreementID: "a") == DeliveryCounts(reserved: 0, complete: 1))
+        // A repeat after the consumer failed to store it joins the same, used delivery.
+        let repeatRequest = try await store.beginDelivery(agreementID: "a", transferID: "t", at: Date()) { _ in }
+        #expect(repeatRequest.continued)
+        #expect(try await store.endDelivery(repeatRequest, bytes: 1_000, complete: true, at: Date(), usage: nil, evidence: []) == false)
+        // Ending the transfer afterwards does not give the use back.
+        _ = try await store.updateTransfer(id: "t") { $0.state = .terminated }
+        #expect(try await store.deliveryCounts(agreementID: "a") == DeliveryCounts(reserved: 0, complete: 1))
+        let record = try #require(try await store.deliveries(agreementID: "a").first)
+        #expect(record.state == .complete && record.bytes == 3_000 && record.requests == 4 && record.completedAt != nil)
         // A streaming mark left by a process that died is cleared at start-up.
-        let stuck = try await store.beginDelivery(agreementID: "a", transferID: "t", at: Date()) { _ in }
+        _ = try await store.insertNumberedTransfer(transfer("u", agreement: "a")) { _ in }
+        _ = try await store.beginDelivery(agreementID: "a", transferID: "u", at: Date()) { _ in }
+        #expect(try await store.delivery(transferID: "u")?.streaming == true)
         try await store.releaseStreamingDeliveries()
-        try await store.endDelivery(stuck, bytes: 0, complete: false, at: Date())
-        #expect(try await store.beginDelivery(agreementID: "a", transferID: "t", at: Date()) { _ in }.number == stuck.number)
+        #expect(try await store.delivery(transferID: "u")?.streaming == false)
     }
 
     @Test func aPeerReusingAnAgreementIdCannotOverwriteAnotherNegotiationsAgreement() async throws {

@@ -69,26 +69,54 @@ import Testing
         }
     }
 
-    @Test func racingRequestsNeverExceedTheCountAndContinuationsDoNotCount() async throws {
+    func raceTransfers(_ net: TestNetwork, agreement: String, count: Int) async throws -> [JSONValue] {
+        try await withThrowingTaskGroup(of: JSONValue.self) { group in
+            for _ in 0..<count { group.addTask { try await ContractFlowTests().transfer(net, consumer: 2, agreement: agreement) } }
+            var all: [JSONValue] = []
+            for try await t in group { all.append(t) }
+            return all
+        }
+    }
+
+    func parallelGets(_ t: JSONValue, count: Int) async throws -> [(status: Int, bytes: Int)] {
+        try await withThrowingTaskGroup(of: (status: Int, bytes: Int).self) { group in
+            for _ in 0..<count { group.addTask { let r = try await get(t); return (r.status, r.body.count) } }
+            var all: [(status: Int, bytes: Int)] = []
+            for try await s in group { all.append(s) }
+            return all
+        }
+    }
+
+    @Test func racingTransfersNeverExceedTheCountAndRepeatsDoNotCount() async throws {
         try await withNetwork([TestNetwork.authority, TestNetwork.bureau, TestNetwork.institute]) { net in
             let csv = "station,aqi\n" + (0..<2_000).map { "GZ\($0),\($0 % 300)" }.joined(separator: "\n") + "\n"
             let (_, agreement) = try await agreed(net, metadata: Self.metadata(count: 3), csv: csv)
-            let t = try await ContractFlowTests().transfer(net, consumer: 2, agreement: agreement)
-            // Sixteen parallel GETs with one data token race for three permitted deliveries.
-            let statuses = try await withThrowingTaskGroup(of: (Int, Int).self) { group in
-                for _ in 0..<16 { group.addTask { let r = try await get(t); return (r.status, r.body.count) } }
-                var all: [(Int, Int)] = []
-                for try await s in group { all.append(s) }
-                return all
-            }
-            #expect(statuses.filter { $0.0 == 200 }.count == 3, "\(statuses.map(\.0))")
-            #expect(statuses.filter { $0.0 == 200 }.allSatisfy { $0.1 == csv.utf8.count })
-            #expect(statuses.filter { $0.0 == 403 }.count == 13)
-            // A repeated GET with the same token is a fourth delivery: refused.
-            #expect(try await get(t).status == 403)
-            let provider = try await net.clients[1].call(.GET, "/api/v1/agreements/\(agreement)")
-            #expect(provider["deliveries"]?.intValue == 3)
+            // Eight transfers race for three permitted deliveries: three start, five are refused.
+            let transfers = try await raceTransfers(net, agreement: agreement, count: 8)
+            let started = transfers.filter { $0["state"]?.stringValue == "STARTED" }
+            #expect(started.count == 3, "\(transfers.map { $0["state"]?.stringValue ?? "?" })")
+            #expect(transfers.filter { $0["state"]?.stringValue == "TERMINATED" }.count == 5)
+            let t = try #require(started.first)
+            // Sixteen parallel GETs of one transfer are one delivery, used once.
+            let statuses = try await parallelGets(t, count: 16)
+            #expect(statuses.allSatisfy { $0.status == 200 && $0.bytes == csv.utf8.count }, "\(statuses)")
+            // A repeat (the consumer failed to store it) is served again without using another.
+            #expect(try await get(t).status == 200)
+            var provider = try await net.clients[1].call(.GET, "/api/v1/agreements/\(agreement)")
+            #expect(provider["deliveries"]?.intValue == 1 && provider["reservedDeliveries"]?.intValue == 2, "\(provider)")
             #expect(provider["remainingUses"]?.intValue == 0)
+            // A ninth transfer is refused while two are held; ending one unused gives its place back.
+            #expect(try await ContractFlowTests().transfer(net, consumer: 2, agreement: agreement)["state"]?.stringValue == "TERMINATED")
+            let unused = try #require(started.last?["id"]?.stringValue)
+            _ = try await net.clients[2].call(.POST, "/api/v1/transfers/\(unused)/terminate", json: ["reason": "not needed"])
+            let client = net.clients[1]
+            let released = try await eventually({ try await client.call(.GET, "/api/v1/agreements/\(agreement)") }, until: { $0["reservedDeliveries"]?.intValue == 1 })
+            #expect(released["remainingUses"]?.intValue == 1, "\(released)")
+            #expect(try await ContractFlowTests().transfer(net, consumer: 2, agreement: agreement)["state"]?.stringValue == "STARTED")
+            // The ended transfer's token no longer delivers.
+            let ended = try #require(started.last)
+            let refused = try await get(ended)
+            #expect(refused.status != 200)
         }
         try await withNetwork([TestNetwork.authority, TestNetwork.bureau, TestNetwork.institute]) { net in
             let csv = "station,aqi\n" + (0..<500).map { "GZ\($0),\($0 % 300)" }.joined(separator: "\n") + "\n"
@@ -97,15 +125,17 @@ import Testing
             // A delivery that stops after 100 bytes, continued with Range, is one delivery.
             let head = try await get(t, range: "bytes=0-99")
             #expect(head.status == 206 && head.body.count == 100)
+            var provider = try await net.clients[1].call(.GET, "/api/v1/agreements/\(agreement)")
+            #expect(provider["deliveries"]?.intValue == 0 && provider["reservedDeliveries"]?.intValue == 1, "not used until delivered whole")
             let rest = try await get(t, range: "bytes=100-")
             #expect(rest.status == 206)
             #expect(head.body + rest.body == Data(csv.utf8))
-            let provider = try await net.clients[1].call(.GET, "/api/v1/agreements/\(agreement)")
-            #expect(provider["deliveries"]?.intValue == 1)
-            // The one permitted delivery is used: a new one (from the start, or a range of the
-            // finished one) is refused.
-            #expect(try await get(t).status == 403)
-            #expect(try await get(t, range: "bytes=10-").status == 403)
+            provider = try await net.clients[1].call(.GET, "/api/v1/agreements/\(agreement)")
+            #expect(provider["deliveries"]?.intValue == 1 && provider["reservedDeliveries"]?.intValue == 0)
+            // The one permitted delivery is used: another transfer is refused.
+            let second = try await ContractFlowTests().transfer(net, consumer: 2, agreement: agreement)
+            #expect(second["state"]?.stringValue == "TERMINATED")
+            #expect((second["reasons"]?.arrayValue ?? []).contains { ($0.stringValue ?? "").contains("count") }, "\(second)")
         }
     }
 
