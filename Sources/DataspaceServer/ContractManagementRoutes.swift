@@ -36,6 +36,13 @@ enum ContractManagementRoutes {
         return raw.removingPercentEncoding ?? raw
     }
 
+    /// `since=REVISION`: a wait also ends at any change after that revision (a failed delivery
+    /// attempt, say), so a person waiting sees progress as it happens.
+    static func sinceRevision(_ request: Request) throws -> Int? {
+        guard request.query("since") != nil else { return nil }
+        return try QueryRange.integer(request.query("since"), field: "since", in: 0...Int(Int32.max), default: 0)
+    }
+
     static func waitSeconds(_ request: Request) throws -> Double {
         guard let text = request.query("wait") else { return 0 }
         guard let v = Double(text), (0...120).contains(v) else {
@@ -93,6 +100,7 @@ enum ContractManagementRoutes {
 
     static let showNegotiation: Handler = { request, context, s in
         let id = id(context)
+        let since = try sinceRevision(request)
         let store = s.store
         let n = try await s.contracts.notifier.wait(
             id, timeout: try waitSeconds(request),
@@ -100,7 +108,9 @@ enum ContractManagementRoutes {
                 guard let n = try await store.negotiation(id: id) else { throw ContractNotFound("negotiation", id) }
                 return n
             },
-            done: { (n: ContractNegotiation) in n.state.isTerminal || (n.state == .offered && n.role == .consumer) })
+            done: { (n: ContractNegotiation) in
+                n.state.isTerminal || (n.state == .offered && n.role == .consumer) || since.map { n.revision > $0 } == true
+            })
         return Responses.json(try await negotiationJSON(n, s))
     }
 
@@ -118,7 +128,7 @@ enum ContractManagementRoutes {
             "id": .string(n.id), "role": .string(n.role.rawValue), "state": .string(n.state.rawValue), "counterparty": .string(n.counterparty),
             "dataset": .string(n.dataset), "offer": n.offer, "reasons": .array(n.reasons.map { .string($0) }),
             "createdAt": .string(ISO8601.format(n.createdAt)), "updatedAt": .string(ISO8601.format(n.updatedAt)),
-            "pendingDelivery": .bool(!n.queue.isEmpty),
+            "pendingDelivery": .bool(!n.queue.isEmpty), "revision": .number(Double(n.revision)),
         ]
         if let p = n.providerPid { o["providerPid"] = .string(p) }
         if let p = n.consumerPid { o["consumerPid"] = .string(p) }
@@ -205,6 +215,7 @@ enum ContractManagementRoutes {
 
     static let showTransfer: Handler = { request, context, s in
         let id = id(context)
+        let since = try sinceRevision(request)
         let store = s.store
         let t = try await s.contracts.notifier.wait(
             id, timeout: try waitSeconds(request),
@@ -212,7 +223,7 @@ enum ContractManagementRoutes {
                 guard let t = try await store.transfer(id: id) else { throw ContractNotFound("transfer", id) }
                 return t
             },
-            done: { (t: TransferProcess) in t.state != .requested })
+            done: { (t: TransferProcess) in t.state != .requested || since.map { t.revision > $0 } == true })
         return Responses.json(transferJSON(t))
     }
 
@@ -244,7 +255,7 @@ enum ContractManagementRoutes {
             "id": .string(t.id), "role": .string(t.role.rawValue), "state": .string(t.state.rawValue), "agreement": .string(t.agreementID),
             "dataset": .string(t.dataset), "counterparty": .string(t.counterparty), "format": .string(t.format),
             "reasons": .array(t.reasons.map { .string($0) }), "updatedAt": .string(ISO8601.format(t.updatedAt)),
-            "pendingDelivery": .bool(!t.queue.isEmpty),
+            "pendingDelivery": .bool(!t.queue.isEmpty), "revision": .number(Double(t.revision)),
         ]
         if let p = t.providerPid { o["providerPid"] = .string(p) }
         if let p = t.consumerPid { o["consumerPid"] = .string(p) }

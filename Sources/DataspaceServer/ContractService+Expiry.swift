@@ -14,6 +14,7 @@ extension ContractService {
         public var terminated: [String] = []
         /// Provider transfers whose file had streamed whole but the consumer never confirmed: completed.
         public var completed: [String] = []
+        public init() {}
     }
 
     /// Ends every open transfer whose last change is older than `transferTimeout` at `now`; the

@@ -402,6 +402,7 @@ enum OpenAPIDocument {
               parameters:
                 - { name: id, in: path, required: true, schema: { type: string } }
                 - { name: wait, in: query, schema: { type: number, minimum: 0, maximum: 120 } }
+                - { name: since, in: query, description: with wait, also return at any change after this revision, schema: { type: integer, minimum: 0 } }
               responses:
                 "200": { description: Negotiation }
                 "404": { $ref: "#/components/responses/Problem" }
@@ -479,6 +480,7 @@ enum OpenAPIDocument {
               parameters:
                 - { name: id, in: path, required: true, schema: { type: string } }
                 - { name: wait, in: query, schema: { type: number, minimum: 0, maximum: 120 } }
+                - { name: since, in: query, description: with wait, also return at any change after this revision, schema: { type: integer, minimum: 0 } }
               responses:
                 "200": { description: Transfer }
                 "404": { $ref: "#/components/responses/Problem" }

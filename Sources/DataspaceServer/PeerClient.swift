@@ -25,6 +25,9 @@ public struct PeerClient: Sendable {
         // A peer that answers with a redirect does not get to choose where we go next.
         configuration.redirectConfiguration = .disallow
         configuration.timeout = .init(connect: .seconds(5), read: .seconds(15))
+        // A peer that is down fails the attempt at once; the outbox retries with backoff and
+        // tells the person waiting, instead of each attempt silently spending the connect timeout.
+        configuration.connectionPool.retryConnectionEstablishment = false
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
 

@@ -146,8 +146,8 @@ struct FetchCommand: AsyncParsableCommand {
                         .POST, "/api/v1/transfers/\(id)/terminate", json: ["reason": .string("the consumer stopped waiting for the provider")])
                     throw Unreachable(
                         "the provider \(t["outbox"]?["url"]?.stringValue.map(originOf) ?? "") did not start transfer \(id)"
-                            + (t["outbox"]?["lastError"]?.stringValue.map { " (\($0))" } ?? "")
-                            + "; nothing was used. Check that the provider's node is running, then run this command again.")
+                            + (t["outbox"]?["lastError"]?.stringValue.map { ": \($0)" } ?? "")
+                            + ". Nothing was used. Check that the provider's node is running, then run this command again.")
                 }
                 if node.json { printJSON(t) } else {
                     print("transfer \(id) \(t["state"]?.stringValue ?? "?")")
@@ -204,17 +204,19 @@ func awaitProcess(
 ) async throws -> JSONValue {
     let deadline = ContinuousClock.now + .seconds(timeout)
     var reported = 0
+    var revision: Int?
     while true {
         let left = max(1, min(5, Int((deadline - ContinuousClock.now).components.seconds)))
-        let value = try await client.call(.GET, "\(path)?wait=\(left)")
+        let value = try await client.call(.GET, "\(path)?wait=\(left)" + (revision.map { "&since=\($0)" } ?? ""))
+        revision = value["revision"]?.intValue
         if isDone(value) { return value }
         let failed = value["outbox"]?["attempts"]?.intValue ?? 0
         if failed > reported {
             reported = failed
             if !quiet {
                 let url = value["outbox"]?["url"]?.stringValue.map(originOf) ?? "?"
-                let why = value["outbox"]?["lastError"]?.stringValue.map { " (\($0))" } ?? ""
-                printError("\(peer) \(url) not answering\(why), retrying (\(min(failed, attempts))/\(attempts))")
+                let why = value["outbox"]?["lastError"]?.stringValue.map { ": \($0)" } ?? ""
+                printError("\(peer) \(url) not answering\(why); retrying (\(min(failed, attempts))/\(attempts))")
             }
             if failed >= attempts { return value }
         }
