@@ -207,7 +207,8 @@ func awaitProcess(
     var revision: Int?
     while true {
         let left = max(1, min(5, Int((deadline - ContinuousClock.now).components.seconds)))
-        let value = try await client.call(.GET, "\(path)?wait=\(left)" + (revision.map { "&since=\($0)" } ?? ""))
+        // The first read learns the revision; later ones wait for any change after it.
+        let value = try await client.call(.GET, revision.map { "\(path)?wait=\(left)&since=\($0)" } ?? "\(path)?wait=0")
         revision = value["revision"]?.intValue
         if isDone(value) { return value }
         let failed = value["outbox"]?["attempts"]?.intValue ?? 0
