@@ -76,8 +76,11 @@ public struct CatalogService: Sendable {
         record.tier = metadata.tier
         record.protection = metadata.protection
         record.profilePublic = metadata.profilePublic ?? false
+        record.rules = request.rules
+        record.impacts = request.impacts
         var report: SignedQualityReport?
         try await commit(stored) {
+            try Self.checkDeclaredColumns(record, rules: metadata.rules)
             report = try await assess(&record, metadata: metadata)
             try await store.insertFirstVersion(record, report: report, evidence: [.product("product.published", record)])
         }
@@ -87,18 +90,24 @@ public struct CatalogService: Sendable {
         return record
     }
 
-    /// Publishes a new version of an existing product. Without a body the previous file is kept
-    /// (and assessed again: the rules, impacts or grade may have changed).
+    /// Publishes a new version of an existing product. Only what `changes` gives changes; the
+    /// rest carries over from the current version (a grade a person decided is kept unless the
+    /// new assessment is stricter, which is then flagged for review). Without a body the
+    /// previous file is kept (and assessed again: the rules, impacts or grade may have changed).
     public func update<Body: AsyncSequence>(
-        _ identifier: UnifiedIdentifier, _ request: PublishRequest, format: TabularFormat?, body: Body?
+        _ identifier: UnifiedIdentifier, _ changes: ProductChanges, format: TabularFormat?, body: Body?
     ) async throws -> DatasetRecord where Body.Element == [UInt8] {
-        let metadata: PublishRequest.Validated
-        do { metadata = try request.validate() } catch { throw CatalogError(error) }
         guard let current = try await store.record(identifier, version: nil) else {
             throw CatalogError(.notFound, "no product \(identifier)", field: "identifier")
         }
         guard current.status != .withdrawn else {
             throw CatalogError(.withdrawn, "product \(identifier) was withdrawn and cannot get new versions", field: "identifier")
+        }
+        let request = changes.request(over: current)
+        var metadata: PublishRequest.Validated
+        do { metadata = try request.validate() } catch { throw CatalogError(error) }
+        if changes.grade == nil, let decision = current.quality?.grade, decision.status != .proposed {
+            metadata.keptGrade = (current.grade, decision)
         }
         var stored: StoredFile?
         if let body, let format { stored = try await storeFile(format: format, body: body) }
@@ -110,20 +119,41 @@ public struct CatalogService: Sendable {
             distribution: stored?.distribution ?? current.distribution,
             offer: metadata.policy ?? current.offer, status: .active)
         record.tier = metadata.tier ?? current.tier
-        record.protection = request.protection == nil ? current.protection : metadata.protection
+        record.protection = metadata.protection
         record.profilePublic = metadata.profilePublic ?? current.profilePublic
-        if let stored {
-            try await commit(stored) {
-                let report = try await assess(&record, metadata: metadata)
-                try await store.insertNextVersion(record, report: report, evidence: [.product("product.versioned", record)])
-            }
-        } else {
+        record.rules = request.rules
+        record.impacts = request.impacts
+        let write = { [self] (record: inout DatasetRecord) async throws in
+            try Self.checkDeclaredColumns(record, rules: metadata.rules)
             let report = try await assess(&record, metadata: metadata)
             try await store.insertNextVersion(record, report: report, evidence: [.product("product.versioned", record)])
+        }
+        if let stored {
+            try await commit(stored) { try await write(&record) }
+        } else {
+            try await write(&record)
         }
         index.upsert(SearchDocument(record))
         await evidence?.flush()
         return record
+    }
+
+    /// Every column that masking or the quality rules name must be in the file — a mask on a
+    /// misspelt or renamed column would otherwise let the real one leave unmasked.
+    static func checkDeclaredColumns(_ record: DatasetRecord, rules: QualityRules?) throws {
+        let columns = record.distribution.columns
+        let known = Set(columns)
+        let list = columns.isEmpty ? "(none found)" : columns.joined(separator: ", ")
+        for name in record.protection.masking.keys.sorted() where !known.contains(name) {
+            throw CatalogError(
+                .invalidInput, "masking names the column '\(name)', which the file does not have; its columns are: \(list). If it was renamed or removed, give the masking anew (--mask, or protection.masking)",
+                field: "protection.masking.\(name)")
+        }
+        for (name, field) in rules?.referencedColumns ?? [] where !known.contains(name) {
+            throw CatalogError(
+                .invalidInput, "the quality rules name the column '\(name)' (\(field)), which the file does not have; its columns are: \(list)",
+                field: "rules.\(field)")
+        }
     }
 
     /// Profiles the version's stored file, scores it, proposes a grade, settles the grade the
@@ -150,7 +180,19 @@ public struct CatalogService: Sendable {
         let proposed = result.grade.grade
         var decision = GradeDecisionRecord(status: .proposed, proposed: proposed)
         var applied = proposed
-        if let asked = metadata.grade {
+        if metadata.grade == nil, let kept = metadata.keptGrade {
+            if GradeAssessment.rank(proposed) > GradeAssessment.rank(kept.grade) {
+                // Stricter data than the person decided on: the stricter grade applies, flagged.
+                decision.review =
+                    "the new file assesses as \(proposed), stricter than \(kept.grade) decided by \(kept.decision.by ?? "the publisher"); "
+                    + "\(proposed) applies until someone reviews it (dataspace grade)"
+            } else {
+                decision = GradeDecisionRecord(
+                    status: kept.grade == proposed ? .confirmed : .overridden, proposed: proposed, by: kept.decision.by,
+                    reason: kept.decision.reason, at: kept.decision.at)
+                applied = kept.grade
+            }
+        } else if let asked = metadata.grade {
             let by = metadata.decidedBy ?? assessment.defaultDecider
             if asked == proposed {
                 decision = GradeDecisionRecord(status: .confirmed, proposed: proposed, by: by, reason: metadata.gradeReason, at: record.modified)

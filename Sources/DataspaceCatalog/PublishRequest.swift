@@ -76,6 +76,9 @@ public struct PublishRequest: Sendable, Hashable, Codable {
         public var gradeReason: String?
         public var decidedBy: String?
         public var profilePublic: Bool?
+        /// A grade a person decided on the current version, kept for the next one unless the
+        /// new assessment is stricter (set by `CatalogService.update`).
+        public var keptGrade: (grade: DataGrade, decision: GradeDecisionRecord)?
     }
 
     public func validate() throws(ValidationError) -> Validated {
@@ -147,5 +150,55 @@ public struct PublishRequest: Sendable, Hashable, Codable {
             title: title, description: description, keywords: keywords, sector: sector, region: region, license: license,
             grade: grade, temporal: temporal, policy: policy, tier: tier, impacts: impacts, rules: rules, protection: protection,
             gradeReason: gradeReason?.isEmpty == true ? nil : gradeReason, decidedBy: decidedBy, profilePublic: profilePublic)
+    }
+}
+
+/// What an update of a product changes. Every field is optional: what is absent carries over
+/// from the current version — metadata, keywords, rules, impacts, masking, the offer, and a
+/// grade a person confirmed (docs/quality.md, "Updating a product").
+public struct ProductChanges: Sendable, Hashable {
+    public var title: String?
+    public var description: String?
+    public var keywords: [String]?
+    public var sector: String?
+    public var region: String?
+    public var license: String?
+    public var grade: String?
+    public var gradeReason: String?
+    public var temporalStart: String?
+    public var temporalEnd: String?
+    public var policy: JSONValue?
+    public var tier: String?
+    public var impacts: [String]?
+    public var rules: String?
+    public var protection: JSONValue?
+    public var decidedBy: String?
+    public var profilePublic: Bool?
+
+    public init() {}
+
+    /// The full request for the next version: these changes over `current`.
+    public func request(over current: DatasetRecord) -> PublishRequest {
+        var r = PublishRequest(
+            title: title ?? current.title, description: description ?? current.description, keywords: keywords ?? current.keywords,
+            sector: sector ?? current.sector.rawValue, region: region ?? current.region.value, license: license ?? current.license,
+            grade: grade, temporalStart: temporalStart, temporalEnd: temporalEnd, policy: policy, tier: tier ?? current.tier?.rawValue,
+            impacts: impacts ?? current.impacts, rules: rules ?? current.rules, protection: protection ?? current.protection.json,
+            gradeReason: gradeReason, decidedBy: decidedBy)
+        r.profilePublic = profilePublic ?? current.profilePublic
+        return r
+    }
+
+    /// The request for a first version: title, description and sector are required.
+    public func firstVersion() throws(ValidationError) -> PublishRequest {
+        guard let title else { throw ValidationError(code: "title.missing", field: "title", message: "title is required") }
+        guard let description else { throw ValidationError(code: "description.missing", field: "description", message: "description is required") }
+        guard let sector else { throw ValidationError(code: "sector.missing", field: "sector", message: "sector is required") }
+        var r = PublishRequest(
+            title: title, description: description, keywords: keywords ?? [], sector: sector, region: region, license: license, grade: grade,
+            temporalStart: temporalStart, temporalEnd: temporalEnd, policy: policy, tier: tier, impacts: impacts ?? [], rules: rules,
+            protection: protection, gradeReason: gradeReason, decidedBy: decidedBy)
+        r.profilePublic = profilePublic
+        return r
     }
 }

@@ -33,6 +33,8 @@ extension DatasetRecord {
         if let tier { o["tier"] = .string(tier.rawValue) }
         if !protection.isEmpty { o["protection"] = protection.json }
         if profilePublic { o["profilePublic"] = .bool(true) }
+        if let rules { o["rules"] = .string(rules) }
+        if !impacts.isEmpty { o["impacts"] = .array(impacts.map { .string($0) }) }
         if let quality { o["quality"] = quality.json }
         if let previousVersion { o["previousVersion"] = .number(Double(previousVersion)) }
         if let temporal {
@@ -105,6 +107,8 @@ extension DatasetRecord {
         self.protection = protection
         self.quality = quality
         self.profilePublic = json["profilePublic"] == .bool(true)
+        self.rules = json["rules"]?.stringValue
+        self.impacts = json["impacts"]?.arrayValue?.compactMap(\.stringValue) ?? []
     }
 }
 
@@ -116,12 +120,17 @@ extension DatasetRecord {
         "publisher", "issued", "modified", "status", "tier", "previousVersion",
     ]
 
+    /// Members only the publisher sees: its quality rules and declared impacts.
+    public static let publisherOnlyFields: Set<String> = ["rules", "impacts"]
+
     /// Core-grade and withdrawn products show only their catalog entry to the public.
     public var detailsArePublic: Bool { status == .active && grade.level != .core }
 
     /// The record as the public may see it.
     public var publicJSON: JSONValue {
-        guard !detailsArePublic, case .object(let all) = json else { return json }
+        guard case .object(let all) = json else { return json }
+        // The publisher's own working settings are not part of the public record.
+        guard !detailsArePublic else { return .object(all.filter { !Self.publisherOnlyFields.contains($0.key) }) }
         return .object(all.filter { Self.catalogEntryFields.contains($0.key) })
     }
 }

@@ -114,6 +114,10 @@ public struct DatasetRecord: Sendable, Hashable {
     public var profilePublic = false
     /// The signed quality report's summary (nil for versions published before assessment).
     public var quality: QualitySummary?
+    /// The publisher's quality rules (`quality.yaml` text) and declared impacts, kept so a new
+    /// version assesses by the same ones unless they are given anew.
+    public var rules: String?
+    public var impacts: [String] = []
 
     public init(
         identifier: UnifiedIdentifier, version: Int, title: String, description: String, keywords: [String],

@@ -15,13 +15,17 @@ public struct GradeDecisionRecord: Sendable, Hashable {
     public var by: String?
     public var reason: String?
     public var at: Date?
+    /// Set when a new version's assessment came out stricter than the grade a person had
+    /// confirmed: the stricter one applies and the publisher should review it.
+    public var review: String?
 
-    public init(status: GradeStatus, proposed: DataGrade, by: String? = nil, reason: String? = nil, at: Date? = nil) {
+    public init(status: GradeStatus, proposed: DataGrade, by: String? = nil, reason: String? = nil, at: Date? = nil, review: String? = nil) {
         self.status = status
         self.proposed = proposed
         self.by = by
         self.reason = reason
         self.at = at
+        self.review = review
     }
 }
 
@@ -51,6 +55,7 @@ public struct QualitySummary: Sendable, Hashable {
         if let by = grade.by { g["by"] = .string(by) }
         if let reason = grade.reason { g["reason"] = .string(reason) }
         if let at = grade.at { g["at"] = .string(ISO8601.format(at)) }
+        if let review = grade.review { g["review"] = .string(review) }
         var o: [String: JSONValue] = [
             "dimensions": .object(dimensions.mapValues { .number($0) }),
             "sensitive": .object(sensitive.mapValues { .number(Double($0)) }),
@@ -73,7 +78,7 @@ public struct QualitySummary: Sendable, Hashable {
             sensitive: (json["sensitive"]?.objectValue ?? [:]).compactMapValues { $0.doubleValue.map { Int($0) } },
             grade: GradeDecisionRecord(
                 status: status, proposed: try DataGrade(proposed), by: g["by"]?.stringValue, reason: g["reason"]?.stringValue,
-                at: g["at"]?.stringValue.flatMap(ISO8601.parseDateTime)),
+                at: g["at"]?.stringValue.flatMap(ISO8601.parseDateTime), review: g["review"]?.stringValue),
             reportSHA256: sha)
     }
 }

@@ -54,6 +54,15 @@ public struct QualityRules: Sendable {
 
     public init() {}
 
+    /// Every column the rules name, each with where it is named (`columns.amount`, `checks[0]`).
+    public var referencedColumns: [(column: String, field: String)] {
+        var out: [(String, String)] = columns.map { ($0.name, "columns.\($0.name)") }
+        for (i, key) in uniqueKeys.enumerated() { out += key.map { ($0, "unique[\(i)]") } }
+        for (i, check) in checks.enumerated() { out += [(check.left, "checks[\(i)]"), (check.right, "checks[\(i)]")] }
+        if let freshness { out.append((freshness.column, "freshness.column")) }
+        return out
+    }
+
     /// Reads `quality.yaml`; every problem names its place (`columns.amount.min`).
     public static func parse(yaml: String) throws(ValidationError) -> QualityRules {
         let value = try MiniYAML.parse(yaml)

@@ -111,12 +111,12 @@ enum ManagementRoutes {
 
     static let updateDataset: Handler = { request, context, s in
         let identifier = try identifierParameter(context)
-        let metadata = try metadataHeader(request)
+        let changes = try metadataChanges(request)
         let contentType = request.headers[.contentType] ?? ""
         let hasFile = !contentType.isEmpty && !contentType.hasPrefix("application/json")
         let format = hasFile ? try TabularFormat(mediaType: contentType) : nil
         let body = hasFile ? request.body.map { Array($0.readableBytesView) } : nil
-        let record = try await s.publishing.run { try await s.catalog.update(identifier, metadata, format: format, body: body) }
+        let record = try await s.publishing.run { try await s.catalog.update(identifier, changes, format: format, body: body) }
         return Responses.json(record.json)
     }
 
@@ -129,16 +129,26 @@ enum ManagementRoutes {
     /// Metadata travels in the `Dataspace-Metadata` header as base64url JSON, so the file itself
     /// can stream as the request body.
     static func metadataHeader(_ request: Request) throws -> PublishRequest {
+        try metadataChanges(request).firstVersion()
+    }
+
+    /// The `Dataspace-Metadata` header as changes (an update may give any subset of fields).
+    static func metadataChanges(_ request: Request) throws -> ProductChanges {
         guard let header = request.headers[.datasetMetadata] else {
             throw ValidationError(code: "metadata.missing", field: "Dataspace-Metadata", message: "the Dataspace-Metadata header (base64url JSON: title, description, keywords, sector …) is required")
         }
         guard let data = Base64URL.decode(header) else {
             throw ValidationError(code: "metadata.encoding", field: "Dataspace-Metadata", message: "header is not base64url")
         }
-        return try publishRequest(from: try JSONValue.parse(data))
+        return try productChanges(from: try JSONValue.parse(data))
     }
 
     static func publishRequest(from json: JSONValue) throws(ValidationError) -> PublishRequest {
+        try productChanges(from: json).firstVersion()
+    }
+
+    /// The metadata members, each checked for its type; absent ones stay nil.
+    static func productChanges(from json: JSONValue) throws(ValidationError) -> ProductChanges {
         guard json.objectValue != nil else {
             throw ValidationError(code: "metadata.type", field: "metadata", message: "metadata must be a JSON object")
         }
@@ -147,51 +157,45 @@ enum ManagementRoutes {
             guard let s = v.stringValue else { throw ValidationError(code: "metadata.type", field: key, message: "\(key) must be a string") }
             return s
         }
-        var keywords: [String] = []
-        if let k = json["keywords"] {
-            if let s = k.stringValue {
-                keywords = s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            } else if let a = k.arrayValue {
-                for (i, item) in a.enumerated() {
-                    guard let s = item.stringValue else {
-                        throw ValidationError(code: "metadata.type", field: "keywords[\(i)]", message: "keywords must be strings")
-                    }
-                    keywords.append(s)
+        func strings(_ key: String, example: String) throws(ValidationError) -> [String]? {
+            guard let v = json[key], v != .null else { return nil }
+            if key == "keywords", let s = v.stringValue {
+                return s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            }
+            guard let items = v.arrayValue else {
+                throw ValidationError(code: "metadata.type", field: key, message: "\(key) must be an array of strings such as \(example)")
+            }
+            var out: [String] = []
+            for (i, item) in items.enumerated() {
+                guard let s = item.stringValue else {
+                    throw ValidationError(code: "metadata.type", field: "\(key)[\(i)]", message: "\(key) must be strings such as \(example)")
                 }
-            } else {
-                throw ValidationError(code: "metadata.type", field: "keywords", message: "keywords must be an array of strings")
+                out.append(s)
             }
+            return out
         }
-        guard let title = try string("title") else { throw ValidationError(code: "title.missing", field: "title", message: "title is required") }
-        guard let description = try string("description") else {
-            throw ValidationError(code: "description.missing", field: "description", message: "description is required")
-        }
-        guard let sector = try string("sector") else { throw ValidationError(code: "sector.missing", field: "sector", message: "sector is required") }
-        var impacts: [String] = []
-        if let i = json["impacts"], i != .null {
-            guard let items = i.arrayValue else {
-                throw ValidationError(code: "metadata.type", field: "impacts", message: "impacts must be an array of OBJECT:DEGREE strings")
-            }
-            for (n, item) in items.enumerated() {
-                guard let text = item.stringValue else {
-                    throw ValidationError(code: "metadata.type", field: "impacts[\(n)]", message: "impacts must be strings such as public-interest:serious")
-                }
-                impacts.append(text)
-            }
-        }
-        let protection = json["protection"].flatMap { $0 == .null ? nil : $0 }
-        var profilePublic: Bool?
+        var changes = ProductChanges()
+        changes.title = try string("title")
+        changes.description = try string("description")
+        changes.sector = try string("sector")
+        changes.keywords = try strings("keywords", example: "空气质量")
+        changes.impacts = try strings("impacts", example: "public-interest:serious")
+        changes.region = try string("region")
+        changes.license = try string("license")
+        changes.grade = try string("grade")
+        changes.gradeReason = try string("gradeReason")
+        changes.temporalStart = try string("temporalStart")
+        changes.temporalEnd = try string("temporalEnd")
+        changes.policy = json["policy"].flatMap { $0 == .null ? nil : $0 }
+        changes.tier = try string("tier")
+        changes.rules = try string("rules")
+        changes.protection = json["protection"].flatMap { $0 == .null ? nil : $0 }
+        changes.decidedBy = try string("decidedBy")
         if let p = json["profilePublic"], p != .null {
             guard case .bool(let b) = p else { throw ValidationError(code: "metadata.type", field: "profilePublic", message: "profilePublic must be true or false") }
-            profilePublic = b
+            changes.profilePublic = b
         }
-        var request = PublishRequest(
-            title: title, description: description, keywords: keywords, sector: sector, region: try string("region"),
-            license: try string("license"), grade: try string("grade"), temporalStart: try string("temporalStart"),
-            temporalEnd: try string("temporalEnd"), policy: json["policy"], tier: try string("tier"), impacts: impacts,
-            rules: try string("rules"), protection: protection, gradeReason: try string("gradeReason"), decidedBy: try string("decidedBy"))
-        request.profilePublic = profilePublic
-        return request
+        return changes
     }
 
     // MARK: search and catalog

@@ -5,10 +5,10 @@ import Foundation
 
 /// Metadata flags shared by publish and update.
 struct MetadataOptions: ParsableArguments {
-    @Option(help: "Title.") var title: String
-    @Option(help: "Description.") var description: String
-    @Option(help: "Comma-separated keywords.") var keywords: String = ""
-    @Option(help: "Sector slug (e.g. urban-governance, transport).") var sector: String
+    @Option(help: "Title (required to publish; update keeps the current one).") var title: String?
+    @Option(help: "Description (required to publish; update keeps the current one).") var description: String?
+    @Option(help: "Comma-separated keywords (update keeps the current ones; \"\" clears them).") var keywords: String?
+    @Option(help: "Sector slug, e.g. urban-governance, transport (required to publish).") var sector: String?
     @Option(help: "GB/T 2260 region the data covers (default: the publisher's).") var region: String?
     @Option(help: "Licence IRI (default CC BY 4.0).") var license: String?
     @Option(help: "GB/T 43697 grade: core, important, general, general-1…4 (default: the assessment's proposal; lower needs --grade-reason).") var grade: String?
@@ -17,17 +17,23 @@ struct MetadataOptions: ParsableArguments {
     @Option(help: "TC609 tier: general-knowledge, industry-general-knowledge, industry-professional-knowledge.") var tier: String?
     @Option(help: "Quality rules file (quality.yaml, see docs/quality.md).") var rules: String?
     @Option(help: "Masking on delivery COLUMN=RULE (repeatable): hide, partial:3,4, hash, generalize:year|month|province|city, round:N.") var mask: [String] = []
-    @Flag(help: "Watermark every delivery (always on for important data).") var watermark = false
+    @Flag(inversion: .prefixedNo, help: "Watermark every delivery (always on for important data); update keeps the current setting.") var watermark: Bool?
     @Option(name: .customLong("temporal-start"), help: "Start of the period covered (YYYY-MM-DD).") var temporalStart: String?
     @Option(name: .customLong("temporal-end"), help: "End of the period covered (YYYY-MM-DD).") var temporalEnd: String?
     @Option(help: "ODRL offer as a JSON file (default: use by any member).") var policy: String?
     @Option(help: "File format when the extension does not tell: csv or jsonl.") var format: String?
 
-    func metadata() throws -> JSONValue {
-        var o: [String: JSONValue] = [
-            "title": .string(title), "description": .string(description), "sector": .string(sector),
-            "keywords": .array(keywords.split(separator: ",").map { .string($0.trimmingCharacters(in: .whitespaces)) }),
-        ]
+    /// The metadata given on the command line; `current` (an update's current version) fills in
+    /// the half of the protection setting that was not given (masks without --watermark …).
+    func metadata(current: JSONValue? = nil) throws -> JSONValue {
+        // Only what was given: an update carries everything else over from the current version.
+        var o: [String: JSONValue] = [:]
+        if let title { o["title"] = .string(title) }
+        if let description { o["description"] = .string(description) }
+        if let sector { o["sector"] = .string(sector) }
+        if let keywords {
+            o["keywords"] = .array(keywords.split(separator: ",").map { .string($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 != "" })
+        }
         if let region { o["region"] = .string(region) }
         if let license { o["license"] = .string(license) }
         if let grade { o["grade"] = .string(grade) }
@@ -40,7 +46,7 @@ struct MetadataOptions: ParsableArguments {
             }
             o["rules"] = .string(text)
         }
-        if !mask.isEmpty || watermark {
+        if !mask.isEmpty || watermark != nil {
             var masking: [String: JSONValue] = [:]
             for item in mask {
                 guard let eq = item.firstIndex(of: "="), eq != item.startIndex else {
@@ -48,7 +54,11 @@ struct MetadataOptions: ParsableArguments {
                 }
                 masking[String(item[..<eq])] = .string(String(item[item.index(after: eq)...]))
             }
-            o["protection"] = ["masking": .object(masking), "watermark": .bool(watermark)]
+            var protection: [String: JSONValue] = ["watermark": .bool(watermark ?? false)]
+            if !mask.isEmpty || current == nil { protection["masking"] = .object(masking) }
+            if mask.isEmpty, let kept = current?["protection"]?["masking"] { protection["masking"] = kept }
+            if watermark == nil, let kept = current?["protection"]?["watermark"] { protection["watermark"] = kept }
+            o["protection"] = .object(protection)
         }
         if let temporalStart { o["temporalStart"] = .string(temporalStart) }
         if let temporalEnd { o["temporalEnd"] = .string(temporalEnd) }
@@ -72,6 +82,12 @@ struct PublishCommand: AsyncParsableCommand {
     @OptionGroup var node: NodeOptions
     @Argument(help: "The file to publish.") var file: String
     @OptionGroup var metadata: MetadataOptions
+
+    func validate() throws {
+        for (value, flag) in [(metadata.title, "--title"), (metadata.description, "--description"), (metadata.sector, "--sector")] where value == nil {
+            throw ValidationError("\(flag) is required to publish (dataspace update keeps a product's current one)")
+        }
+    }
 
     func run() async throws {
         try await runReporting {
@@ -100,8 +116,14 @@ struct UpdateCommand: AsyncParsableCommand {
     func run() async throws {
         try await runReporting {
             let id = try UnifiedIdentifier(parsing: identifier)
-            let record = try await node.client().publish(
-                file: file, metadata: try metadata.metadata(), identifier: id.description, format: try metadata.tabularFormat())
+            let client = try await node.client()
+            // Masks without --watermark (or the reverse) keep the other half of the current setting.
+            let current = metadata.mask.isEmpty != (metadata.watermark == nil) ? try await client.call(.GET, "/api/v1/datasets/\(id)") : nil
+            let given = try metadata.metadata(current: current)
+            if file == nil && given.objectValue?.isEmpty != false {
+                throw InputError("nothing to update: give --file and/or the fields to change (--title, --keywords, --rules …)")
+            }
+            let record = try await client.publish(file: file, metadata: given, identifier: id.description, format: try metadata.tabularFormat())
             if node.json { printJSON(record) } else { printRecord(record) }
         }
     }
@@ -270,6 +292,7 @@ func printRecord(_ r: JSONValue) {
         rows.append(["quality", "score \(q["score"]?.doubleValue.map { String(format: "%.3f", $0) } ?? "—") · report sha256 \(String((q["reportSha256"]?.stringValue ?? "").prefix(16)))…"])
         let g = q["grade"]
         rows.append(["grade decision", "\(g?["status"]?.stringValue ?? "") (proposed \(g?["proposed"]?.stringValue ?? ""))\(g?["by"]?.stringValue.map { " by \($0)" } ?? "")\(g?["reason"]?.stringValue.map { ": \($0)" } ?? "")"])
+        if let review = g?["review"]?.stringValue { rows.append(["REVIEW GRADE", review]) }
         let sensitive = (q["sensitive"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key) \(Int($0.value.doubleValue ?? 0))" }
         if !sensitive.isEmpty { rows.append(["sensitive", sensitive.joined(separator: ", ")]) }
     }

@@ -1,5 +1,6 @@
 import DataspaceCatalog
 import DataspaceCore
+import DataspaceIdentity
 import DataspaceSQLite
 import Foundation
 import Testing
@@ -11,16 +12,22 @@ struct CatalogFixture {
     let blobs: FileBlobStore
     let service: CatalogService
 
-    init() throws {
+    init(importantScale: Int? = nil) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("dataspace-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         store = try SQLiteStore(path: root.appendingPathComponent("db.sqlite").path)
         blobs = try FileBlobStore(root: root.appendingPathComponent("blobs"))
         let credit = try CreditCode.completing("11440100MB2C92190")
         let region = try RegionCode("440100")
+        let key = NodeKey()
         service = CatalogService(
             store: store, blobs: blobs, index: SearchIndex(), addresses: AddressBook(prefix: try IPv6Prefix("fd86::/64")),
-            publisher: Publisher(name: "广州市数据局", did: try WebDID("did:web:127.0.0.1%3A8443"), creditCode: credit, region: region))
+            publisher: Publisher(name: "广州市数据局", did: try WebDID("did:web:127.0.0.1%3A8443"), creditCode: credit, region: region),
+            assessment: importantScale.map { scale in
+                CatalogService.AssessmentSettings(importantScale: scale, assessor: "did:web:127.0.0.1%3A8443", defaultDecider: "admin") { data in
+                    try key.sign(data).base64EncodedString()
+                }
+            })
     }
 
     func body(_ text: String, chunk: Int = 5) -> AsyncStream<[UInt8]> {
@@ -110,14 +117,16 @@ struct CatalogFixture {
     @Test func versionsKeepTheIdentifierAndLinkThePrevious() async throws {
         let f = try CatalogFixture()
         let v1 = try await f.service.publish(CatalogFixture.request, format: .csv, body: f.body("a\n1\n"))
-        var next = CatalogFixture.request
+        var next = ProductChanges()
         next.title = "广州市水质监测数据"
         let v2 = try await f.service.update(v1.identifier, next, format: .csv, body: f.body("a\n1\n2\n"))
         #expect(v2.identifier == v1.identifier)
         #expect(v2.version == 2)
         #expect(v2.previousVersion == 1)
         #expect(v2.issued == v1.issued)
-        let v3 = try await f.service.update(v1.identifier, CatalogFixture.request, format: nil, body: Optional<AsyncStream<[UInt8]>>.none)
+        var back = ProductChanges()
+        back.title = CatalogFixture.request.title
+        let v3 = try await f.service.update(v1.identifier, back, format: nil, body: Optional<AsyncStream<[UInt8]>>.none)
         #expect(v3.distribution == v2.distribution)
         let versions = try await f.service.versions(v1.identifier)
         #expect(versions.map(\.status) == [.superseded, .superseded, .active])
@@ -133,7 +142,7 @@ struct CatalogFixture {
         #expect(f.service.index.search(SearchQuery(text: "空气")).total == 0)
         await #expect(throws: CatalogError.self) { _ = try await f.service.withdraw(record.identifier) }
         await #expect(throws: CatalogError.self) {
-            _ = try await f.service.update(record.identifier, CatalogFixture.request, format: nil, body: Optional<AsyncStream<[UInt8]>>.none)
+            _ = try await f.service.update(record.identifier, ProductChanges(), format: nil, body: Optional<AsyncStream<[UInt8]>>.none)
         }
         #expect(try await f.store.activeCount() == 0)
     }
