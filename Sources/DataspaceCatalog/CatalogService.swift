@@ -20,6 +20,19 @@ public struct CatalogService: Sendable {
     /// Appends the evidence each change queued (the node's evidence log); nil in bulk loading.
     public let evidence: (any EvidenceSink)?
     let now: @Sendable () -> Date
+    /// Accept a file with a header and no rows (`quality.allowHeaderOnly`); refused by default,
+    /// since a product without data is almost always a wrong export.
+    public var allowHeaderOnly = false
+
+    /// What the uploader says about its file; anything not given is detected.
+    public struct UploadOptions: Sendable, Hashable {
+        public var encoding: SourceEncoding?
+        public var delimiter: UInt8?
+        public init(encoding: SourceEncoding? = nil, delimiter: UInt8? = nil) {
+            self.encoding = encoding
+            self.delimiter = delimiter
+        }
+    }
 
     /// Quality assessment at publish time: the GB/T 43697 scale for "important", who signs.
     public struct AssessmentSettings: Sendable {
@@ -30,6 +43,8 @@ public struct CatalogService: Sendable {
         public var defaultDecider: String
         /// Signs the report's canonical bytes (a detached JWS).
         public var sign: @Sendable (Data) throws -> String
+        /// Where timestamps without a zone are read (`node.timeZone`).
+        public var timeZone = TimeZone(identifier: "Asia/Shanghai") ?? .gmt
 
         public init(importantScale: Int, assessor: String, defaultDecider: String, sign: @escaping @Sendable (Data) throws -> String) {
             self.importantScale = importantScale
@@ -59,12 +74,12 @@ public struct CatalogService: Sendable {
 
     /// Publishes a new product from a streamed file.
     public func publish<Body: AsyncSequence>(
-        _ request: PublishRequest, format: TabularFormat, body: Body
+        _ request: PublishRequest, format: TabularFormat, body: Body, upload: UploadOptions = UploadOptions()
     ) async throws -> DatasetRecord where Body.Element == [UInt8] {
         let metadata: PublishRequest.Validated
         do { metadata = try request.validate() } catch { throw CatalogError(error) }
         let identifier = UnifiedIdentifier.mint(region: publisher.region, creditCode: publisher.creditCode, now: now())
-        let stored = try await storeFile(format: format, body: body)
+        let stored = try await storeFile(format: format, body: body, upload: upload)
         let date = timestamp()
         let offerID = "\(identifier.description):offer"
         var record = DatasetRecord(
@@ -95,7 +110,7 @@ public struct CatalogService: Sendable {
     /// new assessment is stricter, which is then flagged for review). Without a body the
     /// previous file is kept (and assessed again: the rules, impacts or grade may have changed).
     public func update<Body: AsyncSequence>(
-        _ identifier: UnifiedIdentifier, _ changes: ProductChanges, format: TabularFormat?, body: Body?
+        _ identifier: UnifiedIdentifier, _ changes: ProductChanges, format: TabularFormat?, body: Body?, upload: UploadOptions = UploadOptions()
     ) async throws -> DatasetRecord where Body.Element == [UInt8] {
         guard let current = try await store.record(identifier, version: nil) else {
             throw CatalogError(.notFound, "no product \(identifier)", field: "identifier")
@@ -110,7 +125,7 @@ public struct CatalogService: Sendable {
             metadata.keptGrade = (current.grade, decision)
         }
         var stored: StoredFile?
-        if let body, let format { stored = try await storeFile(format: format, body: body) }
+        if let body, let format { stored = try await storeFile(format: format, body: body, upload: upload) }
         var record = DatasetRecord(
             identifier: identifier, version: current.version + 1, title: metadata.title, description: metadata.description,
             keywords: metadata.keywords, sector: metadata.sector, region: metadata.region ?? current.region,
@@ -169,8 +184,11 @@ public struct CatalogService: Sendable {
             DispatchQueue.global(qos: .utility).async {
                 continuation.resume(with: Result {
                     do {
+                        var options = ProfileOptions()
+                        options.timeZone = assessment.timeZone
                         return try QualityAssessment.assess(
-                            path: path, format: format, rules: metadata.rules, declared: metadata.impacts, importantScale: assessment.importantScale)
+                            path: path, format: format, rules: metadata.rules, declared: metadata.impacts, importantScale: assessment.importantScale,
+                            options: options)
                     } catch let error as ProfileError {
                         throw CatalogError(.invalidFile, error.description, field: error.line.map { "file:line \($0)" } ?? "file")
                     }
@@ -294,30 +312,66 @@ public struct CatalogService: Sendable {
     }
 
     /// Streams the body into a temporary blob while validating it; commits only valid files.
-    func storeFile<Body: AsyncSequence>(format: TabularFormat, body: Body) async throws -> StoredFile where Body.Element == [UInt8] {
+    /// The file is stored as UTF-8 and (CSV) comma-separated: another encoding or delimiter,
+    /// detected or given, is converted on the way and recorded on the distribution.
+    func storeFile<Body: AsyncSequence>(
+        format: TabularFormat, body: Body, upload: UploadOptions = UploadOptions()
+    ) async throws -> StoredFile where Body.Element == [UInt8] {
         let writer = try blobs.beginWrite()
+        var normalizer = TabularNormalizer(format: format, encoding: upload.encoding, delimiter: upload.delimiter)
         var validator = TabularValidator(format: format)
         var total: Int64 = 0
-        do {
-            for try await chunk in body {
-                total += Int64(chunk.count)
-                if total > maximumFileBytes {
-                    throw CatalogError(.tooLarge, "file exceeds the \(maximumFileBytes)-byte limit", field: "file")
-                }
-                try chunk.withUnsafeBytes { raw in
-                    try validator.consume(raw)
-                    try writer.write(raw)
-                }
+        func keep(_ bytes: [UInt8]) throws {
+            guard !bytes.isEmpty else { return }
+            try bytes.withUnsafeBytes { raw in
+                try validator.consume(raw)
+                try writer.write(raw)
             }
-            let summary = try validator.finish()
+        }
+        do {
+            do {
+                for try await chunk in body {
+                    total += Int64(chunk.count)
+                    if total > maximumFileBytes {
+                        throw CatalogError(.tooLarge, "file exceeds the \(maximumFileBytes)-byte limit", field: "file")
+                    }
+                    try keep(try normalizer.feed(chunk))
+                }
+                try keep(try normalizer.finish())
+            } catch let error as SourceFormError {
+                throw CatalogError(.invalidFile, error.message, field: "file")
+            }
+            let summary: TabularSummary
+            do { summary = try validator.finish() } catch {
+                throw Self.hinted(error, form: normalizer.form)
+            }
+            if summary.rowCount == 0 && !allowHeaderOnly {
+                throw CatalogError(
+                    .invalidFile, "the file has a header (\(summary.columns.joined(separator: ", "))) and no rows; export the data with its rows, or set quality.allowHeaderOnly",
+                    field: "file")
+            }
             let (sha, size, created) = try writer.commit()
-            return StoredFile(
-                distribution: DistributionInfo(format: format, byteSize: size, sha256: sha, rowCount: summary.rowCount, columns: summary.columns),
-                created: created)
+            var distribution = DistributionInfo(format: format, byteSize: size, sha256: sha, rowCount: summary.rowCount, columns: summary.columns)
+            if let form = normalizer.form, !form.isCanonical {
+                if form.encoding != .utf8 { distribution.sourceEncoding = form.encoding.rawValue }
+                if format == .csv && form.delimiter != UInt8(ascii: ",") { distribution.sourceDelimiter = form.delimiterName }
+            }
+            return StoredFile(distribution: distribution, created: created)
+        } catch let error as CatalogError {
+            writer.abort()
+            throw Self.hinted(error, form: normalizer.form)
         } catch {
             writer.abort()
             throw error
         }
+    }
+
+    /// An invalid-UTF-8 refusal of a file read as UTF-8 says what to do about it.
+    static func hinted(_ error: any Error, form: SourceForm?) -> any Error {
+        guard let e = error as? CatalogError, e.message.contains("UTF-8"), form?.encoding == .utf8 else { return error }
+        return CatalogError(
+            e.code, e.message + "; if the file is GBK/GB18030 (Excel's \"CSV\" on Chinese Windows), give its encoding: --encoding gb18030 (charset=gb18030)",
+            field: e.field)
     }
 
     /// Runs the store write; if it fails, removes a blob this publish created.

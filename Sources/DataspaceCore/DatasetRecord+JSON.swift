@@ -20,14 +20,7 @@ extension DatasetRecord {
             ],
             "issued": .string(ISO8601.format(issued)),
             "modified": .string(ISO8601.format(modified)),
-            "distribution": [
-                "mediaType": .string(distribution.format.mediaType),
-                "format": .string(distribution.format.rawValue),
-                "byteSize": .number(Double(distribution.byteSize)),
-                "sha256": .string(distribution.sha256),
-                "rowCount": .number(Double(distribution.rowCount)),
-                "columns": .array(distribution.columns.map { .string($0) }),
-            ],
+            "distribution": distribution.json,
             "offer": offer.json,
         ]
         if let tier { o["tier"] = .string(tier.rawValue) }
@@ -103,6 +96,8 @@ extension DatasetRecord {
                 format: format, byteSize: try number("byteSize", in: d), sha256: try string("sha256", in: d),
                 rowCount: try number("rowCount", in: d), columns: d["columns"]?.arrayValue?.compactMap(\.stringValue) ?? []),
             offer: try UsagePolicy.parse(offerJSON, path: "offer"), status: status)
+        self.distribution.sourceEncoding = d["sourceEncoding"]?.stringValue
+        self.distribution.sourceDelimiter = d["sourceDelimiter"]?.stringValue
         self.tier = tier
         self.protection = protection
         self.quality = quality
@@ -132,5 +127,17 @@ extension DatasetRecord {
         // The publisher's own working settings are not part of the public record.
         guard !detailsArePublic else { return .object(all.filter { !Self.publisherOnlyFields.contains($0.key) }) }
         return .object(all.filter { Self.catalogEntryFields.contains($0.key) })
+    }
+}
+
+extension DistributionInfo {
+    public var json: JSONValue {
+        var o: [String: JSONValue] = [
+            "mediaType": .string(format.mediaType), "format": .string(format.rawValue), "byteSize": .number(Double(byteSize)),
+            "sha256": .string(sha256), "rowCount": .number(Double(rowCount)), "columns": .array(columns.map { .string($0) }),
+        ]
+        if let sourceEncoding { o["sourceEncoding"] = .string(sourceEncoding) }
+        if let sourceDelimiter { o["sourceDelimiter"] = .string(sourceDelimiter) }
+        return .object(o)
     }
 }

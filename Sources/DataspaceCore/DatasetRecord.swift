@@ -64,6 +64,10 @@ public struct DistributionInfo: Sendable, Hashable, Codable {
     public var sha256: String
     public var rowCount: Int64
     public var columns: [String]
+    /// How the publisher's file was written when it was not UTF-8 comma-separated (the stored
+    /// file is): its encoding (`GB18030`, `UTF-8 (BOM)`, `UTF-16LE`) and CSV delimiter.
+    public var sourceEncoding: String?
+    public var sourceDelimiter: String?
 
     public init(format: TabularFormat, byteSize: Int64, sha256: String, rowCount: Int64, columns: [String]) {
         self.format = format

@@ -29,6 +29,8 @@ struct ColumnAccumulator {
     var otherPatterns = 0
     var sensitive: [SensitiveKind: Int] = [:]
     var sensitiveChecked = 0
+    /// Values shaped like resident IDs whose check character is wrong.
+    var mistypedResidentIDs = 0
 
     init(options: ProfileOptions) { self.options = options }
 
@@ -79,7 +81,9 @@ struct ColumnAccumulator {
         }
         if sensitiveChecked < options.sensitiveCheckLimit {
             sensitiveChecked += 1
-            for kind in SensitiveDetector.kinds(of: b) { sensitive[kind, default: 0] += 1 }
+            let kinds = SensitiveDetector.kinds(of: b)
+            for kind in kinds { sensitive[kind, default: 0] += 1 }
+            if kinds.isEmpty, b.count >= 18, b.count <= 22, SensitiveDetector.isMistypedResidentID(Self.trimmed(b)) { mistypedResidentIDs += 1 }
         }
         return hash
     }
@@ -110,6 +114,7 @@ struct ColumnAccumulator {
         otherPatterns += o.otherPatterns
         for (kind, count) in o.sensitive { sensitive[kind, default: 0] += count }
         sensitiveChecked += o.sensitiveChecked
+        mistypedResidentIDs += o.mistypedResidentIDs
     }
 
     /// Adds `theirs` to `mine` (with the display text of new keys) while `mine` stays within
@@ -168,6 +173,14 @@ struct ColumnAccumulator {
         return h ^ (h >> 33)
     }
 
+    /// The value without surrounding spaces or tabs, as the detectors see it.
+    static func trimmed(_ b: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        var start = 0, end = b.count
+        while start < end, b[start] == 0x20 || b[start] == 0x09 { start += 1 }
+        while end > start, b[end - 1] == 0x20 || b[end - 1] == 0x09 { end -= 1 }
+        return Array(b[start..<end])
+    }
+
     func profile(name: String) -> ColumnProfile {
         let nonNull = values - nulls
         var types: [ValueType: Int] = [:]
@@ -183,7 +196,8 @@ struct ColumnAccumulator {
             minLength: nonNull > 0 ? minLength : nil, maxLength: nonNull > 0 ? maxLength : nil,
             topValues: top, topValuesExact: countsExact, patterns: shapes,
             sensitive: sensitive.map { ColumnProfile.Detection(kind: $0.key, count: $0.value, checked: sensitiveChecked) }
-                .sorted { $0.count != $1.count ? $0.count > $1.count : $0.kind.rawValue < $1.kind.rawValue })
+                .sorted { $0.count != $1.count ? $0.count > $1.count : $0.kind.rawValue < $1.kind.rawValue },
+            mistypedResidentIDs: mistypedResidentIDs)
     }
 
     /// Most frequent first, ties by value.

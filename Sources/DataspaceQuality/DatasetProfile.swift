@@ -22,6 +22,10 @@ public struct ProfileOptions: Sendable {
     public var maximumRecordBytes = 16 << 20
     /// The most columns (fields per row, or distinct keys across JSON lines) accepted.
     public var maximumColumns = 10_000
+    /// The zone in which timestamps written without one (`2026-11-01 08:00`, `20261101`) are read.
+    public var timeZone = TimeZone(identifier: "Asia/Shanghai") ?? .gmt
+    /// The time freshness is judged at (default: when the report is made).
+    public var now: Date?
 
     public init() {}
 }
@@ -69,8 +73,14 @@ public struct ColumnProfile: Sendable, Equatable {
     public let topValuesExact: Bool
     public let patterns: [ValueCount]
     public let sensitive: [Detection]
+    /// Values shaped like resident IDs (province, birth date) whose check character is wrong —
+    /// validity failures of an identity-number column, not another kind of identifier.
+    public var mistypedResidentIDs = 0
 
     public var nonNull: Int { values - nulls }
+
+    /// The column holds resident IDs: at least half of the values checked are valid ones.
+    public var isResidentIDColumn: Bool { sensitive.contains { $0.kind == .residentID && $0.share >= 0.5 } }
 
     public var json: JSONValue {
         func bound(_ b: Bound?) -> JSONValue {
@@ -96,6 +106,7 @@ public struct ColumnProfile: Sendable, Equatable {
         if let standardDeviation { object["stddev"] = .number(standardDeviation) }
         if let minLength { object["minLength"] = .number(Double(minLength)) }
         if let maxLength { object["maxLength"] = .number(Double(maxLength)) }
+        if mistypedResidentIDs > 0 { object["mistypedResidentIds"] = .number(Double(mistypedResidentIDs)) }
         return .object(object)
     }
 
@@ -106,7 +117,7 @@ public struct ColumnProfile: Sendable, Equatable {
         return ColumnProfile(
             name: name, values: values, nulls: nulls, types: types, inferredType: inferredType, distinct: distinct, distinctExact: distinctExact,
             minimum: nil, maximum: nil, mean: mean, standardDeviation: standardDeviation, minLength: minLength, maxLength: maxLength,
-            topValues: [], topValuesExact: topValuesExact, patterns: patterns, sensitive: sensitive)
+            topValues: [], topValuesExact: topValuesExact, patterns: patterns, sensitive: sensitive, mistypedResidentIDs: mistypedResidentIDs)
     }
 }
 

@@ -63,6 +63,8 @@ struct RuleEvaluator {
     var duplicateKeyRows = 0
     var latest: Date?
     var missingColumns: Set<String> = []
+    /// Where zone-less timestamps are read (`ProfileOptions.timeZone`).
+    var timeZone = TimeZone(identifier: "Asia/Shanghai") ?? .gmt
 
     init(rules: QualityRules) {
         self.rules = rules
@@ -214,7 +216,17 @@ struct RuleEvaluator {
         // Timeliness: the newest timestamp.
         if rules.freshness != nil, let v = field(freshnessColumn) {
             let text = String(decoding: v, as: UTF8.self)
-            if let date = ISO8601.parseDateTime(text) ?? ISO8601.parseDate(text), date > (latest ?? .distantPast) { latest = date }
+            if let date = LocalTimestamp.parse(text, zone: timeZone), date > (latest ?? .distantPast) { latest = date }
+        }
+    }
+
+    /// In a column of resident IDs, a value with a wrong check character is a validity failure
+    /// ("id_number: resident-id check character"), counted over the ID-shaped values.
+    mutating func addResidentIDChecks(_ profile: DatasetProfile) {
+        for column in profile.columns where column.isResidentIDColumn {
+            let valid = column.sensitive.first { $0.kind == .residentID }?.count ?? 0
+            extra["\(column.name): resident-id check character"] = Outcome(
+                checked: valid + column.mistypedResidentIDs, failed: column.mistypedResidentIDs, samples: [])
         }
     }
 
@@ -365,7 +377,7 @@ public struct QualityReport: Sendable, Equatable {
     /// Scores from the profile alone when no rules were declared: completeness from nulls,
     /// validity from values not of each column's inferred type (non-string columns), uniqueness
     /// from duplicate rows; consistency and timeliness need declarations.
-    public static func implied(by profile: DatasetProfile) -> QualityReport {
+    public static func implied(by profile: DatasetProfile, now: Date? = nil) -> QualityReport {
         var evaluator = RuleEvaluator(rules: QualityRules.implied(by: profile))
         evaluator.rows = profile.rows
         evaluator.requiredCells = profile.columns.reduce(0) { $0 + $1.values }
@@ -375,7 +387,8 @@ public struct QualityReport: Sendable, Equatable {
             evaluator.extra["\(column.name): type \(column.inferredType.rawValue)"] = RuleEvaluator.Outcome(
                 checked: column.nonNull, failed: column.nonNull - conforming, samples: [])
         }
-        return evaluator.report(duplicateRows: profile.duplicateRows)
+        evaluator.addResidentIDChecks(profile)
+        return evaluator.report(duplicateRows: profile.duplicateRows, now: now ?? Date())
     }
 
     public var json: JSONValue {

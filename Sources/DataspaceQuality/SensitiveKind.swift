@@ -68,6 +68,9 @@ public enum SensitiveDetector {
         if nonASCII == 0 {
             if n == 18, digits >= 17, isResidentID(b) {
                 found.append(.residentID)
+            } else if n == 18, digits >= 17, isMistypedResidentID(b) {
+                // A resident ID with a wrong check character: a validity failure of its column,
+                // not a bank card or another kind of identifier.
             } else if (15...23).contains(n), (15...19).contains(digits), letters == 0, isBankCard(b) {
                 found.append(.bankCard)
             }
@@ -105,6 +108,19 @@ public enum SensitiveDetector {
         guard let check = ISO7064.mod11_2CheckCharacter(for: body) else { return false }
         let last = b[17] == UInt8(ascii: "x") ? UInt8(ascii: "X") : b[17]
         return Character(UnicodeScalar(last)) == check
+    }
+
+    /// Shaped like a resident ID — 17 digits then a digit or X, a province prefix and a real
+    /// birth date — but with a check character that does not match: a mistyped or invented one.
+    public static func isMistypedResidentID(_ b: [UInt8]) -> Bool {
+        guard b.count == 18, b[0..<17].allSatisfy(isDigit), isDigit(b[17]) || b[17] == UInt8(ascii: "X") || b[17] == UInt8(ascii: "x") else {
+            return false
+        }
+        let province = Int(b[0] - 48) * 10 + Int(b[1] - 48)
+        guard provinceCodes.contains(province) else { return false }
+        let year = number(b[6..<10]), month = number(b[10..<12]), day = number(b[12..<14])
+        guard (1900...2100).contains(year), (1...12).contains(month), day >= 1, day <= daysIn(month, year) else { return false }
+        return !isResidentID(b)
     }
 
     /// 11 digits starting 13–19 (optionally +86 / 86 prefixed): PRC mobile numbers.

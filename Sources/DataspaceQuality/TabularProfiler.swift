@@ -42,6 +42,7 @@ public struct TabularProfiler {
         self.options = options
         duplicates = options.duplicateRows ? RowHashSet() : nil
         evaluator = rules.map(RuleEvaluator.init)
+        evaluator?.timeZone = options.timeZone
         row.reserveCapacity(4_096)
     }
 
@@ -196,7 +197,9 @@ public struct TabularProfiler {
         let profile = DatasetProfile(
             format: format, bytes: bytes, rows: rows, columns: zip(names, columns).map { $1.profile(name: $0) },
             duplicateRows: duplicateRows, raggedRows: ragged, malformedLines: malformed, firstProblemLine: firstProblemLine)
-        return profile.with(quality: evaluator?.report(duplicateRows: duplicateRows) ?? QualityReport.implied(by: profile))
+        guard var evaluator else { return profile.with(quality: QualityReport.implied(by: profile, now: options.now)) }
+        evaluator.addResidentIDChecks(profile)
+        return profile.with(quality: evaluator.report(duplicateRows: duplicateRows, now: options.now ?? Date()))
     }
 
     // MARK: CSV

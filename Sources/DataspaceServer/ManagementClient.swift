@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import DataspaceCatalog
 import DataspaceCore
+import DataspaceQuality
 import DataspaceIdentity
 import Foundation
 import NIOCore
@@ -111,7 +112,7 @@ public struct ManagementClient: Sendable {
     /// Publishes (POST) or updates (PUT, with `identifier`) a product, streaming the file from disk.
     public func publish(
         file: String?, metadata: JSONValue, identifier: String? = nil, format: TabularFormat? = nil,
-        progress: (@Sendable (Int64, Int64) -> Void)? = nil
+        encoding: String? = nil, delimiter: String? = nil, progress: (@Sendable (Int64, Int64) -> Void)? = nil
     ) async throws -> JSONValue {
         let path = identifier.map { "/api/v1/datasets/\($0)" } ?? "/api/v1/datasets"
         var request = HTTPClientRequest(url: baseURL + path)
@@ -127,7 +128,13 @@ public struct ManagementClient: Sendable {
             else {
                 throw Failure(status: nil, code: "file", detail: "cannot read \(file)", field: "file")
             }
-            request.headers.add(name: "Content-Type", value: chosen.mediaType)
+            var contentType = chosen.mediaType
+            if let encoding { contentType += "; charset=\(encoding)" }
+            // By name: a literal ";" would end the parameter.
+            if let delimiter, let byte = SourceForm.delimiter(named: delimiter) {
+                contentType += "; delimiter=" + [UInt8(ascii: ","): "comma", UInt8(ascii: ";"): "semicolon", 0x09: "tab", UInt8(ascii: "|"): "pipe"][byte, default: "comma"]
+            }
+            request.headers.add(name: "Content-Type", value: contentType)
             request.body = .stream(FileChunks(handle: handle, total: size, progress: progress), length: .known(size))
         } else {
             request.headers.add(name: "Content-Type", value: "application/json")

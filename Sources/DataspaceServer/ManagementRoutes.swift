@@ -1,5 +1,6 @@
 import DataspaceCatalog
 import DataspaceCore
+import DataspaceQuality
 import DataspaceIdentity
 import DataspaceProtocol
 import Foundation
@@ -87,8 +88,9 @@ enum ManagementRoutes {
             await request.discardBody(upTo: 4 << 20)
             throw error
         }
+        let upload = try uploadOptions(request)
         let body = request.body.map { Array($0.readableBytesView) }
-        let record = try await s.publishing.run { try await s.catalog.publish(metadata, format: format, body: body) }
+        let record = try await s.publishing.run { try await s.catalog.publish(metadata, format: format, body: body, upload: upload) }
         s.logger.info("published", metadata: ["identifier": "\(record.identifier)", "bytes": "\(record.distribution.byteSize)"])
         return Responses.json(record.json, status: .created, headers: [.location: "/api/v1/datasets/\(record.identifier)"])
     }
@@ -115,8 +117,9 @@ enum ManagementRoutes {
         let contentType = request.headers[.contentType] ?? ""
         let hasFile = !contentType.isEmpty && !contentType.hasPrefix("application/json")
         let format = hasFile ? try TabularFormat(mediaType: contentType) : nil
+        let upload = try uploadOptions(request)
         let body = hasFile ? request.body.map { Array($0.readableBytesView) } : nil
-        let record = try await s.publishing.run { try await s.catalog.update(identifier, changes, format: format, body: body) }
+        let record = try await s.publishing.run { try await s.catalog.update(identifier, changes, format: format, body: body, upload: upload) }
         return Responses.json(record.json)
     }
 
@@ -130,6 +133,32 @@ enum ManagementRoutes {
     /// can stream as the request body.
     static func metadataHeader(_ request: Request) throws -> PublishRequest {
         try metadataChanges(request).firstVersion()
+    }
+
+    /// The upload's `charset` and `delimiter` media-type parameters (`text/csv; charset=gb18030;
+    /// delimiter=";"`); what is not given is detected.
+    static func uploadOptions(_ request: Request) throws -> CatalogService.UploadOptions {
+        var options = CatalogService.UploadOptions()
+        let parameters = (request.headers[.contentType] ?? "").split(separator: ";").dropFirst()
+        for parameter in parameters {
+            let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard pair.count == 2 else { continue }
+            let value = pair[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            switch pair[0].lowercased() {
+            case "charset":
+                guard let encoding = SourceEncoding(name: value) else {
+                    throw ValidationError(code: "charset.unsupported", field: "Content-Type", message: "charset '\(value)' is not supported; use utf-8, gb18030 (gbk) or utf-16le")
+                }
+                options.encoding = encoding
+            case "delimiter":
+                guard let delimiter = SourceForm.delimiter(named: value) else {
+                    throw ValidationError(code: "delimiter.unsupported", field: "Content-Type", message: "delimiter '\(value)' is not supported; use comma, semicolon, tab or pipe")
+                }
+                options.delimiter = delimiter
+            default: continue
+            }
+        }
+        return options
     }
 
     /// The `Dataspace-Metadata` header as changes (an update may give any subset of fields).

@@ -81,13 +81,14 @@ public struct NodeServices: Sendable {
             authorityWitness: { await authorityWitness(configuration: configuration, store: store, resolver: resolver) },
             logger: logger)
         let publisher = Publisher(name: configuration.name, did: did, creditCode: configuration.creditCode, region: configuration.region)
-        let catalog = CatalogService(
+        var assessment = CatalogService.AssessmentSettings(
+            importantScale: configuration.importantScale, assessor: did.value, defaultDecider: "administrator of \(did.value)",
+            sign: { bytes in try DetachedSignature.sign(bytes, kid: "\(did.value)#\(DIDDocument.keyFragment)", key: key) })
+        assessment.timeZone = TimeZone(identifier: configuration.timeZone) ?? assessment.timeZone
+        var catalog = CatalogService(
             store: store, blobs: blobs, index: SearchIndex(), addresses: AddressBook(prefix: configuration.ipv6Prefix),
-            publisher: publisher, maximumFileBytes: configuration.maxUploadBytes,
-            assessment: CatalogService.AssessmentSettings(
-                importantScale: configuration.importantScale, assessor: did.value, defaultDecider: "administrator of \(did.value)",
-                sign: { bytes in try DetachedSignature.sign(bytes, kid: "\(did.value)#\(DIDDocument.keyFragment)", key: key) }),
-            evidence: ledger)
+            publisher: publisher, maximumFileBytes: configuration.maxUploadBytes, assessment: assessment, evidence: ledger)
+        catalog.allowHeaderOnly = configuration.allowHeaderOnly
         let authority: AuthorityService? =
             configuration.isAuthority
             ? AuthorityService(

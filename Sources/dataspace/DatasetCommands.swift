@@ -1,5 +1,6 @@
 import ArgumentParser
 import DataspaceCore
+import DataspaceQuality
 import DataspaceServer
 import Foundation
 
@@ -22,6 +23,19 @@ struct MetadataOptions: ParsableArguments {
     @Option(name: .customLong("temporal-end"), help: "End of the period covered (YYYY-MM-DD).") var temporalEnd: String?
     @Option(help: "ODRL offer as a JSON file (default: use by any member).") var policy: String?
     @Option(help: "File format when the extension does not tell: csv or jsonl.") var format: String?
+    @Option(help: "The file's encoding when detection gets it wrong: utf-8, gb18030 (gbk), utf-16le.") var encoding: String?
+    @Option(help: "The CSV delimiter when detection gets it wrong: , ; | or tab.") var delimiter: String?
+
+    /// The --encoding and --delimiter given, checked here so a typo exits 64 before uploading.
+    func upload() throws -> (encoding: String?, delimiter: String?) {
+        if let encoding, SourceEncoding(name: encoding) == nil {
+            throw DataspaceCore.ValidationError(code: "encoding.unknown", field: "encoding", message: "unknown encoding '\(encoding)'; use utf-8, gb18030 or utf-16le")
+        }
+        if let delimiter, SourceForm.delimiter(named: delimiter) == nil {
+            throw DataspaceCore.ValidationError(code: "delimiter.unknown", field: "delimiter", message: "unknown delimiter '\(delimiter)'; use , ; | or tab")
+        }
+        return (encoding, delimiter)
+    }
 
     /// The metadata given on the command line; `current` (an update's current version) fills in
     /// the half of the protection setting that was not given (masks without --watermark …).
@@ -97,8 +111,10 @@ struct PublishCommand: AsyncParsableCommand {
                 let bar = ProgressBar(label: "uploading")
                 progress = { done, total in bar.update(done, total) }
             }
+            let upload = try metadata.upload()
             let record = try await client.publish(
-                file: file, metadata: try metadata.metadata(), format: try metadata.tabularFormat(), progress: progress)
+                file: file, metadata: try metadata.metadata(), format: try metadata.tabularFormat(), encoding: upload.encoding,
+                delimiter: upload.delimiter, progress: progress)
             if node.json { printJSON(record) } else { printRecord(record) }
         }
     }
@@ -123,7 +139,10 @@ struct UpdateCommand: AsyncParsableCommand {
             if file == nil && given.objectValue?.isEmpty != false {
                 throw InputError("nothing to update: give --file and/or the fields to change (--title, --keywords, --rules …)")
             }
-            let record = try await client.publish(file: file, metadata: given, identifier: id.description, format: try metadata.tabularFormat())
+            let upload = try metadata.upload()
+            let record = try await client.publish(
+                file: file, metadata: given, identifier: id.description, format: try metadata.tabularFormat(), encoding: upload.encoding,
+                delimiter: upload.delimiter)
             if node.json { printJSON(record) } else { printRecord(record) }
         }
     }

@@ -19,6 +19,66 @@ struct QualityCommand: AsyncParsableCommand {
     var impact: [String] = []
     @Option(help: "Sensitive personal records from which the data counts as important data.") var importantScale = GradeAssessment.defaultImportantScale
     @Option(help: "Also write the report as one HTML page with charts.") var html: String?
+    @Option(help: "The file's encoding when detection gets it wrong: utf-8, gb18030 (gbk), utf-16le.") var encoding: String?
+    @Option(help: "The CSV delimiter when detection gets it wrong: , ; | or tab.") var delimiter: String?
+    @Option(name: .customLong("time-zone"), help: "Zone of timestamps written without one (IANA name).") var timeZone = "Asia/Shanghai"
+    @Flag(name: .customLong("allow-header-only"), help: "Accept a file with a header and no rows.") var allowHeaderOnly = false
+
+    /// A file not in UTF-8 comma-separated form is converted into a temporary file first (the
+    /// node does the same on upload); returns the path to profile, its form, and the temporary
+    /// file to remove. Gzip files are read as they are.
+    func normalized(_ format: TabularFormat) throws -> (path: String, form: SourceForm?, temporary: String?) {
+        guard !file.lowercased().hasSuffix(".gz") else { return (file, nil, nil) }
+        var encodingChoice: SourceEncoding?
+        if let encoding {
+            guard let e = SourceEncoding(name: encoding) else {
+                throw ValidationError(code: "encoding.unknown", field: "encoding", message: "unknown encoding '\(encoding)'; use utf-8, gb18030 or utf-16le")
+            }
+            encodingChoice = e
+        }
+        var delimiterChoice: UInt8?
+        if let delimiter {
+            guard let d = SourceForm.delimiter(named: delimiter) else {
+                throw ValidationError(code: "delimiter.unknown", field: "delimiter", message: "unknown delimiter '\(delimiter)'; use , ; | or tab")
+            }
+            delimiterChoice = d
+        }
+        guard let input = FileHandle(forReadingAtPath: file) else {
+            throw ValidationError(code: "file.unreadable", field: "file", message: "cannot read \(file)")
+        }
+        defer { try? input.close() }
+        var normalizer = TabularNormalizer(format: format, encoding: encodingChoice, delimiter: delimiterChoice)
+        var pending: [UInt8] = []
+        var output: FileHandle?
+        var temporary: String?
+        do {
+            while true {
+                let chunk = try input.read(upToCount: 1 << 20) ?? Data()
+                let bytes = chunk.isEmpty ? try normalizer.finish() : try normalizer.feed(Array(chunk))
+                if let form = normalizer.form {
+                    if form.isCanonical { return (file, form, nil) }
+                    if output == nil {
+                        let path = FileManager.default.temporaryDirectory.appendingPathComponent("dataspace-quality-\(UUID().uuidString).\(format == .csv ? "csv" : "jsonl")").path
+                        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+                            throw LocalFailure("cannot write a temporary file in \(FileManager.default.temporaryDirectory.path)")
+                        }
+                        output = handle
+                        temporary = path
+                    }
+                    try output?.write(contentsOf: pending + bytes)
+                    pending = []
+                } else {
+                    pending += bytes
+                }
+                if chunk.isEmpty { break }
+            }
+        } catch let error as SourceFormError {
+            if let temporary { try? FileManager.default.removeItem(atPath: temporary) }
+            throw ValidationError(code: "file.encoding", field: "file", message: "\(file): \(error.message)")
+        }
+        try output?.close()
+        return (temporary ?? file, normalizer.form, temporary)
+    }
 
     static func sha256(of path: String) throws -> String {
         guard let handle = FileHandle(forReadingAtPath: path) else { return "" }
@@ -46,12 +106,25 @@ struct QualityCommand: AsyncParsableCommand {
             }
             var options = ProfileOptions()
             options.duplicateRows = !noDuplicates
+            guard let zone = TimeZone(identifier: timeZone) else {
+                throw ValidationError(code: "time_zone", field: "time-zone", message: "'\(timeZone)' is not an IANA time zone such as Asia/Shanghai")
+            }
+            options.timeZone = zone
             let started = ContinuousClock.now
+            let source = try normalized(tabular)
+            defer { if let temporary = source.temporary { try? FileManager.default.removeItem(atPath: temporary) } }
             let profile: DatasetProfile
             do {
-                profile = try TabularProfiler.profile(path: file, format: tabular, options: options, rules: declaredRules)
+                profile = try TabularProfiler.profile(path: source.path, format: tabular, options: options, rules: declaredRules)
             } catch let error as ProfileError {
-                throw ValidationError(code: "file.unreadable", field: error.line.map { "file:line \($0)" } ?? "file", message: error.description)
+                var message = error.description
+                if message.contains("UTF-8") { message += "; if the file is GBK/GB18030, pass --encoding gb18030" }
+                throw ValidationError(code: "file.unreadable", field: error.line.map { "file:line \($0)" } ?? "file", message: message)
+            }
+            if profile.rows == 0 && !allowHeaderOnly {
+                throw ValidationError(
+                    code: "file.no_rows", field: "file",
+                    message: "\(file) has a header (\(profile.columns.map(\.name).joined(separator: ", "))) and no rows; export the data with its rows, or pass --allow-header-only")
             }
             let seconds = (ContinuousClock.now - started).milliseconds / 1_000
             let columns = profile.columns.map(\.redacted)
@@ -73,11 +146,18 @@ struct QualityCommand: AsyncParsableCommand {
                 var body = profile.json.objectValue ?? [:]
                 body["columns"] = .array(columns.map(\.json))
                 body["seconds"] = .number(seconds)
+                if let form = source.form, !form.isCanonical {
+                    body["sourceEncoding"] = .string(form.encoding.rawValue)
+                    body["sourceDelimiter"] = .string(form.delimiterName)
+                }
                 body["peakMemoryBytes"] = .number(Double(processMemory().peak))
                 body["grade"] = ["proposed": .string(decision.grade.description), "reasons": .array(decision.reasons.map { .string($0) })]
                 return printJSON(.object(body))
             }
             print("\(file): \(profile.rows) rows, \(columns.count) columns, \(profile.bytes) bytes (\(profile.format.rawValue)) in \(String(format: "%.2f", seconds)) s")
+            if let form = source.form, !form.isCanonical {
+                print("read as \(form.encoding.rawValue), \(form.delimiterName == "tab" ? "tab" : "'\(form.delimiterName)'")-separated (converted to UTF-8 CSV, as the node stores it)")
+            }
             if let duplicates = profile.duplicateRows { print("duplicate rows: \(duplicates)") }
             if profile.raggedRows > 0 { print("rows with the wrong number of fields: \(profile.raggedRows)") }
             if profile.malformedLines > 0 { print("lines that are not JSON objects (skipped): \(profile.malformedLines)") }
