@@ -35,9 +35,13 @@ public struct ManagementClient: Sendable {
 
     /// A transport failure in words: which node, what happened, what to do.
     func unreachable(_ error: any Error) -> Failure {
-        Failure(
+        let why = PeerClient.explain(error)
+        if why.contains("not a valid") {
+            return Failure(status: nil, code: "url.invalid", detail: "\(baseURL) is not a node URL: \(why); check --node or http.publicURL in DIR/config.json", field: "node")
+        }
+        return Failure(
             status: nil, code: "unreachable",
-            detail: "cannot reach the node at \(baseURL): \(PeerClient.explain(error)). Is it running? Start it with `dataspace serve --dir DIR`, or check --node and http.publicURL in DIR/config.json",
+            detail: "cannot reach the node at \(baseURL): \(why). Is it running? Start it with `dataspace serve --dir DIR`, or check --node and http.publicURL in DIR/config.json",
             field: nil)
     }
 

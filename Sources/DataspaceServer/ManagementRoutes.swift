@@ -59,6 +59,7 @@ enum ManagementRoutes {
             "products": .number(Double(s.catalog.index.count)),
             "ledgerKey": .string(s.ledger.log.verifier.text),
         ]
+        o["software"] = .string("dataspace \(DataspaceVersion.current)")
         if let t = s.trust.authority { o["trustedAuthority"] = .string(t.value) }
         if let m = membership { o["membership"] = .string(m.status.rawValue) }
         return Responses.json(.object(o))

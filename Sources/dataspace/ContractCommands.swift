@@ -42,7 +42,7 @@ struct NegotiateCommand: AsyncParsableCommand {
                             + "; the node keeps retrying in the background (see `dataspace negotiations`). Check that the provider's node is running.")
                 }
             }
-            if node.json { printJSON(n) } else { printNegotiation(n) }
+            if node.json { node.printJSON(n) } else { printNegotiation(n) }
             switch n["state"]?.stringValue {
             case "FINALIZED": return
             case "TERMINATED": throw Exit.refused
@@ -88,7 +88,7 @@ struct AgreementsCommand: AsyncParsableCommand {
     func run() async throws {
         try await runReporting {
             let list = try await node.client().call(.GET, "/api/v1/agreements")
-            if node.json { return printJSON(list) }
+            if node.json { return node.printJSON(list) }
             let rows = (list["items"]?.arrayValue ?? []).map { a in
                 [
                     a["id"]?.stringValue ?? "", a["role"]?.stringValue ?? "", a["state"]?.stringValue ?? "", a["dataset"]?.stringValue ?? "",
@@ -149,7 +149,7 @@ struct FetchCommand: AsyncParsableCommand {
                             + (t["outbox"]?["lastError"]?.stringValue.map { ": \($0)" } ?? "")
                             + ". Nothing was used. Check that the provider's node is running, then run this command again.")
                 }
-                if node.json { printJSON(t) } else {
+                if node.json { node.printJSON(t) } else {
                     print("transfer \(id) \(t["state"]?.stringValue ?? "?")")
                     for r in t["reasons"]?.arrayValue ?? [] { print("  - \(r.stringValue ?? "")") }
                 }
@@ -177,7 +177,7 @@ struct FetchCommand: AsyncParsableCommand {
                 ]
                 if let receiptIndex { body["receiptIndex"] = .number(receiptIndex) }
                 if let receiptProblem { body["receiptProblem"] = .string(receiptProblem) }
-                printJSON(.object(body))
+                node.printJSON(.object(body))
             } else {
                 print("saved \(output): \(result.bytes) bytes, sha-256 \(result.sha256) verified\(result.resumes > 0 ? " (resumed \(result.resumes)×)" : "")")
                 if let receiptIndex {
@@ -239,7 +239,7 @@ struct ReconcileCommand: AsyncParsableCommand {
             let encoded = agreement.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? agreement
             let r = try await node.client().call(.GET, "/api/v1/agreements/\(encoded)/reconciliation")
             if node.json {
-                printJSON(r)
+                node.printJSON(r)
             } else {
                 func counts(_ c: JSONValue?) -> String {
                     guard let c, c != .null else { return "—" }
@@ -274,7 +274,7 @@ struct UsageCommand: AsyncParsableCommand {
         try await runReporting {
             let path = "/api/v1/usage" + (agreement.map { "?agreement=\($0.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? $0)" } ?? "")
             let usage = try await node.client().call(.GET, path)
-            if node.json { return printJSON(usage) }
+            if node.json { return node.printJSON(usage) }
             let rows = (usage["summary"]?.arrayValue ?? []).map { s in
                 [
                     s["agreement"]?.stringValue ?? "", String((s["requests"]?.intValue ?? 0)), String((s["completeDeliveries"]?.intValue ?? 0)),
@@ -294,7 +294,7 @@ struct NegotiationsCommand: AsyncParsableCommand {
     func run() async throws {
         try await runReporting {
             let list = try await node.client().call(.GET, "/api/v1/negotiations")
-            if node.json { return printJSON(list) }
+            if node.json { return node.printJSON(list) }
             let rows = (list["items"]?.arrayValue ?? []).map { n in
                 [
                     n["id"]?.stringValue ?? "", n["role"]?.stringValue ?? "", n["state"]?.stringValue ?? "", n["counterparty"]?.stringValue ?? "",

@@ -115,7 +115,7 @@ struct PublishCommand: AsyncParsableCommand {
             let record = try await client.publish(
                 file: file, metadata: try metadata.metadata(), format: try metadata.tabularFormat(), encoding: upload.encoding,
                 delimiter: upload.delimiter, progress: progress)
-            if node.json { printJSON(record) } else { printRecord(record) }
+            if node.json { node.printJSON(record) } else { printRecord(record) }
         }
     }
 }
@@ -143,7 +143,7 @@ struct UpdateCommand: AsyncParsableCommand {
             let record = try await client.publish(
                 file: file, metadata: given, identifier: id.description, format: try metadata.tabularFormat(), encoding: upload.encoding,
                 delimiter: upload.delimiter)
-            if node.json { printJSON(record) } else { printRecord(record) }
+            if node.json { node.printJSON(record) } else { printRecord(record) }
         }
     }
 }
@@ -158,7 +158,7 @@ struct WithdrawCommand: AsyncParsableCommand {
         try await runReporting {
             let id = try UnifiedIdentifier(parsing: identifier)
             let record = try await node.client().call(.DELETE, "/api/v1/datasets/\(id)")
-            if node.json { printJSON(record) } else { print("withdrawn \(id) (version \((record["version"]?.intValue ?? 0)))") }
+            if node.json { node.printJSON(record) } else { print("withdrawn \(id) (version \((record["version"]?.intValue ?? 0)))") }
         }
     }
 }
@@ -175,7 +175,7 @@ struct DatasetsCommand: AsyncParsableCommand {
             var path = "/api/v1/datasets?limit=\(limit)"
             if let after { path += "&after=\(after)" }
             let reply = try await node.client().call(.GET, path)
-            if node.json { printJSON(reply); return }
+            if node.json { node.printJSON(reply); return }
             printRecords(reply["items"]?.arrayValue ?? [])
             if let next = reply["next"]?.stringValue { print("more: --after \(next)") }
         }
@@ -192,7 +192,7 @@ struct ShowCommand: AsyncParsableCommand {
         try await runReporting {
             let id = try UnifiedIdentifier(parsing: identifier)
             let record = try await node.client().call(.GET, "/api/v1/datasets/\(id)")
-            if node.json { printJSON(record); return }
+            if node.json { node.printJSON(record); return }
             printRecord(record)
             printTable(
                 ["version", "status", "modified", "sha256"],
@@ -220,7 +220,7 @@ struct SearchCommand: AsyncParsableCommand {
             if let region { items.append("region=\(region)") }
             if let grade { items.append("grade=\(grade)") }
             let reply = try await node.client().call(.GET, "/api/v1/search?" + items.joined(separator: "&"))
-            if node.json { printJSON(reply); return }
+            if node.json { node.printJSON(reply); return }
             print("\((reply["total"]?.intValue ?? 0)) products match")
             printRecords(reply["items"]?.arrayValue ?? [], withScore: true)
             printFacets(reply["facets"])
@@ -253,7 +253,7 @@ struct ResolveCommand: AsyncParsableCommand {
                 path = "/resolve/\(try UnifiedIdentifier(parsing: target))"
             }
             let reply = try await client.call(.GET, path)
-            if node.json { printJSON(reply) } else { printRecord(reply) }
+            if node.json { node.printJSON(reply) } else { printRecord(reply) }
         }
     }
 }
@@ -273,7 +273,7 @@ struct CatalogCommand: AsyncParsableCommand {
             if let query { body["q"] = .string(query) }
             if let sector { body["sector"] = .string(sector) }
             let reply = try await node.client().call(.POST, "/api/v1/peers/catalog", json: .object(body))
-            if node.json { printJSON(reply); return }
+            if node.json { node.printJSON(reply); return }
             printDSPCatalog(reply)
         }
     }

@@ -6,6 +6,8 @@ import DataspaceLedger
 import DataspaceQuality
 import DataspaceServer
 import Foundation
+
+
 import Logging
 import ServiceLifecycle
 
@@ -15,10 +17,11 @@ struct DemoCommand: AsyncParsableCommand {
         abstract: "Start an authority and three participants on loopback and walk through registration, publishing and search.")
 
     @Flag(help: "Exit after the walk instead of serving until Ctrl-C.") var exit = false
-    @Option(help: "Directory for the demo nodes (default: a new temporary directory).") var dir: String?
+    @Option(help: "Directory for the demo nodes (default: a new temporary directory, removed on exit).") var dir: String?
+    @Flag(help: "Keep the demo's temporary directory on exit (its path is printed).") var keep = false
 
     func run() async throws {
-        try await runReporting { try await DemoWalk(root: dir, keepServing: !exit).run() }
+        try await runReporting { try await DemoWalk(root: dir, keepServing: !exit, keep: keep).run() }
     }
 }
 
@@ -26,6 +29,7 @@ struct DemoCommand: AsyncParsableCommand {
 struct DemoWalk {
     let root: String?
     let keepServing: Bool
+    var keep = false
 
     struct Participant {
         let name: String
@@ -49,6 +53,29 @@ struct DemoWalk {
     func run() async throws {
         let base = root ?? (NSTemporaryDirectory() + "dataspace-demo-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        // A directory the demo made is removed when it ends, however it ends, unless --keep.
+        defer {
+            if root == nil && !keep {
+                try? FileManager.default.removeItem(atPath: base)
+                print("removed \(base) (run with --keep to keep it)")
+            } else {
+                print("the demo's nodes stay in \(base)")
+            }
+        }
+        try await walk(base)
+    }
+
+    /// Where each node's portal, operator pages and evidence log are, and its admin token.
+    func printPortals(_ services: [NodeServices], base: String) {
+        print("\nPortals (admin tokens in \(base)/node<N>/admin.token):")
+        for (i, node) in services.enumerated() {
+            let url = node.configuration.publicURL
+            print("  \(Self.cast[i].name)")
+            print("      portal \(url)/   operator \(url)/operator/login   evidence log \(url)/ledger   token \(base)/node\(i)/admin.token")
+        }
+    }
+
+    func walk(_ base: String) async throws {
         let ports = LoopbackPorts.free(count: Self.cast.count)
         guard ports.count == Self.cast.count else { throw PeerError("could not find free loopback ports") }
 
@@ -84,6 +111,7 @@ struct DemoWalk {
         defer { running.cancel() }
         let clients = services.map { ManagementClient(baseURL: $0.configuration.publicURL, adminToken: $0.adminToken) }
         for client in clients { try await client.waitUntilHealthy() }
+        printPortals(services, base: base)
 
         let authority = clients[0], bureau = clients[1], enterprise = clients[2], institute = clients[3]
         let authorityURL = services[0].configuration.publicURL
@@ -356,16 +384,14 @@ struct DemoWalk {
         }.verify(note: try await bureau.text("/ledger/checkpoint"))
         print("  audit of \(bureauBase): \(audit.entries) entries, \(audit.tiles) tiles recomputed to the signed root \(audit.checkpoint.root.base64.prefix(16))…")
 
-        print("\nPortals:")
-        for (i, node) in services.enumerated() { print("  \(Self.cast[i].name): \(node.configuration.publicURL)/") }
+        printPortals(services, base: base)
         if keepServing {
-            print("\nServing until Ctrl-C. Admin tokens are in \(base)/node*/admin.token")
+            print("\nServing until Ctrl-C.")
             try await running.value
         } else {
             print("\nDemo complete.")
             await group.triggerGracefulShutdown()
             _ = try? await running.value
-            if root == nil { try? FileManager.default.removeItem(atPath: base) }
         }
     }
 }

@@ -20,7 +20,7 @@ struct LedgerStatusCommand: AsyncParsableCommand {
     func run() async throws {
         try await runReporting {
             let status = try await node.client().call(.GET, "/api/v1/ledger")
-            if node.json { return printJSON(status) }
+            if node.json { return node.printJSON(status) }
             print("origin        \(status["origin"]?.stringValue ?? "")")
             print("verifier key  \(status["verifierKey"]?.stringValue ?? "")")
             print("size          \((status["size"]?.intValue ?? 0)) entries")
@@ -59,7 +59,7 @@ struct LedgerListCommand: AsyncParsableCommand {
             if let since { query.append("since=\(percentEncoded(since))") }
             if let after { query.append("after=\(after)") }
             let list = try await node.client().call(.GET, "/api/v1/ledger/events?" + query.joined(separator: "&"))
-            if node.json { return printJSON(list) }
+            if node.json { return node.printJSON(list) }
             let rows = (list["events"]?.arrayValue ?? []).map { item -> [String] in
                 let event = item["event"] ?? .null
                 let time = event["time"]?.doubleValue.map { ISO8601.format(Date(timeIntervalSince1970: $0)) } ?? ""
@@ -80,7 +80,7 @@ struct LedgerShowCommand: AsyncParsableCommand {
     func run() async throws {
         try await runReporting {
             let entry = try await node.client().call(.GET, "/api/v1/ledger/events/\(index)")
-            if node.json { return printJSON(entry) }
+            if node.json { return node.printJSON(entry) }
             print("index      \(index)")
             print("leaf hash  \(entry["leafHash"]?.stringValue ?? "")")
             print(entry["event"]?.encodedString(pretty: true) ?? "")

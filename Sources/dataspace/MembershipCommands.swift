@@ -14,7 +14,7 @@ struct RegisterCommand: AsyncParsableCommand {
         try await runReporting {
             let client = try await node.client()
             let reply = try await client.call(.POST, "/api/v1/membership/apply", json: ["authorityURL": .string(authority)])
-            if node.json { printJSON(reply); return }
+            if node.json { node.printJSON(reply); return }
             printMembership(reply)
             if reply["status"]?.stringValue == "pending" {
                 print("The authority will review the application; then run: dataspace membership --refresh")
@@ -33,7 +33,7 @@ struct MembershipCommand: AsyncParsableCommand {
         try await runReporting {
             let client = try await node.client()
             let reply = refresh ? try await client.call(.POST, "/api/v1/membership/refresh") : try await client.call(.GET, "/api/v1/membership")
-            if node.json { printJSON(reply) } else { printMembership(reply) }
+            if node.json { node.printJSON(reply) } else { printMembership(reply) }
         }
     }
 }
@@ -61,7 +61,7 @@ struct AdminCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReporting {
                 let reply = try await node.client().call(.GET, "/api/v1/authority/applications" + (status.map { "?status=\($0)" } ?? ""))
-                if node.json { printJSON(reply); return }
+                if node.json { node.printJSON(reply); return }
                 let rows = (reply["items"]?.arrayValue ?? []).map { a in
                     [a["id"]?.stringValue ?? "", a["status"]?.stringValue ?? "", a["name"]?.stringValue ?? "", a["creditCode"]?.stringValue ?? "",
                      a["region"]?.stringValue ?? "", a["did"]?.stringValue ?? "", a["revokedAt"]?.stringValue ?? ""]
@@ -79,7 +79,7 @@ struct AdminCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReporting {
                 let reply = try await node.client().call(.POST, "/api/v1/authority/applications/\(id)/approve")
-                if node.json { printJSON(reply) } else { print("approved \(reply["name"]?.stringValue ?? id): credential \(reply["credentialId"]?.stringValue ?? "")") }
+                if node.json { node.printJSON(reply) } else { print("approved \(reply["name"]?.stringValue ?? id): credential \(reply["credentialId"]?.stringValue ?? "")") }
             }
         }
     }
@@ -93,7 +93,7 @@ struct AdminCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReporting {
                 let reply = try await node.client().call(.POST, "/api/v1/authority/applications/\(id)/reject", json: ["reason": .string(reason)])
-                if node.json { printJSON(reply) } else { print("rejected \(reply["name"]?.stringValue ?? id)") }
+                if node.json { node.printJSON(reply) } else { print("rejected \(reply["name"]?.stringValue ?? id)") }
             }
         }
     }
@@ -106,7 +106,7 @@ struct AdminCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReporting {
                 let reply = try await node.client().call(.POST, "/api/v1/authority/revocations", json: ["subject": .string(subject)])
-                if node.json { printJSON(reply) } else { print("revoked credential \(reply["credentialId"]?.stringValue ?? "") of \(reply["did"]?.stringValue ?? subject)") }
+                if node.json { node.printJSON(reply) } else { print("revoked credential \(reply["credentialId"]?.stringValue ?? "") of \(reply["did"]?.stringValue ?? subject)") }
             }
         }
     }

@@ -119,3 +119,33 @@ func bootstrapLogging(level: String, format: String) {
         return handler
     }
 }
+
+/// `dataspace status`: is the node up, who is it, which version — optionally waiting for it.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Show the node's identity, URL and software version; --wait for it to come up (exit 4 if it does not).")
+
+    @OptionGroup var node: NodeOptions
+    @Option(help: "Seconds to wait for the node to answer (0: ask once).") var wait: Int = 0
+
+    func validate() throws {
+        guard (0...600).contains(wait) else { throw ValidationError("--wait must be 0–600 seconds") }
+    }
+
+    func run() async throws {
+        try await runReporting {
+            let client = try await node.client()
+            if wait > 0 {
+                do { try await client.waitUntilHealthy(timeout: .seconds(wait)) } catch {
+                    throw Unreachable("the node at \(client.baseURL) did not answer within \(wait) s; is `dataspace serve --dir \(node.directory.path)` running? Its log is where you sent its output")
+                }
+            }
+            let info = try await client.call(.GET, "/api/v1/node")
+            if node.json { return node.printJSON(info) }
+            print("\(info["name"]?.stringValue ?? "")  \(info["did"]?.stringValue ?? "")")
+            print("url       \(client.baseURL)")
+            print("software  \(info["software"]?.stringValue ?? "")")
+            if let m = info["membership"]?.stringValue { print("member    \(m)") }
+        }
+    }
+}

@@ -12,8 +12,28 @@ struct NodeOptions: ParsableArguments {
     @Option(name: .long, help: "Node base URL (default: the publicURL in the data directory's config).")
     var node: String?
 
-    @Flag(name: .long, help: "Print machine-readable JSON instead of tables.")
-    var json = false
+    @Flag(name: .customLong("json"), help: "Print machine-readable JSON instead of tables.")
+    var jsonFlag = false
+
+    @Option(name: .long, help: "Print only this field of the JSON result (a dotted path, e.g. identifier, agreement.id, items.0.id) — for scripts.")
+    var get: String?
+
+    /// JSON output was asked for (`--json`, or `--get FIELD`).
+    var json: Bool { jsonFlag || get != nil }
+
+    /// Prints the command's JSON result, or only the `--get` field of it (strings bare).
+    func printJSON(_ value: JSONValue) {
+        guard let get else { return dataspace.printJSON(value) }
+        var current: JSONValue? = value
+        for part in get.split(separator: ".") {
+            if let index = Int(part), let items = current?.arrayValue { current = index < items.count ? items[index] : nil } else { current = current?[String(part)] }
+        }
+        switch current {
+        case .string(let s)?: print(s)
+        case let other?: print(other.encodedString())
+        case nil: printError("no field \(get) in the result")
+        }
+    }
 
     var directory: NodeDirectory {
         NodeDirectory(path: dir ?? ProcessInfo.processInfo.environment["DATASPACE_DIR"] ?? "./dataspace-node")

@@ -90,6 +90,13 @@ func tabularFormat(option text: String?) throws -> TabularFormat? {
     return format
 }
 
+/// `print` that hands each line on at once: into a pipe or a file (`dataspace demo > demo.log &`)
+/// standard output is block-buffered, and a person tailing it would see nothing for minutes.
+func print(_ items: Any..., separator: String = " ", terminator: String = "\n") {
+    Swift.print(items.map { "\($0)" }.joined(separator: separator), terminator: terminator)
+    fflush(nil)
+}
+
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }

@@ -18,7 +18,7 @@ struct TraceCommand: AsyncParsableCommand {
         try await runReporting {
             let chosen = try tabularFormat(option: format) ?? TabularFormat.fromFileName(file) ?? .csv
             let result = try await node.client().trace(file: file, format: chosen, dataset: dataset)
-            if node.json { printJSON(result); return }
+            if node.json { node.printJSON(result); return }
             let marked = (result["markedValues"]?.intValue ?? 0)
             print("\(file): \(marked) values carry a mark; compared with \((result["candidates"]?.intValue ?? 0)) agreements")
             printTable(
@@ -57,7 +57,7 @@ struct GradeCommand: AsyncParsableCommand {
             if let reason { body["reason"] = .string(reason) }
             if let decidedBy { body["decidedBy"] = .string(decidedBy) }
             let record = try await node.client().call(.POST, "/api/v1/datasets/\(id)/grade", json: .object(body))
-            if node.json { printJSON(record) } else { printRecord(record) }
+            if node.json { node.printJSON(record) } else { printRecord(record) }
         }
     }
 }
