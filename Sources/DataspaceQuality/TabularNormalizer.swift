@@ -95,6 +95,8 @@ public struct TabularNormalizer {
     var decoder: IconvDecoder?
     var rewriter: DelimiterRewriter?
     var consumed: Int64 = 0
+    /// Where the detection sample stopped being UTF-8, when it was read as GB18030 for that reason.
+    var utf8Failure: Int?
     static let sampleBytes = 64 << 10
 
     public init(format: TabularFormat, encoding: SourceEncoding? = nil, delimiter: UInt8? = nil) {
@@ -124,6 +126,7 @@ public struct TabularNormalizer {
         var bytes = sample
         sample = []
         var encoding = givenEncoding ?? Self.detectEncoding(bytes, complete: final)
+        if givenEncoding == nil && encoding == .gb18030 { utf8Failure = Self.firstInvalidUTF8(bytes, complete: final) }
         if encoding == .utf8BOM || (encoding == .utf8 && bytes.starts(with: [0xEF, 0xBB, 0xBF])) {
             if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
             encoding = .utf8BOM
@@ -157,7 +160,24 @@ public struct TabularNormalizer {
 
     func decode(_ bytes: [UInt8], final: Bool) throws(SourceFormError) -> [UInt8] {
         guard let decoder else { return bytes }
-        return try decoder.decode(bytes, final: final)
+        do { return try decoder.decode(bytes, final: final) } catch {
+            guard let utf8Failure else { throw error }
+            // Guessed, not given: say it is neither.
+            throw SourceFormError(
+                message: "invalid UTF-8 at byte offset \(utf8Failure), and not GB18030 either (byte offset \(error.byteOffset ?? 0)); save the file as UTF-8 CSV, or give its encoding (--encoding utf-8|gb18030|utf-16le)",
+                byteOffset: Int64(utf8Failure))
+        }
+    }
+
+    /// The offset of the first byte that breaks UTF-8 (or of a character cut by the end).
+    static func firstInvalidUTF8(_ bytes: [UInt8], complete: Bool) -> Int? {
+        var validator = UTF8StreamValidator()
+        var lastBoundary = 0
+        for (i, byte) in bytes.enumerated() {
+            guard validator.consume(byte) else { return lastBoundary }
+            if validator.isAtBoundary { lastBoundary = i + 1 }
+        }
+        return complete && !validator.isAtBoundary ? lastBoundary : nil
     }
 
     /// A byte-order mark decides; else valid UTF-8 (a multi-byte character cut at the end of the

@@ -93,7 +93,7 @@ struct TransferExpiryService: Service {
         while !Task.isShuttingDownGracefully {
             do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) } } catch { return }
             if Task.isShuttingDownGracefully { return }
-            do { try await contracts.expireStaleTransfers(now: Date()) } catch {
+            do { try await contracts.expireStaleTransfers(now: contracts.now()) } catch {
                 contracts.logger.error("cannot time out stale transfers", metadata: ["error": "\(error)"])
             }
         }

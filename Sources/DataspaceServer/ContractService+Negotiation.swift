@@ -340,7 +340,7 @@ extension ContractService {
         n.queue.append(OutgoingMessage(
             url: "\(n.counterpartyAddress)/negotiations/\(providerPid)/agreement/verification",
             body: DSPNegotiationMessages.verification(providerPid: providerPid, consumerPid: consumerPid, signature: countersignature)))
-        let timestamp = agreementJSON["timestamp"]?.stringValue.flatMap(ISO8601.parseDateTime) ?? Date()
+        let timestamp = agreementJSON["timestamp"]?.stringValue.flatMap(ISO8601.parseDateTime) ?? now()
         let agreement = ContractAgreement(
             id: agreed.id, negotiationID: n.id, role: .consumer, dataset: existing.dataset, provider: caller.did.value, consumer: did.value,
             purpose: existing.purpose, agreedAt: timestamp, policy: agreementJSON, providerSignature: signature, consumerSignature: countersignature,
@@ -379,7 +379,7 @@ extension ContractService {
     /// permits, refuse with reasons when it does not, counter-offer when the terms were changed.
     func decide(_ negotiation: ContractNegotiation, requested: UsagePolicy, record: DatasetRecord, initial: Bool) throws -> (ContractNegotiation, ContractAgreement?) {
         var n = negotiation
-        let now = Date()
+        let now = self.now()
         switch ContractTerms.compare(requested: requested, offered: record.offer) {
         case .changed(let purpose):
             n.purpose = purpose ?? n.purpose

@@ -128,7 +128,7 @@ extension ContractService {
         let compiled: CompiledPolicy
         do { compiled = try agreement.compiled() } catch { throw ProtocolError(.badRequest, code: "agreement.invalid", error.description) }
         let recipient = Self.recipientFacts(caller).policyRecipient
-        let now = Date()
+        let now = self.now()
         var t = TransferProcess(
             id: id, role: .provider, providerPid: id, consumerPid: consumerPid, agreementID: agreementID, dataset: agreement.dataset,
             state: try TransferStateMachine.next(nil, on: .request, from: .consumer), counterparty: caller.did.value, counterpartyAddress: callback,

@@ -34,13 +34,16 @@ public struct ContractService: Sendable {
     let logger: Logger
     /// The evidence log, for agreed and terminated negotiations.
     let ledger: LedgerService?
+    /// The time policies are judged at (validity windows, elapsed time, time-outs); tests move it.
+    public let now: @Sendable () -> Date
 
     init(
         store: SQLiteStore, catalog: CatalogService, did: WebDID, key: NodeKey, publicURL: String, peers: PeerClient,
         resolver: HTTPDIDResolver, accessTokenLifetime: TimeInterval, transferTimeout: TimeInterval = 3_600, maximumAttempts: Int = 40,
-        ledger: LedgerService? = nil, logger: Logger,
+        ledger: LedgerService? = nil, logger: Logger, now: @escaping @Sendable () -> Date = { Date() },
         tokenFor: @escaping @Sendable (WebDID) async throws -> String
     ) {
+        self.now = now
         self.store = store
         self.catalog = catalog
         self.did = did
@@ -181,7 +184,7 @@ public struct ContractService: Sendable {
     }
 
     func settle(_ key: OutboxKey, sent: OutgoingMessage, outcome: DeliveryOutcome) async throws {
-        let now = Date()
+        let now = self.now()
         switch key {
         case .negotiation(let id):
             _ = try await store.updateNegotiation(id: id) { $0.settle(sent, outcome, now: now) }

@@ -107,7 +107,7 @@ enum DataPlaneRoutes {
                 }
                 // Grade, policy and the delivery this request belongs to (counted exactly).
                 let admitted: AdmittedDelivery
-                do { admitted = try await services.contracts.admitDelivery(t, now: Date()) } catch let refusal as DeliveryRefusal {
+                do { admitted = try await services.contracts.admitDelivery(t, now: services.contracts.now()) } catch let refusal as DeliveryRefusal {
                     return Responses.problem(status: HTTPResponse.Status(code: refusal.status), code: refusal.code, detail: refusal.detail)
                 }
                 let protection = admitted.controls.protection
@@ -144,11 +144,11 @@ enum DataPlaneRoutes {
                     // The delivery is complete when a request of it has streamed the last byte.
                     let complete = failure == nil && range.upperBound == size - 1 && sent == Int64(range.count)
                     let usage = UsageRecord(
-                        agreementID: t.agreementID, transferID: t.id, consumer: t.counterparty, dataset: t.dataset, at: Date(), bytes: sent,
+                        agreementID: t.agreementID, transferID: t.id, consumer: t.counterparty, dataset: t.dataset, at: contracts.now(), bytes: sent,
                         rows: complete ? rows : nil, rangeStart: range.lowerBound, complete: complete, sha256: sha256)
                     let evidence = contracts.deliveredEvidence(
                         t, slot: slot, bytes: sent, rangeStart: range.lowerBound, complete: complete, sha256: sha256)
-                    await contracts.endDelivery(slot, bytes: sent, complete: complete, now: Date(), usage: usage, evidence: sent > 0 ? [evidence] : [])
+                    await contracts.endDelivery(slot, bytes: sent, complete: complete, now: contracts.now(), usage: usage, evidence: sent > 0 ? [evidence] : [])
                     if let failure { throw failure }
                 }
                 return Response(status: partial ? .partialContent : .ok, headers: headers, body: body)
@@ -176,13 +176,13 @@ extension DataPlaneRoutes {
         if request.headers[.range] != nil {
             let measured: ProtectedDelivery.Outcome
             do { measured = try await ProtectedDelivery.measure(path: path, size: size, plan: plan, chunkSize: chunkSize) } catch {
-                await contracts.endDelivery(slot, bytes: 0, complete: false, now: Date())
+                await contracts.endDelivery(slot, bytes: 0, complete: false, now: contracts.now())
                 throw error
             }
             let parsed = ByteRange.parse(request.headers[.range], size: measured.length)
             if parsed != .whole && !parsed.endsAt(measured.length - 1) {
                 // Refused below: the reserved delivery is not streamed by this request.
-                await contracts.endDelivery(slot, bytes: 0, complete: false, now: Date())
+                await contracts.endDelivery(slot, bytes: 0, complete: false, now: contracts.now())
             }
             switch parsed {
             case .whole:
@@ -220,7 +220,7 @@ extension DataPlaneRoutes {
             let sent = outcome?.sent ?? 0
             let complete = outcome != nil && failure == nil
             let usage = UsageRecord(
-                agreementID: t.agreementID, transferID: t.id, consumer: t.counterparty, dataset: t.dataset, at: Date(), bytes: sent,
+                agreementID: t.agreementID, transferID: t.id, consumer: t.counterparty, dataset: t.dataset, at: contracts.now(), bytes: sent,
                 rows: complete ? rows : nil, rangeStart: start, complete: complete, sha256: outcome?.sha256 ?? sourceSHA256)
             var evidence: [EvidenceEvent] = []
             if let outcome, sent > 0 {
@@ -232,7 +232,7 @@ extension DataPlaneRoutes {
                         "markedValues": .number(Double(outcome.statistics.markedValues)),
                     ]))
             }
-            await contracts.endDelivery(slot, bytes: sent, complete: complete, now: Date(), usage: usage, evidence: evidence)
+            await contracts.endDelivery(slot, bytes: sent, complete: complete, now: contracts.now(), usage: usage, evidence: evidence)
             if let failure { throw failure }
         }
         let body = contentLength.map { ResponseBody(contentLength: $0, stream) } ?? ResponseBody(stream)

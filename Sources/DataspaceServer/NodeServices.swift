@@ -46,7 +46,10 @@ public struct NodeServices: Sendable {
     }
 
     /// Opens a node directory: configuration, keys, database, blob store, search index.
-    public static func open(directory: NodeDirectory, overrides: [String: String] = [:], logger: Logger) async throws -> NodeServices {
+    /// `now` is the clock contract policies are judged by (tests move it instead of waiting).
+    public static func open(
+        directory: NodeDirectory, overrides: [String: String] = [:], logger: Logger, now: @escaping @Sendable () -> Date = { Date() }
+    ) async throws -> NodeServices {
         guard directory.exists else {
             throw ConfigurationError(key: "dir", message: "\(directory.path) is not a node directory; run 'dataspace init --dir \(directory.path) …' first")
         }
@@ -112,7 +115,7 @@ public struct NodeServices: Sendable {
         let contracts = ContractService(
             store: store, catalog: catalog, did: did, key: key, publicURL: configuration.publicURL, peers: peers, resolver: resolver,
             accessTokenLifetime: configuration.accessTokenSeconds, transferTimeout: configuration.transferTimeoutSeconds, ledger: ledger,
-            logger: logger
+            logger: logger, now: now
         ) { audience in
             try SelfIssuedToken.make(issuer: did, key: key, audience: audience, credential: try await credential())
         }

@@ -271,8 +271,8 @@ import Testing
         try await withNetwork([TestNetwork.authority, TestNetwork.bureau, TestNetwork.institute]) { net in
             try await net.register(1)
             try await net.register(2)
-            // Wide enough for publishing (with its assessment), negotiation and transfer on a loaded machine.
-            let until = Date().addingTimeInterval(8).timeIntervalSince1970.rounded(.up)
+            // The window closes a minute from now on the nodes' clock, which the test then moves on.
+            let until = net.clock.now().addingTimeInterval(60).timeIntervalSince1970.rounded(.up)
             var metadata = airQuality.objectValue ?? [:]
             metadata["policy"] = [
                 "permission": [
@@ -286,7 +286,7 @@ import Testing
             #expect(t["state"]?.stringValue == "STARTED")
             let endpoint = try #require(t["dataAddress"]?["endpoint"]?.stringValue)
             let token = try #require(t["dataAddress"]?["token"]?.stringValue)
-            try await Task.sleep(for: .seconds(max(0, until - Date().timeIntervalSince1970) + 1.1))
+            net.clock.advance(by: 120)
             do {
                 _ = try await DataPlaneClient().download(endpoint: endpoint, token: token, to: net.root + "/late.csv")
                 Issue.record("a delivery after the validity window succeeded")

@@ -113,7 +113,8 @@ import Testing
             #expect(record["distribution"]?["rowCount"]?.doubleValue == 2)
             let listed = try await api.call(.GET, "/api/v1/datasets")
             #expect(listed["items"]?.arrayValue?.count == 1)
-            let v2 = try await api.publish(file: nil, metadata: ["title": "广州市水质监测", "description": "水质", "sector": "green-low-carbon"], identifier: id)
+            // What an update gives replaces the current value (keywords cleared here); the rest carries over.
+            let v2 = try await api.publish(file: nil, metadata: ["title": "广州市水质监测", "description": "水质", "keywords": [], "sector": "green-low-carbon"], identifier: id)
             #expect(v2["version"]?.doubleValue == 2)
             #expect(v2["previousVersion"]?.doubleValue == 1)
             let shown = try await api.call(.GET, "/api/v1/datasets/\(id)")

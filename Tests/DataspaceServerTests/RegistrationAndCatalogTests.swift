@@ -94,7 +94,8 @@ import Testing
                 _ = try await net.clients[2].call(.POST, "/api/v1/membership/apply", json: ["authorityURL": .string(net.url(0))])
                 Issue.record("the authority accepted a duplicate credit code")
             } catch let failure as ManagementClient.Failure {
-                #expect(failure.status == 502)
+                // The authority refused (not an outage): a refusal the CLI reports with exit 3.
+                #expect(failure.status == 403 && failure.code == "peer.refused")
                 #expect(failure.detail.contains("already registered"))
             }
             let list = try await net.clients[0].call(.GET, "/api/v1/authority/applications")

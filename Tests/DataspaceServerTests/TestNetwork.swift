@@ -7,11 +7,14 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
+import Synchronization
 import Testing
 
 /// Real nodes on loopback, each with its own data directory, SQLite file and HTTP server.
 final class TestNetwork: Sendable {
     let root: String
+    /// The clock every node judges contract policies by: tests move it rather than wait.
+    let clock: TestClock
     let nodes: [NodeServices]
     let clients: [ManagementClient]
     let group: ServiceGroup
@@ -36,6 +39,8 @@ final class TestNetwork: Sendable {
     static let enterprise = Spec(name: "智行科技", creditBody: "91440106MA5CXK3P7", region: "440106", sector: "transport")
 
     init(_ specs: [Spec]) async throws {
+        let clock = TestClock()
+        self.clock = clock
         root = FileManager.default.temporaryDirectory.appendingPathComponent("dataspace-net-\(UUID().uuidString.prefix(8))").path
         let ports = LoopbackPorts.free(count: specs.count)
         var logger = Logger(label: "test")
@@ -56,7 +61,7 @@ final class TestNetwork: Sendable {
             configured.burst = spec.requestsPerSecond
             let directory = NodeDirectory(path: root + "/node\(i)")
             try directory.initialize(configuration: configured)
-            let node = try await NodeServices.open(directory: directory, logger: logger)
+            let node = try await NodeServices.open(directory: directory, logger: logger, now: { clock.now() })
             try await NodeApplication.prepare(node)
             nodes.append(node)
             apps.append(try NodeApplication.build(services: node))
@@ -93,6 +98,13 @@ final class TestNetwork: Sendable {
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return try await clients[i].publish(file: path, metadata: metadata)
     }
+}
+
+/// Wall-clock time moved forward by what a test advanced it.
+final class TestClock: Sendable {
+    let offset = Mutex<TimeInterval>(0)
+    func now() -> Date { Date().addingTimeInterval(offset.withLock { $0 }) }
+    func advance(by seconds: TimeInterval) { offset.withLock { $0 += seconds } }
 }
 
 /// Runs a body against a fresh network and always shuts it down.
