@@ -15,7 +15,7 @@ public enum FuzzTargets {
     public static let all: [String: @Sendable ([UInt8]) -> Void] = [
         "json": json, "dsp": dsp, "odrl": odrl, "jws": jws, "identifier": identifier, "codes": codes, "did": did,
         "signed-note": signedNote, "receipt": receipt, "tile-path": tilePath, "profile": profile, "transformer": transformer,
-        "quality-rules": qualityRules, "masking": masking, "time": time, "records": records,
+        "quality-rules": qualityRules, "masking": masking, "time": time, "records": records, "normalizer": normalizer,
     ]
 
     static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
@@ -150,6 +150,35 @@ public enum FuzzTargets {
         let whole = run(chunk: max(1, input.count))
         let pieces = run(chunk: Int(first % 17) + 1)
         precondition(whole == pieces, "the transformer's output depends on chunk boundaries")
+    }
+
+    /// Upload normalization (encoding and delimiter detection, iconv, delimiter rewriting) fed in
+    /// chunks whose size the first byte chooses: the same output, or the same refusal, whatever
+    /// the chunks; zone-less timestamps parsed from the same bytes.
+    @Sendable static func normalizer(_ bytes: [UInt8]) {
+        guard let first = bytes.first else { return }
+        let input = Array(bytes.dropFirst())
+        let delimiter: UInt8? = first & 0x80 == 0 ? nil : SourceForm.delimiters[Int(first >> 5) & 3]
+        func run(chunk: Int) -> [UInt8]? {
+            var normalizer = TabularNormalizer(format: first & 0x40 == 0 ? .csv : .jsonLines, delimiter: delimiter)
+            var out: [UInt8] = []
+            var i = 0
+            do {
+                while i < input.count {
+                    let end = min(input.count, i + chunk)
+                    out += try normalizer.feed(Array(input[i..<end]))
+                    i = end
+                }
+                out += try normalizer.finish()
+            } catch {
+                return nil
+            }
+            return out
+        }
+        let whole = run(chunk: max(1, input.count))
+        let pieces = run(chunk: Int(first % 31) + 1)
+        precondition(whole == pieces, "the normalizer's output depends on chunk boundaries")
+        if let shanghai = TimeZone(identifier: "Asia/Shanghai") { _ = LocalTimestamp.parse(text(input), zone: shanghai) }
     }
 
     @Sendable static func qualityRules(_ bytes: [UInt8]) {

@@ -111,7 +111,12 @@ public struct TabularNormalizer {
         guard form != nil else {
             sample += bytes
             if sample.count < Self.sampleBytes { return [] }
-            return try start(final: false)
+            // Detection always sees exactly the first 64 KiB, however the upload was chunked.
+            let rest = Array(sample[Self.sampleBytes...])
+            sample.removeLast(sample.count - Self.sampleBytes)
+            var out = try start(final: false)
+            out += try convert(rest, final: false)
+            return out
         }
         return try convert(bytes, final: false)
     }
@@ -144,6 +149,7 @@ public struct TabularNormalizer {
             decoded = r.rewrite(decoded)
             if final { decoded += r.finish() }
             rewriter = r
+            if r.overlong { throw Self.overlong }
         }
         return decoded
     }
@@ -154,9 +160,13 @@ public struct TabularNormalizer {
             out = r.rewrite(out)
             if final { out += r.finish() }
             rewriter = r
+            if r.overlong { throw Self.overlong }
         }
         return out
     }
+
+    static let overlong = SourceFormError(
+        message: "a field is longer than \(DelimiterRewriter.maximumFieldBytes >> 20) MiB; is the delimiter right? (--delimiter)", byteOffset: nil)
 
     func decode(_ bytes: [UInt8], final: Bool) throws(SourceFormError) -> [UInt8] {
         guard let decoder else { return bytes }
@@ -294,6 +304,10 @@ struct DelimiterRewriter {
     let delimiter: UInt8
     var field: [UInt8] = []
     var state = State.fieldStart
+    /// An unquoted field is held until it ends (to know whether it needs quotes); one longer than
+    /// this stops the upload rather than memory.
+    static let maximumFieldBytes = 16 << 20
+    var overlong = false
 
     enum State { case fieldStart, unquoted, quoted, quoteInQuoted }
 
@@ -328,6 +342,10 @@ struct DelimiterRewriter {
                     out.append(byte)
                     state = .fieldStart
                 } else {
+                    if field.count >= Self.maximumFieldBytes {
+                        overlong = true
+                        return out
+                    }
                     field.append(byte)
                     state = .unquoted
                 }
@@ -349,7 +367,6 @@ struct DelimiterRewriter {
             }
         }
         // An unquoted field still open at the end of the chunk continues in the next one.
-        if state != .unquoted, !field.isEmpty { flushUnquoted() }
         return out
     }
 
