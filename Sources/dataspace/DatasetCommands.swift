@@ -307,6 +307,11 @@ func printRecord(_ r: JSONValue) {
         ["file", "\(r["distribution"]?["mediaType"]?.stringValue ?? "") · \((r["distribution"]?["byteSize"]?.intValue ?? 0)) bytes · \((r["distribution"]?["rowCount"]?.intValue ?? 0)) rows"],
         ["sha256", r["distribution"]?["sha256"]?.stringValue ?? ""],
     ]
+    let encoding = r["distribution"]?["sourceEncoding"]?.stringValue, delimiter = r["distribution"]?["sourceDelimiter"]?.stringValue
+    if encoding != nil || delimiter != nil {
+        let form = [encoding, delimiter.map { $0 == "tab" ? "tab-separated" : "'\($0)'-separated" }].compactMap { $0 }.joined(separator: ", ")
+        rows.append(["source", "\(form) — stored as UTF-8, comma-separated"])
+    }
     if let q = r["quality"] {
         rows.append(["quality", "score \(q["score"]?.doubleValue.map { String(format: "%.3f", $0) } ?? "—") · report sha256 \(String((q["reportSha256"]?.stringValue ?? "").prefix(16)))…"])
         let g = q["grade"]
