@@ -97,31 +97,28 @@ public enum SensitiveDetector {
     /// 18 characters: 6-digit region (valid province prefix), birth date YYYYMMDD (a real date,
     /// 1900 to today), 3-digit sequence, ISO 7064 MOD 11-2 check character (0-9 or X).
     public static func isResidentID(_ b: [UInt8]) -> Bool {
-        guard b.count == 18, b[0..<17].allSatisfy(isDigit), isDigit(b[17]) || b[17] == UInt8(ascii: "X") || b[17] == UInt8(ascii: "x") else {
-            return false
-        }
-        let province = Int(b[0] - 48) * 10 + Int(b[1] - 48)
-        guard provinceCodes.contains(province) else { return false }
-        let year = number(b[6..<10]), month = number(b[10..<12]), day = number(b[12..<14])
-        guard (1900...2100).contains(year), (1...12).contains(month), day >= 1, day <= daysIn(month, year) else { return false }
+        guard hasResidentIDShape(b) else { return false }
         let body = String(decoding: b[0..<17], as: UTF8.self)
         guard let check = ISO7064.mod11_2CheckCharacter(for: body) else { return false }
         let last = b[17] == UInt8(ascii: "x") ? UInt8(ascii: "X") : b[17]
         return Character(UnicodeScalar(last)) == check
     }
 
-    /// Shaped like a resident ID — 17 digits then a digit or X, a province prefix and a real
-    /// birth date — but with a check character that does not match: a mistyped or invented one.
-    public static func isMistypedResidentID(_ b: [UInt8]) -> Bool {
+    /// 17 digits then a digit or X, a valid province prefix and a real birth date (1900–2100):
+    /// everything of a resident ID but its check character.
+    static func hasResidentIDShape(_ b: [UInt8]) -> Bool {
         guard b.count == 18, b[0..<17].allSatisfy(isDigit), isDigit(b[17]) || b[17] == UInt8(ascii: "X") || b[17] == UInt8(ascii: "x") else {
             return false
         }
         let province = Int(b[0] - 48) * 10 + Int(b[1] - 48)
         guard provinceCodes.contains(province) else { return false }
         let year = number(b[6..<10]), month = number(b[10..<12]), day = number(b[12..<14])
-        guard (1900...2100).contains(year), (1...12).contains(month), day >= 1, day <= daysIn(month, year) else { return false }
-        return !isResidentID(b)
+        return (1900...2100).contains(year) && (1...12).contains(month) && day >= 1 && day <= daysIn(month, year)
     }
+
+    /// Shaped like a resident ID — 17 digits then a digit or X, a province prefix and a real
+    /// birth date — but with a check character that does not match: a mistyped or invented one.
+    public static func isMistypedResidentID(_ b: [UInt8]) -> Bool { hasResidentIDShape(b) && !isResidentID(b) }
 
     /// 11 digits starting 13–19 (optionally +86 / 86 prefixed): PRC mobile numbers.
     public static func isMobile(_ b: [UInt8]) -> Bool {

@@ -330,25 +330,22 @@ extension SQLiteStore {
         try await writer.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM transfer_delivery WHERE agreement_id = ? ORDER BY number, reserved_at", arguments: [agreementID]
-            ).map { row in
-                DeliveryRecord(
-                    transferID: row["transfer_id"], agreementID: row["agreement_id"], number: row["number"],
-                    state: DeliveryState(rawValue: row["state"]) ?? .released, bytes: row["bytes"], requests: row["requests"],
-                    reservedAt: Date(timeIntervalSince1970: row["reserved_at"]),
-                    completedAt: (row["completed_at"] as Double?).map { Date(timeIntervalSince1970: $0) })
-            }
+            ).map(Self.deliveryRecord)
         }
+    }
+
+    static func deliveryRecord(_ row: Row) -> DeliveryRecord {
+        DeliveryRecord(
+            transferID: row["transfer_id"], agreementID: row["agreement_id"], number: row["number"],
+            state: DeliveryState(rawValue: row["state"]) ?? .released, bytes: row["bytes"], requests: row["requests"],
+            reservedAt: Date(timeIntervalSince1970: row["reserved_at"]),
+            completedAt: (row["completed_at"] as Double?).map { Date(timeIntervalSince1970: $0) })
     }
 
     public func delivery(transferID: String) async throws -> (record: DeliveryRecord, streaming: Bool, updatedAt: Date)? {
         try await writer.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM transfer_delivery WHERE transfer_id = ?", arguments: [transferID]) else { return nil }
-            let record = DeliveryRecord(
-                transferID: row["transfer_id"], agreementID: row["agreement_id"], number: row["number"],
-                state: DeliveryState(rawValue: row["state"]) ?? .released, bytes: row["bytes"], requests: row["requests"],
-                reservedAt: Date(timeIntervalSince1970: row["reserved_at"]),
-                completedAt: (row["completed_at"] as Double?).map { Date(timeIntervalSince1970: $0) })
-            return (record, (row["streaming"] as Int) > 0, Date(timeIntervalSince1970: row["updated_at"]))
+            return (Self.deliveryRecord(row), (row["streaming"] as Int) > 0, Date(timeIntervalSince1970: row["updated_at"]))
         }
     }
 
