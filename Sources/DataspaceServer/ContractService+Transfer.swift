@@ -232,7 +232,7 @@ extension ContractService {
         let endpoint = "\(dataPlaneBase)/\(t.id)"
         let (token, expires) = try DataAccessToken.issue(
             provider: did, key: key, audience: dataPlaneBase, transferID: t.id, agreementID: t.agreementID, consumer: t.counterparty,
-            lifetime: accessTokenLifetime)
+            lifetime: accessTokenLifetime, now: now())
         t.dataAddress = DataAddress(endpoint: endpoint, token: token, expiresAt: expires)
         return DSPTransferMessages.dataAddress(endpoint: endpoint, token: token)
     }

@@ -14,10 +14,11 @@ struct DataAccessToken: Sendable {
     let consumer: String
     let expiresAt: Date
 
-    static func issue(provider: WebDID, key: NodeKey, audience: String, transferID: String, agreementID: String, consumer: String, lifetime: TimeInterval)
-        throws -> (token: String, expiresAt: Date)
-    {
-        let now = Date().timeIntervalSince1970.rounded(.down)
+    static func issue(
+        provider: WebDID, key: NodeKey, audience: String, transferID: String, agreementID: String, consumer: String, lifetime: TimeInterval,
+        now date: Date = Date()
+    ) throws -> (token: String, expiresAt: Date) {
+        let now = date.timeIntervalSince1970.rounded(.down)
         let expires = now + lifetime
         let claims: [String: JSONValue] = [
             "iss": .string(provider.value), "sub": .string(consumer), "aud": .string(audience), "scope": .string(scope),

@@ -31,7 +31,8 @@ enum DataPlaneRoutes {
         }
         let access: DataAccessToken
         do {
-            access = try DataAccessToken.verify(String(header.dropFirst(7)), key: services.key, audience: services.contracts.dataPlaneBase)
+            access = try DataAccessToken.verify(
+                String(header.dropFirst(7)), key: services.key, audience: services.contracts.dataPlaneBase, now: services.contracts.now())
         } catch {
             return .failure(Refusal(response: Responses.problem(status: .unauthorized, code: error.code.rawValue, detail: error.message)))
         }

@@ -34,13 +34,12 @@ struct NegotiateCommand: AsyncParsableCommand {
                     client, path: "/api/v1/negotiations/\(id)", isDone: { ["FINALIZED", "TERMINATED"].contains($0["state"]?.stringValue ?? "") },
                     timeout: timeout, attempts: attempts, quiet: node.json, waitingFor: "provider")
             }
-            if (n["outbox"]?["attempts"]?.intValue ?? 0) >= attempts || !settled(n) && n["state"]?.stringValue != "FINALIZED" {
-                if ["REQUESTED", "ACCEPTED", "AGREED", "VERIFIED"].contains(n["state"]?.stringValue ?? "") && n["outbox"] != nil {
-                    throw Unreachable(
-                        "the provider \(originOf(provider)) did not answer negotiation \(id)"
-                            + (n["outbox"]?["lastError"]?.stringValue.map { " (\($0))" } ?? "")
-                            + "; the node keeps retrying in the background (see `dataspace negotiations`). Check that the provider's node is running.")
-                }
+            // Still waiting on a message the provider has not taken: the provider is not answering.
+            if !settled(n), n["outbox"] != nil {
+                throw Unreachable(
+                    "the provider \(originOf(provider)) did not answer negotiation \(id)"
+                        + (n["outbox"]?["lastError"]?.stringValue.map { ": \($0)" } ?? "")
+                        + ". The node keeps retrying in the background (see `dataspace negotiations`); check that the provider's node is running.")
             }
             if node.json { node.printJSON(n) } else { printNegotiation(n) }
             switch n["state"]?.stringValue {
@@ -138,7 +137,7 @@ struct FetchCommand: AsyncParsableCommand {
                 client, path: "/api/v1/transfers/\(id)", isDone: { $0["state"]?.stringValue != "REQUESTED" }, timeout: timeout, attempts: attempts,
                 quiet: node.json, waitingFor: "provider")
             guard t["state"]?.stringValue == "STARTED", let endpoint = t["dataAddress"]?["endpoint"]?.stringValue,
-                let token = t["dataAddress"]?["token"]?.stringValue
+                let firstToken = t["dataAddress"]?["token"]?.stringValue
             else {
                 if t["state"]?.stringValue == "REQUESTED" {
                     // Nothing was delivered or used: end the request so it does not linger.
@@ -157,10 +156,23 @@ struct FetchCommand: AsyncParsableCommand {
             }
             let bar = node.json ? nil : ProgressBar(label: "fetching")
             let quiet = node.json
-            let result = try await DataPlaneClient().download(
-                endpoint: endpoint, token: token, to: output, attempts: attempts,
-                progress: { done, total in bar?.update(done, total ?? done) },
-                retrying: { attempt, of, why in if !quiet { printError("\n\(why); retrying (\(attempt)/\(of))") } })
+            var token = firstToken
+            var result: DataPlaneClient.Result?
+            for refreshed in [false, true] {
+                do {
+                    result = try await DataPlaneClient().download(
+                        endpoint: endpoint, token: token, to: output, attempts: attempts,
+                        progress: { done, total in bar?.update(done, total ?? done) },
+                        retrying: { attempt, of, why in if !quiet { printError("\n\(why); retrying (\(attempt)/\(of))") } })
+                    break
+                } catch let error as DataPlaneClient.DownloadError where error.status == 401 && !refreshed {
+                    // A transfer continued after a while: its data token expired. Suspending and
+                    // resuming it makes the provider hand out a fresh one (same delivery).
+                    if !quiet { printError("the data token of transfer \(id) has expired; asking the provider for a fresh one") }
+                    token = try await freshToken(client, transfer: id, replacing: token)
+                }
+            }
+            guard let result else { throw LocalFailure("no data was received for transfer \(id)") }
             let done = try await client.call(.POST, "/api/v1/transfers/\(id)/complete")
             // The node fetches the provider's receipt for this delivery, checks it and keeps it.
             var receiptIndex: Double?
@@ -187,6 +199,23 @@ struct FetchCommand: AsyncParsableCommand {
                 }
             }
         }
+    }
+}
+
+extension FetchCommand {
+    /// Suspends and resumes transfer `id` (DSP: the provider's start message carries a new data
+    /// address) and waits for a token other than `old`.
+    func freshToken(_ client: ManagementClient, transfer id: String, replacing old: String) async throws -> String {
+        _ = try await client.call(.POST, "/api/v1/transfers/\(id)/suspend", json: ["reason": "refreshing an expired data address"])
+        _ = try await client.call(.POST, "/api/v1/transfers/\(id)/resume")
+        let t = try await awaitProcess(
+            client, path: "/api/v1/transfers/\(id)",
+            isDone: { $0["state"]?.stringValue == "STARTED" && ($0["dataAddress"]?["token"]?.stringValue ?? old) != old && $0["outbox"] == nil },
+            timeout: timeout, attempts: attempts, quiet: node.json, waitingFor: "provider")
+        guard let token = t["dataAddress"]?["token"]?.stringValue, token != old else {
+            throw Unreachable("the provider did not hand out a fresh data address for transfer \(id); run this command again later")
+        }
+        return token
     }
 }
 

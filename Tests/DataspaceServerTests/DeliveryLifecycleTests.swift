@@ -36,11 +36,13 @@ import Testing
             #expect(failed.stderr.contains(output + ".part") && !failed.stderr.contains("Error("), "\(failed.stderr)")
             #expect(try await counts(net, 1, agreement) == (0, 1))
 
-            // Retried once the way is clear: the same transfer continues, and one delivery is used.
+            // Retried once the way is clear — after the data token expired — the same transfer
+            // continues with a fresh token, and one delivery is used.
             try FileManager.default.removeItem(atPath: output + ".part")
+            net.clock.advance(by: net.nodes[1].configuration.accessTokenSeconds + 60)
             let retried = try await cli.runOffPool(["fetch", agreement, "--dir", consumerDir, "-o", output])
             #expect(retried.status == 0, "\(retried.stderr)")
-            #expect(retried.stderr.contains("continuing transfer"), "\(retried.stderr)")
+            #expect(retried.stderr.contains("continuing transfer") && retried.stderr.contains("asking the provider for a fresh one"), "\(retried.stderr)")
             #expect(try String(contentsOfFile: output, encoding: .utf8) == csv)
             #expect(try await counts(net, 1, agreement) == (1, 0))
             #expect(try await counts(net, 2, agreement) == (1, 0))
