@@ -103,6 +103,9 @@ extension ContractService {
         return json
     }
 
+    /// The reason a consumer's transfer carries when the provider, not this node, completed it.
+    static let completedByProvider = "completed by the provider"
+
     static func providerNote(_ state: DeliveryState) -> String {
         switch state {
         case .complete: "delivered: the file streamed whole (a use)"
@@ -114,7 +117,9 @@ extension ContractService {
     /// Whether one consumer transfer and the provider's delivery for it tell the same story.
     static func compare(_ t: TransferProcess, _ delivery: DeliveryState?) -> (Bool, String) {
         switch (t.state, delivery) {
-        case (.completed, .complete?): return (true, "delivered and confirmed")
+        case (.completed, .complete?):
+            // Completed by this node after a verified fetch, or by the provider's time-out.
+            return (true, t.reasons.contains(completedByProvider) ? "delivered; completed by the provider, never confirmed here" : "delivered and confirmed")
         case (.terminated, .released?), (.terminated, nil): return (true, "ended; nothing used")
         case (.requested, nil): return (true, "not yet accepted by the provider")
         case (.requested, .reserved?), (.started, .reserved?), (.suspended, .reserved?):

@@ -212,6 +212,7 @@ extension ContractService {
             }
         case "TransferCompletionMessage":
             try t.apply(.complete, from: sender)
+            if role == .consumer { t.reasons = [Self.completedByProvider] }
         case "TransferSuspensionMessage":
             try t.apply(.suspend, from: sender)
             t.reasons = m.reasons

@@ -31,7 +31,10 @@ struct NodeOptions: ParsableArguments {
         switch current {
         case .string(let s)?: print(s)
         case let other?: print(other.encodedString())
-        case nil: printError("no field \(get) in the result")
+        case nil:
+            // A script must not go on with an empty value: bad input, exit 64.
+            printError("error: no field '\(get)' in the result; run with --json to see its fields")
+            Foundation.exit(Exit.invalidInput.rawValue)
         }
     }
 

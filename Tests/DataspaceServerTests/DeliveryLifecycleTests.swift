@@ -109,6 +109,7 @@ import Testing
             #expect(try await counts(net, 2, agreement) == (1, 0))
             let reconciliation = try await net.nodes[2].contracts.reconcile(agreementID: agreement)
             #expect(reconciliation.agrees, "\(reconciliation.lines.map(\.note))")
+            #expect(reconciliation.lines.contains { $0.transfer == fetchedID && $0.note.contains("completed by the provider, never confirmed here") })
 
             // 3. Requested from a provider that never answers: the consumer ends it on its own.
             let stored = try #require(try await consumerStore.agreement(id: agreement))
