@@ -77,11 +77,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Application services: contract negotiation, transfer, delivery decisions and evidence,
+        // over small protocols (stores, peer transport, DID resolution, evidence sink, clock) —
+        // no HTTP server, HTTP client or database driver (ApplicationLayeringTests holds this).
+        .target(
+            name: "DataspaceApplication",
+            dependencies: [
+                "DataspaceCore", "DataspaceIdentity", "DataspaceCatalog", "DataspaceProtocol", "DataspaceContracts", "DataspaceLedger",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "DataspaceServer",
             dependencies: [
                 "DataspaceCore", "DataspaceIdentity", "DataspaceCatalog", "DataspaceProtocol", "DataspaceSQLite", "DataspaceContracts",
-                "DataspaceLedger", "DataspaceQuality",
+                "DataspaceLedger", "DataspaceQuality", "DataspaceApplication",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
@@ -146,7 +158,7 @@ let package = Package(
             name: "DataspaceServerTests",
             dependencies: [
                 "DataspaceServer", "DataspaceCore", "DataspaceIdentity", "DataspaceCatalog", "DataspaceProtocol",
-                "DataspaceSQLite", "DataspaceContracts", "DataspaceLedger",
+                "DataspaceSQLite", "DataspaceContracts", "DataspaceLedger", "DataspaceApplication",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -63,6 +63,11 @@ public protocol ContractStore: Sendable {
     func usage(agreementID: String?) async throws -> [UsageRecord]
 }
 
+/// Where a consumer keeps the provider receipts (c2sp.org/tlog-proof) it verified for its transfers.
+public protocol DeliveryReceiptStore: Sendable {
+    func saveDeliveryReceipt(transferID: String, index: UInt64, receipt: String) async throws
+}
+
 /// A negotiation, agreement or transfer that does not exist (or is not the caller's).
 public struct ContractNotFound: Error, Sendable, CustomStringConvertible {
     public let kind: String

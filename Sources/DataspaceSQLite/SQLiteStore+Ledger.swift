@@ -1,5 +1,6 @@
 import DataspaceCore
 import DataspaceLedger
+import DataspaceContracts
 import Foundation
 import GRDB
 
@@ -157,3 +158,5 @@ extension SQLiteStore {
         }
     }
 }
+
+extension SQLiteStore: DeliveryReceiptStore {}

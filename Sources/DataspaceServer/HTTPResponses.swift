@@ -95,20 +95,6 @@ enum Responses {
     }
 }
 
-/// A call to another node that failed (unreachable, or it answered an error).
-public struct PeerError: Error, Sendable, CustomStringConvertible {
-    public let message: String
-    public let status: Int?
-    /// The URL was refused by the outbound rules before any connection was made.
-    public let refused: Bool
-    public init(_ message: String, status: Int? = nil, refused: Bool = false) {
-        self.message = message
-        self.status = status
-        self.refused = refused
-    }
-    public var description: String { message }
-}
-
 extension Request {
     /// Reads a JSON body of bounded size; malformed JSON is a 400 naming the problem.
     func jsonBody(limit: Int = 1 << 20) async throws -> JSONValue {

@@ -238,3 +238,10 @@ public actor RevocationCache: RevocationChecker {
         return list.revoked.contains(credentialID)
     }
 }
+
+extension PeerClient: PeerTransport {
+    public func exchange(_ method: PeerMethod, _ url: String, headers: [(String, String)], body: Data?, limit: Int) async throws -> PeerReply {
+        let reply = try await send(HTTPMethod(rawValue: method.rawValue), url, headers: headers, body: body, limit: limit)
+        return PeerReply(status: reply.status, body: reply.body)
+    }
+}

@@ -24,7 +24,7 @@ extension ContractService {
             throw ValidationError(code: "provider.self", field: "provider", message: "a node cannot negotiate with itself")
         }
         let token = try await tokenFor(providerDID)
-        let reply = try await peers.send(.GET, "\(base)\(DSP.basePath)/catalog/datasets/\(dataset)", headers: [("Authorization", "Bearer \(token)")])
+        let reply = try await peers.send(PeerMethod.GET, "\(base)\(DSP.basePath)/catalog/datasets/\(dataset)", headers: [("Authorization", "Bearer \(token)")])
         guard reply.status == 200 else {
             if reply.status == 404 { throw CatalogError(.notFound, "\(base) has no dataset \(dataset)", field: "dataset") }
             throw PeerError("\(base) answered \(reply.status) for dataset \(dataset)", status: reply.status)
@@ -120,7 +120,7 @@ extension ContractService {
 
     /// `ContractRequestMessage`, initial (`providerPid` nil) or a counter-request. Returns the
     /// `ContractNegotiation` body to answer with.
-    func receiveRequest(_ json: JSONValue, providerPid: String?, caller: VerifiedCaller) async throws -> JSONValue {
+    public func receiveRequest(_ json: JSONValue, providerPid: String?, caller: VerifiedCaller) async throws -> JSONValue {
         let m = try DSPMessage(json, type: "ContractRequestMessage")
         let consumerPid = try m.string("consumerPid")
         let offerJSON = try m.objectMember("offer")
@@ -177,7 +177,7 @@ extension ContractService {
     }
 
     /// Provider: the consumer accepted our offer.
-    func receiveProviderEvent(_ json: JSONValue, providerPid: String, caller: VerifiedCaller) async throws {
+    public func receiveProviderEvent(_ json: JSONValue, providerPid: String, caller: VerifiedCaller) async throws {
         let m = try DSPMessage(json, type: "ContractNegotiationEventMessage")
         var existing = try await ownNegotiation(providerPid, role: .provider, caller: caller)
         // A negotiation we opened learns the consumer's pid from its answer; accept it here too.
@@ -207,7 +207,7 @@ extension ContractService {
     }
 
     /// Provider: the consumer's countersignature; the negotiation is then finalized.
-    func receiveVerification(_ json: JSONValue, providerPid: String, caller: VerifiedCaller) async throws {
+    public func receiveVerification(_ json: JSONValue, providerPid: String, caller: VerifiedCaller) async throws {
         let m = try DSPMessage(json, type: "ContractAgreementVerificationMessage")
         let existing = try await ownNegotiation(providerPid, role: .provider, caller: caller)
         try checkPids(m, existing)
@@ -241,7 +241,7 @@ extension ContractService {
     }
 
     /// Either role: the other party terminated.
-    func receiveTermination(_ json: JSONValue, pid: String, role: ContractRole, caller: VerifiedCaller) async throws {
+    public func receiveTermination(_ json: JSONValue, pid: String, role: ContractRole, caller: VerifiedCaller) async throws {
         let m = try DSPMessage(json, type: "ContractNegotiationTerminationMessage")
         let existing = try await ownNegotiation(pid, role: role, caller: caller)
         try checkPids(m, existing)
@@ -258,7 +258,7 @@ extension ContractService {
     // MARK: consumer: incoming provider messages
 
     /// Consumer: an offer, either opening a negotiation (`consumerPid` nil) or countering ours.
-    func receiveOffer(_ json: JSONValue, consumerPid: String?, caller: VerifiedCaller) async throws -> JSONValue? {
+    public func receiveOffer(_ json: JSONValue, consumerPid: String?, caller: VerifiedCaller) async throws -> JSONValue? {
         let m = try DSPMessage(json, type: "ContractOfferMessage")
         let providerPid = try m.string("providerPid")
         let offerJSON = try m.objectMember("offer")
@@ -293,7 +293,7 @@ extension ContractService {
 
     /// Consumer: the provider's signed agreement. Checked against what we asked for, countersigned,
     /// and answered with a verification message.
-    func receiveAgreement(_ json: JSONValue, consumerPid: String, caller: VerifiedCaller) async throws {
+    public func receiveAgreement(_ json: JSONValue, consumerPid: String, caller: VerifiedCaller) async throws {
         let m = try DSPMessage(json, type: "ContractAgreementMessage")
         let existing = try await ownNegotiation(consumerPid, role: .consumer, caller: caller)
         let providerPid = try m.string("providerPid")
@@ -349,7 +349,7 @@ extension ContractService {
     }
 
     /// Consumer: the provider's FINALIZED event.
-    func receiveConsumerEvent(_ json: JSONValue, consumerPid: String, caller: VerifiedCaller) async throws {
+    public func receiveConsumerEvent(_ json: JSONValue, consumerPid: String, caller: VerifiedCaller) async throws {
         let m = try DSPMessage(json, type: "ContractNegotiationEventMessage")
         let existing = try await ownNegotiation(consumerPid, role: .consumer, caller: caller)
         try checkPids(m, existing)
@@ -456,7 +456,7 @@ extension ContractService {
     }
 
     /// A negotiation of ours in `role` with the caller as counterparty; anything else is 404.
-    func ownNegotiation(_ pid: String, role: ContractRole, caller: VerifiedCaller) async throws -> ContractNegotiation {
+    public func ownNegotiation(_ pid: String, role: ContractRole, caller: VerifiedCaller) async throws -> ContractNegotiation {
         guard let n = try await store.negotiation(id: pid), n.role == role, n.counterparty == caller.did.value else {
             throw ProtocolError(.notFound, code: "negotiation.unknown", "no negotiation \(pid)")
         }
@@ -478,7 +478,7 @@ extension ContractService {
         return record
     }
 
-    func negotiationBody(_ n: ContractNegotiation) -> JSONValue {
+    public func negotiationBody(_ n: ContractNegotiation) -> JSONValue {
         DSPNegotiationMessages.negotiation(providerPid: n.providerPid ?? "", consumerPid: n.consumerPid ?? "", state: n.state.rawValue)
     }
 }

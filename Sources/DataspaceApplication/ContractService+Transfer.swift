@@ -8,7 +8,7 @@ import Foundation
 
 /// Transfer processes (DSP 2025-1, HTTP pull) in both roles.
 extension ContractService {
-    var dataPlaneBase: String { publicURL + "/data" }
+    public var dataPlaneBase: String { publicURL + "/data" }
 
     // MARK: consumer
 
@@ -92,7 +92,7 @@ extension ContractService {
 
     /// `TransferRequestMessage`: checks the agreement is the caller's and still permits a delivery
     /// (counting this one), then starts the transfer with a fresh data address.
-    func receiveTransferRequest(_ json: JSONValue, caller: VerifiedCaller) async throws -> JSONValue {
+    public func receiveTransferRequest(_ json: JSONValue, caller: VerifiedCaller) async throws -> JSONValue {
         let m = try DSPMessage(json, type: "TransferRequestMessage")
         let consumerPid = try m.string("consumerPid")
         let agreementID = try m.string("agreementId")
@@ -171,7 +171,7 @@ extension ContractService {
     }
 
     /// Start, completion, suspension and termination messages, in either role.
-    func receiveTransferMessage(_ json: JSONValue, type: String, pid: String, role: ContractRole, caller: VerifiedCaller) async throws {
+    public func receiveTransferMessage(_ json: JSONValue, type: String, pid: String, role: ContractRole, caller: VerifiedCaller) async throws {
         let m = try DSPMessage(json, type: type)
         guard let existing = try await store.transfer(id: pid), existing.role == role, existing.counterparty == caller.did.value else {
             throw ProtocolError(.notFound, code: "transfer.unknown", "no transfer process \(pid)")
@@ -256,7 +256,7 @@ extension ContractService {
         return t
     }
 
-    func transferBody(_ t: TransferProcess, state: TransferState? = nil) -> JSONValue {
+    public func transferBody(_ t: TransferProcess, state: TransferState? = nil) -> JSONValue {
         DSPTransferMessages.process(providerPid: t.providerPid ?? "", consumerPid: t.consumerPid ?? "", state: (state ?? t.state).rawValue)
     }
 }

@@ -9,7 +9,7 @@ import Foundation
 extension ContractService {
     /// Wakes waiters on the negotiation. Its evidence (agreed, terminated) was queued by the store
     /// with the state change; append it now.
-    func negotiationChanged(_ id: String) async {
+    public func negotiationChanged(_ id: String) async {
         await notifier.notify(id)
         await ledger?.flush()
     }
@@ -24,7 +24,7 @@ extension ContractService {
         guard t.role == .consumer, let address = t.dataAddress, let providerPid = t.providerPid else {
             throw ProtocolError(.badRequest, code: "receipt.unavailable", "only a consumer's started transfer has a provider receipt")
         }
-        let reply = try await peers.send(.GET, address.endpoint + "/receipt", headers: [("Authorization", "Bearer \(address.token)")], limit: 1 << 20)
+        let reply = try await peers.send(PeerMethod.GET, address.endpoint + "/receipt", headers: [("Authorization", "Bearer \(address.token)")], limit: 1 << 20)
         guard reply.status == 200 else {
             throw PeerError("the provider answered \(reply.status) for the receipt: \(String(decoding: reply.body.prefix(300), as: UTF8.self))", status: reply.status)
         }

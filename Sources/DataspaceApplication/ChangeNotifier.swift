@@ -2,13 +2,13 @@ import Foundation
 
 /// Wakes whoever waits for a negotiation or transfer to change: the management API's `wait`
 /// parameter and the CLI use it instead of polling.
-actor ChangeNotifier {
+public actor ChangeNotifier {
     private var versions: [String: Int] = [:]
     private var waiters: [String: [CheckedContinuation<Void, Never>]] = [:]
 
     func version(_ id: String) -> Int { versions[id, default: 0] }
 
-    func notify(_ id: String) {
+    public func notify(_ id: String) {
         versions[id, default: 0] += 1
         for waiter in waiters.removeValue(forKey: id) ?? [] { waiter.resume() }
     }
@@ -20,7 +20,7 @@ actor ChangeNotifier {
     }
 
     /// Waits until `done()` holds or `timeout` seconds pass; returns the last value read.
-    nonisolated func wait<T: Sendable>(
+    public nonisolated func wait<T: Sendable>(
         _ id: String, timeout: Double, read: @Sendable () async throws -> T, done: @Sendable (T) -> Bool
     ) async throws -> T {
         let deadline = Date().addingTimeInterval(timeout)

@@ -4,7 +4,6 @@ import DataspaceContracts
 import DataspaceCore
 import DataspaceIdentity
 import DataspaceProtocol
-import DataspaceSQLite
 import Foundation
 import Logging
 
@@ -13,15 +12,15 @@ import Logging
 /// queued messages are sent at once by the outbox (no polling) and retried with backoff, also
 /// after a restart (`resume`).
 public struct ContractService: Sendable {
-    let store: SQLiteStore
+    public let store: any ContractStore & DeliveryReceiptStore
     let catalog: CatalogService
     let did: WebDID
     let key: NodeKey
     let publicURL: String
-    let peers: PeerClient
-    let resolver: HTTPDIDResolver
+    let peers: any PeerTransport
+    let resolver: any DIDResolver
     let tokenFor: @Sendable (WebDID) async throws -> String
-    let notifier = ChangeNotifier()
+    public let notifier = ChangeNotifier()
     /// Records sent messages and received replies when a test starts it.
     public let tap = MessageTap()
     let dispatcher = OutboxDispatcher()
@@ -31,16 +30,16 @@ public struct ContractService: Sendable {
     public let transferTimeout: TimeInterval
     /// Attempts before an undeliverable message terminates its process.
     let maximumAttempts: Int
-    let logger: Logger
+    public let logger: Logger
     /// The evidence log, for agreed and terminated negotiations.
-    let ledger: LedgerService?
+    let ledger: (any EvidenceSink)?
     /// The time policies are judged at (validity windows, elapsed time, time-outs); tests move it.
     public let now: @Sendable () -> Date
 
-    init(
-        store: SQLiteStore, catalog: CatalogService, did: WebDID, key: NodeKey, publicURL: String, peers: PeerClient,
-        resolver: HTTPDIDResolver, accessTokenLifetime: TimeInterval, transferTimeout: TimeInterval = 3_600, maximumAttempts: Int = 40,
-        ledger: LedgerService? = nil, logger: Logger, now: @escaping @Sendable () -> Date = { Date() },
+    public init(
+        store: any ContractStore & DeliveryReceiptStore, catalog: CatalogService, did: WebDID, key: NodeKey, publicURL: String,
+        peers: any PeerTransport, resolver: any DIDResolver, accessTokenLifetime: TimeInterval, transferTimeout: TimeInterval = 3_600,
+        maximumAttempts: Int = 40, ledger: (any EvidenceSink)? = nil, logger: Logger, now: @escaping @Sendable () -> Date = { Date() },
         tokenFor: @escaping @Sendable (WebDID) async throws -> String
     ) {
         self.now = now
@@ -160,7 +159,7 @@ public struct ContractService: Sendable {
         do {
             let token = try await tokenFor(try WebDID(counterparty))
             tap.record(message.body)
-            let reply = try await peers.send(.POST, message.url, headers: [("Authorization", "Bearer \(token)")], body: message.body.encoded())
+            let reply = try await peers.send(PeerMethod.POST, message.url, headers: [("Authorization", "Bearer \(token)")], body: message.body.encoded())
             tap.record(try? reply.json())
             switch reply.status {
             case 200..<300: return .delivered(try? reply.json())
@@ -179,7 +178,7 @@ public struct ContractService: Sendable {
         } catch let error as PeerError {
             return .retry(error.message)
         } catch {
-            return .retry(PeerClient.explain(error))
+            return .retry("cannot send: \(error)")
         }
     }
 
@@ -197,5 +196,5 @@ public struct ContractService: Sendable {
 }
 
 extension TransitionError {
-    var protocolError: ProtocolError { ProtocolError(.badRequest, code: "transition.invalid", message) }
+    public var protocolError: ProtocolError { ProtocolError(.badRequest, code: "transition.invalid", message) }
 }

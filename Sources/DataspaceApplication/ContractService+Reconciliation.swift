@@ -94,7 +94,7 @@ extension ContractService {
         let provider = try WebDID(agreement.provider)
         let token = try await tokenFor(provider)
         let encoded = agreement.id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? agreement.id
-        let reply = try await peers.send(.GET, n.counterpartyAddress + "/agreements/\(encoded)/deliveries", headers: [("Authorization", "Bearer \(token)")])
+        let reply = try await peers.send(PeerMethod.GET, n.counterpartyAddress + "/agreements/\(encoded)/deliveries", headers: [("Authorization", "Bearer \(token)")])
         let json = try reply.json()
         guard reply.status == 200 else {
             let reason = json["reason"]?.arrayValue?.compactMap(\.stringValue).joined(separator: "; ") ?? ""

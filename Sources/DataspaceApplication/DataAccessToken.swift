@@ -5,16 +5,16 @@ import Foundation
 /// The bearer token in a TransferStartMessage's data address: signed by the provider, short-lived,
 /// bound to one transfer process, its agreement and its consumer, and good for nothing but pulling
 /// that transfer's data (`scope` = `dsp-pull`).
-struct DataAccessToken: Sendable {
+public struct DataAccessToken: Sendable {
     static let type = "data-access+jwt"
     static let scope = "dsp-pull"
 
-    let transferID: String
-    let agreementID: String
-    let consumer: String
-    let expiresAt: Date
+    public let transferID: String
+    public let agreementID: String
+    public let consumer: String
+    public let expiresAt: Date
 
-    static func issue(
+    public static func issue(
         provider: WebDID, key: NodeKey, audience: String, transferID: String, agreementID: String, consumer: String, lifetime: TimeInterval,
         now date: Date = Date()
     ) throws -> (token: String, expiresAt: Date) {
@@ -30,7 +30,7 @@ struct DataAccessToken: Sendable {
     }
 
     /// Checks signature, type, audience, scope and expiry; the caller then checks the transfer.
-    static func verify(_ token: String, key: NodeKey, audience: String, now: Date = Date()) throws(IdentityError) -> DataAccessToken {
+    public static func verify(_ token: String, key: NodeKey, audience: String, now: Date = Date()) throws(IdentityError) -> DataAccessToken {
         let jws = try CompactJWS(parsing: token)
         try jws.verify(with: key.publicKey)
         guard jws.header["typ"]?.stringValue == type, jws.string("scope") == scope else {
