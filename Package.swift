@@ -84,6 +84,7 @@ let package = Package(
             name: "DataspaceApplication",
             dependencies: [
                 "DataspaceCore", "DataspaceIdentity", "DataspaceCatalog", "DataspaceProtocol", "DataspaceContracts", "DataspaceLedger",
+                "DataspaceQuality",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],

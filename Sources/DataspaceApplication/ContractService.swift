@@ -33,16 +33,23 @@ public struct ContractService: Sendable {
     public let logger: Logger
     /// The evidence log, for agreed and terminated negotiations.
     let ledger: (any EvidenceSink)?
+    /// Whether a consumer's membership was revoked since its transfer started (nil: not checked).
+    let revocations: (any RevocationChecker)?
+    /// Keys the watermark of protected deliveries (derived from the node key).
+    let deliverySecret: SymmetricKey?
     /// The time policies are judged at (validity windows, elapsed time, time-outs); tests move it.
     public let now: @Sendable () -> Date
 
     public init(
         store: any ContractStore & DeliveryReceiptStore, catalog: CatalogService, did: WebDID, key: NodeKey, publicURL: String,
         peers: any PeerTransport, resolver: any DIDResolver, accessTokenLifetime: TimeInterval, transferTimeout: TimeInterval = 3_600,
-        maximumAttempts: Int = 40, ledger: (any EvidenceSink)? = nil, logger: Logger, now: @escaping @Sendable () -> Date = { Date() },
+        maximumAttempts: Int = 40, ledger: (any EvidenceSink)? = nil, revocations: (any RevocationChecker)? = nil,
+        deliverySecret: SymmetricKey? = nil, logger: Logger, now: @escaping @Sendable () -> Date = { Date() },
         tokenFor: @escaping @Sendable (WebDID) async throws -> String
     ) {
         self.now = now
+        self.revocations = revocations
+        self.deliverySecret = deliverySecret
         self.store = store
         self.catalog = catalog
         self.did = did

@@ -41,7 +41,9 @@ public struct NodeServices: Sendable {
 
     /// The secret that per-agreement masking and watermark keys derive from: fixed for the node's
     /// key, so a leaked copy can be traced for as long as the node keeps its identity.
-    public var deliverySecret: SymmetricKey {
+    public var deliverySecret: SymmetricKey { Self.deliverySecret(key: key) }
+
+    static func deliverySecret(key: NodeKey) -> SymmetricKey {
         SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Data("dataspace-delivery-secret-v1".utf8), using: SymmetricKey(data: key.rawRepresentation)))
     }
 
@@ -115,7 +117,7 @@ public struct NodeServices: Sendable {
         let contracts = ContractService(
             store: store, catalog: catalog, did: did, key: key, publicURL: configuration.publicURL, peers: peers, resolver: resolver,
             accessTokenLifetime: configuration.accessTokenSeconds, transferTimeout: configuration.transferTimeoutSeconds, ledger: ledger,
-            logger: logger, now: now
+            revocations: revocations, deliverySecret: Self.deliverySecret(key: key), logger: logger, now: now
         ) { audience in
             try SelfIssuedToken.make(issuer: did, key: key, audience: audience, credential: try await credential())
         }
