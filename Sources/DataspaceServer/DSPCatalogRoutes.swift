@@ -16,9 +16,9 @@ enum DSPCatalogRoutes {
         let renderer = DSPCatalogRenderer(
             participantID: services.did.value, serviceID: "\(services.did.value)#dsp", serviceEndpoint: services.configuration.publicURL + DSP.basePath)
 
-        router.post("/dsp/catalog/request") { request, _ in
+        let catalog = router.group("/dsp/catalog").add(middleware: MemberAuthMiddleware(verifier: { services.verifier }, logger: services.logger))
+        catalog.post("/request") { request, _ in
             await dspErrors {
-                _ = try await authenticate(request, services: services)
                 let json: JSONValue
                 do { json = try await request.jsonBody() } catch {
                     throw ProtocolError(.badRequest, code: "message.malformed", "\(error)")
@@ -43,7 +43,6 @@ enum DSPCatalogRoutes {
 
         let datasetHandler: @Sendable (Request, NodeRequestContext) async -> Response = { request, context in
             await dspErrors {
-                _ = try await authenticate(request, services: services)
                 // The id may arrive as two path segments or with its slash percent-encoded.
                 let raw = context.parameters.getCatchAll().joined(separator: "/")
                 let text = raw.removingPercentEncoding ?? raw
@@ -57,23 +56,10 @@ enum DSPCatalogRoutes {
                 return Responses.json(renderer.dataset(record, standalone: true))
             }
         }
-        router.get("/dsp/catalog/datasets/**", use: datasetHandler)
+        catalog.get("/datasets/**", use: datasetHandler)
     }
 
     /// Verifies the caller's token (`Authorization: <token>` or `Bearer <token>`).
-    static func authenticate(_ request: Request, services: NodeServices) async throws -> VerifiedCaller {
-        guard let header = request.headers[.authorization], !header.isEmpty else {
-            throw ProtocolError(.unauthorized, code: IdentityError.Code.missingToken.rawValue, "Authorization header with a self-issued ID token is required")
-        }
-        let token = header.hasPrefix("Bearer ") ? String(header.dropFirst(7)) : header
-        do {
-            return try await services.verifier.verify(token)
-        } catch {
-            services.logger.info("refused DSP caller", metadata: ["reason": "\(error.code.rawValue)"])
-            throw ProtocolError(.unauthorized, code: error.code.rawValue, error.message)
-        }
-    }
-
     static func pageParameters(_ request: Request) throws -> (page: Int, size: Int) {
         do {
             let page = try QueryRange.integer(request.query("page"), field: "page", in: 1...SearchQuery.maximumPage, default: 1)

@@ -1,3 +1,4 @@
+import DataspaceIdentity
 import Hummingbird
 import NIOCore
 
@@ -6,6 +7,8 @@ import NIOCore
 public struct NodeRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
+    /// The DSP member the request authenticated as (set by `MemberAuthMiddleware`).
+    public var caller: VerifiedCaller?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

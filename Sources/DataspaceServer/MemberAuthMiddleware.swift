@@ -1,0 +1,55 @@
+import DataspaceCore
+import DataspaceIdentity
+import DataspaceProtocol
+import Hummingbird
+import Logging
+
+/// Every DSP endpoint is for members: the self-issued ID token and the membership credential it
+/// carries are verified here, once, before any route runs, and the verified caller travels in
+/// the request context (`context.caller`). A refusal answers 401 with the error body of the
+/// endpoint's DSP family (catalog, negotiation or transfer), as DSP 2025-1 defines them.
+struct MemberAuthMiddleware: RouterMiddleware {
+    typealias Context = NodeRequestContext
+    /// The verifier as of this request: the trusted authority can change while the node runs
+    /// (it learns it when its own membership is approved).
+    let verifier: @Sendable () -> TokenVerifier
+    let logger: Logger
+
+    func handle(_ request: Request, context: NodeRequestContext, next: (Request, NodeRequestContext) async throws -> Response) async throws -> Response {
+        guard let header = request.headers[.authorization], !header.isEmpty else {
+            return Self.refusal(
+                ProtocolError(.unauthorized, code: IdentityError.Code.missingToken.rawValue, "Authorization header with a self-issued ID token is required"),
+                path: request.uri.path)
+        }
+        let token = header.hasPrefix("Bearer ") ? String(header.dropFirst(7)) : header
+        var context = context
+        do {
+            context.caller = try await verifier().verify(token)
+        } catch {
+            logger.info("refused DSP caller", metadata: ["reason": "\(error.code.rawValue)"])
+            return Self.refusal(ProtocolError(.unauthorized, code: error.code.rawValue, error.message), path: request.uri.path)
+        }
+        return try await next(request, context)
+    }
+
+    /// The DSP error body for `path`'s endpoint family.
+    static func refusal(_ error: ProtocolError, path: String) -> Response {
+        let body: JSONValue =
+            if path.hasPrefix("/dsp/catalog") {
+                catalogErrorBody(error)
+            } else if path.hasPrefix("/dsp/negotiations") || path.hasPrefix("/dsp/callback/negotiations") {
+                DSPNegotiationMessages.error(providerPid: nil, consumerPid: nil, error)
+            } else {
+                DSPTransferMessages.error(providerPid: nil, consumerPid: nil, error)
+            }
+        return Responses.json(body, status: HTTPResponse.Status(code: error.statusCode))
+    }
+}
+
+extension NodeRequestContext {
+    /// The member `MemberAuthMiddleware` verified; a DSP route without it is a wiring error.
+    func member() throws -> VerifiedCaller {
+        guard let caller else { throw ProtocolError(.unauthorized, code: IdentityError.Code.missingToken.rawValue, "not authenticated") }
+        return caller
+    }
+}
