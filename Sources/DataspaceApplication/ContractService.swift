@@ -24,6 +24,7 @@ public struct ContractService: Sendable {
     /// Records sent messages and received replies when a test starts it.
     public let tap = MessageTap()
     let dispatcher = OutboxDispatcher()
+    let outbox = OutboxQueue()
     /// Lifetime of data-plane access tokens handed out in TransferStartMessages.
     let accessTokenLifetime: TimeInterval
     /// How long a transfer may stay open without progress before it times out (docs/policies.md).
@@ -125,15 +126,23 @@ public struct ContractService: Sendable {
         }
     }
 
-    func kick(_ key: OutboxKey) {
-        Task {
+    func kick(_ key: OutboxKey) { outbox.submit(key) }
+
+    /// Delivers queued protocol messages until `stopOutbox`: the node runs this in its service
+    /// group. One delivery loop per process at a time; a kick during a loop makes it run again.
+    public func runOutbox() async {
+        let dispatcher = self.dispatcher
+        await outbox.run { key in
             guard await dispatcher.begin(key) else { return }
-            repeat { await drain(key) } while await dispatcher.end(key)
+            repeat { await self.drain(key) } while await dispatcher.end(key) && !Task.isCancelled
         }
     }
 
+    /// Ends `runOutbox` (graceful shutdown); unacknowledged messages stay queued in the store.
+    public func stopOutbox() { outbox.finish() }
+
     func drain(_ key: OutboxKey) async {
-        while true {
+        while !Task.isCancelled {
             let loaded: (message: OutgoingMessage, counterparty: String)?
             do {
                 switch key {

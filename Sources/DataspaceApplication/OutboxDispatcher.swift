@@ -27,3 +27,28 @@ actor OutboxDispatcher {
         return false
     }
 }
+
+/// The outbox's work queue: state changes submit the process whose message is waiting, and one
+/// supervised loop (`ContractService.runOutbox`, run by the node's service group) delivers them
+/// — no detached tasks; a graceful shutdown stops the loop, and whatever was not acknowledged
+/// stays queued in the store for the next start.
+final class OutboxQueue: Sendable {
+    let stream: AsyncStream<OutboxKey>
+    let continuation: AsyncStream<OutboxKey>.Continuation
+
+    init() {
+        (stream, continuation) = AsyncStream.makeStream(of: OutboxKey.self, bufferingPolicy: .unbounded)
+    }
+
+    func submit(_ key: OutboxKey) { continuation.yield(key) }
+
+    func finish() { continuation.finish() }
+
+    /// Runs `handle` for each submitted key, concurrently, until `finish`; then cancels what runs.
+    func run(_ handle: @escaping @Sendable (OutboxKey) async -> Void) async {
+        await withDiscardingTaskGroup { group in
+            for await key in stream { group.addTask { await handle(key) } }
+            group.cancelAll()
+        }
+    }
+}

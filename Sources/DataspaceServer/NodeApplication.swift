@@ -39,7 +39,7 @@ public enum NodeApplication {
         return Application(
             router: router,
             configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "dataspace"),
-            services: [services.ledger, TransferExpiryService(contracts: services.contracts)],
+            services: [services.ledger, OutboxService(contracts: services.contracts), TransferExpiryService(contracts: services.contracts)],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? services.configuration.port) },
             logger: services.logger)
     }
