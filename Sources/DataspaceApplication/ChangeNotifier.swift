@@ -23,18 +23,19 @@ public actor ChangeNotifier {
     public nonisolated func wait<T: Sendable>(
         _ id: String, timeout: Double, read: @Sendable () async throws -> T, done: @Sendable (T) -> Bool
     ) async throws -> T {
-        let deadline = Date().addingTimeInterval(timeout)
+        // Monotonic; a timeout outside 0…1 day (or not a number) is clamped, never trapped on.
+        let deadline = ContinuousClock.now + .seconds(timeout.isFinite ? min(max(0, timeout), 86_400) : 0)
         while true {
             let seen = await version(id)
             let value = try await read()
-            if done(value) || Date() >= deadline { return value }
-            let remaining = deadline.timeIntervalSinceNow
+            if done(value) || ContinuousClock.now >= deadline { return value }
+            let remaining = deadline - ContinuousClock.now
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.wait(id, after: seen) }
                 group.addTask {
                     // Only a timeout that really expired wakes the waiters; a cancelled one (the
                     // change arrived first) must not wake everyone else waiting on `id`.
-                    guard (try? await Task.sleep(for: .seconds(max(0, remaining)))) != nil else { return }
+                    guard (try? await Task.sleep(for: max(.zero, remaining))) != nil else { return }
                     await self.notify(id)
                 }
                 await group.next()

@@ -45,7 +45,7 @@ extension ContractService {
         var n = ContractNegotiation(
             id: id, role: .consumer, providerPid: nil, consumerPid: id, state: try NegotiationStateMachine.next(nil, on: .request, from: .consumer),
             counterparty: providerDID.value, counterpartyAddress: base + DSP.basePath, dataset: dataset.description, purpose: purpose,
-            offer: ContractTerms.messageOffer(ContractTerms.withPurpose(offer, purpose), target: dataset.description))
+            offer: ContractTerms.messageOffer(ContractTerms.withPurpose(offer, purpose), target: dataset.description), now: now())
         n.queue.append(OutgoingMessage(
             url: n.counterpartyAddress + "/negotiations/request",
             body: DSPNegotiationMessages.request(consumerPid: id, providerPid: nil, offer: n.offer, callbackAddress: callbackBase)))
@@ -68,7 +68,7 @@ extension ContractService {
         var n = ContractNegotiation(
             id: id, role: .provider, providerPid: id, consumerPid: nil, state: try NegotiationStateMachine.next(nil, on: .offer, from: .provider),
             counterparty: consumerDID.value, counterpartyAddress: base + DSP.basePath + "/callback", dataset: dataset.description, purpose: nil,
-            offer: ContractTerms.messageOffer(offer, target: dataset.description))
+            offer: ContractTerms.messageOffer(offer, target: dataset.description), now: now())
         n.queue.append(
             OutgoingMessage(
                 url: n.counterpartyAddress + "/negotiations/offers",
@@ -83,7 +83,7 @@ extension ContractService {
         let n = try await store.updateNegotiation(id: id) { n in
             guard n.role == .consumer else { throw ProtocolError(.badRequest, code: "role", "only the consumer accepts an offer") }
             guard let providerPid = n.providerPid else { throw ProtocolError(.badRequest, code: "negotiation.unaddressed", "the provider's pid is not known yet") }
-            try n.apply(.accept, from: .consumer)
+            try n.apply(.accept, from: .consumer, now: self.now())
             n.queue.append(OutgoingMessage(
                 url: "\(n.counterpartyAddress)/negotiations/\(providerPid)/events",
                 body: DSPNegotiationMessages.event(providerPid: providerPid, consumerPid: n.id, eventType: "ACCEPTED")))
@@ -96,7 +96,7 @@ extension ContractService {
     /// Either role: ends a negotiation and tells the other party why.
     public func terminateNegotiation(_ id: String, reason: String) async throws -> ContractNegotiation {
         let n = try await store.updateNegotiation(id: id) { n in
-            try n.apply(.terminate, from: n.role)
+            try n.apply(.terminate, from: n.role, now: self.now())
             n.reasons = [reason]
             let target: String? =
                 switch n.role {
@@ -140,7 +140,7 @@ extension ContractService {
             if existing.lastInbound == digest { return negotiationBody(existing) }
             let record = try await activeRecord(existing.dataset)
             var n = existing
-            try n.apply(.request, from: .consumer)
+            try n.apply(.request, from: .consumer, now: self.now())
             n.lastInbound = digest
             let (decided, agreement) = try decide(n, requested: requested, record: record, initial: false)
             try await persist(decided, agreement: agreement)
@@ -162,7 +162,7 @@ extension ContractService {
         let id = Self.newPid()
         var n = ContractNegotiation(
             id: id, role: .provider, providerPid: id, consumerPid: consumerPid, state: try NegotiationStateMachine.next(nil, on: .request, from: .consumer),
-            counterparty: caller.did.value, counterpartyAddress: callback, dataset: identifier.description, purpose: nil, offer: offerJSON)
+            counterparty: caller.did.value, counterpartyAddress: callback, dataset: identifier.description, purpose: nil, offer: offerJSON, now: now())
         n.recipient = Self.recipientFacts(caller)
         n.lastInbound = Self.digest(json)
         let (decided, agreement) = try decide(n, requested: requested, record: record, initial: true)
@@ -190,11 +190,11 @@ extension ContractService {
             throw ProtocolError(.badRequest, code: "transition.invalid", "a consumer can only send the ACCEPTED event, not \(eventType)")
         }
         var n = existing
-        try n.apply(.accept, from: .consumer)
+        try n.apply(.accept, from: .consumer, now: self.now())
         n.lastInbound = digest
         if n.recipient == nil { n.recipient = Self.recipientFacts(caller) }
         guard let record = try? await activeRecord(n.dataset) else {
-            try n.apply(.terminate, from: .provider)
+            try n.apply(.terminate, from: .provider, now: self.now())
             n.reasons = ["dataset \(n.dataset) is no longer offered"]
             if let message = terminationMessage(n, code: "dataset.withdrawn") { n.queue.append(message) }
             try await persist(n, agreement: nil)
@@ -227,8 +227,8 @@ extension ContractService {
         }
         agreement.consumerSignature = signature
         var n = existing
-        try n.apply(.verify, from: .consumer)
-        try n.apply(.finalize, from: .provider)
+        try n.apply(.verify, from: .consumer, now: self.now())
+        try n.apply(.finalize, from: .provider, now: self.now())
         n.lastInbound = digest
         let consumerPid = n.consumerPid ?? ""
         n.queue.append(OutgoingMessage(
@@ -248,7 +248,7 @@ extension ContractService {
         let digest = Self.digest(json)
         if existing.lastInbound == digest { return }
         var n = existing
-        try n.apply(.terminate, from: role == .provider ? .consumer : .provider)
+        try n.apply(.terminate, from: role == .provider ? .consumer : .provider, now: self.now())
         n.lastInbound = digest
         n.reasons = m.reasons.isEmpty ? ["terminated by \(caller.did.value)"] : m.reasons
         n.queue.removeAll()
@@ -272,7 +272,7 @@ extension ContractService {
             if let existing = try await store.negotiation(id: id) { return negotiationBody(existing) }
             var n = ContractNegotiation(
                 id: id, role: .consumer, providerPid: providerPid, consumerPid: id, state: try NegotiationStateMachine.next(nil, on: .offer, from: .provider),
-                counterparty: caller.did.value, counterpartyAddress: callback, dataset: target, purpose: nil, offer: offerJSON)
+                counterparty: caller.did.value, counterpartyAddress: callback, dataset: target, purpose: nil, offer: offerJSON, now: now())
             n.lastInbound = Self.digest(json)
             try await store.insertNegotiation(n, agreement: nil)
             await negotiationChanged(id)
@@ -282,7 +282,7 @@ extension ContractService {
         let digest = Self.digest(json)
         if existing.lastInbound == digest { return nil }
         var n = existing
-        try n.apply(.offer, from: .provider)
+        try n.apply(.offer, from: .provider, now: self.now())
         if n.providerPid == nil { n.providerPid = providerPid }
         guard n.providerPid == providerPid else { throw ProtocolError(.badRequest, code: "message.providerPid", "providerPid does not match") }
         n.offer = offerJSON
@@ -332,8 +332,8 @@ extension ContractService {
         }
         let countersignature = try DetachedSignature.sign(bytes, kid: keyID, key: key)
         var n = existing
-        try n.apply(.agree, from: .provider)
-        try n.apply(.verify, from: .consumer)
+        try n.apply(.agree, from: .provider, now: self.now())
+        try n.apply(.verify, from: .consumer, now: self.now())
         n.providerPid = providerPid
         n.agreementID = agreed.id
         n.lastInbound = digest
@@ -360,7 +360,7 @@ extension ContractService {
             throw ProtocolError(.badRequest, code: "transition.invalid", "a provider can only send the FINALIZED event, not \(eventType)")
         }
         var n = existing
-        try n.apply(.finalize, from: .provider)
+        try n.apply(.finalize, from: .provider, now: self.now())
         n.lastInbound = digest
         try await persist(n, agreement: nil)
     }
@@ -383,7 +383,7 @@ extension ContractService {
         switch ContractTerms.compare(requested: requested, offered: record.offer) {
         case .changed(let purpose):
             n.purpose = purpose ?? n.purpose
-            try n.apply(.offer, from: .provider)
+            try n.apply(.offer, from: .provider, now: self.now())
             var offer = record.offer
             offer.id = DSPCatalogRenderer.offerID(for: record)
             n.offer = ContractTerms.messageOffer(offer, target: record.identifier.description)
@@ -412,7 +412,7 @@ extension ContractService {
             reasons += decision.reasons.map(\.description)
         }
         guard permitted else {
-            try n.apply(.terminate, from: .provider)
+            try n.apply(.terminate, from: .provider, now: self.now())
             n.reasons = reasons
             if !initial, let message = terminationMessage(n, code: gradeDecision.permitted ? "policy.denied" : "grade.denied") { n.queue.append(message) }
             return (n, nil)
@@ -422,7 +422,7 @@ extension ContractService {
             id: agreementID, offer: record.offer, purpose: n.purpose, target: record.identifier.description, provider: did.value, consumer: n.counterparty,
             at: now)
         let signature = try DetachedSignature.sign(ContractAgreement.canonicalBytes(json), kid: keyID, key: key)
-        try n.apply(.agree, from: .provider)
+        try n.apply(.agree, from: .provider, now: self.now())
         n.agreementID = agreementID
         let consumerPid = n.consumerPid ?? ""
         n.queue.append(OutgoingMessage(

@@ -30,7 +30,7 @@ extension ContractService {
         var t = TransferProcess(
             id: id, role: .consumer, providerPid: nil, consumerPid: id, agreementID: agreementID, dataset: agreement.dataset,
             state: try TransferStateMachine.next(nil, on: .request, from: .consumer), counterparty: agreement.provider,
-            counterpartyAddress: n.counterpartyAddress, format: DSP.pullFormat)
+            counterpartyAddress: n.counterpartyAddress, format: DSP.pullFormat, now: now())
         t.queue.append(OutgoingMessage(
             url: n.counterpartyAddress + "/transfers/request",
             body: DSPTransferMessages.request(consumerPid: id, agreementID: agreementID, format: DSP.pullFormat, callbackAddress: callbackBase)))
@@ -43,7 +43,7 @@ extension ContractService {
     public func completeTransfer(_ id: String) async throws -> TransferProcess {
         try await changeTransfer(id) { t in
             guard t.role == .consumer else { throw ProtocolError(.badRequest, code: "role", "the provider completes by delivering; the consumer confirms") }
-            try t.apply(.complete, from: .consumer)
+            try t.apply(.complete, from: .consumer, now: self.now())
             t.queue.append(
                 try self.peerMessage(t, DSPTransferMessages.completion(providerPid: try self.pid(t.providerPid), consumerPid: try self.pid(t.consumerPid)), "completion"))
         }
@@ -51,7 +51,7 @@ extension ContractService {
 
     public func suspendTransfer(_ id: String, reason: String) async throws -> TransferProcess {
         try await changeTransfer(id) { t in
-            try t.apply(.suspend, from: t.role)
+            try t.apply(.suspend, from: t.role, now: self.now())
             t.reasons = [reason]
             t.queue.append(try self.peerMessage(
                 t,
@@ -63,7 +63,7 @@ extension ContractService {
     /// Either side resumes a suspended transfer; a provider hands out a fresh data address.
     public func resumeTransfer(_ id: String) async throws -> TransferProcess {
         try await changeTransfer(id) { t in
-            try t.apply(.start, from: t.role)
+            try t.apply(.start, from: t.role, now: self.now())
             // Not a ternary: JSONValue is nil-literal expressible, so `: nil` would become `.null`.
             var address: JSONValue?
             if t.role == .provider { address = try self.freshAddress(&t) }
@@ -74,7 +74,7 @@ extension ContractService {
 
     public func terminateTransfer(_ id: String, reason: String) async throws -> TransferProcess {
         try await changeTransfer(id) { t in
-            try t.apply(.terminate, from: t.role)
+            try t.apply(.terminate, from: t.role, now: self.now())
             t.reasons = [reason]
             // Termination supersedes anything still queued for the other party.
             t.queue.removeAll()
@@ -132,7 +132,7 @@ extension ContractService {
         var t = TransferProcess(
             id: id, role: .provider, providerPid: id, consumerPid: consumerPid, agreementID: agreementID, dataset: agreement.dataset,
             state: try TransferStateMachine.next(nil, on: .request, from: .consumer), counterparty: caller.did.value, counterpartyAddress: callback,
-            format: format)
+            format: format, now: now)
         t.lastInbound = Self.digest(json)
         t.sha256 = record.distribution.sha256
         t.byteSize = record.distribution.byteSize
@@ -140,7 +140,7 @@ extension ContractService {
         t.mediaType = record.distribution.format.mediaType
         t.credentialID = caller.membership?.id
         t.credentialIssuer = caller.membership?.issuer.value
-        try t.apply(.start, from: .provider)
+        try t.apply(.start, from: .provider, now: self.now())
         let address = try freshAddress(&t)
         t.queue.append(OutgoingMessage(
             url: "\(callback)/transfers/\(consumerPid)/start", body: DSPTransferMessages.start(providerPid: id, consumerPid: consumerPid, dataAddress: address)))
@@ -202,22 +202,22 @@ extension ContractService {
                 }
                 t.dataAddress = DataAddress(endpoint: endpoint, token: token, expiresAt: nil)
                 // A fresh address for a running transfer (after the consumer resumed) is not a transition.
-                if t.state != .started { try t.apply(.start, from: sender) }
+                if t.state != .started { try t.apply(.start, from: sender, now: self.now()) }
             } else {
-                try t.apply(.start, from: sender)
+                try t.apply(.start, from: sender, now: self.now())
                 let address = try freshAddress(&t)
                 t.queue.append(OutgoingMessage(
                     url: "\(t.counterpartyAddress)/transfers/\(consumerPid)/start",
                     body: DSPTransferMessages.start(providerPid: providerPid, consumerPid: consumerPid, dataAddress: address)))
             }
         case "TransferCompletionMessage":
-            try t.apply(.complete, from: sender)
+            try t.apply(.complete, from: sender, now: self.now())
             if role == .consumer { t.reasons = [Self.completedByProvider] }
         case "TransferSuspensionMessage":
-            try t.apply(.suspend, from: sender)
+            try t.apply(.suspend, from: sender, now: self.now())
             t.reasons = m.reasons
         default:
-            try t.apply(.terminate, from: sender)
+            try t.apply(.terminate, from: sender, now: self.now())
             t.reasons = m.reasons.isEmpty ? ["terminated by \(caller.did.value)"] : m.reasons
             t.queue.removeAll()
         }

@@ -16,7 +16,7 @@ public struct DataAccessToken: Sendable {
 
     public static func issue(
         provider: WebDID, key: NodeKey, audience: String, transferID: String, agreementID: String, consumer: String, lifetime: TimeInterval,
-        now date: Date = Date()
+        now date: Date
     ) throws -> (token: String, expiresAt: Date) {
         let now = date.timeIntervalSince1970.rounded(.down)
         let expires = now + lifetime
@@ -30,7 +30,7 @@ public struct DataAccessToken: Sendable {
     }
 
     /// Checks signature, type, audience, scope and expiry; the caller then checks the transfer.
-    public static func verify(_ token: String, key: NodeKey, audience: String, now: Date = Date()) throws(IdentityError) -> DataAccessToken {
+    public static func verify(_ token: String, key: NodeKey, audience: String, now: Date) throws(IdentityError) -> DataAccessToken {
         let jws = try CompactJWS(parsing: token)
         try jws.verify(with: key.publicKey)
         guard jws.header["typ"]?.stringValue == type, jws.string("scope") == scope else {

@@ -61,7 +61,7 @@ public struct ContractNegotiation: Sendable, Hashable {
     }
 
     /// Applies a protocol event, or throws if the state machine forbids it.
-    public mutating func apply(_ event: NegotiationEvent, from sender: ContractRole, now: Date = Date()) throws(TransitionError) {
+    public mutating func apply(_ event: NegotiationEvent, from sender: ContractRole, now: Date) throws(TransitionError) {
         state = try NegotiationStateMachine.next(state, on: event, from: sender)
         updatedAt = now
     }

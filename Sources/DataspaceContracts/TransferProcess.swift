@@ -69,7 +69,7 @@ public struct TransferProcess: Sendable, Hashable {
         lastInbound = nil
     }
 
-    public mutating func apply(_ event: TransferEvent, from sender: ContractRole, now: Date = Date()) throws(TransitionError) {
+    public mutating func apply(_ event: TransferEvent, from sender: ContractRole, now: Date) throws(TransitionError) {
         state = try TransferStateMachine.next(state, on: event, from: sender)
         updatedAt = now
     }

@@ -25,4 +25,17 @@ import Testing
             }
         }
     }
+
+    /// Application services take their time from an injected clock; the one `Date()` is the
+    /// production default of that clock.
+    @Test func applicationServicesReadNoWallClock() throws {
+        let directory = Self.sources.appendingPathComponent("DataspaceApplication")
+        let files = try #require(FileManager.default.enumerator(atPath: directory.path)).compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") }
+        for file in files {
+            let text = try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
+            for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where line.contains("Date()") {
+                #expect(line.contains("now: @escaping @Sendable () -> Date = { Date() }"), "\(file):\(number + 1) reads the wall clock: \(line)")
+            }
+        }
+    }
 }
