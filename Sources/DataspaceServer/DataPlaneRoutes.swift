@@ -19,19 +19,10 @@ enum DataPlaneRoutes {
     /// the smallest peak memory (see BENCHMARKS.md).
     static let chunkSize = 64 * 1024
 
-    /// Runs `body`; a `DeliveryRefusal` becomes its problem+json, other domain errors theirs.
-    static func refusals(_ body: () async throws -> Response) async -> Response {
-        await problemJSON {
-            do { return try await body() } catch let refusal as DeliveryRefusal {
-                return Responses.problem(status: HTTPResponse.Status(code: refusal.status), code: refusal.code, detail: refusal.detail)
-            }
-        }
-    }
-
     static func register(on router: Router<NodeRequestContext>, services: NodeServices) {
         let contracts = services.contracts
         router.get("/data/:pid/receipt") { request, context in
-            await refusals {
+            await problemJSON {
                 let t = try await contracts.transferForDataToken(transferID: try DSPContractRoutes.pid(context), authorization: request.headers[.authorization])
                 // The delivery is recorded as the response ends; give a client that asks right
                 // after its download a moment for the entry to appear.
@@ -49,7 +40,7 @@ enum DataPlaneRoutes {
             }
         }
         router.get("/data/:pid") { request, context in
-            await refusals {
+            await problemJSON {
                 let data = try await contracts.authorizeDataRequest(
                     transferID: try DSPContractRoutes.pid(context), authorization: request.headers[.authorization])
                 let t = data.transfer
