@@ -5,8 +5,9 @@ import DataspaceSQLite
 import Foundation
 import Testing
 
-/// The store's guarantees under concurrency: compare-and-swap transitions, exact delivery
-/// reservations, and agreements a peer cannot overwrite.
+/// The contract store's guarantees under concurrency — compare-and-swap transitions, exact
+/// delivery reservations, agreements a peer cannot overwrite — held against every storage
+/// backend (`StorageBackend.available`): the conformance suite a new backend must pass.
 @Suite struct ContractStoreRaceTests {
     func transfer(_ id: String, agreement: String = "agr-1") -> TransferProcess {
         TransferProcess(
@@ -14,8 +15,8 @@ import Testing
             counterparty: "did:web:consumer", counterpartyAddress: "http://127.0.0.1:1/dsp/callback", format: "HttpData-PULL")
     }
 
-    @Test func transitionsFromTheSameReadAreCompareAndSwap() async throws {
-        let store = try SQLiteStore()
+    @Test(arguments: StorageBackend.available) func transitionsFromTheSameReadAreCompareAndSwap(_ backend: StorageBackend) async throws {
+        let store = try await backend.contractStore()
         try await store.insertTransfer(transfer("t1"))
         let read = try #require(try await store.transfer(id: "t1"))
         // Many writers computed their transition from the same read; exactly one may store it.
@@ -49,8 +50,8 @@ import Testing
         #expect(try await store.transfer(id: "t1")?.reasons.count == 21)
     }
 
-    @Test func deliveriesAreReservedExactlyUnderConcurrency() async throws {
-        let store = try SQLiteStore()
+    @Test(arguments: StorageBackend.available) func deliveriesAreReservedExactlyUnderConcurrency(_ backend: StorageBackend) async throws {
+        let store = try await backend.contractStore()
         let limit = 5
         // 40 transfers race for a limit of 5: exactly 5 are accepted, each reserving one delivery.
         let admitted = await withTaskGroup(of: Bool.self) { group in
@@ -83,8 +84,8 @@ import Testing
         }
     }
 
-    @Test func aDeliveryIsUsedOnceWhateverItsRequestsDo() async throws {
-        let store = try SQLiteStore()
+    @Test(arguments: StorageBackend.available) func aDeliveryIsUsedOnceWhateverItsRequestsDo(_ backend: StorageBackend) async throws {
+        let store = try await backend.contractStore()
         let reserved = try await store.insertNumberedTransfer(transfer("t", agreement: "a")) { next in #expect(next == 1) }
         #expect(reserved.sequence == 1)
         let first = try await store.beginDelivery(agreementID: "a", transferID: "t", at: Date()) { uses in #expect(uses == 0) }
@@ -116,8 +117,8 @@ import Testing
         #expect(try await store.delivery(transferID: "u")?.streaming == false)
     }
 
-    @Test func aPeerReusingAnAgreementIdCannotOverwriteAnotherNegotiationsAgreement() async throws {
-        let store = try SQLiteStore()
+    @Test(arguments: StorageBackend.available) func aPeerReusingAnAgreementIdCannotOverwriteAnotherNegotiationsAgreement(_ backend: StorageBackend) async throws {
+        let store = try await backend.contractStore()
         func negotiation(_ id: String) -> ContractNegotiation {
             ContractNegotiation(
                 id: id, role: .consumer, providerPid: "p-" + id, consumerPid: id, state: .agreed, counterparty: "did:web:p", counterpartyAddress: "http://x",

@@ -1,0 +1,63 @@
+import DataspaceContracts
+import DataspaceCore
+import Foundation
+import Testing
+
+/// What every contract store must do besides surviving races (ContractStoreRaceTests): keep
+/// records exactly, find queued messages and stalled transfers, and keep usage — per backend.
+@Suite struct ContractStoreConformanceTests {
+    static let at = Date(timeIntervalSince1970: 1_800_000_000)
+
+    func transfer(_ id: String, state: TransferState, updated: Date, queued: Bool = false) -> TransferProcess {
+        var t = TransferProcess(
+            id: id, role: .consumer, providerPid: nil, consumerPid: id, agreementID: "agr", dataset: "86.440100.X/1", state: state,
+            counterparty: "did:web:provider", counterpartyAddress: "http://127.0.0.1:1/dsp", format: "HttpData-PULL", now: updated)
+        if queued { t.queue = [OutgoingMessage(url: "http://127.0.0.1:1/dsp/transfers/request", body: ["@type": "TransferRequestMessage"])] }
+        return t
+    }
+
+    @Test(arguments: StorageBackend.available) func recordsRoundTripExactly(_ backend: StorageBackend) async throws {
+        let store = try await backend.contractStore()
+        var t = transfer("t1", state: .requested, updated: Self.at, queued: true)
+        t.reasons = ["one", "两"]
+        t.sha256 = String(repeating: "ab", count: 32)
+        t.byteSize = 1 << 40
+        try await store.insertTransfer(t)
+        let read = try #require(try await store.transfer(id: "t1"))
+        #expect(read.reasons == t.reasons && read.sha256 == t.sha256 && read.byteSize == t.byteSize && read.queue == t.queue)
+        #expect(read.updatedAt == Self.at && read.state == .requested)
+        // An update from a stale copy loses; a read-modify-write does not.
+        var stale = read
+        _ = try await store.updateTransfer(id: "t1") { $0.reasons.append("three") }
+        stale.reasons = ["stale"]
+        await #expect(throws: ContractConflict.self) { _ = try await store.replaceTransfer(stale) }
+        #expect(try await store.transfer(id: "t1")?.reasons == ["one", "两", "three"])
+    }
+
+    @Test(arguments: StorageBackend.available) func queuedMessagesAndStalledTransfersAreFound(_ backend: StorageBackend) async throws {
+        let store = try await backend.contractStore()
+        try await store.insertTransfer(transfer("old-open", state: .started, updated: Self.at))
+        try await store.insertTransfer(transfer("old-done", state: .completed, updated: Self.at))
+        try await store.insertTransfer(transfer("new-open", state: .requested, updated: Self.at.addingTimeInterval(3_600), queued: true))
+        let stalled = try await store.openTransfers(updatedBefore: Self.at.addingTimeInterval(60), limit: 10).map(\.id)
+        #expect(stalled == ["old-open"])
+        #expect(try await store.pendingOutboxes().transfers == ["new-open"])
+        _ = try await store.updateTransfer(id: "new-open") { $0.queue.removeAll() }
+        #expect(try await store.pendingOutboxes().transfers.isEmpty)
+    }
+
+    @Test(arguments: StorageBackend.available) func usageAndReceiptsAreKept(_ backend: StorageBackend) async throws {
+        let store = try await backend.contractStore()
+        var reserved = transfer("p1", state: .started, updated: Self.at)
+        reserved.role = .provider
+        _ = try await store.insertNumberedTransfer(reserved) { _ in }
+        let slot = try await store.beginDelivery(agreementID: "agr", transferID: "p1", at: Self.at) { _ in }
+        let usage = UsageRecord(
+            agreementID: "agr", transferID: "p1", consumer: "did:web:c", dataset: "d", at: Self.at, bytes: 10, rows: 2, rangeStart: 0, complete: true,
+            sha256: String(repeating: "cd", count: 32))
+        #expect(try await store.endDelivery(slot, bytes: 10, complete: true, at: Self.at, usage: usage, evidence: []))
+        #expect(try await store.usage(agreementID: "agr") == [usage])
+        #expect(try await store.usage(agreementID: "other").isEmpty)
+        try await store.saveDeliveryReceipt(transferID: "p1", index: 7, receipt: "receipt text")
+    }
+}
