@@ -72,12 +72,6 @@ enum DSPCatalogRoutes {
 
     /// Maps every failure to a DSP `CatalogError` body with the matching status.
     static func dspErrors(_ body: () async throws -> Response) async -> Response {
-        do {
-            return try await body()
-        } catch let error as ProtocolError {
-            return Responses.json(catalogErrorBody(error), status: HTTPResponse.Status(code: error.statusCode))
-        } catch {
-            return Responses.json(catalogErrorBody(ProtocolError(.badRequest, code: "internal", "request failed")), status: .internalServerError)
-        }
+        await DSPErrors.run(.catalog, body)
     }
 }

@@ -162,35 +162,13 @@ enum DSPContractRoutes {
         }
     }
 
-    /// Maps failures to `ContractNegotiationError` bodies.
+    /// Failures as `ContractNegotiationError` bodies (DSPErrors).
     static func negotiationErrors(_ context: NodeRequestContext, _ body: () async throws -> Response) async -> Response {
-        await mapped(body) { error in DSPNegotiationMessages.error(providerPid: nil, consumerPid: nil, error) }
+        await DSPErrors.run(.negotiation, body)
     }
 
-    /// Maps failures to `TransferError` bodies.
+    /// Failures as `TransferError` bodies (DSPErrors).
     static func transferErrors(_ context: NodeRequestContext, _ body: () async throws -> Response) async -> Response {
-        await mapped(body) { error in DSPTransferMessages.error(providerPid: nil, consumerPid: nil, error) }
-    }
-
-    static func mapped(_ body: () async throws -> Response, render: (ProtocolError) -> JSONValue) async -> Response {
-        let failure: ProtocolError
-        do {
-            return try await body()
-        } catch let e as ProtocolError {
-            failure = e
-        } catch let e as TransitionError {
-            failure = e.protocolError
-        } catch let e as ContractNotFound {
-            failure = ProtocolError(.notFound, code: "\(e.kind.replacingOccurrences(of: " ", with: "_")).unknown", e.description)
-        } catch let e as ContractConflict {
-            failure = ProtocolError(.conflict, code: "conflict", e.message)
-        } catch let e as IdentityError {
-            failure = ProtocolError(.badRequest, code: e.code.rawValue, e.message)
-        } catch let e as ValidationError {
-            failure = ProtocolError(.badRequest, code: e.code, e.description)
-        } catch {
-            return Responses.json(render(ProtocolError(.badRequest, code: "internal", "request failed")), status: .internalServerError)
-        }
-        return Responses.json(render(failure), status: HTTPResponse.Status(code: failure.statusCode))
+        await DSPErrors.run(.transfer, body)
     }
 }

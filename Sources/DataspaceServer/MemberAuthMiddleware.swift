@@ -32,17 +32,9 @@ struct MemberAuthMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
-    /// The DSP error body for `path`'s endpoint family.
+    /// The refusal in the error form of `path`'s endpoint family.
     static func refusal(_ error: ProtocolError, path: String) -> Response {
-        let body: JSONValue =
-            if path.hasPrefix("/dsp/catalog") {
-                catalogErrorBody(error)
-            } else if path.hasPrefix("/dsp/negotiations") || path.hasPrefix("/dsp/callback/negotiations") {
-                DSPNegotiationMessages.error(providerPid: nil, consumerPid: nil, error)
-            } else {
-                DSPTransferMessages.error(providerPid: nil, consumerPid: nil, error)
-            }
-        return Responses.json(body, status: HTTPResponse.Status(code: error.statusCode))
+        DSPErrors.response(error, family: DSPFamily(path: path))
     }
 }
 
