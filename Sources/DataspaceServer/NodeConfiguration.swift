@@ -102,7 +102,18 @@ public struct NodeConfiguration: Sendable, Hashable {
             flagValues[AbsoluteConfigKey(k.split(separator: ".").map(String.init))] = ConfigValue(content, isSecret: false)
         }
         let env = environment.map { EnvironmentVariablesProvider(environmentVariables: $0) } ?? EnvironmentVariablesProvider()
-        let file = try await FileProvider<JSONSnapshot>(filePath: FilePath(directory + "/config.json"), allowMissing: false)
+        let file: FileProvider<JSONSnapshot>
+        do {
+            file = try await FileProvider<JSONSnapshot>(filePath: FilePath(directory + "/config.json"), allowMissing: false)
+        } catch {
+            // The library's own error names its domain and codes; say which file and what to do.
+            let exists = FileManager.default.fileExists(atPath: directory + "/config.json")
+            throw ConfigurationError(
+                key: "config.json",
+                message: exists
+                    ? "\(directory)/config.json is not valid JSON; fix it (docs/operations.md lists the keys) or restore it from a backup"
+                    : "\(directory)/config.json is missing; run 'dataspace init --dir \(directory) …' or restore it")
+        }
         let reader = ConfigReader(providers: [
             InMemoryProvider(name: "flags", values: flagValues),
             env.prefixKeys(with: "dataspace"),

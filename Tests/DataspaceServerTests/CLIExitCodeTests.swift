@@ -61,6 +61,20 @@ import Testing
                 "--port", String(dead),
             ])
             #expect(created.status == 0, "\(created.stderr)")
+            // A broken config.json is named, not reported as a library error.
+            let broken = net.root + "/broken"
+            _ = try await cli.runOffPool([
+                "init", "--dir", broken, "--name", "坏配置", "--credit-code", "91350100M000100Y43", "--region", "350100", "--sector", "transport",
+                "--port", String(dead),
+            ])
+            try "{\"node\": {".write(toFile: broken + "/config.json", atomically: true, encoding: .utf8)
+            for command in [["datasets", "--dir", broken], ["serve", "--dir", broken]] {
+                let r = try await cli.runOffPool(command)
+                #expect(r.status == 64 && r.stderr.contains("\(broken)/config.json is not valid JSON"), "\(command): \(r.stderr)")
+                expectClean(r, "broken config")
+                #expect(!r.stderr.contains("NSCocoaErrorDomain"), "\(r.stderr)")
+            }
+
             let down = try await cli.runOffPool(["datasets", "--dir", offline])
             #expect(down.status == 4, "\(down.stderr)")
             #expect(down.stderr.contains("http://127.0.0.1:\(dead)") && down.stderr.contains("connection refused") && down.stderr.contains("dataspace serve"), "\(down.stderr)")
