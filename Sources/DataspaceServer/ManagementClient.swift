@@ -127,10 +127,17 @@ public struct ManagementClient: Sendable {
             guard let chosen = format ?? TabularFormat.fromFileName(file) else {
                 throw Failure(status: nil, code: "format", detail: "cannot tell the format of \(file); use --format csv or jsonl", field: "file")
             }
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) else {
+                throw Failure(status: nil, code: "file", detail: "cannot read \(file): no such file", field: "file")
+            }
+            guard !isDirectory.boolValue else {
+                throw Failure(status: nil, code: "file", detail: "\(file) is a directory; give the data file itself", field: "file")
+            }
             guard let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.int64Value,
                 let handle = FileHandle(forReadingAtPath: file)
             else {
-                throw Failure(status: nil, code: "file", detail: "cannot read \(file)", field: "file")
+                throw Failure(status: nil, code: "file", detail: "cannot read \(file): permission denied", field: "file")
             }
             var contentType = chosen.mediaType
             if let encoding { contentType += "; charset=\(encoding)" }

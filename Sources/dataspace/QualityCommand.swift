@@ -91,8 +91,12 @@ struct QualityCommand: AsyncParsableCommand {
     func run() async throws {
         try await runReporting {
             let tabular = try resolvedFormat()
-            guard FileManager.default.isReadableFile(atPath: file) else {
-                throw ValidationError(code: "file.unreadable", field: "file", message: "cannot read \(file)")
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), !isDirectory.boolValue,
+                FileManager.default.isReadableFile(atPath: file)
+            else {
+                let why = isDirectory.boolValue ? "it is a directory; give the data file itself" : "no such file, or no permission to read it"
+                throw ValidationError(code: "file.unreadable", field: "file", message: "cannot read \(file): \(why)")
             }
             let declared = try impact.map { text in try DeclaredImpact(parsing: text, field: "impact") }
             var declaredRules: QualityRules?

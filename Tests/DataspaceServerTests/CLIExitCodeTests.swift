@@ -34,6 +34,8 @@ import Testing
                 (["datasets", "--dir", net.root + "/nowhere"], "is not a node directory"),
                 (["datasets", "--dir", bureau, "--node", "not-a-url"], "not a node URL"),
                 (["quality", net.root + "/missing.csv"], "cannot read"),
+                (["quality", net.root, "--format", "csv"], "is a directory"),
+                (["publish", net.root, "--dir", bureau, "--format", "csv"] + meta, "is a directory"),
                 (["status", "--dir", bureau, "--get", "nope"], "no field 'nope'"),
                 (["fetch", "urn:uuid:x", "--dir", institute, "-o", net.root + "/no/such/dir/x.csv"], "does not exist"),
             ]
