@@ -35,7 +35,7 @@ public struct OutboundPolicy: Sendable, Hashable {
             ValidationError(code: "url.refused", field: "url", message: "will not contact \(Self.shortened(url)): \(why)")
         }
         guard url.utf8.count <= 2_048 else { throw refuse("the URL is longer than 2048 bytes") }
-        guard let schemeEnd = url.range(of: "://") else { throw refuse("not an absolute URL") }
+        guard let schemeEnd = url.range(of: "://") else { throw refuse("not an absolute URL; write it as http://host:port or https://host") }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
         guard scheme == "https" || scheme == "http" else { throw refuse("only https is allowed") }
         let rest = url[schemeEnd.upperBound...]
