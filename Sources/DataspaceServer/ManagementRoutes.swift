@@ -76,12 +76,18 @@ enum ManagementRoutes {
         return Responses.json(.object(body))
     }
 
+    /// How much of a refused upload is still read so the client sees the answer (larger ones
+    /// may see the connection close instead).
+    static let drainLimit = 256 << 20
+
     static let publish: Handler = { request, _, s in
         let metadata: PublishRequest
         let format: TabularFormat
+        let upload: CatalogService.UploadOptions
         do {
             metadata = try metadataHeader(request)
             format = try TabularFormat(mediaType: request.headers[.contentType] ?? "")
+            upload = try uploadOptions(request)
             do { _ = try metadata.validate() } catch let error as ValidationError { throw CatalogError(error) }
         } catch {
             // Refused before reading the upload: read (a bounded part of) it anyway, so the client
@@ -89,9 +95,15 @@ enum ManagementRoutes {
             await request.discardBody(upTo: 4 << 20)
             throw error
         }
-        let upload = try uploadOptions(request)
-        let body = request.body.map { Array($0.readableBytesView) }
-        let record = try await s.publishing.run { try await s.catalog.publish(metadata, format: format, body: body, upload: upload) }
+        let body = UploadStream(request.body)
+        let record: DatasetRecord
+        do {
+            record = try await s.publishing.run { try await s.catalog.publish(metadata, format: format, body: body, upload: upload) }
+        } catch {
+            // Refused mid-upload: the same courtesy, so the refusal reaches the client.
+            await body.drain(upTo: Self.drainLimit)
+            throw error
+        }
         s.logger.info("published", metadata: ["identifier": "\(record.identifier)", "bytes": "\(record.distribution.byteSize)"])
         return Responses.json(record.json, status: .created, headers: [.location: "/api/v1/datasets/\(record.identifier)"])
     }
@@ -114,13 +126,27 @@ enum ManagementRoutes {
 
     static let updateDataset: Handler = { request, context, s in
         let identifier = try identifierParameter(context)
-        let changes = try metadataChanges(request)
         let contentType = request.headers[.contentType] ?? ""
         let hasFile = !contentType.isEmpty && !contentType.hasPrefix("application/json")
-        let format = hasFile ? try TabularFormat(mediaType: contentType) : nil
-        let upload = try uploadOptions(request)
-        let body = hasFile ? request.body.map { Array($0.readableBytesView) } : nil
-        let record = try await s.publishing.run { try await s.catalog.update(identifier, changes, format: format, body: body, upload: upload) }
+        let changes: ProductChanges
+        let format: TabularFormat?
+        let upload: CatalogService.UploadOptions
+        do {
+            changes = try metadataChanges(request)
+            format = hasFile ? try TabularFormat(mediaType: contentType) : nil
+            upload = try uploadOptions(request)
+        } catch {
+            await request.discardBody(upTo: 4 << 20)
+            throw error
+        }
+        let body = hasFile ? UploadStream(request.body) : nil
+        let record: DatasetRecord
+        do {
+            record = try await s.publishing.run { try await s.catalog.update(identifier, changes, format: format, body: body, upload: upload) }
+        } catch {
+            await body?.drain(upTo: Self.drainLimit)
+            throw error
+        }
         return Responses.json(record.json)
     }
 

@@ -59,8 +59,9 @@ import Testing
             } catch let failure as ManagementClient.Failure {
                 #expect(failure.status == 400 && failure.detail.contains("no rows") && failure.detail.contains("站点, AQI"), "\(failure)")
             }
-            // A file that is mostly ASCII with GBK further on than the detection sample.
-            let late = String(repeating: "GZ001,42\n", count: 9_000) + "越秀,57\n"
+            // A file that is mostly ASCII with GBK further on than the detection sample — refused
+            // mid-upload, with half the file still to send: the refusal must still reach the client.
+            let late = String(repeating: "GZ001,42\n", count: 50_000) + "越秀,57\n" + String(repeating: "GZ002,43\n", count: 50_000)
             let path = net.root + "/late.csv"
             try Data(Array("站点,AQI\n".utf8) + (try ChineseFilesGB18030.encode(late))).write(to: URL(fileURLWithPath: path))
             do {
