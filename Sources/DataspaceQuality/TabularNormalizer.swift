@@ -318,13 +318,7 @@ struct DelimiterRewriter {
         out.reserveCapacity(bytes.count + 16)
         let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ",")
         func flushUnquoted() {
-            if field.contains(comma) {
-                out.append(quote)
-                out += field
-                out.append(quote)
-            } else {
-                out += field
-            }
+            out += Self.commaSafe(field)
             field.removeAll(keepingCapacity: true)
         }
         for byte in bytes {
@@ -372,11 +366,22 @@ struct DelimiterRewriter {
 
     /// The last field of a file that does not end with a line break.
     mutating func finish() -> [UInt8] {
-        var out: [UInt8] = []
-        if !field.isEmpty {
-            if field.contains(UInt8(ascii: ",")) { out = [UInt8(ascii: "\"")] + field + [UInt8(ascii: "\"")] } else { out = field }
-            field = []
+        defer { field = [] }
+        return Self.commaSafe(field)
+    }
+
+    /// An unquoted field as comma-separated CSV writes it: quoted (inner quotes doubled) when it
+    /// contains a comma, else as it is.
+    static func commaSafe(_ field: [UInt8]) -> [UInt8] {
+        let quote = UInt8(ascii: "\"")
+        guard field.contains(UInt8(ascii: ",")) else { return field }
+        var out: [UInt8] = [quote]
+        out.reserveCapacity(field.count + 4)
+        for byte in field {
+            out.append(byte)
+            if byte == quote { out.append(quote) }
         }
+        out.append(quote)
         return out
     }
 }

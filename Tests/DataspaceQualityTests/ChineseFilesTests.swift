@@ -71,6 +71,9 @@ import Testing
         let quoted = "a;b\n\"x;\"\"y\"\";z\";2\nplain,comma;3\n"
         let (out, _) = try Self.normalize(Array(quoted.utf8), chunk: 4)
         #expect(String(decoding: out, as: UTF8.self) == "a,b\n\"x;\"\"y\"\";z\",2\n\"plain,comma\",3\n")
+        // A stray quote inside an unquoted field that now needs quotes is doubled.
+        let (stray, _) = try Self.normalize(Array("a;b\n5\"x,y;2\n".utf8), chunk: 2, delimiter: UInt8(ascii: ";"))
+        #expect(String(decoding: stray, as: UTF8.self) == "a,b\n\"5\"\"x,y\",2\n")
         // Given explicitly, the delimiter is not guessed.
         let (given, form) = try Self.normalize(Array("a|b\n1|2\n".utf8), chunk: 3, delimiter: UInt8(ascii: ";"))
         #expect(String(decoding: given, as: UTF8.self) == "a|b\n1|2\n" && form?.delimiter == UInt8(ascii: ";"))
