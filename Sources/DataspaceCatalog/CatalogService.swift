@@ -341,10 +341,7 @@ public struct CatalogService: Sendable {
             } catch let error as SourceFormError {
                 throw CatalogError(.invalidFile, error.message, field: "file")
             }
-            let summary: TabularSummary
-            do { summary = try validator.finish() } catch {
-                throw Self.hinted(error, form: normalizer.form)
-            }
+            let summary = try validator.finish()
             if summary.rowCount == 0 && !allowHeaderOnly {
                 throw CatalogError(
                     .invalidFile, "the file has a header (\(summary.columns.joined(separator: ", "))) and no rows; export the data with its rows, or set quality.allowHeaderOnly",
@@ -357,21 +354,10 @@ public struct CatalogService: Sendable {
                 if format == .csv && form.delimiter != UInt8(ascii: ",") { distribution.sourceDelimiter = form.delimiterName }
             }
             return StoredFile(distribution: distribution, created: created)
-        } catch let error as CatalogError {
-            writer.abort()
-            throw Self.hinted(error, form: normalizer.form)
         } catch {
             writer.abort()
             throw error
         }
-    }
-
-    /// An invalid-UTF-8 refusal of a file read as UTF-8 says what to do about it.
-    static func hinted(_ error: any Error, form: SourceForm?) -> any Error {
-        guard let e = error as? CatalogError, e.message.contains("UTF-8"), form?.encoding == .utf8 else { return error }
-        return CatalogError(
-            e.code, e.message + "; if the file is GBK/GB18030 (Excel's \"CSV\" on Chinese Windows), give its encoding: --encoding gb18030 (charset=gb18030)",
-            field: e.field)
     }
 
     /// Runs the store write; if it fails, removes a blob this publish created.

@@ -43,7 +43,7 @@ public struct TabularValidator {
     public mutating func consume(_ bytes: UnsafeRawBufferPointer) throws(CatalogError) {
         for byte in bytes {
             guard utf8.consume(byte) else {
-                throw CatalogError(.invalidFile, "invalid UTF-8 at byte offset \(byteOffset)", field: "file:line \(line)")
+                throw CatalogError(.invalidFile, "invalid UTF-8 at byte offset \(byteOffset)\(UTF8StreamValidator.encodingHint)", field: "file:line \(line)")
             }
             byteOffset += 1
             switch format {

@@ -1,6 +1,10 @@
 /// Validates UTF-8 incrementally across chunk boundaries (RFC 3629: no overlongs, no surrogates,
 /// nothing above U+10FFFF), so a file is checked while it streams.
 public struct UTF8StreamValidator: Sendable {
+    /// What to tell a person whose file is not UTF-8: Chinese exports are often GBK/GB18030,
+    /// which the node converts when told (detection reads only the first 64 KiB).
+    public static let encodingHint = "; if the file is GBK/GB18030 (Excel's \"CSV\" on Chinese Windows), give its encoding: --encoding gb18030 (charset=gb18030)"
+
     public init() {}
 
     private var needed = 0

@@ -166,7 +166,7 @@ public struct TabularProfiler {
 
     public mutating func consume(_ chunk: UnsafeRawBufferPointer) throws(ProfileError) {
         for byte in chunk {
-            guard utf8.consume(byte) else { throw ProfileError("invalid UTF-8 at byte offset \(bytes)", line: line) }
+            guard utf8.consume(byte) else { throw ProfileError("invalid UTF-8 at byte offset \(bytes)\(UTF8StreamValidator.encodingHint)", line: line) }
             bytes += 1
             switch format {
             case .csv: try csv(byte)

@@ -29,20 +29,7 @@ struct QualityCommand: AsyncParsableCommand {
     /// file to remove. Gzip files are read as they are.
     func normalized(_ format: TabularFormat) throws -> (path: String, form: SourceForm?, temporary: String?) {
         guard !file.lowercased().hasSuffix(".gz") else { return (file, nil, nil) }
-        var encodingChoice: SourceEncoding?
-        if let encoding {
-            guard let e = SourceEncoding(name: encoding) else {
-                throw ValidationError(code: "encoding.unknown", field: "encoding", message: "unknown encoding '\(encoding)'; use utf-8, gb18030 or utf-16le")
-            }
-            encodingChoice = e
-        }
-        var delimiterChoice: UInt8?
-        if let delimiter {
-            guard let d = SourceForm.delimiter(named: delimiter) else {
-                throw ValidationError(code: "delimiter.unknown", field: "delimiter", message: "unknown delimiter '\(delimiter)'; use , ; | or tab")
-            }
-            delimiterChoice = d
-        }
+        let (encodingChoice, delimiterChoice) = try sourceOptions(encoding: encoding, delimiter: delimiter)
         guard let input = FileHandle(forReadingAtPath: file) else {
             throw ValidationError(code: "file.unreadable", field: "file", message: "cannot read \(file)")
         }
@@ -121,9 +108,7 @@ struct QualityCommand: AsyncParsableCommand {
             do {
                 profile = try TabularProfiler.profile(path: source.path, format: tabular, options: options, rules: declaredRules)
             } catch let error as ProfileError {
-                var message = error.description
-                if message.contains("UTF-8") { message += "; if the file is GBK/GB18030, pass --encoding gb18030" }
-                throw ValidationError(code: "file.unreadable", field: error.line.map { "file:line \($0)" } ?? "file", message: message)
+                throw ValidationError(code: "file.unreadable", field: error.line.map { "file:line \($0)" } ?? "file", message: error.description)
             }
             if profile.rows == 0 && !allowHeaderOnly {
                 throw ValidationError(
