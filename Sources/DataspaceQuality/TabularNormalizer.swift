@@ -94,7 +94,6 @@ public struct TabularNormalizer {
     var sample: [UInt8] = []
     var decoder: IconvDecoder?
     var rewriter: DelimiterRewriter?
-    var consumed: Int64 = 0
     /// Where the detection sample stopped being UTF-8, when it was read as GB18030 for that reason.
     var utf8Failure: Int?
     static let sampleBytes = 64 << 10
@@ -107,7 +106,6 @@ public struct TabularNormalizer {
 
     /// Feeds the next bytes of the upload; returns the normalized bytes ready so far.
     public mutating func feed(_ bytes: [UInt8]) throws(SourceFormError) -> [UInt8] {
-        consumed += Int64(bytes.count)
         guard form != nil else {
             sample += bytes
             if sample.count < Self.sampleBytes { return [] }
@@ -196,10 +194,7 @@ public struct TabularNormalizer {
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { return .utf8BOM }
         if bytes.starts(with: [0xFF, 0xFE]) { return .utf16LE }
         if bytes.starts(with: [0xFE, 0xFF]) { return .utf16BE }
-        var validator = UTF8StreamValidator()
-        for byte in bytes where !validator.consume(byte) { return .gb18030 }
-        if complete && !validator.isAtBoundary { return .gb18030 }
-        return .utf8
+        return firstInvalidUTF8(bytes, complete: complete) == nil ? .utf8 : .gb18030
     }
 
     /// The candidate that splits the first lines (up to 50, quotes respected) into the same

@@ -154,8 +154,8 @@ public struct DataPlaneClient: Sendable {
         throw DownloadError(kind: .unreachable, status: nil, message: "download failed after \(attempts) attempts: \(lastError)")
     }
 
-    /// `scheme://host:port` of a URL, to name the provider in messages.
-    static func origin(_ url: String) -> String {
+    /// `scheme://host:port` of a URL, to name a peer in messages.
+    public static func origin(_ url: String) -> String {
         guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else { return url }
         return "\(scheme)://\(host)\(components.port.map { ":\($0)" } ?? "")"
     }

@@ -37,7 +37,7 @@ struct NegotiateCommand: AsyncParsableCommand {
             // Still waiting on a message the provider has not taken: the provider is not answering.
             if !settled(n), n["outbox"] != nil {
                 throw Unreachable(
-                    "the provider \(originOf(provider)) did not answer negotiation \(id)"
+                    "the provider \(DataPlaneClient.origin(provider)) did not answer negotiation \(id)"
                         + (n["outbox"]?["lastError"]?.stringValue.map { ": \($0)" } ?? "")
                         + ". The node keeps retrying in the background (see `dataspace negotiations`); check that the provider's node is running.")
             }
@@ -144,7 +144,7 @@ struct FetchCommand: AsyncParsableCommand {
                     _ = try? await client.call(
                         .POST, "/api/v1/transfers/\(id)/terminate", json: ["reason": .string("the consumer stopped waiting for the provider")])
                     throw Unreachable(
-                        "the provider \(t["outbox"]?["url"]?.stringValue.map(originOf) ?? "") did not start transfer \(id)"
+                        "the provider \(t["outbox"]?["url"]?.stringValue.map(DataPlaneClient.origin) ?? "") did not start transfer \(id)"
                             + (t["outbox"]?["lastError"]?.stringValue.map { ": \($0)" } ?? "")
                             + ". Nothing was used. Check that the provider's node is running, then run this command again.")
                 }
@@ -219,12 +219,6 @@ extension FetchCommand {
     }
 }
 
-/// `scheme://host:port` of a URL, to name a peer in messages.
-func originOf(_ url: String) -> String {
-    guard let c = URLComponents(string: url), let scheme = c.scheme, let host = c.host else { return url }
-    return "\(scheme)://\(host)\(c.port.map { ":\($0)" } ?? "")"
-}
-
 /// Waits for a negotiation or transfer to reach `isDone`, telling the person each time the
 /// node's message to the peer failed ("provider http://… not answering (…), retrying (2/8)"),
 /// and returns the last state seen — after `timeout` seconds or `attempts` failed deliveries.
@@ -244,7 +238,7 @@ func awaitProcess(
         if failed > reported {
             reported = failed
             if !quiet {
-                let url = value["outbox"]?["url"]?.stringValue.map(originOf) ?? "?"
+                let url = value["outbox"]?["url"]?.stringValue.map(DataPlaneClient.origin) ?? "?"
                 let why = value["outbox"]?["lastError"]?.stringValue.map { ": \($0)" } ?? ""
                 printError("\(peer) \(url) not answering\(why); retrying (\(min(failed, attempts))/\(attempts))")
             }

@@ -28,12 +28,7 @@ struct MetadataOptions: ParsableArguments {
 
     /// The --encoding and --delimiter given, checked here so a typo exits 64 before uploading.
     func upload() throws -> (encoding: String?, delimiter: String?) {
-        if let encoding, SourceEncoding(name: encoding) == nil {
-            throw DataspaceCore.ValidationError(code: "encoding.unknown", field: "encoding", message: "unknown encoding '\(encoding)'; use utf-8, gb18030 or utf-16le")
-        }
-        if let delimiter, SourceForm.delimiter(named: delimiter) == nil {
-            throw DataspaceCore.ValidationError(code: "delimiter.unknown", field: "delimiter", message: "unknown delimiter '\(delimiter)'; use , ; | or tab")
-        }
+        _ = try sourceOptions(encoding: encoding, delimiter: delimiter)
         return (encoding, delimiter)
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DataspaceCore
+import DataspaceQuality
 import DataspaceServer
 import Foundation
 
@@ -95,6 +96,24 @@ func tabularFormat(option text: String?) throws -> TabularFormat? {
 func print(_ items: Any..., separator: String = " ", terminator: String = "\n") {
     Swift.print(items.map { "\($0)" }.joined(separator: separator), terminator: terminator)
     fflush(nil)
+}
+
+/// `--encoding` and `--delimiter` as given, checked here so a typo exits 64 before any work.
+func sourceOptions(encoding: String?, delimiter: String?) throws -> (encoding: SourceEncoding?, delimiter: UInt8?) {
+    var parsed: (encoding: SourceEncoding?, delimiter: UInt8?) = (nil, nil)
+    if let encoding {
+        guard let e = SourceEncoding(name: encoding) else {
+            throw DataspaceCore.ValidationError(code: "encoding.unknown", field: "encoding", message: "unknown encoding '\(encoding)'; use utf-8, gb18030 or utf-16le")
+        }
+        parsed.encoding = e
+    }
+    if let delimiter {
+        guard let d = SourceForm.delimiter(named: delimiter) else {
+            throw DataspaceCore.ValidationError(code: "delimiter.unknown", field: "delimiter", message: "unknown delimiter '\(delimiter)'; use , ; | or tab")
+        }
+        parsed.delimiter = d
+    }
+    return parsed
 }
 
 func printError(_ text: String) {
