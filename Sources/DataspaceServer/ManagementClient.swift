@@ -141,9 +141,11 @@ public struct ManagementClient: Sendable {
             }
             var contentType = chosen.mediaType
             if let encoding { contentType += "; charset=\(encoding)" }
-            // By name: a literal ";" would end the parameter.
-            if let delimiter, let byte = SourceForm.delimiter(named: delimiter) {
-                contentType += "; delimiter=" + [UInt8(ascii: ","): "comma", UInt8(ascii: ";"): "semicolon", 0x09: "tab", UInt8(ascii: "|"): "pipe"][byte, default: "comma"]
+            // Known delimiters by name (a literal ";" would end the parameter); anything else as
+            // given, for the node to refuse naming it.
+            if let delimiter {
+                let names: [UInt8: String] = [UInt8(ascii: ","): "comma", UInt8(ascii: ";"): "semicolon", 0x09: "tab", UInt8(ascii: "|"): "pipe"]
+                contentType += "; delimiter=" + (SourceForm.delimiter(named: delimiter).flatMap { names[$0] } ?? delimiter)
             }
             request.headers.add(name: "Content-Type", value: contentType)
             request.body = .stream(FileChunks(handle: handle, total: size, progress: progress), length: .known(size))

@@ -79,6 +79,13 @@ import Testing
             } catch let failure as ManagementClient.Failure {
                 #expect(failure.status == 400 && failure.field == "Content-Type", "\(failure)")
             }
+            // So is an unknown delimiter, which the client passes on as given.
+            do {
+                _ = try await net.clients[1].publish(file: path, metadata: request, delimiter: "#")
+                Issue.record("an unknown delimiter was accepted")
+            } catch let failure as ManagementClient.Failure {
+                #expect(failure.status == 400 && failure.field == "Content-Type" && failure.detail.contains("'#'"), "\(failure)")
+            }
         }
     }
 }

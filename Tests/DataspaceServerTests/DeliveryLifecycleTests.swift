@@ -74,6 +74,12 @@ import Testing
             #expect(down.stderr.contains("provider \(dead) not answering") && down.stderr.contains("/3)") && down.stderr.contains("; retrying ("), "\(down.stderr)")
             #expect(down.stderr.contains("connection refused") && down.stderr.contains("Nothing was used"), "\(down.stderr)")
             #expect(!down.stderr.contains("NIO") && !down.stderr.contains("errno"), "\(down.stderr)")
+            // continueOpen is a boolean or nothing.
+            let bad = try await raw(
+                .POST, net.url(2) + "/api/v1/transfers",
+                headers: [("Authorization", "Bearer \(net.nodes[2].adminToken)"), ("Content-Type", "application/json")],
+                body: Data(#"{"agreement": "\#(agreement)", "continueOpen": "yes"}"#.utf8))
+            #expect(bad.status == 400 && bad.json?["field"]?.stringValue == "continueOpen", "\(bad.text)")
             // The request that never reached the provider is ended, not left REQUESTED.
             let transfers = try await net.clients[2].call(.GET, "/api/v1/transfers")["items"]?.arrayValue ?? []
             #expect(transfers.count == 1 && transfers.allSatisfy { $0["state"]?.stringValue == "TERMINATED" }, "\(transfers)")
