@@ -30,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.86.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         .target(
@@ -74,6 +76,18 @@ let package = Package(
             dependencies: [
                 "DataspaceCore", "DataspaceIdentity", "DataspaceCatalog", "DataspaceContracts", "DataspaceLedger",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The scale-out store: every storage protocol over PostgreSQL (PostgresNIO), its own
+        // migrations; replicas of one participant share it (docs/operations.md).
+        .target(
+            name: "DataspacePostgres",
+            dependencies: [
+                "DataspaceCore", "DataspaceIdentity", "DataspaceCatalog", "DataspaceContracts", "DataspaceLedger",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -152,7 +166,10 @@ let package = Package(
         ),
         .testTarget(
             name: "DataspaceSQLiteTests",
-            dependencies: ["DataspaceSQLite", "DataspaceCatalog", "DataspaceIdentity", "DataspaceContracts", "DataspaceCore"],
+            dependencies: [
+                "DataspaceSQLite", "DataspacePostgres", "DataspaceCatalog", "DataspaceIdentity", "DataspaceContracts", "DataspaceCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -102,7 +102,7 @@ import Testing
             #expect(statuses.allSatisfy { $0.status == 200 && $0.bytes == csv.utf8.count }, "\(statuses)")
             // A repeat (the consumer failed to store it) is served again without using another.
             #expect(try await get(t).status == 200)
-            var provider = try await net.clients[1].call(.GET, "/api/v1/agreements/\(agreement)")
+            let provider = try await net.clients[1].call(.GET, "/api/v1/agreements/\(agreement)")
             #expect(provider["deliveries"]?.intValue == 1 && provider["reservedDeliveries"]?.intValue == 2, "\(provider)")
             #expect(provider["remainingUses"]?.intValue == 0)
             // A ninth transfer is refused while two are held; ending one unused gives its place back.

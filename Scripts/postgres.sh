@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Starts (or reuses) a throwaway PostgreSQL 15 server for the tests, the replica test and the
+# benchmarks: its own cluster in /tmp/dataspace-postgres-PORT (or $DATASPACE_PG_DIR; under /tmp
+# because the server runs as the postgres user, who may not reach the checkout), listening on
+# 127.0.0.1:$DATASPACE_PG_PORT (default 55432), trust authentication on loopback only.
+# Prints the server's URL on its last line: postgres://dataspace@127.0.0.1:PORT/postgres
+#   usage: Scripts/postgres.sh [start|stop]
+# Debian's postgresql-15 package provides the binaries (.ci/run installs it). The server runs
+# with PostgreSQL's defaults for durability (fsync on, synchronous_commit on): the benchmarks
+# measure what an operator would run.
+set -euo pipefail
+port="${DATASPACE_PG_PORT:-55432}"
+dir="${DATASPACE_PG_DIR:-${TMPDIR:-/tmp}/dataspace-postgres-$port}"
+bin="${DATASPACE_PG_BIN:-/usr/lib/postgresql/15/bin}"
+action="${1:-start}"
+
+if [ ! -x "$bin/pg_ctl" ]; then
+  echo "PostgreSQL 15 is not installed ($bin/pg_ctl is missing): apt-get install postgresql-15" >&2
+  exit 3
+fi
+
+# initdb and the server refuse to run as root; run them as the postgres user then.
+as_owner() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+if [ "$action" = stop ]; then
+  [ -f "$dir/data/PG_VERSION" ] && as_owner "$bin/pg_ctl" -D "$dir/data" -m fast stop >&2 || true
+  exit 0
+fi
+
+mkdir -p "$dir"
+if [ "$(id -u)" = 0 ]; then chown postgres "$dir"; fi
+if [ ! -f "$dir/data/PG_VERSION" ]; then
+  as_owner "$bin/initdb" -D "$dir/data" -U dataspace -A trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
+    || { cat "$dir/initdb.log" >&2; exit 1; }
+fi
+if ! as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+  as_owner "$bin/pg_ctl" -D "$dir/data" -w -t 60 -l "$dir/server.log" \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB" start >&2 \
+    || { tail -n 30 "$dir/server.log" >&2; exit 1; }
+fi
+echo "postgres://dataspace@127.0.0.1:$port/postgres"

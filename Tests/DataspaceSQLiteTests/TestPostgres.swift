@@ -1,0 +1,74 @@
+import DataspacePostgres
+import Foundation
+import Logging
+import PostgresNIO
+import Testing
+
+/// The PostgreSQL server the tests use: `DATASPACE_POSTGRES_URL` if set (CI sets it from
+/// Scripts/postgres.sh), else a throwaway cluster that Scripts/postgres.sh starts (or reuses)
+/// under .build-postgres when Debian's postgresql-15 is installed. Each store gets a database
+/// of its own, so tests never see each other's rows.
+enum TestPostgres {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static var isAvailable: Bool {
+        let environment = ProcessInfo.processInfo.environment
+        return environment["DATASPACE_POSTGRES_URL"] != nil || environment["CI"] == "true"
+            || FileManager.default.isExecutableFile(atPath: "/usr/lib/postgresql/15/bin/pg_ctl")
+    }
+
+    /// The server, started once per test process.
+    static let server = Task<PostgresLocation, any Error> {
+        if let url = ProcessInfo.processInfo.environment["DATASPACE_POSTGRES_URL"] { return try PostgresLocation(url: url) }
+        let script = Process()
+        script.executableURL = repository.appendingPathComponent("Scripts/postgres.sh")
+        let output = Pipe()
+        script.standardOutput = output
+        try script.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        script.waitUntilExit()
+        guard script.terminationStatus == 0, let url = text.split(separator: "\n").last else {
+            throw PostgresStoreError.unreadable("test server (Scripts/postgres.sh exited \(script.terminationStatus))")
+        }
+        var location = try PostgresLocation(url: String(url))
+        location.tls = .disable
+        try await dropEarlierRuns(location)
+        return location
+    }
+
+    /// Databases earlier test runs left behind (this process has made none yet).
+    static func dropEarlierRuns(_ server: PostgresLocation) async throws {
+        try await withAdmin(server) { client in
+            let names = try await client.query("SELECT datname FROM pg_database WHERE datname LIKE 'dstest\\_%'").collect().map { try $0.decode(String.self) }
+            for name in names { try await client.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")) }
+        }
+    }
+
+    static func withAdmin(_ server: PostgresLocation, _ body: @Sendable (PostgresClient) async throws -> Void) async throws {
+        var admin = PostgresClient.Configuration(
+            host: server.host, port: server.port, username: server.username, password: server.password, database: server.database, tls: .disable)
+        admin.options.maximumConnections = 1
+        let client = PostgresClient(configuration: admin)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            try await body(client)
+            group.cancelAll()
+        }
+    }
+
+    /// A new, empty database on the test server and a store over it.
+    static func freshStore() async throws -> PostgresStore {
+        let location = try await freshDatabase()
+        var logger = Logger(label: "dataspace.postgres.test")
+        logger.logLevel = .error
+        return try await PostgresStore(location: location, logger: logger)
+    }
+
+    /// Creates a database named for this test run and returns where it is.
+    static func freshDatabase() async throws -> PostgresLocation {
+        let server = try await server.value
+        let name = "dstest_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        try await withAdmin(server) { client in try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)")) }
+        return server.with(database: name)
+    }
+}
