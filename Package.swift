@@ -107,8 +107,8 @@ let package = Package(
         .target(
             name: "DataspaceServer",
             dependencies: [
-                "DataspaceCore", "DataspaceIdentity", "DataspaceCatalog", "DataspaceProtocol", "DataspaceSQLite", "DataspaceContracts",
-                "DataspaceLedger", "DataspaceQuality", "DataspaceApplication",
+                "DataspaceCore", "DataspaceIdentity", "DataspaceCatalog", "DataspaceProtocol", "DataspaceSQLite", "DataspacePostgres",
+                "DataspaceContracts", "DataspaceLedger", "DataspaceQuality", "DataspaceApplication",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
@@ -127,8 +127,8 @@ let package = Package(
         .executableTarget(
             name: "dataspace",
             dependencies: [
-                "DataspaceServer", "DataspaceCore", "DataspaceIdentity", "DataspaceCatalog", "DataspaceSQLite", "DataspaceContracts",
-                "DataspaceLedger", "DataspaceQuality",
+                "DataspaceServer", "DataspaceCore", "DataspaceIdentity", "DataspaceCatalog", "DataspaceSQLite", "DataspacePostgres",
+                "DataspaceContracts", "DataspaceLedger", "DataspaceQuality",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -145,6 +145,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "dataspace-fuzz", dependencies: ["DataspaceFuzzTargets"], swiftSettings: swiftSettings),
+        // Helpers several test targets share: the PostgreSQL server and fresh databases on it.
+        .target(
+            name: "DataspaceTestSupport",
+            dependencies: ["DataspacePostgres", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")],
+            path: "Tests/DataspaceTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "DataspaceFuzzTargetsTests", dependencies: ["DataspaceFuzzTargets"], swiftSettings: swiftSettings),
         .testTarget(name: "DataspaceCoreTests", dependencies: ["DataspaceCore"], swiftSettings: swiftSettings),
         .testTarget(
@@ -168,7 +175,7 @@ let package = Package(
             name: "DataspaceSQLiteTests",
             dependencies: [
                 "DataspaceSQLite", "DataspacePostgres", "DataspaceCatalog", "DataspaceIdentity", "DataspaceContracts", "DataspaceCore",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
+                "DataspaceTestSupport", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -176,7 +183,7 @@ let package = Package(
             name: "DataspaceServerTests",
             dependencies: [
                 "DataspaceServer", "DataspaceCore", "DataspaceIdentity", "DataspaceCatalog", "DataspaceProtocol",
-                "DataspaceSQLite", "DataspaceContracts", "DataspaceLedger", "DataspaceApplication",
+                "DataspaceSQLite", "DataspaceContracts", "DataspaceLedger", "DataspaceApplication", "DataspacePostgres", "DataspaceTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

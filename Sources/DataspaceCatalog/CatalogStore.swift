@@ -7,6 +7,9 @@ import Foundation
 public protocol CatalogStore: Sendable {
     /// Records version 1 of a new product. Throws `CatalogError(.conflict)` if the identifier exists.
     func insertFirstVersion(_ record: DatasetRecord, report: SignedQualityReport?, evidence: [EvidenceEvent]) async throws
+    /// Records many first versions in one transaction, without reports or evidence (bulk loading
+    /// of a corpus, benchmarks).
+    func insertFirstVersions(_ records: [DatasetRecord]) async throws
     /// Records `record` (version n) and marks version n-1 superseded, in one transaction.
     /// Throws `.conflict` if the current version is not n-1 or the product was withdrawn.
     func insertNextVersion(_ record: DatasetRecord, report: SignedQualityReport?, evidence: [EvidenceEvent]) async throws

@@ -39,3 +39,10 @@ public struct VerifiedCaller: Sendable, Hashable {
     public var tokenID: String
     public var claims: [String: JSONValue]
 }
+
+/// Remembers operator sessions that were logged out before they expired (sessions themselves
+/// are stateless signed cookies), so a copied cookie stops working at logout on every replica.
+public protocol OperatorSessionStore: Sendable {
+    func endOperatorSession(id: String, expiresAt: Date) async throws
+    func operatorSessionEnded(id: String) async throws -> Bool
+}

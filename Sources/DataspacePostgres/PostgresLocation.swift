@@ -84,6 +84,14 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         return copy
     }
 
+    /// The URL as written in configuration, password included (for config.json only).
+    public var url: String {
+        func escaped(_ text: String) -> String { text.addingPercentEncoding(withAllowedCharacters: .urlUserAllowed) ?? text }
+        let credentials = escaped(username) + (password.map { ":" + escaped($0) } ?? "")
+        let options = tls == .prefer && poolSize == 16 ? "" : "?sslmode=\(tls.rawValue)" + (poolSize == 16 ? "" : "&pool=\(poolSize)")
+        return "postgres://\(credentials)@\(host):\(port)/\(database.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? database)" + options
+    }
+
     /// The URL without its password.
     public var description: String {
         "postgres://\(username)\(password == nil ? "" : ":***")@\(host):\(port)/\(database)?sslmode=\(tls.rawValue)"

@@ -81,6 +81,17 @@ enum PostgresMigrations {
                     PRIMARY KEY (transfer_id, idx))
                 """,
                 "CREATE TABLE operator_session_end (id text PRIMARY KEY, expires_at double precision NOT NULL)",
+                """
+                CREATE TABLE ledger_entry (
+                    idx bigint PRIMARY KEY, type text NOT NULL, time bigint NOT NULL, ref text, evidence_id bigint)
+                """,
+                "CREATE INDEX ledger_entry_type ON ledger_entry (type, idx)",
+                "CREATE INDEX ledger_entry_ref ON ledger_entry (ref, idx)",
+                "CREATE INDEX ledger_entry_evidence ON ledger_entry (evidence_id) WHERE evidence_id IS NOT NULL",
+                """
+                CREATE TABLE witnessed_log (
+                    origin text PRIMARY KEY, size bigint NOT NULL, root text NOT NULL, updated_at double precision NOT NULL)
+                """,
             ]),
     ]
 

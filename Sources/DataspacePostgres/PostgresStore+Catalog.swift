@@ -49,6 +49,12 @@ extension PostgresStore: CatalogStore {
         }
     }
 
+    public func insertFirstVersions(_ records: [DatasetRecord]) async throws {
+        try await transaction { db in
+            for record in records { try await insert(record, report: nil, on: db) }
+        }
+    }
+
     public func replaceVersion(_ record: DatasetRecord, evidence: [EvidenceEvent] = []) async throws {
         try await transaction { db in
             let changed = try await db.rows(

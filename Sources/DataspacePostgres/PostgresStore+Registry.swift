@@ -120,7 +120,7 @@ extension PostgresStore: ReplayGuard {
 
 // MARK: - Operator sessions ended before they expired
 
-extension PostgresStore {
+extension PostgresStore: OperatorSessionStore {
     public func endOperatorSession(id: String, expiresAt: Date) async throws {
         try await transaction { db in
             try await db.run("DELETE FROM operator_session_end WHERE expires_at < \(Date().timeIntervalSince1970)", logger: logger)

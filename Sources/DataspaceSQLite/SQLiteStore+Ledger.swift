@@ -8,24 +8,6 @@ import GRDB
 /// reference (rebuilt from the log if a crash lost rows), hold what this node, as a witness,
 /// last cosigned for each log, and the receipts a consumer received for its deliveries.
 extension SQLiteStore {
-    /// One indexed log entry.
-    public struct LedgerEntryRow: Sendable, Equatable {
-        public let index: UInt64
-        public let type: String
-        public let time: Int64
-        public let ref: String?
-        /// The pending-evidence row the entry was appended from, if any.
-        public let evidenceID: Int64?
-
-        public init(index: UInt64, type: String, time: Int64, ref: String?, evidenceID: Int64? = nil) {
-            self.index = index
-            self.type = type
-            self.time = time
-            self.ref = ref
-            self.evidenceID = evidenceID
-        }
-    }
-
     /// Indexes appended entries; the pending evidence they came from is removed in the same
     /// transaction, so each queued event is appended exactly once (after a crash between the
     /// append and this, the start-up reindex finds the entry and removes the row).
@@ -41,13 +23,6 @@ extension SQLiteStore {
     }
 
     // MARK: pending evidence
-
-    /// An event queued with its state change, not yet in the log.
-    public struct PendingEvidence: Sendable, Equatable {
-        public let id: Int64
-        public let event: EvidenceEvent
-        public let queuedAt: Date
-    }
 
     /// Queues events inside the caller's transaction.
     static func queue(_ events: [EvidenceEvent], db: Database) throws {
@@ -102,7 +77,7 @@ extension SQLiteStore {
     }
 
     /// Entries recorded about `ref` (a transfer, agreement, product …), oldest first.
-    public func ledgerEntries(ref: String, type: String? = nil) async throws -> [LedgerEntryRow] {
+    public func ledgerEntries(ref: String, type: String?) async throws -> [LedgerEntryRow] {
         try await writer.read { db in
             var sql = "SELECT idx, type, time, ref FROM ledger_entry WHERE ref = ?"
             var arguments: StatementArguments = [ref]
@@ -159,4 +134,4 @@ extension SQLiteStore {
     }
 }
 
-extension SQLiteStore: DeliveryReceiptStore {}
+extension SQLiteStore: DeliveryReceiptStore, LedgerIndexStore {}

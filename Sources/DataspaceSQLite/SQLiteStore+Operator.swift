@@ -1,9 +1,10 @@
 import Foundation
+import DataspaceIdentity
 import GRDB
 
 /// Operator sessions that were logged out before they expired. Sessions themselves are
 /// stateless cookies; only their ends are stored, until the session would have expired anyway.
-extension SQLiteStore {
+extension SQLiteStore: OperatorSessionStore {
     public func endOperatorSession(id: String, expiresAt: Date) async throws {
         try await writer.write { db in
             try db.execute(sql: "DELETE FROM operator_session_end WHERE expires_at < ?", arguments: [Date().timeIntervalSince1970])

@@ -17,7 +17,7 @@ public final class LedgerService: Sendable {
     /// This node's witness identity (used only when it witnesses).
     public let cosigner: Cosigner
     public let isWitness: Bool
-    let store: SQLiteStore
+    let store: any NodeStore
     let node: WebDID
     let peers: PeerClient
     let resolver: any DIDResolver
@@ -59,7 +59,7 @@ public final class LedgerService: Sendable {
     }
 
     init(
-        log: TransparencyLog, node: WebDID, key: NodeKey, isWitness: Bool, store: SQLiteStore, peers: PeerClient, resolver: any DIDResolver,
+        log: TransparencyLog, node: WebDID, key: NodeKey, isWitness: Bool, store: any NodeStore, peers: PeerClient, resolver: any DIDResolver,
         witnesses: [WitnessEndpoint], trustedLogs: [NoteVerifier], authorityWitness: @escaping @Sendable () async -> WitnessEndpoint?, logger: Logger
     ) throws {
         self.log = log
@@ -143,7 +143,7 @@ public final class LedgerService: Sendable {
         let size = log.size
         guard indexed < size else { return }
         let tiles = log.tiles
-        var rows: [SQLiteStore.LedgerEntryRow] = []
+        var rows: [LedgerEntryRow] = []
         for index in indexed..<size {
             let entry = try tiles.entry(index)
             guard let event = try? LedgerEvent(entry: entry) else { continue }

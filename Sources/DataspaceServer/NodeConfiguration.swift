@@ -1,5 +1,6 @@
 import Configuration
 import DataspaceCore
+import DataspacePostgres
 import Foundation
 import SystemPackage
 
@@ -47,6 +48,10 @@ public struct NodeConfiguration: Sendable, Hashable {
     public var timeZone = "Asia/Shanghai"
     /// Accept a tabular file with a header and no rows (`quality.allowHeaderOnly`).
     public var allowHeaderOnly = false
+    /// Where the node's state lives: nil for the embedded SQLite file in the data directory, or
+    /// a PostgreSQL database shared by the node's replicas (`database`, a postgres:// URL;
+    /// docs/operations.md).
+    public var database: PostgresLocation?
     /// Evidence log settings (`ledger.*`).
     public var ledger = LedgerSettings()
     /// Sensitive personal records from which a dataset counts as important data
@@ -193,6 +198,13 @@ public struct NodeConfiguration: Sendable, Hashable {
             configuration.timeZone = zone
         }
         configuration.allowHeaderOnly = try boolean("quality.allowHeaderOnly")
+        if let database = string("database"), !database.isEmpty, database != "sqlite" {
+            do {
+                configuration.database = try PostgresLocation(url: database)
+            } catch let error as ValidationError {
+                throw ConfigurationError(key: error.field ?? "database", message: error.message + " (or 'sqlite' for the embedded store)")
+            }
+        }
         configuration.allowLoopbackPeers = try boolean("trust.allowLoopback")
         configuration.requestsPerSecond = try integer("limits.requestsPerSecond", default: 100)
         configuration.burst = try integer("limits.burst", default: 200)
@@ -221,6 +233,7 @@ public struct NodeConfiguration: Sendable, Hashable {
         if let authorityURL { authority["url"] = .string(authorityURL) }
         if let authorityDID { authority["did"] = .string(authorityDID.value) }
         return [
+            "database": .string(database?.url ?? "sqlite"),
             "node": [
                 "name": .string(name), "creditCode": .string(creditCode.value), "region": .string(region.value),
                 "sector": .string(sector.rawValue), "timeZone": .string(timeZone),

@@ -24,7 +24,7 @@ public struct NodeServices: Sendable {
     public let key: NodeKey
     public let didDocument: DIDDocument
     public let adminToken: String
-    public let store: SQLiteStore
+    public let store: any NodeStore
     public let catalog: CatalogService
     public let authority: AuthorityService?
     public let peers: PeerClient
@@ -63,7 +63,7 @@ public struct NodeServices: Sendable {
         let isWitness = configuration.isAuthority || configuration.ledger.witness
         let witnessKey = isWitness ? try CosignatureVerifier(name: LedgerNames.witnessName(for: did), publicKey: key.publicKey).text : nil
         let document = DIDDocument.forNode(did: did, key: key, baseURL: configuration.publicURL, logKey: logSigner.verifier.text, witnessKey: witnessKey)
-        let store = try SQLiteStore(path: directory.databasePath)
+        let store = try await NodeStoreFactory.open(configuration, directory: directory, logger: logger)
         // A node's events are small and integrated every few hundred milliseconds: a 16 MiB
         // journal holds hours of them between wraps (the benchmark uses the 64 MiB default).
         let log = try TransparencyLog(
@@ -134,7 +134,7 @@ public struct NodeServices: Sendable {
     }
 
     /// The authority's witness, for a member whose authority publishes one in its DID document.
-    static func authorityWitness(configuration: NodeConfiguration, store: SQLiteStore, resolver: any DIDResolver) async -> LedgerService.WitnessEndpoint? {
+    static func authorityWitness(configuration: NodeConfiguration, store: any NodeStore, resolver: any DIDResolver) async -> LedgerService.WitnessEndpoint? {
         guard configuration.ledger.useAuthorityWitness, !configuration.isAuthority else { return nil }
         let membership = try? await store.membership()
         guard let authorityDID = configuration.authorityDID ?? membership.flatMap({ try? WebDID($0.authorityDID) }),
@@ -160,7 +160,7 @@ public struct NodeServices: Sendable {
 
     /// The authority holds a credential issued to itself, so it can call peers like any member.
     static func selfCredential(
-        authority: AuthorityService, store: SQLiteStore, configuration: NodeConfiguration, did: WebDID, key: NodeKey
+        authority: AuthorityService, store: any NodeStore, configuration: NodeConfiguration, did: WebDID, key: NodeKey
     ) async throws -> String? {
         if let m = try await store.membership(), let c = m.credential { return c }
         let profile = ParticipantProfile(

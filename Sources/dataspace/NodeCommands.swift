@@ -1,5 +1,6 @@
 import ArgumentParser
 import DataspaceCore
+import DataspacePostgres
 import DataspaceServer
 import Foundation
 import Logging
@@ -19,11 +20,15 @@ struct InitCommand: AsyncParsableCommand {
     @Flag(help: "Make this node the data space's registration authority.") var authority = false
     @Flag(name: .customLong("auto-approve"), help: "Authority: approve applications automatically.") var autoApprove = false
     @Option(name: .customLong("ipv6-prefix"), help: "IPv6 /64 under which identifiers get addresses.") var ipv6Prefix: String = NodeConfiguration.defaultIPv6Prefix
+    @Option(
+        help: ArgumentHelp(
+            "Where the node's state lives: sqlite (a file in --dir, the default) or postgres://USER@HOST:PORT/DATABASE, shared by replicas.",
+            valueName: "sqlite|URL")) var database: String = "sqlite"
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
         try await runReporting {
-            let configuration = NodeConfiguration(
+            var configuration = NodeConfiguration(
                 name: name.trimmingCharacters(in: .whitespaces), creditCode: try CreditCode(creditCode), region: try RegionCode(region),
                 sector: try Sector(slug: sector), host: host, port: port, publicURL: publicURL ?? "http://\(host):\(port)",
                 isAuthority: authority, autoApprove: autoApprove, authorityURL: nil, authorityDID: nil,
@@ -32,6 +37,16 @@ struct InitCommand: AsyncParsableCommand {
                 // into config.json so the choice is explicit (trust.allowLoopback).
                 allowLoopbackPeers: (try? OutboundPolicy(allowLoopback: true).check(publicURL ?? "http://\(host):\(port)").isLoopback) ?? false)
             guard !configuration.name.isEmpty else { throw DataspaceCore.ValidationError(code: "name.empty", field: "name", message: "name must not be empty") }
+            if database != "sqlite" {
+                let location = try PostgresLocation(url: database, field: "database")
+                // config.json holds no secrets (docs/operations.md).
+                guard location.password == nil else {
+                    throw InputError(
+                        "--database: config.json holds no secrets, so give the URL without its password here and the full URL to 'dataspace serve' in the DATASPACE_DATABASE environment variable"
+                    )
+                }
+                configuration.database = location
+            }
             let directory = NodeDirectory(path: dir)
             try directory.initialize(configuration: configuration)
             if json {
@@ -40,6 +55,7 @@ struct InitCommand: AsyncParsableCommand {
                 print("Created node \(configuration.name) in \(directory.path)")
                 print("  DID          \(configuration.did.value)")
                 print("  URL          \(configuration.publicURL)")
+                print("  database     \(configuration.database.map { "\($0)" } ?? "SQLite, \(directory.databasePath)")")
                 print("  admin token  \(directory.adminTokenPath) (keep it secret)")
                 print("Start it with: dataspace serve --dir \(directory.path)")
             }

@@ -3,6 +3,7 @@ import DataspaceContracts
 import DataspaceIdentity
 import DataspacePostgres
 import DataspaceSQLite
+import DataspaceTestSupport
 import Foundation
 import Testing
 

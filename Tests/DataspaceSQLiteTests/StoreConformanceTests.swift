@@ -4,6 +4,7 @@ import DataspaceIdentity
 import DataspacePostgres
 import DataspaceSQLite
 import Foundation
+import Logging
 import Testing
 
 /// What every store must do for the catalog, the authority's register, membership and replay
@@ -171,7 +172,9 @@ import Testing
         // Port 1 on loopback: nothing listens there.
         let location = try PostgresLocation(url: "postgres://u:topsecret@127.0.0.1:1/d?sslmode=disable")
         do {
-            _ = try await PostgresStore(location: location, connectTimeout: .seconds(2))
+            var quiet = Logger(label: "test")
+            quiet.logLevel = .critical
+            _ = try await PostgresStore(location: location, connectTimeout: .seconds(2), logger: quiet)
             Issue.record("connected to nothing")
         } catch let error as PostgresStoreError {
             #expect("\(error)".contains("127.0.0.1:1/d") && !"\(error)".contains("topsecret"))

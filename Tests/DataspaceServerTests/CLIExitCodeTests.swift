@@ -26,7 +26,14 @@ import Testing
             let meta = ["--title", "t", "--description", "d", "--sector", "transport"]
 
             // 64: local bad input — nothing was sent.
+            let newNode = [
+                "init", "--dir", net.root + "/new", "--name", "新节点", "--credit-code", try CreditCode.completing("91440106MA5CXK3P7").value,
+                "--region", "440106", "--sector", "transport",
+            ]
             let cases64: [([String], String)] = [
+                (newNode + ["--database", "mysql://u@db/x"], "database: must look like postgres://USER@HOST:PORT/DATABASE"),
+                (newNode + ["--database", "postgres://u@db/x?sslmode=sometimes"], "database.sslmode: must be one of disable, prefer, require, verify-full"),
+                (newNode + ["--database", "postgres://u:secret@db/x"], "config.json holds no secrets"),
                 (["publish", net.root + "/missing.csv", "--dir", bureau] + meta, "cannot read \(net.root)/missing.csv"),
                 (["publish", net.root + "/air.xlsx", "--dir", bureau] + meta, "--format csv or jsonl"),
                 (["publish", csv, "--dir", bureau, "--title", "t"], "--description is required"),

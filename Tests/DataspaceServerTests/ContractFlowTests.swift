@@ -44,8 +44,10 @@ import Testing
         return try await net.clients[consumer].call(.GET, "/api/v1/transfers/\(id)?wait=20")
     }
 
-    @Test func negotiateFetchAndCountLimit() async throws {
-        try await withNetwork([TestNetwork.authority, TestNetwork.bureau, TestNetwork.institute]) { net in
+    /// The whole contract path on each store: registration, publishing, negotiation, two
+    /// deliveries and a refused third, usage — SQLite, and PostgreSQL as replicas use it.
+    @Test(arguments: TestNetwork.Database.available) func negotiateFetchAndCountLimit(_ database: TestNetwork.Database) async throws {
+        try await withNetwork([TestNetwork.authority, TestNetwork.bureau, TestNetwork.institute], database: database) { net in
             try await net.register(1)
             try await net.register(2)
             let csv = "station,aqi\n" + (0..<5_000).map { "GZ\($0),\($0 % 300)" }.joined(separator: "\n") + "\n"

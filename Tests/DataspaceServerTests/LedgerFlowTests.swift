@@ -25,8 +25,8 @@ import Testing
         }
     }
 
-    @Test func eventsAreLoggedWitnessedAndEachSideHoldsProof() async throws {
-        try await withNetwork([TestNetwork.authority, TestNetwork.bureau, TestNetwork.institute]) { net in
+    @Test(arguments: TestNetwork.Database.available) func eventsAreLoggedWitnessedAndEachSideHoldsProof(_ database: TestNetwork.Database) async throws {
+        try await withNetwork([TestNetwork.authority, TestNetwork.bureau, TestNetwork.institute], database: database) { net in
             try await net.register(1)
             try await net.register(2)
             let record = try await net.publish(1, ContractFlowTests.metadata())

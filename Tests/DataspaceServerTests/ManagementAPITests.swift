@@ -67,7 +67,7 @@ import Testing
             let tooLarge = try await raw(.POST, net.url(0) + "/api/v1/datasets", headers: headers, body: Data(big.utf8))
             #expect(tooLarge.status == 413)
             // Nothing was stored by any of them.
-            #expect(try await net.nodes[0].store.datasetRowCount() == 0)
+            #expect(try await net.nodes[0].store.allIdentifiers().isEmpty)
             let blobs = try FileManager.default.contentsOfDirectory(atPath: net.nodes[0].directory.blobsPath).filter { $0 != "tmp" }
             #expect(blobs.isEmpty)
             let temps = try FileManager.default.contentsOfDirectory(atPath: net.nodes[0].directory.blobsPath + "/tmp")

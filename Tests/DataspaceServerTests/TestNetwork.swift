@@ -1,7 +1,9 @@
 import AsyncHTTPClient
 import DataspaceCore
 import DataspaceIdentity
+import DataspacePostgres
 import DataspaceServer
+import DataspaceTestSupport
 import Foundation
 import Logging
 import NIOCore
@@ -10,7 +12,8 @@ import ServiceLifecycle
 import Synchronization
 import Testing
 
-/// Real nodes on loopback, each with its own data directory, SQLite file and HTTP server.
+/// Real nodes on loopback, each with its own data directory, store (an SQLite file, or a fresh
+/// database on the test PostgreSQL server) and HTTP server.
 final class TestNetwork: Sendable {
     let root: String
     /// The clock every node judges contract policies by: tests move it rather than wait.
@@ -38,7 +41,15 @@ final class TestNetwork: Sendable {
     static let institute = Spec(name: "华南研究院 Institute", creditBody: "12440000455861972", region: "440104", sector: "scientific-research")
     static let enterprise = Spec(name: "智行科技", creditBody: "91440106MA5CXK3P7", region: "440106", sector: "transport")
 
-    init(_ specs: [Spec]) async throws {
+    /// Where the nodes keep their state.
+    enum Database: String, Sendable, CaseIterable, CustomTestStringConvertible {
+        case sqlite, postgres
+        /// PostgreSQL joins when a server can be had (always in CI).
+        static var available: [Database] { TestPostgres.isAvailable ? allCases : [.sqlite] }
+        var testDescription: String { rawValue }
+    }
+
+    init(_ specs: [Spec], database: Database = .sqlite) async throws {
         let clock = TestClock()
         self.clock = clock
         root = FileManager.default.temporaryDirectory.appendingPathComponent("dataspace-net-\(UUID().uuidString.prefix(8))").path
@@ -59,6 +70,7 @@ final class TestNetwork: Sendable {
             // Every node here talks from 127.0.0.1: one client address for the whole network.
             configured.requestsPerSecond = spec.requestsPerSecond
             configured.burst = spec.requestsPerSecond
+            if database == .postgres { configured.database = try await TestPostgres.freshDatabase() }
             let directory = NodeDirectory(path: root + "/node\(i)")
             try directory.initialize(configuration: configured)
             let node = try await NodeServices.open(directory: directory, logger: logger, now: { clock.now() })
@@ -108,8 +120,10 @@ final class TestClock: Sendable {
 }
 
 /// Runs a body against a fresh network and always shuts it down.
-func withNetwork(_ specs: [TestNetwork.Spec], _ body: (TestNetwork) async throws -> Void) async throws {
-    let network = try await TestNetwork(specs)
+func withNetwork(
+    _ specs: [TestNetwork.Spec], database: TestNetwork.Database = .sqlite, _ body: (TestNetwork) async throws -> Void
+) async throws {
+    let network = try await TestNetwork(specs, database: database)
     do {
         try await body(network)
     } catch {

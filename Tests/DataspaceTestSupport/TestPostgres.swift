@@ -2,23 +2,22 @@ import DataspacePostgres
 import Foundation
 import Logging
 import PostgresNIO
-import Testing
 
 /// The PostgreSQL server the tests use: `DATASPACE_POSTGRES_URL` if set (CI sets it from
 /// Scripts/postgres.sh), else a throwaway cluster that Scripts/postgres.sh starts (or reuses)
 /// under .build-postgres when Debian's postgresql-15 is installed. Each store gets a database
 /// of its own, so tests never see each other's rows.
-enum TestPostgres {
+public enum TestPostgres {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    static var isAvailable: Bool {
+    public static var isAvailable: Bool {
         let environment = ProcessInfo.processInfo.environment
         return environment["DATASPACE_POSTGRES_URL"] != nil || environment["CI"] == "true"
             || FileManager.default.isExecutableFile(atPath: "/usr/lib/postgresql/15/bin/pg_ctl")
     }
 
     /// The server, started once per test process.
-    static let server = Task<PostgresLocation, any Error> {
+    public static let server = Task<PostgresLocation, any Error> {
         if let url = ProcessInfo.processInfo.environment["DATASPACE_POSTGRES_URL"] { return try PostgresLocation(url: url) }
         let script = Process()
         script.executableURL = repository.appendingPathComponent("Scripts/postgres.sh")
@@ -57,7 +56,7 @@ enum TestPostgres {
     }
 
     /// A new, empty database on the test server and a store over it.
-    static func freshStore() async throws -> PostgresStore {
+    public static func freshStore() async throws -> PostgresStore {
         let location = try await freshDatabase()
         var logger = Logger(label: "dataspace.postgres.test")
         logger.logLevel = .error
@@ -65,7 +64,7 @@ enum TestPostgres {
     }
 
     /// Creates a database named for this test run and returns where it is.
-    static func freshDatabase() async throws -> PostgresLocation {
+    public static func freshDatabase() async throws -> PostgresLocation {
         let server = try await server.value
         let name = "dstest_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         try await withAdmin(server) { client in try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)")) }

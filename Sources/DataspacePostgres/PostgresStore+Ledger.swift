@@ -1,0 +1,101 @@
+import DataspaceCore
+import DataspaceLedger
+import Foundation
+import PostgresNIO
+
+/// Evidence queued with the state change it records, in the change's transaction; the index of
+/// appended entries; the witness's records; consumers' receipts (docs/ledger.md).
+extension PostgresStore: LedgerIndexStore {
+    /// Queues events inside the caller's transaction.
+    func queue(_ events: [EvidenceEvent], on db: PostgresConnection) async throws {
+        let now = Date().timeIntervalSince1970
+        for event in events {
+            try await db.run(
+                "INSERT INTO pending_evidence (kind, fields, queued_at) VALUES (\(event.kind), \(JSONValue.object(event.fields).encodedString()), \(now))",
+                logger: logger)
+        }
+    }
+
+    public func pendingEvidence(limit: Int) async throws -> [PendingEvidence] {
+        try await rows("SELECT id, kind, fields, queued_at FROM pending_evidence ORDER BY id LIMIT \(limit)").map { row in
+            let (id, kind, fields, queuedAt) = try row.decode((Int64, String, String, Double).self)
+            let object = (try? JSONValue.parse(fields))?.objectValue ?? [:]
+            return PendingEvidence(id: id, event: EvidenceEvent(kind: kind, fields: object), queuedAt: Date(timeIntervalSince1970: queuedAt))
+        }
+    }
+
+    public func pendingEvidenceCount() async throws -> Int {
+        Int(try await rows("SELECT COUNT(*) FROM pending_evidence").first?.decode(Int64.self) ?? 0)
+    }
+
+    public func indexLedgerEntries(_ entries: [LedgerEntryRow]) async throws {
+        try await transaction { db in
+            for entry in entries {
+                guard let index = Int64(exactly: entry.index) else { continue }
+                try await db.run(
+                    """
+                    INSERT INTO ledger_entry (idx, type, time, ref, evidence_id) VALUES (\(index), \(entry.type), \(entry.time), \(entry.ref), \(entry.evidenceID))
+                    ON CONFLICT (idx) DO UPDATE SET type = excluded.type, time = excluded.time, ref = excluded.ref, evidence_id = excluded.evidence_id
+                    """, logger: logger)
+                if let id = entry.evidenceID { try await db.run("DELETE FROM pending_evidence WHERE id = \(id)", logger: logger) }
+            }
+        }
+    }
+
+    public func ledgerIndexedCount() async throws -> UInt64 {
+        UInt64(clamping: try await rows("SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_entry").first?.decode(Int64.self) ?? 0)
+    }
+
+    static func entry(_ row: PostgresRow) throws -> LedgerEntryRow {
+        let (idx, type, time, ref) = try row.decode((Int64, String, Int64, String?).self)
+        return LedgerEntryRow(index: UInt64(clamping: idx), type: type, time: time, ref: ref)
+    }
+
+    public func ledgerEntries(type: String?, since: Int64?, after: UInt64?, limit: Int) async throws -> [LedgerEntryRow] {
+        let after = after.map { Int64(clamping: $0) } ?? -1
+        // NULL filters match everything; one statement whatever the caller filters by.
+        return try await rows(
+            """
+            SELECT idx, type, time, ref FROM ledger_entry
+            WHERE idx > \(after) AND (\(type)::text IS NULL OR type = \(type)) AND (\(since)::bigint IS NULL OR time >= \(since))
+            ORDER BY idx LIMIT \(limit)
+            """
+        ).map(Self.entry)
+    }
+
+    public func ledgerEntries(ref: String, type: String?) async throws -> [LedgerEntryRow] {
+        try await rows(
+            "SELECT idx, type, time, ref FROM ledger_entry WHERE ref = \(ref) AND (\(type)::text IS NULL OR type = \(type)) ORDER BY idx"
+        ).map(Self.entry)
+    }
+
+    public func witness<T: Sendable>(
+        origin: String, _ body: @escaping @Sendable (Witness.Record?) throws -> (Witness.Record, T)
+    ) async throws -> T {
+        try await transaction { db in
+            // The row lock (or, for a first record, the advisory lock) serializes submissions for one log.
+            try await db.run("SELECT pg_advisory_xact_lock(\(Self.witnessLockSpace), hashtext(\(origin)))", logger: logger)
+            let last = try await db.rows("SELECT size, root FROM witnessed_log WHERE origin = \(origin)", logger: logger).first.flatMap { row in
+                let (size, root) = try row.decode((Int64, String).self)
+                return MerkleHash(base64: root).map { Witness.Record(size: UInt64(clamping: size), root: $0) }
+            }
+            let (record, result) = try body(last)
+            guard let size = Int64(exactly: record.size) else { throw PostgresStoreError.unreadable("witness record size") }
+            try await db.run(
+                """
+                INSERT INTO witnessed_log (origin, size, root, updated_at) VALUES (\(origin), \(size), \(record.root.base64), \(Date().timeIntervalSince1970))
+                ON CONFLICT (origin) DO UPDATE SET size = excluded.size, root = excluded.root, updated_at = excluded.updated_at
+                """, logger: logger)
+            return result
+        }
+    }
+
+    static let witnessLockSpace: Int32 = 0x4454
+
+    public func witnessedLogs() async throws -> [(origin: String, size: UInt64, root: String, updatedAt: Date)] {
+        try await rows("SELECT origin, size, root, updated_at FROM witnessed_log ORDER BY origin").map { row in
+            let (origin, size, root, updatedAt) = try row.decode((String, Int64, String, Double).self)
+            return (origin, UInt64(clamping: size), root, Date(timeIntervalSince1970: updatedAt))
+        }
+    }
+}
