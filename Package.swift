@@ -148,7 +148,7 @@ let package = Package(
         // Helpers several test targets share: the PostgreSQL server and fresh databases on it.
         .target(
             name: "DataspaceTestSupport",
-            dependencies: ["DataspacePostgres", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")],
+            dependencies: ["DataspacePostgres", .product(name: "Logging", package: "swift-log")],
             path: "Tests/DataspaceTestSupport",
             swiftSettings: swiftSettings
         ),

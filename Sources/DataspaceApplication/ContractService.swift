@@ -25,6 +25,11 @@ public struct ContractService: Sendable {
     public let tap = MessageTap()
     let dispatcher = OutboxDispatcher()
     let outbox = OutboxQueue()
+    /// This process's name in outbox claims: replicas sharing a store each deliver only what
+    /// they claimed (`ContractStore.claimOutbox`).
+    public let replica = "replica-" + UUID().uuidString.lowercased()
+    /// How long a claim holds without renewal; a replica that died loses its claims after this.
+    static let claimLease: TimeInterval = 60
     /// Lifetime of data-plane access tokens handed out in TransferStartMessages.
     let accessTokenLifetime: TimeInterval
     /// How long a transfer may stay open without progress before it times out (docs/policies.md).
@@ -115,14 +120,27 @@ public struct ContractService: Sendable {
 
     // MARK: outbox
 
-    /// Re-sends every message a previous run queued but could not deliver.
-    public func resume() async throws {
+    /// Re-sends every message a previous run queued but could not deliver. Run at start-up and
+    /// then periodically (`quietly`): messages another replica claimed are left to it while its
+    /// claim holds, and taken over once a replica that died lets it expire.
+    public func resume(quietly: Bool = false) async throws {
         let pending = try await store.pendingOutboxes()
         for id in pending.negotiations { kick(.negotiation(id)) }
         for id in pending.transfers { kick(.transfer(id)) }
-        if !pending.negotiations.isEmpty || !pending.transfers.isEmpty {
+        if !quietly, !pending.negotiations.isEmpty || !pending.transfers.isEmpty {
             logger.notice(
                 "resuming undelivered protocol messages", metadata: ["negotiations": "\(pending.negotiations.count)", "transfers": "\(pending.transfers.count)"])
+        }
+    }
+
+    /// Claims (or renews the claim on) a process's outbox for this replica.
+    func claim(_ key: OutboxKey) async -> Bool {
+        let at = now()
+        do {
+            return try await store.claimOutbox(key.kind, id: key.id, owner: replica, now: at, until: at.addingTimeInterval(Self.claimLease))
+        } catch {
+            logger.error("cannot claim an outbox", metadata: ["error": "\(error)"])
+            return false
         }
     }
 
@@ -142,18 +160,25 @@ public struct ContractService: Sendable {
     public func stopOutbox() { outbox.finish() }
 
     func drain(_ key: OutboxKey) async {
+        var lookedAgain = false
         while !Task.isCancelled {
+            // Another replica holding the claim delivers this process's messages.
+            guard await claim(key) else { return }
             let loaded: (message: OutgoingMessage, counterparty: String)?
-            do {
-                switch key {
-                case .negotiation(let id): loaded = try await store.negotiation(id: id).flatMap { n in n.outbox.map { ($0, n.counterparty) } }
-                case .transfer(let id): loaded = try await store.transfer(id: id).flatMap { t in t.outbox.map { ($0, t.counterparty) } }
-                }
-            } catch {
+            do { loaded = try await queued(key) } catch {
                 logger.error("cannot read outbox", metadata: ["error": "\(error)"])
                 return
             }
-            guard let (message, counterparty) = loaded else { return }
+            guard let (message, counterparty) = loaded else {
+                try? await store.releaseOutbox(key.kind, id: key.id, owner: replica)
+                // A message another replica queued while we held the claim found it taken; it
+                // committed before that, so one more look after releasing sees it.
+                if !lookedAgain, (try? await queued(key)) != nil {
+                    lookedAgain = true
+                    continue
+                }
+                return
+            }
             var outcome = await deliver(message, to: counterparty)
             if case .retry(let why) = outcome, message.attempts + 1 >= maximumAttempts {
                 outcome = .refused(["undeliverable after \(message.attempts + 1) attempts: \(why)"])
@@ -168,6 +193,14 @@ public struct ContractService: Sendable {
                 logger.info("message not delivered; retrying", metadata: ["url": "\(message.url)", "attempt": "\(message.attempts + 1)", "error": "\(why)"])
                 try? await Task.sleep(for: .seconds(message.backoff))
             }
+        }
+    }
+
+    /// The next message a process has queued, and to whom.
+    func queued(_ key: OutboxKey) async throws -> (message: OutgoingMessage, counterparty: String)? {
+        switch key {
+        case .negotiation(let id): try await store.negotiation(id: id).flatMap { n in n.outbox.map { ($0, n.counterparty) } }
+        case .transfer(let id): try await store.transfer(id: id).flatMap { t in t.outbox.map { ($0, t.counterparty) } }
         }
     }
 

@@ -1,7 +1,22 @@
+import DataspaceContracts
+
 /// Which stored process has a message to deliver.
 enum OutboxKey: Hashable, Sendable {
     case negotiation(String)
     case transfer(String)
+
+    var kind: ProcessKind {
+        switch self {
+        case .negotiation: .negotiation
+        case .transfer: .transfer
+        }
+    }
+
+    var id: String {
+        switch self {
+        case .negotiation(let id), .transfer(let id): id
+        }
+    }
 }
 
 /// Ensures one delivery loop per process at a time; a kick during a running loop makes it run

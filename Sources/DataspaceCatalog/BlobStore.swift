@@ -13,6 +13,8 @@ public protocol BlobStore: Sendable {
     func localPath(_ sha256: String) -> String?
     func remove(_ sha256: String) throws
     func allDigests() throws -> [String]
+    /// When a blob was written (nil if there is no such blob).
+    func modified(_ sha256: String) -> Date?
 }
 
 /// An in-progress blob write. Exactly one of `commit` or `abort` ends it.
@@ -76,11 +78,21 @@ public struct FileBlobStore: BlobStore {
         return result
     }
 
-    /// Removes temp files left by a crash mid-write.
-    public func removeTemporaryFiles() throws {
+    public func modified(_ sha256: String) -> Date? {
+        guard Self.isDigest(sha256) else { return nil }
+        return (try? FileManager.default.attributesOfItem(atPath: path(sha256).path))?[.modificationDate] as? Date
+    }
+
+    /// Removes temp files left by a crash mid-write — only those last written before `cutoff`
+    /// when given: replicas sharing the directory may be writing the others right now.
+    public func removeTemporaryFiles(writtenBefore cutoff: Date? = nil) throws {
         let tmp = root.appendingPathComponent("tmp")
         for file in (try? FileManager.default.contentsOfDirectory(atPath: tmp.path)) ?? [] {
-            try? FileManager.default.removeItem(at: tmp.appendingPathComponent(file))
+            let url = tmp.appendingPathComponent(file)
+            if let cutoff, let written = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date, written >= cutoff {
+                continue
+            }
+            try? FileManager.default.removeItem(at: url)
         }
     }
 }

@@ -401,12 +401,37 @@ public struct CatalogService: Sendable {
         for identifier in try await store.allIdentifiers() { addresses.add(identifier) }
     }
 
-    /// Removes blobs no record refers to, left by a crash between storing a file and its record.
+    /// Brings the index up to date after changes may have been missed (a replica's change feed
+    /// reconnected): every active product is (re)loaded and the ones that are no longer active
+    /// leave it. Searches keep answering meanwhile.
+    public func resynchronizeIndex() async throws {
+        var active = Set<UnifiedIdentifier>()
+        try await store.forEachActive { page in
+            index.upsert(contentsOf: page.map(SearchDocument.init))
+            for record in page { active.insert(record.identifier) }
+        }
+        for identifier in index.identifiers.subtracting(active) { index.remove(identifier) }
+        for identifier in try await store.allIdentifiers() { addresses.add(identifier) }
+    }
+
+    /// Brings the search index and address book up to date with a product another replica
+    /// changed (the store's change feed names it): its current version is searchable if active,
+    /// gone if withdrawn.
+    public func follow(_ identifier: UnifiedIdentifier) async throws {
+        guard let record = try await store.record(identifier, version: nil) else { return }
+        addresses.add(identifier)
+        if record.status == .active { index.upsert(SearchDocument(record)) } else { index.remove(identifier) }
+    }
+
+    /// Removes blobs no record refers to, left by a crash between storing a file and its record
+    /// — only those written before `cutoff` when given: a replica sharing the blobs may have
+    /// stored a file whose record it is about to commit.
     @discardableResult
-    public func collectGarbage() async throws -> Int {
+    public func collectGarbage(writtenBefore cutoff: Date? = nil) async throws -> Int {
         let referenced = try await store.referencedBlobs()
         var removed = 0
         for digest in try blobs.allDigests() where !referenced.contains(digest) {
+            if let cutoff, let written = blobs.modified(digest), written >= cutoff { continue }
             try blobs.remove(digest)
             removed += 1
         }

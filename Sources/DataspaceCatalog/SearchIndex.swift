@@ -132,6 +132,9 @@ public final class SearchIndex: Sendable {
 
     public var count: Int { state.withLock { $0.liveCount } }
 
+    /// The products the index holds.
+    public var identifiers: Set<UnifiedIdentifier> { state.withLock { Set($0.docByIdentifier.keys) } }
+
     public func search(_ query: SearchQuery) -> SearchResults {
         state.withLock { $0.search(query) }
     }

@@ -59,8 +59,20 @@ public protocol ContractStore: Sendable {
 
     /// Ids of negotiations and transfers with an undelivered message, to resume after a restart.
     func pendingOutboxes() async throws -> (negotiations: [String], transfers: [String])
+    /// Takes (or renews) the right to deliver a process's queued messages until `until`: true
+    /// unless another owner holds a claim that has not expired at `now`. Replicas sharing a store
+    /// thus deliver each message from one place at a time; a replica that dies loses its claims
+    /// when they expire and another takes them over.
+    func claimOutbox(_ kind: ProcessKind, id: String, owner: String, now: Date, until: Date) async throws -> Bool
+    /// Gives a claim up (the owner delivered everything queued).
+    func releaseOutbox(_ kind: ProcessKind, id: String, owner: String) async throws
 
     func usage(agreementID: String?) async throws -> [UsageRecord]
+}
+
+/// A negotiation or a transfer process (the two things with outboxes).
+public enum ProcessKind: String, Sendable, Hashable {
+    case negotiation, transfer
 }
 
 /// Where a consumer keeps the provider receipts (c2sp.org/tlog-proof) it verified for its transfers.

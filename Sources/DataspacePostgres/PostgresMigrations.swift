@@ -93,6 +93,12 @@ enum PostgresMigrations {
                     origin text PRIMARY KEY, size bigint NOT NULL, root text NOT NULL, updated_at double precision NOT NULL)
                 """,
             ]),
+        Migration(
+            name: "v2-outbox-claims",
+            statements: [
+                "ALTER TABLE negotiation ADD COLUMN claimed_by text, ADD COLUMN claimed_until double precision",
+                "ALTER TABLE transfer ADD COLUMN claimed_by text, ADD COLUMN claimed_until double precision",
+            ]),
     ]
 
     /// Applies the migrations not yet applied, each in its own transaction, under an advisory

@@ -43,6 +43,7 @@ extension PostgresStore: CatalogStore {
             try await transaction { db in
                 try await insert(record, report: report, on: db)
                 try await queue(evidence, on: db)
+                try await announce(.product(record.identifier.description), on: db)
             }
         } catch where Self.isUniqueViolation(error) {
             throw CatalogError(.conflict, "product \(record.identifier) already exists", field: "identifier")
@@ -68,6 +69,7 @@ extension PostgresStore: CatalogStore {
                 throw CatalogError(.notFound, "no version \(record.version) of \(record.identifier) with that file", field: "identifier")
             }
             try await queue(evidence, on: db)
+            try await announce(.product(record.identifier.description), on: db)
         }
     }
 
@@ -101,6 +103,7 @@ extension PostgresStore: CatalogStore {
                     """, logger: logger)
                 try await insert(record, report: report, on: db)
                 try await queue(evidence, on: db)
+                try await announce(.product(record.identifier.description), on: db)
             }
         } catch where Self.isUniqueViolation(error) {
             throw CatalogError(.conflict, "product \(record.identifier) got version \(record.version) meanwhile", field: "version")
@@ -124,6 +127,7 @@ extension PostgresStore: CatalogStore {
                 WHERE identifier = \(identifier.description) AND version = \(Int32(clamping: record.version))
                 """, logger: logger)
             try await queue(evidence(record), on: db)
+            try await announce(.product(identifier.description), on: db)
             return record
         }
     }

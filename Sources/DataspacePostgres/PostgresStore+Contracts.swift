@@ -70,6 +70,7 @@ extension PostgresStore: ContractStore {
             }
             guard changed == 1 else { throw ContractConflict("negotiation \(n.id) changed meanwhile (revision \(expected) is stale)") }
         }
+        try await announce(.process(n.id), on: db)
         return n
     }
 
@@ -187,6 +188,7 @@ extension PostgresStore: ContractStore {
                 "UPDATE transfer_delivery SET state = 'released', updated_at = \(updated) WHERE transfer_id = \(t.id) AND state = 'reserved'",
                 logger: logger)
         }
+        try await announce(.process(t.id), on: db)
         return t
     }
 
@@ -255,6 +257,29 @@ extension PostgresStore: ContractStore {
         let negotiations = try await rows("SELECT id FROM negotiation WHERE pending").map { try $0.decode(String.self) }
         let transfers = try await rows("SELECT id FROM transfer WHERE pending").map { try $0.decode(String.self) }
         return (negotiations, transfers)
+    }
+
+    public func claimOutbox(_ kind: ProcessKind, id: String, owner: String, now: Date, until: Date) async throws -> Bool {
+        let at = now.timeIntervalSince1970, end = until.timeIntervalSince1970
+        let query: PostgresQuery =
+            kind == .negotiation
+            ? """
+            UPDATE negotiation SET claimed_by = \(owner), claimed_until = \(end)
+            WHERE id = \(id) AND (claimed_by IS NULL OR claimed_by = \(owner) OR claimed_until < \(at)) RETURNING 1
+            """
+            : """
+            UPDATE transfer SET claimed_by = \(owner), claimed_until = \(end)
+            WHERE id = \(id) AND (claimed_by IS NULL OR claimed_by = \(owner) OR claimed_until < \(at)) RETURNING 1
+            """
+        return try await rows(query).count == 1
+    }
+
+    public func releaseOutbox(_ kind: ProcessKind, id: String, owner: String) async throws {
+        let query: PostgresQuery =
+            kind == .negotiation
+            ? "UPDATE negotiation SET claimed_by = NULL, claimed_until = NULL WHERE id = \(id) AND claimed_by = \(owner)"
+            : "UPDATE transfer SET claimed_by = NULL, claimed_until = NULL WHERE id = \(id) AND claimed_by = \(owner)"
+        try await rows(query)
     }
 
     // MARK: usage

@@ -247,6 +247,23 @@ extension SQLiteStore: ContractStore {
         }
     }
 
+    public func claimOutbox(_ kind: ProcessKind, id: String, owner: String, now: Date, until: Date) async throws -> Bool {
+        let table = kind == .negotiation ? "negotiation" : "transfer"
+        return try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE \(table) SET claimed_by = ?, claimed_until = ? WHERE id = ? AND (claimed_by IS NULL OR claimed_by = ? OR claimed_until < ?)",
+                arguments: [owner, until.timeIntervalSince1970, id, owner, now.timeIntervalSince1970])
+            return db.changesCount == 1
+        }
+    }
+
+    public func releaseOutbox(_ kind: ProcessKind, id: String, owner: String) async throws {
+        let table = kind == .negotiation ? "negotiation" : "transfer"
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE \(table) SET claimed_by = NULL, claimed_until = NULL WHERE id = ? AND claimed_by = ?", arguments: [id, owner])
+        }
+    }
+
     // MARK: usage
 
     public func usage(agreementID: String?) async throws -> [UsageRecord] {

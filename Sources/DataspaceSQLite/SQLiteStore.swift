@@ -209,6 +209,16 @@ public final class SQLiteStore: Sendable {
                     CREATE INDEX transfer_open ON transfer(state, updated_at);
                     """)
         }
+        migrator.registerMigration("v7-outbox-claims") { db in
+            // Which process delivers a queued message, until when (ContractStore.claimOutbox).
+            try db.execute(
+                sql: """
+                    ALTER TABLE negotiation ADD COLUMN claimed_by TEXT;
+                    ALTER TABLE negotiation ADD COLUMN claimed_until REAL;
+                    ALTER TABLE transfer ADD COLUMN claimed_by TEXT;
+                    ALTER TABLE transfer ADD COLUMN claimed_until REAL;
+                    """)
+        }
         return migrator
     }
 

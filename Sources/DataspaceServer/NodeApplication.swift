@@ -1,6 +1,7 @@
 import DataspaceCore
 import Foundation
 import Hummingbird
+import ServiceLifecycle
 import Logging
 
 /// Builds the HTTP application of a node: every route, in one readable place.
@@ -36,10 +37,15 @@ public enum NodeApplication {
         services: NodeServices, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let router = try buildRouter(services: services)
+        var background: [any Service] = [services.ledger, OutboxService(contracts: services.contracts), TransferExpiryService(contracts: services.contracts)]
+        // Replicas over one database follow each other's changes.
+        if let feed = services.store as? any StoreChangeFeed {
+            background.append(StoreChangeService(feed: feed, contracts: services.contracts, catalog: services.catalog))
+        }
         return Application(
             router: router,
             configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "dataspace"),
-            services: [services.ledger, OutboxService(contracts: services.contracts), TransferExpiryService(contracts: services.contracts)],
+            services: background,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? services.configuration.port) },
             logger: services.logger)
     }

@@ -70,7 +70,10 @@ public struct NodeServices: Sendable {
             directory: URL(fileURLWithPath: directory.ledgerPath), signer: logSigner, journalBytes: 16 << 20,
             integrationInterval: .milliseconds(configuration.ledger.integrationMilliseconds))
         let blobs = try FileBlobStore(root: URL(fileURLWithPath: directory.blobsPath))
-        try blobs.removeTemporaryFiles()
+        // Replicas over one database share the blobs: another may be writing one right now, so
+        // only what a crash left a day ago is cleaned up.
+        let cleanupCutoff = configuration.database == nil ? nil : Date().addingTimeInterval(-86_400)
+        try blobs.removeTemporaryFiles(writtenBefore: cleanupCutoff)
         let peers = PeerClient(policy: configuration.outboundPolicy)
         let resolver = HTTPDIDResolver(client: peers, own: document)
         let ledger = try LedgerService(
@@ -127,8 +130,8 @@ public struct NodeServices: Sendable {
             trust: TrustAnchor(trusted), contracts: contracts, ledger: ledger, logger: logger,
             rateLimiter: RateLimiter(rate: Double(configuration.requestsPerSecond), burst: Double(configuration.burst)),
             publishing: WorkLimiter(name: "publishing", limit: configuration.concurrentPublishes, queue: 16))
-        // Orphan blobs can only exist after a crash mid-publish; nothing is publishing yet.
-        let removed = try await catalog.collectGarbage()
+        // Orphan blobs can only exist after a crash mid-publish; nothing here is publishing yet.
+        let removed = try await catalog.collectGarbage(writtenBefore: cleanupCutoff)
         if removed > 0 { logger.notice("removed orphan blobs left by an interrupted publish", metadata: ["count": "\(removed)"]) }
         return services
     }

@@ -1,18 +1,24 @@
 import AsyncHTTPClient
 import DataspaceCore
+import DataspacePostgres
 import DataspaceServer
 import Foundation
 import Logging
 import ServiceLifecycle
 
 /// An authority, a provider and a consumer as real nodes on loopback for the contract benchmarks:
-/// each with its own directory, SQLite file and HTTP server, registered and approved.
+/// each with its own directory, store (an SQLite file, or a database of its own on the PostgreSQL
+/// server given) and HTTP server, registered and approved.
 struct BenchNetwork {
     let root: String
     let nodes: [NodeServices]
     let clients: [ManagementClient]
     let group: ServiceGroup
     let running: Task<Void, any Error>
+    /// The clients' own connection pool, shut down at `stop`.
+    let http: HTTPClient
+    /// The PostgreSQL server and the databases made on it, dropped at `stop`.
+    var postgres: (server: PostgresLocation, databases: [String])?
 
     var provider: ManagementClient { clients[1] }
     var consumer: ManagementClient { clients[2] }
@@ -22,7 +28,7 @@ struct BenchNetwork {
     /// `listenAll` binds the provider to `::` (IPv6 and IPv4), so a load generator aimed at
     /// [::1] is a client of its own while the other nodes talk from 127.0.0.1 (on Linux a
     /// connection to 127.0.0.2 still comes from 127.0.0.1).
-    static func start(providerLimit: (rate: Int, burst: Int)? = nil, listenAll: Bool = false) async throws -> BenchNetwork {
+    static func start(providerLimit: (rate: Int, burst: Int)? = nil, listenAll: Bool = false, postgres: PostgresLocation? = nil) async throws -> BenchNetwork {
         let root = NSTemporaryDirectory() + "dataspace-bench-net-\(UUID().uuidString.prefix(8))"
         let ports = LoopbackPorts.free(count: 3)
         let cast = [
@@ -34,6 +40,7 @@ struct BenchNetwork {
         logger.logLevel = ProcessInfo.processInfo.environment["DATASPACE_BENCH_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .error
         var nodes: [NodeServices] = []
         var apps: [any Service] = []
+        var databases: [String] = []
         for (i, c) in cast.enumerated() {
             var configuration = NodeConfiguration(
                 name: c.0, creditCode: try CreditCode.completing(c.1), region: try RegionCode(c.2), sector: try Sector(slug: c.3),
@@ -43,6 +50,11 @@ struct BenchNetwork {
                 logFormat: "text", allowLoopbackPeers: true)
             configuration.requestsPerSecond = i == 1 ? providerLimit?.rate ?? 1_000_000 : 1_000_000
             configuration.burst = i == 1 ? providerLimit?.burst ?? 1_000_000 : 1_000_000
+            if let postgres {
+                let name = "bench_\(root.suffix(8).lowercased().filter { $0.isLetter || $0.isNumber })_n\(i)"
+                configuration.database = try await PostgresAdmin.createDatabase(name, on: postgres)
+                databases.append(name)
+            }
             let directory = NodeDirectory(path: root + "/node\(i)")
             try directory.initialize(configuration: configuration)
             let node = try await NodeServices.open(directory: directory, logger: logger)
@@ -61,12 +73,17 @@ struct BenchNetwork {
         for client in clients.dropFirst() {
             _ = try await client.call(.POST, "/api/v1/membership/apply", json: ["authorityURL": .string(nodes[0].configuration.publicURL)])
         }
-        return BenchNetwork(root: root, nodes: nodes, clients: clients, group: group, running: running)
+        return BenchNetwork(
+            root: root, nodes: nodes, clients: clients, group: group, running: running, http: http, postgres: postgres.map { ($0, databases) })
     }
 
     func stop() async {
         await group.triggerGracefulShutdown()
         _ = try? await running.value
+        try? await http.shutdown()
         try? FileManager.default.removeItem(atPath: root)
+        if let postgres {
+            for name in postgres.databases { try? await PostgresAdmin.dropDatabase(name, on: postgres.server) }
+        }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DataspaceCore
+import DataspacePostgres
 import DataspaceServer
 import Foundation
 
@@ -10,54 +11,87 @@ struct NegotiationBench: AsyncParsableCommand {
 
     @Option(help: "Negotiations per concurrency level.") var count: Int = 500
     @Option(help: "Comma-separated numbers of concurrent negotiations.") var concurrency: String = "1,16"
+    @Option(
+        help: ArgumentHelp(
+            "Also run on this PostgreSQL server (each node a database of its own, dropped afterwards) and print the ratio to SQLite.",
+            valueName: "postgres://…")) var postgres: String?
 
     func run() async throws {
         try await runReporting {
-            let net = try await BenchNetwork.start()
-            do {
-                let csv = net.root + "/air.csv"
-                try "station,aqi\nGZ001,42\nGZ002,57\n".write(toFile: csv, atomically: true, encoding: .utf8)
-                let record = try await net.provider.publish(file: csv, metadata: [
-                    "title": "广州市空气质量", "description": "AQI", "sector": "green-low-carbon",
-                    "policy": ["permission": [["action": "use", "constraint": [["leftOperand": "purpose", "operator": "isA", "rightOperand": "research"]]]]],
+            let server = try postgres.map { try PostgresLocation(url: $0, field: "postgres") }
+            let sqlite = try await measure(store: "sqlite", postgres: nil)
+            guard let server else { return }
+            let other = try await measure(store: "postgres", postgres: server)
+            print("")
+            var rows: [[String]] = []
+            for (level, s) in sqlite.sorted(by: { $0.key < $1.key }) {
+                guard let p = other[level] else { continue }
+                rows.append([
+                    String(level), String(format: "%.1f", s.rate), String(format: "%.1f", p.rate), String(format: "%.2f", s.p50), String(format: "%.2f", p.p50),
+                    String(format: "%.2f×", p.p50 / max(s.p50, 0.001)), String(format: "%.2f", s.p99), String(format: "%.2f", p.p99),
                 ])
-                let dataset = record["identifier"]?.stringValue ?? ""
-                let levels = concurrency.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 }
-                var rows: [[String]] = []
-                var summary: [String: JSONValue] = [:]
-                for level in levels {
-                    // Warm-up: connections, DID documents, JIT-free but caches matter.
-                    _ = try await negotiate(net, dataset)
-                    print("running \(count) negotiations, \(level) at a time …")
-                    let start = ContinuousClock.now
-                    let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
-                        for worker in 0..<level {
-                            let share = count / level + (worker < count % level ? 1 : 0)
-                            group.addTask {
-                                var mine: [Double] = []
-                                for _ in 0..<share { mine.append(try await negotiate(net, dataset)) }
-                                return mine
-                            }
-                        }
-                        var all: [Double] = []
-                        for try await part in group { all += part }
-                        return all.sorted()
-                    }
-                    let wall = (ContinuousClock.now - start).milliseconds / 1_000
-                    let p50 = percentile(latencies, 0.5), p99 = percentile(latencies, 0.99)
-                    let rate = Double(latencies.count) / wall
-                    rows.append([String(level), String(latencies.count), String(format: "%.1f", rate), String(format: "%.2f", p50), String(format: "%.2f", p99)])
-                    summary["c\(level)"] = ["negotiationsPerSecond": .number(rate), "p50ms": .number(p50), "p99ms": .number(p99)]
-                }
-                print("")
-                printTable(["CONCURRENT", "NEGOTIATIONS", "PER SECOND", "P50 MS", "P99 MS"], rows)
-                print("\n" + JSONValue.object(summary).encodedString())
-            } catch {
-                await net.stop()
-                throw error
             }
-            await net.stop()
+            printTable(["CONCURRENT", "SQLITE /S", "POSTGRES /S", "SQLITE P50", "POSTGRES P50", "P50 RATIO", "SQLITE P99", "POSTGRES P99"], rows)
         }
+    }
+
+    struct Level {
+        var rate: Double
+        var p50: Double
+        var p99: Double
+    }
+
+    /// Runs every concurrency level on a fresh network over one store; prints a table and JSON.
+    func measure(store: String, postgres: PostgresLocation?) async throws -> [Int: Level] {
+        print("— nodes on \(postgres.map { "PostgreSQL \($0)" } ?? "SQLite") —")
+        let net = try await BenchNetwork.start(postgres: postgres)
+        var results: [Int: Level] = [:]
+        do {
+            let csv = net.root + "/air.csv"
+            try "station,aqi\nGZ001,42\nGZ002,57\n".write(toFile: csv, atomically: true, encoding: .utf8)
+            let record = try await net.provider.publish(file: csv, metadata: [
+                "title": "广州市空气质量", "description": "AQI", "sector": "green-low-carbon",
+                "policy": ["permission": [["action": "use", "constraint": [["leftOperand": "purpose", "operator": "isA", "rightOperand": "research"]]]]],
+            ])
+            let dataset = record["identifier"]?.stringValue ?? ""
+            let levels = concurrency.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 }
+            var rows: [[String]] = []
+            var summary: [String: JSONValue] = [:]
+            for level in levels {
+                // Warm-up: connections, DID documents, JIT-free but caches matter.
+                _ = try await negotiate(net, dataset)
+                print("running \(count) negotiations, \(level) at a time …")
+                let start = ContinuousClock.now
+                let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+                    for worker in 0..<level {
+                        let share = count / level + (worker < count % level ? 1 : 0)
+                        group.addTask {
+                            var mine: [Double] = []
+                            for _ in 0..<share { mine.append(try await negotiate(net, dataset)) }
+                            return mine
+                        }
+                    }
+                    var all: [Double] = []
+                    for try await part in group { all += part }
+                    return all.sorted()
+                }
+                let wall = (ContinuousClock.now - start).milliseconds / 1_000
+                let p50 = percentile(latencies, 0.5), p99 = percentile(latencies, 0.99)
+                let rate = Double(latencies.count) / wall
+                rows.append([String(level), String(latencies.count), String(format: "%.1f", rate), String(format: "%.2f", p50), String(format: "%.2f", p99)])
+                summary["c\(level)"] = ["negotiationsPerSecond": .number(rate), "p50ms": .number(p50), "p99ms": .number(p99)]
+                results[level] = Level(rate: rate, p50: p50, p99: p99)
+            }
+            print("")
+            printTable(["CONCURRENT", "NEGOTIATIONS", "PER SECOND", "P50 MS", "P99 MS"], rows)
+            summary["store"] = .string(store)
+            print("\n" + JSONValue.object(summary).encodedString())
+        } catch {
+            await net.stop()
+            throw error
+        }
+        await net.stop()
+        return results
     }
 
     /// One negotiation from the consumer's API call to FINALIZED, in milliseconds.

@@ -61,3 +61,38 @@ import Testing
         try await store.saveDeliveryReceipt(transferID: "p1", index: 7, receipt: "receipt text")
     }
 }
+
+/// Queued messages are delivered from one replica at a time: claims exclude other owners until
+/// they expire or are given up — on every backend.
+@Suite struct OutboxClaimTests {
+    @Test(arguments: StorageBackend.available) func aClaimExcludesOthersUntilItExpiresOrIsReleased(_ backend: StorageBackend) async throws {
+        let store = try await backend.contractStore()
+        let at = Date(timeIntervalSince1970: 1_800_000_000)
+        try await store.insertTransfer(ContractStoreConformanceTests().transfer("t", state: .requested, updated: at, queued: true))
+        #expect(try await store.claimOutbox(.transfer, id: "t", owner: "a", now: at, until: at.addingTimeInterval(60)))
+        #expect(try await !store.claimOutbox(.transfer, id: "t", owner: "b", now: at.addingTimeInterval(59), until: at.addingTimeInterval(119)))
+        // The owner renews its own claim.
+        #expect(try await store.claimOutbox(.transfer, id: "t", owner: "a", now: at.addingTimeInterval(30), until: at.addingTimeInterval(90)))
+        #expect(try await !store.claimOutbox(.transfer, id: "t", owner: "b", now: at.addingTimeInterval(89), until: at.addingTimeInterval(149)))
+        // An owner that stopped renewing (it died) loses the claim when it expires.
+        #expect(try await store.claimOutbox(.transfer, id: "t", owner: "b", now: at.addingTimeInterval(91), until: at.addingTimeInterval(151)))
+        // Releasing hands it over at once; only the owner can release.
+        try await store.releaseOutbox(.transfer, id: "t", owner: "a")
+        #expect(try await !store.claimOutbox(.transfer, id: "t", owner: "a", now: at.addingTimeInterval(92), until: at.addingTimeInterval(152)))
+        try await store.releaseOutbox(.transfer, id: "t", owner: "b")
+        #expect(try await store.claimOutbox(.transfer, id: "t", owner: "a", now: at.addingTimeInterval(93), until: at.addingTimeInterval(153)))
+        // Claims race: of many replicas asking at once, one wins.
+        try await store.insertTransfer(ContractStoreConformanceTests().transfer("u", state: .requested, updated: at, queued: true))
+        let winners = await withTaskGroup(of: Bool.self) { group in
+            for i in 0..<16 {
+                group.addTask { (try? await store.claimOutbox(.transfer, id: "u", owner: "r\(i)", now: at, until: at.addingTimeInterval(60))) ?? false }
+            }
+            var count = 0
+            for await won in group where won { count += 1 }
+            return count
+        }
+        #expect(winners == 1)
+        // A claim is not a change of the process: its revision and body stay.
+        #expect(try await store.transfer(id: "u")?.revision == 0)
+    }
+}

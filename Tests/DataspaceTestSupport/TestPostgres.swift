@@ -1,11 +1,10 @@
 import DataspacePostgres
 import Foundation
 import Logging
-import PostgresNIO
 
 /// The PostgreSQL server the tests use: `DATASPACE_POSTGRES_URL` if set (CI sets it from
-/// Scripts/postgres.sh), else a throwaway cluster that Scripts/postgres.sh starts (or reuses)
-/// under .build-postgres when Debian's postgresql-15 is installed. Each store gets a database
+/// Scripts/postgres.sh), else a throwaway cluster that Scripts/postgres.sh starts (or reuses,
+/// in /tmp) when Debian's postgresql-15 is installed. Each store gets a database
 /// of its own, so tests never see each other's rows.
 public enum TestPostgres {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -37,22 +36,7 @@ public enum TestPostgres {
 
     /// Databases earlier test runs left behind (this process has made none yet).
     static func dropEarlierRuns(_ server: PostgresLocation) async throws {
-        try await withAdmin(server) { client in
-            let names = try await client.query("SELECT datname FROM pg_database WHERE datname LIKE 'dstest\\_%'").collect().map { try $0.decode(String.self) }
-            for name in names { try await client.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")) }
-        }
-    }
-
-    static func withAdmin(_ server: PostgresLocation, _ body: @Sendable (PostgresClient) async throws -> Void) async throws {
-        var admin = PostgresClient.Configuration(
-            host: server.host, port: server.port, username: server.username, password: server.password, database: server.database, tls: .disable)
-        admin.options.maximumConnections = 1
-        let client = PostgresClient(configuration: admin)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            try await body(client)
-            group.cancelAll()
-        }
+        for name in try await PostgresAdmin.databases(prefix: "dstest_", on: server) { try await PostgresAdmin.dropDatabase(name, on: server) }
     }
 
     /// A new, empty database on the test server and a store over it.
@@ -65,9 +49,7 @@ public enum TestPostgres {
 
     /// Creates a database named for this test run and returns where it is.
     public static func freshDatabase() async throws -> PostgresLocation {
-        let server = try await server.value
         let name = "dstest_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        try await withAdmin(server) { client in try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)")) }
-        return server.with(database: name)
+        return try await PostgresAdmin.createDatabase(name, on: try await server.value)
     }
 }

@@ -1,0 +1,97 @@
+import DataspaceCatalog
+import DataspaceContracts
+import DataspaceCore
+import DataspacePostgres
+import DataspaceTestSupport
+import Foundation
+import Synchronization
+import Testing
+
+/// Two stores over one PostgreSQL database stand for two replicas: what one commits, the
+/// other hears (long-polls wake, search indexes follow), and only after the commit.
+@Suite(.enabled(if: TestPostgres.isAvailable)) struct ChangeFeedTests {
+    final class Heard: Sendable {
+        let changes = Mutex<[StoreChange]>([])
+        let gaps = Mutex(0)
+        func contains(_ change: StoreChange) -> Bool { changes.withLock { $0.contains(change) } }
+    }
+
+    /// Waits (briefly, on a notification that is on its way) until `done` holds.
+    func until(_ done: () -> Bool) async throws {
+        for _ in 0..<400 where !done() { try await Task.sleep(for: .milliseconds(5)) }
+    }
+
+    @Test func whatOneReplicaCommitsTheOtherHears() async throws {
+        let location = try await TestPostgres.freshDatabase()
+        let writer = try await PostgresStore(location: location)
+        let follower = try await PostgresStore(location: location)
+        let heard = Heard()
+        let following = Task {
+            await follower.followChanges {
+                heard.gaps.withLock { $0 += 1 }
+            } onChange: { change in
+                heard.changes.withLock { $0.append(change) }
+            }
+        }
+        defer { following.cancel() }
+        try await until { heard.gaps.withLock { $0 } == 1 }
+        #expect(heard.gaps.withLock { $0 } == 1, "the first connection is a gap (changes before it are read, not heard)")
+
+        let at = Date(timeIntervalSince1970: 1_800_000_000)
+        try await writer.insertTransfer(ContractStoreConformanceTests().transfer("t1", state: .requested, updated: at))
+        try await until { heard.contains(.process("t1")) }
+        #expect(heard.contains(.process("t1")))
+
+        // A transition that loses its compare-and-swap is rolled back, and nobody hears of it.
+        let stale = try #require(try await writer.transfer(id: "t1"))
+        _ = try await writer.updateTransfer(id: "t1") { $0.reasons = ["first"] }
+        await #expect(throws: ContractConflict.self) { _ = try await writer.replaceTransfer(stale) }
+        try await until { heard.changes.withLock { $0.count } >= 2 }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(heard.changes.withLock { $0 } == [.process("t1"), .process("t1")], "insert and one update; the lost race is not announced")
+
+        // A product published through one replica becomes searchable on the other.
+        let blobs = try FileBlobStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("feed-\(UUID().uuidString)"))
+        func catalog(_ store: PostgresStore) throws -> CatalogService {
+            CatalogService(
+                store: store, blobs: blobs, index: SearchIndex(), addresses: AddressBook(prefix: try IPv6Prefix("fd86::/64")),
+                publisher: Publisher(
+                    name: "广州市数据局", did: try WebDID("did:web:127.0.0.1%3A8443"), creditCode: try CreditCode.completing("11440100MB2C92190"),
+                    region: try RegionCode("440100")))
+        }
+        let here = try catalog(writer), there = try catalog(follower)
+        let published = try await here.publish(
+            PublishRequest(title: "广州市空气质量监测数据", description: "逐小时AQI", keywords: ["空气质量"], sector: "green-low-carbon"), format: .csv,
+            body: AsyncStream { c in
+                c.yield(Array("station,aqi\nGZ001,42\n".utf8))
+                c.finish()
+            })
+        try await until { heard.contains(.product(published.identifier.description)) }
+        try await there.follow(published.identifier)
+        #expect(there.index.search(SearchQuery(text: "空气质量")).hits.first?.identifier == published.identifier)
+        _ = try await here.withdraw(published.identifier)
+        try await there.follow(published.identifier)
+        #expect(there.index.search(SearchQuery(text: "空气质量")).total == 0)
+    }
+
+    @Test func aResynchronizationDropsWhatWasWithdrawnMeanwhile() async throws {
+        let store = try await TestPostgres.freshStore()
+        let blobs = try FileBlobStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("resync-\(UUID().uuidString)"))
+        let service = CatalogService(
+            store: store, blobs: blobs, index: SearchIndex(), addresses: AddressBook(prefix: try IPv6Prefix("fd86::/64")),
+            publisher: Publisher(
+                name: "广州市数据局", did: try WebDID("did:web:127.0.0.1%3A8443"), creditCode: try CreditCode.completing("11440100MB2C92190"),
+                region: try RegionCode("440100")))
+        let body = { AsyncStream<[UInt8]> { c in
+            c.yield(Array("a\n1\n".utf8))
+            c.finish()
+        } }
+        let kept = try await service.publish(PublishRequest(title: "保留 kept", description: "d", keywords: [], sector: "transport"), format: .csv, body: body())
+        let gone = try await service.publish(PublishRequest(title: "撤回 gone", description: "d", keywords: [], sector: "transport"), format: .csv, body: body())
+        // Another replica withdrew `gone` while this one was not listening.
+        _ = try await store.withdraw(gone.identifier, at: Date()) { _ in [] }
+        #expect(service.index.identifiers == [kept.identifier, gone.identifier])
+        try await service.resynchronizeIndex()
+        #expect(service.index.identifiers == [kept.identifier])
+    }
+}
