@@ -1,8 +1,10 @@
-/// Something another process sharing the store changed: a negotiation or transfer (by id),
-/// or a product (by identifier).
+/// Something another process sharing the store changed: a negotiation or transfer (by id), a
+/// product (by identifier), or queued evidence.
 public enum StoreChange: Sendable, Hashable {
     case process(String)
     case product(String)
+    /// Evidence was queued for the log (the sequencer appends it).
+    case evidence
 }
 
 /// A store shared by several processes (replicas) tells each what the others committed, so

@@ -38,8 +38,10 @@ public struct PendingEvidence: Sendable, Equatable {
 /// receipts a consumer kept for its deliveries.
 public protocol LedgerIndexStore: Sendable {
     /// Indexes appended entries and removes the pending evidence they came from, in one
-    /// transaction, so each queued event is appended exactly once.
-    func indexLedgerEntries(_ rows: [LedgerEntryRow]) async throws
+    /// transaction, so each queued event is appended exactly once. With `epoch`, only while it is
+    /// still the sequencer's (`LogSequencerStore`); a sequencer that was replaced gets
+    /// `SequencerFenced` and writes nothing.
+    func indexLedgerEntries(_ rows: [LedgerEntryRow], epoch: Int64?) async throws
     /// The oldest queued events, in the order they were queued.
     func pendingEvidence(limit: Int) async throws -> [PendingEvidence]
     func pendingEvidenceCount() async throws -> Int
@@ -58,6 +60,29 @@ public protocol LedgerIndexStore: Sendable {
     func deliveryReceipts(transferID: String) async throws -> [(index: UInt64, receipt: String)]
 }
 
+/// Where replicas sharing a store elect the evidence log's sequencer: at most one process holds
+/// the role at a time, each holder gets a higher epoch than any before, and a holder whose
+/// session ends (its process died) loses the role at once.
+public protocol LogSequencerStore: Sendable {
+    /// Runs `body` as the sequencer, with its epoch, if no other process holds the role; returns
+    /// nil at once if one does. The role ends when `body` returns, or — cancelling `body` — when
+    /// the session holding it breaks.
+    func whileSequencer<T: Sendable>(holder: String, _ body: @escaping @Sendable (Int64) async throws -> T) async throws -> T?
+}
+
+/// A write by a sequencer that another has replaced since (its epoch is stale).
+public struct SequencerFenced: Error, Sendable, CustomStringConvertible {
+    public let epoch: Int64
+    public let current: Int64
+    public init(epoch: Int64, current: Int64) {
+        self.epoch = epoch
+        self.current = current
+    }
+    public var description: String { "this replica's sequencer epoch \(epoch) was superseded by \(current)" }
+}
+
 extension LedgerIndexStore {
+    public func indexLedgerEntries(_ rows: [LedgerEntryRow]) async throws { try await indexLedgerEntries(rows, epoch: nil) }
+
     public func ledgerEntries(ref: String) async throws -> [LedgerEntryRow] { try await ledgerEntries(ref: ref, type: nil) }
 }

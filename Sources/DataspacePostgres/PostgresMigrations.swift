@@ -99,6 +99,16 @@ enum PostgresMigrations {
                 "ALTER TABLE negotiation ADD COLUMN claimed_by text, ADD COLUMN claimed_until double precision",
                 "ALTER TABLE transfer ADD COLUMN claimed_by text, ADD COLUMN claimed_until double precision",
             ]),
+        Migration(
+            name: "v3-log-sequencer",
+            statements: [
+                """
+                CREATE TABLE ledger_sequencer (
+                    singleton integer PRIMARY KEY CHECK (singleton = 1), epoch bigint NOT NULL, holder text NOT NULL,
+                    since double precision NOT NULL)
+                """,
+                "INSERT INTO ledger_sequencer (singleton, epoch, holder, since) VALUES (1, 0, '', 0)",
+            ]),
     ]
 
     /// Applies the migrations not yet applied, each in its own transaction, under an advisory

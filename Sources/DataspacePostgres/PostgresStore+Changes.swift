@@ -13,6 +13,7 @@ extension PostgresStore: StoreChangeFeed {
             switch change {
             case .process(let id): "p:" + id
             case .product(let identifier): "c:" + identifier
+            case .evidence: "e"
             }
         // NOTIFY payloads are limited to 8000 bytes; ids and identifiers are far shorter.
         guard payload.utf8.count < 7_900 else { return }
@@ -34,6 +35,8 @@ extension PostgresStore: StoreChangeFeed {
                                 await onChange(.process(String(payload.dropFirst(2))))
                             } else if payload.hasPrefix("c:") {
                                 await onChange(.product(String(payload.dropFirst(2))))
+                            } else if payload == "e" {
+                                await onChange(.evidence)
                             }
                         }
                     }

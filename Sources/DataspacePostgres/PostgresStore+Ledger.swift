@@ -6,14 +6,17 @@ import PostgresNIO
 /// Evidence queued with the state change it records, in the change's transaction; the index of
 /// appended entries; the witness's records; consumers' receipts (docs/ledger.md).
 extension PostgresStore: LedgerIndexStore {
-    /// Queues events inside the caller's transaction.
+    /// Queues events inside the caller's transaction, and tells the sequencer (whichever
+    /// replica it is) at commit.
     func queue(_ events: [EvidenceEvent], on db: PostgresConnection) async throws {
+        guard !events.isEmpty else { return }
         let now = Date().timeIntervalSince1970
         for event in events {
             try await db.run(
                 "INSERT INTO pending_evidence (kind, fields, queued_at) VALUES (\(event.kind), \(JSONValue.object(event.fields).encodedString()), \(now))",
                 logger: logger)
         }
+        try await announce(.evidence, on: db)
     }
 
     public func pendingEvidence(limit: Int) async throws -> [PendingEvidence] {
@@ -28,8 +31,14 @@ extension PostgresStore: LedgerIndexStore {
         Int(try await rows("SELECT COUNT(*) FROM pending_evidence").first?.decode(Int64.self) ?? 0)
     }
 
-    public func indexLedgerEntries(_ entries: [LedgerEntryRow]) async throws {
+    public func indexLedgerEntries(_ entries: [LedgerEntryRow], epoch: Int64?) async throws {
         try await transaction { db in
+            if let epoch {
+                // The fence: the row lock orders this against a successor's epoch bump.
+                let current = try await db.rows("SELECT epoch FROM ledger_sequencer WHERE singleton = 1 FOR UPDATE", logger: logger).first?
+                    .decode(Int64.self) ?? 0
+                guard current == epoch else { throw SequencerFenced(epoch: epoch, current: current) }
+            }
             for entry in entries {
                 guard let index = Int64(exactly: entry.index) else { continue }
                 try await db.run(

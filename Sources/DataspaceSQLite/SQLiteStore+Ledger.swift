@@ -11,7 +11,8 @@ extension SQLiteStore {
     /// Indexes appended entries; the pending evidence they came from is removed in the same
     /// transaction, so each queued event is appended exactly once (after a crash between the
     /// append and this, the start-up reindex finds the entry and removes the row).
-    public func indexLedgerEntries(_ rows: [LedgerEntryRow]) async throws {
+    /// One process uses an SQLite file, so there is no other sequencer to be fenced by.
+    public func indexLedgerEntries(_ rows: [LedgerEntryRow], epoch: Int64?) async throws {
         try await writer.write { db in
             for row in rows {
                 try db.execute(

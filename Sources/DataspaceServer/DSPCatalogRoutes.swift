@@ -16,7 +16,7 @@ enum DSPCatalogRoutes {
         let renderer = DSPCatalogRenderer(
             participantID: services.did.value, serviceID: "\(services.did.value)#dsp", serviceEndpoint: services.configuration.publicURL + DSP.basePath)
 
-        let catalog = router.group("/dsp/catalog").add(middleware: MemberAuthMiddleware(verifier: { services.verifier }, logger: services.logger))
+        let catalog = router.group("/dsp/catalog").add(middleware: MemberAuthMiddleware(verifier: { await services.currentVerifier() }, logger: services.logger))
         catalog.post("/request") { request, _ in
             await dspErrors {
                 let json: JSONValue

@@ -13,7 +13,7 @@ import Hummingbird
 enum DSPContractRoutes {
     static func register(on router: Router<NodeRequestContext>, services: NodeServices) {
         let contracts = services.contracts
-        let members = MemberAuthMiddleware(verifier: { services.verifier }, logger: services.logger)
+        let members = MemberAuthMiddleware(verifier: { await services.currentVerifier() }, logger: services.logger)
         let dsp = router.group("/dsp").add(middleware: members)
         let callback = router.group("/dsp/callback").add(middleware: members)
 

@@ -13,7 +13,7 @@ enum IdentityRoutes {
                 guard let token = body["application"]?.stringValue else {
                     throw ValidationError(code: "application.missing", field: "application", message: "body must be {\"application\": \"<signed JWT>\"}")
                 }
-                let caller = try await services.verifier.verify(token, requireCredential: false)
+                let caller = try await services.currentVerifier().verify(token, requireCredential: false)
                 let application = try await authority.submit(caller: caller)
                 services.logger.info("membership application", metadata: ["did": "\(caller.did.value)", "status": "\(application.status.rawValue)"])
                 return Responses.json(applicationJSON(application, includeCredential: true), status: application.status == .approved ? .created : .accepted)
@@ -22,7 +22,7 @@ enum IdentityRoutes {
         router.get("/identity/applications/{id}") { request, context in
             await problemJSON {
                 let token = try bearerToken(request)
-                let caller = try await services.verifier.verify(token, requireCredential: false)
+                let caller = try await services.currentVerifier().verify(token, requireCredential: false)
                 let application = try await authority.status(of: context.parameters.get("id") ?? "", caller: caller.did)
                 return Responses.json(applicationJSON(application, includeCredential: true))
             }

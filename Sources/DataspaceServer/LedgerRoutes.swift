@@ -114,6 +114,8 @@ enum LedgerManagementRoutes {
             "origin": .string(s.ledger.origin), "verifierKey": .string(s.ledger.log.verifier.text),
             "size": .number(Double(latest.size)), "root": .string(latest.root.base64),
             "checkpoint": .string(s.ledger.publishedCheckpoint),
+            // Over a shared database: whether this replica appends (the others read).
+            "sequencer": .bool(s.ledger.log.isSequencer),
             "witnesses": .array(s.ledger.witnessStatus.sorted { $0.key < $1.key }.map { url, status in
                 var o: [String: JSONValue] = ["url": .string(url), "at": .string(ISO8601.format(status.at))]
                 if let size = status.cosignedSize { o["cosignedSize"] = .number(Double(size)) }

@@ -12,7 +12,16 @@ import Synchronization
 /// checkpoint to the witnesses and publishes the cosigned result. When the node is a witness
 /// itself it also answers other logs' `add-checkpoint` requests.
 public final class LedgerService: Sendable {
-    public let log: TransparencyLog
+    /// The log: written here when this process is the sequencer, read from the shared
+    /// directory otherwise.
+    public let log: EvidenceLog
+    /// Where replicas sharing a database elect the sequencer (nil: this process always is).
+    let sequencer: (any LogSequencerStore)?
+    /// This process's name as a sequencer candidate.
+    let replica = "replica-" + UUID().uuidString.lowercased()
+    /// Requests for a flush that nobody waits for (evidence queued by another replica); a burst
+    /// of them makes one flush.
+    let flushRequests = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     public let origin: String
     /// This node's witness identity (used only when it witnesses).
     public let cosigner: Cosigner
@@ -56,13 +65,23 @@ public final class LedgerService: Sendable {
         var lastRoundFailed = false
         /// When and why queued evidence last failed to reach the log.
         var lastAppendFailure: (Date, String)?
+        /// This process's sequencer epoch while it holds the role over a shared database.
+        var epoch: Int64?
+        /// A write was refused because another replica became the sequencer.
+        var fenced = false
+        /// Over a shared database: the index caught up with what the previous sequencer
+        /// appended, so queued evidence may be appended (before that, a flush could append an
+        /// event a second time: its entry is in the log, its pending row not yet removed).
+        var caughtUp = false
     }
 
     init(
-        log: TransparencyLog, node: WebDID, key: NodeKey, isWitness: Bool, store: any NodeStore, peers: PeerClient, resolver: any DIDResolver,
+        log: EvidenceLog, sequencer: (any LogSequencerStore)?, node: WebDID, key: NodeKey, isWitness: Bool, store: any NodeStore, peers: PeerClient,
+        resolver: any DIDResolver,
         witnesses: [WitnessEndpoint], trustedLogs: [NoteVerifier], authorityWitness: @escaping @Sendable () async -> WitnessEndpoint?, logger: Logger
     ) throws {
         self.log = log
+        self.sequencer = sequencer
         self.origin = log.origin
         self.cosigner = try Cosigner(name: LedgerNames.witnessName(for: node), key: key.privateKey)
         self.isWitness = isWitness
@@ -86,7 +105,7 @@ public final class LedgerService: Sendable {
         try NoteSigner(name: LedgerNames.logOrigin(for: did), key: key.privateKey)
     }
 
-    static func cosignedURL(_ log: TransparencyLog) -> URL { log.storageDirectory.appendingPathComponent("checkpoint.cosigned") }
+    static func cosignedURL(_ log: EvidenceLog) -> URL { log.storageDirectory.appendingPathComponent("checkpoint.cosigned") }
 
     // MARK: - Recording
 
@@ -96,10 +115,16 @@ public final class LedgerService: Sendable {
     /// `dataspace_ledger_append_failures_total`, logged, and shown by `ledger status` — and the
     /// evidence loop tries again every few seconds.
     public func flush() async {
+        // Another replica is the sequencer: it appends what this one queued (the queue is
+        // shared, and the commit told it).
+        guard log.isSequencer, sequencer == nil || state.withLock({ $0.caughtUp }) else { return }
         do {
             try await appending.run { try await self.appendPending() }
         } catch is WorkLimiter.Busy {
             // Thousands of flushes are already waiting; one of them will take this event too.
+        } catch let fenced as SequencerFenced {
+            state.withLock { $0.fenced = true }
+            logger.warning("another replica became the log's sequencer; stepping down", metadata: ["error": "\(fenced)"])
         } catch {
             Metrics.ledgerAppendFailures.increment()
             state.withLock { $0.lastAppendFailure = (Date(), "\(error)") }
@@ -107,24 +132,34 @@ public final class LedgerService: Sendable {
         }
     }
 
+    /// Appends queued evidence in batches: one journal write for the batch, then one store
+    /// transaction indexing it and removing its pending rows (fenced by the sequencer epoch).
     func appendPending() async throws {
+        let epoch = state.withLock { $0.epoch }
         while true {
-            let batch = try await store.pendingEvidence(limit: 256)
+            let batch = try await store.pendingEvidence(limit: 1_000)
             guard !batch.isEmpty else { return }
             CrashPoint.hit("evidence.before-append")
+            var events: [(id: Int64, event: LedgerEvent)] = []
             for item in batch {
                 guard let kind = LedgerEvent.Kind(rawValue: item.event.kind) else {
                     throw LedgerEventError("queued evidence \(item.id) has an unknown type \(item.event.kind)")
                 }
                 var fields = item.event.fields
                 fields["evidenceId"] = .number(Double(item.id))
-                let event = LedgerEvent(kind: kind, time: item.queuedAt, node: node.value, fields: fields)
-                let index = try await log.append(event.entry)
-                try await store.indexLedgerEntries([.init(index: index, type: kind.rawValue, time: event.time, ref: Self.reference(event), evidenceID: item.id)])
-                Metrics.ledgerEntries.increment()
+                events.append((item.id, LedgerEvent(kind: kind, time: item.queuedAt, node: node.value, fields: fields)))
             }
+            let indices = try await log.append(contentsOf: events.map(\.event.entry))
+            let rows = zip(indices, events).map { index, item in
+                LedgerEntryRow(index: index, type: item.event.kind.rawValue, time: item.event.time, ref: Self.reference(item.event), evidenceID: item.id)
+            }
+            try await store.indexLedgerEntries(rows, epoch: epoch)
+            Metrics.ledgerEntries.increment(by: Int64(rows.count))
         }
     }
+
+    /// Asks for a flush without waiting for it (another replica queued evidence).
+    public func requestFlush() { flushRequests.continuation.yield() }
 
     /// Queued evidence not yet in the log, and the last failure to append it.
     public func evidenceStatus() async -> (pending: Int, lastFailure: (at: Date, message: String)?) {
@@ -151,7 +186,7 @@ public final class LedgerService: Sendable {
                 index: index, type: event.kind.rawValue, time: event.time, ref: Self.reference(event),
                 evidenceID: event.fields["evidenceId"]?.int64Value))
         }
-        try await store.indexLedgerEntries(rows)
+        try await store.indexLedgerEntries(rows, epoch: state.withLock { $0.epoch })
         logger.notice("indexed ledger entries missing from the index", metadata: ["count": "\(rows.count)"])
     }
 
@@ -163,6 +198,15 @@ public final class LedgerService: Sendable {
     /// round got no cosignature at all, the newest checkpoint is served with the log's signature.
     public var publishedCheckpoint: String {
         let latest = log.latest
+        if !log.isSequencer {
+            // The sequencer keeps the newest cosigned checkpoint in the shared directory.
+            if let text = try? String(contentsOf: Self.cosignedURL(log), encoding: .utf8),
+                let (checkpoint, _) = try? Checkpoint.open(text, log: log.verifier), checkpoint.size == latest.size
+            {
+                return text
+            }
+            return latest.note
+        }
         return state.withLock { state in
             guard let cosigned = state.cosigned, cosigned.size <= latest.size else { return latest.note }
             return cosigned.size == latest.size || !state.lastRoundFailed ? cosigned.note : latest.note
@@ -203,6 +247,12 @@ public final class LedgerService: Sendable {
         var authority: WitnessEndpoint?
         var retryAt: ContinuousClock.Instant?
         while !Task.isCancelled, !state.withLock({ $0.stopping }) {
+            // Only the sequencer signs checkpoints, so only it asks witnesses to cosign them.
+            guard log.isSequencer else {
+                submitted = 0
+                try? await Task.sleep(for: .milliseconds(200))
+                continue
+            }
             if authority == nil { authority = await authorityWitness() }
             let witnesses = configuredWitnesses + (authority.map { [$0] } ?? [])
             let latest = log.latest
@@ -345,11 +395,70 @@ extension LedgerService: Service {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.runWitnessing() }
                 group.addTask { await self.runEvidenceRetries() }
+                group.addTask {
+                    for await _ in self.flushRequests.stream { await self.flush() }
+                }
+                if let sequencer = self.sequencer { group.addTask { await self.runSequencing(sequencer) } }
+                await group.next()
+                // One child ended (shutdown): end the others.
+                self.flushRequests.continuation.finish()
+                group.cancelAll()
             }
         } onGracefulShutdown: {
             self.state.withLock { $0.stopping = true }
+            self.flushRequests.continuation.finish()
         }
         await log.shutdown()
+    }
+
+    /// Over a shared database: stands for the sequencer role until shutdown — takes it when no
+    /// replica holds it (at start, or within a quarter of a second after the holder died) and
+    /// gives it up when its session breaks or another replica fenced it.
+    func runSequencing(_ sequencer: any LogSequencerStore) async {
+        while !Task.isCancelled, !state.withLock({ $0.stopping }) {
+            do {
+                _ = try await sequencer.whileSequencer(holder: replica) { epoch in
+                    do {
+                        try await self.serveAsSequencer(epoch: epoch)
+                    } catch {
+                        await self.stepDown()
+                        throw error
+                    }
+                    await self.stepDown()
+                }
+            } catch {
+                if !state.withLock({ $0.stopping }) {
+                    logger.warning("the evidence log's sequencer role ended", metadata: ["error": "\(error)"])
+                }
+            }
+            await stepDown()
+            try? await Task.sleep(for: .milliseconds(250))
+        }
+    }
+
+    func serveAsSequencer(epoch: Int64) async throws {
+        // The directory's lock is free once the previous sequencer's process has ended.
+        try log.openWriter()
+        state.withLock {
+            $0.epoch = epoch
+            $0.fenced = false
+        }
+        // What the previous sequencer appended but did not index, then what is queued.
+        try await appending.run { try await self.reconcileIndex() }
+        state.withLock { $0.caughtUp = true }
+        await flush()
+        while !state.withLock({ $0.stopping }) {
+            if let fenced = state.withLock({ $0.fenced ? $0.epoch : nil }) { throw SequencerFenced(epoch: fenced, current: -1) }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    func stepDown() async {
+        state.withLock {
+            $0.epoch = nil
+            $0.caughtUp = false
+        }
+        await log.closeWriter()
     }
 
     /// Retries queued evidence that a failure left pending (a full disk, a broken log), every

@@ -11,8 +11,8 @@ import Logging
 struct MemberAuthMiddleware: RouterMiddleware {
     typealias Context = NodeRequestContext
     /// The verifier as of this request: the trusted authority can change while the node runs
-    /// (it learns it when its own membership is approved).
-    let verifier: @Sendable () -> TokenVerifier
+    /// (it learns it when its own membership is approved, here or on another replica).
+    let verifier: @Sendable () async -> TokenVerifier
     let logger: Logger
 
     func handle(_ request: Request, context: NodeRequestContext, next: (Request, NodeRequestContext) async throws -> Response) async throws -> Response {

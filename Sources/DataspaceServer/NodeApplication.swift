@@ -40,7 +40,7 @@ public enum NodeApplication {
         var background: [any Service] = [services.ledger, OutboxService(contracts: services.contracts), TransferExpiryService(contracts: services.contracts)]
         // Replicas over one database follow each other's changes.
         if let feed = services.store as? any StoreChangeFeed {
-            background.append(StoreChangeService(feed: feed, contracts: services.contracts, catalog: services.catalog))
+            background.append(StoreChangeService(feed: feed, contracts: services.contracts, catalog: services.catalog, ledger: services.ledger))
         }
         return Application(
             router: router,
@@ -53,9 +53,12 @@ public enum NodeApplication {
     /// Loads the search index from the store; runs before the node accepts requests.
     public static func prepare(_ services: NodeServices) async throws {
         try await services.catalog.rebuildIndex()
-        try await services.ledger.reconcileIndex()
-        // Evidence queued by changes that committed before a crash or a failed append.
-        await services.ledger.flush()
+        // On a replica that is not (yet) the log's sequencer, the sequencer does both.
+        if services.ledger.log.isSequencer {
+            try await services.ledger.reconcileIndex()
+            // Evidence queued by changes that committed before a crash or a failed append.
+            await services.ledger.flush()
+        }
         try await services.store.releaseStreamingDeliveries()
         try await services.contracts.resume()
     }

@@ -66,9 +66,11 @@ public struct NodeServices: Sendable {
         let store = try await NodeStoreFactory.open(configuration, directory: directory, logger: logger)
         // A node's events are small and integrated every few hundred milliseconds: a 16 MiB
         // journal holds hours of them between wraps (the benchmark uses the 64 MiB default).
-        let log = try TransparencyLog(
+        // Over a shared database, replicas elect the log's sequencer; alone, this process is it.
+        let sequencer = store as? any LogSequencerStore
+        let log = try EvidenceLog(
             directory: URL(fileURLWithPath: directory.ledgerPath), signer: logSigner, journalBytes: 16 << 20,
-            integrationInterval: .milliseconds(configuration.ledger.integrationMilliseconds))
+            integrationInterval: .milliseconds(configuration.ledger.integrationMilliseconds), writing: sequencer == nil)
         let blobs = try FileBlobStore(root: URL(fileURLWithPath: directory.blobsPath))
         // Replicas over one database share the blobs: another may be writing one right now, so
         // only what a crash left a day ago is cleaned up.
@@ -77,7 +79,7 @@ public struct NodeServices: Sendable {
         let peers = PeerClient(policy: configuration.outboundPolicy)
         let resolver = HTTPDIDResolver(client: peers, own: document)
         let ledger = try LedgerService(
-            log: log, node: did, key: key, isWitness: isWitness, store: store, peers: peers, resolver: resolver,
+            log: log, sequencer: sequencer, node: did, key: key, isWitness: isWitness, store: store, peers: peers, resolver: resolver,
             witnesses: try configuration.ledger.witnesses.map { w in
                 do { return LedgerService.WitnessEndpoint(url: w.url, verifier: try CosignatureVerifier(w.key)) } catch {
                     throw ConfigurationError(key: "ledger.witnesses", message: "\(w.key): \(error)")
@@ -146,6 +148,17 @@ public struct NodeServices: Sendable {
             let key = service.verifierKey, let verifier = try? CosignatureVerifier(key)
         else { return nil }
         return LedgerService.WitnessEndpoint(url: service.endpoint, verifier: verifier)
+    }
+
+    /// A verifier trusting the current authority — learned from the store if this process does
+    /// not know it yet (another replica registered the node).
+    public func currentVerifier() async -> TokenVerifier {
+        if trust.authority == nil, let membership = try? await store.membership(), membership.status == .approved,
+            let authority = try? WebDID(membership.authorityDID)
+        {
+            trust.set(authority)
+        }
+        return verifier
     }
 
     /// A verifier for tokens addressed to this node, trusting the current authority.
