@@ -175,7 +175,7 @@ let package = Package(
             name: "DataspaceSQLiteTests",
             dependencies: [
                 "DataspaceSQLite", "DataspacePostgres", "DataspaceCatalog", "DataspaceIdentity", "DataspaceContracts", "DataspaceCore",
-                "DataspaceTestSupport", .product(name: "Logging", package: "swift-log"),
+                "DataspaceLedger", "DataspaceTestSupport", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

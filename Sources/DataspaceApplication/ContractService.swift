@@ -139,7 +139,7 @@ public struct ContractService: Sendable {
         do {
             return try await store.claimOutbox(key.kind, id: key.id, owner: replica, now: at, until: at.addingTimeInterval(Self.claimLease))
         } catch {
-            logger.error("cannot claim an outbox", metadata: ["error": "\(error)"])
+            if !(error is CancellationError) { logger.error("cannot claim an outbox", metadata: ["error": "\(error)"]) }
             return false
         }
     }
@@ -166,7 +166,8 @@ public struct ContractService: Sendable {
             guard await claim(key) else { return }
             let loaded: (message: OutgoingMessage, counterparty: String)?
             do { loaded = try await queued(key) } catch {
-                logger.error("cannot read outbox", metadata: ["error": "\(error)"])
+                // Shutting down is not a failure.
+                if !(error is CancellationError) { logger.error("cannot read outbox", metadata: ["error": "\(error)"]) }
                 return
             }
             guard let (message, counterparty) = loaded else {

@@ -1,10 +1,8 @@
-/// Something another process sharing the store changed: a negotiation or transfer (by id), a
-/// product (by identifier), or queued evidence.
+/// Something another process sharing the store changed: a negotiation or transfer (by id), or a
+/// product (by identifier). (Queued evidence is not announced: the sequencer polls for it.)
 public enum StoreChange: Sendable, Hashable {
     case process(String)
     case product(String)
-    /// Evidence was queued for the log (the sequencer appends it).
-    case evidence
 }
 
 /// A store shared by several processes (replicas) tells each what the others committed, so

@@ -42,6 +42,9 @@ public protocol LedgerIndexStore: Sendable {
     /// still the sequencer's (`LogSequencerStore`); a sequencer that was replaced gets
     /// `SequencerFenced` and writes nothing.
     func indexLedgerEntries(_ rows: [LedgerEntryRow], epoch: Int64?) async throws
+    /// Queues events that record no change of the store's own (state changes queue theirs in
+    /// their own transaction), in one transaction.
+    func queueEvidence(_ events: [EvidenceEvent]) async throws
     /// The oldest queued events, in the order they were queued.
     func pendingEvidence(limit: Int) async throws -> [PendingEvidence]
     func pendingEvidenceCount() async throws -> Int

@@ -9,12 +9,14 @@ extension PostgresStore: StoreChangeFeed {
 
     /// Announces a change inside the caller's transaction.
     func announce(_ change: StoreChange, on db: PostgresConnection) async throws {
-        let payload =
+        // Each payload names the store instance that committed it, so its own process (which
+        // already acted on the change) skips it.
+        let body =
             switch change {
             case .process(let id): "p:" + id
             case .product(let identifier): "c:" + identifier
-            case .evidence: "e"
             }
+        let payload = instance + " " + body
         // NOTIFY payloads are limited to 8000 bytes; ids and identifiers are far shorter.
         guard payload.utf8.count < 7_900 else { return }
         try await db.run("SELECT pg_notify(\(Self.changeChannel), \(payload))", logger: logger)
@@ -30,13 +32,14 @@ extension PostgresStore: StoreChangeFeed {
                         failures = 0
                         await onGap()
                         for try await notification in notifications {
-                            let payload = notification.payload
+                            guard let space = notification.payload.firstIndex(of: " "),
+                                notification.payload[..<space] != instance
+                            else { continue }
+                            let payload = String(notification.payload[notification.payload.index(after: space)...])
                             if payload.hasPrefix("p:") {
                                 await onChange(.process(String(payload.dropFirst(2))))
                             } else if payload.hasPrefix("c:") {
                                 await onChange(.product(String(payload.dropFirst(2))))
-                            } else if payload == "e" {
-                                await onChange(.evidence)
                             }
                         }
                     }

@@ -6,8 +6,9 @@ import PostgresNIO
 /// Evidence queued with the state change it records, in the change's transaction; the index of
 /// appended entries; the witness's records; consumers' receipts (docs/ledger.md).
 extension PostgresStore: LedgerIndexStore {
-    /// Queues events inside the caller's transaction, and tells the sequencer (whichever
-    /// replica it is) at commit.
+    /// Queues events inside the caller's transaction. The sequencer (whichever replica it is)
+    /// looks for queued evidence every few milliseconds; a NOTIFY per event would serialize
+    /// every commit on PostgreSQL's notification lock.
     func queue(_ events: [EvidenceEvent], on db: PostgresConnection) async throws {
         guard !events.isEmpty else { return }
         let now = Date().timeIntervalSince1970
@@ -16,7 +17,10 @@ extension PostgresStore: LedgerIndexStore {
                 "INSERT INTO pending_evidence (kind, fields, queued_at) VALUES (\(event.kind), \(JSONValue.object(event.fields).encodedString()), \(now))",
                 logger: logger)
         }
-        try await announce(.evidence, on: db)
+    }
+
+    public func queueEvidence(_ events: [EvidenceEvent]) async throws {
+        try await transaction { db in try await queue(events, on: db) }
     }
 
     public func pendingEvidence(limit: Int) async throws -> [PendingEvidence] {
@@ -39,15 +43,24 @@ extension PostgresStore: LedgerIndexStore {
                     .decode(Int64.self) ?? 0
                 guard current == epoch else { throw SequencerFenced(epoch: epoch, current: current) }
             }
-            for entry in entries {
-                guard let index = Int64(exactly: entry.index) else { continue }
-                try await db.run(
-                    """
-                    INSERT INTO ledger_entry (idx, type, time, ref, evidence_id) VALUES (\(index), \(entry.type), \(entry.time), \(entry.ref), \(entry.evidenceID))
-                    ON CONFLICT (idx) DO UPDATE SET type = excluded.type, time = excluded.time, ref = excluded.ref, evidence_id = excluded.evidence_id
-                    """, logger: logger)
-                if let id = entry.evidenceID { try await db.run("DELETE FROM pending_evidence WHERE id = \(id)", logger: logger) }
-            }
+            // One statement for the batch (arrays unnested), not one per entry; empty refs and
+            // -1 evidence ids stand for none.
+            let usable = entries.filter { Int64(exactly: $0.index) != nil }
+            guard !usable.isEmpty else { return }
+            let indices = usable.map { Int64(clamping: $0.index) }
+            let types = usable.map(\.type)
+            let times = usable.map(\.time)
+            let refs = usable.map { $0.ref ?? "" }
+            let evidence = usable.map { $0.evidenceID ?? -1 }
+            try await db.run(
+                """
+                INSERT INTO ledger_entry (idx, type, time, ref, evidence_id)
+                SELECT i, t, tm, NULLIF(r, ''), NULLIF(e, -1)
+                FROM unnest(\(indices)::bigint[], \(types)::text[], \(times)::bigint[], \(refs)::text[], \(evidence)::bigint[]) AS u(i, t, tm, r, e)
+                ON CONFLICT (idx) DO UPDATE SET type = excluded.type, time = excluded.time, ref = excluded.ref, evidence_id = excluded.evidence_id
+                """, logger: logger)
+            let done = evidence.filter { $0 >= 0 }
+            if !done.isEmpty { try await db.run("DELETE FROM pending_evidence WHERE id = ANY(\(done)::bigint[])", logger: logger) }
         }
     }
 

@@ -15,6 +15,8 @@ public final class PostgresStore: Sendable {
     let logger: Logger
     public let location: PostgresLocation
     private let running: Task<Void, Never>
+    /// This store instance's name in change notifications (it skips its own).
+    let instance = String(UUID().uuidString.prefix(8)).lowercased()
 
     /// Connects (the pool opens connections as they are needed) and migrates the schema.
     /// Several replicas starting at once migrate one after another (an advisory lock). A server

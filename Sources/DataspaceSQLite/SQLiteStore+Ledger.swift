@@ -25,6 +25,10 @@ extension SQLiteStore {
 
     // MARK: pending evidence
 
+    public func queueEvidence(_ events: [EvidenceEvent]) async throws {
+        try await writer.write { db in try Self.queue(events, db: db) }
+    }
+
     /// Queues events inside the caller's transaction.
     static func queue(_ events: [EvidenceEvent], db: Database) throws {
         for event in events {

@@ -19,9 +19,7 @@ public final class LedgerService: Sendable {
     let sequencer: (any LogSequencerStore)?
     /// This process's name as a sequencer candidate.
     let replica = "replica-" + UUID().uuidString.lowercased()
-    /// Requests for a flush that nobody waits for (evidence queued by another replica); a burst
-    /// of them makes one flush.
-    let flushRequests = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+
     public let origin: String
     /// This node's witness identity (used only when it witnesses).
     public let cosigner: Cosigner
@@ -136,30 +134,34 @@ public final class LedgerService: Sendable {
     /// transaction indexing it and removing its pending rows (fenced by the sequencer epoch).
     func appendPending() async throws {
         let epoch = state.withLock { $0.epoch }
-        while true {
-            let batch = try await store.pendingEvidence(limit: 1_000)
-            guard !batch.isEmpty else { return }
-            CrashPoint.hit("evidence.before-append")
-            var events: [(id: Int64, event: LedgerEvent)] = []
-            for item in batch {
-                guard let kind = LedgerEvent.Kind(rawValue: item.event.kind) else {
-                    throw LedgerEventError("queued evidence \(item.id) has an unknown type \(item.event.kind)")
-                }
-                var fields = item.event.fields
-                fields["evidenceId"] = .number(Double(item.id))
-                events.append((item.id, LedgerEvent(kind: kind, time: item.queuedAt, node: node.value, fields: fields)))
-            }
-            let indices = try await log.append(contentsOf: events.map(\.event.entry))
-            let rows = zip(indices, events).map { index, item in
-                LedgerEntryRow(index: index, type: item.event.kind.rawValue, time: item.event.time, ref: Self.reference(item.event), evidenceID: item.id)
-            }
-            try await store.indexLedgerEntries(rows, epoch: epoch)
-            Metrics.ledgerEntries.increment(by: Int64(rows.count))
-        }
+        while try await Self.appendQueued(store: store, log: log, node: node.value, epoch: epoch) > 0 {}
     }
 
-    /// Asks for a flush without waiting for it (another replica queued evidence).
-    public func requestFlush() { flushRequests.continuation.yield() }
+    /// Appends up to 1,000 queued events to `log` (this process being its sequencer, of `epoch`
+    /// over a shared database): one journal write for the batch, then one store transaction
+    /// indexing it and removing its pending rows. Returns how many it appended.
+    public static func appendQueued(store: any LedgerIndexStore, log: EvidenceLog, node: String, epoch: Int64?) async throws -> Int {
+        let batch = try await store.pendingEvidence(limit: 1_000)
+        guard !batch.isEmpty else { return 0 }
+        CrashPoint.hit("evidence.before-append")
+        var events: [(id: Int64, event: LedgerEvent)] = []
+        for item in batch {
+            guard let kind = LedgerEvent.Kind(rawValue: item.event.kind) else {
+                throw LedgerEventError("queued evidence \(item.id) has an unknown type \(item.event.kind)")
+            }
+            var fields = item.event.fields
+            fields["evidenceId"] = .number(Double(item.id))
+            events.append((item.id, LedgerEvent(kind: kind, time: item.queuedAt, node: node, fields: fields)))
+        }
+        let indices = try await log.append(contentsOf: events.map(\.event.entry))
+        let rows = zip(indices, events).map { index, item in
+            LedgerEntryRow(index: index, type: item.event.kind.rawValue, time: item.event.time, ref: reference(item.event), evidenceID: item.id)
+        }
+        try await store.indexLedgerEntries(rows, epoch: epoch)
+        Metrics.ledgerEntries.increment(by: Int64(rows.count))
+        return rows.count
+    }
+
 
     /// Queued evidence not yet in the log, and the last failure to append it.
     public func evidenceStatus() async -> (pending: Int, lastFailure: (at: Date, message: String)?) {
@@ -395,18 +397,13 @@ extension LedgerService: Service {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.runWitnessing() }
                 group.addTask { await self.runEvidenceRetries() }
-                group.addTask {
-                    for await _ in self.flushRequests.stream { await self.flush() }
-                }
                 if let sequencer = self.sequencer { group.addTask { await self.runSequencing(sequencer) } }
                 await group.next()
                 // One child ended (shutdown): end the others.
-                self.flushRequests.continuation.finish()
                 group.cancelAll()
             }
         } onGracefulShutdown: {
             self.state.withLock { $0.stopping = true }
-            self.flushRequests.continuation.finish()
         }
         await log.shutdown()
     }
@@ -462,13 +459,19 @@ extension LedgerService: Service {
     }
 
     /// Retries queued evidence that a failure left pending (a full disk, a broken log), every
-    /// two seconds while there is any.
+    /// two seconds while there is any. Over a shared database the sequencer also looks every
+    /// 10 ms for evidence other replicas queued (cheaper than a NOTIFY per event, which would
+    /// serialize every replica's commits).
     func runEvidenceRetries() async {
         var ticks = 0
         while !Task.isCancelled, !state.withLock({ $0.stopping }) {
-            try? await Task.sleep(for: .milliseconds(100))
+            try? await Task.sleep(for: .milliseconds(10))
             ticks += 1
-            if ticks % 20 == 0, (try? await store.pendingEvidenceCount()) ?? 0 > 0 { await flush() }
+            if sequencer != nil, log.isSequencer {
+                await flush()
+            } else if ticks % 200 == 0, (try? await store.pendingEvidenceCount()) ?? 0 > 0 {
+                await flush()
+            }
         }
     }
 }

@@ -40,7 +40,7 @@ public enum NodeApplication {
         var background: [any Service] = [services.ledger, OutboxService(contracts: services.contracts), TransferExpiryService(contracts: services.contracts)]
         // Replicas over one database follow each other's changes.
         if let feed = services.store as? any StoreChangeFeed {
-            background.append(StoreChangeService(feed: feed, contracts: services.contracts, catalog: services.catalog, ledger: services.ledger))
+            background.append(StoreChangeService(feed: feed, contracts: services.contracts, catalog: services.catalog))
         }
         return Application(
             router: router,

@@ -10,7 +10,6 @@ struct StoreChangeService: Service {
     let feed: any StoreChangeFeed
     let contracts: ContractService
     let catalog: CatalogService
-    let ledger: LedgerService
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -23,9 +22,6 @@ struct StoreChangeService: Service {
                 switch change {
                 case .process(let id):
                     await contracts.notifier.notify(id)
-                case .evidence:
-                    // The sequencer appends it (elsewhere this is a no-op).
-                    ledger.requestFlush()
                 case .product(let text):
                     guard let identifier = try? UnifiedIdentifier(parsing: text) else { return }
                     do { try await catalog.follow(identifier) } catch {

@@ -1,6 +1,7 @@
 import DataspaceCatalog
 import DataspaceContracts
 import DataspaceCore
+import DataspaceLedger
 import DataspacePostgres
 import DataspaceTestSupport
 import Foundation
@@ -93,5 +94,31 @@ import Testing
         #expect(service.index.identifiers == [kept.identifier, gone.identifier])
         try await service.resynchronizeIndex()
         #expect(service.index.identifiers == [kept.identifier])
+    }
+}
+
+/// The evidence log's sequencer over PostgreSQL: one holder at a time, a higher epoch for each
+/// new one, and index writes of an earlier holder refused once a successor took over.
+@Suite(.enabled(if: TestPostgres.isAvailable)) struct SequencerElectionTests {
+    @Test func oneHolderAtATimeAndAStaleEpochIsFenced() async throws {
+        let location = try await TestPostgres.freshDatabase()
+        let a = try await PostgresStore(location: location)
+        let b = try await PostgresStore(location: location)
+        let first = try await a.whileSequencer(holder: "a") { epoch in
+            // While a holds the role, b cannot take it.
+            let refused = try await b.whileSequencer(holder: "b") { _ in true }
+            #expect(refused == nil)
+            try await a.indexLedgerEntries([LedgerEntryRow(index: 0, type: "product.published", time: 1, ref: "p0")], epoch: epoch)
+            return epoch
+        }
+        let firstEpoch = try #require(first)
+        // a gave the role up; b takes it with a higher epoch.
+        let second = try #require(try await b.whileSequencer(holder: "b") { epoch in epoch })
+        #expect(second > firstEpoch)
+        // a, still running but no longer the sequencer (its session was lost, say), is fenced.
+        await #expect(throws: SequencerFenced.self) {
+            try await a.indexLedgerEntries([LedgerEntryRow(index: 1, type: "product.published", time: 2, ref: "p1")], epoch: firstEpoch)
+        }
+        #expect(try await b.ledgerEntries(type: nil, since: nil, after: nil, limit: 10).map(\.index) == [0])
     }
 }
