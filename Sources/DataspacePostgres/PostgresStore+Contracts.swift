@@ -259,6 +259,8 @@ extension PostgresStore: ContractStore {
         return (negotiations, transfers)
     }
 
+    /// Claims are leases: losing one in a crash only means it expires, so their commits do not
+    /// wait for the WAL to reach the disk (`synchronous_commit = off` for these transactions).
     public func claimOutbox(_ kind: ProcessKind, id: String, owner: String, now: Date, until: Date) async throws -> Bool {
         let at = now.timeIntervalSince1970, end = until.timeIntervalSince1970
         let query: PostgresQuery =
@@ -271,7 +273,10 @@ extension PostgresStore: ContractStore {
             UPDATE transfer SET claimed_by = \(owner), claimed_until = \(end)
             WHERE id = \(id) AND (claimed_by IS NULL OR claimed_by = \(owner) OR claimed_until < \(at)) RETURNING 1
             """
-        return try await rows(query).count == 1
+        return try await transaction { db in
+            try await db.run("SET LOCAL synchronous_commit TO OFF", logger: logger)
+            return try await db.rows(query, logger: logger).count == 1
+        }
     }
 
     public func releaseOutbox(_ kind: ProcessKind, id: String, owner: String) async throws {
@@ -279,7 +284,10 @@ extension PostgresStore: ContractStore {
             kind == .negotiation
             ? "UPDATE negotiation SET claimed_by = NULL, claimed_until = NULL WHERE id = \(id) AND claimed_by = \(owner)"
             : "UPDATE transfer SET claimed_by = NULL, claimed_until = NULL WHERE id = \(id) AND claimed_by = \(owner)"
-        try await rows(query)
+        try await transaction { db in
+            try await db.run("SET LOCAL synchronous_commit TO OFF", logger: logger)
+            try await db.run(query, logger: logger)
+        }
     }
 
     // MARK: usage

@@ -19,8 +19,17 @@ extension PostgresStore: LedgerIndexStore {
         }
     }
 
+    /// One statement (atomic by itself), so one round trip for any number of events.
     public func queueEvidence(_ events: [EvidenceEvent]) async throws {
-        try await transaction { db in try await queue(events, on: db) }
+        guard !events.isEmpty else { return }
+        let now = Date().timeIntervalSince1970
+        let kinds = events.map(\.kind)
+        let fields = events.map { JSONValue.object($0.fields).encodedString() }
+        try await rows(
+            """
+            INSERT INTO pending_evidence (kind, fields, queued_at)
+            SELECT k, f, \(now) FROM unnest(\(kinds)::text[], \(fields)::text[]) WITH ORDINALITY AS u(k, f, n) ORDER BY n
+            """)
     }
 
     public func pendingEvidence(limit: Int) async throws -> [PendingEvidence] {
