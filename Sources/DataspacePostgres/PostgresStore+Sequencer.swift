@@ -26,18 +26,26 @@ extension PostgresStore: LogSequencerStore {
                 throw error
             }
             logger.notice("this replica is the evidence log's sequencer", metadata: ["epoch": "\(epoch)", "holder": "\(holder)"])
-            let result = try await withThrowingTaskGroup(of: T?.self) { group in
-                group.addTask { try await body(epoch) }
-                // The session ends: the lock is gone, so the role is too (looked at every 200 ms).
-                group.addTask {
-                    while !connection.isClosed { try await Task.sleep(for: .milliseconds(200)) }
-                    throw PostgresStoreError.unavailable(self.location, "the sequencer's session ended")
-                }
-                defer { group.cancelAll() }
-                return try await group.next() ?? nil
+            // The lock belongs to this pooled connection's session: it is released on every way
+            // out, or the connection would go back to the pool still holding the role.
+            let outcome: Result<T?, any Error>
+            do {
+                outcome = .success(
+                    try await withThrowingTaskGroup(of: T?.self) { group in
+                        group.addTask { try await body(epoch) }
+                        // The session ends: the lock is gone, so the role is too (looked at every 200 ms).
+                        group.addTask {
+                            while !connection.isClosed { try await Task.sleep(for: .milliseconds(200)) }
+                            throw PostgresStoreError.unavailable(self.location, "the sequencer's session ended")
+                        }
+                        defer { group.cancelAll() }
+                        return try await group.next() ?? nil
+                    })
+            } catch {
+                outcome = .failure(error)
             }
             _ = try? await connection.rows("SELECT pg_advisory_unlock(\(Self.sequencerLock))", logger: logger)
-            return result
+            return try outcome.get()
         }
     }
 }

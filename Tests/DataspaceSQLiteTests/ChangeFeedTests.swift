@@ -120,5 +120,9 @@ import Testing
             try await a.indexLedgerEntries([LedgerEntryRow(index: 1, type: "product.published", time: 2, ref: "p1")], epoch: firstEpoch)
         }
         #expect(try await b.ledgerEntries(type: nil, since: nil, after: nil, limit: 10).map(\.index) == [0])
+        // A holder that fails (say, the log directory is still locked) gives the role up too.
+        struct Refused: Error {}
+        await #expect(throws: Refused.self) { _ = try await a.whileSequencer(holder: "a") { _ -> Bool in throw Refused() } }
+        #expect(try await b.whileSequencer(holder: "b") { _ in true } == true)
     }
 }
