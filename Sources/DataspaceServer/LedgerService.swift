@@ -65,8 +65,8 @@ public final class LedgerService: Sendable {
         var lastAppendFailure: (Date, String)?
         /// This process's sequencer epoch while it holds the role over a shared database.
         var epoch: Int64?
-        /// A write was refused because another replica became the sequencer.
-        var fenced = false
+        /// The refusal of a write because another replica became the sequencer.
+        var fenced: SequencerFenced?
         /// Over a shared database: the index caught up with what the previous sequencer
         /// appended, so queued evidence may be appended (before that, a flush could append an
         /// event a second time: its entry is in the log, its pending row not yet removed).
@@ -121,7 +121,7 @@ public final class LedgerService: Sendable {
         } catch is WorkLimiter.Busy {
             // Thousands of flushes are already waiting; one of them will take this event too.
         } catch let fenced as SequencerFenced {
-            state.withLock { $0.fenced = true }
+            state.withLock { $0.fenced = fenced }
             logger.warning("another replica became the log's sequencer; stepping down", metadata: ["error": "\(fenced)"])
         } catch {
             Metrics.ledgerAppendFailures.increment()
@@ -161,7 +161,6 @@ public final class LedgerService: Sendable {
         Metrics.ledgerEntries.increment(by: Int64(rows.count))
         return rows.count
     }
-
 
     /// Queued evidence not yet in the log, and the last failure to append it.
     public func evidenceStatus() async -> (pending: Int, lastFailure: (at: Date, message: String)?) {
@@ -438,14 +437,14 @@ extension LedgerService: Service {
         try log.openWriter()
         state.withLock {
             $0.epoch = epoch
-            $0.fenced = false
+            $0.fenced = nil
         }
         // What the previous sequencer appended but did not index, then what is queued.
         try await appending.run { try await self.reconcileIndex() }
         state.withLock { $0.caughtUp = true }
         await flush()
         while !state.withLock({ $0.stopping }) {
-            if let fenced = state.withLock({ $0.fenced ? $0.epoch : nil }) { throw SequencerFenced(epoch: fenced, current: -1) }
+            if let fenced = state.withLock({ $0.fenced }) { throw fenced }
             try await Task.sleep(for: .milliseconds(100))
         }
     }
