@@ -11,9 +11,22 @@ import Synchronization
 /// Which authority's credentials this node accepts: configured, or learned when it registered.
 public final class TrustAnchor: Sendable {
     private let value: Mutex<WebDID?>
+    /// When the store was last asked for an authority another replica learned.
+    private let lastLookup = Mutex<ContinuousClock.Instant?>(nil)
     public init(_ did: WebDID?) { value = Mutex(did) }
     public var authority: WebDID? { value.withLock { $0 } }
     public func set(_ did: WebDID) { value.withLock { $0 = did } }
+
+    /// Whether to look in the store now: at most once a second, so requests flooding a node
+    /// that has no authority yet do not each cost a database read.
+    func lookupDue() -> Bool {
+        let now = ContinuousClock.now
+        return lastLookup.withLock { last in
+            if let last, now - last < .seconds(1) { return false }
+            last = now
+            return true
+        }
+    }
 }
 
 /// Every long-lived part of a running node, wired in one place (`open`), top to bottom.
@@ -153,7 +166,7 @@ public struct NodeServices: Sendable {
     /// A verifier trusting the current authority — learned from the store if this process does
     /// not know it yet (another replica registered the node).
     public func currentVerifier() async -> TokenVerifier {
-        if trust.authority == nil, let membership = try? await store.membership(), membership.status == .approved,
+        if trust.authority == nil, trust.lookupDue(), let membership = try? await store.membership(), membership.status == .approved,
             let authority = try? WebDID(membership.authorityDID)
         {
             trust.set(authority)
