@@ -96,15 +96,7 @@ import Testing
                 guard status == 200 else { throw LogError("\(path): HTTP \(status)") }
                 return body
             }.verify(note: note)
-            var logged: Set<String> = []
-            var after: UInt64?
-            while true {
-                let page = try await client.call(.GET, "/api/v1/ledger/events?type=product.published&limit=1000" + (after.map { "&after=\($0)" } ?? ""))
-                let items = page["events"]?.arrayValue ?? []
-                for item in items { if let p = item["event"]?["product"]?.stringValue { logged.insert(p) } }
-                guard page["next"] != nil, let last = items.last?["index"]?.doubleValue else { break }
-                after = UInt64(last)
-            }
+            let logged = Set(try await publishedEvents(client).keys)
             #expect(acknowledged.isSubset(of: logged), "round \(round): \(acknowledged.subtracting(logged).count) acknowledged products have no entry")
             for old in earlier where old.size > 0 && old.size <= audit.entries {
                 let text = try await client.text("/ledger/consistency?old=\(old.size)&new=\(audit.entries)")
@@ -150,6 +142,19 @@ import Testing
         #expect(acknowledged.isSubset(of: logged))
         kill(server.processIdentifier, SIGTERM)
         server.waitUntilExit()
+    }
+}
+
+/// How many times each product's `product.published` event is in a node's log (every page).
+func publishedEvents(_ client: ManagementClient) async throws -> [String: Int] {
+    var logged: [String: Int] = [:]
+    var after: UInt64?
+    while true {
+        let page = try await client.call(.GET, "/api/v1/ledger/events?type=product.published&limit=1000" + (after.map { "&after=\($0)" } ?? ""))
+        let items = page["events"]?.arrayValue ?? []
+        for item in items { if let p = item["event"]?["product"]?.stringValue { logged[p, default: 0] += 1 } }
+        guard page["next"] != nil, let last = items.last?["index"]?.doubleValue else { return logged }
+        after = UInt64(last)
     }
 }
 

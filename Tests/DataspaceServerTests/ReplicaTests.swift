@@ -252,19 +252,6 @@ let failFastClient: HTTPClient = {
         }
     }
 
-    /// How many times each product's `product.published` event is in the log.
-    func publishedEvents(_ client: ManagementClient) async throws -> [String: Int] {
-        var logged: [String: Int] = [:]
-        var after: UInt64?
-        while true {
-            let page = try await client.call(.GET, "/api/v1/ledger/events?type=product.published&limit=1000" + (after.map { "&after=\($0)" } ?? ""))
-            let items = page["events"]?.arrayValue ?? []
-            for item in items { if let p = item["event"]?["product"]?.stringValue { logged[p, default: 0] += 1 } }
-            guard page["next"] != nil, let last = items.last?["index"]?.doubleValue else { return logged }
-            after = UInt64(last)
-        }
-    }
-
     func logKey(_ client: ManagementClient) async throws -> NoteVerifier {
         try NoteVerifier(try #require(try await client.call(.GET, "/api/v1/ledger")["verifierKey"]?.stringValue))
     }
