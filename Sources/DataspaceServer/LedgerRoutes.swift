@@ -99,11 +99,11 @@ enum LedgerManagementRoutes {
     typealias Handler = ManagementRoutes.Handler
 
     static let routes: [Route] = [
-        Route(method: .get, path: "/ledger", handler: status),
-        Route(method: .get, path: "/ledger/events", handler: events),
-        Route(method: .get, path: "/ledger/events/{index}", handler: event),
-        Route(method: .get, path: "/transfers/{id}/receipts", handler: transferReceipts),
-        Route(method: .post, path: "/transfers/{id}/receipts", handler: fetchTransferReceipt),
+        Route(ManagementAPI.ledgerStatus, handler: status),
+        Route(ManagementAPI.ledgerEvents, handler: events),
+        Route(ManagementAPI.ledgerEvent, handler: event),
+        Route(ManagementAPI.transferReceipts, handler: transferReceipts),
+        Route(ManagementAPI.fetchTransferReceipt, handler: fetchTransferReceipt),
     ]
 
     static let status: Handler = { _, _, s in

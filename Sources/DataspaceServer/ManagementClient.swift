@@ -70,6 +70,29 @@ public struct ManagementClient: Sendable {
         return text
     }
 
+    /// Calls one operation of the management API as `ManagementAPI` defines it: `arguments` fill
+    /// its path's placeholders in order, `query` items without a value are left out.
+    public func call(
+        _ operation: ManagementOperation, _ arguments: String..., query: KeyValuePairs<String, String?> = [:], json: JSONValue? = nil
+    ) async throws -> JSONValue {
+        let path: String
+        do {
+            path = try operation.requestPath(arguments, query: query)
+        } catch {
+            throw Failure(status: nil, code: "argument", detail: error.description, field: nil)
+        }
+        let method: HTTPMethod =
+            switch operation.method {
+            case .get: .GET
+            case .post: .POST
+            case .put: .PUT
+            case .delete: .DELETE
+            }
+        return try await call(method, path, json: json)
+    }
+
+    /// A request by method and path, for what `ManagementAPI` does not define (the public
+    /// resolver, raw paths in tests).
     public func call(_ method: HTTPMethod, _ path: String, json: JSONValue? = nil) async throws -> JSONValue {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
@@ -118,7 +141,14 @@ public struct ManagementClient: Sendable {
         file: String?, metadata: JSONValue, identifier: String? = nil, format: TabularFormat? = nil,
         encoding: String? = nil, delimiter: String? = nil, progress: (@Sendable (Int64, Int64) -> Void)? = nil
     ) async throws -> JSONValue {
-        let path = identifier.map { "/api/v1/datasets/\($0)" } ?? "/api/v1/datasets"
+        // A new product, or a new version of `identifier` (`prefix/local`).
+        let operation = identifier == nil ? ManagementAPI.publish : ManagementAPI.updateDataset
+        let path: String
+        do {
+            path = try operation.requestPath(identifier.map { $0.split(separator: "/", maxSplits: 1).map(String.init) } ?? [])
+        } catch {
+            throw Failure(status: nil, code: "identifier", detail: "\(identifier ?? "") is not an identifier (86.REGION.CREDITCODE/LOCAL)", field: "identifier")
+        }
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = identifier == nil ? .POST : .PUT
         request.headers.add(name: "Authorization", value: "Bearer \(adminToken)")

@@ -8,34 +8,50 @@ import HTTPTypes
 import Hummingbird
 
 /// The management API under `/api/v1`, for the node's own operator (admin token). Every route is
-/// listed in `routes` and documented in `OpenAPIDocument`; a test keeps the two equal.
+/// registered from its definition in `ManagementAPI`, which also writes the OpenAPI document
+/// and the client's requests.
 enum ManagementRoutes {
     typealias Handler = @Sendable (Request, NodeRequestContext, NodeServices) async throws -> Response
 
     struct Route: Sendable {
-        let method: HTTPRequest.Method
-        /// Path below `/api/v1`, in OpenAPI template form.
-        let path: String
+        let operation: ManagementOperation
         let handler: Handler
+
+        init(_ operation: ManagementOperation, handler: @escaping Handler) {
+            self.operation = operation
+            self.handler = handler
+        }
+
+        /// Path below `/api/v1`, in OpenAPI template form.
+        var path: String { operation.path }
+
+        var method: HTTPRequest.Method {
+            switch operation.method {
+            case .get: .get
+            case .post: .post
+            case .put: .put
+            case .delete: .delete
+            }
+        }
     }
 
     static let routes: [Route] = [
-        Route(method: .get, path: "/node", handler: nodeInfo),
-        Route(method: .get, path: "/datasets", handler: listDatasets),
-        Route(method: .post, path: "/datasets", handler: publish),
-        Route(method: .get, path: "/datasets/{prefix}/{local}", handler: showDataset),
-        Route(method: .put, path: "/datasets/{prefix}/{local}", handler: updateDataset),
-        Route(method: .delete, path: "/datasets/{prefix}/{local}", handler: withdrawDataset),
-        Route(method: .get, path: "/search", handler: search),
-        Route(method: .get, path: "/catalog/dcat", handler: dcat),
-        Route(method: .post, path: "/peers/catalog", handler: peerCatalog),
-        Route(method: .get, path: "/membership", handler: showMembership),
-        Route(method: .post, path: "/membership/apply", handler: applyForMembership),
-        Route(method: .post, path: "/membership/refresh", handler: refreshMembership),
-        Route(method: .get, path: "/authority/applications", handler: listApplications),
-        Route(method: .post, path: "/authority/applications/{id}/approve", handler: approveApplication),
-        Route(method: .post, path: "/authority/applications/{id}/reject", handler: rejectApplication),
-        Route(method: .post, path: "/authority/revocations", handler: revokeMembership),
+        Route(ManagementAPI.nodeInfo, handler: nodeInfo),
+        Route(ManagementAPI.listDatasets, handler: listDatasets),
+        Route(ManagementAPI.publish, handler: publish),
+        Route(ManagementAPI.showDataset, handler: showDataset),
+        Route(ManagementAPI.updateDataset, handler: updateDataset),
+        Route(ManagementAPI.withdrawDataset, handler: withdrawDataset),
+        Route(ManagementAPI.search, handler: search),
+        Route(ManagementAPI.catalogDCAT, handler: dcat),
+        Route(ManagementAPI.peerCatalog, handler: peerCatalog),
+        Route(ManagementAPI.showMembership, handler: showMembership),
+        Route(ManagementAPI.applyForMembership, handler: applyForMembership),
+        Route(ManagementAPI.refreshMembership, handler: refreshMembership),
+        Route(ManagementAPI.listApplications, handler: listApplications),
+        Route(ManagementAPI.approveApplication, handler: approveApplication),
+        Route(ManagementAPI.rejectApplication, handler: rejectApplication),
+        Route(ManagementAPI.revokeMembership, handler: revokeMembership),
     ] + ContractManagementRoutes.routes + LedgerManagementRoutes.routes + QualityRoutes.routes
 
     static func register(on group: RouterGroup<NodeRequestContext>, services: NodeServices) {

@@ -23,6 +23,9 @@ enum PublicRoutes {
         router.get("/api/openapi.yaml") { _, _ in
             Responses.text(OpenAPIDocument.yaml, contentType: "application/yaml")
         }
+        router.get("/api/openapi.json") { _, _ in
+            Responses.json(OpenAPIDocument.document)
+        }
     }
 
     /// Prometheus exposition, behind the admin token (operators scrape it with a bearer token).

@@ -15,9 +15,9 @@ enum QualityRoutes {
     typealias Handler = ManagementRoutes.Handler
 
     static let routes: [Route] = [
-        Route(method: .get, path: "/datasets/{prefix}/{local}/quality", handler: report),
-        Route(method: .post, path: "/datasets/{prefix}/{local}/grade", handler: decideGrade),
-        Route(method: .post, path: "/quality/trace", handler: trace),
+        Route(ManagementAPI.qualityReport, handler: report),
+        Route(ManagementAPI.decideGrade, handler: decideGrade),
+        Route(ManagementAPI.traceLeak, handler: trace),
     ]
 
     /// The signed report of the current (or `?version=`) version: the report, the node's

@@ -71,7 +71,7 @@ struct BenchNetwork {
         let clients = nodes.map { ManagementClient(baseURL: $0.configuration.publicURL, adminToken: $0.adminToken, http: http) }
         for client in clients { try await client.waitUntilHealthy() }
         for client in clients.dropFirst() {
-            _ = try await client.call(.POST, "/api/v1/membership/apply", json: ["authorityURL": .string(nodes[0].configuration.publicURL)])
+            _ = try await client.call(ManagementAPI.applyForMembership, json: ["authorityURL": .string(nodes[0].configuration.publicURL)])
         }
         return BenchNetwork(
             root: root, nodes: nodes, clients: clients, group: group, running: running, http: http, postgres: postgres.map { ($0, databases) })

@@ -98,9 +98,9 @@ struct NegotiationBench: AsyncParsableCommand {
     func negotiate(_ net: BenchNetwork, _ dataset: String) async throws -> Double {
         let start = ContinuousClock.now
         let started = try await net.consumer.call(
-            .POST, "/api/v1/negotiations", json: ["provider": .string(net.providerURL), "dataset": .string(dataset), "purpose": "research"])
+            ManagementAPI.negotiate, json: ["provider": .string(net.providerURL), "dataset": .string(dataset), "purpose": "research"])
         let id = started["id"]?.stringValue ?? ""
-        let n = try await net.consumer.call(.GET, "/api/v1/negotiations/\(id)?wait=60")
+        let n = try await net.consumer.call(ManagementAPI.showNegotiation, id, query: ["wait": "60"])
         guard n["state"]?.stringValue == "FINALIZED" else { throw PeerError("negotiation \(id) ended \(n["state"]?.stringValue ?? "?"): \(n["reasons"] ?? .null)") }
         return (ContinuousClock.now - start).milliseconds
     }
@@ -134,20 +134,20 @@ struct TransferBench: AsyncParsableCommand {
                 let dataset = record["identifier"]?.stringValue ?? ""
                 let sha = record["distribution"]?["sha256"]?.stringValue ?? ""
                 let started = try await net.consumer.call(
-                    .POST, "/api/v1/negotiations", json: ["provider": .string(net.providerURL), "dataset": .string(dataset), "purpose": "research"])
-                let n = try await net.consumer.call(.GET, "/api/v1/negotiations/\(started["id"]?.stringValue ?? "")?wait=30")
+                    ManagementAPI.negotiate, json: ["provider": .string(net.providerURL), "dataset": .string(dataset), "purpose": "research"])
+                let n = try await net.consumer.call(ManagementAPI.showNegotiation, started["id"]?.stringValue ?? "", query: ["wait": "30"])
                 guard let agreement = n["agreement"]?["id"]?.stringValue else { throw PeerError("negotiation failed: \(n)") }
 
                 let before = memory()
                 var ours: [Double] = []
                 for _ in 0..<runs {
-                    let t = try await net.consumer.call(.POST, "/api/v1/transfers", json: ["agreement": .string(agreement)])
-                    let s = try await net.consumer.call(.GET, "/api/v1/transfers/\(t["id"]?.stringValue ?? "")?wait=30")
+                    let t = try await net.consumer.call(ManagementAPI.startTransfer, json: ["agreement": .string(agreement)])
+                    let s = try await net.consumer.call(ManagementAPI.showTransfer, t["id"]?.stringValue ?? "", query: ["wait": "30"])
                     guard let endpoint = s["dataAddress"]?["endpoint"]?.stringValue, let token = s["dataAddress"]?["token"]?.stringValue else {
                         throw PeerError("transfer did not start: \(s)")
                     }
                     ours.append(try curl(endpoint, headers: ["Authorization: Bearer \(token)"]))
-                    _ = try await net.consumer.call(.POST, "/api/v1/transfers/\(t["id"]?.stringValue ?? "")/complete")
+                    _ = try await net.consumer.call(ManagementAPI.completeTransfer, t["id"]?.stringValue ?? "")
                 }
                 let after = memory()
                 var rows = [row("dataspace data plane (token, policy check, usage record)", ours)]

@@ -21,17 +21,17 @@ struct NegotiateCommand: AsyncParsableCommand {
             let client = try await node.client()
             var body: [String: JSONValue] = ["provider": .string(provider), "dataset": .string(identifier), "purpose": .string(purpose)]
             if let offer { body["offer"] = .string(offer) }
-            let started = try await client.call(.POST, "/api/v1/negotiations", json: .object(body))
+            let started = try await client.call(ManagementAPI.negotiate, json: .object(body))
             let id = started["id"]?.stringValue ?? ""
             if !node.json { printError("negotiating \(id) with \(provider) …") }
             let settled: (JSONValue) -> Bool = { ["FINALIZED", "TERMINATED", "OFFERED"].contains($0["state"]?.stringValue ?? "") }
             var n = try await awaitProcess(
-                client, path: "/api/v1/negotiations/\(id)", isDone: settled, timeout: timeout, attempts: attempts, quiet: node.json, waitingFor: "provider")
+                client, ManagementAPI.showNegotiation, id, isDone: settled, timeout: timeout, attempts: attempts, quiet: node.json, waitingFor: "provider")
             if n["state"]?.stringValue == "OFFERED", acceptCounterOffer {
                 if !node.json { printError("the provider made a counter-offer; accepting it") }
-                _ = try await client.call(.POST, "/api/v1/negotiations/\(id)/accept")
+                _ = try await client.call(ManagementAPI.acceptOffer, id)
                 n = try await awaitProcess(
-                    client, path: "/api/v1/negotiations/\(id)", isDone: { ["FINALIZED", "TERMINATED"].contains($0["state"]?.stringValue ?? "") },
+                    client, ManagementAPI.showNegotiation, id, isDone: { ["FINALIZED", "TERMINATED"].contains($0["state"]?.stringValue ?? "") },
                     timeout: timeout, attempts: attempts, quiet: node.json, waitingFor: "provider")
             }
             // Still waiting on a message the provider has not taken: the provider is not answering.
@@ -86,7 +86,7 @@ struct AgreementsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting {
-            let list = try await node.client().call(.GET, "/api/v1/agreements")
+            let list = try await node.client().call(ManagementAPI.listAgreements)
             if node.json { return node.printJSON(list) }
             let rows = (list["items"]?.arrayValue ?? []).map { a in
                 [
@@ -128,13 +128,13 @@ struct FetchCommand: AsyncParsableCommand {
             do { try DataPlaneClient.checkDestination(output) } catch let error as DataPlaneClient.DownloadError { throw InputError(error.message) }
             let client = try await node.client()
             let started = try await client.call(
-                .POST, "/api/v1/transfers", json: ["agreement": .string(agreement), "continueOpen": .bool(!new)])
+                ManagementAPI.startTransfer, json: ["agreement": .string(agreement), "continueOpen": .bool(!new)])
             let id = started["id"]?.stringValue ?? ""
             if started["continued"]?.boolValue == true, !node.json {
                 printError("continuing transfer \(id), still open from an earlier fetch (no new delivery is used)")
             }
             let t = try await awaitProcess(
-                client, path: "/api/v1/transfers/\(id)", isDone: { $0["state"]?.stringValue != "REQUESTED" }, timeout: timeout, attempts: attempts,
+                client, ManagementAPI.showTransfer, id, isDone: { $0["state"]?.stringValue != "REQUESTED" }, timeout: timeout, attempts: attempts,
                 quiet: node.json, waitingFor: "provider")
             guard t["state"]?.stringValue == "STARTED", let endpoint = t["dataAddress"]?["endpoint"]?.stringValue,
                 let firstToken = t["dataAddress"]?["token"]?.stringValue
@@ -142,7 +142,7 @@ struct FetchCommand: AsyncParsableCommand {
                 if t["state"]?.stringValue == "REQUESTED" {
                     // Nothing was delivered or used: end the request so it does not linger.
                     _ = try? await client.call(
-                        .POST, "/api/v1/transfers/\(id)/terminate", json: ["reason": .string("the consumer stopped waiting for the provider")])
+                        ManagementAPI.terminateTransfer, id, json: ["reason": .string("the consumer stopped waiting for the provider")])
                     throw Unreachable(
                         "the provider \(t["outbox"]?["url"]?.stringValue.map(DataPlaneClient.origin) ?? "") did not start transfer \(id)"
                             + (t["outbox"]?["lastError"]?.stringValue.map { ": \($0)" } ?? "")
@@ -173,12 +173,12 @@ struct FetchCommand: AsyncParsableCommand {
                 }
             }
             guard let result else { throw LocalFailure("no data was received for transfer \(id)") }
-            let done = try await client.call(.POST, "/api/v1/transfers/\(id)/complete")
+            let done = try await client.call(ManagementAPI.completeTransfer, id)
             // The node fetches the provider's receipt for this delivery, checks it and keeps it.
             var receiptIndex: Double?
             var receiptProblem: String?
             do {
-                receiptIndex = try await client.call(.POST, "/api/v1/transfers/\(id)/receipts")["index"]?.doubleValue
+                receiptIndex = try await client.call(ManagementAPI.fetchTransferReceipt, id)["index"]?.doubleValue
             } catch {
                 receiptProblem = "\(error)"
             }
@@ -206,10 +206,10 @@ extension FetchCommand {
     /// Suspends and resumes transfer `id` (DSP: the provider's start message carries a new data
     /// address) and waits for a token other than `old`.
     func freshToken(_ client: ManagementClient, transfer id: String, replacing old: String) async throws -> String {
-        _ = try await client.call(.POST, "/api/v1/transfers/\(id)/suspend", json: ["reason": "refreshing an expired data address"])
-        _ = try await client.call(.POST, "/api/v1/transfers/\(id)/resume")
+        _ = try await client.call(ManagementAPI.suspendTransfer, id, json: ["reason": "refreshing an expired data address"])
+        _ = try await client.call(ManagementAPI.resumeTransfer, id)
         let t = try await awaitProcess(
-            client, path: "/api/v1/transfers/\(id)",
+            client, ManagementAPI.showTransfer, id,
             isDone: { $0["state"]?.stringValue == "STARTED" && ($0["dataAddress"]?["token"]?.stringValue ?? old) != old && $0["outbox"] == nil },
             timeout: timeout, attempts: attempts, quiet: node.json, waitingFor: "provider")
         guard let token = t["dataAddress"]?["token"]?.stringValue, token != old else {
@@ -223,7 +223,7 @@ extension FetchCommand {
 /// node's message to the peer failed ("provider http://… not answering (…), retrying (2/8)"),
 /// and returns the last state seen — after `timeout` seconds or `attempts` failed deliveries.
 func awaitProcess(
-    _ client: ManagementClient, path: String, isDone: (JSONValue) -> Bool, timeout: Int, attempts: Int, quiet: Bool, waitingFor peer: String
+    _ client: ManagementClient, _ operation: ManagementOperation, _ id: String, isDone: (JSONValue) -> Bool, timeout: Int, attempts: Int, quiet: Bool, waitingFor peer: String
 ) async throws -> JSONValue {
     let deadline = ContinuousClock.now + .seconds(timeout)
     var reported = 0
@@ -231,7 +231,7 @@ func awaitProcess(
     while true {
         let left = max(1, min(5, Int((deadline - ContinuousClock.now).components.seconds)))
         // The first read learns the revision; later ones wait for any change after it.
-        let value = try await client.call(.GET, revision.map { "\(path)?wait=\(left)&since=\($0)" } ?? "\(path)?wait=0")
+        let value = try await client.call(operation, id, query: ["wait": revision == nil ? "0" : String(left), "since": revision.map(String.init)])
         revision = value["revision"]?.intValue
         if isDone(value) { return value }
         let failed = value["outbox"]?["attempts"]?.intValue ?? 0
@@ -259,8 +259,7 @@ struct ReconcileCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting {
-            let encoded = agreement.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? agreement
-            let r = try await node.client().call(.GET, "/api/v1/agreements/\(encoded)/reconciliation")
+            let r = try await node.client().call(ManagementAPI.reconcileAgreement, agreement)
             if node.json {
                 node.printJSON(r)
             } else {
@@ -295,8 +294,7 @@ struct UsageCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting {
-            let path = "/api/v1/usage" + (agreement.map { "?agreement=\($0.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? $0)" } ?? "")
-            let usage = try await node.client().call(.GET, path)
+            let usage = try await node.client().call(ManagementAPI.listUsage, query: ["agreement": agreement])
             if node.json { return node.printJSON(usage) }
             let rows = (usage["summary"]?.arrayValue ?? []).map { s in
                 [
@@ -316,7 +314,7 @@ struct NegotiationsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting {
-            let list = try await node.client().call(.GET, "/api/v1/negotiations")
+            let list = try await node.client().call(ManagementAPI.listNegotiations)
             if node.json { return node.printJSON(list) }
             let rows = (list["items"]?.arrayValue ?? []).map { n in
                 [

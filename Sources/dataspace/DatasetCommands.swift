@@ -129,7 +129,7 @@ struct UpdateCommand: AsyncParsableCommand {
             let id = try UnifiedIdentifier(parsing: identifier)
             let client = try await node.client()
             // Masks without --watermark (or the reverse) keep the other half of the current setting.
-            let current = metadata.mask.isEmpty != (metadata.watermark == nil) ? try await client.call(.GET, "/api/v1/datasets/\(id)") : nil
+            let current = metadata.mask.isEmpty != (metadata.watermark == nil) ? try await client.call(ManagementAPI.showDataset, id.prefix, id.local) : nil
             let given = try metadata.metadata(current: current)
             if file == nil && given.objectValue?.isEmpty != false {
                 throw InputError("nothing to update: give --file and/or the fields to change (--title, --keywords, --rules …)")
@@ -152,7 +152,7 @@ struct WithdrawCommand: AsyncParsableCommand {
     func run() async throws {
         try await runReporting {
             let id = try UnifiedIdentifier(parsing: identifier)
-            let record = try await node.client().call(.DELETE, "/api/v1/datasets/\(id)")
+            let record = try await node.client().call(ManagementAPI.withdrawDataset, id.prefix, id.local)
             if node.json { node.printJSON(record) } else { print("withdrawn \(id) (version \((record["version"]?.intValue ?? 0)))") }
         }
     }
@@ -167,9 +167,7 @@ struct DatasetsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting {
-            var path = "/api/v1/datasets?limit=\(limit)"
-            if let after { path += "&after=\(after)" }
-            let reply = try await node.client().call(.GET, path)
+            let reply = try await node.client().call(ManagementAPI.listDatasets, query: ["limit": String(limit), "after": after])
             if node.json { node.printJSON(reply); return }
             printRecords(reply["items"]?.arrayValue ?? [])
             if let next = reply["next"]?.stringValue { print("more: --after \(next)") }
@@ -186,7 +184,7 @@ struct ShowCommand: AsyncParsableCommand {
     func run() async throws {
         try await runReporting {
             let id = try UnifiedIdentifier(parsing: identifier)
-            let record = try await node.client().call(.GET, "/api/v1/datasets/\(id)")
+            let record = try await node.client().call(ManagementAPI.showDataset, id.prefix, id.local)
             if node.json { node.printJSON(record); return }
             printRecord(record)
             printTable(
@@ -210,11 +208,8 @@ struct SearchCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting {
-            var items = ["q=\(query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")", "page=\(page)"]
-            if let sector { items.append("sector=\(sector)") }
-            if let region { items.append("region=\(region)") }
-            if let grade { items.append("grade=\(grade)") }
-            let reply = try await node.client().call(.GET, "/api/v1/search?" + items.joined(separator: "&"))
+            let reply = try await node.client().call(
+                ManagementAPI.search, query: ["q": query, "page": String(page), "sector": sector, "region": region, "grade": grade])
             if node.json { node.printJSON(reply); return }
             print("\((reply["total"]?.intValue ?? 0)) products match")
             printRecords(reply["items"]?.arrayValue ?? [], withScore: true)
@@ -267,7 +262,7 @@ struct CatalogCommand: AsyncParsableCommand {
             var body: [String: JSONValue] = ["provider": .string(provider)]
             if let query { body["q"] = .string(query) }
             if let sector { body["sector"] = .string(sector) }
-            let reply = try await node.client().call(.POST, "/api/v1/peers/catalog", json: .object(body))
+            let reply = try await node.client().call(ManagementAPI.peerCatalog, json: .object(body))
             if node.json { node.printJSON(reply); return }
             printDSPCatalog(reply)
         }

@@ -118,17 +118,17 @@ struct DemoWalk {
 
         step(2, "Participants apply to the authority; its admin approves; they fetch their membership credentials")
         for client in [bureau, enterprise, institute] {
-            let reply = try await client.call(.POST, "/api/v1/membership/apply", json: ["authorityURL": .string(authorityURL)])
+            let reply = try await client.call(ManagementAPI.applyForMembership, json: ["authorityURL": .string(authorityURL)])
             print("  applied: \(reply["applicationId"]?.stringValue ?? "") → \(reply["status"]?.stringValue ?? "")")
         }
-        let pending = try await authority.call(.GET, "/api/v1/authority/applications?status=pending")
+        let pending = try await authority.call(ManagementAPI.listApplications, query: ["status": "pending"])
         for application in pending["items"]?.arrayValue ?? [] {
             let id = application["id"]?.stringValue ?? ""
-            _ = try await authority.call(.POST, "/api/v1/authority/applications/\(id)/approve")
+            _ = try await authority.call(ManagementAPI.approveApplication, id)
             print("  approved \(application["name"]?.stringValue ?? "") (\(application["creditCode"]?.stringValue ?? ""))")
         }
         for client in [bureau, enterprise, institute] {
-            let m = try await client.call(.POST, "/api/v1/membership/refresh")
+            let m = try await client.call(ManagementAPI.refreshMembership)
             print("  credential \(m["credential"]?["id"]?.stringValue ?? "-") valid until \(m["credential"]?["expires"]?.stringValue ?? "-")")
         }
 
@@ -198,15 +198,15 @@ struct DemoWalk {
 
         step(5, "Bilingual search on the bureau's catalog (exact CJK matching, facets)")
         for query in ["空气质量", "空气", "traffic 流量", "停车"] {
-            let reply = try await bureau.call(.GET, "/api/v1/search?q=\(query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")
+            let reply = try await bureau.call(ManagementAPI.search, query: ["q": query])
             let titles = (reply["items"]?.arrayValue ?? []).compactMap { $0["title"]?.stringValue }
             print("  \(query) → \((reply["total"]?.intValue ?? 0)) hit(s): \(titles.joined(separator: " | "))")
         }
-        let research = try await institute.call(.GET, "/api/v1/search?q=PM2.5")
+        let research = try await institute.call(ManagementAPI.search, query: ["q": "PM2.5"])
         print("  PM2.5 on the institute → \((research["items"]?.arrayValue ?? []).compactMap { $0["title"]?.stringValue }.joined(separator: " | "))")
 
         step(6, "The institute asks the bureau's catalog over the Dataspace Protocol (ID token + membership credential)")
-        let catalog = try await institute.call(.POST, "/api/v1/peers/catalog", json: ["provider": .string(services[1].configuration.publicURL), "q": "空气"])
+        let catalog = try await institute.call(ManagementAPI.peerCatalog, json: ["provider": .string(services[1].configuration.publicURL), "q": "空气"])
         for d in catalog["dataset"]?.arrayValue ?? [] {
             print("  \(d["@id"]?.stringValue ?? "")  \(d["dct:title"]?.stringValue ?? "")  offer: \(d["hasPolicy"]?.arrayValue?.first?.encodedString() ?? "")")
         }
@@ -223,8 +223,8 @@ struct DemoWalk {
             print("  \(air) now at version \((v2["version"]?.intValue ?? 0)) (previous \((v2["previousVersion"]?.intValue ?? 0)))")
         }
         if let parking = identifiers["parking.jsonl"] {
-            _ = try await bureau.call(.DELETE, "/api/v1/datasets/\(parking)")
-            let after = try await bureau.call(.GET, "/api/v1/search?q=%E5%81%9C%E8%BD%A6")
+            _ = try await bureau.call(ManagementAPI.withdrawDataset, try UnifiedIdentifier(parsing: parking).prefix, try UnifiedIdentifier(parsing: parking).local)
+            let after = try await bureau.call(ManagementAPI.search, query: ["q": "停车"])
             print("  withdrew \(parking); search 停车 now finds \((after["total"]?.intValue ?? 0))")
         }
 
@@ -242,22 +242,22 @@ struct DemoWalk {
         let bureauURL = services[1].configuration.publicURL, enterpriseURL = services[2].configuration.publicURL
         func negotiate(_ provider: String, _ file: String, _ purpose: String) async throws -> JSONValue {
             let started = try await institute.call(
-                .POST, "/api/v1/negotiations", json: ["provider": .string(provider), "dataset": .string(identifiers[file] ?? ""), "purpose": .string(purpose)])
-            return try await institute.call(.GET, "/api/v1/negotiations/\(started["id"]?.stringValue ?? "")?wait=30")
+                ManagementAPI.negotiate, json: ["provider": .string(provider), "dataset": .string(identifiers[file] ?? ""), "purpose": .string(purpose)])
+            return try await institute.call(ManagementAPI.showNegotiation, started["id"]?.stringValue ?? "", query: ["wait": "30"])
         }
         var receipts: [String] = []
         func fetch(_ agreement: String, to name: String) async throws -> String {
-            let started = try await institute.call(.POST, "/api/v1/transfers", json: ["agreement": .string(agreement)])
+            let started = try await institute.call(ManagementAPI.startTransfer, json: ["agreement": .string(agreement)])
             let id = started["id"]?.stringValue ?? ""
-            let t = try await institute.call(.GET, "/api/v1/transfers/\(id)?wait=30")
+            let t = try await institute.call(ManagementAPI.showTransfer, id, query: ["wait": "30"])
             guard t["state"]?.stringValue == "STARTED", let endpoint = t["dataAddress"]?["endpoint"]?.stringValue,
                 let token = t["dataAddress"]?["token"]?.stringValue
             else {
                 return "refused: " + (t["reasons"]?.arrayValue?.compactMap(\.stringValue).joined(separator: "; ") ?? t["state"]?.stringValue ?? "?")
             }
             let result = try await DataPlaneClient().download(endpoint: endpoint, token: token, to: files + "/" + name)
-            _ = try await institute.call(.POST, "/api/v1/transfers/\(id)/complete")
-            let receipt = try await institute.call(.POST, "/api/v1/transfers/\(id)/receipts")
+            _ = try await institute.call(ManagementAPI.completeTransfer, id)
+            let receipt = try await institute.call(ManagementAPI.fetchTransferReceipt, id)
             receipts.append(receipt["receipt"]?.stringValue ?? "")
             return "\(result.bytes) bytes, sha-256 \(result.sha256.prefix(16))… verified; provider receipt: entry \((receipt["index"]?.intValue ?? -1)) of its log"
         }
@@ -279,15 +279,15 @@ struct DemoWalk {
             print("  fetch traffic-flow.csv again (delivery 2 of 2): \(try await fetch(traffic, to: "received-traffic-2.csv"))")
             print("  fetch traffic-flow.csv a third time: \(try await fetch(traffic, to: "received-traffic-3.csv"))")
         }
-        let usage = try await bureau.call(.GET, "/api/v1/usage")
+        let usage = try await bureau.call(ManagementAPI.listUsage)
         for s in usage["summary"]?.arrayValue ?? [] {
             print("  bureau usage \(s["agreement"]?.stringValue ?? ""): \((s["completeDeliveries"]?.intValue ?? 0)) deliveries, \((s["bytes"]?.intValue ?? 0)) bytes, \((s["rows"]?.intValue ?? 0)) rows")
         }
 
         step(10, "The authority revokes the enterprise; its next catalog request is refused")
-        _ = try await authority.call(.POST, "/api/v1/authority/revocations", json: ["subject": .string(services[2].did.value)])
+        _ = try await authority.call(ManagementAPI.revokeMembership, json: ["subject": .string(services[2].did.value)])
         do {
-            _ = try await enterprise.call(.POST, "/api/v1/peers/catalog", json: ["provider": .string(services[1].configuration.publicURL)])
+            _ = try await enterprise.call(ManagementAPI.peerCatalog, json: ["provider": .string(services[1].configuration.publicURL)])
             print("  unexpected: the request succeeded")
         } catch let failure as ManagementClient.Failure {
             print("  refused: \(failure.detail)")
@@ -303,7 +303,7 @@ struct DemoWalk {
             "rules": "columns:\n  patient_id: {type: string, required: true, unique: true}\n  amount: {type: decimal, min: 0, max: 10000}\n  visit_date: {type: date, required: true}\nchecks:\n  - copay <= amount\n",
         ])
         let peopleID = graded["identifier"]?.stringValue ?? ""
-        let report = try await bureau.call(.GET, "/api/v1/datasets/\(peopleID)/quality")
+        let report = try await bureau.call(ManagementAPI.qualityReport, try UnifiedIdentifier(parsing: peopleID).prefix, try UnifiedIdentifier(parsing: peopleID).local)
         print("  \(peopleID)  graded \(graded["grade"]?.stringValue ?? "") (\(graded["quality"]?["grade"]?["status"]?.stringValue ?? "")), quality score \(String(format: "%.3f", graded["quality"]?["score"]?.doubleValue ?? 0))")
         for reason in report["report"]?["grade"]?["reasons"]?.arrayValue ?? [] { print("      \(reason.stringValue ?? "")") }
         for d in report["report"]?["quality"]?["dimensions"]?.arrayValue ?? [] {
@@ -318,8 +318,8 @@ struct DemoWalk {
         print("  signed report: sha-256 \(report["reportSha256"]?.stringValue?.prefix(16) ?? "")…, JWS \(report["signature"]?.stringValue?.prefix(24) ?? "")…")
         let peopleAgreement = try await {
             let started = try await institute.call(
-                .POST, "/api/v1/negotiations", json: ["provider": .string(bureauURL), "dataset": .string(peopleID), "purpose": "research.medical"])
-            return try await institute.call(.GET, "/api/v1/negotiations/\(started["id"]?.stringValue ?? "")?wait=30")
+                ManagementAPI.negotiate, json: ["provider": .string(bureauURL), "dataset": .string(peopleID), "purpose": "research.medical"])
+            return try await institute.call(ManagementAPI.showNegotiation, started["id"]?.stringValue ?? "", query: ["wait": "30"])
         }()
         let peopleAgreementID = peopleAgreement["agreement"]?["id"]?.stringValue ?? ""
         print("  the institute (named recipient, membership credential) agrees: \(peopleAgreement["state"]?.stringValue ?? "") \(peopleAgreementID)")
@@ -347,13 +347,13 @@ struct DemoWalk {
 
         step(12, "Evidence: every event above is in the nodes' transparency logs, witnessed by the authority")
         for (i, node) in services.enumerated() {
-            let status = try await clients[i].call(.GET, "/api/v1/ledger")
+            let status = try await clients[i].call(ManagementAPI.ledgerStatus)
             let cosigned = status["witnesses"]?.arrayValue?.compactMap { $0["cosignedSize"]?.doubleValue }.first
             let note = cosigned.map { ", cosigned by the authority up to size \(Int($0))" } ?? (node.authority != nil ? " (it is the witness)" : "")
             print("  \(Self.cast[i].name): \((status["size"]?.intValue ?? 0)) entries\(note)")
         }
         var kinds: [String: Int] = [:]
-        for event in try await authority.call(.GET, "/api/v1/ledger/events?limit=1000")["events"]?.arrayValue ?? [] {
+        for event in try await authority.call(ManagementAPI.ledgerEvents, query: ["limit": "1000"])["events"]?.arrayValue ?? [] {
             kinds[event["event"]?["type"]?.stringValue ?? "?", default: 0] += 1
         }
         print("  the authority's log: " + kinds.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))

@@ -19,7 +19,7 @@ struct LedgerStatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting {
-            let status = try await node.client().call(.GET, "/api/v1/ledger")
+            let status = try await node.client().call(ManagementAPI.ledgerStatus)
             if node.json { return node.printJSON(status) }
             print("origin        \(status["origin"]?.stringValue ?? "")")
             print("verifier key  \(status["verifierKey"]?.stringValue ?? "")")
@@ -54,11 +54,8 @@ struct LedgerListCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting {
-            var query = ["limit=\(limit)"]
-            if let type { query.append("type=\(percentEncoded(type))") }
-            if let since { query.append("since=\(percentEncoded(since))") }
-            if let after { query.append("after=\(after)") }
-            let list = try await node.client().call(.GET, "/api/v1/ledger/events?" + query.joined(separator: "&"))
+            let list = try await node.client().call(
+                ManagementAPI.ledgerEvents, query: ["limit": String(limit), "type": type, "since": since, "after": after.map(String.init)])
             if node.json { return node.printJSON(list) }
             let rows = (list["events"]?.arrayValue ?? []).map { item -> [String] in
                 let event = item["event"] ?? .null
@@ -79,7 +76,7 @@ struct LedgerShowCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting {
-            let entry = try await node.client().call(.GET, "/api/v1/ledger/events/\(index)")
+            let entry = try await node.client().call(ManagementAPI.ledgerEvent, String(index))
             if node.json { return node.printJSON(entry) }
             print("index      \(index)")
             print("leaf hash  \(entry["leafHash"]?.stringValue ?? "")")
@@ -259,8 +256,4 @@ struct LedgerVerifyCommand: AsyncParsableCommand {
             throw Exit.failure
         }
     }
-}
-
-func percentEncoded(_ text: String) -> String {
-    text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
 }

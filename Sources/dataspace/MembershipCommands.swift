@@ -13,7 +13,7 @@ struct RegisterCommand: AsyncParsableCommand {
     func run() async throws {
         try await runReporting {
             let client = try await node.client()
-            let reply = try await client.call(.POST, "/api/v1/membership/apply", json: ["authorityURL": .string(authority)])
+            let reply = try await client.call(ManagementAPI.applyForMembership, json: ["authorityURL": .string(authority)])
             if node.json { node.printJSON(reply); return }
             printMembership(reply)
             if reply["status"]?.stringValue == "pending" {
@@ -32,7 +32,7 @@ struct MembershipCommand: AsyncParsableCommand {
     func run() async throws {
         try await runReporting {
             let client = try await node.client()
-            let reply = refresh ? try await client.call(.POST, "/api/v1/membership/refresh") : try await client.call(.GET, "/api/v1/membership")
+            let reply = refresh ? try await client.call(ManagementAPI.refreshMembership) : try await client.call(ManagementAPI.showMembership)
             if node.json { node.printJSON(reply) } else { printMembership(reply) }
         }
     }
@@ -60,7 +60,7 @@ struct AdminCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting {
-                let reply = try await node.client().call(.GET, "/api/v1/authority/applications" + (status.map { "?status=\($0)" } ?? ""))
+                let reply = try await node.client().call(ManagementAPI.listApplications, query: ["status": status])
                 if node.json { node.printJSON(reply); return }
                 let rows = (reply["items"]?.arrayValue ?? []).map { a in
                     [a["id"]?.stringValue ?? "", a["status"]?.stringValue ?? "", a["name"]?.stringValue ?? "", a["creditCode"]?.stringValue ?? "",
@@ -78,7 +78,7 @@ struct AdminCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting {
-                let reply = try await node.client().call(.POST, "/api/v1/authority/applications/\(id)/approve")
+                let reply = try await node.client().call(ManagementAPI.approveApplication, id)
                 if node.json { node.printJSON(reply) } else { print("approved \(reply["name"]?.stringValue ?? id): credential \(reply["credentialId"]?.stringValue ?? "")") }
             }
         }
@@ -92,7 +92,7 @@ struct AdminCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting {
-                let reply = try await node.client().call(.POST, "/api/v1/authority/applications/\(id)/reject", json: ["reason": .string(reason)])
+                let reply = try await node.client().call(ManagementAPI.rejectApplication, id, json: ["reason": .string(reason)])
                 if node.json { node.printJSON(reply) } else { print("rejected \(reply["name"]?.stringValue ?? id)") }
             }
         }
@@ -105,7 +105,7 @@ struct AdminCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting {
-                let reply = try await node.client().call(.POST, "/api/v1/authority/revocations", json: ["subject": .string(subject)])
+                let reply = try await node.client().call(ManagementAPI.revokeMembership, json: ["subject": .string(subject)])
                 if node.json { node.printJSON(reply) } else { print("revoked credential \(reply["credentialId"]?.stringValue ?? "") of \(reply["did"]?.stringValue ?? subject)") }
             }
         }

@@ -156,7 +156,7 @@ struct StatusCommand: AsyncParsableCommand {
                     throw Unreachable("the node at \(client.baseURL) did not answer within \(wait) s; is `dataspace serve --dir \(node.directory.path)` running? Its log is where you sent its output")
                 }
             }
-            let info = try await client.call(.GET, "/api/v1/node")
+            let info = try await client.call(ManagementAPI.nodeInfo)
             if node.json { return node.printJSON(info) }
             print("\(info["name"]?.stringValue ?? "")  \(info["did"]?.stringValue ?? "")")
             print("url       \(client.baseURL)")

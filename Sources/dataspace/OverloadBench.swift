@@ -111,7 +111,7 @@ struct OverloadBench: AsyncParsableCommand {
         try "station,aqi\nGZ1,1\n".write(toFile: path, atomically: true, encoding: .utf8)
         let record = try await net.provider.publish(file: path, metadata: ["title": "开放数据 Open", "description": "open", "sector": "transport"])
         // The consumer's registration (applied at start) must be approved before it negotiates.
-        _ = try await net.consumer.call(.POST, "/api/v1/membership/refresh")
+        _ = try await net.consumer.call(ManagementAPI.refreshMembership)
         return record["identifier"]?.stringValue ?? ""
     }
 
@@ -160,8 +160,8 @@ struct OverloadBench: AsyncParsableCommand {
         while Date() < deadline {
             do {
                 let started = try await net.consumer.call(
-                    .POST, "/api/v1/negotiations", json: ["provider": .string(net.providerURL), "dataset": .string(dataset), "purpose": "research"])
-                let n = try await net.consumer.call(.GET, "/api/v1/negotiations/\(started["id"]?.stringValue ?? "")?wait=20")
+                    ManagementAPI.negotiate, json: ["provider": .string(net.providerURL), "dataset": .string(dataset), "purpose": "research"])
+                let n = try await net.consumer.call(ManagementAPI.showNegotiation, started["id"]?.stringValue ?? "", query: ["wait": "20"])
                 if n["state"]?.stringValue == "FINALIZED" { completed += 1 } else { failed += 1 }
             } catch {
                 failed += 1

@@ -56,7 +56,7 @@ struct GradeCommand: AsyncParsableCommand {
             var body: [String: JSONValue] = ["grade": .string(grade)]
             if let reason { body["reason"] = .string(reason) }
             if let decidedBy { body["decidedBy"] = .string(decidedBy) }
-            let record = try await node.client().call(.POST, "/api/v1/datasets/\(id)/grade", json: .object(body))
+            let record = try await node.client().call(ManagementAPI.decideGrade, id.prefix, id.local, json: .object(body))
             if node.json { node.printJSON(record) } else { printRecord(record) }
         }
     }

@@ -4,6 +4,7 @@ import DataspaceProtocol
 import DataspaceServer
 import Foundation
 import Testing
+import Yams
 
 /// Every DSP message this node sends or answers validates against the DSP 2025-1 JSON Schemas,
 /// and the DCAT export passes the mandatory DCAT-AP 3.0.1 SHACL shapes.
@@ -198,21 +199,84 @@ import Testing
     }
 }
 
-/// The OpenAPI document lists every management route with its method.
+/// The management API is defined once (`ManagementAPI`): the routes the server registers, the
+/// OpenAPI document it serves and the client's requests all come from it. These check that the
+/// document rendered from it is a coherent OpenAPI description of exactly those routes.
 @Suite struct OpenAPIContractTests {
-    @Test func everyRouteIsDocumented() throws {
+    func document() throws -> JSONValue {
         let yaml = String(decoding: DataspaceServerTestHooks.openAPIDocument(), as: UTF8.self)
-        for (method, path) in DataspaceServerTestHooks.managementRoutes() {
-            let pathLine = "  \(path):"
-            guard let range = yaml.range(of: "\n" + pathLine + "\n") else {
-                Issue.record("\(path) is not in openapi.yaml")
-                continue
-            }
-            // The method must appear under that path, before the next path entry.
-            let rest = yaml[range.upperBound...]
-            let block = rest.prefix { _ in true }.components(separatedBy: "\n  /").first ?? ""
-            #expect(block.contains("    \(method.lowercased()):"), "\(method) \(path) is not documented")
+        #expect(yaml.hasPrefix("openapi: 3.1.0\n"))
+        // Response codes are strings in OpenAPI: quoted, or YAML reads them as integers.
+        #expect(yaml.contains("\n        '200':\n") && !yaml.contains("\n        200:\n"))
+        // Read back with a YAML parser, then compared with the JSON form.
+        let loaded = try #require(try Yams.load(yaml: yaml))
+        let json = try JSONSerialization.data(withJSONObject: loaded)
+        let parsed = try JSONValue.parse(json)
+        #expect(parsed == DataspaceServerTestHooks.openAPIJSON(), "the YAML rendering differs from the document")
+        return parsed
+    }
+
+    @Test func everyRouteIsDocumentedAndEveryOperationRouted() throws {
+        let paths = try #require(try document()["paths"]?.objectValue)
+        let routes = DataspaceServerTestHooks.managementRoutes()
+        for (method, path) in routes {
+            #expect(paths[path]?[method.lowercased()] != nil, "\(method) \(path) is not documented")
         }
-        #expect(yaml.hasPrefix("openapi: 3.1.0"))
+        let documented = paths.flatMap { path, item in (item.objectValue ?? [:]).keys.map { "\($0.uppercased()) \(path)" } }
+        #expect(Set(documented) == Set(routes.map { "\($0.method) \($0.path)" }))
+        #expect(documented.count == routes.count, "an operation is routed twice")
+    }
+
+    @Test func operationsAreCompleteAndReferencesResolve() throws {
+        let doc = try document()
+        let paths = try #require(doc["paths"]?.objectValue)
+        var ids: [String] = []
+        func resolve(_ value: JSONValue) -> JSONValue {
+            guard let ref = value["$ref"]?.stringValue else { return value }
+            let parts = ref.split(separator: "/").dropFirst().map(String.init)
+            var node: JSONValue? = doc
+            for part in parts { node = node?[part] }
+            if node == nil { Issue.record("\(ref) does not resolve") }
+            return node ?? .null
+        }
+        func walkReferences(_ value: JSONValue) {
+            switch value {
+            case .object(let o):
+                if o["$ref"] != nil { _ = resolve(value) }
+                o.values.forEach(walkReferences)
+            case .array(let a): a.forEach(walkReferences)
+            default: break
+            }
+        }
+        walkReferences(doc)
+        for (path, item) in paths {
+            let placeholders = path.split(separator: "/").filter { $0.hasPrefix("{") }.map { String($0.dropFirst().dropLast()) }
+            for (method, operation) in item.objectValue ?? [:] {
+                let where_ = "\(method.uppercased()) \(path)"
+                ids.append(operation["operationId"]?.stringValue ?? "")
+                #expect(operation["summary"]?.stringValue?.isEmpty == false, "\(where_) has no summary")
+                let responses = operation["responses"]?.objectValue ?? [:]
+                #expect(responses.keys.contains { $0.hasPrefix("2") }, "\(where_) documents no success response")
+                let parameters = (operation["parameters"]?.arrayValue ?? []).map(resolve)
+                let inPath = parameters.filter { $0["in"]?.stringValue == "path" }.compactMap { $0["name"]?.stringValue }
+                #expect(Set(inPath) == Set(placeholders), "\(where_) declares path parameters \(inPath), its path has \(placeholders)")
+                for p in parameters where p["in"]?.stringValue == "path" {
+                    #expect(p["required"] == .bool(true), "\(where_): path parameter \(p["name"]?.stringValue ?? "") must be required")
+                }
+            }
+        }
+        #expect(!ids.contains(""), "an operation has no operationId")
+        #expect(Set(ids).count == ids.count, "operationIds repeat")
+    }
+
+    @Test func clientRequestsFollowTheDefinition() throws {
+        #expect(try ManagementAPI.showNegotiation.requestPath(["urn:uuid:1/2"]) == "/api/v1/negotiations/urn%3Auuid%3A1%2F2")
+        #expect(
+            try ManagementAPI.search.requestPath([], query: ["q": "空气 & more", "page": "2", "sector": nil])
+                == "/api/v1/search?q=%E7%A9%BA%E6%B0%94%20%26%20more&page=2")
+        #expect(try ManagementAPI.showDataset.requestPath(["86.440100.X", "0ABC"]) == "/api/v1/datasets/86.440100.X/0ABC")
+        #expect(throws: ManagementOperation.ArgumentError.self) { try ManagementAPI.showDataset.requestPath(["86.440100.X"]) }
+        #expect(throws: ManagementOperation.ArgumentError.self) { try ManagementAPI.showNegotiation.requestPath([""]) }
+        #expect(ManagementAPI.showDataset.pathParameters == ["prefix", "local"])
     }
 }

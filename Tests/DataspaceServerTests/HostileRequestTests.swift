@@ -34,7 +34,7 @@ import Testing
     /// fails `everyRouteHasAnAccessRuleAndEnforcesIt`.
     static let accessRules: [String: Access] = [
         "GET /": .open, "GET /.well-known/did.json": .open, "GET /.well-known/dspace-version": .open, "GET /healthz": .open,
-        "GET /static/portal.css": .open, "GET /api/openapi.yaml": .open,
+        "GET /static/portal.css": .open, "GET /api/openapi.yaml": .open, "GET /api/openapi.json": .open,
         "GET /datasets/{prefix}/{local}": .open, "GET /datasets/{prefix}/{local}/quality": .open,
         "GET /resolve/ipv6/{address}": .open, "GET /resolve/{prefix}/{local}": .open,
         "GET /ledger": .open, "POST /ledger": .open, "GET /ledger/checkpoint": .open, "GET /ledger/consistency": .open,

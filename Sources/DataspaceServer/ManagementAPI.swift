@@ -1,0 +1,548 @@
+import DataspaceCore
+
+/// Every operation of the management API, each defined once here: the server registers its
+/// route from the definition (`ManagementRoutes`), the OpenAPI document at `/api/openapi.yaml`
+/// is rendered from it (`OpenAPIDocument`), and `ManagementClient` builds its requests from it.
+/// An operation's name here is its `operationId`.
+public enum ManagementAPI {
+    public static let nodeInfo = ManagementOperation(
+        id: "nodeInfo", .get, "/node",
+        summary: "This node's identity and state",
+        responses: ["200": ["description": "Node information"], "401": ["$ref": "#/components/responses/Problem"]])
+
+    public static let listDatasets = ManagementOperation(
+        id: "listDatasets", .get, "/datasets",
+        summary: "List active products (keyset paging)",
+        parameters: [
+            ["name": "after", "in": "query", "schema": ["type": "string"]],
+            ["name": "limit", "in": "query", "schema": ["type": "integer", "minimum": 1, "maximum": 1000]],
+        ],
+        responses: [
+            "200": ["description": "A page", "content": ["application/json": ["schema": ["$ref": "#/components/schemas/DatasetPage"]]]],
+            "400": ["$ref": "#/components/responses/Problem"],
+        ])
+
+    public static let publish = ManagementOperation(
+        id: "publish", .post, "/datasets",
+        summary: "Publish a product; the body is the CSV or JSON-lines file, streamed",
+        parameters: [["$ref": "#/components/parameters/metadata"]],
+        requestBody: [
+            "required": true,
+            "content": ["text/csv": ["schema": ["type": "string"]], "application/jsonl": ["schema": ["type": "string"]]],
+        ],
+        responses: [
+            "201": ["description": "Published", "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Dataset"]]]],
+            "400": ["$ref": "#/components/responses/Problem"],
+            "413": ["$ref": "#/components/responses/Problem"],
+        ])
+
+    public static let showDataset = ManagementOperation(
+        id: "showDataset", .get, "/datasets/{prefix}/{local}",
+        summary: "A product with its versions",
+        parameters: [
+            ["$ref": "#/components/parameters/prefix"],
+            ["$ref": "#/components/parameters/local"],
+            ["name": "version", "in": "query", "schema": ["type": "integer"]],
+        ],
+        responses: [
+            "200": ["description": "The product", "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Dataset"]]]],
+            "404": ["$ref": "#/components/responses/Problem"],
+        ])
+
+    public static let updateDataset = ManagementOperation(
+        id: "updateDataset", .put, "/datasets/{prefix}/{local}",
+        summary: "Publish a new version (body optional; without a file the previous one is kept)",
+        parameters: [
+            ["$ref": "#/components/parameters/prefix"],
+            ["$ref": "#/components/parameters/local"],
+            ["$ref": "#/components/parameters/metadata"],
+        ],
+        requestBody: ["content": ["text/csv": ["schema": ["type": "string"]], "application/jsonl": ["schema": ["type": "string"]]]],
+        responses: [
+            "200": [
+                "description": "The new version",
+                "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Dataset"]]],
+            ],
+            "400": ["$ref": "#/components/responses/Problem"],
+            "404": ["$ref": "#/components/responses/Problem"],
+            "410": ["$ref": "#/components/responses/Problem"],
+        ])
+
+    public static let withdrawDataset = ManagementOperation(
+        id: "withdrawDataset", .delete, "/datasets/{prefix}/{local}",
+        summary: "Withdraw a product",
+        parameters: [["$ref": "#/components/parameters/prefix"], ["$ref": "#/components/parameters/local"]],
+        responses: [
+            "200": [
+                "description": "The withdrawn version",
+                "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Dataset"]]],
+            ],
+            "404": ["$ref": "#/components/responses/Problem"],
+            "410": ["$ref": "#/components/responses/Problem"],
+        ])
+
+    public static let qualityReport = ManagementOperation(
+        id: "qualityReport", .get, "/datasets/{prefix}/{local}/quality",
+        summary: "The version's signed quality report (profile, scores with formulas, detections, category, grade reasoning) and the node's detached JWS over its RFC 8785 bytes",
+        parameters: [
+            ["$ref": "#/components/parameters/prefix"],
+            ["$ref": "#/components/parameters/local"],
+            ["name": "version", "in": "query", "schema": ["type": "integer"]],
+        ],
+        responses: [
+            "200": ["description": "report, signature, reportSha256 and the catalog summary"],
+            "404": ["$ref": "#/components/responses/Problem"],
+        ])
+
+    public static let decideGrade = ManagementOperation(
+        id: "decideGrade", .post, "/datasets/{prefix}/{local}/grade",
+        summary: "Confirm or override the current version's GB/T 43697 grade; who and why are recorded and logged (product.graded)",
+        parameters: [["$ref": "#/components/parameters/prefix"], ["$ref": "#/components/parameters/local"]],
+        requestBody: [
+            "content": [
+                "application/json": [
+                    "schema": [
+                        "type": "object",
+                        "required": ["grade"],
+                        "properties": [
+                            "grade": ["type": "string", "example": "important"],
+                            "reason": ["type": "string", "description": "required when lower than the assessment's proposal"],
+                            "decidedBy": ["type": "string"],
+                        ],
+                    ],
+                ],
+            ],
+        ],
+        responses: [
+            "200": [
+                "description": "The product with its new grade and controls",
+                "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Dataset"]]],
+            ],
+            "400": ["$ref": "#/components/responses/Problem"],
+            "404": ["$ref": "#/components/responses/Problem"],
+        ])
+
+    public static let traceLeak = ManagementOperation(
+        id: "traceLeak", .post, "/quality/trace",
+        summary: "Name the agreement a leaked copy of delivered data came from, by its watermark",
+        parameters: [["name": "dataset", "in": "query", "description": "only this product's agreements", "schema": ["type": "string"]]],
+        requestBody: ["content": ["text/csv": ["schema": ["type": "string"]], "application/jsonl": ["schema": ["type": "string"]]]],
+        responses: [
+            "200": ["description": "attributed agreement (or null with an explanation), the top candidates with matches and z-scores"],
+            "400": ["$ref": "#/components/responses/Problem"],
+        ])
+
+    public static let search = ManagementOperation(
+        id: "search", .get, "/search",
+        summary: "Full-text search with facets (exact CJK substring and word matching, BM25 ranking)",
+        parameters: [
+            ["name": "q", "in": "query", "schema": ["type": "string"]],
+            ["name": "sector", "in": "query", "schema": ["type": "string"]],
+            ["name": "region", "in": "query", "schema": ["type": "string", "pattern": "^[0-9]{6}$"]],
+            [
+                "name": "minScore",
+                "in": "query",
+                "description": "only products whose quality score is at least this",
+                "schema": ["type": "number", "minimum": 0, "maximum": 1],
+            ],
+            ["name": "grade", "in": "query", "schema": ["type": "string", "enum": ["core", "important", "general"]]],
+            ["name": "page", "in": "query", "schema": ["type": "integer", "minimum": 1]],
+            ["name": "pageSize", "in": "query", "schema": ["type": "integer", "minimum": 1, "maximum": 200]],
+        ],
+        responses: [
+            "200": [
+                "description": "Results",
+                "content": ["application/json": ["schema": ["$ref": "#/components/schemas/SearchResults"]]],
+            ],
+            "400": ["$ref": "#/components/responses/Problem"],
+        ])
+
+    public static let catalogDCAT = ManagementOperation(
+        id: "catalogDCAT", .get, "/catalog/dcat",
+        summary: "The catalog as DCAT-AP 3 JSON-LD",
+        responses: ["200": ["description": "JSON-LD graph", "content": ["application/ld+json": ["schema": ["type": "object"]]]]])
+
+    public static let peerCatalog = ManagementOperation(
+        id: "peerCatalog", .post, "/peers/catalog",
+        summary: "Query another node's DSP catalog as this node",
+        requestBody: [
+            "required": true,
+            "content": [
+                "application/json": [
+                    "schema": [
+                        "type": "object",
+                        "required": ["provider"],
+                        "properties": [
+                            "provider": ["type": "string"],
+                            "q": ["type": "string"],
+                            "sector": ["type": "string"],
+                            "region": ["type": "string"],
+                            "page": ["type": "integer"],
+                        ],
+                    ],
+                ],
+            ],
+        ],
+        responses: [
+            "200": ["description": "The provider's DSP Catalog"],
+            "400": ["$ref": "#/components/responses/Problem"],
+            "502": ["$ref": "#/components/responses/Problem"],
+        ])
+
+    public static let showMembership = ManagementOperation(
+        id: "showMembership", .get, "/membership",
+        summary: "This node's membership with the authority",
+        responses: [
+            "200": [
+                "description": "Membership",
+                "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Membership"]]],
+            ],
+            "404": ["$ref": "#/components/responses/Problem"],
+        ])
+
+    public static let applyForMembership = ManagementOperation(
+        id: "applyForMembership", .post, "/membership/apply",
+        summary: "Apply to an authority for membership",
+        requestBody: [
+            "required": true,
+            "content": [
+                "application/json": ["schema": ["type": "object", "required": ["authorityURL"], "properties": ["authorityURL": ["type": "string"]]]],
+            ],
+        ],
+        responses: [
+            "201": ["description": "Approved at once; credential stored"],
+            "202": ["description": "Pending the authority's decision"],
+            "400": ["$ref": "#/components/responses/Problem"],
+            "502": ["$ref": "#/components/responses/Problem"],
+        ])
+
+    public static let refreshMembership = ManagementOperation(
+        id: "refreshMembership", .post, "/membership/refresh",
+        summary: "Fetch the authority's decision and credential",
+        responses: [
+            "200": [
+                "description": "Membership",
+                "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Membership"]]],
+            ],
+            "502": ["$ref": "#/components/responses/Problem"],
+        ])
+
+    public static let listApplications = ManagementOperation(
+        id: "listApplications", .get, "/authority/applications",
+        summary: "Applications received (authority only)",
+        parameters: [["name": "status", "in": "query", "schema": ["type": "string", "enum": ["pending", "approved", "rejected"]]]],
+        responses: ["200": ["description": "Applications"], "404": ["$ref": "#/components/responses/Problem"]])
+
+    public static let approveApplication = ManagementOperation(
+        id: "approveApplication", .post, "/authority/applications/{id}/approve",
+        summary: "Approve an application and issue a membership credential",
+        parameters: [["$ref": "#/components/parameters/applicationId"]],
+        responses: [
+            "200": [
+                "description": "Approved",
+                "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Application"]]],
+            ],
+            "404": ["$ref": "#/components/responses/Problem"],
+            "409": ["$ref": "#/components/responses/Problem"],
+        ])
+
+    public static let rejectApplication = ManagementOperation(
+        id: "rejectApplication", .post, "/authority/applications/{id}/reject",
+        summary: "Reject an application",
+        parameters: [["$ref": "#/components/parameters/applicationId"]],
+        requestBody: ["content": ["application/json": ["schema": ["type": "object", "properties": ["reason": ["type": "string"]]]]]],
+        responses: [
+            "200": ["description": "Rejected"],
+            "404": ["$ref": "#/components/responses/Problem"],
+            "409": ["$ref": "#/components/responses/Problem"],
+        ])
+
+    public static let revokeMembership = ManagementOperation(
+        id: "revokeMembership", .post, "/authority/revocations",
+        summary: "Revoke a membership credential (by participant DID or application id)",
+        requestBody: [
+            "required": true,
+            "content": [
+                "application/json": ["schema": ["type": "object", "required": ["subject"], "properties": ["subject": ["type": "string"]]]],
+            ],
+        ],
+        responses: [
+            "200": ["description": "Revoked"],
+            "404": ["$ref": "#/components/responses/Problem"],
+            "409": ["$ref": "#/components/responses/Problem"],
+        ])
+
+    public static let negotiate = ManagementOperation(
+        id: "negotiate", .post, "/negotiations",
+        summary: "Negotiate a contract with a provider (this node as consumer)",
+        requestBody: [
+            "required": true,
+            "content": [
+                "application/json": [
+                    "schema": [
+                        "type": "object",
+                        "required": ["provider", "dataset"],
+                        "properties": [
+                            "provider": ["type": "string", "description": "the provider's base URL"],
+                            "dataset": ["type": "string", "description": "unified identifier"],
+                            "purpose": ["type": "string"],
+                            "offer": ["type": "string", "description": "offer id (default the first)"],
+                        ],
+                    ],
+                ],
+            ],
+        ],
+        responses: [
+            "201": ["description": "Negotiation requested"],
+            "400": ["$ref": "#/components/responses/Problem"],
+            "404": ["$ref": "#/components/responses/Problem"],
+            "502": ["$ref": "#/components/responses/Problem"],
+        ])
+
+    public static let listNegotiations = ManagementOperation(
+        id: "listNegotiations", .get, "/negotiations",
+        summary: "Negotiations in both roles, newest first",
+        responses: ["200": ["description": "Negotiations"]])
+
+    public static let showNegotiation = ManagementOperation(
+        id: "showNegotiation", .get, "/negotiations/{id}",
+        summary: "One negotiation; wait=SECONDS returns when it is final, terminated or holds an offer",
+        parameters: [
+            ["name": "id", "in": "path", "required": true, "schema": ["type": "string"]],
+            ["name": "wait", "in": "query", "schema": ["type": "number", "minimum": 0, "maximum": 120]],
+            [
+                "name": "since",
+                "in": "query",
+                "description": "with wait, also return at any change after this revision",
+                "schema": ["type": "integer", "minimum": 0],
+            ],
+        ],
+        responses: ["200": ["description": "Negotiation"], "404": ["$ref": "#/components/responses/Problem"]])
+
+    public static let acceptOffer = ManagementOperation(
+        id: "acceptOffer", .post, "/negotiations/{id}/accept",
+        summary: "Accept the provider's (counter-)offer",
+        parameters: [["name": "id", "in": "path", "required": true, "schema": ["type": "string"]]],
+        responses: ["200": ["description": "Accepted"], "409": ["$ref": "#/components/responses/Problem"]])
+
+    public static let terminateNegotiation = ManagementOperation(
+        id: "terminateNegotiation", .post, "/negotiations/{id}/terminate",
+        summary: "Terminate a negotiation and tell the other party",
+        parameters: [["name": "id", "in": "path", "required": true, "schema": ["type": "string"]]],
+        requestBody: ["content": ["application/json": ["schema": ["type": "object", "properties": ["reason": ["type": "string"]]]]]],
+        responses: ["200": ["description": "Terminated"], "409": ["$ref": "#/components/responses/Problem"]])
+
+    public static let makeOffer = ManagementOperation(
+        id: "makeOffer", .post, "/offers",
+        summary: "Offer a product to another member (provider-initiated negotiation)",
+        requestBody: [
+            "required": true,
+            "content": [
+                "application/json": [
+                    "schema": [
+                        "type": "object",
+                        "required": ["consumer", "dataset"],
+                        "properties": ["consumer": ["type": "string", "description": "the consumer's base URL"], "dataset": ["type": "string"]],
+                    ],
+                ],
+            ],
+        ],
+        responses: [
+            "201": ["description": "Offer sent; the negotiation is OFFERED"],
+            "400": ["$ref": "#/components/responses/Problem"],
+            "404": ["$ref": "#/components/responses/Problem"],
+        ])
+
+    public static let listAgreements = ManagementOperation(
+        id: "listAgreements", .get, "/agreements",
+        summary: "Agreements with state, deliveries, remaining uses and both signatures",
+        responses: ["200": ["description": "Agreements"]])
+
+    public static let showAgreement = ManagementOperation(
+        id: "showAgreement", .get, "/agreements/{id}",
+        summary: "One agreement",
+        parameters: [["name": "id", "in": "path", "required": true, "schema": ["type": "string"]]],
+        responses: ["200": ["description": "Agreement"], "404": ["$ref": "#/components/responses/Problem"]])
+
+    public static let reconcileAgreement = ManagementOperation(
+        id: "reconcileAgreement", .get, "/agreements/{id}/reconciliation",
+        summary: "This node's count of the agreement's deliveries beside the provider's, transfer by transfer (a consumer asks its provider)",
+        parameters: [["name": "id", "in": "path", "required": true, "schema": ["type": "string"]]],
+        responses: [
+            "200": ["description": "Both counts, whether they agree, and what each difference means"],
+            "404": ["$ref": "#/components/responses/Problem"],
+        ])
+
+    public static let startTransfer = ManagementOperation(
+        id: "startTransfer", .post, "/transfers",
+        summary: "Start an HTTP-pull transfer under an agreement (this node as consumer); continueOpen returns the agreement's transfer that is still open, to retry within the same delivery",
+        requestBody: [
+            "required": true,
+            "content": [
+                "application/json": [
+                    "schema": [
+                        "type": "object",
+                        "required": ["agreement"],
+                        "properties": ["agreement": ["type": "string"], "continueOpen": ["type": "boolean"]],
+                    ],
+                ],
+            ],
+        ],
+        responses: [
+            "200": ["description": "The open transfer continued (continueOpen)"],
+            "201": ["description": "Transfer requested"],
+            "400": ["$ref": "#/components/responses/Problem"],
+            "404": ["$ref": "#/components/responses/Problem"],
+        ])
+
+    public static let listTransfers = ManagementOperation(
+        id: "listTransfers", .get, "/transfers",
+        summary: "Transfer processes in both roles",
+        parameters: [["name": "agreement", "in": "query", "schema": ["type": "string"]]],
+        responses: ["200": ["description": "Transfers"]])
+
+    public static let showTransfer = ManagementOperation(
+        id: "showTransfer", .get, "/transfers/{id}",
+        summary: "One transfer; wait=SECONDS returns once it left REQUESTED. A consumer's entry carries the data address.",
+        parameters: [
+            ["name": "id", "in": "path", "required": true, "schema": ["type": "string"]],
+            ["name": "wait", "in": "query", "schema": ["type": "number", "minimum": 0, "maximum": 120]],
+            [
+                "name": "since",
+                "in": "query",
+                "description": "with wait, also return at any change after this revision",
+                "schema": ["type": "integer", "minimum": 0],
+            ],
+        ],
+        responses: ["200": ["description": "Transfer"], "404": ["$ref": "#/components/responses/Problem"]])
+
+    public static let transferReceipts = ManagementOperation(
+        id: "transferReceipts", .get, "/transfers/{id}/receipts",
+        summary: "The provider receipts (c2sp.org/tlog-proof@v1) this consumer kept for the transfer",
+        parameters: [["name": "id", "in": "path", "required": true, "schema": ["type": "string"]]],
+        responses: ["200": ["description": "Receipts"], "404": ["$ref": "#/components/responses/Problem"]])
+
+    public static let fetchTransferReceipt = ManagementOperation(
+        id: "fetchTransferReceipt", .post, "/transfers/{id}/receipts",
+        summary: "Fetch the provider's receipt for the latest delivery, verify it against the provider's published log key, and keep it",
+        parameters: [["name": "id", "in": "path", "required": true, "schema": ["type": "string"]]],
+        responses: [
+            "201": ["description": "Receipt verified and stored"],
+            "400": ["$ref": "#/components/responses/Problem"],
+            "502": ["$ref": "#/components/responses/Problem"],
+        ])
+
+    public static let ledgerStatus = ManagementOperation(
+        id: "ledgerStatus", .get, "/ledger",
+        summary: "The evidence log — origin, verifier key, size, published checkpoint, witness answers; on a witness, the logs it cosigned",
+        responses: ["200": ["description": "Ledger status"]])
+
+    public static let ledgerEvents = ManagementOperation(
+        id: "ledgerEvents", .get, "/ledger/events",
+        summary: "Ledger entries for supervisors, oldest first, filtered by type and time",
+        parameters: [
+            [
+                "name": "type",
+                "in": "query",
+                "schema": [
+                    "type": "string",
+                    "enum": [
+                        "participant.registered",
+                        "credential.issued",
+                        "credential.revoked",
+                        "product.published",
+                        "product.versioned",
+                        "product.withdrawn",
+                        "product.graded",
+                        "negotiation.agreed",
+                        "negotiation.terminated",
+                        "transfer.delivered",
+                    ],
+                ],
+            ],
+            ["name": "since", "in": "query", "schema": ["type": "string", "format": "date-time"]],
+            ["name": "after", "in": "query", "description": "entry index cursor (from `next`)", "schema": ["type": "integer"]],
+            ["name": "limit", "in": "query", "schema": ["type": "integer", "minimum": 1, "maximum": 1000]],
+        ],
+        responses: ["200": ["description": "Entries with index, event and leaf hash"], "400": ["$ref": "#/components/responses/Problem"]])
+
+    public static let ledgerEvent = ManagementOperation(
+        id: "ledgerEvent", .get, "/ledger/events/{index}",
+        summary: "One entry",
+        parameters: [["name": "index", "in": "path", "required": true, "schema": ["type": "integer"]]],
+        responses: ["200": ["description": "Entry"], "404": ["$ref": "#/components/responses/Problem"]])
+
+    public static let completeTransfer = ManagementOperation(
+        id: "completeTransfer", .post, "/transfers/{id}/complete",
+        summary: "Consumer confirms the data arrived intact",
+        parameters: [["name": "id", "in": "path", "required": true, "schema": ["type": "string"]]],
+        responses: ["200": ["description": "Completed"], "409": ["$ref": "#/components/responses/Problem"]])
+
+    public static let suspendTransfer = ManagementOperation(
+        id: "suspendTransfer", .post, "/transfers/{id}/suspend",
+        summary: "Suspend a transfer (either role)",
+        parameters: [["name": "id", "in": "path", "required": true, "schema": ["type": "string"]]],
+        responses: ["200": ["description": "Suspended"], "409": ["$ref": "#/components/responses/Problem"]])
+
+    public static let resumeTransfer = ManagementOperation(
+        id: "resumeTransfer", .post, "/transfers/{id}/resume",
+        summary: "Resume a suspended transfer (either role)",
+        parameters: [["name": "id", "in": "path", "required": true, "schema": ["type": "string"]]],
+        responses: ["200": ["description": "Started again"], "409": ["$ref": "#/components/responses/Problem"]])
+
+    public static let terminateTransfer = ManagementOperation(
+        id: "terminateTransfer", .post, "/transfers/{id}/terminate",
+        summary: "Terminate a transfer (either role)",
+        parameters: [["name": "id", "in": "path", "required": true, "schema": ["type": "string"]]],
+        responses: ["200": ["description": "Terminated"], "409": ["$ref": "#/components/responses/Problem"]])
+
+    public static let listUsage = ManagementOperation(
+        id: "listUsage", .get, "/usage",
+        summary: "Deliveries by the data plane (provider) per agreement, for billing",
+        parameters: [["name": "agreement", "in": "query", "schema": ["type": "string"]]],
+        responses: ["200": ["description": "Usage records and per-agreement totals"]])
+
+    public static let all: [ManagementOperation] = [
+        nodeInfo,
+        listDatasets,
+        publish,
+        showDataset,
+        updateDataset,
+        withdrawDataset,
+        qualityReport,
+        decideGrade,
+        traceLeak,
+        search,
+        catalogDCAT,
+        peerCatalog,
+        showMembership,
+        applyForMembership,
+        refreshMembership,
+        listApplications,
+        approveApplication,
+        rejectApplication,
+        revokeMembership,
+        negotiate,
+        listNegotiations,
+        showNegotiation,
+        acceptOffer,
+        terminateNegotiation,
+        makeOffer,
+        listAgreements,
+        showAgreement,
+        reconcileAgreement,
+        startTransfer,
+        listTransfers,
+        showTransfer,
+        transferReceipts,
+        fetchTransferReceipt,
+        ledgerStatus,
+        ledgerEvents,
+        ledgerEvent,
+        completeTransfer,
+        suspendTransfer,
+        resumeTransfer,
+        terminateTransfer,
+        listUsage,
+    ]
+}
