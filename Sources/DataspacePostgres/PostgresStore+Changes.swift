@@ -7,19 +7,24 @@ import PostgresNIO
 extension PostgresStore: StoreChangeFeed {
     static let changeChannel = "dataspace_change"
 
-    /// Announces a change inside the caller's transaction.
-    func announce(_ change: StoreChange, on db: PostgresConnection) async throws {
-        // Each payload names the store instance that committed it, so its own process (which
-        // already acted on the change) skips it.
+    /// The NOTIFY payload for `change`. Each names the store instance that committed it, so its
+    /// own process (which already acted on the change) skips it. NOTIFY payloads are limited to
+    /// 8000 bytes; ids and identifiers are far shorter, and a longer one (never ours) is sent as
+    /// a payload listeners ignore.
+    func notification(_ change: StoreChange) -> String {
         let body =
             switch change {
             case .process(let id): "p:" + id
             case .product(let identifier): "c:" + identifier
             }
         let payload = instance + " " + body
-        // NOTIFY payloads are limited to 8000 bytes; ids and identifiers are far shorter.
-        guard payload.utf8.count < 7_900 else { return }
-        try await db.run("SELECT pg_notify(\(Self.changeChannel), \(payload))", logger: logger)
+        return payload.utf8.count < 7_900 ? payload : instance + " -"
+    }
+
+    /// Announces a change inside the caller's transaction. (Process writes announce within
+    /// their own UPDATE or INSERT, saving the round trip.)
+    func announce(_ change: StoreChange, on db: PostgresConnection) async throws {
+        try await db.run("SELECT pg_notify(\(Self.changeChannel), \(notification(change)))", logger: logger)
     }
 
     public func followChanges(onGap: @escaping @Sendable () async -> Void, onChange: @escaping @Sendable (StoreChange) async -> Void) async {

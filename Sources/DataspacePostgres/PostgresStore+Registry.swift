@@ -2,6 +2,7 @@ import DataspaceCore
 import DataspaceIdentity
 import Foundation
 import PostgresNIO
+import Synchronization
 
 // MARK: - Registry (authority)
 
@@ -105,15 +106,37 @@ extension PostgresStore: MembershipStore {
 // MARK: - Replay protection (shared by every replica: a token used at one is refused at all)
 
 extension PostgresStore: ReplayGuard {
+    /// One statement per token (a round trip and a commit): the insert succeeds for a key never
+    /// seen, or for one whose earlier record has expired (a token cannot be valid past its
+    /// expiry, so that use is new). Expired rows are purged at most once a minute, not on every
+    /// token as a transaction around both would.
     public func record(jti: String, issuer: String, expiresAt: Date) async throws -> Bool {
         let now = Date().timeIntervalSince1970
-        return try await transaction { db in
-            try await db.run("DELETE FROM seen_token WHERE expires_at < \(now)", logger: logger)
-            let inserted = try await db.rows(
-                "INSERT INTO seen_token (key, expires_at) VALUES (\(issuer + " " + jti), \(expiresAt.timeIntervalSince1970)) ON CONFLICT DO NOTHING RETURNING 1",
-                logger: logger
-            ).count
-            return inserted == 1
+        if replayPurge.isDue(at: now) {
+            try await rows("DELETE FROM seen_token WHERE expires_at < \(now)")
+        }
+        let inserted = try await rows(
+            """
+            INSERT INTO seen_token (key, expires_at) VALUES (\(issuer + " " + jti), \(expiresAt.timeIntervalSince1970))
+            ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE seen_token.expires_at < \(now) RETURNING 1
+            """
+        ).count
+        return inserted == 1
+    }
+}
+
+/// When the replay guard last purged expired tokens: at most once per `interval` seconds.
+final class PeriodicPurge: Sendable {
+    private let last = Mutex<Double>(0)
+    let interval: Double
+
+    init(interval: Double) { self.interval = interval }
+
+    func isDue(at now: Double) -> Bool {
+        last.withLock { last in
+            guard now - last >= interval else { return false }
+            last = now
+            return true
         }
     }
 }

@@ -17,6 +17,8 @@ public final class PostgresStore: Sendable {
     private let running: Task<Void, Never>
     /// This store instance's name in change notifications (it skips its own).
     let instance = String(UUID().uuidString.prefix(8)).lowercased()
+    /// The replay guard's purge of expired tokens, at most once a minute.
+    let replayPurge = PeriodicPurge(interval: 60)
 
     /// Connects (the pool opens connections as they are needed) and migrates the schema.
     /// Several replicas starting at once migrate one after another (an advisory lock). A server
