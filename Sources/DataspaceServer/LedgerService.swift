@@ -112,12 +112,17 @@ public final class LedgerService: Sendable {
     /// at a time. A failure leaves the rest pending — counted in
     /// `dataspace_ledger_append_failures_total`, logged, and shown by `ledger status` — and the
     /// evidence loop tries again every few seconds.
-    public func flush() async {
+    public func flush() async { await appendQueuedEvidence() }
+
+    /// Appends what is queued if this replica is the sequencer; returns how many entries it
+    /// appended (0 when another replica is the sequencer or the append failed).
+    @discardableResult
+    func appendQueuedEvidence() async -> Int {
         // Another replica is the sequencer: it appends what this one queued (the queue is
         // shared, and the commit told it).
-        guard log.isSequencer, sequencer == nil || state.withLock({ $0.caughtUp }) else { return }
+        guard log.isSequencer, sequencer == nil || state.withLock({ $0.caughtUp }) else { return 0 }
         do {
-            try await appending.run { try await self.appendPending() }
+            return try await appending.run { try await self.appendPending() }
         } catch is WorkLimiter.Busy {
             // Thousands of flushes are already waiting; one of them will take this event too.
         } catch let fenced as SequencerFenced {
@@ -128,13 +133,19 @@ public final class LedgerService: Sendable {
             state.withLock { $0.lastAppendFailure = (Date(), "\(error)") }
             logger.error("cannot append queued evidence to the log; it stays queued", metadata: ["error": "\(error)"])
         }
+        return 0
     }
 
     /// Appends queued evidence in batches: one journal write for the batch, then one store
     /// transaction indexing it and removing its pending rows (fenced by the sequencer epoch).
-    func appendPending() async throws {
+    /// Returns how many entries it appended.
+    func appendPending() async throws -> Int {
         let epoch = state.withLock { $0.epoch }
-        while try await Self.appendQueued(store: store, log: log, node: node.value, epoch: epoch) > 0 {}
+        var total = 0
+        while case let appended = try await Self.appendQueued(store: store, log: log, node: node.value, epoch: epoch), appended > 0 {
+            total += appended
+        }
+        return total
     }
 
     /// Appends up to 1,000 queued events to `log` (this process being its sequencer, of `epoch`
@@ -458,18 +469,23 @@ extension LedgerService: Service {
     }
 
     /// Retries queued evidence that a failure left pending (a full disk, a broken log), every
-    /// two seconds while there is any. Over a shared database the sequencer also looks every
-    /// 10 ms for evidence other replicas queued (cheaper than a NOTIFY per event, which would
-    /// serialize every replica's commits).
+    /// two seconds while there is any. Over a shared database the sequencer also looks for
+    /// evidence other replicas queued (cheaper than a NOTIFY per event, which would serialize
+    /// every replica's commits): every 10 ms while it finds some, backing off to 160 ms while
+    /// it finds none, so an idle replica does not query the database a hundred times a second.
+    /// (Its own events it appends at once, after their commit; the others' are acknowledged
+    /// durably when queued and only wait longer to be logged.)
     func runEvidenceRetries() async {
-        var ticks = 0
+        var waited = 0
+        var interval = 10
         while !Task.isCancelled, !state.withLock({ $0.stopping }) {
-            try? await Task.sleep(for: .milliseconds(10))
-            ticks += 1
+            try? await Task.sleep(for: .milliseconds(interval))
+            waited += interval
             if sequencer != nil, log.isSequencer {
-                await flush()
-            } else if ticks % 200 == 0, (try? await store.pendingEvidenceCount()) ?? 0 > 0 {
-                await flush()
+                interval = await appendQueuedEvidence() > 0 ? 10 : min(interval * 2, 160)
+            } else if waited >= 2_000 {
+                waited = 0
+                if (try? await store.pendingEvidenceCount()) ?? 0 > 0 { await flush() }
             }
         }
     }
