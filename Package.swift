@@ -64,7 +64,9 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "DataspaceQuality",
-            dependencies: ["DataspaceCore", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "DataspaceCore", "CZlib", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Mustache", package: "swift-mustache"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
