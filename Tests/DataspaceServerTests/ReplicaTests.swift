@@ -11,10 +11,12 @@ import Testing
 
 /// One participant served by three `dataspace serve` processes over one PostgreSQL database and
 /// one data directory, driven through a round-robin client while an authority and a consumer run
-/// in-process. Under load (publishing, reads, transfers racing for a count-limited agreement) the
-/// evidence log's sequencer is killed with SIGKILL; the test then checks that nothing
-/// acknowledged is lost, the count held, the log audits and stays consistent with the checkpoint
-/// seen before the kill, and products published through one replica are found on the others.
+/// in-process. Under load (~1,500 publishes, ~2,500 searches, 60 negotiations in both roles and 20
+/// transfers racing for a count-limited agreement) the evidence log's sequencer is killed with
+/// SIGKILL; the test then checks that nothing acknowledged is lost (every publish logged once,
+/// every negotiation finalized), the count held, the log audits and stays consistent with the
+/// checkpoint seen before the kill, and products published through one replica are found on the
+/// others.
 /// A load balancer's client: a replica that is down is refused at once, not retried for the
 /// request's whole timeout (AsyncHTTPClient's default). Process-wide, like `HTTPClient.shared`.
 let failFastClient: HTTPClient = {
@@ -47,6 +49,10 @@ let failFastClient: HTTPClient = {
     final class Load: Sendable {
         let reads = Atomic<Int>(0)
         let startedTransfers = Atomic<Int>(0)
+        /// Negotiations acknowledged (an id came back) and those that reached FINALIZED.
+        let negotiations = Atomic<Int>(0)
+        let finalized = Atomic<Int>(0)
+        let unsettled = Mutex<[String]>([])
         /// The checkpoint seen just before the sequencer was killed.
         let before = Mutex<(size: UInt64, root: MerkleHash)?>(nil)
         /// From the kill to the first checkpoint a survivor signed beyond it.
@@ -123,11 +129,13 @@ let failFastClient: HTTPClient = {
             #expect(negotiation["state"]?.stringValue == "FINALIZED", "\(negotiation)")
             let agreement = try #require(negotiation["agreement"]?["id"]?.stringValue)
             phase("agreed")
+            // A product of the institute's, for the replicated node to negotiate for as consumer.
+            let theirs = try #require(try await net.publish(1, ContractFlowTests.metadata())["identifier"]?.stringValue)
 
-            // The load: publishers, readers and transfers racing for the 5 deliveries, all at once;
-            // the sequencer dies after 150 acknowledged publishes.
+            // The load: publishers, readers, negotiations in both roles and transfers racing for the
+            // 5 deliveries, all at once; the sequencer dies after 150 acknowledged publishes.
             let acknowledged = AcknowledgedProducts()
-            let target = 400
+            let target = 1_500
             let load = Load()
             let sequencerPID = try #require(processes[1]?.processIdentifier)
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -147,13 +155,46 @@ let failFastClient: HTTPClient = {
                         }
                     }
                 }
-                for _ in 0..<6 {
+                for _ in 0..<10 {
                     group.addTask {
                         while await acknowledged.count < target {
                             if (try? await balancer.client.call(.GET, "/api/v1/search?q=%E7%A9%BA%E6%B0%94&pageSize=5")) != nil {
                                 load.reads.add(1, ordering: .relaxed)
                             }
                         }
+                    }
+                }
+                // Negotiations: 30 by the replicated node as consumer (started through any replica,
+                // its outbox run by whichever replica claims it, the provider's replies arriving at
+                // the public URL, the state read through yet another replica), and 30 by the
+                // institute with the replicated node as provider. Each must end FINALIZED, even
+                // when the replica that held it dies (its claim expires, a survivor's sweep resumes it).
+                for n in 0..<60 {
+                    group.addTask {
+                        let asConsumer = n % 2 == 0
+                        var id: String?
+                        for _ in 0..<20 where id == nil {
+                            let client = asConsumer ? balancer.client : net.clients[1]
+                            let body: JSONValue = [
+                                "provider": .string(asConsumer ? net.url(1) : "http://127.0.0.1:\(ports[0])"),
+                                "dataset": .string(asConsumer ? theirs : dataset), "purpose": "research",
+                            ]
+                            id = try? await client.call(ManagementAPI.negotiate, json: body)["id"]?.stringValue
+                        }
+                        guard let id else { return }
+                        load.negotiations.add(1, ordering: .relaxed)
+                        let deadline = ContinuousClock.now + .seconds(150)
+                        while ContinuousClock.now < deadline {
+                            let client = asConsumer ? balancer.client : net.clients[1]
+                            let state = try? await client.call(ManagementAPI.showNegotiation, id, query: ["wait": "10"])["state"]?.stringValue
+                            if state == "FINALIZED" {
+                                load.finalized.add(1, ordering: .relaxed)
+                                return
+                            }
+                            if state == "TERMINATED" { break }
+                            if state == nil { try? await Task.sleep(for: .milliseconds(50)) }
+                        }
+                        load.unsettled.withLock { $0.append("\(asConsumer ? "consumer" : "provider") \(id)") }
                     }
                 }
                 group.addTask {
@@ -193,7 +234,13 @@ let failFastClient: HTTPClient = {
             phase("load done")
             processes[1]?.waitUntilExit()
             let stalled = try #require(load.stall.withLock { $0 }, "appends never resumed after the sequencer was killed")
-            print("replicas: \(await acknowledged.count) publishes, \(load.reads.load(ordering: .relaxed)) reads, 20 transfers; appends stalled \(stalled) after SIGKILL of the sequencer")
+            let negotiated = load.negotiations.load(ordering: .relaxed)
+            print(
+                "replicas: \(await acknowledged.count) publishes, \(load.reads.load(ordering: .relaxed)) reads, \(negotiated) negotiations, 20 transfers; appends stalled \(stalled) after SIGKILL of the sequencer"
+            )
+            // Every acknowledged negotiation ended agreed, in both roles, across the kill.
+            #expect(negotiated == 60)
+            #expect(load.finalized.load(ordering: .relaxed) == negotiated, "not finalized: \(load.unsettled.withLock { $0 })")
             let successors = [await isSequencer(clients[0]), await isSequencer(clients[2])]
             #expect(successors.filter { $0 }.count == 1, "one survivor took over the log")
 
