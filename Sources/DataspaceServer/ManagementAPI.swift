@@ -5,10 +5,29 @@ import DataspaceCore
 /// is rendered from it (`OpenAPIDocument`), and `ManagementClient` builds its requests from it.
 /// An operation's name here is its `operationId`.
 public enum ManagementAPI {
+    /// The `{id}` of a negotiation, agreement, transfer or application.
+    static let idInPath: JSONValue = ["name": "id", "in": "path", "required": true, "schema": ["type": "string"]]
+    /// A long poll: answer when the process settles or `wait` seconds have passed.
+    static let waitInQuery: JSONValue = ["name": "wait", "in": "query", "schema": ["type": "number", "minimum": 0, "maximum": 120]]
+    static let sinceInQuery: JSONValue = [
+        "name": "since", "in": "query", "description": "with wait, also return at any change after this revision",
+        "schema": ["type": "integer", "minimum": 0],
+    ]
+    /// A response whose JSON body is the named component schema.
+    static func json(_ description: String, schema: String) -> JSONValue {
+        ["description": .string(description), "content": ["application/json": ["schema": ["$ref": .string("#/components/schemas/" + schema)]]]]
+    }
+    /// A required JSON request body of the named component schema.
+    static func jsonBody(schema: String) -> JSONValue {
+        ["required": true, "content": ["application/json": ["schema": ["$ref": .string("#/components/schemas/" + schema)]]]]
+    }
+    /// A refusal: RFC 9457 problem details naming the field at fault.
+    static let problem: JSONValue = ["$ref": "#/components/responses/Problem"]
+
     public static let nodeInfo = ManagementOperation(
         id: "nodeInfo", .get, "/node",
         summary: "This node's identity and state",
-        responses: ["200": ["description": "Node information"], "401": ["$ref": "#/components/responses/Problem"]])
+        responses: ["200": ["description": "Node information"], "401": problem])
 
     public static let listDatasets = ManagementOperation(
         id: "listDatasets", .get, "/datasets",
@@ -18,8 +37,8 @@ public enum ManagementAPI {
             ["name": "limit", "in": "query", "schema": ["type": "integer", "minimum": 1, "maximum": 1000]],
         ],
         responses: [
-            "200": ["description": "A page", "content": ["application/json": ["schema": ["$ref": "#/components/schemas/DatasetPage"]]]],
-            "400": ["$ref": "#/components/responses/Problem"],
+            "200": json("A page", schema: "DatasetPage"),
+            "400": problem,
         ])
 
     public static let publish = ManagementOperation(
@@ -31,9 +50,9 @@ public enum ManagementAPI {
             "content": ["text/csv": ["schema": ["type": "string"]], "application/jsonl": ["schema": ["type": "string"]]],
         ],
         responses: [
-            "201": ["description": "Published", "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Dataset"]]]],
-            "400": ["$ref": "#/components/responses/Problem"],
-            "413": ["$ref": "#/components/responses/Problem"],
+            "201": json("Published", schema: "Dataset"),
+            "400": problem,
+            "413": problem,
         ])
 
     public static let showDataset = ManagementOperation(
@@ -45,8 +64,8 @@ public enum ManagementAPI {
             ["name": "version", "in": "query", "schema": ["type": "integer"]],
         ],
         responses: [
-            "200": ["description": "The product", "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Dataset"]]]],
-            "404": ["$ref": "#/components/responses/Problem"],
+            "200": json("The product", schema: "Dataset"),
+            "404": problem,
         ])
 
     public static let updateDataset = ManagementOperation(
@@ -59,13 +78,10 @@ public enum ManagementAPI {
         ],
         requestBody: ["content": ["text/csv": ["schema": ["type": "string"]], "application/jsonl": ["schema": ["type": "string"]]]],
         responses: [
-            "200": [
-                "description": "The new version",
-                "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Dataset"]]],
-            ],
-            "400": ["$ref": "#/components/responses/Problem"],
-            "404": ["$ref": "#/components/responses/Problem"],
-            "410": ["$ref": "#/components/responses/Problem"],
+            "200": json("The new version", schema: "Dataset"),
+            "400": problem,
+            "404": problem,
+            "410": problem,
         ])
 
     public static let withdrawDataset = ManagementOperation(
@@ -73,12 +89,9 @@ public enum ManagementAPI {
         summary: "Withdraw a product",
         parameters: [["$ref": "#/components/parameters/prefix"], ["$ref": "#/components/parameters/local"]],
         responses: [
-            "200": [
-                "description": "The withdrawn version",
-                "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Dataset"]]],
-            ],
-            "404": ["$ref": "#/components/responses/Problem"],
-            "410": ["$ref": "#/components/responses/Problem"],
+            "200": json("The withdrawn version", schema: "Dataset"),
+            "404": problem,
+            "410": problem,
         ])
 
     public static let qualityReport = ManagementOperation(
@@ -91,7 +104,7 @@ public enum ManagementAPI {
         ],
         responses: [
             "200": ["description": "report, signature, reportSha256 and the catalog summary"],
-            "404": ["$ref": "#/components/responses/Problem"],
+            "404": problem,
         ])
 
     public static let decideGrade = ManagementOperation(
@@ -114,12 +127,9 @@ public enum ManagementAPI {
             ],
         ],
         responses: [
-            "200": [
-                "description": "The product with its new grade and controls",
-                "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Dataset"]]],
-            ],
-            "400": ["$ref": "#/components/responses/Problem"],
-            "404": ["$ref": "#/components/responses/Problem"],
+            "200": json("The product with its new grade and controls", schema: "Dataset"),
+            "400": problem,
+            "404": problem,
         ])
 
     public static let traceLeak = ManagementOperation(
@@ -129,7 +139,7 @@ public enum ManagementAPI {
         requestBody: ["content": ["text/csv": ["schema": ["type": "string"]], "application/jsonl": ["schema": ["type": "string"]]]],
         responses: [
             "200": ["description": "attributed agreement (or null with an explanation), the top candidates with matches and z-scores"],
-            "400": ["$ref": "#/components/responses/Problem"],
+            "400": problem,
         ])
 
     public static let search = ManagementOperation(
@@ -150,11 +160,8 @@ public enum ManagementAPI {
             ["name": "pageSize", "in": "query", "schema": ["type": "integer", "minimum": 1, "maximum": 200]],
         ],
         responses: [
-            "200": [
-                "description": "Results",
-                "content": ["application/json": ["schema": ["$ref": "#/components/schemas/SearchResults"]]],
-            ],
-            "400": ["$ref": "#/components/responses/Problem"],
+            "200": json("Results", schema: "SearchResults"),
+            "400": problem,
         ])
 
     public static let catalogDCAT = ManagementOperation(
@@ -185,19 +192,16 @@ public enum ManagementAPI {
         ],
         responses: [
             "200": ["description": "The provider's DSP Catalog"],
-            "400": ["$ref": "#/components/responses/Problem"],
-            "502": ["$ref": "#/components/responses/Problem"],
+            "400": problem,
+            "502": problem,
         ])
 
     public static let showMembership = ManagementOperation(
         id: "showMembership", .get, "/membership",
         summary: "This node's membership with the authority",
         responses: [
-            "200": [
-                "description": "Membership",
-                "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Membership"]]],
-            ],
-            "404": ["$ref": "#/components/responses/Problem"],
+            "200": json("Membership", schema: "Membership"),
+            "404": problem,
         ])
 
     public static let applyForMembership = ManagementOperation(
@@ -212,38 +216,32 @@ public enum ManagementAPI {
         responses: [
             "201": ["description": "Approved at once; credential stored"],
             "202": ["description": "Pending the authority's decision"],
-            "400": ["$ref": "#/components/responses/Problem"],
-            "502": ["$ref": "#/components/responses/Problem"],
+            "400": problem,
+            "502": problem,
         ])
 
     public static let refreshMembership = ManagementOperation(
         id: "refreshMembership", .post, "/membership/refresh",
         summary: "Fetch the authority's decision and credential",
         responses: [
-            "200": [
-                "description": "Membership",
-                "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Membership"]]],
-            ],
-            "502": ["$ref": "#/components/responses/Problem"],
+            "200": json("Membership", schema: "Membership"),
+            "502": problem,
         ])
 
     public static let listApplications = ManagementOperation(
         id: "listApplications", .get, "/authority/applications",
         summary: "Applications received (authority only)",
         parameters: [["name": "status", "in": "query", "schema": ["type": "string", "enum": ["pending", "approved", "rejected"]]]],
-        responses: ["200": ["description": "Applications"], "404": ["$ref": "#/components/responses/Problem"]])
+        responses: ["200": ["description": "Applications"], "404": problem])
 
     public static let approveApplication = ManagementOperation(
         id: "approveApplication", .post, "/authority/applications/{id}/approve",
         summary: "Approve an application and issue a membership credential",
         parameters: [["$ref": "#/components/parameters/applicationId"]],
         responses: [
-            "200": [
-                "description": "Approved",
-                "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Application"]]],
-            ],
-            "404": ["$ref": "#/components/responses/Problem"],
-            "409": ["$ref": "#/components/responses/Problem"],
+            "200": json("Approved", schema: "Application"),
+            "404": problem,
+            "409": problem,
         ])
 
     public static let rejectApplication = ManagementOperation(
@@ -253,8 +251,8 @@ public enum ManagementAPI {
         requestBody: ["content": ["application/json": ["schema": ["type": "object", "properties": ["reason": ["type": "string"]]]]]],
         responses: [
             "200": ["description": "Rejected"],
-            "404": ["$ref": "#/components/responses/Problem"],
-            "409": ["$ref": "#/components/responses/Problem"],
+            "404": problem,
+            "409": problem,
         ])
 
     public static let revokeMembership = ManagementOperation(
@@ -268,8 +266,8 @@ public enum ManagementAPI {
         ],
         responses: [
             "200": ["description": "Revoked"],
-            "404": ["$ref": "#/components/responses/Problem"],
-            "409": ["$ref": "#/components/responses/Problem"],
+            "404": problem,
+            "409": problem,
         ])
 
     public static let negotiate = ManagementOperation(
@@ -294,9 +292,9 @@ public enum ManagementAPI {
         ],
         responses: [
             "201": ["description": "Negotiation requested"],
-            "400": ["$ref": "#/components/responses/Problem"],
-            "404": ["$ref": "#/components/responses/Problem"],
-            "502": ["$ref": "#/components/responses/Problem"],
+            "400": problem,
+            "404": problem,
+            "502": problem,
         ])
 
     public static let listNegotiations = ManagementOperation(
@@ -308,29 +306,23 @@ public enum ManagementAPI {
         id: "showNegotiation", .get, "/negotiations/{id}",
         summary: "One negotiation; wait=SECONDS returns when it is final, terminated or holds an offer",
         parameters: [
-            ["name": "id", "in": "path", "required": true, "schema": ["type": "string"]],
-            ["name": "wait", "in": "query", "schema": ["type": "number", "minimum": 0, "maximum": 120]],
-            [
-                "name": "since",
-                "in": "query",
-                "description": "with wait, also return at any change after this revision",
-                "schema": ["type": "integer", "minimum": 0],
-            ],
+            idInPath,
+            waitInQuery, sinceInQuery,
         ],
-        responses: ["200": ["description": "Negotiation"], "404": ["$ref": "#/components/responses/Problem"]])
+        responses: ["200": ["description": "Negotiation"], "404": problem])
 
     public static let acceptOffer = ManagementOperation(
         id: "acceptOffer", .post, "/negotiations/{id}/accept",
         summary: "Accept the provider's (counter-)offer",
-        parameters: [["name": "id", "in": "path", "required": true, "schema": ["type": "string"]]],
-        responses: ["200": ["description": "Accepted"], "409": ["$ref": "#/components/responses/Problem"]])
+        parameters: [idInPath],
+        responses: ["200": ["description": "Accepted"], "409": problem])
 
     public static let terminateNegotiation = ManagementOperation(
         id: "terminateNegotiation", .post, "/negotiations/{id}/terminate",
         summary: "Terminate a negotiation and tell the other party",
-        parameters: [["name": "id", "in": "path", "required": true, "schema": ["type": "string"]]],
+        parameters: [idInPath],
         requestBody: ["content": ["application/json": ["schema": ["type": "object", "properties": ["reason": ["type": "string"]]]]]],
-        responses: ["200": ["description": "Terminated"], "409": ["$ref": "#/components/responses/Problem"]])
+        responses: ["200": ["description": "Terminated"], "409": problem])
 
     public static let makeOffer = ManagementOperation(
         id: "makeOffer", .post, "/offers",
@@ -349,8 +341,8 @@ public enum ManagementAPI {
         ],
         responses: [
             "201": ["description": "Offer sent; the negotiation is OFFERED"],
-            "400": ["$ref": "#/components/responses/Problem"],
-            "404": ["$ref": "#/components/responses/Problem"],
+            "400": problem,
+            "404": problem,
         ])
 
     public static let listAgreements = ManagementOperation(
@@ -361,16 +353,16 @@ public enum ManagementAPI {
     public static let showAgreement = ManagementOperation(
         id: "showAgreement", .get, "/agreements/{id}",
         summary: "One agreement",
-        parameters: [["name": "id", "in": "path", "required": true, "schema": ["type": "string"]]],
-        responses: ["200": ["description": "Agreement"], "404": ["$ref": "#/components/responses/Problem"]])
+        parameters: [idInPath],
+        responses: ["200": ["description": "Agreement"], "404": problem])
 
     public static let reconcileAgreement = ManagementOperation(
         id: "reconcileAgreement", .get, "/agreements/{id}/reconciliation",
         summary: "This node's count of the agreement's deliveries beside the provider's, transfer by transfer (a consumer asks its provider)",
-        parameters: [["name": "id", "in": "path", "required": true, "schema": ["type": "string"]]],
+        parameters: [idInPath],
         responses: [
             "200": ["description": "Both counts, whether they agree, and what each difference means"],
-            "404": ["$ref": "#/components/responses/Problem"],
+            "404": problem,
         ])
 
     public static let startTransfer = ManagementOperation(
@@ -391,8 +383,8 @@ public enum ManagementAPI {
         responses: [
             "200": ["description": "The open transfer continued (continueOpen)"],
             "201": ["description": "Transfer requested"],
-            "400": ["$ref": "#/components/responses/Problem"],
-            "404": ["$ref": "#/components/responses/Problem"],
+            "400": problem,
+            "404": problem,
         ])
 
     public static let listTransfers = ManagementOperation(
@@ -405,31 +397,25 @@ public enum ManagementAPI {
         id: "showTransfer", .get, "/transfers/{id}",
         summary: "One transfer; wait=SECONDS returns once it left REQUESTED. A consumer's entry carries the data address.",
         parameters: [
-            ["name": "id", "in": "path", "required": true, "schema": ["type": "string"]],
-            ["name": "wait", "in": "query", "schema": ["type": "number", "minimum": 0, "maximum": 120]],
-            [
-                "name": "since",
-                "in": "query",
-                "description": "with wait, also return at any change after this revision",
-                "schema": ["type": "integer", "minimum": 0],
-            ],
+            idInPath,
+            waitInQuery, sinceInQuery,
         ],
-        responses: ["200": ["description": "Transfer"], "404": ["$ref": "#/components/responses/Problem"]])
+        responses: ["200": ["description": "Transfer"], "404": problem])
 
     public static let transferReceipts = ManagementOperation(
         id: "transferReceipts", .get, "/transfers/{id}/receipts",
         summary: "The provider receipts (c2sp.org/tlog-proof@v1) this consumer kept for the transfer",
-        parameters: [["name": "id", "in": "path", "required": true, "schema": ["type": "string"]]],
-        responses: ["200": ["description": "Receipts"], "404": ["$ref": "#/components/responses/Problem"]])
+        parameters: [idInPath],
+        responses: ["200": ["description": "Receipts"], "404": problem])
 
     public static let fetchTransferReceipt = ManagementOperation(
         id: "fetchTransferReceipt", .post, "/transfers/{id}/receipts",
         summary: "Fetch the provider's receipt for the latest delivery, verify it against the provider's published log key, and keep it",
-        parameters: [["name": "id", "in": "path", "required": true, "schema": ["type": "string"]]],
+        parameters: [idInPath],
         responses: [
             "201": ["description": "Receipt verified and stored"],
-            "400": ["$ref": "#/components/responses/Problem"],
-            "502": ["$ref": "#/components/responses/Problem"],
+            "400": problem,
+            "502": problem,
         ])
 
     public static let ledgerStatus = ManagementOperation(
@@ -464,37 +450,37 @@ public enum ManagementAPI {
             ["name": "after", "in": "query", "description": "entry index cursor (from `next`)", "schema": ["type": "integer"]],
             ["name": "limit", "in": "query", "schema": ["type": "integer", "minimum": 1, "maximum": 1000]],
         ],
-        responses: ["200": ["description": "Entries with index, event and leaf hash"], "400": ["$ref": "#/components/responses/Problem"]])
+        responses: ["200": ["description": "Entries with index, event and leaf hash"], "400": problem])
 
     public static let ledgerEvent = ManagementOperation(
         id: "ledgerEvent", .get, "/ledger/events/{index}",
         summary: "One entry",
         parameters: [["name": "index", "in": "path", "required": true, "schema": ["type": "integer"]]],
-        responses: ["200": ["description": "Entry"], "404": ["$ref": "#/components/responses/Problem"]])
+        responses: ["200": ["description": "Entry"], "404": problem])
 
     public static let completeTransfer = ManagementOperation(
         id: "completeTransfer", .post, "/transfers/{id}/complete",
         summary: "Consumer confirms the data arrived intact",
-        parameters: [["name": "id", "in": "path", "required": true, "schema": ["type": "string"]]],
-        responses: ["200": ["description": "Completed"], "409": ["$ref": "#/components/responses/Problem"]])
+        parameters: [idInPath],
+        responses: ["200": ["description": "Completed"], "409": problem])
 
     public static let suspendTransfer = ManagementOperation(
         id: "suspendTransfer", .post, "/transfers/{id}/suspend",
         summary: "Suspend a transfer (either role)",
-        parameters: [["name": "id", "in": "path", "required": true, "schema": ["type": "string"]]],
-        responses: ["200": ["description": "Suspended"], "409": ["$ref": "#/components/responses/Problem"]])
+        parameters: [idInPath],
+        responses: ["200": ["description": "Suspended"], "409": problem])
 
     public static let resumeTransfer = ManagementOperation(
         id: "resumeTransfer", .post, "/transfers/{id}/resume",
         summary: "Resume a suspended transfer (either role)",
-        parameters: [["name": "id", "in": "path", "required": true, "schema": ["type": "string"]]],
-        responses: ["200": ["description": "Started again"], "409": ["$ref": "#/components/responses/Problem"]])
+        parameters: [idInPath],
+        responses: ["200": ["description": "Started again"], "409": problem])
 
     public static let terminateTransfer = ManagementOperation(
         id: "terminateTransfer", .post, "/transfers/{id}/terminate",
         summary: "Terminate a transfer (either role)",
-        parameters: [["name": "id", "in": "path", "required": true, "schema": ["type": "string"]]],
-        responses: ["200": ["description": "Terminated"], "409": ["$ref": "#/components/responses/Problem"]])
+        parameters: [idInPath],
+        responses: ["200": ["description": "Terminated"], "409": problem])
 
     public static let listUsage = ManagementOperation(
         id: "listUsage", .get, "/usage",

@@ -61,6 +61,18 @@ enum BenchCorpus {
         return docs
     }
 
+    /// The corpus as active first versions by `publisher`, for loading straight into a store.
+    static func records(_ docs: [SearchDocument], publisher: Publisher) -> [DatasetRecord] {
+        docs.map { d in
+            DatasetRecord(
+                identifier: d.identifier, version: 1, title: d.title, description: d.description, keywords: d.keywords, sector: d.sector,
+                region: d.region, temporal: nil, license: PublishRequest.defaultLicense, grade: DataGrade(level: d.grade),
+                publisher: publisher, issued: d.modified, modified: d.modified,
+                distribution: DistributionInfo(format: .csv, byteSize: 1_024, sha256: String(repeating: "0", count: 64), rowCount: 10, columns: ["a"]),
+                offer: UsagePolicy.defaultOffer(id: "\(d.identifier):offer"), status: .active)
+        }
+    }
+
     struct Query: Sendable {
         var text: String
         var sector: Sector?

@@ -109,19 +109,9 @@ struct ReplicaServeBench: AsyncParsableCommand {
         let configuration = try nodeConfiguration(port: port, database: location)
         let publisher = Publisher(
             name: configuration.name, did: configuration.did, creditCode: configuration.creditCode, region: configuration.region)
-        var batch: [DatasetRecord] = []
-        for (i, d) in docs.enumerated() {
-            batch.append(
-                DatasetRecord(
-                    identifier: d.identifier, version: 1, title: d.title, description: d.description, keywords: d.keywords, sector: d.sector,
-                    region: d.region, temporal: nil, license: PublishRequest.defaultLicense, grade: DataGrade(level: d.grade),
-                    publisher: publisher, issued: d.modified, modified: d.modified,
-                    distribution: DistributionInfo(format: .csv, byteSize: 1_024, sha256: String(repeating: "0", count: 64), rowCount: 10, columns: ["a"]),
-                    offer: UsagePolicy.defaultOffer(id: "\(d.identifier):offer"), status: .active))
-            if batch.count == 5_000 || i == docs.count - 1 {
-                try await store.insertFirstVersions(batch)
-                batch.removeAll(keepingCapacity: true)
-            }
+        let records = BenchCorpus.records(docs, publisher: publisher)
+        for start in stride(from: 0, to: records.count, by: 5_000) {
+            try await store.insertFirstVersions(Array(records[start..<min(start + 5_000, records.count)]))
         }
     }
 

@@ -117,19 +117,9 @@ struct SearchBench: AsyncParsableCommand {
         let services = try await NodeServices.open(directory: NodeDirectory(path: dir), logger: logger)
         print("loading \(docs.count) records into the node's SQLite …")
         let publisher = services.catalog.publisher
-        var batch: [DatasetRecord] = []
-        for (i, d) in docs.enumerated() {
-            batch.append(
-                DatasetRecord(
-                    identifier: d.identifier, version: 1, title: d.title, description: d.description, keywords: d.keywords, sector: d.sector,
-                    region: d.region, temporal: nil, license: PublishRequest.defaultLicense, grade: DataGrade(level: d.grade),
-                    publisher: publisher, issued: d.modified, modified: d.modified,
-                    distribution: DistributionInfo(format: .csv, byteSize: 1_024, sha256: String(repeating: "0", count: 64), rowCount: 10, columns: ["a"]),
-                    offer: UsagePolicy.defaultOffer(id: "\(d.identifier):offer"), status: .active))
-            if batch.count == 10_000 || i == docs.count - 1 {
-                try await services.store.insertFirstVersions(batch)
-                batch.removeAll(keepingCapacity: true)
-            }
+        let records = BenchCorpus.records(docs, publisher: publisher)
+        for start in stride(from: 0, to: records.count, by: 10_000) {
+            try await services.store.insertFirstVersions(Array(records[start..<min(start + 10_000, records.count)]))
         }
         try await NodeApplication.prepare(services)
         let app = try NodeApplication.build(services: services)
