@@ -188,7 +188,7 @@ public enum QualityReportHTML {
                 for (type, color) in typeColors {
                     guard let count = counts[type], count > 0 else { continue }
                     let w = Double(barWidth) * count / values
-                    segments.append(["x": coordinate(x), "width": coordinate(w), "color": color, "type": type, "count": String(Int(count))])
+                    segments.append(["x": coordinate(x), "width": coordinate(w), "color": color, "type": type, "count": String(format: "%.0f", count)])
                     x += w
                 }
             }

@@ -81,14 +81,7 @@ public struct ManagementClient: Sendable {
         } catch {
             throw Failure(status: nil, code: "argument", detail: error.description, field: nil)
         }
-        let method: HTTPMethod =
-            switch operation.method {
-            case .get: .GET
-            case .post: .POST
-            case .put: .PUT
-            case .delete: .DELETE
-            }
-        return try await call(method, path, json: json)
+        return try await call(operation.method.client, path, json: json)
     }
 
     /// A request by method and path, for what `ManagementAPI` does not define (the public

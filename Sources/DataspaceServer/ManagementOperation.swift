@@ -1,5 +1,7 @@
 import DataspaceCore
 import Foundation
+import HTTPTypes
+import NIOHTTP1
 
 /// One operation of the management API: its method, its path template and its OpenAPI
 /// description. The route, the document and the client's request are all made from this one
@@ -8,6 +10,26 @@ public struct ManagementOperation: Sendable {
     /// The methods the management API uses.
     public enum Method: String, Sendable {
         case get = "GET", post = "POST", put = "PUT", delete = "DELETE"
+
+        /// The method as the server's router names it.
+        var server: HTTPRequest.Method {
+            switch self {
+            case .get: .get
+            case .post: .post
+            case .put: .put
+            case .delete: .delete
+            }
+        }
+
+        /// The method as the client (AsyncHTTPClient) names it.
+        var client: HTTPMethod {
+            switch self {
+            case .get: .GET
+            case .post: .POST
+            case .put: .PUT
+            case .delete: .DELETE
+            }
+        }
     }
 
     /// The `operationId`: the name of the handler that serves it.

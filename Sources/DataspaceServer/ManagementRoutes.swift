@@ -25,14 +25,7 @@ enum ManagementRoutes {
         /// Path below `/api/v1`, in OpenAPI template form.
         var path: String { operation.path }
 
-        var method: HTTPRequest.Method {
-            switch operation.method {
-            case .get: .get
-            case .post: .post
-            case .put: .put
-            case .delete: .delete
-            }
-        }
+        var method: HTTPRequest.Method { operation.method.server }
     }
 
     static let routes: [Route] = [

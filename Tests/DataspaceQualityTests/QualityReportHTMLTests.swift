@@ -76,6 +76,13 @@ import Testing
         #expect(html.contains("<code>&lt;a&gt;</code> 60<br><code>9</code> 30"))
     }
 
+    /// Counts beyond Int's range (a corrupted or hostile stored report) render; they do not trap.
+    @Test func hugeCountsRenderWithoutTrapping() {
+        let report: JSONValue = ["profile": ["columns": [["name": "x", "values": .number(1e300), "nulls": 0, "types": ["string": .number(1e300)]]]]]
+        let html = QualityReportHTML.render(report, title: "huge")
+        #expect(html.contains("<title>string: 1"))
+    }
+
     @Test func anEmptyReportStillRenders() {
         let html = QualityReportHTML.render([:], title: "empty")
         #expect(html.contains("none detected"))
