@@ -29,6 +29,12 @@ if [ "$action" = stop ]; then
   exit 0
 fi
 
+# Whoever runs this script may hold open sockets (a test process's HTTP connections); the server
+# would inherit them and keep them open for its whole life, so a peer never sees them close.
+for fd in /proc/$$/fd/*; do
+  fd="${fd##*/}"
+  if [ "$fd" -gt 2 ] 2>/dev/null; then eval "exec $fd>&-" 2>/dev/null || true; fi
+done
 mkdir -p "$dir"
 if [ "$(id -u)" = 0 ]; then chown postgres "$dir"; fi
 if [ ! -f "$dir/data/PG_VERSION" ]; then

@@ -18,20 +18,44 @@ public enum TestPostgres {
     /// The server, started once per test process.
     public static let server = Task<PostgresLocation, any Error> {
         if let url = ProcessInfo.processInfo.environment["DATASPACE_POSTGRES_URL"] { return try PostgresLocation(url: url) }
-        let script = Process()
-        script.executableURL = repository.appendingPathComponent("Scripts/postgres.sh")
-        let output = Pipe()
-        script.standardOutput = output
-        try script.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        script.waitUntilExit()
-        guard script.terminationStatus == 0, let url = text.split(separator: "\n").last else {
-            throw PostgresStoreError.unreadable("test server (Scripts/postgres.sh exited \(script.terminationStatus))")
-        }
-        var location = try PostgresLocation(url: String(url))
+        let url = try await runStartScript()
+        var location = try PostgresLocation(url: url)
         location.tls = .disable
         try await dropEarlierRuns(location)
         return location
+    }
+
+    /// Runs Scripts/postgres.sh on a thread of its own: reading its output and waiting for it block,
+    /// and must not hold one of the few threads every other test's tasks run on. Gives up after two
+    /// minutes with the script's own words rather than leaving every PostgreSQL test waiting.
+    static func runStartScript() async throws -> String {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<String, any Error>) in
+            let thread = Thread {
+                let script = Process()
+                script.executableURL = repository.appendingPathComponent("Scripts/postgres.sh")
+                let output = Pipe()
+                script.standardOutput = output
+                do { try script.run() } catch {
+                    continuation.resume(throwing: PostgresStoreError.unreadable("test server (Scripts/postgres.sh did not run: \(error))"))
+                    return
+                }
+                let deadline = DispatchTime.now() + .seconds(120)
+                let finished = DispatchSemaphore(value: 0)
+                DispatchQueue.global().async { script.waitUntilExit(); finished.signal() }
+                if finished.wait(timeout: deadline) == .timedOut {
+                    script.terminate()
+                    continuation.resume(throwing: PostgresStoreError.unreadable("test server (Scripts/postgres.sh ran over two minutes)"))
+                    return
+                }
+                let text = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+                guard script.terminationStatus == 0, let url = text.split(separator: "\n").last else {
+                    continuation.resume(throwing: PostgresStoreError.unreadable("test server (Scripts/postgres.sh exited \(script.terminationStatus))"))
+                    return
+                }
+                continuation.resume(returning: String(url))
+            }
+            thread.start()
+        }
     }
 
     /// Databases earlier test runs left behind (this process has made none yet).
