@@ -88,10 +88,10 @@ struct Portal: Sendable {
             if page > 1 { items.append("page=\(page)") }
             return "/" + (items.isEmpty ? "" : "?" + items.joined(separator: "&"))
         }
-        var context: [String: Any] = [
-            "q": params["q"] ?? "", "sector": params["sector"] as Any, "region": params["region"] as Any, "grade": params["grade"] as Any,
-            "minScore": params["minScore"] as Any,
-        ]
+        // Only the filters that were given: a missing one must be absent from the context, not an
+        // Optional in an Any (which a template prints as "nil" and the form then sends back).
+        var context: [String: Any] = ["q": params["q"] ?? ""]
+        for key in ["sector", "region", "grade", "minScore"] { context[key] = params[key] }
         do {
             var query = try ManagementRoutes.searchQuery(request)
             query.pageSize = 20
@@ -101,12 +101,13 @@ struct Portal: Sendable {
             if query.page > 1 { context["previous"] = link([:], page: query.page - 1) }
             if query.page * query.pageSize < results.total { context["next"] = link([:], page: query.page + 1) }
             context["items"] = records.map { r -> [String: Any] in
-                [
+                var item: [String: Any] = [
                     "identifier": r.identifier.description, "title": r.title, "description": String(r.description.prefix(240)),
                     "publisher": r.publisher.name, "sectorLabel": Self.sectorLabel(r.sector), "regionLabel": Self.regionLabel(r.region.value),
                     "grade": r.grade.description, "version": r.version,
-                    "score": r.quality?.score.map { String(format: "%.2f", $0) } as Any,
                 ]
+                item["score"] = r.quality?.score.map { String(format: "%.2f", $0) }
+                return item
             }
             context["sectorFacets"] = results.sectors.prefix(24).map { f -> [String: Any] in
                 ["label": Sector(rawValue: f.value).map(Self.sectorLabel) ?? f.value, "count": f.count, "link": link(["sector": f.value])]
@@ -140,6 +141,17 @@ struct Portal: Sendable {
     func datasetPage(_ routeContext: NodeRequestContext) async -> Response {
         do {
             let identifier = try identifierParameter(routeContext)
+            if identifier.creditCode != services.configuration.creditCode {
+                // Another publisher's product (an agreement's link on the consumer's node): its
+                // page is on the owner's node.
+                if let owner = try await ResolveRoutes.ownerBaseURL(of: identifier, services: services) {
+                    return Response(status: .temporaryRedirect, headers: [.location: owner + "/datasets/" + identifier.description])
+                }
+                return page(
+                    title: "Not found", template: "search",
+                    context: ["error": "此数据产品属于其他机构，本节点不知道其节点地址 \(identifier) belongs to another organisation whose node this node does not know", "total": 0, "page": 1],
+                    status: .notFound)
+            }
             let versions = try await services.catalog.versions(identifier)
             guard let r = versions.last else {
                 return page(title: "Not found", template: "search", context: ["error": "没有此数据产品 No product \(identifier)", "total": 0, "page": 1], status: .notFound)
@@ -157,13 +169,13 @@ struct Portal: Sendable {
                 "modified": ISO8601.format(r.modified), "mediaType": r.distribution.format.mediaType, "byteSize": r.distribution.byteSize,
                 "rowCount": r.distribution.rowCount, "sha256": r.distribution.sha256, "columns": r.distribution.columns.joined(separator: ", "),
                 "offer": r.offer.json.encodedString(pretty: true), "withdrawn": r.status == .withdrawn,
-                "score": r.quality?.score.map { String(format: "%.3f", $0) } as Any,
-                "gradeStatus": r.quality.map { q in q.grade.status.rawValue + (q.grade.status == .proposed ? "" : " by \(q.grade.by ?? "")") } as Any,
-                "protection": r.protection.isEmpty ? nil as String? as Any : Self.protectionLabel(r.protection),
                 "versions": versions.reversed().map { v -> [String: Any] in
                     ["version": v.version, "status": v.status.rawValue, "modified": ISO8601.format(v.modified), "sha256": String(v.distribution.sha256.prefix(16)) + "…"]
                 },
             ]
+            context["score"] = r.quality?.score.map { String(format: "%.3f", $0) }
+            context["gradeStatus"] = r.quality.map { q in q.grade.status.rawValue + (q.grade.status == .proposed ? "" : " by \(q.grade.by ?? "")") }
+            if !r.protection.isEmpty { context["protection"] = Self.protectionLabel(r.protection) }
             if !r.detailsArePublic {
                 for key in ["byteSize", "rowCount", "sha256", "columns", "offer", "score", "gradeStatus", "protection", "versions", "ipv6"] {
                     context[key] = nil

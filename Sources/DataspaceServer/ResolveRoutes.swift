@@ -32,8 +32,8 @@ enum ResolveRoutes {
     static func answer(_ identifier: UnifiedIdentifier, services: NodeServices) async throws -> Response {
         let own = identifier.creditCode == services.configuration.creditCode
         if !own {
-            if let location = try await ownerLocation(of: identifier, services: services) {
-                return Response(status: .temporaryRedirect, headers: [.location: location])
+            if let owner = try await ownerBaseURL(of: identifier, services: services) {
+                return Response(status: .temporaryRedirect, headers: [.location: owner + "/resolve/" + identifier.description])
             }
             throw CatalogError(.notFound, "prefix \(identifier.prefix) is not known to this node", field: "identifier")
         }
@@ -46,14 +46,14 @@ enum ResolveRoutes {
         return Responses.json(.object(body), status: record.status == .withdrawn ? .gone : .ok)
     }
 
-    static func ownerLocation(of identifier: UnifiedIdentifier, services: NodeServices) async throws -> String? {
+    /// Where to ask about another publisher's identifier: the owning member's node when this node
+    /// is the authority (it knows every member), else the authority, else nobody known. The portal's
+    /// product pages redirect the same way, so an agreement's link works on the consumer's node.
+    static func ownerBaseURL(of identifier: UnifiedIdentifier, services: NodeServices) async throws -> String? {
         if services.authority != nil {
             guard let member = try await services.store.activeMember(creditCode: identifier.creditCode) else { return nil }
-            return member.profile.did.baseURL + "/resolve/" + identifier.description
+            return member.profile.did.baseURL
         }
-        if let authority = services.trust.authority {
-            return authority.baseURL + "/resolve/" + identifier.description
-        }
-        return nil
+        return services.trust.authority?.baseURL
     }
 }

@@ -190,4 +190,42 @@ import Testing
             #expect(try await raw(.GET, net.url(0) + "/static/portal.css").status == 200)
         }
     }
+
+    /// What a person met in a browser: the search form, submitted with no filter, sent
+    /// `sector=nil…` back and failed; pages printed "nil"; a consumer's agreement linked to a
+    /// product page that 404s on its own node.
+    @Test func portalFormsCarryNoNilAndForeignProductPagesGoToTheirOwner() async throws {
+        try await withNetwork([TestNetwork.authority, TestNetwork.bureau, TestNetwork.institute]) { net in
+            try await net.register(1)
+            try await net.register(2)
+            let record = try await net.publish(1, airQuality)
+            let id = try #require(record["identifier"]?.stringValue)
+            let home = try await raw(.GET, net.url(1) + "/")
+            #expect(home.status == 200)
+            #expect(!home.text.contains("nil"))
+            #expect(!home.text.contains("name=\"sector\""))
+            // What the form sends when submitted as rendered: only q.
+            let submitted = try await raw(.GET, net.url(1) + "/?q=")
+            #expect(submitted.status == 200)
+            #expect(submitted.text.contains("广州市空气质量监测数据"))
+            let filtered = try await raw(.GET, net.url(1) + "/?q=&sector=green-low-carbon")
+            #expect(filtered.status == 200)
+            #expect(filtered.text.contains("name=\"sector\" value=\"green-low-carbon\""))
+            #expect(!filtered.text.contains("name=\"grade\""))
+            let page = try await raw(.GET, net.url(1) + "/datasets/\(id)")
+            #expect(page.status == 200)
+            #expect(!page.text.contains("nil"))
+            // On the institute's node (a consumer), the bureau's product redirects to the bureau's
+            // page, through the authority that knows every member.
+            let fromConsumer = try await raw(.GET, net.url(2) + "/datasets/\(id)", followRedirects: false)
+            #expect(fromConsumer.status == 307)
+            #expect(fromConsumer.headers.first(name: "Location")?.hasSuffix("/datasets/\(id)") == true)
+            let fromAuthority = try await raw(.GET, net.url(0) + "/datasets/\(id)", followRedirects: false)
+            #expect(fromAuthority.headers.first(name: "Location")?.hasSuffix("/datasets/\(id)") == true)
+            #expect(fromAuthority.headers.first(name: "Location") != fromConsumer.headers.first(name: "Location"))
+            let followed = try await raw(.GET, net.url(2) + "/datasets/\(id)")
+            #expect(followed.status == 200)
+            #expect(followed.text.contains("广州市空气质量监测数据"))
+        }
+    }
 }
