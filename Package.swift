@@ -42,7 +42,9 @@ let package = Package(
         ),
         .target(
             name: "DataspaceIdentity",
-            dependencies: ["DataspaceCore", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "DataspaceCore", .product(name: "Crypto", package: "swift-crypto"), .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -179,7 +181,7 @@ let package = Package(
             name: "DataspaceSQLiteTests",
             dependencies: [
                 "DataspaceSQLite", "DataspacePostgres", "DataspaceCatalog", "DataspaceIdentity", "DataspaceContracts", "DataspaceCore",
-                "DataspaceLedger", "DataspaceTestSupport", .product(name: "Logging", package: "swift-log"),
+                "DataspaceLedger", "DataspaceApplication", "DataspaceTestSupport", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -109,6 +109,22 @@ enum PostgresMigrations {
                 """,
                 "INSERT INTO ledger_sequencer (singleton, epoch, holder, since) VALUES (1, 0, '', 0)",
             ]),
+        Migration(
+            name: "v4-accounts",
+            statements: [
+                """
+                CREATE TABLE person_account (
+                    id text PRIMARY KEY, login text NOT NULL UNIQUE, invitation_digest text UNIQUE, revision integer NOT NULL, body text NOT NULL)
+                """,
+                """
+                CREATE TABLE portal_session (
+                    token_digest text PRIMARY KEY, account_id text NOT NULL, expires_at double precision NOT NULL, body text NOT NULL)
+                """,
+                "CREATE INDEX portal_session_account ON portal_session (account_id)",
+                "CREATE TABLE login_failure (login text NOT NULL, at double precision NOT NULL)",
+                "CREATE INDEX login_failure_login ON login_failure (login, at)",
+                "CREATE INDEX login_failure_at ON login_failure (at)",
+            ]),
     ]
 
     /// Applies the migrations not yet applied, each in its own transaction, under an advisory

@@ -219,6 +219,22 @@ public final class SQLiteStore: Sendable {
                     ALTER TABLE transfer ADD COLUMN claimed_until REAL;
                     """)
         }
+        migrator.registerMigration("v8-accounts") { db in
+            // People of the node's organisation, their portal sessions (token digests only) and
+            // failed sign-ins for throttling (AccountStore).
+            try db.execute(
+                sql: """
+                    CREATE TABLE person_account (
+                        id TEXT PRIMARY KEY, login TEXT NOT NULL UNIQUE, invitation_digest TEXT UNIQUE,
+                        revision INTEGER NOT NULL, body TEXT NOT NULL);
+                    CREATE TABLE portal_session (
+                        token_digest TEXT PRIMARY KEY, account_id TEXT NOT NULL, expires_at REAL NOT NULL, body TEXT NOT NULL);
+                    CREATE INDEX portal_session_account ON portal_session(account_id);
+                    CREATE TABLE login_failure (login TEXT NOT NULL, at REAL NOT NULL);
+                    CREATE INDEX login_failure_login ON login_failure(login, at);
+                    CREATE INDEX login_failure_at ON login_failure(at);
+                    """)
+        }
         return migrator
     }
 

@@ -28,4 +28,11 @@ enum StorageBackend: String, CaseIterable, Sendable, CustomTestStringConvertible
     }
 
     func contractStore() async throws -> any ContractStore & DeliveryReceiptStore { try await store() }
+
+    func accountStore() async throws -> any AccountStore {
+        switch self {
+        case .sqlite: try SQLiteStore()
+        case .postgres: try await TestPostgres.freshStore()
+        }
+    }
 }

@@ -1,0 +1,105 @@
+import DataspaceIdentity
+import Foundation
+import GRDB
+
+/// Accounts, sessions and failed sign-ins in the node's SQLite database.
+extension SQLiteStore: AccountStore {
+    static let accountEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .secondsSince1970
+        encoder.outputFormatting = .sortedKeys
+        return encoder
+    }()
+
+    static func encoded(_ value: some Encodable) throws -> String { String(decoding: try accountEncoder.encode(value), as: UTF8.self) }
+
+    static func decoded<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        return try decoder.decode(type, from: Data(text.utf8))
+    }
+
+    public func insertAccount(_ account: PersonAccount) async throws {
+        let body = try Self.encoded(account)
+        do {
+            try await writer.write { db in
+                try db.execute(
+                    sql: "INSERT INTO person_account (id, login, invitation_digest, revision, body) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [account.id, account.login, account.invitationDigest, account.revision, body])
+            }
+        } catch where Self.isConstraintViolation(error) {
+            throw AccountError(.duplicate, "the login \(account.login) is taken", field: "login")
+        }
+    }
+
+    public func updateAccount(_ account: PersonAccount) async throws -> Bool {
+        let body = try Self.encoded(account)
+        return try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE person_account SET invitation_digest = ?, revision = ?, body = ? WHERE id = ? AND revision = ?",
+                arguments: [account.invitationDigest, account.revision, body, account.id, account.revision - 1])
+            return db.changesCount == 1
+        }
+    }
+
+    func accounts(where clause: String, _ arguments: StatementArguments) async throws -> [PersonAccount] {
+        let bodies = try await writer.read { db in try String.fetchAll(db, sql: "SELECT body FROM person_account " + clause, arguments: arguments) }
+        return try bodies.map { try Self.decoded(PersonAccount.self, $0) }
+    }
+
+    public func account(id: String) async throws -> PersonAccount? { try await accounts(where: "WHERE id = ?", [id]).first }
+    public func account(login: String) async throws -> PersonAccount? { try await accounts(where: "WHERE login = ?", [login]).first }
+    public func account(invitationDigest: String) async throws -> PersonAccount? {
+        try await accounts(where: "WHERE invitation_digest = ?", [invitationDigest]).first
+    }
+    public func accounts() async throws -> [PersonAccount] { try await accounts(where: "ORDER BY login", []) }
+
+    public func insertSession(_ session: PortalSession) async throws {
+        let body = try Self.encoded(session)
+        try await writer.write { db in
+            try db.execute(
+                sql: "INSERT INTO portal_session (token_digest, account_id, expires_at, body) VALUES (?, ?, ?, ?)",
+                arguments: [session.tokenDigest, session.accountID, session.expiresAt.timeIntervalSince1970, body])
+        }
+    }
+
+    public func session(tokenDigest: String) async throws -> PortalSession? {
+        let body = try await writer.read { db in
+            try String.fetchOne(db, sql: "SELECT body FROM portal_session WHERE token_digest = ?", arguments: [tokenDigest])
+        }
+        return try body.map { try Self.decoded(PortalSession.self, $0) }
+    }
+
+    public func deleteSession(tokenDigest: String) async throws {
+        try await writer.write { db in try db.execute(sql: "DELETE FROM portal_session WHERE token_digest = ?", arguments: [tokenDigest]) }
+    }
+
+    public func deleteSessions(accountID: String) async throws {
+        try await writer.write { db in try db.execute(sql: "DELETE FROM portal_session WHERE account_id = ?", arguments: [accountID]) }
+    }
+
+    public func purgeSessions(expiredBefore time: Date) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "DELETE FROM portal_session WHERE expires_at < ?", arguments: [time.timeIntervalSince1970])
+        }
+    }
+
+    public func recordSignInAttempt(login: String, at time: Date, since: Date) async throws -> Int {
+        try await writer.write { db in
+            try db.execute(sql: "DELETE FROM login_failure WHERE at < ?", arguments: [since.timeIntervalSince1970])
+            try db.execute(sql: "INSERT INTO login_failure (login, at) VALUES (?, ?)", arguments: [login, time.timeIntervalSince1970])
+            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM login_failure WHERE login = ?", arguments: [login]) ?? 0
+        }
+    }
+
+    public func signInAttempts(login: String, since: Date) async throws -> Int {
+        try await writer.read { db in
+            try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM login_failure WHERE login = ? AND at >= ?", arguments: [login, since.timeIntervalSince1970]) ?? 0
+        }
+    }
+
+    public func clearSignInAttempts(login: String) async throws {
+        try await writer.write { db in try db.execute(sql: "DELETE FROM login_failure WHERE login = ?", arguments: [login]) }
+    }
+}
