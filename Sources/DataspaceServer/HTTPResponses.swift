@@ -64,6 +64,17 @@ enum Responses {
             return problem(status: status, code: e.code.rawValue, detail: e.message, field: e.field)
         case let e as IdentityError:
             return problem(status: .unauthorized, code: e.code.rawValue, detail: e.message)
+        case let e as AccountError:
+            let status: HTTPResponse.Status =
+                switch e.kind {
+                case .invalid: .badRequest
+                case .notFound: .notFound
+                case .duplicate, .conflict: .conflict
+                case .unauthenticated: .unauthorized
+                case .forbidden: .forbidden
+                case .throttled: .tooManyRequests
+                }
+            return problem(status: status, code: "account." + e.kind.rawValue, detail: e.message, field: e.field)
         case let e as ProtocolError:
             return problem(status: HTTPResponse.Status(code: e.statusCode), code: e.code, detail: e.reason)
         case let e as JSONParseError:

@@ -488,6 +488,51 @@ public enum ManagementAPI {
         parameters: [["name": "agreement", "in": "query", "schema": ["type": "string"]]],
         responses: ["200": ["description": "Usage records and per-agreement totals"]])
 
+    public static let listAccounts = ManagementOperation(
+        id: "listAccounts", .get, "/accounts",
+        summary: "People of this node's organisation, their roles and status (never password hashes)",
+        responses: ["200": ["description": "Accounts"]])
+
+    public static let inviteAccount = ManagementOperation(
+        id: "inviteAccount", .post, "/accounts",
+        summary: "Invite a person; the answer's invitationURL (shown once) lets them set a password within 7 days",
+        requestBody: [
+            "required": true,
+            "content": [
+                "application/json": [
+                    "schema": [
+                        "type": "object", "required": ["login", "displayName", "roles"],
+                        "properties": [
+                            "login": ["type": "string", "pattern": "^[a-z0-9._@-]{3,64}$"],
+                            "displayName": ["type": "string", "maxLength": 100],
+                            "roles": ["type": "array", "items": ["type": "string", "enum": ["administrator", "publisher", "analyst", "auditor"]]],
+                        ],
+                    ]
+                ]
+            ],
+        ],
+        responses: ["201": ["description": "Invited"], "400": problem, "409": problem])
+
+    public static let updateAccount = ManagementOperation(
+        id: "updateAccount", .patch, "/accounts/{id}",
+        summary: "Change a person's roles or enable/disable them (disabling ends their sessions)",
+        parameters: [idInPath],
+        requestBody: [
+            "required": true,
+            "content": [
+                "application/json": [
+                    "schema": [
+                        "type": "object",
+                        "properties": [
+                            "roles": ["type": "array", "items": ["type": "string", "enum": ["administrator", "publisher", "analyst", "auditor"]]],
+                            "status": ["type": "string", "enum": ["active", "disabled"]],
+                        ],
+                    ]
+                ]
+            ],
+        ],
+        responses: ["200": ["description": "Updated"], "400": problem, "404": problem, "409": problem])
+
     public static let all: [ManagementOperation] = [
         nodeInfo,
         listDatasets,
@@ -530,5 +575,8 @@ public enum ManagementAPI {
         resumeTransfer,
         terminateTransfer,
         listUsage,
+        listAccounts,
+        inviteAccount,
+        updateAccount,
     ]
 }

@@ -9,7 +9,7 @@ import NIOHTTP1
 public struct ManagementOperation: Sendable {
     /// The methods the management API uses.
     public enum Method: String, Sendable {
-        case get = "GET", post = "POST", put = "PUT", delete = "DELETE"
+        case get = "GET", post = "POST", put = "PUT", patch = "PATCH", delete = "DELETE"
 
         /// The method as the server's router names it.
         var server: HTTPRequest.Method {
@@ -17,6 +17,7 @@ public struct ManagementOperation: Sendable {
             case .get: .get
             case .post: .post
             case .put: .put
+            case .patch: .patch
             case .delete: .delete
             }
         }
@@ -27,6 +28,7 @@ public struct ManagementOperation: Sendable {
             case .get: .GET
             case .post: .POST
             case .put: .PUT
+            case .patch: .PATCH
             case .delete: .DELETE
             }
         }

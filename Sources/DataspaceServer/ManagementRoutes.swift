@@ -45,7 +45,7 @@ enum ManagementRoutes {
         Route(ManagementAPI.approveApplication, handler: approveApplication),
         Route(ManagementAPI.rejectApplication, handler: rejectApplication),
         Route(ManagementAPI.revokeMembership, handler: revokeMembership),
-    ] + ContractManagementRoutes.routes + LedgerManagementRoutes.routes + QualityRoutes.routes
+    ] + ContractManagementRoutes.routes + LedgerManagementRoutes.routes + QualityRoutes.routes + AccountManagementRoutes.routes
 
     static func register(on group: RouterGroup<NodeRequestContext>, services: NodeServices) {
         for route in routes {

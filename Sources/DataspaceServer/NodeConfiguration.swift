@@ -36,6 +36,9 @@ public struct NodeConfiguration: Sendable, Hashable {
     public var burst = 200
     /// Publishes (upload + profiling) running at once (`limits.concurrentPublishes`); more wait.
     public var concurrentPublishes = 2
+    /// scrypt's log2 N for people's passwords (`accounts.passwordCost`): 15 (32 MiB × 3 passes)
+    /// by default; stored hashes carry their own cost, so raising it later breaks nothing.
+    public var passwordCost = 15
     /// The rules for URLs that input names (docs/security.md).
     public var outboundPolicy: OutboundPolicy { OutboundPolicy(allowLoopback: allowLoopbackPeers, allowPrivateNetworks: allowPrivateNetworks) }
     /// Lifetime of the data-plane tokens handed to consumers (`transfer.accessTokenSeconds`).
@@ -215,6 +218,10 @@ public struct NodeConfiguration: Sendable, Hashable {
         guard (1...64).contains(configuration.concurrentPublishes) else {
             throw ConfigurationError(key: "limits.concurrentPublishes", message: "must be 1–64")
         }
+        configuration.passwordCost = try integer("accounts.passwordCost", default: 15)
+        guard (10...20).contains(configuration.passwordCost) else {
+            throw ConfigurationError(key: "accounts.passwordCost", message: "must be 10–20 (log2 of scrypt's N; 15 is recommended)")
+        }
         configuration.allowPrivateNetworks = try boolean("trust.allowPrivateNetworks")
         configuration.importantScale = try integer("quality.importantScale", default: 1_000_000)
         guard configuration.importantScale >= 1 else {
@@ -245,6 +252,7 @@ public struct NodeConfiguration: Sendable, Hashable {
                 "maxUploadBytes": .number(Double(maxUploadBytes)), "requestsPerSecond": .number(Double(requestsPerSecond)),
                 "burst": .number(Double(burst)), "concurrentPublishes": .number(Double(concurrentPublishes)),
             ],
+            "accounts": ["passwordCost": .number(Double(passwordCost))],
             "trust": [
                 "revocationCacheSeconds": .number(revocationCacheSeconds), "allowLoopback": .bool(allowLoopbackPeers),
                 "allowPrivateNetworks": .bool(allowPrivateNetworks),

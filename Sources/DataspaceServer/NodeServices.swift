@@ -45,6 +45,10 @@ public struct NodeServices: Sendable {
     public let revocations: RevocationCache
     public let trust: TrustAnchor
     public let contracts: ContractService
+    /// People of the organisation: invitations, sign-in, portal sessions.
+    public let accounts: AccountService
+    /// Password hashing (scrypt, tens of MiB each) running at once; more wait, the rest get 503.
+    public let signIns: WorkLimiter
     public let ledger: LedgerService
     public let logger: Logger
     /// Per-client request rates on the public face (`limits.requestsPerSecond`, `limits.burst`).
@@ -142,7 +146,9 @@ public struct NodeServices: Sendable {
         let services = NodeServices(
             configuration: configuration, directory: directory, did: did, key: key, didDocument: document, adminToken: adminToken,
             store: store, catalog: catalog, authority: authority, peers: peers, resolver: resolver, revocations: revocations,
-            trust: TrustAnchor(trusted), contracts: contracts, ledger: ledger, logger: logger,
+            trust: TrustAnchor(trusted), contracts: contracts,
+            accounts: try AccountService(store: store, cost: PasswordHash.Cost(log2N: configuration.passwordCost, r: 8, p: 3), now: now),
+            signIns: WorkLimiter(name: "sign-ins", limit: 2, queue: 32), ledger: ledger, logger: logger,
             rateLimiter: RateLimiter(rate: Double(configuration.requestsPerSecond), burst: Double(configuration.burst)),
             publishing: WorkLimiter(name: "publishing", limit: configuration.concurrentPublishes, queue: 16))
         // Orphan blobs can only exist after a crash mid-publish; nothing here is publishing yet.

@@ -18,6 +18,10 @@ struct Portal: Sendable {
         try library.register(PortalTemplates.dataset, named: "dataset")
         try library.register(Self.ledgerTemplate, named: "ledger")
         try library.register("{{{html}}}", named: "operator")
+        try library.register(AccountTemplates.login, named: "login")
+        try library.register(AccountTemplates.invite, named: "invite")
+        try library.register(AccountTemplates.account, named: "account")
+        try library.register(AccountTemplates.message, named: "message")
         self.library = library
         self.services = services
     }
@@ -30,7 +34,7 @@ struct Portal: Sendable {
         router.get("/static/portal.css") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=3600"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: PortalTemplates.css)))
+                body: ResponseBody(byteBuffer: ByteBuffer(string: PortalTemplates.css + AccountTemplates.css)))
         }
     }
 

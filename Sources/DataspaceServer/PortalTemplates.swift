@@ -13,6 +13,7 @@ enum PortalTemplates {
         <header class="top">
           <a class="brand" href="/">数据空间 Dataspace</a>
           <span class="node">{{nodeName}} · <code>{{did}}</code></span>
+          <a class="account" href="/account">我的账户 Account</a>
         </header>
         <main>
         {{{content}}}

@@ -28,6 +28,11 @@ import Testing
         case operatorSession
         /// The operator sign-in form: the admin token in the form body, nothing else.
         case signIn
+        /// A person's page or action: a portal session cookie, else a redirect to sign in.
+        case personSession
+        /// A form submitted before signing in (sign-in, invitation): refused without the form's
+        /// CSRF cookie, whatever the Authorization header says (or unknown invitation: 404).
+        case personForm
     }
 
     /// Every route the router serves, with who may call it. A route added without an entry here
@@ -43,6 +48,9 @@ import Testing
         "GET /operator/login": .open, "POST /operator/login": .signIn, "POST /operator/logout": .open,
         "GET /operator/agreements": .operatorSession, "GET /operator/transfers": .operatorSession,
         "GET /metrics": .admin,
+        "GET /login": .open, "POST /login": .personForm, "POST /logout": .personSession, "GET /account": .personSession,
+        "GET /invite/{token}": .open, "POST /invite/{token}": .personForm,
+        "GET /api/v1/accounts": .admin, "POST /api/v1/accounts": .admin, "PATCH /api/v1/accounts/{id}": .admin,
         "POST /dsp/catalog/request": .member, "GET /dsp/catalog/datasets/**": .member,
         "POST /dsp/negotiations/request": .member, "GET /dsp/negotiations/{pid}": .member,
         "POST /dsp/negotiations/{pid}/request": .member, "POST /dsp/negotiations/{pid}/events": .member,
@@ -131,6 +139,7 @@ import Testing
         }
         path = path.replacingOccurrences(of: "{id}", with: path.contains("/applications/") ? s.applicationID : s.consumerTransfer)
         path = path.replacingOccurrences(of: "{index}", with: "0")
+        path = path.replacingOccurrences(of: "{token}", with: "an-invitation-nobody-was-given")
         path = path.replacingOccurrences(of: "{address}", with: "fd86:2::1")
         if path.hasSuffix("/tile/**") { path = path.replacingOccurrences(of: "**", with: "0/000.p/1") }
         if path.hasSuffix("/datasets/**") { path = path.replacingOccurrences(of: "**", with: s.dataset) }
@@ -188,6 +197,10 @@ import Testing
         case .signIn:
             // The matrix sends no admin token in the form, whatever the Authorization header says.
             return ([401], [])
+        case .personSession:
+            return ([303], [])
+        case .personForm:
+            return ([403, 404], [])
         }
     }
 

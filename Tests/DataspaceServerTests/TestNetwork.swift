@@ -70,6 +70,7 @@ final class TestNetwork: Sendable {
             // Every node here talks from 127.0.0.1: one client address for the whole network.
             configured.requestsPerSecond = spec.requestsPerSecond
             configured.burst = spec.requestsPerSecond
+            configured.passwordCost = 10
             if database == .postgres { configured.database = try await TestPostgres.freshDatabase() }
             let directory = NodeDirectory(path: root + "/node\(i)")
             try directory.initialize(configuration: configured)

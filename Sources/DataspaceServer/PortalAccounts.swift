@@ -1,0 +1,183 @@
+import DataspaceApplication
+import DataspaceIdentity
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Mustache
+
+/// People in the portal: sign-in, sign-out, accepting an invitation, and the account page.
+///
+/// The session cookie holds a random token (the store keeps its digest), HttpOnly,
+/// SameSite=Lax, `Secure` when the node's URL is https. Every form carries a CSRF token: the
+/// session's own once signed in; before that (sign-in, invitation) a random one that must match
+/// a cookie set with the form (double submit), so another site cannot sign a browser in as
+/// someone else either.
+struct PortalAccounts: Sendable {
+    static let sessionCookie = "dataspace_session"
+    static let formCookie = "dataspace_form"
+    let portal: Portal
+    let services: NodeServices
+    var accounts: AccountService { services.accounts }
+
+    var secure: Bool { services.configuration.publicURL.hasPrefix("https://") }
+
+    func cookie(_ name: String, _ value: String, maxAge: Int) -> String {
+        "\(name)=\(value); Max-Age=\(maxAge); Path=/; HttpOnly; SameSite=Lax" + (secure ? "; Secure" : "")
+    }
+
+    /// The signed-in person, if the request's session is live.
+    func person(_ request: Request) async -> (account: PersonAccount, session: PortalSession)? {
+        guard let token = RequestCookies(request)[Self.sessionCookie] else { return nil }
+        do { return try await accounts.session(token: token) } catch {
+            services.logger.error("cannot read a portal session", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// Whether a submitted form's CSRF token is the session's.
+    static func csrfMatches(_ form: FormFields, _ session: PortalSession) -> Bool {
+        SecretToken.equal(form["csrf"], session.csrfToken)
+    }
+
+    /// Whether a form submitted before signing in carries the token of the cookie set with it.
+    static func formTokenMatches(_ form: FormFields, _ request: Request) -> Bool {
+        guard let cookie = RequestCookies(request)[formCookie], !cookie.isEmpty else { return false }
+        return SecretToken.equal(form["csrf"], cookie)
+    }
+
+    /// Renders a pre-session form with a fresh double-submit token.
+    func preSessionForm(_ title: String, _ template: String, _ context: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
+        let token = SecretToken.make()
+        var context = context
+        context["csrf"] = token
+        var response = portal.page(title: title, template: template, context: context, status: status)
+        response.headers[.setCookie] = cookie(Self.formCookie, token, maxAge: 3_600)
+        return response
+    }
+
+    static func redirect(_ location: String, cookie: String? = nil) -> Response {
+        var headers: HTTPFields = [.location: location, .cacheControl: "no-store"]
+        if let cookie { headers[.setCookie] = cookie }
+        return Response(status: .seeOther, headers: headers)
+    }
+
+    /// Where to go after signing in: a path on this node only, never another site.
+    static func localTarget(_ text: String) -> String {
+        guard text.hasPrefix("/"), !text.hasPrefix("//"), !text.contains("\\"), text.utf8.count <= 512,
+            !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else { return "/account" }
+        return text
+    }
+
+    func register(on router: Router<NodeRequestContext>) {
+        router.get("/login") { request, _ in
+            preSessionForm("登录 Sign in", "login", ["next": Self.localTarget(request.query("next") ?? "/account")])
+        }
+        router.post("/login") { request, _ in await signIn(request) }
+        router.post("/logout") { request, _ in await signOut(request) }
+        router.get("/invite/{token}") { _, context in
+            let token = context.parameters.get("token") ?? ""
+            do {
+                let account = try await accounts.invitation(token: token)
+                return preSessionForm("接受邀请 Accept invitation", "invite", ["token": token, "login": account.login, "displayName": account.displayName])
+            } catch let error as AccountError {
+                return portal.page(title: "邀请无效 Invitation", template: "message", context: ["error": error.message], status: .notFound)
+            } catch {
+                return unavailable(error)
+            }
+        }
+        router.post("/invite/{token}") { request, context in await acceptInvitation(request, token: context.parameters.get("token") ?? "") }
+        router.get("/account") { request, _ in
+            guard let (account, session) = await person(request) else { return Self.redirect("/login?next=%2Faccount") }
+            return portal.page(title: "我的账户 My account", template: "account", context: accountContext(account, session))
+        }
+    }
+
+    func accountContext(_ account: PersonAccount, _ session: PortalSession) -> [String: Any] {
+        [
+            "displayName": account.displayName, "login": account.login, "csrf": session.csrfToken,
+            "roles": account.roles.sorted().map { ["label": "\($0.chineseLabel) \($0.rawValue)"] },
+            "expires": ISO8601DateFormatter().string(from: session.expiresAt),
+        ]
+    }
+
+    func unavailable(_ error: any Error) -> Response {
+        services.logger.error("portal account action failed", metadata: ["error": "\(error)"])
+        return portal.page(title: "暂不可用 Unavailable", template: "message", context: ["error": "服务暂不可用，请稍后再试 The node cannot do this right now; try again shortly"], status: .serviceUnavailable)
+    }
+
+    func signIn(_ request: Request) async -> Response {
+        let form: FormFields
+        do { form = try await FormFields.read(request) } catch let refusal as FormFields.Refusal {
+            return preSessionForm("登录 Sign in", "login", ["error": refusal.message, "next": "/account"], status: .badRequest)
+        } catch { return unavailable(error) }
+        let next = Self.localTarget(form["next"])
+        var context: [String: Any] = ["login": form["login"], "next": next]
+        guard Self.formTokenMatches(form, request) else {
+            context["error"] = "表单已过期，请重新提交 The form expired or came from elsewhere; submit it again"
+            return preSessionForm("登录 Sign in", "login", context, status: .forbidden)
+        }
+        do {
+            let signIn = try await services.signIns.run { try await accounts.signIn(login: form["login"], password: form["password"]) }
+            services.logger.info("person signed in", metadata: ["account": "\(signIn.account.id)"])
+            return Self.redirect(next, cookie: cookie(Self.sessionCookie, signIn.token, maxAge: Int(AccountService.sessionLifetime)))
+        } catch let error as AccountError {
+            context["error"] = Self.message(error)
+            let status: HTTPResponse.Status = error.kind == .throttled ? .tooManyRequests : error.kind == .forbidden ? .forbidden : .unauthorized
+            return preSessionForm("登录 Sign in", "login", context, status: status)
+        } catch is WorkLimiter.Busy {
+            return portal.page(title: "繁忙 Busy", template: "message", context: ["error": "登录请求过多，请稍后再试 Too many sign-ins at once; try again shortly"], status: .serviceUnavailable)
+        } catch { return unavailable(error) }
+    }
+
+    func signOut(_ request: Request) async -> Response {
+        guard let (_, session) = await person(request), let token = RequestCookies(request)[Self.sessionCookie] else {
+            return Self.redirect("/login", cookie: cookie(Self.sessionCookie, "", maxAge: 0))
+        }
+        guard let form = try? await FormFields.read(request), Self.csrfMatches(form, session) else {
+            return portal.page(title: "请求被拒绝 Refused", template: "message", context: ["error": "表单已过期，请从页面重新退出 The form expired or came from elsewhere; sign out from the page again"], status: .forbidden)
+        }
+        do { try await accounts.signOut(token: token) } catch { return unavailable(error) }
+        return Self.redirect("/", cookie: cookie(Self.sessionCookie, "", maxAge: 0))
+    }
+
+    func acceptInvitation(_ request: Request, token: String) async -> Response {
+        let form: FormFields
+        do { form = try await FormFields.read(request) } catch let refusal as FormFields.Refusal {
+            return portal.page(title: "接受邀请 Accept invitation", template: "message", context: ["error": refusal.message], status: .badRequest)
+        } catch { return unavailable(error) }
+        let invited: PersonAccount
+        do { invited = try await accounts.invitation(token: token) } catch let error as AccountError {
+            return portal.page(title: "邀请无效 Invitation", template: "message", context: ["error": error.message], status: .notFound)
+        } catch { return unavailable(error) }
+        let context: [String: Any] = ["token": token, "login": invited.login, "displayName": invited.displayName]
+        guard Self.formTokenMatches(form, request) else {
+            var refused = context
+            refused["error"] = "表单已过期，请重新提交 The form expired or came from elsewhere; submit it again"
+            return preSessionForm("接受邀请 Accept invitation", "invite", refused, status: .forbidden)
+        }
+        guard form["password"] == form["confirm"] else {
+            var refused = context
+            refused["error"] = "两次输入的密码不一致 The two passwords differ"
+            return preSessionForm("接受邀请 Accept invitation", "invite", refused, status: .badRequest)
+        }
+        do {
+            _ = try await services.signIns.run { try await accounts.acceptInvitation(token: token, password: form["password"]) }
+            return Self.redirect("/login?next=%2Faccount")
+        } catch let error as AccountError {
+            var refused = context
+            refused["error"] = Self.message(error)
+            return preSessionForm("接受邀请 Accept invitation", "invite", refused, status: .badRequest)
+        } catch { return unavailable(error) }
+    }
+
+    /// A refusal in both languages where the words are known, else the service's own message.
+    static func message(_ error: AccountError) -> String {
+        switch error.kind {
+        case .unauthenticated: "登录名或密码错误 The login or the password is wrong"
+        case .throttled: "失败次数过多，请 15 分钟后再试 " + error.message
+        case .forbidden: "账户已停用 " + error.message
+        default: error.message
+        }
+    }
+}

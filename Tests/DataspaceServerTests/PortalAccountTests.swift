@@ -1,0 +1,159 @@
+import AsyncHTTPClient
+import DataspaceCore
+import DataspaceServer
+import Foundation
+import Testing
+
+/// People in the portal over real HTTP: an administrator's invitation, setting a password,
+/// signing in and out, and every refusal a browser can meet on the way — with a clear page,
+/// never a 500.
+@Suite struct PortalAccountTests {
+    /// A browser's view of a form page: the CSRF field and the cookie set with it.
+    struct FormPage {
+        var csrf: String
+        var cookie: String?
+
+        init(_ reply: RawReply) throws {
+            let text = reply.text
+            let marker = "name=\"csrf\" value=\""
+            let start = try #require(text.range(of: marker)).upperBound
+            let end = try #require(text[start...].firstIndex(of: "\""))
+            csrf = String(text[start..<end])
+            cookie = reply.headers["Set-Cookie"].first.flatMap { $0.split(separator: ";").first.map(String.init) }
+        }
+    }
+
+    static func form(_ fields: [String: String]) -> Data {
+        Data(fields.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&").utf8)
+    }
+
+    static func post(_ url: String, _ fields: [String: String], cookie: String?) async throws -> RawReply {
+        var headers = [("Content-Type", "application/x-www-form-urlencoded")]
+        if let cookie { headers.append(("Cookie", cookie)) }
+        return try await raw(.POST, url, headers: headers, body: form(fields), followRedirects: false)
+    }
+
+    @Test func anInvitedPublisherSetsAPasswordSignsInSeesTheAccountAndSignsOut() async throws {
+        try await withNetwork([TestNetwork.bureau]) { net in
+            let base = net.url(0)
+            let invited = try await net.clients[0].call(
+                ManagementAPI.inviteAccount, json: ["login": "li.na", "displayName": "李娜 <Clerk>", "roles": ["publisher", "auditor"]])
+            let link = try #require(invited["invitationURL"]?.stringValue)
+            #expect(link.hasPrefix(base + "/invite/"))
+            #expect(invited["passwordHash"] == nil)
+            let listed = try await net.clients[0].call(ManagementAPI.listAccounts)
+            #expect(listed["items"]?.arrayValue?.first?["status"]?.stringValue == "invited")
+
+            // The invitation page, then its form: refused without the form's cookie, with
+            // differing passwords, with a short one; accepted once.
+            let invitePage = try await raw(.GET, link)
+            #expect(invitePage.status == 200)
+            #expect(invitePage.text.contains("李娜 &lt;Clerk&gt;"))
+            let inviteForm = try FormPage(invitePage)
+            let forged = try await Self.post(link, ["csrf": inviteForm.csrf, "password": "a good long password", "confirm": "a good long password"], cookie: nil)
+            #expect(forged.status == 403)
+            let differ = try await Self.post(link, ["csrf": inviteForm.csrf, "password": "a good long password", "confirm": "another"], cookie: inviteForm.cookie)
+            #expect(differ.status == 400)
+            #expect(differ.text.contains("The two passwords differ"))
+            let short = try await Self.post(link, ["csrf": inviteForm.csrf, "password": "short", "confirm": "short"], cookie: inviteForm.cookie)
+            #expect(short.status == 400)
+            #expect(short.text.contains("10 to 256 characters"))
+            let accepted = try await Self.post(link, ["csrf": inviteForm.csrf, "password": "a good long password", "confirm": "a good long password"], cookie: inviteForm.cookie)
+            #expect(accepted.status == 303)
+            #expect(accepted.headers.first(name: "Location") == "/login?next=%2Faccount")
+            #expect(try await raw(.GET, link).status == 404)
+
+            // Signing in: a wrong password, a forged form, a foreign `next`, then the real thing.
+            let loginPage = try await raw(.GET, base + "/login?next=//evil.example/")
+            let loginForm = try FormPage(loginPage)
+            #expect(!loginPage.text.contains("evil.example"))
+            let wrong = try await Self.post(base + "/login", ["csrf": loginForm.csrf, "login": "li.na", "password": "not the password"], cookie: loginForm.cookie)
+            #expect(wrong.status == 401)
+            #expect(wrong.text.contains("The login or the password is wrong"))
+            let noCookie = try await Self.post(base + "/login", ["csrf": loginForm.csrf, "login": "li.na", "password": "a good long password"], cookie: nil)
+            #expect(noCookie.status == 403)
+            let signedIn = try await Self.post(
+                base + "/login", ["csrf": loginForm.csrf, "login": "li.na", "password": "a good long password", "next": "//evil.example/"],
+                cookie: loginForm.cookie)
+            #expect(signedIn.status == 303)
+            #expect(signedIn.headers.first(name: "Location") == "/account")
+            let setCookie = try #require(signedIn.headers.first(name: "Set-Cookie"))
+            #expect(setCookie.hasPrefix("dataspace_session="))
+            #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Lax") && setCookie.contains("Path=/"))
+            #expect(!setCookie.contains("Secure"))  // the test node's URL is http
+            let session = try #require(setCookie.split(separator: ";").first.map(String.init))
+
+            let account = try await raw(.GET, base + "/account", headers: [("Cookie", session)], followRedirects: false)
+            #expect(account.status == 200)
+            #expect(account.text.contains("发布员 publisher") && account.text.contains("审计员 auditor"))
+            #expect(account.text.contains("李娜 &lt;Clerk&gt;"))
+            #expect(try await raw(.GET, base + "/account", followRedirects: false).status == 303)
+            #expect(try await raw(.GET, base + "/account", headers: [("Cookie", "dataspace_session=forged")], followRedirects: false).status == 303)
+
+            // Signing out needs the session's CSRF token; after it the cookie is worth nothing.
+            let accountForm = try FormPage(account)
+            let forgedOut = try await Self.post(base + "/logout", ["csrf": "guess"], cookie: session)
+            #expect(forgedOut.status == 403)
+            #expect(try await raw(.GET, base + "/account", headers: [("Cookie", session)], followRedirects: false).status == 200)
+            let out = try await Self.post(base + "/logout", ["csrf": accountForm.csrf], cookie: session)
+            #expect(out.status == 303)
+            #expect(try await raw(.GET, base + "/account", headers: [("Cookie", session)], followRedirects: false).status == 303)
+
+            // An administrator disables the account: its sessions end and sign-in is refused.
+            let again = try await Self.post(base + "/login", ["csrf": loginForm.csrf, "login": "li.na", "password": "a good long password"], cookie: loginForm.cookie)
+            let second = try #require(again.headers.first(name: "Set-Cookie")?.split(separator: ";").first.map(String.init))
+            let id = try #require(invited["id"]?.stringValue)
+            let disabled = try await net.clients[0].call(ManagementAPI.updateAccount, id, json: ["status": "disabled"])
+            #expect(disabled["status"]?.stringValue == "disabled")
+            #expect(try await raw(.GET, base + "/account", headers: [("Cookie", second)], followRedirects: false).status == 303)
+            let refused = try await Self.post(base + "/login", ["csrf": loginForm.csrf, "login": "li.na", "password": "a good long password"], cookie: loginForm.cookie)
+            #expect(refused.status == 403)
+        }
+    }
+
+    /// Empty, malformed and hostile values on every account form and operation: a page or a
+    /// problem naming the field, never a 500, and nothing echoed unescaped.
+    @Test func hostileAccountInputIsRefusedWithAClearMessage() async throws {
+        try await withNetwork([TestNetwork.bureau]) { net in
+            let base = net.url(0)
+            let loginForm = try FormPage(try await raw(.GET, base + "/login"))
+            let hostile = ["", "<script>alert(1)</script>", String(repeating: "x", count: 5_000), "%zz", "\u{0}"]
+            for value in hostile {
+                let reply = try await Self.post(base + "/login", ["csrf": loginForm.csrf, "login": value, "password": value], cookie: loginForm.cookie)
+                #expect([400, 401].contains(reply.status), "\(value.prefix(20)): \(reply.status)")
+                #expect(!reply.text.contains("<script>alert"))
+            }
+            let huge = try await raw(
+                .POST, base + "/login", headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", loginForm.cookie ?? "")],
+                body: Data(repeating: UInt8(ascii: "a"), count: 100_000), followRedirects: false)
+            #expect(huge.status == 400)
+            let badEncoding = try await raw(
+                .POST, base + "/login", headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", loginForm.cookie ?? "")],
+                body: Data("csrf=%E4%&login=%zz".utf8), followRedirects: false)
+            #expect(badEncoding.status == 400)
+
+            for (body, field) in [
+                (#"{"login": "ab", "displayName": "x", "roles": ["analyst"]}"#, "login"),
+                (#"{"login": "<script>", "displayName": "x", "roles": ["analyst"]}"#, "login"),
+                (#"{"login": "okay", "displayName": "", "roles": ["analyst"]}"#, "displayName"),
+                (#"{"login": "okay", "displayName": "x", "roles": ["root"]}"#, "roles"),
+                (#"{"login": "okay", "displayName": "x", "roles": "analyst"}"#, "roles"),
+                (#"{"login": "okay", "displayName": "x", "roles": []}"#, "roles"),
+                (#"{"displayName": "x", "roles": ["analyst"]}"#, "login"),
+            ] {
+                let reply = try await raw(
+                    .POST, base + "/api/v1/accounts", headers: [("Authorization", "Bearer " + net.nodes[0].adminToken), ("Content-Type", "application/json")],
+                    body: Data(body.utf8))
+                #expect(reply.status == 400, "\(body)")
+                #expect(reply.json?["field"]?.stringValue == field, "\(body): \(reply.text)")
+            }
+            let unknown = try await raw(
+                .PATCH, base + "/api/v1/accounts/nobody", headers: [("Authorization", "Bearer " + net.nodes[0].adminToken), ("Content-Type", "application/json")],
+                body: Data(#"{"status": "invited"}"#.utf8))
+            #expect(unknown.status == 400)
+            #expect(unknown.json?["field"]?.stringValue == "status")
+            let invitation = try await raw(.GET, base + "/invite/" + String(repeating: "t", count: 3_000))
+            #expect(invitation.status == 404)
+        }
+    }
+}
