@@ -1,0 +1,144 @@
+"""Portal journeys in a real browser: Selenium driving Debian's Chromium, headless.
+
+Run by BrowserJourneyTests against real nodes it starts; usable by hand too:
+    python Tests/Browser/portal_journeys.py person --base URL --invitation URL --login LOGIN \
+        --name NAME --title TITLE --screenshots DIR
+Every step saves a screenshot (NN-step.png) in DIR and prints one JSON line; a failed
+expectation prints what the page showed and exits 1.
+"""
+import argparse
+import json
+import os
+import sys
+
+from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+
+class Journey:
+    def __init__(self, screenshots):
+        options = webdriver.ChromeOptions()
+        for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000", "--lang=zh-CN"):
+            options.add_argument(flag)
+        options.binary_location = os.environ.get("DATASPACE_CHROMIUM", "/usr/bin/chromium")
+        service = Service(os.environ.get("DATASPACE_CHROMEDRIVER", "/usr/bin/chromedriver"))
+        self.driver = webdriver.Chrome(service=service, options=options)
+        self.wait = WebDriverWait(self.driver, 20)
+        self.screenshots = screenshots
+        self.step = 0
+        os.makedirs(screenshots, exist_ok=True)
+
+    def shot(self, name, **facts):
+        self.step += 1
+        path = os.path.join(self.screenshots, f"{self.step:02d}-{name}.png")
+        self.driver.save_screenshot(path)
+        print(json.dumps({"step": name, "url": self.driver.current_url, "screenshot": path, **facts}, ensure_ascii=False), flush=True)
+
+    def expect(self, condition, message):
+        if not condition:
+            body = self.driver.find_element(By.TAG_NAME, "body").text[:2000]
+            self.shot("failed")
+            raise AssertionError(f"{message}\n--- page {self.driver.current_url} ---\n{body}")
+
+    def text(self):
+        return self.driver.find_element(By.TAG_NAME, "body").text
+
+    def fill(self, field, value):
+        element = self.driver.find_element(By.ID, field)
+        element.clear()
+        element.send_keys(value)
+
+    def submit(self, css="form.stack button[type=submit]"):
+        before = self.driver.current_url
+        old = self.driver.find_element(By.TAG_NAME, "html")
+        self.driver.find_element(By.CSS_SELECTOR, css).click()
+        self.wait.until(EC.staleness_of(old))
+        return before
+
+
+def person(args):
+    j = Journey(args.screenshots)
+    try:
+        password = "Zhè shì yī gè hǎo mìmǎ 2026"
+        d = j.driver
+        d.get(args.invitation)
+        j.expect(args.name in j.text(), "the invitation page names the person")
+        j.shot("invitation")
+        j.fill("password", password)
+        j.fill("confirm", password + "x")
+        j.submit()
+        j.expect("The two passwords differ" in j.text(), "differing passwords are refused on the page")
+        j.shot("invitation-passwords-differ")
+        j.fill("password", password)
+        j.fill("confirm", password)
+        j.submit()
+        j.expect(d.current_url.startswith(args.base + "/login"), "accepting leads to sign-in")
+        j.shot("sign-in-form")
+
+        j.fill("login", args.login)
+        j.fill("password", "not the password")
+        j.submit()
+        j.expect("The login or the password is wrong" in j.text(), "a wrong password is refused on the page")
+        j.shot("sign-in-wrong-password")
+        # Keyboard only: type, then Enter submits the form.
+        j.fill("login", args.login)
+        j.fill("password", password)
+        old = d.find_element(By.TAG_NAME, "html")
+        d.find_element(By.ID, "password").send_keys(Keys.ENTER)
+        j.wait.until(EC.staleness_of(old))
+        j.expect(d.current_url == args.base + "/account", f"signing in leads to the account page, not {d.current_url}")
+        j.expect(args.name in j.text() and "publisher" in j.text(), "the account page shows the name and roles")
+        j.shot("account")
+
+        d.get(args.base + "/")
+        search = d.find_element(By.ID, "q")
+        search.send_keys(args.query)
+        old = d.find_element(By.TAG_NAME, "html")
+        search.send_keys(Keys.ENTER)
+        j.wait.until(EC.staleness_of(old))
+        j.expect(args.title in j.text(), "the search finds the product")
+        j.expect("nil" not in d.page_source, "no 'nil' on the results page")
+        j.shot("search-results", query=args.query)
+        d.find_element(By.LINK_TEXT, args.title).click()
+        j.wait.until(EC.title_contains(args.title))
+        j.shot("product-page")
+
+        d.get(args.base + "/account")
+        j.submit(css="form[action='/logout'] button")
+        j.expect(d.current_url == args.base + "/", "signing out leads home")
+        j.shot("signed-out")
+        d.get(args.base + "/account")
+        j.expect(d.current_url.startswith(args.base + "/login"), "after signing out the account page asks to sign in")
+        j.shot("account-needs-sign-in")
+    finally:
+        j.driver.quit()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("journey", choices=["person"])
+    parser.add_argument("--base", required=True)
+    parser.add_argument("--invitation", required=True)
+    parser.add_argument("--login", required=True)
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--title", required=True)
+    parser.add_argument("--query", required=True)
+    parser.add_argument("--screenshots", required=True)
+    args = parser.parse_args()
+    try:
+        person(args)
+    except AssertionError as failure:
+        print(f"FAILED: {failure}", file=sys.stderr, flush=True)
+        sys.exit(1)
+    except WebDriverException as error:
+        print(f"BROWSER: {error.msg}", file=sys.stderr, flush=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+import DataspaceCore
+import DataspaceServer
+import Foundation
+import Testing
+
+/// Portal journeys in a real browser (Selenium + Debian's Chromium, headless), against real
+/// nodes on loopback. Screenshots of every step go to `$DATASPACE_SCREENSHOTS` (default
+/// `.build/browser-screenshots/<journey>`). In CI (`CI=true`) a missing browser fails the run.
+@Suite(.serialized) struct BrowserJourneyTests {
+    static var chromium: String { ProcessInfo.processInfo.environment["DATASPACE_CHROMIUM"] ?? "/usr/bin/chromium" }
+    static var chromedriver: String { ProcessInfo.processInfo.environment["DATASPACE_CHROMEDRIVER"] ?? "/usr/bin/chromedriver" }
+
+    static var browserAvailable: Bool {
+        FileManager.default.isExecutableFile(atPath: chromium) && FileManager.default.isExecutableFile(atPath: chromedriver)
+            && Conformance.python(with: ["selenium"]) != nil
+    }
+
+    static func screenshots(_ journey: String) -> String {
+        let root = ProcessInfo.processInfo.environment["DATASPACE_SCREENSHOTS"]
+            ?? Conformance.packageRoot.appendingPathComponent(".build/browser-screenshots").path
+        return root + "/" + journey
+    }
+
+    /// Runs the journey script on a thread of its own: it blocks for seconds while the browser
+    /// talks to the nodes, whose handlers need the test process's few shared threads.
+    static func runScript(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        let python = try #require(Conformance.python(with: ["selenium"]))
+        let script = Conformance.packageRoot.appendingPathComponent("Tests/Browser/portal_journeys.py").path
+        return try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try Conformance.run(python, [script] + arguments) }) }.start()
+        }
+    }
+
+    @Test(.enabled(if: browserAvailable || Conformance.isCI)) func aPersonAcceptsAnInvitationSignsInSearchesAndSignsOut() async throws {
+        try await withNetwork([TestNetwork.bureau]) { net in
+            _ = try await net.publish(0, airQuality)
+            let invited = try await net.clients[0].call(
+                ManagementAPI.inviteAccount, json: ["login": "li.na", "displayName": "李娜", "roles": ["publisher", "analyst"]])
+            let folder = Self.screenshots("person")
+            try? FileManager.default.removeItem(atPath: folder)
+            let (status, output) = try await Self.runScript([
+                "person", "--base", net.url(0), "--invitation", try #require(invited["invitationURL"]?.stringValue), "--login", "li.na",
+                "--name", "李娜", "--title", "广州市空气质量监测数据", "--query", "空气质量", "--screenshots", folder,
+            ])
+            #expect(status == 0, "\(output)")
+            let steps = output.split(separator: "\n").compactMap { try? JSONValue.parse(Data($0.utf8)) }.compactMap { $0["step"]?.stringValue }
+            #expect(
+                steps == [
+                    "invitation", "invitation-passwords-differ", "sign-in-form", "sign-in-wrong-password", "account", "search-results",
+                    "product-page", "signed-out", "account-needs-sign-in",
+                ], "\(output)")
+            let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".png") }
+            #expect(files.count == steps.count)
+        }
+    }
+}
