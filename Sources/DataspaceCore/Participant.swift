@@ -49,6 +49,11 @@ public struct MembershipApplication: Sendable, Hashable, Codable {
     public var credential: String?
     /// When the issued credential was revoked.
     public var revokedAt: Date?
+    /// Who decided (an account id of the authority's organisation, or "admin-token").
+    public var decidedBy: String?
+    /// Who revoked the credential, and why.
+    public var revokedBy: String?
+    public var revocationReason: String?
 
     public init(
         id: String, profile: ParticipantProfile, status: ApplicationStatus, submittedAt: Date,

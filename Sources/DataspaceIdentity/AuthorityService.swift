@@ -27,14 +27,25 @@ public enum RegistryEvidence {
         ])
     }
 
+    /// `by` is the deciding account's id (a pseudonymous identifier; the auditor's view maps it
+    /// to a name) or "admin-token".
     public static func issued(_ a: MembershipApplication) -> EvidenceEvent {
         EvidenceEvent(kind: "credential.issued", fields: [
             "participant": .string(a.profile.did.value), "application": .string(a.id), "credential": .string(a.credentialID ?? ""),
+            "by": .string(a.decidedBy ?? "admin-token"),
+        ])
+    }
+
+    public static func rejected(_ a: MembershipApplication) -> EvidenceEvent {
+        EvidenceEvent(kind: "participant.rejected", fields: [
+            "participant": .string(a.profile.did.value), "application": .string(a.id), "by": .string(a.decidedBy ?? "admin-token"),
         ])
     }
 
     public static func revoked(_ a: MembershipApplication) -> EvidenceEvent {
-        EvidenceEvent(kind: "credential.revoked", fields: ["participant": .string(a.profile.did.value), "credential": .string(a.credentialID ?? "")])
+        EvidenceEvent(kind: "credential.revoked", fields: [
+            "participant": .string(a.profile.did.value), "credential": .string(a.credentialID ?? ""), "by": .string(a.revokedBy ?? "admin-token"),
+        ])
     }
 }
 
@@ -104,7 +115,8 @@ public struct AuthorityService: Sendable {
         return application
     }
 
-    public func approve(id: String) async throws -> MembershipApplication {
+    /// Approves a pending application; `by` names who decided (account id or "admin-token").
+    public func approve(id: String, by: String = "admin-token") async throws -> MembershipApplication {
         guard var application = try await store.application(id: id) else {
             throw RegistrationError(.notFound, "no application \(id)")
         }
@@ -120,6 +132,7 @@ public struct AuthorityService: Sendable {
             expiresAt: issued.addingTimeInterval(credentialLifetime), revocationListURL: revocationListURL)
         application.status = .approved
         application.decidedAt = issued
+        application.decidedBy = by
         application.credentialID = credential.id
         application.credential = try credential.sign(with: key)
         try await store.updateApplication(application, evidence: [RegistryEvidence.issued(application)])
@@ -127,7 +140,7 @@ public struct AuthorityService: Sendable {
         return application
     }
 
-    public func reject(id: String, reason: String) async throws -> MembershipApplication {
+    public func reject(id: String, reason: String, by: String = "admin-token") async throws -> MembershipApplication {
         guard var application = try await store.application(id: id) else {
             throw RegistrationError(.notFound, "no application \(id)")
         }
@@ -137,12 +150,14 @@ public struct AuthorityService: Sendable {
         application.status = .rejected
         application.decidedAt = now()
         application.reason = reason
-        try await store.updateApplication(application, evidence: [])
+        application.decidedBy = by
+        try await store.updateApplication(application, evidence: [RegistryEvidence.rejected(application)])
+        await evidence?.flush()
         return application
     }
 
     /// Revokes the credential of a participant (by DID) or of an application (by id).
-    public func revoke(_ didOrApplicationID: String) async throws -> MembershipApplication {
+    public func revoke(_ didOrApplicationID: String, reason: String? = nil, by: String = "admin-token") async throws -> MembershipApplication {
         var application: MembershipApplication?
         if let did = try? WebDID(didOrApplicationID) {
             application = try await store.latestApplication(did: did)
@@ -156,6 +171,8 @@ public struct AuthorityService: Sendable {
             throw RegistrationError(.conflict, "membership of \(application.profile.did.value) is already revoked")
         }
         application.revokedAt = now()
+        application.revokedBy = by
+        application.revocationReason = reason
         try await store.updateApplication(application, evidence: [RegistryEvidence.revoked(application)])
         await evidence?.flush()
         return application

@@ -7,6 +7,7 @@ import Foundation
 public struct LedgerEvent: Sendable, Equatable {
     public enum Kind: String, Sendable, CaseIterable {
         case participantRegistered = "participant.registered"
+        case participantRejected = "participant.rejected"
         case credentialIssued = "credential.issued"
         case credentialRevoked = "credential.revoked"
         case productPublished = "product.published"

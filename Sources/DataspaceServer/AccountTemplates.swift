@@ -57,6 +57,53 @@ enum AccountTemplates {
         </section>
         """
 
+    static let authority = """
+        <section class="wide">
+          <h1>成员管理 Members</h1>
+          <p class="hint">{{officer}} · 登记机构 Registration authority</p>
+          {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+          {{#notice}}<p class="notice">{{notice}}</p>{{/notice}}
+          <h2>待审批申请 Applications waiting</h2>
+          {{^pending}}<p class="empty">没有待审批的申请 No application is waiting.</p>{{/pending}}
+          {{#pending}}
+          <article class="application" id="application-{{id}}">
+            <h3>{{name}}</h3>
+            <p class="meta"><code>{{creditCode}}</code> · {{region}} · {{sector}} · 提交 submitted {{submitted}}</p>
+            <p class="id"><code>{{did}}</code></p>
+            <form method="post" action="/authority/members/{{id}}/approve" class="inline">
+              <input type="hidden" name="csrf" value="{{csrf}}">
+              <button type="submit" class="approve">批准 Approve</button>
+            </form>
+            <form method="post" action="/authority/members/{{id}}/reject" class="inline">
+              <input type="hidden" name="csrf" value="{{csrf}}">
+              <label for="reject-{{id}}">拒绝理由 Reason for rejecting</label>
+              <input id="reject-{{id}}" name="reason" maxlength="500">
+              <button type="submit" class="reject">拒绝 Reject</button>
+            </form>
+          </article>
+          {{/pending}}
+          <h2>成员 Members</h2>
+          <table class="list">
+            <tr><th>名称 Name</th><th>统一社会信用代码 Credit code</th><th>地区 Region</th><th>批准 Approved</th><th>撤销 Revoke</th></tr>
+            {{#members}}<tr><td>{{name}}<br><code>{{did}}</code></td><td><code>{{creditCode}}</code></td><td>{{region}}</td><td>{{decided}}<br>{{decidedBy}}</td>
+            <td><form method="post" action="/authority/members/{{id}}/revoke" class="inline">
+              <input type="hidden" name="csrf" value="{{csrf}}">
+              <label for="revoke-{{id}}" class="visually-hidden">撤销理由 Reason for revoking</label>
+              <input id="revoke-{{id}}" name="reason" maxlength="500" placeholder="理由 Reason">
+              <button type="submit" class="reject">撤销 Revoke</button>
+            </form></td></tr>{{/members}}
+          </table>
+          {{^members}}<p class="empty">还没有成员 No members yet.</p>{{/members}}
+          <h2>已拒绝或撤销 Rejected or revoked</h2>
+          <table class="list">
+            <tr><th>名称 Name</th><th>决定 Decision</th><th>理由 Reason</th></tr>
+            {{#closed}}<tr><td>{{name}}<br><code>{{creditCode}}</code></td>
+            <td>{{#revoked}}撤销 revoked {{revoked}} · {{revokedBy}}{{/revoked}}{{^revoked}}拒绝 rejected {{decided}} · {{decidedBy}}{{/revoked}}</td>
+            <td>{{#revoked}}{{revocationReason}}{{/revoked}}{{^revoked}}{{reason}}{{/revoked}}</td></tr>{{/closed}}
+          </table>
+        </section>
+        """
+
     static let css = """
         .panel { max-width: 34rem; background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 1.2rem 1.4rem; }
         form.stack { display: flex; flex-direction: column; gap: .35rem; }
@@ -64,6 +111,15 @@ enum AccountTemplates {
         form.stack button, .panel form button { margin-top: .6rem; padding: .6rem 1rem; border: 0; border-radius: 6px; background: var(--accent); color: #fff; font-size: 1rem; }
         :focus-visible { outline: 3px solid #f0b429; outline-offset: 2px; }
         .hint { color: var(--muted); font-size: .9rem; }
+        .wide { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 1.2rem 1.4rem; }
+        .application { border-top: 1px solid var(--line); padding: .6rem 0; }
+        form.inline { display: inline-flex; gap: .4rem; align-items: center; margin: .2rem .6rem .2rem 0; flex-wrap: wrap; }
+        form.inline input { padding: .4rem .6rem; border: 1px solid var(--line); border-radius: 6px; }
+        form.inline button { padding: .4rem .9rem; border: 0; border-radius: 6px; color: #fff; background: var(--accent); }
+        form.inline button.reject { background: #a61b1b; }
+        table.list { border-collapse: collapse; width: 100%; }
+        table.list th, table.list td { text-align: left; vertical-align: top; padding: .4rem .5rem; border-bottom: 1px solid var(--line); }
+        .notice { color: #0f5132; background: #e6f4ea; padding: .5rem .8rem; border-radius: 6px; }
         .chip { display: inline-block; padding: .1rem .5rem; border: 1px solid var(--line); border-radius: 999px; }
         """
 }

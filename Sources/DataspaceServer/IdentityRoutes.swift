@@ -52,6 +52,9 @@ enum IdentityRoutes {
         if let r = a.reason { o["reason"] = .string(r) }
         if let c = a.credentialID { o["credentialId"] = .string(c) }
         if let r = a.revokedAt { o["revokedAt"] = .string(ISO8601.format(r)) }
+        if let b = a.decidedBy { o["decidedBy"] = .string(b) }
+        if let b = a.revokedBy { o["revokedBy"] = .string(b) }
+        if let r = a.revocationReason { o["revocationReason"] = .string(r) }
         if includeCredential, let c = a.credential, a.revokedAt == nil { o["credential"] = .string(c) }
         return .object(o)
     }

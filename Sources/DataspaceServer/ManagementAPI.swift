@@ -261,7 +261,12 @@ public enum ManagementAPI {
         requestBody: [
             "required": true,
             "content": [
-                "application/json": ["schema": ["type": "object", "required": ["subject"], "properties": ["subject": ["type": "string"]]]],
+                "application/json": [
+                    "schema": [
+                        "type": "object", "required": ["subject"],
+                        "properties": ["subject": ["type": "string"], "reason": ["type": "string", "maxLength": 500]],
+                    ]
+                ],
             ],
         ],
         responses: [
@@ -434,6 +439,7 @@ public enum ManagementAPI {
                     "type": "string",
                     "enum": [
                         "participant.registered",
+                        "participant.rejected",
                         "credential.issued",
                         "credential.revoked",
                         "product.published",

@@ -25,7 +25,9 @@ public enum NodeApplication {
         let portal = try Portal(services: services)
         portal.register(on: router)
         try OperatorPortal(portal: portal, services: services).register(on: router)
-        PortalAccounts(portal: portal, services: services).register(on: router)
+        let people = PortalAccounts(portal: portal, services: services)
+        people.register(on: router)
+        AuthorityPortal(accounts: people).register(on: router)
 
         let admin = router.group("/api/v1").add(middleware: AdminAuthMiddleware(token: services.adminToken))
         ManagementRoutes.register(on: admin, services: services)

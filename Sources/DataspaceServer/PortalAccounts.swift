@@ -34,6 +34,21 @@ struct PortalAccounts: Sendable {
         }
     }
 
+    /// The signed-in person holding `role`, or the page to answer instead: a redirect to sign in
+    /// (back to `path` afterwards), or 403 naming the role that is missing.
+    func require(_ role: PersonRole, _ request: Request, returnTo path: String) async -> Result<(account: PersonAccount, session: PortalSession), PortalRefusal> {
+        guard let signedIn = await person(request) else {
+            let next = path.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+            return .failure(PortalRefusal(response: Self.redirect("/login?next=" + next)))
+        }
+        guard signedIn.account.has(role) else {
+            return .failure(PortalRefusal(response: portal.page(
+                title: "无权操作 Not allowed", template: "message",
+                context: ["error": "此页面需要\(role.chineseLabel)角色 This needs the \(role.rawValue) role; ask your administrator"], status: .forbidden)))
+        }
+        return .success(signedIn)
+    }
+
     /// Whether a submitted form's CSRF token is the session's.
     static func csrfMatches(_ form: FormFields, _ session: PortalSession) -> Bool {
         SecretToken.equal(form["csrf"], session.csrfToken)
@@ -180,4 +195,9 @@ struct PortalAccounts: Sendable {
         default: error.message
         }
     }
+}
+
+/// A page that answers a request instead of the one asked for (sign in first, not allowed).
+struct PortalRefusal: Error {
+    var response: Response
 }

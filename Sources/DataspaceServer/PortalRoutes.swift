@@ -22,6 +22,7 @@ struct Portal: Sendable {
         try library.register(AccountTemplates.invite, named: "invite")
         try library.register(AccountTemplates.account, named: "account")
         try library.register(AccountTemplates.message, named: "message")
+        try library.register(AccountTemplates.authority, named: "authority")
         self.library = library
         self.services = services
     }

@@ -119,19 +119,67 @@ def person(args):
         j.driver.quit()
 
 
+def accept_and_sign_in(j, args, password):
+    d = j.driver
+    d.get(args.invitation)
+    j.fill("password", password)
+    j.fill("confirm", password)
+    j.submit()
+    j.fill("login", args.login)
+    j.fill("password", password)
+    j.submit()
+    j.expect(d.current_url == args.base + "/account", f"signing in leads to the account page, not {d.current_url}")
+
+
+def officer(args):
+    """The authority's officer approves one applicant and rejects another with a reason."""
+    j = Journey(args.screenshots)
+    try:
+        d = j.driver
+        accept_and_sign_in(j, args, "officer password 2026")
+        j.shot("officer-account")
+        d.get(args.base + "/authority/members")
+        j.expect(args.approve in j.text() and args.reject in j.text(), "both applications are waiting")
+        j.shot("applications-waiting")
+        approve = d.find_element(By.XPATH, f"//article[h3[text()='{args.approve}']]//button[contains(@class,'approve')]")
+        old = d.find_element(By.TAG_NAME, "html")
+        approve.click()
+        j.wait.until(EC.staleness_of(old))
+        j.expect(d.current_url == args.base + "/authority/members", "approving returns to the list")
+        article = d.find_element(By.XPATH, f"//article[h3[text()='{args.reject}']]")
+        old = d.find_element(By.TAG_NAME, "html")
+        article.find_element(By.CSS_SELECTOR, "button.reject").click()
+        j.wait.until(EC.staleness_of(old))
+        j.expect("Give the applicant a reason" in j.text(), "rejecting without a reason is refused on the page")
+        j.shot("reject-needs-reason")
+        article = d.find_element(By.XPATH, f"//article[h3[text()='{args.reject}']]")
+        article.find_element(By.NAME, "reason").send_keys("营业执照已过期 licence expired")
+        old = d.find_element(By.TAG_NAME, "html")
+        article.find_element(By.CSS_SELECTOR, "button.reject").click()
+        j.wait.until(EC.staleness_of(old))
+        text = j.text()
+        j.expect("licence expired" in text and args.name in text, "the rejection shows its reason and the officer's name")
+        j.expect(len(d.find_elements(By.CSS_SELECTOR, "article.application")) == 0, "no application is left waiting")
+        j.shot("decided")
+    finally:
+        j.driver.quit()
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("journey", choices=["person"])
+    parser.add_argument("journey", choices=["person", "officer"])
     parser.add_argument("--base", required=True)
     parser.add_argument("--invitation", required=True)
     parser.add_argument("--login", required=True)
     parser.add_argument("--name", required=True)
-    parser.add_argument("--title", required=True)
-    parser.add_argument("--query", required=True)
+    parser.add_argument("--title")
+    parser.add_argument("--query")
+    parser.add_argument("--approve", help="officer: the applicant to approve")
+    parser.add_argument("--reject", help="officer: the applicant to reject")
     parser.add_argument("--screenshots", required=True)
     args = parser.parse_args()
     try:
-        person(args)
+        {"person": person, "officer": officer}[args.journey](args)
     except AssertionError as failure:
         print(f"FAILED: {failure}", file=sys.stderr, flush=True)
         sys.exit(1)

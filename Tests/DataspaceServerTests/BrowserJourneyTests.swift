@@ -53,4 +53,26 @@ import Testing
             #expect(files.count == steps.count)
         }
     }
+
+    @Test(.enabled(if: browserAvailable || Conformance.isCI)) func theAuthoritysOfficerApprovesOneApplicantAndRejectsAnother() async throws {
+        try await withNetwork([TestNetwork.authority, TestNetwork.bureau, TestNetwork.institute]) { net in
+            for i in [1, 2] { _ = try await net.clients[i].call(ManagementAPI.applyForMembership, json: ["authorityURL": .string(net.url(0))]) }
+            let invited = try await net.clients[0].call(
+                ManagementAPI.inviteAccount, json: ["login": "officer", "displayName": "审批员张", "roles": ["administrator"]])
+            let folder = Self.screenshots("officer")
+            try? FileManager.default.removeItem(atPath: folder)
+            let (status, output) = try await Self.runScript([
+                "officer", "--base", net.url(0), "--invitation", try #require(invited["invitationURL"]?.stringValue), "--login", "officer",
+                "--name", "审批员张", "--approve", "广州市数据局", "--reject", "华南研究院 Institute", "--screenshots", folder,
+            ])
+            #expect(status == 0, "\(output)")
+            let steps = output.split(separator: "\n").compactMap { try? JSONValue.parse(Data($0.utf8)) }.compactMap { $0["step"]?.stringValue }
+            #expect(steps == ["officer-account", "applications-waiting", "reject-needs-reason", "decided"], "\(output)")
+            let applications = try await net.clients[0].call(ManagementAPI.listApplications)
+            let statuses = Dictionary(
+                (applications["items"]?.arrayValue ?? []).compactMap { a in a["name"]?.stringValue.map { ($0, a["status"]?.stringValue ?? "") } },
+                uniquingKeysWith: { a, _ in a })
+            #expect(statuses == ["广州市数据局": "approved", "华南研究院 Institute": "rejected"])
+        }
+    }
 }

@@ -50,6 +50,7 @@ import Testing
         "GET /metrics": .admin,
         "GET /login": .open, "POST /login": .personForm, "POST /logout": .personSession, "GET /account": .personSession,
         "GET /invite/{token}": .open, "POST /invite/{token}": .personForm,
+        "GET /authority/members": .personSession, "POST /authority/members/{id}/{action}": .personSession,
         "GET /api/v1/accounts": .admin, "POST /api/v1/accounts": .admin, "PATCH /api/v1/accounts/{id}": .admin,
         "POST /dsp/catalog/request": .member, "GET /dsp/catalog/datasets/**": .member,
         "POST /dsp/negotiations/request": .member, "GET /dsp/negotiations/{pid}": .member,
@@ -134,12 +135,13 @@ import Testing
             path = path.replacingOccurrences(of: "{pid}", with: path.contains("/transfers/") ? s.consumerTransfer : s.consumerNegotiation)
         } else if path.hasPrefix("/dsp/") || path.hasPrefix("/data/") {
             path = path.replacingOccurrences(of: "{pid}", with: path.contains("/negotiations/") ? s.providerNegotiation : s.providerTransfer)
-        } else if path.hasPrefix("/identity/") || path.hasPrefix("/api/v1/authority/") || path.hasPrefix("/ledger/witness/") {
+        } else if path.hasPrefix("/identity/") || path.hasPrefix("/api/v1/authority/") || path.hasPrefix("/authority/") || path.hasPrefix("/ledger/witness/") {
             node = 0
         }
         path = path.replacingOccurrences(of: "{id}", with: path.contains("/applications/") ? s.applicationID : s.consumerTransfer)
         path = path.replacingOccurrences(of: "{index}", with: "0")
         path = path.replacingOccurrences(of: "{token}", with: "an-invitation-nobody-was-given")
+        path = path.replacingOccurrences(of: "{action}", with: "approve")
         path = path.replacingOccurrences(of: "{address}", with: "fd86:2::1")
         if path.hasSuffix("/tile/**") { path = path.replacingOccurrences(of: "**", with: "0/000.p/1") }
         if path.hasSuffix("/datasets/**") { path = path.replacingOccurrences(of: "**", with: s.dataset) }

@@ -156,4 +156,86 @@ import Testing
             #expect(invitation.status == 404)
         }
     }
+
+    /// A person of node `i` with `roles`, invited through the API, signed in through the forms:
+    /// their session cookie, the session's CSRF token and their account id.
+    static func signedIn(_ net: TestNetwork, _ i: Int, login: String, name: String, roles: [String]) async throws -> (cookie: String, csrf: String, id: String) {
+        let invited = try await net.clients[i].call(
+            ManagementAPI.inviteAccount, json: ["login": .string(login), "displayName": .string(name), "roles": .array(roles.map { .string($0) })])
+        let link = try #require(invited["invitationURL"]?.stringValue)
+        let inviteForm = try FormPage(try await raw(.GET, link))
+        let password = "password of \(login)"
+        _ = try await post(link, ["csrf": inviteForm.csrf, "password": password, "confirm": password], cookie: inviteForm.cookie)
+        let loginForm = try FormPage(try await raw(.GET, net.url(i) + "/login"))
+        let reply = try await post(net.url(i) + "/login", ["csrf": loginForm.csrf, "login": login, "password": password], cookie: loginForm.cookie)
+        let cookie = try #require(reply.headers.first(name: "Set-Cookie")?.split(separator: ";").first.map(String.init))
+        let account = try FormPage(try await raw(.GET, net.url(i) + "/account", headers: [("Cookie", cookie)]))
+        return (cookie, account.csrf, try #require(invited["id"]?.stringValue))
+    }
+
+    /// The authority's officer approves, rejects (with a reason) and revokes (with a reason) in
+    /// the portal; every decision names them in the record and in the evidence log. Other roles,
+    /// forged forms and non-authority nodes are refused.
+    @Test func anOfficerDecidesMembershipInThePortalAndIsNamedInTheEvidence() async throws {
+        try await withNetwork([TestNetwork.authority, TestNetwork.bureau, TestNetwork.institute]) { net in
+            let officer = try await Self.signedIn(net, 0, login: "officer", name: "审批员 Officer", roles: ["administrator"])
+            let auditor = try await Self.signedIn(net, 0, login: "auditor", name: "Auditor", roles: ["auditor"])
+            let applied = try await net.clients[1].call(ManagementAPI.applyForMembership, json: ["authorityURL": .string(net.url(0))])
+            #expect(applied["status"]?.stringValue == "pending")
+            let bureauApplication = try #require(applied["applicationId"]?.stringValue)
+            let members = net.url(0) + "/authority/members"
+
+            #expect(try await raw(.GET, members, followRedirects: false).status == 303)
+            let refused = try await raw(.GET, members, headers: [("Cookie", auditor.cookie)], followRedirects: false)
+            #expect(refused.status == 403)
+            #expect(refused.text.contains("This needs the administrator role"))
+            let page = try await raw(.GET, members, headers: [("Cookie", officer.cookie)], followRedirects: false)
+            #expect(page.status == 200)
+            #expect(page.text.contains("广州市数据局"))
+            let approveURL = members + "/\(bureauApplication)/approve"
+            #expect(try await Self.post(approveURL, ["csrf": "forged"], cookie: officer.cookie).status == 403)
+            #expect(try await Self.post(approveURL, ["csrf": auditor.csrf], cookie: auditor.cookie).status == 403)
+            let approved = try await Self.post(approveURL, ["csrf": officer.csrf], cookie: officer.cookie)
+            #expect(approved.status == 303)
+            let again = try await Self.post(approveURL, ["csrf": officer.csrf], cookie: officer.cookie)
+            #expect(again.status == 409)
+            #expect(again.text.contains("already approved"))
+
+            let institute = try await net.clients[2].call(ManagementAPI.applyForMembership, json: ["authorityURL": .string(net.url(0))])
+            let instituteApplication = try #require(institute["applicationId"]?.stringValue)
+            let rejectURL = members + "/\(instituteApplication)/reject"
+            let noReason = try await Self.post(rejectURL, ["csrf": officer.csrf, "reason": "  "], cookie: officer.cookie)
+            #expect(noReason.status == 400)
+            #expect(noReason.text.contains("Give the applicant a reason"))
+            #expect(try await Self.post(rejectURL, ["csrf": officer.csrf, "reason": "<b>营业执照已过期</b>"], cookie: officer.cookie).status == 303)
+            let revoked = try await Self.post(members + "/\(bureauApplication)/revoke", ["csrf": officer.csrf, "reason": "数据泄露 leak"], cookie: officer.cookie)
+            #expect(revoked.status == 303)
+            #expect(try await Self.post(members + "/nonexistent/approve", ["csrf": officer.csrf], cookie: officer.cookie).status == 404)
+            #expect(try await Self.post(members + "/\(bureauApplication)/explode", ["csrf": officer.csrf], cookie: officer.cookie).status == 404)
+
+            let after = try await raw(.GET, members, headers: [("Cookie", officer.cookie)])
+            #expect(after.text.contains("&lt;b&gt;营业执照已过期&lt;/b&gt;"))
+            #expect(after.text.contains("数据泄露 leak"))
+            #expect(after.text.contains("审批员 Officer"))
+            let applications = try await net.clients[0].call(ManagementAPI.listApplications)
+            let records = Dictionary(
+                (applications["items"]?.arrayValue ?? []).compactMap { a in a["id"]?.stringValue.map { ($0, a) } }, uniquingKeysWith: { a, _ in a })
+            #expect(records[bureauApplication]?["decidedBy"]?.stringValue == officer.id)
+            #expect(records[bureauApplication]?["revokedBy"]?.stringValue == officer.id)
+            #expect(records[instituteApplication]?["decidedBy"]?.stringValue == officer.id)
+
+            let events = try await eventually({ try await net.clients[0].call(ManagementAPI.ledgerEvents, query: ["limit": "1000"]) }) { reply in
+                (reply["events"]?.arrayValue ?? []).contains { $0["event"]?["type"]?.stringValue == "credential.revoked" }
+            }
+            let decisions = (events["events"]?.arrayValue ?? []).compactMap(\.["event"]).filter {
+                ["credential.issued", "participant.rejected", "credential.revoked"].contains($0["type"]?.stringValue ?? "")
+            }
+            #expect(decisions.count == 3, "\(events)")
+            #expect(decisions.allSatisfy { $0["by"]?.stringValue == officer.id }, "\(decisions)")
+
+            // Not an authority: the page says so.
+            let bureauOfficer = try await Self.signedIn(net, 1, login: "boss", name: "Boss", roles: ["administrator"])
+            #expect(try await raw(.GET, net.url(1) + "/authority/members", headers: [("Cookie", bureauOfficer.cookie)]).status == 404)
+        }
+    }
 }
