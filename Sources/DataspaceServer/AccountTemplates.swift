@@ -42,6 +42,7 @@ enum AccountTemplates {
             <tr><th>角色 Roles</th><td>{{#roles}}<span class="chip">{{label}}</span> {{/roles}}</td></tr>
             <tr><th>会话到期 Session ends</th><td>{{expires}}</td></tr>
           </table>
+          {{#hasLinks}}<nav class="tasks"><h2>我的工作 My work</h2><ul>{{#links}}<li><a href="{{href}}">{{label}}</a></li>{{/links}}</ul></nav>{{/hasLinks}}
           <form method="post" action="/logout">
             <input type="hidden" name="csrf" value="{{csrf}}">
             <button type="submit">退出 Sign out</button>
@@ -104,6 +105,33 @@ enum AccountTemplates {
         </section>
         """
 
+    static let audit = """
+        <section class="wide">
+          <h1>存证审计 Evidence audit</h1>
+          <form class="filters" method="get" action="/audit">
+            <label for="type">事件 Event</label>
+            <select id="type" name="type"><option value="">全部 All</option>{{#types}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{value}}</option>{{/types}}</select>
+            <label for="party">相关方 Party</label>
+            <input id="party" name="party" value="{{party}}" maxlength="200" placeholder="名称、DID 或标识 name, DID or identifier">
+            <label for="since">自 From</label>
+            <input id="since" name="since" type="date" value="{{since}}">
+            <label for="until">至 To</label>
+            <input id="until" name="until" type="date" value="{{until}}">
+            <button type="submit">筛选 Filter</button>
+          </form>
+          {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+          <p class="hint">{{count}} 条 entries · <a href="/ledger">核验收据 Verify a receipt</a></p>
+          <table class="list">
+            <tr><th>#</th><th>时间 Time (UTC)</th><th>事件 Event</th><th>内容 Details</th><th>收据 Receipt</th></tr>
+            {{#items}}<tr><td>{{index}}</td><td>{{time}}</td><td>{{label}}<br><code>{{type}}</code></td>
+            <td><dl class="fields">{{#fields}}<dt>{{key}}</dt><dd>{{#named}}<strong>{{value}}</strong><br><code>{{raw}}</code>{{/named}}{{^named}}<code>{{value}}</code>{{/named}}</dd>{{/fields}}</dl></td>
+            <td><a href="/ledger/receipt/{{index}}">收据 receipt</a></td></tr>{{/items}}
+          </table>
+          {{^items}}<p class="empty">没有符合条件的记录 No entry matches.</p>{{/items}}
+          {{#next}}<p><a href="{{next}}">更多 More →</a></p>{{/next}}
+        </section>
+        """
+
     static let css = """
         .panel { max-width: 34rem; background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 1.2rem 1.4rem; }
         form.stack { display: flex; flex-direction: column; gap: .35rem; }
@@ -119,6 +147,12 @@ enum AccountTemplates {
         form.inline button.reject { background: #a61b1b; }
         table.list { border-collapse: collapse; width: 100%; }
         table.list th, table.list td { text-align: left; vertical-align: top; padding: .4rem .5rem; border-bottom: 1px solid var(--line); }
+        form.filters { display: flex; flex-wrap: wrap; gap: .4rem .6rem; align-items: center; margin-bottom: .8rem; }
+        form.filters input, form.filters select { padding: .4rem .6rem; border: 1px solid var(--line); border-radius: 6px; }
+        form.filters button { padding: .45rem .9rem; border: 0; border-radius: 6px; color: #fff; background: var(--accent); }
+        dl.fields { display: grid; grid-template-columns: max-content 1fr; gap: .1rem .6rem; margin: 0; }
+        dl.fields dt { color: var(--muted); }
+        dl.fields dd { margin: 0; overflow-wrap: anywhere; }
         .notice { color: #0f5132; background: #e6f4ea; padding: .5rem .8rem; border-radius: 6px; }
         .chip { display: inline-block; padding: .1rem .5rem; border: 1px solid var(--line); border-radius: 999px; }
         """

@@ -28,6 +28,7 @@ public enum NodeApplication {
         let people = PortalAccounts(portal: portal, services: services)
         people.register(on: router)
         AuthorityPortal(accounts: people).register(on: router)
+        AuditPortal(accounts: people).register(on: router)
 
         let admin = router.group("/api/v1").add(middleware: AdminAuthMiddleware(token: services.adminToken))
         ManagementRoutes.register(on: admin, services: services)

@@ -37,14 +37,21 @@ struct PortalAccounts: Sendable {
     /// The signed-in person holding `role`, or the page to answer instead: a redirect to sign in
     /// (back to `path` afterwards), or 403 naming the role that is missing.
     func require(_ role: PersonRole, _ request: Request, returnTo path: String) async -> Result<(account: PersonAccount, session: PortalSession), PortalRefusal> {
+        await require([role], request, returnTo: path)
+    }
+
+    /// The signed-in person holding any of `roles`, or the page to answer instead.
+    func require(_ roles: [PersonRole], _ request: Request, returnTo path: String) async -> Result<(account: PersonAccount, session: PortalSession), PortalRefusal> {
         guard let signedIn = await person(request) else {
             let next = path.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
             return .failure(PortalRefusal(response: Self.redirect("/login?next=" + next)))
         }
-        guard signedIn.account.has(role) else {
+        guard roles.contains(where: signedIn.account.has) else {
+            let chinese = roles.map(\.chineseLabel).joined(separator: "或")
+            let english = roles.map(\.rawValue).joined(separator: " or ")
             return .failure(PortalRefusal(response: portal.page(
                 title: "无权操作 Not allowed", template: "message",
-                context: ["error": "此页面需要\(role.chineseLabel)角色 This needs the \(role.rawValue) role; ask your administrator"], status: .forbidden)))
+                context: ["error": "此页面需要\(chinese)角色 This needs the \(english) role; ask your administrator"], status: .forbidden)))
         }
         return .success(signedIn)
     }
@@ -109,7 +116,12 @@ struct PortalAccounts: Sendable {
     }
 
     func accountContext(_ account: PersonAccount, _ session: PortalSession) -> [String: Any] {
-        [
+        var links: [[String: String]] = []
+        if account.has(.administrator), services.authority != nil { links.append(["href": AuthorityPortal.path, "label": "成员管理 Members"]) }
+        if account.has(.auditor) || account.has(.administrator) { links.append(["href": AuditPortal.path, "label": "存证审计 Evidence audit"]) }
+        links.append(["href": "/", "label": "数据目录 Catalog"])
+        return [
+            "links": links, "hasLinks": !links.isEmpty,
             "displayName": account.displayName, "login": account.login, "csrf": session.csrfToken,
             "roles": account.roles.sorted().map { ["label": "\($0.chineseLabel) \($0.rawValue)"] },
             "expires": ISO8601DateFormatter().string(from: session.expiresAt),

@@ -23,6 +23,7 @@ struct Portal: Sendable {
         try library.register(AccountTemplates.account, named: "account")
         try library.register(AccountTemplates.message, named: "message")
         try library.register(AccountTemplates.authority, named: "authority")
+        try library.register(AccountTemplates.audit, named: "audit")
         self.library = library
         self.services = services
     }

@@ -50,7 +50,7 @@ import Testing
         "GET /metrics": .admin,
         "GET /login": .open, "POST /login": .personForm, "POST /logout": .personSession, "GET /account": .personSession,
         "GET /invite/{token}": .open, "POST /invite/{token}": .personForm,
-        "GET /authority/members": .personSession, "POST /authority/members/{id}/{action}": .personSession,
+        "GET /audit": .personSession, "GET /authority/members": .personSession, "POST /authority/members/{id}/{action}": .personSession,
         "GET /api/v1/accounts": .admin, "POST /api/v1/accounts": .admin, "PATCH /api/v1/accounts/{id}": .admin,
         "POST /dsp/catalog/request": .member, "GET /dsp/catalog/datasets/**": .member,
         "POST /dsp/negotiations/request": .member, "GET /dsp/negotiations/{pid}": .member,

@@ -233,9 +233,38 @@ import Testing
             #expect(decisions.count == 3, "\(events)")
             #expect(decisions.allSatisfy { $0["by"]?.stringValue == officer.id }, "\(decisions)")
 
-            // Not an authority: the page says so.
+            // Not an authority: the page says so. Another organisation's session means nothing here.
             let bureauOfficer = try await Self.signedIn(net, 1, login: "boss", name: "Boss", roles: ["administrator"])
             #expect(try await raw(.GET, net.url(1) + "/authority/members", headers: [("Cookie", bureauOfficer.cookie)]).status == 404)
+            #expect(try await raw(.GET, members, headers: [("Cookie", bureauOfficer.cookie)], followRedirects: false).status == 303)
+            #expect(try await raw(.GET, net.url(0) + "/audit", headers: [("Cookie", bureauOfficer.cookie)], followRedirects: false).status == 303)
+
+            // The auditor reads the same decisions with names: the officer's, the members'.
+            let audit = net.url(0) + "/audit"
+            let all = try await raw(.GET, audit, headers: [("Cookie", auditor.cookie)])
+            #expect(all.status == 200)
+            #expect(all.text.contains("<strong>审批员 Officer</strong>"))
+            #expect(all.text.contains("<strong>广州市数据局</strong>"))
+            #expect(all.text.contains("凭证撤销 Credential revoked"))
+            let revocations = try await raw(.GET, audit + "?type=credential.revoked", headers: [("Cookie", auditor.cookie)])
+            #expect(revocations.text.components(separatedBy: "<code>credential.").count - 1 == 1)
+            #expect(!revocations.text.contains("<code>credential.issued</code>"))
+            let byParty = try await raw(.GET, audit + "?party=%E5%8D%8E%E5%8D%97", headers: [("Cookie", auditor.cookie)])  // 华南
+            #expect(byParty.text.contains("申请被拒 Application rejected"))
+            #expect(!byParty.text.contains("凭证签发 Credential issued"))
+            let future = try await raw(.GET, audit + "?since=2999-01-01", headers: [("Cookie", auditor.cookie)])
+            #expect(future.text.contains("No entry matches"))
+            for (query, field) in [("type=bogus", "type"), ("since=yesterday", "since"), ("until=2026-13-45", "until"), ("after=-1", "after")] {
+                let bad = try await raw(.GET, audit + "?" + query, headers: [("Cookie", auditor.cookie)])
+                #expect(bad.status == 400, "\(query)")
+                #expect(bad.text.contains(field), "\(query)")
+            }
+            let analyst = try await Self.signedIn(net, 0, login: "analyst", name: "Analyst", roles: ["analyst"])
+            #expect(try await raw(.GET, audit, headers: [("Cookie", analyst.cookie)]).status == 403)
+            #expect(try await raw(.GET, audit, followRedirects: false).status == 303)
+            // The officer's account page leads to both of their tasks.
+            let officerAccount = try await raw(.GET, net.url(0) + "/account", headers: [("Cookie", officer.cookie)])
+            #expect(officerAccount.text.contains("href=\"/authority/members\"") && officerAccount.text.contains("href=\"/audit\""))
         }
     }
 }

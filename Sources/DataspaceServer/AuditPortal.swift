@@ -1,0 +1,161 @@
+import DataspaceCore
+import DataspaceIdentity
+import DataspaceLedger
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// The auditor's view of the node's evidence log: entries with names and titles where the node
+/// knows them (its own organisation and products, the people who decided, the members an
+/// authority registered) instead of bare DIDs, account ids and identifiers; filters by event
+/// type, party and time; each entry links to its receipt. For people with the auditor or
+/// administrator role. Verifying a receipt someone hands over is on the public `/ledger` page.
+struct AuditPortal: Sendable {
+    let accounts: PortalAccounts
+    var services: NodeServices { accounts.services }
+    var portal: Portal { accounts.portal }
+
+    static let path = "/audit"
+    /// Entries read per page before the party and end-time filters apply.
+    static let scanLimit = 1_000
+    static let pageSize = 100
+
+    func register(on router: Router<NodeRequestContext>) {
+        router.get("/audit") { request, _ in await auditPage(request) }
+    }
+
+    /// The filters as typed, each checked; a bad one is named on the page.
+    struct Filters {
+        var type: String?
+        var party: String?
+        var since: Date?
+        var until: Date?
+        var after: UInt64?
+    }
+
+    static func filters(_ request: Request) throws -> Filters {
+        var filters = Filters()
+        if let type = request.query("type"), !type.isEmpty {
+            guard LedgerEvent.Kind(rawValue: type) != nil else { throw ValidationError(code: "type.invalid", field: "type", message: "unknown event type") }
+            filters.type = type
+        }
+        if let party = request.query("party")?.trimmingCharacters(in: .whitespaces), !party.isEmpty {
+            guard party.count <= 200 else { throw ValidationError(code: "party.invalid", field: "party", message: "a party has at most 200 characters") }
+            filters.party = party
+        }
+        func day(_ name: String) throws -> Date? {
+            guard let text = request.query(name), !text.isEmpty else { return nil }
+            guard text.utf8.count <= 40, let date = ISO8601.parseDateTime(text.count == 10 ? text + "T00:00:00Z" : text) else {
+                throw ValidationError(code: "\(name).invalid", field: name, message: "\(name) is a date like 2026-12-01")
+            }
+            return date
+        }
+        filters.since = try day("since")
+        filters.until = try day("until").map { $0.addingTimeInterval(86_400) }
+        if let text = request.query("after"), !text.isEmpty {
+            guard text.utf8.count <= 20, let after = UInt64(text) else { throw ValidationError(code: "after.invalid", field: "after", message: "after is an entry index") }
+            filters.after = after
+        }
+        return filters
+    }
+
+    /// Names the node knows for identifiers that appear in its entries.
+    func directory() async throws -> [String: String] {
+        var names: [String: String] = [services.did.value: services.configuration.name, "admin-token": "管理令牌 admin token"]
+        for account in try await services.accounts.store.accounts() { names[account.id] = account.displayName }
+        if let authority = services.authority {
+            for application in try await authority.store.applications(status: nil) { names[application.profile.did.value] = application.profile.name }
+        }
+        return names
+    }
+
+    func auditPage(_ request: Request) async -> Response {
+        switch await accounts.require([.auditor, .administrator], request, returnTo: Self.path) {
+        case .success: break
+        case .failure(let refusal): return refusal.response
+        }
+        var context: [String: Any] = [
+            "types": LedgerEvent.Kind.allCases.map { kind in
+                ["value": kind.rawValue, "selected": request.query("type") == kind.rawValue] as [String: Any]
+            },
+            "party": request.query("party") ?? "", "since": request.query("since") ?? "", "until": request.query("until") ?? "",
+        ]
+        let filters: Filters
+        do { filters = try Self.filters(request) } catch let error as ValidationError {
+            context["error"] = "筛选条件有误 \(error.field ?? ""): \(error.message)"
+            return portal.page(title: "存证审计 Audit", template: "audit", context: context, status: .badRequest)
+        } catch { return accounts.unavailable(error) }
+        do {
+            var names = try await directory()
+            let rows = try await services.store.ledgerEntries(
+                type: filters.type, since: filters.since.map { Int64($0.timeIntervalSince1970.rounded(.down)) }, after: filters.after,
+                limit: Self.scanLimit)
+            let tiles = services.ledger.log.tiles
+            var items: [[String: Any]] = []
+            var lastScanned: UInt64?
+            for row in rows where row.index < tiles.size {
+                lastScanned = row.index
+                guard let event = try? JSONValue.parse(try tiles.entry(row.index)), let fields = event.objectValue else { continue }
+                if let until = filters.until, Double(row.time) >= until.timeIntervalSince1970 { break }
+                if let product = fields["product"]?.stringValue ?? fields["dataset"]?.stringValue, names[product] == nil,
+                    let identifier = try? UnifiedIdentifier(parsing: product), let record = try? await services.catalog.record(identifier)
+                {
+                    names[product] = record.title
+                }
+                let shown = Self.describe(fields, names: names)
+                if let party = filters.party {
+                    let needle = party.lowercased()
+                    guard shown.contains(where: { ($0["value"] as? String ?? "").lowercased().contains(needle) || ($0["raw"] as? String ?? "").lowercased().contains(needle) })
+                    else { continue }
+                }
+                items.append([
+                    "index": row.index, "type": fields["type"]?.stringValue ?? "", "label": Self.label(fields["type"]?.stringValue ?? ""),
+                    "time": ISO8601.format(Date(timeIntervalSince1970: Double(row.time))), "fields": shown,
+                ])
+                if items.count == Self.pageSize { break }
+            }
+            context["items"] = items
+            context["count"] = items.count
+            if (items.count == Self.pageSize || rows.count == Self.scanLimit), let last = lastScanned {
+                var query = ["after=\(last)"]
+                for key in ["type", "party", "since", "until"] {
+                    if let value = request.query(key), !value.isEmpty {
+                        query.append(key + "=" + (value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+                    }
+                }
+                context["next"] = Self.path + "?" + query.joined(separator: "&")
+            }
+            return portal.page(title: "存证审计 Audit", template: "audit", context: context)
+        } catch {
+            return accounts.unavailable(error)
+        }
+    }
+
+    /// An entry's fields for people: names beside the identifiers the node can name.
+    static func describe(_ fields: [String: JSONValue], names: [String: String]) -> [[String: Any]] {
+        fields.keys.sorted().filter { !["type", "time", "evidenceId"].contains($0) }.compactMap { key in
+            guard let value = fields[key] else { return nil }
+            let raw: String = value.stringValue ?? value.encodedString(pretty: false)
+            var item: [String: Any] = ["key": key, "raw": raw, "value": names[raw] ?? raw]
+            if names[raw] != nil { item["named"] = true }
+            return item
+        }
+    }
+
+    static func label(_ type: String) -> String {
+        switch type {
+        case "participant.registered": "成员申请 Membership applied"
+        case "participant.rejected": "申请被拒 Application rejected"
+        case "credential.issued": "凭证签发 Credential issued"
+        case "credential.revoked": "凭证撤销 Credential revoked"
+        case "product.published": "产品发布 Product published"
+        case "product.versioned": "新版本 New version"
+        case "product.withdrawn": "产品下架 Product withdrawn"
+        case "product.graded": "分级确认 Grade decided"
+        case "negotiation.agreed": "合约达成 Contract agreed"
+        case "negotiation.terminated": "协商终止 Negotiation ended"
+        case "transfer.delivered": "数据交付 Data delivered"
+        default: type
+        }
+    }
+}
