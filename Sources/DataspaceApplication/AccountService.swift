@@ -132,6 +132,11 @@ public struct AccountService: Sendable {
         return (account, session)
     }
 
+    /// Drops sessions that have ended (run periodically; an ended session is refused anyway).
+    public func purgeExpiredSessions() async throws {
+        try await store.purgeSessions(expiredBefore: now())
+    }
+
     public func signOut(token: String) async throws {
         guard (1...100).contains(token.utf8.count) else { return }
         try await store.deleteSession(tokenDigest: SecretToken.digest(token))

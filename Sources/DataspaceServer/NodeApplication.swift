@@ -41,7 +41,10 @@ public enum NodeApplication {
         services: NodeServices, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let router = try buildRouter(services: services)
-        var background: [any Service] = [services.ledger, OutboxService(contracts: services.contracts), TransferExpiryService(contracts: services.contracts)]
+        var background: [any Service] = [
+            services.ledger, OutboxService(contracts: services.contracts), PeriodicSweep.transferExpiry(services.contracts),
+            PeriodicSweep.sessionPurge(services.accounts, logger: services.logger),
+        ]
         // Replicas over one database follow each other's changes.
         if let feed = services.store as? any StoreChangeFeed {
             background.append(StoreChangeService(feed: feed, contracts: services.contracts, catalog: services.catalog))

@@ -65,8 +65,14 @@ import Testing
         let signIn = try await accounts.signIn(login: "wang", password: "a long enough password")
         clock.advance(AccountService.sessionLifetime - 1)
         #expect(try await accounts.session(token: signIn.token) != nil)
+        let second = try await accounts.signIn(login: "wang", password: "a long enough password")
         clock.advance(2)
         #expect(try await accounts.session(token: signIn.token) == nil)
+        // The sweep drops what has ended and keeps what has not.
+        #expect(try await accounts.store.session(tokenDigest: second.session.tokenDigest) != nil)
+        clock.advance(AccountService.sessionLifetime)
+        try await accounts.purgeExpiredSessions()
+        #expect(try await accounts.store.session(tokenDigest: second.session.tokenDigest) == nil)
         clock.advance(AccountService.invitationLifetime)
         let expired = await #expect(throws: AccountError.self) { try await accounts.acceptInvitation(token: late.token, password: "a long enough password") }
         #expect(expired?.field == "token")

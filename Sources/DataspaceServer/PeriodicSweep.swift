@@ -1,0 +1,34 @@
+import DataspaceApplication
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Housekeeping that runs once a minute in the node's service group and ends with it: transfer
+/// time-outs, expired portal sessions. A sweep that fails is logged and tried again next time.
+struct PeriodicSweep: Service {
+    let name: String
+    var interval: Duration = .seconds(60)
+    let logger: Logger
+    let sweep: @Sendable () async throws -> Void
+
+    func run() async throws {
+        // Sleeping is cancelled when the node shuts down; a sweep in progress finishes.
+        while !Task.isShuttingDownGracefully {
+            do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) } } catch { return }
+            if Task.isShuttingDownGracefully { return }
+            do { try await sweep() } catch {
+                logger.error("periodic sweep failed", metadata: ["sweep": "\(name)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Times out transfers that made no progress (`transfer.timeoutSeconds`).
+    static func transferExpiry(_ contracts: ContractService) -> PeriodicSweep {
+        PeriodicSweep(name: "transfer time-outs", logger: contracts.logger) { try await contracts.expireStaleTransfers(now: contracts.now()) }
+    }
+
+    /// Drops portal sessions past their end (they are refused anyway; this keeps the table small).
+    static func sessionPurge(_ accounts: AccountService, logger: Logger) -> PeriodicSweep {
+        PeriodicSweep(name: "expired sessions", logger: logger) { try await accounts.purgeExpiredSessions() }
+    }
+}
