@@ -126,6 +126,7 @@ public struct AuthorityService: Sendable {
         if let member = try await store.activeMember(creditCode: application.profile.creditCode), member.profile.did != application.profile.did {
             throw RegistrationError(.conflict, "credit code \(application.profile.creditCode) is already registered to \(member.profile.did.value)")
         }
+        let previous = application
         let issued = now()
         let credential = MembershipCredential(
             id: "urn:uuid:\(UUID().uuidString.lowercased())", issuer: did, subject: application.profile, issuedAt: issued,
@@ -135,7 +136,7 @@ public struct AuthorityService: Sendable {
         application.decidedBy = by
         application.credentialID = credential.id
         application.credential = try credential.sign(with: key)
-        try await store.updateApplication(application, evidence: [RegistryEvidence.issued(application)])
+        try await store.updateApplication(application, from: previous, evidence: [RegistryEvidence.issued(application)])
         await evidence?.flush()
         return application
     }
@@ -147,11 +148,12 @@ public struct AuthorityService: Sendable {
         guard application.status == .pending else {
             throw RegistrationError(.conflict, "application \(id) is already \(application.status.rawValue)")
         }
+        let previous = application
         application.status = .rejected
         application.decidedAt = now()
         application.reason = reason
         application.decidedBy = by
-        try await store.updateApplication(application, evidence: [RegistryEvidence.rejected(application)])
+        try await store.updateApplication(application, from: previous, evidence: [RegistryEvidence.rejected(application)])
         await evidence?.flush()
         return application
     }
@@ -170,10 +172,11 @@ public struct AuthorityService: Sendable {
         guard application.revokedAt == nil else {
             throw RegistrationError(.conflict, "membership of \(application.profile.did.value) is already revoked")
         }
+        let previous = application
         application.revokedAt = now()
         application.revokedBy = by
         application.revocationReason = reason
-        try await store.updateApplication(application, evidence: [RegistryEvidence.revoked(application)])
+        try await store.updateApplication(application, from: previous, evidence: [RegistryEvidence.revoked(application)])
         await evidence?.flush()
         return application
     }

@@ -5,8 +5,10 @@ import Foundation
 public protocol RegistryStore: Sendable {
     /// Inserts an application, queuing `evidence` in the same transaction.
     func insertApplication(_ application: MembershipApplication, evidence: [EvidenceEvent]) async throws
-    /// Replaces an application, queuing `evidence` in the same transaction.
-    func updateApplication(_ application: MembershipApplication, evidence: [EvidenceEvent]) async throws
+    /// Replaces an application, queuing `evidence` in the same transaction — compare-and-swap:
+    /// only if the stored one still has `previous`'s status and revocation, so two officers
+    /// deciding at once cannot both succeed (the second gets `RegistrationError(.conflict)`).
+    func updateApplication(_ application: MembershipApplication, from previous: MembershipApplication, evidence: [EvidenceEvent]) async throws
     func application(id: String) async throws -> MembershipApplication?
     func applications(status: ApplicationStatus?) async throws -> [MembershipApplication]
     /// The newest application made for a DID.

@@ -37,17 +37,23 @@ extension PostgresStore: RegistryStore {
         }
     }
 
-    public func updateApplication(_ a: MembershipApplication, evidence: [EvidenceEvent] = []) async throws {
+    public func updateApplication(_ a: MembershipApplication, from previous: MembershipApplication, evidence: [EvidenceEvent] = []) async throws {
         let body = try Self.encodeApplication(a)
+        let wasRevoked = previous.revokedAt != nil
         try await transaction { db in
             let changed = try await db.rows(
                 """
                 UPDATE application SET status = \(a.status.rawValue), revoked_at = \(a.revokedAt?.timeIntervalSince1970),
                     credential_id = \(a.credentialID), body = \(body)
-                WHERE id = \(a.id) RETURNING 1
+                WHERE id = \(a.id) AND status = \(previous.status.rawValue) AND (revoked_at IS NOT NULL) = \(wasRevoked) RETURNING 1
                 """, logger: logger
             ).count
-            if changed == 0 { throw RegistrationError(.notFound, "no application \(a.id)") }
+            if changed == 0 {
+                let exists = try await db.rows("SELECT 1 FROM application WHERE id = \(a.id)", logger: logger).count == 1
+                throw exists
+                    ? RegistrationError(.conflict, "application \(a.id) was decided by someone else meanwhile; reload it")
+                    : RegistrationError(.notFound, "no application \(a.id)")
+            }
             try await queue(evidence, on: db)
         }
     }

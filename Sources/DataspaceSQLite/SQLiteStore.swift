@@ -454,13 +454,24 @@ extension SQLiteStore: RegistryStore {
         }
     }
 
-    public func updateApplication(_ a: MembershipApplication, evidence: [EvidenceEvent] = []) async throws {
+    public func updateApplication(_ a: MembershipApplication, from previous: MembershipApplication, evidence: [EvidenceEvent] = []) async throws {
         let body = try Self.encodeApplication(a)
         try await writer.write { db in
             try db.execute(
-                sql: "UPDATE application SET status = ?, revoked_at = ?, credential_id = ?, body = ? WHERE id = ?",
-                arguments: [a.status.rawValue, a.revokedAt?.timeIntervalSince1970, a.credentialID, body, a.id])
-            if db.changesCount == 0 { throw RegistrationError(.notFound, "no application \(a.id)") }
+                sql: """
+                    UPDATE application SET status = ?, revoked_at = ?, credential_id = ?, body = ?
+                    WHERE id = ? AND status = ? AND (revoked_at IS NULL) = ?
+                    """,
+                arguments: [
+                    a.status.rawValue, a.revokedAt?.timeIntervalSince1970, a.credentialID, body, a.id, previous.status.rawValue,
+                    previous.revokedAt == nil,
+                ])
+            if db.changesCount == 0 {
+                let exists = try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM application WHERE id = ?)", arguments: [a.id]) ?? false
+                throw exists
+                    ? RegistrationError(.conflict, "application \(a.id) was decided by someone else meanwhile; reload it")
+                    : RegistrationError(.notFound, "no application \(a.id)")
+            }
             try Self.queue(evidence, db: db)
         }
     }

@@ -1,6 +1,7 @@
 import DataspaceCatalog
 import DataspaceCore
 import DataspaceIdentity
+import DataspaceLedger
 import DataspacePostgres
 import DataspaceSQLite
 import Foundation
@@ -104,19 +105,63 @@ import Testing
         try await store.insertApplication(application, evidence: [])
         #expect(try await store.applications(status: .pending).map(\.id) == ["app-1"])
         #expect(try await store.activeMember(creditCode: profile.creditCode) == nil)
+        let pending = application
         application.status = .approved
         application.credentialID = "urn:uuid:x"
-        try await store.updateApplication(application, evidence: [])
+        try await store.updateApplication(application, from: pending, evidence: [])
+        // A write from the same stale read is a conflict, not a second decision.
+        var stale = pending
+        stale.status = .rejected
+        let conflict = await #expect(throws: RegistrationError.self) { try await store.updateApplication(stale, from: pending, evidence: []) }
+        #expect(conflict?.code == .conflict)
         #expect(try await store.application(id: "app-1") == application)
         #expect(try await store.activeMember(creditCode: profile.creditCode)?.id == "app-1")
         #expect(try await store.latestApplication(did: profile.did)?.status == .approved)
+        let approved = application
         application.revokedAt = Date(timeIntervalSince1970: 1_800_000_100)
-        try await store.updateApplication(application, evidence: [])
+        try await store.updateApplication(application, from: approved, evidence: [])
+        await #expect(throws: RegistrationError.self) { try await store.updateApplication(application, from: approved, evidence: []) }
         #expect(try await store.revokedCredentialIDs() == ["urn:uuid:x"])
         #expect(try await store.activeMember(creditCode: profile.creditCode) == nil)
         var missing = application
         missing.id = "nope"
-        await #expect(throws: RegistrationError.self) { try await store.updateApplication(missing, evidence: []) }
+        let notFound = await #expect(throws: RegistrationError.self) { try await store.updateApplication(missing, from: missing, evidence: []) }
+        #expect(notFound?.code == .notFound)
+    }
+
+    /// Eight officers decide one application at once: exactly one decision stands, one
+    /// credential, one evidence event.
+    @Test(arguments: StorageBackend.available) func racingDecisionsLetExactlyOneStand(_ backend: StorageBackend) async throws {
+        let store = try await backend.store()
+        let profile = try ParticipantProfile.validated(
+            name: "研究院", creditCode: CreditCode.completing("12440000455861972").value, region: "440104", sector: "scientific-research",
+            did: "did:web:127.0.0.1%3A9100")
+        let authority = AuthorityService(
+            did: try WebDID("did:web:127.0.0.1%3A9000"), key: NodeKey(), store: store, autoApprove: false, revocationListURL: "http://127.0.0.1:9000/r")
+        try await store.insertApplication(
+            MembershipApplication(id: "app-race", profile: profile, status: .pending, submittedAt: Date(timeIntervalSince1970: 1_800_000_000)), evidence: [])
+        let outcomes = try await withThrowingTaskGroup(of: String?.self) { group in
+            for i in 0..<8 {
+                group.addTask {
+                    do {
+                        let decided = i % 2 == 0
+                            ? try await authority.approve(id: "app-race", by: "officer-\(i)")
+                            : try await authority.reject(id: "app-race", reason: "no", by: "officer-\(i)")
+                        return decided.decidedBy
+                    } catch let error as RegistrationError where error.code == .conflict { return nil }
+                }
+            }
+            var outcomes: [String?] = []
+            for try await outcome in group { outcomes.append(outcome) }
+            return outcomes
+        }
+        let winners = outcomes.compactMap { $0 }
+        #expect(winners.count == 1)
+        let stored = try #require(try await store.application(id: "app-race"))
+        #expect(stored.decidedBy == winners.first)
+        let ledger = try #require(store as? any LedgerIndexStore)
+        let queued = try await ledger.pendingEvidence(limit: 100).filter { ["credential.issued", "participant.rejected"].contains($0.event.kind) }
+        #expect(queued.count == 1)
     }
 
     @Test(arguments: StorageBackend.available) func membershipAndReplayProtection(_ backend: StorageBackend) async throws {
