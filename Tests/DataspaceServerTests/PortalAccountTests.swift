@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import DataspaceApplication
 import DataspaceCore
 import DataspaceServer
 import Foundation
@@ -102,10 +103,16 @@ import Testing
             // An administrator disables the account: its sessions end and sign-in is refused.
             let again = try await Self.post(base + "/login", ["csrf": loginForm.csrf, "login": "li.na", "password": "a good long password"], cookie: loginForm.cookie)
             let second = try #require(again.headers.first(name: "Set-Cookie")?.split(separator: ";").first.map(String.init))
+            // A session ends by itself after its lifetime (the nodes' clock is the test's).
+            #expect(try await raw(.GET, base + "/account", headers: [("Cookie", second)], followRedirects: false).status == 200)
+            net.clock.advance(by: AccountService.sessionLifetime + 1)
+            #expect(try await raw(.GET, base + "/account", headers: [("Cookie", second)], followRedirects: false).status == 303)
+            let third = try await Self.post(base + "/login", ["csrf": loginForm.csrf, "login": "li.na", "password": "a good long password"], cookie: loginForm.cookie)
+            let thirdCookie = try #require(third.headers.first(name: "Set-Cookie")?.split(separator: ";").first.map(String.init))
             let id = try #require(invited["id"]?.stringValue)
             let disabled = try await net.clients[0].call(ManagementAPI.updateAccount, id, json: ["status": "disabled"])
             #expect(disabled["status"]?.stringValue == "disabled")
-            #expect(try await raw(.GET, base + "/account", headers: [("Cookie", second)], followRedirects: false).status == 303)
+            #expect(try await raw(.GET, base + "/account", headers: [("Cookie", thirdCookie)], followRedirects: false).status == 303)
             let refused = try await Self.post(base + "/login", ["csrf": loginForm.csrf, "login": "li.na", "password": "a good long password"], cookie: loginForm.cookie)
             #expect(refused.status == 403)
         }
