@@ -56,7 +56,7 @@ enum AccountManagementRoutes {
             by: "admin-token")
         s.logger.notice("person invited", metadata: ["account": "\(invitation.account.id)", "login": "\(invitation.account.login)"])
         var answer = accountJSON(invitation.account).objectValue ?? [:]
-        answer["invitationURL"] = .string(s.configuration.publicURL + "/invite/" + invitation.token)
+        answer["invitationURL"] = .string(s.configuration.publicURL + "/invite?token=" + invitation.token)
         if let expires = invitation.account.invitationExpiresAt { answer["invitationExpiresAt"] = .string(ISO8601.format(expires)) }
         return Responses.json(.object(answer), status: .created)
     }

@@ -23,8 +23,9 @@ enum AccountTemplates {
           <h1>接受邀请 Accept invitation</h1>
           <p>{{displayName}} · <code>{{login}}</code></p>
           {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
-          <form class="stack" method="post" action="/invite/{{token}}">
+          <form class="stack" method="post" action="/invite">
             <input type="hidden" name="csrf" value="{{csrf}}">
+            <input type="hidden" name="token" value="{{token}}">
             <label for="password">设置密码（10–256 个字符）Choose a password (10–256 characters)</label>
             <input id="password" name="password" type="password" autocomplete="new-password" required minlength="10" maxlength="256">
             <label for="confirm">再次输入 Repeat it</label>

@@ -11,7 +11,7 @@ public enum NodeApplication {
         let router = Router(context: NodeRequestContext.self)
         router.middlewares.add(MetricsMiddleware())
         router.middlewares.add(RateLimitMiddleware(limiter: services.rateLimiter))
-        router.middlewares.add(LogRequestsMiddleware(.debug))
+        router.middlewares.add(RequestLogMiddleware(.debug))
 
         PublicRoutes.register(on: router, services: services)
         ResolveRoutes.register(on: router, services: services)

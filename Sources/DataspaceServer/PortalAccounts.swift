@@ -97,18 +97,21 @@ struct PortalAccounts: Sendable {
         }
         router.post("/login") { request, _ in await signIn(request) }
         router.post("/logout") { request, _ in await signOut(request) }
-        router.get("/invite/{token}") { _, context in
-            let token = context.parameters.get("token") ?? ""
+        // The invitation token travels in the query, not the path: request paths are logged.
+        router.get("/invite") { request, _ in
+            let token = request.query("token") ?? ""
             do {
                 let account = try await accounts.invitation(token: token)
-                return preSessionForm("接受邀请 Accept invitation", "invite", ["token": token, "login": account.login, "displayName": account.displayName])
+                var response = preSessionForm("接受邀请 Accept invitation", "invite", ["token": token, "login": account.login, "displayName": account.displayName])
+                if let referrerPolicy = HTTPField.Name("Referrer-Policy") { response.headers[referrerPolicy] = "no-referrer" }
+                return response
             } catch let error as AccountError {
                 return portal.page(title: "邀请无效 Invitation", template: "message", context: ["error": error.message], status: .notFound)
             } catch {
                 return unavailable(error)
             }
         }
-        router.post("/invite/{token}") { request, context in await acceptInvitation(request, token: context.parameters.get("token") ?? "") }
+        router.post("/invite") { request, _ in await acceptInvitation(request) }
         router.get("/account") { request, _ in
             guard let (account, session) = await person(request) else { return Self.redirect("/login?next=%2Faccount") }
             return portal.page(title: "我的账户 My account", template: "account", context: accountContext(account, session))
@@ -168,11 +171,12 @@ struct PortalAccounts: Sendable {
         return Self.redirect("/", cookie: cookie(Self.sessionCookie, "", maxAge: 0))
     }
 
-    func acceptInvitation(_ request: Request, token: String) async -> Response {
+    func acceptInvitation(_ request: Request) async -> Response {
         let form: FormFields
         do { form = try await FormFields.read(request) } catch let refusal as FormFields.Refusal {
             return portal.page(title: "接受邀请 Accept invitation", template: "message", context: ["error": refusal.message], status: .badRequest)
         } catch { return unavailable(error) }
+        let token = form["token"]
         let invited: PersonAccount
         do { invited = try await accounts.invitation(token: token) } catch let error as AccountError {
             return portal.page(title: "邀请无效 Invitation", template: "message", context: ["error": error.message], status: .notFound)

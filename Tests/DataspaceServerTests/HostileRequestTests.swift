@@ -49,7 +49,7 @@ import Testing
         "GET /operator/agreements": .operatorSession, "GET /operator/transfers": .operatorSession,
         "GET /metrics": .admin,
         "GET /login": .open, "POST /login": .personForm, "POST /logout": .personSession, "GET /account": .personSession,
-        "GET /invite/{token}": .open, "POST /invite/{token}": .personForm,
+        "GET /invite": .open, "POST /invite": .personForm,
         "GET /audit": .personSession, "GET /authority/members": .personSession, "POST /authority/members/{id}/{action}": .personSession,
         "GET /api/v1/accounts": .admin, "POST /api/v1/accounts": .admin, "PATCH /api/v1/accounts/{id}": .admin,
         "POST /dsp/catalog/request": .member, "GET /dsp/catalog/datasets/**": .member,
@@ -140,7 +140,6 @@ import Testing
         }
         path = path.replacingOccurrences(of: "{id}", with: path.contains("/applications/") ? s.applicationID : s.consumerTransfer)
         path = path.replacingOccurrences(of: "{index}", with: "0")
-        path = path.replacingOccurrences(of: "{token}", with: "an-invitation-nobody-was-given")
         path = path.replacingOccurrences(of: "{action}", with: "approve")
         path = path.replacingOccurrences(of: "{address}", with: "fd86:2::1")
         if path.hasSuffix("/tile/**") { path = path.replacingOccurrences(of: "**", with: "0/000.p/1") }

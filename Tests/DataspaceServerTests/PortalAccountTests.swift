@@ -3,6 +3,8 @@ import DataspaceApplication
 import DataspaceCore
 import DataspaceServer
 import Foundation
+import Logging
+import Synchronization
 import Testing
 
 /// People in the portal over real HTTP: an administrator's invitation, setting a password,
@@ -40,7 +42,9 @@ import Testing
             let invited = try await net.clients[0].call(
                 ManagementAPI.inviteAccount, json: ["login": "li.na", "displayName": "李娜 <Clerk>", "roles": ["publisher", "auditor"]])
             let link = try #require(invited["invitationURL"]?.stringValue)
-            #expect(link.hasPrefix(base + "/invite/"))
+            #expect(link.hasPrefix(base + "/invite?token="))
+            let token = try #require(link.split(separator: "=", maxSplits: 1).last.map(String.init))
+            let accept = base + "/invite"
             #expect(invited["passwordHash"] == nil)
             let listed = try await net.clients[0].call(ManagementAPI.listAccounts)
             #expect(listed["items"]?.arrayValue?.first?["status"]?.stringValue == "invited")
@@ -51,15 +55,15 @@ import Testing
             #expect(invitePage.status == 200)
             #expect(invitePage.text.contains("李娜 &lt;Clerk&gt;"))
             let inviteForm = try FormPage(invitePage)
-            let forged = try await Self.post(link, ["csrf": inviteForm.csrf, "password": "a good long password", "confirm": "a good long password"], cookie: nil)
+            let forged = try await Self.post(accept, ["token": token, "csrf": inviteForm.csrf, "password": "a good long password", "confirm": "a good long password"], cookie: nil)
             #expect(forged.status == 403)
-            let differ = try await Self.post(link, ["csrf": inviteForm.csrf, "password": "a good long password", "confirm": "another"], cookie: inviteForm.cookie)
+            let differ = try await Self.post(accept, ["token": token, "csrf": inviteForm.csrf, "password": "a good long password", "confirm": "another"], cookie: inviteForm.cookie)
             #expect(differ.status == 400)
             #expect(differ.text.contains("The two passwords differ"))
-            let short = try await Self.post(link, ["csrf": inviteForm.csrf, "password": "short", "confirm": "short"], cookie: inviteForm.cookie)
+            let short = try await Self.post(accept, ["token": token, "csrf": inviteForm.csrf, "password": "short", "confirm": "short"], cookie: inviteForm.cookie)
             #expect(short.status == 400)
             #expect(short.text.contains("10 to 256 characters"))
-            let accepted = try await Self.post(link, ["csrf": inviteForm.csrf, "password": "a good long password", "confirm": "a good long password"], cookie: inviteForm.cookie)
+            let accepted = try await Self.post(accept, ["token": token, "csrf": inviteForm.csrf, "password": "a good long password", "confirm": "a good long password"], cookie: inviteForm.cookie)
             #expect(accepted.status == 303)
             #expect(accepted.headers.first(name: "Location") == "/login?next=%2Faccount")
             #expect(try await raw(.GET, link).status == 404)
@@ -159,7 +163,7 @@ import Testing
                 body: Data(#"{"status": "invited"}"#.utf8))
             #expect(unknown.status == 400)
             #expect(unknown.json?["field"]?.stringValue == "status")
-            let invitation = try await raw(.GET, base + "/invite/" + String(repeating: "t", count: 3_000))
+            let invitation = try await raw(.GET, base + "/invite?token=" + String(repeating: "t", count: 3_000))
             #expect(invitation.status == 404)
         }
     }
@@ -172,7 +176,8 @@ import Testing
         let link = try #require(invited["invitationURL"]?.stringValue)
         let inviteForm = try FormPage(try await raw(.GET, link))
         let password = "password of \(login)"
-        _ = try await post(link, ["csrf": inviteForm.csrf, "password": password, "confirm": password], cookie: inviteForm.cookie)
+        let token = try #require(link.split(separator: "=", maxSplits: 1).last.map(String.init))
+        _ = try await post(net.url(i) + "/invite", ["token": token, "csrf": inviteForm.csrf, "password": password, "confirm": password], cookie: inviteForm.cookie)
         let loginForm = try FormPage(try await raw(.GET, net.url(i) + "/login"))
         let reply = try await post(net.url(i) + "/login", ["csrf": loginForm.csrf, "login": login, "password": password], cookie: loginForm.cookie)
         let cookie = try #require(reply.headers.first(name: "Set-Cookie")?.split(separator: ";").first.map(String.init))
@@ -272,6 +277,57 @@ import Testing
             // The officer's account page leads to both of their tasks.
             let officerAccount = try await raw(.GET, net.url(0) + "/account", headers: [("Cookie", officer.cookie)])
             #expect(officerAccount.text.contains("href=\"/authority/members\"") && officerAccount.text.contains("href=\"/audit\""))
+        }
+    }
+
+    /// Every line the nodes log, at every level.
+    final class CapturedLog: Sendable {
+        let lines = Mutex<[String]>([])
+
+        struct Handler: LogHandler {
+            let log: CapturedLog
+            var metadata: Logger.Metadata = [:]
+            var logLevel: Logger.Level = .trace
+            subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+                get { metadata[key] }
+                set { metadata[key] = newValue }
+            }
+            func log(event: LogEvent) {
+                let fields = (metadata.merging(event.metadata ?? [:]) { _, new in new }).map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                log.lines.withLock { $0.append("\(event.level) \(event.message) \(fields)") }
+            }
+        }
+
+        var logger: Logger { Logger(label: "captured") { _ in Handler(log: self) } }
+    }
+
+    /// Secrets never reach the log, at any level: not the password, the invitation token, the
+    /// session token or the CSRF token — across invitation, sign-in, a failed sign-in and sign-out.
+    @Test func secretsNeverReachTheLog() async throws {
+        let captured = CapturedLog()
+        try await withNetwork([TestNetwork.bureau], logger: captured.logger) { net in
+            let base = net.url(0)
+            let invited = try await net.clients[0].call(
+                ManagementAPI.inviteAccount, json: ["login": "secretive", "displayName": "Secretive", "roles": ["analyst"]])
+            let link = try #require(invited["invitationURL"]?.stringValue)
+            let invitationToken = try #require(link.split(separator: "=", maxSplits: 1).last.map(String.init))
+            let password = "Correct-Horse-7731-Battery"
+            let inviteForm = try FormPage(try await raw(.GET, link))
+            _ = try await Self.post(base + "/invite", ["token": invitationToken, "csrf": inviteForm.csrf, "password": password, "confirm": password], cookie: inviteForm.cookie)
+            let loginForm = try FormPage(try await raw(.GET, base + "/login"))
+            _ = try await Self.post(base + "/login", ["csrf": loginForm.csrf, "login": "secretive", "password": password + "-wrong"], cookie: loginForm.cookie)
+            let signedIn = try await Self.post(base + "/login", ["csrf": loginForm.csrf, "login": "secretive", "password": password], cookie: loginForm.cookie)
+            let cookie = try #require(signedIn.headers.first(name: "Set-Cookie")?.split(separator: ";").first.map(String.init))
+            let sessionToken = try #require(cookie.split(separator: "=", maxSplits: 1).last.map(String.init))
+            let account = try FormPage(try await raw(.GET, base + "/account", headers: [("Cookie", cookie)]))
+            _ = try await Self.post(base + "/logout", ["csrf": account.csrf], cookie: cookie)
+
+            let lines = captured.lines.withLock { $0 }
+            #expect(lines.contains { $0.contains("person signed in") })  // the log is being read
+            for secret in [password, invitationToken, sessionToken, account.csrf, loginForm.csrf] {
+                let leaks = lines.filter { $0.contains(secret) }
+                #expect(leaks.isEmpty, "\(leaks.prefix(3))")
+            }
         }
     }
 }

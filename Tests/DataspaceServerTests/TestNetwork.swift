@@ -49,13 +49,14 @@ final class TestNetwork: Sendable {
         var testDescription: String { rawValue }
     }
 
-    init(_ specs: [Spec], database: Database = .sqlite) async throws {
+    /// `logger` is what the nodes log to (quiet unless a test wants to read it).
+    init(_ specs: [Spec], database: Database = .sqlite, logger given: Logger? = nil) async throws {
         let clock = TestClock()
         self.clock = clock
         root = FileManager.default.temporaryDirectory.appendingPathComponent("dataspace-net-\(UUID().uuidString.prefix(8))").path
         let ports = LoopbackPorts.free(count: specs.count)
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
+        var logger = given ?? Logger(label: "test")
+        if given == nil { logger.logLevel = .critical }
         var nodes: [NodeServices] = []
         var apps: [any Service] = []
         for (i, spec) in specs.enumerated() {
@@ -122,9 +123,9 @@ final class TestClock: Sendable {
 
 /// Runs a body against a fresh network and always shuts it down.
 func withNetwork(
-    _ specs: [TestNetwork.Spec], database: TestNetwork.Database = .sqlite, _ body: (TestNetwork) async throws -> Void
+    _ specs: [TestNetwork.Spec], database: TestNetwork.Database = .sqlite, logger: Logger? = nil, _ body: (TestNetwork) async throws -> Void
 ) async throws {
-    let network = try await TestNetwork(specs, database: database)
+    let network = try await TestNetwork(specs, database: database, logger: logger)
     do {
         try await body(network)
     } catch {
