@@ -58,9 +58,16 @@ public enum TestPostgres {
         }
     }
 
-    /// Databases earlier test runs left behind (this process has made none yet).
+    /// Databases earlier test runs left behind: those named more than three hours ago. Another
+    /// run may be using the same server right now (a second checkout, CI beside a local run);
+    /// its databases are younger and stay.
     static func dropEarlierRuns(_ server: PostgresLocation) async throws {
-        for name in try await PostgresAdmin.databases(prefix: "dstest_", on: server) { try await PostgresAdmin.dropDatabase(name, on: server) }
+        let cutoff = Int(Date().timeIntervalSince1970) - 3 * 3_600
+        for name in try await PostgresAdmin.databases(prefix: "dstest_", on: server) {
+            let stamp = name.dropFirst("dstest_".count).split(separator: "_").first.flatMap { Int($0) }
+            if let stamp, stamp > cutoff { continue }
+            try await PostgresAdmin.dropDatabase(name, on: server)
+        }
     }
 
     /// A new, empty database on the test server and a store over it.
@@ -73,7 +80,7 @@ public enum TestPostgres {
 
     /// Creates a database named for this test run and returns where it is.
     public static func freshDatabase() async throws -> PostgresLocation {
-        let name = "dstest_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let name = "dstest_\(Int(Date().timeIntervalSince1970))_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         return try await PostgresAdmin.createDatabase(name, on: try await server.value)
     }
 }
