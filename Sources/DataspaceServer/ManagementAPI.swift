@@ -1,4 +1,5 @@
 import DataspaceCore
+import DataspaceIdentity
 
 /// Every operation of the management API, each defined once here: the server registers its
 /// route from the definition (`ManagementRoutes`), the OpenAPI document at `/api/openapi.yaml`
@@ -494,6 +495,9 @@ public enum ManagementAPI {
         parameters: [["name": "agreement", "in": "query", "schema": ["type": "string"]]],
         responses: ["200": ["description": "Usage records and per-agreement totals"]])
 
+    /// A person's roles, as the account operations send and answer them.
+    static let personRoles: JSONValue = ["type": "array", "items": ["type": "string", "enum": .array(PersonRole.allCases.map { .string($0.rawValue) })]]
+
     public static let listAccounts = ManagementOperation(
         id: "listAccounts", .get, "/accounts",
         summary: "People of this node's organisation, their roles and status (never password hashes)",
@@ -511,7 +515,7 @@ public enum ManagementAPI {
                         "properties": [
                             "login": ["type": "string", "pattern": "^[a-z0-9._@-]{3,64}$"],
                             "displayName": ["type": "string", "maxLength": 100],
-                            "roles": ["type": "array", "items": ["type": "string", "enum": ["administrator", "publisher", "analyst", "auditor"]]],
+                            "roles": personRoles,
                         ],
                     ]
                 ]
@@ -530,7 +534,7 @@ public enum ManagementAPI {
                     "schema": [
                         "type": "object",
                         "properties": [
-                            "roles": ["type": "array", "items": ["type": "string", "enum": ["administrator", "publisher", "analyst", "auditor"]]],
+                            "roles": personRoles,
                             "status": ["type": "string", "enum": ["active", "disabled"]],
                         ],
                     ]
