@@ -182,8 +182,9 @@ struct Portal: Sendable {
             context["score"] = r.quality?.score.map { String(format: "%.3f", $0) }
             context["gradeStatus"] = r.quality.map { q in q.grade.status.rawValue + (q.grade.status == .proposed ? "" : " by \(q.grade.by ?? "")") }
             if !r.protection.isEmpty { context["protection"] = Self.protectionLabel(r.protection) }
+            context["terms"] = PolicySummary.lines(r.offer).map { ["chinese": $0.chinese, "english": $0.english] }
             if !r.detailsArePublic {
-                for key in ["byteSize", "rowCount", "sha256", "columns", "offer", "score", "gradeStatus", "protection", "versions", "ipv6"] {
+                for key in ["byteSize", "rowCount", "sha256", "columns", "offer", "terms", "score", "gradeStatus", "protection", "versions", "ipv6"] {
                     context[key] = nil
                 }
                 context["detailsWithheld"] = true

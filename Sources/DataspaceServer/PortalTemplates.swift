@@ -95,8 +95,9 @@ enum PortalTemplates {
           </table>
           {{#detailsWithheld}}<p class="note">仅公开目录条目 Only the catalog entry of this product is public.</p>{{/detailsWithheld}}
           {{^detailsWithheld}}
-          <h2>使用条件 Offer (ODRL)</h2>
-          <pre class="policy">{{offer}}</pre>
+          <h2>使用条件 Terms</h2>
+          <ul class="terms">{{#terms}}<li>{{chinese}} <span class="en">{{english}}</span></li>{{/terms}}</ul>
+          <details><summary>ODRL 原文 The offer as ODRL</summary><pre class="policy">{{offer}}</pre></details>
           <h2>版本 Versions</h2>
           <table class="versions">
             <tr><th>版本 Version</th><th>状态 Status</th><th>更新 Modified</th><th>SHA-256</th></tr>
