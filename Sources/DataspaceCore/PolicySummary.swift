@@ -84,7 +84,7 @@ public enum PolicySummary {
             case (.count, .lteq):
                 return Line(chinese: "最多交付 \(v) 次", english: "at most \(v) deliveries")
             case (.count, .lt):
-                let n = Int(v).map { String($0 - 1) } ?? "< \(v)"
+                let n = Int(v).flatMap { n in n.subtractingReportingOverflow(1).overflow ? nil : String(n - 1) } ?? "< \(v)"
                 return Line(chinese: "最多交付 \(n) 次", english: "at most \(n) deliveries")
             case (.spatial, .isPartOf), (.spatial, .eq), (.spatial, .isAnyOf):
                 let r = region(value)

@@ -45,4 +45,17 @@ import Testing
         let nothing = try UsagePolicy.parse(try JSONValue.parse(#"{"@type": "Offer", "prohibition": [{"action": "distribute"}]}"#))
         #expect(PolicySummary.lines(nothing).first?.english == "grants no use at all")
     }
+
+    /// A policy arrives from other nodes: extreme values are phrased, never a trap.
+    @Test func extremeValuesArePhrasedNotTrapped() throws {
+        let rule = PolicyRule(action: .use, constraints: [
+            .atomic(.count, .lt, .string("-9223372036854775808")), .atomic(.count, .lt, .string("not a number")),
+            .atomic(.spatial, .isPartOf, .string("999999")), .atomic(.recipient, .isA, ["sector": "no-such-sector", "region": "x"]),
+        ])
+        let policy = UsagePolicy(id: "p", kind: .offer, permissions: [rule], prohibitions: [], obligations: [])
+        let lines = PolicySummary.lines(policy)
+        #expect(lines.count == 5)
+        #expect(lines[1].english == "at most < -9223372036854775808 deliveries")
+        #expect(lines[3].english == "only for recipients within 999999")
+    }
 }
