@@ -17,8 +17,9 @@ public struct PasswordHash: Sendable, Hashable {
             self.p = p
         }
         public static let standard = Cost(log2N: 15, r: 8, p: 3)
-        /// Accepted when reading a stored hash: anything outside is refused rather than run.
-        static let readable = (log2N: 10...20, r: 1...16, p: 1...16)
+        /// Accepted when reading a stored hash: anything outside is refused rather than run, so
+        /// one verification costs at most 256 MiB (128 · 2^18 · 8 bytes) and 8 passes.
+        static let readable = (log2N: 10...18, r: 1...8, p: 1...8)
     }
 
     /// Passwords are 10 to 256 characters: long enough to resist guessing, bounded so hashing
@@ -56,7 +57,7 @@ public struct PasswordHash: Sendable, Hashable {
     static func derive(_ password: String, salt: [UInt8], cost: Cost) throws -> Data {
         let key = try KDF.Scrypt.deriveKey(
             from: Array(password.utf8), salt: salt, outputByteCount: 32, rounds: 1 << cost.log2N, blockSize: cost.r, parallelism: cost.p,
-            maxMemory: 128 * (1 << cost.log2N) * cost.r * cost.p + (1 << 20))
+            maxMemory: 128 * (1 << cost.log2N) * cost.r + (1 << 20))
         return key.withUnsafeBytes { Data($0) }
     }
 }

@@ -219,8 +219,8 @@ public struct NodeConfiguration: Sendable, Hashable {
             throw ConfigurationError(key: "limits.concurrentPublishes", message: "must be 1–64")
         }
         configuration.passwordCost = try integer("accounts.passwordCost", default: 15)
-        guard (10...20).contains(configuration.passwordCost) else {
-            throw ConfigurationError(key: "accounts.passwordCost", message: "must be 10–20 (log2 of scrypt's N; 15 is recommended)")
+        guard (10...18).contains(configuration.passwordCost) else {
+            throw ConfigurationError(key: "accounts.passwordCost", message: "must be 10–18 (log2 of scrypt's N; 15 is recommended)")
         }
         configuration.allowPrivateNetworks = try boolean("trust.allowPrivateNetworks")
         configuration.importantScale = try integer("quality.importantScale", default: 1_000_000)

@@ -169,7 +169,8 @@ import Testing
         let parts = good.split(separator: "$").map(String.init)
         for bad in [
             "", "$", "$scrypt$", "$bcrypt$ln=10,r=8,p=1$\(parts[2])$\(parts[3])", "$scrypt$ln=40,r=8,p=1$\(parts[2])$\(parts[3])",
-            "$scrypt$ln=10,r=8,p=999$\(parts[2])$\(parts[3])", "$scrypt$ln=x,r=8,p=1$\(parts[2])$\(parts[3])",
+            "$scrypt$ln=10,r=8,p=999$\(parts[2])$\(parts[3])", "$scrypt$ln=19,r=8,p=1$\(parts[2])$\(parts[3])",
+            "$scrypt$ln=10,r=16,p=1$\(parts[2])$\(parts[3])", "$scrypt$ln=x,r=8,p=1$\(parts[2])$\(parts[3])",
             "$scrypt$ln=10,r=8,p=1$!!!$\(parts[3])", "$scrypt$ln=10,r=8,p=1$\(parts[2])$AAAA", "$scrypt$ln=10,r=8$\(parts[2])$\(parts[3])",
         ] {
             #expect(!PasswordHash.verify("some password", against: bad), "\(bad)")
