@@ -163,6 +163,10 @@ import Testing
     /// Stored hash texts come from the database: any malformed or absurdly expensive one is a
     /// mismatch, never a crash or a 2^40 computation.
     @Test func malformedStoredHashesNeverVerify() throws {
+        // The cost nodes run with by default works within its memory limit.
+        let standard = try PasswordHash.make("some password", cost: .standard)
+        #expect(standard.hasPrefix("$scrypt$ln=15,r=8,p=3$"))
+        #expect(PasswordHash.verify("some password", against: standard))
         let good = try PasswordHash.make("some password", cost: Self.cheap)
         #expect(PasswordHash.verify("some password", against: good))
         #expect(!PasswordHash.verify("some passworD", against: good))
