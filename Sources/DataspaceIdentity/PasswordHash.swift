@@ -1,4 +1,5 @@
 import Crypto
+import DataspaceCore
 import CryptoExtras
 import Foundation
 
@@ -27,9 +28,7 @@ public struct PasswordHash: Sendable, Hashable {
     public static let lengths = 10...256
 
     public static func make(_ password: String, cost: Cost = .standard) throws -> String {
-        var salt = [UInt8](repeating: 0, count: 16)
-        var generator = SystemRandomNumberGenerator()
-        for i in salt.indices { salt[i] = UInt8.random(in: .min ... .max, using: &generator) }
+        let salt = SecretToken.randomBytes(16)
         let hash = try derive(password, salt: salt, cost: cost)
         return "$scrypt$ln=\(cost.log2N),r=\(cost.r),p=\(cost.p)$\(Base64URL.encode(Data(salt)))$\(Base64URL.encode(hash))"
     }
@@ -48,10 +47,7 @@ public struct PasswordHash: Sendable, Hashable {
             Cost.readable.p.contains(p), let salt = Base64URL.decode(parts[2]), let expected = Base64URL.decode(parts[3]),
             expected.count == 32, let actual = try? derive(password, salt: [UInt8](salt), cost: Cost(log2N: ln, r: r, p: p))
         else { return false }
-        // Constant-time comparison.
-        var difference: UInt8 = 0
-        for (a, b) in zip(actual, expected) { difference |= a ^ b }
-        return difference == 0
+        return SecretToken.equal(Array(actual), Array(expected))
     }
 
     static func derive(_ password: String, salt: [UInt8], cost: Cost) throws -> Data {
@@ -65,21 +61,20 @@ public struct PasswordHash: Sendable, Hashable {
 /// Random tokens for cookies, invitations and CSRF, and their stored digests.
 public enum SecretToken {
     /// 32 random bytes from the system's CSPRNG, base64url.
-    public static func make() -> String {
+    public static func make() -> String { Base64URL.encode(Data(randomBytes(32))) }
+
+    static func randomBytes(_ count: Int) -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
-        var bytes = [UInt8](repeating: 0, count: 32)
-        for i in bytes.indices { bytes[i] = UInt8.random(in: .min ... .max, using: &generator) }
-        return Base64URL.encode(Data(bytes))
+        return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
     }
 
     /// Hex SHA-256 of a token: what the store keeps instead of the token.
-    public static func digest(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
+    public static func digest(_ token: String) -> String { Hex.encode(SHA256.hash(data: Data(token.utf8))) }
 
     /// Compares two strings in time that depends only on their lengths.
-    public static func equal(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
+    public static func equal(_ a: String, _ b: String) -> Bool { equal(Array(a.utf8), Array(b.utf8)) }
+
+    static func equal(_ x: [UInt8], _ y: [UInt8]) -> Bool {
         guard x.count == y.count else { return false }
         var difference: UInt8 = 0
         for (p, q) in zip(x, y) { difference |= p ^ q }

@@ -5,6 +5,7 @@ import PostgresNIO
 /// Accounts, sessions and sign-in attempts in the shared PostgreSQL database: a session started
 /// through one replica is honoured by every other.
 extension PostgresStore: AccountStore {
+    /// Records kept as JSON (accounts, sessions, applications): sorted keys, dates in seconds.
     static func encoded(_ value: some Encodable) throws -> String {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .secondsSince1970

@@ -7,12 +7,7 @@ import Synchronization
 // MARK: - Registry (authority)
 
 extension PostgresStore: RegistryStore {
-    static func encodeApplication(_ a: MembershipApplication) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .secondsSince1970
-        encoder.outputFormatting = .sortedKeys
-        return String(decoding: try encoder.encode(a), as: UTF8.self)
-    }
+    static func encodeApplication(_ a: MembershipApplication) throws -> String { try encoded(a) }
 
     static func decodeApplication(_ text: String) throws -> MembershipApplication {
         let decoder = JSONDecoder()

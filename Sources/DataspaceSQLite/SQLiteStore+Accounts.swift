@@ -4,14 +4,13 @@ import GRDB
 
 /// Accounts, sessions and failed sign-ins in the node's SQLite database.
 extension SQLiteStore: AccountStore {
-    static let accountEncoder: JSONEncoder = {
+    /// Records kept as JSON (accounts, sessions, applications): sorted keys, dates in seconds.
+    static func encoded(_ value: some Encodable) throws -> String {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .secondsSince1970
         encoder.outputFormatting = .sortedKeys
-        return encoder
-    }()
-
-    static func encoded(_ value: some Encodable) throws -> String { String(decoding: try accountEncoder.encode(value), as: UTF8.self) }
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
 
     static func decoded<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
         let decoder = JSONDecoder()

@@ -425,18 +425,9 @@ extension SQLiteStore: CatalogStore {
 // MARK: - Registry (authority)
 
 extension SQLiteStore: RegistryStore {
-    static func encodeApplication(_ a: MembershipApplication) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .secondsSince1970
-        encoder.outputFormatting = .sortedKeys
-        return String(decoding: try encoder.encode(a), as: UTF8.self)
-    }
+    static func encodeApplication(_ a: MembershipApplication) throws -> String { try encoded(a) }
 
-    static func decodeApplication(_ text: String) throws -> MembershipApplication {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .secondsSince1970
-        return try decoder.decode(MembershipApplication.self, from: Data(text.utf8))
-    }
+    static func decodeApplication(_ text: String) throws -> MembershipApplication { try decoded(MembershipApplication.self, text) }
 
     public func insertApplication(_ a: MembershipApplication, evidence: [EvidenceEvent] = []) async throws {
         let body = try Self.encodeApplication(a)
