@@ -43,7 +43,7 @@ enum AccountTemplates {
             <tr><th>角色 Roles</th><td>{{#roles}}<span class="chip">{{label}}</span> {{/roles}}</td></tr>
             <tr><th>会话到期 Session ends</th><td>{{expires}}</td></tr>
           </table>
-          {{#hasLinks}}<nav class="tasks"><h2>我的工作 My work</h2><ul>{{#links}}<li><a href="{{href}}">{{label}}</a></li>{{/links}}</ul></nav>{{/hasLinks}}
+          <nav class="tasks"><h2>我的工作 My work</h2><ul>{{#links}}<li><a href="{{href}}">{{label}}</a></li>{{/links}}</ul></nav>
           <form method="post" action="/logout">
             <input type="hidden" name="csrf" value="{{csrf}}">
             <button type="submit">退出 Sign out</button>

@@ -43,15 +43,17 @@ struct AuditPortal: Sendable {
             guard party.count <= 200 else { throw ValidationError(code: "party.invalid", field: "party", message: "a party has at most 200 characters") }
             filters.party = party
         }
-        func day(_ name: String) throws -> Date? {
+        /// A date (the whole day) or a date-time; `endOfDay` moves a bare date to its end.
+        func time(_ name: String, endOfDay: Bool) throws -> Date? {
             guard let text = request.query(name), !text.isEmpty else { return nil }
-            guard text.utf8.count <= 40, let date = ISO8601.parseDateTime(text.count == 10 ? text + "T00:00:00Z" : text) else {
+            let isDate = text.utf8.count == 10
+            guard text.utf8.count <= 40, let date = ISO8601.parseDateTime(isDate ? text + "T00:00:00Z" : text) else {
                 throw ValidationError(code: "\(name).invalid", field: name, message: "\(name) is a date like 2026-12-01")
             }
-            return date
+            return isDate && endOfDay ? date.addingTimeInterval(86_400) : date
         }
-        filters.since = try day("since")
-        filters.until = try day("until").map { $0.addingTimeInterval(86_400) }
+        filters.since = try time("since", endOfDay: false)
+        filters.until = try time("until", endOfDay: true)
         if let text = request.query("after"), !text.isEmpty {
             guard text.utf8.count <= 20, let after = UInt64(text) else { throw ValidationError(code: "after.invalid", field: "after", message: "after is an entry index") }
             filters.after = after
@@ -87,6 +89,7 @@ struct AuditPortal: Sendable {
         } catch { return accounts.unavailable(error) }
         do {
             var names = try await directory()
+            var unnamed: Set<String> = []  // products looked up and not found here: not again
             let rows = try await services.store.ledgerEntries(
                 type: filters.type, since: filters.since.map { Int64($0.timeIntervalSince1970.rounded(.down)) }, after: filters.after,
                 limit: Self.scanLimit)
@@ -97,10 +100,12 @@ struct AuditPortal: Sendable {
                 lastScanned = row.index
                 guard let event = try? JSONValue.parse(try tiles.entry(row.index)), let fields = event.objectValue else { continue }
                 if let until = filters.until, Double(row.time) >= until.timeIntervalSince1970 { break }
-                if let product = fields["product"]?.stringValue ?? fields["dataset"]?.stringValue, names[product] == nil,
-                    let identifier = try? UnifiedIdentifier(parsing: product), let record = try? await services.catalog.record(identifier)
-                {
-                    names[product] = record.title
+                if let product = fields["product"]?.stringValue ?? fields["dataset"]?.stringValue, names[product] == nil, !unnamed.contains(product) {
+                    if let identifier = try? UnifiedIdentifier(parsing: product), let record = try await services.catalog.record(identifier) {
+                        names[product] = record.title
+                    } else {
+                        unnamed.insert(product)
+                    }
                 }
                 let shown = Self.describe(fields, names: names)
                 if let party = filters.party {

@@ -124,7 +124,7 @@ struct PortalAccounts: Sendable {
         if account.has(.auditor) || account.has(.administrator) { links.append(["href": AuditPortal.path, "label": "存证审计 Evidence audit"]) }
         links.append(["href": "/", "label": "数据目录 Catalog"])
         return [
-            "links": links, "hasLinks": !links.isEmpty,
+            "links": links,
             "displayName": account.displayName, "login": account.login, "csrf": session.csrfToken,
             "roles": account.roles.sorted().map { ["label": "\($0.chineseLabel) \($0.rawValue)"] },
             "expires": ISO8601DateFormatter().string(from: session.expiresAt),

@@ -266,6 +266,10 @@ import Testing
             #expect(!byParty.text.contains("凭证签发 Credential issued"))
             let future = try await raw(.GET, audit + "?since=2999-01-01", headers: [("Cookie", auditor.cookie)])
             #expect(future.text.contains("No entry matches"))
+            let past = try await raw(.GET, audit + "?until=2000-01-01", headers: [("Cookie", auditor.cookie)])
+            #expect(past.text.contains("No entry matches"))
+            let untilNow = try await raw(.GET, audit + "?until=2999-01-01T00:00:00Z", headers: [("Cookie", auditor.cookie)])
+            #expect(untilNow.text.contains("凭证撤销 Credential revoked"))
             for (query, field) in [("type=bogus", "type"), ("since=yesterday", "since"), ("until=2026-13-45", "until"), ("after=-1", "after")] {
                 let bad = try await raw(.GET, audit + "?" + query, headers: [("Cookie", auditor.cookie)])
                 #expect(bad.status == 400, "\(query)")
