@@ -141,7 +141,9 @@ public struct AuthorityService: Sendable {
         return application
     }
 
+    /// Rejects a pending application; the applicant is owed a reason (1–500 characters).
     public func reject(id: String, reason: String, by: String = "admin-token") async throws -> MembershipApplication {
+        let reason = try Self.checkedReason(reason, required: true, what: "Give the applicant a reason for the rejection") ?? ""
         guard var application = try await store.application(id: id) else {
             throw RegistrationError(.notFound, "no application \(id)")
         }
@@ -159,7 +161,20 @@ public struct AuthorityService: Sendable {
     }
 
     /// Revokes the credential of a participant (by DID) or of an application (by id).
+    /// A reason as given: trimmed, at most 500 characters; empty is nil unless `required`.
+    static func checkedReason(_ text: String?, required: Bool, what: String) throws -> String? {
+        let reason = text?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        guard reason.count <= 500 else { throw RegistrationError(.invalid, "a reason has at most 500 characters", field: "reason") }
+        if reason.isEmpty {
+            if required { throw RegistrationError(.invalid, what, field: "reason") }
+            return nil
+        }
+        return reason
+    }
+
+    /// Revokes a membership; `reason` (at most 500 characters) is recorded with who revoked it.
     public func revoke(_ didOrApplicationID: String, reason: String? = nil, by: String = "admin-token") async throws -> MembershipApplication {
+        let reason = try Self.checkedReason(reason, required: false, what: "")
         var application: MembershipApplication?
         if let did = try? WebDID(didOrApplicationID) {
             application = try await store.latestApplication(did: did)

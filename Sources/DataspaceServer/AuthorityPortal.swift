@@ -76,8 +76,7 @@ struct AuthorityPortal: Sendable {
         guard let form = try? await FormFields.read(request), PortalAccounts.csrfMatches(form, person.session) else {
             return await membersPage(request, error: "表单已过期，请重新提交 The form expired or came from elsewhere; submit it again", status: .forbidden)
         }
-        let reason = form["reason"].trimmingCharacters(in: .whitespacesAndNewlines)
-        guard reason.count <= 500 else { return await membersPage(request, error: "理由最多 500 字 A reason has at most 500 characters", status: .badRequest) }
+        let reason = form["reason"]
         do {
             let by = person.account.id
             let decided: MembershipApplication
@@ -85,10 +84,12 @@ struct AuthorityPortal: Sendable {
             case "approve":
                 decided = try await authority.approve(id: id, by: by)
             case "reject":
-                guard !reason.isEmpty else { return await membersPage(request, error: "请填写拒绝理由 Give the applicant a reason for the rejection", status: .badRequest) }
                 decided = try await authority.reject(id: id, reason: reason, by: by)
             case "revoke":
-                guard !reason.isEmpty else { return await membersPage(request, error: "请填写撤销理由 Give a reason for the revocation", status: .badRequest) }
+                // In the portal a revocation states why, for the member and the auditors.
+                guard !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                    return await membersPage(request, error: "请填写撤销理由 Give a reason for the revocation", status: .badRequest)
+                }
                 decided = try await authority.revoke(id, reason: reason, by: by)
             default:
                 return await membersPage(request, error: "未知操作 Unknown action \(action.prefix(40))", status: .notFound)

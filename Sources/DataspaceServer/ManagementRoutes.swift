@@ -397,7 +397,7 @@ enum ManagementRoutes {
 
     static let rejectApplication: Handler = { request, context, s in
         let body = try? await request.jsonBody()
-        let reason = body?["reason"]?.stringValue.map { String($0.prefix(500)) } ?? "rejected by the authority"
+        let reason = body?["reason"]?.stringValue ?? "rejected by the authority"
         let application = try await requireAuthority(s).reject(id: context.parameters.get("id") ?? "", reason: reason)
         return Responses.json(IdentityRoutes.applicationJSON(application, includeCredential: false))
     }
@@ -407,7 +407,7 @@ enum ManagementRoutes {
         guard let subject = body["subject"]?.stringValue, !subject.isEmpty else {
             throw ValidationError(code: "subject.missing", field: "subject", message: "subject must be a participant DID or an application id")
         }
-        let reason = body["reason"]?.stringValue.map { String($0.prefix(500)) }
+        let reason = body["reason"]?.stringValue
         let application = try await requireAuthority(s).revoke(subject, reason: reason)
         s.logger.notice("membership revoked", metadata: ["did": "\(application.profile.did.value)"])
         return Responses.json(IdentityRoutes.applicationJSON(application, includeCredential: false))

@@ -104,6 +104,15 @@ import Testing
         try await withNetwork([TestNetwork.authority, TestNetwork.bureau]) { net in
             let applied = try await net.clients[1].call(.POST, "/api/v1/membership/apply", json: ["authorityURL": .string(net.url(0))])
             let id = applied["applicationId"]?.stringValue ?? ""
+            // A reason is checked by the authority, not cut: blank or over 500 characters is a 400 naming it.
+            for bad in ["   ", String(repeating: "长", count: 501)] {
+                let reply = try await raw(
+                    .POST, net.url(0) + "/api/v1/authority/applications/\(id)/reject",
+                    headers: [("Authorization", "Bearer " + net.nodes[0].adminToken), ("Content-Type", "application/json")],
+                    body: JSONValue.object(["reason": .string(bad)]).encoded())
+                #expect(reply.status == 400)
+                #expect(reply.json?["field"]?.stringValue == "reason")
+            }
             let rejected = try await net.clients[0].call(.POST, "/api/v1/authority/applications/\(id)/reject", json: ["reason": "incomplete"])
             #expect(rejected["status"]?.stringValue == "rejected")
             let refreshed = try await net.clients[1].call(.POST, "/api/v1/membership/refresh")
