@@ -2,7 +2,7 @@ import DataspaceCore
 import Foundation
 
 /// Where a node's PostgreSQL database is: parsed from the `database` setting
-/// (`postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=…&pool=…]`) with every part
+/// (`postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=…&pool=…&connect_timeout=…]`) with every part
 /// checked, so a typo is named before the node starts rather than as a connection error later.
 /// Its `description` never shows the password (configuration is logged at start-up).
 public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
@@ -26,8 +26,17 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
     public var tls: TLSMode
     /// Connections this process keeps open at most.
     public var poolSize: Int
+    /// Seconds the node waits at start for the server to answer and the schema to be migrated
+    /// before it gives up naming the server (libpq's `connect_timeout`; 20 unless set).
+    public var connectTimeout: Int
 
-    public init(host: String, port: Int = 5432, username: String, password: String? = nil, database: String, tls: TLSMode = .prefer, poolSize: Int = 16) {
+    public static let defaultPoolSize = 16
+    public static let defaultConnectTimeout = 20
+
+    public init(
+        host: String, port: Int = 5432, username: String, password: String? = nil, database: String, tls: TLSMode = .prefer,
+        poolSize: Int = defaultPoolSize, connectTimeout: Int = defaultConnectTimeout
+    ) {
         self.host = host
         self.port = port
         self.username = username
@@ -35,6 +44,7 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         self.database = database
         self.tls = tls
         self.poolSize = poolSize
+        self.connectTimeout = connectTimeout
     }
 
     /// Whether a `database` setting names PostgreSQL (rather than an SQLite file).
@@ -55,7 +65,8 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         let path = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
         guard !path.isEmpty, !path.contains("/") else { throw ValidationError(code: "database.url", field: field, message: "names no database (postgres://USER@HOST:PORT/DATABASE)") }
         var tls = TLSMode.prefer
-        var pool = 16
+        var pool = Self.defaultPoolSize
+        var connectTimeout = Self.defaultConnectTimeout
         for item in components.queryItems ?? [] {
             switch item.name {
             case "sslmode":
@@ -68,13 +79,19 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
                     throw ValidationError(code: "database.url", field: "\(field).pool", message: "must be a number of connections, 1-500")
                 }
                 pool = value
+            case "connect_timeout":
+                guard let value = item.value.flatMap(Int.init), (1...3_600).contains(value) else {
+                    throw ValidationError(code: "database.url", field: "\(field).connect_timeout", message: "must be a number of seconds, 1-3600")
+                }
+                connectTimeout = value
             default:
-                throw ValidationError(code: "database.url", field: "\(field).\(item.name)", message: "is not a setting this node knows (sslmode, pool)")
+                throw ValidationError(
+                    code: "database.url", field: "\(field).\(item.name)", message: "is not a setting this node knows (sslmode, pool, connect_timeout)")
             }
         }
         self.init(
             host: host, port: port, username: user.removingPercentEncoding ?? user, password: components.password?.removingPercentEncoding,
-            database: path.removingPercentEncoding ?? path, tls: tls, poolSize: pool)
+            database: path.removingPercentEncoding ?? path, tls: tls, poolSize: pool, connectTimeout: connectTimeout)
     }
 
     /// The same server with another database (tests make one database per store).
@@ -88,7 +105,11 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
     public var url: String {
         func escaped(_ text: String) -> String { text.addingPercentEncoding(withAllowedCharacters: .urlUserAllowed) ?? text }
         let credentials = escaped(username) + (password.map { ":" + escaped($0) } ?? "")
-        let options = tls == .prefer && poolSize == 16 ? "" : "?sslmode=\(tls.rawValue)" + (poolSize == 16 ? "" : "&pool=\(poolSize)")
+        var settings: [String] = []
+        if tls != .prefer { settings.append("sslmode=\(tls.rawValue)") }
+        if poolSize != Self.defaultPoolSize { settings.append("pool=\(poolSize)") }
+        if connectTimeout != Self.defaultConnectTimeout { settings.append("connect_timeout=\(connectTimeout)") }
+        let options = settings.isEmpty ? "" : "?" + settings.joined(separator: "&")
         return "postgres://\(credentials)@\(host):\(port)/\(database.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? database)" + options
     }
 

@@ -22,10 +22,12 @@ public final class PostgresStore: Sendable {
 
     /// Connects (the pool opens connections as they are needed) and migrates the schema.
     /// Several replicas starting at once migrate one after another (an advisory lock). A server
-    /// that cannot be reached within `connectTimeout` is reported as such rather than waited on.
+    /// that cannot be reached within `connectTimeout` (else the location's `connect_timeout`) is
+    /// reported as such rather than waited on.
     public init(
-        location: PostgresLocation, connectTimeout: Duration = .seconds(20), logger: Logger = Logger(label: "dataspace.postgres")
+        location: PostgresLocation, connectTimeout given: Duration? = nil, logger: Logger = Logger(label: "dataspace.postgres")
     ) async throws {
+        let connectTimeout = given ?? .seconds(location.connectTimeout)
         self.location = location
         self.logger = logger
         var configuration = PostgresClient.Configuration(
@@ -33,7 +35,7 @@ public final class PostgresStore: Sendable {
             tls: try Self.tls(location.tls))
         configuration.options.maximumConnections = location.poolSize
         configuration.options.minimumConnections = 0
-        configuration.options.connectTimeout = .seconds(10)
+        configuration.options.connectTimeout = .seconds(Int64(min(10, location.connectTimeout)))
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         running = Task { await client.run() }

@@ -190,9 +190,11 @@ import Testing
 /// Settings a node reads from `database`: refused with the part that is wrong.
 @Suite struct PostgresLocationTests {
     @Test func aURLIsReadWithItsOptionsAndItsPasswordIsNeverShown() throws {
-        let location = try PostgresLocation(url: "postgres://node:s%40cret@db.internal:6543/dataspace?sslmode=verify-full&pool=40")
+        let location = try PostgresLocation(url: "postgres://node:s%40cret@db.internal:6543/dataspace?sslmode=verify-full&pool=40&connect_timeout=90")
         #expect(location.host == "db.internal" && location.port == 6543 && location.username == "node" && location.password == "s@cret")
-        #expect(location.database == "dataspace" && location.tls == .verifyFull && location.poolSize == 40)
+        #expect(location.database == "dataspace" && location.tls == .verifyFull && location.poolSize == 40 && location.connectTimeout == 90)
+        #expect(try PostgresLocation(url: location.url) == location, "the URL written to config.json reads back the same")
+        #expect(try PostgresLocation(url: "postgres://u@h/d").connectTimeout == PostgresLocation.defaultConnectTimeout)
         #expect(!location.description.contains("cret") && location.description.contains("db.internal:6543/dataspace"))
         #expect(try PostgresLocation(url: "postgresql://u@h/d").port == 5432)
     }
@@ -201,6 +203,7 @@ import Testing
         ("postgres://h/d", "database"), ("postgres://u@/d", "database"), ("postgres://u@h", "database"), ("postgres://u@h:0/d", "database"),
         ("postgres://u@h/d?sslmode=maybe", "database.sslmode"), ("postgres://u@h/d?pool=0", "database.pool"),
         ("postgres://u@h/d?pool=lots", "database.pool"), ("postgres://u@h/d?password=x", "database.password"), ("mysql://u@h/d", "database"),
+        ("postgres://u@h/d?connect_timeout=0", "database.connect_timeout"), ("postgres://u@h/d?connect_timeout=9999999999999999999999", "database.connect_timeout"),
     ])
     func mistakesAreNamed(_ url: String, _ field: String) {
         #expect(throws: ValidationError.self) { try PostgresLocation(url: url) }

@@ -92,6 +92,7 @@ let failFastClient: HTTPClient = {
             // Replica 1 starts first and becomes the sequencer; it is the one killed later (replica 0
             // must live: it is the address peers use).
             var processes: [Int: Process] = [:]
+            defer { for process in processes.values where process.isRunning { kill(process.processIdentifier, SIGTERM) } }
             processes[1] = try replica(dir, port: ports[1])
             try await cli.waitForHealth(ports[1])
             for _ in 0..<500 where !(await isSequencer(clients[1])) { try await Task.sleep(for: .milliseconds(10)) }
@@ -99,7 +100,6 @@ let failFastClient: HTTPClient = {
             #expect(first)
             processes[0] = try replica(dir, port: ports[0])
             processes[2] = try replica(dir, port: ports[2])
-            defer { for process in processes.values where process.isRunning { kill(process.processIdentifier, SIGTERM) } }
             try await cli.waitForHealth(ports[0])
             try await cli.waitForHealth(ports[2])
             let others = [await isSequencer(clients[0]), await isSequencer(clients[2])]
@@ -136,13 +136,18 @@ let failFastClient: HTTPClient = {
             // 5 deliveries, all at once; the sequencer dies after 150 acknowledged publishes.
             let acknowledged = AcknowledgedProducts()
             let target = 1_500
+            // The load ends when the target is reached or, if the replicas stop acknowledging
+            // (a server too loaded to answer), at this deadline: the test then fails saying how
+            // far it got rather than retrying for ever.
+            let deadline = ContinuousClock.now + .seconds(900)
+            @Sendable func loading() async -> Bool { await acknowledged.count < target && ContinuousClock.now < deadline }
             let load = Load()
             let sequencerPID = try #require(processes[1]?.processIdentifier)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for worker in 0..<12 {
                     group.addTask {
                         var i = 0
-                        while await acknowledged.count < target {
+                        while await loading() {
                             let metadata: JSONValue = [
                                 "title": .string("空气质量 replica \(worker)-\(i)"), "description": "AQI", "sector": "green-low-carbon", "region": "440100",
                             ]
@@ -157,7 +162,7 @@ let failFastClient: HTTPClient = {
                 }
                 for _ in 0..<10 {
                     group.addTask {
-                        while await acknowledged.count < target {
+                        while await loading() {
                             if (try? await balancer.client.call(.GET, "/api/v1/search?q=%E7%A9%BA%E6%B0%94&pageSize=5")) != nil {
                                 load.reads.add(1, ordering: .relaxed)
                             }
@@ -208,7 +213,10 @@ let failFastClient: HTTPClient = {
                     }
                 }
                 group.addTask {
-                    while await acknowledged.count < 150 { try await Task.sleep(for: .milliseconds(5)) }
+                    while await acknowledged.count < 150 {
+                        guard ContinuousClock.now < deadline else { return }
+                        try await Task.sleep(for: .milliseconds(5))
+                    }
                     phase("killing the sequencer")
                     let note = try await clients[0].text("/ledger/checkpoint")
                     let (checkpoint, _) = try Checkpoint.open(note, log: try await self.logKey(clients[0]))
@@ -232,6 +240,8 @@ let failFastClient: HTTPClient = {
                 try await group.waitForAll()
             }
             phase("load done")
+            let reached = await acknowledged.count
+            try #require(reached >= target, "only \(reached) of \(target) publishes were acknowledged in 15 minutes")
             processes[1]?.waitUntilExit()
             let stalled = try #require(load.stall.withLock { $0 }, "appends never resumed after the sequencer was killed")
             let negotiated = load.negotiations.load(ordering: .relaxed)

@@ -33,6 +33,7 @@ public enum TestPostgres {
             let thread = Thread {
                 let script = Process()
                 script.executableURL = repository.appendingPathComponent("Scripts/postgres.sh")
+                script.arguments = ["start-for-tests"]
                 let output = Pipe()
                 script.standardOutput = output
                 do { try script.run() } catch {
@@ -78,9 +79,13 @@ public enum TestPostgres {
         return try await PostgresStore(location: location, logger: logger)
     }
 
-    /// Creates a database named for this test run and returns where it is.
+    /// Creates a database named for this test run and returns where it is. Stores over it wait
+    /// up to two minutes for their connection and migrations: on a loaded two-core CI machine
+    /// dozens of tests start stores at once, and the 20 s an operator's node waits is too short.
     public static func freshDatabase() async throws -> PostgresLocation {
         let name = "dstest_\(Int(Date().timeIntervalSince1970))_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        return try await PostgresAdmin.createDatabase(name, on: try await server.value)
+        var location = try await PostgresAdmin.createDatabase(name, on: try await server.value)
+        location.connectTimeout = 120
+        return location
     }
 }
