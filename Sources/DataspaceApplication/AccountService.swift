@@ -94,6 +94,18 @@ public struct AccountService: Sendable {
     /// within `throttleWindow` the login is refused without checking the password until the
     /// window has passed, whoever is trying.
     public func signIn(login text: String, password: String) async throws -> SignIn {
+        let account = try await authenticate(login: text, password: password)
+        let at = now()
+        let token = SecretToken.make()
+        let session = PortalSession(
+            tokenDigest: SecretToken.digest(token), accountID: account.id, csrfToken: SecretToken.make(), createdAt: at,
+            expiresAt: at.addingTimeInterval(Self.sessionLifetime))
+        try await store.insertSession(session)
+        return SignIn(account: account, session: session, token: token)
+    }
+
+    /// The active account a login and password name, under the throttle `signIn` describes.
+    func authenticate(login text: String, password: String) async throws -> PersonAccount {
         let refused = AccountError(.unauthenticated, "the login or the password is wrong", field: "password")
         guard let login = try? PersonAccount.normalizedLogin(text), password.utf8.count <= 1024 else { throw refused }
         let at = now()
@@ -112,12 +124,7 @@ public struct AccountService: Sendable {
             throw refused
         }
         try await store.clearSignInAttempts(login: login)
-        let token = SecretToken.make()
-        let session = PortalSession(
-            tokenDigest: SecretToken.digest(token), accountID: account.id, csrfToken: SecretToken.make(), createdAt: at,
-            expiresAt: at.addingTimeInterval(Self.sessionLifetime))
-        try await store.insertSession(session)
-        return SignIn(account: account, session: session, token: token)
+        return account
     }
 
     /// The person a cookie token signs in, if the session is live and the account active.
@@ -165,5 +172,74 @@ public struct AccountService: Sendable {
         guard try await store.updateAccount(account) else { throw AccountError(.conflict, "the account changed meanwhile; reload and try again") }
         if account.status == .disabled { try await store.deleteSessions(accountID: account.id) }
         return account
+    }
+
+    // MARK: API tokens
+
+    /// A new token and its text (shown once).
+    public struct IssuedToken: Sendable {
+        public var token: PersonToken
+        public var text: String
+    }
+
+    /// Makes an API token for `account` with `scopes` (all its roles when nil), valid for `days`.
+    /// A person can only give a token roles they hold.
+    public func issueToken(for account: PersonAccount, name: String, scopes: Set<PersonRole>?, days: Int?) async throws -> IssuedToken {
+        guard account.status == .active else { throw AccountError(.forbidden, "only an active person makes tokens", field: "login") }
+        let name = try PersonToken.checkedName(name)
+        let scopes = scopes ?? account.roles
+        guard !scopes.isEmpty else { throw AccountError(.invalid, "give the token at least one role", field: "scopes") }
+        let lacking = scopes.subtracting(account.roles)
+        guard lacking.isEmpty else {
+            throw AccountError(
+                .forbidden, "\(account.login) does not hold the role \(lacking.sorted().map(\.rawValue).joined(separator: ", ")); a token cannot have it",
+                field: "scopes")
+        }
+        let days = days ?? PersonToken.defaultLifetime
+        guard PersonToken.lifetimes.contains(days) else {
+            throw AccountError(.invalid, "a token lasts \(PersonToken.lifetimes.lowerBound) to \(PersonToken.lifetimes.upperBound) days", field: "days")
+        }
+        let at = now()
+        let id = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let secret = SecretToken.make()
+        let token = PersonToken(
+            id: id, accountID: account.id, name: name, scopes: scopes, secretDigest: SecretToken.digest(secret), createdAt: at,
+            expiresAt: at.addingTimeInterval(TimeInterval(days) * 86_400))
+        try await store.insertToken(token)
+        return IssuedToken(token: token, text: PersonToken.text(id: id, secret: secret))
+    }
+
+    /// Signs in with a password and makes a token in one step (for `dataspace login`).
+    public func issueToken(login: String, password: String, name: String, scopes: Set<PersonRole>?, days: Int?) async throws -> IssuedToken {
+        let account = try await authenticate(login: login, password: password)
+        return try await issueToken(for: account, name: name, scopes: scopes, days: days)
+    }
+
+    /// Who a bearer token acts as, with the roles it may use now (its scopes that the person still
+    /// holds); nil when the text is not a live token of an active person.
+    public func caller(bearer text: String) async throws -> (account: PersonAccount, token: PersonToken, roles: Set<PersonRole>)? {
+        guard let (id, secret) = PersonToken.parse(text), let token = try await store.token(id: id) else { return nil }
+        guard SecretToken.equal(SecretToken.digest(secret), token.secretDigest), token.isLive(at: now()) else { return nil }
+        guard let account = try await store.account(id: token.accountID), account.status == .active else { return nil }
+        return (account, token, token.scopes.intersection(account.roles))
+    }
+
+    /// One person's tokens (`actor` is nil for the admin token, which sees everyone's).
+    public func tokens(of actor: PersonAccount?) async throws -> [PersonToken] {
+        try await store.tokens(accountID: actor?.id)
+    }
+
+    /// Revokes a token: its owner or an administrator may (`actor` nil is the admin token).
+    public func revokeToken(id: String, by actor: PersonAccount?) async throws -> PersonToken {
+        let unknown = AccountError(.notFound, "no token \(id)", field: "id")
+        guard id.utf8.count <= 64, let token = try await store.token(id: id) else { throw unknown }
+        if let actor, token.accountID != actor.id {
+            // Someone else's token exists for an administrator only.
+            guard actor.has(.administrator) else { throw unknown }
+        }
+        guard try await store.revokeToken(id: id, at: now(), by: actor?.id ?? "admin-token") else {
+            throw AccountError(.conflict, "token \(id) is already revoked", field: "id")
+        }
+        return try await store.token(id: id) ?? token
     }
 }

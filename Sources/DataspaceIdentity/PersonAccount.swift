@@ -175,4 +175,11 @@ public protocol AccountStore: Sendable {
     func signInAttempts(login: String, since: Date) async throws -> Int
     /// Forgets the attempts of `login` (after it signed in).
     func clearSignInAttempts(login: String) async throws
+
+    func insertToken(_ token: PersonToken) async throws
+    func token(id: String) async throws -> PersonToken?
+    /// One person's tokens, or every token when `accountID` is nil; newest first.
+    func tokens(accountID: String?) async throws -> [PersonToken]
+    /// Marks a live token revoked; false if it was already revoked (or is unknown).
+    func revokeToken(id: String, at time: Date, by: String) async throws -> Bool
 }

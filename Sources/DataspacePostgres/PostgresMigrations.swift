@@ -125,6 +125,12 @@ enum PostgresMigrations {
                 "CREATE INDEX login_failure_login ON login_failure (login, at)",
                 "CREATE INDEX login_failure_at ON login_failure (at)",
             ]),
+        Migration(
+            name: "v5-person-tokens",
+            statements: [
+                "CREATE TABLE person_token (id text PRIMARY KEY, account_id text NOT NULL, created_at double precision NOT NULL, body text NOT NULL)",
+                "CREATE INDEX person_token_account ON person_token (account_id, created_at)",
+            ]),
     ]
 
     /// Applies the migrations not yet applied, each in its own transaction, under an advisory

@@ -104,4 +104,40 @@ extension PostgresStore: AccountStore {
     public func clearSignInAttempts(login: String) async throws {
         try await rows("DELETE FROM login_failure WHERE login = \(login)")
     }
+
+    public func insertToken(_ token: PersonToken) async throws {
+        let body = try Self.encoded(token)
+        try await rows(
+            "INSERT INTO person_token (id, account_id, created_at, body) VALUES (\(token.id), \(token.accountID), \(token.createdAt.timeIntervalSince1970), \(body))"
+        )
+    }
+
+    public func token(id: String) async throws -> PersonToken? {
+        try await rows("SELECT body FROM person_token WHERE id = \(id)").first.map { try Self.decoded(PersonToken.self, $0) }
+    }
+
+    public func tokens(accountID: String?) async throws -> [PersonToken] {
+        let found =
+            if let accountID {
+                try await rows("SELECT body FROM person_token WHERE account_id = \(accountID) ORDER BY created_at DESC, id")
+            } else {
+                try await rows("SELECT body FROM person_token ORDER BY created_at DESC, id")
+            }
+        return try found.map { try Self.decoded(PersonToken.self, $0) }
+    }
+
+    public func revokeToken(id: String, at time: Date, by: String) async throws -> Bool {
+        try await transaction { connection in
+            guard let row = try await connection.rows("SELECT body FROM person_token WHERE id = \(id) FOR UPDATE", logger: logger).first else {
+                return false
+            }
+            var token = try Self.decoded(PersonToken.self, row)
+            guard token.revokedAt == nil else { return false }
+            token.revokedAt = time
+            token.revokedBy = by
+            let body = try Self.encoded(token)
+            try await connection.run("UPDATE person_token SET body = \(body) WHERE id = \(id)", logger: logger)
+            return true
+        }
+    }
 }

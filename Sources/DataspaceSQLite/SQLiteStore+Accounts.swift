@@ -101,4 +101,41 @@ extension SQLiteStore: AccountStore {
     public func clearSignInAttempts(login: String) async throws {
         try await writer.write { db in try db.execute(sql: "DELETE FROM login_failure WHERE login = ?", arguments: [login]) }
     }
+
+    public func insertToken(_ token: PersonToken) async throws {
+        let body = try Self.encoded(token)
+        try await writer.write { db in
+            try db.execute(
+                sql: "INSERT INTO person_token (id, account_id, created_at, body) VALUES (?, ?, ?, ?)",
+                arguments: [token.id, token.accountID, token.createdAt.timeIntervalSince1970, body])
+        }
+    }
+
+    public func token(id: String) async throws -> PersonToken? {
+        let body = try await writer.read { db in try String.fetchOne(db, sql: "SELECT body FROM person_token WHERE id = ?", arguments: [id]) }
+        return try body.map { try Self.decoded(PersonToken.self, $0) }
+    }
+
+    public func tokens(accountID: String?) async throws -> [PersonToken] {
+        let bodies = try await writer.read { db in
+            if let accountID {
+                return try String.fetchAll(
+                    db, sql: "SELECT body FROM person_token WHERE account_id = ? ORDER BY created_at DESC, id", arguments: [accountID])
+            }
+            return try String.fetchAll(db, sql: "SELECT body FROM person_token ORDER BY created_at DESC, id")
+        }
+        return try bodies.map { try Self.decoded(PersonToken.self, $0) }
+    }
+
+    public func revokeToken(id: String, at time: Date, by: String) async throws -> Bool {
+        try await writer.write { db in
+            guard let body = try String.fetchOne(db, sql: "SELECT body FROM person_token WHERE id = ?", arguments: [id]) else { return false }
+            var token = try Self.decoded(PersonToken.self, body)
+            guard token.revokedAt == nil else { return false }
+            token.revokedAt = time
+            token.revokedBy = by
+            try db.execute(sql: "UPDATE person_token SET body = ? WHERE id = ?", arguments: [try Self.encoded(token), id])
+            return true
+        }
+    }
 }

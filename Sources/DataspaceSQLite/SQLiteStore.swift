@@ -235,6 +235,14 @@ public final class SQLiteStore: Sendable {
                     CREATE INDEX login_failure_at ON login_failure(at);
                     """)
         }
+        migrator.registerMigration("v9-person-tokens") { db in
+            // People's API tokens: the secret's digest only (AccountStore).
+            try db.execute(
+                sql: """
+                    CREATE TABLE person_token (id TEXT PRIMARY KEY, account_id TEXT NOT NULL, created_at REAL NOT NULL, body TEXT NOT NULL);
+                    CREATE INDEX person_token_account ON person_token(account_id, created_at);
+                    """)
+        }
         return migrator
     }
 

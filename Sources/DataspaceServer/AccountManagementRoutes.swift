@@ -4,7 +4,7 @@ import DataspaceIdentity
 import Foundation
 import Hummingbird
 
-/// The management API's account operations (admin token): invite people, list them, change
+/// The management API's account operations (admin token or an administrator's token): invite people, list them, change
 /// their roles or disable them. The portal's own account pages are in `PortalAccounts`.
 enum AccountManagementRoutes {
     static let routes: [ManagementRoutes.Route] = [
@@ -24,15 +24,15 @@ enum AccountManagementRoutes {
     }
 
     /// Roles as sent: an array of known role names, or the field is named.
-    static func roles(_ value: JSONValue?) throws -> Set<PersonRole>? {
+    static func roles(_ value: JSONValue?, field: String = "roles") throws -> Set<PersonRole>? {
         guard let value else { return nil }
         guard let items = value.arrayValue, items.count <= 8 else {
-            throw ValidationError(code: "roles.invalid", field: "roles", message: "roles is an array of administrator, publisher, analyst, auditor")
+            throw ValidationError(code: "\(field).invalid", field: field, message: "\(field) is an array of administrator, publisher, analyst, auditor")
         }
         return Set(
             try items.map { item in
                 guard let text = item.stringValue, let role = PersonRole(rawValue: text) else {
-                    throw ValidationError(code: "roles.invalid", field: "roles", message: "roles are administrator, publisher, analyst or auditor")
+                    throw ValidationError(code: "\(field).invalid", field: field, message: "\(field) are administrator, publisher, analyst or auditor")
                 }
                 return role
             })
@@ -49,11 +49,11 @@ enum AccountManagementRoutes {
         Responses.json(["items": .array(try await s.accounts.store.accounts().map(accountJSON))])
     }
 
-    static let inviteAccount: ManagementRoutes.Handler = { request, _, s in
+    static let inviteAccount: ManagementRoutes.Handler = { request, context, s in
         let body = try await request.jsonBody(limit: 16_384)
         let invitation = try await s.accounts.invite(
             login: try string(body, "login"), displayName: try string(body, "displayName"), roles: try roles(body["roles"]) ?? [],
-            by: "admin-token")
+            by: context.managementCaller?.attribution ?? "admin-token")
         s.logger.notice("person invited", metadata: ["account": "\(invitation.account.id)", "login": "\(invitation.account.login)"])
         var answer = accountJSON(invitation.account).objectValue ?? [:]
         answer["invitationURL"] = .string(s.configuration.publicURL + "/invite?token=" + invitation.token)
@@ -70,7 +70,7 @@ enum AccountManagementRoutes {
             return status
         }
         let account = try await s.accounts.update(
-            accountID: context.parameters.get("id") ?? "", roles: try roles(body["roles"]), status: status, by: nil)
+            accountID: context.parameters.get("id") ?? "", roles: try roles(body["roles"]), status: status, by: context.managementCaller?.account)
         return Responses.json(accountJSON(account))
     }
 }

@@ -49,6 +49,40 @@ enum AccountTemplates {
             <button type="submit">退出 Sign out</button>
           </form>
         </section>
+        <section class="panel" id="tokens">
+          <h2>API 令牌 API tokens</h2>
+          <p class="hint">脚本以您的身份调用管理接口，只用令牌所含的角色 Scripts call the management API as you, with only the token's roles (<code>dataspace login</code> makes one too).</p>
+          {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+          {{#notice}}<p class="notice" role="status">{{notice}}</p>{{/notice}}
+          {{#issued}}<p class="secret"><code id="issued-token">{{issued}}</code></p>{{/issued}}
+          {{^hasTokens}}<p class="empty">还没有令牌 No token yet.</p>{{/hasTokens}}
+          {{#hasTokens}}
+          <table class="list">
+            <thead><tr><th>名称 Name</th><th>角色 Roles</th><th>创建 Created</th><th>到期 Expires</th><th>状态 State</th><th></th></tr></thead>
+            <tbody>
+              {{#tokens}}
+              <tr id="token-{{id}}"><td>{{name}}</td><td>{{roles}}</td><td>{{created}}</td><td>{{expires}}</td><td>{{state}}</td>
+                <td>{{#live}}<form method="post" action="/account/tokens/{{id}}/revoke" class="inline">
+                  <input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">撤销 Revoke</button></form>{{/live}}</td></tr>
+              {{/tokens}}
+            </tbody>
+          </table>
+          {{/hasTokens}}
+          <form method="post" action="/account/tokens" class="stack">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <label for="token-name">名称 Name</label>
+            <input id="token-name" name="name" maxlength="80" required placeholder="nightly export">
+            <fieldset><legend>角色 Roles</legend>
+              {{#tokenRoles}}<label><input type="checkbox" name="scope-{{value}}" checked> {{label}}</label> {{/tokenRoles}}
+            </fieldset>
+            <label for="token-days">有效期 Lasts</label>
+            <select id="token-days" name="days">
+              <option value="7">7 天 days</option><option value="30">30 天 days</option>
+              <option value="90" selected>90 天 days</option><option value="365">365 天 days</option>
+            </select>
+            <button type="submit">创建令牌 Make a token</button>
+          </form>
+        </section>
         """
 
     static let message = """
@@ -146,6 +180,8 @@ enum AccountTemplates {
         form.inline input { padding: .4rem .6rem; border: 1px solid var(--line); border-radius: 6px; }
         form.inline button { padding: .4rem .9rem; border: 0; border-radius: 6px; color: #fff; background: var(--accent); }
         form.inline button.reject { background: #a61b1b; }
+        p.secret code { display: block; padding: .6rem; background: #fff8e1; border: 1px solid #e0c060; border-radius: 6px; word-break: break-all; user-select: all; }
+        fieldset { border: 1px solid var(--line); border-radius: 6px; padding: .4rem .7rem; }
         table.list { border-collapse: collapse; width: 100%; }
         table.list th, table.list td { text-align: left; vertical-align: top; padding: .4rem .5rem; border-bottom: 1px solid var(--line); }
         form.filters { display: flex; flex-wrap: wrap; gap: .4rem .6rem; align-items: center; margin-bottom: .8rem; }

@@ -543,6 +543,54 @@ public enum ManagementAPI {
         ],
         responses: ["200": ["description": "Updated"], "400": problem, "404": problem, "409": problem])
 
+    /// A person's API token as listed (never its secret).
+    static let tokenRequest: JSONValue = [
+        "type": "object",
+        "properties": [
+            "name": ["type": "string", "maxLength": 80, "description": "what the token is for"],
+            "scopes": ["type": "array", "items": ["type": "string", "enum": .array(PersonRole.allCases.map { .string($0.rawValue) })],
+                "description": "roles the token may use (default: all the person's roles)"],
+            "days": ["type": "integer", "minimum": 1, "maximum": 365, "description": "lifetime (default 90)"],
+        ],
+    ]
+
+    public static let listTokens = ManagementOperation(
+        id: "listTokens", .get, "/tokens",
+        summary: "Your API tokens (the admin token sees everyone's); never their secrets",
+        responses: ["200": ["description": "Tokens"]])
+
+    public static let issueToken = ManagementOperation(
+        id: "issueToken", .post, "/tokens",
+        summary: "Make another API token for yourself, with some of your roles; its text is shown once",
+        requestBody: ["required": true, "content": ["application/json": ["schema": tokenRequest]]],
+        responses: ["201": ["description": "The token, with its text"], "400": problem, "403": problem])
+
+    public static let revokeToken = ManagementOperation(
+        id: "revokeToken", .delete, "/tokens/{id}",
+        summary: "Revoke one of your tokens (an administrator: anyone's); it is refused from then on",
+        parameters: [idInPath],
+        responses: ["200": ["description": "Revoked"], "404": problem, "409": problem])
+
+    public static let tokenLogin = ManagementOperation(
+        id: "tokenLogin", .post, "/login",
+        summary: "Sign in with login and password and receive an API token (what 'dataspace login' calls); needs no token",
+        requestBody: [
+            "required": true,
+            "content": [
+                "application/json": [
+                    "schema": [
+                        "type": "object", "required": ["login", "password"],
+                        "properties": [
+                            "login": ["type": "string"], "password": ["type": "string", "format": "password"],
+                            "name": ["type": "string", "maxLength": 80], "scopes": personRoles,
+                            "days": ["type": "integer", "minimum": 1, "maximum": 365],
+                        ],
+                    ]
+                ]
+            ],
+        ],
+        responses: ["201": ["description": "The token, with its text"], "400": problem, "401": problem, "429": problem])
+
     public static let all: [ManagementOperation] = [
         nodeInfo,
         listDatasets,
@@ -588,5 +636,9 @@ public enum ManagementAPI {
         listAccounts,
         inviteAccount,
         updateAccount,
+        listTokens,
+        issueToken,
+        revokeToken,
+        tokenLogin,
     ]
 }

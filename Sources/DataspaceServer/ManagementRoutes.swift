@@ -46,14 +46,30 @@ enum ManagementRoutes {
         Route(ManagementAPI.rejectApplication, handler: rejectApplication),
         Route(ManagementAPI.revokeMembership, handler: revokeMembership),
     ] + ContractManagementRoutes.routes + LedgerManagementRoutes.routes + QualityRoutes.routes + AccountManagementRoutes.routes
+        + PersonTokenRoutes.routes
 
+    /// Registers every route behind `ManagementAuthMiddleware`; a person's token must carry one
+    /// of the roles `ManagementAccess` names for the operation.
     static func register(on group: RouterGroup<NodeRequestContext>, services: NodeServices) {
         for route in routes {
             let handler = route.handler
+            let operation = route.operation.id
+            let allowed = ManagementAccess.roles(for: operation)
             group.on(RouterPath(route.path), method: route.method) { request, context in
-                await problemJSON { try await handler(request, context, services) }
+                if let caller = context.managementCaller, !caller.may(allowed) {
+                    return Responses.problem(status: .forbidden, code: "role_required", detail: refusal(operation, allowed: allowed, caller: caller))
+                }
+                return await problemJSON { try await handler(request, context, services) }
             }
         }
+    }
+
+    /// Why a person's token may not call an operation, naming the roles that may.
+    static func refusal(_ operation: String, allowed: Set<PersonRole>, caller: ManagementCaller) -> String {
+        guard case .person(let account, _, let roles) = caller else { return "\(operation) is refused" }
+        let has = roles.isEmpty ? "no role" : "the role " + roles.sorted().map(\.rawValue).joined(separator: ", ")
+        guard !allowed.isEmpty else { return "\(operation) needs the node's admin token; this token of \(account.login) has \(has)" }
+        return "\(operation) needs the role \(allowed.sorted().map(\.rawValue).joined(separator: " or ")); this token of \(account.login) has \(has)"
     }
 
     // MARK: node
@@ -390,7 +406,8 @@ enum ManagementRoutes {
     }
 
     static let approveApplication: Handler = { _, context, s in
-        let application = try await requireAuthority(s).approve(id: context.parameters.get("id") ?? "")
+        let application = try await requireAuthority(s).approve(
+            id: context.parameters.get("id") ?? "", by: context.managementCaller?.attribution ?? "admin-token")
         s.logger.info("membership approved", metadata: ["did": "\(application.profile.did.value)"])
         return Responses.json(IdentityRoutes.applicationJSON(application, includeCredential: false))
     }
@@ -398,17 +415,19 @@ enum ManagementRoutes {
     static let rejectApplication: Handler = { request, context, s in
         let body = try? await request.jsonBody()
         let reason = body?["reason"]?.stringValue ?? "rejected by the authority"
-        let application = try await requireAuthority(s).reject(id: context.parameters.get("id") ?? "", reason: reason)
+        let application = try await requireAuthority(s).reject(
+            id: context.parameters.get("id") ?? "", reason: reason, by: context.managementCaller?.attribution ?? "admin-token")
         return Responses.json(IdentityRoutes.applicationJSON(application, includeCredential: false))
     }
 
-    static let revokeMembership: Handler = { request, _, s in
+    static let revokeMembership: Handler = { request, context, s in
         let body = try await request.jsonBody()
         guard let subject = body["subject"]?.stringValue, !subject.isEmpty else {
             throw ValidationError(code: "subject.missing", field: "subject", message: "subject must be a participant DID or an application id")
         }
         let reason = body["reason"]?.stringValue
-        let application = try await requireAuthority(s).revoke(subject, reason: reason)
+        let application = try await requireAuthority(s).revoke(
+            subject, reason: reason, by: context.managementCaller?.attribution ?? "admin-token")
         s.logger.notice("membership revoked", metadata: ["did": "\(application.profile.did.value)"])
         return Responses.json(IdentityRoutes.applicationJSON(application, includeCredential: false))
     }

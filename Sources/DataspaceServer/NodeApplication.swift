@@ -30,8 +30,9 @@ public enum NodeApplication {
         AuthorityPortal(accounts: people).register(on: router)
         AuditPortal(accounts: people).register(on: router)
 
-        let admin = router.group("/api/v1").add(middleware: AdminAuthMiddleware(token: services.adminToken))
-        ManagementRoutes.register(on: admin, services: services)
+        PersonTokenRoutes.registerLogin(on: router, services: services)
+        let management = router.group("/api/v1").add(middleware: ManagementAuthMiddleware(adminToken: services.adminToken, accounts: services.accounts))
+        ManagementRoutes.register(on: management, services: services)
         PublicRoutes.registerMetrics(on: router.group("").add(middleware: AdminAuthMiddleware(token: services.adminToken)))
         return router
     }

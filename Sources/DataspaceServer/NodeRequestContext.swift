@@ -9,6 +9,8 @@ public struct NodeRequestContext: RequestContext, RemoteAddressRequestContext {
     public let remoteAddress: SocketAddress?
     /// The DSP member the request authenticated as (set by `MemberAuthMiddleware`).
     public var caller: VerifiedCaller?
+    /// Who called the management API (set by `ManagementAuthMiddleware`).
+    public var managementCaller: ManagementCaller?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -1,4 +1,5 @@
 import DataspaceCore
+import DataspaceIdentity
 import Foundation
 import Yams
 
@@ -8,9 +9,12 @@ import Yams
 /// its routes from, and its reusable parts from `ManagementAPIComponents`.
 enum OpenAPIDocument {
     static let description = """
-        Management API of a Dataspace node. Every operation requires the node's admin token
-        (`Authorization: Bearer <DIR/admin.token>`). Errors are RFC 9457 problem details
-        (`application/problem+json`) whose `field` names the input at fault.
+        Management API of a Dataspace node. Every operation but `/login` requires
+        `Authorization: Bearer <token>`: a person's API token (from `/login`, `dataspace login` or
+        the portal), which may call the operations whose `x-dataspace-roles` include one of its
+        roles, or the node's admin token (`DIR/admin.token`, for bootstrap), which may call all.
+        Errors are RFC 9457 problem details (`application/problem+json`) whose `field` names the
+        input at fault.
         """
 
     /// The document as a JSON value.
@@ -18,7 +22,13 @@ enum OpenAPIDocument {
         var paths: [String: JSONValue] = [:]
         for operation in ManagementAPI.all {
             var item = paths[operation.path]?.objectValue ?? [:]
-            item[operation.method.rawValue.lowercased()] = operation.openAPI
+            var described = operation.openAPI.objectValue ?? [:]
+            if ManagementAccess.open.contains(operation.id) {
+                described["security"] = []
+            } else {
+                described["x-dataspace-roles"] = .array(ManagementAccess.roles(for: operation.id).sorted().map { .string($0.rawValue) })
+            }
+            item[operation.method.rawValue.lowercased()] = .object(described)
             paths[operation.path] = .object(item)
         }
         return [
@@ -75,7 +85,9 @@ public enum DataspaceServerTestHooks {
     public static func openAPIDocument() -> Data { Data(OpenAPIDocument.yaml.utf8) }
     public static func openAPIJSON() -> JSONValue { OpenAPIDocument.document }
 
+    /// Every route under `/api/v1`: those behind authentication and the open login.
     public static func managementRoutes() -> [(method: String, path: String)] {
         ManagementRoutes.routes.map { ($0.method.rawValue, $0.path) }
+            + [(ManagementAPI.tokenLogin.method.server.rawValue, ManagementAPI.tokenLogin.path)]
     }
 }

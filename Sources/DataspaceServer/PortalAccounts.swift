@@ -114,8 +114,29 @@ struct PortalAccounts: Sendable {
         router.post("/invite") { request, _ in await acceptInvitation(request) }
         router.get("/account") { request, _ in
             guard let (account, session) = await person(request) else { return Self.redirect("/login?next=%2Faccount") }
-            return portal.page(title: "我的账户 My account", template: "account", context: accountContext(account, session))
+            return await accountPage(account, session)
         }
+        PortalTokens(accounts: self).register(on: router)
+    }
+
+    /// The account page, with the person's API tokens; `issued` is a new token's text, shown once.
+    func accountPage(
+        _ account: PersonAccount, _ session: PortalSession, error: String? = nil, notice: String? = nil, issued: String? = nil,
+        status: HTTPResponse.Status = .ok
+    ) async -> Response {
+        var context = accountContext(account, session)
+        do {
+            let tokens = PortalTokens.listing(try await accounts.tokens(of: account), now: accounts.now())
+            context["tokens"] = tokens
+            context["hasTokens"] = !tokens.isEmpty
+        } catch {
+            return unavailable(error)
+        }
+        context["tokenRoles"] = account.roles.sorted().map { ["value": $0.rawValue, "label": "\($0.chineseLabel) \($0.rawValue)"] }
+        context["error"] = error
+        context["notice"] = notice
+        context["issued"] = issued
+        return portal.page(title: "我的账户 My account", template: "account", context: context, status: status)
     }
 
     func accountContext(_ account: PersonAccount, _ session: PortalSession) -> [String: Any] {

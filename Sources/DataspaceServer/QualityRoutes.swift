@@ -56,7 +56,8 @@ enum QualityRoutes {
         }
         let grade = try DataGrade(text)
         let reason = body["reason"]?.stringValue
-        let by = body["decidedBy"]?.stringValue ?? "administrator of \(s.did.value)"
+        // A person's token names the person; only the admin token may say who decided.
+        let by = context.managementCaller?.account?.id ?? body["decidedBy"]?.stringValue ?? "administrator of \(s.did.value)"
         let record = try await s.catalog.decideGrade(identifier, grade: grade, reason: reason, by: by)
         s.logger.info("grade decided", metadata: ["identifier": "\(identifier)", "grade": "\(grade)"])
         return Responses.json(record.json)

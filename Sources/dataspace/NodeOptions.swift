@@ -42,19 +42,33 @@ struct NodeOptions: ParsableArguments {
         NodeDirectory(path: dir ?? ProcessInfo.processInfo.environment["DATASPACE_DIR"] ?? "./dataspace-node")
     }
 
-    /// A client for the node's management API.
-    func client() async throws -> ManagementClient {
+    /// The node's URL: `--node`, else the publicURL in the data directory's config.
+    func baseURL() async throws -> String {
+        if let node { return PersonCredentials.key(node) }
         let directory = self.directory
         guard directory.exists else {
-            throw ConfigurationError(key: "dir", message: "\(directory.path) is not a node directory (run 'dataspace init' or pass --dir)")
+            throw ConfigurationError(key: "dir", message: "\(directory.path) is not a node directory (pass --node URL, or --dir, or run 'dataspace init')")
         }
-        let token = try directory.loadAdminToken()
-        var url = node
-        if url == nil {
-            let configuration = try await NodeConfiguration.load(directory: directory.path)
-            url = configuration.publicURL
+        return try await NodeConfiguration.load(directory: directory.path).publicURL
+    }
+
+    /// A client for the node's management API, acting as: `$DATASPACE_TOKEN` if set; else, with
+    /// `--node URL`, the person whose token `dataspace login` saved for that URL; else the data
+    /// directory's admin token (the operator on the node's own machine).
+    func client() async throws -> ManagementClient {
+        let url = try await baseURL()
+        if let token = ProcessInfo.processInfo.environment["DATASPACE_TOKEN"], !token.isEmpty {
+            return ManagementClient(baseURL: url, adminToken: token, http: CLIHTTP.client)
         }
-        return ManagementClient(baseURL: url ?? "", adminToken: token, http: CLIHTTP.client)
+        if node != nil, let saved = try PersonCredentials.standard.entry(for: url) {
+            return ManagementClient(baseURL: url, adminToken: saved.token, http: CLIHTTP.client)
+        }
+        let directory = self.directory
+        guard directory.exists else {
+            throw ConfigurationError(
+                key: "dir", message: "no token for \(url): run 'dataspace login --node \(url) --login NAME', or pass --dir with the node's directory")
+        }
+        return ManagementClient(baseURL: url, adminToken: try directory.loadAdminToken(), http: CLIHTTP.client)
     }
 }
 

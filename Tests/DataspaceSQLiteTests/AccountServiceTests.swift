@@ -180,4 +180,77 @@ import Testing
             #expect(!PasswordHash.verify("some password", against: bad), "\(bad)")
         }
     }
+
+    /// An active person with `roles`, signed up through an invitation.
+    func person(_ accounts: AccountService, _ login: String, roles: Set<PersonRole>) async throws -> PersonAccount {
+        let invitation = try await accounts.invite(login: login, displayName: login, roles: roles, by: "admin-token")
+        return try await accounts.acceptInvitation(token: invitation.token, password: "correct horse battery")
+    }
+
+    @Test(arguments: StorageBackend.available) func apiTokensActAsTheirPersonWithinScopesUntilExpiryOrRevocation(_ backend: StorageBackend) async throws {
+        let clock = Clock()
+        let accounts = try await service(backend, clock: clock)
+        let li = try await person(accounts, "lina", roles: [.publisher, .analyst])
+        let admin = try await person(accounts, "wang", roles: [.administrator])
+
+        // A token with one of the person's roles; its text is shown once, its secret stored as a digest.
+        let issued = try await accounts.issueToken(login: "lina", password: "correct horse battery", name: "nightly export", scopes: [.analyst], days: 30)
+        #expect(issued.text.hasPrefix("dst_" + issued.token.id + "_"))
+        let stored = try #require(try await accounts.store.token(id: issued.token.id))
+        #expect(!stored.secretDigest.isEmpty && !issued.text.contains(stored.secretDigest))
+        let caller = try #require(try await accounts.caller(bearer: issued.text))
+        #expect(caller.account.id == li.id && caller.roles == [.analyst])
+
+        // A role the person lacks cannot be put in a token; a bad password makes none.
+        let lacking = await #expect(throws: AccountError.self) {
+            try await accounts.issueToken(for: li, name: "too much", scopes: [.administrator], days: nil)
+        }
+        #expect(lacking?.field == "scopes")
+        await #expect(throws: AccountError.self) {
+            try await accounts.issueToken(login: "lina", password: "wrong horse battery", name: "x", scopes: nil, days: nil)
+        }
+        for days in [0, 366] {
+            let refused = await #expect(throws: AccountError.self) { try await accounts.issueToken(for: li, name: "x", scopes: nil, days: days) }
+            #expect(refused?.field == "days")
+        }
+        let unnamed = await #expect(throws: AccountError.self) { try await accounts.issueToken(for: li, name: " \u{7}", scopes: nil, days: nil) }
+        #expect(unnamed?.field == "name")
+
+        // Forged, truncated and foreign texts sign nobody in.
+        let secret = String(issued.text.split(separator: "_").last ?? "")
+        for forged in [
+            "dst_" + issued.token.id + "_" + String(secret.reversed()), String(issued.text.dropLast()), "dst_" + issued.token.id,
+            "dst_" + String(repeating: "0", count: 32) + "_" + secret, "Bearer " + issued.text, String(repeating: "a", count: 10_000), "",
+        ] {
+            #expect(try await accounts.caller(bearer: forged) == nil, "\(forged.prefix(40))")
+        }
+
+        // A role taken from the person is taken from the token; a disabled person's tokens stop.
+        _ = try await accounts.update(accountID: li.id, roles: [.publisher], status: nil, by: admin)
+        #expect(try await accounts.caller(bearer: issued.text)?.roles == [])
+        _ = try await accounts.update(accountID: li.id, roles: [.publisher, .analyst], status: .disabled, by: admin)
+        #expect(try await accounts.caller(bearer: issued.text) == nil)
+        _ = try await accounts.update(accountID: li.id, roles: nil, status: .active, by: admin)
+        #expect(try await accounts.caller(bearer: issued.text)?.roles == [.analyst])
+
+        // Only its owner or an administrator revokes it; then it is refused.
+        let other = try await person(accounts, "zhao", roles: [.analyst])
+        let hidden = await #expect(throws: AccountError.self) { try await accounts.revokeToken(id: issued.token.id, by: other) }
+        #expect(hidden?.kind == .notFound)
+        #expect(try await accounts.tokens(of: other).isEmpty)
+        #expect(try await accounts.tokens(of: li).map(\.id) == [issued.token.id])
+        let second = try await accounts.issueToken(for: li, name: "second", scopes: nil, days: 1)
+        #expect(second.token.scopes == [.publisher, .analyst])
+        let revoked = try await accounts.revokeToken(id: issued.token.id, by: admin)
+        #expect(revoked.revokedBy == admin.id && revoked.revokedAt == clock.now())
+        #expect(try await accounts.caller(bearer: issued.text) == nil)
+        let again = await #expect(throws: AccountError.self) { try await accounts.revokeToken(id: issued.token.id, by: li) }
+        #expect(again?.kind == .conflict)
+
+        // Expiry is the clock's: a day later the one-day token is refused.
+        #expect(try await accounts.caller(bearer: second.text) != nil)
+        clock.advance(86_400)
+        #expect(try await accounts.caller(bearer: second.text) == nil)
+        #expect(try await accounts.tokens(of: nil).count == 2, "the admin token lists everyone's")
+    }
 }

@@ -33,6 +33,8 @@ import Testing
         /// A form submitted before signing in (sign-in, invitation): refused without the form's
         /// CSRF cookie, whatever the Authorization header says (or unknown invitation: 404).
         case personForm
+        /// A person's own API token: the admin token authenticates but is refused (it is nobody's).
+        case personToken
     }
 
     /// Every route the router serves, with who may call it. A route added without an entry here
@@ -52,6 +54,7 @@ import Testing
         "GET /invite": .open, "POST /invite": .personForm,
         "GET /audit": .personSession, "GET /authority/members": .personSession, "POST /authority/members/{id}/{action}": .personSession,
         "GET /api/v1/accounts": .admin, "POST /api/v1/accounts": .admin, "PATCH /api/v1/accounts/{id}": .admin,
+        "POST /account/tokens": .personSession, "POST /account/tokens/{id}/revoke": .personSession, "POST /api/v1/login": .open, "GET /api/v1/tokens": .admin, "POST /api/v1/tokens": .personToken, "DELETE /api/v1/tokens/{id}": .admin,
         "POST /dsp/catalog/request": .member, "GET /dsp/catalog/datasets/**": .member,
         "POST /dsp/negotiations/request": .member, "GET /dsp/negotiations/{pid}": .member,
         "POST /dsp/negotiations/{pid}/request": .member, "POST /dsp/negotiations/{pid}/events": .member,
@@ -202,6 +205,8 @@ import Testing
             return ([303], [])
         case .personForm:
             return ([403, 404], [])
+        case .personToken:
+            return credential == .admin ? ([403], []) : ([401], [])
         }
     }
 

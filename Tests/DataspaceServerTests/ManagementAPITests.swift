@@ -5,6 +5,16 @@ import Foundation
 import Testing
 
 @Suite(.serialized) struct ManagementAPITests {
+    /// Every operation says which roles a person's token needs for it (or is open); one left out
+    /// would be for the admin token alone, silently.
+    @Test func everyOperationNamesTheRolesThatMayCallIt() {
+        let unnamed = ManagementAPI.all.map(\.id).filter { ManagementAccess.roles[$0] == nil && !ManagementAccess.open.contains($0) }
+        #expect(unnamed.isEmpty, "operations without roles in ManagementAccess: \(unnamed)")
+        let stale = Set(ManagementAccess.roles.keys).subtracting(ManagementAPI.all.map(\.id))
+        #expect(stale.isEmpty, "ManagementAccess names operations that do not exist: \(stale)")
+        #expect(ManagementAccess.roles(for: "publish") == [.publisher] && ManagementAccess.roles(for: "no such operation").isEmpty)
+    }
+
     @Test func everyManagementRouteNeedsTheAdminToken() async throws {
         try await withNetwork([TestNetwork.bureau]) { net in
             for route in ["/api/v1/node", "/api/v1/datasets", "/api/v1/search?q=x", "/api/v1/catalog/dcat", "/metrics"] {
