@@ -14,7 +14,8 @@ extension ContractService {
     /// `terms`, when given, proposes other rules than the offer's (a counter-request); the provider
     /// then answers with its own offer instead of an agreement.
     public func requestContract(
-        provider providerURL: String, dataset: UnifiedIdentifier, purpose: String?, offerID: String?, terms: JSONValue? = nil
+        provider providerURL: String, dataset: UnifiedIdentifier, purpose: String?, offerID: String?, terms: JSONValue? = nil,
+        by requester: String? = nil
     ) async throws -> ContractNegotiation {
         if let purpose, !Purpose.isKnown(purpose) {
             throw ValidationError(code: "purpose.unknown", field: "purpose", message: "unknown purpose '\(purpose)'; known: \(Purpose.all.joined(separator: ", "))")
@@ -46,6 +47,7 @@ extension ContractService {
             id: id, role: .consumer, providerPid: nil, consumerPid: id, state: try NegotiationStateMachine.next(nil, on: .request, from: .consumer),
             counterparty: providerDID.value, counterpartyAddress: base + DSP.basePath, dataset: dataset.description, purpose: purpose,
             offer: ContractTerms.messageOffer(ContractTerms.withPurpose(offer, purpose), target: dataset.description), now: now())
+        n.requestedBy = requester
         n.queue.append(OutgoingMessage(
             url: n.counterpartyAddress + "/negotiations/request",
             body: DSPNegotiationMessages.request(consumerPid: id, providerPid: nil, offer: n.offer, callbackAddress: callbackBase)))

@@ -24,6 +24,9 @@ public struct ContractNegotiation: Sendable, Hashable {
     public var recipient: RecipientFacts?
     /// Why it was terminated or refused.
     public var reasons: [String]
+    /// Who on this node started it: a person's account id, or "admin-token" (nil when the other
+    /// party started it, or for negotiations recorded before people were named).
+    public var requestedBy: String?
     public var createdAt: Date
     public var updatedAt: Date
     /// Messages accepted for the other party but not yet acknowledged, delivered in order.

@@ -89,6 +89,7 @@ extension ContractNegotiation {
         o.set("purpose", purpose)
         o.set("agreementID", agreementID)
         o.set("lastInbound", lastInbound)
+        o.set("requestedBy", requestedBy)
         o.set("createdAt", createdAt)
         o.set("updatedAt", updatedAt)
         o["revision"] = .number(Double(revision))
@@ -107,6 +108,7 @@ extension ContractNegotiation {
         updatedAt = try f.date("updatedAt")
         agreementID = f.optionalString("agreementID")
         lastInbound = f.optionalString("lastInbound")
+        requestedBy = f.optionalString("requestedBy")
         reasons = f.strings("reasons")
         recipient = try f.object["recipient"].map { try RecipientFacts(json: $0) }
         queue = try (f.object["queue"]?.arrayValue ?? []).map { try OutgoingMessage(json: $0) }

@@ -182,6 +182,10 @@ enum AccountTemplates {
         form.inline button.reject { background: #a61b1b; }
         p.secret code { display: block; padding: .6rem; background: #fff8e1; border: 1px solid #e0c060; border-radius: 6px; word-break: break-all; user-select: all; }
         fieldset { border: 1px solid var(--line); border-radius: 6px; padding: .4rem .7rem; }
+        ol.steps li { color: #5b6470; }
+        ol.steps li.done { color: var(--accent); font-weight: 600; }
+        ol.steps li.done::marker { content: "✓ "; }
+        ul.terms { margin: .4rem 0 .6rem; }
         table.list { border-collapse: collapse; width: 100%; }
         table.list th, table.list td { text-align: left; vertical-align: top; padding: .4rem .5rem; border-bottom: 1px solid var(--line); }
         form.filters { display: flex; flex-wrap: wrap; gap: .4rem .6rem; align-items: center; margin-bottom: .8rem; }

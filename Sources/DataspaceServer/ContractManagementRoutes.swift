@@ -74,13 +74,13 @@ enum ContractManagementRoutes {
 
     // MARK: negotiations
 
-    static let negotiate: Handler = { request, _, s in
+    static let negotiate: Handler = { request, context, s in
         let json = try await request.jsonBody()
         let provider = try bodyString(json, "provider", required: true) ?? ""
         let dataset = try datasetField(json)
         let n = try await s.contracts.requestContract(
             provider: provider, dataset: dataset, purpose: try bodyString(json, "purpose", required: false), offerID: try bodyString(json, "offer", required: false),
-            terms: json["terms"])
+            terms: json["terms"], by: context.managementCaller?.attribution)
         return Responses.json(try await negotiationJSON(n, s), status: .created, headers: [.location: "/api/v1/negotiations/\(n.id)"])
     }
 
@@ -133,6 +133,7 @@ enum ContractManagementRoutes {
         if let p = n.providerPid { o["providerPid"] = .string(p) }
         if let p = n.consumerPid { o["consumerPid"] = .string(p) }
         if let p = n.purpose { o["purpose"] = .string(p) }
+        if let by = n.requestedBy { o["requestedBy"] = .string(by) }
         if let next = n.outbox { o["outbox"] = outboxJSON(next) }
         if let a = n.agreementID, let agreement = try await s.store.agreement(id: a) {
             o["agreement"] = try await agreementJSON(agreement, s)

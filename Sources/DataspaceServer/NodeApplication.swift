@@ -29,6 +29,7 @@ public enum NodeApplication {
         people.register(on: router)
         AuthorityPortal(accounts: people).register(on: router)
         AuditPortal(accounts: people).register(on: router)
+        AccessRequestPortal(accounts: people).register(on: router)
 
         PersonTokenRoutes.registerLogin(on: router, services: services)
         let management = router.group("/api/v1").add(middleware: ManagementAuthMiddleware(adminToken: services.adminToken, accounts: services.accounts))

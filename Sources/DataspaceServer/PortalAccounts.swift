@@ -143,6 +143,10 @@ struct PortalAccounts: Sendable {
         var links: [[String: String]] = []
         if account.has(.administrator), services.authority != nil { links.append(["href": AuthorityPortal.path, "label": "成员管理 Members"]) }
         if account.has(.auditor) || account.has(.administrator) { links.append(["href": AuditPortal.path, "label": "存证审计 Evidence audit"]) }
+        if AccessRequestPortal.readers.contains(where: account.has) {
+            links.append(["href": AccessRequestPortal.explorePath, "label": "浏览成员目录 Browse members' catalogs"])
+            links.append(["href": AccessRequestPortal.requestsPath, "label": "我的申请与合约 Requests and agreements"])
+        }
         links.append(["href": "/", "label": "数据目录 Catalog"])
         return [
             "links": links,

@@ -23,6 +23,9 @@ struct Portal: Sendable {
         try library.register(AccountTemplates.account, named: "account")
         try library.register(AccountTemplates.message, named: "message")
         try library.register(AccountTemplates.authority, named: "authority")
+        try library.register(AccessRequestTemplates.explore, named: "explore")
+        try library.register(AccessRequestTemplates.request, named: "request")
+        try library.register(AccessRequestTemplates.requests, named: "requests")
         try library.register(AccountTemplates.audit, named: "audit")
         self.library = library
         self.services = services

@@ -17,7 +17,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 
 class Journey:
@@ -165,9 +165,64 @@ def officer(args):
         j.driver.quit()
 
 
+def wait_for_text(j, words):
+    """Waits (the request page refreshes itself) until the page shows `words`."""
+    def shown(driver):
+        try:
+            return words in driver.find_element(By.TAG_NAME, "body").text
+        except WebDriverException:
+            return False
+    j.wait.until(shown)
+
+
+def request_access(j, title, purpose):
+    """On a member's catalog page: chooses `purpose` for the product titled `title` and presses
+    the request button."""
+    d = j.driver
+    article = d.find_element(By.XPATH, f"//article[h2[text()='{title}']]")
+    Select(article.find_element(By.TAG_NAME, "select")).select_by_value(purpose)
+    old = d.find_element(By.TAG_NAME, "html")
+    article.find_element(By.CSS_SELECTOR, "form.request-access button[type=submit]").click()
+    j.wait.until(EC.staleness_of(old))
+
+
+def analyst(args):
+    """Another organisation's analyst finds a product in a member's catalog, is refused for a
+    purpose the offer does not allow, and gets an agreement for the right one."""
+    j = Journey(args.screenshots)
+    try:
+        d = j.driver
+        accept_and_sign_in(j, args, "analyst password 2026")
+        j.shot("analyst-account")
+        d.find_element(By.PARTIAL_LINK_TEXT, "Browse members").click()
+        j.fill("provider", args.provider)
+        j.fill("q", args.query)
+        j.submit("form.search button[type=submit]")
+        j.expect(args.title in j.text(), "the member's catalog lists the product")
+        j.expect("申请使用 Request access" in j.text(), "the product has a request button")
+        j.shot("member-catalog")
+        request_access(j, args.title, args.wrong_purpose)
+        wait_for_text(j, "TERMINATED")
+        j.expect("The provider refused the request" in j.text(), "a refusal is shown with the provider's reasons")
+        j.shot("refused-wrong-purpose")
+        d.find_element(By.PARTIAL_LINK_TEXT, "Back to the catalog").click()
+        j.wait.until(lambda driver: args.title in driver.find_element(By.TAG_NAME, "body").text)
+        request_access(j, args.title, args.purpose)
+        wait_for_text(j, "FINALIZED")
+        j.expect("The agreement is in force" in j.text(), "the agreement is shown")
+        j.shot("agreement-in-force")
+        d.find_element(By.PARTIAL_LINK_TEXT, "My requests and agreements").click()
+        j.wait.until(lambda driver: "Requests and agreements" in driver.title or "FINALIZED" in driver.find_element(By.TAG_NAME, "body").text)
+        text = j.text()
+        j.expect("TERMINATED" in text and "FINALIZED" in text, "both requests are listed")
+        j.shot("requests-and-agreements")
+    finally:
+        j.driver.quit()
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("journey", choices=["person", "officer"])
+    parser.add_argument("journey", choices=["person", "officer", "analyst"])
     parser.add_argument("--base", required=True)
     parser.add_argument("--invitation", required=True)
     parser.add_argument("--login", required=True)
@@ -176,10 +231,13 @@ def main():
     parser.add_argument("--query")
     parser.add_argument("--approve", help="officer: the applicant to approve")
     parser.add_argument("--reject", help="officer: the applicant to reject")
+    parser.add_argument("--provider", help="analyst: the member whose catalog is browsed")
+    parser.add_argument("--purpose", help="analyst: the purpose the offer allows")
+    parser.add_argument("--wrong-purpose", help="analyst: a purpose the offer refuses")
     parser.add_argument("--screenshots", required=True)
     args = parser.parse_args()
     try:
-        {"person": person, "officer": officer}[args.journey](args)
+        {"person": person, "officer": officer, "analyst": analyst}[args.journey](args)
     except AssertionError as failure:
         print(f"FAILED: {failure}", file=sys.stderr, flush=True)
         sys.exit(1)

@@ -75,4 +75,28 @@ import Testing
             #expect(statuses == ["广州市数据局": "approved", "华南研究院 Institute": "rejected"])
         }
     }
+
+    @Test(.enabled(if: browserAvailable || Conformance.isCI)) func anotherOrganisationsAnalystIsRefusedForTheWrongPurposeThenAgrees() async throws {
+        try await withNetwork([TestNetwork.authority, TestNetwork.bureau, TestNetwork.institute]) { net in
+            try await net.register(1)
+            try await net.register(2)
+            _ = try await net.publish(1, ContractFlowTests.metadata())
+            let invited = try await net.clients[2].call(
+                ManagementAPI.inviteAccount, json: ["login": "zhang.wei", "displayName": "张伟", "roles": ["analyst"]])
+            let folder = Self.screenshots("analyst")
+            try? FileManager.default.removeItem(atPath: folder)
+            let (status, output) = try await Self.runScript([
+                "analyst", "--base", net.url(2), "--invitation", try #require(invited["invitationURL"]?.stringValue), "--login", "zhang.wei",
+                "--name", "张伟", "--provider", net.url(1), "--title", "广州市空气质量监测数据", "--query", "空气质量",
+                "--wrong-purpose", "commercial.marketing", "--purpose", "research", "--screenshots", folder,
+            ])
+            #expect(status == 0, "\(output)")
+            let steps = output.split(separator: "\n").compactMap { try? JSONValue.parse(Data($0.utf8)) }.compactMap { $0["step"]?.stringValue }
+            #expect(
+                steps == ["analyst-account", "member-catalog", "refused-wrong-purpose", "agreement-in-force", "requests-and-agreements"],
+                "\(output)")
+            let agreements = try await net.clients[2].call(ManagementAPI.listAgreements)["items"]?.arrayValue ?? []
+            #expect(agreements.count == 1)
+        }
+    }
 }
