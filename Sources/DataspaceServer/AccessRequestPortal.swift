@@ -27,6 +27,9 @@ struct AccessRequestPortal: Sendable {
         router.post("/requests") { request, _ in await requestAccess(request) }
         router.get("/requests") { request, _ in await requestsPage(request) }
         router.get("/requests/{id}") { request, context in await requestPage(request, id: context.parameters.get("id") ?? "") }
+        router.post("/requests/{id}/download") { request, context in await startDownload(request, id: context.parameters.get("id") ?? "") }
+        router.get("/downloads/{id}") { request, context in await downloadPage(request, id: context.parameters.get("id") ?? "") }
+        router.get("/downloads/{id}/file") { request, context in await downloadFile(request, id: context.parameters.get("id") ?? "") }
     }
 
     // MARK: browsing a member's catalog
@@ -195,9 +198,10 @@ struct AccessRequestPortal: Sendable {
     }
 
     func requestPage(_ request: Request, id: String) async -> Response {
+        let person: (account: PersonAccount, session: PortalSession)
         switch await accounts.require(Self.readers, request, returnTo: Self.requestsPath) {
         case .failure(let refusal): return refusal.response
-        case .success: break
+        case .success(let p): person = p
         }
         do {
             guard id.utf8.count <= 100, let n = try await services.store.negotiation(id: id), n.role == .consumer else {
@@ -205,9 +209,106 @@ struct AccessRequestPortal: Sendable {
             }
             var context = row(n, names: try await names())
             context["steps"] = Self.steps(n.state)
+            context["csrf"] = person.session.csrfToken
+            context["canDownload"] = n.state == .finalized && Self.requesters.contains(where: person.account.has)
             // Until the negotiation ends the page reloads itself; the provider answers in seconds.
             if !n.state.isTerminal { context["pending"] = true }
             return portal.page(title: "申请使用 Request access", template: "request", context: context)
+        } catch {
+            return accounts.unavailable(error)
+        }
+    }
+
+    // MARK: downloading under an agreement
+
+    func startDownload(_ request: Request, id: String) async -> Response {
+        let person: (account: PersonAccount, session: PortalSession)
+        switch await accounts.require(Self.requesters, request, returnTo: Self.requestsPath) {
+        case .success(let p): person = p
+        case .failure(let refusal): return refusal.response
+        }
+        guard let form = try? await FormFields.read(request), PortalAccounts.csrfMatches(form, person.session) else {
+            return refused("表单已过期，请从申请页重新下载 The form expired or came from elsewhere; download again from the request page", status: .forbidden)
+        }
+        do {
+            guard id.utf8.count <= 100, let n = try await services.store.negotiation(id: id), n.role == .consumer, let agreement = n.agreementID else {
+                return portal.page(title: "下载 Download", template: "message", context: ["error": "没有这个已生效的合约 No agreement in force for this request"], status: .notFound)
+            }
+            let transfer = try await services.downloads.start(agreementID: agreement, contracts: services.contracts, logger: services.logger)
+            services.logger.info("portal download started", metadata: ["transfer": "\(transfer)", "by": "\(person.account.id)"])
+            return PortalAccounts.redirect("/downloads/" + transfer)
+        } catch {
+            return refused("无法开始下载 The delivery could not start: " + Self.reason(error), status: .conflict)
+        }
+    }
+
+    /// A transfer this node asked for, with its file when one is in place.
+    func consumerTransfer(_ id: String) async throws -> (TransferProcess, file: String)? {
+        guard id.utf8.count <= 100, let t = try await services.store.transfer(id: id), t.role == .consumer else { return nil }
+        return (t, services.downloads.destination(transferID: t.id, dataset: t.dataset, mediaType: t.mediaType))
+    }
+
+    func downloadPage(_ request: Request, id: String) async -> Response {
+        switch await accounts.require(Self.readers, request, returnTo: Self.requestsPath) {
+        case .failure(let refusal): return refusal.response
+        case .success: break
+        }
+        do {
+            guard let (t, file) = try await consumerTransfer(id) else {
+                return portal.page(title: "下载 Download", template: "message", context: ["error": "没有这个下载 No such download"], status: .notFound)
+            }
+            var context: [String: Any] = ["id": t.id, "dataset": t.dataset, "agreement": t.agreementID, "state": t.state.rawValue]
+            if let p = await services.downloads.progress(t.id) {
+                context["received"] = p.received
+                if let total = p.total, total > 0 {
+                    context["total"] = total
+                    context["percent"] = Int(min(100, p.received * 100 / total))
+                }
+                if let error = p.error { context["error"] = error }
+                if let sha = p.sha256, p.error == nil { context["sha256"] = sha }
+                if let index = p.receiptIndex { context["receipt"] = index }
+                if !p.finished { context["pending"] = true }
+                if p.finished, p.error == nil, FileManager.default.fileExists(atPath: file) { context["ready"] = true }
+            } else if FileManager.default.fileExists(atPath: file) {
+                // Fetched by this node earlier (or by another replica): the file was checked before it was put in place.
+                context["ready"] = true
+                context["sha256"] = t.sha256 ?? ""
+            } else if !t.state.isTerminal {
+                context["elsewhere"] = true
+            } else {
+                context["error"] = t.reasons.isEmpty ? "这次交付没有留下文件 This delivery left no file here" : t.reasons.joined(separator: "; ")
+            }
+            return portal.page(title: "下载 Download", template: "download", context: context)
+        } catch {
+            return accounts.unavailable(error)
+        }
+    }
+
+    func downloadFile(_ request: Request, id: String) async -> Response {
+        switch await accounts.require(Self.readers, request, returnTo: Self.requestsPath) {
+        case .failure(let refusal): return refusal.response
+        case .success: break
+        }
+        do {
+            guard let (t, file) = try await consumerTransfer(id), FileManager.default.fileExists(atPath: file) else {
+                return portal.page(title: "下载 Download", template: "message", context: ["error": "文件不在这里 The file is not here"], status: .notFound)
+            }
+            let name = (file as NSString).lastPathComponent
+            var headers = HTTPFields()
+            headers[.contentType] = t.mediaType ?? "text/csv"
+            headers[.contentDisposition] = "attachment; filename=\"\(name)\""
+            headers[.cacheControl] = "no-store"
+            let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? nil
+            if let size { headers[.contentLength] = String(size) }
+            let body = ResponseBody { writer in
+                guard let handle = FileHandle(forReadingAtPath: file) else { return }
+                defer { try? handle.close() }
+                while let chunk = try handle.read(upToCount: 256 << 10), !chunk.isEmpty {
+                    try await writer.write(ByteBuffer(bytes: chunk))
+                }
+                try await writer.finish(nil)
+            }
+            return Response(status: .ok, headers: headers, body: body)
         } catch {
             return accounts.unavailable(error)
         }

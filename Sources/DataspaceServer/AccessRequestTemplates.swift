@@ -53,6 +53,12 @@ enum AccessRequestTemplates {
           {{#refused}}<div class="error" role="alert"><p>提供方拒绝了申请 The provider refused the request:</p>
             <ul class="reasons">{{#reasons}}<li>{{text}}</li>{{/reasons}}</ul></div>{{/refused}}
           {{#agreed}}<p class="notice" role="status">合约已生效 The agreement is in force: <code id="agreement-id">{{agreement}}</code></p>{{/agreed}}
+          {{#canDownload}}
+          <form method="post" action="/requests/{{id}}/download" class="inline download">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <button type="submit">下载 Download</button>
+          </form>
+          {{/canDownload}}
           <p><a href="/requests">我的申请与合约 My requests and agreements</a> · <a href="/explore?provider={{provider}}">返回目录 Back to the catalog</a></p>
         </section>
         """
@@ -72,6 +78,30 @@ enum AccessRequestTemplates {
             </tbody>
           </table>
           {{/hasRequests}}
+        </section>
+        """
+
+    static let download = """
+        <section class="panel">
+          {{#pending}}<meta http-equiv="refresh" content="1">{{/pending}}
+          <h1>下载 Download</h1>
+          <table class="meta">
+            <tr><th>数据产品 Product</th><td><code>{{dataset}}</code></td></tr>
+            <tr><th>合约 Agreement</th><td><code>{{agreement}}</code></td></tr>
+            <tr><th>交付 Transfer</th><td><code>{{id}}</code> · {{state}}</td></tr>
+          </table>
+          {{#pending}}
+          <p role="status">正在接收 Receiving: {{received}} 字节 bytes{{#total}} / {{total}}{{/total}}</p>
+          {{#percent}}<progress max="100" value="{{percent}}" aria-label="下载进度 Download progress">{{percent}}%</progress>{{/percent}}
+          {{/pending}}
+          {{#elsewhere}}<p class="notice" role="status">交付进行中（在另一副本上）The delivery is in progress on another replica; reload in a moment.</p>{{/elsewhere}}
+          {{#error}}<p class="error" role="alert">下载失败 The download failed: {{error}}</p>{{/error}}
+          {{#ready}}
+          <p class="notice" role="status" id="verified">校验通过 Checksum verified · SHA-256 <code>{{sha256}}</code></p>
+          {{#receipt}}<p>提供方存证回执 Provider's receipt: <a href="/ledger/receipt/{{receipt}}">entry {{receipt}}</a></p>{{/receipt}}
+          <p><a class="button" href="/downloads/{{id}}/file" id="save-file">保存文件 Save the file</a></p>
+          {{/ready}}
+          <p><a href="/requests">我的申请与合约 My requests and agreements</a></p>
         </section>
         """
 }

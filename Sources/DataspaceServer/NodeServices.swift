@@ -55,6 +55,8 @@ public struct NodeServices: Sendable {
     public let rateLimiter: RateLimiter
     /// Publishing and profiling running at once (`limits.concurrentPublishes`).
     public let publishing: WorkLimiter
+    /// Deliveries people fetch from the portal, into `DIR/received/`.
+    public let downloads: PortalDownloads
 
     /// The secret that per-agreement masking and watermark keys derive from: fixed for the node's
     /// key, so a leaked copy can be traced for as long as the node keeps its identity.
@@ -150,7 +152,8 @@ public struct NodeServices: Sendable {
             accounts: try AccountService(store: store, cost: PasswordHash.Cost(log2N: configuration.passwordCost, r: 8, p: 3), now: now),
             signIns: WorkLimiter(name: "sign-ins", limit: 2, queue: 32), ledger: ledger, logger: logger,
             rateLimiter: RateLimiter(rate: Double(configuration.requestsPerSecond), burst: Double(configuration.burst)),
-            publishing: WorkLimiter(name: "publishing", limit: configuration.concurrentPublishes, queue: 16))
+            publishing: WorkLimiter(name: "publishing", limit: configuration.concurrentPublishes, queue: 16),
+            downloads: PortalDownloads(root: directory.path + "/received", policy: configuration.outboundPolicy))
         // Orphan blobs can only exist after a crash mid-publish; nothing here is publishing yet.
         let removed = try await catalog.collectGarbage(writtenBefore: cleanupCutoff)
         if removed > 0 { logger.notice("removed orphan blobs left by an interrupted publish", metadata: ["count": "\(removed)"]) }

@@ -26,6 +26,7 @@ struct Portal: Sendable {
         try library.register(AccessRequestTemplates.explore, named: "explore")
         try library.register(AccessRequestTemplates.request, named: "request")
         try library.register(AccessRequestTemplates.requests, named: "requests")
+        try library.register(AccessRequestTemplates.download, named: "download")
         try library.register(AccountTemplates.audit, named: "audit")
         self.library = library
         self.services = services

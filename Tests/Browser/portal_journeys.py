@@ -48,16 +48,30 @@ class Journey:
     def text(self):
         return self.driver.find_element(By.TAG_NAME, "body").text
 
+    def loaded(self):
+        """Waits until the document has loaded completely (after a redirect, the element found
+        first may belong to the page being replaced)."""
+        self.wait.until(lambda driver: driver.execute_script("return document.readyState") == "complete")
+
     def fill(self, field, value):
-        element = self.driver.find_element(By.ID, field)
-        element.clear()
-        element.send_keys(value)
+        for attempt in range(3):
+            try:
+                self.loaded()
+                element = self.driver.find_element(By.ID, field)
+                element.clear()
+                element.send_keys(value)
+                return
+            except WebDriverException:
+                if attempt == 2:
+                    raise
 
     def submit(self, css="form.stack button[type=submit]"):
+        self.loaded()
         before = self.driver.current_url
         old = self.driver.find_element(By.TAG_NAME, "html")
         self.driver.find_element(By.CSS_SELECTOR, css).click()
         self.wait.until(EC.staleness_of(old))
+        self.loaded()
         return before
 
 
@@ -175,10 +189,16 @@ def wait_for_text(j, words):
     j.wait.until(shown)
 
 
+def settled(j):
+    """Waits until the page has loaded completely (a self-refreshing page may be replacing itself)."""
+    j.wait.until(lambda driver: driver.execute_script("return document.readyState") == "complete")
+
+
 def request_access(j, title, purpose):
     """On a member's catalog page: chooses `purpose` for the product titled `title` and presses
     the request button."""
     d = j.driver
+    settled(j)
     article = d.find_element(By.XPATH, f"//article[h2[text()='{title}']]")
     Select(article.find_element(By.TAG_NAME, "select")).select_by_value(purpose)
     old = d.find_element(By.TAG_NAME, "html")
@@ -203,16 +223,26 @@ def analyst(args):
         j.shot("member-catalog")
         request_access(j, args.title, args.wrong_purpose)
         wait_for_text(j, "TERMINATED")
+        settled(j)
         j.expect("The provider refused the request" in j.text(), "a refusal is shown with the provider's reasons")
         j.shot("refused-wrong-purpose")
-        d.find_element(By.PARTIAL_LINK_TEXT, "Back to the catalog").click()
-        j.wait.until(lambda driver: args.title in driver.find_element(By.TAG_NAME, "body").text)
+        catalog = d.find_element(By.PARTIAL_LINK_TEXT, "Back to the catalog").get_attribute("href")
+        d.get(catalog)
+        wait_for_text(j, "Browse a member's catalog")
         request_access(j, args.title, args.purpose)
         wait_for_text(j, "FINALIZED")
+        settled(j)
         j.expect("The agreement is in force" in j.text(), "the agreement is shown")
         j.shot("agreement-in-force")
+        old = d.find_element(By.TAG_NAME, "html")
+        d.find_element(By.CSS_SELECTOR, "form.download button[type=submit]").click()
+        j.wait.until(EC.staleness_of(old))
+        wait_for_text(j, "Checksum verified")
+        settled(j)
+        j.expect(len(d.find_elements(By.ID, "save-file")) == 1, "the verified file can be saved")
+        j.shot("downloaded-verified", sha256=d.find_element(By.CSS_SELECTOR, "#verified code").text)
         d.find_element(By.PARTIAL_LINK_TEXT, "My requests and agreements").click()
-        j.wait.until(lambda driver: "Requests and agreements" in driver.title or "FINALIZED" in driver.find_element(By.TAG_NAME, "body").text)
+        wait_for_text(j, "TERMINATED")
         text = j.text()
         j.expect("TERMINATED" in text and "FINALIZED" in text, "both requests are listed")
         j.shot("requests-and-agreements")

@@ -1,3 +1,4 @@
+import Crypto
 import DataspaceCore
 import DataspaceServer
 import Foundation
@@ -69,6 +70,25 @@ import Testing
             let negotiation = try await net.clients[2].call(ManagementAPI.showNegotiation, id)
             #expect(negotiation["requestedBy"]?.stringValue == analyst.accountID)
             #expect(negotiation["agreement"]?["id"]?.stringValue != nil)
+
+            // Download: the node fetches the delivery, checks its SHA-256, keeps the receipt; the
+            // browser then saves a file that is byte for byte what was published.
+            #expect(agreed.text.contains("action=\"\(agreedPath)/download\""))
+            #expect(try await PortalAccountTests.post(base + agreedPath + "/download", ["csrf": "forged"], cookie: analyst.cookie).status == 403)
+            let started = try await PortalAccountTests.post(base + agreedPath + "/download", ["csrf": csrf], cookie: analyst.cookie)
+            let downloadPath = try #require(started.headers.first(name: "Location"), "\(started.status) \(started.text)")
+            #expect(downloadPath.hasPrefix("/downloads/"))
+            let done = try await eventually({ try await Self.page(base + downloadPath, cookie: analyst.cookie) }) {
+                $0.text.contains("Checksum verified") || $0.text.contains("The download failed")
+            }
+            #expect(done.text.contains("校验通过 Checksum verified"), "\(done.text)")
+            let file = try await Self.page(base + downloadPath + "/file", cookie: analyst.cookie)
+            #expect(file.status == 200 && file.text == "station,aqi\nGZ001,42\nGZ002,57\n")
+            #expect(file.headers.first(name: "Content-Disposition")?.hasPrefix("attachment;") == true)
+            #expect(done.text.contains(SHA256.hash(data: file.body).map { String(format: "%02x", $0) }.joined()))
+            #expect(try await raw(.GET, base + downloadPath + "/file", followRedirects: false).status == 303, "no session, no file")
+            let transfers = try await net.clients[2].call(ManagementAPI.listTransfers)["items"]?.arrayValue ?? []
+            #expect(transfers.first?["state"]?.stringValue == "COMPLETED", "the delivery is confirmed to the provider")
         }
     }
 
@@ -103,6 +123,9 @@ import Testing
                 #expect(reply.text.contains("class=\"error\""))
             }
             #expect(try await Self.page(base + "/requests/nope", cookie: analyst.cookie).status == 404)
+            #expect(try await Self.page(base + "/downloads/nope", cookie: analyst.cookie).status == 404)
+            #expect(try await Self.page(base + "/downloads/nope/file", cookie: analyst.cookie).status == 404)
+            #expect(try await PortalAccountTests.post(base + "/requests/nope/download", ["csrf": csrf], cookie: analyst.cookie).status == 404)
             #expect(try await Self.page(base + "/requests", cookie: analyst.cookie).text.contains("No request yet"))
         }
     }

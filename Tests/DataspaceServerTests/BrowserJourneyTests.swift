@@ -93,10 +93,18 @@ import Testing
             #expect(status == 0, "\(output)")
             let steps = output.split(separator: "\n").compactMap { try? JSONValue.parse(Data($0.utf8)) }.compactMap { $0["step"]?.stringValue }
             #expect(
-                steps == ["analyst-account", "member-catalog", "refused-wrong-purpose", "agreement-in-force", "requests-and-agreements"],
+                steps == [
+                    "analyst-account", "member-catalog", "refused-wrong-purpose", "agreement-in-force", "downloaded-verified",
+                    "requests-and-agreements",
+                ],
                 "\(output)")
             let agreements = try await net.clients[2].call(ManagementAPI.listAgreements)["items"]?.arrayValue ?? []
             #expect(agreements.count == 1)
+            // The checksum the page showed is the one of the file as published.
+            let lines = output.split(separator: "\n").compactMap { try? JSONValue.parse(Data($0.utf8)) }
+            let shown = lines.first { $0["step"]?.stringValue == "downloaded-verified" }?["sha256"]?.stringValue
+            let published = try await net.clients[1].call(ManagementAPI.listDatasets)["items"]?.arrayValue?.first?["distribution"]?["sha256"]?.stringValue
+            #expect(shown != nil && shown == published, "\(String(describing: shown)) vs \(String(describing: published))")
         }
     }
 }

@@ -55,6 +55,7 @@ import Testing
         "GET /audit": .personSession, "GET /authority/members": .personSession, "POST /authority/members/{id}/{action}": .personSession,
         "GET /api/v1/accounts": .admin, "POST /api/v1/accounts": .admin, "PATCH /api/v1/accounts/{id}": .admin,
         "GET /explore": .personSession, "POST /requests": .personSession, "GET /requests": .personSession, "GET /requests/{id}": .personSession,
+        "POST /requests/{id}/download": .personSession, "GET /downloads/{id}": .personSession, "GET /downloads/{id}/file": .personSession,
         "POST /account/tokens": .personSession, "POST /account/tokens/{id}/revoke": .personSession, "POST /api/v1/login": .open, "GET /api/v1/tokens": .admin, "POST /api/v1/tokens": .personToken, "DELETE /api/v1/tokens/{id}": .admin,
         "POST /dsp/catalog/request": .member, "GET /dsp/catalog/datasets/**": .member,
         "POST /dsp/negotiations/request": .member, "GET /dsp/negotiations/{pid}": .member,
