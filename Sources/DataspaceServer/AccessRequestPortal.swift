@@ -21,6 +21,8 @@ struct AccessRequestPortal: Sendable {
     /// Who may request access: analysts; publishers and auditors may look.
     static let requesters: [PersonRole] = [.analyst]
     static let readers: [PersonRole] = [.analyst, .publisher, .auditor]
+    /// Negotiations the requests page reads, newest first.
+    static let requestsShown = 200
 
     func register(on router: Router<NodeRequestContext>) {
         router.get("/explore") { request, _ in await explore(request) }
@@ -189,7 +191,7 @@ struct AccessRequestPortal: Sendable {
         }
         do {
             let names = try await names()
-            let mine = try await services.store.negotiations(limit: 500).filter { $0.role == .consumer }
+            let mine = try await services.store.negotiations(limit: Self.requestsShown).filter { $0.role == .consumer }
             let rows = mine.map { row($0, names: names) }
             return portal.page(title: "我的申请与合约 Requests and agreements", template: "requests", context: ["requests": rows, "hasRequests": !rows.isEmpty])
         } catch {

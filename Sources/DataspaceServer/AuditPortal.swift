@@ -18,7 +18,7 @@ struct AuditPortal: Sendable {
     static let path = "/audit"
     /// Entries read per page before the party and end-time filters apply.
     static let scanLimit = 1_000
-    static let pageSize = 100
+    static let pageSize = 50
 
     func register(on router: Router<NodeRequestContext>) {
         router.get("/audit") { request, _ in await auditPage(request) }
@@ -89,35 +89,58 @@ struct AuditPortal: Sendable {
         } catch { return accounts.unavailable(error) }
         do {
             var names = try await directory()
-            var unnamed: Set<String> = []  // products looked up and not found here: not again
+            var looked: Set<String> = []  // products already looked up for a name, found or not
             let rows = try await services.store.ledgerEntries(
                 type: filters.type, since: filters.since.map { Int64($0.timeIntervalSince1970.rounded(.down)) }, after: filters.after,
                 limit: Self.scanLimit)
             let tiles = services.ledger.log.tiles
+            // Entries are read a bundle (256) at a time, once per page, not once per entry.
+            var bundles: [UInt64: [[UInt8]]] = [:]
+            func entry(_ index: UInt64) throws -> [UInt8]? {
+                let bundle = index / TilePath.width
+                if bundles[bundle] == nil { bundles[bundle] = try tiles.entries(bundle: bundle) }
+                let entries = bundles[bundle] ?? []
+                let offset = Int(index % TilePath.width)
+                return offset < entries.count ? entries[offset] : nil
+            }
             var items: [[String: Any]] = []
             var lastScanned: UInt64?
-            for row in rows where row.index < tiles.size {
-                lastScanned = row.index
-                guard let event = try? JSONValue.parse(try tiles.entry(row.index)), let fields = event.objectValue else { continue }
-                if let until = filters.until, Double(row.time) >= until.timeIntervalSince1970 { break }
-                if let product = fields["product"]?.stringValue ?? fields["dataset"]?.stringValue, names[product] == nil, !unnamed.contains(product) {
-                    if let identifier = try? UnifiedIdentifier(parsing: product), let record = try await services.catalog.record(identifier) {
-                        names[product] = record.title
-                    } else {
-                        unnamed.insert(product)
+            var reachedUntil = false
+            // A page's worth of rows at a time: parsed, their products named in one query, then filtered.
+            scanning: for chunk in stride(from: 0, to: rows.count, by: Self.pageSize).map({ rows[$0..<min($0 + Self.pageSize, rows.count)] }) {
+                var parsed: [(row: LedgerEntryRow, fields: [String: JSONValue])] = []
+                for row in chunk where row.index < tiles.size {
+                    if let until = filters.until, Double(row.time) >= until.timeIntervalSince1970 {
+                        reachedUntil = true
+                        break
                     }
+                    guard let bytes = try entry(row.index), let event = try? JSONValue.parse(bytes), let fields = event.objectValue else { continue }
+                    parsed.append((row, fields))
                 }
-                let shown = Self.describe(fields, names: names)
-                if let party = filters.party {
-                    let needle = party.lowercased()
-                    guard shown.contains(where: { ($0["value"] as? String ?? "").lowercased().contains(needle) || ($0["raw"] as? String ?? "").lowercased().contains(needle) })
-                    else { continue }
+                let products = Set(parsed.compactMap { $0.fields["product"]?.stringValue ?? $0.fields["dataset"]?.stringValue })
+                    .filter { names[$0] == nil && !looked.contains($0) }
+                looked.formUnion(products)
+                let identifiers = products.compactMap { try? UnifiedIdentifier(parsing: $0) }
+                for record in try await services.store.activeRecords(identifiers) { names[record.identifier.description] = record.title }
+                // Withdrawn products keep their titles too; looked up one by one, a few per page.
+                for identifier in identifiers.prefix(20) where names[identifier.description] == nil {
+                    if let record = try await services.catalog.record(identifier) { names[identifier.description] = record.title }
                 }
-                items.append([
-                    "index": row.index, "type": fields["type"]?.stringValue ?? "", "label": Self.label(fields["type"]?.stringValue ?? ""),
-                    "time": ISO8601.format(Date(timeIntervalSince1970: Double(row.time))), "fields": shown,
-                ])
-                if items.count == Self.pageSize { break }
+                for (row, fields) in parsed {
+                    lastScanned = row.index
+                    let shown = Self.describe(fields, names: names)
+                    if let party = filters.party {
+                        let needle = party.lowercased()
+                        guard shown.contains(where: { ($0["value"] as? String ?? "").lowercased().contains(needle) || ($0["raw"] as? String ?? "").lowercased().contains(needle) })
+                        else { continue }
+                    }
+                    items.append([
+                        "index": row.index, "type": fields["type"]?.stringValue ?? "", "label": Self.label(fields["type"]?.stringValue ?? ""),
+                        "time": ISO8601.format(Date(timeIntervalSince1970: Double(row.time))), "fields": shown,
+                    ])
+                    if items.count == Self.pageSize { break scanning }
+                }
+                if reachedUntil { break }
             }
             context["items"] = items
             context["count"] = items.count

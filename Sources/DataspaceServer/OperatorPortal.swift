@@ -14,6 +14,8 @@ import Mustache
 struct OperatorPortal: Sendable {
     static let cookieName = "dataspace_operator"
     static let sessionLifetime: TimeInterval = 8 * 3_600
+    /// Agreements the operator page lists, newest first (each costs a delivery count).
+    static let agreementsShown = 100
     let portal: Portal
     let services: NodeServices
     let library: MustacheLibrary
@@ -111,24 +113,42 @@ struct OperatorPortal: Sendable {
     func agreementsPage() async throws -> Response {
         let store = services.store
         var rows: [[String: Any]] = []
-        for a in try await store.agreements(limit: 500) {
-            let state = try await store.negotiation(id: a.negotiationID)?.state.rawValue ?? "?"
-            let counts = try await services.contracts.deliveryCounts(a)
+        // The newest agreements, each with its negotiation's state from one read of the newest negotiations.
+        let negotiationList = try await store.negotiations(limit: 1_000)
+        let states = Dictionary(negotiationList.map { ($0.id, $0.state.rawValue) }, uniquingKeysWith: { a, _ in a })
+        // Read whole only when every transfer fits in one read; otherwise counted per agreement.
+        let recent = try await store.transfers(agreementID: nil, limit: 10_000)
+        let consumerTransfers =
+            recent.count < 10_000
+            ? Dictionary(grouping: recent.filter { $0.role == .consumer && $0.providerPid != nil }, by: \.agreementID) : nil
+        for a in try await store.agreements(limit: Self.agreementsShown) {
+            var state = states[a.negotiationID]
+            if state == nil { state = try await store.negotiation(id: a.negotiationID)?.state.rawValue }
+            let shownState = state ?? "?"
+            // The consumer's counts come from its transfers, read once for the page.
+            let counts =
+                if a.role == .consumer, let consumerTransfers {
+                    DeliveryCounts(
+                        reserved: consumerTransfers[a.id, default: []].filter { !$0.state.isTerminal }.count,
+                        complete: consumerTransfers[a.id, default: []].filter { $0.state == .completed }.count)
+                } else {
+                    try await services.contracts.deliveryCounts(a)
+                }
             let deliveries = counts.reserved > 0 ? "\(counts.complete) (+\(counts.reserved) open)" : "\(counts.complete)"
             let remaining = (try? a.compiled())?.remainingUses(action: "download", uses: counts.used).map(String.init) ?? "∞"
             rows.append([
-                "id": a.id, "role": a.role.rawValue, "state": state, "dataset": a.dataset,
+                "id": a.id, "role": a.role.rawValue, "state": shownState, "dataset": a.dataset,
                 "counterparty": a.role == .provider ? a.consumer : a.provider, "purpose": a.purpose ?? "—", "deliveries": deliveries,
                 "remaining": remaining, "agreedAt": ISO8601.format(a.agreedAt), "digest": String(a.digest.prefix(16)) + "…",
             ])
         }
-        let negotiations = try await store.negotiations(limit: 200).map { n -> [String: Any] in
+        let negotiations = negotiationList.prefix(100).map { n -> [String: Any] in
             [
                 "id": n.id, "role": n.role.rawValue, "state": n.state.rawValue, "dataset": n.dataset, "counterparty": n.counterparty,
                 "reasons": n.reasons.joined(separator: "; "), "updated": ISO8601.format(n.updatedAt),
             ]
         }
-        return render("合约 Agreements", "agreements", ["agreements": rows, "negotiations": negotiations])
+        return render("合约 Agreements", "agreements", ["agreements": rows, "negotiations": negotiations, "shown": Self.agreementsShown])
     }
 
     func transfersPage() async throws -> Response {

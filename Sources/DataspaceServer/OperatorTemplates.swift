@@ -16,6 +16,7 @@ enum OperatorTemplates {
         <nav class="tabs"><a href="/operator/agreements"><b>合约 Agreements</b></a> · <a href="/operator/transfers">传输 Transfers</a></nav>
         <section class="detail">
           <h1>合约 Agreements</h1>
+          <p class="hint">最新 {{shown}} 份 The newest {{shown}}; all of them: <code>dataspace agreements</code> or <code>GET /api/v1/agreements</code></p>
           <table class="grid">
             <tr><th>合约 Agreement</th><th>角色 Role</th><th>状态 State</th><th>数据产品 Product</th><th>对方 Counterparty</th><th>用途 Purpose</th><th>交付 Deliveries</th><th>剩余 Left</th><th>签订 Agreed</th><th>SHA-256</th></tr>
             {{#agreements}}<tr><td><code>{{id}}</code></td><td>{{role}}</td><td>{{state}}</td><td><a href="/datasets/{{dataset}}"><code>{{dataset}}</code></a></td><td><code>{{counterparty}}</code></td><td>{{purpose}}</td><td>{{deliveries}}</td><td>{{remaining}}</td><td>{{agreedAt}}</td><td><code>{{digest}}</code></td></tr>{{/agreements}}

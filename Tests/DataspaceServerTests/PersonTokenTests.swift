@@ -63,6 +63,17 @@ import Testing
                 await #expect(throws: ManagementClient.Failure.self) { try await client.call(operation) }
             }
 
+            // A narrow token cannot make a wider one, even for a role the person holds.
+            do {
+                _ = try await asAnalyst.call(ManagementAPI.issueToken, json: ["name": "wider", "scopes": ["publisher"]])
+                Issue.record("an analyst-only token made a publisher token")
+            } catch let failure as ManagementClient.Failure {
+                #expect(failure.status == 403 && failure.field == "scopes", "\(failure)")
+            }
+            let same = try await asAnalyst.call(ManagementAPI.issueToken, json: ["name": "same"])
+            #expect(same["scopes"] == ["analyst"] && same["token"]?.stringValue?.hasPrefix("dst_") == true)
+            _ = try await asAnalyst.call(ManagementAPI.revokeToken, try #require(same["id"]?.stringValue))
+
             // What an administrator's token does is theirs: the person they invite names them.
             _ = try await Self.person(net, "zhao", roles: ["auditor"], admin: asAdministrator)
             let accounts = try await net.clients[0].call(ManagementAPI.listAccounts)["items"]?.arrayValue ?? []
@@ -70,8 +81,8 @@ import Testing
 
             // Each person lists their own tokens; the admin token lists everyone's; secrets are never listed.
             let mine = try await asAnalyst.call(ManagementAPI.listTokens)["items"]?.arrayValue ?? []
-            #expect(mine.count == 2 && mine.allSatisfy { $0["accountId"]?.stringValue == li && $0["token"] == nil })
-            #expect((try await net.clients[0].call(ManagementAPI.listTokens)["items"]?.arrayValue ?? []).count == 3)
+            #expect(mine.count == 3 && mine.allSatisfy { $0["accountId"]?.stringValue == li && $0["token"] == nil })
+            #expect((try await net.clients[0].call(ManagementAPI.listTokens)["items"]?.arrayValue ?? []).count == 4)
             let listed = try await raw(.GET, net.url(0) + "/api/v1/tokens", headers: [("Authorization", "Bearer " + analystToken)])
             #expect(!listed.text.contains(String(analystToken.split(separator: "_").last ?? "")))
 
