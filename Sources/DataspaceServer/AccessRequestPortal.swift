@@ -99,20 +99,28 @@ struct AccessRequestPortal: Sendable {
         var seen = Set<String>()
         return negotiations.compactMap { n in
             guard n.role == .consumer else { return nil }
-            let base = n.counterpartyAddress.hasSuffix(DSP.basePath) ? String(n.counterpartyAddress.dropLast(DSP.basePath.count)) : n.counterpartyAddress
+            let base = Self.providerBase(n)
             return seen.insert(base).inserted ? ["url": base] : nil
         }
     }
 
-    /// What went wrong, for a person (never a library's type name).
-    static func reason(_ error: any Error) -> String {
+    /// What went wrong, for a person (never a library's type name); `otherwise` for the rest.
+    static func reason(_ error: any Error, otherwise: String = "the member did not answer as a Dataspace node") -> String {
         switch error {
+        case let e as PortalDownloads.DownloadFailure: e.description
         case let e as ValidationError: e.message
         case let e as CatalogError: e.message
         case let e as PeerError: e.message
         case let e as ProtocolError: e.reason
-        default: "the member did not answer as a Dataspace node"
+        case let e as ContractNotFound: e.description
+        case let e as TransitionError: e.message
+        default: otherwise
         }
+    }
+
+    /// The provider's base URL of a negotiation (its DSP address without the DSP path).
+    static func providerBase(_ n: ContractNegotiation) -> String {
+        n.counterpartyAddress.hasSuffix(DSP.basePath) ? String(n.counterpartyAddress.dropLast(DSP.basePath.count)) : n.counterpartyAddress
     }
 
     // MARK: requesting access
@@ -170,7 +178,7 @@ struct AccessRequestPortal: Sendable {
     func row(_ n: ContractNegotiation, names: [String: String]) -> [String: Any] {
         var row: [String: Any] = [
             "id": n.id, "dataset": n.dataset, "purpose": n.purpose ?? "—", "state": n.state.rawValue,
-            "provider": n.counterpartyAddress.hasSuffix(DSP.basePath) ? String(n.counterpartyAddress.dropLast(DSP.basePath.count)) : n.counterpartyAddress,
+            "provider": Self.providerBase(n),
             "updated": ISO8601.format(n.updatedAt), "by": n.requestedBy.map { names[$0] ?? ($0 == "admin-token" ? "管理令牌 admin token" : $0) } ?? "—",
         ]
         if n.state == .terminated { row["refused"] = true }
@@ -240,7 +248,7 @@ struct AccessRequestPortal: Sendable {
             services.logger.info("portal download started", metadata: ["transfer": "\(transfer)", "by": "\(person.account.id)"])
             return PortalAccounts.redirect("/downloads/" + transfer)
         } catch {
-            return refused("无法开始下载 The delivery could not start: " + Self.reason(error), status: .conflict)
+            return refused("无法开始下载 The delivery could not start: " + Self.reason(error, otherwise: "try again"), status: .conflict)
         }
     }
 

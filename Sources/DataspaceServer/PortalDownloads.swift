@@ -72,7 +72,7 @@ public actor PortalDownloads {
                 update(id) { $0.finished = true }
             } catch {
                 update(id) {
-                    $0.error = Self.reason(error)
+                    $0.error = AccessRequestPortal.reason(error, otherwise: "the delivery failed; try again")
                     $0.finished = true
                 }
             }
@@ -133,13 +133,4 @@ public actor PortalDownloads {
         init(_ description: String) { self.description = description }
     }
 
-    static func reason(_ error: any Error) -> String {
-        switch error {
-        case let e as DownloadFailure: e.description
-        case let e as ValidationError: e.message
-        case let e as ContractNotFound: e.description
-        case let e as TransitionError: e.message
-        default: "the delivery failed; try again"
-        }
-    }
 }
