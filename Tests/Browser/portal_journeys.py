@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import traceback
 
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
@@ -18,6 +19,19 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
+
+
+def replaced(element):
+    """A wait condition: `element`'s page has been replaced. Like Selenium's staleness_of, but
+    Chromium sometimes reports a replaced page's node as "Node with given id does not belong to
+    the document" instead of a stale element: any refusal to look at it means it is gone."""
+    def check(_driver):
+        try:
+            element.is_enabled()
+            return False
+        except WebDriverException:
+            return True
+    return check
 
 
 class Journey:
@@ -53,11 +67,18 @@ class Journey:
         first may belong to the page being replaced)."""
         self.wait.until(lambda driver: driver.execute_script("return document.readyState") == "complete")
 
+    def follow(self, link_text):
+        """Clicks a link (by part of its text) and waits for the page it leads to."""
+        old = self.driver.find_element(By.TAG_NAME, "html")
+        self.driver.find_element(By.PARTIAL_LINK_TEXT, link_text).click()
+        self.wait.until(replaced(old))
+        self.loaded()
+
     def fill(self, field, value):
         for attempt in range(3):
             try:
                 self.loaded()
-                element = self.driver.find_element(By.ID, field)
+                element = self.wait.until(EC.presence_of_element_located((By.ID, field)))
                 element.clear()
                 element.send_keys(value)
                 return
@@ -70,7 +91,7 @@ class Journey:
         before = self.driver.current_url
         old = self.driver.find_element(By.TAG_NAME, "html")
         self.driver.find_element(By.CSS_SELECTOR, css).click()
-        self.wait.until(EC.staleness_of(old))
+        self.wait.until(replaced(old))
         self.loaded()
         return before
 
@@ -104,7 +125,7 @@ def person(args):
         j.fill("password", password)
         old = d.find_element(By.TAG_NAME, "html")
         d.find_element(By.ID, "password").send_keys(Keys.ENTER)
-        j.wait.until(EC.staleness_of(old))
+        j.wait.until(replaced(old))
         j.loaded()
         j.expect(d.current_url == args.base + "/account", f"signing in leads to the account page, not {d.current_url}")
         j.expect(args.name in j.text() and "publisher" in j.text(), "the account page shows the name and roles")
@@ -115,7 +136,7 @@ def person(args):
         search.send_keys(args.query)
         old = d.find_element(By.TAG_NAME, "html")
         search.send_keys(Keys.ENTER)
-        j.wait.until(EC.staleness_of(old))
+        j.wait.until(replaced(old))
         j.loaded()
         j.expect(args.title in j.text(), "the search finds the product")
         j.expect("nil" not in d.page_source, "no 'nil' on the results page")
@@ -160,13 +181,13 @@ def officer(args):
         approve = d.find_element(By.XPATH, f"//article[h3[text()='{args.approve}']]//button[contains(@class,'approve')]")
         old = d.find_element(By.TAG_NAME, "html")
         approve.click()
-        j.wait.until(EC.staleness_of(old))
+        j.wait.until(replaced(old))
         j.loaded()
         j.expect(d.current_url == args.base + "/authority/members", "approving returns to the list")
         article = d.find_element(By.XPATH, f"//article[h3[text()='{args.reject}']]")
         old = d.find_element(By.TAG_NAME, "html")
         article.find_element(By.CSS_SELECTOR, "button.reject").click()
-        j.wait.until(EC.staleness_of(old))
+        j.wait.until(replaced(old))
         j.loaded()
         j.expect("Give the applicant a reason" in j.text(), "rejecting without a reason is refused on the page")
         j.shot("reject-needs-reason")
@@ -174,7 +195,7 @@ def officer(args):
         article.find_element(By.NAME, "reason").send_keys("营业执照已过期 licence expired")
         old = d.find_element(By.TAG_NAME, "html")
         article.find_element(By.CSS_SELECTOR, "button.reject").click()
-        j.wait.until(EC.staleness_of(old))
+        j.wait.until(replaced(old))
         j.loaded()
         text = j.text()
         j.expect("licence expired" in text and args.name in text, "the rejection shows its reason and the officer's name")
@@ -208,7 +229,7 @@ def request_access(j, title, purpose):
     Select(article.find_element(By.TAG_NAME, "select")).select_by_value(purpose)
     old = d.find_element(By.TAG_NAME, "html")
     article.find_element(By.CSS_SELECTOR, "form.request-access button[type=submit]").click()
-    j.wait.until(EC.staleness_of(old))
+    j.wait.until(replaced(old))
     j.loaded()
 
 
@@ -220,7 +241,7 @@ def analyst(args):
         d = j.driver
         accept_and_sign_in(j, args, "analyst password 2026")
         j.shot("analyst-account")
-        d.find_element(By.PARTIAL_LINK_TEXT, "Browse members").click()
+        j.follow("Browse members")
         j.fill("provider", args.provider)
         j.fill("q", args.query)
         j.submit("form.search button[type=submit]")
@@ -242,13 +263,13 @@ def analyst(args):
         j.shot("agreement-in-force")
         old = d.find_element(By.TAG_NAME, "html")
         d.find_element(By.CSS_SELECTOR, "form.download button[type=submit]").click()
-        j.wait.until(EC.staleness_of(old))
+        j.wait.until(replaced(old))
         j.loaded()
         wait_for_text(j, "Checksum verified")
         settled(j)
         j.expect(len(d.find_elements(By.ID, "save-file")) == 1, "the verified file can be saved")
         j.shot("downloaded-verified", sha256=d.find_element(By.CSS_SELECTOR, "#verified code").text)
-        d.find_element(By.PARTIAL_LINK_TEXT, "My requests and agreements").click()
+        j.follow("My requests and agreements")
         wait_for_text(j, "TERMINATED")
         text = j.text()
         j.expect("TERMINATED" in text and "FINALIZED" in text, "both requests are listed")
@@ -279,7 +300,9 @@ def main():
         print(f"FAILED: {failure}", file=sys.stderr, flush=True)
         sys.exit(1)
     except WebDriverException as error:
-        print(f"BROWSER: {error.msg}", file=sys.stderr, flush=True)
+        # Where in the journey it happened: the line of this script, not the driver's stack.
+        here = [f"{frame.name}:{frame.lineno}" for frame in traceback.extract_tb(error.__traceback__) if frame.filename == __file__]
+        print(f"BROWSER: {error.msg} (at {' > '.join(here)})", file=sys.stderr, flush=True)
         sys.exit(2)
 
 
