@@ -374,8 +374,29 @@ extension ContractService {
     /// transfers the provider accepted — open ones as reserved, completed ones as delivered.
     public func deliveryCounts(_ agreement: ContractAgreement) async throws -> DeliveryCounts {
         if agreement.role == .provider { return try await store.deliveryCounts(agreementID: agreement.id) }
-        let transfers = try await store.transfers(agreementID: agreement.id, limit: 10_000).filter { $0.providerPid != nil }
-        return DeliveryCounts(
-            reserved: transfers.filter { !$0.state.isTerminal }.count, complete: transfers.filter { $0.state == .completed }.count)
+        return Self.consumerCounts(try await store.transfers(agreementID: agreement.id, limit: 10_000))
+    }
+
+    /// The counts of many agreements, for a page that lists them: the consumer's transfers are
+    /// read once when they all fit in one read (else per agreement); the provider's per agreement.
+    public func deliveryCounts(_ agreements: [ContractAgreement]) async throws -> [String: DeliveryCounts] {
+        let limit = 10_000
+        let recent = try await store.transfers(agreementID: nil, limit: limit)
+        let byAgreement = recent.count < limit ? Dictionary(grouping: recent.filter { $0.role == .consumer }, by: \.agreementID) : nil
+        var counts: [String: DeliveryCounts] = [:]
+        for a in agreements {
+            if a.role == .consumer, let byAgreement {
+                counts[a.id] = Self.consumerCounts(byAgreement[a.id, default: []])
+            } else {
+                counts[a.id] = try await deliveryCounts(a)
+            }
+        }
+        return counts
+    }
+
+    /// The consumer's rule: transfers the provider accepted, open ones reserved, completed ones delivered.
+    static func consumerCounts(_ transfers: [TransferProcess]) -> DeliveryCounts {
+        let accepted = transfers.filter { $0.providerPid != nil }
+        return DeliveryCounts(reserved: accepted.filter { !$0.state.isTerminal }.count, complete: accepted.filter { $0.state == .completed }.count)
     }
 }

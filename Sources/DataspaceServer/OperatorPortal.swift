@@ -116,24 +116,13 @@ struct OperatorPortal: Sendable {
         // The newest agreements, each with its negotiation's state from one read of the newest negotiations.
         let negotiationList = try await store.negotiations(limit: 1_000)
         let states = Dictionary(negotiationList.map { ($0.id, $0.state.rawValue) }, uniquingKeysWith: { a, _ in a })
-        // Read whole only when every transfer fits in one read; otherwise counted per agreement.
-        let recent = try await store.transfers(agreementID: nil, limit: 10_000)
-        let consumerTransfers =
-            recent.count < 10_000
-            ? Dictionary(grouping: recent.filter { $0.role == .consumer && $0.providerPid != nil }, by: \.agreementID) : nil
-        for a in try await store.agreements(limit: Self.agreementsShown) {
+        let agreements = try await store.agreements(limit: Self.agreementsShown)
+        let allCounts = try await services.contracts.deliveryCounts(agreements)
+        for a in agreements {
             var state = states[a.negotiationID]
             if state == nil { state = try await store.negotiation(id: a.negotiationID)?.state.rawValue }
             let shownState = state ?? "?"
-            // The consumer's counts come from its transfers, read once for the page.
-            let counts =
-                if a.role == .consumer, let consumerTransfers {
-                    DeliveryCounts(
-                        reserved: consumerTransfers[a.id, default: []].filter { !$0.state.isTerminal }.count,
-                        complete: consumerTransfers[a.id, default: []].filter { $0.state == .completed }.count)
-                } else {
-                    try await services.contracts.deliveryCounts(a)
-                }
+            let counts = allCounts[a.id] ?? DeliveryCounts(reserved: 0, complete: 0)
             let deliveries = counts.reserved > 0 ? "\(counts.complete) (+\(counts.reserved) open)" : "\(counts.complete)"
             let remaining = (try? a.compiled())?.remainingUses(action: "download", uses: counts.used).map(String.init) ?? "∞"
             rows.append([
