@@ -183,11 +183,19 @@ public struct AccountService: Sendable {
     }
 
     /// Makes an API token for `account` with `scopes` (all its roles when nil), valid for `days`.
-    /// A person can only give a token roles they hold.
-    public func issueToken(for account: PersonAccount, name: String, scopes: Set<PersonRole>?, days: Int?) async throws -> IssuedToken {
+    /// A person can only give a token roles they hold; made through another token (`within` its
+    /// roles), no role that token lacks: a narrow token cannot mint a wider one.
+    public func issueToken(
+        for account: PersonAccount, name: String, scopes: Set<PersonRole>?, days: Int?, within: Set<PersonRole>? = nil
+    ) async throws -> IssuedToken {
         guard account.status == .active else { throw AccountError(.forbidden, "only an active person makes tokens", field: "login") }
         let name = try PersonToken.checkedName(name)
-        let scopes = scopes ?? account.roles
+        let scopes = scopes ?? within ?? account.roles
+        if let within, !scopes.isSubset(of: within) {
+            throw AccountError(
+                .forbidden, "this token has the role \(within.sorted().map(\.rawValue).joined(separator: ", ")); a token it makes cannot have more",
+                field: "scopes")
+        }
         guard !scopes.isEmpty else { throw AccountError(.invalid, "give the token at least one role", field: "scopes") }
         let lacking = scopes.subtracting(account.roles)
         guard lacking.isEmpty else {

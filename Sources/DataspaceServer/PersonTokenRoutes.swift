@@ -89,14 +89,7 @@ enum PersonTokenRoutes {
             throw AccountError(.forbidden, "the admin token is nobody's: a person makes their own tokens with 'dataspace login' or in the portal")
         }
         let wanted = try TokenRequest(try await request.jsonBody(limit: 16_384), defaultName: "API token")
-        // A token makes tokens with at most its own roles: a narrow token cannot mint a wider one.
-        let scopes = wanted.scopes ?? roles
-        guard scopes.isSubset(of: roles) else {
-            throw AccountError(
-                .forbidden, "this token has the role \(roles.sorted().map(\.rawValue).joined(separator: ", ")); a token it makes cannot have more",
-                field: "scopes")
-        }
-        let issued = try await s.accounts.issueToken(for: account, name: wanted.name, scopes: scopes, days: wanted.days)
+        let issued = try await s.accounts.issueToken(for: account, name: wanted.name, scopes: wanted.scopes, days: wanted.days, within: roles)
         s.logger.notice("API token issued", metadata: ["account": "\(account.id)", "token": "\(issued.token.id)"])
         return Responses.json(issuedJSON(issued, account: account), status: .created)
     }

@@ -241,6 +241,10 @@ import Testing
         #expect(try await accounts.tokens(of: li).map(\.id) == [issued.token.id])
         let second = try await accounts.issueToken(for: li, name: "second", scopes: nil, days: 1)
         #expect(second.token.scopes == [.publisher, .analyst])
+        let wider = await #expect(throws: AccountError.self) {
+            try await accounts.issueToken(for: li, name: "wider", scopes: [.publisher], days: 1, within: [.analyst])
+        }
+        #expect(wider?.field == "scopes", "a token made through an analyst token cannot be a publisher's")
         let revoked = try await accounts.revokeToken(id: issued.token.id, by: admin)
         #expect(revoked.revokedBy == admin.id && revoked.revokedAt == clock.now())
         #expect(try await accounts.caller(bearer: issued.text) == nil)
