@@ -72,9 +72,9 @@ public struct CatalogService: Sendable {
 
     // MARK: publishing
 
-    /// Publishes a new product from a streamed file.
+    /// Publishes a new product from a streamed file; `by` (an account id) is recorded in the evidence.
     public func publish<Body: AsyncSequence>(
-        _ request: PublishRequest, format: TabularFormat, body: Body, upload: UploadOptions = UploadOptions()
+        _ request: PublishRequest, format: TabularFormat, body: Body, upload: UploadOptions = UploadOptions(), by: String? = nil
     ) async throws -> DatasetRecord where Body.Element == [UInt8] {
         let metadata: PublishRequest.Validated
         do { metadata = try request.validate() } catch { throw CatalogError(error) }
@@ -97,7 +97,7 @@ public struct CatalogService: Sendable {
         try await commit(stored) {
             try Self.checkDeclaredColumns(record, rules: metadata.rules)
             report = try await assess(&record, metadata: metadata)
-            try await store.insertFirstVersion(record, report: report, evidence: [.product("product.published", record)])
+            try await store.insertFirstVersion(record, report: report, evidence: [.product("product.published", record, extra: Self.actor(by))])
         }
         index.upsert(SearchDocument(record))
         addresses.add(identifier)
@@ -110,7 +110,8 @@ public struct CatalogService: Sendable {
     /// new assessment is stricter, which is then flagged for review). Without a body the
     /// previous file is kept (and assessed again: the rules, impacts or grade may have changed).
     public func update<Body: AsyncSequence>(
-        _ identifier: UnifiedIdentifier, _ changes: ProductChanges, format: TabularFormat?, body: Body?, upload: UploadOptions = UploadOptions()
+        _ identifier: UnifiedIdentifier, _ changes: ProductChanges, format: TabularFormat?, body: Body?, upload: UploadOptions = UploadOptions(),
+        by: String? = nil
     ) async throws -> DatasetRecord where Body.Element == [UInt8] {
         guard let current = try await store.record(identifier, version: nil) else {
             throw CatalogError(.notFound, "no product \(identifier)", field: "identifier")
@@ -141,7 +142,7 @@ public struct CatalogService: Sendable {
         let write = { [self] (record: inout DatasetRecord) async throws in
             try Self.checkDeclaredColumns(record, rules: metadata.rules)
             let report = try await assess(&record, metadata: metadata)
-            try await store.insertNextVersion(record, report: report, evidence: [.product("product.versioned", record)])
+            try await store.insertNextVersion(record, report: report, evidence: [.product("product.versioned", record, extra: Self.actor(by))])
         }
         if let stored {
             try await commit(stored) { try await write(&record) }
@@ -293,14 +294,17 @@ public struct CatalogService: Sendable {
     }
 
     /// Withdraws a product: it leaves the catalog and search; its versions stay on record.
-    public func withdraw(_ identifier: UnifiedIdentifier) async throws -> DatasetRecord {
-        guard let record = try await store.withdraw(identifier, at: timestamp(), evidence: { [.product("product.withdrawn", $0)] }) else {
+    public func withdraw(_ identifier: UnifiedIdentifier, by: String? = nil) async throws -> DatasetRecord {
+        guard let record = try await store.withdraw(identifier, at: timestamp(), evidence: { [.product("product.withdrawn", $0, extra: Self.actor(by))] }) else {
             throw CatalogError(.notFound, "no product \(identifier)", field: "identifier")
         }
         index.remove(identifier)
         await evidence?.flush()
         return record
     }
+
+    /// The evidence field naming who acted (an account id, or `admin-token`), when known.
+    static func actor(_ by: String?) -> [String: JSONValue] { by.map { ["by": .string($0)] } ?? [:] }
 
     /// Whole seconds: records store ISO 8601 date-times without fractions, so what a call returns
     /// equals what a later read returns.

@@ -86,6 +86,12 @@ public struct RegionCode: Sendable, Hashable, Codable, CustomStringConvertible, 
 
     init(unchecked: String) { self.value = unchecked }
 
+    /// Every province-level division, then the cities and districts the node has names for, in
+    /// code order: the choices a form offers (any other valid code can still be typed).
+    public static var choices: [RegionCode] {
+        (provinces.keys.map { RegionCode(unchecked: $0 + "0000") } + knownNames.keys.map { RegionCode(unchecked: $0) }).sorted()
+    }
+
     public var description: String { value }
     public static func < (lhs: RegionCode, rhs: RegionCode) -> Bool { lhs.value < rhs.value }
 

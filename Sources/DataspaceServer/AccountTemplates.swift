@@ -196,5 +196,12 @@ enum AccountTemplates {
         dl.fields dd { margin: 0; overflow-wrap: anywhere; }
         .notice { color: #0f5132; background: #e6f4ea; padding: .5rem .8rem; border-radius: 6px; }
         .chip { display: inline-block; padding: .1rem .5rem; border: 1px solid var(--line); border-radius: 999px; }
+        form.stack select, form.stack textarea { padding: .5rem .6rem; font-size: 1rem; border: 1px solid var(--line); border-radius: 6px; font-family: inherit; }
+        form.stack h2 { margin: 1.2rem 0 .2rem; font-size: 1.1rem; }
+        form.stack label.choice { display: inline-block; margin-right: 1rem; }
+        fieldset.inline { display: flex; gap: .5rem; align-items: center; flex-wrap: wrap; }
+        progress { width: 100%; height: 1rem; }
+        button.secondary { background: #5b6470; }
+        a.button { display: inline-block; padding: .5rem 1rem; border-radius: 6px; background: var(--accent); color: #fff; text-decoration: none; }
         """
 }

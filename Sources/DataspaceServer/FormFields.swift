@@ -6,6 +6,8 @@ import Hummingbird
 /// breaks them is refused naming the field; a missing field reads as empty.
 struct FormFields: Sendable {
     var values: [String: String] = [:]
+    /// Every value of a field sent more than once (checkboxes sharing a name), in order.
+    var repeated: [String: [String]] = [:]
 
     static let maximumBytes = 16_384
 
@@ -25,19 +27,24 @@ struct FormFields: Sendable {
             }
             guard value.count <= 4_096 else { throw Refusal(field: name, message: "\(name) is longer than 4096 characters") }
             values[name] = value
+            repeated[name, default: []].append(value)
         }
     }
 
     static func decode(_ text: Substring) -> String? { text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding }
 
-    static func read(_ request: Request) async throws -> FormFields {
-        guard let buffer = try? await request.body.collect(upTo: maximumBytes) else {
-            throw Refusal(field: "form", message: "the form is larger than \(maximumBytes / 1024) KiB")
+    /// Reads a form of at most `limit` bytes (`maximumBytes` unless a form needs room for long text).
+    static func read(_ request: Request, upTo limit: Int = maximumBytes) async throws -> FormFields {
+        guard let buffer = try? await request.body.collect(upTo: limit) else {
+            throw Refusal(field: "form", message: "the form is larger than \(limit / 1024) KiB")
         }
         return try FormFields(String(buffer: buffer))
     }
 
     subscript(_ name: String) -> String { values[name] ?? "" }
+
+    /// All values sent under `name` (none when the field is absent).
+    func all(_ name: String) -> [String] { repeated[name] ?? [] }
 }
 
 /// Cookies a request carries, by name (the first of each name wins).

@@ -10,6 +10,9 @@ import Hummingbird
 
 extension HTTPField.Name {
     static let datasetMetadata = HTTPField.Name("Dataspace-Metadata")!
+    /// The portal's upload script sends the session's CSRF token and the file's name in headers.
+    static let csrfToken = HTTPField.Name("X-CSRF-Token")!
+    static let fileName = HTTPField.Name("X-File-Name")!
     static let link = HTTPField.Name("Link")!
     static let location = HTTPField.Name.location
 }

@@ -105,7 +105,7 @@ enum ManagementRoutes {
     /// may see the connection close instead).
     static let drainLimit = 256 << 20
 
-    static let publish: Handler = { request, _, s in
+    static let publish: Handler = { request, context, s in
         let metadata: PublishRequest
         let format: TabularFormat
         let upload: CatalogService.UploadOptions
@@ -121,9 +121,10 @@ enum ManagementRoutes {
             throw error
         }
         let body = UploadStream(request.body)
+        let by = context.managementCaller?.attribution
         let record: DatasetRecord
         do {
-            record = try await s.publishing.run { try await s.catalog.publish(metadata, format: format, body: body, upload: upload) }
+            record = try await s.publishing.run { try await s.catalog.publish(metadata, format: format, body: body, upload: upload, by: by) }
         } catch {
             // Refused mid-upload: the same courtesy, so the refusal reaches the client.
             await body.drain(upTo: Self.drainLimit)
@@ -165,9 +166,10 @@ enum ManagementRoutes {
             throw error
         }
         let body = hasFile ? UploadStream(request.body) : nil
+        let by = context.managementCaller?.attribution
         let record: DatasetRecord
         do {
-            record = try await s.publishing.run { try await s.catalog.update(identifier, changes, format: format, body: body, upload: upload) }
+            record = try await s.publishing.run { try await s.catalog.update(identifier, changes, format: format, body: body, upload: upload, by: by) }
         } catch {
             await body?.drain(upTo: Self.drainLimit)
             throw error
@@ -176,7 +178,7 @@ enum ManagementRoutes {
     }
 
     static let withdrawDataset: Handler = { _, context, s in
-        let record = try await s.catalog.withdraw(try identifierParameter(context))
+        let record = try await s.catalog.withdraw(try identifierParameter(context), by: context.managementCaller?.attribution)
         return Responses.json(record.json)
     }
 

@@ -30,6 +30,8 @@ public enum NodeApplication {
         AuthorityPortal(accounts: people).register(on: router)
         AuditPortal(accounts: people).register(on: router)
         AccessRequestPortal(accounts: people).register(on: router)
+        let publishing = PublisherPortal(accounts: people)
+        publishing.register(on: router)
 
         PersonTokenRoutes.registerLogin(on: router, services: services)
         let management = router.group("/api/v1").add(middleware: ManagementAuthMiddleware(adminToken: services.adminToken, accounts: services.accounts))
@@ -46,6 +48,7 @@ public enum NodeApplication {
         var background: [any Service] = [
             services.ledger, OutboxService(contracts: services.contracts), PeriodicSweep.transferExpiry(services.contracts),
             PeriodicSweep.sessionPurge(services.accounts, logger: services.logger),
+            PeriodicSweep.draftPurge(PublishDrafts(root: services.directory.path + "/drafts"), logger: services.logger),
         ]
         // Replicas over one database follow each other's changes.
         if let feed = services.store as? any StoreChangeFeed {

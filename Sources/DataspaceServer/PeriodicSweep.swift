@@ -31,4 +31,12 @@ struct PeriodicSweep: Service {
     static func sessionPurge(_ accounts: AccountService, logger: Logger) -> PeriodicSweep {
         PeriodicSweep(name: "expired sessions", logger: logger) { try await accounts.purgeExpiredSessions() }
     }
+
+    /// Removes portal upload drafts nobody confirmed within `PublishDrafts.lifetime`.
+    static func draftPurge(_ drafts: PublishDrafts, logger: Logger) -> PeriodicSweep {
+        PeriodicSweep(name: "unconfirmed drafts", logger: logger) {
+            let removed = drafts.sweep(before: Date().addingTimeInterval(-PublishDrafts.lifetime))
+            if removed > 0 { logger.info("removed unconfirmed drafts", metadata: ["count": "\(removed)"]) }
+        }
+    }
 }

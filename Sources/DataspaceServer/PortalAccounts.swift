@@ -142,6 +142,10 @@ struct PortalAccounts: Sendable {
     func accountContext(_ account: PersonAccount, _ session: PortalSession) -> [String: Any] {
         var links: [[String: String]] = []
         if account.has(.administrator), services.authority != nil { links.append(["href": AuthorityPortal.path, "label": "成员管理 Members"]) }
+        if PublisherPortal.roles.contains(where: account.has) {
+            links.append(["href": PublisherPortal.homePath, "label": "我的发布 Publishing"])
+            links.append(["href": PublisherPortal.publishPath, "label": "发布数据产品 Publish a data product"])
+        }
         if account.has(.auditor) || account.has(.administrator) { links.append(["href": AuditPortal.path, "label": "存证审计 Evidence audit"]) }
         if AccessRequestPortal.readers.contains(where: account.has) {
             links.append(["href": AccessRequestPortal.explorePath, "label": "浏览成员目录 Browse members' catalogs"])

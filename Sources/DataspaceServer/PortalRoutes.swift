@@ -28,6 +28,9 @@ struct Portal: Sendable {
         try library.register(AccessRequestTemplates.requests, named: "requests")
         try library.register(AccessRequestTemplates.download, named: "download")
         try library.register(AccountTemplates.audit, named: "audit")
+        try library.register(PublisherTemplates.publish, named: "publish")
+        try library.register(PublisherTemplates.draft, named: "draft")
+        try library.register(PublisherTemplates.publisher, named: "publisher")
         self.library = library
         self.services = services
     }
@@ -41,6 +44,11 @@ struct Portal: Sendable {
             Response(
                 status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=3600"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: PortalTemplates.css + AccountTemplates.css)))
+        }
+        router.get("/static/publish.js") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "max-age=3600"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: PublisherTemplates.script)))
         }
     }
 

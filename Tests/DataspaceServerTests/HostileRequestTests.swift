@@ -30,6 +30,8 @@ import Testing
         case signIn
         /// A person's page or action: a portal session cookie, else a redirect to sign in.
         case personSession
+        /// A portal upload sent by the page's script: a session cookie, else 401 with a reason.
+        case personUpload
         /// A form submitted before signing in (sign-in, invitation): refused without the form's
         /// CSRF cookie, whatever the Authorization header says (or unknown invitation: 404).
         case personForm
@@ -56,6 +58,9 @@ import Testing
         "GET /api/v1/accounts": .admin, "POST /api/v1/accounts": .admin, "PATCH /api/v1/accounts/{id}": .admin,
         "GET /explore": .personSession, "POST /requests": .personSession, "GET /requests": .personSession, "GET /requests/{id}": .personSession,
         "POST /requests/{id}/download": .personSession, "GET /downloads/{id}": .personSession, "GET /downloads/{id}/file": .personSession,
+        "GET /publish": .personSession, "POST /publish/drafts": .personUpload, "GET /publish/drafts/{id}": .personSession,
+        "POST /publish/drafts/{id}": .personSession, "POST /publish/drafts/{id}/discard": .personSession, "GET /publisher": .personSession,
+        "POST /publisher/datasets/{prefix}/{local}/withdraw": .personSession, "GET /static/publish.js": .open,
         "POST /account/tokens": .personSession, "POST /account/tokens/{id}/revoke": .personSession, "POST /api/v1/login": .open, "GET /api/v1/tokens": .admin, "POST /api/v1/tokens": .personToken, "DELETE /api/v1/tokens/{id}": .admin,
         "POST /dsp/catalog/request": .member, "GET /dsp/catalog/datasets/**": .member,
         "POST /dsp/negotiations/request": .member, "GET /dsp/negotiations/{pid}": .member,
@@ -205,6 +210,8 @@ import Testing
             return ([401], [])
         case .personSession:
             return ([303], [])
+        case .personUpload:
+            return ([401], [])
         case .personForm:
             return ([403, 404], [])
         case .personToken:
