@@ -185,6 +185,7 @@ enum AccountTemplates {
         ol.steps li { color: #5b6470; }
         ol.steps li.done { color: var(--accent); font-weight: 600; }
         ol.steps li.done::marker { content: "✓ "; }
+        ol.steps li.current { color: var(--ink); font-weight: 700; }
         ul.terms { margin: .4rem 0 .6rem; }
         table.list { border-collapse: collapse; width: 100%; }
         table.list th, table.list td { text-align: left; vertical-align: top; padding: .4rem .5rem; border-bottom: 1px solid var(--line); }
@@ -201,7 +202,7 @@ enum AccountTemplates {
         form.stack label.choice { display: inline-block; margin-right: 1rem; }
         fieldset.inline { display: flex; gap: .5rem; align-items: center; flex-wrap: wrap; }
         progress { width: 100%; height: 1rem; }
-        button.secondary { background: #5b6470; }
+        button.secondary { background: #5b6470; color: #fff; border: 0; border-radius: 6px; padding: .35rem .8rem; font-size: .9rem; }
         a.button { display: inline-block; padding: .5rem 1rem; border-radius: 6px; background: var(--accent); color: #fff; text-decoration: none; }
         """
 }

@@ -193,7 +193,7 @@ struct PublisherPortal: Sendable {
             return row
         }
         let dimensions = (summary["dimensions"]?.arrayValue ?? []).map { d -> [String: Any] in
-            ["dimension": d["dimension"]?.stringValue ?? "", "score": d["score"]?.doubleValue.map(Self.score) ?? "n/a"]
+            ["dimension": d["dimension"]?.stringValue.map { Self.dimensionLabels[$0] ?? $0 } ?? "", "score": d["score"]?.doubleValue.map(Self.score) ?? "n/a"]
         }
         let chosenGrade = value("grade", proposed)
         var gradeValues = ["general", "general-1", "general-2", "general-3", "general-4", "important", "core"]
@@ -229,11 +229,29 @@ struct PublisherPortal: Sendable {
             "watermark": form.map { $0["watermark"] == "on" } ?? false, "profilePublic": form.map { $0["profilePublic"] == "on" } ?? false,
         ]
         if let error {
+            let field = error.field ?? "file"
             context["error"] = error.message
-            context["errorField"] = error.field
+            context["errorField"] = field
+            context["errorLabel"] = Self.fieldLabels[field] ?? (field.hasPrefix("mask.") ? "脱敏 Masking" : field)
+            context["errorTarget"] = field.replacingOccurrences(of: ".", with: "-").replacingOccurrences(of: "offer-maxDeliveries", with: "offer-max")
         }
         return portal.page(title: "确认发布 Review and publish", template: "draft", context: context, status: status)
     }
+
+    /// What the review form calls each field, for naming the one at fault.
+    static let fieldLabels: [String: String] = [
+        "title": "标题 Title", "description": "说明 Description", "keywords": "关键词 Keywords", "sector": "行业 Sector",
+        "region": "地区 Region", "license": "许可 Licence", "temporalStart": "时间范围起 Temporal coverage from",
+        "temporalEnd": "时间范围止 Temporal coverage to", "grade": "数据分级 Grade", "gradeReason": "调整理由 Reason for a different grade",
+        "offer.purpose": "允许的用途 Purposes", "offer.region": "接收方所在地区 Recipients within", "offer.until": "有效期至 Valid until",
+        "offer.maxDeliveries": "交付次数 Deliveries per agreement", "offer.price": "价格 Price", "file": "文件 File",
+    ]
+
+    /// Quality dimensions by name in both languages.
+    static let dimensionLabels: [String: String] = [
+        "completeness": "完整性 Completeness", "validity": "有效性 Validity", "consistency": "一致性 Consistency",
+        "uniqueness": "唯一性 Uniqueness", "timeliness": "及时性 Timeliness", "accuracy": "准确性 Accuracy",
+    ]
 
     static func percent(_ share: Double) -> String {
         guard share.isFinite else { return "n/a" }

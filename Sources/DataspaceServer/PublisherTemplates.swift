@@ -4,7 +4,7 @@ enum PublisherTemplates {
         <section class="publish">
           <p class="crumbs"><a href="/publisher">← 我的发布 Publishing</a></p>
           <h1>发布数据产品 Publish a data product</h1>
-          <ol class="steps"><li class="done">上传文件 Upload the file</li><li>查看质量报告并填写信息 Review the quality report, describe and offer it</li><li>发布 Publish</li></ol>
+          <ol class="steps"><li class="current" aria-current="step">上传文件 Upload the file</li><li>查看质量报告并填写信息 Review the quality report, describe and offer it</li><li>发布 Publish</li></ol>
           <form id="upload" class="stack" method="post" action="/publish/drafts" enctype="application/octet-stream"
             data-csrf="{{csrf}}" data-assessing="上传完成，正在评估质量… Uploaded; assessing quality…"
             data-failed="上传失败 The upload failed" data-empty="请选择文件 Choose a file first"
@@ -25,8 +25,8 @@ enum PublisherTemplates {
         <section class="publish">
           <p class="crumbs"><a href="/publish">← 重新上传 Upload another file</a></p>
           <h1>确认发布 Review and publish</h1>
-          <ol class="steps"><li class="done">上传文件 Upload the file</li><li class="done">查看质量报告并填写信息 Review the quality report, describe and offer it</li><li>发布 Publish</li></ol>
-          {{#error}}<p class="error" role="alert" id="form-error">{{errorField}}: {{error}}</p>{{/error}}
+          <ol class="steps"><li class="done">上传文件 Upload the file</li><li class="current" aria-current="step">查看质量报告并填写信息 Review the quality report, describe and offer it</li><li>发布 Publish</li></ol>
+          {{#error}}<p class="error" role="alert" id="form-error" data-field="{{errorField}}"><a href="#{{errorTarget}}">{{errorLabel}}</a>: {{error}}</p>{{/error}}
           <h2>质量报告 Quality report</h2>
           <table class="meta" id="draft-report">
             <tr><th>文件 File</th><td>{{fileName}} · {{format}} · {{bytes}} bytes</td></tr>

@@ -278,9 +278,61 @@ def analyst(args):
         j.driver.quit()
 
 
+def publisher(args):
+    """A publisher uploads a file, reads its quality report and proposed grade, is told on the
+    page what is wrong with a price, builds the offer from plain choices and publishes; the
+    product page then shows the terms in words."""
+    j = Journey(args.screenshots)
+    try:
+        d = j.driver
+        accept_and_sign_in(j, args, "publisher password 2026")
+        j.shot("publisher-account")
+        j.follow("Publish a data product")
+        path = os.path.join(args.screenshots, "air-quality.csv")
+        with open(path, "w", encoding="utf-8") as out:
+            out.write("station,aqi,pm25,measured\n")
+            for i in range(500):
+                out.write(f"GZ{i % 20:03d},{20 + i % 80},{5 + i % 60},2026-11-{1 + i % 28:02d}\n")
+        d.find_element(By.ID, "file").send_keys(path)
+        j.shot("file-chosen")
+        d.find_element(By.ID, "upload-button").click()
+        j.wait.until(lambda driver: "/publish/drafts/" in driver.current_url)
+        j.loaded()
+        wait_for_text(j, "Quality report")
+        score = d.find_element(By.ID, "draft-score").text
+        grade = d.find_element(By.ID, "draft-grade").text
+        j.expect(score.endswith("%"), f"the quality score is shown, not {score!r}")
+        j.shot("quality-report", score=score, grade=grade.split("\n")[0])
+        j.fill("title", args.title)
+        j.fill("description", "逐小时空气质量 Hourly air quality at 20 stations")
+        j.fill("keywords", "空气质量, AQI")
+        Select(d.find_element(By.ID, "sector")).select_by_value("green-low-carbon")
+        Select(d.find_element(By.ID, "region")).select_by_value("440100")
+        for purpose in args.offer_purposes.split(","):
+            d.find_element(By.CSS_SELECTOR, f"input[name='offer.purpose'][value='{purpose}']").click()
+        j.fill("offer-max", "2")
+        j.fill("offer-price", "9.999")
+        j.submit("#publish-button")
+        j.expect(d.find_element(By.ID, "form-error").get_attribute("data-field") == "offer.price" and "价格 Price" in j.text(),
+                 "a bad price is refused on the page, naming the field")
+        j.expect(d.find_element(By.ID, "title").get_attribute("value") == args.title, "what was typed is kept")
+        j.shot("price-refused")
+        j.fill("offer-price", "")
+        j.submit("#publish-button")
+        wait_for_text(j, "已发布 Published")
+        j.expect(args.title in j.text(), "the publishing page lists the product")
+        j.shot("published")
+        j.follow(args.title)
+        text = j.text()
+        j.expect("at most 2 deliveries" in text and "public-service, research" in text, "the terms read as chosen")
+        j.shot("product-terms")
+    finally:
+        j.driver.quit()
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("journey", choices=["person", "officer", "analyst"])
+    parser.add_argument("journey", choices=["person", "officer", "analyst", "publisher"])
     parser.add_argument("--base", required=True)
     parser.add_argument("--invitation", required=True)
     parser.add_argument("--login", required=True)
@@ -292,10 +344,11 @@ def main():
     parser.add_argument("--provider", help="analyst: the member whose catalog is browsed")
     parser.add_argument("--purpose", help="analyst: the purpose the offer allows")
     parser.add_argument("--wrong-purpose", help="analyst: a purpose the offer refuses")
+    parser.add_argument("--offer-purposes", default="research,public-service", help="publisher: the purposes the offer allows")
     parser.add_argument("--screenshots", required=True)
     args = parser.parse_args()
     try:
-        {"person": person, "officer": officer, "analyst": analyst}[args.journey](args)
+        {"person": person, "officer": officer, "analyst": analyst, "publisher": publisher}[args.journey](args)
     except AssertionError as failure:
         print(f"FAILED: {failure}", file=sys.stderr, flush=True)
         sys.exit(1)

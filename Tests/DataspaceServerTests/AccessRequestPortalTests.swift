@@ -89,6 +89,14 @@ import Testing
             #expect(try await raw(.GET, base + downloadPath + "/file", followRedirects: false).status == 303, "no session, no file")
             let transfers = try await net.clients[2].call(ManagementAPI.listTransfers)["items"]?.arrayValue ?? []
             #expect(transfers.first?["state"]?.stringValue == "COMPLETED", "the delivery is confirmed to the provider")
+
+            // The provider's publisher sees both requests and the agreement with its delivery.
+            let publisher = try await Self.signIn(net, 1, "chen", roles: ["publisher"])
+            let publishing = try await eventually({ try await Self.page(net.url(1) + "/publisher", cookie: publisher.cookie) }) {
+                $0.text.contains("<td>1</td><td>0</td>")
+            }
+            #expect(publishing.text.contains("commercial.marketing") && publishing.text.contains("TERMINATED") && publishing.text.contains("FINALIZED"))
+            #expect(publishing.text.contains(net.nodes[2].did.value) && publishing.text.contains("<td>1</td><td>0</td>"), "one delivery, none open")
         }
     }
 

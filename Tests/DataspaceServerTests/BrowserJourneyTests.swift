@@ -76,11 +76,24 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: browserAvailable || Conformance.isCI)) func anotherOrganisationsAnalystIsRefusedForTheWrongPurposeThenAgrees() async throws {
+    @Test(.enabled(if: browserAvailable || Conformance.isCI)) func aPublisherPublishesThenAnotherOrganisationsAnalystIsRefusedForTheWrongPurposeThenAgrees() async throws {
         try await withNetwork([TestNetwork.authority, TestNetwork.bureau, TestNetwork.institute]) { net in
             try await net.register(1)
             try await net.register(2)
-            _ = try await net.publish(1, ContractFlowTests.metadata())
+            // The bureau's publisher publishes in the browser: upload, quality report, offer from choices.
+            let publisher = try await net.clients[1].call(
+                ManagementAPI.inviteAccount, json: ["login": "chen.jing", "displayName": "陈静", "roles": ["publisher"]])
+            let publisherFolder = Self.screenshots("publisher")
+            try? FileManager.default.removeItem(atPath: publisherFolder)
+            let publishing = try await Self.runScript([
+                "publisher", "--base", net.url(1), "--invitation", try #require(publisher["invitationURL"]?.stringValue), "--login", "chen.jing",
+                "--name", "陈静", "--title", "广州市空气质量监测数据", "--offer-purposes", "research,public-service", "--screenshots", publisherFolder,
+            ])
+            #expect(publishing.status == 0, "\(publishing.output)")
+            let publisherSteps = publishing.output.split(separator: "\n").compactMap { try? JSONValue.parse(Data($0.utf8)) }.compactMap { $0["step"]?.stringValue }
+            #expect(
+                publisherSteps == ["publisher-account", "file-chosen", "quality-report", "price-refused", "published", "product-terms"],
+                "\(publishing.output)")
             let invited = try await net.clients[2].call(
                 ManagementAPI.inviteAccount, json: ["login": "zhang.wei", "displayName": "张伟", "roles": ["analyst"]])
             let folder = Self.screenshots("analyst")
