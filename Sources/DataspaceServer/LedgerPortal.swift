@@ -18,18 +18,20 @@ extension Portal {
           <h2>签名检查点 Signed checkpoint</h2>
           <pre class="policy">{{checkpoint}}</pre>
           <p class="links"><a href="/ledger/checkpoint">checkpoint</a> · tiles at <code>/ledger/tile/…</code> (C2SP tlog-tiles)</p>
-          <h2>校验回执 Check a receipt</h2>
-          <form method="post" action="/ledger">
-            <label for="receipt">回执 Receipt (c2sp.org/tlog-proof@v1)</label>
-            <textarea id="receipt" name="receipt" rows="12" cols="90">{{receipt}}</textarea>
-            <button type="submit">校验 Verify</button>
-          </form>
+          <h2 id="check">校验回执 Check a receipt</h2>
           {{#result}}
-          <div class="{{class}}">
+          <div class="{{class}}" id="verdict" role="status">
             <p><strong>{{verdict}}</strong> {{detail}}</p>
             {{#entry}}<pre class="policy">{{entry}}</pre>{{/entry}}
           </div>
           {{/result}}
+          <form method="post" action="/ledger#check" enctype="multipart/form-data" class="stack">
+            <label for="receipt-file">回执文件 Receipt file</label>
+            <input id="receipt-file" name="file" type="file" accept=".txt,text/plain">
+            <label for="receipt">或粘贴回执 or paste the receipt (c2sp.org/tlog-proof@v1)</label>
+            <textarea id="receipt" name="receipt" rows="12" cols="90">{{receipt}}</textarea>
+            <button type="submit" id="verify-button">校验 Verify</button>
+          </form>
           <h2>最新条目 Newest entries</h2>
           <table class="versions">
             <tr><th>序号 Index</th><th>时间 Time</th><th>类型 Type</th><th>对象 Subject</th><th>叶哈希 Leaf hash</th><th></th></tr>
@@ -44,17 +46,39 @@ extension Portal {
             await ledgerPage(before: request.query("before").flatMap { UInt64($0) }, receipt: nil)
         }
         router.post("/ledger") { request, _ in
-            let body = (try? await request.body.collect(upTo: 256 << 10)).map { String(buffer: $0) } ?? ""
-            let receipt = body.split(separator: "&").compactMap { field -> String? in
-                let kv = field.split(separator: "=", maxSplits: 1).map(String.init)
-                guard kv.count == 2, kv[0] == "receipt" else { return nil }
-                return kv[1].replacingOccurrences(of: "+", with: " ").removingPercentEncoding
-            }.first ?? ""
+            guard let buffer = try? await request.body.collect(upTo: Self.receiptFormBytes) else {
+                return await ledgerPage(before: nil, receipt: nil, refusal: "回执文件过大 A receipt is at most \(Self.receiptFormBytes >> 10) KiB")
+            }
+            let receipt: String
+            if let boundary = MultipartForm.boundary(contentType: request.headers[.contentType] ?? "") {
+                // The form with a file input: the chosen file, else the text pasted beside it.
+                do throws(MultipartForm.Refusal) {
+                    let form = try MultipartForm(body: Array(buffer.readableBytesView), boundary: boundary)
+                    let file = form.part("file").map(\.body) ?? []
+                    let bytes = file.isEmpty ? (form.part("receipt")?.body ?? []) : file
+                    guard let text = String(validating: bytes, as: UTF8.self) else {
+                        return await ledgerPage(before: nil, receipt: nil, refusal: "回执应为 UTF-8 文本 A receipt is UTF-8 text; this file is not")
+                    }
+                    receipt = text
+                } catch {
+                    return await ledgerPage(before: nil, receipt: nil, refusal: "表单无法读取 The form could not be read: \(error.message)")
+                }
+            } else {
+                let body = String(buffer: buffer)
+                receipt = body.split(separator: "&").compactMap { field -> String? in
+                    let kv = field.split(separator: "=", maxSplits: 1).map(String.init)
+                    guard kv.count == 2, kv[0] == "receipt" else { return nil }
+                    return kv[1].replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+                }.first ?? ""
+            }
             return await ledgerPage(before: nil, receipt: receipt.replacingOccurrences(of: "\r\n", with: "\n"))
         }
     }
 
-    func ledgerPage(before: UInt64?, receipt: String?) async -> Response {
+    /// A receipt is a few KiB; the form with it (pasted or as a file) is bounded well above that.
+    static let receiptFormBytes = 256 << 10
+
+    func ledgerPage(before: UInt64?, receipt: String?, refusal: String? = nil) async -> Response {
         let ledger = services.ledger
         let tiles = ledger.log.tiles
         let end = min(before ?? tiles.size, tiles.size)
@@ -78,7 +102,10 @@ extension Portal {
         ]
         if start > 0 { context["older"] = start }
         var status: HTTPResponse.Status = .ok
-        if let receipt, !receipt.isEmpty {
+        if let refusal {
+            context["result"] = ["class": "error", "verdict": "无效 Invalid:", "detail": refusal]
+            status = .badRequest
+        } else if let receipt, !receipt.isEmpty {
             let outcome = await checkReceipt(receipt)
             context["result"] = outcome.context
             if !outcome.valid { status = .unprocessableContent }

@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import traceback
+import urllib.request
 
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
@@ -330,9 +331,51 @@ def publisher(args):
         j.driver.quit()
 
 
+def auditor(args):
+    """An auditor reads the evidence log with names instead of identifiers, filters it, saves a
+    receipt, and verifies it by uploading it on the evidence page; an altered copy is refused."""
+    j = Journey(args.screenshots)
+    try:
+        d = j.driver
+        accept_and_sign_in(j, args, "auditor password 2026")
+        j.shot("auditor-account")
+        j.follow("Evidence audit")
+        j.expect(args.title in j.text(), "the log names the product by its title")
+        j.shot("evidence-log")
+        Select(d.find_element(By.ID, "type")).select_by_value("product.published")
+        j.fill("party", args.title[:4])
+        j.submit("form.filters button[type=submit]")
+        j.expect(args.title in j.text() and "Product published" in j.text(), "the filter keeps the product's publication")
+        j.shot("filtered", url=d.current_url)
+        receipt_url = d.find_element(By.CSS_SELECTOR, "table a[href*='/ledger/receipt/']").get_attribute("href")
+        receipt = urllib.request.urlopen(receipt_url, timeout=20).read().decode("utf-8")
+        saved = os.path.join(args.screenshots, "receipt.txt")
+        with open(saved, "w", encoding="utf-8") as out:
+            out.write(receipt)
+        altered = os.path.join(args.screenshots, "receipt-altered.txt")
+        with open(altered, "w", encoding="utf-8") as out:
+            out.write(receipt.replace("\nindex ", "\nindex 9", 1))
+        j.follow("Verify a receipt")
+        d.find_element(By.ID, "receipt-file").send_keys(saved)
+        j.submit("#verify-button")
+        d.execute_script("document.getElementById('check').scrollIntoView()")
+        verdict = d.find_element(By.ID, "verdict").text
+        j.expect(verdict.startswith("有效 Valid"), f"the saved receipt verifies, not: {verdict}")
+        j.shot("receipt-verified", verdict=verdict.split("\n")[0])
+        d.find_element(By.ID, "receipt").clear()
+        d.find_element(By.ID, "receipt-file").send_keys(altered)
+        j.submit("#verify-button")
+        d.execute_script("document.getElementById('check').scrollIntoView()")
+        verdict = d.find_element(By.ID, "verdict").text
+        j.expect(verdict.startswith("无效 Invalid"), f"an altered receipt is refused, not: {verdict}")
+        j.shot("altered-receipt-refused", verdict=verdict.split("\n")[0])
+    finally:
+        j.driver.quit()
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("journey", choices=["person", "officer", "analyst", "publisher"])
+    parser.add_argument("journey", choices=["person", "officer", "analyst", "publisher", "auditor"])
     parser.add_argument("--base", required=True)
     parser.add_argument("--invitation", required=True)
     parser.add_argument("--login", required=True)
@@ -348,7 +391,7 @@ def main():
     parser.add_argument("--screenshots", required=True)
     args = parser.parse_args()
     try:
-        {"person": person, "officer": officer, "analyst": analyst, "publisher": publisher}[args.journey](args)
+        {"person": person, "officer": officer, "analyst": analyst, "publisher": publisher, "auditor": auditor}[args.journey](args)
     except AssertionError as failure:
         print(f"FAILED: {failure}", file=sys.stderr, flush=True)
         sys.exit(1)

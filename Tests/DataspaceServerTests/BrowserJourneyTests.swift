@@ -120,4 +120,22 @@ import Testing
             #expect(shown != nil && shown == published, "\(String(describing: shown)) vs \(String(describing: published))")
         }
     }
+
+    @Test(.enabled(if: browserAvailable || Conformance.isCI)) func anAuditorReadsTheLogByNameAndVerifiesAReceiptByUpload() async throws {
+        try await withNetwork([TestNetwork.bureau]) { net in
+            _ = try await net.publish(0, airQuality)
+            let invited = try await net.clients[0].call(
+                ManagementAPI.inviteAccount, json: ["login": "zhou.min", "displayName": "周敏", "roles": ["auditor"]])
+            let folder = Self.screenshots("auditor")
+            try? FileManager.default.removeItem(atPath: folder)
+            let (status, output) = try await Self.runScript([
+                "auditor", "--base", net.url(0), "--invitation", try #require(invited["invitationURL"]?.stringValue), "--login", "zhou.min",
+                "--name", "周敏", "--title", "广州市空气质量监测数据", "--screenshots", folder,
+            ])
+            #expect(status == 0, "\(output)")
+            let steps = output.split(separator: "\n").compactMap { try? JSONValue.parse(Data($0.utf8)) }.compactMap { $0["step"]?.stringValue }
+            #expect(
+                steps == ["auditor-account", "evidence-log", "filtered", "receipt-verified", "altered-receipt-refused"], "\(output)")
+        }
+    }
 }

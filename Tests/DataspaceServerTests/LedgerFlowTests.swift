@@ -95,6 +95,28 @@ import Testing
             let refused = try await raw(.POST, net.url(2) + "/ledger", headers: [("Content-Type", "application/x-www-form-urlencoded")], body: Data(tamperedForm.utf8))
             #expect(refused.status == 422 && refused.text.contains("无效 Invalid"))
 
+            // The same receipt uploaded as a file (the form a browser sends), then tampered with,
+            // then not text at all, then a cut-off form: a verdict or a reason, never a 500.
+            func upload(_ file: [UInt8], receipt: String = "", cut: Int = 0) async throws -> RawReply {
+                let boundary = "----dataspace\(UUID().uuidString.prefix(8))"
+                var body = Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"receipt-\(receipt.count).txt\"\r\nContent-Type: text/plain\r\n\r\n".utf8)
+                body.append(contentsOf: file)
+                body.append(Data("\r\n--\(boundary)\r\nContent-Disposition: form-data; name=\"receipt\"\r\n\r\n\(receipt)\r\n--\(boundary)--\r\n".utf8))
+                return try await raw(
+                    .POST, net.url(2) + "/ledger", headers: [("Content-Type", "multipart/form-data; boundary=\(boundary)")], body: body.dropLast(cut))
+            }
+            let uploaded = try await upload(Array(receiptText.utf8))
+            #expect(uploaded.status == 200 && uploaded.text.contains("有效 Valid") && uploaded.text.contains("cosigned by"), "\(uploaded.text.suffix(600))")
+            #expect(try await upload([], receipt: receiptText).text.contains("有效 Valid"), "no file: the pasted text is checked")
+            let tamperedUpload = try await upload(Array(altered.utf8))
+            #expect(tamperedUpload.status == 422 && tamperedUpload.text.contains("无效 Invalid"))
+            let binary = try await upload([0xff, 0xfe, 0x00, 0x80])
+            #expect(binary.status == 400 && binary.text.contains("UTF-8"))
+            let cutOff = try await upload(Array(receiptText.utf8), cut: 40)
+            #expect(cutOff.status == 400 && cutOff.text.contains("could not be read"))
+            let huge = try await upload(Array(repeating: 0x41, count: 300 << 10))
+            #expect(huge.status == 400 && huge.text.contains("KiB"))
+
             // The tiles served over HTTP audit to the published checkpoint.
             let base = net.url(1) + "/ledger/"
             let checkpointReply = try await raw(.GET, base + "checkpoint")
