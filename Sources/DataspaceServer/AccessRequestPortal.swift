@@ -68,14 +68,14 @@ struct AccessRequestPortal: Sendable {
         context["provider"] = provider
         context["q"] = text
         context["known"] = await knownProviders()
-        guard !provider.isEmpty else { return portal.page(title: "浏览成员目录 Browse a member's catalog", template: "explore", context: context) }
+        guard !provider.isEmpty else { return portal.page(title: Bilingual("浏览成员目录", "Browse a member's catalog"), template: "explore", context: context) }
         guard provider.utf8.count <= 300, provider.hasPrefix("http://") || provider.hasPrefix("https://") else {
             context["error"] = "成员地址应为 http(s)://… 的节点地址 The member's address is a node URL, http(s)://…"
-            return portal.page(title: "浏览成员目录 Browse a member's catalog", template: "explore", context: context, status: .badRequest)
+            return portal.page(title: Bilingual("浏览成员目录", "Browse a member's catalog"), template: "explore", context: context, status: .badRequest)
         }
         guard text.count <= 200 else {
-            context["error"] = "搜索词最多 200 字 The search has at most 200 characters"
-            return portal.page(title: "浏览成员目录 Browse a member's catalog", template: "explore", context: context, status: .badRequest)
+            context["error"] = Bilingual("搜索词最多 200 字", "The search has at most 200 characters")
+            return portal.page(title: Bilingual("浏览成员目录", "Browse a member's catalog"), template: "explore", context: context, status: .badRequest)
         }
         var filter = CatalogRequestMessage.Filter()
         filter.query = text.isEmpty ? nil : text
@@ -86,10 +86,10 @@ struct AccessRequestPortal: Sendable {
             context["products"] = Array(products)
             context["hasProducts"] = !products.isEmpty
             context["searched"] = true
-            return portal.page(title: "浏览成员目录 Browse a member's catalog", template: "explore", context: context)
+            return portal.page(title: Bilingual("浏览成员目录", "Browse a member's catalog"), template: "explore", context: context)
         } catch {
-            context["error"] = "无法读取该成员的目录 The member's catalog could not be read: " + Self.reason(error)
-            return portal.page(title: "浏览成员目录 Browse a member's catalog", template: "explore", context: context, status: .badGateway)
+            context["error"] = Bilingual("无法读取该成员的目录：", "The member's catalog could not be read:") + Self.reason(error)
+            return portal.page(title: Bilingual("浏览成员目录", "Browse a member's catalog"), template: "explore", context: context, status: .badGateway)
         }
     }
 
@@ -136,7 +136,7 @@ struct AccessRequestPortal: Sendable {
             return refused((error as? FormFields.Refusal)?.message ?? "the form could not be read", status: .badRequest)
         }
         guard PortalAccounts.csrfMatches(form, person.session) else {
-            return refused("表单已过期，请从目录页重新申请 The form expired or came from elsewhere; request again from the catalog page", status: .forbidden)
+            return refused(Bilingual("表单已过期，请从目录页重新申请", "The form expired or came from elsewhere; request again from the catalog page"), status: .forbidden)
         }
         let provider = form["provider"].trimmingCharacters(in: .whitespaces)
         let purpose = form["purpose"]
@@ -154,21 +154,21 @@ struct AccessRequestPortal: Sendable {
             services.logger.info("access requested", metadata: ["negotiation": "\(n.id)", "by": "\(person.account.id)"])
             return PortalAccounts.redirect(Self.requestsPath + "/" + n.id)
         } catch {
-            return refused("申请未发出 The request was not sent: " + Self.reason(error), status: .badRequest)
+            return refused(Bilingual("申请未发出：", "The request was not sent:") + Self.reason(error), status: .badRequest)
         }
     }
 
-    func refused(_ message: String, status: HTTPResponse.Status) -> Response {
-        portal.page(title: "申请使用 Request access", template: "message", context: ["error": message], status: status)
+    func refused(_ message: any CustomStringConvertible & Sendable, status: HTTPResponse.Status) -> Response {
+        portal.page(title: Bilingual("申请使用", "Request access"), template: "message", context: ["error": message], status: status)
     }
 
     // MARK: progress and history
 
     /// The steps a consumer's request goes through, the ones reached marked.
     static func steps(_ state: NegotiationState) -> [[String: Any]] {
-        let order: [(NegotiationState, String)] = [
-            (.requested, "已发出 Requested"), (.agreed, "提供方同意 Agreed by the provider"), (.verified, "已确认 Verified"),
-            (.finalized, "合约生效 Agreement in force"),
+        let order: [(NegotiationState, Bilingual)] = [
+            (.requested, Bilingual("已发出", "Requested")), (.agreed, Bilingual("提供方同意", "Agreed by the provider")), (.verified, Bilingual("已确认", "Verified")),
+            (.finalized, Bilingual("合约生效", "Agreement in force")),
         ]
         // A refused request was still sent: only its first step is done.
         let reached = order.firstIndex { $0.0 == state } ?? 0
@@ -179,7 +179,7 @@ struct AccessRequestPortal: Sendable {
         var row: [String: Any] = [
             "id": n.id, "dataset": n.dataset, "purpose": n.purpose ?? "—", "state": n.state.rawValue,
             "provider": Self.providerBase(n),
-            "updated": ISO8601.format(n.updatedAt), "by": n.requestedBy.map { names[$0] ?? ($0 == "admin-token" ? "管理令牌 admin token" : $0) } ?? "—",
+            "updated": ISO8601.format(n.updatedAt), "by": n.requestedBy.map { names[$0] ?? ($0 == "admin-token" ? PortalLanguage.current.pick("管理令牌", "admin token") : $0) } ?? "—",
         ]
         if n.state == .terminated { row["refused"] = true }
         if n.state == .finalized { row["agreed"] = true }
@@ -201,7 +201,7 @@ struct AccessRequestPortal: Sendable {
             let names = try await names()
             let mine = try await services.store.negotiations(limit: Self.requestsShown).filter { $0.role == .consumer }
             let rows = mine.map { row($0, names: names) }
-            return portal.page(title: "我的申请与合约 Requests and agreements", template: "requests", context: ["requests": rows, "hasRequests": !rows.isEmpty])
+            return portal.page(title: Bilingual("我的申请与合约", "Requests and agreements"), template: "requests", context: ["requests": rows, "hasRequests": !rows.isEmpty])
         } catch {
             return accounts.unavailable(error)
         }
@@ -215,7 +215,7 @@ struct AccessRequestPortal: Sendable {
         }
         do {
             guard id.utf8.count <= 100, let n = try await services.store.negotiation(id: id), n.role == .consumer else {
-                return portal.page(title: "申请 Request", template: "message", context: ["error": "没有这个申请 No such request"], status: .notFound)
+                return portal.page(title: Bilingual("申请", "Request"), template: "message", context: ["error": Bilingual("没有这个申请", "No such request")], status: .notFound)
             }
             var context = row(n, names: try await names())
             context["steps"] = Self.steps(n.state)
@@ -223,7 +223,7 @@ struct AccessRequestPortal: Sendable {
             context["canDownload"] = n.state == .finalized && Self.requesters.contains(where: person.account.has)
             // Until the negotiation ends the page reloads itself; the provider answers in seconds.
             if !n.state.isTerminal { context["pending"] = true }
-            return portal.page(title: "申请使用 Request access", template: "request", context: context)
+            return portal.page(title: Bilingual("申请使用", "Request access"), template: "request", context: context)
         } catch {
             return accounts.unavailable(error)
         }
@@ -238,17 +238,17 @@ struct AccessRequestPortal: Sendable {
         case .failure(let refusal): return refusal.response
         }
         guard let form = try? await FormFields.read(request), PortalAccounts.csrfMatches(form, person.session) else {
-            return refused("表单已过期，请从申请页重新下载 The form expired or came from elsewhere; download again from the request page", status: .forbidden)
+            return refused(Bilingual("表单已过期，请从申请页重新下载", "The form expired or came from elsewhere; download again from the request page"), status: .forbidden)
         }
         do {
             guard id.utf8.count <= 100, let n = try await services.store.negotiation(id: id), n.role == .consumer, let agreement = n.agreementID else {
-                return portal.page(title: "下载 Download", template: "message", context: ["error": "没有这个已生效的合约 No agreement in force for this request"], status: .notFound)
+                return portal.page(title: Bilingual("下载", "Download"), template: "message", context: ["error": Bilingual("没有这个已生效的合约", "No agreement in force for this request")], status: .notFound)
             }
             let transfer = try await services.downloads.start(agreementID: agreement, contracts: services.contracts, logger: services.logger)
             services.logger.info("portal download started", metadata: ["transfer": "\(transfer)", "by": "\(person.account.id)"])
             return PortalAccounts.redirect("/downloads/" + transfer)
         } catch {
-            return refused("无法开始下载 The delivery could not start: " + Self.reason(error, otherwise: "try again"), status: .conflict)
+            return refused(Bilingual("无法开始下载：", "The delivery could not start:") + Self.reason(error, otherwise: "try again"), status: .conflict)
         }
     }
 
@@ -265,7 +265,7 @@ struct AccessRequestPortal: Sendable {
         }
         do {
             guard let (t, file) = try await consumerTransfer(id) else {
-                return portal.page(title: "下载 Download", template: "message", context: ["error": "没有这个下载 No such download"], status: .notFound)
+                return portal.page(title: Bilingual("下载", "Download"), template: "message", context: ["error": Bilingual("没有这个下载", "No such download")], status: .notFound)
             }
             var context: [String: Any] = ["id": t.id, "dataset": t.dataset, "agreement": t.agreementID, "state": t.state.rawValue]
             if let p = await services.downloads.progress(t.id) {
@@ -286,9 +286,9 @@ struct AccessRequestPortal: Sendable {
             } else if !t.state.isTerminal {
                 context["elsewhere"] = true
             } else {
-                context["error"] = t.reasons.isEmpty ? "这次交付没有留下文件 This delivery left no file here" : t.reasons.joined(separator: "; ")
+                context["error"] = t.reasons.isEmpty ? Bilingual("这次交付没有留下文件", "This delivery left no file here") : t.reasons.joined(separator: "; ")
             }
-            return portal.page(title: "下载 Download", template: "download", context: context)
+            return portal.page(title: Bilingual("下载", "Download"), template: "download", context: context)
         } catch {
             return accounts.unavailable(error)
         }
@@ -301,7 +301,7 @@ struct AccessRequestPortal: Sendable {
         }
         do {
             guard let (t, file) = try await consumerTransfer(id), FileManager.default.fileExists(atPath: file) else {
-                return portal.page(title: "下载 Download", template: "message", context: ["error": "文件不在这里 The file is not here"], status: .notFound)
+                return portal.page(title: Bilingual("下载", "Download"), template: "message", context: ["error": Bilingual("文件不在这里", "The file is not here")], status: .notFound)
             }
             let name = (file as NSString).lastPathComponent
             var headers = HTTPFields()

@@ -3,34 +3,34 @@
 enum AccountTemplates {
     static let login = """
         <section class="panel">
-          <h1>登录 Sign in</h1>
+          <h1>[[登录|Sign in]]</h1>
           {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
           <form class="stack" method="post" action="/login">
             <input type="hidden" name="csrf" value="{{csrf}}">
             <input type="hidden" name="next" value="{{next}}">
-            <label for="login">登录名 Login</label>
+            <label for="login">[[登录名|Login]]</label>
             <input id="login" name="login" autocomplete="username" required maxlength="64" value="{{login}}">
-            <label for="password">密码 Password</label>
+            <label for="password">[[密码|Password]]</label>
             <input id="password" name="password" type="password" autocomplete="current-password" required maxlength="256">
-            <button type="submit">登录 Sign in</button>
+            <button type="submit">[[登录|Sign in]]</button>
           </form>
-          <p class="hint">没有账户？请向本机构管理员申请邀请。No account? Ask your organisation's administrator for an invitation.</p>
+          <p class="hint">[[没有账户？请向本机构管理员申请邀请。|No account? Ask your organisation's administrator for an invitation.]]</p>
         </section>
         """
 
     static let invite = """
         <section class="panel">
-          <h1>接受邀请 Accept invitation</h1>
+          <h1>[[接受邀请|Accept invitation]]</h1>
           <p>{{displayName}} · <code>{{login}}</code></p>
           {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
           <form class="stack" method="post" action="/invite">
             <input type="hidden" name="csrf" value="{{csrf}}">
             <input type="hidden" name="token" value="{{token}}">
-            <label for="password">设置密码（10–256 个字符）Choose a password (10–256 characters)</label>
+            <label for="password">[[设置密码（10–256 个字符）|Choose a password (10–256 characters)]]</label>
             <input id="password" name="password" type="password" autocomplete="new-password" required minlength="10" maxlength="256">
-            <label for="confirm">再次输入 Repeat it</label>
+            <label for="confirm">[[再次输入|Repeat it]]</label>
             <input id="confirm" name="confirm" type="password" autocomplete="new-password" required minlength="10" maxlength="256">
-            <button type="submit">设置密码 Set password</button>
+            <button type="submit">[[设置密码|Set password]]</button>
           </form>
         </section>
         """
@@ -39,48 +39,48 @@ enum AccountTemplates {
         <section class="panel">
           <h1>{{displayName}}</h1>
           <table class="meta">
-            <tr><th>登录名 Login</th><td><code>{{login}}</code></td></tr>
-            <tr><th>角色 Roles</th><td>{{#roles}}<span class="chip">{{label}}</span> {{/roles}}</td></tr>
-            <tr><th>会话到期 Session ends</th><td>{{expires}}</td></tr>
+            <tr><th>[[登录名|Login]]</th><td><code>{{login}}</code></td></tr>
+            <tr><th>[[角色|Roles]]</th><td>{{#roles}}<span class="chip">{{label}}</span> {{/roles}}</td></tr>
+            <tr><th>[[会话到期|Session ends]]</th><td>{{expires}}</td></tr>
           </table>
-          <nav class="tasks"><h2>我的工作 My work</h2><ul>{{#links}}<li><a href="{{href}}">{{label}}</a></li>{{/links}}</ul></nav>
+          <nav class="tasks"><h2>[[我的工作|My work]]</h2><ul>{{#links}}<li><a href="{{href}}">{{label}}</a></li>{{/links}}</ul></nav>
           <form method="post" action="/logout">
             <input type="hidden" name="csrf" value="{{csrf}}">
-            <button type="submit">退出 Sign out</button>
+            <button type="submit">[[退出|Sign out]]</button>
           </form>
         </section>
         <section class="panel" id="tokens">
-          <h2>API 令牌 API tokens</h2>
-          <p class="hint">脚本以您的身份调用管理接口，只用令牌所含的角色 Scripts call the management API as you, with only the token's roles (<code>dataspace login</code> makes one too).</p>
+          <h2>[[API 令牌|API tokens]]</h2>
+          <p class="hint">[[脚本以您的身份调用管理接口，只用令牌所含的角色（<code>dataspace login</code> 也会创建令牌）。|Scripts call the management API as you, with only the token's roles (<code>dataspace login</code> makes one too).]]</p>
           {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
           {{#notice}}<p class="notice" role="status">{{notice}}</p>{{/notice}}
           {{#issued}}<p class="secret"><code id="issued-token">{{issued}}</code></p>{{/issued}}
-          {{^hasTokens}}<p class="empty">还没有令牌 No token yet.</p>{{/hasTokens}}
+          {{^hasTokens}}<p class="empty">[[还没有令牌|No token yet.]]</p>{{/hasTokens}}
           {{#hasTokens}}
           <table class="list">
-            <thead><tr><th>名称 Name</th><th>角色 Roles</th><th>创建 Created</th><th>到期 Expires</th><th>状态 State</th><th></th></tr></thead>
+            <thead><tr><th>[[名称|Name]]</th><th>[[角色|Roles]]</th><th>[[创建|Created]]</th><th>[[到期|Expires]]</th><th>[[状态|State]]</th><th></th></tr></thead>
             <tbody>
               {{#tokens}}
               <tr id="token-{{id}}"><td>{{name}}</td><td>{{roles}}</td><td>{{created}}</td><td>{{expires}}</td><td>{{state}}</td>
                 <td>{{#live}}<form method="post" action="/account/tokens/{{id}}/revoke" class="inline">
-                  <input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">撤销 Revoke</button></form>{{/live}}</td></tr>
+                  <input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">[[撤销|Revoke]]</button></form>{{/live}}</td></tr>
               {{/tokens}}
             </tbody>
           </table>
           {{/hasTokens}}
           <form method="post" action="/account/tokens" class="stack">
             <input type="hidden" name="csrf" value="{{csrf}}">
-            <label for="token-name">名称 Name</label>
+            <label for="token-name">[[名称|Name]]</label>
             <input id="token-name" name="name" maxlength="80" required placeholder="nightly export">
-            <fieldset><legend>角色 Roles</legend>
+            <fieldset><legend>[[角色|Roles]]</legend>
               {{#tokenRoles}}<label><input type="checkbox" name="scope-{{value}}" checked> {{label}}</label> {{/tokenRoles}}
             </fieldset>
-            <label for="token-days">有效期 Lasts</label>
+            <label for="token-days">[[有效期|Lasts]]</label>
             <select id="token-days" name="days">
-              <option value="7">7 天 days</option><option value="30">30 天 days</option>
-              <option value="90" selected>90 天 days</option><option value="365">365 天 days</option>
+              <option value="7">[[7 天|7 days]]</option><option value="30">[[30 天|30 days]]</option>
+              <option value="90" selected>[[90 天|90 days]]</option><option value="365">[[365 天|365 days]]</option>
             </select>
-            <button type="submit">创建令牌 Make a token</button>
+            <button type="submit">[[创建令牌|Make a token]]</button>
           </form>
         </section>
         """
@@ -89,52 +89,52 @@ enum AccountTemplates {
         <section class="panel">
           {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
           {{#notice}}<p class="notice">{{notice}}</p>{{/notice}}
-          <p><a href="/">← 数据目录 Catalog</a></p>
+          <p><a href="/">← [[数据目录|Catalog]]</a></p>
         </section>
         """
 
     static let authority = """
         <section class="wide">
-          <h1>成员管理 Members</h1>
-          <p class="hint">{{officer}} · 登记机构 Registration authority</p>
+          <h1>[[成员管理|Members]]</h1>
+          <p class="hint">{{officer}} · [[登记机构|Registration authority]]</p>
           {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
           {{#notice}}<p class="notice">{{notice}}</p>{{/notice}}
-          <h2>待审批申请 Applications waiting</h2>
-          {{^pending}}<p class="empty">没有待审批的申请 No application is waiting.</p>{{/pending}}
+          <h2>[[待审批申请|Applications waiting]]</h2>
+          {{^pending}}<p class="empty">[[没有待审批的申请|No application is waiting.]]</p>{{/pending}}
           {{#pending}}
           <article class="application" id="application-{{id}}">
             <h3>{{name}}</h3>
-            <p class="meta"><code>{{creditCode}}</code> · {{region}} · {{sector}} · 提交 submitted {{submitted}}</p>
+            <p class="meta"><code>{{creditCode}}</code> · {{region}} · {{sector}} · [[提交|submitted]] {{submitted}}</p>
             <p class="id"><code>{{did}}</code></p>
             <form method="post" action="/authority/members/{{id}}/approve" class="inline">
               <input type="hidden" name="csrf" value="{{csrf}}">
-              <button type="submit" class="approve">批准 Approve</button>
+              <button type="submit" class="approve">[[批准|Approve]]</button>
             </form>
             <form method="post" action="/authority/members/{{id}}/reject" class="inline">
               <input type="hidden" name="csrf" value="{{csrf}}">
-              <label for="reject-{{id}}">拒绝理由 Reason for rejecting</label>
+              <label for="reject-{{id}}">[[拒绝理由|Reason for rejecting]]</label>
               <input id="reject-{{id}}" name="reason" maxlength="500">
-              <button type="submit" class="reject">拒绝 Reject</button>
+              <button type="submit" class="reject">[[拒绝|Reject]]</button>
             </form>
           </article>
           {{/pending}}
-          <h2>成员 Members</h2>
+          <h2>[[成员|Members]]</h2>
           <table class="list">
-            <tr><th>名称 Name</th><th>统一社会信用代码 Credit code</th><th>地区 Region</th><th>批准 Approved</th><th>撤销 Revoke</th></tr>
+            <tr><th>[[名称|Name]]</th><th>[[统一社会信用代码|Credit code]]</th><th>[[地区|Region]]</th><th>[[批准|Approved]]</th><th>[[撤销|Revoke]]</th></tr>
             {{#members}}<tr><td>{{name}}<br><code>{{did}}</code></td><td><code>{{creditCode}}</code></td><td>{{region}}</td><td>{{decided}}<br>{{decidedBy}}</td>
             <td><form method="post" action="/authority/members/{{id}}/revoke" class="inline">
               <input type="hidden" name="csrf" value="{{csrf}}">
-              <label for="revoke-{{id}}" class="visually-hidden">撤销理由 Reason for revoking</label>
-              <input id="revoke-{{id}}" name="reason" maxlength="500" placeholder="理由 Reason">
-              <button type="submit" class="reject">撤销 Revoke</button>
+              <label for="revoke-{{id}}" class="visually-hidden">[[撤销理由|Reason for revoking]]</label>
+              <input id="revoke-{{id}}" name="reason" maxlength="500" placeholder="[[理由|Reason]]">
+              <button type="submit" class="reject">[[撤销|Revoke]]</button>
             </form></td></tr>{{/members}}
           </table>
-          {{^members}}<p class="empty">还没有成员 No members yet.</p>{{/members}}
-          <h2>已拒绝或撤销 Rejected or revoked</h2>
+          {{^members}}<p class="empty">[[还没有成员|No members yet.]]</p>{{/members}}
+          <h2>[[已拒绝或撤销|Rejected or revoked]]</h2>
           <table class="list">
-            <tr><th>名称 Name</th><th>决定 Decision</th><th>理由 Reason</th></tr>
+            <tr><th>[[名称|Name]]</th><th>[[决定|Decision]]</th><th>[[理由|Reason]]</th></tr>
             {{#closed}}<tr><td>{{name}}<br><code>{{creditCode}}</code></td>
-            <td>{{#revoked}}撤销 revoked {{revoked}} · {{revokedBy}}{{/revoked}}{{^revoked}}拒绝 rejected {{decided}} · {{decidedBy}}{{/revoked}}</td>
+            <td>{{#revoked}}[[撤销|revoked]] {{revoked}} · {{revokedBy}}{{/revoked}}{{^revoked}}[[拒绝|rejected]] {{decided}} · {{decidedBy}}{{/revoked}}</td>
             <td>{{#revoked}}{{revocationReason}}{{/revoked}}{{^revoked}}{{reason}}{{/revoked}}</td></tr>{{/closed}}
           </table>
         </section>
@@ -142,28 +142,28 @@ enum AccountTemplates {
 
     static let audit = """
         <section class="wide">
-          <h1>存证审计 Evidence audit</h1>
+          <h1>[[存证审计|Evidence audit]]</h1>
           <form class="filters" method="get" action="/audit">
-            <label for="type">事件 Event</label>
-            <select id="type" name="type"><option value="">全部 All</option>{{#types}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{value}}</option>{{/types}}</select>
-            <label for="party">相关方 Party</label>
-            <input id="party" name="party" value="{{party}}" maxlength="200" placeholder="名称、DID 或标识 name, DID or identifier">
-            <label for="since">自 From</label>
+            <label for="type">[[事件|Event]]</label>
+            <select id="type" name="type"><option value="">[[全部|All]]</option>{{#types}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{value}}</option>{{/types}}</select>
+            <label for="party">[[相关方|Party]]</label>
+            <input id="party" name="party" value="{{party}}" maxlength="200" placeholder="[[名称、DID 或标识|name, DID or identifier]]">
+            <label for="since">[[自|From]]</label>
             <input id="since" name="since" type="date" value="{{since}}">
-            <label for="until">至 To</label>
+            <label for="until">[[至|To]]</label>
             <input id="until" name="until" type="date" value="{{until}}">
-            <button type="submit">筛选 Filter</button>
+            <button type="submit">[[筛选|Filter]]</button>
           </form>
           {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
-          <p class="hint">{{count}} 条 entries · <a href="/ledger">核验收据 Verify a receipt</a></p>
+          <p class="hint">[[{{count}} 条|{{count}} entries]] · <a href="/ledger">[[核验收据|Verify a receipt]]</a></p>
           <table class="list">
-            <tr><th>#</th><th>时间 Time (UTC)</th><th>事件 Event</th><th>内容 Details</th><th>收据 Receipt</th></tr>
+            <tr><th>#</th><th>[[时间|Time (UTC)]]</th><th>[[事件|Event]]</th><th>[[内容|Details]]</th><th>[[收据|Receipt]]</th></tr>
             {{#items}}<tr><td>{{index}}</td><td>{{time}}</td><td>{{label}}<br><code>{{type}}</code></td>
             <td><dl class="fields">{{#fields}}<dt>{{key}}</dt><dd>{{#named}}<strong>{{value}}</strong><br><code>{{raw}}</code>{{/named}}{{^named}}<code>{{value}}</code>{{/named}}</dd>{{/fields}}</dl></td>
-            <td><a href="/ledger/receipt/{{index}}">收据 receipt</a></td></tr>{{/items}}
+            <td><a href="/ledger/receipt/{{index}}">[[收据|receipt]]</a></td></tr>{{/items}}
           </table>
-          {{^items}}<p class="empty">没有符合条件的记录 No entry matches.</p>{{/items}}
-          {{#next}}<p><a href="{{next}}">更多 More →</a></p>{{/next}}
+          {{^items}}<p class="empty">[[没有符合条件的记录|No entry matches.]]</p>{{/items}}
+          {{#next}}<p><a href="{{next}}">[[更多|More]] →</a></p>{{/next}}
         </section>
         """
 

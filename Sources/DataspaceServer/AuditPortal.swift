@@ -63,7 +63,7 @@ struct AuditPortal: Sendable {
 
     /// Names the node knows for identifiers that appear in its entries.
     func directory() async throws -> [String: String] {
-        var names: [String: String] = [services.did.value: services.configuration.name, "admin-token": "管理令牌 admin token"]
+        var names: [String: String] = [services.did.value: services.configuration.name, "admin-token": PortalLanguage.current.pick("管理令牌", "admin token")]
         for account in try await services.accounts.store.accounts() { names[account.id] = account.displayName }
         if let authority = services.authority {
             for application in try await authority.store.applications(status: nil) { names[application.profile.did.value] = application.profile.name }
@@ -84,8 +84,8 @@ struct AuditPortal: Sendable {
         ]
         let filters: Filters
         do { filters = try Self.filters(request) } catch let error as ValidationError {
-            context["error"] = "筛选条件有误 \(error.field ?? ""): \(error.message)"
-            return portal.page(title: "存证审计 Audit", template: "audit", context: context, status: .badRequest)
+            context["error"] = Bilingual("筛选条件有误：", "A filter is wrong:") + "\(error.field ?? ""): \(error.message)"
+            return portal.page(title: Bilingual("存证审计", "Audit"), template: "audit", context: context, status: .badRequest)
         } catch { return accounts.unavailable(error) }
         do {
             var names = try await directory()
@@ -153,7 +153,7 @@ struct AuditPortal: Sendable {
                 }
                 context["next"] = Self.path + "?" + query.joined(separator: "&")
             }
-            return portal.page(title: "存证审计 Audit", template: "audit", context: context)
+            return portal.page(title: Bilingual("存证审计", "Audit"), template: "audit", context: context)
         } catch {
             return accounts.unavailable(error)
         }
@@ -170,20 +170,20 @@ struct AuditPortal: Sendable {
         }
     }
 
-    static func label(_ type: String) -> String {
+    static func label(_ type: String) -> Bilingual {
         switch type {
-        case "participant.registered": "成员申请 Membership applied"
-        case "participant.rejected": "申请被拒 Application rejected"
-        case "credential.issued": "凭证签发 Credential issued"
-        case "credential.revoked": "凭证撤销 Credential revoked"
-        case "product.published": "产品发布 Product published"
-        case "product.versioned": "新版本 New version"
-        case "product.withdrawn": "产品下架 Product withdrawn"
-        case "product.graded": "分级确认 Grade decided"
-        case "negotiation.agreed": "合约达成 Contract agreed"
-        case "negotiation.terminated": "协商终止 Negotiation ended"
-        case "transfer.delivered": "数据交付 Data delivered"
-        default: type
+        case "participant.registered": Bilingual("成员申请", "Membership applied")
+        case "participant.rejected": Bilingual("申请被拒", "Application rejected")
+        case "credential.issued": Bilingual("凭证签发", "Credential issued")
+        case "credential.revoked": Bilingual("凭证撤销", "Credential revoked")
+        case "product.published": Bilingual("产品发布", "Product published")
+        case "product.versioned": Bilingual("新版本", "New version")
+        case "product.withdrawn": Bilingual("产品下架", "Product withdrawn")
+        case "product.graded": Bilingual("分级确认", "Grade decided")
+        case "negotiation.agreed": Bilingual("合约达成", "Contract agreed")
+        case "negotiation.terminated": Bilingual("协商终止", "Negotiation ended")
+        case "transfer.delivered": Bilingual("数据交付", "Data delivered")
+        default: Bilingual(zh: type, en: type, both: type)
         }
     }
 }

@@ -22,11 +22,11 @@ struct AuthorityPortal: Sendable {
     }
 
     func notAuthority() -> Response {
-        portal.page(title: "不是登记机构 Not an authority", template: "message",
-            context: ["error": "此节点不是登记机构 This node is not the data space's registration authority"], status: .notFound)
+        portal.page(title: Bilingual("不是登记机构", "Not an authority"), template: "message",
+            context: ["error": Bilingual("此节点不是登记机构", "This node is not the data space's registration authority")], status: .notFound)
     }
 
-    func membersPage(_ request: Request, error: String? = nil, notice: String? = nil, status: HTTPResponse.Status = .ok) async -> Response {
+    func membersPage(_ request: Request, error: (any CustomStringConvertible & Sendable)? = nil, notice: (any CustomStringConvertible & Sendable)? = nil, status: HTTPResponse.Status = .ok) async -> Response {
         guard let authority = services.authority else { return notAuthority() }
         let person: (account: PersonAccount, session: PortalSession)
         switch await accounts.require(.administrator, request, returnTo: Self.path) {
@@ -36,7 +36,7 @@ struct AuthorityPortal: Sendable {
         do {
             let all = try await authority.store.applications(status: nil).sorted { $0.submittedAt > $1.submittedAt }
             let names = Dictionary(try await services.accounts.store.accounts().map { ($0.id, $0.displayName) }, uniquingKeysWith: { a, _ in a })
-            func who(_ id: String?) -> String { id.map { names[$0] ?? ($0 == "admin-token" ? "管理令牌 admin token" : $0) } ?? "—" }
+            func who(_ id: String?) -> String { id.map { names[$0] ?? ($0 == "admin-token" ? PortalLanguage.current.pick("管理令牌", "admin token") : $0) } ?? "—" }
             func row(_ a: MembershipApplication) -> [String: Any] {
                 var row: [String: Any] = [
                     "id": a.id, "name": a.profile.name, "creditCode": a.profile.creditCode.value, "did": a.profile.did.value,
@@ -60,7 +60,7 @@ struct AuthorityPortal: Sendable {
             ]
             context["error"] = error
             context["notice"] = notice
-            return portal.page(title: "成员管理 Members", template: "authority", context: context, status: status)
+            return portal.page(title: Bilingual("成员管理", "Members"), template: "authority", context: context, status: status)
         } catch {
             return accounts.unavailable(error)
         }
@@ -74,7 +74,7 @@ struct AuthorityPortal: Sendable {
         case .failure(let refusal): return refusal.response
         }
         guard let form = try? await FormFields.read(request), PortalAccounts.csrfMatches(form, person.session) else {
-            return await membersPage(request, error: "表单已过期，请重新提交 The form expired or came from elsewhere; submit it again", status: .forbidden)
+            return await membersPage(request, error: Bilingual("表单已过期，请重新提交", "The form expired or came from elsewhere; submit it again"), status: .forbidden)
         }
         let reason = form["reason"]
         do {
@@ -88,11 +88,11 @@ struct AuthorityPortal: Sendable {
             case "revoke":
                 // In the portal a revocation states why, for the member and the auditors.
                 guard !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-                    return await membersPage(request, error: "请填写撤销理由 Give a reason for the revocation", status: .badRequest)
+                    return await membersPage(request, error: Bilingual("请填写撤销理由", "Give a reason for the revocation"), status: .badRequest)
                 }
                 decided = try await authority.revoke(id, reason: reason, by: by)
             default:
-                return await membersPage(request, error: "未知操作 Unknown action \(action.prefix(40))", status: .notFound)
+                return await membersPage(request, error: Bilingual("未知操作 \(action.prefix(40))", "Unknown action \(action.prefix(40))"), status: .notFound)
             }
             services.logger.notice("membership decision", metadata: ["action": "\(action)", "application": "\(decided.id)", "by": "\(by)"])
             return PortalAccounts.redirect(Self.path)

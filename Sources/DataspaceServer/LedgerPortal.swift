@@ -9,16 +9,16 @@ import Hummingbird
 extension Portal {
     static let ledgerTemplate = """
         <section class="ledger">
-          <h1>存证账本 Evidence log</h1>
+          <h1>[[存证账本|Evidence log]]</h1>
           <table class="meta">
-            <tr><th>日志 Origin</th><td><code>{{origin}}</code></td></tr>
-            <tr><th>验证公钥 Verifier key</th><td><code>{{verifierKey}}</code></td></tr>
-            <tr><th>条目 Entries</th><td>{{size}}</td></tr>
+            <tr><th>[[日志|Origin]]</th><td><code>{{origin}}</code></td></tr>
+            <tr><th>[[验证公钥|Verifier key]]</th><td><code>{{verifierKey}}</code></td></tr>
+            <tr><th>[[条目|Entries]]</th><td>{{size}}</td></tr>
           </table>
-          <h2>签名检查点 Signed checkpoint</h2>
+          <h2>[[签名检查点|Signed checkpoint]]</h2>
           <pre class="policy">{{checkpoint}}</pre>
           <p class="links"><a href="/ledger/checkpoint">checkpoint</a> · tiles at <code>/ledger/tile/…</code> (C2SP tlog-tiles)</p>
-          <h2 id="check">校验回执 Check a receipt</h2>
+          <h2 id="check">[[校验回执|Check a receipt]]</h2>
           {{#result}}
           <div class="{{class}}" id="verdict" role="status">
             <p><strong>{{verdict}}</strong> {{detail}}</p>
@@ -26,18 +26,18 @@ extension Portal {
           </div>
           {{/result}}
           <form method="post" action="/ledger#check" enctype="multipart/form-data" class="stack">
-            <label for="receipt-file">回执文件 Receipt file</label>
+            <label for="receipt-file">[[回执文件|Receipt file]]</label>
             <input id="receipt-file" name="file" type="file" accept=".txt,text/plain">
-            <label for="receipt">或粘贴回执 or paste the receipt (c2sp.org/tlog-proof@v1)</label>
+            <label for="receipt">[[或粘贴回执|or paste the receipt]] (c2sp.org/tlog-proof@v1)</label>
             <textarea id="receipt" name="receipt" rows="12" cols="90">{{receipt}}</textarea>
-            <button type="submit" id="verify-button">校验 Verify</button>
+            <button type="submit" id="verify-button">[[校验|Verify]]</button>
           </form>
-          <h2>最新条目 Newest entries</h2>
+          <h2>[[最新条目|Newest entries]]</h2>
           <table class="versions">
-            <tr><th>序号 Index</th><th>时间 Time</th><th>类型 Type</th><th>对象 Subject</th><th>叶哈希 Leaf hash</th><th></th></tr>
-            {{#entries}}<tr><td>{{index}}</td><td>{{time}}</td><td>{{type}}</td><td><code>{{subject}}</code></td><td><code>{{leaf}}</code></td><td><a href="/ledger/receipt/{{index}}">回执 receipt</a></td></tr>{{/entries}}
+            <tr><th>[[序号|Index]]</th><th>[[时间|Time]]</th><th>[[类型|Type]]</th><th>[[对象|Subject]]</th><th>[[叶哈希|Leaf hash]]</th><th></th></tr>
+            {{#entries}}<tr><td>{{index}}</td><td>{{time}}</td><td>{{type}}</td><td><code>{{subject}}</code></td><td><code>{{leaf}}</code></td><td><a href="/ledger/receipt/{{index}}">[[回执|receipt]]</a></td></tr>{{/entries}}
           </table>
-          <nav class="pages">{{#older}}<a href="/ledger?before={{older}}">更早 Older →</a>{{/older}}</nav>
+          <nav class="pages">{{#older}}<a href="/ledger?before={{older}}">[[更早|Older]] →</a>{{/older}}</nav>
         </section>
         """
 
@@ -47,7 +47,7 @@ extension Portal {
         }
         router.post("/ledger") { request, _ in
             guard let buffer = try? await request.body.collect(upTo: Self.receiptFormBytes) else {
-                return await ledgerPage(before: nil, receipt: nil, refusal: "回执文件过大 A receipt is at most \(Self.receiptFormBytes >> 10) KiB")
+                return await ledgerPage(before: nil, receipt: nil, refusal: Bilingual("回执文件过大", "A receipt is at most \(Self.receiptFormBytes >> 10) KiB"))
             }
             let receipt: String
             if let boundary = MultipartForm.boundary(contentType: request.headers[.contentType] ?? "") {
@@ -57,11 +57,11 @@ extension Portal {
                     let file = form.part("file").map(\.body) ?? []
                     let bytes = file.isEmpty ? (form.part("receipt")?.body ?? []) : file
                     guard let text = String(validating: bytes, as: UTF8.self) else {
-                        return await ledgerPage(before: nil, receipt: nil, refusal: "回执应为 UTF-8 文本 A receipt is UTF-8 text; this file is not")
+                        return await ledgerPage(before: nil, receipt: nil, refusal: Bilingual("回执应为 UTF-8 文本", "A receipt is UTF-8 text; this file is not"))
                     }
                     receipt = text
                 } catch {
-                    return await ledgerPage(before: nil, receipt: nil, refusal: "表单无法读取 The form could not be read: \(error.message)")
+                    return await ledgerPage(before: nil, receipt: nil, refusal: Bilingual("表单无法读取：", "The form could not be read:") + error.message)
                 }
             } else {
                 let body = String(buffer: buffer)
@@ -78,7 +78,7 @@ extension Portal {
     /// A receipt is a few KiB; the form with it (pasted or as a file) is bounded well above that.
     static let receiptFormBytes = 256 << 10
 
-    func ledgerPage(before: UInt64?, receipt: String?, refusal: String? = nil) async -> Response {
+    func ledgerPage(before: UInt64?, receipt: String?, refusal: (any CustomStringConvertible & Sendable)? = nil) async -> Response {
         let ledger = services.ledger
         let tiles = ledger.log.tiles
         let end = min(before ?? tiles.size, tiles.size)
@@ -103,14 +103,14 @@ extension Portal {
         if start > 0 { context["older"] = start }
         var status: HTTPResponse.Status = .ok
         if let refusal {
-            context["result"] = ["class": "error", "verdict": "无效 Invalid:", "detail": refusal]
+            context["result"] = ["class": "error", "verdict": Bilingual("无效：", "Invalid:"), "detail": refusal]
             status = .badRequest
         } else if let receipt, !receipt.isEmpty {
             let outcome = await checkReceipt(receipt)
             context["result"] = outcome.context
             if !outcome.valid { status = .unprocessableContent }
         }
-        return page(title: "存证账本 Evidence log", template: "ledger", context: context, status: status)
+        return page(title: Bilingual("存证账本", "Evidence log"), template: "ledger", context: context, status: status)
     }
 
     /// Verifies a receipt against the log its checkpoint names: this node's, or a member's whose
@@ -139,11 +139,11 @@ extension Portal {
             let entry = (try? JSONValue.parse(receipt.entry).encodedString(pretty: true)) ?? Data(receipt.entry).base64EncodedString()
             let witnessed = cosigners.isEmpty ? "no known witness cosigned it" : "cosigned by \(cosigners.joined(separator: ", "))"
             return (true, [
-                "class": "ok", "verdict": "有效 Valid:",
+                "class": "ok", "verdict": Bilingual("有效：", "Valid:"),
                 "detail": "entry \(receipt.index) is in \(checkpoint.origin) at tree size \(checkpoint.size); \(witnessed).", "entry": entry,
             ])
         } catch {
-            return (false, ["class": "error", "verdict": "无效 Invalid:", "detail": "\(error)"])
+            return (false, ["class": "error", "verdict": Bilingual("无效：", "Invalid:"), "detail": "\(error)"])
         }
     }
 }

@@ -12,6 +12,7 @@ public enum NodeApplication {
         router.middlewares.add(MetricsMiddleware())
         router.middlewares.add(RateLimitMiddleware(limiter: services.rateLimiter))
         router.middlewares.add(RequestLogMiddleware(.debug))
+        router.middlewares.add(PortalLanguageMiddleware())
 
         PublicRoutes.register(on: router, services: services)
         ResolveRoutes.register(on: router, services: services)

@@ -18,10 +18,10 @@ struct OperatorPortal: Sendable {
     static let agreementsShown = 100
     let portal: Portal
     let services: NodeServices
-    let library: MustacheLibrary
+    let library: PortalTemplateLibrary
 
     init(portal: Portal, services: NodeServices) throws {
-        var library = MustacheLibrary()
+        var library = PortalTemplateLibrary()
         try library.register(OperatorTemplates.login, named: "login")
         try library.register(OperatorTemplates.agreements, named: "agreements")
         try library.register(OperatorTemplates.transfers, named: "transfers")
@@ -66,7 +66,7 @@ struct OperatorPortal: Sendable {
         "HttpOnly; SameSite=Strict; Path=/operator" + (services.configuration.publicURL.hasPrefix("https://") ? "; Secure" : "")
     }
 
-    func render(_ title: String, _ template: String, _ context: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
+    func render(_ title: any CustomStringConvertible & Sendable, _ template: String, _ context: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
         portal.page(title: title, template: "operator", context: ["html": library.render(context, withTemplate: template) ?? ""], status: status)
     }
 
@@ -77,7 +77,7 @@ struct OperatorPortal: Sendable {
     }
 
     func register(on router: Router<NodeRequestContext>) {
-        router.get("/operator/login") { _, _ in render("运营登录 Operator", "login", [:]) }
+        router.get("/operator/login") { _, _ in render(Bilingual("运营登录", "Operator"), "login", [:]) }
         router.post("/operator/login") { request, _ in
             let body = (try? await request.body.collect(upTo: 4_096)).map { String(buffer: $0) } ?? ""
             let token = body.split(separator: "&").compactMap { field -> String? in
@@ -86,7 +86,7 @@ struct OperatorPortal: Sendable {
                 return kv[1].replacingOccurrences(of: "+", with: " ").removingPercentEncoding
             }.first ?? ""
             guard Data(SHA256.hash(data: Data(token.utf8))) == Data(SHA256.hash(data: Data(services.adminToken.utf8))) else {
-                return render("运营登录 Operator", "login", ["error": "令牌无效 The admin token is not valid for this node"], status: .unauthorized)
+                return render(Bilingual("运营登录", "Operator"), "login", ["error": Bilingual("令牌无效", "The admin token is not valid for this node")], status: .unauthorized)
             }
             return Self.redirect(
                 "/operator/agreements", cookie: "\(Self.cookieName)=\(newSession(now: Date())); Max-Age=\(Int(Self.sessionLifetime)); \(cookieAttributes)")
@@ -137,7 +137,7 @@ struct OperatorPortal: Sendable {
                 "reasons": n.reasons.joined(separator: "; "), "updated": ISO8601.format(n.updatedAt),
             ]
         }
-        return render("合约 Agreements", "agreements", ["agreements": rows, "negotiations": negotiations, "shown": Self.agreementsShown])
+        return render(Bilingual("合约", "Agreements"), "agreements", ["agreements": rows, "negotiations": negotiations, "shown": Self.agreementsShown])
     }
 
     func transfersPage() async throws -> Response {
@@ -150,6 +150,6 @@ struct OperatorPortal: Sendable {
         let usage = AgreementUsage.summarize(try await services.store.usage(agreementID: nil)).map { u -> [String: Any] in
             ["agreement": u.agreementID, "requests": u.requests, "complete": u.completeDeliveries, "bytes": u.bytes, "rows": u.rows]
         }
-        return render("传输 Transfers", "transfers", ["transfers": transfers, "usage": usage])
+        return render(Bilingual("传输", "Transfers"), "transfers", ["transfers": transfers, "usage": usage])
     }
 }

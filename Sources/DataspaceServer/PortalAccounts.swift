@@ -50,8 +50,8 @@ struct PortalAccounts: Sendable {
             let chinese = roles.map(\.chineseLabel).joined(separator: "或")
             let english = roles.map(\.rawValue).joined(separator: " or ")
             return .failure(PortalRefusal(response: portal.page(
-                title: "无权操作 Not allowed", template: "message",
-                context: ["error": "此页面需要\(chinese)角色 This needs the \(english) role; ask your administrator"], status: .forbidden)))
+                title: Bilingual("无权操作", "Not allowed"), template: "message",
+                context: ["error": Bilingual("此页面需要\(chinese)角色，请联系管理员", "This needs the \(english) role; ask your administrator")], status: .forbidden)))
         }
         return .success(signedIn)
     }
@@ -68,13 +68,18 @@ struct PortalAccounts: Sendable {
     }
 
     /// Renders a pre-session form with a fresh double-submit token.
-    func preSessionForm(_ title: String, _ template: String, _ context: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
+    func preSessionForm(_ title: any CustomStringConvertible & Sendable, _ template: String, _ context: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
         let token = SecretToken.make()
         var context = context
         context["csrf"] = token
         var response = portal.page(title: title, template: template, context: context, status: status)
         response.headers[.setCookie] = cookie(Self.formCookie, token, maxAge: 3_600)
         return response
+    }
+
+    /// `发布者 publisher` in Chinese (and side by side), `publisher` in English.
+    static func roleLabel(_ role: PersonRole) -> String {
+        PortalLanguage.current == .en ? role.rawValue : "\(role.chineseLabel) \(role.rawValue)"
     }
 
     static func redirect(_ location: String, cookie: String? = nil) -> Response {
@@ -93,7 +98,7 @@ struct PortalAccounts: Sendable {
 
     func register(on router: Router<NodeRequestContext>) {
         router.get("/login") { request, _ in
-            preSessionForm("登录 Sign in", "login", ["next": Self.localTarget(request.query("next") ?? "/account")])
+            preSessionForm(Bilingual("登录", "Sign in"), "login", ["next": Self.localTarget(request.query("next") ?? "/account")])
         }
         router.post("/login") { request, _ in await signIn(request) }
         router.post("/logout") { request, _ in await signOut(request) }
@@ -102,11 +107,11 @@ struct PortalAccounts: Sendable {
             let token = request.query("token") ?? ""
             do {
                 let account = try await accounts.invitation(token: token)
-                var response = preSessionForm("接受邀请 Accept invitation", "invite", ["token": token, "login": account.login, "displayName": account.displayName])
+                var response = preSessionForm(Bilingual("接受邀请", "Accept invitation"), "invite", ["token": token, "login": account.login, "displayName": account.displayName])
                 if let referrerPolicy = HTTPField.Name("Referrer-Policy") { response.headers[referrerPolicy] = "no-referrer" }
                 return response
             } catch let error as AccountError {
-                return portal.page(title: "邀请无效 Invitation", template: "message", context: ["error": error.message], status: .notFound)
+                return portal.page(title: Bilingual("邀请无效", "Invitation"), template: "message", context: ["error": error.message], status: .notFound)
             } catch {
                 return unavailable(error)
             }
@@ -121,7 +126,7 @@ struct PortalAccounts: Sendable {
 
     /// The account page, with the person's API tokens; `issued` is a new token's text, shown once.
     func accountPage(
-        _ account: PersonAccount, _ session: PortalSession, error: String? = nil, notice: String? = nil, issued: String? = nil,
+        _ account: PersonAccount, _ session: PortalSession, error: (any CustomStringConvertible & Sendable)? = nil, notice: (any CustomStringConvertible & Sendable)? = nil, issued: String? = nil,
         status: HTTPResponse.Status = .ok
     ) async -> Response {
         var context = accountContext(account, session)
@@ -132,49 +137,49 @@ struct PortalAccounts: Sendable {
         } catch {
             return unavailable(error)
         }
-        context["tokenRoles"] = account.roles.sorted().map { ["value": $0.rawValue, "label": "\($0.chineseLabel) \($0.rawValue)"] }
+        context["tokenRoles"] = account.roles.sorted().map { ["value": $0.rawValue, "label": Self.roleLabel($0)] }
         context["error"] = error
         context["notice"] = notice
         context["issued"] = issued
-        return portal.page(title: "我的账户 My account", template: "account", context: context, status: status)
+        return portal.page(title: Bilingual("我的账户", "My account"), template: "account", context: context, status: status)
     }
 
     func accountContext(_ account: PersonAccount, _ session: PortalSession) -> [String: Any] {
-        var links: [[String: String]] = []
-        if account.has(.administrator), services.authority != nil { links.append(["href": AuthorityPortal.path, "label": "成员管理 Members"]) }
+        var links: [[String: Any]] = []
+        if account.has(.administrator), services.authority != nil { links.append(["href": AuthorityPortal.path, "label": Bilingual("成员管理", "Members")]) }
         if PublisherPortal.roles.contains(where: account.has) {
-            links.append(["href": PublisherPortal.homePath, "label": "我的发布 Publishing"])
-            links.append(["href": PublisherPortal.publishPath, "label": "发布数据产品 Publish a data product"])
+            links.append(["href": PublisherPortal.homePath, "label": Bilingual("我的发布", "Publishing")])
+            links.append(["href": PublisherPortal.publishPath, "label": Bilingual("发布数据产品", "Publish a data product")])
         }
-        if account.has(.auditor) || account.has(.administrator) { links.append(["href": AuditPortal.path, "label": "存证审计 Evidence audit"]) }
+        if account.has(.auditor) || account.has(.administrator) { links.append(["href": AuditPortal.path, "label": Bilingual("存证审计", "Evidence audit")]) }
         if AccessRequestPortal.readers.contains(where: account.has) {
-            links.append(["href": AccessRequestPortal.explorePath, "label": "浏览成员目录 Browse members' catalogs"])
-            links.append(["href": AccessRequestPortal.requestsPath, "label": "我的申请与合约 Requests and agreements"])
+            links.append(["href": AccessRequestPortal.explorePath, "label": Bilingual("浏览成员目录", "Browse members' catalogs")])
+            links.append(["href": AccessRequestPortal.requestsPath, "label": Bilingual("我的申请与合约", "Requests and agreements")])
         }
-        links.append(["href": "/", "label": "数据目录 Catalog"])
+        links.append(["href": "/", "label": Bilingual("数据目录", "Catalog")])
         return [
             "links": links,
             "displayName": account.displayName, "login": account.login, "csrf": session.csrfToken,
-            "roles": account.roles.sorted().map { ["label": "\($0.chineseLabel) \($0.rawValue)"] },
+            "roles": account.roles.sorted().map { ["label": Self.roleLabel($0)] },
             "expires": ISO8601DateFormatter().string(from: session.expiresAt),
         ]
     }
 
     func unavailable(_ error: any Error) -> Response {
         services.logger.error("portal account action failed", metadata: ["error": "\(error)"])
-        return portal.page(title: "暂不可用 Unavailable", template: "message", context: ["error": "服务暂不可用，请稍后再试 The node cannot do this right now; try again shortly"], status: .serviceUnavailable)
+        return portal.page(title: Bilingual("暂不可用", "Unavailable"), template: "message", context: ["error": Bilingual("服务暂不可用，请稍后再试", "The node cannot do this right now; try again shortly")], status: .serviceUnavailable)
     }
 
     func signIn(_ request: Request) async -> Response {
         let form: FormFields
         do { form = try await FormFields.read(request) } catch let refusal as FormFields.Refusal {
-            return preSessionForm("登录 Sign in", "login", ["error": refusal.message, "next": "/account"], status: .badRequest)
+            return preSessionForm(Bilingual("登录", "Sign in"), "login", ["error": refusal.message, "next": "/account"], status: .badRequest)
         } catch { return unavailable(error) }
         let next = Self.localTarget(form["next"])
         var context: [String: Any] = ["login": form["login"], "next": next]
         guard Self.formTokenMatches(form, request) else {
-            context["error"] = "表单已过期，请重新提交 The form expired or came from elsewhere; submit it again"
-            return preSessionForm("登录 Sign in", "login", context, status: .forbidden)
+            context["error"] = Bilingual("表单已过期，请重新提交", "The form expired or came from elsewhere; submit it again")
+            return preSessionForm(Bilingual("登录", "Sign in"), "login", context, status: .forbidden)
         }
         do {
             let signIn = try await services.signIns.run { try await accounts.signIn(login: form["login"], password: form["password"]) }
@@ -183,9 +188,9 @@ struct PortalAccounts: Sendable {
         } catch let error as AccountError {
             context["error"] = Self.message(error)
             let status: HTTPResponse.Status = error.kind == .throttled ? .tooManyRequests : error.kind == .forbidden ? .forbidden : .unauthorized
-            return preSessionForm("登录 Sign in", "login", context, status: status)
+            return preSessionForm(Bilingual("登录", "Sign in"), "login", context, status: status)
         } catch is WorkLimiter.Busy {
-            return portal.page(title: "繁忙 Busy", template: "message", context: ["error": "登录请求过多，请稍后再试 Too many sign-ins at once; try again shortly"], status: .serviceUnavailable)
+            return portal.page(title: Bilingual("繁忙", "Busy"), template: "message", context: ["error": Bilingual("登录请求过多，请稍后再试", "Too many sign-ins at once; try again shortly")], status: .serviceUnavailable)
         } catch { return unavailable(error) }
     }
 
@@ -194,7 +199,7 @@ struct PortalAccounts: Sendable {
             return Self.redirect("/login", cookie: cookie(Self.sessionCookie, "", maxAge: 0))
         }
         guard let form = try? await FormFields.read(request), Self.csrfMatches(form, session) else {
-            return portal.page(title: "请求被拒绝 Refused", template: "message", context: ["error": "表单已过期，请从页面重新退出 The form expired or came from elsewhere; sign out from the page again"], status: .forbidden)
+            return portal.page(title: Bilingual("请求被拒绝", "Refused"), template: "message", context: ["error": Bilingual("表单已过期，请从页面重新退出", "The form expired or came from elsewhere; sign out from the page again")], status: .forbidden)
         }
         do { try await accounts.signOut(token: token) } catch { return unavailable(error) }
         return Self.redirect("/", cookie: cookie(Self.sessionCookie, "", maxAge: 0))
@@ -203,23 +208,23 @@ struct PortalAccounts: Sendable {
     func acceptInvitation(_ request: Request) async -> Response {
         let form: FormFields
         do { form = try await FormFields.read(request) } catch let refusal as FormFields.Refusal {
-            return portal.page(title: "接受邀请 Accept invitation", template: "message", context: ["error": refusal.message], status: .badRequest)
+            return portal.page(title: Bilingual("接受邀请", "Accept invitation"), template: "message", context: ["error": refusal.message], status: .badRequest)
         } catch { return unavailable(error) }
         let token = form["token"]
         let invited: PersonAccount
         do { invited = try await accounts.invitation(token: token) } catch let error as AccountError {
-            return portal.page(title: "邀请无效 Invitation", template: "message", context: ["error": error.message], status: .notFound)
+            return portal.page(title: Bilingual("邀请无效", "Invitation"), template: "message", context: ["error": error.message], status: .notFound)
         } catch { return unavailable(error) }
         let context: [String: Any] = ["token": token, "login": invited.login, "displayName": invited.displayName]
         guard Self.formTokenMatches(form, request) else {
             var refused = context
-            refused["error"] = "表单已过期，请重新提交 The form expired or came from elsewhere; submit it again"
-            return preSessionForm("接受邀请 Accept invitation", "invite", refused, status: .forbidden)
+            refused["error"] = Bilingual("表单已过期，请重新提交", "The form expired or came from elsewhere; submit it again")
+            return preSessionForm(Bilingual("接受邀请", "Accept invitation"), "invite", refused, status: .forbidden)
         }
         guard form["password"] == form["confirm"] else {
             var refused = context
-            refused["error"] = "两次输入的密码不一致 The two passwords differ"
-            return preSessionForm("接受邀请 Accept invitation", "invite", refused, status: .badRequest)
+            refused["error"] = Bilingual("两次输入的密码不一致", "The two passwords differ")
+            return preSessionForm(Bilingual("接受邀请", "Accept invitation"), "invite", refused, status: .badRequest)
         }
         do {
             _ = try await services.signIns.run { try await accounts.acceptInvitation(token: token, password: form["password"]) }
@@ -227,16 +232,16 @@ struct PortalAccounts: Sendable {
         } catch let error as AccountError {
             var refused = context
             refused["error"] = Self.message(error)
-            return preSessionForm("接受邀请 Accept invitation", "invite", refused, status: .badRequest)
+            return preSessionForm(Bilingual("接受邀请", "Accept invitation"), "invite", refused, status: .badRequest)
         } catch { return unavailable(error) }
     }
 
     /// A refusal in both languages where the words are known, else the service's own message.
-    static func message(_ error: AccountError) -> String {
+    static func message(_ error: AccountError) -> any CustomStringConvertible & Sendable {
         switch error.kind {
-        case .unauthenticated: "登录名或密码错误 The login or the password is wrong"
-        case .throttled: "失败次数过多，请 15 分钟后再试 " + error.message
-        case .forbidden: "账户已停用 " + error.message
+        case .unauthenticated: Bilingual("登录名或密码错误", "The login or the password is wrong")
+        case .throttled: Bilingual(zh: "失败次数过多，请 15 分钟后再试", en: error.message, both: "失败次数过多，请 15 分钟后再试 " + error.message)
+        case .forbidden: Bilingual(zh: "账户已停用", en: error.message, both: "账户已停用 " + error.message)
         default: error.message
         }
     }

@@ -8,11 +8,11 @@ import DataspaceQuality
 
 /// The public web portal: search with facets and dataset pages, in Chinese and English.
 struct Portal: Sendable {
-    let library: MustacheLibrary
+    let library: PortalTemplateLibrary
     let services: NodeServices
 
     init(services: NodeServices) throws {
-        var library = MustacheLibrary()
+        var library = PortalTemplateLibrary()
         try library.register(PortalTemplates.layout, named: "layout")
         try library.register(PortalTemplates.search, named: "search")
         try library.register(PortalTemplates.dataset, named: "dataset")
@@ -37,6 +37,7 @@ struct Portal: Sendable {
 
     func register(on router: Router<NodeRequestContext>) {
         router.get("/") { request, _ in await searchPage(request) }
+        router.get("/language") { request, _ in chooseLanguage(request) }
         router.get("/datasets/{prefix}/{local}") { _, context in await datasetPage(context) }
         router.get("/datasets/{prefix}/{local}/quality") { request, context in await qualityPage(request, context) }
         registerLedger(on: router)
@@ -52,17 +53,40 @@ struct Portal: Sendable {
         }
     }
 
-    func page(title: String, template: String, context: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
+    /// A page in the request's language: `title` may be a `Bilingual` or a plain string.
+    func page(title: any CustomStringConvertible & Sendable, template: String, context: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
         let content = library.render(context, withTemplate: template) ?? ""
+        let language = PortalLanguage.current
+        let next = PortalLanguage.currentPath.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "%2F"
+        let switcher: [[String: Any]] = [(PortalLanguage.zh, "中文", "zh-CN"), (.en, "English", "en"), (.both, "中英 Both", "zh-CN")].map { choice in
+            ["code": choice.0.rawValue, "label": choice.1, "lang": choice.2, "next": next, "current": choice.0 == language]
+        }
         let html = library.render(
-            ["title": title, "nodeName": services.configuration.name, "did": services.did.value, "content": content] as [String: Any],
+            [
+                "title": title.description, "nodeName": services.configuration.name, "did": services.did.value, "content": content,
+                "htmlLang": language.htmlLang, "languages": switcher,
+            ] as [String: Any],
             withTemplate: "layout") ?? ""
-        return Responses.text(html, status: status, contentType: "text/html; charset=utf-8")
+        var response = Responses.text(html, status: status, contentType: "text/html; charset=utf-8")
+        response.headers[.contentLanguage] = language == .en ? "en" : language == .zh ? "zh-CN" : "zh-CN, en"
+        response.headers[.vary] = "Accept-Language, Cookie"
+        return response
+    }
+
+    /// Sets the language a person chose with the switch and returns to the page they were on.
+    func chooseLanguage(_ request: Request) -> Response {
+        let next = PortalAccounts.localTarget(request.query("next") ?? "/")
+        guard let language = request.query("to").flatMap(PortalLanguage.init(rawValue:)) else {
+            return PortalAccounts.redirect(next)
+        }
+        let secure = services.configuration.publicURL.hasPrefix("https://") ? "; Secure" : ""
+        return PortalAccounts.redirect(next, cookie: "\(PortalLanguage.cookie)=\(language.rawValue); Max-Age=31536000; Path=/; SameSite=Lax\(secure)")
     }
 
     static func protectionLabel(_ p: DeliveryProtection) -> String {
         let masked = p.masking.keys.sorted().map { "\($0) (\(p.masking[$0]?.description ?? ""))" }.joined(separator: ", ")
-        return (masked.isEmpty ? "" : "脱敏 masked: " + masked) + (p.watermark ? (masked.isEmpty ? "" : " · ") + "水印 watermarked" : "")
+        let language = PortalLanguage.current
+        return (masked.isEmpty ? "" : language.pick("脱敏：", "masked:") + " " + masked) + (p.watermark ? (masked.isEmpty ? "" : " · ") + language.pick("水印", "watermarked") : "")
     }
 
     /// The quality report of the current (or `?version=`) version as an HTML page with charts:
@@ -76,7 +100,7 @@ struct Portal: Sendable {
             guard let current, current.detailsArePublic, record.detailsArePublic else {
                 return page(
                     title: "Not public", template: "search",
-                    context: ["error": "此数据产品的质量报告不公开 The quality report of \(identifier) is not public", "total": 0, "page": 1],
+                    context: ["error": Bilingual("此数据产品的质量报告不公开", "The quality report of \(identifier) is not public"), "total": 0, "page": 1],
                     status: .notFound)
             }
             let report = PublicQualityReport.redacted(try JSONValue.parse(signed.json), showValues: record.profilePublic)
@@ -89,11 +113,17 @@ struct Portal: Sendable {
         }
     }
 
-    static func sectorLabel(_ s: Sector) -> String { "\(s.chineseLabel) \(s.englishLabel)" }
+    /// Labels for the request's language (`PortalLanguage.current`).
+    static func sectorLabel(_ s: Sector) -> String { PortalLanguage.current.pick(s.chineseLabel, s.englishLabel) }
+
+    /// `一般数据 general-1` in Chinese (and side by side), `general-1` in English.
+    static func gradeLabel(_ grade: DataGrade) -> String {
+        PortalLanguage.current == .en ? grade.description : "\(grade.level.chineseLabel) \(grade)"
+    }
 
     static func regionLabel(_ code: String) -> String {
         guard let r = try? RegionCode(code) else { return code }
-        return "\(r.chineseName) \(r.englishName)"
+        return PortalLanguage.current.pick(r.chineseName, r.englishName)
     }
 
     func searchPage(_ request: Request) async -> Response {
@@ -134,25 +164,25 @@ struct Portal: Sendable {
                 ["label": Self.regionLabel(f.value), "count": f.count, "link": link(["region": f.value])]
             }
             context["gradeFacets"] = results.grades.map { f -> [String: Any] in
-                ["label": "\(GradeLevel(rawValue: f.value)?.chineseLabel ?? "") \(f.value)", "count": f.count, "link": link(["grade": f.value])]
+                ["label": PortalLanguage.current == .en ? f.value : "\(GradeLevel(rawValue: f.value)?.chineseLabel ?? "") \(f.value)", "count": f.count, "link": link(["grade": f.value])]
             }
             context["scoreFacets"] = results.scores.map { f -> [String: Any] in
                 let lower = f.value.split(separator: "-").first.map(String.init) ?? ""
-                return ["label": f.value == "unscored" ? "未评估 unscored" : "≥ \(lower) (\(f.value))", "count": f.count,
+                return ["label": f.value == "unscored" ? Bilingual("未评估", "unscored") : "≥ \(lower) (\(f.value))", "count": f.count,
                         "link": f.value == "unscored" ? link([:]) : link(["minScore": lower])]
             }
             var active: [[String: Any]] = []
             if let s = params["sector"] { active.append(["label": Sector(rawValue: s).map(Self.sectorLabel) ?? s, "removeLink": link(["sector": nil])]) }
             if let r = params["region"] { active.append(["label": Self.regionLabel(r), "removeLink": link(["region": nil])]) }
             if let g = params["grade"] { active.append(["label": g, "removeLink": link(["grade": nil])]) }
-            if let m = params["minScore"] { active.append(["label": "质量 ≥ \(m)", "removeLink": link(["minScore": nil])]) }
+            if let m = params["minScore"] { active.append(["label": Bilingual("质量 ≥ \(m)", "quality ≥ \(m)"), "removeLink": link(["minScore": nil])]) }
             if !active.isEmpty { context["activeFilters"] = ["items": active] }
-            return page(title: params["q"].map { "搜索 \($0)" } ?? "数据目录 Catalog", template: "search", context: context)
+            return page(title: params["q"].map { Bilingual("搜索 \($0)", "Search: \($0)") } ?? Bilingual("数据目录", "Catalog"), template: "search", context: context)
         } catch {
             context["error"] = (error as? ValidationError)?.description ?? "\(error)"
             context["total"] = 0
             context["page"] = 1
-            return page(title: "数据目录 Catalog", template: "search", context: context, status: .badRequest)
+            return page(title: Bilingual("数据目录", "Catalog"), template: "search", context: context, status: .badRequest)
         }
     }
 
@@ -167,12 +197,12 @@ struct Portal: Sendable {
                 }
                 return page(
                     title: "Not found", template: "search",
-                    context: ["error": "此数据产品属于其他机构，本节点不知道其节点地址 \(identifier) belongs to another organisation whose node this node does not know", "total": 0, "page": 1],
+                    context: ["error": Bilingual("此数据产品属于其他机构，本节点不知道其节点地址", "\(identifier) belongs to another organisation whose node this node does not know"), "total": 0, "page": 1],
                     status: .notFound)
             }
             let versions = try await services.catalog.versions(identifier)
             guard let r = versions.last else {
-                return page(title: "Not found", template: "search", context: ["error": "没有此数据产品 No product \(identifier)", "total": 0, "page": 1], status: .notFound)
+                return page(title: "Not found", template: "search", context: ["error": Bilingual("没有此数据产品", "No product \(identifier)"), "total": 0, "page": 1], status: .notFound)
             }
             var temporal = "—"
             if let t = r.temporal {
@@ -182,7 +212,7 @@ struct Portal: Sendable {
                 "title": r.title, "description": r.description, "identifier": r.identifier.description,
                 "ipv6": identifier.ipv6Address(in: services.catalog.addresses.prefix).description,
                 "publisher": r.publisher.name, "creditCode": r.publisher.creditCode.value, "sectorLabel": Self.sectorLabel(r.sector),
-                "region": r.region.value, "regionLabel": Self.regionLabel(r.region.value), "grade": "\(r.grade.level.chineseLabel) \(r.grade)",
+                "region": r.region.value, "regionLabel": Self.regionLabel(r.region.value), "grade": Self.gradeLabel(r.grade),
                 "keywords": r.keywords, "temporal": temporal, "license": r.license, "issued": ISO8601.format(r.issued),
                 "modified": ISO8601.format(r.modified), "mediaType": r.distribution.format.mediaType, "byteSize": r.distribution.byteSize,
                 "rowCount": r.distribution.rowCount, "sha256": r.distribution.sha256, "columns": r.distribution.columns.joined(separator: ", "),

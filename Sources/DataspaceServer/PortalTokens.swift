@@ -18,7 +18,7 @@ struct PortalTokens: Sendable {
     static func listing(_ tokens: [PersonToken], now: Date) -> [[String: Any]] {
         tokens.map { t in
             let state =
-                t.revokedAt != nil ? "已撤销 revoked" : t.expiresAt <= now ? "已过期 expired" : "有效 active"
+                t.revokedAt != nil ? Bilingual("已撤销", "revoked") : t.expiresAt <= now ? Bilingual("已过期", "expired") : Bilingual("有效", "active")
             var row: [String: Any] = [
                 "id": t.id, "name": t.name, "roles": t.scopes.sorted().map(\.rawValue).joined(separator: ", "),
                 "created": ISO8601.format(t.createdAt), "expires": ISO8601.format(t.expiresAt), "state": state,
@@ -41,8 +41,8 @@ struct PortalTokens: Sendable {
                 return .failure(
                     PortalRefusal(
                         response: accounts.portal.page(
-                            title: "请求被拒绝 Refused", template: "message",
-                            context: ["error": "表单已过期，请从账户页重新提交 The form expired or came from elsewhere; submit it again from your account page"],
+                            title: Bilingual("请求被拒绝", "Refused"), template: "message",
+                            context: ["error": Bilingual("表单已过期，请从账户页重新提交", "The form expired or came from elsewhere; submit it again from your account page")],
                             status: .forbidden)))
             }
             return .success((person.account, person.session, form))
@@ -63,7 +63,7 @@ struct PortalTokens: Sendable {
             accounts.services.logger.notice("API token issued", metadata: ["account": "\(person.account.id)", "token": "\(issued.token.id)"])
             return await accounts.accountPage(
                 person.account, person.session,
-                notice: "新令牌只显示这一次，请立即复制保存 The new token is shown this once; copy it now", issued: issued.text, status: .created)
+                notice: Bilingual("新令牌只显示这一次，请立即复制保存", "The new token is shown this once; copy it now"), issued: issued.text, status: .created)
         } catch let error as AccountError {
             return await accounts.accountPage(person.account, person.session, error: error.message, status: .badRequest)
         } catch {
@@ -80,7 +80,7 @@ struct PortalTokens: Sendable {
         do {
             // From the account page a person revokes their own tokens only.
             guard id.utf8.count <= 64, let token = try await accounts.accounts.store.token(id: id), token.accountID == person.account.id else {
-                return await accounts.accountPage(person.account, person.session, error: "没有这个令牌 No such token of yours", status: .notFound)
+                return await accounts.accountPage(person.account, person.session, error: Bilingual("没有这个令牌", "No such token of yours"), status: .notFound)
             }
             _ = try await accounts.accounts.revokeToken(id: token.id, by: person.account)
             accounts.services.logger.notice("API token revoked", metadata: ["token": "\(token.id)", "by": "\(person.account.id)"])

@@ -118,8 +118,8 @@ struct PublishDrafts: Sendable {
 
         var description: String {
             switch self {
-            case .tooLarge(let limit): "文件超过 \(limit >> 20) MiB 上限 The file is larger than this node's limit of \(limit >> 20) MiB"
-            case .storage: "文件无法保存，请稍后再试 The upload could not be stored; try again later"
+            case .tooLarge(let limit): Bilingual("文件超过 \(limit >> 20) MiB 上限", "The file is larger than this node's limit of \(limit >> 20) MiB").description
+            case .storage: Bilingual("文件无法保存，请稍后再试", "The upload could not be stored; try again later").description
             }
         }
     }

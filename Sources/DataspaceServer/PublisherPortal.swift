@@ -29,11 +29,11 @@ struct PublisherPortal: Sendable {
     static let reviewFormBytes = 128 << 10
 
     /// Licences offered in the form (any other IRI can still be set through the API).
-    static let licences: [(url: String, label: String)] = [
-        ("https://creativecommons.org/licenses/by/4.0/", "CC BY 4.0 署名"),
-        ("https://creativecommons.org/publicdomain/zero/1.0/", "CC0 1.0 公共领域 Public domain"),
-        ("https://creativecommons.org/licenses/by-nc/4.0/", "CC BY-NC 4.0 署名-非商业 Non-commercial"),
-        ("https://creativecommons.org/licenses/by-sa/4.0/", "CC BY-SA 4.0 署名-相同方式共享 Share-alike"),
+    static let licences: [(url: String, label: Bilingual)] = [
+        ("https://creativecommons.org/licenses/by/4.0/", Bilingual("CC BY 4.0 署名", "CC BY 4.0 Attribution")),
+        ("https://creativecommons.org/publicdomain/zero/1.0/", Bilingual("CC0 1.0 公共领域", "CC0 1.0 Public domain")),
+        ("https://creativecommons.org/licenses/by-nc/4.0/", Bilingual("CC BY-NC 4.0 署名-非商业性使用", "CC BY-NC 4.0 Attribution-NonCommercial")),
+        ("https://creativecommons.org/licenses/by-sa/4.0/", Bilingual("CC BY-SA 4.0 署名-相同方式共享", "CC BY-SA 4.0 Attribution-ShareAlike")),
     ]
 
     init(accounts: PortalAccounts) {
@@ -68,13 +68,13 @@ struct PublisherPortal: Sendable {
         case .failure(let refusal): return refusal.response
         }
         return portal.page(
-            title: "发布数据产品 Publish a data product", template: "publish",
+            title: Bilingual("发布数据产品", "Publish a data product"), template: "publish",
             context: ["csrf": person.session.csrfToken, "limit": services.catalog.maximumFileBytes >> 20])
     }
 
     /// A problem the upload page's script shows in place: `{"detail": …}`.
-    static func uploadRefusal(_ status: HTTPResponse.Status, _ field: String, _ detail: String) -> Response {
-        Responses.json(["field": .string(field), "detail": .string(detail)], status: status)
+    static func uploadRefusal(_ status: HTTPResponse.Status, _ field: String, _ detail: any CustomStringConvertible & Sendable) -> Response {
+        Responses.json(["field": .string(field), "detail": .string(detail.description)], status: status)
     }
 
     /// Receives the file as the request body (the page's script sends it so it can show
@@ -85,16 +85,16 @@ struct PublisherPortal: Sendable {
         case .success(let p): person = p
         case .failure:
             await request.discardBody(upTo: 4 << 20)
-            return Self.uploadRefusal(.unauthorized, "session", "请先登录发布者账户 Sign in with a publisher account first")
+            return Self.uploadRefusal(.unauthorized, "session", Bilingual("请先登录发布者账户", "Sign in with a publisher account first"))
         }
         guard SecretToken.equal(request.headers[.csrfToken] ?? "", person.session.csrfToken) else {
             await request.discardBody(upTo: 4 << 20)
-            return Self.uploadRefusal(.forbidden, "csrf", "页面已过期，请刷新后重新上传 The page expired; reload it and upload again")
+            return Self.uploadRefusal(.forbidden, "csrf", Bilingual("页面已过期，请刷新后重新上传", "The page expired; reload it and upload again"))
         }
         let format: TabularFormat
         do { format = try TabularFormat(mediaType: request.headers[.contentType] ?? "") } catch {
             await request.discardBody(upTo: 4 << 20)
-            return Self.uploadRefusal(.unsupportedMediaType, "file", "只接受 CSV 或 JSON Lines 文件 Only CSV (.csv) and JSON Lines (.jsonl) files can be published")
+            return Self.uploadRefusal(.unsupportedMediaType, "file", Bilingual("只接受 CSV 或 JSON Lines 文件", "Only CSV (.csv) and JSON Lines (.jsonl) files can be published"))
         }
         let name = Self.fileName(request.headers[.fileName])
         let stored: (id: String, file: String, bytes: Int64)
@@ -110,7 +110,7 @@ struct PublisherPortal: Sendable {
         }
         guard stored.bytes > 0 else {
             drafts.remove(stored.id)
-            return Self.uploadRefusal(.badRequest, "file", "文件是空的 The file is empty")
+            return Self.uploadRefusal(.badRequest, "file", Bilingual("文件是空的", "The file is empty"))
         }
         let scale = services.catalog.assessment?.importantScale ?? GradeAssessment.defaultImportantScale
         do {
@@ -122,12 +122,12 @@ struct PublisherPortal: Sendable {
                 summary: PublishDrafts.summary(assessment), file: stored.file))
         } catch let error as ProfileError {
             drafts.remove(stored.id)
-            let line = error.line.map { "（第 \($0) 行 line \($0)）" } ?? ""
-            return Self.uploadRefusal(.unprocessableContent, "file", "文件无法作为表格读取 The file cannot be read as a table\(line): \(error.description)")
+            let line = error.line.map { " (line \($0))" } ?? ""
+            return Self.uploadRefusal(.unprocessableContent, "file", Bilingual("文件无法作为表格读取：", "The file cannot be read as a table:") + "\(error.description)\(line)")
         } catch {
             drafts.remove(stored.id)
             services.logger.error("cannot assess a portal upload", metadata: ["error": "\(error)"])
-            return Self.uploadRefusal(.serviceUnavailable, "file", "暂时无法评估文件，请稍后再试 The file could not be assessed right now; try again shortly")
+            return Self.uploadRefusal(.serviceUnavailable, "file", Bilingual("暂时无法评估文件，请稍后再试", "The file could not be assessed right now; try again shortly"))
         }
         services.logger.info("portal upload assessed", metadata: ["draft": "\(stored.id)", "bytes": "\(stored.bytes)", "by": "\(person.account.id)"])
         return Responses.json(["location": .string(Self.publishPath + "/drafts/" + stored.id)], status: .created)
@@ -147,8 +147,8 @@ struct PublisherPortal: Sendable {
     func ownDraft(_ id: String, _ person: SignedIn) -> Result<PublishDrafts.Draft, PortalRefusal> {
         guard let draft = drafts.draft(id), draft.owner == person.account.id else {
             return .failure(PortalRefusal(response: portal.page(
-                title: "草稿 Draft", template: "message",
-                context: ["error": "没有这个草稿（可能已发布、已放弃或已过期） No such draft: it may have been published, discarded or expired"],
+                title: Bilingual("草稿", "Draft"), template: "message",
+                context: ["error": Bilingual("没有这个草稿（可能已发布、已放弃或已过期）", "No such draft: it may have been published, discarded or expired")],
                 status: .notFound)))
         }
         return .success(draft)
@@ -184,27 +184,27 @@ struct PublisherPortal: Sendable {
                 row["share"] = Self.percent(column["share"]?.doubleValue ?? 0)
                 let suggested = column["suggested"]?.stringValue ?? ""
                 let chosen = value("mask.\(index)", suggested)
-                var options = [("", "不脱敏 not masked"), ("hide", "隐藏 hide"), ("hash", "哈希 keyed hash")]
+                var options: [(String, Bilingual)] = [("", Bilingual("不脱敏", "not masked")), ("hide", Bilingual("隐藏", "hide")), ("hash", Bilingual("哈希", "keyed hash"))]
                 if !suggested.isEmpty, !options.contains(where: { $0.0 == suggested }) {
-                    options.insert((suggested, "建议 suggested: \(suggested)"), at: 0)
+                    options.insert((suggested, Bilingual("建议：\(suggested)", "suggested: \(suggested)")), at: 0)
                 }
                 row["options"] = options.map { ["value": $0.0, "label": $0.1, "selected": $0.0 == chosen] }
             }
             return row
         }
         let dimensions = (summary["dimensions"]?.arrayValue ?? []).map { d -> [String: Any] in
-            ["dimension": d["dimension"]?.stringValue.map { Self.dimensionLabels[$0] ?? $0 } ?? "", "score": d["score"]?.doubleValue.map(Self.score) ?? "n/a"]
+            ["dimension": d["dimension"]?.stringValue.map { name -> Any in Self.dimensionLabels[name] ?? name } ?? "", "score": d["score"]?.doubleValue.map(Self.score) ?? "n/a"]
         }
         let chosenGrade = value("grade", proposed)
         var gradeValues = ["general", "general-1", "general-2", "general-3", "general-4", "important", "core"]
         if !gradeValues.contains(proposed) { gradeValues.append(proposed) }
         let grades: [[String: Any]] = gradeValues.compactMap { text in
             guard let g = try? DataGrade(text) else { return nil }
-            return ["value": text, "label": "\(g.level.chineseLabel) \(text)" + (text == proposed ? "（建议 proposed）" : ""), "selected": text == chosenGrade]
+            return ["value": text, "label": Bilingual("\(g.level.chineseLabel) \(text)" + (text == proposed ? "（建议）" : ""), "\(text)" + (text == proposed ? " (proposed)" : "")), "selected": text == chosenGrade]
         }
         let chosenSector = value("sector")
         let sectors: [[String: Any]] = Sector.allCases.map { s in
-            ["value": s.rawValue, "label": "\(s.chineseLabel) \(s.englishLabel)", "selected": s.rawValue == chosenSector]
+            ["value": s.rawValue, "label": Portal.sectorLabel(s), "selected": s.rawValue == chosenSector]
         }
         let chosenRegion = value("region", services.configuration.region.value)
         let chosenOfferRegion = value("offer.region")
@@ -219,8 +219,8 @@ struct PublisherPortal: Sendable {
             "proposed": proposed, "reasons": (summary["reasons"]?.arrayValue ?? []).compactMap(\.stringValue).map { ["text": $0] },
             "columns": columns, "hasSensitive": columns.contains { $0["sensitive"] != nil },
             "grades": grades, "sectors": sectors,
-            "regions": regions.map { ["value": $0.value, "label": "\($0.chineseName) \($0.englishName)", "selected": $0.value == chosenRegion] },
-            "offerRegions": regions.map { ["value": $0.value, "label": "\($0.chineseName) \($0.englishName)", "selected": $0.value == chosenOfferRegion] },
+            "regions": regions.map { ["value": $0.value, "label": Portal.regionLabel($0.value), "selected": $0.value == chosenRegion] },
+            "offerRegions": regions.map { ["value": $0.value, "label": Portal.regionLabel($0.value), "selected": $0.value == chosenOfferRegion] },
             "licences": Self.licences.map { ["value": $0.url, "label": $0.label, "selected": $0.url == chosenLicence] },
             "purposes": Purpose.all.map { ["value": $0, "checked": chosenPurposes.contains($0)] },
             "title": value("title"), "description": value("description"), "keywords": value("keywords"),
@@ -232,25 +232,25 @@ struct PublisherPortal: Sendable {
             let field = error.field ?? "file"
             context["error"] = error.message
             context["errorField"] = field
-            context["errorLabel"] = Self.fieldLabels[field] ?? (field.hasPrefix("mask.") ? "脱敏 Masking" : field)
+            context["errorLabel"] = Self.fieldLabels[field] ?? (field.hasPrefix("mask.") ? Bilingual("脱敏", "Masking") : Bilingual(zh: field, en: field, both: field))
             context["errorTarget"] = field.replacingOccurrences(of: ".", with: "-").replacingOccurrences(of: "offer-maxDeliveries", with: "offer-max")
         }
-        return portal.page(title: "确认发布 Review and publish", template: "draft", context: context, status: status)
+        return portal.page(title: Bilingual("确认发布", "Review and publish"), template: "draft", context: context, status: status)
     }
 
     /// What the review form calls each field, for naming the one at fault.
-    static let fieldLabels: [String: String] = [
-        "title": "标题 Title", "description": "说明 Description", "keywords": "关键词 Keywords", "sector": "行业 Sector",
-        "region": "地区 Region", "license": "许可 Licence", "temporalStart": "时间范围起 Temporal coverage from",
-        "temporalEnd": "时间范围止 Temporal coverage to", "grade": "数据分级 Grade", "gradeReason": "调整理由 Reason for a different grade",
-        "offer.purpose": "允许的用途 Purposes", "offer.region": "接收方所在地区 Recipients within", "offer.until": "有效期至 Valid until",
-        "offer.maxDeliveries": "交付次数 Deliveries per agreement", "offer.price": "价格 Price", "file": "文件 File",
+    static let fieldLabels: [String: Bilingual] = [
+        "title": Bilingual("标题", "Title"), "description": Bilingual("说明", "Description"), "keywords": Bilingual("关键词", "Keywords"), "sector": Bilingual("行业", "Sector"),
+        "region": Bilingual("地区", "Region"), "license": Bilingual("许可", "Licence"), "temporalStart": Bilingual("时间范围起", "Temporal coverage from"),
+        "temporalEnd": Bilingual("时间范围止", "Temporal coverage to"), "grade": Bilingual("数据分级", "Grade"), "gradeReason": Bilingual("调整理由", "Reason for a different grade"),
+        "offer.purpose": Bilingual("允许的用途", "Purposes"), "offer.region": Bilingual("接收方所在地区", "Recipients within"), "offer.until": Bilingual("有效期至", "Valid until"),
+        "offer.maxDeliveries": Bilingual("交付次数", "Deliveries per agreement"), "offer.price": Bilingual("价格", "Price"), "file": Bilingual("文件", "File"),
     ]
 
     /// Quality dimensions by name in both languages.
-    static let dimensionLabels: [String: String] = [
-        "completeness": "完整性 Completeness", "validity": "有效性 Validity", "consistency": "一致性 Consistency",
-        "uniqueness": "唯一性 Uniqueness", "timeliness": "及时性 Timeliness", "accuracy": "准确性 Accuracy",
+    static let dimensionLabels: [String: Bilingual] = [
+        "completeness": Bilingual("完整性", "Completeness"), "validity": Bilingual("有效性", "Validity"), "consistency": Bilingual("一致性", "Consistency"),
+        "uniqueness": Bilingual("唯一性", "Uniqueness"), "timeliness": Bilingual("及时性", "Timeliness"), "accuracy": Bilingual("准确性", "Accuracy"),
     ]
 
     static func percent(_ share: Double) -> String {
@@ -265,7 +265,7 @@ struct PublisherPortal: Sendable {
     /// The publish request the review form stands for, each field checked; errors name the field.
     func publishRequest(_ form: FormFields, draft: PublishDrafts.Draft, by person: PersonAccount, now: Date) throws(ValidationError) -> PublishRequest {
         let title = form["title"].trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !title.isEmpty else { throw ValidationError(code: "title.required", field: "title", message: "请填写标题 A title is required") }
+        guard !title.isEmpty else { throw ValidationError(code: "title.required", field: "title", message: "A title is required") }
         let license = form["license"]
         guard Self.licences.contains(where: { $0.url == license }) else {
             throw ValidationError(code: "license.unknown", field: "license", message: "choose a licence from the list")
@@ -312,7 +312,7 @@ struct PublisherPortal: Sendable {
             return refused((error as? FormFields.Refusal)?.message ?? "the form could not be read", status: .badRequest)
         }
         guard PortalAccounts.csrfMatches(form, person.session) else {
-            return refused("表单已过期，请从草稿页重新提交 The form expired or came from elsewhere; submit it again from the draft page", status: .forbidden)
+            return refused(Bilingual("表单已过期，请从草稿页重新提交", "The form expired or came from elsewhere; submit it again from the draft page"), status: .forbidden)
         }
         let draft: PublishDrafts.Draft
         switch ownDraft(id, person) {
@@ -346,15 +346,15 @@ struct PublisherPortal: Sendable {
         case .failure(let refusal): return refusal.response
         }
         guard let form = try? await FormFields.read(request), PortalAccounts.csrfMatches(form, person.session) else {
-            return refused("表单已过期 The form expired or came from elsewhere; discard again from the draft page", status: .forbidden)
+            return refused(Bilingual("表单已过期", "The form expired or came from elsewhere; discard again from the draft page"), status: .forbidden)
         }
         if case .failure(let refusal) = ownDraft(id, person) { return refusal.response }
         drafts.remove(id)
         return PortalAccounts.redirect(Self.publishPath)
     }
 
-    func refused(_ message: String, status: HTTPResponse.Status) -> Response {
-        portal.page(title: "发布数据产品 Publish a data product", template: "message", context: ["error": message], status: status)
+    func refused(_ message: any CustomStringConvertible & Sendable, status: HTTPResponse.Status) -> Response {
+        portal.page(title: Bilingual("发布数据产品", "Publish a data product"), template: "message", context: ["error": message], status: status)
     }
 
     // MARK: the publisher's overview
@@ -370,7 +370,7 @@ struct PublisherPortal: Sendable {
             let titles = Dictionary(records.map { ($0.identifier.description, $0.title) }, uniquingKeysWith: { a, _ in a })
             let products = records.map { r -> [String: Any] in
                 [
-                    "identifier": r.identifier.description, "title": r.title, "version": r.version, "grade": "\(r.grade.level.chineseLabel) \(r.grade)",
+                    "identifier": r.identifier.description, "title": r.title, "version": r.version, "grade": Portal.gradeLabel(r.grade),
                     "score": r.quality?.score.map(Self.score) ?? "n/a", "modified": ISO8601.format(r.modified),
                 ]
             }
@@ -404,7 +404,7 @@ struct PublisherPortal: Sendable {
             if let withdrawn = request.query("withdrawn"), withdrawn.utf8.count <= 200, let identifier = try? UnifiedIdentifier(parsing: withdrawn) {
                 context["withdrawn"] = identifier.description
             }
-            return portal.page(title: "我的发布 Publishing", template: "publisher", context: context)
+            return portal.page(title: Bilingual("我的发布", "Publishing"), template: "publisher", context: context)
         } catch {
             return accounts.unavailable(error)
         }
@@ -417,10 +417,10 @@ struct PublisherPortal: Sendable {
         case .failure(let refusal): return refusal.response
         }
         guard let form = try? await FormFields.read(request), PortalAccounts.csrfMatches(form, person.session) else {
-            return refused("表单已过期 The form expired or came from elsewhere; withdraw again from the publishing page", status: .forbidden)
+            return refused(Bilingual("表单已过期", "The form expired or came from elsewhere; withdraw again from the publishing page"), status: .forbidden)
         }
         guard form["confirm"] == "on" else {
-            return refused("请勾选确认后再下架 Tick the confirmation box to withdraw the product", status: .badRequest)
+            return refused(Bilingual("请勾选确认后再下架", "Tick the confirmation box to withdraw the product"), status: .badRequest)
         }
         do {
             let identifier = try UnifiedIdentifier(parsing: text)
@@ -428,9 +428,9 @@ struct PublisherPortal: Sendable {
             services.logger.info("withdrawn", metadata: ["identifier": "\(record.identifier)", "by": "\(person.account.id)"])
             return PortalAccounts.redirect(Self.homePath + "?withdrawn=" + (identifier.description.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
         } catch let error as ValidationError {
-            return refused("无法下架 Cannot withdraw: " + error.message, status: .badRequest)
+            return refused(Bilingual("无法下架：", "Cannot withdraw:") + error.message, status: .badRequest)
         } catch let error as CatalogError {
-            return refused("无法下架 Cannot withdraw: " + error.message, status: error.code == .notFound ? .notFound : .conflict)
+            return refused(Bilingual("无法下架：", "Cannot withdraw:") + error.message, status: error.code == .notFound ? .notFound : .conflict)
         } catch {
             return accounts.unavailable(error)
         }

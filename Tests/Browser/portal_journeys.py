@@ -35,11 +35,39 @@ def replaced(element):
     return check
 
 
+# What the portal says, in the language the browser asks for (`--lang`).
+PHRASES = {
+    "passwords differ": ("两次输入的密码不一致", "The two passwords differ"),
+    "wrong password": ("登录名或密码错误", "The login or the password is wrong"),
+    "browse members": ("浏览成员目录", "Browse members"),
+    "browse a catalog": ("浏览成员目录", "Browse a member's catalog"),
+    "request access": ("申请使用", "Request access"),
+    "provider refused": ("提供方拒绝了申请", "The provider refused the request"),
+    "agreement in force": ("合约已生效", "The agreement is in force"),
+    "checksum verified": ("校验通过", "Checksum verified"),
+    "my requests": ("我的申请与合约", "My requests and agreements"),
+    "back to the catalog": ("返回目录", "Back to the catalog"),
+    "publish a product": ("发布数据产品", "Publish a data product"),
+    "quality report": ("质量报告", "Quality report"),
+    "price": ("价格", "Price"),
+    "published": ("已发布", "Published"),
+    "at most 2 deliveries": ("最多交付 2 次", "at most 2 deliveries"),
+    "evidence audit": ("存证审计", "Evidence audit"),
+    "product published": ("产品发布", "Product published"),
+    "verify a receipt": ("核验收据", "Verify a receipt"),
+    "valid": ("有效", "Valid"),
+    "invalid": ("无效", "Invalid"),
+}
+
+
 class Journey:
-    def __init__(self, screenshots):
+    def __init__(self, screenshots, lang="zh-CN"):
+        self.english = lang.startswith("en")
         options = webdriver.ChromeOptions()
-        for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000", "--lang=zh-CN"):
+        for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000", f"--lang={lang}"):
             options.add_argument(flag)
+        accept = "en-US,en;q=0.9" if self.english else "zh-CN,zh;q=0.9"
+        options.add_experimental_option("prefs", {"intl.accept_languages": accept})
         options.binary_location = os.environ.get("DATASPACE_CHROMIUM", "/usr/bin/chromium")
         service = Service(os.environ.get("DATASPACE_CHROMEDRIVER", "/usr/bin/chromedriver"))
         self.driver = webdriver.Chrome(service=service, options=options)
@@ -47,6 +75,11 @@ class Journey:
         self.screenshots = screenshots
         self.step = 0
         os.makedirs(screenshots, exist_ok=True)
+
+    def t(self, key):
+        """The portal's words for `key` in this journey's language."""
+        zh, en = PHRASES[key]
+        return en if self.english else zh
 
     def shot(self, name, **facts):
         self.step += 1
@@ -98,7 +131,7 @@ class Journey:
 
 
 def person(args):
-    j = Journey(args.screenshots)
+    j = Journey(args.screenshots, args.lang)
     try:
         password = "Zhè shì yī gè hǎo mìmǎ 2026"
         d = j.driver
@@ -108,7 +141,7 @@ def person(args):
         j.fill("password", password)
         j.fill("confirm", password + "x")
         j.submit()
-        j.expect("The two passwords differ" in j.text(), "differing passwords are refused on the page")
+        j.expect(j.t("passwords differ") in j.text(), "differing passwords are refused on the page")
         j.shot("invitation-passwords-differ")
         j.fill("password", password)
         j.fill("confirm", password)
@@ -119,7 +152,7 @@ def person(args):
         j.fill("login", args.login)
         j.fill("password", "not the password")
         j.submit()
-        j.expect("The login or the password is wrong" in j.text(), "a wrong password is refused on the page")
+        j.expect(j.t("wrong password") in j.text(), "a wrong password is refused on the page")
         j.shot("sign-in-wrong-password")
         # Keyboard only: type, then Enter submits the form.
         j.fill("login", args.login)
@@ -171,7 +204,7 @@ def accept_and_sign_in(j, args, password):
 
 def officer(args):
     """The authority's officer approves one applicant and rejects another with a reason."""
-    j = Journey(args.screenshots)
+    j = Journey(args.screenshots, args.lang)
     try:
         d = j.driver
         accept_and_sign_in(j, args, "officer password 2026")
@@ -237,40 +270,40 @@ def request_access(j, title, purpose):
 def analyst(args):
     """Another organisation's analyst finds a product in a member's catalog, is refused for a
     purpose the offer does not allow, and gets an agreement for the right one."""
-    j = Journey(args.screenshots)
+    j = Journey(args.screenshots, args.lang)
     try:
         d = j.driver
         accept_and_sign_in(j, args, "analyst password 2026")
         j.shot("analyst-account")
-        j.follow("Browse members")
+        j.follow(j.t("browse members"))
         j.fill("provider", args.provider)
         j.fill("q", args.query)
         j.submit("form.search button[type=submit]")
         j.expect(args.title in j.text(), "the member's catalog lists the product")
-        j.expect("申请使用 Request access" in j.text(), "the product has a request button")
+        j.expect(j.t("request access") in j.text(), "the product has a request button")
         j.shot("member-catalog")
         request_access(j, args.title, args.wrong_purpose)
         wait_for_text(j, "TERMINATED")
         settled(j)
-        j.expect("The provider refused the request" in j.text(), "a refusal is shown with the provider's reasons")
+        j.expect(j.t("provider refused") in j.text(), "a refusal is shown with the provider's reasons")
         j.shot("refused-wrong-purpose")
-        catalog = d.find_element(By.PARTIAL_LINK_TEXT, "Back to the catalog").get_attribute("href")
+        catalog = d.find_element(By.PARTIAL_LINK_TEXT, j.t("back to the catalog")).get_attribute("href")
         d.get(catalog)
-        wait_for_text(j, "Browse a member's catalog")
+        wait_for_text(j, j.t("browse a catalog"))
         request_access(j, args.title, args.purpose)
         wait_for_text(j, "FINALIZED")
         settled(j)
-        j.expect("The agreement is in force" in j.text(), "the agreement is shown")
+        j.expect(j.t("agreement in force") in j.text(), "the agreement is shown")
         j.shot("agreement-in-force")
         old = d.find_element(By.TAG_NAME, "html")
         d.find_element(By.CSS_SELECTOR, "form.download button[type=submit]").click()
         j.wait.until(replaced(old))
         j.loaded()
-        wait_for_text(j, "Checksum verified")
+        wait_for_text(j, j.t("checksum verified"))
         settled(j)
         j.expect(len(d.find_elements(By.ID, "save-file")) == 1, "the verified file can be saved")
         j.shot("downloaded-verified", sha256=d.find_element(By.CSS_SELECTOR, "#verified code").text)
-        j.follow("My requests and agreements")
+        j.follow(j.t("my requests"))
         wait_for_text(j, "TERMINATED")
         text = j.text()
         j.expect("TERMINATED" in text and "FINALIZED" in text, "both requests are listed")
@@ -283,12 +316,12 @@ def publisher(args):
     """A publisher uploads a file, reads its quality report and proposed grade, is told on the
     page what is wrong with a price, builds the offer from plain choices and publishes; the
     product page then shows the terms in words."""
-    j = Journey(args.screenshots)
+    j = Journey(args.screenshots, args.lang)
     try:
         d = j.driver
         accept_and_sign_in(j, args, "publisher password 2026")
         j.shot("publisher-account")
-        j.follow("Publish a data product")
+        j.follow(j.t("publish a product"))
         path = os.path.join(args.screenshots, "air-quality.csv")
         with open(path, "w", encoding="utf-8") as out:
             out.write("station,aqi,pm25,measured\n")
@@ -299,7 +332,7 @@ def publisher(args):
         d.find_element(By.ID, "upload-button").click()
         j.wait.until(lambda driver: "/publish/drafts/" in driver.current_url)
         j.loaded()
-        wait_for_text(j, "Quality report")
+        wait_for_text(j, j.t("quality report"))
         score = d.find_element(By.ID, "draft-score").text
         grade = d.find_element(By.ID, "draft-grade").text
         j.expect(score.endswith("%"), f"the quality score is shown, not {score!r}")
@@ -314,18 +347,18 @@ def publisher(args):
         j.fill("offer-max", "2")
         j.fill("offer-price", "9.999")
         j.submit("#publish-button")
-        j.expect(d.find_element(By.ID, "form-error").get_attribute("data-field") == "offer.price" and "价格 Price" in j.text(),
+        j.expect(d.find_element(By.ID, "form-error").get_attribute("data-field") == "offer.price" and j.t("price") in j.text(),
                  "a bad price is refused on the page, naming the field")
         j.expect(d.find_element(By.ID, "title").get_attribute("value") == args.title, "what was typed is kept")
         j.shot("price-refused")
         j.fill("offer-price", "")
         j.submit("#publish-button")
-        wait_for_text(j, "已发布 Published")
+        wait_for_text(j, j.t("published"))
         j.expect(args.title in j.text(), "the publishing page lists the product")
         j.shot("published")
         j.follow(args.title)
         text = j.text()
-        j.expect("at most 2 deliveries" in text and "public-service, research" in text, "the terms read as chosen")
+        j.expect(j.t("at most 2 deliveries") in text and "public-service, research" in text, "the terms read as chosen")
         j.shot("product-terms")
     finally:
         j.driver.quit()
@@ -334,18 +367,18 @@ def publisher(args):
 def auditor(args):
     """An auditor reads the evidence log with names instead of identifiers, filters it, saves a
     receipt, and verifies it by uploading it on the evidence page; an altered copy is refused."""
-    j = Journey(args.screenshots)
+    j = Journey(args.screenshots, args.lang)
     try:
         d = j.driver
         accept_and_sign_in(j, args, "auditor password 2026")
         j.shot("auditor-account")
-        j.follow("Evidence audit")
+        j.follow(j.t("evidence audit"))
         j.expect(args.title in j.text(), "the log names the product by its title")
         j.shot("evidence-log")
         Select(d.find_element(By.ID, "type")).select_by_value("product.published")
         j.fill("party", args.title[:4])
         j.submit("form.filters button[type=submit]")
-        j.expect(args.title in j.text() and "Product published" in j.text(), "the filter keeps the product's publication")
+        j.expect(args.title in j.text() and j.t("product published") in j.text(), "the filter keeps the product's publication")
         j.shot("filtered", url=d.current_url)
         receipt_url = d.find_element(By.CSS_SELECTOR, "table a[href*='/ledger/receipt/']").get_attribute("href")
         receipt = urllib.request.urlopen(receipt_url, timeout=20).read().decode("utf-8")
@@ -355,19 +388,19 @@ def auditor(args):
         altered = os.path.join(args.screenshots, "receipt-altered.txt")
         with open(altered, "w", encoding="utf-8") as out:
             out.write(receipt.replace("\nindex ", "\nindex 9", 1))
-        j.follow("Verify a receipt")
+        j.follow(j.t("verify a receipt"))
         d.find_element(By.ID, "receipt-file").send_keys(saved)
         j.submit("#verify-button")
         d.execute_script("document.getElementById('check').scrollIntoView()")
         verdict = d.find_element(By.ID, "verdict").text
-        j.expect(verdict.startswith("有效 Valid"), f"the saved receipt verifies, not: {verdict}")
+        j.expect(verdict.startswith(j.t("valid")), f"the saved receipt verifies, not: {verdict}")
         j.shot("receipt-verified", verdict=verdict.split("\n")[0])
         d.find_element(By.ID, "receipt").clear()
         d.find_element(By.ID, "receipt-file").send_keys(altered)
         j.submit("#verify-button")
         d.execute_script("document.getElementById('check').scrollIntoView()")
         verdict = d.find_element(By.ID, "verdict").text
-        j.expect(verdict.startswith("无效 Invalid"), f"an altered receipt is refused, not: {verdict}")
+        j.expect(verdict.startswith(j.t("invalid")), f"an altered receipt is refused, not: {verdict}")
         j.shot("altered-receipt-refused", verdict=verdict.split("\n")[0])
     finally:
         j.driver.quit()
@@ -388,6 +421,7 @@ def main():
     parser.add_argument("--purpose", help="analyst: the purpose the offer allows")
     parser.add_argument("--wrong-purpose", help="analyst: a purpose the offer refuses")
     parser.add_argument("--offer-purposes", default="research,public-service", help="publisher: the purposes the offer allows")
+    parser.add_argument("--lang", default="zh-CN", help="the language the browser asks for: zh-CN or en-US")
     parser.add_argument("--screenshots", required=True)
     args = parser.parse_args()
     try:

@@ -15,6 +15,9 @@ import Testing
             && Conformance.python(with: ["selenium"]) != nil
     }
 
+    /// Every journey runs as a browser asking for Chinese, then for English.
+    static let languages = ["zh-CN", "en-US"]
+
     static func screenshots(_ journey: String) -> String {
         let root = ProcessInfo.processInfo.environment["DATASPACE_SCREENSHOTS"]
             ?? Conformance.packageRoot.appendingPathComponent(".build/browser-screenshots").path
@@ -31,16 +34,16 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: browserAvailable || Conformance.isCI)) func aPersonAcceptsAnInvitationSignsInSearchesAndSignsOut() async throws {
+    @Test(.enabled(if: browserAvailable || Conformance.isCI), arguments: BrowserJourneyTests.languages) func aPersonAcceptsAnInvitationSignsInSearchesAndSignsOut(lang: String) async throws {
         try await withNetwork([TestNetwork.bureau]) { net in
             _ = try await net.publish(0, airQuality)
             let invited = try await net.clients[0].call(
                 ManagementAPI.inviteAccount, json: ["login": "li.na", "displayName": "李娜", "roles": ["publisher", "analyst"]])
-            let folder = Self.screenshots("person")
+            let folder = Self.screenshots("person-" + lang)
             try? FileManager.default.removeItem(atPath: folder)
             let (status, output) = try await Self.runScript([
                 "person", "--base", net.url(0), "--invitation", try #require(invited["invitationURL"]?.stringValue), "--login", "li.na",
-                "--name", "李娜", "--title", "广州市空气质量监测数据", "--query", "空气质量", "--screenshots", folder,
+                "--name", "李娜", "--title", "广州市空气质量监测数据", "--query", "空气质量", "--lang", lang, "--screenshots", folder,
             ])
             #expect(status == 0, "\(output)")
             let steps = output.split(separator: "\n").compactMap { try? JSONValue.parse(Data($0.utf8)) }.compactMap { $0["step"]?.stringValue }
@@ -54,16 +57,16 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: browserAvailable || Conformance.isCI)) func theAuthoritysOfficerApprovesOneApplicantAndRejectsAnother() async throws {
+    @Test(.enabled(if: browserAvailable || Conformance.isCI), arguments: BrowserJourneyTests.languages) func theAuthoritysOfficerApprovesOneApplicantAndRejectsAnother(lang: String) async throws {
         try await withNetwork([TestNetwork.authority, TestNetwork.bureau, TestNetwork.institute]) { net in
             for i in [1, 2] { _ = try await net.clients[i].call(ManagementAPI.applyForMembership, json: ["authorityURL": .string(net.url(0))]) }
             let invited = try await net.clients[0].call(
                 ManagementAPI.inviteAccount, json: ["login": "officer", "displayName": "审批员张", "roles": ["administrator"]])
-            let folder = Self.screenshots("officer")
+            let folder = Self.screenshots("officer-" + lang)
             try? FileManager.default.removeItem(atPath: folder)
             let (status, output) = try await Self.runScript([
                 "officer", "--base", net.url(0), "--invitation", try #require(invited["invitationURL"]?.stringValue), "--login", "officer",
-                "--name", "审批员张", "--approve", "广州市数据局", "--reject", "华南研究院 Institute", "--screenshots", folder,
+                "--name", "审批员张", "--approve", "广州市数据局", "--reject", "华南研究院 Institute", "--lang", lang, "--screenshots", folder,
             ])
             #expect(status == 0, "\(output)")
             let steps = output.split(separator: "\n").compactMap { try? JSONValue.parse(Data($0.utf8)) }.compactMap { $0["step"]?.stringValue }
@@ -76,18 +79,18 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: browserAvailable || Conformance.isCI)) func aPublisherPublishesThenAnotherOrganisationsAnalystIsRefusedForTheWrongPurposeThenAgrees() async throws {
+    @Test(.enabled(if: browserAvailable || Conformance.isCI), arguments: BrowserJourneyTests.languages) func aPublisherPublishesThenAnotherOrganisationsAnalystIsRefusedForTheWrongPurposeThenAgrees(lang: String) async throws {
         try await withNetwork([TestNetwork.authority, TestNetwork.bureau, TestNetwork.institute]) { net in
             try await net.register(1)
             try await net.register(2)
             // The bureau's publisher publishes in the browser: upload, quality report, offer from choices.
             let publisher = try await net.clients[1].call(
                 ManagementAPI.inviteAccount, json: ["login": "chen.jing", "displayName": "陈静", "roles": ["publisher"]])
-            let publisherFolder = Self.screenshots("publisher")
+            let publisherFolder = Self.screenshots("publisher-" + lang)
             try? FileManager.default.removeItem(atPath: publisherFolder)
             let publishing = try await Self.runScript([
                 "publisher", "--base", net.url(1), "--invitation", try #require(publisher["invitationURL"]?.stringValue), "--login", "chen.jing",
-                "--name", "陈静", "--title", "广州市空气质量监测数据", "--offer-purposes", "research,public-service", "--screenshots", publisherFolder,
+                "--name", "陈静", "--title", "广州市空气质量监测数据", "--offer-purposes", "research,public-service", "--lang", lang, "--screenshots", publisherFolder,
             ])
             #expect(publishing.status == 0, "\(publishing.output)")
             let publisherSteps = publishing.output.split(separator: "\n").compactMap { try? JSONValue.parse(Data($0.utf8)) }.compactMap { $0["step"]?.stringValue }
@@ -96,12 +99,12 @@ import Testing
                 "\(publishing.output)")
             let invited = try await net.clients[2].call(
                 ManagementAPI.inviteAccount, json: ["login": "zhang.wei", "displayName": "张伟", "roles": ["analyst"]])
-            let folder = Self.screenshots("analyst")
+            let folder = Self.screenshots("analyst-" + lang)
             try? FileManager.default.removeItem(atPath: folder)
             let (status, output) = try await Self.runScript([
                 "analyst", "--base", net.url(2), "--invitation", try #require(invited["invitationURL"]?.stringValue), "--login", "zhang.wei",
                 "--name", "张伟", "--provider", net.url(1), "--title", "广州市空气质量监测数据", "--query", "空气质量",
-                "--wrong-purpose", "commercial.marketing", "--purpose", "research", "--screenshots", folder,
+                "--wrong-purpose", "commercial.marketing", "--purpose", "research", "--lang", lang, "--screenshots", folder,
             ])
             #expect(status == 0, "\(output)")
             let steps = output.split(separator: "\n").compactMap { try? JSONValue.parse(Data($0.utf8)) }.compactMap { $0["step"]?.stringValue }
@@ -121,16 +124,16 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: browserAvailable || Conformance.isCI)) func anAuditorReadsTheLogByNameAndVerifiesAReceiptByUpload() async throws {
+    @Test(.enabled(if: browserAvailable || Conformance.isCI), arguments: BrowserJourneyTests.languages) func anAuditorReadsTheLogByNameAndVerifiesAReceiptByUpload(lang: String) async throws {
         try await withNetwork([TestNetwork.bureau]) { net in
             _ = try await net.publish(0, airQuality)
             let invited = try await net.clients[0].call(
                 ManagementAPI.inviteAccount, json: ["login": "zhou.min", "displayName": "周敏", "roles": ["auditor"]])
-            let folder = Self.screenshots("auditor")
+            let folder = Self.screenshots("auditor-" + lang)
             try? FileManager.default.removeItem(atPath: folder)
             let (status, output) = try await Self.runScript([
                 "auditor", "--base", net.url(0), "--invitation", try #require(invited["invitationURL"]?.stringValue), "--login", "zhou.min",
-                "--name", "周敏", "--title", "广州市空气质量监测数据", "--screenshots", folder,
+                "--name", "周敏", "--title", "广州市空气质量监测数据", "--lang", lang, "--screenshots", folder,
             ])
             #expect(status == 0, "\(output)")
             let steps = output.split(separator: "\n").compactMap { try? JSONValue.parse(Data($0.utf8)) }.compactMap { $0["step"]?.stringValue }

@@ -60,7 +60,7 @@ import Testing
         "POST /requests/{id}/download": .personSession, "GET /downloads/{id}": .personSession, "GET /downloads/{id}/file": .personSession,
         "GET /publish": .personSession, "POST /publish/drafts": .personUpload, "GET /publish/drafts/{id}": .personSession,
         "POST /publish/drafts/{id}": .personSession, "POST /publish/drafts/{id}/discard": .personSession, "GET /publisher": .personSession,
-        "POST /publisher/datasets/{prefix}/{local}/withdraw": .personSession, "GET /static/publish.js": .open,
+        "POST /publisher/datasets/{prefix}/{local}/withdraw": .personSession, "GET /static/publish.js": .open, "GET /language": .open,
         "POST /account/tokens": .personSession, "POST /account/tokens/{id}/revoke": .personSession, "POST /api/v1/login": .open, "GET /api/v1/tokens": .admin, "POST /api/v1/tokens": .personToken, "DELETE /api/v1/tokens/{id}": .admin,
         "POST /dsp/catalog/request": .member, "GET /dsp/catalog/datasets/**": .member,
         "POST /dsp/negotiations/request": .member, "GET /dsp/negotiations/{pid}": .member,
