@@ -98,7 +98,7 @@ enum AccessRequestTemplates {
           {{#error}}<p class="error" role="alert">[[下载失败：|The download failed:]] {{error}}</p>{{/error}}
           {{#ready}}
           <p class="notice" role="status" id="verified">[[校验通过|Checksum verified]] · SHA-256 <code>{{sha256}}</code></p>
-          {{#receipt}}<p>[[提供方存证回执：|Provider's receipt:]] <a href="/ledger/receipt/{{receipt}}">entry {{receipt}}</a></p>{{/receipt}}
+          {{#receipt}}<p>[[提供方存证回执：|Provider's receipt:]] <a href="/ledger/receipt/{{receipt}}">[[第 {{receipt}} 条|entry {{receipt}}]]</a></p>{{/receipt}}
           <p><a class="button" href="/downloads/{{id}}/file" id="save-file">[[保存文件|Save the file]]</a></p>
           {{/ready}}
           <p><a href="/requests">[[我的申请与合约|My requests and agreements]]</a></p>

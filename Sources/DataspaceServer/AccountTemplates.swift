@@ -71,7 +71,7 @@ enum AccountTemplates {
           <form method="post" action="/account/tokens" class="stack">
             <input type="hidden" name="csrf" value="{{csrf}}">
             <label for="token-name">[[名称|Name]]</label>
-            <input id="token-name" name="name" maxlength="80" required placeholder="nightly export">
+            <input id="token-name" name="name" maxlength="80" required placeholder="[[例如：夜间导出|e.g. nightly export]]">
             <fieldset><legend>[[角色|Roles]]</legend>
               {{#tokenRoles}}<label><input type="checkbox" name="scope-{{value}}" checked> {{label}}</label> {{/tokenRoles}}
             </fieldset>

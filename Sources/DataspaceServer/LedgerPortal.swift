@@ -17,7 +17,7 @@ extension Portal {
           </table>
           <h2>[[签名检查点|Signed checkpoint]]</h2>
           <pre class="policy">{{checkpoint}}</pre>
-          <p class="links"><a href="/ledger/checkpoint">checkpoint</a> · tiles at <code>/ledger/tile/…</code> (C2SP tlog-tiles)</p>
+          <p class="links"><a href="/ledger/checkpoint">[[检查点|checkpoint]]</a> · [[瓦片位于|tiles at]] <code>/ledger/tile/…</code> (C2SP tlog-tiles)</p>
           <h2 id="check">[[校验回执|Check a receipt]]</h2>
           {{#result}}
           <div class="{{class}}" id="verdict" role="status">

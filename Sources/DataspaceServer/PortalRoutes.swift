@@ -99,7 +99,7 @@ struct Portal: Sendable {
             let current = try await services.catalog.record(identifier)
             guard let current, current.detailsArePublic, record.detailsArePublic else {
                 return page(
-                    title: "Not public", template: "search",
+                    title: Bilingual("不公开", "Not public"), template: "search",
                     context: ["error": Bilingual("此数据产品的质量报告不公开", "The quality report of \(identifier) is not public"), "total": 0, "page": 1],
                     status: .notFound)
             }
@@ -107,9 +107,9 @@ struct Portal: Sendable {
             let html = QualityReportHTML.render(report, title: record.title)
             return Responses.text(html, contentType: "text/html; charset=utf-8")
         } catch let error as CatalogError {
-            return page(title: "Not found", template: "search", context: ["error": error.description, "total": 0, "page": 1], status: .notFound)
+            return page(title: Bilingual("未找到", "Not found"), template: "search", context: ["error": error.description, "total": 0, "page": 1], status: .notFound)
         } catch {
-            return page(title: "Bad request", template: "search", context: ["error": "\(error)", "total": 0, "page": 1], status: .badRequest)
+            return page(title: Bilingual("请求有误", "Bad request"), template: "search", context: ["error": "\(error)", "total": 0, "page": 1], status: .badRequest)
         }
     }
 
@@ -196,13 +196,13 @@ struct Portal: Sendable {
                     return Response(status: .temporaryRedirect, headers: [.location: owner + "/datasets/" + identifier.description])
                 }
                 return page(
-                    title: "Not found", template: "search",
+                    title: Bilingual("未找到", "Not found"), template: "search",
                     context: ["error": Bilingual("此数据产品属于其他机构，本节点不知道其节点地址", "\(identifier) belongs to another organisation whose node this node does not know"), "total": 0, "page": 1],
                     status: .notFound)
             }
             let versions = try await services.catalog.versions(identifier)
             guard let r = versions.last else {
-                return page(title: "Not found", template: "search", context: ["error": Bilingual("没有此数据产品", "No product \(identifier)"), "total": 0, "page": 1], status: .notFound)
+                return page(title: Bilingual("未找到", "Not found"), template: "search", context: ["error": Bilingual("没有此数据产品", "No product \(identifier)"), "total": 0, "page": 1], status: .notFound)
             }
             var temporal = "—"
             if let t = r.temporal {
@@ -233,7 +233,7 @@ struct Portal: Sendable {
             }
             return page(title: r.title, template: "dataset", context: context, status: r.status == .withdrawn ? .gone : .ok)
         } catch {
-            return page(title: "Bad identifier", template: "search", context: ["error": "\(error)", "total": 0, "page": 1], status: .badRequest)
+            return page(title: Bilingual("标识有误", "Bad identifier"), template: "search", context: ["error": "\(error)", "total": 0, "page": 1], status: .badRequest)
         }
     }
 }

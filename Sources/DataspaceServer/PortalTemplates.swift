@@ -90,7 +90,7 @@ enum PortalTemplates {
             <tr><th>[[发布|Issued]]</th><td>{{issued}}</td></tr>
             <tr><th>[[更新|Modified]]</th><td>{{modified}}</td></tr>
             {{^detailsWithheld}}
-            <tr><th>[[文件|File]]</th><td>{{mediaType}} · {{byteSize}} bytes · {{rowCount}} rows · SHA-256 <code>{{sha256}}</code></td></tr>
+            <tr><th>[[文件|File]]</th><td>{{mediaType}} · [[{{byteSize}} 字节|{{byteSize}} bytes]] · [[{{rowCount}} 行|{{rowCount}} rows]] · SHA-256 <code>{{sha256}}</code></td></tr>
             <tr><th>[[字段|Columns]]</th><td>{{columns}}</td></tr>
             {{/detailsWithheld}}
           </table>

@@ -19,6 +19,8 @@ struct PublishDrafts: Sendable {
         /// What the assessment found, or why the file could not be read as a table.
         var summary: JSONValue
         var file: String
+        /// The product this file is a new version of; nil for a new product.
+        var product: String? = nil
     }
 
     static let lifetime: TimeInterval = 86_400
@@ -61,6 +63,7 @@ struct PublishDrafts: Sendable {
         let meta: JSONValue = [
             "owner": .string(draft.owner), "fileName": .string(draft.fileName), "format": .string(draft.format.rawValue),
             "bytes": .number(Double(draft.bytes)), "created": .string(ISO8601.format(draft.created)), "summary": draft.summary,
+            "product": draft.product.map { .string($0) } ?? .null,
         ]
         try Data(meta.encodedString(pretty: false).utf8).write(to: URL(fileURLWithPath: directory(draft.id) + "/draft.json"), options: .atomic)
     }
@@ -75,7 +78,7 @@ struct PublishDrafts: Sendable {
         return Draft(
             id: id, owner: owner, fileName: meta["fileName"]?.stringValue ?? "", format: format,
             bytes: Int64(meta["bytes"]?.doubleValue ?? 0), created: created, summary: meta["summary"] ?? .null,
-            file: directory(id) + "/upload")
+            file: directory(id) + "/upload", product: meta["product"]?.stringValue)
     }
 
     func remove(_ id: String) {
@@ -155,5 +158,13 @@ extension PublishDrafts {
             "dimensions": .array(dimensions), "grade": .string(assessment.grade.grade.description),
             "reasons": .array(assessment.grade.reasons.map { .string($0) }), "columns": .array(columns),
         ]
+    }
+}
+
+extension Optional {
+    /// `map` for an async transform.
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
     }
 }

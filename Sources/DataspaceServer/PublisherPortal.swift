@@ -67,9 +67,34 @@ struct PublisherPortal: Sendable {
         case .success(let p): person = p
         case .failure(let refusal): return refusal.response
         }
-        return portal.page(
-            title: Bilingual("发布数据产品", "Publish a data product"), template: "publish",
-            context: ["csrf": person.session.csrfToken, "limit": services.catalog.maximumFileBytes >> 20])
+        var context: [String: Any] = ["csrf": person.session.csrfToken, "limit": services.catalog.maximumFileBytes >> 20, "action": "/publish/drafts"]
+        if let text = request.query("product") {
+            do {
+                let current = try await currentProduct(text)
+                context["product"] = current.identifier.description
+                context["productTitle"] = current.title
+                context["action"] = "/publish/drafts?product=" + (current.identifier.description.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+            } catch let error as CatalogError {
+                return refused(Bilingual("无法发布新版本：", "Cannot publish a new version:") + error.message, status: error.code == .notFound ? .notFound : .conflict)
+            } catch {
+                return accounts.unavailable(error)
+            }
+        }
+        return portal.page(title: Bilingual("发布数据产品", "Publish a data product"), template: "publish", context: context)
+    }
+
+    /// The active product a new version is for; the error names it when there is none.
+    func currentProduct(_ text: String) async throws -> DatasetRecord {
+        guard text.utf8.count <= 200, let identifier = try? UnifiedIdentifier(parsing: text) else {
+            throw CatalogError(.notFound, "no product \(text.prefix(60))", field: "product")
+        }
+        guard let current = try await services.catalog.record(identifier) else {
+            throw CatalogError(.notFound, "no product \(identifier)", field: "product")
+        }
+        guard current.status != .withdrawn else {
+            throw CatalogError(.withdrawn, "product \(identifier) was withdrawn and cannot get new versions", field: "product")
+        }
+        return current
     }
 
     /// A problem the upload page's script shows in place: `{"detail": …}`.
@@ -85,7 +110,10 @@ struct PublisherPortal: Sendable {
         case .success(let p): person = p
         case .failure:
             await request.discardBody(upTo: 4 << 20)
-            return Self.uploadRefusal(.unauthorized, "session", Bilingual("请先登录发布者账户", "Sign in with a publisher account first"))
+            guard await accounts.person(request) != nil else {
+                return Self.uploadRefusal(.unauthorized, "session", Bilingual("请先登录发布者账户", "Sign in with a publisher account first"))
+            }
+            return Self.uploadRefusal(.forbidden, "role", Bilingual("发布需要发布者角色，请联系管理员", "Publishing needs the publisher role; ask your administrator"))
         }
         guard SecretToken.equal(request.headers[.csrfToken] ?? "", person.session.csrfToken) else {
             await request.discardBody(upTo: 4 << 20)
@@ -95,6 +123,16 @@ struct PublisherPortal: Sendable {
         do { format = try TabularFormat(mediaType: request.headers[.contentType] ?? "") } catch {
             await request.discardBody(upTo: 4 << 20)
             return Self.uploadRefusal(.unsupportedMediaType, "file", Bilingual("只接受 CSV 或 JSON Lines 文件", "Only CSV (.csv) and JSON Lines (.jsonl) files can be published"))
+        }
+        var product: String?
+        if let text = request.query("product") {
+            do { product = try await currentProduct(text).identifier.description } catch let error as CatalogError {
+                await request.discardBody(upTo: 4 << 20)
+                return Self.uploadRefusal(.badRequest, "product", error.message)
+            } catch {
+                await request.discardBody(upTo: 4 << 20)
+                return Self.uploadRefusal(.serviceUnavailable, "product", "the product could not be read; try again shortly")
+            }
         }
         let name = Self.fileName(request.headers[.fileName])
         let stored: (id: String, file: String, bytes: Int64)
@@ -119,7 +157,7 @@ struct PublisherPortal: Sendable {
             }
             try drafts.describe(PublishDrafts.Draft(
                 id: stored.id, owner: person.account.id, fileName: name, format: format, bytes: stored.bytes, created: Date(),
-                summary: PublishDrafts.summary(assessment), file: stored.file))
+                summary: PublishDrafts.summary(assessment), file: stored.file, product: product))
         } catch let error as ProfileError {
             drafts.remove(stored.id)
             let line = error.line.map { " (line \($0))" } ?? ""
@@ -163,15 +201,33 @@ struct PublisherPortal: Sendable {
         switch ownDraft(id, person) {
         case .failure(let refusal): return refusal.response
         case .success(let draft):
-            return review(draft, person: person, form: nil, error: nil, status: .ok)
+            do {
+                let current = try await draft.product.asyncMap(currentProduct)
+                return review(draft, current: current, person: person, form: nil, error: nil, status: .ok)
+            } catch let error as CatalogError {
+                return refused(Bilingual("无法发布新版本：", "Cannot publish a new version:") + error.message, status: .conflict)
+            } catch {
+                return accounts.unavailable(error)
+            }
         }
     }
 
     /// The review page; `form` refills what was sent when it is shown again with `error`.
-    func review(_ draft: PublishDrafts.Draft, person: SignedIn, form: FormFields?, error: ValidationError?, status: HTTPResponse.Status) -> Response {
+    func review(
+        _ draft: PublishDrafts.Draft, current: DatasetRecord?, person: SignedIn, form: FormFields?, error: ValidationError?, status: HTTPResponse.Status
+    ) -> Response {
         let summary = draft.summary
         let proposed = summary["grade"]?.stringValue ?? "general"
-        func value(_ name: String, _ fallback: String = "") -> String { form.map { $0[name] } ?? fallback }
+        // A new version starts from what the current version says.
+        var defaults: [String: String] = [:]
+        if let current {
+            defaults = [
+                "title": current.title, "description": current.description, "keywords": current.keywords.joined(separator: ", "),
+                "sector": current.sector.rawValue, "region": current.region.value, "license": current.license,
+                "temporalStart": current.temporal?.start.map(ISO8601.formatDate) ?? "", "temporalEnd": current.temporal?.end.map(ISO8601.formatDate) ?? "",
+            ]
+        }
+        func value(_ name: String, _ fallback: String = "") -> String { form.map { $0[name] } ?? defaults[name] ?? fallback }
         let columns = (summary["columns"]?.arrayValue ?? []).enumerated().map { index, column -> [String: Any] in
             let values = column["values"]?.doubleValue ?? 0
             let nulls = column["nulls"]?.doubleValue ?? 0
@@ -183,10 +239,14 @@ struct PublisherPortal: Sendable {
                 row["sensitive"] = kind
                 row["share"] = Self.percent(column["share"]?.doubleValue ?? 0)
                 let suggested = column["suggested"]?.stringValue ?? ""
-                let chosen = value("mask.\(index)", suggested)
+                let kept = (column["name"]?.stringValue).flatMap { current?.protection.masking[$0]?.description }
+                let chosen = value("mask.\(index)", kept ?? suggested)
                 var options: [(String, Bilingual)] = [("", Bilingual("不脱敏", "not masked")), ("hide", Bilingual("隐藏", "hide")), ("hash", Bilingual("哈希", "keyed hash"))]
                 if !suggested.isEmpty, !options.contains(where: { $0.0 == suggested }) {
                     options.insert((suggested, Bilingual("建议：\(suggested)", "suggested: \(suggested)")), at: 0)
+                }
+                if let kept, !options.contains(where: { $0.0 == kept }) {
+                    options.insert((kept, Bilingual("当前：\(kept)", "current: \(kept)")), at: 0)
                 }
                 row["options"] = options.map { ["value": $0.0, "label": $0.1, "selected": $0.0 == chosen] }
             }
@@ -226,8 +286,18 @@ struct PublisherPortal: Sendable {
             "title": value("title"), "description": value("description"), "keywords": value("keywords"),
             "temporalStart": value("temporalStart"), "temporalEnd": value("temporalEnd"), "gradeReason": value("gradeReason"),
             "until": value("offer.until"), "maxDeliveries": value("offer.maxDeliveries"), "price": value("offer.price"),
-            "watermark": form.map { $0["watermark"] == "on" } ?? false, "profilePublic": form.map { $0["profilePublic"] == "on" } ?? false,
+            "watermark": form.map { $0["watermark"] == "on" } ?? current?.protection.watermark ?? false,
+            "profilePublic": form.map { $0["profilePublic"] == "on" } ?? current?.profilePublic ?? false,
         ]
+        if let current {
+            context["isUpdate"] = true
+            context["product"] = current.identifier.description
+            context["productTitle"] = current.title
+            context["version"] = current.version + 1
+            context["keepOffer"] = form.map { $0["keepOffer"] == "on" } ?? true
+            let terms = PolicySummary.lines(current.offer)
+            context["currentTerms"] = terms.map { Bilingual($0.chinese, $0.english) }
+        }
         if let error {
             let field = error.field ?? "file"
             context["error"] = error.message
@@ -319,24 +389,56 @@ struct PublisherPortal: Sendable {
         case .failure(let refusal): return refusal.response
         case .success(let d): draft = d
         }
-        let metadata: PublishRequest
-        do { metadata = try publishRequest(form, draft: draft, by: person.account, now: Date()) } catch {
-            return review(draft, person: person, form: form, error: error, status: .badRequest)
-        }
-        do {
-            let chunks = try PublishDrafts.chunks(of: draft.file)
-            let record = try await services.publishing.run {
-                try await services.catalog.publish(metadata, format: draft.format, body: chunks, by: person.account.id)
-            }
-            drafts.remove(draft.id)
-            services.logger.info("published", metadata: ["identifier": "\(record.identifier)", "by": "\(person.account.id)"])
-            return PortalAccounts.redirect(Self.homePath + "?published=" + (record.identifier.description.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
-        } catch let error as CatalogError {
-            let field = error.field ?? "file"
-            return review(draft, person: person, form: form, error: ValidationError(code: "publish", field: field, message: error.message), status: .badRequest)
+        let current: DatasetRecord?
+        do { current = try await draft.product.asyncMap(currentProduct) } catch let error as CatalogError {
+            return refused(Bilingual("无法发布新版本：", "Cannot publish a new version:") + error.message, status: .conflict)
         } catch {
             return accounts.unavailable(error)
         }
+        let metadata: PublishRequest
+        do { metadata = try publishRequest(form, draft: draft, by: person.account, now: Date()) } catch {
+            return review(draft, current: current, person: person, form: form, error: error, status: .badRequest)
+        }
+        do {
+            let chunks = try PublishDrafts.chunks(of: draft.file)
+            let by = person.account.id
+            let record = try await services.publishing.run {
+                if let current {
+                    try await services.catalog.update(
+                        current.identifier, Self.changes(metadata, keepOffer: form["keepOffer"] == "on"), format: draft.format, body: chunks, by: by)
+                } else {
+                    try await services.catalog.publish(metadata, format: draft.format, body: chunks, by: by)
+                }
+            }
+            drafts.remove(draft.id)
+            services.logger.info("published", metadata: ["identifier": "\(record.identifier)", "version": "\(record.version)", "by": "\(by)"])
+            return PortalAccounts.redirect(Self.homePath + "?published=" + (record.identifier.description.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+        } catch let error as CatalogError {
+            let field = error.field ?? "file"
+            return review(draft, current: current, person: person, form: form, error: ValidationError(code: "publish", field: field, message: error.message), status: .badRequest)
+        } catch {
+            return accounts.unavailable(error)
+        }
+    }
+
+    /// The review form as changes to the current version (the offer kept when asked).
+    static func changes(_ request: PublishRequest, keepOffer: Bool) -> ProductChanges {
+        var changes = ProductChanges()
+        changes.title = request.title
+        changes.description = request.description
+        changes.keywords = request.keywords
+        changes.sector = request.sector
+        changes.region = request.region
+        changes.license = request.license
+        changes.grade = request.grade
+        changes.gradeReason = request.gradeReason
+        changes.temporalStart = request.temporalStart
+        changes.temporalEnd = request.temporalEnd
+        changes.protection = request.protection
+        changes.decidedBy = request.decidedBy
+        changes.profilePublic = request.profilePublic
+        if !keepOffer { changes.policy = request.policy }
+        return changes
     }
 
     func discard(_ request: Request, id: String) async -> Response {

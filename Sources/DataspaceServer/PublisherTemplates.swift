@@ -4,8 +4,9 @@ enum PublisherTemplates {
         <section class="publish">
           <p class="crumbs"><a href="/publisher">← [[我的发布|Publishing]]</a></p>
           <h1>[[发布数据产品|Publish a data product]]</h1>
+          {{#product}}<p class="notice" id="new-version-of">[[新版本：|New version of:]] <a href="/datasets/{{product}}">{{productTitle}}</a></p>{{/product}}
           <ol class="steps"><li class="current" aria-current="step">[[上传文件|Upload the file]]</li><li>[[查看质量报告并填写信息|Review the quality report, describe and offer it]]</li><li>[[发布|Publish]]</li></ol>
-          <form id="upload" class="stack" method="post" action="/publish/drafts" enctype="application/octet-stream"
+          <form id="upload" class="stack" method="post" action="{{action}}" enctype="application/octet-stream"
             data-csrf="{{csrf}}" data-assessing="[[上传完成，正在评估质量…|Uploaded; assessing quality…]]"
             data-failed="[[上传失败|The upload failed]]" data-empty="[[请选择文件|Choose a file first]]"
             data-offline="[[连接中断，请重试|The connection was lost; try again]]">
@@ -25,11 +26,12 @@ enum PublisherTemplates {
         <section class="publish">
           <p class="crumbs"><a href="/publish">← [[重新上传|Upload another file]]</a></p>
           <h1>[[确认发布|Review and publish]]</h1>
+          {{#isUpdate}}<p class="notice" id="new-version-of">[[第 {{version}} 版：|Version {{version}} of:]] <a href="/datasets/{{product}}">{{productTitle}}</a></p>{{/isUpdate}}
           <ol class="steps"><li class="done">[[上传文件|Upload the file]]</li><li class="current" aria-current="step">[[查看质量报告并填写信息|Review the quality report, describe and offer it]]</li><li>[[发布|Publish]]</li></ol>
           {{#error}}<p class="error" role="alert" id="form-error" data-field="{{errorField}}"><a href="#{{errorTarget}}">{{errorLabel}}</a>: {{error}}</p>{{/error}}
           <h2>[[质量报告|Quality report]]</h2>
           <table class="meta" id="draft-report">
-            <tr><th>[[文件|File]]</th><td>{{fileName}} · {{format}} · {{bytes}} bytes</td></tr>
+            <tr><th>[[文件|File]]</th><td>{{fileName}} · {{format}} · [[{{bytes}} 字节|{{bytes}} bytes]]</td></tr>
             <tr><th>[[行数|Rows]]</th><td>{{rows}}</td></tr>
             <tr><th>[[重复行|Duplicate rows]]</th><td>{{duplicateRows}}</td></tr>
             <tr><th>[[质量得分|Quality score]]</th><td id="draft-score">{{score}}</td></tr>
@@ -72,6 +74,8 @@ enum PublisherTemplates {
             <label for="gradeReason">[[调整理由（降低分级时必填）|Reason for a different grade (required when lower than proposed)]]</label>
             <textarea id="gradeReason" name="gradeReason" rows="2" maxlength="1000">{{gradeReason}}</textarea>
             <h2>[[使用条件|Offer]]</h2>
+            {{#isUpdate}}<label><input type="checkbox" name="keepOffer" id="keep-offer"{{#keepOffer}} checked{{/keepOffer}}> [[沿用当前使用条件（不勾选则按下面的选择重写）|Keep the current offer (untick to write it from the choices below)]]</label>
+            <ul class="terms">{{#currentTerms}}<li>{{.}}</li>{{/currentTerms}}</ul>{{/isUpdate}}
             <fieldset><legend>[[允许的用途（不选即不限）|Purposes allowed (none ticked: any)]]</legend>
               {{#purposes}}<label class="choice"><input type="checkbox" name="offer.purpose" value="{{value}}"{{#checked}} checked{{/checked}}> {{value}}</label>{{/purposes}}
             </fieldset>
@@ -103,7 +107,8 @@ enum PublisherTemplates {
             <tr><th>[[标题|Title]]</th><th>[[版本|Version]]</th><th>[[分级|Grade]]</th><th>[[质量|Quality]]</th><th>[[更新|Modified]]</th><th>[[下架|Withdraw]]</th></tr>
             {{#products}}<tr><td><a href="/datasets/{{identifier}}">{{title}}</a><br><code>{{identifier}}</code></td><td>v{{version}}</td><td>{{grade}}</td><td>{{score}}</td><td>{{modified}}</td>
               <td><form method="post" action="/publisher/datasets/{{identifier}}/withdraw"><input type="hidden" name="csrf" value="{{csrf}}">
-                <label><input type="checkbox" name="confirm"> [[确认|confirm]]</label> <button type="submit" class="secondary">[[下架|Withdraw]]</button></form></td></tr>{{/products}}
+                <label><input type="checkbox" name="confirm"> [[确认|confirm]]</label> <button type="submit" class="secondary">[[下架|Withdraw]]</button></form>
+                <a href="/publish?product={{identifier}}">[[发布新版本|New version]]</a></td></tr>{{/products}}
           </table>{{/hasProducts}}
           {{^hasProducts}}<p class="empty">[[还没有发布数据产品。|Nothing published yet.]]</p>{{/hasProducts}}
           <h2>[[收到的申请|Incoming requests]]</h2>

@@ -96,6 +96,39 @@ import Testing
             }
             #expect(audit.text.contains("分析员 li.na"), "\(audit.text)")
 
+            // A new version: the same upload, the review starts from the current version's words,
+            // and the offer is kept unless the publisher rewrites it.
+            #expect(page.text.contains("href=\"/publish?product=\(identifier)\""))
+            let versionPage = try await AccessRequestPortalTests.page(base + "/publish?product=" + identifier, cookie: publisher.cookie)
+            #expect(versionPage.status == 200 && versionPage.text.contains("id=\"new-version-of\"") && versionPage.text.contains("action=\"/publish/drafts?product="))
+            #expect(try await AccessRequestPortalTests.page(base + "/publish?product=86.440100.X%2Fnope", cookie: publisher.cookie).status == 404)
+            var headers = [("Content-Type", "text/csv"), ("X-CSRF-Token", csrf), ("X-File-Name", "v2.csv"), ("Cookie", publisher.cookie)]
+            let bad = try await raw(.POST, base + "/publish/drafts?product=nope", headers: headers, body: Data(Self.patients.utf8), followRedirects: false)
+            #expect(bad.status == 400 && bad.text.contains("product"))
+            let v2 = Self.patients + "C9,13900000000,1\n"
+            let secondUpload = try await raw(
+                .POST, base + "/publish/drafts?product=" + (identifier.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""),
+                headers: headers, body: Data(v2.utf8), followRedirects: false)
+            headers.removeAll()
+            let secondLocation = try #require(try JSONValue.parse(secondUpload.body)["location"]?.stringValue, "\(secondUpload.text)")
+            let secondReview = try await AccessRequestPortalTests.page(base + secondLocation, cookie: publisher.cookie)
+            #expect(secondReview.text.contains("value=\"门诊就诊记录 Clinic visits\"") && secondReview.text.contains("name=\"keepOffer\" id=\"keep-offer\" checked"))
+            #expect(secondReview.text.contains("at most 2 deliveries"), "the offer being kept is shown in words")
+            let versioned = try await Self.post(
+                base + secondLocation,
+                [("csrf", csrf), ("title", "门诊就诊记录 v2"), ("description", "各门诊就诊次数"), ("sector", "healthcare"), ("license", "https://creativecommons.org/licenses/by/4.0/"),
+                 ("grade", "general-3"), ("mask.1", "hash"), ("keepOffer", "on")],
+                cookie: publisher.cookie)
+            #expect(versioned.status == 303, "\(versioned.text.components(separatedBy: "form-error").dropFirst().first?.prefix(300) ?? "")")
+            let second = try await net.clients[0].call(ManagementAPI.showDataset, parts[0], parts[1])
+            #expect(second["version"]?.intValue == 2 && second["title"]?.stringValue == "门诊就诊记录 v2")
+            #expect(second["offer"] == record["offer"], "the offer was kept")
+            #expect(second["protection"]?["masking"]?["mobile"]?.stringValue == "hash")
+            let versionAudit = try await eventually({ try await AccessRequestPortalTests.page(base + "/audit?type=product.versioned", cookie: publisher.cookie) }) {
+                $0.text.contains("分析员 li.na")
+            }
+            #expect(versionAudit.text.contains("分析员 li.na"), "who published the version is in the evidence")
+
             // Withdraw: needs the confirmation box, then the product leaves the catalog.
             let withdraw = base + "/publisher/datasets/" + identifier + "/withdraw"
             #expect(try await Self.post(withdraw, [("csrf", csrf)], cookie: publisher.cookie).status == 400)
@@ -124,7 +157,7 @@ import Testing
             let broken = try await Self.upload(base, "a,b\n\"open,2\n", cookie: publisher.cookie, csrf: csrf)
             #expect(broken.status == 422 && broken.text.contains("never closed"), "\(broken.text)")
             let analystCSRF = try await Self.csrf(base, cookie: analyst.cookie)
-            #expect(try await Self.upload(base, Self.patients, cookie: analyst.cookie, csrf: analystCSRF).status == 401, "an analyst cannot publish")
+            #expect(try await Self.upload(base, Self.patients, cookie: analyst.cookie, csrf: analystCSRF).status == 403, "an analyst cannot publish")
             #expect(try await AccessRequestPortalTests.page(base + "/publish", cookie: analyst.cookie).status == 403)
             #expect(try await AccessRequestPortalTests.page(base + "/publisher", cookie: analyst.cookie).status == 403)
             #expect(try await AccessRequestPortalTests.page(base + "/publish", cookie: "dataspace_session=forged").status == 303)
