@@ -23,8 +23,10 @@ struct PublisherPortal: Sendable {
     static let publishPath = "/publish"
     static let homePath = "/publisher"
     static let roles: [PersonRole] = [.publisher]
-    /// Products, negotiations and agreements the publisher page lists, newest first.
+    /// Negotiations and agreements the publisher page lists, newest first.
     static let shown = 200
+    /// Products per page of the publisher page.
+    static let productsPerPage = 100
     /// The review form carries a description of up to 4,000 characters, percent-encoded.
     static let reviewFormBytes = 128 << 10
 
@@ -468,15 +470,25 @@ struct PublisherPortal: Sendable {
         case .failure(let refusal): return refusal.response
         }
         do {
-            let records = try await services.catalog.store.activeRecords(after: nil, limit: Self.shown)
-            let titles = Dictionary(records.map { ($0.identifier.description, $0.title) }, uniquingKeysWith: { a, _ in a })
+            // Products a page at a time (the identifier order the catalog lists them in).
+            let after = request.query("after").flatMap { $0.utf8.count <= 200 ? try? UnifiedIdentifier(parsing: $0) : nil }
+            let records = try await services.catalog.store.activeRecords(after: after, limit: Self.productsPerPage)
+            var titles = Dictionary(records.map { ($0.identifier.description, $0.title) }, uniquingKeysWith: { a, _ in a })
+            let negotiations = try await services.store.negotiations(limit: Self.shown).filter { $0.role == .provider }
+            let agreements = try await services.store.agreements(limit: Self.shown).filter { $0.role == .provider }
+            // Products the requests and agreements name, wherever they are in the list: one read.
+            var named = Set(negotiations.map(\.dataset)).union(agreements.map(\.dataset))
+            if let published = request.query("published") { named.insert(published) }
+            let missing = named.filter { titles[$0] == nil }.compactMap { $0.utf8.count <= 200 ? try? UnifiedIdentifier(parsing: $0) : nil }
+            if !missing.isEmpty {
+                for record in try await services.store.activeRecords(missing) { titles[record.identifier.description] = record.title }
+            }
             let products = records.map { r -> [String: Any] in
                 [
                     "identifier": r.identifier.description, "title": r.title, "version": r.version, "grade": Portal.gradeLabel(r.grade),
                     "score": r.quality?.score.map(Self.score) ?? "n/a", "modified": ISO8601.format(r.modified),
                 ]
             }
-            let negotiations = try await services.store.negotiations(limit: Self.shown).filter { $0.role == .provider }
             let incoming = negotiations.map { n -> [String: Any] in
                 var row: [String: Any] = [
                     "dataset": n.dataset, "title": titles[n.dataset] ?? n.dataset, "consumer": n.counterparty, "purpose": n.purpose ?? "—",
@@ -485,8 +497,8 @@ struct PublisherPortal: Sendable {
                 if !n.reasons.isEmpty { row["reasons"] = n.reasons.joined(separator: "; ") }
                 return row
             }
-            let agreements = try await services.store.agreements(limit: Self.shown).filter { $0.role == .provider }
-            let counts = try await services.contracts.deliveryCounts(agreements)
+            // Counting reads the recent transfers: only when there is an agreement to count for.
+            let counts = agreements.isEmpty ? [:] : try await services.contracts.deliveryCounts(agreements)
             let agreed = agreements.map { a -> [String: Any] in
                 let c = counts[a.id] ?? DeliveryCounts(reserved: 0, complete: 0)
                 let remaining = (try? a.compiled())?.remainingUses(action: "download", uses: c.used).map(String.init) ?? "∞"
@@ -499,6 +511,9 @@ struct PublisherPortal: Sendable {
                 "csrf": person.session.csrfToken, "products": products, "hasProducts": !products.isEmpty,
                 "incoming": incoming, "hasIncoming": !incoming.isEmpty, "agreements": agreed, "hasAgreements": !agreed.isEmpty,
             ]
+            if records.count == Self.productsPerPage, let last = records.last {
+                context["moreProducts"] = Self.homePath + "?after=" + (last.identifier.description.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+            }
             if let published = request.query("published"), published.utf8.count <= 200, let identifier = try? UnifiedIdentifier(parsing: published) {
                 context["published"] = identifier.description
                 context["publishedTitle"] = titles[identifier.description] ?? identifier.description

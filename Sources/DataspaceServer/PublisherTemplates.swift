@@ -110,6 +110,7 @@ enum PublisherTemplates {
                 <label><input type="checkbox" name="confirm"> [[确认|confirm]]</label> <button type="submit" class="secondary">[[下架|Withdraw]]</button></form>
                 <a href="/publish?product={{identifier}}">[[发布新版本|New version]]</a></td></tr>{{/products}}
           </table>{{/hasProducts}}
+          {{#moreProducts}}<p><a href="{{moreProducts}}">[[更多产品|More products]] →</a></p>{{/moreProducts}}
           {{^hasProducts}}<p class="empty">[[还没有发布数据产品。|Nothing published yet.]]</p>{{/hasProducts}}
           <h2>[[收到的申请|Incoming requests]]</h2>
           {{#hasIncoming}}<table class="grid" id="incoming">

@@ -52,7 +52,7 @@ struct PortalBench: AsyncParsableCommand {
                 try await services.store.insertFirstVersions(Array(records[start..<min(start + 10_000, records.count)]))
             }
             let person = try await services.accounts.invite(
-                login: "bench.analyst", displayName: "基准 分析员", roles: [.administrator, .analyst, .auditor], by: "admin-token")
+                login: "bench.analyst", displayName: "基准 分析员", roles: [.administrator, .analyst, .auditor, .publisher], by: "admin-token")
             let account = try await services.accounts.acceptInvitation(token: person.token, password: "bench password 2026")
             let provider = "did:web:provider.example"
             for i in 0..<agreements {
@@ -89,6 +89,7 @@ struct PortalBench: AsyncParsableCommand {
                 ("product page /datasets/{id}", { i in "/datasets/" + sample[i % sample.count] }, nil),
                 ("account /account", { _ in "/account" }, session),
                 ("requests and agreements /requests", { _ in "/requests" }, session),
+                ("publishing /publisher (100 products a page)", { _ in "/publisher" }, session),
                 ("evidence audit /audit", { _ in "/audit" }, session),
                 ("members /authority/members", { _ in "/authority/members" }, session),
                 ("operator agreements /operator/agreements", { _ in "/operator/agreements" }, operatorCookie),
@@ -126,6 +127,8 @@ struct PortalBench: AsyncParsableCommand {
     func get(_ url: String, cookie: String?) async throws -> Int {
         var request = HTTPClientRequest(url: url)
         if let cookie { request.headers.add(name: "Cookie", value: cookie) }
+        // As a browser set to Chinese asks (the portal renders one language).
+        request.headers.add(name: "Accept-Language", value: "zh-CN,zh;q=0.9,en;q=0.8")
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 64 << 20)
         guard response.status == .ok else { throw LocalFailure("\(url) answered \(response.status.code): \(String(buffer: body).prefix(200))") }

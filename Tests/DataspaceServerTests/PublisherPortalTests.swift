@@ -197,6 +197,10 @@ import Testing
             #expect(tooBig.status == 400 && tooBig.text.contains("class=\"error\""))
             #expect(try await Self.post(base + location, good.map { $0.0 == "csrf" ? ("csrf", "forged") : $0 }, cookie: publisher.cookie).status == 403)
             #expect(try await Self.post(base + location, good, cookie: nil).status == 303, "no session: sign in first")
+            for query in ["?after=%3Cscript%3E", "?after=" + String(repeating: "9", count: 500), "?published=nope&withdrawn=%00"] {
+                let reply = try await AccessRequestPortalTests.page(base + "/publisher" + query, cookie: publisher.cookie)
+                #expect(reply.status == 200 && !reply.text.contains("<script>"), "\(query.prefix(30))")
+            }
             // Nothing above was published.
             #expect(try await net.clients[0].call(ManagementAPI.listDatasets)["items"]?.arrayValue?.isEmpty == true)
 
