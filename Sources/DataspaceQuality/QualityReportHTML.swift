@@ -8,16 +8,20 @@ import Mustache
 /// with no script and no external resource. The page is a Mustache template
 /// (`QualityReportTemplate`), which escapes every value; this file computes what it shows.
 public enum QualityReportHTML {
-    public static func render(_ report: JSONValue, title: String) -> String {
-        guard let template = QualityReportTemplate.parsed else {
+    /// The page in `language`: Chinese, English, or both side by side (the default, for files
+    /// `dataspace quality --html` writes).
+    public static func render(_ report: JSONValue, title: String, language: BilingualText.Choice = .both) -> String {
+        guard let template = QualityReportTemplate.parsed[language] else {
             // The template is a constant that `QualityReportHTMLTests` parses; never reached.
             return "<!doctype html><title>quality report</title><p>the report template could not be read</p>"
         }
-        return template.render(context(report, title: title))
+        var values = context(report, title: title, language: language)
+        values["htmlLang"] = language == .english ? "en" : "zh-CN"
+        return template.render(values)
     }
 
     /// What the template shows, every value already formatted as text.
-    static func context(_ report: JSONValue, title: String) -> [String: Any] {
+    static func context(_ report: JSONValue, title: String, language: BilingualText.Choice = .both) -> [String: Any] {
         let grade = report["grade"]
         let applied = grade?["applied"]?.stringValue ?? grade?["proposed"]?.stringValue ?? "—"
         let level = applied.split(separator: "-").first.map(String.init) ?? applied
@@ -25,7 +29,7 @@ public enum QualityReportHTML {
         let columns = profile?["columns"]?.arrayValue ?? []
         let dimensions = report["quality"]?["dimensions"]?.arrayValue ?? []
         var c: [String: Any] = [
-            "title": title, "gradeClass": level, "gradeLabel": GradeLevel(rawValue: level)?.chineseLabel ?? "", "grade": applied,
+            "title": title, "gradeClass": level, "gradeLabel": language == .english ? "" : GradeLevel(rawValue: level)?.chineseLabel ?? "", "grade": applied,
             "overall": report["quality"]?["overall"]?.doubleValue.map { String(format: "%.3f", $0) } ?? "—",
             "dimensions": dimensions.map { d -> [String: Any] in
                 let name = d["dimension"]?.stringValue ?? ""
@@ -41,9 +45,17 @@ public enum QualityReportHTML {
             "columns": columns.map(column),
         ]
         var counts: [String] = []
-        if let rows = profile?["rows"]?.intValue { counts.append("\(rows) 行 rows") }
-        if profile?["columns"]?.arrayValue != nil { counts.append("\(columns.count) 列 columns") }
-        if let duplicates = profile?["duplicateRows"]?.intValue { counts.append("\(duplicates) 重复行 duplicate rows") }
+        /// `100 行`, `100 rows`, side by side `100 行 rows`.
+        func count(_ n: Int, _ zh: String, _ en: String) -> String {
+            switch language {
+            case .chinese: "\(n) \(zh)"
+            case .english: "\(n) \(en)"
+            case .both: "\(n) \(zh) \(en)"
+            }
+        }
+        if let rows = profile?["rows"]?.intValue { counts.append(count(rows, "行", "rows")) }
+        if profile?["columns"]?.arrayValue != nil { counts.append(count(columns.count, "列", "columns")) }
+        if let duplicates = profile?["duplicateRows"]?.intValue { counts.append(count(duplicates, "重复行", "duplicate rows")) }
         c["counts"] = counts.map { ["text": $0] }
         c["meta"] = meta(report)
         c["hasMeta"] = !meta(report).isEmpty

@@ -1,3 +1,4 @@
+import DataspaceCore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -47,34 +48,22 @@ enum PortalLanguage: String, Sendable, CaseIterable {
 
     var htmlLang: String { self == .en ? "en" : "zh-CN" }
 
-    func pick(_ zh: String, _ en: String) -> String {
+    /// The same choice for the renderers outside the server (the quality report page).
+    var choice: BilingualText.Choice {
         switch self {
-        case .zh: zh
-        case .en: en
-        case .both: Self.sideBySide(zh, en)
+        case .zh: .chinese
+        case .en: .english
+        case .both: .both
         }
     }
 
-    /// `中文 English`; a Chinese colon is dropped when the English ends with one.
-    static func sideBySide(_ zh: String, _ en: String) -> String {
-        (zh.hasSuffix("：") && en.hasSuffix(":") ? String(zh.dropLast()) : zh) + " " + en
-    }
+    func pick(_ zh: String, _ en: String) -> String { BilingualText.pick(zh, en, choice) }
+
+    static func sideBySide(_ zh: String, _ en: String) -> String { BilingualText.sideBySide(zh, en) }
 
     /// Template source with every `[[中文|English]]` resolved for this language. Only template
     /// text (ours) is resolved, before rendering: values from people are never read for markers.
-    func resolve(template: String) -> String {
-        var output = ""
-        var rest = Substring(template)
-        while let open = rest.range(of: "[[") {
-            guard let close = rest[open.upperBound...].range(of: "]]"),
-                let bar = rest[open.upperBound..<close.lowerBound].firstIndex(of: "|")
-            else { break }
-            output += rest[..<open.lowerBound]
-            output += pick(String(rest[open.upperBound..<bar]), String(rest[rest.index(after: bar)..<close.lowerBound]))
-            rest = rest[close.upperBound...]
-        }
-        return output + rest
-    }
+    func resolve(template: String) -> String { BilingualText.resolve(template, choice) }
 }
 
 /// A phrase the portal's code puts in a page, in both languages; resolved for the request's

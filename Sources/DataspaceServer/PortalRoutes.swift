@@ -104,7 +104,7 @@ struct Portal: Sendable {
                     status: .notFound)
             }
             let report = PublicQualityReport.redacted(try JSONValue.parse(signed.json), showValues: record.profilePublic)
-            let html = QualityReportHTML.render(report, title: record.title)
+            let html = QualityReportHTML.render(report, title: record.title, language: PortalLanguage.current.choice)
             return Responses.text(html, contentType: "text/html; charset=utf-8")
         } catch let error as CatalogError {
             return page(title: Bilingual("未找到", "Not found"), template: "search", context: ["error": error.description, "total": 0, "page": 1], status: .notFound)

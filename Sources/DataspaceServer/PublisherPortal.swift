@@ -142,6 +142,10 @@ struct PublisherPortal: Sendable {
         do {
             stored = try await drafts.store(body: body, limit: services.catalog.maximumFileBytes)
         } catch let error as PublishDrafts.DraftError {
+            guard case .tooLarge = error else {
+                services.logger.error("cannot store a portal upload", metadata: ["error": "draft file not writable"])
+                return Self.uploadRefusal(.serviceUnavailable, "file", error.description)
+            }
             await body.drain(upTo: ManagementRoutes.drainLimit)
             return Self.uploadRefusal(.contentTooLarge, "file", error.description)
         } catch {

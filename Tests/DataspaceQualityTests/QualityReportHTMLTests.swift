@@ -40,7 +40,7 @@ import Testing
     ]
 
     @Test func theTemplateParses() {
-        #expect(QualityReportTemplate.parsed != nil)
+        #expect(QualityReportTemplate.parsed.count == BilingualText.Choice.allCases.count, "the template parses in every language")
     }
 
     @Test func showsTheReport() {
@@ -65,7 +65,16 @@ import Testing
         #expect(html.contains("<td class=\"num failed\">2</td><td>3, 7</td>"))
         #expect(html.contains("watermark (capacity 64 values)"))
         #expect(html.contains("<td class=\"num\">≈90</td>") && html.contains("<td>1</td><td>12.5</td>"))
-        #expect(html.contains("status: <strong>confirmed</strong> by clerk &quot;Li&quot;"))
+        #expect(html.contains("状态 status: <strong>confirmed</strong> 决定人 by clerk &quot;Li&quot;"))
+    }
+
+    @Test func showsTheReportInOneLanguageWhenAsked() {
+        let english = QualityReportHTML.render(Self.report, title: "visits", language: .english)
+        #expect(english.contains("<html lang=\"en\">") && english.contains("status: <strong>confirmed</strong> by clerk"))
+        #expect(english.contains("100 rows · 2 columns · 1 duplicate rows"))
+        let chinese = QualityReportHTML.render(Self.report, title: "visits", language: .chinese)
+        #expect(chinese.contains("<html lang=\"zh-CN\">") && chinese.contains("状态： <strong>confirmed</strong> 决定人 clerk"))
+        #expect(chinese.contains("<h2>质量维度</h2>") && !chinese.contains("Quality dimensions"))
     }
 
     @Test func uploadedTextIsEscaped() {

@@ -57,7 +57,7 @@ import Testing
             for path in [
                 "/", "/?q=air", "/?sector=green-low-carbon", "/datasets/" + identifier, "/ledger", "/account", "/publish", draft, "/publisher",
                 "/explore", "/explore?provider=" + base, "/requests", "/audit", "/audit?type=nope", "/authority/members", "/datasets/nope/x",
-                "/publish/drafts/" + String(repeating: "0", count: 32),
+                "/publish/drafts/" + String(repeating: "0", count: 32), "/datasets/" + identifier + "/quality",
             ] {
                 let reply = try await raw(.GET, base + path, headers: [("Cookie", person.cookie), ("Accept-Language", "en-US,en;q=0.9")])
                 #expect(reply.status < 500, "\(path): \(reply.status)")
@@ -66,7 +66,7 @@ import Testing
                 #expect(left.isEmpty, "\(path) shows Chinese in English: \(left.prefix(5))")
                 checked += 1
             }
-            #expect(checked == 17)
+            #expect(checked == 18)
             // The login page as someone not signed in, with a refusal on it.
             let login = try await raw(.POST, base + "/login", headers: [("Accept-Language", "en"), ("Content-Type", "application/x-www-form-urlencoded")], body: Data("login=x".utf8))
             #expect(Self.chinese(in: Self.visibleText(login.text, without: known)).isEmpty, "\(login.text.suffix(400))")
