@@ -172,6 +172,38 @@ public struct CatalogService: Sendable {
         }
     }
 
+    /// What publishing a file would find — profile, scores, the proposed grade, personal data —
+    /// without publishing it: the portal shows it on a draft before the person confirms. Nil when
+    /// the service runs without assessment.
+    public func assessDraft(path: String, format: TabularFormat) async throws -> QualityAssessment? {
+        guard let assessment else { return nil }
+        return try await profile(path: path, format: format, rules: nil, impacts: [], settings: assessment)
+    }
+
+    /// Profiles a file off the cooperative threads (it is long, synchronous work); a file that is
+    /// not a table is an `invalidFile` error naming the line.
+    func profile(
+        path: String, format: TabularFormat, rules: QualityRules?, impacts: [DeclaredImpact], settings: AssessmentSettings
+    ) async throws -> QualityAssessment {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global(qos: .utility).async {
+                continuation.resume(with: Result {
+                    do {
+                        var options = ProfileOptions()
+                        options.timeZone = settings.timeZone
+                        return try QualityAssessment.assess(
+                            path: path, format: format, rules: rules, declared: impacts, importantScale: settings.importantScale, options: options)
+                    } catch let error as ProfileError {
+                        throw CatalogError(.invalidFile, error.description, field: error.line.map { "file:line \($0)" } ?? "file")
+                    }
+                })
+            }
+        }
+    }
+
+    /// The service's clock, for checks made on a person's input (an offer's end date).
+    public var currentTime: Date { now() }
+
     /// Profiles the version's stored file, scores it, proposes a grade, settles the grade the
     /// publisher asked for (or the proposal), adds the controls the grade requires, and signs the
     /// report. Nil when the service runs without assessment (bulk loading).
@@ -180,22 +212,7 @@ public struct CatalogService: Sendable {
         guard let path = blobs.localPath(record.distribution.sha256) else {
             throw CatalogError(.storage, "the stored file \(record.distribution.sha256) is missing")
         }
-        let format = record.distribution.format
-        let result: QualityAssessment = try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global(qos: .utility).async {
-                continuation.resume(with: Result {
-                    do {
-                        var options = ProfileOptions()
-                        options.timeZone = assessment.timeZone
-                        return try QualityAssessment.assess(
-                            path: path, format: format, rules: metadata.rules, declared: metadata.impacts, importantScale: assessment.importantScale,
-                            options: options)
-                    } catch let error as ProfileError {
-                        throw CatalogError(.invalidFile, error.description, field: error.line.map { "file:line \($0)" } ?? "file")
-                    }
-                })
-            }
-        }
+        let result = try await profile(path: path, format: record.distribution.format, rules: metadata.rules, impacts: metadata.impacts, settings: assessment)
         let proposed = result.grade.grade
         var decision = GradeDecisionRecord(status: .proposed, proposed: proposed)
         var applied = proposed

@@ -101,18 +101,11 @@ struct PublishDrafts: Sendable {
         return removed
     }
 
-    /// Reads a draft's file in chunks, for publishing it.
+    /// Reads a draft's file 1 MiB at a time as the consumer asks (never the whole file in memory).
     static func chunks(of path: String) throws -> AsyncThrowingStream<[UInt8], any Error> {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw DraftError.storage }
-        return AsyncThrowingStream { continuation in
-            do {
-                while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty { continuation.yield(Array(data)) }
-                continuation.finish()
-            } catch {
-                continuation.finish(throwing: error)
-            }
-            try? handle.close()
-        }
+        let reader = DraftReader(handle: handle)
+        return AsyncThrowingStream(unfolding: { try reader.next() })
     }
 
     enum DraftError: Error, CustomStringConvertible {
@@ -159,6 +152,31 @@ extension PublishDrafts {
             "reasons": .array(assessment.grade.reasons.map { .string($0) }), "columns": .array(columns),
         ]
     }
+}
+
+/// One open draft file, read in order by one consumer (the catalog's upload loop).
+final class DraftReader: @unchecked Sendable {
+    private let handle: FileHandle
+    private var closed = false
+
+    init(handle: FileHandle) { self.handle = handle }
+
+    func next() throws -> [UInt8]? {
+        guard !closed else { return nil }
+        guard let data = try handle.read(upToCount: 1 << 20), !data.isEmpty else {
+            close()
+            return nil
+        }
+        return Array(data)
+    }
+
+    private func close() {
+        guard !closed else { return }
+        closed = true
+        try? handle.close()
+    }
+
+    deinit { close() }
 }
 
 extension Optional {

@@ -156,18 +156,18 @@ struct PublisherPortal: Sendable {
             drafts.remove(stored.id)
             return Self.uploadRefusal(.badRequest, "file", Bilingual("文件是空的", "The file is empty"))
         }
-        let scale = services.catalog.assessment?.importantScale ?? GradeAssessment.defaultImportantScale
         do {
-            let assessment = try await services.publishing.run {
-                try QualityAssessment.assess(path: stored.file, format: format, rules: nil, declared: [], importantScale: scale)
+            guard let assessment = try await services.publishing.run({ try await services.catalog.assessDraft(path: stored.file, format: format) }) else {
+                drafts.remove(stored.id)
+                return Self.uploadRefusal(.serviceUnavailable, "file", Bilingual("此节点未启用质量评估", "This node publishes without assessment; use the API"))
             }
             try drafts.describe(PublishDrafts.Draft(
-                id: stored.id, owner: person.account.id, fileName: name, format: format, bytes: stored.bytes, created: Date(),
+                id: stored.id, owner: person.account.id, fileName: name, format: format, bytes: stored.bytes, created: services.catalog.currentTime,
                 summary: PublishDrafts.summary(assessment), file: stored.file, product: product))
-        } catch let error as ProfileError {
+        } catch let error as CatalogError where error.code == .invalidFile {
             drafts.remove(stored.id)
-            let line = error.line.map { " (line \($0))" } ?? ""
-            return Self.uploadRefusal(.unprocessableContent, "file", Bilingual("文件无法作为表格读取：", "The file cannot be read as a table:") + "\(error.description)\(line)")
+            let line = error.field.flatMap { $0.hasPrefix("file:line ") ? " (\($0.dropFirst(5)))" : nil } ?? ""
+            return Self.uploadRefusal(.unprocessableContent, "file", Bilingual("文件无法作为表格读取：", "The file cannot be read as a table:") + "\(error.message)\(line)")
         } catch {
             drafts.remove(stored.id)
             services.logger.error("cannot assess a portal upload", metadata: ["error": "\(error)"])
@@ -402,7 +402,7 @@ struct PublisherPortal: Sendable {
             return accounts.unavailable(error)
         }
         let metadata: PublishRequest
-        do { metadata = try publishRequest(form, draft: draft, by: person.account, now: Date()) } catch {
+        do { metadata = try publishRequest(form, draft: draft, by: person.account, now: services.catalog.currentTime) } catch {
             return review(draft, current: current, person: person, form: form, error: error, status: .badRequest)
         }
         do {
