@@ -154,6 +154,11 @@ import Testing
             #expect(try await Self.upload(base, Self.patients, cookie: publisher.cookie, csrf: "forged").status == 403)
             #expect(try await Self.upload(base, Self.patients, cookie: publisher.cookie, csrf: csrf, type: "application/pdf").status == 415)
             #expect(try await Self.upload(base, "", cookie: publisher.cookie, csrf: csrf).status == 400)
+            // Past the node's upload limit (1 MiB on test nodes): refused, and nothing is left behind.
+            let huge = try await Self.upload(base, "a,b\n" + String(repeating: "1,2\n", count: 300_000), cookie: publisher.cookie, csrf: csrf)
+            #expect(huge.status == 413 && huge.text.contains("MiB"), "\(huge.status) \(huge.text.prefix(200))")
+            let draftsFolder = net.nodes[0].directory.path + "/drafts"
+            #expect(((try? FileManager.default.contentsOfDirectory(atPath: draftsFolder)) ?? []).isEmpty, "a refused upload leaves no draft")
             let broken = try await Self.upload(base, "a,b\n\"open,2\n", cookie: publisher.cookie, csrf: csrf)
             #expect(broken.status == 422 && broken.text.contains("never closed"), "\(broken.text)")
             let analystCSRF = try await Self.csrf(base, cookie: analyst.cookie)
