@@ -33,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/attaswift/BigInt.git", from: "6.0.1"),
     ],
     targets: [
         .target(
@@ -69,6 +70,13 @@ let package = Package(
             dependencies: [
                 "DataspaceCore", "CZlib", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Mustache", package: "swift-mustache"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // Privacy-preserving computation: differentially private queries with exact discrete
+        // samplers (BigInt rationals), private set intersection, secure aggregation (docs/privacy.md).
+        .target(
+            name: "DataspacePrivacy",
+            dependencies: ["DataspaceCore", .product(name: "BigInt", package: "BigInt"), .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -171,6 +179,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "DataspaceQualityTests", dependencies: ["DataspaceQuality", "DataspaceCore", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DataspacePrivacyTests",
+            dependencies: ["DataspacePrivacy", "DataspaceCore", .product(name: "BigInt", package: "BigInt")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "DataspaceLedgerTests", dependencies: ["DataspaceLedger", "DataspaceCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "DataspaceContractsTests",
