@@ -91,6 +91,7 @@ public struct CatalogService: Sendable {
         record.tier = metadata.tier
         record.protection = metadata.protection
         record.profilePublic = metadata.profilePublic ?? false
+        record.compute = metadata.compute
         record.rules = request.rules
         record.impacts = request.impacts
         var report: SignedQualityReport?
@@ -137,6 +138,7 @@ public struct CatalogService: Sendable {
         record.tier = metadata.tier ?? current.tier
         record.protection = metadata.protection
         record.profilePublic = metadata.profilePublic ?? current.profilePublic
+        record.compute = metadata.compute
         record.rules = request.rules
         record.impacts = request.impacts
         let write = { [self] (record: inout DatasetRecord) async throws in
@@ -164,6 +166,12 @@ public struct CatalogService: Sendable {
             throw CatalogError(
                 .invalidInput, "masking names the column '\(name)', which the file does not have; its columns are: \(list). If it was renamed or removed, give the masking anew (--mask, or protection.masking)",
                 field: "protection.masking.\(name)")
+        }
+        if let compute = record.compute {
+            guard record.distribution.format == .csv else {
+                throw CatalogError(.invalidInput, "computation in place reads CSV products; publish the file as CSV to offer compute", field: "compute")
+            }
+            do { try compute.check(header: columns) } catch { throw CatalogError(error) }
         }
         for (name, field) in rules?.referencedColumns ?? [] where !known.contains(name) {
             throw CatalogError(

@@ -30,6 +30,9 @@ public struct PublishRequest: Sendable, Hashable, Codable {
     /// Show the profile's values (min/max, means, top values, patterns) on the public quality
     /// page; by default the public page shows scores and structure only.
     public var profilePublic: Bool?
+    /// Computation in place: `{"privacyUnit": …, "bounds": {"age": "0:120"}, "publicKeys": […],
+    /// "maxRowsPerUnit": 1, "maxGroupsPerUnit": 1}` (docs/privacy.md).
+    public var compute: JSONValue?
 
     public init(
         title: String, description: String, keywords: [String] = [], sector: String, region: String? = nil,
@@ -76,6 +79,7 @@ public struct PublishRequest: Sendable, Hashable, Codable {
         public var gradeReason: String?
         public var decidedBy: String?
         public var profilePublic: Bool?
+        public var compute: ComputeSchema?
         /// A grade a person decided on the current version, kept for the next one unless the
         /// new assessment is stricter (set by `CatalogService.update`).
         public var keptGrade: (grade: DataGrade, decision: GradeDecisionRecord)?
@@ -123,6 +127,7 @@ public struct PublishRequest: Sendable, Hashable, Codable {
             }
         }
         let protection = try self.protection.map { p throws(ValidationError) in try DeliveryProtection(json: p) } ?? DeliveryProtection()
+        let compute = try self.compute.map { c throws(ValidationError) in try ComputeSchema(json: c) }
         let gradeReason = self.gradeReason?.trimmingCharacters(in: .whitespacesAndNewlines)
         if let gradeReason, gradeReason.count > 2_000 {
             throw ValidationError(code: "gradeReason.length", field: "gradeReason", message: "gradeReason is longer than 2000 characters")
@@ -149,7 +154,7 @@ public struct PublishRequest: Sendable, Hashable, Codable {
         return Validated(
             title: title, description: description, keywords: keywords, sector: sector, region: region, license: license,
             grade: grade, temporal: temporal, policy: policy, tier: tier, impacts: impacts, rules: rules, protection: protection,
-            gradeReason: gradeReason?.isEmpty == true ? nil : gradeReason, decidedBy: decidedBy, profilePublic: profilePublic)
+            gradeReason: gradeReason?.isEmpty == true ? nil : gradeReason, decidedBy: decidedBy, profilePublic: profilePublic, compute: compute)
     }
 }
 
@@ -174,6 +179,7 @@ public struct ProductChanges: Sendable, Hashable {
     public var protection: JSONValue?
     public var decidedBy: String?
     public var profilePublic: Bool?
+    public var compute: JSONValue?
 
     public init() {}
 
@@ -186,6 +192,7 @@ public struct ProductChanges: Sendable, Hashable {
             impacts: impacts ?? current.impacts, rules: rules ?? current.rules, protection: protection ?? current.protection.json,
             gradeReason: gradeReason, decidedBy: decidedBy)
         r.profilePublic = profilePublic ?? current.profilePublic
+        r.compute = compute ?? current.compute?.json
         return r
     }
 
@@ -199,6 +206,7 @@ public struct ProductChanges: Sendable, Hashable {
             temporalStart: temporalStart, temporalEnd: temporalEnd, policy: policy, tier: tier, impacts: impacts ?? [], rules: rules,
             protection: protection, gradeReason: gradeReason, decidedBy: decidedBy)
         r.profilePublic = profilePublic
+        r.compute = compute
         return r
     }
 }

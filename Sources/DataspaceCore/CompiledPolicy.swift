@@ -133,6 +133,7 @@ struct CompiledRule: Sendable {
         for (i, c) in rule.constraints.enumerated() {
             constraints.append(try ConstraintNode(c, path: "\(path).constraint[\(i)]", label: "\(label).constraint[\(i)]"))
         }
+        try Self.checkBudgetTerms(action: action, constraints: constraints, path: path)
         self.constraints = constraints
         var duties: [PolicyDuty] = []
         for (i, d) in rule.duties.enumerated() { duties.append(try Self.duty(d, path: "\(path).duty[\(i)]")) }
@@ -289,6 +290,9 @@ struct AtomicConstraint: Sendable {
         case regions([RegionCode])
         case recipients([RecipientPattern])
         case actions([String])
+        /// A privacy budget term: holds for every request; the compute service spends it.
+        case budget(PrivacyAmount)
+        case period(Double)
     }
 
     /// A recipient: a DID, or credential claims that must all match (region by containment).
@@ -330,6 +334,8 @@ struct AtomicConstraint: Sendable {
         case .purpose, .action: allowed = Self.setOperators.union([.eq, .neq, .isA])
         case .spatial: allowed = Self.setOperators.union([.eq, .neq, .isPartOf, .hasPart])
         case .recipient: allowed = Self.setOperators.union([.eq, .neq, .isA])
+        case .epsilon, .rho, .queryEpsilon, .queryRho, .periodEpsilon, .periodRho, .delta: allowed = [.lteq]
+        case .budgetPeriod: allowed = [.eq]
         case .payAmount, .unit, .deleteAfter:
             throw ValidationError(
                 code: "policy.duty_operand", field: "\(path).leftOperand",
@@ -387,6 +393,16 @@ struct AtomicConstraint: Sendable {
                 actions.append(s)
             }
             operand = .actions(actions)
+        case .epsilon, .rho, .queryEpsilon, .queryRho, .periodEpsilon, .periodRho, .delta:
+            guard let amount = RightOperandCheck.privacyAmount(values[0]), amount > .zero else {
+                throw ValidationError(code: "policy.privacy_budget", field: rightPath, message: "\(left.rawValue) takes a positive decimal with at most 9 decimals")
+            }
+            operand = .budget(amount)
+        case .budgetPeriod:
+            guard let s = values[0].stringValue, let seconds = ISO8601.parseDuration(s), seconds >= 60 else {
+                throw ValidationError(code: "policy.duration", field: rightPath, message: "budgetPeriod takes an ISO 8601 duration of a minute or more, such as P1D")
+            }
+            operand = .period(seconds)
         case .payAmount, .unit, .deleteAfter:
             throw ValidationError(code: "policy.duty_operand", field: path, message: "duty term outside a duty")
         }
@@ -465,6 +481,8 @@ struct AtomicConstraint: Sendable {
         case .actions(let actions):
             let exact = op == .eq || op == .neq
             return Self.apply(op, actions) { exact ? r.action == $0 : PolicyActions.covers($0, r.action) }
+        case .budget, .period:
+            return true
         }
     }
 
@@ -481,6 +499,8 @@ struct AtomicConstraint: Sendable {
         case .recipients:
             [r.recipient.did, r.recipient.sector?.rawValue, r.recipient.region?.value, r.recipient.role].compactMap { $0 }.joined(separator: ", ")
         case .actions: r.action
+        case .budget(let amount): amount.description
+        case .period(let seconds): ISO8601.formatDuration(seconds)
         }
     }
 

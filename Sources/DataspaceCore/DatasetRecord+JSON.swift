@@ -29,6 +29,7 @@ extension DatasetRecord {
         if let rules { o["rules"] = .string(rules) }
         if !impacts.isEmpty { o["impacts"] = .array(impacts.map { .string($0) }) }
         if let quality { o["quality"] = quality.json }
+        if let compute { o["compute"] = compute.json }
         if let previousVersion { o["previousVersion"] = .number(Double(previousVersion)) }
         if let temporal {
             var t: [String: JSONValue] = [:]
@@ -104,6 +105,7 @@ extension DatasetRecord {
         self.profilePublic = json["profilePublic"] == .bool(true)
         self.rules = json["rules"]?.stringValue
         self.impacts = json["impacts"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        self.compute = try json["compute"].map { c throws(ValidationError) in try ComputeSchema(json: c) }
     }
 }
 

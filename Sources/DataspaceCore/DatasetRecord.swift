@@ -118,6 +118,9 @@ public struct DatasetRecord: Sendable, Hashable {
     public var profilePublic = false
     /// The signed quality report's summary (nil for versions published before assessment).
     public var quality: QualitySummary?
+    /// What the publisher declared for computation in place (privacy unit, bounds, public keys,
+    /// contribution limits; docs/privacy.md); nil when the product is not computed on.
+    public var compute: ComputeSchema?
     /// The publisher's quality rules (`quality.yaml` text) and declared impacts, kept so a new
     /// version assesses by the same ones unless they are given anew.
     public var rules: String?

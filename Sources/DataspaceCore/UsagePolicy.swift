@@ -172,6 +172,12 @@ public enum ConstraintOperator: String, Sendable, Hashable, CaseIterable {
 /// Left operands with semantics defined in docs/policies.md.
 public enum LeftOperand: String, Sendable, Hashable, CaseIterable {
     case purpose, dateTime, elapsedTime, count, spatial, recipient, action, payAmount, unit, deleteAfter
+    /// Privacy budgets of a `compute` permission (docs/privacy.md): the agreement's total ε or ρ,
+    /// the most one query may spend, the most a period may spend, the period, and the total δ.
+    case epsilon, rho, queryEpsilon, queryRho, periodEpsilon, periodRho, budgetPeriod, delta
+
+    /// The budget terms: enforced by the compute service's accounting, not by a request's facts.
+    public static let budgetTerms: Set<LeftOperand> = [.epsilon, .rho, .queryEpsilon, .queryRho, .periodEpsilon, .periodRho, .delta]
 }
 
 /// A constraint: atomic (`leftOperand operator rightOperand`) or a logical combination.
@@ -274,7 +280,13 @@ enum RightOperandCheck {
                 guard decimal(item).map({ $0 >= 0 }) == true else {
                     throw ValidationError(code: "policy.pay_amount", field: itemPath, message: "payAmount takes a non-negative decimal")
                 }
-            case .elapsedTime, .deleteAfter:
+            case .epsilon, .rho, .queryEpsilon, .queryRho, .periodEpsilon, .periodRho, .delta:
+                guard let amount = privacyAmount(item), amount > .zero else {
+                    throw ValidationError(
+                        code: "policy.privacy_budget", field: itemPath,
+                        message: "\(left.rawValue) takes a positive decimal with at most 9 decimals, up to 1000000, e.g. 1.0")
+                }
+            case .elapsedTime, .deleteAfter, .budgetPeriod:
                 guard let s = item.stringValue, ISO8601.parseDuration(s) != nil else {
                     throw ValidationError(code: "policy.duration", field: itemPath, message: "\(left.rawValue) takes an ISO 8601 duration such as P30D or PT12H")
                 }
@@ -289,6 +301,13 @@ enum RightOperandCheck {
     static func integer(_ v: JSONValue) -> Int? {
         if let d = v.doubleValue { return Int(exactly: d) }
         if let s = v.stringValue { return Int(s) }
+        return nil
+    }
+
+    /// A budget amount read exactly: a JSON number by its shortest decimal form, or a string.
+    static func privacyAmount(_ v: JSONValue) -> PrivacyAmount? {
+        if let d = v.doubleValue { return PrivacyAmount(d) }
+        if let s = v.stringValue { return PrivacyAmount(decimal: s) }
         return nil
     }
 

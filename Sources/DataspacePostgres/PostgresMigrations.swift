@@ -131,6 +131,21 @@ enum PostgresMigrations {
                 "CREATE TABLE person_token (id text PRIMARY KEY, account_id text NOT NULL, created_at double precision NOT NULL, body text NOT NULL)",
                 "CREATE INDEX person_token_account ON person_token (account_id, created_at)",
             ]),
+        Migration(
+            name: "v6-privacy-budgets",
+            statements: [
+                """
+                CREATE TABLE privacy_budget (
+                    agreement_id text NOT NULL, period bigint NOT NULL, spent bigint NOT NULL, delta_spent bigint NOT NULL,
+                    PRIMARY KEY (agreement_id, period))
+                """,
+                """
+                CREATE TABLE privacy_charge (
+                    query_id text PRIMARY KEY, agreement_id text NOT NULL, period bigint NOT NULL, amount bigint NOT NULL,
+                    delta bigint NOT NULL, at double precision NOT NULL, refunded boolean NOT NULL)
+                """,
+                "CREATE INDEX privacy_charge_agreement ON privacy_charge (agreement_id, at)",
+            ]),
     ]
 
     /// Applies the migrations not yet applied, each in its own transaction, under an advisory

@@ -1,3 +1,4 @@
+import DataspaceCore
 /// An RFC 4180 record reader fed in chunks (quoted fields, doubled quotes, CRLF or LF), for
 /// building query stores from a product's stored CSV. Bounded: a field longer than
 /// `maximumFieldLength` or a record wider than `maximumFields` is an error, not an allocation.

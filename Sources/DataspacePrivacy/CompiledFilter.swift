@@ -1,3 +1,5 @@
+import DataspaceCore
+
 /// A `WHERE` clause turned into per-row tests over the store's columns: for a text column the
 /// condition is decided once per distinct value (a table indexed by code), for a bounded column
 /// it compares fixed-point integers. Bounded columns are compared after clamping, the only values

@@ -1,3 +1,4 @@
+import DataspaceCore
 import Foundation
 import BigInt
 

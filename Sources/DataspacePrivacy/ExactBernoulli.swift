@@ -1,3 +1,4 @@
+import DataspaceCore
 import BigInt
 
 /// Exact Bernoulli trials with rational parameters, the building blocks of the discrete

@@ -1,3 +1,4 @@
+import DataspaceCore
 /// A released answer: the table, how noisy each number is, and what it cost. It holds no row of
 /// the product, only noisy aggregates and the values of keys that were either public or released
 /// by thresholded selection.

@@ -1,3 +1,4 @@
+import DataspaceCore
 /// A differentially private query as the consumer wrote it, after parsing: the restricted SQL of
 /// `docs/privacy.md` (`SELECT` of keys and `COUNT`/`SUM`/`AVG` `FROM data` with an optional
 /// `WHERE` and `GROUP BY`). What the grammar does not know is refused while parsing, naming the

@@ -1,3 +1,4 @@
+import DataspaceCore
 /// Parses the restricted SQL of differentially private queries (`docs/privacy.md`). Bounded
 /// everywhere: 8 KiB of text, 4,096 tokens, 1,000 values in an `IN` list, 32 levels of
 /// parentheses; anything else is a `PrivateQueryError` naming the part of the query.

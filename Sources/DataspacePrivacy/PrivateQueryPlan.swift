@@ -1,3 +1,5 @@
+import DataspaceCore
+
 import Foundation
 
 extension PrivateQueryEngine {

@@ -1,3 +1,5 @@
+import DataspaceCore
+
 /// A product's rows laid out by column for differentially private queries, built once at publish
 /// time. Columnar because a query reads a few columns of every row: bounded columns are fixed-point
 /// integers already clamped to their declared range (so no query can see an unclamped value),

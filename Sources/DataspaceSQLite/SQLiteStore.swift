@@ -243,6 +243,20 @@ public final class SQLiteStore: Sendable {
                     CREATE INDEX person_token_account ON person_token(account_id, created_at);
                     """)
         }
+        migrator.registerMigration("v10-privacy-budgets") { db in
+            // Privacy budgets of compute agreements: a counter row per agreement for its total
+            // (period −1) and per budget period, and one row per charged query for refunds.
+            try db.execute(
+                sql: """
+                    CREATE TABLE privacy_budget (
+                        agreement_id TEXT NOT NULL, period INTEGER NOT NULL, spent INTEGER NOT NULL, delta_spent INTEGER NOT NULL,
+                        PRIMARY KEY (agreement_id, period));
+                    CREATE TABLE privacy_charge (
+                        query_id TEXT PRIMARY KEY, agreement_id TEXT NOT NULL, period INTEGER NOT NULL, amount INTEGER NOT NULL,
+                        delta INTEGER NOT NULL, at REAL NOT NULL, refunded INTEGER NOT NULL);
+                    CREATE INDEX privacy_charge_agreement ON privacy_charge(agreement_id, at);
+                    """)
+        }
         return migrator
     }
 

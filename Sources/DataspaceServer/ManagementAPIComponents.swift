@@ -75,6 +75,17 @@ enum ManagementAPIComponents {
                 ],
                 "rules": ["type": "string", "description": "quality.yaml text (docs/quality.md)"],
                 "protection": ["type": "object", "description": "{masking: {column: rule}, watermark: bool}"],
+                "compute": [
+                    "type": "object",
+                    "description": "Computation in place (docs/privacy.md): the privacy unit, bounds of summable columns, public grouping keys, contribution limits",
+                    "properties": [
+                        "privacyUnit": ["type": "string"],
+                        "bounds": ["type": "object", "additionalProperties": ["type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?:-?[0-9]+(\\.[0-9]+)?$"]],
+                        "publicKeys": ["type": "array", "items": ["type": "string"], "maxItems": 64],
+                        "maxRowsPerUnit": ["type": "integer", "minimum": 1, "maximum": 10000],
+                        "maxGroupsPerUnit": ["type": "integer", "minimum": 1, "maximum": 64],
+                    ],
+                ],
                 "gradeReason": ["type": "string", "maxLength": 2000],
                 "decidedBy": ["type": "string"],
                 "profilePublic": [

@@ -273,6 +273,7 @@ enum ManagementRoutes {
         changes.tier = try string("tier")
         changes.rules = try string("rules")
         changes.protection = json["protection"].flatMap { $0 == .null ? nil : $0 }
+        changes.compute = json["compute"].flatMap { $0 == .null ? nil : $0 }
         changes.decidedBy = try string("decidedBy")
         if let p = json["profilePublic"], p != .null {
             guard case .bool(let b) = p else { throw ValidationError(code: "metadata.type", field: "profilePublic", message: "profilePublic must be true or false") }

@@ -22,6 +22,11 @@ struct MetadataOptions: ParsableArguments {
     @Option(name: .customLong("temporal-start"), help: "Start of the period covered (YYYY-MM-DD).") var temporalStart: String?
     @Option(name: .customLong("temporal-end"), help: "End of the period covered (YYYY-MM-DD).") var temporalEnd: String?
     @Option(help: "ODRL offer as a JSON file (default: use by any member).") var policy: String?
+    @Option(name: .customLong("privacy-unit"), help: "Column saying whose row it is, for computation in place (docs/privacy.md).") var privacyUnit: String?
+    @Option(help: "Range of a column DP sums may read, COLUMN=LO:HI (repeatable), e.g. age=0:120.") var bounds: [String] = []
+    @Option(name: .customLong("public-key"), help: "A column whose values are public, grouped by without thresholding (repeatable).") var publicKey: [String] = []
+    @Option(name: .customLong("max-rows-per-unit"), help: "Rows one privacy unit contributes to each group (default 1).") var maxRowsPerUnit: Int?
+    @Option(name: .customLong("max-groups-per-unit"), help: "Groups one privacy unit contributes to (default 1).") var maxGroupsPerUnit: Int?
     @Option(help: "File format when the extension does not tell: csv or jsonl.") var format: String?
     @Option(help: "The file's encoding when detection gets it wrong: utf-8, gb18030 (gbk), utf-16le.") var encoding: String?
     @Option(help: "The CSV delimiter when detection gets it wrong: , ; | or tab.") var delimiter: String?
@@ -68,6 +73,24 @@ struct MetadataOptions: ParsableArguments {
             if mask.isEmpty, let kept = current?["protection"]?["masking"] { protection["masking"] = kept }
             if watermark == nil, let kept = current?["protection"]?["watermark"] { protection["watermark"] = kept }
             o["protection"] = .object(protection)
+        }
+        if privacyUnit != nil || !bounds.isEmpty || !publicKey.isEmpty || maxRowsPerUnit != nil || maxGroupsPerUnit != nil {
+            var compute: [String: JSONValue] = current?["compute"]?.objectValue ?? [:]
+            if let privacyUnit { compute["privacyUnit"] = .string(privacyUnit) }
+            if !bounds.isEmpty {
+                var ranges: [String: JSONValue] = [:]
+                for item in bounds {
+                    guard let eq = item.firstIndex(of: "="), eq != item.startIndex else {
+                        throw DataspaceCore.ValidationError(code: "bounds.format", field: "bounds", message: "'\(item)' is not COLUMN=LO:HI, e.g. age=0:120")
+                    }
+                    ranges[String(item[..<eq])] = .string(String(item[item.index(after: eq)...]))
+                }
+                compute["bounds"] = .object(ranges)
+            }
+            if !publicKey.isEmpty { compute["publicKeys"] = .array(publicKey.map { .string($0) }) }
+            if let maxRowsPerUnit { compute["maxRowsPerUnit"] = .number(Double(maxRowsPerUnit)) }
+            if let maxGroupsPerUnit { compute["maxGroupsPerUnit"] = .number(Double(maxGroupsPerUnit)) }
+            o["compute"] = .object(compute)
         }
         if let temporalStart { o["temporalStart"] = .string(temporalStart) }
         if let temporalEnd { o["temporalEnd"] = .string(temporalEnd) }

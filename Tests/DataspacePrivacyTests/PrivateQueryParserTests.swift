@@ -1,3 +1,4 @@
+import DataspaceCore
 import Testing
 
 @testable import DataspacePrivacy

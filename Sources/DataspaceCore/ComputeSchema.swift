@@ -1,7 +1,7 @@
 /// What a publisher declares about a product so it can be computed on in place (`--privacy-unit`,
 /// `--bounds`, public keys, contribution limits): the facts that make a differentially private
 /// answer's sensitivity finite. Validated against the file's header when the store is built.
-public struct ComputeSchema: Sendable, Equatable {
+public struct ComputeSchema: Sendable, Hashable {
     /// The column that identifies whose row it is (a person, a patient, a company). nil: every
     /// row is its own unit.
     public var privacyUnit: String?
@@ -56,7 +56,7 @@ public struct ComputeSchema: Sendable, Equatable {
 
 /// A declared range `LO:HI` for a numeric column, in fixed point with the larger number of
 /// decimals the two ends are written with (at most 6): `0:120.5` keeps one decimal.
-public struct ColumnBounds: Sendable, Equatable, CustomStringConvertible {
+public struct ColumnBounds: Sendable, Hashable, CustomStringConvertible {
     public let lower: Int64
     public let upper: Int64
     /// Values are held as integers × 10^decimals.
