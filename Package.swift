@@ -111,7 +111,7 @@ let package = Package(
             name: "DataspaceApplication",
             dependencies: [
                 "DataspaceCore", "DataspaceIdentity", "DataspaceCatalog", "DataspaceProtocol", "DataspaceContracts", "DataspaceLedger",
-                "DataspaceQuality",
+                "DataspaceQuality", "DataspacePrivacy",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -121,7 +121,7 @@ let package = Package(
             name: "DataspaceServer",
             dependencies: [
                 "DataspaceCore", "DataspaceIdentity", "DataspaceCatalog", "DataspaceProtocol", "DataspaceSQLite", "DataspacePostgres",
-                "DataspaceContracts", "DataspaceLedger", "DataspaceQuality", "DataspaceApplication",
+                "DataspaceContracts", "DataspaceLedger", "DataspaceQuality", "DataspaceApplication", "DataspacePrivacy",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
@@ -203,6 +203,7 @@ let package = Package(
             dependencies: [
                 "DataspaceServer", "DataspaceCore", "DataspaceIdentity", "DataspaceCatalog", "DataspaceProtocol",
                 "DataspaceSQLite", "DataspaceContracts", "DataspaceLedger", "DataspaceApplication", "DataspacePostgres", "DataspaceTestSupport",
+                "DataspacePrivacy",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

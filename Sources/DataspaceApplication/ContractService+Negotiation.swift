@@ -402,7 +402,8 @@ extension ContractService {
         // The grade's controls come first: the agreement names the consumer as its assignee, and
         // only a consumer with a membership credential counts as identified.
         let gradeDecision = GradeControls.agreement(
-            grade: record.grade, assignee: n.counterparty, verifiedRecipient: n.recipient?.role != nil ? n.recipient?.did : nil)
+            grade: record.grade, assignee: n.counterparty, verifiedRecipient: n.recipient?.role != nil ? n.recipient?.did : nil,
+            offeredActions: Set(record.offer.permissions.map(\.action.name)))
         var reasons: [String] = gradeDecision.permitted ? [] : gradeDecision.reasons.map(\.description)
         var permitted = false
         for action in gradeDecision.permitted ? Set(record.offer.permissions.map(\.action.name)).sorted() : [] {

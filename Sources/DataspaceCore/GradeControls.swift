@@ -14,10 +14,15 @@ public enum GradeControls {
     /// - Parameters:
     ///   - assignee: the DID the agreement names as its assignee (nil when it names nobody).
     ///   - verifiedRecipient: the consumer DID established by its membership credential, if any.
-    public static func agreement(grade: DataGrade, assignee: String?, verifiedRecipient: String?) -> PolicyDecision {
+    ///   - offeredActions: the actions the offer's permissions grant; core data may be agreed only
+    ///     when every one of them is `compute` (computation in place, docs/privacy.md).
+    public static func agreement(grade: DataGrade, assignee: String?, verifiedRecipient: String?, offeredActions: Set<String> = []) -> PolicyDecision {
         switch grade.level {
         case .core:
-            return deny("core data (核心数据) never leaves the node; only computation in place can be agreed (GB/T 43697-2024)")
+            guard !offeredActions.isEmpty, offeredActions == ["compute"] else {
+                return deny("core data (核心数据) never leaves the node; only computation in place can be agreed (GB/T 43697-2024): its offer may grant compute only")
+            }
+            return PolicyDecision(permitted: true, reasons: [PolicyReason(rule: rule, message: "core data: computation in place only; no row leaves the node")])
         case .important:
             guard let assignee, !assignee.isEmpty else {
                 return deny("important data (重要数据) is released only under an agreement that names its recipient; the agreement has no assignee")

@@ -17,6 +17,11 @@ public struct LedgerEvent: Sendable, Equatable {
         case negotiationAgreed = "negotiation.agreed"
         case negotiationTerminated = "negotiation.terminated"
         case transferDelivered = "transfer.delivered"
+        /// A differentially private query charged to an agreement's budget: the query's hash,
+        /// its cost and what was left before it — never the query's answer or any row.
+        case computeQueryCharged = "compute.query.charged"
+        /// A charged query that failed before its answer was released, given back.
+        case computeQueryRefunded = "compute.query.refunded"
     }
 
     public let kind: Kind

@@ -81,7 +81,7 @@ struct CompiledFilter: Sendable {
                 throw PrivateQueryError(part: "WHERE \(name)", "'\(name)' has too many distinct values to filter on")
             case .bounded(let column):
                 return .bounded(column.values, test: try boundedTest(predicate, name: name, decimals: column.bounds.decimals))
-            case .coded(let codes, let dictionary):
+            case .coded(let codes, let dictionary, _):
                 return .codes(codes, accepted: dictionary.map { textTest(predicate, $0) })
             }
         }

@@ -41,7 +41,7 @@ public struct PrivateQueryEngine: Sendable {
             noisy[m] = exact.map { $0 + noise.sample(using: &random) }
         }
         // Which groups are released.
-        var released = Array(0..<plan.groupCount)
+        var released = (0..<plan.groupCount).filter { plan.inDomain($0) }
         var threshold: Int?
         if plan.thresholded, let counts = noisy[.rows], let noise = distributions[.rows] {
             let tail = noise.tailBound(probability: plan.delta.doubleValue / Double(plan.groupsPerUnit))

@@ -17,6 +17,8 @@ extension PrivateQueryEngine {
         let groupBy: [String]
         let filter: CompiledFilter?
         let keyColumns: [(codes: [UInt32], dictionary: [String])]
+        /// Per key column: whether the empty value occurs (else code 0 is no value of it).
+        let emptyIsValue: [Bool]
         /// Public keys: the group id is the mixed-radix number of the key codes.
         let radices: [Int]
         /// Thresholded keys: group ids by key codes, and the key codes by group id.
@@ -60,11 +62,14 @@ extension PrivateQueryEngine {
             // Groups.
             groupBy = query.groupBy
             var keyColumns: [(codes: [UInt32], dictionary: [String])] = []
+            var emptyIsValue: [Bool] = []
             var allPublic = true
             for key in query.groupBy {
                 let (_, c) = try column(key, "GROUP BY \(key)")
                 switch c {
-                case .coded(let codes, let dictionary): keyColumns.append((codes, dictionary))
+                case .coded(let codes, let dictionary, let hasEmpty):
+                    keyColumns.append((codes, dictionary))
+                    emptyIsValue.append(hasEmpty)
                 case .privacyUnit: throw PrivateQueryError(part: "GROUP BY \(key)", "grouping by the privacy unit would release one group per person")
                 case .bounded: throw PrivateQueryError(part: "GROUP BY \(key)", "'\(key)' is a bounded numeric column; group by category columns")
                 case .tooManyValues: throw PrivateQueryError(part: "GROUP BY \(key)", "'\(key)' has too many distinct values to group by")
@@ -72,6 +77,7 @@ extension PrivateQueryEngine {
                 if !schema.publicKeys.contains(key) { allPublic = false }
             }
             self.keyColumns = keyColumns
+            self.emptyIsValue = emptyIsValue
             thresholded = !allPublic
             if thresholded {
                 guard delta > .zero else {
@@ -124,7 +130,7 @@ extension PrivateQueryEngine {
                     switch (m, store.columns[i]) {
                     case (.sum, .bounded(let c)): readers[m] = .sum(c.values)
                     case (.present, .bounded(let c)): readers[m] = .presentBounded(c.values)
-                    case (.present, .coded(let codes, _)): readers[m] = .presentCoded(codes)
+                    case (.present, .coded(let codes, _, _)): readers[m] = .presentCoded(codes)
                     default: readers[m] = .rows
                     }
                 }
@@ -142,6 +148,18 @@ extension PrivateQueryEngine {
             var id = 0
             for (i, k) in keyColumns.enumerated() { id = id * radices[i] + Int(k.codes[row]) }
             return id
+        }
+
+        /// Whether a public-key group is a combination of values the columns hold: the empty
+        /// value counts only where some cell is empty.
+        func inDomain(_ group: Int) -> Bool {
+            guard !thresholded else { return true }
+            var rest = group
+            for i in stride(from: keyColumns.count - 1, through: 0, by: -1) {
+                if rest % radices[i] == 0, !emptyIsValue[i] { return false }
+                rest /= radices[i]
+            }
+            return true
         }
 
         func keyValues(of group: Int) -> [String] {

@@ -11,8 +11,9 @@ public struct QueryStore: Sendable {
     public enum Column: Sendable {
         /// Clamped values × 10^decimals; `FixedPointColumn.missing` where the cell was not a number.
         case bounded(FixedPointColumn)
-        /// Dictionary codes; code 0 is the empty cell.
-        case coded(codes: [UInt32], dictionary: [String])
+        /// Dictionary codes; code 0 is the empty cell (`hasEmpty`: some cell is empty, so
+        /// the empty value is one of the column's values).
+        case coded(codes: [UInt32], dictionary: [String], hasEmpty: Bool)
         /// A column with more distinct values than a dictionary holds: neither filtered nor grouped.
         case tooManyValues
         /// The privacy unit (codes in `units`).
@@ -128,7 +129,7 @@ public struct QueryStoreBuilder {
             } else if let c = codes[i], let d = dictionaries[i] {
                 var names = [String](repeating: "", count: d.count)
                 for (text, code) in d { names[Int(code)] = text }
-                columns.append(.coded(codes: permuted(c), dictionary: names))
+                columns.append(.coded(codes: permuted(c), dictionary: names, hasEmpty: c.contains(0)))
             } else {
                 columns.append(.tooManyValues)
             }

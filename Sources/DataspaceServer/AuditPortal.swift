@@ -183,6 +183,8 @@ struct AuditPortal: Sendable {
         case "negotiation.agreed": Bilingual("合约达成", "Contract agreed")
         case "negotiation.terminated": Bilingual("协商终止", "Negotiation ended")
         case "transfer.delivered": Bilingual("数据交付", "Data delivered")
+        case "compute.query.charged": Bilingual("隐私计算查询", "Private query answered")
+        case "compute.query.refunded": Bilingual("查询预算退回", "Query budget refunded")
         default: Bilingual(zh: type, en: type, both: type)
         }
     }

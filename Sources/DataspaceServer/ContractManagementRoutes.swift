@@ -21,6 +21,8 @@ enum ContractManagementRoutes {
         Route(ManagementAPI.listAgreements, handler: listAgreements),
         Route(ManagementAPI.showAgreement, handler: showAgreement),
         Route(ManagementAPI.reconcileAgreement, handler: reconcileAgreement),
+        Route(ManagementAPI.queryAgreement, handler: queryAgreement),
+        Route(ManagementAPI.agreementBudget, handler: agreementBudget),
         Route(ManagementAPI.startTransfer, handler: startTransfer),
         Route(ManagementAPI.listTransfers, handler: listTransfers),
         Route(ManagementAPI.showTransfer, handler: showTransfer),
@@ -153,6 +155,25 @@ enum ContractManagementRoutes {
         let id = id(context)
         guard let a = try await s.store.agreement(id: id) else { throw ContractNotFound("agreement", id) }
         return Responses.json(try await agreementJSON(a, s))
+    }
+
+    /// A consumer's query goes to the provider; its answer (or refusal) comes back as it was.
+    static let queryAgreement: Handler = { request, context, s in
+        let body = try await request.jsonBody(limit: ComputeRoutes.maximumBody)
+        _ = try ComputeJSON.request(body)  // refuse a malformed request here, before calling anyone
+        let reply = try await s.contracts.askProvider(agreementID: id(context), query: body)
+        return Responses.json(reply.body, status: HTTPResponse.Status(code: reply.status), contentType: reply.status == 200 ? "application/json" : "application/problem+json")
+    }
+
+    /// The budget: a provider reads its own ledger, a consumer asks its provider.
+    static let agreementBudget: Handler = { _, context, s in
+        let agreementID = id(context)
+        guard let agreement = try await s.store.agreement(id: agreementID) else { throw ContractNotFound("agreement", agreementID) }
+        if agreement.role == .provider {
+            return Responses.json(ComputeJSON.budget(try await s.compute.budget(agreementID: agreementID, consumer: agreement.consumer)))
+        }
+        let reply = try await s.contracts.askProvider(agreementID: agreementID, query: nil)
+        return Responses.json(reply.body, status: HTTPResponse.Status(code: reply.status), contentType: reply.status == 200 ? "application/json" : "application/problem+json")
     }
 
     static let reconcileAgreement: Handler = { _, context, s in

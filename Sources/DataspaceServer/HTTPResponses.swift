@@ -92,6 +92,8 @@ enum Responses {
             return problem(status: .notFound, code: "ledger.unknown", detail: e.description)
         case let e as DeliveryRefusal:
             return problem(status: HTTPResponse.Status(code: e.status), code: e.code, detail: e.detail)
+        case let e as ComputeRefusal:
+            return problem(status: HTTPResponse.Status(code: e.status), code: e.code, detail: e.detail, field: e.field)
         case let e as PeerError:
             // The other node refused (or our rules refused its URL): a refusal, not an outage.
             if e.refused { return problem(status: .badRequest, code: "peer.url", detail: e.message) }

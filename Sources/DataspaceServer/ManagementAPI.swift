@@ -371,6 +371,38 @@ public enum ManagementAPI {
             "404": problem,
         ])
 
+    public static let queryAgreement = ManagementOperation(
+        id: "queryAgreement", .post, "/agreements/{id}/query",
+        summary: "A differentially private query under an agreement that grants compute (this node as consumer; docs/privacy.md): the provider answers with noisy aggregates, their noise and the budget left",
+        parameters: [idInPath],
+        requestBody: [
+            "required": true,
+            "content": [
+                "application/json": [
+                    "schema": [
+                        "type": "object",
+                        "required": ["query"],
+                        "properties": [
+                            "query": ["type": "string", "maxLength": 8192, "description": "SELECT … FROM data (restricted SQL, docs/privacy.md)"],
+                            "epsilon": ["type": "number", "exclusiveMinimum": 0, "description": "ε to spend (pure-DP agreements)"],
+                            "rho": ["type": "number", "exclusiveMinimum": 0, "description": "ρ to spend (zCDP agreements)"],
+                            "delta": ["type": "number", "exclusiveMinimum": 0, "description": "δ for grouping by keys that are not public"],
+                        ],
+                    ],
+                ],
+            ],
+        ],
+        responses: [
+            "200": ["description": "columns with their noise, rows, what was spent and the budget left"],
+            "400": problem, "403": problem, "404": problem, "409": problem, "422": problem,
+        ])
+
+    public static let agreementBudget = ManagementOperation(
+        id: "agreementBudget", .get, "/agreements/{id}/budget",
+        summary: "An agreement's privacy budget: total, spent, remaining, per query and per period (asked of the provider by a consumer)",
+        parameters: [idInPath],
+        responses: ["200": ["description": "The budget"], "403": problem, "404": problem])
+
     public static let startTransfer = ManagementOperation(
         id: "startTransfer", .post, "/transfers",
         summary: "Start an HTTP-pull transfer under an agreement (this node as consumer); continueOpen returns the agreement's transfer that is still open, to retry within the same delivery",
@@ -450,6 +482,8 @@ public enum ManagementAPI {
                         "negotiation.agreed",
                         "negotiation.terminated",
                         "transfer.delivered",
+                        "compute.query.charged",
+                        "compute.query.refunded",
                     ],
                 ],
             ],
@@ -620,6 +654,8 @@ public enum ManagementAPI {
         listAgreements,
         showAgreement,
         reconcileAgreement,
+        queryAgreement,
+        agreementBudget,
         startTransfer,
         listTransfers,
         showTransfer,

@@ -45,6 +45,8 @@ public struct NodeServices: Sendable {
     public let revocations: RevocationCache
     public let trust: TrustAnchor
     public let contracts: ContractService
+    /// Differentially private queries under agreements (docs/privacy.md).
+    public let compute: ComputeService
     /// People of the organisation: invitations, sign-in, portal sessions.
     public let accounts: AccountService
     /// Password hashing (scrypt, tens of MiB each) running at once; more wait, the rest get 503.
@@ -148,7 +150,7 @@ public struct NodeServices: Sendable {
         let services = NodeServices(
             configuration: configuration, directory: directory, did: did, key: key, didDocument: document, adminToken: adminToken,
             store: store, catalog: catalog, authority: authority, peers: peers, resolver: resolver, revocations: revocations,
-            trust: TrustAnchor(trusted), contracts: contracts,
+            trust: TrustAnchor(trusted), contracts: contracts, compute: ComputeService(contracts: store, budgets: store, catalog: catalog, now: now),
             accounts: try AccountService(store: store, cost: PasswordHash.Cost(log2N: configuration.passwordCost, r: 8, p: 3), now: now),
             signIns: WorkLimiter(name: "sign-ins", limit: 2, queue: 32), ledger: ledger, logger: logger,
             rateLimiter: RateLimiter(rate: Double(configuration.requestsPerSecond), burst: Double(configuration.burst)),

@@ -86,9 +86,13 @@ struct PrivateQueryEngineTests {
         #expect(byRegion["south"]?[1] == "1")
         #expect(byRegion["north"]?[2] == "30.00")
         #expect(byRegion["south"]?[2] == "0.00")
-        // The empty value of the key is a group of its own, released with its (zero) count.
-        #expect(byRegion[""]?[1] == "0")
-        #expect(byRegion[""]?[2] == "")
+        // No region is empty, so the empty value is no group; every region is released.
+        #expect(byRegion[""] == nil)
+        #expect(a.rows.count == 2)
+        // An empty key cell makes the empty value a group of its own, released with its count.
+        let withEmpty = try Self.store(Self.patients + "\np6,,50,10,flu", schema: Self.schema)
+        let b = try Self.run(withEmpty, "SELECT region, COUNT(*) AS n FROM data WHERE diagnosis = 'cold' GROUP BY region")
+        #expect(Dictionary(uniqueKeysWithValues: b.rows.map { ($0[0], $0[1]) }) == ["north": "1", "south": "1", "": "0"])
         #expect(a.releaseThreshold == nil)
         #expect(a.delta == .zero)
     }

@@ -9,7 +9,7 @@ import Testing
 
     static let inner = [
         "DataspaceCore", "DataspaceIdentity", "DataspaceProtocol", "DataspaceContracts", "DataspaceCatalog", "DataspaceLedger",
-        "DataspaceQuality", "DataspaceApplication",
+        "DataspaceQuality", "DataspacePrivacy", "DataspaceApplication",
     ]
     static let frameworks = ["Hummingbird", "NIO", "_NIO", "GRDB", "AsyncHTTPClient", "HTTPTypes", "PostgresNIO", "DataspaceSQLite", "DataspaceServer"]
 

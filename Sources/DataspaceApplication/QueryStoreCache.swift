@@ -1,0 +1,90 @@
+import DataspaceCatalog
+import DataspaceCore
+import DataspacePrivacy
+import Foundation
+
+/// Query stores built from products' stored files, kept while they fit in `capacity` rows in all
+/// (least recently used go first). A version's store is built once per node process, on its
+/// first query, off the cooperative threads; concurrent first queries wait for the same build.
+actor QueryStoreCache {
+    struct Key: Hashable {
+        let sha256: String
+        let schema: ComputeSchema
+    }
+
+    let blobs: any BlobStore
+    let capacity: Int
+    private var stores: [Key: Task<QueryStore, any Error>] = [:]
+    private var rows: [Key: Int] = [:]
+    private var order: [Key] = []
+
+    init(blobs: any BlobStore, capacity: Int = 200_000_000) {
+        self.blobs = blobs
+        self.capacity = capacity
+    }
+
+    func store(sha256: String, schema: ComputeSchema) async throws -> QueryStore {
+        let key = Key(sha256: sha256, schema: schema)
+        if let task = stores[key] {
+            touch(key)
+            return try await task.value
+        }
+        guard let path = blobs.localPath(sha256) else {
+            throw ComputeRefusal(status: 410, code: "blob.missing", "the product's file is no longer stored")
+        }
+        let task = Task { try await Self.build(path: path, schema: schema) }
+        stores[key] = task
+        touch(key)
+        do {
+            let store = try await task.value
+            rows[key] = store.rowCount
+            evict()
+            return store
+        } catch {
+            stores[key] = nil
+            order.removeAll { $0 == key }
+            throw error
+        }
+    }
+
+    private func touch(_ key: Key) {
+        order.removeAll { $0 == key }
+        order.append(key)
+    }
+
+    private func evict() {
+        while rows.values.reduce(0, +) > capacity, order.count > 1 {
+            let oldest = order.removeFirst()
+            stores[oldest] = nil
+            rows[oldest] = nil
+        }
+    }
+
+    /// Reads the CSV 1 MiB at a time into a builder, on a global queue (long synchronous work).
+    static func build(path: String, schema: ComputeSchema) async throws -> QueryStore {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global(qos: .utility).async {
+                continuation.resume(with: Result {
+                    guard let handle = FileHandle(forReadingAtPath: path) else {
+                        throw ComputeRefusal(status: 410, code: "blob.missing", "the product's file is no longer stored")
+                    }
+                    defer { try? handle.close() }
+                    var builder = QueryStoreBuilder(schema: schema)
+                    var reader = CSVRecordReader()
+                    do {
+                        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+                            try chunk.withUnsafeBytes { raw in try reader.feed(raw) { try builder.add($0) } }
+                        }
+                        try reader.finish { try builder.add($0) }
+                        var random = SystemRandomNumberGenerator()
+                        return try builder.build(using: &random)
+                    } catch let error as ComputeSchemaError {
+                        throw ComputeRefusal(status: 409, code: "compute.schema", field: "compute.\(error.field)", error.message)
+                    } catch let error as CSVRecordReader.Failure {
+                        throw ComputeRefusal(status: 409, code: "compute.file", field: "file", error.description)
+                    }
+                })
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import DataspaceApplication
+import DataspaceCore
+import DataspacePrivacy
+
+/// The JSON of computation in place, one form for the provider's DSP endpoint, the consumer's
+/// management API and the CLI: requests read at the edge with explicit ranges, answers and
+/// budgets written with exact decimals (amounts as strings, never rounded floats).
+enum ComputeJSON {
+    /// `{"query": "SELECT …", "epsilon"|"rho": 0.1, "delta": 1e-6}`; a malformed field is a 400
+    /// naming it.
+    static func request(_ json: JSONValue) throws -> ComputeService.QueryRequest {
+        guard let o = json.objectValue else {
+            throw ValidationError(code: "compute.request", field: "body", message: "a JSON object with query (and optionally epsilon or rho, delta)")
+        }
+        for key in o.keys.sorted() where !["query", "epsilon", "rho", "delta"].contains(key) {
+            throw ValidationError(code: "compute.field", field: key, message: "unknown field; expected query, epsilon, rho or delta")
+        }
+        guard let sql = o["query"]?.stringValue, !sql.isEmpty else {
+            throw ValidationError(code: "compute.query", field: "query", message: "query is required: SELECT … FROM data (docs/privacy.md)")
+        }
+        guard sql.utf8.count <= PrivateQueryParser.maximumLength else {
+            throw ValidationError(code: "compute.query", field: "query", message: "query is longer than \(PrivateQueryParser.maximumLength) bytes")
+        }
+        func amount(_ key: String) throws -> PrivacyAmount? {
+            guard let v = o[key], v != .null else { return nil }
+            let parsed = v.doubleValue.flatMap { PrivacyAmount($0) } ?? v.stringValue.flatMap { PrivacyAmount(decimal: $0) }
+            guard let parsed, parsed > .zero else {
+                throw ValidationError(code: "compute.amount", field: key, message: "\(key) takes a positive decimal with at most 9 decimals, e.g. 0.1")
+            }
+            return parsed
+        }
+        let epsilon = try amount("epsilon"), rho = try amount("rho")
+        guard epsilon == nil || rho == nil else {
+            throw ValidationError(code: "compute.amount", field: "rho", message: "give epsilon or rho, as the agreement's budget is counted, not both")
+        }
+        return ComputeService.QueryRequest(sql: sql, amount: epsilon ?? rho, delta: try amount("delta"))
+    }
+
+    static func budget(_ b: ComputeService.BudgetStatus) -> JSONValue {
+        var o: [String: JSONValue] = [
+            "parameter": .string(b.terms.total.parameter), "mechanism": .string(b.terms.total.mechanism),
+            "total": .string(b.terms.total.amount.description), "spent": .string(b.spent.total.description),
+            "remaining": .string(b.remaining.description), "period": .number(Double(b.period)),
+            "periodLength": .string(ISO8601.formatDuration(b.terms.period)),
+            "delta": .string(b.terms.delta.description), "deltaSpent": .string(b.spent.delta.description),
+            "deltaRemaining": .string(b.remainingDelta.description),
+        ]
+        if let q = b.terms.perQuery { o["perQuery"] = .string(q.description) }
+        if let p = b.terms.perPeriod {
+            o["perPeriod"] = .string(p.description)
+            o["periodSpent"] = .string(b.spent.period.description)
+            o["periodRemaining"] = .string((b.remainingInPeriod ?? .zero).description)
+        }
+        return .object(o)
+    }
+
+    static func result(_ r: ComputeService.QueryResult) -> JSONValue {
+        let a = r.answer
+        var o: [String: JSONValue] = [
+            "queryId": .string(r.queryID), "queryHash": .string(r.queryHash),
+            "columns": .array(a.columns.map { c in
+                var col: [String: JSONValue] = ["name": .string(c.name), "kind": .string(c.kind.rawValue)]
+                if let n = c.noise {
+                    col["noise"] = [
+                        "mechanism": .string(n.mechanism), "scale": .number(n.scale), "halfWidth95": .number(n.halfWidth95),
+                        "parameter": .string(n.loss.parameter), "spent": .string(n.loss.amount.description),
+                    ]
+                }
+                return .object(col)
+            }),
+            "rows": .array(a.rows.map { .array($0.map { .string($0) }) }),
+            "spent": [
+                "parameter": .string(a.loss.parameter), "amount": .string(a.loss.amount.description), "delta": .string(a.delta.description),
+            ],
+            "budget": budget(r.budget),
+        ]
+        if let t = a.releaseThreshold { o["releaseThreshold"] = .number(Double(t)) }
+        return .object(o)
+    }
+}
