@@ -69,7 +69,32 @@ dataspace fetch "$AGREEMENT" --dir inst -o third.csv || echo "third fetch refuse
 dataspace reconcile "$AGREEMENT" --dir inst                # both sides count 2 deliveries
 dataspace usage --dir gz
 
-# 6. Evidence: every step above is an entry in gz's log, witnessed by the authority.
+# 6. Computation in place: core-grade records answer differentially private queries, never rows.
+cat > visits.csv <<'EOF'
+patient,district,age,cost
+P1,天河区,34,120.50
+P1,天河区,34,88.00
+P2,越秀区,71,530.20
+P3,海珠区,45,210.00
+P4,天河区,62,1200.00
+P5,越秀区,29,75.30
+P6,海珠区,80,640.00
+P7,天河区,55,310.10
+EOF
+cat > compute.json <<'EOF'
+{"permission": [{"action": "compute", "constraint": [
+  {"leftOperand": "purpose", "operator": "isA", "rightOperand": "research"},
+  {"leftOperand": "epsilon", "operator": "lteq", "rightOperand": 1.0},
+  {"leftOperand": "queryEpsilon", "operator": "lteq", "rightOperand": 0.5}]}]}
+EOF
+VISITS=$(dataspace publish visits.csv --dir gz --title "门诊就诊记录" --description "仅可计算，记录不出域" --sector healthcare \
+      --grade core --privacy-unit patient --bounds age=0:120 --bounds cost=0:5000 --public-key district --policy compute.json --get identifier)
+DP=$(dataspace negotiate "$VISITS" --dir inst --provider "http://127.0.0.1:$GZ" --purpose research --get agreement.id)
+dataspace query "$DP" "SELECT district, COUNT(*) AS visits, AVG(cost) FROM data GROUP BY district" --epsilon 0.5 --dir inst
+dataspace budget "$DP" --dir inst                          # epsilon: 0.5 spent, 0.5 left
+dataspace query "$DP" "SELECT MAX(cost) FROM data" --dir inst || echo "MAX refused: exit $?"
+
+# 7. Evidence: every step above is an entry in gz's log, witnessed by the authority.
 dataspace ledger list --dir gz --type transfer.delivered
 ENTRY=$(dataspace ledger list --dir gz --type transfer.delivered --get events.0.index)
 dataspace ledger proof "$ENTRY" --dir gz -o delivery.tlog-proof
@@ -77,6 +102,6 @@ dataspace ledger verify delivery.tlog-proof --key "$(dataspace ledger status --d
                --witness "$(dataspace ledger status --dir auth --get witness.verifierKey)" --quorum 1   # offline
 dataspace ledger verify --log "http://127.0.0.1:$GZ"      # recompute every tile of the log
 
-# 7. Withdraw the product; revoke the institute's membership.
+# 8. Withdraw the product; revoke the institute's membership.
 dataspace withdraw --dir gz "$AIR"
 dataspace admin revoke --dir auth "$(dataspace status --dir inst --get did)"

@@ -214,6 +214,16 @@ enum ContractManagementRoutes {
         if let compiled = try? a.compiled() {
             if let remaining = compiled.remainingUses(action: "download", uses: counts.used) { o["remainingUses"] = .number(Double(remaining)) }
             if let pay = compiled.compensation { o["compensation"] = ["amount": .number(pay.amount), "unit": .string(pay.unit)] }
+            // A compute agreement's budget: the provider reads its ledger; a consumer shows the
+            // terms (what is spent it asks with GET …/budget, which goes to the provider).
+            if let terms = compiled.computeBudget {
+                var budget: [String: JSONValue] = ["parameter": .string(terms.total.parameter), "total": .string(terms.total.amount.description)]
+                if let q = terms.perQuery { budget["perQuery"] = .string(q.description) }
+                if a.role == .provider, let status = try? await s.compute.budget(agreementID: a.id, consumer: a.consumer) {
+                    budget = ComputeJSON.budget(status).objectValue ?? budget
+                }
+                o["privacyBudget"] = .object(budget)
+            }
         }
         return .object(o)
     }

@@ -93,9 +93,10 @@ struct AgreementsCommand: AsyncParsableCommand {
                     a["id"]?.stringValue ?? "", a["role"]?.stringValue ?? "", a["state"]?.stringValue ?? "", a["dataset"]?.stringValue ?? "",
                     a["purpose"]?.stringValue ?? "-", a["deliveries"]?.intValue.map { String($0) } ?? "0",
                     a["remainingUses"]?.intValue.map { String($0) } ?? "unlimited",
+                    Self.budget(a["privacyBudget"]),
                 ]
             }
-            printTable(["AGREEMENT", "ROLE", "STATE", "DATASET", "PURPOSE", "DELIVERIES", "LEFT"], rows)
+            printTable(["AGREEMENT", "ROLE", "STATE", "DATASET", "PURPOSE", "DELIVERIES", "LEFT", "PRIVACY BUDGET"], rows)
         }
     }
 }
@@ -245,6 +246,15 @@ func awaitProcess(
             if failed >= attempts { return value }
         }
         if ContinuousClock.now >= deadline { return value }
+    }
+}
+
+extension AgreementsCommand {
+    /// `epsilon 0.75 of 1 left` (provider), `epsilon 1` (consumer: `dataspace budget` asks), or `-`.
+    static func budget(_ b: JSONValue?) -> String {
+        guard let b, let p = b["parameter"]?.stringValue, let total = b["total"]?.stringValue else { return "-" }
+        if let remaining = b["remaining"]?.stringValue { return "\(p) \(remaining) of \(total) left" }
+        return "\(p) \(total)"
     }
 }
 

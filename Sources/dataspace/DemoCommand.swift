@@ -345,7 +345,56 @@ struct DemoWalk {
         print("  trace the original (unmarked) file: \(untraced["attributed"] == .null ? "not attributed — " + (untraced["explanation"]?.stringValue ?? "") : "unexpectedly attributed")")
         print("  report page: \(bureauURL)/datasets/\(peopleID)/quality")
 
-        step(12, "Evidence: every event above is in the nodes' transparency logs, witnessed by the authority")
+        step(12, "Computation in place: core-grade hospital records answer differentially private queries only")
+        let visits = files + "/outpatient-visits.csv"
+        try DemoData.outpatientVisits().write(toFile: visits, atomically: true, encoding: .utf8)
+        let hospital = try await bureau.publish(file: visits, metadata: [
+            "title": "广州市门诊就诊记录（核心数据）", "description": "各区门诊就诊记录：患者、年龄、费用与诊断。仅可在本节点内做差分隐私计算，原始记录不出域。Outpatient visits; computation in place only.",
+            "keywords": ["门诊", "就诊", "差分隐私", "outpatient"], "sector": "healthcare", "region": "440100", "grade": "core",
+            "compute": ["privacyUnit": "patient_id", "bounds": ["age": "0:120", "visit_cost": "0:5000"], "publicKeys": ["district"], "maxRowsPerUnit": 2],
+            "policy": ["permission": [[
+                "action": "compute",
+                "constraint": [
+                    ["leftOperand": "purpose", "operator": "isA", "rightOperand": "research"],
+                    ["leftOperand": "epsilon", "operator": "lteq", "rightOperand": "1"],
+                    ["leftOperand": "queryEpsilon", "operator": "lteq", "rightOperand": "0.5"],
+                ],
+            ]]],
+        ])
+        let hospitalID = hospital["identifier"]?.stringValue ?? ""
+        identifiers["outpatient-visits.csv"] = hospitalID
+        print("  \(hospitalID)  graded \(hospital["grade"]?.stringValue ?? ""), privacy unit patient_id, bounds age 0–120, visit_cost 0–5000")
+        let dp = try await negotiate(bureauURL, "outpatient-visits.csv", "research.medical")
+        let dpAgreement = dp["agreement"]?["id"]?.stringValue ?? ""
+        print("  the institute agrees to compute (ε ≤ 1 in all, ≤ 0.5 a query): \(dp["state"]?.stringValue ?? "") \(dpAgreement)")
+        for (sql, epsilon) in [
+            ("SELECT district, COUNT(*) AS visits, AVG(visit_cost) AS mean_cost FROM data GROUP BY district", "0.5"),
+            ("SELECT COUNT(*) AS diabetic_visits FROM data WHERE diagnosis = '糖尿病 diabetes' AND age >= 60", "0.25"),
+        ] {
+            let answer = try await institute.call(ManagementAPI.queryAgreement, dpAgreement, json: ["query": .string(sql), "epsilon": .string(epsilon)])
+            print("  \(sql)   (ε \(epsilon))")
+            let rows = answer["rows"]?.arrayValue ?? []
+            for row in rows.prefix(4) { print("      " + (row.arrayValue ?? []).compactMap(\.stringValue).joined(separator: "  ")) }
+            if rows.count > 4 { print("      … \(rows.count - 4) more groups") }
+            for c in answer["columns"]?.arrayValue ?? [] {
+                guard let n = c["noise"] else { continue }
+                print("      \(c["name"]?.stringValue ?? ""): \(n["mechanism"]?.stringValue ?? "") noise, 95 % within ±\(String(format: "%.1f", n["halfWidth95"]?.doubleValue ?? 0))")
+            }
+            print("      budget left: ε \(answer["budget"]?["remaining"]?.stringValue ?? "?") of \(answer["budget"]?["total"]?.stringValue ?? "?")")
+        }
+        do {
+            _ = try await institute.call(ManagementAPI.queryAgreement, dpAgreement, json: ["query": "SELECT MAX(visit_cost) FROM data"])
+        } catch let failure as ManagementClient.Failure {
+            print("  SELECT MAX(visit_cost) FROM data → refused: \(failure.detail)")
+        }
+        do {
+            _ = try await institute.call(ManagementAPI.queryAgreement, dpAgreement, json: ["query": "SELECT COUNT(*) FROM data", "epsilon": "0.5"])
+        } catch let failure as ManagementClient.Failure {
+            print("  another query for ε 0.5 → refused: \(failure.detail)")
+        }
+        print("  a raw download of the records: \(try await fetch(dpAgreement, to: "received-visits.csv"))")
+
+        step(13, "Evidence: every event above is in the nodes' transparency logs, witnessed by the authority")
         for (i, node) in services.enumerated() {
             let status = try await clients[i].call(ManagementAPI.ledgerStatus)
             let cosigned = status["witnesses"]?.arrayValue?.compactMap { $0["cosignedSize"]?.doubleValue }.first

@@ -17,6 +17,23 @@ enum DemoData {
 
     static var baseDate: Date { ISO8601.parseDateTime("2026-10-01T00:00:00+08:00") ?? Date(timeIntervalSince1970: 1_790_000_000) }
 
+    /// Outpatient visits of a hospital network: several visits per patient, ages, costs and
+    /// diagnoses — data graded core that is only ever computed on in place.
+    static func outpatientVisits(patients: Int = 4_000) -> String {
+        var rng = SeededRandom(seed: 7)
+        let diagnoses = ["高血压 hypertension", "糖尿病 diabetes", "流感 influenza", "骨折 fracture", "哮喘 asthma"]
+        var lines = ["patient_id,district,age,visit_cost,diagnosis"]
+        for p in 0..<patients {
+            let district = districts[Int.random(in: 0..<districts.count, using: &rng)]
+            let age = Int.random(in: 1...95, using: &rng)
+            for _ in 0..<Int.random(in: 1...4, using: &rng) {
+                let diagnosis = diagnoses[Int.random(in: 0..<diagnoses.count, using: &rng)]
+                lines.append("P\(100_000 + p),\(district),\(age),\(String(format: "%.2f", Double.random(in: 35...2_800, using: &rng))),\(diagnosis)")
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
     static func airQuality() -> String {
         var rng = SeededRandom(seed: 1)
         var lines = ["station_id,station_name,district,timestamp,aqi,pm25,pm10,no2,o3,so2,co"]

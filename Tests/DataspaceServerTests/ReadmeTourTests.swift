@@ -4,7 +4,8 @@ import Testing
 
 /// The README's tour runs as written: the block in README.md is `Scripts/tour.sh`, and the script
 /// runs from an empty directory with the built `dataspace` on the PATH, every command succeeding
-/// (or, for the third fetch the offer does not allow, exiting 3).
+/// (or, for the third fetch the offer does not allow and the MAX a private query may not ask,
+/// exiting 3).
 @Suite(.serialized) struct ReadmeTourTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -64,6 +65,9 @@ import Testing
         }
         #expect(status == 0, "the tour failed (exit \(status)):\n\(stderr.suffix(3_000))")
         #expect(stdout.contains("third fetch refused: exit 3"), "\(stdout.suffix(2_000))")
+        // The private query printed its table and noise, and MAX was refused by the provider (3).
+        #expect(stdout.contains("VISITS") && stdout.contains("discrete Laplace noise"), "\(stdout.suffix(2_000))")
+        #expect(stdout.contains("MAX refused: exit 3"), "\(stdout.suffix(2_000))")
         #expect(stdout.contains("VALID: entry"), "the offline receipt check")
         #expect(stdout.contains("delivered and confirmed") && stdout.contains("2 delivered, 0 open"), "the reconciliation")
         #expect(FileManager.default.fileExists(atPath: directory + "/received.csv") && FileManager.default.fileExists(atPath: directory + "/report.html"))
