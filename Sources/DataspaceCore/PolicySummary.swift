@@ -112,9 +112,29 @@ public enum PolicySummary {
                     return Line(chinese: "接收方须" + zh.joined(separator: "、"), english: "the recipient must be " + en.joined(separator: ", "))
                 }
                 return Line(chinese: "接收方：\(op.rawValue) \(v)", english: "recipient \(op.rawValue) \(v)")
+            case (.epsilon, _), (.rho, _), (.queryEpsilon, _), (.queryRho, _), (.periodEpsilon, _), (.periodRho, _), (.delta, _):
+                return budget(operand, RightOperandCheck.privacyAmount(value)?.description ?? v)
+            case (.budgetPeriod, _):
+                return Line(chinese: "预算周期 \(v)（自签约起计）", english: "budget period \(v) (counted from the agreement)")
             default:
                 return Line(chinese: "条件：\(operand.rawValue) \(op.rawValue) \(v)", english: "condition: \(operand.rawValue) \(op.rawValue) \(v)")
             }
+        }
+    }
+
+    /// A privacy budget term in words (docs/policies.md, "Privacy budgets").
+    static func budget(_ operand: LeftOperand, _ amount: String) -> Line {
+        switch operand {
+        case .epsilon:
+            return Line(chinese: "隐私预算 ε 共 \(amount)（差分隐私，离散拉普拉斯噪声）", english: "privacy budget ε \(amount) in all (differential privacy, discrete Laplace noise)")
+        case .rho:
+            return Line(chinese: "隐私预算 ρ 共 \(amount)（零集中差分隐私，离散高斯噪声）", english: "privacy budget ρ \(amount) in all (zero-concentrated DP, discrete Gaussian noise)")
+        case .queryEpsilon: return Line(chinese: "每次查询至多 ε \(amount)", english: "at most ε \(amount) a query")
+        case .queryRho: return Line(chinese: "每次查询至多 ρ \(amount)", english: "at most ρ \(amount) a query")
+        case .periodEpsilon: return Line(chinese: "每个预算周期至多 ε \(amount)", english: "at most ε \(amount) a budget period")
+        case .periodRho: return Line(chinese: "每个预算周期至多 ρ \(amount)", english: "at most ρ \(amount) a budget period")
+        default:
+            return Line(chinese: "按非公开键分组共可用 δ \(amount)", english: "δ \(amount) in all for grouping by keys that are not public")
         }
     }
 

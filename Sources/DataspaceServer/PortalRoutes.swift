@@ -83,6 +83,27 @@ struct Portal: Sendable {
         return PortalAccounts.redirect(next, cookie: "\(PortalLanguage.cookie)=\(language.rawValue); Max-Age=31536000; Path=/; SameSite=Lax\(secure)")
     }
 
+    /// "Differentially private COUNT/SUM/AVG in place; ε 1 per agreement, at most 0.5 a query;
+    /// privacy unit patient; bounded age 0:120 …", or nil when the offer grants no compute.
+    static func computeLabel(_ r: DatasetRecord) -> String? {
+        let language = PortalLanguage.current
+        guard let terms = (try? CompiledPolicy(r.offer))?.computeBudget else { return nil }
+        var parts = [language.pick("差分隐私查询（COUNT/SUM/AVG，在原处计算，数据不出域）", "differentially private queries (COUNT/SUM/AVG, computed in place, rows never leave)")]
+        let symbol = terms.total.parameter == "epsilon" ? "ε" : "ρ"
+        var budget = language.pick("每份合约 \(symbol) \(terms.total.amount)", "\(symbol) \(terms.total.amount) per agreement")
+        if let q = terms.perQuery { budget += language.pick("，每次查询至多 \(q)", ", at most \(q) a query") }
+        if let p = terms.perPeriod { budget += language.pick("，每 \(ISO8601.formatDuration(terms.period)) 至多 \(p)", ", at most \(p) per \(ISO8601.formatDuration(terms.period))") }
+        parts.append(budget)
+        if let c = r.compute, r.detailsArePublic {
+            if let unit = c.privacyUnit { parts.append(language.pick("隐私单位 \(unit)", "privacy unit \(unit)")) }
+            if !c.bounds.isEmpty {
+                parts.append(language.pick("可求和列 ", "summable ") + c.bounds.keys.sorted().map { "\($0) \(c.bounds[$0]?.description ?? "")" }.joined(separator: ", "))
+            }
+            if !c.publicKeys.isEmpty { parts.append(language.pick("公开分组键 ", "public keys ") + c.publicKeys.joined(separator: ", ")) }
+        }
+        return parts.joined(separator: " · ")
+    }
+
     static func protectionLabel(_ p: DeliveryProtection) -> String {
         let masked = p.masking.keys.sorted().map { "\($0) (\(p.masking[$0]?.description ?? ""))" }.joined(separator: ", ")
         let language = PortalLanguage.current
@@ -225,6 +246,9 @@ struct Portal: Sendable {
             context["gradeStatus"] = r.quality.map { q in q.grade.status.rawValue + (q.grade.status == .proposed ? "" : " by \(q.grade.by ?? "")") }
             if !r.protection.isEmpty { context["protection"] = Self.protectionLabel(r.protection) }
             context["terms"] = PolicySummary.lines(r.offer).map { ["chinese": $0.chinese, "english": $0.english] }
+            // How the product can be computed on: shown even for core data (it says nothing of
+            // the values); the columns named only where the details are public.
+            context["computeModes"] = Self.computeLabel(r)
             if !r.detailsArePublic {
                 for key in ["byteSize", "rowCount", "sha256", "columns", "offer", "terms", "score", "gradeStatus", "protection", "versions", "ipv6"] {
                     context[key] = nil

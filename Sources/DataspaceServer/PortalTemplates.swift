@@ -84,6 +84,7 @@ enum PortalTemplates {
             <tr><th>[[分级|Grade]]</th><td>{{grade}}{{#gradeStatus}} ({{gradeStatus}}){{/gradeStatus}}</td></tr>
             {{#score}}<tr><th>[[质量|Quality]]</th><td>{{score}} · <a href="/datasets/{{identifier}}/quality">[[质量报告|Quality report]]</a></td></tr>{{/score}}
             {{#protection}}<tr><th>[[交付保护|Delivery]]</th><td>{{protection}}</td></tr>{{/protection}}
+            {{#computeModes}}<tr><th>[[隐私计算|Computation]]</th><td>{{computeModes}}</td></tr>{{/computeModes}}
             <tr><th>[[关键词|Keywords]]</th><td>{{#keywords}}<span class="chip">{{.}}</span> {{/keywords}}</td></tr>
             <tr><th>[[时间范围|Temporal]]</th><td>{{temporal}}</td></tr>
             <tr><th>[[许可|Licence]]</th><td><a href="{{license}}">{{license}}</a></td></tr>

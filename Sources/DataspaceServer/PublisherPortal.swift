@@ -503,13 +503,19 @@ struct PublisherPortal: Sendable {
             }
             // Counting reads the recent transfers: only when there is an agreement to count for.
             let counts = agreements.isEmpty ? [:] : try await services.contracts.deliveryCounts(agreements)
-            let agreed = agreements.map { a -> [String: Any] in
+            var agreed: [[String: Any]] = []
+            for a in agreements {
                 let c = counts[a.id] ?? DeliveryCounts(reserved: 0, complete: 0)
-                let remaining = (try? a.compiled())?.remainingUses(action: "download", uses: c.used).map(String.init) ?? "∞"
-                return [
+                let compiled = try? a.compiled()
+                var remaining = compiled?.remainingUses(action: "download", uses: c.used).map(String.init) ?? "∞"
+                // A compute agreement's remaining privacy budget, from this provider's ledger.
+                if let terms = compiled?.computeBudget, let status = try? await services.compute.budget(agreementID: a.id, consumer: a.consumer) {
+                    remaining = "\(terms.total.parameter == "epsilon" ? "ε" : "ρ") \(status.remaining) / \(terms.total.amount)"
+                }
+                agreed.append([
                     "id": a.id, "title": titles[a.dataset] ?? a.dataset, "consumer": a.consumer, "purpose": a.purpose ?? "—",
                     "agreedAt": ISO8601.format(a.agreedAt), "deliveries": c.complete, "open": c.reserved, "remaining": remaining,
-                ]
+                ])
             }
             var context: [String: Any] = [
                 "csrf": person.session.csrfToken, "products": products, "hasProducts": !products.isEmpty,

@@ -118,6 +118,12 @@ import Testing
             #expect(refused.json?["code"]?.stringValue == "privacy.budget_exhausted")
             #expect(refused.json?["detail"]?.stringValue?.contains("1 of 1 used") == true, "\(refused.text)")
 
+            // The public page shows how the product can be computed on, but no column of core data.
+            let page = try await raw(.GET, net.url(1) + "/datasets/\(try #require(try await net.nodes[1].store.agreement(id: agreement)?.dataset))", headers: [("Accept-Language", "en")])
+            #expect(page.status == 200)
+            #expect(page.text.contains("differentially private queries") && page.text.contains("ε 1 per agreement, at most 0.5 a query"), "\(page.text)")
+            #expect(!page.text.contains("privacy unit patient"))
+
             // Core data never leaves: a download under the agreement is refused with the reason.
             let started = try await net.clients[2].call(.POST, "/api/v1/transfers", json: ["agreement": .string(agreement)])
             let transfer = try await net.clients[2].call(.GET, "/api/v1/transfers/\(started["id"]?.stringValue ?? "")?wait=20")
