@@ -12,6 +12,8 @@ import Foundation
 public struct PrivateQueryEngine: Sendable {
     /// Groups a query over public keys may enumerate.
     public static let maximumGroups = 10_000
+    /// Units × groups per unit the contribution bounding tracks at most (6 bytes each).
+    public static let maximumBoundingSlots = 1 << 26
 
     public let store: QueryStore
 

@@ -115,8 +115,13 @@ extension PrivateQueryEngine {
                 groupCount = count
             }
             groupsPerUnit = query.groupBy.isEmpty ? 1 : schema.maxGroupsPerUnit
-            guard store.unitCount.multipliedReportingOverflow(by: groupsPerUnit).partialValue <= 1 << 31 else {
-                throw PrivateQueryError(part: "GROUP BY", "too many privacy units × groups per unit to bound in memory")
+            // Bounding keeps a slot per unit and group it may touch (6 bytes each): at most 2²⁶
+            // slots (384 MiB), whatever the publisher declared.
+            let (slots, overflow) = store.unitCount.multipliedReportingOverflow(by: groupsPerUnit)
+            guard !overflow, slots <= PrivateQueryEngine.maximumBoundingSlots else {
+                throw PrivateQueryError(
+                    part: "GROUP BY",
+                    "\(store.unitCount) privacy units × \(groupsPerUnit) groups each is more than this node bounds in memory (\(PrivateQueryEngine.maximumBoundingSlots)); group by fewer keys or ask the publisher for a lower maxGroupsPerUnit")
             }
             // Filter.
             filter = try query.filter.map { (p) throws(PrivateQueryError) in try CompiledFilter(p, store: store) }
