@@ -35,6 +35,23 @@ public struct PrivacySpend: Sendable, Hashable {
         self.delta = delta
     }
 
+    /// The row key of an agreement's total among its counter rows (periods count from 0).
+    public static let totalPeriod: Int64 = -1
+
+    /// From an agreement's counter rows as stores keep them: the total row (`totalPeriod`) and
+    /// the period's row; negative counts (never written) read as zero.
+    public init(counters: [(period: Int64, spent: Int64, delta: Int64)]) {
+        self.init()
+        for c in counters {
+            if c.period == Self.totalPeriod {
+                total = PrivacyAmount(billionths: UInt64(max(0, c.spent)))
+                delta = PrivacyAmount(billionths: UInt64(max(0, c.delta)))
+            } else {
+                period = PrivacyAmount(billionths: UInt64(max(0, c.spent)))
+            }
+        }
+    }
+
     /// The spend as it was before `charge` was added to the total (read inside the transaction
     /// that is about to roll it back).
     public func without(_ charge: PrivacyCharge) -> PrivacySpend {

@@ -7,7 +7,7 @@ import PostgresNIO
 /// counter row's lock, so charges from every replica are serialised per agreement and the sum of
 /// what is charged never passes the limit (PrivacyBudgetStoreTests runs them concurrently).
 extension PostgresStore: PrivacyBudgetStore {
-    static let totalRow: Int64 = -1
+    static let totalRow = PrivacySpend.totalPeriod
 
     public func chargePrivacy(_ charge: PrivacyCharge, limits: PrivacyLimits, evidence: [EvidenceEvent]) async throws -> PrivacySpend {
         try await transaction { db in
@@ -85,19 +85,12 @@ extension PostgresStore: PrivacyBudgetStore {
     }
 
     static func spend(_ db: PostgresConnection, agreementID: String, period: Int64, logger: Logger) async throws -> PrivacySpend {
-        var spend = PrivacySpend()
-        for row in try await db.rows(
+        let rows = try await db.rows(
             "SELECT period, spent, delta_spent FROM privacy_budget WHERE agreement_id = \(agreementID) AND period IN (\(totalRow), \(period))",
             logger: logger)
-        {
+        return PrivacySpend(counters: try rows.map { row in
             let (p, spent, delta) = try row.decode((Int64, Int64, Int64).self)
-            if p == totalRow {
-                spend.total = PrivacyAmount(billionths: UInt64(max(0, spent)))
-                spend.delta = PrivacyAmount(billionths: UInt64(max(0, delta)))
-            } else {
-                spend.period = PrivacyAmount(billionths: UInt64(max(0, spent)))
-            }
-        }
-        return spend
+            return (period: p, spent: spent, delta: delta)
+        })
     }
 }

@@ -7,7 +7,7 @@ import GRDB
 /// atomic; the same statements as PostgreSQL's.
 extension SQLiteStore: PrivacyBudgetStore {
     /// The row holding an agreement's total (periods count from 0).
-    static let totalRow: Int64 = -1
+    static let totalRow = PrivacySpend.totalPeriod
 
     public func chargePrivacy(_ charge: PrivacyCharge, limits: PrivacyLimits, evidence: [EvidenceEvent]) async throws -> PrivacySpend {
         try await writer.write { db in
@@ -75,19 +75,9 @@ extension SQLiteStore: PrivacyBudgetStore {
     }
 
     static func spend(_ db: Database, agreementID: String, period: Int64) throws -> PrivacySpend {
-        var spend = PrivacySpend()
-        for row in try Row.fetchAll(
+        let rows = try Row.fetchAll(
             db, sql: "SELECT period, spent, delta_spent FROM privacy_budget WHERE agreement_id = ? AND period IN (?, ?)",
             arguments: [agreementID, totalRow, period])
-        {
-            let p: Int64 = row["period"], spent: Int64 = row["spent"], delta: Int64 = row["delta_spent"]
-            if p == totalRow {
-                spend.total = PrivacyAmount(billionths: UInt64(max(0, spent)))
-                spend.delta = PrivacyAmount(billionths: UInt64(max(0, delta)))
-            } else {
-                spend.period = PrivacyAmount(billionths: UInt64(max(0, spent)))
-            }
-        }
-        return spend
+        return PrivacySpend(counters: rows.map { (period: $0["period"], spent: $0["spent"], delta: $0["delta_spent"]) })
     }
 }
