@@ -136,7 +136,7 @@ public final class ComputeService: Sendable {
         let queryID = UUID().uuidString.lowercased()
         let hash = SHA256.hash(data: Data(request.sql.utf8)).map { String(format: "%02x", $0) }.joined()
         let limits = PrivacyLimits(total: terms.total.amount, period: terms.perPeriod, delta: terms.delta)
-        var event = EvidenceEvent(
+        let event = EvidenceEvent(
             kind: "compute.query.charged",
             fields: [
                 "agreement": .string(agreementID), "consumer": .string(consumer), "product": .string(record.identifier.description),
@@ -145,9 +145,7 @@ public final class ComputeService: Sendable {
             ])
         let spent: PrivacySpend
         do {
-            // The remaining budget goes into the evidence: it is what the charge leaves.
-            let expected = (terms.total.amount.subtracting(try await budgets.privacySpend(agreementID: agreementID, period: p).total) ?? .zero)
-            event.fields["remainingBefore"] = .string(expected.description)
+            // The store adds what the charge leaves (`remaining`), read in the charging transaction.
             spent = try await budgets.chargePrivacy(
                 PrivacyCharge(queryID: queryID, agreementID: agreementID, amount: amount, delta: delta, period: p, at: at), limits: limits,
                 evidence: [event])

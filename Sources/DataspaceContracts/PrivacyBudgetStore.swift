@@ -70,6 +70,19 @@ public struct PrivacyLimits: Sendable, Hashable {
         self.period = period
         self.delta = delta
     }
+
+    /// The evidence field a charge's events get: the total budget it leaves.
+    public static let remainingField = "remaining"
+
+    /// `events`, each with what `spent` leaves of the total.
+    public func stamping(_ events: [EvidenceEvent], spentTotal: PrivacyAmount) -> [EvidenceEvent] {
+        let left = (total.subtracting(spentTotal) ?? .zero).description
+        return events.map { e in
+            var e = e
+            e.fields[Self.remainingField] = .string(left)
+            return e
+        }
+    }
 }
 
 /// A charge that would pass a limit; nothing was written.
@@ -89,6 +102,8 @@ public struct PrivacyBudgetExhausted: Error, Sendable, Hashable {
 /// database never overspend together), the charge record and its evidence.
 public protocol PrivacyBudgetStore: Sendable {
     /// Adds the charge if every limit holds afterwards; throws `PrivacyBudgetExhausted` otherwise.
+    /// The evidence is written in the same transaction, each event with `remaining`: the total
+    /// budget this charge leaves (`PrivacyLimits.remainingField`).
     func chargePrivacy(_ charge: PrivacyCharge, limits: PrivacyLimits, evidence: [EvidenceEvent]) async throws -> PrivacySpend
     /// Gives a charge back (a query that failed before its answer was released); false when it
     /// was already refunded or never charged.

@@ -51,10 +51,11 @@ extension PostgresStore: PrivacyBudgetStore {
                 INSERT INTO privacy_charge (query_id, agreement_id, period, amount, delta, at, refunded)
                 VALUES (\(charge.queryID), \(charge.agreementID), \(charge.period), \(amount), \(delta), \(charge.at.timeIntervalSince1970), false)
                 """, logger: logger)
-            try await queue(evidence, on: db)
-            return PrivacySpend(
+            let spent = PrivacySpend(
                 total: PrivacyAmount(billionths: UInt64(total.0)), period: PrivacyAmount(billionths: UInt64(periodSpent)),
                 delta: PrivacyAmount(billionths: UInt64(total.1)))
+            try await queue(limits.stamping(evidence, spentTotal: spent.total), on: db)
+            return spent
         }
     }
 

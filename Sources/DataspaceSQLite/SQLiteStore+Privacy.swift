@@ -45,10 +45,11 @@ extension SQLiteStore: PrivacyBudgetStore {
             try db.execute(
                 sql: "INSERT INTO privacy_charge (query_id, agreement_id, period, amount, delta, at, refunded) VALUES (?, ?, ?, ?, ?, ?, 0)",
                 arguments: [charge.queryID, charge.agreementID, charge.period, amount, delta, charge.at.timeIntervalSince1970])
-            try Self.queue(evidence, db: db)
-            return PrivacySpend(
+            let spent = PrivacySpend(
                 total: PrivacyAmount(billionths: UInt64(total["spent"] as Int64)), period: PrivacyAmount(billionths: UInt64(periodSpent)),
                 delta: PrivacyAmount(billionths: UInt64(total["delta_spent"] as Int64)))
+            try Self.queue(limits.stamping(evidence, spentTotal: spent.total), db: db)
+            return spent
         }
     }
 

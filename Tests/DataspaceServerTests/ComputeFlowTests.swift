@@ -140,6 +140,9 @@ import Testing
                 try await net.clients[1].call(.GET, "/api/v1/ledger/events?type=compute.query.charged")["events"]?.arrayValue ?? []
             }, until: { $0.count == 3 })
             #expect(events.count == 3)
+            // Each names its cost and what it left, in order of charging: 0.75, 0.25, 0.
+            let left = events.compactMap { $0["event"]?["remaining"]?.stringValue }.sorted()
+            #expect(left == ["0", "0.25", "0.75"], "\(events)")
             let text = events.map { $0.encodedString() }.joined()
             #expect(!text.contains("p1,") && !text.contains("越秀区"))
         }
