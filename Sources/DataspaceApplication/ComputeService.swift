@@ -153,15 +153,9 @@ public final class ComputeService: Sendable {
             throw Self.refusal(exhausted, terms: terms, amount: amount, delta: delta)
         }
         await catalog.evidence?.flush()
-        let answer: PrivateAnswer
-        do {
-            answer = try await Self.answer(engine, plan)
-        } catch {
-            _ = try? await budgets.refundPrivacy(
-                queryID: queryID,
-                evidence: [EvidenceEvent(kind: "compute.query.refunded", fields: ["agreement": .string(agreementID), "query": .string(queryID)])])
-            throw error
-        }
+        // Nothing after the charge can fail, so there is no refund here yet (docs/privacy.md: lost
+        // answers wait for idempotent queries; the ledger's refund is ready for them).
+        let answer = await Self.answer(engine, plan)
         return QueryResult(queryID: queryID, queryHash: hash, answer: answer, budget: BudgetStatus(terms: terms, spent: spent, period: p))
     }
 
@@ -197,8 +191,8 @@ public final class ComputeService: Sendable {
     }
 
     /// The engine's scan and noise are long synchronous work: run them on a global queue.
-    static func answer(_ engine: PrivateQueryEngine, _ plan: PrivateQueryEngine.Plan) async throws -> PrivateAnswer {
-        try await withCheckedThrowingContinuation { continuation in
+    static func answer(_ engine: PrivateQueryEngine, _ plan: PrivateQueryEngine.Plan) async -> PrivateAnswer {
+        await withCheckedContinuation { continuation in
             DispatchQueue.global(qos: .userInitiated).async {
                 var random = SystemRandomNumberGenerator()
                 continuation.resume(returning: engine.answer(plan, using: &random))
