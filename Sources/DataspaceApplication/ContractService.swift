@@ -61,7 +61,7 @@ public struct ContractService: Sendable {
         self.did = did
         self.key = key
         self.publicURL = publicURL
-        self.peers = peers
+        self.peers = TappedTransport(inner: peers, tap: tap)
         self.resolver = resolver
         self.accessTokenLifetime = accessTokenLifetime
         self.transferTimeout = transferTimeout

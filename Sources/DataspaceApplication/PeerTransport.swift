@@ -5,16 +5,17 @@ import Foundation
 /// How application services reach other nodes: one request, one bounded answer. The node's
 /// adapter (`PeerClient`, over AsyncHTTPClient) applies the outbound rules of docs/security.md.
 public protocol PeerTransport: Sendable {
-    func exchange(_ method: PeerMethod, _ url: String, headers: [(String, String)], body: Data?, limit: Int) async throws -> PeerReply
+    /// `timeout` replaces the adapter's default deadline for a long exchange (a set-intersection run).
+    func exchange(_ method: PeerMethod, _ url: String, headers: [(String, String)], body: Data?, limit: Int, timeout: Duration?) async throws -> PeerReply
     /// A node's DID document from its base URL (`/.well-known/did.json`), learning its DID.
     func didDocument(baseURL: String) async throws -> DIDDocument
 }
 
 extension PeerTransport {
-    func send(_ method: PeerMethod, _ url: String, headers: [(String, String)] = [], body: Data? = nil, limit: Int = 64 << 20) async throws
-        -> PeerReply
-    {
-        try await exchange(method, url, headers: headers, body: body, limit: limit)
+    func send(
+        _ method: PeerMethod, _ url: String, headers: [(String, String)] = [], body: Data? = nil, limit: Int = 64 << 20, timeout: Duration? = nil
+    ) async throws -> PeerReply {
+        try await exchange(method, url, headers: headers, body: body, limit: limit, timeout: timeout)
     }
 }
 
@@ -22,14 +23,16 @@ public enum PeerMethod: String, Sendable {
     case GET, POST
 }
 
-/// A peer's answer: status and body (headers the services do not need stay in the adapter).
+/// A peer's answer: status, body, and the headers a service asked for by name (lower-cased).
 public struct PeerReply: Sendable {
     public var status: Int
     public var body: Data
+    public var headers: [String: String]
 
-    public init(status: Int, body: Data) {
+    public init(status: Int, body: Data, headers: [String: String] = [:]) {
         self.status = status
         self.body = body
+        self.headers = headers
     }
 
     public func json() throws -> JSONValue {

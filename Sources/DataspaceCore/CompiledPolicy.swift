@@ -293,6 +293,9 @@ struct AtomicConstraint: Sendable {
         /// A privacy budget term: holds for every request; the compute service spends it.
         case budget(PrivacyAmount)
         case period(Double)
+        /// A set-intersection limit or release: holds for every request; the compute service enforces it.
+        case limit(Int)
+        case output(PSITerms.Output)
     }
 
     /// A recipient: a DID, or credential claims that must all match (region by containment).
@@ -336,6 +339,8 @@ struct AtomicConstraint: Sendable {
         case .recipient: allowed = Self.setOperators.union([.eq, .neq, .isA])
         case .epsilon, .rho, .queryEpsilon, .queryRho, .periodEpsilon, .periodRho, .delta: allowed = [.lteq]
         case .budgetPeriod: allowed = [.eq]
+        case .psiSetSize, .psiRuns: allowed = [.lteq]
+        case .psiOutput: allowed = [.eq]
         case .payAmount, .unit, .deleteAfter:
             throw ValidationError(
                 code: "policy.duty_operand", field: "\(path).leftOperand",
@@ -403,6 +408,17 @@ struct AtomicConstraint: Sendable {
                 throw ValidationError(code: "policy.duration", field: rightPath, message: "budgetPeriod takes an ISO 8601 duration of a minute or more, such as P1D")
             }
             operand = .period(seconds)
+        case .psiSetSize, .psiRuns:
+            let range = left == .psiSetSize ? PSITerms.setSizeRange : PSITerms.runsRange
+            guard let n = RightOperandCheck.integer(values[0]), range.contains(n) else {
+                throw ValidationError(code: "policy.psi", field: rightPath, message: "\(left.rawValue) takes a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            operand = .limit(n)
+        case .psiOutput:
+            guard let s = values[0].stringValue, let output = PSITerms.Output(rawValue: s) else {
+                throw ValidationError(code: "policy.psi", field: rightPath, message: "psiOutput takes 'cardinality' (only the size) or 'intersection'")
+            }
+            operand = .output(output)
         case .payAmount, .unit, .deleteAfter:
             throw ValidationError(code: "policy.duty_operand", field: path, message: "duty term outside a duty")
         }
@@ -481,7 +497,7 @@ struct AtomicConstraint: Sendable {
         case .actions(let actions):
             let exact = op == .eq || op == .neq
             return Self.apply(op, actions) { exact ? r.action == $0 : PolicyActions.covers($0, r.action) }
-        case .budget, .period:
+        case .budget, .period, .limit, .output:
             return true
         }
     }
@@ -501,6 +517,8 @@ struct AtomicConstraint: Sendable {
         case .actions: r.action
         case .budget(let amount): amount.description
         case .period(let seconds): ISO8601.formatDuration(seconds)
+        case .limit(let n): "\(n)"
+        case .output(let o): o.rawValue
         }
     }
 

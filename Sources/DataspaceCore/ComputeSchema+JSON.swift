@@ -9,6 +9,7 @@ extension ComputeSchema {
             "maxGroupsPerUnit": .number(Double(maxGroupsPerUnit)),
         ]
         if let privacyUnit { o["privacyUnit"] = .string(privacyUnit) }
+        if !matchColumns.isEmpty { o["matchColumns"] = .array(matchColumns.map { .string($0) }) }
         return .object(o)
     }
 
@@ -17,7 +18,7 @@ extension ComputeSchema {
         guard let object = json.objectValue else {
             throw ValidationError(code: "compute.type", field: path, message: "must be an object with privacyUnit, bounds, publicKeys, maxRowsPerUnit, maxGroupsPerUnit")
         }
-        let known: Set<String> = ["privacyUnit", "bounds", "publicKeys", "maxRowsPerUnit", "maxGroupsPerUnit"]
+        let known: Set<String> = ["privacyUnit", "bounds", "publicKeys", "maxRowsPerUnit", "maxGroupsPerUnit", "matchColumns"]
         for key in object.keys.sorted() where !known.contains(key) {
             throw ValidationError(code: "compute.field", field: "\(path).\(key)", message: "unknown field; expected one of \(known.sorted().joined(separator: ", "))")
         }
@@ -52,6 +53,17 @@ extension ComputeSchema {
                     throw ValidationError(code: "compute.type", field: "\(path).publicKeys", message: "must list column names")
                 }
                 if !schema.publicKeys.contains(name) { schema.publicKeys.append(name) }
+            }
+        }
+        if let m = object["matchColumns"] {
+            guard let names = m.arrayValue, names.count <= 16 else {
+                throw ValidationError(code: "compute.type", field: "\(path).matchColumns", message: "must be a list of up to 16 column names")
+            }
+            for name in names {
+                guard let column = name.stringValue, !column.isEmpty, column.utf8.count <= 256 else {
+                    throw ValidationError(code: "compute.type", field: "\(path).matchColumns", message: "must list column names")
+                }
+                if !schema.matchColumns.contains(column) { schema.matchColumns.append(column) }
             }
         }
         func limit(_ key: String, _ range: ClosedRange<Int>) throws(ValidationError) -> Int? {

@@ -14,6 +14,9 @@ public struct ComputeSchema: Sendable, Hashable {
     public var maxRowsPerUnit: Int
     /// Groups one unit contributes to (L0 bound).
     public var maxGroupsPerUnit: Int
+    /// Identifier columns a consumer may match its own identifiers against by private set
+    /// intersection (customer ids, phone numbers): never released, only matched.
+    public var matchColumns: [String] = []
 
     public static let rowsPerUnitRange = 1...10_000
     public static let groupsPerUnitRange = 1...64
@@ -44,6 +47,9 @@ public struct ComputeSchema: Sendable, Hashable {
             guard columns.contains(key) else { throw ComputeSchemaError(field: "publicKeys.\(key)", "the file has no such column") }
             guard key != privacyUnit else { throw ComputeSchemaError(field: "publicKeys.\(key)", "the privacy unit is never a public key") }
             guard bounds[key] == nil else { throw ComputeSchemaError(field: "publicKeys.\(key)", "a bounded numeric column cannot also be a grouping key") }
+        }
+        for column in matchColumns where !columns.contains(column) {
+            throw ComputeSchemaError(field: "matchColumns.\(column)", "the file has no such column")
         }
         guard Self.rowsPerUnitRange.contains(maxRowsPerUnit) else {
             throw ComputeSchemaError(field: "maxRowsPerUnit", "must be between \(Self.rowsPerUnitRange.lowerBound) and \(Self.rowsPerUnitRange.upperBound)")

@@ -114,6 +114,14 @@ public enum PolicySummary {
                 return Line(chinese: "接收方：\(op.rawValue) \(v)", english: "recipient \(op.rawValue) \(v)")
             case (.epsilon, _), (.rho, _), (.queryEpsilon, _), (.queryRho, _), (.periodEpsilon, _), (.periodRho, _), (.delta, _):
                 return budget(operand, RightOperandCheck.privacyAmount(value)?.description ?? v)
+            case (.psiSetSize, _):
+                return Line(chinese: "隐私求交：每次至多匹配 \(v) 个标识", english: "private set intersection of at most \(v) identifiers a run")
+            case (.psiRuns, _):
+                return Line(chinese: "隐私求交至多 \(v) 次", english: "at most \(v) set-intersection runs")
+            case (.psiOutput, _):
+                return v == "intersection"
+                    ? Line(chinese: "求交结果：交集中的标识", english: "a run releases which identifiers matched")
+                    : Line(chinese: "求交结果：仅交集大小", english: "a run releases only the size of the intersection")
             case (.budgetPeriod, _):
                 return Line(chinese: "预算周期 \(v)（自签约起计）", english: "budget period \(v) (counted from the agreement)")
             default:

@@ -70,10 +70,10 @@ extension CompiledRule {
         func nested(_ node: ConstraintNode, _ p: String) throws(ValidationError) {
             switch node {
             case .atomic(let a):
-                if LeftOperand.budgetTerms.contains(a.left) || a.left == .budgetPeriod {
+                if LeftOperand.budgetTerms.contains(a.left) || a.left == .budgetPeriod || LeftOperand.psiTerms.contains(a.left) {
                     throw ValidationError(
-                        code: "policy.privacy_budget", field: p,
-                        message: "\(a.left.rawValue) is a budget: put it directly in the compute permission's constraints, not inside and/or/xone")
+                        code: LeftOperand.psiTerms.contains(a.left) ? "policy.psi" : "policy.privacy_budget", field: p,
+                        message: "\(a.left.rawValue) is a compute term: put it directly in the compute permission's constraints, not inside and/or/xone")
                 }
             case .and(let nodes, _), .or(let nodes, _), .xone(let nodes, _):
                 for (i, n) in nodes.enumerated() { try nested(n, "\(p)[\(i)]") }
@@ -83,6 +83,15 @@ extension CompiledRule {
             let p = "\(path).constraint[\(i)]"
             guard case .atomic(let a) = node else {
                 try nested(node, p)
+                continue
+            }
+            if LeftOperand.psiTerms.contains(a.left) {
+                guard PolicyActions.covers(action, "compute") else {
+                    throw ValidationError(
+                        code: "policy.psi", field: "\(p).leftOperand",
+                        message: "\(a.left.rawValue) is a set-intersection term; it belongs to a permission whose action is compute, not \(action)")
+                }
+                present[a.left, default: 0] += 1
                 continue
             }
             guard LeftOperand.budgetTerms.contains(a.left) || a.left == .budgetPeriod else { continue }
@@ -107,6 +116,9 @@ extension CompiledRule {
         }
         if usesZCDP, present[.rho] == nil {
             throw ValidationError(code: "policy.privacy_budget", field: "\(path).constraint", message: "queryRho and periodRho need the agreement's total: add rho lteq R")
+        }
+        if present[.psiSetSize] == nil && (present[.psiRuns] != nil || present[.psiOutput] != nil) {
+            throw ValidationError(code: "policy.psi", field: "\(path).constraint", message: "psiRuns and psiOutput need the largest set a consumer may match: add psiSetSize lteq N")
         }
         if !usesPure && !usesZCDP && (present[.delta] != nil || present[.budgetPeriod] != nil) {
             throw ValidationError(code: "policy.privacy_budget", field: "\(path).constraint", message: "delta and budgetPeriod need a budget: add epsilon lteq E or rho lteq R")

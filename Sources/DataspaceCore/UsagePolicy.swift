@@ -175,9 +175,14 @@ public enum LeftOperand: String, Sendable, Hashable, CaseIterable {
     /// Privacy budgets of a `compute` permission (docs/privacy.md): the agreement's total ε or ρ,
     /// the most one query may spend, the most a period may spend, the period, and the total δ.
     case epsilon, rho, queryEpsilon, queryRho, periodEpsilon, periodRho, budgetPeriod, delta
+    /// Private set intersection under a `compute` permission (docs/privacy.md): the largest set
+    /// a consumer may match, how many runs the agreement allows, and what a run releases.
+    case psiSetSize, psiRuns, psiOutput
 
     /// The budget terms: enforced by the compute service's accounting, not by a request's facts.
     public static let budgetTerms: Set<LeftOperand> = [.epsilon, .rho, .queryEpsilon, .queryRho, .periodEpsilon, .periodRho, .delta]
+    /// The set-intersection terms: enforced by the compute service, not by a request's facts.
+    public static let psiTerms: Set<LeftOperand> = [.psiSetSize, .psiRuns, .psiOutput]
 }
 
 /// A constraint: atomic (`leftOperand operator rightOperand`) or a logical combination.
@@ -285,6 +290,16 @@ enum RightOperandCheck {
                     throw ValidationError(
                         code: "policy.privacy_budget", field: itemPath,
                         message: "\(left.rawValue) takes a positive decimal with at most 9 decimals, up to 1000000, e.g. 1.0")
+                }
+            case .psiSetSize, .psiRuns:
+                let range = left == .psiSetSize ? PSITerms.setSizeRange : PSITerms.runsRange
+                guard let n = integer(item), range.contains(n) else {
+                    throw ValidationError(
+                        code: "policy.psi", field: itemPath, message: "\(left.rawValue) takes a whole number from \(range.lowerBound) to \(range.upperBound)")
+                }
+            case .psiOutput:
+                guard let s = item.stringValue, PSITerms.Output(rawValue: s) != nil else {
+                    throw ValidationError(code: "policy.psi", field: itemPath, message: "psiOutput takes 'cardinality' (only the size) or 'intersection'")
                 }
             case .elapsedTime, .deleteAfter, .budgetPeriod:
                 guard let s = item.stringValue, ISO8601.parseDuration(s) != nil else {

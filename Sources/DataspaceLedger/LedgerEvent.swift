@@ -22,6 +22,9 @@ public struct LedgerEvent: Sendable, Equatable {
         case computeQueryCharged = "compute.query.charged"
         /// A charged query that failed before its answer was released, given back.
         case computeQueryRefunded = "compute.query.refunded"
+        /// A private set intersection run admitted under an agreement: both set sizes, the
+        /// column matched and what the run releases — never an identifier.
+        case computePSIRun = "compute.psi.run"
     }
 
     public let kind: Kind

@@ -185,6 +185,7 @@ struct AuditPortal: Sendable {
         case "transfer.delivered": Bilingual("数据交付", "Data delivered")
         case "compute.query.charged": Bilingual("隐私计算查询", "Private query answered")
         case "compute.query.refunded": Bilingual("查询预算退回", "Query budget refunded")
+        case "compute.psi.run": Bilingual("隐私求交", "Private set intersection run")
         default: Bilingual(zh: type, en: type, both: type)
         }
     }

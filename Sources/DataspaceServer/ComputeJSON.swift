@@ -77,4 +77,55 @@ enum ComputeJSON {
         if let t = a.releaseThreshold { o["releaseThreshold"] = .number(Double(t)) }
         return .object(o)
     }
+
+    /// `{"identifiers": ["…"], "column": "…"}` for a set-intersection run; each identifier is a
+    /// string of at most 1,024 bytes, at most ten million of them.
+    static func identifiers(_ json: JSONValue) throws -> (identifiers: [[UInt8]], column: String?, output: PSITerms.Output?) {
+        guard let o = json.objectValue else {
+            throw ValidationError(code: "psi.request", field: "body", message: "a JSON object with identifiers (and optionally column)")
+        }
+        for key in o.keys.sorted() where !["identifiers", "column", "output"].contains(key) {
+            throw ValidationError(code: "psi.field", field: key, message: "unknown field; expected identifiers, column or output")
+        }
+        var output: PSITerms.Output?
+        if let v = o["output"], v != .null {
+            guard let o = v.stringValue.flatMap(PSITerms.Output.init(rawValue:)) else {
+                throw ValidationError(code: "psi.output", field: "output", message: "output is cardinality or intersection")
+            }
+            output = o
+        }
+        guard let list = o["identifiers"]?.arrayValue else {
+            throw ValidationError(code: "psi.identifiers", field: "identifiers", message: "identifiers is required: a list of strings")
+        }
+        guard list.count <= PSITerms.setSizeRange.upperBound else {
+            throw ValidationError(code: "psi.identifiers", field: "identifiers", message: "at most \(PSITerms.setSizeRange.upperBound) identifiers a run")
+        }
+        var identifiers: [[UInt8]] = []
+        identifiers.reserveCapacity(list.count)
+        for (i, item) in list.enumerated() {
+            guard let text = item.stringValue, text.utf8.count <= PSIIdentifiers.maximumLength else {
+                throw ValidationError(code: "psi.identifiers", field: "identifiers[\(i)]", message: "each identifier is a string of at most \(PSIIdentifiers.maximumLength) bytes")
+            }
+            identifiers.append(Array(text.utf8))
+        }
+        var column: String?
+        if let c = o["column"], c != .null {
+            guard let name = c.stringValue, !name.isEmpty, name.utf8.count <= 256 else {
+                throw ValidationError(code: "psi.column", field: "column", message: "column names one of the product's match columns")
+            }
+            column = name
+        }
+        return (identifiers, column, output)
+    }
+
+    static func intersection(_ r: ContractService.SetIntersectionResult) -> JSONValue {
+        var o: [String: JSONValue] = [
+            "run": .string(r.runID), "output": .string(r.output.rawValue), "column": .string(r.column),
+            "consumerSetSize": .number(Double(r.consumerSetSize)), "providerSetSize": .number(Double(r.providerSetSize)),
+            "intersectionSize": .number(Double(r.intersectionSize)),
+        ]
+        if let matches = r.matches { o["matches"] = .array(matches.map { .string(String(decoding: $0, as: UTF8.self)) }) }
+        if let left = r.runsLeft { o["runsLeft"] = .number(Double(left)) }
+        return .object(o)
+    }
 }

@@ -1,6 +1,8 @@
 import DataspaceApplication
 import DataspaceCore
+import DataspacePrivacy
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// The provider's compute endpoints (docs/privacy.md), for members only, like every DSP call:
@@ -21,10 +23,51 @@ enum ComputeRoutes {
                 return Responses.json(ComputeJSON.result(result))
             }
         }
+        registerSetIntersection(on: dsp, services: services)
         dsp.get("/:id/budget") { _, context in
             await problemJSON {
                 let caller = try context.member()
                 return Responses.json(ComputeJSON.budget(try await services.compute.budget(agreementID: agreement(context), consumer: caller.did.value)))
+            }
+        }
+    }
+
+    /// A set-intersection run: the body is the consumer's blinded points (32 bytes each, no
+    /// more than the agreement's `psiSetSize`); the answer streams both blinded sets, with the
+    /// sizes and the run's terms in headers (docs/privacy.md, "Set intersection").
+    static func registerSetIntersection(on dsp: RouterGroup<NodeRequestContext>, services: NodeServices) {
+        dsp.post("/:id/psi") { request, context in
+            await problemJSON {
+                let caller = try context.member()
+                let id = agreement(context)
+                let column = request.uri.queryParameters.get("column")
+                if let column, column.isEmpty || column.utf8.count > 256 {
+                    throw ComputeRefusal(status: 400, code: "psi.column", field: "column", "column must name one of the product's match columns")
+                }
+                var output: PSITerms.Output?
+                if let text = request.uri.queryParameters.get("output") {
+                    guard let o = PSITerms.Output(rawValue: text) else {
+                        throw ComputeRefusal(status: 400, code: "psi.output", field: "output", "output is cardinality or intersection")
+                    }
+                    output = o
+                }
+                // Bound the body by this agreement's own limit before reading it.
+                let largest = try await services.compute.setIntersectionLimit(agreementID: id, consumer: caller.did.value)
+                let limit = largest * PSIBlinding.pointSize
+                let buffer: ByteBuffer
+                do { buffer = try await request.body.collect(upTo: limit) } catch {
+                    throw ComputeRefusal(status: 413, code: "psi.set_size", field: "body", "the set is larger than the \(largest) identifiers this agreement allows a run")
+                }
+                let run = try await services.compute.setIntersection(
+                    agreementID: id, consumer: caller.did.value, column: column, output: output, points: Array(buffer.readableBytesView))
+                var headers: HTTPFields = [.contentType: "application/octet-stream"]
+                for (name, value) in SetIntersectionHeaders.fields(run) {
+                    if let field = HTTPField.Name(name) { headers[field] = value }
+                }
+                return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: run.byteCount) { writer in
+                    try await run.stream { try await writer.write(ByteBuffer(bytes: $0)) }
+                    try await writer.finish(nil)
+                })
             }
         }
     }

@@ -22,6 +22,7 @@ enum ContractManagementRoutes {
         Route(ManagementAPI.showAgreement, handler: showAgreement),
         Route(ManagementAPI.reconcileAgreement, handler: reconcileAgreement),
         Route(ManagementAPI.queryAgreement, handler: queryAgreement),
+        Route(ManagementAPI.intersectAgreement, handler: intersectAgreement),
         Route(ManagementAPI.agreementBudget, handler: agreementBudget),
         Route(ManagementAPI.startTransfer, handler: startTransfer),
         Route(ManagementAPI.listTransfers, handler: listTransfers),
@@ -163,6 +164,21 @@ enum ContractManagementRoutes {
         _ = try ComputeJSON.request(body)  // refuse a malformed request here, before calling anyone
         let reply = try await s.contracts.askProvider(agreementID: id(context), query: body)
         return Responses.json(reply.body, status: HTTPResponse.Status(code: reply.status), contentType: reply.status == 200 ? "application/json" : "application/problem+json")
+    }
+
+    /// Identifiers sent for matching through the management API: enough for ten million short ids.
+    static let maximumIdentifiersBody = 256 << 20
+
+    /// A consumer's set intersection: identifiers are blinded here; the provider's refusal comes back as it was.
+    static let intersectAgreement: Handler = { request, context, s in
+        let body = try await request.jsonBody(limit: maximumIdentifiersBody)
+        let (identifiers, column, output) = try ComputeJSON.identifiers(body)
+        do {
+            let result = try await s.contracts.runSetIntersection(agreementID: id(context), identifiers: identifiers, column: column, output: output)
+            return Responses.json(ComputeJSON.intersection(result))
+        } catch let refusal as ContractService.ProviderRefusal {
+            return Responses.json(refusal.body, status: HTTPResponse.Status(code: refusal.status), contentType: "application/problem+json")
+        }
     }
 
     /// The budget: a provider reads its own ledger, a consumer asks its provider.

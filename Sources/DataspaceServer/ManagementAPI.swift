@@ -397,6 +397,31 @@ public enum ManagementAPI {
             "400": problem, "403": problem, "404": problem, "409": problem, "422": problem,
         ])
 
+    public static let intersectAgreement = ManagementOperation(
+        id: "intersectAgreement", .post, "/agreements/{id}/psi",
+        summary: "Private set intersection under an agreement that grants compute with psiSetSize (this node as consumer; docs/privacy.md): identifiers are blinded here, only points reach the provider; answers the intersection's size, or the identifiers that matched when the offer releases them",
+        parameters: [idInPath],
+        requestBody: [
+            "required": true,
+            "content": [
+                "application/json": [
+                    "schema": [
+                        "type": "object",
+                        "required": ["identifiers"],
+                        "properties": [
+                            "identifiers": ["type": "array", "items": ["type": "string", "maxLength": 1024], "description": "this node's identifiers; trimmed, empty ones skipped, duplicates matched once"],
+                            "column": ["type": "string", "description": "the product's match column (default: the first it offers)"],
+                            "output": ["type": "string", "enum": ["cardinality", "intersection"], "description": "ask for less than the offer releases"],
+                        ],
+                    ],
+                ],
+            ],
+        ],
+        responses: [
+            "200": ["description": "run id, output, both set sizes, the intersection's size, the matches when released, runs left"],
+            "400": problem, "403": problem, "404": problem, "409": problem, "413": problem, "422": problem,
+        ])
+
     public static let agreementBudget = ManagementOperation(
         id: "agreementBudget", .get, "/agreements/{id}/budget",
         summary: "An agreement's privacy budget: total, spent, remaining, per query and per period (asked of the provider by a consumer)",
@@ -484,6 +509,7 @@ public enum ManagementAPI {
                         "transfer.delivered",
                         "compute.query.charged",
                         "compute.query.refunded",
+                        "compute.psi.run",
                     ],
                 ],
             ],
@@ -655,6 +681,7 @@ public enum ManagementAPI {
         showAgreement,
         reconcileAgreement,
         queryAgreement,
+        intersectAgreement,
         agreementBudget,
         startTransfer,
         listTransfers,

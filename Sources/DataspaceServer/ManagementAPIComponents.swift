@@ -84,6 +84,10 @@ enum ManagementAPIComponents {
                         "publicKeys": ["type": "array", "items": ["type": "string"], "maxItems": 64],
                         "maxRowsPerUnit": ["type": "integer", "minimum": 1, "maximum": 10000],
                         "maxGroupsPerUnit": ["type": "integer", "minimum": 1, "maximum": 64],
+                        "matchColumns": [
+                            "type": "array", "items": ["type": "string"], "maxItems": 16,
+                            "description": "Identifier columns consumers may match by private set intersection",
+                        ],
                     ],
                 ],
                 "gradeReason": ["type": "string", "maxLength": 2000],

@@ -240,8 +240,15 @@ public actor RevocationCache: RevocationChecker {
 }
 
 extension PeerClient: PeerTransport {
-    public func exchange(_ method: PeerMethod, _ url: String, headers: [(String, String)], body: Data?, limit: Int) async throws -> PeerReply {
-        let reply = try await send(HTTPMethod(rawValue: method.rawValue), url, headers: headers, body: body, limit: limit)
-        return PeerReply(status: reply.status, body: reply.body)
+    public func exchange(_ method: PeerMethod, _ url: String, headers: [(String, String)], body: Data?, limit: Int, timeout: Duration?) async throws
+        -> PeerReply
+    {
+        let deadline = timeout.map { TimeAmount.seconds(max(1, $0.components.seconds)) }
+        let reply = try await send(HTTPMethod(rawValue: method.rawValue), url, headers: headers, body: body, limit: limit, timeout: deadline)
+        var fields: [String: String] = [:]
+        for header in reply.headers where header.name.lowercased().hasPrefix("dataspace-") {
+            fields[header.name.lowercased()] = header.value
+        }
+        return PeerReply(status: reply.status, body: reply.body, headers: fields)
     }
 }

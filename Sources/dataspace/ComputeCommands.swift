@@ -1,5 +1,6 @@
 import ArgumentParser
 import DataspaceCore
+import DataspacePrivacy
 import DataspaceServer
 import Foundation
 
@@ -82,5 +83,110 @@ struct BudgetCommand: AsyncParsableCommand {
             printTable(["BUDGET", "LIMIT", "SPENT", "REMAINING"], rows)
             if let q = b["perQuery"]?.stringValue { print("one query may spend at most \(p) \(q) (\(b["mechanism"]?.stringValue ?? "") noise)") }
         }
+    }
+}
+
+/// `dataspace psi AGREEMENT ids.csv`: private set intersection of this node's identifiers with a
+/// column of the provider's product; the identifiers never leave this node unblinded.
+struct PSICommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "psi",
+        abstract: "Match your identifiers with a provider's product by private set intersection; neither side sees the other's identifiers.",
+        discussion: """
+            Reads identifiers from a CSV file (the first column, or --id-column NAME; the first line is a header unless \
+            --no-header). Values are trimmed, empty ones skipped and duplicates matched once. The provider learns only how \
+            many identifiers you sent; you learn the size of the intersection, and which of yours matched when the offer \
+            releases it (docs/privacy.md). Exits 3 when the provider refuses (set too large, runs used up), 64 for a bad file.
+            """)
+
+    @OptionGroup var node: NodeOptions
+    @Argument(help: "Agreement id (see `dataspace agreements`).") var agreement: String
+    @Argument(help: "CSV file of your identifiers.") var file: String
+    @Option(name: .customLong("id-column"), help: "The column of the file holding the identifiers (default: the first).") var idColumn: String?
+    @Flag(name: .customLong("no-header"), help: "The file has no header line: every line is an identifier.") var noHeader = false
+    @Option(help: "The product's match column, when it offers several.") var column: String?
+    @Flag(name: .customLong("cardinality-only"), help: "Ask only for the size of the intersection, even where the offer releases the matches.") var cardinalityOnly = false
+    @Option(help: "Write the matched identifiers to this file, one a line.") var output: String?
+
+    func run() async throws {
+        try await runReporting {
+            let identifiers = try Self.readIdentifiers(path: file, column: idColumn, header: !noHeader)
+            if !node.json { FileHandle.standardError.write(Data("matching \(identifiers.count) identifiers…\n".utf8)) }
+            var body: [String: JSONValue] = ["identifiers": .array(identifiers.map { .string($0) })]
+            if let column { body["column"] = .string(column) }
+            if cardinalityOnly { body["output"] = "cardinality" }
+            let r = try await node.client().call(ManagementAPI.intersectAgreement, agreement, json: .object(body))
+            let matches = r["matches"]?.arrayValue?.compactMap(\.stringValue)
+            if let output, let matches {
+                try Data((matches.joined(separator: "\n") + (matches.isEmpty ? "" : "\n")).utf8).write(to: URL(fileURLWithPath: output))
+            }
+            if node.json { return node.printJSON(r) }
+            var rows = [
+                ["your identifiers (distinct)", Self.grouped(r["consumerSetSize"]?.intValue)],
+                ["the provider's", Self.grouped(r["providerSetSize"]?.intValue)],
+                ["intersection", Self.grouped(r["intersectionSize"]?.intValue)],
+            ]
+            if let left = r["runsLeft"]?.intValue { rows.append(["runs left", Self.grouped(left)]) }
+            printTable(["MATCHED ON \(r["column"]?.stringValue ?? "")".uppercased(), "COUNT"], rows)
+            if let matches {
+                if let output {
+                    print("the \(matches.count) matched identifiers are in \(output)")
+                } else {
+                    for m in matches.prefix(20) { print("  \(m)") }
+                    if matches.count > 20 { print("  … \(matches.count - 20) more; use --output FILE for all of them") }
+                }
+            } else {
+                print("only the size of the intersection is released (psiOutput cardinality)")
+            }
+        }
+    }
+
+    static func grouped(_ n: Int?) -> String {
+        guard let n else { return "?" }
+        let digits = String(n)
+        var out = ""
+        for (i, c) in digits.reversed().enumerated() {
+            if i > 0, i % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return String(out.reversed())
+    }
+
+    /// The identifiers of one column of a CSV file; refusals say what to fix.
+    static func readIdentifiers(path: String, column: String?, header: Bool) throws -> [String] {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw DataspaceCore.ValidationError(code: "psi.file", field: "file", message: "cannot read \(path); check the path")
+        }
+        defer { try? handle.close() }
+        var reader = CSVRecordReader()
+        var index: Int? = column == nil ? 0 : nil
+        var first = header
+        var out: [String] = []
+        func take(_ record: [[UInt8]]) throws {
+            if first {
+                first = false
+                if let column {
+                    index = record.firstIndex { String(decoding: $0, as: UTF8.self) == column }
+                    guard index != nil else {
+                        throw DataspaceCore.ValidationError(code: "psi.file", field: "id-column", message: "\(path) has no column '\(column)' in its header")
+                    }
+                }
+                return
+            }
+            guard let index, index < record.count else { return }
+            out.append(String(decoding: record[index], as: UTF8.self))
+        }
+        do {
+            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+                try chunk.withUnsafeBytes { raw in try reader.feed(raw, onRecord: take) }
+            }
+            try reader.finish(onRecord: take)
+        } catch let error as CSVRecordReader.Failure {
+            throw DataspaceCore.ValidationError(code: "psi.file", field: "file", message: "\(path) \(error.description)")
+        }
+        if column != nil, header, index == nil {
+            throw DataspaceCore.ValidationError(code: "psi.file", field: "file", message: "\(path) is empty")
+        }
+        return out
     }
 }

@@ -25,6 +25,7 @@ struct MetadataOptions: ParsableArguments {
     @Option(name: .customLong("privacy-unit"), help: "Column saying whose row it is, for computation in place (docs/privacy.md).") var privacyUnit: String?
     @Option(help: "Range of a column DP sums may read, COLUMN=LO:HI (repeatable), e.g. age=0:120.") var bounds: [String] = []
     @Option(name: .customLong("public-key"), help: "A column whose values are public, grouped by without thresholding (repeatable).") var publicKey: [String] = []
+    @Option(name: .customLong("match-column"), help: "An identifier column consumers may match by private set intersection (repeatable).") var matchColumn: [String] = []
     @Option(name: .customLong("max-rows-per-unit"), help: "Rows one privacy unit contributes to each group (default 1).") var maxRowsPerUnit: Int?
     @Option(name: .customLong("max-groups-per-unit"), help: "Groups one privacy unit contributes to (default 1).") var maxGroupsPerUnit: Int?
     @Option(help: "File format when the extension does not tell: csv or jsonl.") var format: String?
@@ -74,7 +75,7 @@ struct MetadataOptions: ParsableArguments {
             if watermark == nil, let kept = current?["protection"]?["watermark"] { protection["watermark"] = kept }
             o["protection"] = .object(protection)
         }
-        if privacyUnit != nil || !bounds.isEmpty || !publicKey.isEmpty || maxRowsPerUnit != nil || maxGroupsPerUnit != nil {
+        if privacyUnit != nil || !bounds.isEmpty || !publicKey.isEmpty || !matchColumn.isEmpty || maxRowsPerUnit != nil || maxGroupsPerUnit != nil {
             var compute: [String: JSONValue] = current?["compute"]?.objectValue ?? [:]
             if let privacyUnit { compute["privacyUnit"] = .string(privacyUnit) }
             if !bounds.isEmpty {
@@ -88,6 +89,7 @@ struct MetadataOptions: ParsableArguments {
                 compute["bounds"] = .object(ranges)
             }
             if !publicKey.isEmpty { compute["publicKeys"] = .array(publicKey.map { .string($0) }) }
+            if !matchColumn.isEmpty { compute["matchColumns"] = .array(matchColumn.map { .string($0) }) }
             if let maxRowsPerUnit { compute["maxRowsPerUnit"] = .number(Double(maxRowsPerUnit)) }
             if let maxGroupsPerUnit { compute["maxGroupsPerUnit"] = .number(Double(maxGroupsPerUnit)) }
             o["compute"] = .object(compute)
