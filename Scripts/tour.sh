@@ -93,6 +93,16 @@ DP=$(dataspace negotiate "$VISITS" --dir inst --provider "http://127.0.0.1:$GZ" 
 dataspace query "$DP" "SELECT district, COUNT(*) AS visits, AVG(cost) FROM data GROUP BY district" --epsilon 0.5 --dir inst
 dataspace budget "$DP" --dir inst                          # epsilon: 0.5 spent, 0.5 left
 dataspace query "$DP" "SELECT MAX(cost) FROM data" --dir inst || echo "MAX refused: exit $?"
+cat > match.json <<'EOF'
+{"permission": [{"action": "compute", "constraint": [
+  {"leftOperand": "psiSetSize", "operator": "lteq", "rightOperand": 1000},
+  {"leftOperand": "psiOutput", "operator": "eq", "rightOperand": "intersection"}]}]}
+EOF
+MATCH=$(dataspace publish visits.csv --dir gz --title "就诊患者名录" --description "仅可隐私求交" --sector healthcare \
+      --grade core --match-column patient --policy match.json --get identifier)
+PSI=$(dataspace negotiate "$MATCH" --dir inst --provider "http://127.0.0.1:$GZ" --purpose research --get agreement.id)
+printf 'patient\nP2\nP7\nP9\n' > ours.csv
+dataspace psi "$PSI" ours.csv --dir inst                   # P2 and P7 match; gz learns only that 3 were sent
 
 # 7. Evidence: every step above is an entry in gz's log, witnessed by the authority.
 dataspace ledger list --dir gz --type transfer.delivered

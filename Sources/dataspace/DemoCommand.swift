@@ -44,6 +44,9 @@ struct DemoWalk {
         Participant(name: "广州市政务服务和数据管理局", creditBody: "11440100MB2C92190", region: "440100", sector: "urban-governance", isAuthority: false),
         Participant(name: "广州智行交通科技有限公司 Zhixing Mobility", creditBody: "91440106MA5CXK3P7", region: "440106", sector: "transport", isAuthority: false),
         Participant(name: "华南城市环境研究院 South China Urban Environment Institute", creditBody: "12440000455861972", region: "440104", sector: "scientific-research", isAuthority: false),
+        // A bank and a telecom operator meet in the financial data space (risk control on phone numbers).
+        Participant(name: "广州农商银行 Guangzhou Rural Commercial Bank", creditBody: "91440101190449522", region: "440101", sector: "financial-services", isAuthority: false),
+        Participant(name: "粤通移动通信有限公司 Yuetong Mobile", creditBody: "91440000231120387", region: "440000", sector: "financial-services", isAuthority: false),
     ]
 
     func step(_ n: Int, _ text: String) {
@@ -79,7 +82,7 @@ struct DemoWalk {
         let ports = LoopbackPorts.free(count: Self.cast.count)
         guard ports.count == Self.cast.count else { throw PeerError("could not find free loopback ports") }
 
-        step(1, "Creating four nodes in \(base)")
+        step(1, "Creating \(Self.cast.count) nodes in \(base)")
         var services: [NodeServices] = []
         var logger = Logger(label: "demo")
         logger.logLevel = ProcessInfo.processInfo.environment["DATASPACE_DEMO_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
@@ -113,11 +116,11 @@ struct DemoWalk {
         for client in clients { try await client.waitUntilHealthy() }
         printPortals(services, base: base)
 
-        let authority = clients[0], bureau = clients[1], enterprise = clients[2], institute = clients[3]
+        let authority = clients[0], bureau = clients[1], enterprise = clients[2], institute = clients[3], bank = clients[4], telecom = clients[5]
         let authorityURL = services[0].configuration.publicURL
 
         step(2, "Participants apply to the authority; its admin approves; they fetch their membership credentials")
-        for client in [bureau, enterprise, institute] {
+        for client in [bureau, enterprise, institute, bank, telecom] {
             let reply = try await client.call(ManagementAPI.applyForMembership, json: ["authorityURL": .string(authorityURL)])
             print("  applied: \(reply["applicationId"]?.stringValue ?? "") → \(reply["status"]?.stringValue ?? "")")
         }
@@ -127,7 +130,7 @@ struct DemoWalk {
             _ = try await authority.call(ManagementAPI.approveApplication, id)
             print("  approved \(application["name"]?.stringValue ?? "") (\(application["creditCode"]?.stringValue ?? ""))")
         }
-        for client in [bureau, enterprise, institute] {
+        for client in [bureau, enterprise, institute, bank, telecom] {
             let m = try await client.call(ManagementAPI.refreshMembership)
             print("  credential \(m["credential"]?["id"]?.stringValue ?? "-") valid until \(m["credential"]?["expires"]?.stringValue ?? "-")")
         }
@@ -394,7 +397,45 @@ struct DemoWalk {
         }
         print("  a raw download of the records: \(try await fetch(dpAgreement, to: "received-visits.csv"))")
 
-        step(13, "Evidence: every event above is in the nodes' transparency logs, witnessed by the authority")
+        step(13, "Private set intersection: a bank and a telecom operator count their shared customers; neither sees the other's list")
+        let subscribers = files + "/mobile-subscribers.csv"
+        try DemoData.mobileSubscribers().write(toFile: subscribers, atomically: true, encoding: .utf8)
+        let subscriberProduct = try await telecom.publish(file: subscribers, metadata: [
+            "title": "移动用户名录（核心数据）", "description": "在网手机号码、套餐与在网时长。仅可隐私求交，号码不出域。Mobile subscribers; private set intersection only.",
+            "keywords": ["手机号码", "隐私求交", "风控", "PSI"], "sector": "financial-services", "region": "440000", "grade": "core",
+            "compute": ["matchColumns": ["phone"]],
+            "policy": ["permission": [[
+                "action": "compute",
+                "constraint": [
+                    ["leftOperand": "purpose", "operator": "isA", "rightOperand": "commercial.risk-control"],
+                    ["leftOperand": "psiSetSize", "operator": "lteq", "rightOperand": .number(20_000)],
+                    ["leftOperand": "psiRuns", "operator": "lteq", "rightOperand": .number(3)],
+                ],
+            ]]],
+        ])
+        let telecomURL = services[5].configuration.publicURL
+        print("  \(subscriberProduct["identifier"]?.stringValue ?? "")  graded \(subscriberProduct["grade"]?.stringValue ?? ""), 50,000 subscribers, match column phone; offer: at most 20,000 numbers a run, 3 runs, size only")
+        let psiStarted = try await bank.call(
+            ManagementAPI.negotiate,
+            json: ["provider": .string(telecomURL), "dataset": .string(subscriberProduct["identifier"]?.stringValue ?? ""), "purpose": "commercial.risk-control"])
+        let psiNegotiation = try await bank.call(ManagementAPI.showNegotiation, psiStarted["id"]?.stringValue ?? "", query: ["wait": "30"])
+        let psiAgreement = psiNegotiation["agreement"]?["id"]?.stringValue ?? ""
+        print("  the bank agrees to match for risk control: \(psiNegotiation["state"]?.stringValue ?? "") \(psiAgreement)")
+        let customers = DemoData.bankCustomerPhones()
+        let matched = try await bank.call(ManagementAPI.intersectAgreement, psiAgreement, json: ["identifiers": .array(customers.map { .string($0) })])
+        print("  the bank's \(matched["consumerSetSize"]?.intValue ?? 0) customers (numbers hashed to Curve25519 and blinded on the bank's node) × the telecom's \(matched["providerSetSize"]?.intValue ?? 0) subscribers")
+        print("      → \(matched["intersectionSize"]?.intValue ?? 0) customers are this operator's subscribers; which ones is not released (psiOutput cardinality); runs left: \(matched["runsLeft"]?.intValue ?? 0)")
+        do {
+            _ = try await bank.call(ManagementAPI.intersectAgreement, psiAgreement, json: ["identifiers": .array((0..<20_001).map { .string("139\(String(format: "%08d", $0))") })])
+        } catch let failure as ManagementClient.Failure {
+            print("  a list of 20,001 numbers → refused: \(failure.detail)")
+        }
+        let psiEvents = try await telecom.call(ManagementAPI.ledgerEvents, query: ["type": "compute.psi.run"])["events"]?.arrayValue ?? []
+        if let e = psiEvents.first?["event"] {
+            print("  the telecom's ledger: compute.psi.run, the bank's set size \(e["consumerSetSize"]?.intValue ?? 0), column \(e["column"]?.stringValue ?? ""), runs left \(e["remaining"]?.stringValue ?? "?") — no number in it")
+        }
+
+        step(14, "Evidence: every event above is in the nodes' transparency logs, witnessed by the authority")
         for (i, node) in services.enumerated() {
             let status = try await clients[i].call(ManagementAPI.ledgerStatus)
             let cosigned = status["witnesses"]?.arrayValue?.compactMap { $0["cosignedSize"]?.doubleValue }.first

@@ -34,6 +34,32 @@ enum DemoData {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// The i-th mobile number of the demo's operator: 11 digits, spread over its prefixes.
+    static func subscriberPhone(_ i: Int) -> String {
+        let prefixes = ["134", "135", "136", "137", "138", "139", "150"]
+        return prefixes[i % prefixes.count] + String(format: "%08d", (i &* 7_919 &+ 12_345) % 100_000_000)
+    }
+
+    /// A telecom operator's 50,000 subscribers: phone, plan and months on the network.
+    static func mobileSubscribers(count: Int = 50_000) -> String {
+        var rng = SeededRandom(seed: 11)
+        let plans = ["畅享 128", "全球通 88", "动感 39", "5G 199", "家庭 158"]
+        var lines = ["phone,plan,tenure_months,district"]
+        for i in 0..<count {
+            lines.append(
+                "\(subscriberPhone(i)),\(plans[Int.random(in: 0..<plans.count, using: &rng)]),\(Int.random(in: 1...240, using: &rng)),\(districts[Int.random(in: 0..<districts.count, using: &rng)])")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A bank's 20,000 customers' phones: 8,000 with the operator (every sixth subscriber), the
+    /// rest with other operators (prefix 18x).
+    static func bankCustomerPhones() -> [String] {
+        var phones = (0..<8_000).map { subscriberPhone($0 * 6) }
+        phones += (0..<12_000).map { "18\(($0 % 9) + 1)" + String(format: "%08d", ($0 &* 104_729) % 100_000_000) }
+        return phones
+    }
+
     static func airQuality() -> String {
         var rng = SeededRandom(seed: 1)
         var lines = ["station_id,station_name,district,timestamp,aqi,pm25,pm10,no2,o3,so2,co"]

@@ -1,3 +1,4 @@
+import BigInt
 import Crypto
 import Foundation
 import Testing
@@ -48,6 +49,19 @@ import Testing
             #expect(a * b == b * a)
             #expect((a + b) * (a + b) == a * a + (a + a) * b + b * b)
             #expect(a.canonical.limbs.3 >> 63 == 0)
+        }
+        // Against arbitrary-precision integers: products, sums and differences modulo p.
+        let modulus = (BigUInt(1) << 255) - 19
+        /// The stored 256-bit integer (canonical or not).
+        func integer(_ f: Field25519) -> BigUInt {
+            BigUInt(f.limbs.0) | BigUInt(f.limbs.1) << 64 | BigUInt(f.limbs.2) << 128 | BigUInt(f.limbs.3) << 192
+        }
+        for (i, a) in values.enumerated() {
+            let b = values[(i * 7 + 3) % values.count]
+            let x = integer(a) % modulus, y = integer(b) % modulus
+            #expect(integer((a * b).canonical) == (x * y) % modulus)
+            #expect(integer((a + b).canonical) == (x + y) % modulus)
+            #expect(integer((a - b).canonical) == (x + modulus - y) % modulus)
         }
         // 2^255 ≡ 19 and p ≡ 0.
         #expect(Field25519(0, 0, 0, 1 << 63) == Field25519(19))

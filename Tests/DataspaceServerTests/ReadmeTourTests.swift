@@ -68,6 +68,7 @@ import Testing
         // The private query printed its table and noise, and MAX was refused by the provider (3).
         #expect(stdout.contains("VISITS") && stdout.contains("discrete Laplace noise"), "\(stdout.suffix(2_000))")
         #expect(stdout.contains("MAX refused: exit 3"), "\(stdout.suffix(2_000))")
+        #expect(stdout.contains("MATCHED ON PATIENT") && stdout.contains("  P2\n") && stdout.contains("  P7\n"), "\(stdout.suffix(2_000))")
         #expect(stdout.contains("VALID: entry"), "the offline receipt check")
         #expect(stdout.contains("delivered and confirmed") && stdout.contains("2 delivered, 0 open"), "the reconciliation")
         #expect(FileManager.default.fileExists(atPath: directory + "/received.csv") && FileManager.default.fileExists(atPath: directory + "/report.html"))
