@@ -14,12 +14,15 @@ public final class ComputeService: Sendable {
     let budgets: any PrivacyBudgetStore
     let catalog: CatalogService
     let stores: QueryStoreCache
+    /// Where shares of this node's vectors go in secure aggregation (the node's peer transport).
+    let shareDelivery: (any AggregationShareDelivery)?
     public let now: @Sendable () -> Date
 
     public init(
         contracts: any ContractStore, budgets: any PrivacyBudgetStore, catalog: CatalogService, storeCapacityRows: Int = 200_000_000,
-        now: @escaping @Sendable () -> Date = { Date() }
+        shareDelivery: (any AggregationShareDelivery)? = nil, now: @escaping @Sendable () -> Date = { Date() }
     ) {
+        self.shareDelivery = shareDelivery
         self.contracts = contracts
         self.budgets = budgets
         self.catalog = catalog

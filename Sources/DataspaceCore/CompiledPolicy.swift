@@ -339,7 +339,7 @@ struct AtomicConstraint: Sendable {
         case .recipient: allowed = Self.setOperators.union([.eq, .neq, .isA])
         case .epsilon, .rho, .queryEpsilon, .queryRho, .periodEpsilon, .periodRho, .delta: allowed = [.lteq]
         case .budgetPeriod: allowed = [.eq]
-        case .psiSetSize, .psiRuns: allowed = [.lteq]
+        case .psiSetSize, .psiRuns, .aggregateRounds: allowed = [.lteq]
         case .psiOutput: allowed = [.eq]
         case .payAmount, .unit, .deleteAfter:
             throw ValidationError(
@@ -408,10 +408,10 @@ struct AtomicConstraint: Sendable {
                 throw ValidationError(code: "policy.duration", field: rightPath, message: "budgetPeriod takes an ISO 8601 duration of a minute or more, such as P1D")
             }
             operand = .period(seconds)
-        case .psiSetSize, .psiRuns:
+        case .psiSetSize, .psiRuns, .aggregateRounds:
             let range = left == .psiSetSize ? PSITerms.setSizeRange : PSITerms.runsRange
             guard let n = RightOperandCheck.integer(values[0]), range.contains(n) else {
-                throw ValidationError(code: "policy.psi", field: rightPath, message: "\(left.rawValue) takes a whole number from \(range.lowerBound) to \(range.upperBound)")
+                throw ValidationError(code: left == .aggregateRounds ? "policy.aggregate" : "policy.psi", field: rightPath, message: "\(left.rawValue) takes a whole number from \(range.lowerBound) to \(range.upperBound)")
             }
             operand = .limit(n)
         case .psiOutput:

@@ -118,6 +118,8 @@ public enum PolicySummary {
                 return Line(chinese: "隐私求交：每次至多匹配 \(v) 个标识", english: "private set intersection of at most \(v) identifiers a run")
             case (.psiRuns, _):
                 return Line(chinese: "隐私求交至多 \(v) 次", english: "at most \(v) set-intersection runs")
+            case (.aggregateRounds, _):
+                return Line(chinese: "可参与安全聚合至多 \(v) 轮（仅交出加性秘密份额）", english: "may contribute to at most \(v) secure-aggregation rounds (as secret shares only)")
             case (.psiOutput, _):
                 return v == "intersection"
                     ? Line(chinese: "求交结果：交集中的标识", english: "a run releases which identifiers matched")

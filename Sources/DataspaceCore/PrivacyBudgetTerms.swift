@@ -70,9 +70,9 @@ extension CompiledRule {
         func nested(_ node: ConstraintNode, _ p: String) throws(ValidationError) {
             switch node {
             case .atomic(let a):
-                if LeftOperand.budgetTerms.contains(a.left) || a.left == .budgetPeriod || LeftOperand.psiTerms.contains(a.left) {
+                if LeftOperand.budgetTerms.contains(a.left) || a.left == .budgetPeriod || LeftOperand.countedComputeTerms.contains(a.left) {
                     throw ValidationError(
-                        code: LeftOperand.psiTerms.contains(a.left) ? "policy.psi" : "policy.privacy_budget", field: p,
+                        code: a.left == .aggregateRounds ? "policy.aggregate" : LeftOperand.psiTerms.contains(a.left) ? "policy.psi" : "policy.privacy_budget", field: p,
                         message: "\(a.left.rawValue) is a compute term: put it directly in the compute permission's constraints, not inside and/or/xone")
                 }
             case .and(let nodes, _), .or(let nodes, _), .xone(let nodes, _):
@@ -85,11 +85,11 @@ extension CompiledRule {
                 try nested(node, p)
                 continue
             }
-            if LeftOperand.psiTerms.contains(a.left) {
+            if LeftOperand.countedComputeTerms.contains(a.left) {
                 guard PolicyActions.covers(action, "compute") else {
                     throw ValidationError(
-                        code: "policy.psi", field: "\(p).leftOperand",
-                        message: "\(a.left.rawValue) is a set-intersection term; it belongs to a permission whose action is compute, not \(action)")
+                        code: a.left == .aggregateRounds ? "policy.aggregate" : "policy.psi", field: "\(p).leftOperand",
+                        message: "\(a.left.rawValue) is a \(a.left == .aggregateRounds ? "secure-aggregation" : "set-intersection") term; it belongs to a permission whose action is compute, not \(action)")
                 }
                 present[a.left, default: 0] += 1
                 continue

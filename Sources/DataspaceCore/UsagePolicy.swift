@@ -178,11 +178,16 @@ public enum LeftOperand: String, Sendable, Hashable, CaseIterable {
     /// Private set intersection under a `compute` permission (docs/privacy.md): the largest set
     /// a consumer may match, how many runs the agreement allows, and what a run releases.
     case psiSetSize, psiRuns, psiOutput
+    /// Secure aggregation under a `compute` permission (docs/privacy.md): how many rounds the
+    /// agreement lets the product contribute to.
+    case aggregateRounds
 
     /// The budget terms: enforced by the compute service's accounting, not by a request's facts.
     public static let budgetTerms: Set<LeftOperand> = [.epsilon, .rho, .queryEpsilon, .queryRho, .periodEpsilon, .periodRho, .delta]
     /// The set-intersection terms: enforced by the compute service, not by a request's facts.
     public static let psiTerms: Set<LeftOperand> = [.psiSetSize, .psiRuns, .psiOutput]
+    /// Every term the compute service counts itself: budgets aside, set intersection and aggregation.
+    public static let countedComputeTerms: Set<LeftOperand> = psiTerms.union([.aggregateRounds])
 }
 
 /// A constraint: atomic (`leftOperand operator rightOperand`) or a logical combination.
@@ -291,11 +296,11 @@ enum RightOperandCheck {
                         code: "policy.privacy_budget", field: itemPath,
                         message: "\(left.rawValue) takes a positive decimal with at most 9 decimals, up to 1000000, e.g. 1.0")
                 }
-            case .psiSetSize, .psiRuns:
+            case .psiSetSize, .psiRuns, .aggregateRounds:
                 let range = left == .psiSetSize ? PSITerms.setSizeRange : PSITerms.runsRange
                 guard let n = integer(item), range.contains(n) else {
                     throw ValidationError(
-                        code: "policy.psi", field: itemPath, message: "\(left.rawValue) takes a whole number from \(range.lowerBound) to \(range.upperBound)")
+                        code: left == .aggregateRounds ? "policy.aggregate" : "policy.psi", field: itemPath, message: "\(left.rawValue) takes a whole number from \(range.lowerBound) to \(range.upperBound)")
                 }
             case .psiOutput:
                 guard let s = item.stringValue, PSITerms.Output(rawValue: s) != nil else {

@@ -25,6 +25,17 @@ public struct LedgerEvent: Sendable, Equatable {
         /// A private set intersection run admitted under an agreement: both set sizes, the
         /// column matched and what the run releases — never an identifier.
         case computePSIRun = "compute.psi.run"
+        /// A provider's contribution to a secure-aggregation round: the round, the column and
+        /// groups asked, the aggregators its shares went to — never a number of its data.
+        case computeAggregateContribution = "compute.aggregate.contribution"
+        /// An aggregator opened a round for a consumer (how many providers, the vector's length).
+        case aggregationRoundOpened = "aggregation.round.opened"
+        /// An aggregator took one provider's share of a round (who, not what).
+        case aggregationShareReceived = "aggregation.share.received"
+        /// An aggregator released a round's sum of shares to its consumer, once.
+        case aggregationRoundReleased = "aggregation.round.released"
+        /// A round ended without release; its shares were deleted.
+        case aggregationRoundAborted = "aggregation.round.aborted"
     }
 
     public let kind: Kind

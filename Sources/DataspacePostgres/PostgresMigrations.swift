@@ -146,6 +146,20 @@ enum PostgresMigrations {
                 """,
                 "CREATE INDEX privacy_charge_agreement ON privacy_charge (agreement_id, at)",
             ]),
+        Migration(
+            name: "v7-aggregation-rounds",
+            statements: [
+                """
+                CREATE TABLE aggregation_round (
+                    id text PRIMARY KEY, consumer text NOT NULL, providers text NOT NULL, length integer NOT NULL,
+                    state text NOT NULL, opened_at double precision NOT NULL)
+                """,
+                """
+                CREATE TABLE aggregation_share (
+                    round_id text NOT NULL, provider text NOT NULL, share text NOT NULL, at double precision NOT NULL,
+                    PRIMARY KEY (round_id, provider))
+                """,
+            ]),
     ]
 
     /// Applies the migrations not yet applied, each in its own transaction, under an advisory

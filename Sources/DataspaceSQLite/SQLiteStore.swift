@@ -257,6 +257,19 @@ public final class SQLiteStore: Sendable {
                     CREATE INDEX privacy_charge_agreement ON privacy_charge(agreement_id, at);
                     """)
         }
+        migrator.registerMigration("v11-aggregation-rounds") { db in
+            // Secure-aggregation rounds this node aggregates, and the providers' shares until
+            // the round is collected or aborted (then deleted).
+            try db.execute(
+                sql: """
+                    CREATE TABLE aggregation_round (
+                        id TEXT PRIMARY KEY, consumer TEXT NOT NULL, providers TEXT NOT NULL, length INTEGER NOT NULL,
+                        state TEXT NOT NULL, opened_at REAL NOT NULL);
+                    CREATE TABLE aggregation_share (
+                        round_id TEXT NOT NULL, provider TEXT NOT NULL, share TEXT NOT NULL, at REAL NOT NULL,
+                        PRIMARY KEY (round_id, provider));
+                    """)
+        }
         return migrator
     }
 

@@ -186,6 +186,11 @@ struct AuditPortal: Sendable {
         case "compute.query.charged": Bilingual("隐私计算查询", "Private query answered")
         case "compute.query.refunded": Bilingual("查询预算退回", "Query budget refunded")
         case "compute.psi.run": Bilingual("隐私求交", "Private set intersection run")
+        case "compute.aggregate.contribution": Bilingual("安全聚合出资（秘密份额）", "Secure aggregation: shares contributed")
+        case "aggregation.round.opened": Bilingual("聚合轮次开启", "Aggregation round opened")
+        case "aggregation.share.received": Bilingual("收到秘密份额", "Aggregation share received")
+        case "aggregation.round.released": Bilingual("聚合结果交付", "Aggregation sum released")
+        case "aggregation.round.aborted": Bilingual("聚合轮次中止", "Aggregation round aborted")
         default: Bilingual(zh: type, en: type, both: type)
         }
     }

@@ -129,3 +129,68 @@ enum ComputeJSON {
         return .object(o)
     }
 }
+
+extension ComputeJSON {
+    /// `{"agreements": [...], "aggregators": [did, did], "column", "groupBy", "groups", "decimals"}`
+    /// for a secure-aggregation round; the shapes are checked here, the terms by the service.
+    static func aggregation(_ json: JSONValue) throws -> ContractService.AggregationRequest {
+        guard let o = json.objectValue else {
+            throw ValidationError(code: "aggregate.request", field: "body", message: "a JSON object with agreements and aggregators")
+        }
+        let known = ["agreements", "aggregators", "column", "groupBy", "groups", "decimals"]
+        for key in o.keys.sorted() where !known.contains(key) {
+            throw ValidationError(code: "aggregate.field", field: key, message: "unknown field; expected \(known.joined(separator: ", "))")
+        }
+        func strings(_ key: String, at most: Int) throws -> [String] {
+            guard let v = o[key], v != .null else { return [] }
+            guard let list = v.arrayValue, list.count <= most else {
+                throw ValidationError(code: "aggregate.\(key)", field: key, message: "\(key) is a list of at most \(most) strings")
+            }
+            return try list.enumerated().map { i, item in
+                guard let s = item.stringValue, s.utf8.count <= 1024 else {
+                    throw ValidationError(code: "aggregate.\(key)", field: "\(key)[\(i)]", message: "a string of at most 1,024 bytes")
+                }
+                return s
+            }
+        }
+        func name(_ key: String) throws -> String? {
+            guard let v = o[key], v != .null else { return nil }
+            guard let s = v.stringValue, (1...256).contains(s.utf8.count) else {
+                throw ValidationError(code: "aggregate.\(key)", field: key, message: "\(key) names a column (1 to 256 bytes)")
+            }
+            return s
+        }
+        var decimals = 0
+        if let d = o["decimals"], d != .null {
+            guard let n = d.intValue, AggregationQuery.decimalsRange.contains(n) else {
+                throw ValidationError(code: "aggregate.decimals", field: "decimals", message: "decimals is a whole number from 0 to 6")
+            }
+            decimals = n
+        }
+        return ContractService.AggregationRequest(
+            agreements: try strings("agreements", at: AggregationQuery.providersRange.upperBound), column: try name("column"), groupBy: try name("groupBy"),
+            groups: try strings("groups", at: AggregationQuery.maximumGroups), decimals: decimals, aggregators: try strings("aggregators", at: 2))
+    }
+
+    /// A released joint result; sums are written with their decimals, averages with two more.
+    static func aggregation(_ r: ContractService.AggregationResult) -> JSONValue {
+        let groups: [JSONValue] = r.groups.map { g in
+            var o: [String: JSONValue] = ["count": .number(Double(g.count))]
+            if let key = g.key { o["key"] = .string(key) }
+            if let sum = g.sum {
+                o["sum"] = .string(FixedPoint.render(Int128(sum), decimals: r.decimals))
+                if g.count > 0 {
+                    // Two more decimals than the sum, truncated toward zero: exact, no float.
+                    o["avg"] = .string(FixedPoint.render(Int128(sum) * 100 / Int128(g.count), decimals: r.decimals + 2))
+                }
+            }
+            return .object(o)
+        }
+        var o: [String: JSONValue] = [
+            "round": .string(r.round), "providers": .array(r.providers.map { .string($0) }), "decimals": .number(Double(r.decimals)), "groups": .array(groups),
+        ]
+        if let c = r.column { o["column"] = .string(c) }
+        if let k = r.groupBy { o["groupBy"] = .string(k) }
+        return .object(o)
+    }
+}

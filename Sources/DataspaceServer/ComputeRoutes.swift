@@ -24,6 +24,16 @@ enum ComputeRoutes {
             }
         }
         registerSetIntersection(on: dsp, services: services)
+        // A contribution to a secure-aggregation round: the provider hands its shares to the
+        // round's two aggregators and answers only that it did (docs/privacy.md).
+        dsp.post("/:id/aggregate") { request, context in
+            await problemJSON {
+                let caller = try context.member()
+                let query = try AggregationQuery(json: try await request.jsonBody(limit: 128 * 1024))
+                let done = try await services.compute.contribute(agreementID: agreement(context), consumer: caller.did.value, query: query)
+                return Responses.json(["round": .string(done.round), "roundsLeft": .number(Double(done.roundsLeft))])
+            }
+        }
         dsp.get("/:id/budget") { _, context in
             await problemJSON {
                 let caller = try context.member()

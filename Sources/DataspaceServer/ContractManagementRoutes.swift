@@ -23,6 +23,7 @@ enum ContractManagementRoutes {
         Route(ManagementAPI.reconcileAgreement, handler: reconcileAgreement),
         Route(ManagementAPI.queryAgreement, handler: queryAgreement),
         Route(ManagementAPI.intersectAgreement, handler: intersectAgreement),
+        Route(ManagementAPI.aggregate, handler: aggregate),
         Route(ManagementAPI.agreementBudget, handler: agreementBudget),
         Route(ManagementAPI.startTransfer, handler: startTransfer),
         Route(ManagementAPI.listTransfers, handler: listTransfers),
@@ -179,6 +180,12 @@ enum ContractManagementRoutes {
         } catch let refusal as ContractService.ProviderRefusal {
             return Responses.json(refusal.body, status: HTTPResponse.Status(code: refusal.status), contentType: "application/problem+json")
         }
+    }
+
+    /// A secure-aggregation round across this node's agreements with several providers.
+    static let aggregate: Handler = { request, _, s in
+        let body = try await request.jsonBody(limit: 256 << 10)
+        return Responses.json(ComputeJSON.aggregation(try await s.contracts.runAggregation(try ComputeJSON.aggregation(body))))
     }
 
     /// The budget: a provider reads its own ledger, a consumer asks its provider.

@@ -422,6 +422,33 @@ public enum ManagementAPI {
             "400": problem, "403": problem, "404": problem, "409": problem, "413": problem, "422": problem,
         ])
 
+    public static let aggregate = ManagementOperation(
+        id: "aggregate", .post, "/aggregations",
+        summary: "Secure aggregation across providers (this node as consumer; docs/privacy.md): each provider under its agreement (compute with aggregateRounds) splits its count and sum into two additive shares for the two aggregators; this node adds their two sums. Any refusal aborts the round with nothing released",
+        requestBody: [
+            "required": true,
+            "content": [
+                "application/json": [
+                    "schema": [
+                        "type": "object",
+                        "required": ["agreements", "aggregators"],
+                        "properties": [
+                            "agreements": ["type": "array", "minItems": 3, "maxItems": 100, "items": ["type": "string"], "description": "one agreement per provider, this node as consumer"],
+                            "aggregators": ["type": "array", "minItems": 2, "maxItems": 2, "items": ["type": "string"], "description": "the DIDs of two members that are neither this node nor a provider, and do not collude"],
+                            "column": ["type": "string", "description": "a bounded column to sum (omit to count rows only)"],
+                            "groupBy": ["type": "string", "description": "a public key of the products"],
+                            "groups": ["type": "array", "maxItems": 1000, "items": ["type": "string"], "description": "the values of groupBy to report, the same for every provider"],
+                            "decimals": ["type": "integer", "minimum": 0, "maximum": 6, "description": "decimals the sum is carried with"],
+                        ],
+                    ],
+                ],
+            ],
+        ],
+        responses: [
+            "200": ["description": "round, providers, and for each group its key, count, sum and average"],
+            "400": problem, "403": problem, "404": problem, "409": problem, "422": problem, "502": problem,
+        ])
+
     public static let agreementBudget = ManagementOperation(
         id: "agreementBudget", .get, "/agreements/{id}/budget",
         summary: "An agreement's privacy budget: total, spent, remaining, per query and per period (asked of the provider by a consumer)",
@@ -510,6 +537,11 @@ public enum ManagementAPI {
                         "compute.query.charged",
                         "compute.query.refunded",
                         "compute.psi.run",
+                        "compute.aggregate.contribution",
+                        "aggregation.round.opened",
+                        "aggregation.share.received",
+                        "aggregation.round.released",
+                        "aggregation.round.aborted",
                     ],
                 ],
             ],
@@ -682,6 +714,7 @@ public enum ManagementAPI {
         reconcileAgreement,
         queryAgreement,
         intersectAgreement,
+        aggregate,
         agreementBudget,
         startTransfer,
         listTransfers,

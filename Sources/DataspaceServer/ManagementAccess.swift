@@ -20,7 +20,7 @@ public enum ManagementAccess {
         "negotiate": [.analyst], "acceptOffer": [.analyst], "makeOffer": [.publisher], "terminateNegotiation": [.analyst, .publisher],
         "listNegotiations": contractReaders, "showNegotiation": contractReaders,
         "listAgreements": contractReaders, "showAgreement": contractReaders, "reconcileAgreement": contractReaders,
-        "queryAgreement": [.analyst], "intersectAgreement": [.analyst], "agreementBudget": contractReaders,
+        "queryAgreement": [.analyst], "intersectAgreement": [.analyst], "aggregate": [.analyst], "agreementBudget": contractReaders,
         "startTransfer": [.analyst], "completeTransfer": [.analyst],
         "suspendTransfer": [.analyst, .publisher], "resumeTransfer": [.analyst, .publisher], "terminateTransfer": [.analyst, .publisher],
         "listTransfers": contractReaders, "showTransfer": contractReaders, "transferReceipts": contractReaders,

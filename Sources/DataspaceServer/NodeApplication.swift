@@ -20,6 +20,7 @@ public enum NodeApplication {
         DSPContractRoutes.register(on: router, services: services)
         DataPlaneRoutes.register(on: router, services: services)
         ComputeRoutes.register(on: router, services: services)
+        AggregationRoutes.register(on: router, services: services)
         LedgerRoutes.register(on: router, services: services)
         if let authority = services.authority {
             IdentityRoutes.register(on: router, services: services, authority: authority)

@@ -47,6 +47,8 @@ public struct NodeServices: Sendable {
     public let contracts: ContractService
     /// Differentially private queries under agreements (docs/privacy.md).
     public let compute: ComputeService
+    /// Secure-aggregation rounds this node aggregates for other members (docs/privacy.md).
+    public let aggregation: AggregationService
     /// People of the organisation: invitations, sign-in, portal sessions.
     public let accounts: AccountService
     /// Password hashing (scrypt, tens of MiB each) running at once; more wait, the rest get 503.
@@ -150,7 +152,8 @@ public struct NodeServices: Sendable {
         let services = NodeServices(
             configuration: configuration, directory: directory, did: did, key: key, didDocument: document, adminToken: adminToken,
             store: store, catalog: catalog, authority: authority, peers: peers, resolver: resolver, revocations: revocations,
-            trust: TrustAnchor(trusted), contracts: contracts, compute: ComputeService(contracts: store, budgets: store, catalog: catalog, now: now),
+            trust: TrustAnchor(trusted), contracts: contracts, compute: ComputeService(contracts: store, budgets: store, catalog: catalog, shareDelivery: contracts, now: now),
+            aggregation: AggregationService(store: store, evidence: ledger, did: did.value, now: now),
             accounts: try AccountService(store: store, cost: PasswordHash.Cost(log2N: configuration.passwordCost, r: 8, p: 3), now: now),
             signIns: WorkLimiter(name: "sign-ins", limit: 2, queue: 32), ledger: ledger, logger: logger,
             rateLimiter: RateLimiter(rate: Double(configuration.requestsPerSecond), burst: Double(configuration.burst)),

@@ -9,7 +9,7 @@ import Logging
 /// Everything a node keeps durably, whichever backend holds it: SQLite in the data directory
 /// (the embedded default) or PostgreSQL shared by replicas. Both pass the same conformance suite.
 public typealias NodeStore = CatalogStore & ContractStore & DeliveryReceiptStore & RegistryStore & MembershipStore & ReplayGuard
-    & LedgerIndexStore & OperatorSessionStore & AccountStore & PrivacyBudgetStore
+    & LedgerIndexStore & OperatorSessionStore & AccountStore & PrivacyBudgetStore & AggregationRoundStore
 
 enum NodeStoreFactory {
     /// Opens the store the configuration names; a PostgreSQL server that cannot be used is a

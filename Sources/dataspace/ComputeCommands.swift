@@ -190,3 +190,53 @@ struct PSICommand: AsyncParsableCommand {
         return out
     }
 }
+
+/// `dataspace aggregate --agreement A --agreement B --agreement C --aggregator DID --aggregator DID`:
+/// a joint count (and sum) over several providers' products by secure aggregation.
+struct AggregateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "aggregate",
+        abstract: "Add up several providers' counts and sums by secure aggregation; no node sees another's numbers.",
+        discussion: """
+            Each provider (one --agreement each, at least three) splits its own count and sum into two random shares, one \
+            for each --aggregator (two other members that do not collude, e.g. the registry and a peer); each aggregator \
+            adds the shares it got, and this node adds the two sums. If any provider refuses or cannot be reached the round \
+            is aborted at both aggregators and nothing is released (docs/privacy.md). Exits 3 when a provider or \
+            aggregator refuses, 4 when an aggregator cannot be reached.
+            """)
+
+    @OptionGroup var node: NodeOptions
+    @Option(name: .customLong("agreement"), help: "An agreement with one provider (repeat for each, 3 to 100).") var agreements: [String] = []
+    @Option(name: .customLong("aggregator"), help: "An aggregator node's DID (exactly two).") var aggregators: [String] = []
+    @Option(help: "A column with declared bounds to sum (omit to count rows only).") var sum: String?
+    @Option(name: .customLong("group-by"), help: "A public key of the products to group by.") var groupBy: String?
+    @Option(name: .customLong("group"), help: "A value of --group-by to report (repeat; every provider reports the same groups).") var groups: [String] = []
+    @Option(help: "Decimals to carry the sum with (0 to 6).") var decimals: Int = 0
+
+    func run() async throws {
+        try await runReporting {
+            var body: [String: JSONValue] = [
+                "agreements": .array(agreements.map { .string($0) }), "aggregators": .array(aggregators.map { .string($0) }),
+                "decimals": .number(Double(decimals)),
+            ]
+            if let sum { body["column"] = .string(sum) }
+            if let groupBy {
+                body["groupBy"] = .string(groupBy)
+                body["groups"] = .array(groups.map { .string($0) })
+            }
+            if !node.json {
+                FileHandle.standardError.write(Data("aggregating over \(agreements.count) providers through \(aggregators.joined(separator: " and "))…\n".utf8))
+            }
+            let r = try await node.client().call(ManagementAPI.aggregate, json: .object(body))
+            if node.json { return node.printJSON(r) }
+            let rows: [[String]] = (r["groups"]?.arrayValue ?? []).map { g in
+                var row = [g["key"]?.stringValue ?? "(all)", PSICommand.grouped(g["count"]?.intValue)]
+                if sum != nil { row += [g["sum"]?.stringValue ?? "", g["avg"]?.stringValue ?? "—"] }
+                return row
+            }
+            let headers = [(groupBy ?? "products").uppercased(), "COUNT"] + (sum.map { ["SUM(\($0))".uppercased(), "AVG"] } ?? [])
+            printTable(headers, rows)
+            print("round \(r["round"]?.stringValue ?? "") over \(r["providers"]?.arrayValue?.count ?? 0) providers; each aggregator saw only random shares")
+        }
+    }
+}

@@ -18,7 +18,7 @@ struct Dataspace: AsyncParsableCommand {
             PublishCommand.self, UpdateCommand.self, WithdrawCommand.self, DatasetsCommand.self, ShowCommand.self,
             SearchCommand.self, ResolveCommand.self, CatalogCommand.self, NegotiateCommand.self, NegotiationsCommand.self,
             AgreementsCommand.self, FetchCommand.self, UsageCommand.self, LedgerCommand.self, QualityCommand.self, TraceCommand.self,
-            GradeCommand.self, StatusCommand.self, ReconcileCommand.self, QueryCommand.self, BudgetCommand.self, PSICommand.self, AccountsCommand.self, LoginCommand.self, LogoutCommand.self, DemoCommand.self,
+            GradeCommand.self, StatusCommand.self, ReconcileCommand.self, QueryCommand.self, BudgetCommand.self, PSICommand.self, AggregateCommand.self, AccountsCommand.self, LoginCommand.self, LogoutCommand.self, DemoCommand.self,
             BenchCommand.self,
         ])
 }

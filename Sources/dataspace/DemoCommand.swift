@@ -47,6 +47,9 @@ struct DemoWalk {
         // A bank and a telecom operator meet in the financial data space (risk control on phone numbers).
         Participant(name: "广州农商银行 Guangzhou Rural Commercial Bank", creditBody: "91440101190449522", region: "440101", sector: "financial-services", isAuthority: false),
         Participant(name: "粤通移动通信有限公司 Yuetong Mobile", creditBody: "91440000231120387", region: "440000", sector: "financial-services", isAuthority: false),
+        // Two more cities' bureaus: with Guangzhou's they add up their clinic statistics by secure aggregation.
+        Participant(name: "深圳市政务服务和数据管理局", creditBody: "11440300MB2C92190", region: "440300", sector: "urban-governance", isAuthority: false),
+        Participant(name: "佛山市政务服务数据管理局", creditBody: "11440600MB2C92190", region: "440600", sector: "urban-governance", isAuthority: false),
     ]
 
     func step(_ n: Int, _ text: String) {
@@ -117,10 +120,11 @@ struct DemoWalk {
         printPortals(services, base: base)
 
         let authority = clients[0], bureau = clients[1], enterprise = clients[2], institute = clients[3], bank = clients[4], telecom = clients[5]
+        let shenzhen = clients[6], foshan = clients[7]
         let authorityURL = services[0].configuration.publicURL
 
         step(2, "Participants apply to the authority; its admin approves; they fetch their membership credentials")
-        for client in [bureau, enterprise, institute, bank, telecom] {
+        for client in [bureau, enterprise, institute, bank, telecom, shenzhen, foshan] {
             let reply = try await client.call(ManagementAPI.applyForMembership, json: ["authorityURL": .string(authorityURL)])
             print("  applied: \(reply["applicationId"]?.stringValue ?? "") → \(reply["status"]?.stringValue ?? "")")
         }
@@ -130,7 +134,7 @@ struct DemoWalk {
             _ = try await authority.call(ManagementAPI.approveApplication, id)
             print("  approved \(application["name"]?.stringValue ?? "") (\(application["creditCode"]?.stringValue ?? ""))")
         }
-        for client in [bureau, enterprise, institute, bank, telecom] {
+        for client in [bureau, enterprise, institute, bank, telecom, shenzhen, foshan] {
             let m = try await client.call(ManagementAPI.refreshMembership)
             print("  credential \(m["credential"]?["id"]?.stringValue ?? "-") valid until \(m["credential"]?["expires"]?.stringValue ?? "-")")
         }
@@ -435,7 +439,56 @@ struct DemoWalk {
             print("  the telecom's ledger: compute.psi.run, the bank's set size \(e["consumerSetSize"]?.intValue ?? 0), column \(e["column"]?.stringValue ?? ""), runs left \(e["remaining"]?.stringValue ?? "?") — no number in it")
         }
 
-        step(14, "Evidence: every event above is in the nodes' transparency logs, witnessed by the authority")
+        step(14, "Secure aggregation: three cities' bureaus add up their clinic statistics; no node sees another city's numbers")
+        let cities: [(client: ManagementClient, node: Int, name: String, seed: UInt64)] = [(bureau, 1, "广州", 1), (shenzhen, 6, "深圳", 2), (foshan, 7, "佛山", 3)]
+        var cityAgreements: [String] = []
+        for city in cities {
+            let path = files + "/clinic-statistics-\(city.node).csv"
+            try DemoData.clinicStatistics(seed: city.seed).write(toFile: path, atomically: true, encoding: .utf8)
+            let product = try await city.client.publish(file: path, metadata: [
+                "title": .string("\(city.name)社区门诊人次（核心数据）"), "description": "按城区类型的居民门诊人次。仅可安全聚合，数字不出域。Clinic visits by area; secure aggregation only.",
+                "keywords": ["门诊", "安全聚合", "统计"], "sector": "healthcare", "region": .string(services[city.node].configuration.region.value), "grade": "core",
+                "compute": ["privacyUnit": "resident", "bounds": ["visits": "0:60"], "publicKeys": ["area"]],
+                "policy": ["permission": [[
+                    "action": "compute",
+                    "constraint": [
+                        ["leftOperand": "purpose", "operator": "isA", "rightOperand": "statistics"],
+                        ["leftOperand": "aggregateRounds", "operator": "lteq", "rightOperand": .number(5)],
+                    ],
+                ]]],
+            ])
+            let started = try await institute.call(
+                ManagementAPI.negotiate,
+                json: ["provider": .string(services[city.node].configuration.publicURL), "dataset": .string(product["identifier"]?.stringValue ?? ""), "purpose": "statistics"])
+            let agreed = try await institute.call(ManagementAPI.showNegotiation, started["id"]?.stringValue ?? "", query: ["wait": "30"])
+            cityAgreements.append(agreed["agreement"]?["id"]?.stringValue ?? "")
+            print("  \(city.name): \(product["identifier"]?.stringValue ?? "") graded core, offer: compute, at most 5 aggregation rounds → the institute agrees: \(agreed["state"]?.stringValue ?? "")")
+        }
+        let aggregatorDIDs = [services[0].did.value, services[2].did.value]
+        print("  aggregators: the registry and Zhixing Mobility — each receives one random share of every city's numbers")
+        let joint = try await institute.call(
+            ManagementAPI.aggregate,
+            json: [
+                "agreements": .array(cityAgreements.map { .string($0) }), "aggregators": .array(aggregatorDIDs.map { .string($0) }), "column": "visits",
+                "groupBy": "area", "groups": ["城区", "近郊", "远郊"],
+            ])
+        print("      AREA   RESIDENTS   VISITS   AVG    (round \(joint["round"]?.stringValue ?? ""), exact: no noise, nothing revealed but the totals)")
+        for g in joint["groups"]?.arrayValue ?? [] {
+            let count = String(g["count"]?.intValue ?? 0), sum = g["sum"]?.stringValue ?? ""
+            print("      \(g["key"]?.stringValue ?? "")   \(String(repeating: " ", count: max(0, 9 - count.count)))\(count)   \(String(repeating: " ", count: max(0, 6 - sum.count)))\(sum)   \(g["avg"]?.stringValue ?? "")")
+        }
+        for a in [0, 2] {
+            // The log's event index catches up within moments of the append.
+            var shares: [JSONValue] = []
+            for _ in 0..<50 {
+                shares = try await clients[a].call(ManagementAPI.ledgerEvents, query: ["type": "aggregation.share.received"])["events"]?.arrayValue ?? []
+                if shares.count >= cities.count { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            print("  \(Self.cast[a].name)'s ledger: \(shares.count) aggregation.share.received (which city, not what), one aggregation.round.released")
+        }
+
+        step(15, "Evidence: every event above is in the nodes' transparency logs, witnessed by the authority")
         for (i, node) in services.enumerated() {
             let status = try await clients[i].call(ManagementAPI.ledgerStatus)
             let cosigned = status["witnesses"]?.arrayValue?.compactMap { $0["cosignedSize"]?.doubleValue }.first

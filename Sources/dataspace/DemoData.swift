@@ -60,6 +60,18 @@ enum DemoData {
         return phones
     }
 
+    /// One city's residents' clinic visits this year by area type (resident ids, area, visits).
+    static func clinicStatistics(seed: UInt64, residents: Int = 3_000) -> String {
+        var rng = SeededRandom(seed: 40 + seed)
+        let areas = ["城区", "近郊", "远郊"]
+        var lines = ["resident,area,visits"]
+        for i in 0..<residents {
+            let area = areas[Int.random(in: 0..<(i % 5 == 0 ? 3 : 2), using: &rng)]
+            lines.append("R\(seed)-\(String(format: "%05d", i)),\(area),\(Int.random(in: 0...(area == "城区" ? 12 : 8), using: &rng))")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
     static func airQuality() -> String {
         var rng = SeededRandom(seed: 1)
         var lines = ["station_id,station_name,district,timestamp,aqi,pm25,pm10,no2,o3,so2,co"]
