@@ -104,6 +104,13 @@ public struct PrivateQueryEngine: Sendable {
         return PrivateAnswer(columns: columns, rows: rows, loss: plan.loss, delta: plan.thresholded ? plan.delta : .zero, releaseThreshold: threshold)
     }
 
+    /// The plan's exact totals without noise, per measurement and group, as decimal text: the
+    /// baseline `dataspace bench dp` measures the cost of noise against. Never released to a consumer.
+    public func exactTotals(_ plan: Plan) -> [[String]] {
+        let totals = aggregate(plan)
+        return plan.measurements.map { m in (totals[m] ?? []).map { $0.description } }
+    }
+
     /// Exact per-group totals of every measurement after bounding each unit's contribution.
     func aggregate(_ plan: Plan) -> [Measurement: [BigInt]] {
         let l0 = plan.groupsPerUnit
