@@ -130,7 +130,7 @@ public struct HashToCurve25519: Sendable {
         let a24 = Field25519(121_666)             // (A + 2)/4
         for _ in 0..<3 {
             let sum = x + z, difference = x - z
-            let sumSquared = sum * sum, differenceSquared = difference * difference
+            let sumSquared = sum.squared, differenceSquared = difference.squared
             let product4 = sumSquared - differenceSquared   // 4xz
             x = sumSquared * differenceSquared
             z = product4 * (differenceSquared + a24 * product4)

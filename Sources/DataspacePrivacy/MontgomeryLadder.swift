@@ -29,13 +29,13 @@ enum MontgomeryLadder {
             (z2, z3) = (Field25519.select(z2, z3, if: flip), Field25519.select(z3, z2, if: flip))
             swap = bit
             let a = x2 + z2, b = x2 - z2
-            let aa = a * a, bb = b * b
+            let aa = a.squared, bb = b.squared
             let e = aa - bb
             let c = x3 + z3, d = x3 - z3
             let da = d * a, cb = c * b
             let sum = da + cb, difference = da - cb
-            x3 = sum * sum
-            z3 = x1 * (difference * difference)
+            x3 = sum.squared
+            z3 = x1 * difference.squared
             x2 = aa * bb
             z2 = e * (aa + a24 * e)
         }

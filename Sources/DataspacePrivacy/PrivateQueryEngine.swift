@@ -112,51 +112,101 @@ public struct PrivateQueryEngine: Sendable {
     }
 
     /// Exact per-group totals of every measurement after bounding each unit's contribution.
+    /// Two passes: which group each row counts in (`admittedGroups`), then one tight loop per
+    /// measurement over its column.
     func aggregate(_ plan: Plan) -> [Measurement: [BigInt]] {
+        let groups = admittedGroups(plan)
+        var totals: [Measurement: [BigInt]] = [:]
+        for m in plan.measurements {
+            switch plan.reader(for: m) {
+            case .rows:
+                totals[m] = Self.count(groups, plan.groupCount) { _ in true }.map { BigInt($0) }
+            case .presentBounded(let values):
+                totals[m] = values.withUnsafeBufferPointer { v in
+                    Self.count(groups, plan.groupCount) { v[$0] != QueryStore.FixedPointColumn.missing }
+                }.map { BigInt($0) }
+            case .presentCoded(let codes):
+                totals[m] = codes.withUnsafeBufferPointer { c in Self.count(groups, plan.groupCount) { c[$0] != 0 } }.map { BigInt($0) }
+            case .sum(let values):
+                var sums = [Int128](repeating: 0, count: plan.groupCount)
+                values.withUnsafeBufferPointer { v in
+                    groups.withUnsafeBufferPointer { g in
+                        sums.withUnsafeMutableBufferPointer { s in
+                            for row in 0..<g.count where g[row] != Self.excluded && v[row] != QueryStore.FixedPointColumn.missing {
+                                s[Int(g[row])] += Int128(v[row])
+                            }
+                        }
+                    }
+                }
+                totals[m] = sums.map { BigInt("\($0)") ?? 0 }
+            }
+        }
+        return totals
+    }
+
+    /// A row that counts in no group (filtered out, outside the groups, or over its unit's bounds).
+    static let excluded = UInt32.max
+
+    /// Rows per group among the admitted rows that pass `counts`.
+    static func count(_ groups: [UInt32], _ groupCount: Int, _ counts: (Int) -> Bool) -> [Int64] {
+        var out = [Int64](repeating: 0, count: groupCount)
+        groups.withUnsafeBufferPointer { g in
+            out.withUnsafeMutableBufferPointer { o in
+                for row in 0..<g.count where g[row] != excluded && counts(row) { o[Int(g[row])] += 1 }
+            }
+        }
+        return out
+    }
+
+    /// The group each row counts in, or `excluded`: rows the filter drops and rows beyond their
+    /// unit's bounds (at most `groupsPerUnit` groups a unit, `maxRowsPerUnit` rows in each,
+    /// keeping the first in the store's random order). A product without a privacy unit has one
+    /// row a unit, which no bound can cut, so that case skips the bookkeeping.
+    func admittedGroups(_ plan: Plan) -> [UInt32] {
+        var groups = [UInt32](repeating: Self.excluded, count: store.rowCount)
+        groups.withUnsafeMutableBufferPointer { out in
+            if !plan.thresholded, plan.filter == nil {
+                // Public keys (or none): the mixed-radix group id, one key column at a time.
+                for row in 0..<out.count { out[row] = 0 }
+                for (i, key) in plan.keyColumns.enumerated() {
+                    let radix = UInt32(truncatingIfNeeded: plan.radices[i])
+                    key.codes.withUnsafeBufferPointer { codes in
+                        for row in 0..<out.count { out[row] = out[row] &* radix &+ codes[row] }
+                    }
+                }
+            } else {
+                for row in 0..<out.count {
+                    if let filter = plan.filter, !filter.matches(row) { continue }
+                    if let group = plan.group(of: row) { out[row] = UInt32(truncatingIfNeeded: group) }
+                }
+            }
+        }
+        guard store.schema.privacyUnit != nil else { return groups }
         let l0 = plan.groupsPerUnit
         let lInfinity = store.schema.maxRowsPerUnit
-        var slotGroup = [Int32](repeating: -1, count: store.unitCount * l0)
+        var slotGroup = [UInt32](repeating: Self.excluded, count: store.unitCount * l0)
         var slotRows = [UInt16](repeating: 0, count: store.unitCount * l0)
-        let measurements = plan.measurements
-        var counters = [[Int64]](repeating: [Int64](repeating: 0, count: plan.groupCount), count: measurements.count)
-        var sums = [[Int128]](repeating: [Int128](repeating: 0, count: plan.groupCount), count: measurements.count)
-        let readers: [Plan.MeasurementReader] = measurements.map { plan.reader(for: $0) }
         for row in 0..<store.rowCount {
-            if let filter = plan.filter, !filter.matches(row) { continue }
-            guard let group = plan.group(of: row) else { continue }
+            let group = groups[row]
+            if group == Self.excluded { continue }
             let base = Int(store.units[row]) * l0
             var slot = -1
             for k in 0..<l0 {
                 let g = slotGroup[base + k]
-                if g == Int32(group) { slot = base + k; break }
-                if g == -1 {
-                    slotGroup[base + k] = Int32(group)
+                if g == group { slot = base + k; break }
+                if g == Self.excluded {
+                    slotGroup[base + k] = group
                     slot = base + k
                     break
                 }
             }
-            guard slot >= 0, Int(slotRows[slot]) < lInfinity else { continue }
+            guard slot >= 0, Int(slotRows[slot]) < lInfinity else {
+                groups[row] = Self.excluded
+                continue
+            }
             slotRows[slot] += 1
-            for (i, reader) in readers.enumerated() {
-                switch reader {
-                case .rows: counters[i][group] += 1
-                case .presentBounded(let values): if values[row] != QueryStore.FixedPointColumn.missing { counters[i][group] += 1 }
-                case .presentCoded(let codes): if codes[row] != 0 { counters[i][group] += 1 }
-                case .sum(let values):
-                    let v = values[row]
-                    if v != QueryStore.FixedPointColumn.missing { sums[i][group] += Int128(v) }
-                }
-            }
         }
-        var totals: [Measurement: [BigInt]] = [:]
-        for (i, m) in measurements.enumerated() {
-            if case .sum = readers[i] {
-                totals[m] = sums[i].map { BigInt("\($0)") ?? 0 }
-            } else {
-                totals[m] = counters[i].map { BigInt($0) }
-            }
-        }
-        return totals
+        return groups
     }
 
     static func decimal(_ value: BigInt, decimals: Int) -> String {

@@ -62,6 +62,7 @@ import Testing
             #expect(integer((a * b).canonical) == (x * y) % modulus)
             #expect(integer((a + b).canonical) == (x + y) % modulus)
             #expect(integer((a - b).canonical) == (x + modulus - y) % modulus)
+            #expect(integer(a.squared.canonical) == (x * x) % modulus)
         }
         // 2^255 ≡ 19 and p ≡ 0.
         #expect(Field25519(0, 0, 0, 1 << 63) == Field25519(19))
