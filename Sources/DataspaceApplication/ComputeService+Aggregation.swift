@@ -33,11 +33,7 @@ extension ComputeService {
                 "agreement \(agreementID) does not allow secure aggregation: its offer has no aggregateRounds in a compute permission")
         }
         let at = now()
-        let decision = policy.evaluate(
-            PolicyRequest(action: "compute", purpose: agreement.purpose, recipient: agreement.recipient.policyRecipient, now: at, agreedAt: agreement.agreedAt, uses: 0))
-        guard decision.permitted else {
-            throw ComputeRefusal(status: 403, code: "policy.denied", field: "agreement", decision.reasons.map(\.description).joined(separator: "; "))
-        }
+        try permitCompute(agreement, policy, at: at)
         for (i, did) in query.aggregators.enumerated() where did == consumer || did == agreement.provider {
             throw ComputeRefusal(
                 status: 422, code: "aggregate.aggregators", field: "aggregators[\(i)]",
@@ -92,15 +88,5 @@ extension ComputeService {
         }
         let used = Int(spent.total.billionths / PrivacyAmount.unitsPerOne)
         return AggregationContribution(round: query.round, roundsLeft: max(0, rounds - used))
-    }
-
-    /// The agreement this provider made with `consumer` and its compiled policy.
-    func agreementAndPolicy(_ agreementID: String, consumer: String) async throws -> (ContractAgreement, CompiledPolicy) {
-        guard let agreement = try await contracts.agreement(id: agreementID), agreement.role == .provider, agreement.consumer == consumer else {
-            throw ComputeRefusal(status: 404, code: "agreement.unknown", field: "agreement", "no agreement \(agreementID) with \(consumer) on this node")
-        }
-        do { return (agreement, try CompiledPolicy.parse(agreement.policy)) } catch {
-            throw ComputeRefusal(status: 409, code: "agreement.policy", field: "agreement", "the agreement's policy no longer compiles: \(error.message)")
-        }
     }
 }

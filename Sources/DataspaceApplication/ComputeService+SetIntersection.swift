@@ -59,24 +59,14 @@ extension ComputeService {
     public func setIntersection(
         agreementID: String, consumer: String, column requested: String?, output asked: PSITerms.Output? = nil, points: [UInt8]
     ) async throws -> SetIntersectionRun {
-        guard let agreement = try await contracts.agreement(id: agreementID), agreement.role == .provider, agreement.consumer == consumer else {
-            throw ComputeRefusal(status: 404, code: "agreement.unknown", field: "agreement", "no agreement \(agreementID) with \(consumer) on this node")
-        }
-        let policy: CompiledPolicy
-        do { policy = try CompiledPolicy.parse(agreement.policy) } catch {
-            throw ComputeRefusal(status: 409, code: "agreement.policy", field: "agreement", "the agreement's policy no longer compiles: \(error.message)")
-        }
+        let (agreement, policy) = try await agreementAndPolicy(agreementID, consumer: consumer)
         guard let terms = policy.psiTerms else {
             throw ComputeRefusal(
                 status: 403, code: "psi.not_offered", field: "agreement",
                 "agreement \(agreementID) does not allow set intersection: its offer has no psiSetSize in a compute permission")
         }
         let at = now()
-        let decision = policy.evaluate(
-            PolicyRequest(action: "compute", purpose: agreement.purpose, recipient: agreement.recipient.policyRecipient, now: at, agreedAt: agreement.agreedAt, uses: 0))
-        guard decision.permitted else {
-            throw ComputeRefusal(status: 403, code: "policy.denied", field: "agreement", decision.reasons.map(\.description).joined(separator: "; "))
-        }
+        try permitCompute(agreement, policy, at: at)
         if asked == .intersection, terms.output == .cardinality {
             throw ComputeRefusal(
                 status: 403, code: "psi.output", field: "output",

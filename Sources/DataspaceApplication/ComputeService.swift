@@ -67,19 +67,32 @@ public final class ComputeService: Sendable {
 
     /// The agreement this provider made with `consumer`, and its compute budget.
     func computeAgreement(_ agreementID: String, consumer: String) async throws -> (ContractAgreement, PrivacyBudgetTerms, CompiledPolicy) {
-        guard let agreement = try await contracts.agreement(id: agreementID), agreement.role == .provider, agreement.consumer == consumer else {
-            throw ComputeRefusal(status: 404, code: "agreement.unknown", field: "agreement", "no agreement \(agreementID) with \(consumer) on this node")
-        }
-        let policy: CompiledPolicy
-        do { policy = try CompiledPolicy.parse(agreement.policy) } catch {
-            throw ComputeRefusal(status: 409, code: "agreement.policy", field: "agreement", "the agreement's policy no longer compiles: \(error.message)")
-        }
+        let (agreement, policy) = try await agreementAndPolicy(agreementID, consumer: consumer)
         guard let terms = policy.computeBudget else {
             throw ComputeRefusal(
                 status: 403, code: "compute.not_granted", field: "agreement",
                 "the agreement grants no computation with a privacy budget (a compute permission with epsilon or rho)")
         }
         return (agreement, terms, policy)
+    }
+
+    /// Refuses unless the policy permits computing now, for the agreement's purpose and recipient.
+    func permitCompute(_ agreement: ContractAgreement, _ policy: CompiledPolicy, at: Date) throws {
+        let decision = policy.evaluate(
+            PolicyRequest(action: "compute", purpose: agreement.purpose, recipient: agreement.recipient.policyRecipient, now: at, agreedAt: agreement.agreedAt, uses: 0))
+        guard decision.permitted else {
+            throw ComputeRefusal(status: 403, code: "policy.denied", field: "agreement", decision.reasons.map(\.description).joined(separator: "; "))
+        }
+    }
+
+    /// The agreement this provider made with `consumer` and its compiled policy.
+    func agreementAndPolicy(_ agreementID: String, consumer: String) async throws -> (ContractAgreement, CompiledPolicy) {
+        guard let agreement = try await contracts.agreement(id: agreementID), agreement.role == .provider, agreement.consumer == consumer else {
+            throw ComputeRefusal(status: 404, code: "agreement.unknown", field: "agreement", "no agreement \(agreementID) with \(consumer) on this node")
+        }
+        do { return (agreement, try CompiledPolicy.parse(agreement.policy)) } catch {
+            throw ComputeRefusal(status: 409, code: "agreement.policy", field: "agreement", "the agreement's policy no longer compiles: \(error.message)")
+        }
     }
 
     func period(_ agreement: ContractAgreement, _ terms: PrivacyBudgetTerms, at: Date) -> Int64 {
@@ -98,11 +111,7 @@ public final class ComputeService: Sendable {
     public func query(agreementID: String, consumer: String, _ request: QueryRequest) async throws -> QueryResult {
         let (agreement, terms, policy) = try await computeAgreement(agreementID, consumer: consumer)
         let at = now()
-        let decision = policy.evaluate(
-            PolicyRequest(action: "compute", purpose: agreement.purpose, recipient: agreement.recipient.policyRecipient, now: at, agreedAt: agreement.agreedAt, uses: 0))
-        guard decision.permitted else {
-            throw ComputeRefusal(status: 403, code: "policy.denied", field: "agreement", decision.reasons.map(\.description).joined(separator: "; "))
-        }
+        try permitCompute(agreement, policy, at: at)
         let record = try await product(of: agreement)
         guard let schema = record.compute else {
             throw ComputeRefusal(

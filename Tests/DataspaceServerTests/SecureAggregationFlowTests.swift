@@ -92,7 +92,9 @@ import Testing
                     { try await net.clients[a].call(.GET, "/api/v1/ledger/events?type=aggregation.share.received")["events"]?.arrayValue ?? [] },
                     until: { $0.count == 3 })
                 #expect(received.count == 3)
-                let released = try await net.clients[a].call(.GET, "/api/v1/ledger/events?type=aggregation.round.released")["events"]?.arrayValue ?? []
+                let released = try await eventually(
+                    { try await net.clients[a].call(.GET, "/api/v1/ledger/events?type=aggregation.round.released")["events"]?.arrayValue ?? [] },
+                    until: { $0.count == 1 })
                 #expect(released.count == 1)
             }
             let contributed = try await eventually(
