@@ -141,6 +141,30 @@ public final class AggregationService: Sendable {
         }
     }
 
+    /// How long a round may stay open: its consumer collects within moments of the providers'
+    /// answers, so a round still open after this was abandoned (the consumer stopped halfway).
+    public static let roundLifetime: TimeInterval = 24 * 3600
+
+    /// Aborts rounds open longer than `roundLifetime`, deleting their shares; returns how many.
+    /// Nothing is released: an abandoned round ends like one its consumer aborted.
+    @discardableResult
+    public func expireAbandonedRounds() async throws -> Int {
+        let at = now()
+        var expired = 0
+        for id in try await store.openRounds(openedBefore: at.addingTimeInterval(-Self.roundLifetime), limit: 1_000) {
+            guard let round = try await store.aggregationRound(id: id) else { continue }
+            let event = EvidenceEvent(
+                kind: "aggregation.round.aborted",
+                fields: [
+                    "round": .string(id), "consumer": .string(round.consumer),
+                    "reason": .string("not collected within \(Int(Self.roundLifetime / 3600)) hours of opening"),
+                ])
+            if case .aborted = try await store.closeRound(id: id, collect: false, evidence: [event]) { expired += 1 }
+        }
+        if expired > 0 { await evidence?.flush() }
+        return expired
+    }
+
     func ownRound(_ roundID: String, consumer: String) async throws -> AggregationRound {
         guard AggregationQuery.isRoundID(roundID), let round = try await store.aggregationRound(id: roundID), round.consumer == consumer else {
             throw ComputeRefusal(status: 404, code: "aggregate.round_unknown", field: "round", "no round \(roundID.prefix(64)) of yours on this node")

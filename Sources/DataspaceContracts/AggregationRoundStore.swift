@@ -64,4 +64,6 @@ public protocol AggregationRoundStore: Sendable {
     /// Collects (when every provider's share is in) or aborts an open round; the shares are
     /// deleted in the same transaction.
     func closeRound(id: String, collect: Bool, evidence: [EvidenceEvent]) async throws -> RoundClosing
+    /// Identifiers of rounds still open that were opened before `before` (at most `limit`).
+    func openRounds(openedBefore before: Date, limit: Int) async throws -> [String]
 }

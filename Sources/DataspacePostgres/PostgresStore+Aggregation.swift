@@ -63,6 +63,17 @@ extension PostgresStore: AggregationRoundStore {
         }
     }
 
+    public func openRounds(openedBefore before: Date, limit: Int) async throws -> [String] {
+        try await transaction { db in
+            try await db.rows(
+                """
+                SELECT id FROM aggregation_round WHERE state = 'open' AND opened_at < \(before.timeIntervalSince1970)
+                ORDER BY opened_at LIMIT \(limit)
+                """, logger: logger
+            ).map { try $0.decode(String.self) }
+        }
+    }
+
     static func round(_ db: PostgresConnection, id: String, lock: String, logger: Logger) async throws -> AggregationRound? {
         let query: PostgresQuery =
             switch lock {

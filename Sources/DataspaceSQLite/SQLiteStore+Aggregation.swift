@@ -52,6 +52,14 @@ extension SQLiteStore: AggregationRoundStore {
         }
     }
 
+    public func openRounds(openedBefore before: Date, limit: Int) async throws -> [String] {
+        try await writer.read { db in
+            try String.fetchAll(
+                db, sql: "SELECT id FROM aggregation_round WHERE state = 'open' AND opened_at < ? ORDER BY opened_at LIMIT ?",
+                arguments: [before.timeIntervalSince1970, limit])
+        }
+    }
+
     static func round(_ db: Database, id: String) throws -> AggregationRound? {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM aggregation_round WHERE id = ?", arguments: [id]) else { return nil }
         let providers: String = row["providers"]

@@ -51,6 +51,7 @@ public enum NodeApplication {
         var background: [any Service] = [
             services.ledger, OutboxService(contracts: services.contracts), PeriodicSweep.transferExpiry(services.contracts),
             PeriodicSweep.sessionPurge(services.accounts, logger: services.logger),
+            PeriodicSweep.abandonedRounds(services.aggregation, logger: services.logger),
             PeriodicSweep.draftPurge(PublishDrafts(root: services.directory.path + "/drafts"), logger: services.logger),
         ]
         // Replicas over one database follow each other's changes.

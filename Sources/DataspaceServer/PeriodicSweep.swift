@@ -27,6 +27,14 @@ struct PeriodicSweep: Service {
         PeriodicSweep(name: "transfer time-outs", logger: contracts.logger) { try await contracts.expireStaleTransfers(now: contracts.now()) }
     }
 
+    /// Aborts secure-aggregation rounds left open past their lifetime (their shares are deleted).
+    static func abandonedRounds(_ aggregation: AggregationService, logger: Logger) -> PeriodicSweep {
+        PeriodicSweep(name: "abandoned aggregation rounds", logger: logger) {
+            let expired = try await aggregation.expireAbandonedRounds()
+            if expired > 0 { logger.info("aborted abandoned aggregation rounds", metadata: ["count": "\(expired)"]) }
+        }
+    }
+
     /// Drops portal sessions past their end (they are refused anyway; this keeps the table small).
     static func sessionPurge(_ accounts: AccountService, logger: Logger) -> PeriodicSweep {
         PeriodicSweep(name: "expired sessions", logger: logger) { try await accounts.purgeExpiredSessions() }

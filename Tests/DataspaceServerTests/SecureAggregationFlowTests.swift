@@ -184,6 +184,18 @@ import Testing
             for p in providers { try await aggregator.submit(roundID: second, provider: p, values: ShareVector.json([1, 1])) }
             try await aggregator.abort(roundID: second, consumer: consumer, reason: "a provider dropped")
             await #expect(throws: ComputeRefusal.self) { _ = try await aggregator.collect(roundID: second, consumer: consumer) }
+
+            // A round its consumer abandoned ends by itself after its lifetime, with nothing released.
+            let abandoned = "round-\(UUID().uuidString.prefix(8))"
+            _ = try await aggregator.open(AggregationService.Opening(round: abandoned, providers: providers, length: 2), consumer: consumer)
+            try await aggregator.submit(roundID: abandoned, provider: providers[0], values: ShareVector.json([7, 7]))
+            #expect(try await aggregator.expireAbandonedRounds() == 0, "not yet")
+            net.clock.advance(by: AggregationService.roundLifetime + 60)
+            #expect(try await aggregator.expireAbandonedRounds() == 1)
+            for p in providers.dropFirst() {
+                await #expect(throws: ComputeRefusal.self) { try await aggregator.submit(roundID: abandoned, provider: p, values: ShareVector.json([1, 1])) }
+            }
+            await #expect(throws: ComputeRefusal.self) { _ = try await aggregator.collect(roundID: abandoned, consumer: consumer) }
         }
     }
 }
