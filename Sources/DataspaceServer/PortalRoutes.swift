@@ -83,23 +83,41 @@ struct Portal: Sendable {
         return PortalAccounts.redirect(next, cookie: "\(PortalLanguage.cookie)=\(language.rawValue); Max-Age=31536000; Path=/; SameSite=Lax\(secure)")
     }
 
-    /// "Differentially private COUNT/SUM/AVG in place; ε 1 per agreement, at most 0.5 a query;
-    /// privacy unit patient; bounded age 0:120 …", or nil when the offer grants no compute.
+    /// Every computation mode the offer grants, with its limits: "differentially private queries
+    /// (…) · ε 1 per agreement, at most 0.5 a query", "private set intersection (…)", "secure
+    /// aggregation (…)", then the declared unit, bounds, keys and match columns when the
+    /// product's details are public; nil when the offer grants no computation.
     static func computeLabel(_ r: DatasetRecord) -> String? {
         let language = PortalLanguage.current
-        guard let terms = (try? CompiledPolicy(r.offer))?.computeBudget else { return nil }
-        var parts = [language.pick("差分隐私查询（COUNT/SUM/AVG，在原处计算，数据不出域）", "differentially private queries (COUNT/SUM/AVG, computed in place, rows never leave)")]
-        let symbol = terms.total.parameter == "epsilon" ? "ε" : "ρ"
-        var budget = language.pick("每份合约 \(symbol) \(terms.total.amount)", "\(symbol) \(terms.total.amount) per agreement")
-        if let q = terms.perQuery { budget += language.pick("，每次查询至多 \(q)", ", at most \(q) a query") }
-        if let p = terms.perPeriod { budget += language.pick("，每 \(ISO8601.formatDuration(terms.period)) 至多 \(p)", ", at most \(p) per \(ISO8601.formatDuration(terms.period))") }
-        parts.append(budget)
+        guard let policy = try? CompiledPolicy(r.offer) else { return nil }
+        var parts: [String] = []
+        if let terms = policy.computeBudget {
+            parts.append(language.pick("差分隐私查询（COUNT/SUM/AVG，在原处计算，数据不出域）", "differentially private queries (COUNT/SUM/AVG, computed in place, rows never leave)"))
+            let symbol = terms.total.parameter == "epsilon" ? "ε" : "ρ"
+            var budget = language.pick("每份合约 \(symbol) \(terms.total.amount)", "\(symbol) \(terms.total.amount) per agreement")
+            if let q = terms.perQuery { budget += language.pick("，每次查询至多 \(q)", ", at most \(q) a query") }
+            if let p = terms.perPeriod { budget += language.pick("，每 \(ISO8601.formatDuration(terms.period)) 至多 \(p)", ", at most \(p) per \(ISO8601.formatDuration(terms.period))") }
+            parts.append(budget)
+        }
+        if let psi = policy.psiTerms {
+            let runs = psi.runs.map { language.pick("，至多 \($0) 次", ", at most \($0) runs") } ?? ""
+            let output = psi.output == .intersection
+                ? language.pick("，可知哪些标识匹配", ", releases which identifiers matched") : language.pick("，仅知交集大小", ", releases only the intersection's size")
+            parts.append(language.pick("隐私求交（每次至多 \(psi.maximumSetSize) 个标识\(runs)\(output)）", "private set intersection (at most \(psi.maximumSetSize) identifiers a run\(runs)\(output))"))
+        }
+        if let rounds = policy.aggregateRounds {
+            parts.append(language.pick(
+                "安全聚合（与其他提供方联合 COUNT/SUM，至多 \(rounds) 轮，仅交出秘密份额）",
+                "secure aggregation (joint COUNT/SUM with other providers, at most \(rounds) rounds, as secret shares only)"))
+        }
+        guard !parts.isEmpty else { return nil }
         if let c = r.compute, r.detailsArePublic {
             if let unit = c.privacyUnit { parts.append(language.pick("隐私单位 \(unit)", "privacy unit \(unit)")) }
             if !c.bounds.isEmpty {
                 parts.append(language.pick("可求和列 ", "summable ") + c.bounds.keys.sorted().map { "\($0) \(c.bounds[$0]?.description ?? "")" }.joined(separator: ", "))
             }
             if !c.publicKeys.isEmpty { parts.append(language.pick("公开分组键 ", "public keys ") + c.publicKeys.joined(separator: ", ")) }
+            if !c.matchColumns.isEmpty { parts.append(language.pick("求交列 ", "match columns ") + c.matchColumns.joined(separator: ", ")) }
         }
         return parts.joined(separator: " · ")
     }

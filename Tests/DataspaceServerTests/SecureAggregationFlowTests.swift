@@ -57,6 +57,9 @@ import Testing
                         "compute": ["privacyUnit": "resident", "bounds": ["visits": "0:50"], "publicKeys": ["area"]],
                     ], csv: data.csv)
                 let dataset = try #require(record["identifier"]?.stringValue, "\(record)")
+                // The product page says which computation the offer grants, and how much.
+                let page = try await raw(.GET, net.url(p) + "/datasets/\(dataset)", headers: [("Accept-Language", "en")])
+                #expect(page.text.contains("secure aggregation (joint COUNT/SUM with other providers, at most \(p == 5 ? 1 : 3) rounds"), "\(page.text.prefix(3_000))")
                 let n = try await ContractFlowTests().negotiate(net, consumer: 2, provider: p, dataset: dataset, purpose: "statistics")
                 #expect(n["state"]?.stringValue == "FINALIZED", "\(n)")
                 agreements.append(try #require(n["agreement"]?["id"]?.stringValue))

@@ -58,6 +58,10 @@ import Testing
                 ], csv: Self.customers)
             #expect(record["compute"]?["matchColumns"]?.arrayValue?.first?.stringValue == "customer_id", "\(record)")
             let dataset = try #require(record["identifier"]?.stringValue)
+            let page = try await raw(.GET, net.url(1) + "/datasets/\(dataset)", headers: [("Accept-Language", "en")])
+            #expect(
+                page.text.contains("private set intersection (at most 10000 identifiers a run, at most 4 runs, releases which identifiers matched)"),
+                "\(page.text.prefix(3_000))")
             let n = try await ContractFlowTests().negotiate(net, consumer: 2, provider: 1, dataset: dataset, purpose: "commercial.risk-control")
             #expect(n["state"]?.stringValue == "FINALIZED", "\(n)")
             let agreement = try #require(n["agreement"]?["id"]?.stringValue)
