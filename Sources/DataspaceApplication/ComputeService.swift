@@ -5,10 +5,11 @@ import DataspaceCore
 import DataspacePrivacy
 import Foundation
 
-/// Differentially private queries under agreements, on the provider's side (docs/privacy.md):
-/// the agreement must grant `compute` with a privacy budget; the query is parsed and planned
-/// (refusals cost nothing), charged atomically with its evidence, answered off the cooperative
-/// threads, and refunded if it fails before the answer is released. Rows never leave.
+/// Computation in place under agreements, on the provider's side (docs/privacy.md): differentially
+/// private queries here — the agreement must grant `compute` with a privacy budget; the query is
+/// parsed and planned (refusals cost nothing), charged atomically with its evidence and answered
+/// off the cooperative threads — and, in the extensions beside this file, set-intersection runs
+/// and secure-aggregation contributions, each counted exactly in the same ledger. Rows never leave.
 public final class ComputeService: Sendable {
     let contracts: any ContractStore
     let budgets: any PrivacyBudgetStore

@@ -45,7 +45,7 @@ public struct NodeServices: Sendable {
     public let revocations: RevocationCache
     public let trust: TrustAnchor
     public let contracts: ContractService
-    /// Differentially private queries under agreements (docs/privacy.md).
+    /// Computation in place under agreements: DP queries, set intersection, aggregation shares (docs/privacy.md).
     public let compute: ComputeService
     /// Secure-aggregation rounds this node aggregates for other members (docs/privacy.md).
     public let aggregation: AggregationService
