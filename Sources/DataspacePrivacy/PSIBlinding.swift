@@ -1,3 +1,4 @@
+import Crypto
 import Dispatch
 
 /// One party's secret exponent in ECDH private set intersection: X25519 (RFC 7748) with a key
@@ -5,23 +6,23 @@ import Dispatch
 /// the whole protocol (docs/privacy.md): each side blinds its own hashed identifiers, the
 /// other side blinds them again, and doubly blinded values are equal exactly when the
 /// identifiers are.
+///
+/// The scalar multiplication is swift-crypto's X25519 (BoringSSL's, with the processor's
+/// 64-bit carry instructions where it has them): measured twice as fast here as this
+/// module's own ladder, which is why the ladder is gone (docs/privacy.md, BENCHMARKS.md).
 public struct PSIBlinding: Sendable {
-    /// The clamped scalar.
-    let scalar: [UInt8]
+    let key: Curve25519.KeyAgreement.PrivateKey
 
     /// A fresh key; keys are never stored or reused beyond what their owner decides.
-    public init() {
-        var random = SystemRandomNumberGenerator()
-        self.init(unclamped: (0..<4).flatMap { _ in withUnsafeBytes(of: random.next().littleEndian, Array.init) })
-    }
+    public init() { key = Curve25519.KeyAgreement.PrivateKey() }
 
     /// A key from 32 bytes (clamped as X25519 does).
     public init(rawRepresentation bytes: [UInt8]) throws {
-        guard bytes.count == 32 else { throw InvalidPoint(index: 0) }
-        self.init(unclamped: bytes)
+        guard bytes.count == 32, let key = try? Curve25519.KeyAgreement.PrivateKey(rawRepresentation: bytes) else {
+            throw InvalidPoint(index: 0)
+        }
+        self.key = key
     }
-
-    private init(unclamped: [UInt8]) { scalar = MontgomeryLadder.clamp(unclamped) }
 
     /// Size of one point on the wire: an X25519 u-coordinate.
     public static let pointSize = 32
@@ -34,9 +35,31 @@ public struct PSIBlinding: Sendable {
 
     /// Blinds one 32-byte point.
     public func blind(_ point: [UInt8]) throws -> [UInt8] {
-        guard point.count == Self.pointSize else { throw InvalidPoint(index: 0) }
-        let out = MontgomeryLadder.multiply(scalar, points: [Field25519(littleEndian: point)])
-        guard out.contains(where: { $0 != 0 }) else { throw InvalidPoint(index: 0) }
+        guard point.count == Self.pointSize, let out = Self.multiply(key, point[...]) else { throw InvalidPoint(index: 0) }
+        return out
+    }
+
+    /// k·u, or nil when the result is the zero point (an input of small order; swift-crypto
+    /// returns it rather than refusing, as CryptoKit does).
+    static func multiply(_ key: Curve25519.KeyAgreement.PrivateKey, _ point: ArraySlice<UInt8>) -> [UInt8]? {
+        guard let peer = try? Curve25519.KeyAgreement.PublicKey(rawRepresentation: point),
+              let shared = try? key.sharedSecretFromKeyAgreement(with: peer) else { return nil }
+        let bytes = shared.withUnsafeBytes { Array($0) }
+        return bytes.reduce(0, |) == 0 ? nil : bytes
+    }
+
+    /// Blinds consecutive 32-byte points; a small-order input leaves 32 zero bytes, which
+    /// `parallel` reports with its index.
+    static func multiply(_ key: Curve25519.KeyAgreement.PrivateKey, packed points: ArraySlice<UInt8>) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: points.count)
+        var offset = points.startIndex
+        while offset < points.endIndex {
+            if let blinded = multiply(key, points[offset..<offset + pointSize]) {
+                let at = offset - points.startIndex
+                out.replaceSubrange(at..<at + pointSize, with: blinded)
+            }
+            offset += pointSize
+        }
         return out
     }
 
@@ -46,18 +69,18 @@ public struct PSIBlinding: Sendable {
         let count = points.count / Self.pointSize
         guard points.count % Self.pointSize == 0 else { throw InvalidPoint(index: count) }
         guard count > 0 else { return [] }
-        let scalar = self.scalar
+        let key = self.key
         return try await Self.parallel(count: count) { range in
-            MontgomeryLadder.multiply(scalar, points: range.map { Field25519(littleEndian: points[$0 * Self.pointSize..<($0 + 1) * Self.pointSize]) })
+            Self.multiply(key, packed: points[range.lowerBound * Self.pointSize..<range.upperBound * Self.pointSize])
         }
     }
 
     /// Hashes identifiers to the curve and blinds them, on every core.
     public func hashAndBlind(_ identifiers: [[UInt8]], hasher: HashToCurve25519 = .identifiers) async throws -> [UInt8] {
         guard !identifiers.isEmpty else { return [] }
-        let scalar = self.scalar
+        let key = self.key
         return try await Self.parallel(count: identifiers.count) { range in
-            MontgomeryLadder.multiply(scalar, points: hasher.hashBatchElements(Array(identifiers[range])))
+            Self.multiply(key, packed: hasher.hashBatchElements(Array(identifiers[range])).flatMap(\.canonicalBytes)[...])
         }
     }
 

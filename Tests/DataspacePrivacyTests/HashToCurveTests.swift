@@ -91,20 +91,27 @@ import Testing
         #expect(stride(from: 0, to: a.count, by: 32).allSatisfy { !bare.contains(Array(a[$0..<$0 + 32])) })
     }
 
-    @Test("the ladder agrees with swift-crypto's X25519 on random keys and points")
-    func ladderMatchesSwiftCrypto() throws {
+    @Test("batched blinding equals blinding one point at a time, across slices and on arbitrary strings")
+    func batchedBlindingMatchesSingle() async throws {
         var random = SystemRandomNumberGenerator()
+        let key = PSIBlinding()
+        // 2,500 hashed identifiers span three of the 1,024-point slices the cores share.
+        let ids = (0..<2_500).map { Array("batch-\($0)".utf8) }
+        let hashed = HashToCurve25519.identifiers.hashBatch(ids)
+        let batched = try await key.hashAndBlind(ids)
+        let again = try await key.blind(packed: hashed.flatMap { $0 })
+        for (i, point) in hashed.enumerated() where i % 97 == 0 || i == 1_023 || i == 1_024 || i == 2_499 {
+            let single = try key.blind(point)
+            #expect(Array(batched[i * 32..<(i + 1) * 32]) == single)
+            #expect(Array(again[i * 32..<(i + 1) * 32]) == single)
+        }
+        // Arbitrary 32-byte strings (the twist, non-canonical values) blind like the same
+        // point given as a key agreement's public key.
         for _ in 0..<64 {
-            let key = Curve25519.KeyAgreement.PrivateKey()
-            let peer = Curve25519.KeyAgreement.PrivateKey().publicKey
-            let expected = try key.sharedSecretFromKeyAgreement(with: peer).withUnsafeBytes { Array($0) }
-            let ours = try PSIBlinding(rawRepresentation: Array(key.rawRepresentation)).blind(Array(peer.rawRepresentation))
-            #expect(ours == expected)
-            // Arbitrary 32-byte strings (the twist, non-canonical values) too.
             let u = (0..<32).map { _ in UInt8.random(in: 0...255, using: &random) }
             guard PSIBlinding.isUsable(u) else { continue }
-            let theirs = try key.sharedSecretFromKeyAgreement(with: try Curve25519.KeyAgreement.PublicKey(rawRepresentation: u)).withUnsafeBytes { Array($0) }
-            #expect(try PSIBlinding(rawRepresentation: Array(key.rawRepresentation)).blind(u) == theirs)
+            let theirs = try key.key.sharedSecretFromKeyAgreement(with: try Curve25519.KeyAgreement.PublicKey(rawRepresentation: u)).withUnsafeBytes { Array($0) }
+            #expect(try key.blind(u) == theirs)
         }
         // RFC 7748 §5.2, first vector.
         let scalar = Self.bytes("a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4")
@@ -130,5 +137,9 @@ import Testing
         // index 1 stays all-zero: the point of order 2 (u = 0)
         points[64] = 1                                     // u = 1: order 4
         await #expect(throws: PSIBlinding.InvalidPoint(index: 1)) { try await PSIBlinding().blind(packed: points) }
+        // One point at a time too: swift-crypto hands back the zero point; blinding refuses it.
+        #expect(throws: PSIBlinding.InvalidPoint(index: 0)) { try PSIBlinding().blind(Array(points[32..<64])) }
+        #expect(throws: PSIBlinding.InvalidPoint(index: 0)) { try PSIBlinding().blind(Array(points[64..<96])) }
+        #expect(try PSIBlinding().blind(Array(points[0..<32])).count == 32)
     }
 }
