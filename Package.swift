@@ -146,7 +146,7 @@ let package = Package(
             name: "dataspace",
             dependencies: [
                 "DataspaceServer", "DataspaceCore", "DataspaceIdentity", "DataspaceCatalog", "DataspaceSQLite", "DataspacePostgres",
-                "DataspaceContracts", "DataspaceLedger", "DataspaceQuality", "DataspacePrivacy",
+                "DataspaceContracts", "DataspaceLedger", "DataspaceQuality", "DataspacePrivacy", "DataspaceApplication",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -21,13 +21,13 @@ public final class ComputeService: Sendable {
 
     public init(
         contracts: any ContractStore, budgets: any PrivacyBudgetStore, catalog: CatalogService, storeCapacityRows: Int = 200_000_000,
-        shareDelivery: (any AggregationShareDelivery)? = nil, now: @escaping @Sendable () -> Date = { Date() }
+        queryStores: QueryStoreFiles? = nil, shareDelivery: (any AggregationShareDelivery)? = nil, now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.shareDelivery = shareDelivery
         self.contracts = contracts
         self.budgets = budgets
         self.catalog = catalog
-        stores = QueryStoreCache(blobs: catalog.blobs, capacity: storeCapacityRows)
+        stores = QueryStoreCache(blobs: catalog.blobs, files: queryStores, capacity: storeCapacityRows)
         self.now = now
     }
 

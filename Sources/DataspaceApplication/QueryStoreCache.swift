@@ -3,9 +3,11 @@ import DataspaceCore
 import DataspacePrivacy
 import Foundation
 
-/// Query stores built from products' stored files, kept while they fit in `capacity` rows in all
-/// (least recently used go first). A version's store is built once per node process, on its
-/// first query, off the cooperative threads; concurrent first queries wait for the same build.
+/// Query stores in memory, kept while they fit in `capacity` rows in all (least recently used go
+/// first). A version's store is read from the file built when it was published (`files`); one
+/// published before stores were kept, or whose file is gone, is built from the product's file
+/// on its first query, off the cooperative threads, and kept for next time. Concurrent first
+/// queries wait for the same load.
 actor QueryStoreCache {
     struct Key: Hashable {
         let sha256: String
@@ -13,13 +15,15 @@ actor QueryStoreCache {
     }
 
     let blobs: any BlobStore
+    let files: QueryStoreFiles?
     let capacity: Int
     private var stores: [Key: Task<QueryStore, any Error>] = [:]
     private var rows: [Key: Int] = [:]
     private var order: [Key] = []
 
-    init(blobs: any BlobStore, capacity: Int = 200_000_000) {
+    init(blobs: any BlobStore, files: QueryStoreFiles? = nil, capacity: Int = 200_000_000) {
         self.blobs = blobs
+        self.files = files
         self.capacity = capacity
     }
 
@@ -32,7 +36,14 @@ actor QueryStoreCache {
         guard let path = blobs.localPath(sha256) else {
             throw ComputeRefusal(status: 410, code: "blob.missing", "the product's file is no longer stored")
         }
-        let task = Task { try await Self.build(path: path, schema: schema) }
+        let files = self.files
+        let task = Task {
+            if let kept = await files?.load(sha256: sha256, schema: schema) { return kept }
+            let built = try await Self.build(path: path, schema: schema)
+            // Kept for the next process; a store that cannot be written is only rebuilt later.
+            try? await files?.save(built, sha256: sha256)
+            return built
+        }
         stores[key] = task
         touch(key)
         do {

@@ -23,6 +23,9 @@ public struct CatalogService: Sendable {
     /// Accept a file with a header and no rows (`quality.allowHeaderOnly`); refused by default,
     /// since a product without data is almost always a wrong export.
     public var allowHeaderOnly = false
+    /// Builds the query store of each version that declares computation in place, while the
+    /// version is assessed (nil: stores are built at a product's first query instead).
+    public var computeStores: (any ComputeStorePreparing)?
 
     /// What the uploader says about its file; anything not given is detected.
     public struct UploadOptions: Sendable, Hashable {
@@ -97,7 +100,7 @@ public struct CatalogService: Sendable {
         var report: SignedQualityReport?
         try await commit(stored) {
             try Self.checkDeclaredColumns(record, rules: metadata.rules)
-            report = try await assess(&record, metadata: metadata)
+            report = try await assessAndPrepare(&record, metadata: metadata)
             try await store.insertFirstVersion(record, report: report, evidence: [.product("product.published", record, extra: Self.actor(by))])
         }
         index.upsert(SearchDocument(record))
@@ -143,7 +146,7 @@ public struct CatalogService: Sendable {
         record.impacts = request.impacts
         let write = { [self] (record: inout DatasetRecord) async throws in
             try Self.checkDeclaredColumns(record, rules: metadata.rules)
-            let report = try await assess(&record, metadata: metadata)
+            let report = try await assessAndPrepare(&record, metadata: metadata)
             try await store.insertNextVersion(record, report: report, evidence: [.product("product.versioned", record, extra: Self.actor(by))])
         }
         if let stored {
@@ -211,6 +214,18 @@ public struct CatalogService: Sendable {
 
     /// The service's clock, for checks made on a person's input (an offer's end date).
     public var currentTime: Date { now() }
+
+    /// Assesses the version and, when it declares computation in place, builds its query store
+    /// at the same time (both read the stored file; on two cores they overlap).
+    func assessAndPrepare(_ record: inout DatasetRecord, metadata: PublishRequest.Validated) async throws -> SignedQualityReport? {
+        guard let computeStores, let schema = record.compute else { return try await assess(&record, metadata: metadata) }
+        let sha256 = record.distribution.sha256
+        guard let path = blobs.localPath(sha256) else { throw CatalogError(.storage, "the stored file \(sha256) is missing") }
+        async let prepared: Void = computeStores.prepare(sha256: sha256, path: path, schema: schema)
+        let report = try await assess(&record, metadata: metadata)
+        try await prepared
+        return report
+    }
 
     /// Profiles the version's stored file, scores it, proposes a grade, settles the grade the
     /// publisher asked for (or the proposal), adds the controls the grade requires, and signs the
@@ -454,7 +469,7 @@ public struct CatalogService: Sendable {
 
     /// Removes blobs no record refers to, left by a crash between storing a file and its record
     /// — only those written before `cutoff` when given: a replica sharing the blobs may have
-    /// stored a file whose record it is about to commit.
+    /// stored a file whose record it is about to commit — and the query stores built from them.
     @discardableResult
     public func collectGarbage(writtenBefore cutoff: Date? = nil) async throws -> Int {
         let referenced = try await store.referencedBlobs()
@@ -464,6 +479,7 @@ public struct CatalogService: Sendable {
             try blobs.remove(digest)
             removed += 1
         }
+        if let computeStores { removed += try computeStores.removeStores(except: referenced, writtenBefore: cutoff) }
         return removed
     }
 }

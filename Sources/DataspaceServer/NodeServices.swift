@@ -99,6 +99,8 @@ public struct NodeServices: Sendable {
         // only what a crash left a day ago is cleaned up.
         let cleanupCutoff = configuration.database == nil ? nil : Date().addingTimeInterval(-86_400)
         try blobs.removeTemporaryFiles(writtenBefore: cleanupCutoff)
+        let queryStores = try QueryStoreFiles(root: URL(fileURLWithPath: directory.blobsPath).appendingPathComponent("querystores"))
+        queryStores.removeTemporaryFiles(writtenBefore: cleanupCutoff)
         let peers = PeerClient(policy: configuration.outboundPolicy)
         let resolver = HTTPDIDResolver(client: peers, own: document)
         let ledger = try LedgerService(
@@ -122,6 +124,7 @@ public struct NodeServices: Sendable {
             store: store, blobs: blobs, index: SearchIndex(), addresses: AddressBook(prefix: configuration.ipv6Prefix),
             publisher: publisher, maximumFileBytes: configuration.maxUploadBytes, assessment: assessment, evidence: ledger)
         catalog.allowHeaderOnly = configuration.allowHeaderOnly
+        catalog.computeStores = queryStores
         let authority: AuthorityService? =
             configuration.isAuthority
             ? AuthorityService(
@@ -152,7 +155,8 @@ public struct NodeServices: Sendable {
         let services = NodeServices(
             configuration: configuration, directory: directory, did: did, key: key, didDocument: document, adminToken: adminToken,
             store: store, catalog: catalog, authority: authority, peers: peers, resolver: resolver, revocations: revocations,
-            trust: TrustAnchor(trusted), contracts: contracts, compute: ComputeService(contracts: store, budgets: store, catalog: catalog, shareDelivery: contracts, now: now),
+            trust: TrustAnchor(trusted), contracts: contracts, compute: ComputeService(
+                contracts: store, budgets: store, catalog: catalog, queryStores: queryStores, shareDelivery: contracts, now: now),
             aggregation: AggregationService(store: store, evidence: ledger, did: did.value, now: now),
             accounts: try AccountService(store: store, cost: PasswordHash.Cost(log2N: configuration.passwordCost, r: 8, p: 3), now: now),
             signIns: WorkLimiter(name: "sign-ins", limit: 2, queue: 32), ledger: ledger, logger: logger,

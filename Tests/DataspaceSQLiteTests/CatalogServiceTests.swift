@@ -1,3 +1,4 @@
+import DataspaceApplication
 import DataspaceCatalog
 import DataspaceCore
 import DataspaceIdentity
@@ -162,6 +163,35 @@ struct CatalogFixture {
         #expect(reopened.index.search(SearchQuery(text: "空气质量")).hits.first?.identifier == record.identifier)
         #expect(try await reopened.collectGarbage() == 1)
         #expect(try f.blobFiles() == [record.distribution.sha256])
+    }
+
+    @Test func aComputeDeclarationGetsItsQueryStoreAtPublishAndOrphansLoseTheirs() async throws {
+        let f = try CatalogFixture()
+        let storesRoot = f.root.appendingPathComponent("blobs/querystores")
+        let stores = try QueryStoreFiles(root: storesRoot)
+        var service = f.service
+        service.computeStores = stores
+        func kept() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: storesRoot.path).filter { $0.hasSuffix(".dsq") }.sorted() }
+        var request = CatalogFixture.request
+        request.compute = ["privacyUnit": "person", "bounds": ["visits": "0:10"], "publicKeys": ["district"]]
+        let csv = "person,district,visits\np1,越秀,3\np2,天河,40\np1,越秀,1\n"
+        let record = try await service.publish(request, format: .csv, body: f.body(csv))
+        // Built while publishing: on disk before anyone asked a query, named by file and declaration.
+        #expect(try kept().map { String($0.prefix(64)) } == [record.distribution.sha256])
+        // A new version of the same file under another declaration gets its own store.
+        var changes = ProductChanges()
+        changes.compute = ["privacyUnit": "person", "bounds": ["visits": "0:100"], "publicKeys": ["district"]]
+        _ = try await service.update(record.identifier, changes, format: nil, body: Optional<AsyncStream<[UInt8]>>.none)
+        #expect(try kept().count == 2)
+        // A file no version refers to (as a crash mid-publish leaves) loses its blob and its store.
+        let writer = try f.blobs.beginWrite()
+        try Array("person,visits\nx,1\n".utf8).withUnsafeBytes { try writer.write($0) }
+        let orphan = try writer.commit().sha256
+        try await stores.prepare(
+            sha256: orphan, path: try #require(f.blobs.localPath(orphan)), schema: ComputeSchema(privacyUnit: "person", bounds: ["visits": try ColumnBounds(parsing: "0:1")]))
+        #expect(try kept().count == 3)
+        #expect(try await service.collectGarbage() == 2)
+        #expect(try kept().count == 2 && kept().allSatisfy { $0.hasPrefix(record.distribution.sha256) })
     }
 
     @Test func identicalFilesShareOneBlob() async throws {

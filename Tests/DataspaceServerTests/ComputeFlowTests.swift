@@ -66,6 +66,14 @@ import Testing
         try await withNetwork([TestNetwork.authority, TestNetwork.bureau, TestNetwork.institute], database: database) { net in
             let (_, agreement) = try await agreed(net)
 
+            // The query store was built while the product was published: with the stored CSV
+            // made unreadable before the first query, queries are still answered, from the store.
+            let blobs = net.nodes[1].directory.blobsPath
+            let kept = try FileManager.default.contentsOfDirectory(atPath: blobs + "/querystores").filter { $0.hasSuffix(".dsq") }
+            #expect(kept.count == 1)
+            let sha256 = String(try #require(kept.first).prefix(64))
+            try Data("not,the\nrecords\n".utf8).write(to: URL(fileURLWithPath: blobs + "/\(sha256.prefix(2))/\(sha256.dropFirst(2))"))
+
             // A grouped query over the public key: every region, counts near the truth.
             let first = try await query(net, agreement, ["query": "SELECT region, COUNT(*) AS visits, AVG(age) AS age FROM data GROUP BY region", "epsilon": .number(0.25)])
             #expect(first.status == 200, "\(first.text)")
