@@ -1,6 +1,6 @@
 /// An element of GF(2^255 − 19), the field of Curve25519, for hashing identifiers to the
-/// curve (RFC 9380 Elligator 2); no package here exposes the field (swift-crypto's X25519
-/// blinds the points, `PSIBlinding`).
+/// curve (RFC 9380 Elligator 2) and for the X25519 ladder debug builds blind with
+/// (`MontgomeryLadder`); no package here exposes the field.
 ///
 /// Four 64-bit limbs, little-endian, kept below 2^256 (not necessarily below p) between
 /// operations; `canonicalBytes` reduces fully. Operations do not branch on the value.

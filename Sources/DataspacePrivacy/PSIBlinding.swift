@@ -7,21 +7,42 @@ import Dispatch
 /// other side blinds them again, and doubly blinded values are equal exactly when the
 /// identifiers are.
 ///
-/// The scalar multiplication is swift-crypto's X25519 (BoringSSL's, with the processor's
-/// 64-bit carry instructions where it has them): measured twice as fast here as this
-/// module's own ladder, which is why the ladder is gone (docs/privacy.md, BENCHMARKS.md).
+/// Two implementations of X25519 blind, both always compiled and tested against each other:
+/// swift-crypto's (BoringSSL's, with the processor's 64-bit carry instructions where it has
+/// them; twice the rate of the other here) in optimised builds, and this module's own ladder
+/// (`MontgomeryLadder`) in debug builds, where SwiftPM compiles the vendored C library without
+/// optimisation — eight times slower — while this module is optimised in every build, so
+/// `swift run dataspace demo` and the tests do not crawl (docs/privacy.md).
 public struct PSIBlinding: Sendable {
     let key: Curve25519.KeyAgreement.PrivateKey
+    /// The same key clamped, for the ladder.
+    let scalar: [UInt8]
+
+    /// Which implementation multiplies.
+    enum Engine: Sendable, CaseIterable {
+        case swiftCrypto, ladder
+    }
+
+    #if DEBUG
+    static let engine = Engine.ladder
+    #else
+    static let engine = Engine.swiftCrypto
+    #endif
 
     /// A fresh key; keys are never stored or reused beyond what their owner decides.
-    public init() { key = Curve25519.KeyAgreement.PrivateKey() }
+    public init() { self.init(key: Curve25519.KeyAgreement.PrivateKey()) }
 
     /// A key from 32 bytes (clamped as X25519 does).
     public init(rawRepresentation bytes: [UInt8]) throws {
         guard bytes.count == 32, let key = try? Curve25519.KeyAgreement.PrivateKey(rawRepresentation: bytes) else {
             throw InvalidPoint(index: 0)
         }
+        self.init(key: key)
+    }
+
+    private init(key: Curve25519.KeyAgreement.PrivateKey) {
         self.key = key
+        scalar = MontgomeryLadder.clamp(Array(key.rawRepresentation))
     }
 
     /// Size of one point on the wire: an X25519 u-coordinate.
@@ -35,8 +56,32 @@ public struct PSIBlinding: Sendable {
 
     /// Blinds one 32-byte point.
     public func blind(_ point: [UInt8]) throws -> [UInt8] {
-        guard point.count == Self.pointSize, let out = Self.multiply(key, point[...]) else { throw InvalidPoint(index: 0) }
+        guard point.count == Self.pointSize else { throw InvalidPoint(index: 0) }
+        let out = multiply(packed: point[...])
+        guard out.reduce(0, |) != 0 else { throw InvalidPoint(index: 0) }
         return out
+    }
+
+    /// Blinds consecutive 32-byte points with `engine`; a small-order input leaves 32 zero
+    /// bytes, which callers refuse.
+    func multiply(packed points: ArraySlice<UInt8>, engine: Engine = Self.engine) -> [UInt8] {
+        switch engine {
+        case .swiftCrypto:
+            return Self.multiply(key, packed: points)
+        case .ladder:
+            let elements = stride(from: points.startIndex, to: points.endIndex, by: Self.pointSize).map {
+                Field25519(littleEndian: points[$0..<$0 + Self.pointSize])
+            }
+            return MontgomeryLadder.multiply(scalar, points: elements)
+        }
+    }
+
+    /// Blinds field elements (hashed identifiers) with `engine`.
+    func multiply(elements: [Field25519], engine: Engine = Self.engine) -> [UInt8] {
+        switch engine {
+        case .swiftCrypto: Self.multiply(key, packed: elements.flatMap(\.canonicalBytes)[...])
+        case .ladder: MontgomeryLadder.multiply(scalar, points: elements)
+        }
     }
 
     /// k·u, or nil when the result is the zero point (an input of small order; swift-crypto
@@ -48,8 +93,8 @@ public struct PSIBlinding: Sendable {
         return bytes.reduce(0, |) == 0 ? nil : bytes
     }
 
-    /// Blinds consecutive 32-byte points; a small-order input leaves 32 zero bytes, which
-    /// `parallel` reports with its index.
+    /// Blinds consecutive 32-byte points with swift-crypto; a small-order input leaves 32 zero
+    /// bytes.
     static func multiply(_ key: Curve25519.KeyAgreement.PrivateKey, packed points: ArraySlice<UInt8>) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: points.count)
         var offset = points.startIndex
@@ -69,18 +114,16 @@ public struct PSIBlinding: Sendable {
         let count = points.count / Self.pointSize
         guard points.count % Self.pointSize == 0 else { throw InvalidPoint(index: count) }
         guard count > 0 else { return [] }
-        let key = self.key
-        return try await Self.parallel(count: count) { range in
-            Self.multiply(key, packed: points[range.lowerBound * Self.pointSize..<range.upperBound * Self.pointSize])
+        return try await Self.parallel(count: count) { [self] range in
+            multiply(packed: points[range.lowerBound * Self.pointSize..<range.upperBound * Self.pointSize])
         }
     }
 
     /// Hashes identifiers to the curve and blinds them, on every core.
     public func hashAndBlind(_ identifiers: [[UInt8]], hasher: HashToCurve25519 = .identifiers) async throws -> [UInt8] {
         guard !identifiers.isEmpty else { return [] }
-        let key = self.key
-        return try await Self.parallel(count: identifiers.count) { range in
-            Self.multiply(key, packed: hasher.hashBatchElements(Array(identifiers[range])).flatMap(\.canonicalBytes)[...])
+        return try await Self.parallel(count: identifiers.count) { [self] range in
+            multiply(elements: hasher.hashBatchElements(Array(identifiers[range])))
         }
     }
 

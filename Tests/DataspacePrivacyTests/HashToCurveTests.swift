@@ -91,27 +91,33 @@ import Testing
         #expect(stride(from: 0, to: a.count, by: 32).allSatisfy { !bare.contains(Array(a[$0..<$0 + 32])) })
     }
 
-    @Test("batched blinding equals blinding one point at a time, across slices and on arbitrary strings")
-    func batchedBlindingMatchesSingle() async throws {
+    @Test("both X25519 engines agree: batches, single points across slices, and arbitrary strings")
+    func enginesAgree() async throws {
         var random = SystemRandomNumberGenerator()
         let key = PSIBlinding()
         // 2,500 hashed identifiers span three of the 1,024-point slices the cores share.
         let ids = (0..<2_500).map { Array("batch-\($0)".utf8) }
-        let hashed = HashToCurve25519.identifiers.hashBatch(ids)
-        let batched = try await key.hashAndBlind(ids)
-        let again = try await key.blind(packed: hashed.flatMap { $0 })
-        for (i, point) in hashed.enumerated() where i % 97 == 0 || i == 1_023 || i == 1_024 || i == 2_499 {
-            let single = try key.blind(point)
-            #expect(Array(batched[i * 32..<(i + 1) * 32]) == single)
-            #expect(Array(again[i * 32..<(i + 1) * 32]) == single)
+        let elements = HashToCurve25519.identifiers.hashBatchElements(ids)
+        let packed = elements.flatMap(\.canonicalBytes)
+        let byLadder = key.multiply(elements: elements, engine: .ladder)
+        #expect(key.multiply(elements: elements, engine: .swiftCrypto) == byLadder)
+        #expect(key.multiply(packed: packed[...], engine: .swiftCrypto) == byLadder)
+        #expect(key.multiply(packed: packed[...], engine: .ladder) == byLadder)
+        // The parallel paths (whichever engine this build uses) give the same bytes.
+        #expect(try await key.hashAndBlind(ids) == byLadder)
+        #expect(try await key.blind(packed: packed) == byLadder)
+        for i in [0, 1_023, 1_024, 2_499] {
+            #expect(try key.blind(Array(packed[i * 32..<(i + 1) * 32])) == Array(byLadder[i * 32..<(i + 1) * 32]))
         }
-        // Arbitrary 32-byte strings (the twist, non-canonical values) blind like the same
-        // point given as a key agreement's public key.
+        // Arbitrary 32-byte strings (the twist, non-canonical values) and random keys: the
+        // ladder matches swift-crypto's key agreement.
         for _ in 0..<64 {
+            let other = PSIBlinding()
             let u = (0..<32).map { _ in UInt8.random(in: 0...255, using: &random) }
             guard PSIBlinding.isUsable(u) else { continue }
-            let theirs = try key.key.sharedSecretFromKeyAgreement(with: try Curve25519.KeyAgreement.PublicKey(rawRepresentation: u)).withUnsafeBytes { Array($0) }
-            #expect(try key.blind(u) == theirs)
+            let theirs = try other.key.sharedSecretFromKeyAgreement(with: try Curve25519.KeyAgreement.PublicKey(rawRepresentation: u)).withUnsafeBytes { Array($0) }
+            #expect(other.multiply(packed: u[...], engine: .ladder) == theirs)
+            #expect(other.multiply(packed: u[...], engine: .swiftCrypto) == theirs)
         }
         // RFC 7748 §5.2, first vector.
         let scalar = Self.bytes("a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4")
@@ -137,7 +143,12 @@ import Testing
         // index 1 stays all-zero: the point of order 2 (u = 0)
         points[64] = 1                                     // u = 1: order 4
         await #expect(throws: PSIBlinding.InvalidPoint(index: 1)) { try await PSIBlinding().blind(packed: points) }
-        // One point at a time too: swift-crypto hands back the zero point; blinding refuses it.
+        // Both engines leave zeros for them, which blinding refuses.
+        for engine in PSIBlinding.Engine.allCases {
+            let out = PSIBlinding().multiply(packed: points[...], engine: engine)
+            #expect(out[0..<32].contains { $0 != 0 } && out[32..<96].allSatisfy { $0 == 0 }, "\(engine)")
+        }
+        // One point at a time too (swift-crypto hands back the zero point).
         #expect(throws: PSIBlinding.InvalidPoint(index: 0)) { try PSIBlinding().blind(Array(points[32..<64])) }
         #expect(throws: PSIBlinding.InvalidPoint(index: 0)) { try PSIBlinding().blind(Array(points[64..<96])) }
         #expect(try PSIBlinding().blind(Array(points[0..<32])).count == 32)

@@ -78,8 +78,9 @@ import Testing
             #expect(tooLarge.status == 413)
             // Nothing was stored by any of them.
             #expect(try await net.nodes[0].store.allIdentifiers().isEmpty)
-            let blobs = try FileManager.default.contentsOfDirectory(atPath: net.nodes[0].directory.blobsPath).filter { $0 != "tmp" }
+            let blobs = try FileManager.default.contentsOfDirectory(atPath: net.nodes[0].directory.blobsPath).filter { $0 != "tmp" && $0 != "querystores" }
             #expect(blobs.isEmpty)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: net.nodes[0].directory.blobsPath + "/querystores").filter { $0 != "tmp" }.isEmpty)
             let temps = try FileManager.default.contentsOfDirectory(atPath: net.nodes[0].directory.blobsPath + "/tmp")
             #expect(temps.isEmpty)
         }
