@@ -21,10 +21,10 @@ struct ColumnAccumulator {
     // HyperLogLog always. Value counts live with the exact set; past the bound only values
     // already seen keep counting (top values become approximate, and are flagged so).
     var hll = HyperLogLog()
-    var counts: [UInt64: Int] = [:]
+    var counts = HashCounts()
     var firstValues: [UInt64: [UInt8]] = [:]
     var countsExact = true
-    var patterns: [UInt64: Int] = [:]
+    var patterns = HashCounts()
     var patternTexts: [UInt64: String] = [:]
     var otherPatterns = 0
     var sensitive: [SensitiveKind: Int] = [:]
@@ -61,23 +61,17 @@ struct ColumnAccumulator {
 
         let hash = Self.hash(b)
         hll.add(hash: hash)
-        // One hash-table probe per value: the index found is the one updated.
-        if let i = counts.index(forKey: hash) {
-            counts.values[i] += 1
-        } else if countsExact, counts.count < options.exactDistinctLimit {
-            counts[hash] = 1
-            firstValues[hash] = Array(b)
-        } else {
-            countsExact = false
+        // One hash-table probe per value: the slot found is the one updated.
+        switch counts.add(hash, limit: countsExact ? options.exactDistinctLimit : 0) {
+        case .counted: break
+        case .inserted: firstValues[hash] = Array(b)
+        case .full: countsExact = false
         }
         let shape = ValueClassifier.patternHash(b)
-        if let i = patterns.index(forKey: shape) {
-            patterns.values[i] += 1
-        } else if patterns.count < options.patternLimit {
-            patterns[shape] = 1
-            patternTexts[shape] = ValueClassifier.pattern(b)
-        } else {
-            otherPatterns += 1
+        switch patterns.add(shape, limit: options.patternLimit) {
+        case .counted: break
+        case .inserted: patternTexts[shape] = ValueClassifier.pattern(b)
+        case .full: otherPatterns += 1
         }
         if sensitiveChecked < options.sensitiveCheckLimit {
             sensitiveChecked += 1
@@ -120,17 +114,14 @@ struct ColumnAccumulator {
     /// Adds `theirs` to `mine` (with the display text of new keys) while `mine` stays within
     /// `limit` keys; returns the count that did not fit.
     static func mergeCounts<Text>(
-        _ mine: inout [UInt64: Int], _ texts: inout [UInt64: Text], _ theirs: [UInt64: Int], _ theirTexts: [UInt64: Text], limit: Int
+        _ mine: inout HashCounts, _ texts: inout [UInt64: Text], _ theirs: HashCounts, _ theirTexts: [UInt64: Text], limit: Int
     ) -> Int {
         var overflow = 0
-        for (key, count) in theirs {
-            if let c = mine[key] {
-                mine[key] = c + count
-            } else if mine.count < limit {
-                mine[key] = count
-                texts[key] = theirTexts[key]
-            } else {
-                overflow += count
+        theirs.forEach { key, count in
+            switch mine.add(key, amount: count, limit: limit) {
+            case .counted: break
+            case .inserted: texts[key] = theirTexts[key]
+            case .full: overflow += count
             }
         }
         return overflow
@@ -185,8 +176,12 @@ struct ColumnAccumulator {
         let nonNull = values - nulls
         var types: [ValueType: Int] = [:]
         for type in ValueType.allCases where typeCounts[type.order] > 0 { types[type] = typeCounts[type.order] }
-        let top = Self.ranked(limit: options.topValues, counts.map { ColumnProfile.ValueCount(value: String(decoding: firstValues[$0.key] ?? [], as: UTF8.self), count: $0.value) })
-        let shapes = Self.ranked(limit: options.topValues, patterns.map { ColumnProfile.ValueCount(value: patternTexts[$0.key] ?? "", count: $0.value) })
+        var valueCounts: [ColumnProfile.ValueCount] = []
+        counts.forEach { key, count in valueCounts.append(ColumnProfile.ValueCount(value: String(decoding: firstValues[key] ?? [], as: UTF8.self), count: count)) }
+        var shapeCounts: [ColumnProfile.ValueCount] = []
+        patterns.forEach { key, count in shapeCounts.append(ColumnProfile.ValueCount(value: patternTexts[key] ?? "", count: count)) }
+        let top = Self.ranked(limit: options.topValues, valueCounts)
+        let shapes = Self.ranked(limit: options.topValues, shapeCounts)
         return ColumnProfile(
             name: name, values: values, nulls: nulls, types: types, inferredType: Self.inferType(types, nonNull: nonNull),
             distinct: countsExact ? counts.count : Int(hll.estimate.rounded()), distinctExact: countsExact,

@@ -37,17 +37,26 @@ enum ValueClassifier {
     }
 
     /// An optionally signed decimal number (with optional exponent); nil when not a number.
+    ///
+    /// Parsed here, without allocating: integers exactly (64 bits), and decimals by Clinger's
+    /// fast path — when every digit fits in a mantissa of at most 2^53 and the power of ten is
+    /// within ±22, both are exact doubles and one correctly rounded multiplication or division
+    /// gives exactly what `strtod` gives. Anything else (more digits, large exponents) goes to
+    /// `strtod`; the tests compare the two bit for bit.
     static func number(_ b: UnsafeBufferPointer<UInt8>) -> (Bool, Double)? {
+        guard !b.isEmpty else { return nil }
         var i = 0
         let n = b.count
+        let negative = b[0] == 45
         if b[0] == 45 || b[0] == 43 { i = 1 }
         var digits = 0
         var integral = true
-        var mantissa: Int64 = 0
+        var mantissa: UInt64 = 0
         var overflow = false
+        var fractionDigits = 0
         while i < n, b[i] >= 48, b[i] <= 57 {
             let (m, o1) = mantissa.multipliedReportingOverflow(by: 10)
-            let (m2, o2) = m.addingReportingOverflow(Int64(b[i] - 48))
+            let (m2, o2) = m.addingReportingOverflow(UInt64(b[i] - 48))
             if o1 || o2 { overflow = true } else { mantissa = m2 }
             digits += 1
             i += 1
@@ -56,29 +65,55 @@ enum ValueClassifier {
             integral = false
             i += 1
             while i < n, b[i] >= 48, b[i] <= 57 {
+                let (m, o1) = mantissa.multipliedReportingOverflow(by: 10)
+                let (m2, o2) = m.addingReportingOverflow(UInt64(b[i] - 48))
+                if o1 || o2 { overflow = true } else { mantissa = m2 }
+                fractionDigits += 1
                 digits += 1
                 i += 1
             }
         }
         guard digits > 0 else { return nil }
+        var exponent = 0
         if i < n, b[i] == 101 || b[i] == 69 {
             integral = false
             i += 1
-            if i < n, b[i] == 45 || b[i] == 43 { i += 1 }
+            var exponentNegative = false
+            if i < n, b[i] == 45 || b[i] == 43 {
+                exponentNegative = b[i] == 45
+                i += 1
+            }
             var expDigits = 0
             while i < n, b[i] >= 48, b[i] <= 57 {
+                // Past 10^6 the value is 0 or infinite either way; strtod decides.
+                if exponent < 1_000_000 { exponent = exponent * 10 + Int(b[i] - 48) }
                 expDigits += 1
                 i += 1
             }
             guard expDigits > 0 else { return nil }
+            if exponentNegative { exponent = -exponent }
         }
         guard i == n else { return nil }
         // Leading zeros ("007", codes) are identifiers, not integers.
         if integral, digits > 1, b[b[0] == 45 || b[0] == 43 ? 1 : 0] == 48 { return nil }
-        if integral, !overflow { return (true, Double(b[0] == 45 ? -mantissa : mantissa)) }
+        // Integers are the 64-bit ones, Int64.min included.
+        if integral, !overflow, mantissa <= UInt64(Int64.max) || (negative && mantissa == 1 << 63) {
+            let magnitude = Double(mantissa)
+            return (true, negative ? -magnitude : magnitude)
+        }
+        let power = exponent - fractionDigits
+        if !integral, !overflow, mantissa <= 1 << 53, power >= -22, power <= 22 {
+            let magnitude = power < 0 ? Double(mantissa) / exactPowersOfTen[-power] : Double(mantissa) * exactPowersOfTen[power]
+            return (false, negative ? -magnitude : magnitude)
+        }
         guard let value = Double(String(decoding: b, as: UTF8.self)) else { return nil }
-        return (integral && !overflow, value)
+        return (false, value)
     }
+
+    /// 10^0 … 10^22, every one exactly representable as a double.
+    static let exactPowersOfTen: [Double] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ]
 
     /// YYYY-MM-DD or YYYY/MM/DD (a real date), optionally followed by [T ]HH:MM[:SS[.f]][Z|±HH:MM].
     static func dateOrDateTime(_ b: UnsafeBufferPointer<UInt8>) -> ValueType? {
