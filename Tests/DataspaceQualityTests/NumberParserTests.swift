@@ -43,6 +43,11 @@ struct NumberParserTests {
         }
     }
 
+    @Test("a type's order, read per value from a switch, is its place in allCases")
+    func typeOrder() {
+        #expect(ValueType.allCases.enumerated().allSatisfy { $0.offset == $0.element.order })
+    }
+
     @Test("random decimals, integers and exponent forms agree with strtod")
     func randomAgree() {
         var random = SeededGenerator(seed: 20261203)
