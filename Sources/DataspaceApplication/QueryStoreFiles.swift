@@ -78,8 +78,10 @@ public struct QueryStoreFiles: ComputeStorePreparing {
                 }
                 if !pending.isEmpty { try handle.write(contentsOf: pending) }
                 try handle.synchronize()
-                if FileManager.default.fileExists(atPath: target.path) { try FileManager.default.removeItem(at: target) }
-                try FileManager.default.moveItem(at: temporary, to: target)
+                // rename(2) replaces atomically: replicas saving the same store at once both succeed.
+                guard rename(temporary.path, target.path) == 0 else {
+                    throw CatalogError(.storage, "cannot put the query store in place at \(target.path)")
+                }
             } catch {
                 try? FileManager.default.removeItem(at: temporary)
                 throw error

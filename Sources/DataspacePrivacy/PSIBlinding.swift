@@ -69,7 +69,7 @@ public struct PSIBlinding: Sendable {
         case .swiftCrypto:
             return Self.multiply(key, packed: points)
         case .ladder:
-            let elements = stride(from: points.startIndex, to: points.endIndex, by: Self.pointSize).map {
+            let elements = stride(from: points.startIndex, to: points.endIndex - Self.pointSize + 1, by: Self.pointSize).map {
                 Field25519(littleEndian: points[$0..<$0 + Self.pointSize])
             }
             return MontgomeryLadder.multiply(scalar, points: elements)
@@ -98,7 +98,7 @@ public struct PSIBlinding: Sendable {
     static func multiply(_ key: Curve25519.KeyAgreement.PrivateKey, packed points: ArraySlice<UInt8>) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: points.count)
         var offset = points.startIndex
-        while offset < points.endIndex {
+        while offset + pointSize <= points.endIndex {
             if let blinded = multiply(key, points[offset..<offset + pointSize]) {
                 let at = offset - points.startIndex
                 out.replaceSubrange(at..<at + pointSize, with: blinded)
