@@ -90,29 +90,14 @@ public struct QueryStoreFiles: ComputeStorePreparing {
     }
 
     public func removeStores(except referenced: Set<String>, writtenBefore cutoff: Date?) throws -> Int {
-        var removed = 0
-        for name in try FileManager.default.contentsOfDirectory(atPath: root.path) where name.hasSuffix(".dsq") {
-            let file = root.appendingPathComponent(name)
-            guard !referenced.contains(String(name.prefix(64))) else { continue }
-            if let cutoff, let written = (try? FileManager.default.attributesOfItem(atPath: file.path))?[.modificationDate] as? Date, written >= cutoff {
-                continue
-            }
-            try FileManager.default.removeItem(at: file)
-            removed += 1
+        FileBlobStore.removeFiles(in: root, writtenBefore: cutoff) { name in
+            name.hasSuffix(".dsq") && !referenced.contains(String(name.prefix(64)))
         }
-        return removed
     }
 
     /// Removes temp files a crash left mid-write (only those written before `cutoff` when given).
     public func removeTemporaryFiles(writtenBefore cutoff: Date? = nil) {
-        let tmp = root.appendingPathComponent("tmp")
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: tmp.path)) ?? [] {
-            let file = tmp.appendingPathComponent(name)
-            if let cutoff, let written = (try? FileManager.default.attributesOfItem(atPath: file.path))?[.modificationDate] as? Date, written >= cutoff {
-                continue
-            }
-            try? FileManager.default.removeItem(at: file)
-        }
+        _ = FileBlobStore.removeFiles(in: root.appendingPathComponent("tmp"), writtenBefore: cutoff)
     }
 
     /// Long synchronous file work, on a global queue rather than a cooperative thread.

@@ -86,14 +86,22 @@ public struct FileBlobStore: BlobStore {
     /// Removes temp files left by a crash mid-write — only those last written before `cutoff`
     /// when given: replicas sharing the directory may be writing the others right now.
     public func removeTemporaryFiles(writtenBefore cutoff: Date? = nil) throws {
-        let tmp = root.appendingPathComponent("tmp")
-        for file in (try? FileManager.default.contentsOfDirectory(atPath: tmp.path)) ?? [] {
-            let url = tmp.appendingPathComponent(file)
+        _ = Self.removeFiles(in: root.appendingPathComponent("tmp"), writtenBefore: cutoff)
+    }
+
+    /// Removes the files of `directory` that `include` accepts by name — only those last written
+    /// before `cutoff` when given (replicas sharing the directory may be writing the others
+    /// right now); the number removed. Shared by the blob store and the stores derived from it.
+    public static func removeFiles(in directory: URL, writtenBefore cutoff: Date?, where include: (String) -> Bool = { _ in true }) -> Int {
+        var removed = 0
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [] where include(name) {
+            let url = directory.appendingPathComponent(name)
             if let cutoff, let written = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date, written >= cutoff {
                 continue
             }
-            try? FileManager.default.removeItem(at: url)
+            if (try? FileManager.default.removeItem(at: url)) != nil { removed += 1 }
         }
+        return removed
     }
 }
 
