@@ -18,8 +18,10 @@ struct ColumnAccumulator {
     var minLength = Int.max
     var maxLength = 0
     // Distinct values: exact (by 64-bit hash) while there are at most `exactDistinctLimit`,
-    // HyperLogLog always. Value counts live with the exact set; past the bound only values
-    // already seen keep counting (top values become approximate, and are flagged so).
+    // then HyperLogLog, made from the exact table's hashes the moment it fills (so a column that
+    // stays small never pays for the sketch). Value counts live with the exact set; past the
+    // bound only values already seen keep counting (top values become approximate, and are
+    // flagged so).
     var hll = HyperLogLog()
     var counts = HashCounts()
     var firstValues: [UInt64: [UInt8]] = [:]
@@ -60,12 +62,17 @@ struct ColumnAccumulator {
         if characters > maxLength { maxLength = characters }
 
         let hash = Self.hash(b)
-        hll.add(hash: hash)
+        if !countsExact { hll.add(hash: hash) }
         // One hash-table probe per value: the slot found is the one updated.
         switch counts.add(hash, limit: countsExact ? options.exactDistinctLimit : 0) {
         case .counted: break
         case .inserted: firstValues[hash] = Array(b)
-        case .full: countsExact = false
+        case .full:
+            if countsExact {
+                countsExact = false
+                hll = HyperLogLog(of: counts)
+                hll.add(hash: hash)
+            }
         }
         let shape = ValueClassifier.patternHash(b)
         switch patterns.add(shape, limit: options.patternLimit) {
@@ -101,9 +108,15 @@ struct ColumnAccumulator {
         if let t = o.maxText, maxText.map({ $0.lexicographicallyPrecedes(t) }) ?? true { maxText = t }
         minLength = min(minLength, o.minLength)
         maxLength = max(maxLength, o.maxLength)
-        hll.merge(o.hll)
+        let mineExact = countsExact
         countsExact = countsExact && o.countsExact
         if Self.mergeCounts(&counts, &firstValues, o.counts, o.firstValues, limit: options.exactDistinctLimit) > 0 { countsExact = false }
+        if !countsExact {
+            // A side still exact has no sketch yet: its table's hashes make it (the merged
+            // table holds all of this side's).
+            if mineExact { hll = HyperLogLog(of: counts) }
+            hll.merge(o.countsExact ? HyperLogLog(of: o.counts) : o.hll)
+        }
         otherPatterns += Self.mergeCounts(&patterns, &patternTexts, o.patterns, o.patternTexts, limit: options.patternLimit)
         otherPatterns += o.otherPatterns
         for (kind, count) in o.sensitive { sensitive[kind, default: 0] += count }

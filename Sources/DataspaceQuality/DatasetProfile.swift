@@ -11,8 +11,16 @@ public struct ProfileOptions: Sendable {
     public var topValues = 10
     /// Non-null values per column run through the sensitive-data detectors.
     public var sensitiveCheckLimit = 1_000_000
-    /// Count duplicate rows (8 bytes of memory per distinct row).
+    /// Count duplicate rows (about 11 bytes of memory per distinct row).
     public var duplicateRows = true
+    /// The assessor's memory bound in bytes. Everything but the uniqueness tables (duplicate
+    /// rows, declared keys) fits in `fixedMemory`; the tables share the rest, and a file with
+    /// more distinct rows or keys than that holds is counted as far as it goes, the report
+    /// saying the count is a lower bound (`DatasetProfile.approximations`).
+    public var memoryLimit = 300_000_000
+    /// What profiling takes besides the uniqueness tables: per-column counts and sketches,
+    /// read buffers, the process itself.
+    public static let fixedMemory = 64_000_000
     /// Files at least this large are profiled in parallel parts (one per core).
     public var parallelThreshold: Int64 = 32 << 20
     /// Parts for a parallel profile (default: the number of active cores).
@@ -134,10 +142,16 @@ public struct DatasetProfile: Sendable, Equatable {
     /// JSON-lines lines that are not a JSON object (skipped).
     public let malformedLines: Int
     public let firstProblemLine: Int?
+    /// Where exactness had to yield to the memory bound, one line each for the report
+    /// (empty when every count is exact).
+    public let approximations: [String]
     /// Scores against the declared rules, or against what the profile implies.
     public private(set) var quality: QualityReport?
 
-    init(format: TabularFormat, bytes: Int64, rows: Int, columns: [ColumnProfile], duplicateRows: Int?, raggedRows: Int, malformedLines: Int, firstProblemLine: Int?) {
+    init(format: TabularFormat, bytes: Int64, rows: Int, columns: [ColumnProfile], duplicateRows: Int?, raggedRows: Int, malformedLines: Int, firstProblemLine: Int?,
+        approximations: [String] = []
+    ) {
+        self.approximations = approximations
         self.format = format
         self.bytes = bytes
         self.rows = rows
@@ -161,6 +175,7 @@ public struct DatasetProfile: Sendable, Equatable {
         ]
         if let duplicateRows { object["duplicateRows"] = .number(Double(duplicateRows)) }
         if let firstProblemLine { object["firstProblemLine"] = .number(Double(firstProblemLine)) }
+        if !approximations.isEmpty { object["approximations"] = .array(approximations.map(JSONValue.string)) }
         if let quality { object["quality"] = quality.json }
         return .object(object)
     }

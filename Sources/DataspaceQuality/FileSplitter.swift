@@ -39,6 +39,17 @@ enum FileSplitter {
         return ranges
     }
 
+    /// About how many records a file of `size` bytes holds, from the newlines in its first MiB
+    /// (a little over, so tables sized from it rarely grow).
+    static func estimatedRecords(path: String, size: Int64) throws -> Int {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw ProfileError("cannot open \(path)") }
+        defer { try? handle.close() }
+        let sample = try handle.read(upToCount: 1 << 20) ?? Data()
+        guard !sample.isEmpty else { return 0 }
+        let newlines = max(1, sample.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) })
+        return Int(min(Double(Int.max / 2), Double(size) / Double(sample.count) * Double(newlines) * 1.05)) + 1_024
+    }
+
     /// The CSV header's field names (the first record).
     static func header(path: String) throws -> [String] {
         var profiler = TabularProfiler(format: .csv, options: {

@@ -11,6 +11,14 @@ struct HyperLogLog: Sendable {
         if rank > registers[index] { registers[index] = rank }
     }
 
+    /// The sketch of the values counted exactly in `counts` (keyed by their hashes): the same
+    /// registers as adding each value as it came, since a repeat never changes a register.
+    init(of counts: HashCounts) {
+        counts.forEach { hash, _ in add(hash: hash) }
+    }
+
+    init() {}
+
     mutating func merge(_ other: HyperLogLog) {
         for i in registers.indices where other.registers[i] > registers[i] { registers[i] = other.registers[i] }
     }

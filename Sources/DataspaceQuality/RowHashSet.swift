@@ -1,59 +1,82 @@
-/// A set of 64-bit row hashes with open addressing: 8 bytes a slot, at most 70 % full, so
-/// duplicate rows of a 10-million-row file take ~128 MB rather than a Set's ~300 MB.
+/// A set of 64-bit hashes with open addressing and linear probing: 8 bytes a slot, at most
+/// 75 % full, any capacity (the slot is picked by multiply-shift, not a power-of-two mask), so
+/// a table sized from an estimate wastes little.
 struct RowHashSet {
+    /// What an insert found.
+    enum Insertion: Equatable {
+        /// The hash was new and is now in the set.
+        case inserted
+        /// The hash was already there.
+        case present
+        /// The hash was new but the set is at its entry limit: it was not recorded.
+        case untracked
+    }
+
     private var slots: [UInt64]
     private var hasZero = false
     private(set) var count = 0
+    /// Entries the set may hold; past it, new hashes are only looked up.
+    let limit: Int
 
-    init(capacity: Int = 1 << 16) { slots = [UInt64](repeating: 0, count: capacity) }
-
-    /// Inserts `hash`; returns false when it was already there.
-    mutating func insert(_ hash: UInt64) -> Bool {
-        if hash == 0 {
-            defer { hasZero = true }
-            if !hasZero { count += 1 }
-            return !hasZero
-        }
-        if (count + 1) * 10 > slots.count * 7 { grow() }
-        let mask = slots.count - 1
-        var i = Int(truncatingIfNeeded: hash ^ (hash >> 29)) & mask
-        while true {
-            let slot = slots[i]
-            if slot == 0 {
-                slots[i] = hash
-                count += 1
-                return true
-            }
-            if slot == hash { return false }
-            i = (i + 1) & mask
-        }
+    init(capacity: Int = 1 << 10, limit: Int = .max) {
+        slots = [UInt64](repeating: 0, count: max(8, capacity))
+        self.limit = limit
     }
 
-    /// Adds every hash of `other`; returns how many were already here (rows duplicated across
-    /// the two parts of a file).
-    mutating func merge(_ other: RowHashSet) -> Int {
-        var already = 0
-        if other.hasZero, !insert(0) { already += 1 }
-        // Visit the other table's slots in a scattered order (an odd stride cycles through every
-        // slot of a power-of-two table): taken in slot order, the hashes would arrive sorted by
-        // the bits that pick their slot here too, and linear probing would pile them into one
-        // ever-growing run — quadratic time.
-        let n = other.slots.count
-        let stride = Int(truncatingIfNeeded: 0x9E37_79B9_7F4A_7C15 as UInt64) & (n - 1) | 1
-        var j = 0
-        for _ in 0..<n {
-            let hash = other.slots[j]
-            if hash != 0, !insert(hash) { already += 1 }
-            j = (j + stride) & (n - 1)
+    /// Bytes the slots take.
+    var bytes: Int { slots.count * 8 }
+
+    @inline(__always)
+    private static func home(_ hash: UInt64, _ capacity: Int) -> Int {
+        // The low bits: the shared set picks its shard from the top ones.
+        Int(truncatingIfNeeded: (hash &* 0x9E37_79B9_7F4A_7C15).multipliedFullWidth(by: UInt64(capacity)).high)
+    }
+
+    mutating func insert(_ hash: UInt64) -> Insertion {
+        if hash == 0 {
+            if hasZero { return .present }
+            guard count < limit else { return .untracked }
+            hasZero = true
+            count += 1
+            return .inserted
         }
-        return already
+        var capacity = slots.count
+        if (count + 1) * 4 > capacity * 3, count < limit { grow(); capacity = slots.count }
+        let full = count >= limit || (count + 1) * 4 > capacity * 3
+        let result: Insertion = slots.withUnsafeMutableBufferPointer { s in
+            var i = Self.home(hash, capacity)
+            while true {
+                let slot = s[i]
+                if slot == hash { return .present }
+                if slot == 0 {
+                    if full { return .untracked }
+                    s[i] = hash
+                    return .inserted
+                }
+                i += 1
+                if i == capacity { i = 0 }
+            }
+        }
+        if result == .inserted { count += 1 }
+        return result
     }
 
     private mutating func grow() {
+        // Double, but not past what `limit` entries need at 75 % load.
+        let needed = limit > Int.max / 2 ? Int.max : limit / 3 * 4 + 8
+        let capacity = min(slots.count * 2, max(slots.count, needed))
+        guard capacity > slots.count else { return }
         let old = slots
-        slots = [UInt64](repeating: 0, count: old.count * 2)
-        let zeroCounted = hasZero ? 1 : 0
-        count = zeroCounted
-        for hash in old where hash != 0 { _ = insert(hash) }
+        slots = [UInt64](repeating: 0, count: capacity)
+        slots.withUnsafeMutableBufferPointer { s in
+            for hash in old where hash != 0 {
+                var i = Self.home(hash, capacity)
+                while s[i] != 0 {
+                    i += 1
+                    if i == capacity { i = 0 }
+                }
+                s[i] = hash
+            }
+        }
     }
 }

@@ -47,7 +47,7 @@ struct RuleEvaluator {
     private let keys: [[String]]
     private var keyColumns: [[Int?]] = []
     private var keySlots: [Int] = []
-    private var keySets: [RowHashSet] = []
+    private var keySets: [SharedHashSet] = []
     private var freshnessColumn: Int?
 
     /// Outcomes in slot order (names in `slotNames`), plus any added from outside the row loop.
@@ -66,9 +66,14 @@ struct RuleEvaluator {
     /// Where zone-less timestamps are read (`ProfileOptions.timeZone`).
     var timeZone = TimeZone(identifier: "Asia/Shanghai") ?? .gmt
 
-    init(rules: QualityRules) {
+    /// The uniqueness keys `rules` declare: key lists, then unique columns.
+    static func keys(of rules: QualityRules) -> [[String]] { rules.uniqueKeys + rules.columns.filter(\.unique).map { [$0.name] } }
+
+    /// `keySets` (one per key of `keys(of:)`) are shared by every part of a file; without them
+    /// the evaluator makes its own.
+    init(rules: QualityRules, keySets shared: [SharedHashSet]? = nil) {
         self.rules = rules
-        keys = rules.uniqueKeys + rules.columns.filter(\.unique).map { [$0.name] }
+        keys = Self.keys(of: rules)
         func slot(_ name: String) -> Int {
             slotNames.append(name)
             slots.append(Outcome())
@@ -97,8 +102,8 @@ struct RuleEvaluator {
         for check in rules.checks { checkPlans.append(CheckPlan(check: check, slot: slot(check.text))) }
         for key in keys {
             keySlots.append(slot("unique (\(key.joined(separator: ", ")))"))
-            keySets.append(RowHashSet())
         }
+        keySets = shared?.count == keys.count ? shared ?? [] : keys.map { _ in SharedHashSet(expected: 1 << 16) }
     }
 
     /// Every rule's counts by name.
@@ -208,7 +213,7 @@ struct RuleEvaluator {
                 if let v = field(column) { hasher.combine(bytes: UnsafeRawBufferPointer(v)) } else { hasher.combine(-1) }
                 hasher.combine(0x1F)
             }
-            let fresh = keySets[k].insert(UInt64(bitPattern: Int64(hasher.finalize())))
+            let fresh = keySets[k].insert(UInt64(bitPattern: Int64(hasher.finalize()))) != .present
             slots[keySlots[k]].note(failed: !fresh, row: rowNumber)
             if !fresh { duplicateRow = true }
         }
@@ -282,15 +287,19 @@ struct RuleEvaluator {
         checkedRows += o.checkedRows
         inconsistentRows += o.inconsistentRows
         duplicateKeyRows += o.duplicateKeyRows
-        for k in keySets.indices where k < o.keySets.count {
-            let again = keySets[k].merge(o.keySets[k])
-            if again > 0 {
-                slots[keySlots[k]].failed += again
-                duplicateKeyRows += again
-            }
-        }
+        // The key sets are shared by the parts (`init(rules:keySets:)`): a key repeated across
+        // parts was already counted by whichever part met it second.
         if let t = o.latest, t > (latest ?? .distantPast) { latest = t }
         missingColumns.formUnion(o.missingColumns)
+    }
+
+    /// Report lines for keys whose table reached the memory bound: their repeat counts are
+    /// lower bounds.
+    func keyApproximations(memoryLimit: Int) -> [String] {
+        zip(keys, keySets).compactMap { key, set in
+            guard set.untracked > 0 else { return nil }
+            return "unique (\(key.joined(separator: ", "))): at least the count shown — \(set.count) distinct keys were tracked within the \(memoryLimit / 1_000_000) MB assessor memory and \(set.untracked) later keys could not be checked against each other; raise the memory bound for an exact count"
+        }
     }
 
     /// The scores: each dimension X = 1 − A/B with A and B named, and the weighted overall.
@@ -319,7 +328,8 @@ struct RuleEvaluator {
                 dimensions.append(.init(dimension: .uniqueness, score: nil, formula: "not scored: duplicate rows not counted"))
             }
         } else {
-            ratio(.uniqueness, failed: duplicateKeyRows, of: rows, "A rows repeating a declared key, B rows")
+            let bound = keySets.contains { $0.untracked > 0 } ? " — at least: the key tables reached the memory bound" : ""
+            ratio(.uniqueness, failed: duplicateKeyRows, of: rows, "A rows repeating a declared key\(bound), B rows")
         }
         if let f = rules.freshness {
             if let latest {

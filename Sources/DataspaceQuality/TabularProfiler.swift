@@ -19,7 +19,7 @@ public struct TabularProfiler {
     private var ragged = 0
     private var malformed = 0
     private var firstProblemLine: Int?
-    private var duplicates: RowHashSet?
+    private var duplicates: SharedHashSet?
     private var duplicateCount = 0
     private var evaluator: RuleEvaluator?
     private var ranges: [Range<Int>?] = []
@@ -38,17 +38,22 @@ public struct TabularProfiler {
 
     /// With `rules`, they are evaluated in the same pass and `finish` reports the scores.
     public init(format: TabularFormat, options: ProfileOptions = ProfileOptions(), rules: QualityRules? = nil) {
+        self.init(format: format, options: options, rules: rules, tables: UniquenessTables(options: options, rules: rules, expectedRows: 1 << 16))
+    }
+
+    /// A profiler whose uniqueness tables are `tables` (shared with the file's other parts).
+    init(format: TabularFormat, options: ProfileOptions, rules: QualityRules?, tables: UniquenessTables) {
         self.format = format
         self.options = options
-        duplicates = options.duplicateRows ? RowHashSet() : nil
-        evaluator = rules.map(RuleEvaluator.init)
+        duplicates = tables.rows
+        evaluator = rules.map { RuleEvaluator(rules: $0, keySets: tables.keys) }
         evaluator?.timeZone = options.timeZone
         row.reserveCapacity(4_096)
     }
 
     /// A profiler for a later part of a CSV file whose header is already known.
-    init(continuing header: [String], options: ProfileOptions, rules: QualityRules?) {
-        self.init(format: .csv, options: options, rules: rules)
+    init(continuing header: [String], options: ProfileOptions, rules: QualityRules?, tables: UniquenessTables) {
+        self.init(format: .csv, options: options, rules: rules, tables: tables)
         names = header
         columns = header.map { _ in ColumnAccumulator(options: options) }
     }
@@ -75,13 +80,16 @@ public struct TabularProfiler {
             return try profiler.finish()
         }
         let bounds = try FileSplitter.split(path: path, size: size, parts: parts, quoted: format == .csv, maximumRecord: options.maximumRecordBytes)
+        // One set of uniqueness tables for all parts, sized for the rows the file likely holds.
+        let tables = UniquenessTables(options: options, rules: rules, expectedRows: try FileSplitter.estimatedRecords(path: path, size: size))
         // The header comes from the first part's first record.
-        var first = TabularProfiler(format: format, options: options, rules: rules)
+        var first = TabularProfiler(format: format, options: options, rules: rules, tables: tables)
         let header = format == .csv ? try FileSplitter.header(path: path) : nil
         let results = ConcurrentResults<TabularProfiler>(count: bounds.count)
         DispatchQueue.concurrentPerform(iterations: bounds.count) { i in
             var profiler = i == 0 || header == nil
-                ? TabularProfiler(format: format, options: options, rules: rules) : TabularProfiler(continuing: header ?? [], options: options, rules: rules)
+                ? TabularProfiler(format: format, options: options, rules: rules, tables: tables)
+                : TabularProfiler(continuing: header ?? [], options: options, rules: rules, tables: tables)
             results.set(i, Result { try read(path: path, range: bounds[i], into: &profiler); try profiler.close(); return profiler })
         }
         var lineOffset = 0
@@ -134,9 +142,9 @@ public struct TabularProfiler {
         malformed += part.malformed
         if firstProblemLine == nil, let line = part.firstProblemLine { firstProblemLine = line + lineOffset }
         duplicateCount += part.duplicateCount
-        // Merged in place: a copy would duplicate the hash tables (copy-on-write) at the peak.
+        // The uniqueness tables are shared, so a row repeated across parts was counted by the
+        // part that met it second.
         if let theirs = part.evaluator { evaluator?.merge(theirs) }
-        if let theirs = part.duplicates { duplicateCount += duplicates?.merge(theirs) ?? 0 }
         if format == .jsonLines {
             // Columns are named by key; a key new to this part adds a column.
             for (name, column) in zip(part.names ?? [], part.columns) {
@@ -194,9 +202,16 @@ public struct TabularProfiler {
         guard bytes > 0 else { throw ProfileError("the file is empty") }
         guard let names else { throw ProfileError("the file has no header row") }
         let duplicateRows = duplicates == nil ? nil : duplicateCount
+        var approximations: [String] = []
+        if let duplicates, duplicates.untracked > 0 {
+            approximations.append(
+                "duplicate rows: at least the count shown — \(duplicates.count) distinct rows were tracked within the \(options.memoryLimit / 1_000_000) MB assessor memory and \(duplicates.untracked) later rows could not be checked against each other; raise the memory bound for an exact count")
+        }
+        approximations += evaluator?.keyApproximations(memoryLimit: options.memoryLimit) ?? []
         let profile = DatasetProfile(
             format: format, bytes: bytes, rows: rows, columns: zip(names, columns).map { $1.profile(name: $0) },
-            duplicateRows: duplicateRows, raggedRows: ragged, malformedLines: malformed, firstProblemLine: firstProblemLine)
+            duplicateRows: duplicateRows, raggedRows: ragged, malformedLines: malformed, firstProblemLine: firstProblemLine,
+            approximations: approximations)
         guard var evaluator else { return profile.with(quality: QualityReport.implied(by: profile, now: options.now)) }
         evaluator.addResidentIDChecks(profile)
         return profile.with(quality: evaluator.report(duplicateRows: duplicateRows, now: options.now ?? Date()))
@@ -330,7 +345,7 @@ public struct TabularProfiler {
 
     private mutating func countDuplicate(_ hash: UInt64) {
         guard duplicates != nil else { return }
-        if duplicates?.insert(hash) == false { duplicateCount += 1 }
+        if duplicates?.insert(hash) == .present { duplicateCount += 1 }
     }
 
     // MARK: JSON lines

@@ -1,0 +1,64 @@
+import Synchronization
+
+/// One set of 64-bit hashes (whole rows, or a uniqueness key) shared by every part of a file
+/// profiled in parallel: the parts insert into it as they read, so there is one table per file
+/// rather than one per part merged at the end (which doubled the peak). It is split into
+/// shards by the hash's top bits, each behind its own lock, so two threads rarely wait on each
+/// other and a shard grows on its own (the growth's transient copy is a shard, not the table).
+///
+/// Sized up front from the expected number of rows; `limit` caps the entries (the memory
+/// bound): past it, hashes not already recorded are counted as `untracked`, and the duplicate
+/// count found is then a lower bound — the report says so.
+final class SharedHashSet: Sendable {
+    static let shardBits = 8
+    private final class Shard: Sendable {
+        let table: Mutex<RowHashSet>
+        init(_ table: RowHashSet) { self.table = Mutex(table) }
+    }
+    private let shards: [Shard]
+    private let untrackedCount = Atomic<Int>(0)
+
+    /// - Parameters:
+    ///   - expected: the number of distinct hashes to size for (grows past it if need be).
+    ///   - limit: the most hashes recorded in all; beyond it inserts are only looked up.
+    init(expected: Int, limit: Int = .max) {
+        let n = 1 << Self.shardBits
+        let perShard = max(0, min(expected, limit)) / n
+        let shardLimit = limit == .max ? Int.max : max(1, limit / n)
+        shards = (0..<n).map { _ in Shard(RowHashSet(capacity: perShard / 3 * 4 + 16, limit: shardLimit)) }
+    }
+
+    /// Inserts `hash`; `.present` means it was there before (a repeat), `.untracked` that it
+    /// was new but found the set at its limit.
+    @inline(__always)
+    func insert(_ hash: UInt64) -> RowHashSet.Insertion {
+        let result = shards[Int(truncatingIfNeeded: hash >> UInt64(64 - Self.shardBits))].table.withLock { $0.insert(hash) }
+        if result == .untracked { untrackedCount.add(1, ordering: .relaxed) }
+        return result
+    }
+
+    /// Hashes recorded.
+    var count: Int { shards.reduce(0) { sum, shard in sum + shard.table.withLock { $0.count } } }
+    /// New hashes that found the set full (0 while the set is exact).
+    var untracked: Int { untrackedCount.load(ordering: .relaxed) }
+    /// Bytes the tables take.
+    var bytes: Int { shards.reduce(0) { sum, shard in sum + shard.table.withLock { $0.bytes } } }
+}
+
+/// The uniqueness tables of one profile — duplicate rows and each declared key — sized
+/// together: each gets an equal share of what `ProfileOptions.memoryLimit` leaves after
+/// `fixedMemory`, at 75 % load, and is pre-sized for `expectedRows` within that share.
+struct UniquenessTables: Sendable {
+    let rows: SharedHashSet?
+    let keys: [SharedHashSet]
+
+    init(options: ProfileOptions, rules: QualityRules?, expectedRows: Int) {
+        let keyCount = rules.map { RuleEvaluator.keys(of: $0).count } ?? 0
+        let tables = (options.duplicateRows ? 1 : 0) + keyCount
+        let share = max(0, options.memoryLimit - ProfileOptions.fixedMemory) / max(1, tables)
+        let limit = max(1 << 12, share / 8 / 4 * 3)
+        let expected = min(expectedRows, limit)
+        rows = options.duplicateRows ? SharedHashSet(expected: expected, limit: limit) : nil
+        keys = (0..<keyCount).map { _ in SharedHashSet(expected: expected, limit: limit) }
+    }
+}

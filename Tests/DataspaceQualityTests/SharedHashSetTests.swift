@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+
+@testable import DataspaceQuality
+
+/// The uniqueness tables: exact against a Set through growth and under two threads inserting at
+/// once, and honest at the memory bound (counts become lower bounds and the report says so).
+@Suite("Shared uniqueness tables")
+struct SharedHashSetTests {
+    @Test("a row hash set agrees with a Set through growth, at any capacity, with 0 and clustered keys")
+    func matchesSet() {
+        var random = SeededGenerator(seed: 7)
+        for capacity in [8, 13, 1_000, 4_097] {
+            var table = RowHashSet(capacity: capacity)
+            var reference = Set<UInt64>()
+            for step in 0..<60_000 {
+                let key: UInt64 = switch step % 3 {
+                case 0: random.next()
+                case 1: UInt64(step % 3_001)  // small keys: one home region, long probe runs
+                default: step % 997 == 0 ? 0 : random.next() % 20_000 &* 0x9E37_79B9_7F4A_7C15
+                }
+                let expected: RowHashSet.Insertion = reference.insert(key).inserted ? .inserted : .present
+                #expect(table.insert(key) == expected)
+            }
+            #expect(table.count == reference.count)
+        }
+    }
+
+    @Test("at its limit a set still finds what it holds and reports new hashes as untracked")
+    func limit() {
+        var table = RowHashSet(capacity: 8, limit: 100)
+        for key in 1...100 as ClosedRange<UInt64> { #expect(table.insert(key &* 0xDEAD_BEEF) == .inserted) }
+        #expect(table.insert(7 &* 0xDEAD_BEEF) == .present)
+        #expect(table.insert(0) == .untracked)
+        #expect(table.insert(5_000) == .untracked)
+        #expect(table.insert(5_000) == .untracked)
+        #expect(table.count == 100)
+        #expect(table.bytes <= (100 / 3 * 4 + 8) * 8)
+    }
+
+    @Test("two threads inserting overlapping hashes: every hash is new exactly once")
+    func concurrent() {
+        let set = SharedHashSet(expected: 1_000)  // grows shard by shard while both insert
+        let results = ConcurrentResults<(inserted: Int, present: Int)>(count: 2)
+        DispatchQueue.concurrentPerform(iterations: 2) { part in
+            var random = SeededGenerator(seed: UInt64(part + 1))
+            var inserted = 0, present = 0
+            // Each thread inserts 0..<200_000 (mixed to look like hashes) in its own order.
+            var keys = (0..<200_000).map { UInt64($0) &* 0x9E37_79B9_7F4A_7C15 }
+            keys.shuffle(using: &random)
+            for key in keys {
+                switch set.insert(key) {
+                case .inserted: inserted += 1
+                case .present: present += 1
+                case .untracked: break
+                }
+            }
+            results.set(part, .success((inserted, present)))
+        }
+        let a = try? results.take(0), b = try? results.take(1)
+        #expect((a?.inserted ?? 0) + (b?.inserted ?? 0) == 200_000)
+        #expect((a?.present ?? 0) + (b?.present ?? 0) == 200_000)
+        #expect(set.count == 200_000)
+        #expect(set.untracked == 0)
+    }
+
+    @Test("a file with more distinct rows than the memory bound allows: a lower bound, said in the report")
+    func memoryBound() throws {
+        // 20,000 distinct rows, the last 1,000 of them repeated once at the end.
+        var csv = "id,name\n"
+        for i in 0..<20_000 { csv += "\(i),name \(i)\n" }
+        for i in 19_000..<20_000 { csv += "\(i),name \(i)\n" }
+        let exact = try Self.profile(csv, memoryLimit: ProfileOptions().memoryLimit)
+        #expect(exact.duplicateRows == 1_000)
+        #expect(exact.approximations.isEmpty)
+        #expect(exact.json["approximations"] == nil)
+
+        // Nothing beyond the fixed allowance: the table keeps its floor of 4,096 entries, filled
+        // by the first rows, so repeats of rows read after it filled are not recognised.
+        let bounded = try Self.profile(csv, memoryLimit: ProfileOptions.fixedMemory)
+        #expect(bounded.rows == 21_000)
+        #expect((bounded.duplicateRows ?? -1) < 1_000)
+        #expect(bounded.approximations.count == 1)
+        #expect(bounded.approximations.first?.hasPrefix("duplicate rows: at least the count shown") == true)
+        #expect(bounded.json["approximations"]?.arrayValue?.count == 1)
+    }
+
+    @Test("a declared unique key at the bound: the uniqueness formula and the report say 'at least'")
+    func keyBound() throws {
+        var csv = "id,name\n"
+        for i in 0..<20_000 { csv += "\(i),a\n" }
+        for i in 19_500..<20_000 { csv += "\(i),b\n" }
+        let rules = try QualityRules.parse(yaml: "columns:\n  id: {unique: true}\n")
+        var options = ProfileOptions()
+        options.duplicateRows = false
+        var exact = TabularProfiler(format: .csv, options: options, rules: rules)
+        try csv.utf8.withContiguousStorageIfAvailable { try exact.consume(UnsafeRawBufferPointer($0)) }
+        let exactProfile = try exact.finish()
+        #expect(exactProfile.quality?.rules.first { $0.rule == "unique (id)" }?.failed == 500)
+        options.memoryLimit = ProfileOptions.fixedMemory
+        var bounded = TabularProfiler(format: .csv, options: options, rules: rules)
+        try csv.utf8.withContiguousStorageIfAvailable { try bounded.consume(UnsafeRawBufferPointer($0)) }
+        let profile = try bounded.finish()
+        #expect((profile.quality?.rules.first { $0.rule == "unique (id)" }?.failed ?? 500) < 500)
+        #expect(profile.approximations.first?.hasPrefix("unique (id): at least the count shown") == true)
+        #expect(profile.quality?.dimensions.first { $0.dimension == .uniqueness }?.formula.contains("at least") == true)
+    }
+
+    static func profile(_ csv: String, memoryLimit: Int) throws -> DatasetProfile {
+        var options = ProfileOptions()
+        options.memoryLimit = memoryLimit
+        var profiler = TabularProfiler(format: .csv, options: options)
+        try csv.utf8.withContiguousStorageIfAvailable { try profiler.consume(UnsafeRawBufferPointer($0)) }
+        return try profiler.finish()
+    }
+}
