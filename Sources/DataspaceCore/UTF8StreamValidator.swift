@@ -35,6 +35,22 @@ public struct UTF8StreamValidator: Sendable {
         return true
     }
 
+    /// Validates a whole chunk; returns the offset of the first byte that cannot continue valid
+    /// UTF-8, or nil. Runs of ASCII are skipped eight bytes at a time.
+    public mutating func consume(_ chunk: UnsafeRawBufferPointer) -> Int? {
+        let n = chunk.count
+        var i = 0
+        while i < n {
+            if needed == 0 {
+                while i + 8 <= n, UInt64(littleEndian: chunk.loadUnaligned(fromByteOffset: i, as: UInt64.self)) & 0x8080_8080_8080_8080 == 0 { i += 8 }
+                if i == n { break }
+            }
+            if !consume(chunk[i]) { return i }
+            i += 1
+        }
+        return nil
+    }
+
     /// True when the stream did not stop inside a multi-byte character.
     public var isAtBoundary: Bool { needed == 0 }
 }

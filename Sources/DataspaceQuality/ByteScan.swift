@@ -1,0 +1,56 @@
+/// Word-at-a-time byte searches for the CSV tokenizer: eight bytes per step instead of one,
+/// which is where a tokenizer spends its time on fields of ordinary text.
+enum ByteScan {
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    /// High bit set in each byte of `v` that is zero. Only the lowest set bit is exact (a borrow
+    /// can mark a byte above a true zero), which is the one the searches read.
+    @inline(__always)
+    private static func zeros(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }
+
+    @inline(__always)
+    private static func word(_ p: UnsafeRawPointer, _ i: Int) -> UInt64 {
+        UInt64(littleEndian: p.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+    }
+
+    /// The offset of the first comma, LF, CR or double quote in `p[i..<end]`, or `end`: where an
+    /// unquoted field stops.
+    @inline(__always)
+    static func fieldEnd(_ p: UnsafeRawPointer, from start: Int, to end: Int) -> Int {
+        var i = start
+        while i + 8 <= end {
+            let w = word(p, i)
+            let m = zeros(w ^ (0x2C &* ones)) | zeros(w ^ (0x0A &* ones)) | zeros(w ^ (0x0D &* ones)) | zeros(w ^ (0x22 &* ones))
+            // A false mark of one search lies above a true mark of the same search, so the
+            // lowest mark of the four together is the first byte sought.
+            if m != 0 { return i + m.trailingZeroBitCount >> 3 }
+            i += 8
+        }
+        while i < end {
+            let b = p.load(fromByteOffset: i, as: UInt8.self)
+            if b == 0x2C || b == 0x0A || b == 0x0D || b == 0x22 { return i }
+            i += 1
+        }
+        return end
+    }
+
+    /// The offset of the first double quote or LF in `p[i..<end]`, or `end`: where the text of a
+    /// quoted field needs a look (LFs are counted for line numbers).
+    @inline(__always)
+    static func quotedEnd(_ p: UnsafeRawPointer, from start: Int, to end: Int) -> Int {
+        var i = start
+        while i + 8 <= end {
+            let w = word(p, i)
+            let m = zeros(w ^ (0x0A &* ones)) | zeros(w ^ (0x22 &* ones))
+            if m != 0 { return i + m.trailingZeroBitCount >> 3 }
+            i += 8
+        }
+        while i < end {
+            let b = p.load(fromByteOffset: i, as: UInt8.self)
+            if b == 0x0A || b == 0x22 { return i }
+            i += 1
+        }
+        return end
+    }
+}
