@@ -48,6 +48,8 @@ public struct CatalogService: Sendable {
         public var sign: @Sendable (Data) throws -> String
         /// Where timestamps without a zone are read (`node.timeZone`).
         public var timeZone = TimeZone(identifier: "Asia/Shanghai") ?? .gmt
+        /// The assessor's memory bound in bytes (`quality.memoryMegabytes`, `ProfileOptions.memoryLimit`).
+        public var memoryLimit = ProfileOptions().memoryLimit
 
         public init(importantScale: Int, assessor: String, defaultDecider: String, sign: @escaping @Sendable (Data) throws -> String) {
             self.importantScale = importantScale
@@ -202,6 +204,7 @@ public struct CatalogService: Sendable {
                     do {
                         var options = ProfileOptions()
                         options.timeZone = settings.timeZone
+                        options.memoryLimit = settings.memoryLimit
                         return try QualityAssessment.assess(
                             path: path, format: format, rules: rules, declared: impacts, importantScale: settings.importantScale, options: options)
                     } catch let error as ProfileError {

@@ -1,23 +1,23 @@
 /// Word-at-a-time byte searches for the CSV tokenizer: eight bytes per step instead of one,
 /// which is where a tokenizer spends its time on fields of ordinary text.
-enum ByteScan {
-    private static let ones: UInt64 = 0x0101_0101_0101_0101
-    private static let highs: UInt64 = 0x8080_8080_8080_8080
+public enum ByteScan {
+    @usableFromInline static let ones: UInt64 = 0x0101_0101_0101_0101
+    @usableFromInline static let highs: UInt64 = 0x8080_8080_8080_8080
 
     /// High bit set in each byte of `v` that is zero. Only the lowest set bit is exact (a borrow
     /// can mark a byte above a true zero), which is the one the searches read.
-    @inline(__always)
-    private static func zeros(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }
+    @inlinable @inline(__always)
+    static func zeros(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }
 
-    @inline(__always)
-    private static func word(_ p: UnsafeRawPointer, _ i: Int) -> UInt64 {
+    @inlinable @inline(__always)
+    static func word(_ p: UnsafeRawPointer, _ i: Int) -> UInt64 {
         UInt64(littleEndian: p.loadUnaligned(fromByteOffset: i, as: UInt64.self))
     }
 
     /// The offset of the first comma, LF, CR or double quote in `p[i..<end]`, or `end`: where an
     /// unquoted field stops.
-    @inline(__always)
-    static func fieldEnd(_ p: UnsafeRawPointer, from start: Int, to end: Int) -> Int {
+    @inlinable @inline(__always)
+    public static func fieldEnd(_ p: UnsafeRawPointer, from start: Int, to end: Int) -> Int {
         var i = start
         while i + 8 <= end {
             let w = word(p, i)
@@ -37,8 +37,8 @@ enum ByteScan {
 
     /// The offset of the first double quote or LF in `p[i..<end]`, or `end`: where the text of a
     /// quoted field needs a look (LFs are counted for line numbers).
-    @inline(__always)
-    static func quotedEnd(_ p: UnsafeRawPointer, from start: Int, to end: Int) -> Int {
+    @inlinable @inline(__always)
+    public static func quotedEnd(_ p: UnsafeRawPointer, from start: Int, to end: Int) -> Int {
         var i = start
         while i + 8 <= end {
             let w = word(p, i)

@@ -54,8 +54,8 @@ struct ColumnAccumulator {
             if number < minNumber { minNumber = number }
             if number > maxNumber { maxNumber = number }
         }
-        if minText.map({ b.lexicographicallyPrecedes($0) }) ?? true { minText = Array(b) }
-        if maxText.map({ $0.lexicographicallyPrecedes(b) }) ?? true { maxText = Array(b) }
+        if minText.map({ Self.compare(b, $0) < 0 }) ?? true { minText = Array(b) }
+        if maxText.map({ Self.compare(b, $0) > 0 }) ?? true { maxText = Array(b) }
         var characters = 0
         for byte in b where byte & 0xC0 != 0x80 { characters += 1 }
         if characters < minLength { minLength = characters }
@@ -175,6 +175,19 @@ struct ColumnAccumulator {
         h ^= h >> 33
         h &*= 0xC4CE_B9FE_1A85_EC53
         return h ^ (h >> 33)
+    }
+
+    /// Byte order of a value against a kept one (memcmp, then length), as `lexicographicallyPrecedes`.
+    @inline(__always)
+    static func compare(_ a: UnsafeBufferPointer<UInt8>, _ b: [UInt8]) -> Int {
+        b.withUnsafeBufferPointer { b in
+            let common = min(a.count, b.count)
+            if common > 0, let pa = a.baseAddress, let pb = b.baseAddress {
+                let order = memcmp(pa, pb, common)
+                if order != 0 { return Int(order) }
+            }
+            return a.count - b.count
+        }
     }
 
     /// The value without surrounding spaces or tabs, as the detectors see it.

@@ -163,28 +163,29 @@ struct RuleEvaluator {
             requiredCells += 1
             if field(column) == nil { requiredNulls += 1 }
         }
-        // Validity.
-        for plan in columnPlans {
-            guard plan.column != nil, let value = field(plan.column) else { continue }
-            let rule = plan.rule
-            if plan.typeSlot != nil || plan.minSlot != nil || plan.maxSlot != nil {
+        // Validity. The plans are read field by field (`plans[p].x`): binding a whole plan per
+        // row copied it, retaining every array and object inside, once per column per row.
+        let plans = columnPlans
+        for p in plans.indices {
+            guard plans[p].column != nil, let value = field(plans[p].column) else { continue }
+            if plans[p].typeSlot != nil || plans[p].minSlot != nil || plans[p].maxSlot != nil {
                 let (type, number) = ValueClassifier.classify(value)
-                if let slot = plan.typeSlot, let expected = rule.type { slots[slot].note(failed: !Self.conforms(type, to: expected), row: rowNumber) }
-                if let slot = plan.minSlot, let min = rule.minimum { slots[slot].note(failed: !(number.map { $0 >= min } ?? false), row: rowNumber) }
-                if let slot = plan.maxSlot, let max = rule.maximum { slots[slot].note(failed: !(number.map { $0 <= max } ?? false), row: rowNumber) }
+                if let slot = plans[p].typeSlot, let expected = plans[p].rule.type { slots[slot].note(failed: !Self.conforms(type, to: expected), row: rowNumber) }
+                if let slot = plans[p].minSlot, let min = plans[p].rule.minimum { slots[slot].note(failed: !(number.map { $0 >= min } ?? false), row: rowNumber) }
+                if let slot = plans[p].maxSlot, let max = plans[p].rule.maximum { slots[slot].note(failed: !(number.map { $0 <= max } ?? false), row: rowNumber) }
             }
-            if let slot = plan.enumSlot {
-                let ok = plan.smallEnum.map { Self.matchesAny(value, $0) } ?? (rule.enumeration?.contains(String(decoding: value, as: UTF8.self)) ?? true)
+            if let slot = plans[p].enumSlot {
+                let ok = plans[p].smallEnum.map { Self.matchesAny(value, $0) } ?? (plans[p].rule.enumeration?.contains(String(decoding: value, as: UTF8.self)) ?? true)
                 slots[slot].note(failed: !ok, row: rowNumber)
             }
-            if let slot = plan.codesSlot {
-                let ok = plan.smallCodes.map { Self.matchesAny(value, $0) } ?? (rule.codes?.contains(String(decoding: value, as: UTF8.self)) ?? true)
+            if let slot = plans[p].codesSlot {
+                let ok = plans[p].smallCodes.map { Self.matchesAny(value, $0) } ?? (plans[p].rule.codes?.contains(String(decoding: value, as: UTF8.self)) ?? true)
                 slots[slot].note(failed: !ok, row: rowNumber)
             }
-            if let slot = plan.regexSlot {
-                if let fast = plan.fastRegex, let matched = fast.matches(value) {
+            if let slot = plans[p].regexSlot {
+                if let matched = plans[p].fastRegex?.matches(value) {
                     slots[slot].note(failed: !matched, row: rowNumber)
-                } else if let r = plan.slowRegex {
+                } else if let r = plans[p].slowRegex {
                     let text = String(decoding: value, as: UTF8.self)
                     let whole = NSRange(text.startIndex..., in: text)
                     let match = r.firstMatch(in: text, options: [.anchored], range: whole)

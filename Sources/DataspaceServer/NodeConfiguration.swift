@@ -49,6 +49,9 @@ public struct NodeConfiguration: Sendable, Hashable {
     /// The zone in which timestamps written without one (`2026-11-01 08:00`) are read
     /// (`node.timeZone`, an IANA name).
     public var timeZone = "Asia/Shanghai"
+    /// The quality assessor's memory bound per publish in MB (`quality.memoryMegabytes`): duplicate
+    /// rows and declared keys are exact up to what it holds (docs/quality.md).
+    public var assessorMemoryMegabytes = 300
     /// Accept a tabular file with a header and no rows (`quality.allowHeaderOnly`).
     public var allowHeaderOnly = false
     /// Where the node's state lives: nil for the embedded SQLite file in the data directory, or
@@ -201,6 +204,10 @@ public struct NodeConfiguration: Sendable, Hashable {
             configuration.timeZone = zone
         }
         configuration.allowHeaderOnly = try boolean("quality.allowHeaderOnly")
+        configuration.assessorMemoryMegabytes = try integer("quality.memoryMegabytes", default: 300)
+        guard (100...1_000_000).contains(configuration.assessorMemoryMegabytes) else {
+            throw ConfigurationError(key: "quality.memoryMegabytes", message: "must be 100–1000000 MB")
+        }
         if let database = string("database"), !database.isEmpty, database != "sqlite" {
             do {
                 configuration.database = try PostgresLocation(url: database)

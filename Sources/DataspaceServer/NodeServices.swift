@@ -120,6 +120,7 @@ public struct NodeServices: Sendable {
             importantScale: configuration.importantScale, assessor: did.value, defaultDecider: "administrator of \(did.value)",
             sign: { bytes in try DetachedSignature.sign(bytes, kid: "\(did.value)#\(DIDDocument.keyFragment)", key: key) })
         assessment.timeZone = TimeZone(identifier: configuration.timeZone) ?? assessment.timeZone
+        assessment.memoryLimit = configuration.assessorMemoryMegabytes * 1_000_000
         var catalog = CatalogService(
             store: store, blobs: blobs, index: SearchIndex(), addresses: AddressBook(prefix: configuration.ipv6Prefix),
             publisher: publisher, maximumFileBytes: configuration.maxUploadBytes, assessment: assessment, evidence: ledger)

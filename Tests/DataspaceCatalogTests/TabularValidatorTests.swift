@@ -77,3 +77,57 @@ func validationFailure(_ text: String, _ format: TabularFormat = .csv) -> Catalo
         #expect(try #require(validationFailure("\n\n", .jsonLines)).message.contains("no JSON objects"))
     }
 }
+
+/// The word-at-a-time path against the byte-at-a-time one: a file fed whole (long runs) and
+/// one byte at a time (no runs) must give the same summary, or fail with the same message and
+/// line — on random files with quoted commas, quotes, LF, CR and CRLF inside fields, long
+/// fields, multi-byte UTF-8, and on each of them with one byte damaged.
+@Suite struct TabularValidatorChunkingTests {
+    static func randomFile(seed: UInt64) -> [UInt8] {
+        var state = seed
+        func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        let pieces = ["plain", "城市", "with, comma", "a \"quote\"", "two\nlines", "cr\rhere", "crlf\r\nhere", String(repeating: "long ", count: 40), ""]
+        var text = "a,b,c\r\n"
+        for _ in 0..<300 {
+            text += (0..<3).map { _ -> String in
+                let p = pieces[Int(next() % UInt64(pieces.count))]
+                return p.contains(where: { ",\"\n\r".contains($0) }) || p.contains("\r\n") ? "\"" + p.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : p
+            }.joined(separator: ",")
+            text += next() % 2 == 0 ? "\n" : "\r\n"
+        }
+        var bytes = Array(text.utf8)
+        // Half the files get one byte changed: a stray quote, a comma, a newline or invalid UTF-8.
+        if seed % 2 == 1 {
+            let at = Int(next() % UInt64(bytes.count))
+            bytes[at] = [0x22, 0x2C, 0x0A, 0xFF][Int(next() % 4)]
+        }
+        return bytes
+    }
+
+    static func outcome(_ bytes: [UInt8], chunk: Int) -> String {
+        do {
+            let summary = try validate(bytes, .csv, chunk: chunk)
+            return "ok \(summary.rowCount) \(summary.columns)"
+        } catch let error as CatalogError {
+            return "\(error.message) @ \(error.field ?? "")"
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test(arguments: 0..<40 as Range<UInt64>)
+    func wholeAndByteByByteAgree(seed: UInt64) {
+        let bytes = Self.randomFile(seed: seed)
+        let one = Self.outcome(bytes, chunk: 1)
+        #expect(Self.outcome(bytes, chunk: bytes.count) == one)
+        #expect(Self.outcome(bytes, chunk: 4_096) == one)
+        #expect(Self.outcome(bytes, chunk: 13) == one)
+        if seed % 2 == 0 { #expect(one.hasPrefix("ok 300 ")) }
+    }
+}
