@@ -26,6 +26,10 @@ struct ColumnAccumulator {
     var counts = HashCounts()
     var firstValues: [UInt64: [UInt8]] = [:]
     var countsExact = true
+    /// Once the exact table is full no key joins it, so a bitmap of its keys (65,536 bits by the
+    /// hash's low bits, 8 KiB) lets a value not in it — nearly every value of a high-cardinality
+    /// column — skip the probe into the table; the answer is the same.
+    var tableFilter: [UInt64] = []
     var patterns = HashCounts()
     var patternTexts: [UInt64: String] = [:]
     var otherPatterns = 0
@@ -64,14 +68,17 @@ struct ColumnAccumulator {
         let hash = Self.hash(b)
         if !countsExact { hll.add(hash: hash) }
         // One hash-table probe per value: the slot found is the one updated.
-        switch counts.add(hash, limit: countsExact ? options.exactDistinctLimit : 0) {
-        case .counted: break
-        case .inserted: firstValues[hash] = Array(b)
-        case .full:
-            if countsExact {
-                countsExact = false
-                hll = HyperLogLog(of: counts)
-                hll.add(hash: hash)
+        if countsExact || Self.filterHas(tableFilter, hash) {
+            switch counts.add(hash, limit: countsExact ? options.exactDistinctLimit : 0) {
+            case .counted: break
+            case .inserted: firstValues[hash] = Array(b)
+            case .full:
+                if countsExact {
+                    countsExact = false
+                    hll = HyperLogLog(of: counts)
+                    hll.add(hash: hash)
+                    tableFilter = Self.filter(of: counts)
+                }
             }
         }
         let shape = ValueClassifier.patternHash(b)
@@ -116,6 +123,7 @@ struct ColumnAccumulator {
             // table holds all of this side's).
             if mineExact { hll = HyperLogLog(of: counts) }
             hll.merge(o.countsExact ? HyperLogLog(of: o.counts) : o.hll)
+            tableFilter = Self.filter(of: counts)
         }
         otherPatterns += Self.mergeCounts(&patterns, &patternTexts, o.patterns, o.patternTexts, limit: options.patternLimit)
         otherPatterns += o.otherPatterns
@@ -138,6 +146,17 @@ struct ColumnAccumulator {
             }
         }
         return overflow
+    }
+
+    static func filter(of counts: HashCounts) -> [UInt64] {
+        var bits = [UInt64](repeating: 0, count: 1 << 10)
+        counts.forEach { key, _ in bits[Int(truncatingIfNeeded: key >> 6) & 0x3FF] |= 1 << (key & 63) }
+        return bits
+    }
+
+    @inline(__always)
+    static func filterHas(_ bits: [UInt64], _ key: UInt64) -> Bool {
+        bits[Int(truncatingIfNeeded: key >> 6) & 0x3FF] & (1 << (key & 63)) != 0
     }
 
     /// A fast 64-bit hash of a value's bytes (8 bytes per multiply-fold step, murmur3's

@@ -1,7 +1,10 @@
 /// A set of 64-bit hashes with open addressing and linear probing: 8 bytes a slot, at most
 /// 75 % full, any capacity (the slot is picked by multiply-shift, not a power-of-two mask), so
 /// a table sized from an estimate wastes little.
-struct RowHashSet {
+///
+/// Not copyable: it owns its slots (or borrows a slice of a caller's region, see
+/// `SharedHashSet`), and frees what it owns when it goes.
+struct RowHashSet: ~Copyable, @unchecked Sendable {  // sole user of its slots
     /// What an insert found.
     enum Insertion: Equatable {
         /// The hash was new and is now in the set.
@@ -12,16 +15,29 @@ struct RowHashSet {
         case untracked
     }
 
-    private var slots: [UInt64]
+    private var slots: UnsafeMutableBufferPointer<UInt64>
+    private var owned: Bool
     private var hasZero = false
     private(set) var count = 0
     /// Entries the set may hold; past it, new hashes are only looked up.
     let limit: Int
 
     init(capacity: Int = 1 << 10, limit: Int = .max) {
-        slots = [UInt64](repeating: 0, count: max(8, capacity))
+        slots = .allocate(capacity: max(8, capacity))
+        slots.initialize(repeating: 0)
+        owned = true
         self.limit = limit
     }
+
+    /// A set over zeroed memory the caller owns and keeps for the set's lifetime (a slice of
+    /// one huge-page region); growing moves the set to memory of its own.
+    init(zeroed storage: UnsafeMutableBufferPointer<UInt64>, limit: Int) {
+        slots = storage
+        owned = false
+        self.limit = limit
+    }
+
+    deinit { if owned { slots.deallocate() } }
 
     /// Bytes the slots take.
     var bytes: Int { slots.count * 8 }
@@ -43,22 +59,19 @@ struct RowHashSet {
         var capacity = slots.count
         if (count + 1) * 4 > capacity * 3, count < limit { grow(); capacity = slots.count }
         let full = count >= limit || (count + 1) * 4 > capacity * 3
-        let result: Insertion = slots.withUnsafeMutableBufferPointer { s in
-            var i = Self.home(hash, capacity)
-            while true {
-                let slot = s[i]
-                if slot == hash { return .present }
-                if slot == 0 {
-                    if full { return .untracked }
-                    s[i] = hash
-                    return .inserted
-                }
-                i += 1
-                if i == capacity { i = 0 }
+        var i = Self.home(hash, capacity)
+        while true {
+            let slot = slots[i]
+            if slot == hash { return .present }
+            if slot == 0 {
+                if full { return .untracked }
+                slots[i] = hash
+                count += 1
+                return .inserted
             }
+            i += 1
+            if i == capacity { i = 0 }
         }
-        if result == .inserted { count += 1 }
-        return result
     }
 
     private mutating func grow() {
@@ -67,16 +80,18 @@ struct RowHashSet {
         let capacity = min(slots.count * 2, max(slots.count, needed))
         guard capacity > slots.count else { return }
         let old = slots
-        slots = [UInt64](repeating: 0, count: capacity)
-        slots.withUnsafeMutableBufferPointer { s in
-            for hash in old where hash != 0 {
-                var i = Self.home(hash, capacity)
-                while s[i] != 0 {
-                    i += 1
-                    if i == capacity { i = 0 }
-                }
-                s[i] = hash
+        let fresh = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: capacity)
+        fresh.initialize(repeating: 0)
+        for hash in old where hash != 0 {
+            var i = Self.home(hash, capacity)
+            while fresh[i] != 0 {
+                i += 1
+                if i == capacity { i = 0 }
             }
+            fresh[i] = hash
         }
+        if owned { old.deallocate() }
+        slots = fresh
+        owned = true
     }
 }
