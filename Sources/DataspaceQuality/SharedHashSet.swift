@@ -70,6 +70,41 @@ final class SharedHashSet: Sendable {
         return result
     }
 
+    /// Inserts a batch, each shard's share under one lock (stable, so the order within a shard
+    /// is kept); returns how many were present. For counts that need no answer per row
+    /// (duplicate rows): one lock per shard visit instead of per hash, and the probes of one
+    /// shard's hashes run back to back, so their cache misses overlap.
+    func insert(batch hashes: UnsafeBufferPointer<UInt64>, scratch: inout [UInt64]) -> Int {
+        let n = 1 << Self.shardBits
+        let shift = UInt64(64 - Self.shardBits)
+        var starts = [Int](repeating: 0, count: n + 1)
+        for hash in hashes { starts[Int(truncatingIfNeeded: hash >> shift) + 1] += 1 }
+        for i in 0..<n { starts[i + 1] += starts[i] }
+        if scratch.count < hashes.count { scratch = [UInt64](repeating: 0, count: hashes.count) }
+        var next = starts
+        for hash in hashes {
+            let shard = Int(truncatingIfNeeded: hash >> shift)
+            scratch[next[shard]] = hash
+            next[shard] += 1
+        }
+        var present = 0, untracked = 0
+        scratch.withUnsafeBufferPointer { sorted in
+            for shard in 0..<n where starts[shard] < starts[shard + 1] {
+                shards[shard].table.withLock { table in
+                    for i in starts[shard]..<starts[shard + 1] {
+                        switch table.insert(sorted[i]) {
+                        case .inserted: break
+                        case .present: present += 1
+                        case .untracked: untracked += 1
+                        }
+                    }
+                }
+            }
+        }
+        if untracked > 0 { untrackedCount.add(untracked, ordering: .relaxed) }
+        return present
+    }
+
     /// Hashes recorded.
     var count: Int { shards.reduce(0) { sum, shard in sum + shard.table.withLock { $0.count } } }
     /// New hashes that found the set full (0 while the set is exact).

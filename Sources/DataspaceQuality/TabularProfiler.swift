@@ -21,6 +21,9 @@ public struct TabularProfiler {
     private var firstProblemLine: Int?
     private var duplicates: SharedHashSet?
     private var duplicateCount = 0
+    /// Row hashes waiting to go into `duplicates` in one batch (`SharedHashSet.insert(batch:)`).
+    private var pendingRows: [UInt64] = []
+    private var batchScratch: [UInt64] = []
     private var evaluator: RuleEvaluator?
     private var ranges: [Range<Int>?] = []
 
@@ -121,6 +124,7 @@ public struct TabularProfiler {
 
     /// Ends a part: the last record without a final newline is completed.
     mutating func close() throws(ProfileError) {
+        defer { flushDuplicates() }
         guard utf8.isAtBoundary else { throw ProfileError("the file ends inside a UTF-8 character", line: line) }
         switch format {
         case .csv:
@@ -384,7 +388,14 @@ public struct TabularProfiler {
 
     private mutating func countDuplicate(_ hash: UInt64) {
         guard duplicates != nil else { return }
-        if duplicates?.insert(hash) == .present { duplicateCount += 1 }
+        pendingRows.append(hash)
+        if pendingRows.count >= 4_096 { flushDuplicates() }
+    }
+
+    private mutating func flushDuplicates() {
+        guard let duplicates, !pendingRows.isEmpty else { return }
+        duplicateCount += pendingRows.withUnsafeBufferPointer { duplicates.insert(batch: $0, scratch: &batchScratch) }
+        pendingRows.removeAll(keepingCapacity: true)
     }
 
     // MARK: JSON lines

@@ -64,6 +64,30 @@ struct SharedHashSetTests {
         #expect(set.untracked == 0)
     }
 
+    @Test("batches: each shard's share under one lock, every repeat counted as with single inserts")
+    func batches() {
+        var random = SeededGenerator(seed: 31)
+        let batched = SharedHashSet(expected: 100)
+        var reference = Set<UInt64>()
+        var scratch: [UInt64] = []
+        var present = 0, expected = 0
+        for size in [0, 1, 7, 4_096, 10_000, 333] {
+            // Repeats inside a batch and across batches, and a run of hashes in one shard.
+            let hashes: [UInt64] = (0..<size).map { i in
+                switch i % 4 {
+                case 0: random.next()
+                case 1: random.next() % 5_000
+                case 2: 0xFF00_0000_0000_0000 | random.next() % 300
+                default: 0
+                }
+            }
+            for hash in hashes where !reference.insert(hash).inserted { expected += 1 }
+            present += hashes.withUnsafeBufferPointer { batched.insert(batch: $0, scratch: &scratch) }
+        }
+        #expect(present == expected)
+        #expect(batched.count == reference.count)
+    }
+
     @Test("a file with more distinct rows than the memory bound allows: a lower bound, said in the report")
     func memoryBound() throws {
         // 20,000 distinct rows, the last 1,000 of them repeated once at the end.
