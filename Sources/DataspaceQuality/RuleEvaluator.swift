@@ -61,6 +61,12 @@ struct RuleEvaluator {
     var checkedRows = 0
     var inconsistentRows = 0
     var duplicateKeyRows = 0
+    /// Key hashes (per key) and their rows waiting to be checked in one batch: the tables are
+    /// shared and large, so a lock and a cache miss per row cost more than the rest of the rule.
+    private var pendingKeys: [[UInt64]] = []
+    private var pendingRows: [Int] = []
+    private var keyScratch: [UInt64] = []
+    private var keyFound: [Bool] = []
     var latest: Date?
     var missingColumns: Set<String> = []
     /// Where zone-less timestamps are read (`ProfileOptions.timeZone`).
@@ -206,24 +212,45 @@ struct RuleEvaluator {
             checkedRows += 1
             if failedAny { inconsistentRows += 1 }
         }
-        // Uniqueness: declared keys and unique columns.
-        var duplicateRow = false
-        for k in keyColumns.indices {
-            var hasher = Hasher()
-            for column in keyColumns[k] {
-                if let v = field(column) { hasher.combine(bytes: UnsafeRawBufferPointer(v)) } else { hasher.combine(-1) }
-                hasher.combine(0x1F)
+        // Uniqueness: declared keys and unique columns, checked in batches (`flushKeys`).
+        if !keyColumns.isEmpty {
+            if pendingKeys.count != keyColumns.count { pendingKeys = keyColumns.map { _ in [] } }
+            for k in keyColumns.indices {
+                var hasher = Hasher()
+                for column in keyColumns[k] {
+                    if let v = field(column) { hasher.combine(bytes: UnsafeRawBufferPointer(v)) } else { hasher.combine(-1) }
+                    hasher.combine(0x1F)
+                }
+                pendingKeys[k].append(UInt64(bitPattern: Int64(hasher.finalize())))
+                slots[keySlots[k]].checked += 1
             }
-            let fresh = keySets[k].insert(UInt64(bitPattern: Int64(hasher.finalize()))) != .present
-            slots[keySlots[k]].note(failed: !fresh, row: rowNumber)
-            if !fresh { duplicateRow = true }
+            pendingRows.append(rowNumber)
+            if pendingRows.count >= 4_096 { flushKeys() }
         }
-        if duplicateRow { duplicateKeyRows += 1 }
         // Timeliness: the newest timestamp.
         if rules.freshness != nil, let v = field(freshnessColumn) {
             let text = String(decoding: v, as: UTF8.self)
             if let date = LocalTimestamp.parse(text, zone: timeZone), date > (latest ?? .distantPast) { latest = date }
         }
+    }
+
+    /// Checks the pending keys: a row repeats a key when its hash was in the key's table before
+    /// (an earlier row, or a row of another part read before it). Rows are counted once however
+    /// many of their keys repeat; samples stay the first rows in file order.
+    mutating func flushKeys() {
+        guard !pendingRows.isEmpty else { return }
+        var repeating = [Bool](repeating: false, count: pendingRows.count)
+        for k in pendingKeys.indices {
+            _ = pendingKeys[k].withUnsafeBufferPointer { keySets[k].insert(batch: $0, scratch: &keyScratch, found: &keyFound) }
+            for (i, found) in keyFound.enumerated() where found {
+                slots[keySlots[k]].failed += 1
+                if slots[keySlots[k]].samples.count < 5 { slots[keySlots[k]].samples.append(pendingRows[i]) }
+                repeating[i] = true
+            }
+            pendingKeys[k].removeAll(keepingCapacity: true)
+        }
+        duplicateKeyRows += repeating.reduce(0) { $0 + ($1 ? 1 : 0) }
+        pendingRows.removeAll(keepingCapacity: true)
     }
 
     /// In a column of resident IDs, a value with a wrong check character is a validity failure
@@ -268,6 +295,7 @@ struct RuleEvaluator {
     static func format(_ n: Double) -> String { n.rounded() == n && abs(n) < 1e15 ? String(Int64(n)) : String(n) }
 
     /// Folds in a later part of the same file (its row numbers follow ours).
+    /// Both sides must have flushed their keys (`TabularProfiler.close` does).
     mutating func merge(_ o: RuleEvaluator) {
         let offset = rows
         rows += o.rows

@@ -75,16 +75,30 @@ final class SharedHashSet: Sendable {
     /// (duplicate rows): one lock per shard visit instead of per hash, and the probes of one
     /// shard's hashes run back to back, so their cache misses overlap.
     func insert(batch hashes: UnsafeBufferPointer<UInt64>, scratch: inout [UInt64]) -> Int {
+        var unused: [Bool] = []
+        return insert(batch: hashes, scratch: &scratch, found: &unused, reportEach: false)
+    }
+
+    /// As `insert(batch:scratch:)`, also saying which were present: `found[i]` for `hashes[i]`.
+    func insert(batch hashes: UnsafeBufferPointer<UInt64>, scratch: inout [UInt64], found: inout [Bool]) -> Int {
+        insert(batch: hashes, scratch: &scratch, found: &found, reportEach: true)
+    }
+
+    private func insert(batch hashes: UnsafeBufferPointer<UInt64>, scratch: inout [UInt64], found: inout [Bool], reportEach: Bool) -> Int {
         let n = 1 << Self.shardBits
         let shift = UInt64(64 - Self.shardBits)
         var starts = [Int](repeating: 0, count: n + 1)
         for hash in hashes { starts[Int(truncatingIfNeeded: hash >> shift) + 1] += 1 }
         for i in 0..<n { starts[i + 1] += starts[i] }
         if scratch.count < hashes.count { scratch = [UInt64](repeating: 0, count: hashes.count) }
+        // Where each sorted hash came from, when the caller wants an answer per hash.
+        var origin = reportEach ? [Int](repeating: 0, count: hashes.count) : []
+        if reportEach { found = [Bool](repeating: false, count: hashes.count) }
         var next = starts
-        for hash in hashes {
+        for (j, hash) in hashes.enumerated() {
             let shard = Int(truncatingIfNeeded: hash >> shift)
             scratch[next[shard]] = hash
+            if reportEach { origin[next[shard]] = j }
             next[shard] += 1
         }
         var present = 0, untracked = 0
@@ -94,7 +108,9 @@ final class SharedHashSet: Sendable {
                     for i in starts[shard]..<starts[shard + 1] {
                         switch table.insert(sorted[i]) {
                         case .inserted: break
-                        case .present: present += 1
+                        case .present:
+                            present += 1
+                            if reportEach { found[origin[i]] = true }
                         case .untracked: untracked += 1
                         }
                     }

@@ -124,7 +124,10 @@ public struct TabularProfiler {
 
     /// Ends a part: the last record without a final newline is completed.
     mutating func close() throws(ProfileError) {
-        defer { flushDuplicates() }
+        defer {
+            flushDuplicates()
+            evaluator?.flushKeys()
+        }
         guard utf8.isAtBoundary else { throw ProfileError("the file ends inside a UTF-8 character", line: line) }
         switch format {
         case .csv:

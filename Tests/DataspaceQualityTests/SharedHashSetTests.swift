@@ -130,6 +130,21 @@ struct SharedHashSetTests {
         #expect(profile.quality?.dimensions.first { $0.dimension == .uniqueness }?.formula.contains("at least") == true)
     }
 
+    @Test("keys checked in batches across flushes: rows counted once, samples the first rows in file order")
+    func keyBatches() throws {
+        var csv = "id,code\n"
+        for i in 0..<10_000 { csv += "\(i % 7_000),\(i % 9_000)\n" }
+        let rules = try QualityRules.parse(yaml: "columns:\n  id: {unique: true}\n  code: {unique: true}\n")
+        var profiler = TabularProfiler(format: .csv, rules: rules)
+        try csv.utf8.withContiguousStorageIfAvailable { try profiler.consume(UnsafeRawBufferPointer($0)) }
+        let report = try #require(try profiler.finish().quality)
+        let id = report.rules.first { $0.rule == "unique (id)" }, code = report.rules.first { $0.rule == "unique (code)" }
+        #expect(id?.checked == 10_000 && id?.failed == 3_000 && id?.sampleRows == [7_001, 7_002, 7_003, 7_004, 7_005])
+        #expect(code?.checked == 10_000 && code?.failed == 1_000 && code?.sampleRows == [9_001, 9_002, 9_003, 9_004, 9_005])
+        // Rows 9,001–10,000 repeat both keys: 3,000 rows in all.
+        #expect(report.dimensions.first { $0.dimension == .uniqueness }?.formula.contains("3000/10000") == true)
+    }
+
     static func profile(_ csv: String, memoryLimit: Int) throws -> DatasetProfile {
         var options = ProfileOptions()
         options.memoryLimit = memoryLimit
