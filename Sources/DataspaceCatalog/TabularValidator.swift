@@ -23,8 +23,7 @@ public struct TabularValidator {
     private var headerDone = false
 
     // CSV state
-    private enum CSVState { case fieldStart, unquoted, quoted, quoteInQuoted }
-    private var state = CSVState.fieldStart
+    private var state = CSVPosition.fieldStart
     private var fieldsInRecord = 0
     private var recordHasContent = false
     private var currentField: [UInt8] = []
@@ -85,12 +84,7 @@ public struct TabularValidator {
         var i = 0
         while i < n {
             if headerDone && !pendingCR {
-                let run: Int
-                switch state {
-                case .fieldStart where chunk[i] != 0x22, .unquoted: run = ByteScan.fieldEnd(base, from: i, to: n)
-                case .quoted: run = ByteScan.quotedEnd(base, from: i, to: n)
-                case .fieldStart, .quoteInQuoted: run = i
-                }
+                let run = ByteScan.runEnd(base, from: i, to: n, in: state)
                 if run > i {
                     if state == .fieldStart {
                         state = .unquoted

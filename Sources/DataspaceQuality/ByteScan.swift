@@ -1,5 +1,11 @@
 /// Word-at-a-time byte searches for the CSV tokenizer: eight bytes per step instead of one,
 /// which is where a tokenizer spends its time on fields of ordinary text.
+/// Where an RFC 4180 tokenizer stands: the state both the profiler's tokenizer and the upload
+/// validator keep.
+public enum CSVPosition: Sendable {
+    case fieldStart, unquoted, quoted, quoteInQuoted
+}
+
 public enum ByteScan {
     @usableFromInline static let ones: UInt64 = 0x0101_0101_0101_0101
     @usableFromInline static let highs: UInt64 = 0x8080_8080_8080_8080
@@ -12,6 +18,18 @@ public enum ByteScan {
     @inlinable @inline(__always)
     static func word(_ p: UnsafeRawPointer, _ i: Int) -> UInt64 {
         UInt64(littleEndian: p.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+    }
+
+    /// Where the run of bytes that need no look ends, from `start` in `position`: an unquoted
+    /// field (or one starting without a quote) runs to the next comma, line end or quote, a
+    /// quoted one to the next quote or LF; after a closing quote there is no run.
+    @inlinable @inline(__always)
+    public static func runEnd(_ p: UnsafeRawPointer, from start: Int, to end: Int, in position: CSVPosition) -> Int {
+        switch position {
+        case .fieldStart where p.load(fromByteOffset: start, as: UInt8.self) != 0x22, .unquoted: fieldEnd(p, from: start, to: end)
+        case .quoted: quotedEnd(p, from: start, to: end)
+        case .fieldStart, .quoteInQuoted: start
+        }
     }
 
     /// The offset of the first comma, LF, CR or double quote in `p[i..<end]`, or `end`: where an

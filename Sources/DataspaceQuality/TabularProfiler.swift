@@ -2,7 +2,7 @@ import DataspaceCore
 import Foundation
 
 /// Profiles a CSV (RFC 4180, first row the header) or JSON-lines file in one streaming pass and
-/// constant memory (apart from 8 bytes per distinct row when counting duplicates). Feed it
+/// constant memory (apart from about 11 bytes per distinct row or key in the uniqueness tables, bounded by `ProfileOptions.memoryLimit`). Feed it
 /// chunks with `consume`, then call `finish`. Problems that leave the rest of the file readable
 /// (ragged rows, stray quotes, lines that are not JSON objects) are counted in the profile;
 /// invalid UTF-8 and an unterminated quote are errors naming the line.
@@ -28,8 +28,7 @@ public struct TabularProfiler {
     private var ranges: [Range<Int>?] = []
 
     // CSV state
-    private enum CSVState { case fieldStart, unquoted, quoted, quoteInQuoted }
-    private var state = CSVState.fieldStart
+    private var state = CSVPosition.fieldStart
     private var row: [UInt8] = []
     private var fieldEnds: [Int] = []
     private var skipLF = false
@@ -246,12 +245,7 @@ public struct TabularProfiler {
                     continue
                 }
             }
-            let run: Int
-            switch state {
-            case .fieldStart where chunk[i] != 0x22, .unquoted: run = ByteScan.fieldEnd(base, from: i, to: n)
-            case .quoted: run = ByteScan.quotedEnd(base, from: i, to: n)
-            case .fieldStart, .quoteInQuoted: run = i
-            }
+            let run = ByteScan.runEnd(base, from: i, to: n, in: state)
             if run > i {
                 row.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[i..<run]))
                 if state == .fieldStart { state = .unquoted }
