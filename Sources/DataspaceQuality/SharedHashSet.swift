@@ -61,15 +61,6 @@ final class SharedHashSet: Sendable {
         #endif
     }
 
-    /// Inserts `hash`; `.present` means it was there before (a repeat), `.untracked` that it
-    /// was new but found the set at its limit.
-    @inline(__always)
-    func insert(_ hash: UInt64) -> RowHashSet.Insertion {
-        let result = shards[Int(truncatingIfNeeded: hash >> UInt64(64 - Self.shardBits))].table.withLock { $0.insert(hash) }
-        if result == .untracked { untrackedCount.add(1, ordering: .relaxed) }
-        return result
-    }
-
     /// Inserts a batch, each shard's share under one lock (stable, so the order within a shard
     /// is kept); returns how many were present. For counts that need no answer per row
     /// (duplicate rows): one lock per shard visit instead of per hash, and the probes of one
@@ -125,8 +116,6 @@ final class SharedHashSet: Sendable {
     var count: Int { shards.reduce(0) { sum, shard in sum + shard.table.withLock { $0.count } } }
     /// New hashes that found the set full (0 while the set is exact).
     var untracked: Int { untrackedCount.load(ordering: .relaxed) }
-    /// Bytes the tables take.
-    var bytes: Int { shards.reduce(0) { sum, shard in sum + shard.table.withLock { $0.bytes } } }
 }
 
 /// The uniqueness tables of one profile — duplicate rows and each declared key — sized
