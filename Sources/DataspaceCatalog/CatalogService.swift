@@ -31,9 +31,13 @@ public struct CatalogService: Sendable {
     public struct UploadOptions: Sendable, Hashable {
         public var encoding: SourceEncoding?
         public var delimiter: UInt8?
-        public init(encoding: SourceEncoding? = nil, delimiter: UInt8? = nil) {
+        /// The upload's announced length (Content-Length), when known: it only sizes the
+        /// assessment's tables before the whole file is there.
+        public var expectedBytes: Int64?
+        public init(encoding: SourceEncoding? = nil, delimiter: UInt8? = nil, expectedBytes: Int64? = nil) {
             self.encoding = encoding
             self.delimiter = delimiter
+            self.expectedBytes = expectedBytes
         }
     }
 
@@ -56,6 +60,14 @@ public struct CatalogService: Sendable {
             self.assessor = assessor
             self.defaultDecider = defaultDecider
             self.sign = sign
+        }
+
+        /// How the profiler reads a file under these settings.
+        var profileOptions: ProfileOptions {
+            var options = ProfileOptions()
+            options.timeZone = timeZone
+            options.memoryLimit = memoryLimit
+            return options
         }
     }
 
@@ -84,7 +96,7 @@ public struct CatalogService: Sendable {
         let metadata: PublishRequest.Validated
         do { metadata = try request.validate() } catch { throw CatalogError(error) }
         let identifier = UnifiedIdentifier.mint(region: publisher.region, creditCode: publisher.creditCode, now: now())
-        let stored = try await storeFile(format: format, body: body, upload: upload)
+        let stored = try await storeFile(format: format, body: body, upload: upload, rules: metadata.rules)
         let date = timestamp()
         let offerID = "\(identifier.description):offer"
         var record = DatasetRecord(
@@ -102,7 +114,7 @@ public struct CatalogService: Sendable {
         var report: SignedQualityReport?
         try await commit(stored) {
             try Self.checkDeclaredColumns(record, rules: metadata.rules)
-            report = try await assessAndPrepare(&record, metadata: metadata)
+            report = try await assessAndPrepare(&record, metadata: metadata, profiling: stored.profiling)
             try await store.insertFirstVersion(record, report: report, evidence: [.product("product.published", record, extra: Self.actor(by))])
         }
         index.upsert(SearchDocument(record))
@@ -132,7 +144,7 @@ public struct CatalogService: Sendable {
             metadata.keptGrade = (current.grade, decision)
         }
         var stored: StoredFile?
-        if let body, let format { stored = try await storeFile(format: format, body: body, upload: upload) }
+        if let body, let format { stored = try await storeFile(format: format, body: body, upload: upload, rules: metadata.rules) }
         var record = DatasetRecord(
             identifier: identifier, version: current.version + 1, title: metadata.title, description: metadata.description,
             keywords: metadata.keywords, sector: metadata.sector, region: metadata.region ?? current.region,
@@ -148,7 +160,7 @@ public struct CatalogService: Sendable {
         record.impacts = request.impacts
         let write = { [self] (record: inout DatasetRecord) async throws in
             try Self.checkDeclaredColumns(record, rules: metadata.rules)
-            let report = try await assessAndPrepare(&record, metadata: metadata)
+            let report = try await assessAndPrepare(&record, metadata: metadata, profiling: stored?.profiling)
             try await store.insertNextVersion(record, report: report, evidence: [.product("product.versioned", record, extra: Self.actor(by))])
         }
         if let stored {
@@ -202,11 +214,9 @@ public struct CatalogService: Sendable {
             DispatchQueue.global(qos: .utility).async {
                 continuation.resume(with: Result {
                     do {
-                        var options = ProfileOptions()
-                        options.timeZone = settings.timeZone
-                        options.memoryLimit = settings.memoryLimit
                         return try QualityAssessment.assess(
-                            path: path, format: format, rules: rules, declared: impacts, importantScale: settings.importantScale, options: options)
+                            path: path, format: format, rules: rules, declared: impacts, importantScale: settings.importantScale,
+                            options: settings.profileOptions)
                     } catch let error as ProfileError {
                         throw CatalogError(.invalidFile, error.description, field: error.line.map { "file:line \($0)" } ?? "file")
                     }
@@ -220,12 +230,14 @@ public struct CatalogService: Sendable {
 
     /// Assesses the version and, when it declares computation in place, builds its query store
     /// at the same time (both read the stored file; on two cores they overlap).
-    func assessAndPrepare(_ record: inout DatasetRecord, metadata: PublishRequest.Validated) async throws -> SignedQualityReport? {
-        guard let computeStores, let schema = record.compute else { return try await assess(&record, metadata: metadata) }
+    func assessAndPrepare(
+        _ record: inout DatasetRecord, metadata: PublishRequest.Validated, profiling: GrowingFileProfiler? = nil
+    ) async throws -> SignedQualityReport? {
+        guard let computeStores, let schema = record.compute else { return try await assess(&record, metadata: metadata, profiling: profiling) }
         let sha256 = record.distribution.sha256
         guard let path = blobs.localPath(sha256) else { throw CatalogError(.storage, "the stored file \(sha256) is missing") }
         async let prepared: Void = computeStores.prepare(sha256: sha256, path: path, schema: schema)
-        let report = try await assess(&record, metadata: metadata)
+        let report = try await assess(&record, metadata: metadata, profiling: profiling)
         try await prepared
         return report
     }
@@ -233,12 +245,24 @@ public struct CatalogService: Sendable {
     /// Profiles the version's stored file, scores it, proposes a grade, settles the grade the
     /// publisher asked for (or the proposal), adds the controls the grade requires, and signs the
     /// report. Nil when the service runs without assessment (bulk loading).
-    func assess(_ record: inout DatasetRecord, metadata: PublishRequest.Validated) async throws -> SignedQualityReport? {
+    func assess(
+        _ record: inout DatasetRecord, metadata: PublishRequest.Validated, profiling: GrowingFileProfiler? = nil
+    ) async throws -> SignedQualityReport? {
         guard let assessment else { return nil }
-        guard let path = blobs.localPath(record.distribution.sha256) else {
-            throw CatalogError(.storage, "the stored file \(record.distribution.sha256) is missing")
+        let result: QualityAssessment
+        if let profiling {
+            // Profiled while the upload streamed in (`storeFile`).
+            do {
+                result = QualityAssessment(profile: try await profiling.profile(), declared: metadata.impacts, importantScale: assessment.importantScale)
+            } catch let error as ProfileError {
+                throw CatalogError(.invalidFile, error.description, field: error.line.map { "file:line \($0)" } ?? "file")
+            }
+        } else {
+            guard let path = blobs.localPath(record.distribution.sha256) else {
+                throw CatalogError(.storage, "the stored file \(record.distribution.sha256) is missing")
+            }
+            result = try await profile(path: path, format: record.distribution.format, rules: metadata.rules, impacts: metadata.impacts, settings: assessment)
         }
-        let result = try await profile(path: path, format: record.distribution.format, rules: metadata.rules, impacts: metadata.impacts, settings: assessment)
         let proposed = result.grade.grade
         var decision = GradeDecisionRecord(status: .proposed, proposed: proposed)
         var applied = proposed
@@ -356,24 +380,38 @@ public struct CatalogService: Sendable {
     struct StoredFile {
         var distribution: DistributionInfo
         var created: Bool
+        /// The assessment, started on the upload as it streamed in; nil when the stored file is
+        /// profiled afterwards (no assessment, or a blob store without a local file).
+        var profiling: GrowingFileProfiler?
     }
 
     /// Streams the body into a temporary blob while validating it; commits only valid files.
     /// The file is stored as UTF-8 and (CSV) comma-separated: another encoding or delimiter,
-    /// detected or given, is converted on the way and recorded on the distribution.
+    /// detected or given, is converted on the way and recorded on the distribution. When the
+    /// service assesses, the profiler reads the temporary file as it grows (against `rules`), so
+    /// the upload is read once and its profiling overlaps the transfer and the fsync.
     func storeFile<Body: AsyncSequence>(
-        format: TabularFormat, body: Body, upload: UploadOptions = UploadOptions()
+        format: TabularFormat, body: Body, upload: UploadOptions = UploadOptions(), rules: QualityRules? = nil
     ) async throws -> StoredFile where Body.Element == [UInt8] {
         let writer = try blobs.beginWrite()
         var normalizer = TabularNormalizer(format: format, encoding: upload.encoding, delimiter: upload.delimiter)
         var validator = TabularValidator(format: format)
+        var profiling: GrowingFileProfiler?
+        if let assessment, let path = writer.pendingPath {
+            profiling = try? GrowingFileProfiler(
+                path: path, format: format, options: assessment.profileOptions, rules: rules,
+                expectedBytes: upload.expectedBytes.map { min(max(0, $0), maximumFileBytes) })
+        }
         var total: Int64 = 0
+        var written: Int64 = 0
         func keep(_ bytes: [UInt8]) throws {
             guard !bytes.isEmpty else { return }
             try bytes.withUnsafeBytes { raw in
                 try validator.consume(raw)
                 try writer.write(raw)
             }
+            written += Int64(bytes.count)
+            profiling?.wrote(total: written)
         }
         do {
             do {
@@ -394,16 +432,29 @@ public struct CatalogService: Sendable {
                     .invalidFile, "the file has a header (\(summary.columns.joined(separator: ", "))) and no rows; export the data with its rows, or set quality.allowHeaderOnly",
                     field: "file")
             }
-            let (sha, size, created) = try writer.commit()
+            // The rest of the profile runs on its own threads while the blob is made durable.
+            profiling?.finish(size: written)
+            // Handed to one dispatch thread and awaited: no other code touches the writer meanwhile.
+            nonisolated(unsafe) let committing = writer
+            let (sha, size, created) = try await Self.offCooperativeThreads { try committing.commit() }
             var distribution = DistributionInfo(format: format, byteSize: size, sha256: sha, rowCount: summary.rowCount, columns: summary.columns)
             if let form = normalizer.form, !form.isCanonical {
                 if form.encoding != .utf8 { distribution.sourceEncoding = form.encoding.rawValue }
                 if format == .csv && form.delimiter != UInt8(ascii: ",") { distribution.sourceDelimiter = form.delimiterName }
             }
-            return StoredFile(distribution: distribution, created: created)
+            return StoredFile(distribution: distribution, created: created, profiling: profiling)
         } catch {
+            profiling?.cancel()
             writer.abort()
             throw error
+        }
+    }
+
+    /// Runs blocking work (an fsync of a large file) on a dispatch thread, leaving the
+    /// cooperative threads to the node's other requests.
+    static func offCooperativeThreads<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async { continuation.resume(with: Result { try work() }) }
         }
     }
 
@@ -412,6 +463,7 @@ public struct CatalogService: Sendable {
         do {
             try await write()
         } catch {
+            stored.profiling?.cancel()
             let digest = stored.distribution.sha256
             if stored.created, (try? await store.isBlobReferenced(digest)) == false { try? blobs.remove(digest) }
             throw error

@@ -35,10 +35,20 @@ struct ColumnAccumulator {
     var otherPatterns = 0
     var sensitive: [SensitiveKind: Int] = [:]
     var sensitiveChecked = 0
+    /// Values the detectors may check before claiming more from `detectors`.
+    var detectorAllowance = 0
+    /// The file's detector budget and this column in it; nil for a column that only fills in
+    /// earlier rows' nulls.
+    let detectors: DetectorBudget?
+    let detectorColumn: DetectorBudget.Column
     /// Values shaped like resident IDs whose check character is wrong.
     var mistypedResidentIDs = 0
 
-    init(options: ProfileOptions) { self.options = options }
+    init(options: ProfileOptions, detectors: DetectorBudget? = nil, column: DetectorBudget.Column = .position(0)) {
+        self.options = options
+        self.detectors = detectors
+        detectorColumn = column
+    }
 
     /// Adds a value; returns its hash (the row's duplicate check reuses it).
     @discardableResult
@@ -87,13 +97,23 @@ struct ColumnAccumulator {
         case .inserted: patternTexts[shape] = ValueClassifier.pattern(b)
         case .full: otherPatterns += 1
         }
-        if sensitiveChecked < options.sensitiveCheckLimit {
+        if detectorAllowance > 0 || claimDetectorAllowance() {
+            detectorAllowance -= 1
             sensitiveChecked += 1
             let kinds = SensitiveDetector.kinds(of: b)
             for kind in kinds { sensitive[kind, default: 0] += 1 }
             if kinds.isEmpty, b.count >= 18, b.count <= 22, SensitiveDetector.isMistypedResidentID(Self.trimmed(b)) { mistypedResidentIDs += 1 }
         }
         return hash
+    }
+
+    /// Takes the next block of the column's detector allowance; false once it is spent (the
+    /// allowance then stays at -1, so the budget is not asked again for every value).
+    mutating func claimDetectorAllowance() -> Bool {
+        guard detectorAllowance == 0, let detectors else { return false }
+        detectorAllowance = detectors.claim(detectorColumn)
+        if detectorAllowance == 0 { detectorAllowance = -1 }
+        return detectorAllowance > 0
     }
 
     /// Folds in the accumulator of a later part of the same column (Chan et al.'s pairwise

@@ -9,7 +9,8 @@ public struct ProfileOptions: Sendable {
     public var patternLimit = 1_000
     /// Top values and patterns reported per column.
     public var topValues = 10
-    /// Non-null values per column run through the sensitive-data detectors.
+    /// Non-null values per column run through the sensitive-data detectors — the first the
+    /// parts reach, all parts of a file together (`DetectorBudget`).
     public var sensitiveCheckLimit = 1_000_000
     /// Count duplicate rows (about 11 bytes of memory per distinct row).
     public var duplicateRows = true
@@ -183,10 +184,31 @@ public struct DatasetProfile: Sendable, Equatable {
 
 /// Why a file could not be profiled at all (as opposed to problems counted in the profile).
 public struct ProfileError: Error, Sendable, CustomStringConvertible {
-    public let description: String
     public let line: Int?
+    /// The byte offset the message names, if any.
+    let offset: Int64
+    /// The message for a line and byte offset: a part of a file profiled on its own counts both
+    /// from its start, and its error is moved to the whole file's numbering (`moved`).
+    private let render: @Sendable (_ line: Int, _ offset: Int64) -> String
+
     public init(_ description: String, line: Int? = nil) {
-        self.description = description
         self.line = line
+        offset = 0
+        render = { _, _ in description }
+    }
+
+    /// An error whose message names its own line (and byte offset) through `render`.
+    init(line: Int, offset: Int64 = 0, _ render: @escaping @Sendable (_ line: Int, _ offset: Int64) -> String) {
+        self.line = line
+        self.offset = offset
+        self.render = render
+    }
+
+    public var description: String { render(line ?? 0, offset) }
+
+    /// The same error in a part that starts `lines` lines and `bytes` bytes into the file.
+    func moved(lines: Int, bytes: Int64) -> ProfileError {
+        guard let line else { return self }
+        return ProfileError(line: line + lines, offset: offset + bytes, render)
     }
 }

@@ -1,5 +1,57 @@
 import Foundation
 
+/// A file opened for reading by offset (`pread`): threads can share it without sharing a file
+/// position, and a file renamed or removed meanwhile stays readable until this is released —
+/// which is what lets the assessment read an upload that is still being written and then moved
+/// into the blob store.
+final class ReadOnlyFile: Sendable {
+    let descriptor: Int32
+
+    init(path: String) throws(ProfileError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ProfileError("cannot open \(path)") }
+        descriptor = fd
+    }
+
+    deinit { close(descriptor) }
+
+    /// The file's current size in bytes.
+    var size: Int64 {
+        var info = stat()
+        return fstat(descriptor, &info) == 0 ? Int64(info.st_size) : 0
+    }
+
+    /// Fills `buffer` from `offset`; returns fewer bytes only at the end of the file.
+    func read(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws(ProfileError) -> Int {
+        guard let base = buffer.baseAddress else { return 0 }
+        var done = 0
+        while done < buffer.count {
+            let n = pread(descriptor, base + done, buffer.count - done, off_t(offset) + off_t(done))
+            if n == 0 { break }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ProfileError("the file could not be read at byte offset \(offset + Int64(done))")
+            }
+            done += n
+        }
+        return done
+    }
+
+    /// Calls `body` with consecutive chunks of at most `chunk` bytes of `range` (to its end or the file's).
+    func forEachChunk(in range: Range<Int64>, chunk: Int = 1 << 20, _ body: (UnsafeRawBufferPointer) throws(ProfileError) -> Bool) throws(ProfileError) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
+        defer { buffer.deallocate() }
+        var offset = range.lowerBound
+        while offset < range.upperBound {
+            let wanted = Int(min(Int64(chunk), range.upperBound - offset))
+            let n = try read(at: offset, into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<wanted]))
+            if n == 0 { return }
+            offset += Int64(n)
+            guard try body(UnsafeRawBufferPointer(rebasing: buffer[..<n])) else { return }
+        }
+    }
+}
+
 /// Cuts a file into parts that start at record boundaries, so the parts can be profiled at the
 /// same time. For CSV a newline only ends a record outside quotes, so quote parity is counted
 /// from the start of the file up to each cut (one cheap pass over the bytes, no parsing).
@@ -7,71 +59,89 @@ enum FileSplitter {
     /// A record longer than `maximumRecord` ends the search: the file goes as one part, whose
     /// profiler then refuses that record, instead of scanning the rest of a possibly huge file.
     static func split(path: String, size: Int64, parts: Int, quoted: Bool, maximumRecord: Int = 16 << 20) throws -> [Range<Int64>] {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw ProfileError("cannot open \(path)") }
-        defer { try? handle.close() }
-        var cuts: [Int64] = [0]
-        var targets = (1..<parts).map { size * Int64($0) / Int64(parts) }
+        let file = try ReadOnlyFile(path: path)
+        let targets = (1..<max(1, parts)).map { size * Int64($0) / Int64(parts) }
+        guard let cuts = try boundaries(in: file, after: targets, quoted: quoted, maximumRecord: maximumRecord) else { return [0..<size] }
+        let all = [0] + cuts.filter { $0 < size } + [size]
+        var ranges: [Range<Int64>] = []
+        for i in 0..<(all.count - 1) where all[i] < all[i + 1] { ranges.append(all[i]..<all[i + 1]) }
+        return ranges
+    }
+
+    /// For each target offset (ascending), the offset just past the first record end at or after
+    /// it; targets past the last record end get none. Nil when a record longer than
+    /// `maximumRecord` lies before the last cut.
+    static func boundaries(in file: ReadOnlyFile, after targets: [Int64], quoted: Bool, maximumRecord: Int) throws(ProfileError) -> [Int64]? {
+        var cuts: [Int64] = []
+        var remaining = targets[...]
         var offset: Int64 = 0
         var insideQuotes = false
         var lastBoundary: Int64 = 0
         var tooLong = false
-        while !targets.isEmpty && !tooLong {
-            guard let chunk = try handle.read(upToCount: 4 << 20), !chunk.isEmpty else { break }
-            chunk.withUnsafeBytes { buffer in
-                guard let base = buffer.baseAddress else { return }
-                var next = 0
-                while next < buffer.count {
-                    // Quotes and newlines found eight bytes at a time.
-                    let i = ByteScan.quotedEnd(base, from: next, to: buffer.count)
-                    guard i < buffer.count else { break }
-                    next = i + 1
-                    if buffer[i] == 0x22 {
-                        if quoted { insideQuotes.toggle() }
-                        continue
-                    }
-                    guard !insideQuotes else { continue }
-                    lastBoundary = offset + Int64(i)
-                    if let target = targets.first, offset + Int64(i) >= target {
-                        cuts.append(offset + Int64(i) + 1)
-                        targets.removeFirst()
-                        if targets.isEmpty { break }
-                    }
+        guard !remaining.isEmpty else { return [] }
+        try file.forEachChunk(in: 0..<Int64.max, chunk: 4 << 20) { buffer throws(ProfileError) in
+            guard let base = buffer.baseAddress else { return false }
+            var next = 0
+            while next < buffer.count {
+                // Quotes and newlines found eight bytes at a time.
+                let i = ByteScan.quotedEnd(base, from: next, to: buffer.count)
+                guard i < buffer.count else { break }
+                next = i + 1
+                if buffer[i] == 0x22 {
+                    if quoted { insideQuotes.toggle() }
+                    continue
+                }
+                guard !insideQuotes else { continue }
+                lastBoundary = offset + Int64(i)
+                if let target = remaining.first, offset + Int64(i) >= target {
+                    cuts.append(offset + Int64(i) + 1)
+                    remaining.removeFirst()
+                    if remaining.isEmpty { return false }
                 }
             }
-            offset += Int64(chunk.count)
+            offset += Int64(buffer.count)
             if offset - lastBoundary > Int64(maximumRecord) + (4 << 20) { tooLong = true }
+            return !tooLong
         }
-        if tooLong { return [0..<size] }
-        cuts.append(size)
-        var ranges: [Range<Int64>] = []
-        for i in 0..<(cuts.count - 1) where cuts[i] < cuts[i + 1] { ranges.append(cuts[i]..<cuts[i + 1]) }
-        return ranges
+        return tooLong ? nil : cuts
     }
 
     /// About how many records a file of `size` bytes holds, from the newlines in its first MiB
     /// (a little over, so tables sized from it rarely grow).
     static func estimatedRecords(path: String, size: Int64) throws -> Int {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw ProfileError("cannot open \(path)") }
-        defer { try? handle.close() }
-        let sample = try handle.read(upToCount: 1 << 20) ?? Data()
-        guard !sample.isEmpty else { return 0 }
-        let newlines = max(1, sample.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) })
-        return Int(min(Double(Int.max / 2), Double(size) / Double(sample.count) * Double(newlines) * 1.05)) + 1_024
+        try estimatedRecords(in: ReadOnlyFile(path: path), size: size)
+    }
+
+    static func estimatedRecords(in file: ReadOnlyFile, size: Int64) throws(ProfileError) -> Int {
+        var sampled = 0
+        var newlines = 0
+        try file.forEachChunk(in: 0..<(1 << 20)) { buffer throws(ProfileError) in
+            sampled += buffer.count
+            for byte in buffer where byte == 0x0A { newlines += 1 }
+            return true
+        }
+        guard sampled > 0 else { return 0 }
+        return Int(min(Double(Int.max / 2), Double(size) / Double(sampled) * Double(max(1, newlines)) * 1.05)) + 1_024
     }
 
     /// The CSV header's field names (the first record).
     static func header(path: String) throws -> [String] {
+        try header(in: ReadOnlyFile(path: path))
+    }
+
+    static func header(in file: ReadOnlyFile) throws(ProfileError) -> [String] {
         var profiler = TabularProfiler(format: .csv, options: {
             var o = ProfileOptions()
             o.duplicateRows = false
             return o
         }())
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw ProfileError("cannot open \(path)") }
-        defer { try? handle.close() }
-        while let chunk = try handle.read(upToCount: 64 << 10), !chunk.isEmpty {
-            try chunk.withUnsafeBytes { try profiler.consume($0) }
-            if let names = profiler.headerNames { return names }
+        var names: [String]?
+        try file.forEachChunk(in: 0..<Int64.max, chunk: 64 << 10) { buffer throws(ProfileError) in
+            try profiler.consume(buffer)
+            names = profiler.headerNames
+            return names == nil
         }
+        if let names { return names }
         return try profiler.finish().columns.map(\.name)
     }
 }

@@ -25,6 +25,7 @@ public struct TabularProfiler {
     private var pendingRows: [UInt64] = []
     private var batchScratch: [UInt64] = []
     private var evaluator: RuleEvaluator?
+    private let detectors: DetectorBudget
     private var ranges: [Range<Int>?] = []
 
     // CSV state
@@ -48,6 +49,7 @@ public struct TabularProfiler {
         self.format = format
         self.options = options
         duplicates = tables.rows
+        detectors = tables.detectors
         evaluator = rules.map { RuleEvaluator(rules: $0, keySets: tables.keys) }
         evaluator?.timeZone = options.timeZone
         row.reserveCapacity(4_096)
@@ -57,7 +59,7 @@ public struct TabularProfiler {
     init(continuing header: [String], options: ProfileOptions, rules: QualityRules?, tables: UniquenessTables) {
         self.init(format: .csv, options: options, rules: rules, tables: tables)
         names = header
-        columns = header.map { _ in ColumnAccumulator(options: options) }
+        columns = header.indices.map { ColumnAccumulator(options: options, detectors: detectors, column: .position($0)) }
     }
 
     /// Profiles a whole file: large files in as many parts as there are cores, each part read
@@ -74,50 +76,65 @@ public struct TabularProfiler {
             }
             return try profiler.finish()
         }
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
+        let file = try ReadOnlyFile(path: path)
+        let size = file.size
         let parts = size >= options.parallelThreshold ? max(1, options.parts) : 1
         guard parts > 1 else {
             var profiler = TabularProfiler(format: format, options: options, rules: rules)
-            try read(path: path, range: 0..<Int64.max, into: &profiler)
+            try read(file, range: 0..<Int64.max, into: &profiler)
             return try profiler.finish()
         }
         let bounds = try FileSplitter.split(path: path, size: size, parts: parts, quoted: format == .csv, maximumRecord: options.maximumRecordBytes)
         // One set of uniqueness tables for all parts, sized for the rows the file likely holds.
-        let tables = UniquenessTables(options: options, rules: rules, expectedRows: try FileSplitter.estimatedRecords(path: path, size: size))
+        let tables = UniquenessTables(options: options, rules: rules, expectedRows: try FileSplitter.estimatedRecords(in: file, size: size))
         // The header comes from the first part's first record.
-        var first = TabularProfiler(format: format, options: options, rules: rules, tables: tables)
-        let header = format == .csv ? try FileSplitter.header(path: path) : nil
+        let header = format == .csv ? try FileSplitter.header(in: file) : nil
         let results = ConcurrentResults<TabularProfiler>(count: bounds.count)
         DispatchQueue.concurrentPerform(iterations: bounds.count) { i in
-            var profiler = i == 0 || header == nil
-                ? TabularProfiler(format: format, options: options, rules: rules, tables: tables)
-                : TabularProfiler(continuing: header ?? [], options: options, rules: rules, tables: tables)
-            results.set(i, Result { try read(path: path, range: bounds[i], into: &profiler); try profiler.close(); return profiler })
+            results.set(i, Result { try profilePart(file, range: bounds[i], first: i == 0, header: header, format: format, options: options, rules: rules, tables: tables) })
         }
-        var lineOffset = 0
-        for i in bounds.indices {
-            var part: TabularProfiler
-            do {
-                part = try results.take(i)
-            } catch let error as ProfileError {
-                throw ProfileError(error.description, line: error.line.map { $0 + lineOffset })
-            }
-            if i == 0 { first = part } else { first.absorb(part, lineOffset: lineOffset) }
-            lineOffset += part.line - 1
-        }
-        return try first.finish()
+        return try merge(bounds.indices.map { i in { try results.take(i) } })
     }
 
-    static func read(path: String, range: Range<Int64>, into profiler: inout TabularProfiler) throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw ProfileError("cannot open \(path)") }
-        defer { try? handle.close() }
-        try handle.seek(toOffset: UInt64(range.lowerBound))
-        var remaining = range.upperBound - range.lowerBound
-        while remaining > 0 {
-            let chunk = try handle.read(upToCount: Int(min(Int64(1 << 20), remaining))) ?? Data()
-            if chunk.isEmpty { break }
-            remaining -= Int64(chunk.count)
-            try chunk.withUnsafeBytes { try profiler.consume($0) }
+    /// Profiles one part of a file (`first`: it starts at the header) against the shared tables.
+    static func profilePart(
+        _ file: ReadOnlyFile, range: Range<Int64>, first: Bool, header: [String]?, format: TabularFormat, options: ProfileOptions,
+        rules: QualityRules?, tables: UniquenessTables, cancelled: () -> Bool = { false }
+    ) throws(ProfileError) -> TabularProfiler {
+        var profiler = first || header == nil
+            ? TabularProfiler(format: format, options: options, rules: rules, tables: tables)
+            : TabularProfiler(continuing: header ?? [], options: options, rules: rules, tables: tables)
+        try read(file, range: range, into: &profiler, cancelled: cancelled)
+        try profiler.close()
+        return profiler
+    }
+
+    /// Folds the parts' profilers, in file order, into the file's profile; an error names its
+    /// line in the whole file.
+    static func merge(_ parts: [() throws -> TabularProfiler]) throws -> DatasetProfile {
+        var merged: TabularProfiler?
+        var lineOffset = 0
+        var byteOffset: Int64 = 0
+        for take in parts {
+            let part: TabularProfiler
+            do {
+                part = try take()
+            } catch let error as ProfileError {
+                throw error.moved(lines: lineOffset, bytes: byteOffset)
+            }
+            if merged == nil { merged = part } else { merged?.absorb(part, lineOffset: lineOffset) }
+            lineOffset += part.line - 1
+            byteOffset += part.bytes
+        }
+        guard var merged else { throw ProfileError("the file is empty") }
+        return try merged.finish()
+    }
+
+    /// Feeds `range` of the file to `profiler` in 1 MiB chunks, stopping early when `cancelled`.
+    static func read(_ file: ReadOnlyFile, range: Range<Int64>, into profiler: inout TabularProfiler, cancelled: () -> Bool = { false }) throws(ProfileError) {
+        try file.forEachChunk(in: range) { chunk throws(ProfileError) in
+            try profiler.consume(chunk)
+            return !cancelled()
         }
     }
 
@@ -131,7 +148,7 @@ public struct TabularProfiler {
         switch format {
         case .csv:
             switch state {
-            case .quoted: throw ProfileError("a quoted field opened on line \(quoteLine) is never closed", line: quoteLine)
+            case .quoted: throw ProfileError(line: quoteLine) { line, _ in "a quoted field opened on line \(line) is never closed" }
             case .unquoted, .quoteInQuoted: endFieldAndRecord()
             case .fieldStart: if !fieldEnds.isEmpty { endFieldAndRecord() }
             }
@@ -181,7 +198,7 @@ public struct TabularProfiler {
     public mutating func consume(_ chunk: UnsafeRawBufferPointer) throws(ProfileError) {
         if let bad = utf8.consume(chunk) {
             let before = UnsafeRawBufferPointer(rebasing: chunk[..<bad]).reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
-            throw ProfileError("invalid UTF-8 at byte offset \(bytes + Int64(bad))\(UTF8StreamValidator.encodingHint)", line: line + before)
+            throw ProfileError(line: line + before, offset: bytes + Int64(bad)) { _, offset in "invalid UTF-8 at byte offset \(offset)\(UTF8StreamValidator.encodingHint)" }
         }
         bytes += Int64(chunk.count)
         switch format {
@@ -196,14 +213,15 @@ public struct TabularProfiler {
         // at most one chunk before the file is refused.
         if row.count > options.maximumRecordBytes || lineBuffer.count > options.maximumRecordBytes {
             if format == .csv && state == .quoted {
-                throw ProfileError("a quoted field opened on line \(quoteLine) is still open \(options.maximumRecordBytes >> 20) MiB later", line: quoteLine)
+                let mebibytes = options.maximumRecordBytes >> 20
+                throw ProfileError(line: quoteLine) { line, _ in "a quoted field opened on line \(line) is still open \(mebibytes) MiB later" }
             }
-            throw ProfileError(
-                "a record longer than \(options.maximumRecordBytes >> 20) MiB starts on line \(line) — is this a \(format == .csv ? "CSV" : "JSON-lines") file?",
-                line: line)
+            let (mebibytes, kind) = (options.maximumRecordBytes >> 20, format == .csv ? "CSV" : "JSON-lines")
+            throw ProfileError(line: line) { line, _ in "a record longer than \(mebibytes) MiB starts on line \(line) — is this a \(kind) file?" }
         }
         if fieldEnds.count > options.maximumColumns || columns.count > options.maximumColumns {
-            throw ProfileError("more than \(options.maximumColumns) columns on line \(line)", line: line)
+            let limit = options.maximumColumns
+            throw ProfileError(line: line) { line, _ in "more than \(limit) columns on line \(line)" }
         }
     }
 
@@ -344,7 +362,7 @@ public struct TabularProfiler {
                     return String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<end]), as: UTF8.self).trimmingCharacters(in: .whitespaces)
                 }
             }
-            columns = (names ?? []).map { _ in ColumnAccumulator(options: options) }
+            columns = (names ?? []).indices.map { ColumnAccumulator(options: options, detectors: detectors, column: .position($0)) }
             return
         }
         rows += 1
@@ -415,7 +433,7 @@ public struct TabularProfiler {
         for key in object.keys.sorted() where columnIndex[key] == nil {
             columnIndex[key] = columns.count
             names?.append(key)
-            var column = ColumnAccumulator(options: options)
+            var column = ColumnAccumulator(options: options, detectors: detectors, column: .key(key))
             for _ in 0..<rows { column.add(UnsafeBufferPointer(start: nil, count: 0)) }
             columns.append(column)
         }

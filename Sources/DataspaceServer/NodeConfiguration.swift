@@ -39,6 +39,9 @@ public struct NodeConfiguration: Sendable, Hashable {
     /// scrypt's log2 N for people's passwords (`accounts.passwordCost`): 15 (32 MiB × 3 passes)
     /// by default; stored hashes carry their own cost, so raising it later breaks nothing.
     public var passwordCost = 15
+    /// How long one call to another node may take, answer and body together, before it counts as
+    /// unanswered (`trust.peerTimeoutSeconds`).
+    public var peerTimeoutSeconds = 15
     /// The rules for URLs that input names (docs/security.md).
     public var outboundPolicy: OutboundPolicy { OutboundPolicy(allowLoopback: allowLoopbackPeers, allowPrivateNetworks: allowPrivateNetworks) }
     /// Lifetime of the data-plane tokens handed to consumers (`transfer.accessTokenSeconds`).
@@ -230,6 +233,10 @@ public struct NodeConfiguration: Sendable, Hashable {
             throw ConfigurationError(key: "accounts.passwordCost", message: "must be 10–18 (log2 of scrypt's N; 15 is recommended)")
         }
         configuration.allowPrivateNetworks = try boolean("trust.allowPrivateNetworks")
+        configuration.peerTimeoutSeconds = try integer("trust.peerTimeoutSeconds", default: 15)
+        guard (1...PeerClient.longestTimeoutSeconds).contains(configuration.peerTimeoutSeconds) else {
+            throw ConfigurationError(key: "trust.peerTimeoutSeconds", message: "must be 1–\(PeerClient.longestTimeoutSeconds) seconds")
+        }
         configuration.importantScale = try integer("quality.importantScale", default: 1_000_000)
         guard configuration.importantScale >= 1 else {
             throw ConfigurationError(key: "quality.importantScale", message: "must be a positive number of records")
@@ -262,7 +269,7 @@ public struct NodeConfiguration: Sendable, Hashable {
             "accounts": ["passwordCost": .number(Double(passwordCost))],
             "trust": [
                 "revocationCacheSeconds": .number(revocationCacheSeconds), "allowLoopback": .bool(allowLoopbackPeers),
-                "allowPrivateNetworks": .bool(allowPrivateNetworks),
+                "allowPrivateNetworks": .bool(allowPrivateNetworks), "peerTimeoutSeconds": .number(Double(peerTimeoutSeconds)),
             ],
             "transfer": ["accessTokenSeconds": .number(accessTokenSeconds), "timeoutSeconds": .number(transferTimeoutSeconds)],
             "ledger": ledger.fileJSON,

@@ -101,7 +101,7 @@ public struct NodeServices: Sendable {
         try blobs.removeTemporaryFiles(writtenBefore: cleanupCutoff)
         let queryStores = try QueryStoreFiles(root: URL(fileURLWithPath: directory.blobsPath).appendingPathComponent("querystores"))
         queryStores.removeTemporaryFiles(writtenBefore: cleanupCutoff)
-        let peers = PeerClient(policy: configuration.outboundPolicy)
+        let peers = PeerClient(timeout: .seconds(Int64(configuration.peerTimeoutSeconds)), policy: configuration.outboundPolicy)
         let resolver = HTTPDIDResolver(client: peers, own: document)
         let ledger = try LedgerService(
             log: log, sequencer: sequencer, node: did, key: key, isWitness: isWitness, store: store, peers: peers, resolver: resolver,

@@ -24,12 +24,17 @@ public struct PeerClient: Sendable {
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
         // A peer that answers with a redirect does not get to choose where we go next.
         configuration.redirectConfiguration = .disallow
-        configuration.timeout = .init(connect: .seconds(5), read: .seconds(15))
+        // Each call carries its own deadline over the answer and its body (`send`); the idle
+        // read timeout only backs it up, so it is the longest a node may configure.
+        configuration.timeout = .init(connect: .seconds(5), read: .seconds(Int64(longestTimeoutSeconds)))
         // A peer that is down fails the attempt at once; the outbox retries with backoff and
         // tells the person waiting, instead of each attempt silently spending the connect timeout.
         configuration.connectionPool.retryConnectionEstablishment = false
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
+
+    /// The longest `trust.peerTimeoutSeconds` a node may set.
+    public static let longestTimeoutSeconds = 300
 
     public init(http: HTTPClient = PeerClient.protocolHTTP, timeout: TimeAmount = .seconds(15), policy: OutboundPolicy = OutboundPolicy()) {
         self.http = http
@@ -39,8 +44,9 @@ public struct PeerClient: Sendable {
 
     /// DID documents and revocation lists are small; a peer cannot make us buffer more.
     public static let documentLimit = 64 << 10
-    /// DID documents are answered quickly or not at all.
-    public static let documentTimeout: TimeAmount = .seconds(5)
+    /// DID documents and revocation lists are answered quickly or not at all: a third of the
+    /// call timeout (5 s by default).
+    public var documentTimeout: TimeAmount { .nanoseconds(timeout.nanoseconds / 3) }
 
     public struct Reply: Sendable {
         public var status: Int
@@ -65,14 +71,32 @@ public struct PeerClient: Sendable {
                 request.headers.add(name: "Content-Type", value: "application/json")
             }
         }
+        let deadline = NIODeadline.now() + (timeout ?? self.timeout)
         do {
-            let response = try await http.execute(request, timeout: timeout ?? self.timeout)
-            let buffer = try await response.body.collect(upTo: limit)
+            let response = try await http.execute(request, deadline: deadline)
+            let buffer = try await Self.collect(response.body, upTo: limit, by: deadline)
             return Reply(status: Int(response.status.code), headers: response.headers, body: Data(buffer.readableBytesView))
         } catch let error as PeerError {
             throw error
         } catch {
             throw PeerError("cannot reach \(url): \(Self.explain(error))")
+        }
+    }
+
+    /// Reads a reply's body up to `limit` bytes, giving up at `deadline`: the deadline that
+    /// `execute` enforces ends with the answer's head, and a peer trickling its body a byte at
+    /// a time must not hold the call open past it.
+    static func collect(_ body: HTTPClientResponse.Body, upTo limit: Int, by deadline: NIODeadline) async throws -> ByteBuffer {
+        try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask { try await body.collect(upTo: limit) }
+            group.addTask {
+                let left = deadline - .now()
+                if left > .zero { try await Task.sleep(nanoseconds: UInt64(left.nanoseconds)) }
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let buffer = first else { throw HTTPClientError.deadlineExceeded }
+            return buffer
         }
     }
 
@@ -95,7 +119,7 @@ public struct PeerClient: Sendable {
 
     /// Fetches a node's DID document from its base URL, learning its DID.
     public func didDocument(baseURL: String) async throws -> DIDDocument {
-        let reply = try await send(.GET, baseURL + "/.well-known/did.json", limit: Self.documentLimit, timeout: Self.documentTimeout)
+        let reply = try await send(.GET, baseURL + "/.well-known/did.json", limit: Self.documentLimit, timeout: documentTimeout)
         guard reply.status == 200 else { throw PeerError("\(baseURL) answered \(reply.status) for its DID document", status: reply.status) }
         let json = try reply.json()
         guard let id = json["id"]?.stringValue, let did = try? WebDID(id) else {
@@ -177,7 +201,7 @@ public actor HTTPDIDResolver: DIDResolver {
     func fetch(_ did: WebDID) async throws(IdentityError) -> DIDDocument {
         let reply: PeerClient.Reply
         do {
-            reply = try await client.send(.GET, did.documentURL, limit: PeerClient.documentLimit, timeout: PeerClient.documentTimeout)
+            reply = try await client.send(.GET, did.documentURL, limit: PeerClient.documentLimit, timeout: client.documentTimeout)
         } catch let error as PeerError where error.refused {
             throw IdentityError(.didResolution, "cannot resolve \(did.value): \(error.message)")
         } catch {
@@ -225,7 +249,7 @@ public actor RevocationCache: RevocationChecker {
         if let hit = lists[issuer], Date().timeIntervalSince(hit.fetched) < ttl { return hit.revoked.contains(credentialID) }
         let url = issuer.baseURL + "/identity/revocations"
         let reply: PeerClient.Reply
-        do { reply = try await client.send(.GET, url, limit: PeerClient.documentLimit, timeout: PeerClient.documentTimeout) } catch {
+        do { reply = try await client.send(.GET, url, limit: PeerClient.documentLimit, timeout: client.documentTimeout) } catch {
             throw IdentityError(.credentialInvalid, "cannot fetch the revocation list of \(issuer.value); refusing rather than trusting blindly")
         }
         guard reply.status == 200 else {

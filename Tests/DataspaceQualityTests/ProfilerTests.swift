@@ -1,5 +1,5 @@
 import DataspaceCore
-import DataspaceQuality
+@testable import DataspaceQuality
 import Foundation
 import Testing
 
@@ -129,25 +129,30 @@ import Testing
             parallel.parallelThreshold = 0
             parallel.parts = parts
             let many = try TabularProfiler.profile(path: path, format: format, options: parallel, rules: rules)
-            // Scores and counts agree; only sample rows of keys repeated across parts are lost
-            // (the merged key tables say how many, not which rows).
-            #expect(many.quality?.dimensions == one.quality?.dimensions && many.quality?.overall == one.quality?.overall, "quality, parts \(parts)")
-            #expect(many.quality?.rules.map { [$0.rule, "\($0.checked)", "\($0.failed)"] } == one.quality?.rules.map { [$0.rule, "\($0.checked)", "\($0.failed)"] })
-            #expect(many.quality?.rules.filter { !$0.rule.hasPrefix("unique") } == one.quality?.rules.filter { !$0.rule.hasPrefix("unique") })
-            #expect(many.rows == one.rows && many.bytes == one.bytes && many.duplicateRows == one.duplicateRows, "parts \(parts)")
-            #expect(many.raggedRows == one.raggedRows && many.malformedLines == one.malformedLines && many.firstProblemLine == one.firstProblemLine)
-            #expect(many.columns.map(\.name) == one.columns.map(\.name))
-            for (a, b) in zip(many.columns, one.columns) {
-                #expect(a.values == b.values && a.nulls == b.nulls && a.types == b.types && a.distinct == b.distinct, "\(a.name) parts \(parts)")
-                #expect(a.minimum == b.minimum && a.maximum == b.maximum && a.patterns == b.patterns && a.sensitive == b.sensitive)
-                // Top values past the exact bound are approximate (flagged) and depend on the split.
-                #expect(a.topValuesExact == b.topValuesExact && (!b.topValuesExact || a.topValues == b.topValues))
-                // Pairwise merging of moments rounds differently; the error scales with the values'
-                // magnitude (phone numbers ~1e10 around a spread of ~30).
-                let scale = max(1, abs(b.mean ?? 0))
-                #expect(abs((a.mean ?? 0) - (b.mean ?? 0)) <= 1e-12 * scale)
-                #expect(abs((a.standardDeviation ?? 0) - (b.standardDeviation ?? 0)) <= 1e-9 * scale, "\(a.name): \(a.standardDeviation ?? 0) vs \(b.standardDeviation ?? 0)")
-            }
+            Self.expectSameAnswers(many, one, "parts \(parts)")
+        }
+    }
+
+    /// A profile made in parts agrees with one sequential pass.
+    static func expectSameAnswers(_ many: DatasetProfile, _ one: DatasetProfile, _ label: String) {
+        // Scores and counts agree; only sample rows of keys repeated across parts are lost
+        // (the merged key tables say how many, not which rows).
+        #expect(many.quality?.dimensions == one.quality?.dimensions && many.quality?.overall == one.quality?.overall, "quality, \(label)")
+        #expect(many.quality?.rules.map { [$0.rule, "\($0.checked)", "\($0.failed)"] } == one.quality?.rules.map { [$0.rule, "\($0.checked)", "\($0.failed)"] })
+        #expect(many.quality?.rules.filter { !$0.rule.hasPrefix("unique") } == one.quality?.rules.filter { !$0.rule.hasPrefix("unique") })
+        #expect(many.rows == one.rows && many.bytes == one.bytes && many.duplicateRows == one.duplicateRows, "\(label)")
+        #expect(many.raggedRows == one.raggedRows && many.malformedLines == one.malformedLines && many.firstProblemLine == one.firstProblemLine)
+        #expect(many.columns.map(\.name) == one.columns.map(\.name))
+        for (a, b) in zip(many.columns, one.columns) {
+            #expect(a.values == b.values && a.nulls == b.nulls && a.types == b.types && a.distinct == b.distinct, "\(a.name) \(label)")
+            #expect(a.minimum == b.minimum && a.maximum == b.maximum && a.patterns == b.patterns && a.sensitive == b.sensitive)
+            // Top values past the exact bound are approximate (flagged) and depend on the split.
+            #expect(a.topValuesExact == b.topValuesExact && (!b.topValuesExact || a.topValues == b.topValues))
+            // Pairwise merging of moments rounds differently; the error scales with the values'
+            // magnitude (phone numbers ~1e10 around a spread of ~30).
+            let scale = max(1, abs(b.mean ?? 0))
+            #expect(abs((a.mean ?? 0) - (b.mean ?? 0)) <= 1e-12 * scale)
+            #expect(abs((a.standardDeviation ?? 0) - (b.standardDeviation ?? 0)) <= 1e-9 * scale, "\(a.name): \(a.standardDeviation ?? 0) vs \(b.standardDeviation ?? 0)")
         }
     }
 
@@ -182,6 +187,29 @@ import Testing
         #expect(abs(Double(one.columns[0].distinct) - 30_000) / 30_000 < 0.03)
         #expect(abs(Double(one.columns[2].distinct) - 14_000) / 14_000 < 0.03)
         try compare(path, .csv)
+    }
+
+    /// The detectors' limit holds for the file, not per part: a file cut in parts is checked as
+    /// far as one pass checks it (less at most the blocks a finished part had claimed and not used).
+    @Test func theDetectorLimitIsForTheWholeFile() throws {
+        var text = "phone,n\n"
+        for i in 0..<40_000 { text += "1381234\(String(format: "%04d", i % 10_000)),\(i)\n" }
+        let path = try write(text, "detect.csv")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var sequential = ProfileOptions()
+        sequential.parallelThreshold = .max
+        sequential.sensitiveCheckLimit = 10_000
+        let one = try TabularProfiler.profile(path: path, format: .csv, options: sequential)
+        #expect(one.columns[0].sensitive.map(\.checked) == [10_000] && one.columns[0].sensitive.first?.kind == .mobile)
+        for parts in [2, 3] {
+            var parallel = sequential
+            parallel.parallelThreshold = 0
+            parallel.parts = parts
+            let many = try TabularProfiler.profile(path: path, format: .csv, options: parallel)
+            let checked = many.columns[0].sensitive.first?.checked ?? 0
+            #expect(checked <= 10_000 && checked > 10_000 - DetectorBudget.block * (parts - 1), "parts \(parts): \(checked)")
+            #expect(many.columns[0].sensitive.first?.count == checked)
+        }
     }
 
     @Test func jsonLinesPartsMatchOnePass() throws {

@@ -72,6 +72,10 @@ final class TestNetwork: Sendable {
             configured.requestsPerSecond = spec.requestsPerSecond
             configured.burst = spec.requestsPerSecond
             configured.passwordCost = 10
+            // Every suite shares two cores (and two cooperative threads) with the others; a
+            // synchronous test elsewhere can keep a node's handler waiting past the production
+            // 15 s. These tests check what happens, not how fast.
+            configured.peerTimeoutSeconds = 120
             if database == .postgres { configured.database = try await TestPostgres.freshDatabase() }
             let directory = NodeDirectory(path: root + "/node\(i)")
             try directory.initialize(configuration: configured)

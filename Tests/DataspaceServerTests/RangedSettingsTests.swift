@@ -3,9 +3,9 @@ import DataspaceServer
 import Foundation
 import Testing
 
-/// `quality.memoryMegabytes` from the environment, as docs/operations.md names it: the default,
-/// a value in range, and values outside 100–1000000 refused with the key named.
-@Suite struct AssessorMemoryConfigurationTests {
+/// Numeric settings from the environment, as docs/operations.md names them: the default, a value
+/// in range, and values outside the range refused with the key named.
+@Suite struct RangedSettingsTests {
     static func directory() throws -> NodeDirectory {
         let configuration = NodeConfiguration(
             name: "内存", creditCode: try CreditCode.completing("11440100MB2C92190"), region: try RegionCode("440100"),
@@ -18,7 +18,7 @@ import Testing
         return directory
     }
 
-    @Test func defaultInRangeAndRefused() async throws {
+    @Test func assessorMemory() async throws {
         let directory = try Self.directory()
         defer { try? FileManager.default.removeItem(atPath: directory.path) }
         #expect(try await NodeConfiguration.load(directory: directory.path, environment: [:]).assessorMemoryMegabytes == 300)
@@ -30,6 +30,23 @@ import Testing
                 Issue.record("accepted quality.memoryMegabytes \(bad)")
             } catch let error as ConfigurationError {
                 #expect(error.key == "quality.memoryMegabytes", "\(bad): \(error)")
+            }
+        }
+    }
+
+    @Test func peerTimeout() async throws {
+        let directory = try Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory.path) }
+        #expect(try await NodeConfiguration.load(directory: directory.path, environment: [:]).peerTimeoutSeconds == 15)
+        let raised = try await NodeConfiguration.load(directory: directory.path, environment: ["DATASPACE_TRUST_PEER_TIMEOUT_SECONDS": "120"])
+        #expect(raised.peerTimeoutSeconds == 120)
+        #expect(PeerClient(timeout: .seconds(120)).documentTimeout == .seconds(40))
+        for bad in ["0", "-1", "301", "9223372036854775807"] {
+            do {
+                _ = try await NodeConfiguration.load(directory: directory.path, environment: ["DATASPACE_TRUST_PEER_TIMEOUT_SECONDS": bad])
+                Issue.record("accepted trust.peerTimeoutSeconds \(bad)")
+            } catch let error as ConfigurationError {
+                #expect(error.key == "trust.peerTimeoutSeconds", "\(bad): \(error)")
             }
         }
     }

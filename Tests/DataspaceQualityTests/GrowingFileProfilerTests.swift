@@ -1,0 +1,119 @@
+import DataspaceCore
+import Foundation
+import Testing
+
+@testable import DataspaceQuality
+
+/// The publish path's one read: a file profiled while a writer appends to it gives the answers
+/// a profile of the finished file gives, however the writes are cut and whenever the writer
+/// finishes; a failed upload stops the profile, and a bad file is refused naming its line.
+@Suite struct GrowingFileProfilerTests {
+    static func sampleCSV() -> String {
+        var text = "id,note,phone,amount\n"
+        for i in 0..<6_000 {
+            let j = i % 4_000  // rows 4,000 on repeat the first 2,000
+            let note = j % 7 == 0 ? "\"line\nbreak, \"\"quoted\"\" \(j % 13)\"" : "n\(j % 50)"
+            text += "\(j),\(note),1381234\(String(format: "%04d", j % 100)),\(Double(j % 997) / 8)\n"
+        }
+        return text + "1,2\n"  // ragged, near the end
+    }
+
+    /// Appends `bytes` to a new file in random pieces, telling `profiler` after each; returns
+    /// the path. The profiler threads read while the writes go on.
+    static func write(_ bytes: [UInt8], seed: UInt64, parts: Int, format: TabularFormat, rules: QualityRules?) throws -> (String, GrowingFileProfiler) {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("growing-\(UUID().uuidString.prefix(8))").path
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
+        var options = ProfileOptions()
+        options.parallelThreshold = 0
+        options.parts = parts
+        let profiler = try GrowingFileProfiler(path: path, format: format, options: options, rules: rules, expectedBytes: seed.isMultiple(of: 2) ? Int64(bytes.count) : nil)
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        var random = SeededGenerator(seed: seed)
+        var offset = 0
+        while offset < bytes.count {
+            let n = min(bytes.count - offset, Int.random(in: 1...40_000, using: &random))
+            try handle.write(contentsOf: bytes[offset..<(offset + n)])
+            offset += n
+            profiler.wrote(total: Int64(offset))
+        }
+        try handle.close()
+        profiler.finish(size: Int64(bytes.count))
+        return (path, profiler)
+    }
+
+    @Test(arguments: [(UInt64(1), 2), (2, 2), (3, 3), (4, 5)])
+    func aFileProfiledAsItIsWrittenMatchesOnePassOverTheFinishedFile(seed: UInt64, parts: Int) async throws {
+        let rules = try QualityRules.parse(yaml: "columns:\n  id: { type: integer, unique: true, max: 3500 }\n  phone: { regex: '1[3-9][0-9]{9}' }\nchecks: ['id >= amount']\n")
+        let (path, profiler) = try Self.write(Array(Self.sampleCSV().utf8), seed: seed, parts: parts, format: .csv, rules: rules)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let growing = try await profiler.profile()
+        var sequential = ProfileOptions()
+        sequential.parallelThreshold = .max
+        let one = try TabularProfiler.profile(path: path, format: .csv, options: sequential, rules: rules)
+        #expect(one.rows == 6_001 && one.raggedRows == 1 && one.duplicateRows == 2_000)
+        ParallelProfileTests.expectSameAnswers(growing, one, "growing, seed \(seed), parts \(parts)")
+    }
+
+    @Test func jsonLinesGrowAsWell() async throws {
+        var text = ""
+        for i in 0..<4_000 { text += i < 3_000 ? "{\"a\":\(i % 300)}\n" : "{\"a\":\(i % 300),\"late\":\"x\(i % 3)\"}\n" }
+        text += "oops\n"
+        let (path, profiler) = try Self.write(Array(text.utf8), seed: 9, parts: 2, format: .jsonLines, rules: nil)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let growing = try await profiler.profile()
+        var sequential = ProfileOptions()
+        sequential.parallelThreshold = .max
+        let one = try TabularProfiler.profile(path: path, format: .jsonLines, options: sequential)
+        #expect(one.malformedLines == 1 && one.columns.map(\.name) == ["a", "late"])
+        ParallelProfileTests.expectSameAnswers(growing, one, "json lines")
+    }
+
+    /// The file may be removed (or renamed into the blob store) once `finish` returns.
+    @Test func theFileMayGoOnceTheWriterIsDone() async throws {
+        let (path, profiler) = try Self.write(Array(Self.sampleCSV().utf8), seed: 5, parts: 2, format: .csv, rules: nil)
+        try FileManager.default.removeItem(atPath: path)
+        let growing = try await profiler.profile()
+        #expect(growing.rows == 6_001 && growing.duplicateRows == 2_000)
+    }
+
+    /// A bad record in a later part is named by its line (and byte offset) in the whole file,
+    /// as the profile of the finished file names it — growing or cut into parts.
+    @Test(arguments: ["7,\"never closed,1,2\n", "7,caf\u{E9},1,2\n"])
+    func aBadFileIsRefusedNamingTheSameLine(_ bad: String) async throws {
+        var bytes = Array((Self.sampleCSV() + bad + String(repeating: "8,x,1,2\n", count: 50)).utf8)
+        if bad.contains("caf") {
+            // Latin-1 é where UTF-8 is expected.
+            let at = try #require(bytes.firstIndex(of: 0xC3))
+            bytes.replaceSubrange(at...(at + 1), with: [0xE9])
+        }
+        let (path, profiler) = try Self.write(bytes, seed: 6, parts: 2, format: .csv, rules: nil)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var sequential = ProfileOptions()
+        sequential.parallelThreshold = .max
+        let expected = #expect(throws: ProfileError.self) { try TabularProfiler.profile(path: path, format: .csv, options: sequential) }
+        let error = await #expect(throws: ProfileError.self) { try await profiler.profile() }
+        var parallel = ProfileOptions()
+        parallel.parallelThreshold = 0
+        let parts = #expect(throws: ProfileError.self) { try TabularProfiler.profile(path: path, format: .csv, options: parallel) }
+        #expect(expected?.line ?? 0 > 6_000)
+        for other in [error, parts] {
+            #expect(other?.description == expected?.description, "\(String(describing: other)) vs \(String(describing: expected))")
+            #expect(other?.line == expected?.line)
+        }
+    }
+
+    /// A failed upload stops the parts: whoever waits for the profile, before or after the
+    /// cancel, gets an error, and the first part's thread does not wait for bytes that never come.
+    @Test func aCancelledProfileThrows() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("growing-cancel-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let text = Self.sampleCSV()
+        try Data(text.utf8.prefix(100_000)).write(to: URL(fileURLWithPath: path))
+        let profiler = try GrowingFileProfiler(path: path, format: .csv)
+        profiler.wrote(total: 100_000)
+        let waiter = Task { try await profiler.profile() }
+        profiler.cancel()
+        await #expect(throws: CancellationError.self) { try await waiter.value }
+        await #expect(throws: CancellationError.self) { try await profiler.profile() }
+    }
+}
