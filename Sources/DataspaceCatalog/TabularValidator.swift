@@ -76,13 +76,19 @@ public struct TabularValidator {
 
     // MARK: CSV
 
-    /// Past the header, runs of ordinary bytes are skipped eight at a time (`ByteScan`); the
-    /// bytes that end them go through the state machine.
+    /// Past the header, outside quotes, eight bytes at a time: a word without quotes or CRs
+    /// only moves the field count (its commas) and ends records at its LFs (`unquotedWords`);
+    /// elsewhere runs of ordinary bytes are skipped eight at a time (`ByteScan`) and the bytes
+    /// that end them go through the state machine.
     private mutating func csv(_ chunk: UnsafeRawBufferPointer) throws(CatalogError) {
         guard let base = chunk.baseAddress else { return }
         let n = chunk.count
         var i = 0
         while i < n {
+            if headerDone && !pendingCR && (state == .fieldStart || state == .unquoted) {
+                i = try unquotedWords(base, from: i, to: n)
+                if i == n { break }
+            }
             if headerDone && !pendingCR {
                 let run = ByteScan.runEnd(base, from: i, to: n, in: state)
                 if run > i {
@@ -97,6 +103,42 @@ public struct TabularValidator {
             try csv(chunk[i])
             i += 1
         }
+    }
+
+    /// Validates whole words from `start` while they hold no quote and no CR (and the state is
+    /// outside quotes); returns where it stopped — the first word it could not take, or the
+    /// last bytes short of a word. Same outcome as the state machine byte by byte: commas add
+    /// fields, a byte that is neither comma nor LF gives the record content, an LF ends the
+    /// record (or skips a blank line), and the state after the word is that of its last byte.
+    private mutating func unquotedWords(_ p: UnsafeRawPointer, from start: Int, to end: Int) throws(CatalogError) -> Int {
+        let highs = ByteScan.highs
+        var i = start
+        while i + 8 <= end {
+            let w = ByteScan.word(p, i)
+            guard ByteScan.matches(w, 0x22) | ByteScan.matches(w, 0x0D) == 0 else { return i }
+            var commas = ByteScan.matches(w, 0x2C)
+            var newlines = ByteScan.matches(w, 0x0A)
+            let delimiters = commas | newlines
+            var done: UInt64 = 0
+            while newlines != 0 {
+                let lf = newlines & (0 &- newlines)
+                let before = lf &- 1
+                fieldsInRecord += (commas & before).nonzeroBitCount
+                if highs & before & ~done & ~delimiters != 0 { recordHasContent = true }
+                if recordHasContent || fieldsInRecord > 0 { try endRecord() }
+                line += 1
+                recordHasContent = false
+                fieldsInRecord = 0
+                done = before | lf
+                commas &= ~done
+                newlines &= newlines &- 1
+            }
+            fieldsInRecord += commas.nonzeroBitCount
+            if highs & ~done & ~delimiters != 0 { recordHasContent = true }
+            state = delimiters & (1 << 63) != 0 ? .fieldStart : .unquoted
+            i += 8
+        }
+        return i
     }
 
     private mutating func csv(_ byte: UInt8) throws(CatalogError) {

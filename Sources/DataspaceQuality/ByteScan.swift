@@ -7,17 +7,28 @@ public enum CSVPosition: Sendable {
 }
 
 public enum ByteScan {
-    @usableFromInline static let ones: UInt64 = 0x0101_0101_0101_0101
-    @usableFromInline static let highs: UInt64 = 0x8080_8080_8080_8080
+    public static let ones: UInt64 = 0x0101_0101_0101_0101
+    /// The high bit of every byte: the marks `matches` sets.
+    public static let highs: UInt64 = 0x8080_8080_8080_8080
 
     /// High bit set in each byte of `v` that is zero. Only the lowest set bit is exact (a borrow
     /// can mark a byte above a true zero), which is the one the searches read.
     @inlinable @inline(__always)
     static func zeros(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }
 
+    /// Eight bytes from `p + i`, the first in the lowest bits.
     @inlinable @inline(__always)
-    static func word(_ p: UnsafeRawPointer, _ i: Int) -> UInt64 {
+    public static func word(_ p: UnsafeRawPointer, _ i: Int) -> UInt64 {
         UInt64(littleEndian: p.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+    }
+
+    /// The high bit of each byte of `w` that equals `byte`, exactly (no borrow between bytes):
+    /// for loops that need every match in a word, not only the first.
+    @inlinable @inline(__always)
+    public static func matches(_ w: UInt64, _ byte: UInt8) -> UInt64 {
+        let x = w ^ (UInt64(byte) &* ones)
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        return ~(((x & low7) &+ low7) | x | low7)
     }
 
     /// Where the run of bytes that need no look ends, from `start` in `position`: an unquoted

@@ -100,6 +100,8 @@ func validationFailure(_ text: String, _ format: TabularFormat = .csv) -> Catalo
                 return p.contains(where: { ",\"\n\r".contains($0) }) || p.contains("\r\n") ? "\"" + p.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : p
             }.joined(separator: ",")
             text += next() % 2 == 0 ? "\n" : "\r\n"
+            // Blank lines, which end no record, now and then.
+            if next() % 13 == 0 { text += "\n" }
         }
         var bytes = Array(text.utf8)
         // Half the files get one byte changed: a stray quote, a comma, a newline or invalid UTF-8.
