@@ -18,36 +18,35 @@ import Testing
         return directory
     }
 
-    @Test func assessorMemory() async throws {
+    /// `key` read through `variable`: `standard` without it, `raised` when given, and every
+    /// value of `refused` refused naming the key.
+    static func expectRange(
+        _ key: String, _ variable: String, standard: Int, raised: Int, refused: [String], read: (NodeConfiguration) -> Int
+    ) async throws {
         let directory = try Self.directory()
         defer { try? FileManager.default.removeItem(atPath: directory.path) }
-        #expect(try await NodeConfiguration.load(directory: directory.path, environment: [:]).assessorMemoryMegabytes == 300)
-        let raised = try await NodeConfiguration.load(directory: directory.path, environment: ["DATASPACE_QUALITY_MEMORY_MEGABYTES": "2000"])
-        #expect(raised.assessorMemoryMegabytes == 2_000)
-        for bad in ["99", "0", "-5", "1000001", "9223372036854775807"] {
+        #expect(read(try await NodeConfiguration.load(directory: directory.path, environment: [:])) == standard)
+        #expect(read(try await NodeConfiguration.load(directory: directory.path, environment: [variable: "\(raised)"])) == raised)
+        for bad in refused {
             do {
-                _ = try await NodeConfiguration.load(directory: directory.path, environment: ["DATASPACE_QUALITY_MEMORY_MEGABYTES": bad])
-                Issue.record("accepted quality.memoryMegabytes \(bad)")
+                _ = try await NodeConfiguration.load(directory: directory.path, environment: [variable: bad])
+                Issue.record("accepted \(key) \(bad)")
             } catch let error as ConfigurationError {
-                #expect(error.key == "quality.memoryMegabytes", "\(bad): \(error)")
+                #expect(error.key == key, "\(bad): \(error)")
             }
         }
     }
 
+    @Test func assessorMemory() async throws {
+        try await Self.expectRange(
+            "quality.memoryMegabytes", "DATASPACE_QUALITY_MEMORY_MEGABYTES", standard: 300, raised: 2_000,
+            refused: ["99", "0", "-5", "1000001", "9223372036854775807"]) { $0.assessorMemoryMegabytes }
+    }
+
     @Test func peerTimeout() async throws {
-        let directory = try Self.directory()
-        defer { try? FileManager.default.removeItem(atPath: directory.path) }
-        #expect(try await NodeConfiguration.load(directory: directory.path, environment: [:]).peerTimeoutSeconds == 15)
-        let raised = try await NodeConfiguration.load(directory: directory.path, environment: ["DATASPACE_TRUST_PEER_TIMEOUT_SECONDS": "120"])
-        #expect(raised.peerTimeoutSeconds == 120)
+        try await Self.expectRange(
+            "trust.peerTimeoutSeconds", "DATASPACE_TRUST_PEER_TIMEOUT_SECONDS", standard: 15, raised: 120,
+            refused: ["0", "-1", "301", "9223372036854775807"]) { $0.peerTimeoutSeconds }
         #expect(PeerClient(timeout: .seconds(120)).documentTimeout == .seconds(40))
-        for bad in ["0", "-1", "301", "9223372036854775807"] {
-            do {
-                _ = try await NodeConfiguration.load(directory: directory.path, environment: ["DATASPACE_TRUST_PEER_TIMEOUT_SECONDS": bad])
-                Issue.record("accepted trust.peerTimeoutSeconds \(bad)")
-            } catch let error as ConfigurationError {
-                #expect(error.key == "trust.peerTimeoutSeconds", "\(bad): \(error)")
-            }
-        }
     }
 }
