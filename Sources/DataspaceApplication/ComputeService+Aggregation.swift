@@ -51,7 +51,7 @@ extension ComputeService {
         let queryStore = try await stores.store(sha256: record.distribution.sha256, schema: schema)
         let vector: [Int64]
         do {
-            vector = try await Self.offPoolThrowing { try AggregationInput.vector(query, over: queryStore) }
+            vector = try await offCooperativeThreads { try AggregationInput.vector(query, over: queryStore) }
         } catch let refusal as AggregationInput.Refusal {
             throw ComputeRefusal(status: 422, code: "aggregate.query", field: refusal.field, refusal.message)
         }

@@ -93,7 +93,7 @@ extension ComputeService {
                 status: 413, code: "psi.set_size", field: "body",
                 "the set has \(count) identifiers; this agreement allows at most \(terms.maximumSetSize) a run")
         }
-        if let bad = await Self.offPool({ PSIBlinding.firstUnusable(packed: points) }) {
+        if let bad = await offCooperativeThreads({ PSIBlinding.firstUnusable(packed: points) }) {
             throw ComputeRefusal(status: 400, code: "psi.point", field: "body[\(bad)]", "point \(bad) is of small order; send identifiers hashed to the curve and blinded")
         }
         let identifiers = try await providerIdentifiers(sha256: record.distribution.sha256, column: column)
@@ -154,7 +154,7 @@ extension ComputeService {
         guard let path = catalog.blobs.localPath(sha256) else {
             throw ComputeRefusal(status: 410, code: "blob.missing", "the product's file is no longer stored")
         }
-        return try await Self.offPoolThrowing {
+        return try await offCooperativeThreads {
             guard let handle = FileHandle(forReadingAtPath: path) else {
                 throw ComputeRefusal(status: 410, code: "blob.missing", "the product's file is no longer stored")
             }
@@ -172,18 +172,6 @@ extension ComputeService {
                 throw ComputeRefusal(status: 409, code: "compute.file", field: "file", error.description)
             }
             return collector.values
-        }
-    }
-
-    static func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global(qos: .userInitiated).async { continuation.resume(returning: work()) }
-        }
-    }
-
-    static func offPoolThrowing<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global(qos: .userInitiated).async { continuation.resume(with: Result { try work() }) }
         }
     }
 }

@@ -203,13 +203,11 @@ public final class ComputeService: Sendable {
         }
     }
 
-    /// The engine's scan and noise are long synchronous work: run them on a global queue.
+    /// The engine's scan and noise are long synchronous work, run off the cooperative threads.
     static func answer(_ engine: PrivateQueryEngine, _ plan: PrivateQueryEngine.Plan) async -> PrivateAnswer {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global(qos: .userInitiated).async {
-                var random = SystemRandomNumberGenerator()
-                continuation.resume(returning: engine.answer(plan, using: &random))
-            }
+        await offCooperativeThreads {
+            var random = SystemRandomNumberGenerator()
+            return engine.answer(plan, using: &random)
         }
     }
 }

@@ -71,30 +71,26 @@ actor QueryStoreCache {
         }
     }
 
-    /// Reads the CSV 1 MiB at a time into a builder, on a global queue (long synchronous work).
+    /// Reads the CSV 1 MiB at a time into a builder, off the cooperative threads (long synchronous work).
     static func build(path: String, schema: ComputeSchema) async throws -> QueryStore {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global(qos: .utility).async {
-                continuation.resume(with: Result {
-                    guard let handle = FileHandle(forReadingAtPath: path) else {
-                        throw ComputeRefusal(status: 410, code: "blob.missing", "the product's file is no longer stored")
-                    }
-                    defer { try? handle.close() }
-                    var builder = QueryStoreBuilder(schema: schema)
-                    var reader = CSVRecordReader()
-                    do {
-                        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-                            try chunk.withUnsafeBytes { raw in try reader.feed(raw) { try builder.add($0) } }
-                        }
-                        try reader.finish { try builder.add($0) }
-                        var random = SystemRandomNumberGenerator()
-                        return try builder.build(using: &random)
-                    } catch let error as ComputeSchemaError {
-                        throw ComputeRefusal(status: 409, code: "compute.schema", field: "compute.\(error.field)", error.message)
-                    } catch let error as CSVRecordReader.Failure {
-                        throw ComputeRefusal(status: 409, code: "compute.file", field: "file", error.description)
-                    }
-                })
+        try await offCooperativeThreads(qos: .utility) {
+            guard let handle = FileHandle(forReadingAtPath: path) else {
+                throw ComputeRefusal(status: 410, code: "blob.missing", "the product's file is no longer stored")
+            }
+            defer { try? handle.close() }
+            var builder = QueryStoreBuilder(schema: schema)
+            var reader = CSVRecordReader()
+            do {
+                while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+                    try chunk.withUnsafeBytes { raw in try reader.feed(raw) { try builder.add($0) } }
+                }
+                try reader.finish { try builder.add($0) }
+                var random = SystemRandomNumberGenerator()
+                return try builder.build(using: &random)
+            } catch let error as ComputeSchemaError {
+                throw ComputeRefusal(status: 409, code: "compute.schema", field: "compute.\(error.field)", error.message)
+            } catch let error as CSVRecordReader.Failure {
+                throw ComputeRefusal(status: 409, code: "compute.file", field: "file", error.description)
             }
         }
     }

@@ -40,7 +40,7 @@ public struct QueryStoreFiles: ComputeStorePreparing {
     public func load(sha256: String, schema: ComputeSchema) async -> QueryStore? {
         let source = url(sha256: sha256, schema: schema)
         guard FileManager.default.fileExists(atPath: source.path) else { return nil }
-        let loaded = try? await Self.offCooperativeThreads { () -> QueryStore? in
+        return await offCooperativeThreads(qos: .utility) { () -> QueryStore? in
             do {
                 let data = try Data(contentsOf: source, options: .alwaysMapped)
                 return try data.withUnsafeBytes { try QueryStore(encoded: $0, schema: schema) }
@@ -49,14 +49,13 @@ public struct QueryStoreFiles: ComputeStorePreparing {
                 return nil
             }
         }
-        return loaded ?? nil
     }
 
     /// Writes the store under its name (temp file, sync, rename).
     public func save(_ store: QueryStore, sha256: String) async throws {
         let target = url(sha256: sha256, schema: store.schema)
         let temporary = root.appendingPathComponent("tmp").appendingPathComponent(UUID().uuidString)
-        try await Self.offCooperativeThreads {
+        try await offCooperativeThreads(qos: .utility) {
             guard FileManager.default.createFile(atPath: temporary.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
                 throw CatalogError(.storage, "cannot create \(temporary.path)")
             }
@@ -100,10 +99,4 @@ public struct QueryStoreFiles: ComputeStorePreparing {
         _ = FileBlobStore.removeFiles(in: root.appendingPathComponent("tmp"), writtenBefore: cutoff)
     }
 
-    /// Long synchronous file work, on a global queue rather than a cooperative thread.
-    static func offCooperativeThreads<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global(qos: .utility).async { continuation.resume(with: Result { try work() }) }
-        }
-    }
 }

@@ -210,19 +210,20 @@ public struct CatalogService: Sendable {
     func profile(
         path: String, format: TabularFormat, rules: QualityRules?, impacts: [DeclaredImpact], settings: AssessmentSettings
     ) async throws -> QualityAssessment {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global(qos: .utility).async {
-                continuation.resume(with: Result {
-                    do {
-                        return try QualityAssessment.assess(
-                            path: path, format: format, rules: rules, declared: impacts, importantScale: settings.importantScale,
-                            options: settings.profileOptions)
-                    } catch let error as ProfileError {
-                        throw CatalogError(.invalidFile, error.description, field: error.line.map { "file:line \($0)" } ?? "file")
-                    }
-                })
+        try await offCooperativeThreads(qos: .utility) {
+            do {
+                return try QualityAssessment.assess(
+                    path: path, format: format, rules: rules, declared: impacts, importantScale: settings.importantScale,
+                    options: settings.profileOptions)
+            } catch let error as ProfileError {
+                throw Self.unreadable(error)
             }
         }
+    }
+
+    /// A file the profiler could not read as a table: `invalidFile`, naming the line.
+    static func unreadable(_ error: ProfileError) -> CatalogError {
+        CatalogError(.invalidFile, error.description, field: error.line.map { "file:line \($0)" } ?? "file")
     }
 
     /// The service's clock, for checks made on a person's input (an offer's end date).
@@ -255,7 +256,7 @@ public struct CatalogService: Sendable {
             do {
                 result = QualityAssessment(profile: try await profiling.profile(), declared: metadata.impacts, importantScale: assessment.importantScale)
             } catch let error as ProfileError {
-                throw CatalogError(.invalidFile, error.description, field: error.line.map { "file:line \($0)" } ?? "file")
+                throw Self.unreadable(error)
             }
         } else {
             guard let path = blobs.localPath(record.distribution.sha256) else {
@@ -436,7 +437,7 @@ public struct CatalogService: Sendable {
             profiling?.finish(size: written)
             // Handed to one dispatch thread and awaited: no other code touches the writer meanwhile.
             nonisolated(unsafe) let committing = writer
-            let (sha, size, created) = try await Self.offCooperativeThreads { try committing.commit() }
+            let (sha, size, created) = try await offCooperativeThreads { try committing.commit() }
             var distribution = DistributionInfo(format: format, byteSize: size, sha256: sha, rowCount: summary.rowCount, columns: summary.columns)
             if let form = normalizer.form, !form.isCanonical {
                 if form.encoding != .utf8 { distribution.sourceEncoding = form.encoding.rawValue }
@@ -447,14 +448,6 @@ public struct CatalogService: Sendable {
             profiling?.cancel()
             writer.abort()
             throw error
-        }
-    }
-
-    /// Runs blocking work (an fsync of a large file) on a dispatch thread, leaving the
-    /// cooperative threads to the node's other requests.
-    static func offCooperativeThreads<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global(qos: .userInitiated).async { continuation.resume(with: Result { try work() }) }
         }
     }
 

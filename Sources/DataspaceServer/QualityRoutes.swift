@@ -89,11 +89,7 @@ enum QualityRoutes {
         let agreements = try await s.store.agreements(limit: 1_000_000).filter { $0.role == .provider && (dataset == nil || $0.dataset == dataset) }
         let secret = s.deliverySecret
         let candidates = agreements.map { (id: $0.id, key: Watermark.key(secret: secret, agreement: $0.id)) }
-        let verdict = await withCheckedContinuation { continuation in
-            DispatchQueue.global(qos: .userInitiated).async {
-                continuation.resume(returning: Watermark.trace(values: values, candidates: candidates))
-            }
-        }
+        let verdict = await offCooperativeThreads { Watermark.trace(values: values, candidates: candidates) }
         let byID = Dictionary(agreements.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         func describe(_ e: Watermark.Evidence) -> JSONValue {
             var o: [String: JSONValue] = [
