@@ -69,10 +69,13 @@ let package = Package(
         ),
         // System zlib (zlib1g-dev) for reading gzip-compressed files while profiling.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // A header-only module for the CPU's prefetch hint (the profiler's hash tables).
+        .systemLibrary(name: "CPrefetch", path: "Sources/CPrefetch"),
         .target(
             name: "DataspaceQuality",
             dependencies: [
-                "DataspaceCore", "CZlib", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Mustache", package: "swift-mustache"),
+                "DataspaceCore", "CZlib", "CPrefetch", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -15,6 +15,9 @@ struct ColumnAccumulator {
     var maxNumber = -Double.infinity
     var minText: [UInt8]?
     var maxText: [UInt8]?
+    /// `ValueScan.orderKey` of `minText` and `maxText`: most values are decided by these alone.
+    var minKey: UInt64 = 0
+    var maxKey: UInt64 = 0
     var minLength = Int.max
     var maxLength = 0
     // Distinct values: exact (by 64-bit hash) while there are at most `exactDistinctLimit`,
@@ -50,13 +53,19 @@ struct ColumnAccumulator {
         detectorColumn = column
     }
 
-    /// Adds a value; returns its hash (the row's duplicate check reuses it).
+    /// Adds a value; returns what it learned of it (the row's duplicate check and the rules
+    /// reuse it rather than read the value again).
     @discardableResult
-    mutating func add(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
+    mutating func add(_ b: UnsafeBufferPointer<UInt8>) -> FieldFacts { add(b, scan: ValueScan(b)) }
+
+    /// As `add(_:)`, with the value's scan already made (`TabularProfiler` scans a block's
+    /// values first, to prefetch their table slots).
+    @discardableResult
+    mutating func add(_ b: UnsafeBufferPointer<UInt8>, scan: ValueScan) -> FieldFacts {
         values += 1
         if ValueClassifier.isNull(b) {
             nulls += 1
-            return Self.hash(b)
+            return FieldFacts(hash: scan.hash, number: nil, type: nil)
         }
         let (type, number) = ValueClassifier.classify(b)
         typeCounts[type.order] += 1
@@ -68,14 +77,18 @@ struct ColumnAccumulator {
             if number < minNumber { minNumber = number }
             if number > maxNumber { maxNumber = number }
         }
-        if minText.map({ Self.compare(b, $0) < 0 }) ?? true { minText = Array(b) }
-        if maxText.map({ Self.compare(b, $0) > 0 }) ?? true { maxText = Array(b) }
-        var characters = 0
-        for byte in b where byte & 0xC0 != 0x80 { characters += 1 }
-        if characters < minLength { minLength = characters }
-        if characters > maxLength { maxLength = characters }
+        if minText == nil || (scan.orderKey <= minKey && (scan.orderKey < minKey || Self.compare(b, minText ?? []) < 0)) {
+            Self.keep(b, in: &minText)
+            minKey = scan.orderKey
+        }
+        if maxText == nil || (scan.orderKey >= maxKey && (scan.orderKey > maxKey || Self.compare(b, maxText ?? []) > 0)) {
+            Self.keep(b, in: &maxText)
+            maxKey = scan.orderKey
+        }
+        if scan.characters < minLength { minLength = scan.characters }
+        if scan.characters > maxLength { maxLength = scan.characters }
 
-        let hash = Self.hash(b)
+        let hash = scan.hash
         if !countsExact { hll.add(hash: hash) }
         // One hash-table probe per value: the slot found is the one updated.
         if countsExact || Self.filterHas(tableFilter, hash) {
@@ -91,7 +104,7 @@ struct ColumnAccumulator {
                 }
             }
         }
-        let shape = ValueClassifier.patternHash(b)
+        let shape = scan.patternHash
         switch patterns.add(shape, limit: options.patternLimit) {
         case .counted: break
         case .inserted: patternTexts[shape] = ValueClassifier.pattern(b)
@@ -104,7 +117,15 @@ struct ColumnAccumulator {
             for kind in kinds { sensitive[kind, default: 0] += 1 }
             if kinds.isEmpty, b.count >= 18, b.count <= 22, SensitiveDetector.isMistypedResidentID(Self.trimmed(b)) { mistypedResidentIDs += 1 }
         }
-        return hash
+        return FieldFacts(hash: hash, number: number, type: type)
+    }
+
+    /// Starts loading the count-table slot a value of this hash will probe (when it will).
+    /// Mutating only so that a call through the profiler's buffer of columns borrows the
+    /// accumulator in place: as a plain method it was copied, retaining every array in it.
+    @inline(__always)
+    mutating func prefetch(_ scan: ValueScan) {
+        if countsExact || Self.filterHas(tableFilter, scan.hash) { counts.prefetch(scan.hash) }
     }
 
     /// Takes the next block of the column's detector allowance; false once it is spent (the
@@ -131,8 +152,14 @@ struct ColumnAccumulator {
             minNumber = min(minNumber, o.minNumber)
             maxNumber = max(maxNumber, o.maxNumber)
         }
-        if let t = o.minText, minText.map({ t.lexicographicallyPrecedes($0) }) ?? true { minText = t }
-        if let t = o.maxText, maxText.map({ $0.lexicographicallyPrecedes(t) }) ?? true { maxText = t }
+        if let t = o.minText, minText.map({ t.lexicographicallyPrecedes($0) }) ?? true {
+            minText = t
+            minKey = o.minKey
+        }
+        if let t = o.maxText, maxText.map({ $0.lexicographicallyPrecedes(t) }) ?? true {
+            maxText = t
+            maxKey = o.maxKey
+        }
         minLength = min(minLength, o.minLength)
         maxLength = max(maxLength, o.maxLength)
         let mineExact = countsExact
@@ -214,6 +241,19 @@ struct ColumnAccumulator {
         h ^= h >> 33
         h &*= 0xC4CE_B9FE_1A85_EC53
         return h ^ (h >> 33)
+    }
+
+    /// Replaces a kept extreme with `b`, reusing its storage (the maximum of an increasing
+    /// column changes on every row).
+    @inline(__always)
+    static func keep(_ b: UnsafeBufferPointer<UInt8>, in kept: inout [UInt8]?) {
+        if var bytes = kept.take() {
+            bytes.removeAll(keepingCapacity: true)
+            bytes.append(contentsOf: b)
+            kept = bytes
+        } else {
+            kept = Array(b)
+        }
     }
 
     /// Byte order of a value against a kept one (memcmp, then length), as `lexicographicallyPrecedes`.

@@ -154,15 +154,18 @@ struct RuleEvaluator {
         return false
     }
 
-    /// One data row: `ranges[i]` is column i's bytes in `buffer`, nil when the row lacks it.
-    mutating func row(_ names: [String], _ buffer: UnsafeBufferPointer<UInt8>, _ ranges: [Range<Int>?]) {
+    /// One data row: `ranges[i]` is column i's bytes in `buffer`, nil when the row lacks it, and
+    /// `facts[i]` what profiling found of it (type, number, hash), so no value is classified twice.
+    mutating func row(
+        _ names: [String], _ buffer: UnsafeBufferPointer<UInt8>, _ ranges: UnsafeBufferPointer<Range<Int>?>, _ facts: UnsafeBufferPointer<FieldFacts>
+    ) {
         resolve(names)
         rows += 1
         let rowNumber = rows
-        @inline(__always) func field(_ i: Int?) -> UnsafeBufferPointer<UInt8>? {
-            guard let i, i < ranges.count, let r = ranges[i] else { return nil }
-            let value = UnsafeBufferPointer(rebasing: buffer[r])
-            return ValueClassifier.isNull(value) ? nil : value
+        /// The column's bytes and facts, nil when the row lacks it or it is null.
+        @inline(__always) func field(_ i: Int?) -> (value: UnsafeBufferPointer<UInt8>, facts: FieldFacts)? {
+            guard let i, i < ranges.count, i < facts.count, let r = ranges[i], facts[i].type != nil else { return nil }
+            return (UnsafeBufferPointer(rebasing: buffer[r]), facts[i])
         }
         // Completeness: required columns, or every column when none is declared required.
         for column in requiredColumns {
@@ -173,9 +176,9 @@ struct RuleEvaluator {
         // row copied it, retaining every array and object inside, once per column per row.
         let plans = columnPlans
         for p in plans.indices {
-            guard plans[p].column != nil, let value = field(plans[p].column) else { continue }
+            guard plans[p].column != nil, let (value, found) = field(plans[p].column), let type = found.type else { continue }
             if plans[p].typeSlot != nil || plans[p].minSlot != nil || plans[p].maxSlot != nil {
-                let (type, number) = ValueClassifier.classify(value)
+                let number = found.number
                 if let slot = plans[p].typeSlot, let expected = plans[p].rule.type { slots[slot].note(failed: !Self.conforms(type, to: expected), row: rowNumber) }
                 if let slot = plans[p].minSlot, let min = plans[p].rule.minimum { slots[slot].note(failed: !(number.map { $0 >= min } ?? false), row: rowNumber) }
                 if let slot = plans[p].maxSlot, let max = plans[p].rule.maximum { slots[slot].note(failed: !(number.map { $0 <= max } ?? false), row: rowNumber) }
@@ -204,7 +207,7 @@ struct RuleEvaluator {
         for plan in checkPlans {
             guard let l = field(plan.left), let r = field(plan.right) else { continue }
             judged = true
-            let holds = Self.holds(plan.check.op, l, r)
+            let holds = Self.holds(plan.check.op, l.value, l.facts.number, r.value, r.facts.number)
             slots[plan.slot].note(failed: !holds, row: rowNumber)
             if !holds { failedAny = true }
         }
@@ -216,19 +219,17 @@ struct RuleEvaluator {
         if !keyColumns.isEmpty {
             if pendingKeys.count != keyColumns.count { pendingKeys = keyColumns.map { _ in [] } }
             for k in keyColumns.indices {
-                var hasher = Hasher()
-                for column in keyColumns[k] {
-                    if let v = field(column) { hasher.combine(bytes: UnsafeRawBufferPointer(v)) } else { hasher.combine(-1) }
-                    hasher.combine(0x1F)
-                }
-                pendingKeys[k].append(UInt64(bitPattern: Int64(hasher.finalize())))
+                // The key's hash folds its columns' value hashes in order; every null is alike.
+                var key: UInt64 = 0x1F
+                for column in keyColumns[k] { key = ColumnAccumulator.fold(key ^ (field(column)?.facts.hash ?? 0x6A09_E667_F3BC_C908)) }
+                pendingKeys[k].append(ColumnAccumulator.finish(key))
                 slots[keySlots[k]].checked += 1
             }
             pendingRows.append(rowNumber)
             if pendingRows.count >= 4_096 { flushKeys() }
         }
         // Timeliness: the newest timestamp.
-        if rules.freshness != nil, let v = field(freshnessColumn) {
+        if rules.freshness != nil, let v = field(freshnessColumn)?.value {
             let text = String(decoding: v, as: UTF8.self)
             if let date = LocalTimestamp.parse(text, zone: timeZone), date > (latest ?? .distantPast) { latest = date }
         }
@@ -272,15 +273,18 @@ struct RuleEvaluator {
         }
     }
 
-    static func holds(_ op: QualityRules.Check.Operator, _ l: UnsafeBufferPointer<UInt8>, _ r: UnsafeBufferPointer<UInt8>) -> Bool {
-        let (lt, ln) = ValueClassifier.classify(l), (rt, rn) = ValueClassifier.classify(r)
+    /// Whether `l op r` holds: numerically when both are numbers (`ln`, `rn`), otherwise by
+    /// their bytes (ISO dates and date-times order so).
+    static func holds(
+        _ op: QualityRules.Check.Operator, _ l: UnsafeBufferPointer<UInt8>, _ ln: Double?, _ r: UnsafeBufferPointer<UInt8>, _ rn: Double?
+    ) -> Bool {
         let order: Int
         if let a = ln, let b = rn {
             order = a < b ? -1 : a > b ? 1 : 0
         } else {
-            // ISO dates and date-times (and other text) compare by their bytes.
-            _ = (lt, rt)
-            order = l.lexicographicallyPrecedes(r) ? -1 : r.lexicographicallyPrecedes(l) ? 1 : 0
+            var bytes: Int32 = 0
+            if let pl = l.baseAddress, let pr = r.baseAddress { bytes = memcmp(pl, pr, min(l.count, r.count)) }
+            order = bytes != 0 ? Int(bytes) : l.count - r.count
         }
         switch op {
         case .ge: return order >= 0

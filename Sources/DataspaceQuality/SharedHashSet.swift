@@ -14,6 +14,8 @@ import Glibc
 /// count found is then a lower bound — the report says so.
 final class SharedHashSet: Sendable {
     static let shardBits = 8
+    /// How many hashes ahead a slot is prefetched.
+    static let prefetchDistance = 6
     private final class Shard: Sendable {
         let table: Mutex<RowHashSet>
         init(_ table: consuming RowHashSet) { self.table = Mutex(table) }
@@ -96,7 +98,11 @@ final class SharedHashSet: Sendable {
         scratch.withUnsafeBufferPointer { sorted in
             for shard in 0..<n where starts[shard] < starts[shard + 1] {
                 shards[shard].table.withLock { table in
-                    for i in starts[shard]..<starts[shard + 1] {
+                    let end = starts[shard + 1]
+                    // The slots of the next few hashes are asked for ahead of their probes.
+                    for i in starts[shard]..<min(end, starts[shard] + Self.prefetchDistance) { table.prefetch(sorted[i]) }
+                    for i in starts[shard]..<end {
+                        if i + Self.prefetchDistance < end { table.prefetch(sorted[i + Self.prefetchDistance]) }
                         switch table.insert(sorted[i]) {
                         case .inserted: break
                         case .present:

@@ -27,6 +27,15 @@ public struct TabularProfiler {
     private var evaluator: RuleEvaluator?
     private let detectors: DetectorBudget
     private var ranges: [Range<Int>?] = []
+    /// The fields as profiled, for the rules: a JSON line's, or a block's row by row.
+    private var facts: [FieldFacts] = []
+
+    // Records waiting to be profiled column by column (`profileBlock`): their bytes, and each
+    // row's fields as `columns.count` ranges into them (nil for a field the row lacks).
+    private var block: [UInt8] = []
+    private var blockRanges: [Range<Int>?] = []
+    private var blockRows = 0
+    private var scans: [ValueScan] = []
 
     // CSV state
     private var state = CSVPosition.fieldStart
@@ -141,6 +150,7 @@ public struct TabularProfiler {
     /// Ends a part: the last record without a final newline is completed.
     mutating func close() throws(ProfileError) {
         defer {
+            profileBlock()
             flushDuplicates()
             evaluator?.flushKeys()
         }
@@ -370,35 +380,89 @@ public struct TabularProfiler {
             ragged += 1
             problem()
         }
-        // The row's hash folds its fields' hashes in order; a missing field differs from an empty one.
-        var rowHash: UInt64 = 0x2545_F491_4F6C_DD1D
-        row.withUnsafeBufferPointer { buffer in
-            var start = 0
-            for i in columns.indices {
-                if i < fieldEnds.count {
-                    let field = UnsafeBufferPointer(rebasing: buffer[start..<fieldEnds[i]])
-                    rowHash = ColumnAccumulator.fold(rowHash ^ columns[i].add(field))
-                    start = fieldEnds[i]
-                } else {
-                    columns[i].add(UnsafeBufferPointer(start: nil, count: 0))
-                    rowHash = ColumnAccumulator.fold(rowHash ^ 0x5851_F42D_4C95_7F2D)
-                }
-            }
-            if evaluator != nil {
-                ranges.removeAll(keepingCapacity: true)
-                var start = 0
-                for i in columns.indices {
-                    if i < fieldEnds.count {
-                        ranges.append(start..<fieldEnds[i])
-                        start = fieldEnds[i]
-                    } else {
-                        ranges.append(nil)
-                    }
-                }
-                evaluator?.row(names ?? [], buffer, ranges)
+        // The record waits in the block with its fields' ranges, its extra fields dropped.
+        let base = block.count
+        block.append(contentsOf: row)
+        var start = base
+        for i in columns.indices {
+            if i < fieldEnds.count {
+                blockRanges.append(start..<(base + fieldEnds[i]))
+                start = base + fieldEnds[i]
+            } else {
+                blockRanges.append(nil)
             }
         }
-        countDuplicate(ColumnAccumulator.finish(rowHash))
+        blockRows += 1
+        if blockRows >= Self.blockRows || block.count >= Self.blockBytes { profileBlock() }
+    }
+
+    /// Records per block, and the bytes at which a block of long records is profiled early.
+    static let blockRows = 1_024
+    static let blockBytes = 1 << 20
+    /// How many values ahead a count-table slot is prefetched.
+    static let prefetchDistance = 8
+
+    /// Profiles the waiting records one column at a time, then checks them row by row against
+    /// the rules and the duplicate-row table. Column by column, a column's count table (up to
+    /// 256 KiB) stays in the core's cache for the block instead of being evicted between rows by
+    /// the other columns' tables and the uniqueness tables' random accesses, and the table's
+    /// probes for successive values do not wait on each other.
+    private mutating func profileBlock() {
+        guard blockRows > 0 else { return }
+        let width = columns.count
+        let rowCount = blockRows
+        let rules = evaluator != nil
+        // The row's hash folds its fields' hashes in order; a missing field differs from an empty one.
+        var rowHashes = [UInt64](repeating: 0x2545_F491_4F6C_DD1D, count: rowCount)
+        facts.removeAll(keepingCapacity: true)
+        if rules { facts.append(contentsOf: repeatElement(FieldFacts.missing, count: rowCount * width)) }
+        block.withUnsafeBufferPointer { buffer in
+            blockRanges.withUnsafeBufferPointer { ranges in
+                columns.withUnsafeMutableBufferPointer { columns in
+                    rowHashes.withUnsafeMutableBufferPointer { rowHashes in
+                        facts.withUnsafeMutableBufferPointer { facts in
+                            for i in 0..<width {
+                                // The column's values are scanned first (hash, shape, length), so
+                                // that each value's count-table slot is asked for a few values
+                                // before it is probed.
+                                scans.removeAll(keepingCapacity: true)
+                                for r in 0..<rowCount {
+                                    let range = ranges[r &* width &+ i] ?? 0..<0
+                                    scans.append(ValueScan(UnsafeBufferPointer(rebasing: buffer[range])))
+                                }
+                                for r in 0..<min(Self.prefetchDistance, rowCount) { columns[i].prefetch(scans[r]) }
+                                for r in 0..<rowCount {
+                                    if r &+ Self.prefetchDistance < rowCount { columns[i].prefetch(scans[r &+ Self.prefetchDistance]) }
+                                    if let range = ranges[r &* width &+ i] {
+                                        let found = columns[i].add(UnsafeBufferPointer(rebasing: buffer[range]), scan: scans[r])
+                                        rowHashes[r] = ColumnAccumulator.fold(rowHashes[r] ^ found.hash)
+                                        if rules { facts[r &* width &+ i] = found }
+                                    } else {
+                                        columns[i].add(UnsafeBufferPointer(start: nil, count: 0))
+                                        rowHashes[r] = ColumnAccumulator.fold(rowHashes[r] ^ 0x5851_F42D_4C95_7F2D)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            if rules {
+                let names = names ?? []
+                blockRanges.withUnsafeBufferPointer { ranges in
+                    facts.withUnsafeBufferPointer { facts in
+                        for r in 0..<rowCount {
+                            evaluator?.row(names, buffer, UnsafeBufferPointer(rebasing: ranges[(r * width)..<((r + 1) * width)]),
+                                UnsafeBufferPointer(rebasing: facts[(r * width)..<((r + 1) * width)]))
+                        }
+                    }
+                }
+            }
+        }
+        for hash in rowHashes { countDuplicate(ColumnAccumulator.finish(hash)) }
+        block.removeAll(keepingCapacity: true)
+        blockRanges.removeAll(keepingCapacity: true)
+        blockRows = 0
     }
 
     private mutating func countDuplicate(_ hash: UInt64) {
@@ -447,16 +511,22 @@ public struct TabularProfiler {
             case .some(let other): bytes = other.encodedBytes()
             }
             if object[name] == nil { hasher.combine(-1) } else { hasher.combine(bytes) }
-            _ = bytes.withUnsafeBufferPointer { columns[i].add($0) }
+            let found = bytes.withUnsafeBufferPointer { columns[i].add($0) }
             if evaluator != nil {
                 if object[name] == nil { ranges.append(nil) } else { ranges.append(row.count..<(row.count + bytes.count)) }
+                facts.append(object[name] == nil ? .missing : found)
                 row += bytes
             }
         }
         if evaluator != nil {
-            row.withUnsafeBufferPointer { evaluator?.row(names ?? [], $0, ranges) }
+            row.withUnsafeBufferPointer { buffer in
+                ranges.withUnsafeBufferPointer { ranges in
+                    facts.withUnsafeBufferPointer { evaluator?.row(names ?? [], buffer, ranges, $0) }
+                }
+            }
             row.removeAll(keepingCapacity: true)
             ranges.removeAll(keepingCapacity: true)
+            facts.removeAll(keepingCapacity: true)
         }
         countDuplicate(UInt64(bitPattern: Int64(hasher.finalize())))
     }

@@ -160,12 +160,14 @@ enum ValueClassifier {
 
     /// A value's shape: digits → 9, ASCII letters → A/a, Han → 汉, other non-ASCII → ?, other
     /// ASCII kept as is; lengths kept ("440***1234" → "999***9999"), at most 32 symbols then "…".
-    /// A hash of `pattern(b)` computed without building the string (FNV-1a over the symbols).
+    /// A hash of `pattern(b)` computed without building the string (FNV-1a over the symbols),
+    /// symbol by symbol: `ValueScan` hashes the shapes of values whose first 32 bytes are ASCII
+    /// eight bytes at a time, and comes here for the others.
     static func patternHash(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         var i = 0
         var symbols = 0
-        while i < b.count, symbols < 33 {
+        while i < b.count, symbols < ValueScan.patternSymbols {
             let c = b[i]
             var width = 1
             let symbol: UInt8
@@ -182,6 +184,8 @@ enum ValueClassifier {
             symbols += 1
             i += width
         }
+        // Symbols past the 32nd are not in the shape, only that there were more ("…").
+        if i < b.count { h = (h ^ 0x100) &* 0x100_0000_01b3 }
         return h
     }
 

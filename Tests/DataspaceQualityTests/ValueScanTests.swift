@@ -1,0 +1,99 @@
+import Testing
+
+@testable import DataspaceQuality
+
+/// The one-pass value scan against the separate per-byte definitions it replaces: the same
+/// hash bit for bit, characters counted as UTF-8 scalars, order keys that never contradict
+/// byte order, and shape hashes equal exactly when `ValueClassifier.pattern` is.
+@Suite("Value scan")
+struct ValueScanTests {
+    /// Values of every length around the word and shape boundaries (0–80 bytes), ASCII and
+    /// mixed: Han, two- and four-byte characters, non-ASCII only after the 32nd byte.
+    static func values() -> [[UInt8]] {
+        var random = SeededGenerator(seed: 2_026_1203)
+        let ascii = Array("0123456789abcXYZ-_.,:/@ *#".utf8)
+        let wide: [[UInt8]] = [Array("汉".utf8), Array("é".utf8), Array("😀".utf8), Array("字".utf8)]
+        var out: [[UInt8]] = [[], Array("a".utf8), Array("2026-01-01T00:00:00".utf8), Array("ST0042".utf8)]
+        for step in 0..<20_000 {
+            let length = Int(random.next() % 81)
+            var value: [UInt8] = []
+            let mode = step % 4
+            while value.count < length {
+                let r = random.next()
+                // mode 0: ASCII only; 1: some wide characters anywhere; 2: wide only past byte 32;
+                // 3: short values from a few shapes, so that many share one.
+                if (mode == 1 && r % 5 == 0) || (mode == 2 && value.count >= 33 && r % 3 == 0) {
+                    value += wide[Int(r >> 8) % wide.count]
+                } else if mode == 3 {
+                    value.append(r % 2 == 0 ? UInt8(0x30 + r % 10) : UInt8(0x61 + (r >> 4) % 26))
+                } else {
+                    value.append(ascii[Int(r >> 16) % ascii.count])
+                }
+            }
+            out.append(value)
+        }
+        return out
+    }
+
+    @Test("hash and characters equal the separate definitions for every value")
+    func hashAndCharacters() {
+        for value in Self.values() {
+            value.withUnsafeBufferPointer { b in
+                let scan = ValueScan(b)
+                #expect(scan.hash == ColumnAccumulator.hash(b))
+                #expect(scan.characters == String(decoding: value, as: UTF8.self).unicodeScalars.count)
+            }
+        }
+    }
+
+    @Test("order keys that differ order their values as bytes do")
+    func orderKeys() {
+        let values = Self.values()
+        var decided = 0
+        for (a, b) in zip(values, values.dropFirst(7)) + [(Array("ab".utf8), Array("ab\u{0}".utf8)), (Array("a".utf8), [])] {
+            let ka = a.withUnsafeBufferPointer { ValueScan($0).orderKey }
+            let kb = b.withUnsafeBufferPointer { ValueScan($0).orderKey }
+            if ka != kb {
+                decided += 1
+                #expect((ka < kb) == a.lexicographicallyPrecedes(b), "\(a) vs \(b)")
+            }
+        }
+        // Most random pairs differ within eight bytes, so the keys were put to the test.
+        #expect(decided > 10_000)
+    }
+
+    @Test("shape hashes are equal exactly when the shapes are")
+    func shapes() {
+        var byShape: [String: UInt64] = [:]
+        var byHash: [UInt64: String] = [:]
+        var shared = 0
+        for value in Self.values() + [Array(repeating: 0x61, count: 40) + Array("汉".utf8), Array(repeating: 0x62, count: 45)] {
+            let (shape, hash) = value.withUnsafeBufferPointer { (ValueClassifier.pattern($0), ValueScan($0).patternHash) }
+            if let earlier = byShape[shape] {
+                shared += 1
+                #expect(earlier == hash, "\(shape)")
+            }
+            byShape[shape] = hash
+            if let other = byHash[hash] { #expect(other == shape) }
+            byHash[hash] = shape
+        }
+        // The 40 a's then 汉 and the 45 b's share "aaa…": one ASCII-looking shape from both paths.
+        #expect(byShape[String(repeating: "a", count: 32) + "…"] != nil)
+        #expect(shared > 500)
+    }
+
+    @Test("shape symbols of a word agree with the per-byte mapping for every ASCII byte")
+    func symbolsOfEveryByte() {
+        for byte in UInt8(0)..<0x80 {
+            let word = UInt64(byte) &* ValueScan.ones
+            let expected: UInt8 =
+                switch byte {
+                case 0x30...0x39: 0x39
+                case 0x41...0x5A: 0x41
+                case 0x61...0x7A: 0x61
+                default: byte
+                }
+            #expect(ValueScan.symbols(word) == UInt64(expected) &* ValueScan.ones, "byte \(byte)")
+        }
+    }
+}
