@@ -63,10 +63,16 @@ struct HashCounts {
             count += 1
             return .inserted
         case let done?: return done
-        case nil:
-            grow()
-            return add(key, amount: amount, limit: limit)
+        case nil: return growAndAdd(key, amount: amount, limit: limit)
         }
+    }
+
+    /// The rare path of `add`, kept out of line so that `add` (not recursive) can be inlined
+    /// into the profiler's per-value loop.
+    @inline(never)
+    private mutating func growAndAdd(_ key: UInt64, amount: Int, limit: Int) -> Outcome {
+        grow()
+        return add(key, amount: amount, limit: limit)
     }
 
     /// Starts loading the slot where a probe for `key` begins (a hint; nothing changes).

@@ -4,6 +4,7 @@ struct HyperLogLog: Sendable {
     static let precision = 14
     private(set) var registers = [UInt8](repeating: 0, count: 1 << precision)
 
+    @inline(__always)
     mutating func add(hash: UInt64) {
         let index = Int(hash >> UInt64(64 - Self.precision))
         let rest = hash << UInt64(Self.precision) | (1 << UInt64(Self.precision - 1))

@@ -30,16 +30,19 @@ public struct TabularProfiler {
     /// The fields as profiled, for the rules: a JSON line's, or a block's row by row.
     private var facts: [FieldFacts] = []
 
-    // Records waiting to be profiled column by column (`profileBlock`): their bytes, and each
-    // row's fields as `columns.count` ranges into them (nil for a field the row lacks).
-    private var block: [UInt8] = []
+    // Records waiting to be profiled column by column (`profileBlock`): their bytes are the
+    // start of `row` (up to `recordStart`), each row's fields `columns.count` ranges into them
+    // (nil for a field the row lacks).
     private var blockRanges: [Range<Int>?] = []
     private var blockRows = 0
     private var scans: [ValueScan] = []
 
     // CSV state
     private var state = CSVPosition.fieldStart
+    /// The block's records, then the record being read (from `recordStart`), unquoted: the
+    /// tokenizer writes fields where the block profiles them.
     private var row: [UInt8] = []
+    private var recordStart = 0
     private var fieldEnds: [Int] = []
     private var skipLF = false
     private var quoteLine = 1
@@ -221,7 +224,7 @@ public struct TabularProfiler {
         }
         // Bounded memory whatever the input: checked once per chunk, so a buffer overshoots by
         // at most one chunk before the file is refused.
-        if row.count > options.maximumRecordBytes || lineBuffer.count > options.maximumRecordBytes {
+        if row.count - recordStart > options.maximumRecordBytes || lineBuffer.count > options.maximumRecordBytes {
             if format == .csv && state == .quoted {
                 let mebibytes = options.maximumRecordBytes >> 20
                 throw ProfileError(line: quoteLine) { line, _ in "a quoted field opened on line \(line) is still open \(mebibytes) MiB later" }
@@ -262,6 +265,7 @@ public struct TabularProfiler {
     /// end, quote — go through the state machine one by one.
     private mutating func csv(_ chunk: UnsafeRawBufferPointer) throws(ProfileError) {
         guard let base = chunk.baseAddress else { return }
+        let bytes = base.assumingMemoryBound(to: UInt8.self)
         let n = chunk.count
         var i = 0
         while i < n {
@@ -275,12 +279,19 @@ public struct TabularProfiler {
             }
             let run = ByteScan.runEnd(base, from: i, to: n, in: state)
             if run > i {
-                row.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[i..<run]))
+                row.append(contentsOf: UnsafeBufferPointer(start: bytes + i, count: run - i))
                 if state == .fieldStart { state = .unquoted }
                 i = run
                 if i == n { break }
             }
             let byte = chunk[i]
+            // A comma outside quotes (nearly every byte that ends a run) ends the field here.
+            if byte == 0x2C, state == .unquoted || state == .fieldStart {
+                endField()
+                state = .fieldStart
+                i += 1
+                continue
+            }
             try csv(byte)
             if byte == 0x0A { line += 1 }
             i += 1
@@ -358,20 +369,18 @@ public struct TabularProfiler {
     }
 
     private mutating func endRecord() {
-        defer {
-            row.removeAll(keepingCapacity: true)
-            fieldEnds.removeAll(keepingCapacity: true)
-        }
+        defer { fieldEnds.removeAll(keepingCapacity: true) }
         // A blank line is not a record.
-        if fieldEnds.count == 1, fieldEnds[0] == 0 { return }
+        if fieldEnds.count == 1, fieldEnds[0] == recordStart { return }
         guard names != nil else {
             names = row.withUnsafeBufferPointer { buffer in
-                var start = 0
+                var start = recordStart
                 return fieldEnds.map { end in
                     defer { start = end }
                     return String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<end]), as: UTF8.self).trimmingCharacters(in: .whitespaces)
                 }
             }
+            row.removeSubrange(recordStart...)
             columns = (names ?? []).indices.map { ColumnAccumulator(options: options, detectors: detectors, column: .position($0)) }
             return
         }
@@ -380,20 +389,19 @@ public struct TabularProfiler {
             ragged += 1
             problem()
         }
-        // The record waits in the block with its fields' ranges, its extra fields dropped.
-        let base = block.count
-        block.append(contentsOf: row)
-        var start = base
+        // The record joins the block with its fields' ranges, its extra fields dropped.
+        var start = recordStart
         for i in columns.indices {
             if i < fieldEnds.count {
-                blockRanges.append(start..<(base + fieldEnds[i]))
-                start = base + fieldEnds[i]
+                blockRanges.append(start..<fieldEnds[i])
+                start = fieldEnds[i]
             } else {
                 blockRanges.append(nil)
             }
         }
+        recordStart = row.count
         blockRows += 1
-        if blockRows >= Self.blockRows || block.count >= Self.blockBytes { profileBlock() }
+        if blockRows >= Self.blockRows || row.count >= Self.blockBytes { profileBlock() }
     }
 
     /// Records per block, and the bytes at which a block of long records is profiled early.
@@ -416,7 +424,7 @@ public struct TabularProfiler {
         var rowHashes = [UInt64](repeating: 0x2545_F491_4F6C_DD1D, count: rowCount)
         facts.removeAll(keepingCapacity: true)
         if rules { facts.append(contentsOf: repeatElement(FieldFacts.missing, count: rowCount * width)) }
-        block.withUnsafeBufferPointer { buffer in
+        row.withUnsafeBufferPointer { buffer in
             blockRanges.withUnsafeBufferPointer { ranges in
                 columns.withUnsafeMutableBufferPointer { columns in
                     rowHashes.withUnsafeMutableBufferPointer { rowHashes in
@@ -460,7 +468,9 @@ public struct TabularProfiler {
             }
         }
         for hash in rowHashes { countDuplicate(ColumnAccumulator.finish(hash)) }
-        block.removeAll(keepingCapacity: true)
+        // Only whole records are in a block when it is profiled (or the file ended in error).
+        row.removeAll(keepingCapacity: true)
+        recordStart = 0
         blockRanges.removeAll(keepingCapacity: true)
         blockRows = 0
     }
