@@ -226,7 +226,7 @@ struct RuleEvaluator {
                 slots[keySlots[k]].checked += 1
             }
             pendingRows.append(rowNumber)
-            if pendingRows.count >= 4_096 { flushKeys() }
+            if pendingRows.count >= SharedHashSet.batchSize { flushKeys() }
         }
         // Timeliness: the newest timestamp.
         if rules.freshness != nil, let v = field(freshnessColumn)?.value {

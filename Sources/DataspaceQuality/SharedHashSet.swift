@@ -16,6 +16,9 @@ final class SharedHashSet: Sendable {
     static let shardBits = 8
     /// How many hashes ahead a slot is prefetched.
     static let prefetchDistance = 6
+    /// Hashes a caller gathers before inserting them as a batch: about 64 a shard, so that most
+    /// of a shard's probes run with their slots already asked for.
+    static let batchSize = 16_384
     private final class Shard: Sendable {
         let table: Mutex<RowHashSet>
         init(_ table: consuming RowHashSet) { self.table = Mutex(table) }

@@ -478,7 +478,7 @@ public struct TabularProfiler {
     private mutating func countDuplicate(_ hash: UInt64) {
         guard duplicates != nil else { return }
         pendingRows.append(hash)
-        if pendingRows.count >= 4_096 { flushDuplicates() }
+        if pendingRows.count >= SharedHashSet.batchSize { flushDuplicates() }
     }
 
     private mutating func flushDuplicates() {

@@ -62,12 +62,11 @@ enum ValueClassifier {
         var digits = 0
         var integral = true
         var mantissa: UInt64 = 0
-        var overflow = false
         var fractionDigits = 0
+        // Nineteen digits always fit in 64 bits; past them the mantissa wraps and is not used
+        // (`overflow`: such numbers go to strtod).
         while i < n, b[i] >= 48, b[i] <= 57 {
-            let (m, o1) = mantissa.multipliedReportingOverflow(by: 10)
-            let (m2, o2) = m.addingReportingOverflow(UInt64(b[i] - 48))
-            if o1 || o2 { overflow = true } else { mantissa = m2 }
+            mantissa = mantissa &* 10 &+ UInt64(b[i] &- 48)
             digits += 1
             i += 1
         }
@@ -75,15 +74,14 @@ enum ValueClassifier {
             integral = false
             i += 1
             while i < n, b[i] >= 48, b[i] <= 57 {
-                let (m, o1) = mantissa.multipliedReportingOverflow(by: 10)
-                let (m2, o2) = m.addingReportingOverflow(UInt64(b[i] - 48))
-                if o1 || o2 { overflow = true } else { mantissa = m2 }
+                mantissa = mantissa &* 10 &+ UInt64(b[i] &- 48)
                 fractionDigits += 1
                 digits += 1
                 i += 1
             }
         }
         guard digits > 0 else { return nil }
+        let overflow = digits > 19
         var exponent = 0
         if i < n, b[i] == 101 || b[i] == 69 {
             integral = false
