@@ -120,12 +120,18 @@ struct ColumnAccumulator {
         return FieldFacts(hash: hash, number: number, type: type)
     }
 
-    /// Starts loading the count-table slot a value of this hash will probe (when it will).
-    /// Mutating only so that a call through the profiler's buffer of columns borrows the
-    /// accumulator in place: as a plain method it was copied, retaining every array in it.
+    /// Starts loading the count-table slot a value of this hash will probe (when it will), and
+    /// the sketch register it will raise once the column is past the exact bound. Mutating
+    /// only so that a call through the profiler's buffer of columns borrows the accumulator in
+    /// place: as a plain method it was copied, retaining every array in it.
     @inline(__always)
     mutating func prefetch(_ scan: ValueScan) {
-        if countsExact || Self.filterHas(tableFilter, scan.hash) { counts.prefetch(scan.hash) }
+        if countsExact {
+            counts.prefetch(scan.hash)
+        } else {
+            hll.prefetch(hash: scan.hash)
+            if Self.filterHas(tableFilter, scan.hash) { counts.prefetch(scan.hash) }
+        }
     }
 
     /// Takes the next block of the column's detector allowance; false once it is spent (the
