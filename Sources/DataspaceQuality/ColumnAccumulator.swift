@@ -212,27 +212,6 @@ struct ColumnAccumulator {
         bits[Int(truncatingIfNeeded: key >> 6) & 0x3FF] & (1 << (key & 63)) != 0
     }
 
-    /// A fast 64-bit hash of a value's bytes (8 bytes per multiply-fold step, murmur3's
-    /// finaliser): deterministic across runs, well mixed in the high bits HyperLogLog reads.
-    @inline(__always)
-    static func hash(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        let raw = UnsafeRawBufferPointer(b)
-        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(raw.count)
-        var i = 0
-        while i + 8 <= raw.count {
-            h = fold(h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-            i += 8
-        }
-        var tail: UInt64 = 0
-        var shift: UInt64 = 0
-        while i < raw.count {
-            tail |= UInt64(raw[i]) << shift
-            shift += 8
-            i += 1
-        }
-        return finish(fold(h ^ tail ^ 0xA076_1D64_78BD_642F))
-    }
-
     @inline(__always)
     static func fold(_ x: UInt64) -> UInt64 {
         let product = x.multipliedFullWidth(by: 0x9FB2_1C65_1E98_DF25)

@@ -1,7 +1,7 @@
 /// What profiling one field of a row found, handed on to the duplicate-row check and the rule
 /// evaluator so that neither reads or classifies the value a second time.
 struct FieldFacts {
-    /// `ColumnAccumulator.hash` of the value's bytes (null tokens hash as their bytes).
+    /// `ValueScan.hash` of the value's bytes (null tokens hash as their bytes).
     var hash: UInt64
     /// The value of an integer or decimal.
     var number: Double?

@@ -446,7 +446,8 @@ public struct TabularProfiler {
                                         rowHashes[r] = ColumnAccumulator.fold(rowHashes[r] ^ found.hash)
                                         if rules { facts[r &* width &+ i] = found }
                                     } else {
-                                        columns[i].add(UnsafeBufferPointer(start: nil, count: 0))
+                                        // scans[r] is the empty value's: the field is missing.
+                                        columns[i].add(UnsafeBufferPointer(start: nil, count: 0), scan: scans[r])
                                         rowHashes[r] = ColumnAccumulator.fold(rowHashes[r] ^ 0x5851_F42D_4C95_7F2D)
                                     }
                                 }

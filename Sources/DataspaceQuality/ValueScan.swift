@@ -1,10 +1,11 @@
 /// One pass over a value's bytes, eight at a time, for everything the profiler derives from the
-/// bytes alone: the value's hash (`ColumnAccumulator.hash`, bit for bit), the hash of its shape
-/// (`ValueClassifier.pattern`), its length in characters and an order key of its first eight
-/// bytes. Before, each was its own loop over the value, the shape one byte at a time through a
-/// switch and a chain of multiplies.
+/// bytes alone: the value's hash, the hash of its shape (`ValueClassifier.pattern`), its length
+/// in characters and an order key of its first eight bytes. Before, each was its own loop over
+/// the value, the shape one byte at a time through a switch and a chain of multiplies.
 struct ValueScan {
-    /// `ColumnAccumulator.hash` of the value.
+    /// A fast 64-bit hash of the value's bytes (a multiply-fold step per eight bytes, then
+    /// murmur3's finaliser): deterministic across runs, well mixed in the high bits HyperLogLog
+    /// and the tables read.
     var hash: UInt64
     /// Equal for values of equal `ValueClassifier.pattern`.
     var patternHash: UInt64
@@ -14,8 +15,6 @@ struct ValueScan {
     /// as their keys do (a shorter value's padding is below any byte the longer one has there).
     var orderKey: UInt64
 
-    static let ones: UInt64 = 0x0101_0101_0101_0101
-    static let highs: UInt64 = 0x8080_8080_8080_8080
     /// Shapes hold at most this many symbols, then "…" (`ValueClassifier.pattern`).
     static let patternSymbols = 32
 
@@ -35,7 +34,7 @@ struct ValueScan {
             let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
             if i == 0 { key = w.byteSwapped }
             h = ColumnAccumulator.fold(h ^ w)
-            let high = w & Self.highs
+            let high = w & ByteScan.highs
             if high != 0 {
                 continuations += (high & ~(w << 1)).nonzeroBitCount
                 if i < Self.patternSymbols { asciiShape = false }
@@ -55,7 +54,7 @@ struct ValueScan {
             }
             if i == 0 { key = tail.byteSwapped }
             h = ColumnAccumulator.fold(h ^ tail ^ 0xA076_1D64_78BD_642F)
-            let high = tail & Self.highs
+            let high = tail & ByteScan.highs
             if high != 0 {
                 continuations += (high & ~(tail << 1)).nonzeroBitCount
                 if i < Self.patternSymbols { asciiShape = false }
@@ -82,7 +81,7 @@ struct ValueScan {
         let digits = spread(inRange(w, 0x30, 0x39))
         let upper = spread(inRange(w, 0x41, 0x5A))
         let lower = spread(inRange(w, 0x61, 0x7A))
-        return (w & ~(digits | upper | lower)) | (digits & (0x39 &* ones)) | (upper & (0x41 &* ones)) | (lower & (0x61 &* ones))
+        return (w & ~(digits | upper | lower)) | (digits & (0x39 &* ByteScan.ones)) | (upper & (0x41 &* ByteScan.ones)) | (lower & (0x61 &* ByteScan.ones))
     }
 
     /// The high bit of each byte of `w` (every byte below 0x80) within `low...high`: adding
@@ -90,9 +89,9 @@ struct ValueScan {
     /// neither sum carries into the next byte.
     @inline(__always)
     static func inRange(_ w: UInt64, _ low: UInt8, _ high: UInt8) -> UInt64 {
-        let fromLow = w &+ UInt64(0x80 - low) &* ones
-        let aboveHigh = w &+ UInt64(0x7F - high) &* ones
-        return fromLow & ~aboveHigh & highs
+        let fromLow = w &+ UInt64(0x80 - low) &* ByteScan.ones
+        let aboveHigh = w &+ UInt64(0x7F - high) &* ByteScan.ones
+        return fromLow & ~aboveHigh & ByteScan.highs
     }
 
     /// 0xFF in each byte whose high bit is set in `marks` (only high bits set).
