@@ -20,13 +20,19 @@ public enum ISO7064 {
 
     /// ISO/IEC 7064 MOD 11-2, as used by the 18-digit PRC resident identity number (check 0-9 or X).
     public static func mod11_2CheckCharacter(for digits: some StringProtocol) -> Character? {
+        mod11_2CheckByte(for: digits.utf8).map { Character(UnicodeScalar($0)) }
+    }
+
+    /// The same over ASCII bytes, answering the check character's byte (`0`–`9` or `X`): the
+    /// sensitive-data detectors check every candidate value without making a string of it.
+    public static func mod11_2CheckByte(for digits: some Sequence<UInt8>) -> UInt8? {
         var sum = 0
-        for character in digits {
-            guard let d = character.wholeNumberValue, character.isASCII else { return nil }
-            sum = ((sum + d) * 2) % 11
+        for byte in digits {
+            guard byte >= 48, byte <= 57 else { return nil }
+            sum = ((sum + Int(byte - 48)) * 2) % 11
         }
         let check = (12 - sum % 11) % 11
-        return check == 10 ? "X" : Character(String(check))
+        return check == 10 ? UInt8(ascii: "X") : UInt8(48 + check)
     }
 
     static func alphanumericValue(_ character: Character) -> Int? {

@@ -36,7 +36,8 @@ struct ColumnAccumulator {
     var patterns = HashCounts()
     var patternTexts: [UInt64: String] = [:]
     var otherPatterns = 0
-    var sensitive: [SensitiveKind: Int] = [:]
+    /// Values each sensitive kind matched, by `SensitiveKind.bit`.
+    var sensitive = [Int](repeating: 0, count: SensitiveKind.allCases.count)
     var sensitiveChecked = 0
     /// Values the detectors may check before claiming more from `detectors`.
     var detectorAllowance = 0
@@ -113,9 +114,12 @@ struct ColumnAccumulator {
         if detectorAllowance > 0 || claimDetectorAllowance() {
             detectorAllowance -= 1
             sensitiveChecked += 1
-            let kinds = SensitiveDetector.kinds(of: b)
-            for kind in kinds { sensitive[kind, default: 0] += 1 }
-            if kinds.isEmpty, b.count >= 18, b.count <= 22, SensitiveDetector.isMistypedResidentID(Self.trimmed(b)) { mistypedResidentIDs += 1 }
+            let found = SensitiveDetector.matches(in: b)
+            if found == .mistypedResidentID {
+                if b.count <= 22 { mistypedResidentIDs += 1 }
+            } else if !found.isEmpty {
+                for kind in found.kinds { sensitive[kind.bit] += 1 }
+            }
         }
         return FieldFacts(hash: hash, number: number, type: type)
     }
@@ -180,7 +184,7 @@ struct ColumnAccumulator {
         }
         otherPatterns += Self.mergeCounts(&patterns, &patternTexts, o.patterns, o.patternTexts, limit: options.patternLimit)
         otherPatterns += o.otherPatterns
-        for (kind, count) in o.sensitive { sensitive[kind, default: 0] += count }
+        for i in sensitive.indices { sensitive[i] += o.sensitive[i] }
         sensitiveChecked += o.sensitiveChecked
         mistypedResidentIDs += o.mistypedResidentIDs
     }
@@ -254,14 +258,6 @@ struct ColumnAccumulator {
         }
     }
 
-    /// The value without surrounding spaces or tabs, as the detectors see it.
-    static func trimmed(_ b: UnsafeBufferPointer<UInt8>) -> [UInt8] {
-        var start = 0, end = b.count
-        while start < end, b[start] == 0x20 || b[start] == 0x09 { start += 1 }
-        while end > start, b[end - 1] == 0x20 || b[end - 1] == 0x09 { end -= 1 }
-        return Array(b[start..<end])
-    }
-
     func profile(name: String) -> ColumnProfile {
         let nonNull = values - nulls
         var types: [ValueType: Int] = [:]
@@ -280,7 +276,8 @@ struct ColumnAccumulator {
             mean: numbers > 0 ? mean : nil, standardDeviation: numbers > 1 ? (m2 / Double(numbers - 1)).squareRoot() : nil,
             minLength: nonNull > 0 ? minLength : nil, maxLength: nonNull > 0 ? maxLength : nil,
             topValues: top, topValuesExact: countsExact, patterns: shapes,
-            sensitive: sensitive.map { ColumnProfile.Detection(kind: $0.key, count: $0.value, checked: sensitiveChecked) }
+            sensitive: SensitiveKind.allCases.filter { sensitive[$0.bit] > 0 }
+                .map { ColumnProfile.Detection(kind: $0, count: sensitive[$0.bit], checked: sensitiveChecked) }
                 .sorted { $0.count != $1.count ? $0.count > $1.count : $0.kind.rawValue < $1.kind.rawValue },
             mistypedResidentIDs: mistypedResidentIDs)
     }

@@ -27,6 +27,42 @@ public enum SensitiveKind: String, Sendable, CaseIterable, Codable {
     }
 }
 
+/// The kinds one value matched, as bits: what the profiler counts for every value it checks,
+/// without an array per value.
+struct SensitiveMatches: OptionSet, Sendable {
+    let rawValue: UInt32
+    init(rawValue: UInt32) { self.rawValue = rawValue }
+    init(_ kind: SensitiveKind) { rawValue = 1 << kind.bit }
+
+    /// Shaped like a resident ID (province, birth date) with a wrong check character; set only
+    /// when no kind matched.
+    static let mistypedResidentID = SensitiveMatches(rawValue: 1 << 31)
+
+    /// The kinds matched, in `SensitiveKind.allCases` order.
+    var kinds: [SensitiveKind] { SensitiveKind.allCases.filter { contains(SensitiveMatches($0)) } }
+}
+
+extension SensitiveKind {
+    /// The kind's bit in `SensitiveMatches` (and its slot in a column's counts).
+    var bit: Int {
+        switch self {
+        case .residentID: 0
+        case .mobile: 1
+        case .landline: 2
+        case .email: 3
+        case .bankCard: 4
+        case .creditCode: 5
+        case .licencePlate: 6
+        case .ipv4: 7
+        case .ipv6: 8
+        case .passport: 9
+        case .coordinates: 10
+        case .personName: 11
+        case .address: 12
+        }
+    }
+}
+
 /// Recognises one value. Pure functions over the value's text; no value is ever stored or
 /// reported, only which kinds matched.
 public enum SensitiveDetector {
@@ -36,10 +72,15 @@ public enum SensitiveDetector {
         return bytes.withUnsafeMutableBufferPointer { kinds(of: UnsafeBufferPointer($0)) }
     }
 
-    /// The same over UTF-8 bytes. One pass gathers cheap features (length, digits, ASCII, a few
-    /// marker characters) and only detectors whose preconditions hold run, so ordinary values
-    /// (numbers, codes, words) cost a few nanoseconds and no allocation.
-    public static func kinds(of raw: UnsafeBufferPointer<UInt8>) -> [SensitiveKind] {
+    /// The same over UTF-8 bytes.
+    public static func kinds(of raw: UnsafeBufferPointer<UInt8>) -> [SensitiveKind] { matches(in: raw).kinds }
+
+    /// The kinds `raw` matched, and whether it is a mistyped resident ID. One pass gathers cheap
+    /// features (length, digits, ASCII, a few marker characters) and only detectors whose
+    /// preconditions hold run, over the bytes in place: ordinary values (numbers, codes, words)
+    /// and the common kinds (resident IDs, mobiles, bank cards, e-mail addresses) cost no
+    /// allocation.
+    static func matches(in raw: UnsafeBufferPointer<UInt8>) -> SensitiveMatches {
         var start = 0
         var end = raw.count
         while start < end, raw[start] == 0x20 || raw[start] == 0x09 { start += 1 }
@@ -63,32 +104,36 @@ public enum SensitiveDetector {
             default: break
             }
         }
-        let b = Array(UnsafeBufferPointer(rebasing: raw[start..<end]))
-        var found: [SensitiveKind] = []
+        let b = UnsafeBufferPointer(rebasing: raw[start..<end])
+        var found: SensitiveMatches = []
         if nonASCII == 0 {
-            if n == 18, digits >= 17, isResidentID(b) {
-                found.append(.residentID)
-            } else if n == 18, digits >= 17, isMistypedResidentID(b) {
-                // A resident ID with a wrong check character: a validity failure of its column,
-                // not a bank card or another kind of identifier.
+            if n == 18, digits >= 17, hasResidentIDShape(b) {
+                // A wrong check character: a validity failure of its column, not a bank card or
+                // another kind of identifier.
+                found.insert(hasResidentIDCheck(b) ? SensitiveMatches(.residentID) : .mistypedResidentID)
             } else if (15...23).contains(n), (15...19).contains(digits), letters == 0, isBankCard(b) {
-                found.append(.bankCard)
+                found.insert(SensitiveMatches(.bankCard))
             }
-            if (11...17).contains(n), digits == 11 || digits == 13, letters == 0, isMobile(b) { found.append(.mobile) }
-            if b[0] == 48, (10...13).contains(n), letters == 0, isLandline(String(decoding: b, as: UTF8.self)) { found.append(.landline) }
-            if at == 1, dots >= 1, isEmail(b) { found.append(.email) }
-            if n == 18, letters > 0, digits + letters == 18, isCreditCode(String(decoding: b, as: UTF8.self)) { found.append(.creditCode) }
-            if dots == 3, digits + 3 == n, isIPv4(b) { found.append(.ipv4) }
-            if colons >= 2, b.allSatisfy({ isHex($0) || $0 == 0x3A || $0 == 0x2E }), isIPv6(String(decoding: b, as: UTF8.self)) { found.append(.ipv6) }
-            if n == 8 || n == 9, letters >= 1, letters <= 2, digits + letters == n, isAlpha(b[0]), isPassport(b) { found.append(.passport) }
-            if dots == 2, commas + spaces >= 1, n >= 13, isCoordinatePair(String(decoding: b, as: UTF8.self)) { found.append(.coordinates) }
+            if (11...17).contains(n), digits == 11 || digits == 13, letters == 0, isMobile(b) { found.insert(SensitiveMatches(.mobile)) }
+            if b[0] == 48, (10...13).contains(n), letters == 0, isLandline(String(decoding: b, as: UTF8.self)) { found.insert(SensitiveMatches(.landline)) }
+            if at == 1, dots >= 1, isEmail(b) { found.insert(SensitiveMatches(.email)) }
+            if n == 18, letters > 0, digits + letters == 18, isCreditCode(String(decoding: b, as: UTF8.self)) { found.insert(SensitiveMatches(.creditCode)) }
+            if dots == 3, digits + 3 == n, isIPv4(b) { found.insert(SensitiveMatches(.ipv4)) }
+            if colons >= 2, b.allSatisfy({ isHex($0) || $0 == 0x3A || $0 == 0x2E }), isIPv6(String(decoding: b, as: UTF8.self)) {
+                found.insert(SensitiveMatches(.ipv6))
+            }
+            if n == 8 || n == 9, letters >= 1, letters <= 2, digits + letters == n, isAlpha(b[0]), isPassport(b) { found.insert(SensitiveMatches(.passport)) }
+            if dots == 2, commas + spaces >= 1, n >= 13, isCoordinatePair(String(decoding: b, as: UTF8.self)) { found.insert(SensitiveMatches(.coordinates)) }
+            if found != .mistypedResidentID { found.remove(.mistypedResidentID) }
             return found
         }
+        if at == 1, dots >= 1, isEmail(b) { found.insert(SensitiveMatches(.email)) }
+        let plate = nonASCII >= 3 && n <= 14, name = digits == 0 && letters == 0 && n >= 6 && n <= 12, address = n >= 24
+        guard plate || name || address else { return found }
         let text = String(decoding: b, as: UTF8.self)
-        if nonASCII >= 3, n <= 14, isLicencePlate(text) { found.append(.licencePlate) }
-        if digits == 0, letters == 0, n >= 6, n <= 12, isPersonName(text) { found.append(.personName) }
-        if n >= 24, isAddress(text) { found.append(.address) }
-        if at == 1, dots >= 1, isEmail(b) { found.append(.email) }
+        if plate, isLicencePlate(text) { found.insert(SensitiveMatches(.licencePlate)) }
+        if name, isPersonName(text) { found.insert(SensitiveMatches(.personName)) }
+        if address, isAddress(text) { found.insert(SensitiveMatches(.address)) }
         return found
     }
 
@@ -96,17 +141,17 @@ public enum SensitiveDetector {
 
     /// 18 characters: 6-digit region (valid province prefix), birth date YYYYMMDD (a real date,
     /// 1900 to today), 3-digit sequence, ISO 7064 MOD 11-2 check character (0-9 or X).
-    public static func isResidentID(_ b: [UInt8]) -> Bool {
-        guard hasResidentIDShape(b) else { return false }
-        let body = String(decoding: b[0..<17], as: UTF8.self)
-        guard let check = ISO7064.mod11_2CheckCharacter(for: body) else { return false }
-        let last = b[17] == UInt8(ascii: "x") ? UInt8(ascii: "X") : b[17]
-        return Character(UnicodeScalar(last)) == check
+    public static func isResidentID(_ b: UnsafeBufferPointer<UInt8>) -> Bool { hasResidentIDShape(b) && hasResidentIDCheck(b) }
+
+    /// The 18th character is the ISO 7064 MOD 11-2 check of the first 17 (x read as X).
+    static func hasResidentIDCheck(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard b.count == 18, let check = ISO7064.mod11_2CheckByte(for: b[0..<17]) else { return false }
+        return (b[17] == UInt8(ascii: "x") ? UInt8(ascii: "X") : b[17]) == check
     }
 
     /// 17 digits then a digit or X, a valid province prefix and a real birth date (1900–2100):
     /// everything of a resident ID but its check character.
-    static func hasResidentIDShape(_ b: [UInt8]) -> Bool {
+    static func hasResidentIDShape(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
         guard b.count == 18, b[0..<17].allSatisfy(isDigit), isDigit(b[17]) || b[17] == UInt8(ascii: "X") || b[17] == UInt8(ascii: "x") else {
             return false
         }
@@ -118,15 +163,29 @@ public enum SensitiveDetector {
 
     /// Shaped like a resident ID — 17 digits then a digit or X, a province prefix and a real
     /// birth date — but with a check character that does not match: a mistyped or invented one.
-    public static func isMistypedResidentID(_ b: [UInt8]) -> Bool { hasResidentIDShape(b) && !isResidentID(b) }
+    public static func isMistypedResidentID(_ b: UnsafeBufferPointer<UInt8>) -> Bool { hasResidentIDShape(b) && !hasResidentIDCheck(b) }
 
     /// 11 digits starting 13–19 (optionally +86 / 86 prefixed): PRC mobile numbers.
-    public static func isMobile(_ b: [UInt8]) -> Bool {
-        var digits = b.filter { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "-") }
-        if digits.first == UInt8(ascii: "+") { digits.removeFirst() }
-        if digits.count == 13, digits[0] == UInt8(ascii: "8"), digits[1] == UInt8(ascii: "6") { digits.removeFirst(2) }
-        guard digits.count == 11, digits.allSatisfy(isDigit), digits[0] == UInt8(ascii: "1") else { return false }
-        return (UInt8(ascii: "3")...UInt8(ascii: "9")).contains(digits[1])
+    public static func isMobile(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        withoutSeparators(b) { kept in
+            var digits = kept[...]
+            if digits.first == UInt8(ascii: "+") { digits = digits.dropFirst() }
+            if digits.count == 13, digits.first == UInt8(ascii: "8"), digits.dropFirst().first == UInt8(ascii: "6") { digits = digits.dropFirst(2) }
+            guard digits.count == 11, digits.allSatisfy(isDigit), digits.first == UInt8(ascii: "1") else { return false }
+            return (UInt8(ascii: "3")...UInt8(ascii: "9")).contains(digits[digits.startIndex + 1])
+        }
+    }
+
+    /// Calls `body` with `b` less its spaces and dashes, in a buffer on the stack.
+    static func withoutSeparators(_ b: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: b.count) { buffer in
+            var kept = 0
+            for byte in b where byte != UInt8(ascii: " ") && byte != UInt8(ascii: "-") {
+                buffer[kept] = byte
+                kept += 1
+            }
+            return body(UnsafeBufferPointer(rebasing: buffer[0..<kept]))
+        }
     }
 
     /// Area code 0 + 2–3 digits, then a 7–8 digit number not starting with 0 or 1, separated by
@@ -147,20 +206,43 @@ public enum SensitiveDetector {
     }
 
     /// local@domain.tld with the characters RFC 5321 allows unquoted and a dotted domain.
-    public static func isEmail(_ b: [UInt8]) -> Bool {
+    public static func isEmail(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let at = b.firstIndex(of: UInt8(ascii: "@")), b.lastIndex(of: UInt8(ascii: "@")) == at, at > 0, at < b.count - 4 else { return false }
-        let local = b[..<at], domain = b[(at + 1)...]
-        let localOK = local.allSatisfy { isAlnum($0) || Array("._%+-!#$&'*/=?^`{|}~".utf8).contains($0) }
-        let labels = domain.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        guard localOK, labels.count >= 2, let tld = labels.last, tld.count >= 2, tld.allSatisfy(isAlpha) else { return false }
-        return labels.allSatisfy { !$0.isEmpty && $0.allSatisfy { isAlnum($0) || $0 == UInt8(ascii: "-") } }
+        guard b[..<at].allSatisfy({ isAlnum($0) || isLocalSymbol($0) }) else { return false }
+        // The domain: two or more non-empty labels of letters, digits and '-', the last (the
+        // top-level domain) of two or more letters.
+        var labels = 0
+        var labelStart = at + 1
+        for i in (at + 1)...b.count {
+            guard i == b.count || b[i] == UInt8(ascii: ".") else {
+                guard isAlnum(b[i]) || b[i] == UInt8(ascii: "-") else { return false }
+                continue
+            }
+            guard i > labelStart else { return false }
+            labels += 1
+            if i == b.count, i - labelStart < 2 || !b[labelStart..<i].allSatisfy(isAlpha) { return false }
+            labelStart = i + 1
+        }
+        return labels >= 2
+    }
+
+    /// The symbols besides letters and digits an unquoted local part may hold
+    /// (`._%+-!#$&'*/=?^`{|}~`).
+    static func isLocalSymbol(_ c: UInt8) -> Bool {
+        switch c {
+        case 0x21, 0x23, 0x24, 0x25, 0x26, 0x27, 0x2A, 0x2B, 0x2D, 0x2E, 0x2F, 0x3D, 0x3F, 0x5E, 0x5F, 0x60, 0x7B, 0x7C, 0x7D, 0x7E: true
+        default: false
+        }
     }
 
     /// 16–19 digits (spaces allowed in groups of 4) passing the Luhn check, with an issuer
     /// prefix of a card scheme in use in China (UnionPay 62, Visa 4, Mastercard 51–55/2221–2720,
     /// JCB 35, Amex 34/37 at 15).
-    public static func isBankCard(_ b: [UInt8]) -> Bool {
-        let digits = b.filter { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "-") }
+    public static func isBankCard(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        withoutSeparators(b) { isBankCardNumber($0) }
+    }
+
+    static func isBankCardNumber(_ digits: UnsafeBufferPointer<UInt8>) -> Bool {
         guard (15...19).contains(digits.count), digits.allSatisfy(isDigit) else { return false }
         let prefix2 = number(digits[0..<2])
         let schemeOK: Bool
@@ -176,7 +258,7 @@ public enum SensitiveDetector {
     }
 
     /// The Luhn (ISO/IEC 7812-1) check over ASCII digits.
-    public static func luhn(_ digits: [UInt8]) -> Bool {
+    public static func luhn(_ digits: UnsafeBufferPointer<UInt8>) -> Bool {
         var sum = 0
         for (i, d) in digits.reversed().enumerated() {
             var v = Int(d - 48)
@@ -217,7 +299,7 @@ public enum SensitiveDetector {
     }
 
     /// Dotted quad, each part 0–255 without leading zeros.
-    public static func isIPv4(_ b: [UInt8]) -> Bool {
+    public static func isIPv4(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
         let parts = b.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         guard parts.count == 4 else { return false }
         return parts.allSatisfy { p in
@@ -232,15 +314,16 @@ public enum SensitiveDetector {
 
     /// PRC passports: E or G followed by 8 digits, or E + letter + 7 digits (2012 series);
     /// 商务/公务 passports P/S/D + 7 digits.
-    public static func isPassport(_ b: [UInt8]) -> Bool {
+    public static func isPassport(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
         guard b.count == 9 || b.count == 8 else { return false }
-        let upper = b.map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }
-        if b.count == 9, upper[0] == UInt8(ascii: "E") || upper[0] == UInt8(ascii: "G") {
-            if upper[1...].allSatisfy(isDigit) { return true }
-            return upper[0] == UInt8(ascii: "E") && isAlpha(upper[1]) && upper[1] != UInt8(ascii: "I") && upper[1] != UInt8(ascii: "O")
-                && upper[2...].allSatisfy(isDigit)
+        func upper(_ c: UInt8) -> UInt8 { c >= 97 && c <= 122 ? c - 32 : c }
+        let first = upper(b[0]), second = upper(b[1])
+        if b.count == 9, first == UInt8(ascii: "E") || first == UInt8(ascii: "G") {
+            if b[1...].allSatisfy(isDigit) { return true }
+            return first == UInt8(ascii: "E") && isAlpha(second) && second != UInt8(ascii: "I") && second != UInt8(ascii: "O")
+                && b[2...].allSatisfy(isDigit)
         }
-        if b.count == 8, [UInt8(ascii: "P"), UInt8(ascii: "S"), UInt8(ascii: "D")].contains(upper[0]) { return upper[1...].allSatisfy(isDigit) }
+        if b.count == 8, first == UInt8(ascii: "P") || first == UInt8(ascii: "S") || first == UInt8(ascii: "D") { return b[1...].allSatisfy(isDigit) }
         return false
     }
 

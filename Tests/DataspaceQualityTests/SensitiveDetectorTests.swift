@@ -1,4 +1,4 @@
-import DataspaceQuality
+@testable import DataspaceQuality
 import Testing
 
 /// Every detector: valid values, a broken check digit, and near misses. Check digits of the
@@ -44,6 +44,39 @@ import Testing
         ("zhang.wei@example", false), ("@example.com", false), ("a@b@c.com", false), ("zhang wei@example.com", false),
     ])
     func emails(_ value: String, _ valid: Bool) { #expect(kinds(value).contains(.email) == valid, "\(value)") }
+
+    @Test(arguments: [
+        ("a@b-c.cn", true), ("a@b.c-d.museum", true), ("Zhang@Example.COM", true), ("!#$%&'*+-/=?^_`{|}~@x.cn", true),
+        ("a@b.com.", false), ("a@.com", false), ("a@b..com", false), ("a@b.c0m", false), ("a@b.c", false),
+        ("a@b_c.cn", false), ("a(b@c.cn", false), ("a@b.c.d.e-", false), ("a@bc", false), ("a@bcdef", false),
+    ])
+    func emailDomainsAndLocalParts(_ value: String, _ valid: Bool) { #expect(kinds(value).contains(.email) == valid, "\(value)") }
+
+    /// The local part's symbols, tested byte by byte against the list RFC 5321 allows unquoted.
+    @Test func localPartSymbolsAreTheUnquotedOnes() {
+        let allowed = Set("._%+-!#$&'*/=?^`{|}~".utf8)
+        for byte in UInt8.min...UInt8.max {
+            let isAlnum = (48...57).contains(byte) || (65...90).contains(byte) || (97...122).contains(byte)
+            #expect(SensitiveDetector.isLocalSymbol(byte) == (allowed.contains(byte) && !isAlnum), "byte \(byte)")
+        }
+    }
+
+    /// A resident-ID shape with a wrong check character is reported as mistyped and as no kind;
+    /// surrounding blanks are read past; a valid one is a resident ID only.
+    @Test func mistypedResidentIDsAreFlaggedAlone() {
+        func matches(_ text: String) -> SensitiveMatches {
+            var bytes = Array(text.utf8)
+            return bytes.withUnsafeMutableBufferPointer { SensitiveDetector.matches(in: UnsafeBufferPointer($0)) }
+        }
+        #expect(matches("440106199003071232") == .mistypedResidentID)
+        #expect(matches("  440106199003071232\t") == .mistypedResidentID)
+        #expect(matches("440106199003071231") == SensitiveMatches(.residentID))
+        #expect(matches("11010519491231002x") == SensitiveMatches(.residentID))
+        #expect(matches("99010519491231002X").isEmpty)  // no province 99: not an ID shape at all
+        #expect(matches("13812345678") == SensitiveMatches(.mobile))
+        #expect(SensitiveMatches([.mistypedResidentID, SensitiveMatches(.email), SensitiveMatches(.ipv4)]).kinds == [.email, .ipv4])
+        #expect(Set(SensitiveKind.allCases.map(\.bit)).count == SensitiveKind.allCases.count)
+    }
 
     @Test(arguments: [("91350100M000100Y43", true), ("91350100M000100Y44", false), ("91350100M000100Y4", false)])
     func creditCodes(_ value: String, _ valid: Bool) { #expect(kinds(value).contains(.creditCode) == valid, "\(value)") }
