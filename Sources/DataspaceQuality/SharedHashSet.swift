@@ -25,6 +25,8 @@ final class SharedHashSet: Sendable {
     }
     private let shards: [Shard]
     private let untrackedCount = Atomic<Int>(0)
+    /// Batches inserted so far: where the next batch starts its round of the shards.
+    private let visits = Atomic<Int>(0)
     /// The shards' first slots, one anonymous mapping (zeroed by the kernel) with huge pages
     /// asked for: a probe is a random access into a table of up to hundreds of MB, and with 4 KiB
     /// pages nearly every one also missed the TLB (a page walk, nested under virtualisation) —
@@ -99,23 +101,33 @@ final class SharedHashSet: Sendable {
         }
         var present = 0, untracked = 0
         scratch.withUnsafeBufferPointer { sorted in
-            for shard in 0..<n where starts[shard] < starts[shard + 1] {
-                shards[shard].table.withLock { table in
-                    let end = starts[shard + 1]
-                    // The slots of the next few hashes are asked for ahead of their probes.
-                    for i in starts[shard]..<min(end, starts[shard] + Self.prefetchDistance) { table.prefetch(sorted[i]) }
-                    for i in starts[shard]..<end {
-                        if i + Self.prefetchDistance < end { table.prefetch(sorted[i + Self.prefetchDistance]) }
-                        switch table.insert(sorted[i]) {
-                        case .inserted: break
-                        case .present:
-                            present += 1
-                            if reportEach { found[origin[i]] = true }
-                        case .untracked: untracked += 1
-                        }
+            func insert(_ shard: Int, into table: inout RowHashSet) {
+                let end = starts[shard + 1]
+                // The slots of the next few hashes are asked for ahead of their probes.
+                for i in starts[shard]..<min(end, starts[shard] + Self.prefetchDistance) { table.prefetch(sorted[i]) }
+                for i in starts[shard]..<end {
+                    if i + Self.prefetchDistance < end { table.prefetch(sorted[i + Self.prefetchDistance]) }
+                    switch table.insert(sorted[i]) {
+                    case .inserted: break
+                    case .present:
+                        present += 1
+                        if reportEach { found[origin[i]] = true }
+                    case .untracked: untracked += 1
                     }
                 }
             }
+            // Two threads inserting at once would queue behind each other shard after shard
+            // (measured: a few per cent of the run spinning in the kernel's lock): each batch
+            // starts at its own shard, and a shard another thread holds is left for a second
+            // round, when that thread has moved on.
+            let first = visits.add(1, ordering: .relaxed).oldValue &* 101
+            var busy: [Int] = []
+            for step in 0..<n {
+                let shard = (first &+ step) & (n - 1)
+                guard starts[shard] < starts[shard + 1] else { continue }
+                if shards[shard].table.withLockIfAvailable({ insert(shard, into: &$0) }) == nil { busy.append(shard) }
+            }
+            for shard in busy { shards[shard].table.withLock { insert(shard, into: &$0) } }
         }
         if untracked > 0 { untrackedCount.add(untracked, ordering: .relaxed) }
         return present
