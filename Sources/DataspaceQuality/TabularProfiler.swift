@@ -40,10 +40,13 @@ public struct TabularProfiler {
     // CSV state
     private var state = CSVPosition.fieldStart
     /// The block's records, then the record being read (from `recordStart`), unquoted: the
-    /// tokenizer writes fields where the block profiles them.
+    /// tokenizer writes fields where the block profiles them. Commas between unquoted fields
+    /// stay in it (a record's bytes are copied in one piece), so fields are ranges, not ends.
     private var row: [UInt8] = []
     private var recordStart = 0
-    private var fieldEnds: [Int] = []
+    /// The fields of the record being read, and where the next one begins in `row`.
+    private var fieldRanges: [Range<Int>] = []
+    private var fieldBegin = 0
     private var skipLF = false
     private var quoteLine = 1
 
@@ -163,7 +166,7 @@ public struct TabularProfiler {
             switch state {
             case .quoted: throw ProfileError(line: quoteLine) { line, _ in "a quoted field opened on line \(line) is never closed" }
             case .unquoted, .quoteInQuoted: endFieldAndRecord()
-            case .fieldStart: if !fieldEnds.isEmpty { endFieldAndRecord() }
+            case .fieldStart: if !fieldRanges.isEmpty { endFieldAndRecord() }
             }
         case .jsonLines:
             if !lineBuffer.isEmpty { endLine() }
@@ -232,7 +235,7 @@ public struct TabularProfiler {
             let (mebibytes, kind) = (options.maximumRecordBytes >> 20, format == .csv ? "CSV" : "JSON-lines")
             throw ProfileError(line: line) { line, _ in "a record longer than \(mebibytes) MiB starts on line \(line) — is this a \(kind) file?" }
         }
-        if fieldEnds.count > options.maximumColumns || columns.count > options.maximumColumns {
+        if fieldRanges.count > options.maximumColumns || columns.count > options.maximumColumns {
             let limit = options.maximumColumns
             throw ProfileError(line: line) { line, _ in "more than \(limit) columns on line \(line)" }
         }
@@ -261,25 +264,29 @@ public struct TabularProfiler {
     // MARK: CSV
 
     /// The tokenizer: runs of ordinary bytes (an unquoted field, the text of a quoted one) are
-    /// found eight bytes at a time and copied whole; only the bytes that end them — comma, line
-    /// end, quote — go through the state machine one by one.
+    /// found eight bytes at a time; only the bytes that end them — comma, line end, quote — are
+    /// looked at one by one. Bytes are copied into `row` as they stand, in one piece from the
+    /// last byte the state machine handled (a quote, a line end) to the next: the commas of
+    /// unquoted fields go along and their fields' ranges leave them out.
     private mutating func csv(_ chunk: UnsafeRawBufferPointer) throws(ProfileError) {
         guard let base = chunk.baseAddress else { return }
         let bytes = base.assumingMemoryBound(to: UInt8.self)
         let n = chunk.count
         var i = 0
+        // chunk[copied..<i] is waiting to be copied; a byte at i would be at row.count + i - copied.
+        var copied = 0
         while i < n {
             if skipLF {
                 skipLF = false
                 if chunk[i] == 0x0A {
                     line += 1
                     i += 1
+                    copied = i
                     continue
                 }
             }
             let run = ByteScan.runEnd(base, from: i, to: n, in: state)
             if run > i {
-                row.append(contentsOf: UnsafeBufferPointer(start: bytes + i, count: run - i))
                 if state == .fieldStart { state = .unquoted }
                 i = run
                 if i == n { break }
@@ -287,15 +294,20 @@ public struct TabularProfiler {
             let byte = chunk[i]
             // A comma outside quotes (nearly every byte that ends a run) ends the field here.
             if byte == 0x2C, state == .unquoted || state == .fieldStart {
-                endField()
+                let end = row.count &+ (i &- copied)
+                fieldRanges.append(fieldBegin..<end)
+                fieldBegin = end &+ 1
                 state = .fieldStart
                 i += 1
                 continue
             }
+            if i > copied { row.append(contentsOf: UnsafeBufferPointer(start: bytes + copied, count: i &- copied)) }
+            copied = i &+ 1
             try csv(byte)
             if byte == 0x0A { line += 1 }
             i += 1
         }
+        if n > copied { row.append(contentsOf: UnsafeBufferPointer(start: bytes + copied, count: n &- copied)) }
     }
 
     private mutating func csv(_ byte: UInt8) throws(ProfileError) {
@@ -356,7 +368,11 @@ public struct TabularProfiler {
         }
     }
 
-    private mutating func endField() { fieldEnds.append(row.count) }
+    /// Ends a field at the end of `row` (the state machine's path: it copies byte by byte).
+    private mutating func endField() {
+        fieldRanges.append(fieldBegin..<row.count)
+        fieldBegin = row.count
+    }
 
     private mutating func endFieldAndRecord() {
         endField()
@@ -369,15 +385,16 @@ public struct TabularProfiler {
     }
 
     private mutating func endRecord() {
-        defer { fieldEnds.removeAll(keepingCapacity: true) }
+        defer {
+            fieldRanges.removeAll(keepingCapacity: true)
+            fieldBegin = row.count
+        }
         // A blank line is not a record.
-        if fieldEnds.count == 1, fieldEnds[0] == recordStart { return }
+        if fieldRanges.count == 1, fieldRanges[0] == recordStart..<recordStart { return }
         guard names != nil else {
             names = row.withUnsafeBufferPointer { buffer in
-                var start = recordStart
-                return fieldEnds.map { end in
-                    defer { start = end }
-                    return String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<end]), as: UTF8.self).trimmingCharacters(in: .whitespaces)
+                fieldRanges.map { range in
+                    String(decoding: UnsafeBufferPointer(rebasing: buffer[range]), as: UTF8.self).trimmingCharacters(in: .whitespaces)
                 }
             }
             row.removeSubrange(recordStart...)
@@ -385,20 +402,12 @@ public struct TabularProfiler {
             return
         }
         rows += 1
-        if fieldEnds.count != columns.count {
+        if fieldRanges.count != columns.count {
             ragged += 1
             problem()
         }
         // The record joins the block with its fields' ranges, its extra fields dropped.
-        var start = recordStart
-        for i in columns.indices {
-            if i < fieldEnds.count {
-                blockRanges.append(start..<fieldEnds[i])
-                start = fieldEnds[i]
-            } else {
-                blockRanges.append(nil)
-            }
-        }
+        for i in columns.indices { blockRanges.append(i < fieldRanges.count ? fieldRanges[i] : nil) }
         recordStart = row.count
         blockRows += 1
         if blockRows >= Self.blockRows || row.count >= Self.blockBytes { profileBlock() }
