@@ -433,31 +433,35 @@ public struct TabularProfiler {
         var rowHashes = [UInt64](repeating: 0x2545_F491_4F6C_DD1D, count: rowCount)
         facts.removeAll(keepingCapacity: true)
         if rules { facts.append(contentsOf: repeatElement(FieldFacts.missing, count: rowCount * width)) }
+        // One scan per row, written in place (an append per value checked the array's uniqueness
+        // and capacity each time).
+        if scans.count < rowCount { scans = [ValueScan](repeating: ValueScan(UnsafeBufferPointer(start: nil, count: 0)), count: rowCount) }
         row.withUnsafeBufferPointer { buffer in
             blockRanges.withUnsafeBufferPointer { ranges in
                 columns.withUnsafeMutableBufferPointer { columns in
                     rowHashes.withUnsafeMutableBufferPointer { rowHashes in
                         facts.withUnsafeMutableBufferPointer { facts in
-                            for i in 0..<width {
-                                // The column's values are scanned first (hash, shape, length), so
-                                // that each value's count-table slot is asked for a few values
-                                // before it is probed.
-                                scans.removeAll(keepingCapacity: true)
-                                for r in 0..<rowCount {
-                                    let range = ranges[r &* width &+ i] ?? 0..<0
-                                    scans.append(ValueScan(UnsafeBufferPointer(rebasing: buffer[range])))
-                                }
-                                for r in 0..<min(Self.prefetchDistance, rowCount) { columns[i].prefetch(scans[r]) }
-                                for r in 0..<rowCount {
-                                    if r &+ Self.prefetchDistance < rowCount { columns[i].prefetch(scans[r &+ Self.prefetchDistance]) }
-                                    if let range = ranges[r &* width &+ i] {
-                                        let found = columns[i].add(UnsafeBufferPointer(rebasing: buffer[range]), scan: scans[r])
-                                        rowHashes[r] = ColumnAccumulator.fold(rowHashes[r] ^ found.hash)
-                                        if rules { facts[r &* width &+ i] = found }
-                                    } else {
-                                        // scans[r] is the empty value's: the field is missing.
-                                        columns[i].add(UnsafeBufferPointer(start: nil, count: 0), scan: scans[r])
-                                        rowHashes[r] = ColumnAccumulator.fold(rowHashes[r] ^ 0x5851_F42D_4C95_7F2D)
+                            scans.withUnsafeMutableBufferPointer { scans in
+                                for i in 0..<width {
+                                    // The column's values are scanned first (hash, shape, length), so
+                                    // that each value's count-table slot is asked for a few values
+                                    // before it is probed.
+                                    for r in 0..<rowCount {
+                                        let range = ranges[r &* width &+ i] ?? 0..<0
+                                        scans[r] = ValueScan(UnsafeBufferPointer(rebasing: buffer[range]))
+                                    }
+                                    for r in 0..<min(Self.prefetchDistance, rowCount) { columns[i].prefetch(scans[r]) }
+                                    for r in 0..<rowCount {
+                                        if r &+ Self.prefetchDistance < rowCount { columns[i].prefetch(scans[r &+ Self.prefetchDistance]) }
+                                        if let range = ranges[r &* width &+ i] {
+                                            let found = columns[i].add(UnsafeBufferPointer(rebasing: buffer[range]), scan: scans[r])
+                                            rowHashes[r] = ColumnAccumulator.fold(rowHashes[r] ^ found.hash)
+                                            if rules { facts[r &* width &+ i] = found }
+                                        } else {
+                                            // scans[r] is the empty value's: the field is missing.
+                                            columns[i].add(UnsafeBufferPointer(start: nil, count: 0), scan: scans[r])
+                                            rowHashes[r] = ColumnAccumulator.fold(rowHashes[r] ^ 0x5851_F42D_4C95_7F2D)
+                                        }
                                     }
                                 }
                             }
