@@ -39,6 +39,8 @@ struct ColumnAccumulator {
     /// Values each sensitive kind matched, by `SensitiveKind.bit`.
     var sensitive = [Int](repeating: 0, count: SensitiveKind.allCases.count)
     var sensitiveChecked = 0
+    /// Hashes of shapes no sensitive-data detector can match, by their top six bits (0: none).
+    var noCandidateShapes = [UInt64](repeating: 0, count: 64)
     /// Values the detectors may check before claiming more from `detectors`.
     var detectorAllowance = 0
     /// The file's detector budget and this column in it; nil for a column that only fills in
@@ -114,11 +116,24 @@ struct ColumnAccumulator {
         if detectorAllowance > 0 || claimDetectorAllowance() {
             detectorAllowance -= 1
             sensitiveChecked += 1
-            let found = SensitiveDetector.matches(in: b)
-            if found == .mistypedResidentID {
-                if b.count <= 22 { mistypedResidentIDs += 1 }
-            } else if !found.isEmpty {
-                for kind in found.kinds { sensitive[kind.bit] += 1 }
+            // A shape no detector can match is remembered (its hash, in a small direct-mapped
+            // table): most columns hold a few such shapes, and their values skip the detectors.
+            let slot = Int(truncatingIfNeeded: scan.patternHash >> 58)
+            let asciiShape = b.count <= ValueScan.patternSymbols && scan.characters == b.count && scan.patternHash != 0
+            if !(asciiShape && noCandidateShapes[slot] == scan.patternHash) {
+                let found = SensitiveDetector.matches(in: b)
+                if found == .noCandidate {
+                    if asciiShape { noCandidateShapes[slot] = scan.patternHash }
+                } else if found == .mistypedResidentID {
+                    if b.count <= 22 { mistypedResidentIDs += 1 }
+                } else {
+                    // The kinds' bits, lowest first.
+                    var bits = found.kindBits
+                    while bits != 0 {
+                        sensitive[bits.trailingZeroBitCount] += 1
+                        bits &= bits &- 1
+                    }
+                }
             }
         }
         return FieldFacts(hash: hash, number: number, type: type)

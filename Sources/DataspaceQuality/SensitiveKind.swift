@@ -38,6 +38,14 @@ struct SensitiveMatches: OptionSet, Sendable {
     /// when no kind matched.
     static let mistypedResidentID = SensitiveMatches(rawValue: 1 << 31)
 
+    /// No detector could match this value or any other of its shape (`ValueClassifier.pattern`):
+    /// an ASCII value of at most `ValueScan.patternSymbols` bytes, whose shape then fixes every
+    /// count the detectors' preconditions read, failing all of them. Set alone.
+    static let noCandidate = SensitiveMatches(rawValue: 1 << 30)
+
+    /// The kinds' bits alone.
+    var kindBits: UInt32 { rawValue & ~(Self.mistypedResidentID.rawValue | Self.noCandidate.rawValue) }
+
     /// The kinds matched, in `SensitiveKind.allCases` order.
     var kinds: [SensitiveKind] { SensitiveKind.allCases.filter { contains(SensitiveMatches($0)) } }
 }
@@ -80,7 +88,9 @@ public enum SensitiveDetector {
     /// preconditions hold run, over the bytes in place: ordinary values (numbers, codes, words)
     /// and the common kinds (resident IDs, mobiles, bank cards, e-mail addresses) cost no
     /// allocation.
-    static func matches(in raw: UnsafeBufferPointer<UInt8>) -> SensitiveMatches {
+    /// With `shapes` false, a value that could answer `.noCandidate` is run through the
+    /// detectors all the same (the tests' reference).
+    static func matches(in raw: UnsafeBufferPointer<UInt8>, shapes: Bool = true) -> SensitiveMatches {
         var start = 0
         var end = raw.count
         while start < end, raw[start] == 0x20 || raw[start] == 0x09 { start += 1 }
@@ -106,6 +116,9 @@ public enum SensitiveDetector {
         }
         let b = UnsafeBufferPointer(rebasing: raw[start..<end])
         var found: SensitiveMatches = []
+        if shapes, nonASCII == 0, raw.count <= ValueScan.patternSymbols, !mayMatch(b, n: n, digits: digits, letters: letters, at: at, dots: dots, colons: colons, commas: commas, spaces: spaces) {
+            return .noCandidate
+        }
         if nonASCII == 0 {
             if n == 18, digits >= 17, hasResidentIDShape(b) {
                 // A wrong check character: a validity failure of its column, not a bank card or
@@ -135,6 +148,24 @@ public enum SensitiveDetector {
         if name, isPersonName(text) { found.insert(SensitiveMatches(.personName)) }
         if address, isAddress(text) { found.insert(SensitiveMatches(.address)) }
         return found
+    }
+
+    /// Whether any ASCII detector's precondition can hold for a value of this shape: the
+    /// preconditions below, each widened to what the shape alone decides (any digit first for a
+    /// landline's 0, any letter for a hexadecimal one).
+    static func mayMatch(
+        _ b: UnsafeBufferPointer<UInt8>, n: Int, digits: Int, letters: Int, at: Int, dots: Int, colons: Int, commas: Int, spaces: Int
+    ) -> Bool {
+        (n == 18 && digits >= 17)
+            || ((15...23).contains(n) && (15...19).contains(digits) && letters == 0)
+            || ((11...17).contains(n) && (digits == 11 || digits == 13) && letters == 0)
+            || (isDigit(b[0]) && (10...13).contains(n) && letters == 0)
+            || (at == 1 && dots >= 1)
+            || (n == 18 && letters > 0 && digits + letters == 18)
+            || (dots == 3 && digits + 3 == n)
+            || (colons >= 2 && b.allSatisfy { isAlnum($0) || $0 == 0x3A || $0 == 0x2E })
+            || ((n == 8 || n == 9) && letters >= 1 && letters <= 2 && digits + letters == n && isAlpha(b[0]))
+            || (dots == 2 && commas + spaces >= 1 && n >= 13)
     }
 
     // MARK: checked kinds
