@@ -57,8 +57,9 @@ public final class GrowingFileProfiler: @unchecked Sendable {
     }
 
     /// The writer is done: the file is `size` bytes. Cuts what the first part has not read yet
-    /// into equal shares at record boundaries and starts a thread on each share after the first; returns once no read needs
-    /// the file's path any more (the reads go through the open descriptor).
+    /// into equal shares at record boundaries and starts a thread on each share after the
+    /// first; returns once no read needs the file's path any more (the reads go through the
+    /// open descriptor).
     public func finish(size: Int64) {
         condition.lock()
         self.size = size

@@ -16,6 +16,11 @@ struct QualityBench: AsyncParsableCommand {
     @Option(help: "Directory for the generated files (kept for reruns).") var dir = NSTemporaryDirectory() + "dataspace-quality-bench"
     @Option(help: "Python with duckdb, pandas and great-expectations (Benchmarks/quality-peer.sh makes one).") var python: String?
     @Flag(name: .customLong("skip-ge"), help: "Leave Great Expectations out.") var skipGE = false
+    @Option(help: "Times ours and DuckDB's one-scan rules run, taking turns; each one's median is compared (1-9).") var runs = 1
+
+    func validate() throws {
+        guard (1...9).contains(runs) else { throw ValidationError("--runs takes 1 to 9 (each run of the pair takes about 20 s)") }
+    }
 
     func run() async throws {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -33,20 +38,31 @@ struct QualityBench: AsyncParsableCommand {
 
         // Warm the page cache so every engine reads from memory.
         _ = try Self.capture("/bin/cat", [big], discard: true)
-        print("running ours: dataspace quality --rules (profile, six rules, duplicate rows) …")
-        let ours = try Self.ours(big, rules: rulesPath)
+        // Ours and the closest peer take turns, so that a slow spell of the machine falls on both.
+        var oursRuns: [Run] = [], duckRuns: [JSONValue] = []
+        for turn in 1...runs {
+            print("running ours: dataspace quality --rules (profile, six rules, duplicate rows)\(runs > 1 ? ", run \(turn) of \(runs)" : "") …")
+            oursRuns.append(try Self.ours(big, rules: rulesPath))
+            if let python {
+                duckRuns.append(try PythonPeer.run(python: python, script: "quality_peers.py", arguments: ["rules", big], label: "DuckDB six rules + duplicate rows, one scan"))
+            }
+        }
+        let ours = Self.median(oursRuns, by: \.seconds)
         let oursSmall = try Self.ours(small, rules: rulesPath)
 
-        var rowsOut: [[String]] = [["dataspace quality (profile + 6 rules + duplicates)", Self.s(ours.seconds), Self.mbps(mb, ours.seconds), Self.mem(ours.peak), "1.00"]]
+        var rowsOut: [[String]] = [
+            ["dataspace quality (profile + 6 rules + duplicates)", Self.s(ours.seconds) + Self.spread(oursRuns.map(\.seconds)), Self.mbps(mb, ours.seconds), Self.mem(ours.peak), "1.00"]
+        ]
         var duck: JSONValue?
         if let python {
             let summarize = try PythonPeer.run(python: python, script: "quality_peers.py", arguments: ["summarize", big], label: "DuckDB SUMMARIZE")
-            let rules = try PythonPeer.run(python: python, script: "quality_peers.py", arguments: ["rules", big], label: "DuckDB six rules + duplicate rows, one scan")
+            let rules = Self.median(duckRuns) { $0["seconds"]?.doubleValue ?? 0 }
             let rulesNoDup = try PythonPeer.run(python: python, script: "quality_peers.py", arguments: ["rules", big, "--no-duplicates"], label: "DuckDB six rules")
             duck = rules["counts"]
             for (label, r) in [("DuckDB SUMMARIZE", summarize), ("DuckDB 6 rules + duplicates (one scan)", rules), ("DuckDB 6 rules, no duplicates", rulesNoDup)] {
                 let seconds = r["seconds"]?.doubleValue ?? 0
-                rowsOut.append([label, Self.s(seconds), Self.mbps(mb, seconds), Self.mem((r["peakBytes"]?.intValue ?? 0)), String(format: "%.2f", seconds / ours.seconds)])
+                let spread = label.contains("one scan") ? Self.spread(duckRuns.map { $0["seconds"]?.doubleValue ?? 0 }) : ""
+                rowsOut.append([label, Self.s(seconds) + spread, Self.mbps(mb, seconds), Self.mem((r["peakBytes"]?.intValue ?? 0)), String(format: "%.2f", seconds / ours.seconds)])
             }
             if !skipGE {
                 let ge = try PythonPeer.run(python: python, script: "quality_peers.py", arguments: ["ge", small], label: "Great Expectations \(geRows) rows")
@@ -62,6 +78,7 @@ struct QualityBench: AsyncParsableCommand {
         } else {
             print("(no --python: peers skipped; Benchmarks/quality-peer.sh installs them)")
         }
+        if runs > 1 { print("ours and DuckDB's one scan ran \(runs) times each, taking turns: medians, (fastest–slowest)") }
         printTable(["engine", "seconds", "MB/s", "peak memory", "time ÷ ours"], rowsOut, maxWidth: 70)
         if let duck { try Self.compareDuckDB(duck, ours: ours.report) }
     }
@@ -145,6 +162,18 @@ struct QualityBench: AsyncParsableCommand {
     }
 
     static func s(_ seconds: Double) -> String { String(format: "%.2f", seconds) }
+
+    /// The middle run by `key` (the upper middle of an even number).
+    static func median<T>(_ runs: [T], by key: (T) -> Double) -> T {
+        let sorted = runs.sorted { key($0) < key($1) }
+        return sorted[sorted.count / 2]
+    }
+
+    /// " (fastest–slowest)" of several runs; nothing for one.
+    static func spread(_ seconds: [Double]) -> String {
+        guard seconds.count > 1, let low = seconds.min(), let high = seconds.max() else { return "" }
+        return " (\(s(low))–\(s(high)))"
+    }
     static func mbps(_ mb: Double, _ seconds: Double) -> String { String(format: "%.0f", mb / seconds) }
     static func mem(_ bytes: Int) -> String { String(format: "%.0f MB", Double(bytes) / 1_000_000) }
 }
