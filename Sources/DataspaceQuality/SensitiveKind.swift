@@ -88,6 +88,7 @@ public enum SensitiveDetector {
     /// preconditions hold run, over the bytes in place: ordinary values (numbers, codes, words)
     /// and the common kinds (resident IDs, mobiles, bank cards, e-mail addresses) cost no
     /// allocation.
+    ///
     /// With `shapes` false, a value that could answer `.noCandidate` is run through the
     /// detectors all the same (the tests' reference).
     static func matches(in raw: UnsafeBufferPointer<UInt8>, shapes: Bool = true) -> SensitiveMatches {
