@@ -64,6 +64,22 @@ public enum ByteScan {
         return end
     }
 
+    /// The offset of the first LF in `p[i..<end]`, or `end`.
+    @inlinable @inline(__always)
+    public static func newlineEnd(_ p: UnsafeRawPointer, from start: Int, to end: Int) -> Int {
+        var i = start
+        while i + 8 <= end {
+            let m = zeros(word(p, i) ^ (0x0A &* ones))
+            if m != 0 { return i + m.trailingZeroBitCount >> 3 }
+            i += 8
+        }
+        while i < end {
+            if p.load(fromByteOffset: i, as: UInt8.self) == 0x0A { return i }
+            i += 1
+        }
+        return end
+    }
+
     /// The offset of the first double quote or LF in `p[i..<end]`, or `end`: where the text of a
     /// quoted field needs a look (LFs are counted for line numbers).
     @inlinable @inline(__always)

@@ -53,24 +53,22 @@ final class ReadOnlyFile: Sendable {
 }
 
 /// Cuts a file into parts that start at record boundaries, so the parts can be profiled at the
-/// same time. For CSV a newline only ends a record outside quotes, so quote parity is counted
-/// from the start of the file up to each cut (one cheap pass over the bytes, no parsing).
+/// same time. For CSV a newline only ends a record outside quotes: exact cuts count quote parity
+/// from the start of the file (one cheap pass over the bytes, no parsing); guessed cuts take the
+/// next LF and are checked by the part that ends there.
 enum FileSplitter {
-    /// A record longer than `maximumRecord` ends the search: the file goes as one part, whose
-    /// profiler then refuses that record, instead of scanning the rest of a possibly huge file.
-    static func split(path: String, size: Int64, parts: Int, quoted: Bool, maximumRecord: Int = 16 << 20) throws -> [Range<Int64>] {
-        let file = try ReadOnlyFile(path: path)
-        let targets = (1..<max(1, parts)).map { size * Int64($0) / Int64(parts) }
-        guard let cuts = try boundaries(in: file, after: targets, quoted: quoted, maximumRecord: maximumRecord) else { return [0..<size] }
+    /// The ranges between consecutive cuts (ascending), from the start of a file of `size`
+    /// bytes to its end; empty ones left out.
+    static func ranges(between cuts: [Int64], size: Int64) -> [Range<Int64>] {
         let all = [0] + cuts.filter { $0 < size } + [size]
-        var ranges: [Range<Int64>] = []
-        for i in 0..<(all.count - 1) where all[i] < all[i + 1] { ranges.append(all[i]..<all[i + 1]) }
-        return ranges
+        return (0..<(all.count - 1)).compactMap { all[$0] < all[$0 + 1] ? all[$0]..<all[$0 + 1] : nil }
     }
 
     /// For each target offset (ascending), the offset just past the first record end at or after
-    /// it; targets past the last record end get none. Nil when a record longer than
-    /// `maximumRecord` lies before the last cut.
+    /// it, quote parity counted from the start of the file; targets past the last record end get
+    /// none. Nil when a record longer than `maximumRecord` lies before the last cut (the file
+    /// then goes as one part, whose profiler refuses that record, instead of scanning the rest
+    /// of a possibly huge file).
     static func boundaries(in file: ReadOnlyFile, after targets: [Int64], quoted: Bool, maximumRecord: Int) throws(ProfileError) -> [Int64]? {
         var cuts: [Int64] = []
         var remaining = targets[...]
@@ -104,6 +102,61 @@ enum FileSplitter {
             return !tooLong
         }
         return tooLong ? nil : cuts
+    }
+
+    /// For each target offset (ascending), the offset just past the first LF at or after it,
+    /// found without reading what comes before: a record boundary for JSON lines, and for CSV
+    /// unless a quoted field spans that LF — which only the part ending there can tell
+    /// (`TabularProfiler.profile` checks and cuts again exactly if so). Targets with no LF
+    /// after them get none; nil when a target has no LF within `maximumRecord` bytes.
+    static func newlineCuts(in file: ReadOnlyFile, after targets: [Int64], maximumRecord: Int) throws(ProfileError) -> [Int64]? {
+        var cuts: [Int64] = []
+        for target in targets {
+            var found: Int64?
+            var offset = target
+            try file.forEachChunk(in: target..<Int64.max, chunk: 64 << 10) { buffer throws(ProfileError) in
+                guard let base = buffer.baseAddress else { return false }
+                let i = ByteScan.newlineEnd(base, from: 0, to: buffer.count)
+                if i < buffer.count {
+                    found = offset + Int64(i) + 1
+                    return false
+                }
+                offset += Int64(buffer.count)
+                return offset - target <= Int64(maximumRecord)
+            }
+            if let found {
+                if cuts.last.map({ found > $0 }) ?? true { cuts.append(found) }
+            } else if offset - target > Int64(maximumRecord) {
+                return nil
+            }
+        }
+        return cuts
+    }
+
+    /// Whether a quoted field in the first `sample` bytes holds an LF: a file that has such
+    /// fields is cut exactly (quote parity counted from the start), since a guessed cut would
+    /// often land inside one.
+    static func hasQuotedNewline(in file: ReadOnlyFile, sample: Int) throws(ProfileError) -> Bool {
+        guard sample > 0 else { return false }
+        var insideQuotes = false
+        var found = false
+        try file.forEachChunk(in: 0..<Int64(sample), chunk: 1 << 20) { buffer throws(ProfileError) in
+            guard let base = buffer.baseAddress else { return false }
+            var next = 0
+            while next < buffer.count {
+                let i = ByteScan.quotedEnd(base, from: next, to: buffer.count)
+                guard i < buffer.count else { break }
+                next = i + 1
+                if buffer[i] == 0x22 {
+                    insideQuotes.toggle()
+                } else if insideQuotes {
+                    found = true
+                    return false
+                }
+            }
+            return true
+        }
+        return found
     }
 
     /// About how many records a file of `size` bytes holds, from the newlines in its first MiB
@@ -157,6 +210,16 @@ final class ConcurrentResults<T>: @unchecked Sendable {
         lock.lock()
         slots[i] = result
         lock.unlock()
+    }
+
+    /// Whether a part that succeeded satisfies `predicate`.
+    func contains(where predicate: (T) -> Bool) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return slots.contains { slot in
+            if case .success(let value)? = slot { return predicate(value) }
+            return false
+        }
     }
 
     /// Hands over part `i`'s result and forgets it, so its memory goes as soon as it is merged.

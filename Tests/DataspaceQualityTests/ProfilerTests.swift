@@ -212,6 +212,54 @@ import Testing
         }
     }
 
+    /// Without quoted newlines in its first MiB, a file's cuts are guessed at the next LF after
+    /// each target (no read from the start). Here every guess is tested: most of each record is
+    /// a quoted field of several lines, so guesses land inside one; the part ending there finds
+    /// it, the file is cut again exactly, and the answers are one pass's.
+    @Test func guessedCutsInsideQuotedFieldsAreCutAgain() throws {
+        var text = "id,note,n\n"
+        for i in 0..<2_000 {
+            text += "\(i),\"\(String(repeating: "x", count: 60 + i % 40))\nsecond, \"\"quoted\"\"\nthird \(i % 17)\",\(i % 50)\n"
+        }
+        let path = try write(text, "multiline.csv")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let file = try ReadOnlyFile(path: path)
+        #expect(try FileSplitter.hasQuotedNewline(in: file, sample: 1 << 20))
+        var missed = 0
+        for parts in [2, 3, 7] {
+            let targets = (1..<parts).map { file.size * Int64($0) / Int64(parts) }
+            let guessed = try FileSplitter.newlineCuts(in: file, after: targets, maximumRecord: 1 << 20)
+            let exact = try FileSplitter.boundaries(in: file, after: targets, quoted: true, maximumRecord: 1 << 20)
+            #expect(guessed?.count == exact?.count)
+            if guessed != exact { missed += 1 }
+        }
+        #expect(missed == 3, "every split guesses at least one cut inside a quoted field")
+
+        let rules = try QualityRules.parse(yaml: "columns:\n  id: { type: integer, unique: true }\n  n: { max: 40 }\n")
+        var sequential = ProfileOptions()
+        sequential.parallelThreshold = .max
+        let one = try TabularProfiler.profile(path: path, format: .csv, options: sequential, rules: rules)
+        #expect(one.rows == 2_000 && one.raggedRows == 0)
+        for parts in [2, 3, 7] {
+            var parallel = ProfileOptions()
+            parallel.parallelThreshold = 0
+            parallel.parts = parts
+            let many = try TabularProfiler.profile(path: path, format: .csv, options: parallel, rules: rules, quoteSample: 0)
+            Self.expectSameAnswers(many, one, "guessed cuts, parts \(parts)")
+        }
+    }
+
+    /// A file whose first MiB has quotes but no newline inside them gets guessed cuts; its
+    /// answers are one pass's for every split.
+    @Test func guessedCutsOnRecordBoundariesAreKept() throws {
+        var text = "id,label\n"
+        for i in 0..<3_000 { text += "\(i),\"a, \"\"b\"\" \(i % 90)\"\n" }
+        let path = try write(text, "quoted.csv")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(try !FileSplitter.hasQuotedNewline(in: ReadOnlyFile(path: path), sample: 1 << 20))
+        try compare(path, .csv)
+    }
+
     @Test func jsonLinesPartsMatchOnePass() throws {
         var text = ""
         for i in 0..<2_000 { text += i < 1_500 ? "{\"a\":\(i % 300)}\n" : "{\"a\":\(i % 300),\"late\":\"x\(i % 3)\"}\n" }
