@@ -172,7 +172,7 @@ public final class GrowingFileProfiler: @unchecked Sendable {
             let tables = sharedTables()
             condition.unlock()
             var profiler = TabularProfiler(format: format, options: options, rules: rules, tables: tables)
-            let chunk = 1 << 20
+            let chunk = TabularProfiler.readChunk
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
             defer { buffer.deallocate() }
             var offset: Int64 = 0

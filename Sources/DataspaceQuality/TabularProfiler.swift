@@ -191,11 +191,16 @@ public struct TabularProfiler {
 
     /// Feeds `range` of the file to `profiler` in 1 MiB chunks, stopping early when `cancelled`.
     static func read(_ file: ReadOnlyFile, range: Range<Int64>, into profiler: inout TabularProfiler, cancelled: () -> Bool = { false }) throws(ProfileError) {
-        try file.forEachChunk(in: range) { chunk throws(ProfileError) in
+        try file.forEachChunk(in: range, chunk: readChunk) { chunk throws(ProfileError) in
             try profiler.consume(chunk)
             return !cancelled()
         }
     }
+
+    /// Bytes read from the file at a time: small enough that the read buffer stays in the core's
+    /// cache between reads while the tables evict everything else (1 MiB reads cost about 10 %
+    /// more time on the 1M-row benchmark).
+    static let readChunk = 128 << 10
 
     /// Ends a part: the last record without a final newline is completed.
     mutating func close() throws(ProfileError) {
