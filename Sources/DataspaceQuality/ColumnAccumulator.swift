@@ -6,11 +6,11 @@ struct ColumnAccumulator {
     let options: ProfileOptions
     var values = 0
     var nulls = 0
-    var typeCounts = [Int](repeating: 0, count: ValueType.allCases.count)
-    // Numbers: Welford's running mean and variance.
-    var numbers = 0
-    var mean = 0.0
-    var m2 = 0.0
+    /// Typed values per type, by `ValueType.order`: inline, so counting a value is an add (an
+    /// array checked its uniqueness on every write).
+    var typeCounts = InlineArray<6, Int>(repeating: 0)
+    /// The numbers' mean and variance.
+    var moments = RunningMoments()
     var minNumber = Double.infinity
     var maxNumber = -Double.infinity
     var minText: [UInt8]?
@@ -73,10 +73,7 @@ struct ColumnAccumulator {
         let (type, number) = ValueClassifier.classify(b)
         typeCounts[type.order] += 1
         if let number {
-            numbers += 1
-            let delta = number - mean
-            mean += delta / Double(numbers)
-            m2 += delta * (number - mean)
+            moments.add(number)
             if number < minNumber { minNumber = number }
             if number > maxNumber { maxNumber = number }
         }
@@ -162,18 +159,13 @@ struct ColumnAccumulator {
         return detectorAllowance > 0
     }
 
-    /// Folds in the accumulator of a later part of the same column (Chan et al.'s pairwise
-    /// update for the moments).
+    /// Folds in the accumulator of a later part of the same column.
     mutating func merge(_ o: ColumnAccumulator) {
         values += o.values
         nulls += o.nulls
         for i in typeCounts.indices { typeCounts[i] += o.typeCounts[i] }
-        if o.numbers > 0 {
-            let n = numbers + o.numbers
-            let delta = o.mean - mean
-            mean += delta * Double(o.numbers) / Double(n)
-            m2 += o.m2 + delta * delta * Double(numbers) * Double(o.numbers) / Double(n)
-            numbers = n
+        if o.moments.count > 0 {
+            moments.merge(o.moments)
             minNumber = min(minNumber, o.minNumber)
             maxNumber = max(maxNumber, o.maxNumber)
         }
@@ -275,6 +267,7 @@ struct ColumnAccumulator {
 
     func profile(name: String) -> ColumnProfile {
         let nonNull = values - nulls
+        let numbers = moments.count
         var types: [ValueType: Int] = [:]
         for type in ValueType.allCases where typeCounts[type.order] > 0 { types[type] = typeCounts[type.order] }
         var valueCounts: [ColumnProfile.ValueCount] = []
@@ -288,7 +281,7 @@ struct ColumnAccumulator {
             distinct: countsExact ? counts.count : Int(hll.estimate.rounded()), distinctExact: countsExact,
             minimum: numbers == nonNull && numbers > 0 ? .number(minNumber) : minText.map { .text(String(decoding: $0, as: UTF8.self)) },
             maximum: numbers == nonNull && numbers > 0 ? .number(maxNumber) : maxText.map { .text(String(decoding: $0, as: UTF8.self)) },
-            mean: numbers > 0 ? mean : nil, standardDeviation: numbers > 1 ? (m2 / Double(numbers - 1)).squareRoot() : nil,
+            mean: numbers > 0 ? moments.mean : nil, standardDeviation: numbers > 1 ? (moments.m2 / Double(numbers - 1)).squareRoot() : nil,
             minLength: nonNull > 0 ? minLength : nil, maxLength: nonNull > 0 ? maxLength : nil,
             topValues: top, topValuesExact: countsExact, patterns: shapes,
             sensitive: SensitiveKind.allCases.filter { sensitive[$0.bit] > 0 }
