@@ -485,6 +485,8 @@ public struct TabularProfiler {
         // One scan per row, written in place (an append per value checked the array's uniqueness
         // and capacity each time).
         if scans.count < rowCount { scans = [ValueScan](repeating: ValueScan(UnsafeBufferPointer(start: nil, count: 0)), count: rowCount) }
+        // Zeros after the last record, so that every value's tail can be read as one word.
+        row.append(contentsOf: repeatElement(0, count: ValueScan.paddingBytes))
         row.withUnsafeBufferPointer { buffer in
             blockRanges.withUnsafeBufferPointer { ranges in
                 columns.withUnsafeMutableBufferPointer { columns in
@@ -497,7 +499,7 @@ public struct TabularProfiler {
                                     // before it is probed.
                                     for r in 0..<rowCount {
                                         let range = ranges[r &* width &+ i] ?? 0..<0
-                                        scans[r] = ValueScan(UnsafeBufferPointer(rebasing: buffer[range]))
+                                        scans[r] = ValueScan(UnsafeBufferPointer(rebasing: buffer[range]), readableAfter: true)
                                     }
                                     for r in 0..<min(Self.prefetchDistance, rowCount) { columns[i].prefetch(scans[r]) }
                                     for r in 0..<rowCount {

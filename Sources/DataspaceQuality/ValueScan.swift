@@ -15,11 +15,20 @@ struct ValueScan {
     /// as their keys do (a shorter value's padding is below any byte the longer one has there).
     var orderKey: UInt64
 
+    /// Bytes of padding after a buffer of values for `init(_:readableAfter:)`.
+    static let paddingBytes = 8
+
     /// Shapes hold at most this many symbols, then "…" (`ValueClassifier.pattern`).
     static let patternSymbols = 32
 
     @inline(__always)
-    init(_ b: UnsafeBufferPointer<UInt8>) {
+    init(_ b: UnsafeBufferPointer<UInt8>) { self.init(b, readableAfter: false) }
+
+    /// `readableAfter`: at least seven bytes after the value can be read (a block's padding,
+    /// `paddingBytes`), so its last 1–7 bytes are one load and a mask instead of a loop a
+    /// byte at a time — most values in a table are shorter than a word.
+    @inline(__always)
+    init(_ b: UnsafeBufferPointer<UInt8>, readableAfter: Bool) {
         let raw = UnsafeRawBufferPointer(b)
         let n = raw.count
         var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(n)
@@ -45,12 +54,17 @@ struct ValueScan {
         if i < n {
             // The last 1–7 bytes, in the low bytes of a word (zeros above).
             var tail: UInt64 = 0
-            var shift: UInt64 = 0
-            var j = i
-            while j < n {
-                tail |= UInt64(raw[j]) << shift
-                shift += 8
-                j += 1
+            if readableAfter, let base = raw.baseAddress {
+                let word = UInt64(littleEndian: (base + i).loadUnaligned(as: UInt64.self))
+                tail = word & ((1 << UInt64(truncatingIfNeeded: (n &- i) &* 8)) &- 1)
+            } else {
+                var shift: UInt64 = 0
+                var j = i
+                while j < n {
+                    tail |= UInt64(raw[j]) << shift
+                    shift += 8
+                    j += 1
+                }
             }
             if i == 0 { key = tail.byteSwapped }
             h = ColumnAccumulator.fold(h ^ tail ^ 0xA076_1D64_78BD_642F)

@@ -62,6 +62,23 @@ struct ValueScanTests {
         }
     }
 
+    @Test("a value followed by other bytes scans as it does alone when its tail is read as one word")
+    func paddedTailReadsOnlyTheValue() {
+        for value in Self.values() {
+            // 0xFF after the value: any byte of it leaking into the tail would change the hash,
+            // the characters (a high byte) and the order key.
+            let padded = value + Array(repeating: 0xFF, count: ValueScan.paddingBytes)
+            let (alone, word) = padded.withUnsafeBufferPointer { b in
+                let v = UnsafeBufferPointer(rebasing: b[0..<value.count])
+                return (ValueScan(v, readableAfter: false), ValueScan(v, readableAfter: true))
+            }
+            #expect(word.hash == alone.hash)
+            #expect(word.patternHash == alone.patternHash)
+            #expect(word.characters == alone.characters)
+            #expect(word.orderKey == alone.orderKey)
+        }
+    }
+
     @Test("order keys that differ order their values as bytes do")
     func orderKeys() {
         let values = Self.values()
