@@ -80,6 +80,21 @@ public enum ByteScan {
         return end
     }
 
+    /// Calls `body` with the offset of each double quote or LF in `p[0..<count]` in order, and
+    /// whether it is a quote, until `body` returns false; false if it stopped early. The walk
+    /// that quote parity needs (cuts between parts, a sample's quoted newlines).
+    @inlinable @inline(__always)
+    public static func forEachQuoteOrNewline(_ p: UnsafeRawPointer, count: Int, _ body: (_ offset: Int, _ isQuote: Bool) -> Bool) -> Bool {
+        var next = 0
+        while next < count {
+            let i = quotedEnd(p, from: next, to: count)
+            guard i < count else { break }
+            next = i + 1
+            if !body(i, p.load(fromByteOffset: i, as: UInt8.self) == 0x22) { return false }
+        }
+        return true
+    }
+
     /// The offset of the first double quote or LF in `p[i..<end]`, or `end`: where the text of a
     /// quoted field needs a look (LFs are counted for line numbers).
     @inlinable @inline(__always)

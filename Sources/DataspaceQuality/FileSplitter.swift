@@ -79,24 +79,22 @@ enum FileSplitter {
         guard !remaining.isEmpty else { return [] }
         try file.forEachChunk(in: 0..<Int64.max, chunk: 4 << 20) { buffer throws(ProfileError) in
             guard let base = buffer.baseAddress else { return false }
-            var next = 0
-            while next < buffer.count {
-                // Quotes and newlines found eight bytes at a time.
-                let i = ByteScan.quotedEnd(base, from: next, to: buffer.count)
-                guard i < buffer.count else { break }
-                next = i + 1
-                if buffer[i] == 0x22 {
+            // Quotes and newlines found eight bytes at a time.
+            let more = ByteScan.forEachQuoteOrNewline(base, count: buffer.count) { i, isQuote in
+                if isQuote {
                     if quoted { insideQuotes.toggle() }
-                    continue
+                    return true
                 }
-                guard !insideQuotes else { continue }
+                guard !insideQuotes else { return true }
                 lastBoundary = offset + Int64(i)
                 if let target = remaining.first, offset + Int64(i) >= target {
                     cuts.append(offset + Int64(i) + 1)
                     remaining.removeFirst()
                     if remaining.isEmpty { return false }
                 }
+                return true
             }
+            guard more else { return false }
             offset += Int64(buffer.count)
             if offset - lastBoundary > Int64(maximumRecord) + (4 << 20) { tooLong = true }
             return !tooLong
@@ -142,19 +140,14 @@ enum FileSplitter {
         var found = false
         try file.forEachChunk(in: 0..<Int64(sample), chunk: 1 << 20) { buffer throws(ProfileError) in
             guard let base = buffer.baseAddress else { return false }
-            var next = 0
-            while next < buffer.count {
-                let i = ByteScan.quotedEnd(base, from: next, to: buffer.count)
-                guard i < buffer.count else { break }
-                next = i + 1
-                if buffer[i] == 0x22 {
+            return ByteScan.forEachQuoteOrNewline(base, count: buffer.count) { _, isQuote in
+                if isQuote {
                     insideQuotes.toggle()
                 } else if insideQuotes {
                     found = true
-                    return false
                 }
+                return !found
             }
-            return true
         }
         return found
     }
