@@ -61,7 +61,10 @@ struct RunningMoments: Sendable {
     private mutating func foldPending() {
         guard pending > 0 else { return }
         let n = Double(pending)
-        let batchM2 = max(0, sumOfSquares - sum * sum / n)
+        // Rounding can leave a hair below zero; an overflow (values near the largest doubles)
+        // stays not-a-number rather than turning into a finite wrong answer.
+        let difference = sumOfSquares - sum * sum / n
+        let batchM2 = difference < 0 ? 0 : difference
         // The batch mean's distance from the running mean, taken from the shift's distance
         // (both near the data) plus the mean deviation: rounding the batch mean itself first
         // would lose the low digits of values far from zero, and M2 would inherit the loss.

@@ -189,7 +189,7 @@ public struct TabularProfiler {
         return try merged.finish()
     }
 
-    /// Feeds `range` of the file to `profiler` in 1 MiB chunks, stopping early when `cancelled`.
+    /// Feeds `range` of the file to `profiler` in `readChunk` pieces, stopping early when `cancelled`.
     static func read(_ file: ReadOnlyFile, range: Range<Int64>, into profiler: inout TabularProfiler, cancelled: () -> Bool = { false }) throws(ProfileError) {
         try file.forEachChunk(in: range, chunk: readChunk) { chunk throws(ProfileError) in
             try profiler.consume(chunk)

@@ -58,6 +58,14 @@ struct RunningMomentsTests {
         #expect(Self.close(merged.m2, whole.m2, relative: 1e-12))
     }
 
+    @Test("Numbers whose squares overflow give no finite wrong spread")
+    func overflowIsNotHidden() {
+        var moments = RunningMoments()
+        for x in [1e308, -1e308, 1e308] { moments.add(x) }
+        // Their squared deviations sum past the largest double: no finite M2 is right.
+        #expect(!moments.m2.isFinite)
+    }
+
     @Test("Small exact cases stay exact")
     func exactCases() {
         var moments = RunningMoments()
