@@ -193,12 +193,15 @@ public struct ManagementClient: Sendable {
     }
 }
 
-/// Reads a file in 256 KiB chunks for a streamed upload, reporting progress.
+/// Reads a file in 256 KiB chunks for a streamed upload, reporting progress. Each chunk is read
+/// straight into the buffer that is sent (no intermediate `Data` and copy: at 1 GB that was a
+/// tenth of a second of copying and a fresh, zeroed allocation per chunk).
 struct FileChunks: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
     let handle: FileHandle
     let total: Int64
     let progress: (@Sendable (Int64, Int64) -> Void)?
+    static let chunkBytes = 256 << 10
 
     struct AsyncIterator: AsyncIteratorProtocol {
         let handle: FileHandle
@@ -207,13 +210,22 @@ struct FileChunks: AsyncSequence, Sendable {
         var sent: Int64 = 0
 
         mutating func next() async throws -> ByteBuffer? {
-            guard let data = try handle.read(upToCount: 256 << 10), !data.isEmpty else {
+            let descriptor = handle.fileDescriptor
+            var buffer = ByteBufferAllocator().buffer(capacity: FileChunks.chunkBytes)
+            let count = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: FileChunks.chunkBytes) { space -> Int in
+                while true {
+                    let n = read(descriptor, space.baseAddress, Swift.min(space.count, FileChunks.chunkBytes))
+                    if n >= 0 { return n }
+                    if errno != EINTR { throw ManagementClient.Failure(status: nil, code: "file", detail: "the file could not be read after \(sent) bytes", field: "file") }
+                }
+            }
+            guard count > 0 else {
                 try? handle.close()
                 return nil
             }
-            sent += Int64(data.count)
+            sent += Int64(count)
             progress?(sent, total)
-            return ByteBuffer(bytes: data)
+            return buffer
         }
     }
 
