@@ -182,7 +182,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DataspaceCatalogTests",
-            dependencies: ["DataspaceCatalog", "DataspaceCore", "DataspaceProtocol"],
+            dependencies: ["DataspaceCatalog", "DataspaceCore", "DataspaceProtocol", "DataspaceQuality"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "DataspaceQualityTests", dependencies: ["DataspaceQuality", "DataspaceCore", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: swiftSettings),

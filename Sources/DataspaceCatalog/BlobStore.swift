@@ -22,6 +22,10 @@ public protocol BlobWriter: AnyObject {
     func write(_ bytes: UnsafeRawBufferPointer) throws
     /// Makes the bytes durable under their digest. `created` is false when an identical blob existed.
     func commit() throws -> (sha256: String, byteSize: Int64, created: Bool)
+    /// Makes the bytes durable without making them visible, so a caller can sync them while it
+    /// decides whether to keep them; `commit` then only moves them into place (or `abort`
+    /// drops them). Optional: `commit` seals whatever is not sealed yet.
+    func seal() throws
     func abort()
     /// A local file holding the bytes written so far, readable while the write goes on (the
     /// assessment reads an upload as it lands); nil when the store keeps no such file.
@@ -30,6 +34,7 @@ public protocol BlobWriter: AnyObject {
 
 extension BlobWriter {
     public var pendingPath: String? { nil }
+    public func seal() throws {}
 }
 
 /// Blobs as files under `root/ab/cdef…`, written to `root/tmp` then fsynced and renamed, so a
@@ -164,12 +169,22 @@ final class FileBlobWriter: BlobWriter {
     /// SYNC_FILE_RANGE_WRITE: start writeback of the range's dirty pages, do not wait.
     static let syncFileRangeWrite: UInt32 = 2
 
+    /// The digest, once `seal` has synced the file.
+    var sealedDigest: String?
+
+    func seal() throws {
+        guard sealedDigest == nil else { return }
+        let digest = Hex.encode(hasher.finalize())
+        try handle.synchronize()
+        try handle.close()
+        sealedDigest = digest
+    }
+
     func commit() throws -> (sha256: String, byteSize: Int64, created: Bool) {
         finished = true
-        let digest = Hex.encode(hasher.finalize())
         do {
-            try handle.synchronize()
-            try handle.close()
+            try seal()
+            guard let digest = sealedDigest else { throw CatalogError(.storage, "the blob was not sealed") }
             let target = store.path(digest)
             if FileManager.default.fileExists(atPath: target.path) {
                 try FileManager.default.removeItem(at: tempURL)
@@ -190,7 +205,7 @@ final class FileBlobWriter: BlobWriter {
     func abort() {
         guard !finished else { return }
         finished = true
-        try? handle.close()
+        if sealedDigest == nil { try? handle.close() }
         try? FileManager.default.removeItem(at: tempURL)
     }
 

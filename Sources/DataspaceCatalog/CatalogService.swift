@@ -390,7 +390,9 @@ public struct CatalogService: Sendable {
     /// The file is stored as UTF-8 and (CSV) comma-separated: another encoding or delimiter,
     /// detected or given, is converted on the way and recorded on the distribution. When the
     /// service assesses, the profiler reads the temporary file as it grows (against `rules`), so
-    /// the upload is read once and its profiling overlaps the transfer and the fsync.
+    /// the upload is read once and its profiling overlaps the transfer and the fsync. A CSV
+    /// profiled that way is validated by its profile (`ProfileOptions.refuseProblems`: the same
+    /// refusals as `TabularValidator`, at the same lines), so its bytes are tokenized once.
     func storeFile<Body: AsyncSequence>(
         format: TabularFormat, body: Body, upload: UploadOptions = UploadOptions(), rules: QualityRules? = nil
     ) async throws -> StoredFile where Body.Element == [UInt8] {
@@ -399,20 +401,25 @@ public struct CatalogService: Sendable {
         var validator = TabularValidator(format: format)
         var profiling: GrowingFileProfiler?
         if let assessment, let path = writer.pendingPath {
+            var options = assessment.profileOptions
+            options.refuseProblems = format == .csv
             profiling = try? GrowingFileProfiler(
-                path: path, format: format, options: assessment.profileOptions, rules: rules,
+                path: path, format: format, options: options, rules: rules,
                 expectedBytes: upload.expectedBytes.map { min(max(0, $0), maximumFileBytes) })
         }
+        // JSON lines keep the validator: its columns are the keys of the first thousand objects.
+        let validating = profiling == nil || format != .csv
         var total: Int64 = 0
         var written: Int64 = 0
         func keep(_ bytes: [UInt8]) throws {
             guard !bytes.isEmpty else { return }
             try bytes.withUnsafeBytes { raw in
-                try validator.consume(raw)
+                if validating { try validator.consume(raw) }
                 try writer.write(raw)
             }
             written += Int64(bytes.count)
             profiling?.wrote(total: written)
+            if !validating, let failure = profiling?.failure { throw Self.unreadable(failure) }
         }
         do {
             do {
@@ -427,16 +434,35 @@ public struct CatalogService: Sendable {
             } catch let error as SourceFormError {
                 throw CatalogError(.invalidFile, error.message, field: "file")
             }
-            let summary = try validator.finish()
-            if summary.rowCount == 0 && !allowHeaderOnly {
-                throw CatalogError(
-                    .invalidFile, "the file has a header (\(summary.columns.joined(separator: ", "))) and no rows; export the data with its rows, or set quality.allowHeaderOnly",
-                    field: "file")
+            var validated: TabularSummary?
+            if validating {
+                let summary = try validator.finish()
+                try refuseHeaderOnly(summary)
+                validated = summary
+            } else if written == 0 {
+                throw CatalogError(.invalidFile, "file is empty", field: "file")
             }
             // The rest of the profile runs on its own threads while the blob is made durable.
             profiling?.finish(size: written)
-            // Handed to one dispatch thread and awaited: no other code touches the writer meanwhile.
+            // Handed to one dispatch thread at a time and awaited: no other code touches the
+            // writer meanwhile.
             nonisolated(unsafe) let committing = writer
+            let summary: TabularSummary
+            if let validated {
+                summary = validated
+            } else {
+                // The profile decides whether the file is kept: synced meanwhile, it is moved
+                // into the store only once the profile has accepted it.
+                async let sealed: Void = offCooperativeThreads { try committing.seal() }
+                do {
+                    summary = try await profiledSummary(profiling)
+                    try refuseHeaderOnly(summary)
+                } catch {
+                    try? await sealed
+                    throw error
+                }
+                try await sealed
+            }
             let (sha, size, created) = try await offCooperativeThreads { try committing.commit() }
             var distribution = DistributionInfo(format: format, byteSize: size, sha256: sha, rowCount: summary.rowCount, columns: summary.columns)
             if let form = normalizer.form, !form.isCanonical {
@@ -448,6 +474,27 @@ public struct CatalogService: Sendable {
             profiling?.cancel()
             writer.abort()
             throw error
+        }
+    }
+
+    /// The rows and header of a file its profile validated; the profile's refusal as the
+    /// upload's.
+    private func profiledSummary(_ profiling: GrowingFileProfiler?) async throws -> TabularSummary {
+        guard let profiling else { throw CatalogError(.storage, "the upload was not profiled") }
+        do {
+            let profile = try await profiling.profile()
+            return TabularSummary(rowCount: Int64(profile.rows), columns: profile.columns.map(\.name))
+        } catch let error as ProfileError {
+            throw Self.unreadable(error)
+        }
+    }
+
+    /// A header without rows is refused unless the node allows it.
+    private func refuseHeaderOnly(_ summary: TabularSummary) throws {
+        if summary.rowCount == 0 && !allowHeaderOnly {
+            throw CatalogError(
+                .invalidFile, "the file has a header (\(summary.columns.joined(separator: ", "))) and no rows; export the data with its rows, or set quality.allowHeaderOnly",
+                field: "file")
         }
     }
 

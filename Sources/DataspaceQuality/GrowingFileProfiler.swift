@@ -11,11 +11,18 @@ import Foundation
 /// The writer calls `wrote(total:)` after each write, then `finish(size:)` (or `cancel()`);
 /// `profile()` waits for the result. Reads go through a descriptor opened at the start, so the
 /// file may be renamed or removed once `finish` has returned.
+///
+/// The cuts are guessed at the first line end after each target unless the file's first MiB
+/// shows a quoted newline (as in `TabularProfiler.profile(path:)`): counting quote parity from
+/// the start of the file would be a serial read on the critical path. Each part but the last
+/// checks that it ended outside quotes; if one did not, the parts' work is dropped and the
+/// finished file is profiled again with exact cuts.
 public final class GrowingFileProfiler: @unchecked Sendable {
     private let format: TabularFormat
     private let options: ProfileOptions
     private let rules: QualityRules?
     private let expectedBytes: Int64?
+    private let quoteSample: Int
     private let file: ReadOnlyFile
     private let condition = NSCondition()
 
@@ -26,6 +33,10 @@ public final class GrowingFileProfiler: @unchecked Sendable {
     /// The first part may read up to here; `firstEndFixed` once it is its real end.
     private var firstLimit: Int64 = .max
     private var firstEndFixed = false
+    /// The cuts were guessed: every part but the last checks it ended on a record boundary.
+    private var guessedCuts = false
+    /// A guessed cut missed and the file was profiled again (for tests).
+    private(set) var cutAgain = false
     /// Bytes the first part has taken so far.
     private var firstTaken: Int64 = 0
     private var tables: UniquenessTables?
@@ -35,11 +46,18 @@ public final class GrowingFileProfiler: @unchecked Sendable {
 
     /// Starts profiling `path`, which a writer is filling; `expectedBytes` (the upload's
     /// Content-Length, when known) only sizes the uniqueness tables.
-    public init(path: String, format: TabularFormat, options: ProfileOptions = ProfileOptions(), rules: QualityRules? = nil, expectedBytes: Int64? = nil) throws {
+    public convenience init(path: String, format: TabularFormat, options: ProfileOptions = ProfileOptions(), rules: QualityRules? = nil, expectedBytes: Int64? = nil) throws {
+        try self.init(path: path, format: format, options: options, rules: rules, expectedBytes: expectedBytes, quoteSample: TabularProfiler.quoteSample)
+    }
+
+    /// As the public initializer, reading `quoteSample` bytes for quoted newlines before the
+    /// cuts are guessed (tests set 0 to make every cut a guess).
+    init(path: String, format: TabularFormat, options: ProfileOptions, rules: QualityRules?, expectedBytes: Int64?, quoteSample: Int) throws {
         self.format = format
         self.options = options
         self.rules = rules
         self.expectedBytes = expectedBytes
+        self.quoteSample = quoteSample
         file = try ReadOnlyFile(path: path)
         let first = Thread { [self] in runFirstPart() }
         first.name = "assessment (first part)"
@@ -81,8 +99,14 @@ public final class GrowingFileProfiler: @unchecked Sendable {
 
         var cuts: [Int64] = []
         var header: [String]?
+        var guessed = false
         do {
-            cuts = try FileSplitter.boundaries(in: file, after: targets, quoted: format == .csv, maximumRecord: options.maximumRecordBytes) ?? []
+            if format == .csv, try FileSplitter.hasQuotedNewline(in: file, sample: quoteSample) {
+                cuts = try FileSplitter.boundaries(in: file, after: targets, quoted: true, maximumRecord: options.maximumRecordBytes) ?? []
+            } else {
+                cuts = try FileSplitter.newlineCuts(in: file, after: targets, maximumRecord: options.maximumRecordBytes) ?? []
+                guessed = format == .csv
+            }
             if format == .csv { header = try FileSplitter.header(in: file) }
         } catch {
             cuts = []  // the first part meets the same problem and reports it
@@ -98,6 +122,8 @@ public final class GrowingFileProfiler: @unchecked Sendable {
         }
         firstLimit = firstCut
         firstEndFixed = true
+        guessedCuts = guessed
+        let checkEnds = guessed
         let ranges = zip(cuts, cuts.dropFirst() + [size]).map { $0..<$1 }.filter { !$0.isEmpty }
         results += ranges.map { _ in nil }
         let tables = sharedTables()
@@ -108,7 +134,7 @@ public final class GrowingFileProfiler: @unchecked Sendable {
                 let result = Result { () throws(ProfileError) -> TabularProfiler in
                     try TabularProfiler.profilePart(
                         file, range: range, first: false, header: partHeader, format: format, options: options, rules: rules, tables: tables,
-                        cancelled: { [self] in isCancelled })
+                        endOnRecord: checkEnds && i < ranges.count - 1, cancelled: { [self] in isCancelled })
                 }
                 settle(part: i + 1, result)
             }
@@ -147,6 +173,16 @@ public final class GrowingFileProfiler: @unchecked Sendable {
         }
     }
 
+    /// The error that has already ended the profile, if any — the first part met invalid
+    /// UTF-8, an unclosed quote or (with `refuseProblems`) a ragged row — so the writer can
+    /// refuse the upload without taking the rest of it.
+    public var failure: ProfileError? {
+        condition.lock()
+        defer { condition.unlock() }
+        if case .failure(let error as ProfileError)? = outcome { return error }
+        return nil
+    }
+
     private var isCancelled: Bool {
         condition.lock()
         defer { condition.unlock() }
@@ -176,6 +212,7 @@ public final class GrowingFileProfiler: @unchecked Sendable {
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
             defer { buffer.deallocate() }
             var offset: Int64 = 0
+            var endsAtGuess = false
             while true {
                 condition.lock()
                 var available = min(written, firstLimit) - offset
@@ -186,6 +223,7 @@ public final class GrowingFileProfiler: @unchecked Sendable {
                 let stop = cancelled || (firstEndFixed && offset >= firstLimit)
                 let wanted = Int(min(Int64(chunk), max(0, available)))
                 firstTaken = offset + Int64(wanted)
+                endsAtGuess = guessedCuts && firstLimit < (size ?? .max)
                 condition.unlock()
                 if stop { break }
                 let n = try file.read(at: offset, into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<wanted]))
@@ -193,10 +231,23 @@ public final class GrowingFileProfiler: @unchecked Sendable {
                 offset += Int64(n)
                 try profiler.consume(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
             }
-            try profiler.close()
+            try profiler.endPart(onRecord: endsAtGuess)
             return profiler
         }
         settle(part: 0, result)
+    }
+
+    /// The finished file profiled again, cut exactly (quote parity counted from its start),
+    /// after a guessed cut missed.
+    private func profileExactly() throws -> DatasetProfile {
+        let size = file.size
+        let parts = Int64(max(1, options.parts))
+        let targets = (1..<parts).map { size * $0 / parts }
+        let cuts = try FileSplitter.boundaries(in: file, after: targets, quoted: true, maximumRecord: options.maximumRecordBytes)
+        let ranges = cuts.map { FileSplitter.ranges(between: $0, size: size) } ?? [0..<size]
+        guard let profile = try TabularProfiler.profileParts(file, ranges: ranges, checkEnds: false, format: format, options: options, rules: rules)
+        else { throw ProfileError("the file could not be cut into parts") }
+        return profile
     }
 
     /// Records a part's result; the last one merges them and wakes whoever waits.
@@ -215,10 +266,22 @@ public final class GrowingFileProfiler: @unchecked Sendable {
             condition.unlock()
             return
         }
-        let parts = results
+        var parts = results
+        // A guessed cut inside a quoted field: a part before it ended inside the field (and
+        // the ones after may have read nonsense). Their work and tables are dropped.
+        let missed = !firstFailed && parts.contains { slot in (try? slot?.get())?.missedRecordEnd == true }
+        if missed {
+            results = results.map { _ in nil }
+            tables = nil
+            cutAgain = true
+        }
         condition.unlock()
         let merged = Result { () throws -> DatasetProfile in
-            try TabularProfiler.merge(parts.map { slot in { () throws -> TabularProfiler in
+            if missed {
+                parts = []
+                return try profileExactly()
+            }
+            return try TabularProfiler.merge(parts.map { slot in { () throws -> TabularProfiler in
                 guard let slot else { throw ProfileError("a part of the file was not profiled") }
                 return try slot.get()
             } })

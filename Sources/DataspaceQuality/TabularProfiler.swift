@@ -4,8 +4,9 @@ import Foundation
 /// Profiles a CSV (RFC 4180, first row the header) or JSON-lines file in one streaming pass and
 /// constant memory (apart from about 11 bytes per distinct row or key in the uniqueness tables, bounded by `ProfileOptions.memoryLimit`). Feed it
 /// chunks with `consume`, then call `finish`. Problems that leave the rest of the file readable
-/// (ragged rows, stray quotes, lines that are not JSON objects) are counted in the profile;
-/// invalid UTF-8 and an unterminated quote are errors naming the line.
+/// (ragged rows, stray quotes, lines that are not JSON objects) are counted in the profile, or
+/// refused with `ProfileOptions.refuseProblems`; invalid UTF-8 and an unterminated quote are
+/// errors naming the line.
 public struct TabularProfiler {
     public let format: TabularFormat
     public let options: ProfileOptions
@@ -19,6 +20,9 @@ public struct TabularProfiler {
     private var ragged = 0
     private var malformed = 0
     private var firstProblemLine: Int?
+    /// With `ProfileOptions.refuseProblems`, the first problem met: thrown at the end of the
+    /// chunk that met it (or instead of a later error in that chunk, being earlier in the file).
+    private var refusal: ProfileError?
     private var duplicates: SharedHashSet?
     private var duplicateCount = 0
     /// Row hashes waiting to go into `duplicates` in one batch (`SharedHashSet.insert(batch:)`).
@@ -159,13 +163,18 @@ public struct TabularProfiler {
             ? TabularProfiler(format: format, options: options, rules: rules, tables: tables)
             : TabularProfiler(continuing: header ?? [], options: options, rules: rules, tables: tables)
         try read(file, range: range, into: &profiler, cancelled: cancelled)
-        // A range that should end on a record but ends inside a quoted field is left unclosed.
-        if endOnRecord && !(profiler.state == .fieldStart && profiler.fieldRanges.isEmpty) {
-            profiler.missedRecordEnd = true
-            return profiler
-        }
-        try profiler.close()
+        try profiler.endPart(onRecord: endOnRecord)
         return profiler
+    }
+
+    /// Ends a part's reading. With `onRecord` (the part ends at a guessed cut), a part that
+    /// stops inside a record — a quoted field — is left unclosed and marked `missedRecordEnd`.
+    mutating func endPart(onRecord: Bool) throws(ProfileError) {
+        if onRecord && !(state == .fieldStart && fieldRanges.isEmpty) {
+            missedRecordEnd = true
+            return
+        }
+        try close()
     }
 
     /// Folds the parts' profilers, in file order, into the file's profile; an error names its
@@ -203,6 +212,15 @@ public struct TabularProfiler {
 
     /// Ends a part: the last record without a final newline is completed.
     mutating func close() throws(ProfileError) {
+        do {
+            try closeRecords()
+        } catch {
+            throw refusal ?? error
+        }
+        if let refusal { throw refusal }
+    }
+
+    private mutating func closeRecords() throws(ProfileError) {
         defer {
             profileBlock()
             flushDuplicates()
@@ -260,19 +278,24 @@ public struct TabularProfiler {
     var headerNames: [String]? { names }
 
     public mutating func consume(_ chunk: UnsafeRawBufferPointer) throws(ProfileError) {
+        do {
+            try consumeChunk(chunk)
+        } catch {
+            throw refusal ?? error
+        }
+        if let refusal { throw refusal }
+    }
+
+    private mutating func consumeChunk(_ chunk: UnsafeRawBufferPointer) throws(ProfileError) {
         if let bad = utf8.consume(chunk) {
             let before = UnsafeRawBufferPointer(rebasing: chunk[..<bad]).reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
-            throw ProfileError(line: line + before, offset: bytes + Int64(bad)) { _, offset in "invalid UTF-8 at byte offset \(offset)\(UTF8StreamValidator.encodingHint)" }
+            let error = ProfileError(line: line + before, offset: bytes + Int64(bad)) { _, offset in "invalid UTF-8 at byte offset \(offset)\(UTF8StreamValidator.encodingHint)" }
+            // A problem in the bytes before it comes first in the file: that is the refusal.
+            if options.refuseProblems { try tokenize(UnsafeRawBufferPointer(rebasing: chunk[..<bad])) }
+            throw error
         }
         bytes += Int64(chunk.count)
-        switch format {
-        case .csv: try csv(chunk)
-        case .jsonLines:
-            for byte in chunk {
-                jsonl(byte)
-                if byte == 0x0A { line += 1 }
-            }
-        }
+        try tokenize(chunk)
         // Bounded memory whatever the input: checked once per chunk, so a buffer overshoots by
         // at most one chunk before the file is refused.
         if row.count - recordStart > options.maximumRecordBytes || lineBuffer.count > options.maximumRecordBytes {
@@ -286,6 +309,17 @@ public struct TabularProfiler {
         if fieldRanges.count > options.maximumColumns || columns.count > options.maximumColumns {
             let limit = options.maximumColumns
             throw ProfileError(line: line) { line, _ in "more than \(limit) columns on line \(line)" }
+        }
+    }
+
+    private mutating func tokenize(_ chunk: UnsafeRawBufferPointer) throws(ProfileError) {
+        switch format {
+        case .csv: try csv(chunk)
+        case .jsonLines:
+            for byte in chunk {
+                jsonl(byte)
+                if byte == 0x0A { line += 1 }
+            }
         }
     }
 
@@ -389,7 +423,8 @@ public struct TabularProfiler {
                 endFieldAndRecord()
                 skipLF = true
             case 0x22:
-                problem()
+                let field = fieldRanges.count + 1
+                problem { "a stray quote inside unquoted field \(field) on line \($0); quote the whole field and double the quotes inside it" }
                 row.append(byte)
             default: row.append(byte)
             }
@@ -409,7 +444,8 @@ public struct TabularProfiler {
                 skipLF = true
             default:
                 // "abc"x: text after a closing quote; keep it, count the problem.
-                problem()
+                let field = fieldRanges.count + 1
+                problem { "unexpected text after the closing quote of field \(field) on line \($0)" }
                 row.append(byte)
                 state = .unquoted
             }
@@ -428,8 +464,23 @@ public struct TabularProfiler {
         state = .fieldStart
     }
 
-    private mutating func problem() {
+    /// Counts a problem on the current line; `describe` (given the line in the whole file)
+    /// words it for a refusal.
+    private mutating func problem(_ describe: @escaping @Sendable (_ line: Int) -> String) {
         if firstProblemLine == nil { firstProblemLine = line }
+        if options.refuseProblems && refusal == nil { refusal = ProfileError(line: line) { line, _ in describe(line) } }
+    }
+
+    /// With `refuseProblems`: a header column without a name, or a name given twice.
+    private mutating func checkHeader(_ names: [String]) {
+        if let empty = names.firstIndex(of: "") {
+            problem { "header column \(empty + 1) (line \($0)) has no name" }
+            return
+        }
+        var seen = Set<String>()
+        if let twice = names.first(where: { !seen.insert($0).inserted }) {
+            problem { "the header (line \($0)) names column '\(twice)' twice" }
+        }
     }
 
     private mutating func endRecord() {
@@ -446,13 +497,15 @@ public struct TabularProfiler {
                 }
             }
             row.removeSubrange(recordStart...)
+            if options.refuseProblems { checkHeader(names ?? []) }
             columns = (names ?? []).indices.map { ColumnAccumulator(options: options, detectors: detectors, column: .position($0)) }
             return
         }
         rows += 1
         if fieldRanges.count != columns.count {
             ragged += 1
-            problem()
+            let (found, expected) = (fieldRanges.count, columns.count)
+            problem { "the row on line \($0) has \(found) fields, the header has \(expected)" }
         }
         // The record joins the block with its fields' ranges, its extra fields dropped.
         for i in columns.indices { blockRanges.append(i < fieldRanges.count ? fieldRanges[i] : nil) }
@@ -563,7 +616,7 @@ public struct TabularProfiler {
         if lineBuffer.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
         guard let object = (try? JSONValue.parse(lineBuffer))?.objectValue else {
             malformed += 1
-            problem()
+            problem { "line \($0) is not a JSON object" }
             return
         }
         if names == nil { names = [] }

@@ -1,5 +1,6 @@
 import DataspaceCatalog
 import DataspaceCore
+import DataspaceQuality
 import Foundation
 import Testing
 
@@ -131,5 +132,73 @@ func validationFailure(_ text: String, _ format: TabularFormat = .csv) -> Catalo
         #expect(Self.outcome(bytes, chunk: 4_096) == one)
         #expect(Self.outcome(bytes, chunk: 13) == one)
         if seed % 2 == 0 { #expect(one.hasPrefix("ok 300 ")) }
+    }
+}
+
+/// A publish that is assessed validates a CSV by its profile (`ProfileOptions.refuseProblems`)
+/// instead of tokenizing it a second time: the profile must refuse exactly the files the
+/// validator refuses, at the line the validator names, and read the others with the same rows
+/// and header — on hand-made bad files and on the random files above, with and without a
+/// damaged byte, fed in chunks of every size.
+@Suite struct RefusingProfileTests {
+    static func profiled(_ bytes: [UInt8], chunk: Int) -> String {
+        var options = ProfileOptions()
+        options.refuseProblems = true
+        var profiler = TabularProfiler(format: .csv, options: options)
+        do {
+            var index = 0
+            while index < bytes.count {
+                let end = min(bytes.count, index + chunk)
+                try Array(bytes[index..<end]).withUnsafeBytes { try profiler.consume($0) }
+                index = end
+            }
+            let profile = try profiler.finish()
+            return "ok \(profile.rows) \(profile.columns.map(\.name))"
+        } catch let error as ProfileError {
+            return "refused @ " + (error.line.map { "file:line \($0)" } ?? "file")
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    static func validated(_ bytes: [UInt8], chunk: Int) -> String {
+        do {
+            let summary = try validate(bytes, .csv, chunk: chunk)
+            return "ok \(summary.rowCount) \(summary.columns)"
+        } catch let error as CatalogError {
+            return "refused @ \(error.field ?? "")"
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test(arguments: [
+        "a,b,c\n1,2,3\n4,5\n", "a,b,c\n1,2,3\n4,5,6,7\n", "a,b\n1,x\"y\n", "a,b\n1,\"open\n2,3\n", "a,b\n\"x\"y,2\n",
+        "a,,c\n1,2,3\n", "a,b,a\n1,2,3\n", " a , b \n1,2\n", "a,b\r\n1,2\r\n\r\n3,4", "a,b\n1,\"two\nlines\"\n2,\"x\"\"y\"\n3\n",
+        "a,b\n1,2\n", "a,b\n", "a,b\n1,\"x\"\n2,x\"\n3,\n",
+    ])
+    func handMadeFiles(_ text: String) {
+        let bytes = Array(text.utf8)
+        for chunk in [1, 3, bytes.count] {
+            #expect(Self.profiled(bytes, chunk: chunk) == Self.validated(bytes, chunk: chunk), "\(text.debugDescription), chunks of \(chunk)")
+        }
+    }
+
+    @Test func invalidUTF8AfterARaggedRowNamesTheRaggedRow() {
+        let bytes = Array("a,b\n1,2\n3\n4,".utf8) + [0xFF] + Array("\n".utf8)
+        for chunk in [2, bytes.count] {
+            #expect(Self.profiled(bytes, chunk: chunk) == "refused @ file:line 3")
+            #expect(Self.validated(bytes, chunk: chunk) == "refused @ file:line 3")
+        }
+    }
+
+    @Test(arguments: 0..<40 as Range<UInt64>)
+    func randomFiles(seed: UInt64) {
+        let bytes = TabularValidatorChunkingTests.randomFile(seed: seed)
+        let expected = Self.validated(bytes, chunk: bytes.count)
+        for chunk in [bytes.count, 4_096, 13] {
+            #expect(Self.profiled(bytes, chunk: chunk) == expected, "seed \(seed), chunks of \(chunk)")
+        }
+        if seed % 2 == 0 { #expect(expected.hasPrefix("ok 300 ")) }
     }
 }

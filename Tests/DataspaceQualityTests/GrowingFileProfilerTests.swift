@@ -20,13 +20,18 @@ import Testing
 
     /// Appends `bytes` to a new file in random pieces, telling `profiler` after each; returns
     /// the path. The profiler threads read while the writes go on.
-    static func write(_ bytes: [UInt8], seed: UInt64, parts: Int, format: TabularFormat, rules: QualityRules?) throws -> (String, GrowingFileProfiler) {
+    static func write(
+        _ bytes: [UInt8], seed: UInt64, parts: Int, format: TabularFormat, rules: QualityRules?, refuseProblems: Bool = false,
+        quoteSample: Int = TabularProfiler.quoteSample
+    ) throws -> (String, GrowingFileProfiler) {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("growing-\(UUID().uuidString.prefix(8))").path
         #expect(FileManager.default.createFile(atPath: path, contents: nil))
         var options = ProfileOptions()
         options.parallelThreshold = 0
         options.parts = parts
-        let profiler = try GrowingFileProfiler(path: path, format: format, options: options, rules: rules, expectedBytes: seed.isMultiple(of: 2) ? Int64(bytes.count) : nil)
+        options.refuseProblems = refuseProblems
+        let profiler = try GrowingFileProfiler(
+            path: path, format: format, options: options, rules: rules, expectedBytes: seed.isMultiple(of: 2) ? Int64(bytes.count) : nil, quoteSample: quoteSample)
         let handle = try #require(FileHandle(forWritingAtPath: path))
         var random = SeededGenerator(seed: seed)
         var offset = 0
@@ -41,10 +46,11 @@ import Testing
         return (path, profiler)
     }
 
-    @Test(arguments: [(UInt64(1), 2), (2, 2), (3, 3), (4, 5)])
-    func aFileProfiledAsItIsWrittenMatchesOnePassOverTheFinishedFile(seed: UInt64, parts: Int) async throws {
+    /// With `quoteSample` 0 every cut is a guess (some land inside the quoted notes' newlines).
+    @Test(arguments: [(UInt64(1), 2, 1 << 20), (2, 2, 0), (3, 3, 1 << 20), (4, 5, 0), (10, 3, 0)])
+    func aFileProfiledAsItIsWrittenMatchesOnePassOverTheFinishedFile(seed: UInt64, parts: Int, quoteSample: Int) async throws {
         let rules = try QualityRules.parse(yaml: "columns:\n  id: { type: integer, unique: true, max: 3500 }\n  phone: { regex: '1[3-9][0-9]{9}' }\nchecks: ['id >= amount']\n")
-        let (path, profiler) = try Self.write(Array(Self.sampleCSV().utf8), seed: seed, parts: parts, format: .csv, rules: rules)
+        let (path, profiler) = try Self.write(Array(Self.sampleCSV().utf8), seed: seed, parts: parts, format: .csv, rules: rules, quoteSample: quoteSample)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let growing = try await profiler.profile()
         var sequential = ProfileOptions()
@@ -52,6 +58,51 @@ import Testing
         let one = try TabularProfiler.profile(path: path, format: .csv, options: sequential, rules: rules)
         #expect(one.rows == 6_001 && one.raggedRows == 1 && one.duplicateRows == 2_000)
         ParallelProfileTests.expectSameAnswers(growing, one, "growing, seed \(seed), parts \(parts)")
+    }
+
+    /// Guessed cuts: kept where they fall on record ends (no quoted newlines); where they fall
+    /// inside quoted fields (each record's long note has a newline near its end), the parts'
+    /// work is dropped and the finished file profiled again — with the same answers either way,
+    /// also when publishing refuses a bad row in the last part.
+    @Test(arguments: [false, true])
+    func guessedCutsAreKeptOrCutAgain(quotedNewlines: Bool) async throws {
+        var text = "id,note,n\n"
+        for i in 0..<5_000 {
+            let note = String(repeating: "x", count: 100 + i % 50)
+            text += quotedNewlines ? "\(i % 4_000),\"\(note)\ny\",\(i % 10)\n" : "\(i % 4_000),\(note),\(i % 10)\n"
+        }
+        // The whole file is there before the profile starts reading (it waits for a MiB or the
+        // end), so the cuts fall at the same places in every run.
+        func profiler(_ text: String, parts: Int, refuseProblems: Bool) throws -> (String, GrowingFileProfiler) {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("guessed-\(UUID().uuidString.prefix(8))").path
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+            var options = ProfileOptions()
+            options.parallelThreshold = 0
+            options.parts = parts
+            options.refuseProblems = refuseProblems
+            let profiler = try GrowingFileProfiler(path: path, format: .csv, options: options, rules: nil, expectedBytes: nil, quoteSample: 0)
+            profiler.finish(size: Int64(text.utf8.count))
+            return (path, profiler)
+        }
+        // With 3 or 4 parts, a cut of this file falls inside a note (2 would fall on a record end).
+        for parts in [3, 4] {
+            let (path, growing) = try profiler(text, parts: parts, refuseProblems: false)
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let profile = try await growing.profile()
+            #expect(growing.cutAgain == quotedNewlines)
+            var sequential = ProfileOptions()
+            sequential.parallelThreshold = .max
+            let one = try TabularProfiler.profile(path: path, format: .csv, options: sequential)
+            #expect(one.rows == 5_000 && one.duplicateRows == 1_000 && one.raggedRows == 0)
+            ParallelProfileTests.expectSameAnswers(profile, one, "guessed cuts, quoted newlines \(quotedNewlines), parts \(parts)")
+            // A ragged last row is refused naming its line, whether or not the cuts were redone.
+            let lines = text.utf8.filter { $0 == 0x0A }.count
+            let (badPath, refusing) = try profiler(text + "1,2\n", parts: parts, refuseProblems: true)
+            defer { try? FileManager.default.removeItem(atPath: badPath) }
+            let error = await #expect(throws: ProfileError.self) { try await refusing.profile() }
+            #expect(error?.line == lines + 1)
+            #expect(refusing.cutAgain == quotedNewlines)
+        }
     }
 
     @Test func jsonLinesGrowAsWell() async throws {
@@ -100,6 +151,30 @@ import Testing
             #expect(other?.description == expected?.description, "\(String(describing: other)) vs \(String(describing: expected))")
             #expect(other?.line == expected?.line)
         }
+    }
+
+    /// A publish refuses what a profile counts (`refuseProblems`): the first problem in the
+    /// file is named by its line in the whole file, whichever part met it — the ragged last
+    /// row from the last part, or a stray quote near the start instead when there is one.
+    @Test(arguments: [(UInt64(7), 2), (8, 3)])
+    func refusedProblemsAreNamedByTheirLineInTheWholeFile(seed: UInt64, parts: Int) async throws {
+        let text = Self.sampleCSV()
+        func line(at offset: String.Index, in text: String) -> Int { text[..<offset].utf8.filter { $0 == 0x0A }.count + 1 }
+        let last = line(at: text.index(before: text.endIndex), in: text)
+        let stray = try #require(text.range(of: "\n1,n1,"))
+        let early = text.replacingCharacters(in: stray, with: "\n1,n\"1,")
+        let strayLine = line(at: stray.upperBound, in: early)
+        for (bytes, expected) in [
+            (text, "the row on line \(last) has 2 fields, the header has 4"),
+            (early, "a stray quote inside unquoted field 2 on line \(strayLine); quote the whole field and double the quotes inside it"),
+        ] {
+            let (path, profiler) = try Self.write(Array(bytes.utf8), seed: seed, parts: parts, format: .csv, rules: nil, refuseProblems: true)
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let error = await #expect(throws: ProfileError.self) { try await profiler.profile() }
+            #expect(error?.description == expected)
+            #expect(profiler.failure?.description == expected)
+        }
+        #expect(strayLine > 2 && last > 6_000)
     }
 
     /// A failed upload stops the parts: whoever waits for the profile, before or after the

@@ -70,10 +70,33 @@ struct CatalogFixture {
         #expect(stored == Data(csv.utf8))
     }
 
-    @Test(arguments: ["a,b\n1,2\n3\n", "a,b\n1,\"x\n", "", "a,b\n1,\u{FFFD}2\n".replacingOccurrences(of: "\u{FFFD}", with: "\"\"x\"")])
-    func failedPublishLeavesNoBlobAndNoRow(_ bad: String) async throws {
-        let f = try CatalogFixture()
-        await #expect(throws: CatalogError.self) { _ = try await f.service.publish(CatalogFixture.request, format: .csv, body: f.body(bad)) }
+    /// A file a publish refuses, and the field the refusal names.
+    struct BadUpload: Sendable, CustomTestStringConvertible {
+        let text: String
+        let field: String
+        init(_ text: String, _ field: String) {
+            self.text = text
+            self.field = field
+        }
+        var testDescription: String { "\(text.prefix(24).debugDescription)… (\(text.utf8.count) bytes) at \(field)" }
+
+        static let all = [
+            BadUpload("a,b\n1,2\n3\n", "file:line 3"), BadUpload("a,b\n1,\"x\n", "file:line 2"), BadUpload("", "file"),
+            BadUpload("a,b\n1,\"\"x\"2\n", "file:line 2"), BadUpload("a,b\n1,2\n3,4,5\n6,7\n", "file:line 3"),
+            BadUpload("a,,c\n1,2,3\n", "file:line 1"), BadUpload("a,b,a\n1,2,3\n", "file:line 1"), BadUpload("a,b\n", "file"),
+            BadUpload("a,b\n1,2\n" + String(repeating: "3,4\n", count: 20_000) + "5\n", "file:line 20003"),
+        ]
+    }
+
+    /// Refused whether the validator reads the upload (no assessment) or its profile does (the
+    /// node assesses), with the same field; neither leaves a blob, a temporary file or a row.
+    @Test(arguments: BadUpload.all, [false, true])
+    func failedPublishLeavesNoBlobAndNoRow(_ bad: BadUpload, assessed: Bool) async throws {
+        let f = try CatalogFixture(importantScale: assessed ? 1_000_000 : nil)
+        let error = await #expect(throws: CatalogError.self) {
+            _ = try await f.service.publish(CatalogFixture.request, format: .csv, body: f.body(bad.text, chunk: 4_096))
+        }
+        #expect(error?.code == .invalidFile && error?.field == bad.field, "\(String(describing: error))")
         #expect(try f.blobFiles().isEmpty)
         #expect(f.tempFiles().isEmpty)
         #expect(try await f.store.datasetRowCount() == 0)
