@@ -38,8 +38,8 @@ public struct ProfileOptions: Sendable {
     /// Refuse, rather than count, what makes a file not the table it claims to be: a row with
     /// more or fewer fields than the header, a stray quote, text after a closing quote, a JSON
     /// line that is no object, and (CSV) a header column without a name or named twice. The
-    /// first one is a `ProfileError` naming its line. Publishing sets it: the profile of the
-    /// upload is then also its validation, so the bytes are tokenized once.
+    /// first one is a `ProfileError` naming its line. A publish sets it for a CSV: the profile
+    /// of the upload is then also its validation, so the bytes are tokenized once.
     public var refuseProblems = false
 
     public init() {}
