@@ -237,17 +237,11 @@ public final class GrowingFileProfiler: @unchecked Sendable {
         settle(part: 0, result)
     }
 
-    /// The finished file profiled again, cut exactly (quote parity counted from its start),
-    /// after a guessed cut missed.
+    /// The finished file profiled again, cut exactly, after a guessed cut missed.
     private func profileExactly() throws -> DatasetProfile {
         let size = file.size
         let parts = Int64(max(1, options.parts))
-        let targets = (1..<parts).map { size * $0 / parts }
-        let cuts = try FileSplitter.boundaries(in: file, after: targets, quoted: true, maximumRecord: options.maximumRecordBytes)
-        let ranges = cuts.map { FileSplitter.ranges(between: $0, size: size) } ?? [0..<size]
-        guard let profile = try TabularProfiler.profileParts(file, ranges: ranges, checkEnds: false, format: format, options: options, rules: rules)
-        else { throw ProfileError("the file could not be cut into parts") }
-        return profile
+        return try TabularProfiler.profileCutExactly(file, targets: (1..<parts).map { size * $0 / parts }, format: format, options: options, rules: rules)
     }
 
     /// Records a part's result; the last one merges them and wakes whoever waits.

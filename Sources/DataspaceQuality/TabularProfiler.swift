@@ -124,6 +124,13 @@ public struct TabularProfiler {
         }
         // A guessed cut fell inside a quoted field: the parts' work is dropped (with the shared
         // tables it filled) and the file is cut exactly.
+        return try profileCutExactly(file, targets: targets, format: format, options: options, rules: rules)
+    }
+
+    /// Profiles the file in parts cut at the first record boundary after each target, quote
+    /// parity counted from the start of the file (a serial read, but never a wrong cut).
+    static func profileCutExactly(_ file: ReadOnlyFile, targets: [Int64], format: TabularFormat, options: ProfileOptions, rules: QualityRules?) throws -> DatasetProfile {
+        let size = file.size
         let cuts = try FileSplitter.boundaries(in: file, after: targets, quoted: format == .csv, maximumRecord: options.maximumRecordBytes)
         guard let profile = try profileParts(file, ranges: cuts.map { FileSplitter.ranges(between: $0, size: size) } ?? [0..<size], checkEnds: false, format: format, options: options, rules: rules)
         else { throw ProfileError("the file could not be cut into parts") }
