@@ -13,7 +13,7 @@ struct CatalogFixture {
     let blobs: FileBlobStore
     let service: CatalogService
 
-    init(importantScale: Int? = nil) throws {
+    init(importantScale: Int? = nil, maximumFileBytes: Int64 = 8 << 30) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("dataspace-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         store = try SQLiteStore(path: root.appendingPathComponent("db.sqlite").path)
@@ -24,7 +24,7 @@ struct CatalogFixture {
         service = CatalogService(
             store: store, blobs: blobs, index: SearchIndex(), addresses: AddressBook(prefix: try IPv6Prefix("fd86::/64")),
             publisher: Publisher(name: "广州市数据局", did: try WebDID("did:web:127.0.0.1%3A8443"), creditCode: credit, region: region),
-            assessment: importantScale.map { scale in
+            maximumFileBytes: maximumFileBytes, assessment: importantScale.map { scale in
                 CatalogService.AssessmentSettings(importantScale: scale, assessor: "did:web:127.0.0.1%3A8443", defaultDecider: "admin") { data in
                     try key.sign(data).base64EncodedString()
                 }
@@ -101,6 +101,34 @@ struct CatalogFixture {
         #expect(f.tempFiles().isEmpty)
         #expect(try await f.store.datasetRowCount() == 0)
         #expect(f.service.index.count == 0)
+    }
+
+    /// A body that starts with `start` and then sends rows for ever.
+    struct EndlessCSV: AsyncSequence, Sendable {
+        typealias Element = [UInt8]
+        let start: [UInt8]
+        struct AsyncIterator: AsyncIteratorProtocol {
+            var start: [UInt8]?
+            let rows = Array(String(repeating: "1,2\n", count: 16_384).utf8)
+            mutating func next() async -> [UInt8]? {
+                defer { start = nil }
+                return start ?? rows
+            }
+        }
+        func makeAsyncIterator() -> AsyncIterator { AsyncIterator(start: start) }
+    }
+
+    /// An assessed upload is refused while it streams, as soon as the profile's first part
+    /// meets a ragged row near its start: this body never ends, so a refusal only at the end
+    /// of the upload would be the size limit instead.
+    @Test func aProblemNearTheStartEndsTheUploadEarly() async throws {
+        let f = try CatalogFixture(importantScale: 1_000_000, maximumFileBytes: 512 << 20)
+        let error = await #expect(throws: CatalogError.self) {
+            _ = try await f.service.publish(CatalogFixture.request, format: .csv, body: EndlessCSV(start: Array("a,b\n1,2\n3\n".utf8)))
+        }
+        #expect(error?.code == .invalidFile && error?.field == "file:line 3", "\(String(describing: error))")
+        #expect(try f.blobFiles().isEmpty)
+        #expect(f.tempFiles().isEmpty)
     }
 
     @Test func invalidMetadataIsRefusedBeforeAnyByteIsStored() async throws {
