@@ -94,7 +94,7 @@ struct ColumnAccumulator {
         if countsExact || Self.filterHas(tableFilter, hash) {
             switch counts.add(hash, limit: countsExact ? options.exactDistinctLimit : 0) {
             case .counted: break
-            case .inserted: firstValues[hash] = Array(b)
+            case .inserted: firstValues[hash] = Self.keptText(b)
             case .full:
                 if countsExact {
                     countsExact = false
@@ -242,6 +242,22 @@ struct ColumnAccumulator {
     /// Replaces a kept extreme with `b`, reusing its storage (the maximum of an increasing
     /// column changes on every row).
     @inline(__always)
+    /// The most bytes of a distinct value kept to name it among the top values. A column keeps
+    /// the text of up to `exactDistinctLimit` distinct values; whole, a file of long distinct
+    /// values held its own size in memory whatever the assessor's bound (3,000 values of 98 KB:
+    /// 610 MB peak).
+    static let keptTextBytes = 256
+
+    /// A distinct value's text as kept: whole up to `keptTextBytes`, else its first characters
+    /// within them and "…".
+    static func keptText(_ b: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        guard b.count > keptTextBytes else { return Array(b) }
+        var end = keptTextBytes
+        // Back to the first byte of a character (not a UTF-8 continuation byte).
+        while end > 0 && b[end] & 0xC0 == 0x80 { end -= 1 }
+        return Array(b[..<end]) + [0xE2, 0x80, 0xA6]
+    }
+
     static func keep(_ b: UnsafeBufferPointer<UInt8>, in kept: inout [UInt8]?) {
         if var bytes = kept.take() {
             bytes.removeAll(keepingCapacity: true)

@@ -70,6 +70,29 @@ import Testing
         #expect(outcome.peakRSS < 200_000_000, "peak RSS \(outcome.peakRSS)")
     }
 
+    /// Long distinct values stay out of memory: a column names its top values by their first
+    /// 256 bytes, so 3,000 distinct values of 50 KB (150 MB) are profiled in the usual memory.
+    @Test(.enabled(if: CLITests.available)) func longDistinctValuesAreNotHeldInMemory() throws {
+        let dir = try directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/long-values.csv"
+        _ = FileManager.default.createFile(atPath: path, contents: Data("id,text\n".utf8))
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.seekToEnd()
+        for i in 0..<3_000 {
+            // "城市" (6 bytes) repeated, so a cut at 256 bytes falls inside a character.
+            try handle.write(contentsOf: Data("\(i),\(i)-\(String(repeating: "城市", count: 8_500))\n".utf8))
+        }
+        try handle.close()
+        let outcome = try quality([path, "--json"])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.peakRSS < 150_000_000, "peak RSS \(outcome.peakRSS)")
+        let column = try #require(try JSONValue.parse(outcome.stdout)["columns"]?.arrayValue?.first { $0["name"]?.stringValue == "text" })
+        #expect(column["distinct"]?.doubleValue == 3_000)
+        let top = try #require(column["topValues"]?.arrayValue?.first?["value"]?.stringValue)
+        #expect(top.hasSuffix("城市…") && top.utf8.count <= 256 + 3, "\(top.prefix(40))… (\(top.utf8.count) bytes)")
+    }
+
     @Test(.enabled(if: CLITests.available)) func malformedFilesGetAClearErrorOrAReport() throws {
         let dir = try directory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
