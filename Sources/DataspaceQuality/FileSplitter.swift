@@ -1,3 +1,4 @@
+import DataspaceCore
 import Foundation
 
 /// A file opened for reading by offset (`pread`): threads can share it without sharing a file
@@ -129,6 +130,20 @@ enum FileSplitter {
             }
         }
         return cuts
+    }
+
+    /// Cuts after `targets` for profiling in parts: guessed at the first LF after each (no
+    /// serial read) unless the file is a CSV whose first `quoteSample` bytes show a quoted
+    /// newline, then counted exactly. `guessed`: the parts must check that they end outside
+    /// quotes (`TabularProfiler.endPart(onRecord:)`). Nil cuts when none can be found.
+    static func plannedCuts(
+        in file: ReadOnlyFile, after targets: [Int64], format: TabularFormat, quoteSample: Int, maximumRecord: Int
+    ) throws(ProfileError) -> (cuts: [Int64]?, guessed: Bool) {
+        if format == .csv, try hasQuotedNewline(in: file, sample: quoteSample) {
+            return (try boundaries(in: file, after: targets, quoted: true, maximumRecord: maximumRecord), false)
+        }
+        // JSON lines have no quoted newlines: a line end is a record end.
+        return (try newlineCuts(in: file, after: targets, maximumRecord: maximumRecord), format == .csv)
     }
 
     /// Whether a quoted field in the first `sample` bytes holds an LF: a file that has such

@@ -101,12 +101,9 @@ public final class GrowingFileProfiler: @unchecked Sendable {
         var header: [String]?
         var guessed = false
         do {
-            if format == .csv, try FileSplitter.hasQuotedNewline(in: file, sample: quoteSample) {
-                cuts = try FileSplitter.boundaries(in: file, after: targets, quoted: true, maximumRecord: options.maximumRecordBytes) ?? []
-            } else {
-                cuts = try FileSplitter.newlineCuts(in: file, after: targets, maximumRecord: options.maximumRecordBytes) ?? []
-                guessed = format == .csv
-            }
+            let planned = try FileSplitter.plannedCuts(in: file, after: targets, format: format, quoteSample: quoteSample, maximumRecord: options.maximumRecordBytes)
+            cuts = planned.cuts ?? []
+            guessed = planned.guessed
             if format == .csv { header = try FileSplitter.header(in: file) }
         } catch {
             cuts = []  // the first part meets the same problem and reports it
