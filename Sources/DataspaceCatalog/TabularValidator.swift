@@ -210,13 +210,7 @@ public struct TabularValidator {
         endField()
         if !headerDone {
             if columns.first?.hasPrefix("\u{FEFF}") == true { columns[0].removeFirst() }
-            for (i, name) in columns.enumerated() where name.isEmpty {
-                throw fail("header column \(i + 1) has no name")
-            }
-            var seen = Set<String>()
-            for name in columns where !seen.insert(name).inserted {
-                throw fail("header names column '\(name)' twice")
-            }
+            if let problem = HeaderNames.problem(columns) { throw fail(problem) }
             headerDone = true
         } else {
             guard fieldsInRecord == columns.count else {

@@ -478,18 +478,6 @@ public struct TabularProfiler {
         if options.refuseProblems && refusal == nil { refusal = ProfileError(line: line) { line, _ in describe(line) } }
     }
 
-    /// With `refuseProblems`: a header column without a name, or a name given twice.
-    private mutating func checkHeader(_ names: [String]) {
-        if let empty = names.firstIndex(of: "") {
-            problem { "header column \(empty + 1) (line \($0)) has no name" }
-            return
-        }
-        var seen = Set<String>()
-        if let twice = names.first(where: { !seen.insert($0).inserted }) {
-            problem { "the header (line \($0)) names column '\(twice)' twice" }
-        }
-    }
-
     private mutating func endRecord() {
         defer {
             fieldRanges.removeAll(keepingCapacity: true)
@@ -504,7 +492,7 @@ public struct TabularProfiler {
                 }
             }
             row.removeSubrange(recordStart...)
-            if options.refuseProblems { checkHeader(names ?? []) }
+            if options.refuseProblems, let message = HeaderNames.problem(names ?? []) { problem { _ in message } }
             columns = (names ?? []).indices.map { ColumnAccumulator(options: options, detectors: detectors, column: .position($0)) }
             return
         }
