@@ -13,8 +13,12 @@ struct ColumnAccumulator {
     var moments = RunningMoments()
     var minNumber = Double.infinity
     var maxNumber = -Double.infinity
+    /// The least and greatest text, at most `keptTextBytes` of it (`minCut`, `maxCut`: the
+    /// value was longer; its first characters stand for it, ordered as `order` says).
     var minText: [UInt8]?
     var maxText: [UInt8]?
+    var minCut = false
+    var maxCut = false
     /// `ValueScan.orderKey` of `minText` and `maxText`: most values are decided by these alone.
     var minKey: UInt64 = 0
     var maxKey: UInt64 = 0
@@ -25,15 +29,17 @@ struct ColumnAccumulator {
     // stays small never pays for the sketch). Value counts live with the exact set; past the
     // bound only values already seen keep counting (top values become approximate, and are
     // flagged so).
-    var hll = HyperLogLog()
-    var counts = HashCounts()
+    var hll: HyperLogLog?
+    /// Registers of the sketch when the column needs one: fewer in a wide file (`ColumnMemory`).
+    var sketchPrecision = HyperLogLog.fullPrecision
+    var counts = HashCounts(capacity: 8)
     var firstValues: [UInt64: [UInt8]] = [:]
     var countsExact = true
     /// Once the exact table is full no key joins it, so a bitmap of its keys (65,536 bits by the
     /// hash's low bits, 8 KiB) lets a value not in it — nearly every value of a high-cardinality
     /// column — skip the probe into the table; the answer is the same.
     var tableFilter: [UInt64] = []
-    var patterns = HashCounts()
+    var patterns = HashCounts(capacity: 8)
     var patternTexts: [UInt64: String] = [:]
     var otherPatterns = 0
     /// Values each sensitive kind matched, by `SensitiveKind.bit`.
@@ -49,6 +55,11 @@ struct ColumnAccumulator {
     let detectorColumn: DetectorBudget.Column
     /// Values shaped like resident IDs whose check character is wrong.
     var mistypedResidentIDs = 0
+    /// Bytes taken from the part's `ColumnMemory.Pool` for counted values, shapes and sketch.
+    var held = 0
+    /// The column's share of memory ran out before `exactDistinctLimit` distinct values (or
+    /// `patternLimit` shapes): its counts are estimates sooner than the limits say.
+    var yielded = false
 
     init(options: ProfileOptions, detectors: DetectorBudget? = nil, column: DetectorBudget.Column = .position(0)) {
         self.options = options
@@ -59,12 +70,18 @@ struct ColumnAccumulator {
     /// Adds a value; returns what it learned of it (the row's duplicate check and the rules
     /// reuse it rather than read the value again).
     @discardableResult
-    mutating func add(_ b: UnsafeBufferPointer<UInt8>) -> FieldFacts { add(b, scan: ValueScan(b)) }
+    mutating func add(_ b: UnsafeBufferPointer<UInt8>, memory: inout ColumnMemory.Pool) -> FieldFacts { add(b, scan: ValueScan(b), memory: &memory) }
 
-    /// As `add(_:)`, with the value's scan already made (`TabularProfiler` scans a block's
-    /// values first, to prefetch their table slots).
+    /// A missing value (a JSON line without the column's key).
+    mutating func addNull() {
+        values += 1
+        nulls += 1
+    }
+
+    /// As `add(_:memory:)`, with the value's scan already made (`TabularProfiler` scans a
+    /// block's values first, to prefetch their table slots).
     @discardableResult
-    mutating func add(_ b: UnsafeBufferPointer<UInt8>, scan: ValueScan) -> FieldFacts {
+    mutating func add(_ b: UnsafeBufferPointer<UInt8>, scan: ValueScan, memory: inout ColumnMemory.Pool) -> FieldFacts {
         values += 1
         if ValueClassifier.isNull(b) {
             nulls += 1
@@ -77,38 +94,45 @@ struct ColumnAccumulator {
             if number < minNumber { minNumber = number }
             if number > maxNumber { maxNumber = number }
         }
-        if minText == nil || (scan.orderKey <= minKey && (scan.orderKey < minKey || Self.compare(b, minText ?? []) < 0)) {
-            Self.keep(b, in: &minText)
+        if minText == nil || (scan.orderKey <= minKey && (scan.orderKey < minKey || Self.order(b, against: minText ?? [], cut: minCut) < 0)) {
+            minCut = Self.keep(b, in: &minText)
             minKey = scan.orderKey
         }
-        if maxText == nil || (scan.orderKey >= maxKey && (scan.orderKey > maxKey || Self.compare(b, maxText ?? []) > 0)) {
-            Self.keep(b, in: &maxText)
+        if maxText == nil || (scan.orderKey >= maxKey && (scan.orderKey > maxKey || Self.order(b, against: maxText ?? [], cut: maxCut) > 0)) {
+            maxCut = Self.keep(b, in: &maxText)
             maxKey = scan.orderKey
         }
         if scan.characters < minLength { minLength = scan.characters }
         if scan.characters > maxLength { maxLength = scan.characters }
 
         let hash = scan.hash
-        if !countsExact { hll.add(hash: hash) }
-        // One hash-table probe per value: the slot found is the one updated.
+        if !countsExact { hll?.add(hash: hash) }
+        // One hash-table probe per value: the slot found is the one updated. A value new to
+        // the table is placed only if its text fits the column's memory.
         if countsExact || Self.filterHas(tableFilter, hash) {
-            switch counts.add(hash, limit: countsExact ? options.exactDistinctLimit : 0) {
+            let textBytes = Self.cutLength(b) &+ 3
+            let fits = countsExact && memory.fits(ColumnMemory.entryBytes &+ textBytes, held: held)
+            switch counts.add(hash, limit: fits ? options.exactDistinctLimit : min(counts.count, options.exactDistinctLimit)) {
             case .counted: break
-            case .inserted: firstValues[hash] = Self.keptText(b)
+            case .inserted:
+                let text = Self.keptText(b)
+                memory.charge(ColumnMemory.entryBytes &+ text.count, held: &held)
+                firstValues[hash] = text
             case .full:
-                if countsExact {
-                    countsExact = false
-                    hll = HyperLogLog(of: counts)
-                    hll.add(hash: hash)
-                    tableFilter = Self.filter(of: counts)
-                }
+                if countsExact { becomeEstimate(adding: hash, memory: &memory) }
             }
         }
         let shape = scan.patternHash
-        switch patterns.add(shape, limit: options.patternLimit) {
+        let shapeFits = memory.fits(ColumnMemory.entryBytes &+ ColumnMemory.patternTextBytes, held: held)
+        switch patterns.add(shape, limit: shapeFits ? options.patternLimit : min(patterns.count, options.patternLimit)) {
         case .counted: break
-        case .inserted: patternTexts[shape] = ValueClassifier.pattern(b)
-        case .full: otherPatterns += 1
+        case .inserted:
+            let text = ValueClassifier.pattern(b)
+            memory.charge(ColumnMemory.entryBytes &+ text.utf8.count, held: &held)
+            patternTexts[shape] = text
+        case .full:
+            if patterns.count < options.patternLimit { yielded = true }
+            otherPatterns += 1
         }
         if detectorAllowance > 0 || claimDetectorAllowance() {
             detectorAllowance -= 1
@@ -145,8 +169,23 @@ struct ColumnAccumulator {
         if countsExact {
             counts.prefetch(scan.hash)
         } else {
-            hll.prefetch(hash: scan.hash)
+            hll?.prefetch(hash: scan.hash)
             if Self.filterHas(tableFilter, scan.hash) { counts.prefetch(scan.hash) }
+        }
+    }
+
+    /// The exact table is full (at the limit, or at the column's memory): distinct values are
+    /// estimated from here on, by a sketch made from the table's hashes and `hash`.
+    mutating func becomeEstimate(adding hash: UInt64, memory: inout ColumnMemory.Pool) {
+        countsExact = false
+        if counts.count < options.exactDistinctLimit { yielded = true }
+        var sketch = HyperLogLog(of: counts, precision: min(sketchPrecision, ColumnMemory.sketchPrecision(share: memory.share)))
+        sketch.add(hash: hash)
+        memory.charge(sketch.bytes, held: &held)
+        hll = sketch
+        if memory.share >= ColumnMemory.filterShare {
+            tableFilter = Self.filter(of: counts)
+            memory.charge(ColumnMemory.filterBytes, held: &held)
         }
     }
 
@@ -169,25 +208,34 @@ struct ColumnAccumulator {
             minNumber = min(minNumber, o.minNumber)
             maxNumber = max(maxNumber, o.maxNumber)
         }
-        if let t = o.minText, minText.map({ t.lexicographicallyPrecedes($0) }) ?? true {
+        if let t = o.minText, minText.map({ Self.order(t, cut: o.minCut, $0, cut: minCut) < 0 }) ?? true {
             minText = t
+            minCut = o.minCut
             minKey = o.minKey
         }
-        if let t = o.maxText, maxText.map({ $0.lexicographicallyPrecedes(t) }) ?? true {
+        if let t = o.maxText, maxText.map({ Self.order(t, cut: o.maxCut, $0, cut: maxCut) > 0 }) ?? true {
             maxText = t
+            maxCut = o.maxCut
             maxKey = o.maxKey
         }
         minLength = min(minLength, o.minLength)
         maxLength = max(maxLength, o.maxLength)
+        // The merged tables hold at most what both sides held, whose memory the other side's
+        // part gives up once merged.
+        held += o.held
+        yielded = yielded || o.yielded
+        sketchPrecision = min(sketchPrecision, o.sketchPrecision)
         let mineExact = countsExact
         countsExact = countsExact && o.countsExact
         if Self.mergeCounts(&counts, &firstValues, o.counts, o.firstValues, limit: options.exactDistinctLimit) > 0 { countsExact = false }
         if !countsExact {
             // A side still exact has no sketch yet: its table's hashes make it (the merged
             // table holds all of this side's).
-            if mineExact { hll = HyperLogLog(of: counts) }
-            hll.merge(o.countsExact ? HyperLogLog(of: o.counts) : o.hll)
-            tableFilter = Self.filter(of: counts)
+            let precision = min(sketchPrecision, hll?.precision ?? .max, o.hll?.precision ?? .max)
+            var sketch = mineExact ? HyperLogLog(of: counts, precision: precision) : (hll ?? HyperLogLog(precision: precision))
+            sketch.merge(o.countsExact ? HyperLogLog(of: o.counts, precision: precision) : (o.hll ?? HyperLogLog(precision: precision)))
+            hll = sketch
+            if !tableFilter.isEmpty || !o.tableFilter.isEmpty { tableFilter = Self.filter(of: counts) }
         }
         otherPatterns += Self.mergeCounts(&patterns, &patternTexts, o.patterns, o.patternTexts, limit: options.patternLimit)
         otherPatterns += o.otherPatterns
@@ -213,14 +261,15 @@ struct ColumnAccumulator {
     }
 
     static func filter(of counts: HashCounts) -> [UInt64] {
-        var bits = [UInt64](repeating: 0, count: 1 << 10)
+        var bits = [UInt64](repeating: 0, count: ColumnMemory.filterBytes / 8)
         counts.forEach { key, _ in bits[Int(truncatingIfNeeded: key >> 6) & 0x3FF] |= 1 << (key & 63) }
         return bits
     }
 
+    /// Whether `key` may be in the table the filter was made of (always, without a filter).
     @inline(__always)
     static func filterHas(_ bits: [UInt64], _ key: UInt64) -> Bool {
-        bits[Int(truncatingIfNeeded: key >> 6) & 0x3FF] & (1 << (key & 63)) != 0
+        bits.isEmpty || bits[Int(truncatingIfNeeded: key >> 6) & 0x3FF] & (1 << (key & 63)) != 0
     }
 
     @inline(__always)
@@ -239,9 +288,6 @@ struct ColumnAccumulator {
         return h ^ (h >> 33)
     }
 
-    /// Replaces a kept extreme with `b`, reusing its storage (the maximum of an increasing
-    /// column changes on every row).
-    @inline(__always)
     /// The most bytes of a distinct value kept to name it among the top values. A column keeps
     /// the text of up to `exactDistinctLimit` distinct values; whole, a file of long distinct
     /// values held its own size in memory whatever the assessor's bound (3,000 values of 98 KB:
@@ -251,34 +297,61 @@ struct ColumnAccumulator {
     /// A distinct value's text as kept: whole up to `keptTextBytes`, else its first characters
     /// within them and "…".
     static func keptText(_ b: UnsafeBufferPointer<UInt8>) -> [UInt8] {
-        guard b.count > keptTextBytes else { return Array(b) }
-        var end = keptTextBytes
-        // Back to the first byte of a character (not a UTF-8 continuation byte).
-        while end > 0 && b[end] & 0xC0 == 0x80 { end -= 1 }
+        let end = cutLength(b)
+        guard end < b.count else { return Array(b) }
         return Array(b[..<end]) + [0xE2, 0x80, 0xA6]
     }
 
-    static func keep(_ b: UnsafeBufferPointer<UInt8>, in kept: inout [UInt8]?) {
-        if var bytes = kept.take() {
-            bytes.removeAll(keepingCapacity: true)
-            bytes.append(contentsOf: b)
-            kept = bytes
-        } else {
-            kept = Array(b)
-        }
+    /// How much of `b` is kept: all of it up to `keptTextBytes`, else the characters that fit.
+    @inline(__always)
+    static func cutLength(_ b: UnsafeBufferPointer<UInt8>) -> Int {
+        guard b.count > keptTextBytes else { return b.count }
+        var end = keptTextBytes
+        // Back to the first byte of a character (not a UTF-8 continuation byte).
+        while end > 0 && b[end] & 0xC0 == 0x80 { end -= 1 }
+        return end
     }
 
-    /// Byte order of a value against a kept one (memcmp, then length), as `lexicographicallyPrecedes`.
+    /// Replaces a kept extreme with `b` (cut as `cutLength` says), reusing its storage: the
+    /// maximum of an increasing column changes on every row. Returns whether `b` was cut.
     @inline(__always)
-    static func compare(_ a: UnsafeBufferPointer<UInt8>, _ b: [UInt8]) -> Int {
-        b.withUnsafeBufferPointer { b in
-            let common = min(a.count, b.count)
-            if common > 0, let pa = a.baseAddress, let pb = b.baseAddress {
-                let order = memcmp(pa, pb, common)
-                if order != 0 { return Int(order) }
-            }
-            return a.count - b.count
+    static func keep(_ b: UnsafeBufferPointer<UInt8>, in kept: inout [UInt8]?) -> Bool {
+        let end = cutLength(b)
+        let part = UnsafeBufferPointer(rebasing: b[..<end])
+        if var bytes = kept.take() {
+            bytes.removeAll(keepingCapacity: true)
+            bytes.append(contentsOf: part)
+            kept = bytes
+        } else {
+            kept = Array(part)
         }
+        return end < b.count
+    }
+
+    /// Byte order (memcmp, then length) of a whole value against a kept extreme.
+    @inline(__always)
+    static func order(_ a: UnsafeBufferPointer<UInt8>, against kept: [UInt8], cut: Bool) -> Int {
+        kept.withUnsafeBufferPointer { order(a, cut: false, $0, cut: cut) }
+    }
+
+    static func order(_ a: [UInt8], cut aCut: Bool, _ b: [UInt8], cut bCut: Bool) -> Int {
+        a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in order(a, cut: aCut, b, cut: bCut) } }
+    }
+
+    /// Byte order of two values, either of which may be the first characters of a longer one
+    /// (`cut`). Values that cannot be told apart by what is kept — both begin with the same
+    /// kept text — are equal here: an extreme is then either, and reads the same.
+    @inline(__always)
+    static func order(_ a: UnsafeBufferPointer<UInt8>, cut aCut: Bool, _ b: UnsafeBufferPointer<UInt8>, cut bCut: Bool) -> Int {
+        let common = min(a.count, b.count)
+        if common > 0, let pa = a.baseAddress, let pb = b.baseAddress {
+            let order = memcmp(pa, pb, common)
+            if order != 0 { return Int(order) }
+        }
+        if a.count == b.count { return aCut == bCut ? 0 : aCut ? 1 : -1 }
+        // The shorter is a prefix of the longer: less, unless it stands for a longer value.
+        if a.count < b.count { return aCut ? 0 : -1 }
+        return bCut ? 0 : 1
     }
 
     func profile(name: String) -> ColumnProfile {
@@ -294,9 +367,9 @@ struct ColumnAccumulator {
         let shapes = Self.ranked(limit: options.topValues, shapeCounts)
         return ColumnProfile(
             name: name, values: values, nulls: nulls, types: types, inferredType: Self.inferType(types, nonNull: nonNull),
-            distinct: countsExact ? counts.count : Int(hll.estimate.rounded()), distinctExact: countsExact,
-            minimum: numbers == nonNull && numbers > 0 ? .number(minNumber) : minText.map { .text(String(decoding: $0, as: UTF8.self)) },
-            maximum: numbers == nonNull && numbers > 0 ? .number(maxNumber) : maxText.map { .text(String(decoding: $0, as: UTF8.self)) },
+            distinct: countsExact ? counts.count : Int((hll?.estimate ?? Double(counts.count)).rounded()), distinctExact: countsExact,
+            minimum: numbers == nonNull && numbers > 0 ? .number(minNumber) : minText.map { .text(String(decoding: $0, as: UTF8.self) + (minCut ? "…" : "")) },
+            maximum: numbers == nonNull && numbers > 0 ? .number(maxNumber) : maxText.map { .text(String(decoding: $0, as: UTF8.self) + (maxCut ? "…" : "")) },
             mean: numbers > 0 ? moments.mean : nil, standardDeviation: numbers > 1 ? (moments.m2 / Double(numbers - 1)).squareRoot() : nil,
             minLength: nonNull > 0 ? minLength : nil, maxLength: nonNull > 0 ? maxLength : nil,
             topValues: top, topValuesExact: countsExact, patterns: shapes,

@@ -141,7 +141,7 @@ final class SharedHashSet: Sendable {
 
 /// The uniqueness tables of one profile — duplicate rows and each declared key — sized
 /// together: each gets an equal share of what `ProfileOptions.memoryLimit` leaves after
-/// `fixedMemory`, at 75 % load, and is pre-sized for `expectedRows` within that share. The
+/// `fixedMemory` and `columnMemory`, at 75 % load, and is pre-sized for `expectedRows` within that share. The
 /// parts of a file share them, and the detectors' allowance with them.
 struct UniquenessTables: Sendable {
     let rows: SharedHashSet?
@@ -151,7 +151,7 @@ struct UniquenessTables: Sendable {
     init(options: ProfileOptions, rules: QualityRules?, expectedRows: Int) {
         let keyCount = rules.map { RuleEvaluator.keys(of: $0).count } ?? 0
         let tables = (options.duplicateRows ? 1 : 0) + keyCount
-        let share = max(0, options.memoryLimit - ProfileOptions.fixedMemory) / max(1, tables)
+        let share = max(0, options.memoryLimit - ProfileOptions.fixedMemory - options.columnMemory) / max(1, tables)
         let limit = max(1 << 12, share / 8 / 4 * 3)
         let expected = min(expectedRows, limit)
         rows = options.duplicateRows ? SharedHashSet(expected: expected, limit: limit) : nil

@@ -16,6 +16,8 @@ public struct TabularProfiler {
     private(set) var line = 1
     private var names: [String]?
     private var columns: [ColumnAccumulator] = []
+    /// What this part's columns may hold of counted values, shapes and sketches.
+    private var columnMemory = ColumnMemory.Pool(options: ProfileOptions(), columns: 1)
     private var rows = 0
     private var ragged = 0
     private var malformed = 0
@@ -73,6 +75,7 @@ public struct TabularProfiler {
         detectors = tables.detectors
         evaluator = rules.map { RuleEvaluator(rules: $0, keySets: tables.keys) }
         evaluator?.timeZone = options.timeZone
+        columnMemory = ColumnMemory.Pool(options: options, columns: 1)
         row.reserveCapacity(4_096)
     }
 
@@ -80,7 +83,15 @@ public struct TabularProfiler {
     init(continuing header: [String], options: ProfileOptions, rules: QualityRules?, tables: UniquenessTables) {
         self.init(format: .csv, options: options, rules: rules, tables: tables)
         names = header
-        columns = header.indices.map { ColumnAccumulator(options: options, detectors: detectors, column: .position($0)) }
+        makeColumns(header.count)
+    }
+
+    /// The accumulators of a CSV file's `count` columns, sharing this part's column memory.
+    private mutating func makeColumns(_ count: Int) {
+        columnMemory = ColumnMemory.Pool(options: options, columns: count)
+        columns = (0..<count).map { ColumnAccumulator(options: options, detectors: detectors, column: .position($0)) }
+        let precision = ColumnMemory.sketchPrecision(share: columnMemory.share)
+        for i in columns.indices { columns[i].sketchPrecision = precision }
     }
 
     /// Profiles a whole file: large files in as many parts as there are cores, each part read
@@ -266,20 +277,23 @@ public struct TabularProfiler {
                     columnIndex[name] = columns.count
                     names = (names ?? []) + [name]
                     var earlier = ColumnAccumulator(options: options)
-                    for _ in 0..<(rows - part.rows) { earlier.add(UnsafeBufferPointer(start: nil, count: 0)) }
+                    for _ in 0..<(rows - part.rows) { earlier.addNull() }
                     earlier.merge(column)
                     columns.append(earlier)
                 }
             }
             let partNames = Set(part.names ?? [])
             for (i, name) in (names ?? []).enumerated() where !partNames.contains(name) {
-                for _ in 0..<part.rows { columns[i].add(UnsafeBufferPointer(start: nil, count: 0)) }
+                for _ in 0..<part.rows { columns[i].addNull() }
             }
         } else {
             for i in columns.indices where i < part.columns.count { columns[i].merge(part.columns[i]) }
         }
         line += part.line - 1
     }
+
+    /// Bytes the columns took from this part's column memory (tests hold it to the bound).
+    var columnBytesHeld: Int { columns.reduce(0) { $0 + $1.held } }
 
     /// The header once the first record has been read.
     var headerNames: [String]? { names }
@@ -341,6 +355,7 @@ public struct TabularProfiler {
                 "duplicate rows: at least the count shown — \(duplicates.count) distinct rows were tracked within the \(options.memoryLimit / 1_000_000) MB assessor memory and \(duplicates.untracked) later rows could not be checked against each other; raise the memory bound for an exact count")
         }
         approximations += evaluator?.keyApproximations(memoryLimit: options.memoryLimit) ?? []
+        if let line = ColumnMemory.approximation(columns.map { ($0.yielded, $0.hll?.standardError) }, options: options) { approximations.append(line) }
         let profile = DatasetProfile(
             format: format, bytes: bytes, rows: rows, columns: zip(names, columns).map { $1.profile(name: $0) },
             duplicateRows: duplicateRows, raggedRows: ragged, malformedLines: malformed, firstProblemLine: firstProblemLine,
@@ -493,7 +508,7 @@ public struct TabularProfiler {
             }
             row.removeSubrange(recordStart...)
             if options.refuseProblems, let message = HeaderNames.problem(names ?? []) { problem { _ in message } }
-            columns = (names ?? []).indices.map { ColumnAccumulator(options: options, detectors: detectors, column: .position($0)) }
+            makeColumns(names?.count ?? 0)
             return
         }
         rows += 1
@@ -534,6 +549,10 @@ public struct TabularProfiler {
         if scans.count < rowCount { scans = [ValueScan](repeating: ValueScan(UnsafeBufferPointer(start: nil, count: 0)), count: rowCount) }
         // Zeros after the last record, so that every value's tail can be read as one word.
         row.append(contentsOf: repeatElement(0, count: ValueScan.paddingBytes))
+        // A local copy, written back after the block: the property, reached from inside the
+        // closures below, was checked for exclusive access on every value.
+        var memory = columnMemory
+        defer { columnMemory = memory }
         row.withUnsafeBufferPointer { buffer in
             blockRanges.withUnsafeBufferPointer { ranges in
                 columns.withUnsafeMutableBufferPointer { columns in
@@ -552,12 +571,12 @@ public struct TabularProfiler {
                                     for r in 0..<rowCount {
                                         if r &+ Self.prefetchDistance < rowCount { columns[i].prefetch(scans[r &+ Self.prefetchDistance]) }
                                         if let range = ranges[r &* width &+ i] {
-                                            let found = columns[i].add(UnsafeBufferPointer(rebasing: buffer[range]), scan: scans[r])
+                                            let found = columns[i].add(UnsafeBufferPointer(rebasing: buffer[range]), scan: scans[r], memory: &memory)
                                             rowHashes[r] = ColumnAccumulator.fold(rowHashes[r] ^ found.hash)
                                             if rules { facts[r &* width &+ i] = found }
                                         } else {
                                             // scans[r] is the empty value's: the field is missing.
-                                            columns[i].add(UnsafeBufferPointer(start: nil, count: 0), scan: scans[r])
+                                            columns[i].add(UnsafeBufferPointer(start: nil, count: 0), scan: scans[r], memory: &memory)
                                             rowHashes[r] = ColumnAccumulator.fold(rowHashes[r] ^ 0x5851_F42D_4C95_7F2D)
                                         }
                                     }
@@ -620,7 +639,9 @@ public struct TabularProfiler {
             columnIndex[key] = columns.count
             names?.append(key)
             var column = ColumnAccumulator(options: options, detectors: detectors, column: .key(key))
-            for _ in 0..<rows { column.add(UnsafeBufferPointer(start: nil, count: 0)) }
+            columnMemory.resize(columns: columns.count + 1)
+            column.sketchPrecision = ColumnMemory.sketchPrecision(share: columnMemory.share)
+            for _ in 0..<rows { column.addNull() }
             columns.append(column)
         }
         rows += 1
@@ -633,7 +654,7 @@ public struct TabularProfiler {
             case .some(let other): bytes = other.encodedBytes()
             }
             if object[name] == nil { hasher.combine(-1) } else { hasher.combine(bytes) }
-            let found = bytes.withUnsafeBufferPointer { columns[i].add($0) }
+            let found = bytes.withUnsafeBufferPointer { columns[i].add($0, memory: &columnMemory) }
             if evaluator != nil {
                 if object[name] == nil { ranges.append(nil) } else { ranges.append(row.count..<(row.count + bytes.count)) }
                 facts.append(object[name] == nil ? .missing : found)

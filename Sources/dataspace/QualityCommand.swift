@@ -15,7 +15,7 @@ struct QualityCommand: AsyncParsableCommand {
     @Option(help: "Quality rules (quality.yaml, see docs/quality.md); without it the profile implies them.") var rules: String?
     @Flag(help: "Print machine-readable JSON.") var json = false
     @Flag(name: .customLong("no-duplicates"), help: "Skip counting duplicate rows (saves about 11 bytes per row of memory).") var noDuplicates = false
-    @Option(name: .customLong("memory-mb"), help: "Memory bound in MB: duplicate rows and unique keys are exact up to what it holds, lower bounds beyond (the report says so).") var memoryMB = 300
+    @Option(name: .customLong("memory-mb"), help: "Memory bound in MB: duplicate rows, unique keys and (in very wide files) distinct counts are exact up to what it holds, lower bounds or estimates beyond (the report says so).") var memoryMB = 300
     @Option(help: "Declared impact OBJECT:DEGREE (repeatable), e.g. public-interest:serious. Objects: \(ImpactObject.allCases.map(\.rawValue).joined(separator: ", ")); degrees: \(ImpactDegree.allCases.map(\.rawValue).joined(separator: ", ")).")
     var impact: [String] = []
     @Option(help: "Sensitive personal records from which the data counts as important data.") var importantScale = GradeAssessment.defaultImportantScale

@@ -113,8 +113,9 @@ struct CSVTokenizerTests {
                 #expect(ours.name == theirs["name"] as? String)
                 #expect(ours.values == theirs["values"] as? Int && ours.nulls == 0)
                 #expect(ours.distinct == theirs["distinct"] as? Int && ours.distinctExact, "\(ours.name)")
-                #expect(ours.minimum == .text(theirs["min"] as? String ?? ""), "\(ours.name) minimum")
-                #expect(ours.maximum == .text(theirs["max"] as? String ?? ""), "\(ours.name) maximum")
+                // An extreme longer than 256 bytes is reported by its first characters and "…".
+                #expect(ours.minimum == .text(keptExtreme(theirs["min"] as? String ?? "")), "\(ours.name) minimum")
+                #expect(ours.maximum == .text(keptExtreme(theirs["max"] as? String ?? "")), "\(ours.name) maximum")
                 #expect(ours.minLength == theirs["minLength"] as? Int && ours.maxLength == theirs["maxLength"] as? Int, "\(ours.name) lengths")
             }
         }

@@ -103,12 +103,15 @@ struct SharedHashSetTests {
 
         // Nothing beyond the fixed allowance: the table keeps its floor of 4,096 entries, filled
         // by the first rows, so repeats of rows read after it filled are not recognised.
+        // The columns' tenth of so small a bound is too little for 10,000 distinct values each:
+        // their line follows.
         let bounded = try Self.profile(csv, memoryLimit: ProfileOptions.fixedMemory)
         #expect(bounded.rows == 21_000)
         #expect((bounded.duplicateRows ?? -1) < 1_000)
-        #expect(bounded.approximations.count == 1)
+        #expect(bounded.approximations.count == 2)
         #expect(bounded.approximations.first?.hasPrefix("duplicate rows: at least the count shown") == true)
-        #expect(bounded.json["approximations"]?.arrayValue?.count == 1)
+        #expect(bounded.approximations.last?.hasPrefix("columns: 2 of 2 outgrew their share") == true)
+        #expect(bounded.json["approximations"]?.arrayValue?.count == 2)
     }
 
     @Test("a declared unique key at the bound: the uniqueness formula and the report say 'at least'")
