@@ -42,29 +42,16 @@ struct ColumnAccumulator {
     var patterns = HashCounts(capacity: 8)
     var patternTexts: [UInt64: String] = [:]
     var otherPatterns = 0
-    /// Values each sensitive kind matched, by `SensitiveKind.bit`.
-    var sensitive = [Int](repeating: 0, count: SensitiveKind.allCases.count)
-    var sensitiveChecked = 0
-    /// Hashes of shapes no sensitive-data detector can match, by their top six bits (0: none).
-    var noCandidateShapes = [UInt64](repeating: 0, count: 64)
-    /// Values the detectors may check before claiming more from `detectors`.
-    var detectorAllowance = 0
-    /// The file's detector budget and this column in it; nil for a column that only fills in
-    /// earlier rows' nulls.
-    let detectors: DetectorBudget?
-    let detectorColumn: DetectorBudget.Column
-    /// Values shaped like resident IDs whose check character is wrong.
-    var mistypedResidentIDs = 0
+    /// What the sensitive-data detectors checked and found, on a sample of rows (`detect`).
+    var detection = DetectorSample()
     /// Bytes taken from the part's `ColumnMemory.Pool` for counted values, shapes and sketch.
     var held = 0
     /// The column's share of memory ran out before `exactDistinctLimit` distinct values (or
     /// `patternLimit` shapes): its counts are estimates sooner than the limits say.
     var yielded = false
 
-    init(options: ProfileOptions, detectors: DetectorBudget? = nil, column: DetectorBudget.Column = .position(0)) {
+    init(options: ProfileOptions) {
         self.options = options
-        self.detectors = detectors
-        detectorColumn = column
     }
 
     /// Adds a value; returns what it learned of it (the row's duplicate check and the rules
@@ -134,31 +121,27 @@ struct ColumnAccumulator {
             if patterns.count < options.patternLimit { yielded = true }
             otherPatterns += 1
         }
-        if detectorAllowance > 0 || claimDetectorAllowance() {
-            detectorAllowance -= 1
-            sensitiveChecked += 1
-            // A shape no detector can match is remembered (its hash, in a small direct-mapped
-            // table): most columns hold a few such shapes, and their values skip the detectors.
-            let slot = Int(truncatingIfNeeded: scan.patternHash >> 58)
-            let asciiShape = b.count <= ValueScan.patternSymbols && scan.characters == b.count && scan.patternHash != 0
-            if !(asciiShape && noCandidateShapes[slot] == scan.patternHash) {
-                let found = SensitiveDetector.matches(in: b)
-                if found == .noCandidate {
-                    if asciiShape { noCandidateShapes[slot] = scan.patternHash }
-                } else if found == .mistypedResidentID {
-                    if b.count <= 22 { mistypedResidentIDs += 1 }
-                } else {
-                    // The kinds' bits, lowest first.
-                    var bits = found.kindBits
-                    while bits != 0 {
-                        sensitive[bits.trailingZeroBitCount] += 1
-                        bits &= bits &- 1
-                    }
-                }
-            }
-        }
         return FieldFacts(hash: hash, number: number, type: type)
     }
+
+    /// Runs the sensitive-data detectors over a value of a row at `rowLevel`, if the column's
+    /// sample still takes that row (`DetectorSample`). `shape` as `detectorShape` gives it.
+    @inline(__always)
+    mutating func detect(_ b: UnsafeBufferPointer<UInt8>, shape: UInt64, rowLevel: Int) {
+        guard shape != Self.nullShape, detection.takes(rowLevel) else { return }
+        detection.check(b, shape: shape, rowLevel: rowLevel, limit: options.sensitiveCheckLimit)
+    }
+
+    /// What a value is to the detectors: `nullShape` for a null (none of their business), its
+    /// shape hash when its shape alone tells whether a detector can match it (short ASCII),
+    /// else 0. `facts` is what `add` returned for it.
+    @inline(__always)
+    static func detectorShape(_ b: UnsafeBufferPointer<UInt8>, _ scan: ValueScan, _ facts: FieldFacts) -> UInt64 {
+        if facts.type == nil { return nullShape }
+        return b.count <= ValueScan.patternSymbols && scan.characters == b.count ? min(scan.patternHash, nullShape - 1) : 0
+    }
+
+    static let nullShape = UInt64.max
 
     /// Starts loading the count-table slot a value of this hash will probe (when it will), and
     /// the sketch register it will raise once the column is past the exact bound. Mutating
@@ -187,15 +170,6 @@ struct ColumnAccumulator {
             tableFilter = Self.filter(of: counts)
             memory.charge(ColumnMemory.filterBytes, held: &held)
         }
-    }
-
-    /// Takes the next block of the column's detector allowance; false once it is spent (the
-    /// allowance then stays at -1, so the budget is not asked again for every value).
-    mutating func claimDetectorAllowance() -> Bool {
-        guard detectorAllowance == 0, let detectors else { return false }
-        detectorAllowance = detectors.claim(detectorColumn)
-        if detectorAllowance == 0 { detectorAllowance = -1 }
-        return detectorAllowance > 0
     }
 
     /// Folds in the accumulator of a later part of the same column.
@@ -239,9 +213,7 @@ struct ColumnAccumulator {
         }
         otherPatterns += Self.mergeCounts(&patterns, &patternTexts, o.patterns, o.patternTexts, limit: options.patternLimit)
         otherPatterns += o.otherPatterns
-        for i in sensitive.indices { sensitive[i] += o.sensitive[i] }
-        sensitiveChecked += o.sensitiveChecked
-        mistypedResidentIDs += o.mistypedResidentIDs
+        detection.merge(o.detection, limit: options.sensitiveCheckLimit)
     }
 
     /// Adds `theirs` to `mine` (with the display text of new keys) while `mine` stays within
@@ -361,6 +333,7 @@ struct ColumnAccumulator {
         for type in ValueType.allCases where typeCounts[type.order] > 0 { types[type] = typeCounts[type.order] }
         var valueCounts: [ColumnProfile.ValueCount] = []
         counts.forEach { key, count in valueCounts.append(ColumnProfile.ValueCount(value: String(decoding: firstValues[key] ?? [], as: UTF8.self), count: count)) }
+        let limit = options.sensitiveCheckLimit
         var shapeCounts: [ColumnProfile.ValueCount] = []
         patterns.forEach { key, count in shapeCounts.append(ColumnProfile.ValueCount(value: patternTexts[key] ?? "", count: count)) }
         let top = Self.ranked(limit: options.topValues, valueCounts)
@@ -373,10 +346,10 @@ struct ColumnAccumulator {
             mean: numbers > 0 ? moments.mean : nil, standardDeviation: numbers > 1 ? (moments.m2 / Double(numbers - 1)).squareRoot() : nil,
             minLength: nonNull > 0 ? minLength : nil, maxLength: nonNull > 0 ? maxLength : nil,
             topValues: top, topValuesExact: countsExact, patterns: shapes,
-            sensitive: SensitiveKind.allCases.filter { sensitive[$0.bit] > 0 }
-                .map { ColumnProfile.Detection(kind: $0, count: sensitive[$0.bit], checked: sensitiveChecked) }
+            sensitive: SensitiveKind.allCases.map { ($0, detection.found($0, limit: limit)) }.filter { $0.1 > 0 }
+                .map { ColumnProfile.Detection(kind: $0.0, count: $0.1, checked: detection.checkedValues(limit: limit)) }
                 .sorted { $0.count != $1.count ? $0.count > $1.count : $0.kind.rawValue < $1.kind.rawValue },
-            mistypedResidentIDs: mistypedResidentIDs)
+            mistypedResidentIDs: detection.mistypedResidentIDs(limit: limit))
     }
 
     /// Most frequent first, ties by value.

@@ -9,8 +9,9 @@ public struct ProfileOptions: Sendable {
     public var patternLimit = 1_000
     /// Top values and patterns reported per column.
     public var topValues = 10
-    /// Non-null values per column run through the sensitive-data detectors — the first the
-    /// parts reach, all parts of a file together (`DetectorBudget`).
+    /// Non-null values per column run through the sensitive-data detectors at most: those of
+    /// a sample of rows chosen by their content's hash, the same however the file is cut
+    /// (`DetectorSample`).
     public var sensitiveCheckLimit = 1_000_000
     /// Count duplicate rows (about 11 bytes of memory per distinct row).
     public var duplicateRows = true
@@ -67,7 +68,8 @@ public struct ColumnProfile: Sendable, Equatable {
     public struct Detection: Sendable, Equatable {
         public let kind: SensitiveKind
         public let count: Int
-        /// Values the detectors looked at (all non-null values up to the check limit).
+        /// Values the detectors looked at: every non-null value up to the check limit, beyond it
+        /// those of a hash sample of rows (`DetectorSample`).
         public let checked: Int
         public var share: Double { checked == 0 ? 0 : Double(count) / Double(checked) }
     }

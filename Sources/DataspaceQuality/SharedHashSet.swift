@@ -142,11 +142,10 @@ final class SharedHashSet: Sendable {
 /// The uniqueness tables of one profile — duplicate rows and each declared key — sized
 /// together: each gets an equal share of what `ProfileOptions.memoryLimit` leaves after
 /// `fixedMemory` and `columnMemory`, at 75 % load, and is pre-sized for `expectedRows` within that share. The
-/// parts of a file share them, and the detectors' allowance with them.
+/// parts of a file share them.
 struct UniquenessTables: Sendable {
     let rows: SharedHashSet?
     let keys: [SharedHashSet]
-    let detectors: DetectorBudget
 
     init(options: ProfileOptions, rules: QualityRules?, expectedRows: Int) {
         let keyCount = rules.map { RuleEvaluator.keys(of: $0).count } ?? 0
@@ -156,6 +155,5 @@ struct UniquenessTables: Sendable {
         let expected = min(expectedRows, limit)
         rows = options.duplicateRows ? SharedHashSet(expected: expected, limit: limit) : nil
         keys = (0..<keyCount).map { _ in SharedHashSet(expected: expected, limit: limit) }
-        detectors = DetectorBudget(limit: options.sensitiveCheckLimit)
     }
 }

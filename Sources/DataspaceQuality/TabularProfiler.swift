@@ -31,7 +31,6 @@ public struct TabularProfiler {
     private var pendingRows: [UInt64] = []
     private var batchScratch: [UInt64] = []
     private var evaluator: RuleEvaluator?
-    private let detectors: DetectorBudget
     private var ranges: [Range<Int>?] = []
     /// The fields as profiled, for the rules: a JSON line's, or a block's row by row.
     private var facts: [FieldFacts] = []
@@ -42,6 +41,10 @@ public struct TabularProfiler {
     private var blockRanges: [Range<Int>?] = []
     private var blockRows = 0
     private var scans: [ValueScan] = []
+    /// The block's values' shapes for the detectors (`ColumnAccumulator.detectorShape`), and
+    /// its rows' levels in the detectors' sample (`DetectorSample.level`).
+    private var shapes: [UInt64] = []
+    private var rowLevels: [Int8] = []
 
     // CSV state
     private(set) var state = CSVPosition.fieldStart
@@ -72,7 +75,6 @@ public struct TabularProfiler {
         self.format = format
         self.options = options
         duplicates = tables.rows
-        detectors = tables.detectors
         evaluator = rules.map { RuleEvaluator(rules: $0, keySets: tables.keys) }
         evaluator?.timeZone = options.timeZone
         columnMemory = ColumnMemory.Pool(options: options, columns: 1)
@@ -89,7 +91,7 @@ public struct TabularProfiler {
     /// The accumulators of a CSV file's `count` columns, sharing this part's column memory.
     private mutating func makeColumns(_ count: Int) {
         columnMemory = ColumnMemory.Pool(options: options, columns: count)
-        columns = (0..<count).map { ColumnAccumulator(options: options, detectors: detectors, column: .position($0)) }
+        columns = (0..<count).map { _ in ColumnAccumulator(options: options) }
         let precision = ColumnMemory.sketchPrecision(share: columnMemory.share)
         for i in columns.indices { columns[i].sketchPrecision = precision }
     }
@@ -547,6 +549,8 @@ public struct TabularProfiler {
         // One scan per row, written in place (an append per value checked the array's uniqueness
         // and capacity each time).
         if scans.count < rowCount { scans = [ValueScan](repeating: ValueScan(UnsafeBufferPointer(start: nil, count: 0)), count: rowCount) }
+        if shapes.count < rowCount * width { shapes = [UInt64](repeating: 0, count: rowCount * width) }
+        if rowLevels.count < rowCount { rowLevels = [Int8](repeating: 0, count: rowCount) }
         // Zeros after the last record, so that every value's tail can be read as one word.
         row.append(contentsOf: repeatElement(0, count: ValueScan.paddingBytes))
         // A local copy, written back after the block: the property, reached from inside the
@@ -559,6 +563,7 @@ public struct TabularProfiler {
                     rowHashes.withUnsafeMutableBufferPointer { rowHashes in
                         facts.withUnsafeMutableBufferPointer { facts in
                             scans.withUnsafeMutableBufferPointer { scans in
+                              shapes.withUnsafeMutableBufferPointer { shapes in
                                 for i in 0..<width {
                                     // The column's values are scanned first (hash, shape, length), so
                                     // that each value's count-table slot is asked for a few values
@@ -571,8 +576,10 @@ public struct TabularProfiler {
                                     for r in 0..<rowCount {
                                         if r &+ Self.prefetchDistance < rowCount { columns[i].prefetch(scans[r &+ Self.prefetchDistance]) }
                                         if let range = ranges[r &* width &+ i] {
-                                            let found = columns[i].add(UnsafeBufferPointer(rebasing: buffer[range]), scan: scans[r], memory: &memory)
+                                            let value = UnsafeBufferPointer(rebasing: buffer[range])
+                                            let found = columns[i].add(value, scan: scans[r], memory: &memory)
                                             rowHashes[r] = ColumnAccumulator.fold(rowHashes[r] ^ found.hash)
+                                            shapes[r &* width &+ i] = ColumnAccumulator.detectorShape(value, scans[r], found)
                                             if rules { facts[r &* width &+ i] = found }
                                         } else {
                                             // scans[r] is the empty value's: the field is missing.
@@ -581,11 +588,13 @@ public struct TabularProfiler {
                                         }
                                     }
                                 }
+                              }
                             }
                         }
                     }
                 }
             }
+            Self.detect(buffer, blockRanges, rowHashes, shapes, &rowLevels, &columns)
             if rules {
                 let names = names ?? []
                 blockRanges.withUnsafeBufferPointer { ranges in
@@ -618,6 +627,33 @@ public struct TabularProfiler {
         pendingRows.removeAll(keepingCapacity: true)
     }
 
+    /// Runs the detectors over a profiled block, now that its rows' hashes are whole: on the
+    /// rows each column's sample takes (`DetectorSample`). (Apart from the profiling loop,
+    /// whose closures the optimizer then inlined no more.)
+    private static func detect(
+        _ buffer: UnsafeBufferPointer<UInt8>, _ blockRanges: [Range<Int>?], _ rowHashes: [UInt64], _ shapes: [UInt64], _ rowLevels: inout [Int8],
+        _ columns: inout [ColumnAccumulator]
+    ) {
+        let width = columns.count
+        let rowCount = rowHashes.count
+        for r in 0..<rowCount { rowLevels[r] = Int8(DetectorSample.level(of: ColumnAccumulator.finish(rowHashes[r]))) }
+        blockRanges.withUnsafeBufferPointer { ranges in
+            columns.withUnsafeMutableBufferPointer { columns in
+                shapes.withUnsafeBufferPointer { shapes in
+                    rowLevels.withUnsafeBufferPointer { rowLevels in
+                        for i in 0..<width {
+                            for r in 0..<rowCount {
+                                let level = Int(rowLevels[r])
+                                guard columns[i].detection.takes(level), let range = ranges[r &* width &+ i] else { continue }
+                                columns[i].detect(UnsafeBufferPointer(rebasing: buffer[range]), shape: shapes[r &* width &+ i], rowLevel: level)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     // MARK: JSON lines
 
     private mutating func jsonl(_ byte: UInt8) {
@@ -638,7 +674,7 @@ public struct TabularProfiler {
         for key in object.keys.sorted() where columnIndex[key] == nil {
             columnIndex[key] = columns.count
             names?.append(key)
-            var column = ColumnAccumulator(options: options, detectors: detectors, column: .key(key))
+            var column = ColumnAccumulator(options: options)
             columnMemory.resize(columns: columns.count + 1)
             column.sketchPrecision = ColumnMemory.sketchPrecision(share: columnMemory.share)
             for _ in 0..<rows { column.addNull() }
@@ -646,6 +682,9 @@ public struct TabularProfiler {
         }
         rows += 1
         var hasher = Hasher()
+        // The line's level in the detectors' sample, from a hash of its bytes (`Hasher` is seeded
+        // per process; the sample must be the same in every run).
+        let rowLevel = DetectorSample.level(of: ColumnAccumulator.finish(lineBuffer.withUnsafeBufferPointer { ValueScan($0).hash }))
         for (i, name) in (names ?? []).enumerated() {
             var bytes: [UInt8]
             switch object[name] {
@@ -654,7 +693,13 @@ public struct TabularProfiler {
             case .some(let other): bytes = other.encodedBytes()
             }
             if object[name] == nil { hasher.combine(-1) } else { hasher.combine(bytes) }
-            let found = bytes.withUnsafeBufferPointer { columns[i].add($0, memory: &columnMemory) }
+            let present = object[name] != nil
+            let found = bytes.withUnsafeBufferPointer { b in
+                let scan = ValueScan(b)
+                let found = columns[i].add(b, scan: scan, memory: &columnMemory)
+                if present { columns[i].detect(b, shape: ColumnAccumulator.detectorShape(b, scan, found), rowLevel: rowLevel) }
+                return found
+            }
             if evaluator != nil {
                 if object[name] == nil { ranges.append(nil) } else { ranges.append(row.count..<(row.count + bytes.count)) }
                 facts.append(object[name] == nil ? .missing : found)

@@ -189,26 +189,52 @@ import Testing
         try compare(path, .csv)
     }
 
-    /// The detectors' limit holds for the file, not per part: a file cut in parts is checked as
-    /// far as one pass checks it (less at most the blocks a finished part had claimed and not used).
-    @Test func theDetectorLimitIsForTheWholeFile() throws {
-        var text = "phone,n\n"
-        for i in 0..<40_000 { text += "1381234\(String(format: "%04d", i % 10_000)),\(i)\n" }
-        let path = try write(text, "detect.csv")
+    /// The detectors look at a sample of rows chosen by their content's hash: within the limit,
+    /// drawn from the whole file rather than its start, and the same sample — so the same counts —
+    /// however many parts the file is cut into, CSV or JSON lines.
+    @Test func theDetectorSampleSpansTheFileAndIsTheSameInAnyParts() throws {
+        // 40,000 rows; phone numbers only in the second half.
+        var csv = "contact,n\n", jsonl = ""
+        for i in 0..<40_000 {
+            let contact = i < 20_000 ? "none-\(i)" : "1381234\(String(format: "%04d", i % 10_000))"
+            csv += "\(contact),\(i)\n"
+            jsonl += "{\"contact\": \"\(contact)\", \"n\": \(i)}\n"
+        }
+        for (text, format) in [(csv, TabularFormat.csv), (jsonl, .jsonLines)] {
+            let path = try write(text, format == .csv ? "detect.csv" : "detect.jsonl")
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            var options = ProfileOptions()
+            options.parallelThreshold = .max
+            options.sensitiveCheckLimit = 10_000
+            let one = try TabularProfiler.profile(path: path, format: format, options: options)
+            let contact = try #require(one.columns.first { $0.name == "contact" })
+            let detection = try #require(contact.sensitive.first)
+            #expect(detection.kind == .mobile && contact.sensitive.count == 1)
+            #expect(detection.checked <= 10_000 && detection.checked >= 2_500, "\(format): \(detection.checked)")
+            // The first 10,000 values hold no phone number; the sample finds them in about half.
+            #expect(abs(detection.share - 0.5) < 0.05, "\(format): \(detection.share)")
+            for parts in [2, 3, 5] {
+                options.parallelThreshold = 0
+                options.parts = parts
+                let many = try TabularProfiler.profile(path: path, format: format, options: options)
+                #expect(many.columns.first { $0.name == "contact" }?.sensitive == contact.sensitive, "\(format), \(parts) parts")
+            }
+        }
+    }
+
+    /// Rows that repeat so often that the sample within the limit would be empty are checked at
+    /// the level below, past the limit: 30,000 identical rows of a phone number are all checked.
+    @Test func heavilyRepeatedRowsStillReachTheDetectors() throws {
+        let path = try write("phone,note\n" + String(repeating: "13812345678,same\n", count: 30_000), "repeated.csv")
         defer { try? FileManager.default.removeItem(atPath: path) }
-        var sequential = ProfileOptions()
-        sequential.parallelThreshold = .max
-        sequential.sensitiveCheckLimit = 10_000
-        let one = try TabularProfiler.profile(path: path, format: .csv, options: sequential)
-        #expect(one.columns[0].sensitive.map(\.checked) == [10_000] && one.columns[0].sensitive.first?.kind == .mobile)
-        for parts in [2, 3] {
-            var parallel = sequential
-            parallel.parallelThreshold = 0
-            parallel.parts = parts
-            let many = try TabularProfiler.profile(path: path, format: .csv, options: parallel)
-            let checked = many.columns[0].sensitive.first?.checked ?? 0
-            #expect(checked <= 10_000 && checked > 10_000 - DetectorBudget.block * (parts - 1), "parts \(parts): \(checked)")
-            #expect(many.columns[0].sensitive.first?.count == checked)
+        var options = ProfileOptions()
+        options.sensitiveCheckLimit = 10_000
+        for (threshold, parts) in [(Int64.max, 1), (0, 3)] {
+            options.parallelThreshold = threshold
+            options.parts = parts
+            let profile = try TabularProfiler.profile(path: path, format: .csv, options: options)
+            let detection = try #require(profile.columns[0].sensitive.first, "\(parts) parts")
+            #expect(detection.kind == .mobile && detection.count == 30_000 && detection.checked == 30_000)
         }
     }
 
