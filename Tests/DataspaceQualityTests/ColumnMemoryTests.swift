@@ -33,7 +33,11 @@ struct ColumnMemoryTests {
     }
 
     @Test("text extremes longer than 256 bytes read as the true extremes cut, whichever part met them", arguments: [1, 2, 5])
-    func cutExtremes(seed: UInt64) throws {
+    func cutExtremes(seed: UInt64) async throws {
+        try await onOwnThread { try Self.cutExtremes(seed: seed) }
+    }
+
+    static func cutExtremes(seed: UInt64) throws {
         var random = SeededGenerator(seed: seed)
         // Values of 258–266 bytes sharing long prefixes, some with a three-byte character across
         // the cut, and a third of them followed by their cut prefix as a value of its own: less
@@ -62,7 +66,11 @@ struct ColumnMemoryTests {
     }
 
     @Test("a wide file's columns take no more than their memory, count every value and say what yielded")
-    func wideFile() throws {
+    func wideFile() async throws {
+        try await onOwnThread { try Self.wideFile() }
+    }
+
+    static func wideFile() throws {
         var csv = (0..<2_000).map { "c\($0)" }.joined(separator: ",") + "\n"
         for row in 0..<300 { csv += (0..<2_000).map { "v\(row)-\($0)" }.joined(separator: ",") + "\n" }
         var options = ProfileOptions()
@@ -89,7 +97,11 @@ struct ColumnMemoryTests {
     }
 
     @Test("JSON lines whose keys keep coming: the part's column memory still bounds them")
-    func growingKeys() throws {
+    func growingKeys() async throws {
+        try await onOwnThread { try Self.growingKeys() }
+    }
+
+    static func growingKeys() throws {
         var lines = ""
         let long = String(repeating: "x", count: 200)
         for line in 0..<400 {

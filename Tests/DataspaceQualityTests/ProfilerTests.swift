@@ -114,7 +114,9 @@ import Testing
 /// Profiling a file in parallel parts gives the same answers as one sequential pass: quoted
 /// newlines near the cuts, duplicates across parts, JSON keys that appear only late.
 @Suite struct ParallelProfileTests {
-    func write(_ text: String, _ name: String) throws -> String {
+    func write(_ text: String, _ name: String) throws -> String { try Self.write(text, name) }
+
+    static func write(_ text: String, _ name: String) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("profile-\(UUID().uuidString.prefix(8))-\(name)").path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
@@ -192,7 +194,11 @@ import Testing
     /// The detectors look at a sample of rows chosen by their content's hash: within the limit,
     /// drawn from the whole file rather than its start, and the same sample — so the same counts —
     /// however many parts the file is cut into, CSV or JSON lines.
-    @Test func theDetectorSampleSpansTheFileAndIsTheSameInAnyParts() throws {
+    @Test func theDetectorSampleSpansTheFileAndIsTheSameInAnyParts() async throws {
+        try await onOwnThread { try Self.detectorSampleSpansTheFile() }
+    }
+
+    static func detectorSampleSpansTheFile() throws {
         // 40,000 rows; phone numbers only in the second half.
         var csv = "contact,n\n", jsonl = ""
         for i in 0..<40_000 {
@@ -224,7 +230,11 @@ import Testing
 
     /// Rows that repeat so often that the sample within the limit would be empty are checked at
     /// the level below, past the limit: 30,000 identical rows of a phone number are all checked.
-    @Test func heavilyRepeatedRowsStillReachTheDetectors() throws {
+    @Test func heavilyRepeatedRowsStillReachTheDetectors() async throws {
+        try await onOwnThread { try Self.heavilyRepeatedRows() }
+    }
+
+    static func heavilyRepeatedRows() throws {
         let path = try write("phone,note\n" + String(repeating: "13812345678,same\n", count: 30_000), "repeated.csv")
         defer { try? FileManager.default.removeItem(atPath: path) }
         var options = ProfileOptions()
