@@ -19,6 +19,10 @@ public struct IdentityError: Error, Sendable, Hashable, CustomStringConvertible 
         case credentialRevoked = "credential_revoked"
         case didResolution = "did_resolution"
         case missingToken = "missing_token"
+        /// The caller could not be verified now — its DID document or its authority's
+        /// revocation list could not be fetched (no answer, a timeout, a server error): unlike
+        /// the others, worth trying again shortly.
+        case verificationUnavailable = "verification_unavailable"
     }
 
     public let code: Code

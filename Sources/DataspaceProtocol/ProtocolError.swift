@@ -3,6 +3,8 @@
 public struct ProtocolError: Error, Sendable, Hashable, CustomStringConvertible {
     public enum Kind: Sendable, Hashable {
         case badRequest, unauthorized, forbidden, notFound, conflict, gone
+        /// The node cannot answer now; the caller may try again (503).
+        case unavailable
     }
 
     public let kind: Kind
@@ -34,6 +36,7 @@ public struct ProtocolError: Error, Sendable, Hashable, CustomStringConvertible 
         case .notFound: 404
         case .conflict: 409
         case .gone: 410
+        case .unavailable: 503
         }
     }
 

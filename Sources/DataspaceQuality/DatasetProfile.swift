@@ -9,9 +9,9 @@ public struct ProfileOptions: Sendable {
     public var patternLimit = 1_000
     /// Top values and patterns reported per column.
     public var topValues = 10
-    /// Non-null values per column run through the sensitive-data detectors at most: those of
-    /// a sample of rows chosen by their content's hash, the same however the file is cut
-    /// (`DetectorSample`).
+    /// Non-null values per column run through the sensitive-data detectors: all of them up to
+    /// this many; beyond, those of a sample of rows chosen by their content's hash, within this
+    /// many unless rows repeat heavily, the same however the file is cut (`DetectorSample`).
     public var sensitiveCheckLimit = 1_000_000
     /// Count duplicate rows (about 11 bytes of memory per distinct row).
     public var duplicateRows = true

@@ -40,7 +40,7 @@ enum DSPErrors {
         case let e as TransitionError: e.protocolError
         case let e as ContractNotFound: ProtocolError(.notFound, code: "\(e.kind.replacingOccurrences(of: " ", with: "_")).unknown", e.description)
         case let e as ContractConflict: ProtocolError(.conflict, code: "conflict", e.message)
-        case let e as IdentityError: ProtocolError(.badRequest, code: e.code.rawValue, e.message)
+        case let e as IdentityError: ProtocolError(e.code == .verificationUnavailable ? .unavailable : .badRequest, code: e.code.rawValue, e.message)
         case let e as ValidationError: ProtocolError(.badRequest, code: e.code, e.description)
         default: nil
         }
@@ -51,7 +51,9 @@ enum DSPErrors {
             // Unknown failures reveal nothing; the node's log has them.
             return Responses.json(family.body(ProtocolError(.badRequest, code: "internal", "request failed")), status: .internalServerError)
         }
-        return Responses.json(family.body(failure), status: HTTPResponse.Status(code: failure.statusCode))
+        var response = Responses.json(family.body(failure), status: HTTPResponse.Status(code: failure.statusCode))
+        if failure.kind == .unavailable { response.headers[.retryAfter] = String(MemberAuthMiddleware.retryAfterSeconds) }
+        return response
     }
 
     /// Runs a DSP route body, answering any failure in `family`'s error form.

@@ -66,6 +66,12 @@ enum Responses {
                 }
             return problem(status: status, code: e.code.rawValue, detail: e.message, field: e.field)
         case let e as IdentityError:
+            // A caller that cannot be verified now may try again; every other failure is final.
+            if e.code == .verificationUnavailable {
+                var response = problem(status: .serviceUnavailable, code: e.code.rawValue, detail: e.message)
+                response.headers[.retryAfter] = String(MemberAuthMiddleware.retryAfterSeconds)
+                return response
+            }
             return problem(status: .unauthorized, code: e.code.rawValue, detail: e.message)
         case let e as AccountError:
             let status: HTTPResponse.Status =

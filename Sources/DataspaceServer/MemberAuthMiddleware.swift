@@ -7,7 +7,10 @@ import Logging
 /// Every DSP endpoint is for members: the self-issued ID token and the membership credential it
 /// carries are verified here, once, before any route runs, and the verified caller travels in
 /// the request context (`context.caller`). A refusal answers 401 with the error body of the
-/// endpoint's DSP family (catalog, negotiation or transfer), as DSP 2025-1 defines them.
+/// endpoint's DSP family (catalog, negotiation or transfer), as DSP 2025-1 defines them; a
+/// caller that cannot be verified now (its DID document or its authority's revocation list
+/// could not be fetched) is answered 503 with `Retry-After`, so that a peer retries instead of
+/// taking the refusal as final.
 struct MemberAuthMiddleware: RouterMiddleware {
     typealias Context = NodeRequestContext
     /// The verifier as of this request: the trusted authority can change while the node runs
@@ -27,10 +30,15 @@ struct MemberAuthMiddleware: RouterMiddleware {
             context.caller = try await verifier().verify(token)
         } catch {
             logger.info("refused DSP caller", metadata: ["reason": "\(error.code.rawValue)"])
-            return Self.refusal(ProtocolError(.unauthorized, code: error.code.rawValue, error.message), path: request.uri.path)
+            let kind: ProtocolError.Kind = error.code == .verificationUnavailable ? .unavailable : .unauthorized
+            return Self.refusal(ProtocolError(kind, code: error.code.rawValue, error.message), path: request.uri.path)
         }
         return try await next(request, context)
     }
+
+    /// When a caller that could not be verified may try again: the resolver keeps a failed
+    /// fetch for 10 seconds.
+    static let retryAfterSeconds = 10
 
     /// The refusal in the error form of `path`'s endpoint family.
     static func refusal(_ error: ProtocolError, path: String) -> Response {

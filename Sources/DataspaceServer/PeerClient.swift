@@ -183,7 +183,7 @@ public actor HTTPDIDResolver: DIDResolver {
         do throws(IdentityError) {
             let document: DIDDocument
             do { document = try await task.value } catch let error as IdentityError { throw error } catch {
-                throw IdentityError(.didResolution, "cannot resolve \(did.value) now: \(error)")
+                throw IdentityError(.verificationUnavailable, "cannot resolve \(did.value) now; try again shortly")
             }
             inflight[did] = nil
             if cache.count >= Self.maximumEntries { cache.removeAll(keepingCapacity: true) }
@@ -205,7 +205,11 @@ public actor HTTPDIDResolver: DIDResolver {
         } catch let error as PeerError where error.refused {
             throw IdentityError(.didResolution, "cannot resolve \(did.value): \(error.message)")
         } catch {
-            throw IdentityError(.didResolution, "cannot resolve \(did.value): its DID document could not be fetched")
+            // No answer or a timeout: the caller's host may be back in a moment.
+            throw IdentityError(.verificationUnavailable, "cannot resolve \(did.value) now: its DID document could not be fetched; try again shortly")
+        }
+        if reply.status >= 500 {
+            throw IdentityError(.verificationUnavailable, "cannot resolve \(did.value) now: its host answered \(reply.status); try again shortly")
         }
         guard reply.status == 200, let json = try? reply.json() else {
             throw IdentityError(.didResolution, "cannot resolve \(did.value): no valid DID document was served")
@@ -243,14 +247,20 @@ public actor RevocationCache: RevocationChecker {
     public func isRevoked(credentialID: String, issuer: WebDID) async throws(IdentityError) -> Bool {
         if issuer == localIssuer, let local {
             do { return try await local().contains(credentialID) } catch {
-                throw IdentityError(.credentialInvalid, "cannot read the revocation register")
+                throw IdentityError(.verificationUnavailable, "cannot read the revocation register now; try again shortly")
             }
         }
         if let hit = lists[issuer], Date().timeIntervalSince(hit.fetched) < ttl { return hit.revoked.contains(credentialID) }
         let url = issuer.baseURL + "/identity/revocations"
         let reply: PeerClient.Reply
-        do { reply = try await client.send(.GET, url, limit: PeerClient.documentLimit, timeout: client.documentTimeout) } catch {
-            throw IdentityError(.credentialInvalid, "cannot fetch the revocation list of \(issuer.value); refusing rather than trusting blindly")
+        do { reply = try await client.send(.GET, url, limit: PeerClient.documentLimit, timeout: client.documentTimeout) } catch let error as PeerError where error.refused {
+            throw IdentityError(.credentialInvalid, "cannot fetch the revocation list of \(issuer.value): \(error.message)")
+        } catch {
+            // Refused rather than trusted blindly, but as a failure worth retrying.
+            throw IdentityError(.verificationUnavailable, "cannot fetch the revocation list of \(issuer.value) now; try again shortly")
+        }
+        if reply.status >= 500 {
+            throw IdentityError(.verificationUnavailable, "the revocation list of \(issuer.value) is unavailable now (\(reply.status)); try again shortly")
         }
         guard reply.status == 200 else {
             throw IdentityError(.credentialInvalid, "the revocation list of \(issuer.value) could not be fetched; refusing rather than trusting blindly")

@@ -21,6 +21,30 @@ import Testing
         #expect(!reply.text.contains("空气"), sourceLocation: sourceLocation)
     }
 
+    /// A caller whose DID document cannot be fetched now (its host does not answer) is told to
+    /// try again — 503 with `Retry-After` — rather than refused for good; one whose host answers
+    /// that it has no such document is refused (401).
+    @Test func aCallerThatCannotBeVerifiedNowIsToldToRetry() async throws {
+        try await withNetwork([TestNetwork.authority, TestNetwork.bureau, TestNetwork.institute]) { net in
+            try await net.register(1)
+            try await net.register(2)
+            let credential = try #require(try await net.nodes[2].credential())
+            let silent = try #require(WebDID(baseURL: "http://127.0.0.1:\(LoopbackPorts.free(count: 1)[0])"))
+            let unreachable = try SelfIssuedToken.make(issuer: silent, key: NodeKey(), audience: net.nodes[1].did, credential: credential)
+            let reply = try await catalogRequest(net, token: unreachable)
+            #expect(reply.status == 503)
+            #expect(reply.headers.first(name: "Retry-After") == "10")
+            #expect(reply.json?["@type"]?.stringValue == "CatalogError")
+            #expect(reply.json?["code"]?.stringValue == "verification_unavailable")
+            #expect(reply.json?["dataset"] == nil)
+
+            // A live host without the document: final.
+            let missing = try WebDID(net.nodes[2].did.value + ":nobody")
+            let unknown = try SelfIssuedToken.make(issuer: missing, key: NodeKey(), audience: net.nodes[1].did, credential: credential)
+            expectRefused(try await catalogRequest(net, token: unknown), code: "did_resolution")
+        }
+    }
+
     @Test func refusesEveryKindOfBadCaller() async throws {
         try await withNetwork([TestNetwork.authority, TestNetwork.bureau, TestNetwork.institute, TestNetwork.enterprise]) { net in
             try await net.register(1)
