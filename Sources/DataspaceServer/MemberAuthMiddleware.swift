@@ -36,9 +36,9 @@ struct MemberAuthMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
-    /// When a caller that could not be verified may try again: the resolver keeps a failed
-    /// fetch for 10 seconds.
-    static let retryAfterSeconds = 10
+    /// When a caller that could not be verified may try again: once the resolver has
+    /// forgotten the failed fetch.
+    static let retryAfterSeconds = HTTPDIDResolver.defaultFailureTTL
 
     /// The refusal in the error form of `path`'s endpoint family.
     static func refusal(_ error: ProtocolError, path: String) -> Response {

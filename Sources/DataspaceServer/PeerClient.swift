@@ -149,7 +149,11 @@ public actor HTTPDIDResolver: DIDResolver {
     /// Bounds both caches: an attacker naming millions of DIDs cannot grow them without limit.
     static let maximumEntries = 10_000
 
-    public init(client: PeerClient, own: DIDDocument, ttl: TimeInterval = 300, failureTTL: TimeInterval = 10, now: @escaping @Sendable () -> Date = { Date() }) {
+    /// How long a failed fetch is kept by default; a caller refused for it is told to retry after
+    /// as long (`Retry-After`).
+    public static let defaultFailureTTL = 10
+
+    public init(client: PeerClient, own: DIDDocument, ttl: TimeInterval = 300, failureTTL: TimeInterval = TimeInterval(defaultFailureTTL), now: @escaping @Sendable () -> Date = { Date() }) {
         self.client = client
         self.own = own
         self.ttl = ttl
