@@ -6,12 +6,19 @@ import Foundation
 /// which is what lets the assessment read an upload that is still being written and then moved
 /// into the blob store.
 final class ReadOnlyFile: Sendable {
-    let descriptor: Int32
+    /// Waits until a file still being written holds `end` bytes; returns how many it holds then
+    /// (fewer only once the writer is done and the file is complete).
+    typealias Growth = @Sendable (_ end: Int64) throws(ProfileError) -> Int64
 
-    init(path: String) throws(ProfileError) {
+    let descriptor: Int32
+    /// For a file still being written: reads wait for their bytes instead of ending early.
+    let growth: Growth?
+
+    init(path: String, growth: Growth? = nil) throws(ProfileError) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ProfileError("cannot open \(path)") }
         descriptor = fd
+        self.growth = growth
     }
 
     deinit { close(descriptor) }
@@ -22,12 +29,18 @@ final class ReadOnlyFile: Sendable {
         return fstat(descriptor, &info) == 0 ? Int64(info.st_size) : 0
     }
 
-    /// Fills `buffer` from `offset`; returns fewer bytes only at the end of the file.
+    /// Fills `buffer` from `offset`; returns fewer bytes only at the end of the file (of a
+    /// growing file: once it is complete).
     func read(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws(ProfileError) -> Int {
         guard let base = buffer.baseAddress else { return 0 }
+        var count = buffer.count
+        if let growth {
+            let held = try growth(offset + Int64(count))
+            count = Int(max(0, min(Int64(count), held - offset)))
+        }
         var done = 0
-        while done < buffer.count {
-            let n = pread(descriptor, base + done, buffer.count - done, off_t(offset) + off_t(done))
+        while done < count {
+            let n = pread(descriptor, base + done, count - done, off_t(offset) + off_t(done))
             if n == 0 { break }
             if n < 0 {
                 if errno == EINTR { continue }

@@ -1,15 +1,22 @@
 import DataspaceCore
 import Foundation
 
-/// Profiles a file while it is still being written, so a publish reads its upload once: the
-/// first part starts on the bytes as they land; when the writer is done, what the first part
-/// has not read yet is cut at record boundaries into one share per core — the first part goes
-/// on to the first cut, a thread takes each other share — so the cores finish together, as in
-/// `TabularProfiler.profile(path:)`. The parts share the uniqueness tables and merge the same
-/// way, so the counts are the ones a profile of the finished file gives.
+/// Profiles a file while it is still being written, so a publish reads its upload once. The
+/// parts share the uniqueness tables and merge as in `TabularProfiler.profile(path:)`, so the
+/// counts are the ones a profile of the finished file gives.
+///
+/// - With the size known up front (an upload's Content-Length, `expectedBytes`), the file is
+///   cut where `TabularProfiler.profile(path:)` cuts a file of that size, and each part starts
+///   as soon as the bytes at its cut have landed, reading behind the writer. A file that ends
+///   at that size — an upload stored as sent — gets the very report `dataspace quality` gives
+///   it, approximations included, however the writes were timed.
+/// - Without it, the first part starts on the bytes as they land; when the writer is done,
+///   what the first part has not read yet is cut into one share per core, so the cores finish
+///   together. The estimates past the exact bounds (top values of very large columns, which
+///   columns yield their memory in a wide file) then depend on where the first part had got to.
 ///
 /// The writer calls `wrote(total:)` after each write, then `finish(size:)` (or `cancel()`);
-/// `profile()` waits for the result. Reads go through a descriptor opened at the start, so the
+/// `profile()` waits for the result. Reads go through descriptors opened at the start, so the
 /// file may be renamed or removed once `finish` has returned.
 ///
 /// The cuts are guessed at the first line end after each target unless the file's first MiB
@@ -24,6 +31,9 @@ public final class GrowingFileProfiler: @unchecked Sendable {
     private let expectedBytes: Int64?
     private let quoteSample: Int
     private let file: ReadOnlyFile
+    /// The same file, its reads waiting for the writer (`waitForBytes`): the later parts and
+    /// the search for cuts read through it.
+    private var growing: ReadOnlyFile?
     private let condition = NSCondition()
 
     // Guarded by `condition`.
@@ -35,6 +45,10 @@ public final class GrowingFileProfiler: @unchecked Sendable {
     private var firstEndFixed = false
     /// The cuts were guessed: every part but the last checks it ended on a record boundary.
     private var guessedCuts = false
+    /// The parts were planned from `expectedBytes` before the writer finished.
+    private var plannedAhead = false
+    /// Planned ahead, no cut was found: the first part reads to the end, wherever that is.
+    private var firstTakesAll = false
     /// A guessed cut missed and the file was profiled again (for tests).
     private(set) var cutAgain = false
     /// Bytes the first part has taken so far.
@@ -59,6 +73,21 @@ public final class GrowingFileProfiler: @unchecked Sendable {
         self.expectedBytes = expectedBytes
         self.quoteSample = quoteSample
         file = try ReadOnlyFile(path: path)
+        growing = try ReadOnlyFile(path: path) { [weak self] end throws(ProfileError) in
+            guard let self else { throw ProfileError("the upload was abandoned") }
+            return try self.waitForBytes(upTo: end)
+        }
+        if let expectedBytes, options.parts > 1, expectedBytes >= options.parallelThreshold {
+            // Cut where a profile of a finished file of that size cuts it; the first part stops
+            // at the first target until the cut after it is found.
+            let parts = Int64(options.parts)
+            let targets = (1..<parts).map { expectedBytes * $0 / parts }
+            plannedAhead = true
+            firstLimit = targets[0]
+            let planner = Thread { [self] in planParts(after: targets) }
+            planner.name = "assessment (cuts)"
+            planner.start()
+        }
         let first = Thread { [self] in runFirstPart() }
         first.name = "assessment (first part)"
         first.start()
@@ -82,6 +111,16 @@ public final class GrowingFileProfiler: @unchecked Sendable {
         condition.lock()
         self.size = size
         written = size
+        if plannedAhead {
+            // The planner (or the parts it started) go on to the end, which they now know.
+            if firstTakesAll {
+                firstLimit = size
+                firstEndFixed = true
+            }
+            condition.broadcast()
+            condition.unlock()
+            return
+        }
         let taken = firstTaken
         guard options.parts > 1, !cancelled, outcome == nil, size >= options.parallelThreshold, size - taken >= options.parallelThreshold / 2 else {
             firstLimit = size
@@ -108,12 +147,41 @@ public final class GrowingFileProfiler: @unchecked Sendable {
         } catch {
             cuts = []  // the first part meets the same problem and reports it
         }
-        cuts = cuts.filter { $0 < size }
+        startLaterParts(cuts: cuts.filter { $0 < size }, guessed: guessed, header: header, end: size)
+    }
+
+    /// Finds the cuts after `targets` (of the expected size) as the bytes there land, and
+    /// starts the later parts on them.
+    private func planParts(after targets: [Int64]) {
+        guard let growing else { return }
+        var cuts: [Int64] = []
+        var header: [String]?
+        var guessed = false
+        do {
+            let planned = try FileSplitter.plannedCuts(in: growing, after: targets, format: format, quoteSample: quoteSample, maximumRecord: options.maximumRecordBytes)
+            cuts = planned.cuts ?? []
+            guessed = planned.guessed
+            if format == .csv && !cuts.isEmpty { header = try FileSplitter.header(in: growing) }
+        } catch {
+            cuts = []  // cancelled, or the first part meets the same problem and reports it
+        }
+        // The last part reads to the end of the file, which may not be known yet.
+        startLaterParts(cuts: cuts, guessed: guessed, header: header, end: .max)
+    }
+
+    /// Ends the first part at the first cut and starts a thread on each range after it, the
+    /// last one ending at `end`; with no cuts, the first part reads to the end.
+    private func startLaterParts(cuts: [Int64], guessed: Bool, header: [String]?, end: Int64) {
         condition.lock()
         defer { condition.unlock() }
-        guard let firstCut = cuts.first, !cancelled else {
-            firstLimit = size
-            firstEndFixed = true
+        guard let firstCut = cuts.first, !cancelled, let growing else {
+            firstTakesAll = true
+            if let size {
+                firstLimit = size
+                firstEndFixed = true
+            } else {
+                firstLimit = .max
+            }
             condition.broadcast()
             return
         }
@@ -121,16 +189,15 @@ public final class GrowingFileProfiler: @unchecked Sendable {
         firstEndFixed = true
         guessedCuts = guessed
         let checkEnds = guessed
-        let ranges = zip(cuts, cuts.dropFirst() + [size]).map { $0..<$1 }.filter { !$0.isEmpty }
+        let ranges = zip(cuts, cuts.dropFirst() + [end]).map { $0..<$1 }.filter { !$0.isEmpty }
         results += ranges.map { _ in nil }
         let tables = sharedTables()
         condition.broadcast()
         for (i, range) in ranges.enumerated() {
-            let partHeader = header
             let part = Thread { [self] in
                 let result = Result { () throws(ProfileError) -> TabularProfiler in
                     try TabularProfiler.profilePart(
-                        file, range: range, first: false, header: partHeader, format: format, options: options, rules: rules, tables: tables,
+                        growing, range: range, first: false, header: header, format: format, options: options, rules: rules, tables: tables,
                         endOnRecord: checkEnds && i < ranges.count - 1, cancelled: { [self] in isCancelled })
                 }
                 settle(part: i + 1, result)
@@ -138,6 +205,15 @@ public final class GrowingFileProfiler: @unchecked Sendable {
             part.name = "assessment (part \(i + 2))"
             part.start()
         }
+    }
+
+    /// Waits until the file holds `end` bytes or the writer is done; what it holds then.
+    private func waitForBytes(upTo end: Int64) throws(ProfileError) -> Int64 {
+        condition.lock()
+        defer { condition.unlock() }
+        while !cancelled && size == nil && written < end { condition.wait() }
+        if cancelled { throw ProfileError("the upload was cancelled") }
+        return size ?? written
     }
 
     /// The upload failed: the parts stop at their next chunk and `profile()` throws.
@@ -178,6 +254,17 @@ public final class GrowingFileProfiler: @unchecked Sendable {
         defer { condition.unlock() }
         if case .failure(let error as ProfileError)? = outcome { return error }
         return nil
+    }
+
+    /// Waits until the first part has taken every byte written so far that it may read yet
+    /// (tests make it keep up with the writer, as it does behind a slow upload).
+    func waitForFirstPart() {
+        condition.lock()
+        defer { condition.unlock() }
+        // Before the first MiB (or the end) is there, the first part waits for it, not for reads.
+        while !cancelled && outcome == nil && (written >= 1 << 20 || size != nil) && firstTaken < min(written, firstLimit) {
+            condition.wait()
+        }
     }
 
     private var isCancelled: Bool {
@@ -221,6 +308,8 @@ public final class GrowingFileProfiler: @unchecked Sendable {
                 let wanted = Int(min(Int64(chunk), max(0, available)))
                 firstTaken = offset + Int64(wanted)
                 endsAtGuess = guessedCuts && firstLimit < (size ?? .max)
+                // For `waitForFirstPart`; no one else waits on the first part's progress.
+                condition.broadcast()
                 condition.unlock()
                 if stop { break }
                 let n = try file.read(at: offset, into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<wanted]))

@@ -105,6 +105,48 @@ import Testing
         }
     }
 
+    /// With the upload's size known up front, its parts are cut where a profile of the finished
+    /// file cuts it, so a publish reports what `dataspace quality` reports on that file — the
+    /// estimates past the exact bounds too (here top values past 64 distinct values, which
+    /// depend on where each part starts) — whether the first part keeps up with the writer or
+    /// the file lands at once. A size that turns out wrong (an upload converted on the way)
+    /// still gives the exact answers.
+    @Test(arguments: [(2, true, 1.0), (2, false, 1.0), (3, true, 1.0), (2, true, 0.5), (3, false, 1.7)])
+    func withItsSizeKnownTheUploadIsCutAsTheFinishedFileWouldBe(parts: Int, firstPartKeepsUp: Bool, expectedShare: Double) async throws {
+        var text = "id,code,n\n"
+        for i in 0..<100_000 { text += "\(i % 80_000),c\((i &* 7_919) % 5_000),\(i % 10)\n" }
+        let bytes = Array(text.utf8)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("planned-\(UUID().uuidString.prefix(8))").path
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var options = ProfileOptions()
+        options.parallelThreshold = 0
+        options.parts = parts
+        options.exactDistinctLimit = 64
+        options.now = Date(timeIntervalSince1970: 1_790_000_000)
+        let expected = Int64(Double(bytes.count) * expectedShare)
+        let profiler = try GrowingFileProfiler(path: path, format: .csv, options: options, rules: nil, expectedBytes: expected, quoteSample: TabularProfiler.quoteSample)
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        var offset = 0
+        while offset < bytes.count {
+            let n = min(bytes.count - offset, firstPartKeepsUp ? 4_096 : 100_000)
+            try handle.write(contentsOf: bytes[offset..<(offset + n)])
+            offset += n
+            profiler.wrote(total: Int64(offset))
+            if firstPartKeepsUp { profiler.waitForFirstPart() }
+        }
+        try handle.close()
+        profiler.finish(size: Int64(bytes.count))
+        let published = try await profiler.profile()
+        let quality = try TabularProfiler.profile(path: path, format: .csv, options: options)
+        #expect(quality.rows == 100_000 && quality.duplicateRows == 20_000 && quality.columns[1].distinctExact == false)
+        ParallelProfileTests.expectSameAnswers(published, quality, "planned, \(parts) parts, expected \(expectedShare)")
+        if expectedShare == 1 {
+            #expect(published.columns[1].topValues == quality.columns[1].topValues)
+            #expect(published == quality)
+        }
+    }
+
     @Test func jsonLinesGrowAsWell() async throws {
         var text = ""
         for i in 0..<4_000 { text += i < 3_000 ? "{\"a\":\(i % 300)}\n" : "{\"a\":\(i % 300),\"late\":\"x\(i % 3)\"}\n" }
