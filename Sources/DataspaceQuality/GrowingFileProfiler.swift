@@ -136,37 +136,31 @@ public final class GrowingFileProfiler: @unchecked Sendable {
         condition.broadcast()
         condition.unlock()
 
-        var cuts: [Int64] = []
-        var header: [String]?
-        var guessed = false
-        do {
-            let planned = try FileSplitter.plannedCuts(in: file, after: targets, format: format, quoteSample: quoteSample, maximumRecord: options.maximumRecordBytes)
-            cuts = planned.cuts ?? []
-            guessed = planned.guessed
-            if format == .csv { header = try FileSplitter.header(in: file) }
-        } catch {
-            cuts = []  // the first part meets the same problem and reports it
-        }
-        startLaterParts(cuts: cuts.filter { $0 < size }, guessed: guessed, header: header, end: size)
+        let found = cuts(in: file, after: targets)
+        startLaterParts(cuts: found.cuts.filter { $0 < size }, guessed: found.guessed, header: found.header, end: size)
     }
 
     /// Finds the cuts after `targets` (of the expected size) as the bytes there land, and
     /// starts the later parts on them.
     private func planParts(after targets: [Int64]) {
         guard let growing else { return }
-        var cuts: [Int64] = []
-        var header: [String]?
-        var guessed = false
-        do {
-            let planned = try FileSplitter.plannedCuts(in: growing, after: targets, format: format, quoteSample: quoteSample, maximumRecord: options.maximumRecordBytes)
-            cuts = planned.cuts ?? []
-            guessed = planned.guessed
-            if format == .csv && !cuts.isEmpty { header = try FileSplitter.header(in: growing) }
-        } catch {
-            cuts = []  // cancelled, or the first part meets the same problem and reports it
-        }
+        let found = cuts(in: growing, after: targets)
         // The last part reads to the end of the file, which may not be known yet.
-        startLaterParts(cuts: cuts, guessed: guessed, header: header, end: .max)
+        startLaterParts(cuts: found.cuts, guessed: found.guessed, header: found.header, end: .max)
+    }
+
+    /// The cuts after `targets` as `TabularProfiler.profile(path:)` finds them, and the CSV
+    /// header the later parts need; none when the search fails (cancelled, or a problem the
+    /// first part meets as well and reports).
+    private func cuts(in file: ReadOnlyFile, after targets: [Int64]) -> (cuts: [Int64], guessed: Bool, header: [String]?) {
+        do {
+            let planned = try FileSplitter.plannedCuts(in: file, after: targets, format: format, quoteSample: quoteSample, maximumRecord: options.maximumRecordBytes)
+            let cuts = planned.cuts ?? []
+            let header = format == .csv && !cuts.isEmpty ? try FileSplitter.header(in: file) : nil
+            return (cuts, planned.guessed, header)
+        } catch {
+            return ([], false, nil)
+        }
     }
 
     /// Ends the first part at the first cut and starts a thread on each range after it, the
