@@ -31,8 +31,9 @@ public struct CatalogService: Sendable {
     public struct UploadOptions: Sendable, Hashable {
         public var encoding: SourceEncoding?
         public var delimiter: UInt8?
-        /// The upload's announced length (Content-Length), when known: it only sizes the
-        /// assessment's tables before the whole file is there.
+        /// The upload's announced length (Content-Length), when known: the assessment cuts the
+        /// upload where it would cut a stored file of that size, and sizes its tables, before
+        /// the whole file is there. A hint only: the body is counted as it streams.
         public var expectedBytes: Int64?
         public init(encoding: SourceEncoding? = nil, delimiter: UInt8? = nil, expectedBytes: Int64? = nil) {
             self.encoding = encoding

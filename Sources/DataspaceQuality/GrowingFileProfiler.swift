@@ -59,7 +59,8 @@ public final class GrowingFileProfiler: @unchecked Sendable {
     private var waiters: [CheckedContinuation<DatasetProfile, any Error>] = []
 
     /// Starts profiling `path`, which a writer is filling; `expectedBytes` (the upload's
-    /// Content-Length, when known) only sizes the uniqueness tables.
+    /// Content-Length, when known) places the cuts and sizes the uniqueness tables. A wrong one
+    /// costs only the cuts' match with `dataspace quality`, never a count or a hang.
     public convenience init(path: String, format: TabularFormat, options: ProfileOptions = ProfileOptions(), rules: QualityRules? = nil, expectedBytes: Int64? = nil) throws {
         try self.init(path: path, format: format, options: options, rules: rules, expectedBytes: expectedBytes, quoteSample: TabularProfiler.quoteSample)
     }

@@ -193,8 +193,8 @@ enum ManagementRoutes {
     /// delimiter=";"`); what is not given is detected.
     static func uploadOptions(_ request: Request) throws -> CatalogService.UploadOptions {
         var options = CatalogService.UploadOptions()
-        // Only a sizing hint for the assessment (the catalog clamps it to the file limit); the
-        // body itself is counted and capped as it streams.
+        // A hint for the assessment's cuts and tables (the catalog clamps it to the file limit);
+        // the body itself is counted and capped as it streams.
         if let length = request.headers[.contentLength].flatMap({ Int64($0) }), length >= 0 { options.expectedBytes = length }
         let parameters = (request.headers[.contentType] ?? "").split(separator: ";").dropFirst()
         for parameter in parameters {
