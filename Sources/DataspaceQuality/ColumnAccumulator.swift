@@ -49,6 +49,9 @@ struct ColumnAccumulator {
     /// The column's share of memory ran out before `exactDistinctLimit` distinct values (or
     /// `patternLimit` shapes): its counts are estimates sooner than the limits say.
     var yielded = false
+    /// The column's values seen before, while there are few (`ValueMemo`): `settle` before
+    /// reading `counts` or `patterns`.
+    private var memo = ValueMemo()
 
     init(options: ProfileOptions) {
         self.options = options
@@ -74,6 +77,12 @@ struct ColumnAccumulator {
             nulls += 1
             return FieldFacts(hash: scan.hash, number: nil, type: nil)
         }
+        if memo.isOn, let seen = memo.sighting(scan.hash) {
+            // Seen before: the same type and number, not a new extreme, already in the tables.
+            typeCounts[seen.type.order] += 1
+            if seen.hasNumber { moments.add(seen.number) }
+            return FieldFacts(hash: seen.hash, number: seen.hasNumber ? seen.number : nil, type: seen.type)
+        }
         let (type, number) = ValueClassifier.classify(b)
         typeCounts[type.order] += 1
         if let number {
@@ -93,6 +102,15 @@ struct ColumnAccumulator {
         if scan.characters > maxLength { maxLength = scan.characters }
 
         let hash = scan.hash
+        if !memo.isOn && !memo.stopped {
+            // Only where it is a small part of the column's share (not in a very wide file).
+            if memory.fits(ValueMemo.bytes &* 8, held: held) {
+                memo.start()
+                memory.charge(ValueMemo.bytes, held: &held)
+            } else {
+                memo.stop(counts: &counts, patterns: &patterns, otherPatterns: &otherPatterns)
+            }
+        }
         if !countsExact { hll?.add(hash: hash) }
         // One hash-table probe per value: the slot found is the one updated. A value new to
         // the table is placed only if its text fits the column's memory.
@@ -106,11 +124,15 @@ struct ColumnAccumulator {
                 memory.charge(ColumnMemory.entryBytes &+ text.count, held: &held)
                 firstValues[hash] = text
             case .full:
-                if countsExact { becomeEstimate(adding: hash, memory: &memory) }
+                if countsExact {
+                    if memo.isOn { memo.stop(counts: &counts, patterns: &patterns, otherPatterns: &otherPatterns) }
+                    becomeEstimate(adding: hash, memory: &memory)
+                }
             }
         }
         let shape = scan.patternHash
         let shapeFits = memory.fits(ColumnMemory.entryBytes &+ ColumnMemory.patternTextBytes, held: held)
+        var patternCounted = true
         switch patterns.add(shape, limit: shapeFits ? options.patternLimit : min(patterns.count, options.patternLimit)) {
         case .counted: break
         case .inserted:
@@ -120,6 +142,11 @@ struct ColumnAccumulator {
         case .full:
             if patterns.count < options.patternLimit { yielded = true }
             otherPatterns += 1
+            patternCounted = false
+        }
+        // Only a value the count table holds is remembered: its repeats are settled into it.
+        if memo.isOn && !memo.remember(hash, type: type, number: number, patternHash: shape, patternCounted: patternCounted) {
+            memo.stop(counts: &counts, patterns: &patterns, otherPatterns: &otherPatterns)
         }
         return FieldFacts(hash: hash, number: number, type: type)
     }
@@ -173,7 +200,11 @@ struct ColumnAccumulator {
     }
 
     /// Folds in the accumulator of a later part of the same column.
-    mutating func merge(_ o: ColumnAccumulator) {
+    mutating func merge(_ other: ColumnAccumulator) {
+        // A merged column takes no more values: its memo is settled and dropped.
+        memo.stop(counts: &counts, patterns: &patterns, otherPatterns: &otherPatterns)
+        var o = other
+        o.settle()
         values += o.values
         nulls += o.nulls
         for i in typeCounts.indices { typeCounts[i] += o.typeCounts[i] }
@@ -326,7 +357,18 @@ struct ColumnAccumulator {
         return bCut ? 0 : 1
     }
 
+    /// Adds the memo's pending repeats to the value and shape counts.
+    mutating func settle() {
+        memo.settle(counts: &counts, patterns: &patterns, otherPatterns: &otherPatterns)
+    }
+
     func profile(name: String) -> ColumnProfile {
+        var settled = self
+        settled.settle()
+        return settled.settledProfile(name: name)
+    }
+
+    private func settledProfile(name: String) -> ColumnProfile {
         let nonNull = values - nulls
         let numbers = moments.count
         var types: [ValueType: Int] = [:]

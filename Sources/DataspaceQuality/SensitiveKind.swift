@@ -239,23 +239,35 @@ public enum SensitiveDetector {
 
     /// local@domain.tld with the characters RFC 5321 allows unquoted and a dotted domain.
     public static func isEmail(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let at = b.firstIndex(of: UInt8(ascii: "@")), b.lastIndex(of: UInt8(ascii: "@")) == at, at > 0, at < b.count - 4 else { return false }
-        guard b[..<at].allSatisfy({ isAlnum($0) || isLocalSymbol($0) }) else { return false }
+        // One pass (it was four: the first and last '@', the local part, the domain): every
+        // value of an email column is checked.
+        let n = b.count
+        var at = 0
+        while at < n && b[at] != UInt8(ascii: "@") {
+            guard isAlnum(b[at]) || isLocalSymbol(b[at]) else { return false }
+            at += 1
+        }
+        guard at > 0, at < n - 4 else { return false }
         // The domain: two or more non-empty labels of letters, digits and '-', the last (the
-        // top-level domain) of two or more letters.
+        // top-level domain) of two or more letters. A second '@' is none of these.
         var labels = 0
         var labelStart = at + 1
-        for i in (at + 1)...b.count {
-            guard i == b.count || b[i] == UInt8(ascii: ".") else {
-                guard isAlnum(b[i]) || b[i] == UInt8(ascii: "-") else { return false }
-                continue
+        var lettersOnly = true
+        var i = at + 1
+        while i < n {
+            let c = b[i]
+            if c == UInt8(ascii: ".") {
+                guard i > labelStart else { return false }
+                labels += 1
+                labelStart = i + 1
+                lettersOnly = true
+            } else {
+                guard isAlnum(c) || c == UInt8(ascii: "-") else { return false }
+                if !isAlpha(c) { lettersOnly = false }
             }
-            guard i > labelStart else { return false }
-            labels += 1
-            if i == b.count, i - labelStart < 2 || !b[labelStart..<i].allSatisfy(isAlpha) { return false }
-            labelStart = i + 1
+            i += 1
         }
-        return labels >= 2
+        return n - labelStart >= 2 && lettersOnly && labels >= 1
     }
 
     /// The symbols besides letters and digits an unquoted local part may hold

@@ -54,7 +54,7 @@ public struct TabularProfiler {
     private var row: [UInt8] = []
     private var recordStart = 0
     /// The fields of the record being read, and where the next one begins in `row`.
-    private(set) var fieldRanges: [Range<Int>] = []
+    private(set) var fieldRanges = RecordFields()
     private var fieldBegin = 0
     private var skipLF = false
     /// Set by `profilePart` when the part's range did not end on a record boundary.
@@ -497,14 +497,14 @@ public struct TabularProfiler {
 
     private mutating func endRecord() {
         defer {
-            fieldRanges.removeAll(keepingCapacity: true)
+            fieldRanges.removeAll()
             fieldBegin = row.count
         }
         // A blank line is not a record.
         if fieldRanges.count == 1, fieldRanges[0] == recordStart..<recordStart { return }
         guard names != nil else {
             names = row.withUnsafeBufferPointer { buffer in
-                fieldRanges.map { range in
+                fieldRanges.all.map { range in
                     String(decoding: UnsafeBufferPointer(rebasing: buffer[range]), as: UTF8.self).trimmingCharacters(in: .whitespaces)
                 }
             }
