@@ -145,10 +145,33 @@ struct ColumnAccumulator {
             patternCounted = false
         }
         // Only a value the count table holds is remembered: its repeats are settled into it.
-        if memo.isOn && !memo.remember(hash, type: type, number: number, patternHash: shape, patternCounted: patternCounted) {
+        let facts = FieldFacts(hash: hash, number: number, type: type)
+        if memo.isOn
+            && !memo.remember(hash, type: type, number: number, patternHash: shape, patternCounted: patternCounted, detectorShape: Self.detectorShape(b, scan, facts))
+        {
             memo.stop(counts: &counts, patterns: &patterns, otherPatterns: &otherPatterns)
         }
-        return FieldFacts(hash: hash, number: number, type: type)
+        return facts
+    }
+
+    /// Whether the column looks its values up in its memo first: the profiler then scans only
+    /// their hashes and adds them with `add(_:hash:readableAfter:memory:)`.
+    var remembers: Bool { !memo.stopped }
+
+    /// As `add(_:scan:memory:)` for a value of which only `ValueScan.hash` is known: a value
+    /// the memo holds is counted from it, any other is scanned whole and takes the long path.
+    /// Also returns the value's `detectorShape`.
+    @inline(__always)
+    mutating func add(_ b: UnsafeBufferPointer<UInt8>, hash: UInt64, readableAfter: Bool, memory: inout ColumnMemory.Pool) -> (facts: FieldFacts, detectorShape: UInt64) {
+        if memo.isOn, !ValueClassifier.isNull(b), let seen = memo.sighting(hash) {
+            values += 1
+            typeCounts[seen.type.order] += 1
+            if seen.hasNumber { moments.add(seen.number) }
+            return (FieldFacts(hash: hash, number: seen.hasNumber ? seen.number : nil, type: seen.type), seen.detectorShape)
+        }
+        let scan = ValueScan(b, readableAfter: readableAfter)
+        let facts = add(b, scan: scan, memory: &memory)
+        return (facts, Self.detectorShape(b, scan, facts))
     }
 
     /// Runs the sensitive-data detectors over a value of a row at `rowLevel`, if the column's

@@ -565,6 +565,24 @@ public struct TabularProfiler {
                             scans.withUnsafeMutableBufferPointer { scans in
                                 shapes.withUnsafeMutableBufferPointer { shapes in
                                     for i in 0..<width {
+                                        if columns[i].remembers {
+                                            // Few distinct values so far: each is looked up in the column's memo
+                                            // by its hash, and scanned whole only when it is not there.
+                                            for r in 0..<rowCount {
+                                                if let range = ranges[r &* width &+ i] {
+                                                    let value = UnsafeBufferPointer(rebasing: buffer[range])
+                                                    let hash = ValueScan.hash(of: value, readableAfter: true)
+                                                    let (found, shape) = columns[i].add(value, hash: hash, readableAfter: true, memory: &memory)
+                                                    rowHashes[r] = ColumnAccumulator.fold(rowHashes[r] ^ found.hash)
+                                                    shapes[r &* width &+ i] = shape
+                                                    if rules { facts[r &* width &+ i] = found }
+                                                } else {
+                                                    columns[i].add(UnsafeBufferPointer(start: nil, count: 0), scan: ValueScan.empty, memory: &memory)
+                                                    rowHashes[r] = ColumnAccumulator.fold(rowHashes[r] ^ 0x5851_F42D_4C95_7F2D)
+                                                }
+                                            }
+                                            continue
+                                        }
                                         // The column's values are scanned first (hash, shape, length), so
                                         // that each value's count-table slot is asked for a few values
                                         // before it is probed.

@@ -22,6 +22,8 @@ struct ValueMemo {
         /// The value's shape is in the shape table (else it was counted among other shapes).
         var patternCounted = false
         var patternHash: UInt64 = 0
+        /// `ColumnAccumulator.detectorShape` of the value.
+        var detectorShape: UInt64 = 0
     }
 
     /// Distinct values the memo holds before the column drops it.
@@ -62,7 +64,7 @@ struct ValueMemo {
 
     /// Remembers a value at its first sighting (which the long path counted). False when the
     /// memo is full: the caller settles and stops it.
-    mutating func remember(_ hash: UInt64, type: ValueType, number: Double?, patternHash: UInt64, patternCounted: Bool) -> Bool {
+    mutating func remember(_ hash: UInt64, type: ValueType, number: Double?, patternHash: UInt64, patternCounted: Bool, detectorShape: UInt64) -> Bool {
         guard held < Self.maximumDistinct else { return false }
         let mask = Self.slotCount - 1
         var i = Int(truncatingIfNeeded: hash) & mask
@@ -72,7 +74,7 @@ struct ValueMemo {
         }
         entries[i] = Entry(
             hash: hash, number: number ?? .nan, pending: 0, type: type, hasNumber: number != nil, occupied: true,
-            patternCounted: patternCounted, patternHash: patternHash)
+            patternCounted: patternCounted, patternHash: patternHash, detectorShape: detectorShape)
         held += 1
         return true
     }

@@ -15,6 +15,9 @@ struct ValueScan {
     /// as their keys do (a shorter value's padding is below any byte the longer one has there).
     var orderKey: UInt64
 
+    /// The scan of an empty value (a field the row lacks).
+    static let empty = ValueScan(UnsafeBufferPointer(start: nil, count: 0))
+
     /// Bytes of padding after a buffer of values for `init(_:readableAfter:)`.
     static let paddingBytes = 8
 
@@ -87,6 +90,34 @@ struct ValueScan {
         } else {
             patternHash = ValueClassifier.patternHash(b)
         }
+    }
+
+    /// `hash` alone, for a value its column answers from its memo (`ValueMemo`): the fold per
+    /// word and nothing else. `readableAfter` as in `init(_:readableAfter:)`.
+    @inline(__always)
+    static func hash(of b: UnsafeBufferPointer<UInt8>, readableAfter: Bool) -> UInt64 {
+        let raw = UnsafeRawBufferPointer(b)
+        let n = raw.count
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(n)
+        var i = 0
+        while i + 8 <= n {
+            h = ColumnAccumulator.fold(h ^ UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+            i += 8
+        }
+        var tail: UInt64 = 0
+        if i < n {
+            if readableAfter, let base = raw.baseAddress {
+                let word = UInt64(littleEndian: (base + i).loadUnaligned(as: UInt64.self))
+                tail = word & ((1 << UInt64(truncatingIfNeeded: (n &- i) &* 8)) &- 1)
+            } else {
+                var shift: UInt64 = 0
+                for j in i..<n {
+                    tail |= UInt64(raw[j]) << shift
+                    shift += 8
+                }
+            }
+        }
+        return ColumnAccumulator.finish(ColumnAccumulator.fold(h ^ tail ^ 0xA076_1D64_78BD_642F))
     }
 
     /// The shape symbols of eight ASCII bytes: digits → 9, letters → A or a, others kept.

@@ -62,6 +62,19 @@ struct ValueScanTests {
         }
     }
 
+    @Test("the hash alone is the full scan's hash, with the tail read as one word or byte by byte")
+    func hashAloneIsTheScansHash() {
+        for value in Self.values() {
+            let padded = value + Array(repeating: 0xFF, count: ValueScan.paddingBytes)
+            padded.withUnsafeBufferPointer { b in
+                let v = UnsafeBufferPointer(rebasing: b[0..<value.count])
+                let expected = ValueScan(v).hash
+                #expect(ValueScan.hash(of: v, readableAfter: true) == expected)
+                #expect(ValueScan.hash(of: v, readableAfter: false) == expected)
+            }
+        }
+    }
+
     @Test("a value followed by other bytes scans as it does alone when its tail is read as one word")
     func paddedTailReadsOnlyTheValue() {
         for value in Self.values() {
