@@ -169,6 +169,13 @@ struct ColumnAccumulator {
             if seen.hasNumber { moments.add(seen.number) }
             return (FieldFacts(hash: hash, number: seen.hasNumber ? seen.number : nil, type: seen.type), seen.detectorShape)
         }
+        return addScanning(b, readableAfter: readableAfter, memory: &memory)
+    }
+
+    /// The memo's miss: the value scanned whole and added the long way. Out of line, so that the
+    /// block's scan loop for the other columns keeps the one inlined copy of the scan.
+    @inline(never)
+    private mutating func addScanning(_ b: UnsafeBufferPointer<UInt8>, readableAfter: Bool, memory: inout ColumnMemory.Pool) -> (facts: FieldFacts, detectorShape: UInt64) {
         let scan = ValueScan(b, readableAfter: readableAfter)
         let facts = add(b, scan: scan, memory: &memory)
         return (facts, Self.detectorShape(b, scan, facts))

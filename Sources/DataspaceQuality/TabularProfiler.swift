@@ -566,21 +566,8 @@ public struct TabularProfiler {
                                 shapes.withUnsafeMutableBufferPointer { shapes in
                                     for i in 0..<width {
                                         if columns[i].remembers {
-                                            // Few distinct values so far: each is looked up in the column's memo
-                                            // by its hash, and scanned whole only when it is not there.
-                                            for r in 0..<rowCount {
-                                                if let range = ranges[r &* width &+ i] {
-                                                    let value = UnsafeBufferPointer(rebasing: buffer[range])
-                                                    let hash = ValueScan.hash(of: value, readableAfter: true)
-                                                    let (found, shape) = columns[i].add(value, hash: hash, readableAfter: true, memory: &memory)
-                                                    rowHashes[r] = ColumnAccumulator.fold(rowHashes[r] ^ found.hash)
-                                                    shapes[r &* width &+ i] = shape
-                                                    if rules { facts[r &* width &+ i] = found }
-                                                } else {
-                                                    columns[i].add(UnsafeBufferPointer(start: nil, count: 0), scan: ValueScan.empty, memory: &memory)
-                                                    rowHashes[r] = ColumnAccumulator.fold(rowHashes[r] ^ 0x5851_F42D_4C95_7F2D)
-                                                }
-                                            }
+                                            Self.addRemembered(
+                                                column: i, width: width, rows: rowCount, buffer, ranges, &columns[i], rowHashes, shapes, rules ? facts : nil, &memory)
                                             continue
                                         }
                                         // The column's values are scanned first (hash, shape, length), so
@@ -631,6 +618,30 @@ public struct TabularProfiler {
         recordStart = 0
         blockRanges.removeAll(keepingCapacity: true)
         blockRows = 0
+    }
+
+    /// Adds a block's values of column `i`, which has few distinct values so far: each is
+    /// looked up in the column's memo by its hash, and scanned whole only when it is not there.
+    /// A function of its own: written into the block's loop, it kept the optimizer from
+    /// inlining the other columns' value scan there.
+    @inline(never)
+    private static func addRemembered(
+        column i: Int, width: Int, rows rowCount: Int, _ buffer: UnsafeBufferPointer<UInt8>, _ ranges: UnsafeBufferPointer<Range<Int>?>,
+        _ column: inout ColumnAccumulator, _ rowHashes: UnsafeMutableBufferPointer<UInt64>, _ shapes: UnsafeMutableBufferPointer<UInt64>,
+        _ facts: UnsafeMutableBufferPointer<FieldFacts>?, _ memory: inout ColumnMemory.Pool
+    ) {
+        for r in 0..<rowCount {
+            if let range = ranges[r &* width &+ i] {
+                let value = UnsafeBufferPointer(rebasing: buffer[range])
+                let (found, shape) = column.add(value, hash: ValueScan.hash(of: value, readableAfter: true), readableAfter: true, memory: &memory)
+                rowHashes[r] = ColumnAccumulator.fold(rowHashes[r] ^ found.hash)
+                shapes[r &* width &+ i] = shape
+                facts?[r &* width &+ i] = found
+            } else {
+                column.add(UnsafeBufferPointer(start: nil, count: 0), scan: ValueScan.empty, memory: &memory)
+                rowHashes[r] = ColumnAccumulator.fold(rowHashes[r] ^ 0x5851_F42D_4C95_7F2D)
+            }
+        }
     }
 
     private mutating func countDuplicate(_ hash: UInt64) {
