@@ -11,6 +11,7 @@ struct RuleEvaluator {
         var failed = 0
         var samples: [Int] = []
 
+        @inline(__always)
         mutating func note(failed: Bool, row: Int) {
             checked += 1
             if failed {
@@ -204,11 +205,12 @@ struct RuleEvaluator {
         }
         // Consistency: a row is inconsistent when any cross-field check it can be judged by fails.
         var judged = false, failedAny = false
-        for plan in checkPlans {
-            guard let l = field(plan.left), let r = field(plan.right) else { continue }
+        // By index, field by field: binding a plan copied it, retaining its check's strings.
+        for c in checkPlans.indices {
+            guard let l = field(checkPlans[c].left), let r = field(checkPlans[c].right) else { continue }
             judged = true
-            let holds = Self.holds(plan.check.op, l.value, l.facts.number, r.value, r.facts.number)
-            slots[plan.slot].note(failed: !holds, row: rowNumber)
+            let holds = Self.holds(checkPlans[c].check.op, l.value, l.facts.number, r.value, r.facts.number)
+            slots[checkPlans[c].slot].note(failed: !holds, row: rowNumber)
             if !holds { failedAny = true }
         }
         if judged {
