@@ -147,7 +147,15 @@ struct RuleEvaluator {
         requiredColumns = (required.isEmpty ? names : required).map { index[$0] }
         keyColumns = keys.map { $0.map { index[$0] } }
         freshnessColumn = rules.freshness.flatMap { index[$0.column] }
+        var reads = [Bool](repeating: false, count: names.count)
+        let read = requiredColumns + columnPlans.map(\.column) + checkPlans.flatMap { [$0.left, $0.right] } + keyColumns.flatMap { $0 } + [freshnessColumn]
+        for case let column? in read where column < reads.count { reads[column] = true }
+        readsColumn = reads
     }
+
+    /// Whether the rules read column i (by the header `resolve` was given): the profiler hands
+    /// on the facts of those columns only.
+    private(set) var readsColumn: [Bool] = []
 
     @inline(__always)
     static func matchesAny(_ value: UnsafeBufferPointer<UInt8>, _ list: [[UInt8]]) -> Bool {

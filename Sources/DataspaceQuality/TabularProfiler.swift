@@ -544,8 +544,10 @@ public struct TabularProfiler {
         let rules = evaluator != nil
         // The row's hash folds its fields' hashes in order; a missing field differs from an empty one.
         var rowHashes = [UInt64](repeating: 0x2545_F491_4F6C_DD1D, count: rowCount)
-        facts.removeAll(keepingCapacity: true)
-        if rules { facts.append(contentsOf: repeatElement(FieldFacts.missing, count: rowCount * width)) }
+        // Facts only of the columns the rules read; the others' slots are never read.
+        evaluator?.resolve(names ?? [])
+        let readsColumn = evaluator?.readsColumn ?? []
+        if rules && facts.count < rowCount * width { facts = [FieldFacts](repeating: .missing, count: rowCount * width) }
         // One scan per row, written in place (an append per value checked the array's uniqueness
         // and capacity each time).
         if scans.count < rowCount { scans = [ValueScan](repeating: ValueScan(UnsafeBufferPointer(start: nil, count: 0)), count: rowCount) }
@@ -567,7 +569,8 @@ public struct TabularProfiler {
                                     for i in 0..<width {
                                         if columns[i].remembers {
                                             Self.addRemembered(
-                                                column: i, width: width, rows: rowCount, buffer, ranges, &columns[i], rowHashes, shapes, rules ? facts : nil, &memory)
+                                                column: i, width: width, rows: rowCount, buffer, ranges, &columns[i], rowHashes, shapes,
+                                                i < readsColumn.count && readsColumn[i] ? facts : nil, &memory)
                                             continue
                                         }
                                         // The column's values are scanned first (hash, shape, length), so
@@ -577,6 +580,7 @@ public struct TabularProfiler {
                                             let range = ranges[r &* width &+ i] ?? 0..<0
                                             scans[r] = ValueScan(UnsafeBufferPointer(rebasing: buffer[range]), readableAfter: true)
                                         }
+                                        let keepFacts = i < readsColumn.count && readsColumn[i]
                                         for r in 0..<min(Self.prefetchDistance, rowCount) { columns[i].prefetch(scans[r]) }
                                         for r in 0..<rowCount {
                                             if r &+ Self.prefetchDistance < rowCount { columns[i].prefetch(scans[r &+ Self.prefetchDistance]) }
@@ -585,10 +589,11 @@ public struct TabularProfiler {
                                                 let found = columns[i].add(value, scan: scans[r], memory: &memory)
                                                 rowHashes[r] = ColumnAccumulator.fold(rowHashes[r] ^ found.hash)
                                                 shapes[r &* width &+ i] = ColumnAccumulator.detectorShape(value, scans[r], found)
-                                                if rules { facts[r &* width &+ i] = found }
+                                                if keepFacts { facts[r &* width &+ i] = found }
                                             } else {
                                                 // scans[r] is the empty value's: the field is missing.
                                                 columns[i].add(UnsafeBufferPointer(start: nil, count: 0), scan: scans[r], memory: &memory)
+                                                if keepFacts { facts[r &* width &+ i] = .missing }
                                                 rowHashes[r] = ColumnAccumulator.fold(rowHashes[r] ^ 0x5851_F42D_4C95_7F2D)
                                             }
                                         }
@@ -639,6 +644,7 @@ public struct TabularProfiler {
                 facts?[r &* width &+ i] = found
             } else {
                 column.add(UnsafeBufferPointer(start: nil, count: 0), scan: ValueScan.empty, memory: &memory)
+                facts?[r &* width &+ i] = .missing
                 rowHashes[r] = ColumnAccumulator.fold(rowHashes[r] ^ 0x5851_F42D_4C95_7F2D)
             }
         }
