@@ -520,7 +520,12 @@ public struct TabularProfiler {
             problem { "the row on line \($0) has \(found) fields, the header has \(expected)" }
         }
         // The record joins the block with its fields' ranges, its extra fields dropped.
-        for i in columns.indices { blockRanges.append(i < fieldRanges.count ? fieldRanges[i] : nil) }
+        if fieldRanges.count == columns.count {
+            // The usual record: its fields in one append (one capacity and uniqueness check).
+            blockRanges.append(contentsOf: fieldRanges.all.lazy.map { Optional($0) })
+        } else {
+            for i in columns.indices { blockRanges.append(i < fieldRanges.count ? fieldRanges[i] : nil) }
+        }
         recordStart = row.count
         blockRows += 1
         if blockRows >= Self.blockRows || row.count >= Self.blockBytes { profileBlock() }
