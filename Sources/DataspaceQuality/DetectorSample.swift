@@ -29,6 +29,10 @@ struct DetectorSample {
     /// Hashes of shapes no detector can match, by their top six bits (0: none): most columns
     /// hold a few such shapes, and their values skip the detectors.
     private var noCandidateShapes = InlineArray<64, UInt64>(repeating: 0)
+    /// Shapes whose every value gets one answer (`SensitiveDetector.matchesTellingShape`), by
+    /// their top six bits, and that answer: an e-mail column's values skip the detectors.
+    private var decidedShapes = InlineArray<64, UInt64>(repeating: 0)
+    private var decidedMatches = InlineArray<64, UInt32>(repeating: 0)
 
     /// The level of a row whose hash is `key`.
     @inline(__always)
@@ -53,7 +57,17 @@ struct DetectorSample {
         guard rowLevel >= level - 1 else { return }
         let slot = Int(truncatingIfNeeded: shape >> 58)
         if shape != 0 && noCandidateShapes[slot] == shape { return }
-        let found = SensitiveDetector.matches(in: b)
+        let found: SensitiveMatches
+        if shape != 0 && decidedShapes[slot] == shape {
+            found = SensitiveMatches(rawValue: decidedMatches[slot])
+        } else {
+            let (matched, shapeDecides) = SensitiveDetector.matchesTellingShape(in: b)
+            found = matched
+            if shape != 0 && shapeDecides {
+                decidedShapes[slot] = shape
+                decidedMatches[slot] = matched.rawValue
+            }
+        }
         if found == .noCandidate {
             if shape != 0 { noCandidateShapes[slot] = shape }
         } else if found == .mistypedResidentID {

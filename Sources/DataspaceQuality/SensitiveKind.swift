@@ -92,12 +92,22 @@ public enum SensitiveDetector {
     /// With `shapes` false, a value that could answer `.noCandidate` is run through the
     /// detectors all the same (the tests' reference).
     static func matches(in raw: UnsafeBufferPointer<UInt8>, shapes: Bool = true) -> SensitiveMatches {
+        matchesTellingShape(in: raw, shapes: shapes).found
+    }
+
+    /// As `matches(in:shapes:)`, also telling whether every value of this one's shape gets the
+    /// same answer: an ASCII value of at most `ValueScan.patternSymbols` bytes with an '@' can
+    /// only be an e-mail address (every other detector refuses an '@'), and whether it is one
+    /// reads only what the shape keeps — the symbols, which characters are letters or digits,
+    /// where the dots and the '@' are. An e-mail column's values then skip the detectors after
+    /// the first of each shape (`DetectorSample`).
+    static func matchesTellingShape(in raw: UnsafeBufferPointer<UInt8>, shapes: Bool = true) -> (found: SensitiveMatches, shapeDecides: Bool) {
         var start = 0
         var end = raw.count
         while start < end, raw[start] == 0x20 || raw[start] == 0x09 { start += 1 }
         while end > start, raw[end - 1] == 0x20 || raw[end - 1] == 0x09 { end -= 1 }
         let n = end - start
-        guard n >= 4, n <= 600 else { return [] }
+        guard n >= 4, n <= 600 else { return ([], false) }
         var digits = 0, letters = 0, nonASCII = 0, at = 0, dots = 0, colons = 0, commas = 0, spaces = 0, dashes = 0, plus = 0
         for i in start..<end {
             let c = raw[i]
@@ -118,7 +128,7 @@ public enum SensitiveDetector {
         let b = UnsafeBufferPointer(rebasing: raw[start..<end])
         var found: SensitiveMatches = []
         if shapes, nonASCII == 0, raw.count <= ValueScan.patternSymbols, !mayMatch(b, n: n, digits: digits, letters: letters, at: at, dots: dots, colons: colons, commas: commas, spaces: spaces) {
-            return .noCandidate
+            return (.noCandidate, false)
         }
         if nonASCII == 0 {
             if n == 18, digits >= 17, hasResidentIDShape(b) {
@@ -139,16 +149,16 @@ public enum SensitiveDetector {
             if n == 8 || n == 9, letters >= 1, letters <= 2, digits + letters == n, isAlpha(b[0]), isPassport(b) { found.insert(SensitiveMatches(.passport)) }
             if dots == 2, commas + spaces >= 1, n >= 13, isCoordinatePair(String(decoding: b, as: UTF8.self)) { found.insert(SensitiveMatches(.coordinates)) }
             if found != .mistypedResidentID { found.remove(.mistypedResidentID) }
-            return found
+            return (found, shapes && at >= 1 && raw.count <= ValueScan.patternSymbols)
         }
         if at == 1, dots >= 1, isEmail(b) { found.insert(SensitiveMatches(.email)) }
         let plate = nonASCII >= 3 && n <= 14, name = digits == 0 && letters == 0 && n >= 6 && n <= 12, address = n >= 24
-        guard plate || name || address else { return found }
+        guard plate || name || address else { return (found, false) }
         let text = String(decoding: b, as: UTF8.self)
         if plate, isLicencePlate(text) { found.insert(SensitiveMatches(.licencePlate)) }
         if name, isPersonName(text) { found.insert(SensitiveMatches(.personName)) }
         if address, isAddress(text) { found.insert(SensitiveMatches(.address)) }
-        return found
+        return (found, false)
     }
 
     /// Whether any ASCII detector's precondition can hold for a value of this shape: the

@@ -121,6 +121,49 @@ import Testing
         }
     }
 
+    /// A value whose answer is said to speak for its shape (an '@' in short ASCII) gets the same
+    /// answer as every other value of its shape, e-mail addresses and near misses alike: 20,000
+    /// values from address-like pieces, eight shape twins each.
+    @Test func aShapeWithAnAtSignDecidesTheAnswer() {
+        var random = SeededGenerator(seed: 0x40)
+        let pieces = ["user", "Zhang", "8411", "0", "@", "@", "example", ".", ".com", ".cn", "-", "_", "+", " ", "x", "7", ":", ",", "ab.cd", "@b.c"]
+        func twin(_ bytes: [UInt8]) -> [UInt8] {
+            bytes.map { c in
+                switch c {
+                case 48...57: UInt8.random(in: 48...57, using: &random)
+                case 65...90: UInt8.random(in: 65...90, using: &random)
+                case 97...122: UInt8.random(in: 97...122, using: &random)
+                default: c
+                }
+            }
+        }
+        var decided = 0, emails = 0
+        for _ in 0..<20_000 {
+            var value = ""
+            let target = Int.random(in: 1...32, using: &random)
+            while value.utf8.count < target { value += pieces[Int.random(in: 0..<pieces.count, using: &random)] }
+            let bytes = Array(value.utf8.prefix(32))
+            let (found, shapeDecides) = bytes.withUnsafeBufferPointer { SensitiveDetector.matchesTellingShape(in: $0) }
+            // Only values with an '@' are said to be decided by their shape.
+            #expect(!shapeDecides || bytes.contains(0x40), "\(value)")
+            guard shapeDecides else { continue }
+            decided += 1
+            if found.contains(SensitiveMatches(.email)) { emails += 1 }
+            for _ in 0..<8 {
+                let other = twin(bytes)
+                let theirs = other.withUnsafeBufferPointer { SensitiveDetector.matches(in: $0, shapes: false) }
+                #expect(theirs == found, "\(String(decoding: other, as: UTF8.self)) shares the shape of \(value)")
+            }
+        }
+        #expect(decided > 2_000 && emails > 200)
+        let address = Array("user8411@example.com".utf8).withUnsafeBufferPointer { SensitiveDetector.matchesTellingShape(in: $0) }
+        #expect(address.found == SensitiveMatches(.email) && address.shapeDecides)
+        // Longer than a shape holds, or not ASCII: the shape does not decide.
+        for value in ["user8411@example-with-a-long-name.com", "张伟@example.com", "13812345678"] {
+            #expect(!Array(value.utf8).withUnsafeBufferPointer { SensitiveDetector.matchesTellingShape(in: $0) }.shapeDecides, "\(value)")
+        }
+    }
+
     /// A resident-ID shape with a wrong check character is reported as mistyped and as no kind;
     /// surrounding blanks are read past; a valid one is a resident ID only.
     @Test func mistypedResidentIDsAreFlaggedAlone() {
