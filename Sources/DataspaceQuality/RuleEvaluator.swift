@@ -159,7 +159,10 @@ struct RuleEvaluator {
 
     @inline(__always)
     static func matchesAny(_ value: UnsafeBufferPointer<UInt8>, _ list: [[UInt8]]) -> Bool {
-        for item in list where item.count == value.count && item.withUnsafeBufferPointer({ $0.elementsEqual(value) }) { return true }
+        guard let v = value.baseAddress else { return list.contains { $0.isEmpty } }
+        for item in list where item.count == value.count {
+            if item.withUnsafeBufferPointer({ $0.baseAddress.map { memcmp($0, v, value.count) == 0 } ?? true }) { return true }
+        }
         return false
     }
 

@@ -505,7 +505,7 @@ public struct TabularProfiler {
         guard names != nil else {
             names = row.withUnsafeBufferPointer { buffer in
                 fieldRanges.all.map { range in
-                    String(decoding: UnsafeBufferPointer(rebasing: buffer[range]), as: UTF8.self).trimmingCharacters(in: .whitespaces)
+                    String(decoding: UnsafeBufferPointer(rebasing: buffer[range ?? 0..<0]), as: UTF8.self).trimmingCharacters(in: .whitespaces)
                 }
             }
             row.removeSubrange(recordStart...)
@@ -522,7 +522,7 @@ public struct TabularProfiler {
         // The record joins the block with its fields' ranges, its extra fields dropped.
         if fieldRanges.count == columns.count {
             // The usual record: its fields in one append (one capacity and uniqueness check).
-            blockRanges.append(contentsOf: fieldRanges.all.lazy.map { Optional($0) })
+            blockRanges.append(contentsOf: fieldRanges.all)
         } else {
             for i in columns.indices { blockRanges.append(i < fieldRanges.count ? fieldRanges[i] : nil) }
         }
