@@ -77,12 +77,7 @@ struct ColumnAccumulator {
             nulls += 1
             return FieldFacts(hash: scan.hash, number: nil, type: nil)
         }
-        if memo.isOn, let seen = memo.sighting(scan.hash) {
-            // Seen before: the same type and number, not a new extreme, already in the tables.
-            typeCounts[seen.type.order] += 1
-            if seen.hasNumber { moments.add(seen.number) }
-            return FieldFacts(hash: seen.hash, number: seen.hasNumber ? seen.number : nil, type: seen.type)
-        }
+        if memo.isOn, let seen = memo.sighting(scan.hash) { return count(seen) }
         let (type, number) = ValueClassifier.classify(b)
         typeCounts[type.order] += 1
         if let number {
@@ -165,11 +160,18 @@ struct ColumnAccumulator {
     mutating func add(_ b: UnsafeBufferPointer<UInt8>, hash: UInt64, readableAfter: Bool, memory: inout ColumnMemory.Pool) -> (facts: FieldFacts, detectorShape: UInt64) {
         if memo.isOn, !ValueClassifier.isNull(b), let seen = memo.sighting(hash) {
             values += 1
-            typeCounts[seen.type.order] += 1
-            if seen.hasNumber { moments.add(seen.number) }
-            return (FieldFacts(hash: hash, number: seen.hasNumber ? seen.number : nil, type: seen.type), seen.detectorShape)
+            return (count(seen), seen.detectorShape)
         }
         return addScanning(b, readableAfter: readableAfter, memory: &memory)
+    }
+
+    /// Counts a value the memo holds: seen before, so the same type and number, not a new
+    /// extreme, and already in the count and shape tables (its sighting is pending in the memo).
+    @inline(__always)
+    private mutating func count(_ seen: ValueMemo.Entry) -> FieldFacts {
+        typeCounts[seen.type.order] += 1
+        if seen.hasNumber { moments.add(seen.number) }
+        return FieldFacts(hash: seen.hash, number: seen.hasNumber ? seen.number : nil, type: seen.type)
     }
 
     /// The memo's miss: the value scanned whole and added the long way. Out of line, so that the
