@@ -81,6 +81,18 @@ import Testing
         }
     }
 
+    /// Another value of the same shape: other digits, other letters of the same case.
+    static func shapeTwin(_ bytes: [UInt8], using random: inout some RandomNumberGenerator) -> [UInt8] {
+        bytes.map { c in
+            switch c {
+            case 48...57: UInt8.random(in: 48...57, using: &random)
+            case 65...90: UInt8.random(in: 65...90, using: &random)
+            case 97...122: UInt8.random(in: 97...122, using: &random)
+            default: c
+            }
+        }
+    }
+
     /// A value answered `.noCandidate` speaks for its whole shape: every value of the same shape
     /// (other digits, other letters of the same case) is matched by no detector when the
     /// detectors do run. 20,000 near misses of every ASCII kind, eight shape twins each.
@@ -89,16 +101,6 @@ import Testing
         let pieces = ["1", "0", "38", "86", "440106", "1990", "X", "x", "E", "G", "a", "Z", "@", ".", ":", ",", " ", "-", "+", "\t", "/", "ab.cd"]
         func matches(_ bytes: [UInt8], shapes: Bool) -> SensitiveMatches {
             bytes.withUnsafeBufferPointer { SensitiveDetector.matches(in: $0, shapes: shapes) }
-        }
-        func twin(_ bytes: [UInt8]) -> [UInt8] {
-            bytes.map { c in
-                switch c {
-                case 48...57: UInt8.random(in: 48...57, using: &random)
-                case 65...90: UInt8.random(in: 65...90, using: &random)
-                case 97...122: UInt8.random(in: 97...122, using: &random)
-                default: c
-                }
-            }
         }
         var skipped = 0
         for _ in 0..<20_000 {
@@ -110,7 +112,7 @@ import Testing
             skipped += 1
             #expect(matches(bytes, shapes: false).isEmpty, "\(value)")
             for _ in 0..<8 {
-                let other = twin(bytes)
+                let other = Self.shapeTwin(bytes, using: &random)
                 #expect(matches(other, shapes: false).isEmpty, "\(String(decoding: other, as: UTF8.self)) shares the shape of \(value)")
             }
         }
@@ -127,16 +129,6 @@ import Testing
     @Test func aShapeWithAnAtSignDecidesTheAnswer() {
         var random = SeededGenerator(seed: 0x40)
         let pieces = ["user", "Zhang", "8411", "0", "@", "@", "example", ".", ".com", ".cn", "-", "_", "+", " ", "x", "7", ":", ",", "ab.cd", "@b.c"]
-        func twin(_ bytes: [UInt8]) -> [UInt8] {
-            bytes.map { c in
-                switch c {
-                case 48...57: UInt8.random(in: 48...57, using: &random)
-                case 65...90: UInt8.random(in: 65...90, using: &random)
-                case 97...122: UInt8.random(in: 97...122, using: &random)
-                default: c
-                }
-            }
-        }
         var decided = 0, emails = 0
         for _ in 0..<20_000 {
             var value = ""
@@ -150,7 +142,7 @@ import Testing
             decided += 1
             if found.contains(SensitiveMatches(.email)) { emails += 1 }
             for _ in 0..<8 {
-                let other = twin(bytes)
+                let other = Self.shapeTwin(bytes, using: &random)
                 let theirs = other.withUnsafeBufferPointer { SensitiveDetector.matches(in: $0, shapes: false) }
                 #expect(theirs == found, "\(String(decoding: other, as: UTF8.self)) shares the shape of \(value)")
             }
