@@ -124,36 +124,40 @@ enum ValueClassifier {
     ]
 
     /// YYYY-MM-DD or YYYY/MM/DD (a real date), optionally followed by [T ]HH:MM[:SS[.f]][Z|±HH:MM].
+    /// Read at fixed offsets, each digit as its byte minus '0' (a non-digit wraps to 10 or more):
+    /// every timestamp column's values come here.
     static func dateOrDateTime(_ b: UnsafeBufferPointer<UInt8>) -> ValueType? {
-        func d(_ i: Int) -> Int? { i < b.count && b[i] >= 48 && b[i] <= 57 ? Int(b[i] - 48) : nil }
-        func num(_ at: Int, _ count: Int) -> Int? {
-            var v = 0
-            for k in 0..<count {
-                guard let x = d(at + k) else { return nil }
-                v = v * 10 + x
-            }
-            return v
+        let n = b.count
+        guard n >= 10, let p = b.baseAddress else { return nil }
+        @inline(__always) func digit(_ i: Int) -> Int { Int(p[i] &- 48) }
+        @inline(__always) func isDigit(_ i: Int) -> Bool { p[i] &- 48 < 10 }
+        guard isDigit(0), isDigit(1), isDigit(2), isDigit(3), isDigit(5), isDigit(6), isDigit(8), isDigit(9), p[4] == 45 || p[4] == 47, p[7] == p[4] else {
+            return nil
         }
-        guard b.count >= 10, let year = num(0, 4), b[4] == 45 || b[4] == 47, let month = num(5, 2), b[7] == b[4], let day = num(8, 2),
-            (1...12).contains(month), day >= 1, day <= SensitiveDetector.daysIn(month, year)
+        let year = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3)
+        let month = digit(5) * 10 + digit(6), day = digit(8) * 10 + digit(9)
+        guard month >= 1, month <= 12, day >= 1, day <= SensitiveDetector.daysIn(month, year) else { return nil }
+        if n == 10 { return .date }
+        guard n >= 16, p[10] == 84 || p[10] == 32, isDigit(11), isDigit(12), p[13] == 58, isDigit(14), isDigit(15),
+            digit(11) * 10 + digit(12) < 24, digit(14) * 10 + digit(15) < 60
         else { return nil }
-        if b.count == 10 { return .date }
-        guard b[10] == 84 || b[10] == 32, b.count >= 16, let hour = num(11, 2), b[13] == 58, let minute = num(14, 2), hour < 24, minute < 60 else { return nil }
         var i = 16
-        if i < b.count, b[i] == 58 {
-            guard let second = num(i + 1, 2), second <= 60 else { return nil }
+        if i < n, p[i] == 58 {
+            guard i + 2 < n, isDigit(i + 1), isDigit(i + 2), digit(i + 1) * 10 + digit(i + 2) <= 60 else { return nil }
             i += 3
-            if i < b.count, b[i] == 46 {
+            if i < n, p[i] == 46 {
                 i += 1
-                guard d(i) != nil else { return nil }
-                while d(i) != nil { i += 1 }
+                guard i < n, isDigit(i) else { return nil }
+                while i < n, isDigit(i) { i += 1 }
             }
         }
-        if i < b.count, b[i] == 90 { i += 1 } else if i < b.count, b[i] == 43 || b[i] == 45 {
-            guard num(i + 1, 2) != nil, i + 3 < b.count, b[i + 3] == 58, num(i + 4, 2) != nil else { return nil }
+        if i < n, p[i] == 90 {
+            i += 1
+        } else if i < n, p[i] == 43 || p[i] == 45 {
+            guard i + 5 < n, isDigit(i + 1), isDigit(i + 2), p[i + 3] == 58, isDigit(i + 4), isDigit(i + 5) else { return nil }
             i += 6
         }
-        return i == b.count ? .datetime : nil
+        return i == n ? .datetime : nil
     }
 
     /// A value's shape: digits → 9, ASCII letters → A/a, Han → 汉, other non-ASCII → ?, other
