@@ -182,7 +182,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DataspaceCatalogTests",
-            dependencies: ["DataspaceCatalog", "DataspaceCore", "DataspaceProtocol", "DataspaceQuality"],
+            dependencies: ["DataspaceCatalog", "DataspaceCore", "DataspaceProtocol", "DataspaceQuality", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "DataspaceQualityTests", dependencies: ["DataspaceQuality", "DataspaceCore", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: swiftSettings),

@@ -1,6 +1,7 @@
 import DataspaceCore
 import Crypto
 import Foundation
+import Synchronization
 
 /// Content-addressed storage of published files, keyed by lowercase hex SHA-256.
 public protocol BlobStore: Sendable {
@@ -30,10 +31,24 @@ public protocol BlobWriter: AnyObject {
     /// A local file holding the bytes written so far, readable while the write goes on (the
     /// assessment reads an upload as it lands); nil when the store keeps no such file.
     var pendingPath: String? { get }
+    /// Tells `observer` how many bytes the pending file holds after each write that grows it
+    /// (on whichever thread writes): a writer may hold the latest bytes back until it has a
+    /// whole block for the disk.
+    func observeLanding(_ observer: @escaping @Sendable (Int64) -> Void)
+    /// Puts every byte written so far into the pending file (before its readers are told the
+    /// upload's size); nothing may be written after.
+    func flush() throws
+    /// The pending file is written around the page cache, so its readers should read it
+    /// around the cache too (`O_DIRECT`): reading it through the cache would fill the cache
+    /// with it after all.
+    var writesAroundCache: Bool { get }
 }
 
 extension BlobWriter {
     public var pendingPath: String? { nil }
+    public func observeLanding(_ observer: @escaping @Sendable (Int64) -> Void) {}
+    public func flush() throws {}
+    public var writesAroundCache: Bool { false }
     public func seal() throws {}
 }
 
@@ -41,9 +56,12 @@ extension BlobWriter {
 /// crash leaves either the whole blob or a temp file that start-up removes.
 public struct FileBlobStore: BlobStore {
     public let root: URL
+    /// Uploads are written around the page cache where the file system allows it.
+    public let writesAroundCache: Bool
 
-    public init(root: URL) throws {
+    public init(root: URL, writesAroundCache: Bool = true) throws {
         self.root = root
+        self.writesAroundCache = writesAroundCache
         try FileManager.default.createDirectory(at: root.appendingPathComponent("tmp"), withIntermediateDirectories: true)
     }
 
@@ -117,44 +135,101 @@ public struct FileBlobStore: BlobStore {
     }
 }
 
+/// Writes a blob under `root/tmp`. Where the file system allows it (O_DIRECT), the bytes go
+/// around the page cache, written and hashed by a `DirectFileWriter` on its own thread: storing
+/// a 10 GB upload neither copies it into the cache nor pushes the node's other files out of
+/// it. Elsewhere (tmpfs) they go through the cache, hashed here and handed to writeback as
+/// they arrive.
 final class FileBlobWriter: BlobWriter {
     let store: FileBlobStore
     let tempURL: URL
-    let handle: FileHandle
-    var hasher = SHA256()
-    var size: Int64 = 0
+    let descriptor: Int32
+    private let direct: DirectFileWriter?
+    private var hasher = SHA256()
+    /// Bytes accepted by `write`.
+    private var size: Int64 = 0
+    /// Bytes in the file (through the cache: all of them).
+    private var landed: Int64 = 0
+    private let observers = LandingObserver()
+    private var closed = false
     var finished = false
 
     init(store: FileBlobStore) throws {
         self.store = store
         tempURL = store.root.appendingPathComponent("tmp").appendingPathComponent(UUID().uuidString)
-        guard FileManager.default.createFile(atPath: tempURL.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-            throw CatalogError(.storage, "cannot create \(tempURL.path)")
+        let flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC
+        var fd: Int32 = -1
+        if let flag = DirectIO.flag, store.writesAroundCache {
+            fd = Foundation.open(tempURL.path, flags | flag, 0o600)
         }
-        handle = try FileHandle(forWritingTo: tempURL)
+        var writer: DirectFileWriter?
+        if fd >= 0 {
+            writer = DirectFileWriter(descriptor: fd) { [observers] total in observers.tell(total) }
+            if writer == nil {
+                close(fd)
+                unlink(tempURL.path)
+                fd = -1
+            }
+        }
+        if fd < 0 {
+            // The file system refused direct I/O (tmpfs has none): through the cache.
+            fd = Foundation.open(tempURL.path, flags, 0o600)
+        }
+        guard fd >= 0 else { throw CatalogError(.storage, "cannot create \(tempURL.path)") }
+        descriptor = fd
+        direct = writer
     }
 
     var pendingPath: String? { tempURL.path }
+    var writesAroundCache: Bool { direct != nil }
+
+    func observeLanding(_ observer: @escaping @Sendable (Int64) -> Void) {
+        observers.set(observer)
+    }
 
     /// Bytes up to here have been handed to the kernel's writeback (`startWriteback`).
     var flushed: Int64 = 0
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
-        hasher.update(bufferPointer: bytes)
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
         size += Int64(bytes.count)
-        try handle.write(contentsOf: bytes)
-        if size - flushed >= Self.writebackStride { startWriteback() }
+        if let direct {
+            try direct.write(bytes)
+            return
+        }
+        hasher.update(bufferPointer: bytes)
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(descriptor, base + done, bytes.count - done, off_t(landed))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw CatalogError(.storage, "cannot store the upload: \(String(cString: strerror(errno)))")
+            }
+            done += n
+            landed += Int64(n)
+        }
+        observers.tell(landed)
+        if landed - flushed >= Self.writebackStride { startWriteback() }
     }
 
-    /// Large uploads are written back to disk as they arrive rather than all at the commit's
-    /// fsync, so the disk works during the transfer and the final fsync has little left to do.
+    /// The digest once every byte is in the file (`flush`).
+    private var digest: SHA256.Digest?
+
+    func flush() throws {
+        guard digest == nil else { return }
+        digest = try direct?.finish() ?? hasher.finalize()
+    }
+
+    /// Large uploads written through the cache go to disk as they arrive rather than all at the
+    /// commit's fsync, so the disk works during the transfer and the final fsync has little
+    /// left to do.
     static let writebackStride: Int64 = 32 << 20
 
     func startWriteback() {
         // Starts writing the range out without waiting for it; the commit's fsync remains what
         // makes the blob durable.
-        _ = Self.syncFileRange?(handle.fileDescriptor, flushed, size - flushed, Self.syncFileRangeWrite)
-        flushed = size
+        _ = Self.syncFileRange?(descriptor, flushed, landed - flushed, Self.syncFileRangeWrite)
+        flushed = landed
     }
 
     /// Linux's sync_file_range(2), which Swift's Glibc module does not export; nil elsewhere.
@@ -174,9 +249,12 @@ final class FileBlobWriter: BlobWriter {
 
     func seal() throws {
         guard sealedDigest == nil else { return }
-        let digest = Hex.encode(hasher.finalize())
-        try handle.synchronize()
-        try handle.close()
+        try flush()
+        guard let digest = digest.map({ Hex.encode($0) }) else { throw CatalogError(.storage, "the upload was not hashed") }
+        guard fsync(descriptor) == 0 else {
+            throw CatalogError(.storage, "cannot make the upload durable: \(String(cString: strerror(errno)))")
+        }
+        closeFile()
         sealedDigest = digest
     }
 
@@ -205,11 +283,21 @@ final class FileBlobWriter: BlobWriter {
     func abort() {
         guard !finished else { return }
         finished = true
-        if sealedDigest == nil { try? handle.close() }
+        closeFile()
         try? FileManager.default.removeItem(at: tempURL)
     }
 
-    deinit { abort() }
+    private func closeFile() {
+        guard !closed else { return }
+        closed = true
+        direct?.stop()
+        close(descriptor)
+    }
+
+    deinit {
+        abort()
+        closeFile()
+    }
 
     static func syncDirectory(_ url: URL) {
         let fd = Foundation.open(url.path, O_RDONLY)
@@ -217,5 +305,18 @@ final class FileBlobWriter: BlobWriter {
             fsync(fd)
             close(fd)
         }
+    }
+}
+
+/// Who hears of a pending blob's growth: set once by the caller, told by whichever thread writes.
+final class LandingObserver: Sendable {
+    private let observer = Mutex<(@Sendable (Int64) -> Void)?>(nil)
+
+    func set(_ observer: @escaping @Sendable (Int64) -> Void) {
+        self.observer.withLock { $0 = observer }
+    }
+
+    func tell(_ total: Int64) {
+        observer.withLock { $0 }?(total)
     }
 }

@@ -406,7 +406,8 @@ public struct CatalogService: Sendable {
             options.refuseProblems = format == .csv
             profiling = try? GrowingFileProfiler(
                 path: path, format: format, options: options, rules: rules,
-                expectedBytes: upload.expectedBytes.map { min(max(0, $0), maximumFileBytes) })
+                expectedBytes: upload.expectedBytes.map { min(max(0, $0), maximumFileBytes) }, readsAroundCache: writer.writesAroundCache)
+            if let profiling { writer.observeLanding { total in profiling.wrote(total: total) } }
         }
         // JSON lines keep the validator: its columns are the keys of the first thousand objects.
         let validating = profiling == nil || format != .csv
@@ -419,7 +420,6 @@ public struct CatalogService: Sendable {
                 try writer.write(raw)
             }
             written += Int64(bytes.count)
-            profiling?.wrote(total: written)
             if !validating, let failure = profiling?.failure { throw Self.unreadable(failure) }
         }
         do {
@@ -444,6 +444,7 @@ public struct CatalogService: Sendable {
                 throw CatalogError(.invalidFile, "file is empty", field: "file")
             }
             // The rest of the profile runs on its own threads while the blob is made durable.
+            try writer.flush()
             profiling?.finish(size: written)
             // Handed to one dispatch thread at a time and awaited: no other code touches the
             // writer meanwhile.

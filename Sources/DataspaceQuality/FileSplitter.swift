@@ -11,17 +11,36 @@ final class ReadOnlyFile: Sendable {
     typealias Growth = @Sendable (_ end: Int64) throws(ProfileError) -> Int64
 
     let descriptor: Int32
+    /// The same file opened around the page cache (`readsAroundCache`), for the aligned reads;
+    /// -1 when there is none.
+    let directDescriptor: Int32
     /// For a file still being written: reads wait for their bytes instead of ending early.
     let growth: Growth?
 
-    init(path: String, growth: Growth? = nil) throws(ProfileError) {
+    /// Opens `path`; with `aroundCache`, aligned reads bypass the page cache where the file
+    /// system allows it (an upload written around the cache, read once by the assessment).
+    init(path: String, aroundCache: Bool = false, growth: Growth? = nil) throws(ProfileError) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ProfileError("cannot open \(path)") }
         descriptor = fd
+        var direct: Int32 = -1
+        if aroundCache, let flag = DirectIO.flag {
+            direct = open(path, O_RDONLY | O_CLOEXEC | flag)
+            // The unaligned pieces read through the cache: no read-ahead of what the aligned
+            // reads will take around it.
+            if direct >= 0 { _ = posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM) }
+        }
+        directDescriptor = direct
         self.growth = growth
     }
 
-    deinit { close(descriptor) }
+    deinit {
+        close(descriptor)
+        if directDescriptor >= 0 { close(directDescriptor) }
+    }
+
+    /// Aligned reads bypass the page cache (and get no read-ahead from the kernel).
+    var readsAroundCache: Bool { directDescriptor >= 0 }
 
     /// The file's current size in bytes.
     var size: Int64 {
@@ -30,7 +49,8 @@ final class ReadOnlyFile: Sendable {
     }
 
     /// Fills `buffer` from `offset`; returns fewer bytes only at the end of the file (of a
-    /// growing file: once it is complete).
+    /// growing file: once it is complete). Around the cache, an aligned offset into an aligned
+    /// buffer reads its whole blocks directly and only the rest through the cache.
     func read(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws(ProfileError) -> Int {
         guard let base = buffer.baseAddress else { return 0 }
         var count = buffer.count
@@ -38,9 +58,21 @@ final class ReadOnlyFile: Sendable {
             let held = try growth(offset + Int64(count))
             count = Int(max(0, min(Int64(count), held - offset)))
         }
+        let alignment = DirectIO.alignment
+        var done = 0
+        if directDescriptor >= 0, offset % Int64(alignment) == 0, Int(bitPattern: base) % alignment == 0, count >= alignment {
+            let whole = count - count % alignment
+            done = try readAll(directDescriptor, into: base, count: whole, at: offset)
+            if done < whole { return done }
+        }
+        return done + (try readAll(descriptor, into: base + done, count: count - done, at: offset + Int64(done)))
+    }
+
+    /// `pread`s until `count` bytes or the end of the file.
+    private func readAll(_ fd: Int32, into base: UnsafeMutableRawPointer, count: Int, at offset: Int64) throws(ProfileError) -> Int {
         var done = 0
         while done < count {
-            let n = pread(descriptor, base + done, count - done, off_t(offset) + off_t(done))
+            let n = pread(fd, base + done, count - done, off_t(offset) + off_t(done))
             if n == 0 { break }
             if n < 0 {
                 if errno == EINTR { continue }
@@ -51,14 +83,22 @@ final class ReadOnlyFile: Sendable {
         return done
     }
 
-    /// Calls `body` with consecutive chunks of at most `chunk` bytes of `range` (to its end or the file's).
+    /// Calls `body` with consecutive chunks of at most `chunk` bytes of `range` (to its end or
+    /// the file's). The first chunk ends at an aligned offset, so the rest can be read around
+    /// the cache.
     func forEachChunk(in range: Range<Int64>, chunk: Int = 1 << 20, _ body: (UnsafeRawBufferPointer) throws(ProfileError) -> Bool) throws(ProfileError) {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: DirectIO.alignment)
         defer { buffer.deallocate() }
         var offset = range.lowerBound
+        let misalignment = Int(offset % Int64(DirectIO.alignment))
+        var next = chunk > misalignment ? chunk - misalignment : chunk
+        let ahead = readsAroundCache ? ReadAhead(file: self, chunk: chunk) : nil
+        defer { ahead?.close() }
         while offset < range.upperBound {
-            let wanted = Int(min(Int64(chunk), range.upperBound - offset))
-            let n = try read(at: offset, into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<wanted]))
+            let wanted = Int(min(Int64(next), range.upperBound - offset))
+            next = chunk
+            let into = UnsafeMutableRawBufferPointer(rebasing: buffer[..<wanted])
+            let n = if let ahead { try ahead.read(at: offset, into: into) } else { try read(at: offset, into: into) }
             if n == 0 { return }
             offset += Int64(n)
             guard try body(UnsafeRawBufferPointer(rebasing: buffer[..<n])) else { return }

@@ -61,20 +61,30 @@ public final class GrowingFileProfiler: @unchecked Sendable {
     /// Starts profiling `path`, which a writer is filling; `expectedBytes` (the upload's
     /// Content-Length, when known) places the cuts and sizes the uniqueness tables. A wrong one
     /// costs only the cuts' match with `dataspace quality`, never a count or a hang.
-    public convenience init(path: String, format: TabularFormat, options: ProfileOptions = ProfileOptions(), rules: QualityRules? = nil, expectedBytes: Int64? = nil) throws {
-        try self.init(path: path, format: format, options: options, rules: rules, expectedBytes: expectedBytes, quoteSample: TabularProfiler.quoteSample)
+    /// `readsAroundCache`: the writer writes the file around the page cache (O_DIRECT), so it
+    /// is read around the cache as well.
+    public convenience init(
+        path: String, format: TabularFormat, options: ProfileOptions = ProfileOptions(), rules: QualityRules? = nil, expectedBytes: Int64? = nil,
+        readsAroundCache: Bool = false
+    ) throws {
+        try self.init(
+            path: path, format: format, options: options, rules: rules, expectedBytes: expectedBytes, quoteSample: TabularProfiler.quoteSample,
+            readsAroundCache: readsAroundCache)
     }
 
     /// As the public initializer, reading `quoteSample` bytes for quoted newlines before the
     /// cuts are guessed (tests set 0 to make every cut a guess).
-    init(path: String, format: TabularFormat, options: ProfileOptions, rules: QualityRules?, expectedBytes: Int64?, quoteSample: Int) throws {
+    init(
+        path: String, format: TabularFormat, options: ProfileOptions, rules: QualityRules?, expectedBytes: Int64?, quoteSample: Int,
+        readsAroundCache: Bool = false
+    ) throws {
         self.format = format
         self.options = options
         self.rules = rules
         self.expectedBytes = expectedBytes
         self.quoteSample = quoteSample
-        file = try ReadOnlyFile(path: path)
-        growing = try ReadOnlyFile(path: path) { [weak self] end throws(ProfileError) in
+        file = try ReadOnlyFile(path: path, aroundCache: readsAroundCache)
+        growing = try ReadOnlyFile(path: path, aroundCache: readsAroundCache) { [weak self] end throws(ProfileError) in
             guard let self else { throw ProfileError("the upload was abandoned") }
             return try self.waitForBytes(upTo: end)
         }
@@ -288,8 +298,12 @@ public final class GrowingFileProfiler: @unchecked Sendable {
             condition.unlock()
             var profiler = TabularProfiler(format: format, options: options, rules: rules, tables: tables)
             let chunk = TabularProfiler.readChunk
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: DirectIO.alignment)
             defer { buffer.deallocate() }
+            // Read ahead through the reads that wait for the writer: only bytes that have
+            // landed are read, however far ahead.
+            let ahead = file.readsAroundCache ? growing.map { ReadAhead(file: $0, chunk: chunk) } : nil
+            defer { ahead?.close() }
             var offset: Int64 = 0
             var endsAtGuess = false
             while true {
@@ -307,7 +321,8 @@ public final class GrowingFileProfiler: @unchecked Sendable {
                 condition.broadcast()
                 condition.unlock()
                 if stop { break }
-                let n = try file.read(at: offset, into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<wanted]))
+                let into = UnsafeMutableRawBufferPointer(rebasing: buffer[..<wanted])
+                let n = if let ahead { try ahead.read(at: offset, into: into) } else { try file.read(at: offset, into: into) }
                 guard n > 0 else { throw ProfileError("the file ended at byte \(offset) while it was being profiled") }
                 offset += Int64(n)
                 try profiler.consume(UnsafeRawBufferPointer(rebasing: buffer[..<n]))

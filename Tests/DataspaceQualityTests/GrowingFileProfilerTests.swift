@@ -22,7 +22,7 @@ import Testing
     /// the path. The profiler threads read while the writes go on.
     static func write(
         _ bytes: [UInt8], seed: UInt64, parts: Int, format: TabularFormat, rules: QualityRules?, refuseProblems: Bool = false,
-        quoteSample: Int = TabularProfiler.quoteSample
+        quoteSample: Int = TabularProfiler.quoteSample, readsAroundCache: Bool = false
     ) throws -> (String, GrowingFileProfiler) {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("growing-\(UUID().uuidString.prefix(8))").path
         #expect(FileManager.default.createFile(atPath: path, contents: nil))
@@ -31,7 +31,8 @@ import Testing
         options.parts = parts
         options.refuseProblems = refuseProblems
         let profiler = try GrowingFileProfiler(
-            path: path, format: format, options: options, rules: rules, expectedBytes: seed.isMultiple(of: 2) ? Int64(bytes.count) : nil, quoteSample: quoteSample)
+            path: path, format: format, options: options, rules: rules, expectedBytes: seed.isMultiple(of: 2) ? Int64(bytes.count) : nil, quoteSample: quoteSample,
+            readsAroundCache: readsAroundCache)
         let handle = try #require(FileHandle(forWritingAtPath: path))
         var random = SeededGenerator(seed: seed)
         var offset = 0
@@ -46,11 +47,13 @@ import Testing
         return (path, profiler)
     }
 
-    /// With `quoteSample` 0 every cut is a guess (some land inside the quoted notes' newlines).
-    @Test(arguments: [(UInt64(1), 2, 1 << 20), (2, 2, 0), (3, 3, 1 << 20), (4, 5, 0), (10, 3, 0)])
-    func aFileProfiledAsItIsWrittenMatchesOnePassOverTheFinishedFile(seed: UInt64, parts: Int, quoteSample: Int) async throws {
+    /// With `quoteSample` 0 every cut is a guess (some land inside the quoted notes' newlines);
+    /// `aroundCache` reads the file as an upload written around the page cache is read.
+    @Test(arguments: [(UInt64(1), 2, 1 << 20, false), (2, 2, 0, false), (3, 3, 1 << 20, false), (4, 5, 0, false), (10, 3, 0, false), (5, 2, 0, true), (6, 3, 1 << 20, true)])
+    func aFileProfiledAsItIsWrittenMatchesOnePassOverTheFinishedFile(seed: UInt64, parts: Int, quoteSample: Int, aroundCache: Bool) async throws {
         let rules = try QualityRules.parse(yaml: "columns:\n  id: { type: integer, unique: true, max: 3500 }\n  phone: { regex: '1[3-9][0-9]{9}' }\nchecks: ['id >= amount']\n")
-        let (path, profiler) = try Self.write(Array(Self.sampleCSV().utf8), seed: seed, parts: parts, format: .csv, rules: rules, quoteSample: quoteSample)
+        let (path, profiler) = try Self.write(
+            Array(Self.sampleCSV().utf8), seed: seed, parts: parts, format: .csv, rules: rules, quoteSample: quoteSample, readsAroundCache: aroundCache)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let growing = try await profiler.profile()
         var sequential = ProfileOptions()

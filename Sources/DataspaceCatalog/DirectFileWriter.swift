@@ -1,0 +1,162 @@
+import Crypto
+import DataspaceCore
+import Foundation
+
+/// Writes a file around the page cache (O_DIRECT) on a thread of its own, hashing it there:
+/// the upload's thread only copies each chunk into an aligned buffer and goes back to the
+/// network, so receiving, hashing and waiting for the disk overlap instead of adding up.
+///
+/// Full buffers are written in order; `finish` writes the last, unaligned one through the cache
+/// (direct I/O cannot write it) and returns the digest. The writer works on a duplicate of the
+/// descriptor, which it closes when it stops, so closing the original never races a write.
+final class DirectFileWriter: @unchecked Sendable {
+    /// Each buffer keeps the disk busy for a few milliseconds; three let one fill while one is
+    /// written and one waits.
+    static let bufferBytes = 4 << 20
+    static let bufferCount = 3
+
+    private let descriptor: Int32
+    private let landed: @Sendable (Int64) -> Void
+    private let condition = NSCondition()
+    private var buffers: [UnsafeMutableRawPointer] = []
+
+    // Guarded by `condition`.
+    private var free: [UnsafeMutableRawPointer] = []
+    private var queue: [(buffer: UnsafeMutableRawPointer, count: Int, last: Bool)] = []
+    private var failure: CatalogError?
+    private var digest: SHA256.Digest?
+    private var stopped = false
+
+    // The caller's thread only.
+    private var current: UnsafeMutableRawPointer?
+    private var filled = 0
+
+    /// Writes to `descriptor` (opened with O_DIRECT); `landed` hears, on the writer's thread,
+    /// how many bytes the file holds after each write. Nil when the descriptor cannot be
+    /// duplicated.
+    init?(descriptor: Int32, landed: @escaping @Sendable (Int64) -> Void) {
+        let copy = dup(descriptor)
+        guard copy >= 0 else { return nil }
+        self.descriptor = copy
+        self.landed = landed
+        buffers = (0..<Self.bufferCount).map { _ in UnsafeMutableRawPointer.allocate(byteCount: Self.bufferBytes, alignment: DirectIO.alignment) }
+        free = buffers
+        let thread = Thread { [self] in run() }
+        thread.name = "upload (disk)"
+        thread.start()
+    }
+
+    deinit {
+        for buffer in buffers { buffer.deallocate() }
+    }
+
+    /// Copies `bytes` into the buffers, handing each full one to the writer; waits only when
+    /// all are full. Throws the writer's failure.
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard let base = bytes.baseAddress else { return }
+        var taken = 0
+        while taken < bytes.count {
+            let buffer = try currentBuffer()
+            let n = min(bytes.count - taken, Self.bufferBytes - filled)
+            (buffer + filled).copyMemory(from: base + taken, byteCount: n)
+            filled += n
+            taken += n
+            if filled == Self.bufferBytes { hand(last: false) }
+        }
+    }
+
+    /// Writes what is left, waits for every write and returns the file's SHA-256.
+    func finish() throws -> SHA256.Digest {
+        _ = try currentBuffer()
+        hand(last: true)
+        condition.lock()
+        defer { condition.unlock() }
+        while digest == nil && failure == nil && !stopped { condition.wait() }
+        if let failure { throw failure }
+        guard let digest else { throw CatalogError(.storage, "the upload's file was not finished") }
+        return digest
+    }
+
+    /// Stops the writer after its current write (the upload is dropped).
+    func stop() {
+        condition.lock()
+        stopped = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func currentBuffer() throws -> UnsafeMutableRawPointer {
+        if let current { return current }
+        condition.lock()
+        defer { condition.unlock() }
+        while free.isEmpty && failure == nil { condition.wait() }
+        if let failure { throw failure }
+        let buffer = free.removeLast()
+        current = buffer
+        filled = 0
+        return buffer
+    }
+
+    private func hand(last: Bool) {
+        guard let current else { return }
+        condition.lock()
+        queue.append((current, filled, last))
+        condition.broadcast()
+        condition.unlock()
+        self.current = nil
+        filled = 0
+    }
+
+    private func run() {
+        var hasher = SHA256()
+        var offset: Int64 = 0
+        defer { close(descriptor) }
+        while true {
+            condition.lock()
+            while queue.isEmpty && !stopped { condition.wait() }
+            guard !stopped else {
+                condition.unlock()
+                return
+            }
+            let item = queue.removeFirst()
+            condition.unlock()
+            let outcome = Result { () throws(CatalogError) in
+                hasher.update(bufferPointer: UnsafeRawBufferPointer(start: item.buffer, count: item.count))
+                let whole = item.last ? item.count - item.count % DirectIO.alignment : item.count
+                try writeAll(item.buffer, count: whole, at: &offset)
+                if whole < item.count {
+                    // The unaligned end: direct I/O cannot write it.
+                    if let direct = DirectIO.flag {
+                        let flags = fcntl(descriptor, F_GETFL)
+                        guard flags >= 0, fcntl(descriptor, F_SETFL, flags & ~direct) == 0 else {
+                            throw CatalogError(.storage, "cannot finish storing the upload: \(String(cString: strerror(errno)))")
+                        }
+                    }
+                    try writeAll(item.buffer + whole, count: item.count - whole, at: &offset)
+                }
+            }
+            if case .success = outcome, item.count > 0 { landed(offset) }
+            condition.lock()
+            free.append(item.buffer)
+            if case .failure(let error) = outcome { failure = error }
+            if item.last, failure == nil { digest = hasher.finalize() }
+            let done = failure != nil || item.last
+            condition.broadcast()
+            condition.unlock()
+            if done { return }
+        }
+    }
+
+    private func writeAll(_ base: UnsafeMutableRawPointer, count: Int, at offset: inout Int64) throws(CatalogError) {
+        var done = 0
+        while done < count {
+            let n = pwrite(descriptor, base + done, count - done, off_t(offset))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw CatalogError(.storage, "cannot store the upload: \(String(cString: strerror(errno)))")
+            }
+            done += n
+            offset += Int64(n)
+        }
+    }
+}
