@@ -61,8 +61,26 @@ public struct FileBlobStore: BlobStore {
 
     public init(root: URL, writesAroundCache: Bool = true) throws {
         self.root = root
-        self.writesAroundCache = writesAroundCache
-        try FileManager.default.createDirectory(at: root.appendingPathComponent("tmp"), withIntermediateDirectories: true)
+        let temporary = root.appendingPathComponent("tmp")
+        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
+        self.writesAroundCache = writesAroundCache && Self.directWritesWork(in: temporary)
+    }
+
+    /// Whether a block can be written around the page cache in `directory`: some file systems
+    /// accept O_DIRECT when opening and refuse the writes, which must not fail an upload.
+    static func directWritesWork(in directory: URL) -> Bool {
+        guard let flag = DirectIO.flag else { return false }
+        let path = directory.appendingPathComponent("direct-probe-\(UUID().uuidString)").path
+        let fd = Foundation.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | flag, 0o600)
+        guard fd >= 0 else { return false }
+        defer {
+            close(fd)
+            unlink(path)
+        }
+        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: DirectIO.alignment, alignment: DirectIO.alignment)
+        defer { block.deallocate() }
+        block.initializeMemory(as: UInt8.self, repeating: 0)
+        return pwrite(fd, block.baseAddress, block.count, 0) == block.count
     }
 
     func path(_ sha256: String) -> URL {

@@ -62,8 +62,11 @@ final class ReadOnlyFile: Sendable {
         var done = 0
         if directDescriptor >= 0, offset % Int64(alignment) == 0, Int(bitPattern: base) % alignment == 0, count >= alignment {
             let whole = count - count % alignment
-            done = try readAll(directDescriptor, into: base, count: whole, at: offset)
-            if done < whole { return done }
+            // A file system that refuses the direct read (EINVAL) gets it through the cache.
+            if let direct = try? readAll(directDescriptor, into: base, count: whole, at: offset) {
+                if direct < whole { return direct }
+                done = direct
+            }
         }
         return done + (try readAll(descriptor, into: base + done, count: count - done, at: offset + Int64(done)))
     }
