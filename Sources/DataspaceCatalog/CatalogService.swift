@@ -443,12 +443,13 @@ public struct CatalogService: Sendable {
             } else if written == 0 {
                 throw CatalogError(.invalidFile, "file is empty", field: "file")
             }
-            // The rest of the profile runs on its own threads while the blob is made durable.
-            try writer.flush()
-            profiling?.finish(size: written)
             // Handed to one dispatch thread at a time and awaited: no other code touches the
             // writer meanwhile.
             nonisolated(unsafe) let committing = writer
+            // The last bytes go to the disk (waiting for its writes), then the rest of the
+            // profile runs on its own threads while the blob is made durable.
+            try await offCooperativeThreads { try committing.flush() }
+            profiling?.finish(size: written)
             let summary: TabularSummary
             if let validated {
                 summary = validated

@@ -42,7 +42,8 @@ import Testing
         let (path, bytes) = try Self.file()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let file = try ReadOnlyFile(path: path, aroundCache: aroundCache)
-        #expect(aroundCache == file.readsAroundCache || DirectIO.flag == nil)
+        // Around the cache only when asked (and where the file system allows it).
+        #expect(aroundCache || !file.readsAroundCache)
         var random = SeededRandom(seed: 8)
         for _ in 0..<20 {
             let start = Int(random.next() % UInt64(Self.size))
