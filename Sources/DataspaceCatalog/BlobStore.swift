@@ -164,10 +164,8 @@ final class FileBlobWriter: BlobWriter {
     let descriptor: Int32
     private let direct: DirectFileWriter?
     private var hasher = SHA256()
-    /// Bytes accepted by `write`.
+    /// Bytes accepted by `write` (through the cache, all of them are in the file).
     private var size: Int64 = 0
-    /// Bytes in the file (through the cache: all of them).
-    private var landed: Int64 = 0
     private let observers = LandingObserver()
     private var closed = false
     var finished = false
@@ -210,24 +208,15 @@ final class FileBlobWriter: BlobWriter {
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
-        size += Int64(bytes.count)
         if let direct {
             try direct.write(bytes)
+            size += Int64(bytes.count)
             return
         }
         hasher.update(bufferPointer: bytes)
-        var done = 0
-        while done < bytes.count {
-            let n = pwrite(descriptor, base + done, bytes.count - done, off_t(landed))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw CatalogError(.storage, "cannot store the upload: \(String(cString: strerror(errno)))")
-            }
-            done += n
-            landed += Int64(n)
-        }
-        observers.tell(landed)
-        if landed - flushed >= Self.writebackStride { startWriteback() }
+        try DirectFileWriter.writeFully(descriptor, base, count: bytes.count, at: &size)
+        observers.tell(size)
+        if size - flushed >= Self.writebackStride { startWriteback() }
     }
 
     /// The digest once every byte is in the file (`flush`).
@@ -246,8 +235,8 @@ final class FileBlobWriter: BlobWriter {
     func startWriteback() {
         // Starts writing the range out without waiting for it; the commit's fsync remains what
         // makes the blob durable.
-        _ = Self.syncFileRange?(descriptor, flushed, landed - flushed, Self.syncFileRangeWrite)
-        flushed = landed
+        _ = Self.syncFileRange?(descriptor, flushed, size - flushed, Self.syncFileRangeWrite)
+        flushed = size
     }
 
     /// Linux's sync_file_range(2), which Swift's Glibc module does not export; nil elsewhere.

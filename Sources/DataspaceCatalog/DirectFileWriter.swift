@@ -148,6 +148,12 @@ final class DirectFileWriter: @unchecked Sendable {
     }
 
     private func writeAll(_ base: UnsafeMutableRawPointer, count: Int, at offset: inout Int64) throws(CatalogError) {
+        try Self.writeFully(descriptor, UnsafeRawPointer(base), count: count, at: &offset)
+    }
+
+    /// Writes `count` bytes at `offset` (advanced past them), however many calls it takes; both
+    /// the direct writer and the blob writer through the cache store uploads with it.
+    static func writeFully(_ descriptor: Int32, _ base: UnsafeRawPointer, count: Int, at offset: inout Int64) throws(CatalogError) {
         var done = 0
         while done < count {
             let n = pwrite(descriptor, base + done, count - done, off_t(offset))
