@@ -21,6 +21,11 @@ public protocol BlobStore: Sendable {
 /// An in-progress blob write. Exactly one of `commit` or `abort` ends it.
 public protocol BlobWriter: AnyObject {
     func write(_ bytes: UnsafeRawBufferPointer) throws
+    /// Suspends until `write` can take `count` bytes (at most `BlobWriterRoom.largestWrite`)
+    /// without waiting for the disk, so that a disk slower than the network holds back the
+    /// upload's task rather than blocking one of the few cooperative threads. Throws the
+    /// writer's failure.
+    func room(for count: Int) async throws
     /// Makes the bytes durable under their digest. `created` is false when an identical blob existed.
     func commit() throws -> (sha256: String, byteSize: Int64, created: Bool)
     /// Makes the bytes durable without making them visible, so a caller can sync them while it
@@ -44,7 +49,13 @@ public protocol BlobWriter: AnyObject {
     var writesAroundCache: Bool { get }
 }
 
+/// How much an upload hands a `BlobWriter` at a time after asking for room.
+public enum BlobWriterRoom {
+    public static let largestWrite = 1 << 20
+}
+
 extension BlobWriter {
+    public func room(for count: Int) async throws {}
     public var pendingPath: String? { nil }
     public func observeLanding(_ observer: @escaping @Sendable (Int64) -> Void) {}
     public func flush() throws {}
@@ -205,6 +216,10 @@ final class FileBlobWriter: BlobWriter {
 
     /// Bytes up to here have been handed to the kernel's writeback (`startWriteback`).
     var flushed: Int64 = 0
+
+    func room(for count: Int) async throws {
+        try await direct?.room(for: count)
+    }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return }

@@ -413,11 +413,20 @@ public struct CatalogService: Sendable {
         let validating = profiling == nil || format != .csv
         var total: Int64 = 0
         var written: Int64 = 0
-        func keep(_ bytes: [UInt8]) throws {
+        func keep(_ bytes: [UInt8]) async throws {
             guard !bytes.isEmpty else { return }
-            try bytes.withUnsafeBytes { raw in
-                if validating { try validator.consume(raw) }
-                try writer.write(raw)
+            // A piece at a time, each once the writer has room for it: a disk slower than the
+            // network suspends this task instead of blocking its thread.
+            var start = 0
+            while start < bytes.count {
+                let end = min(bytes.count, start + BlobWriterRoom.largestWrite)
+                try await writer.room(for: end - start)
+                try bytes.withUnsafeBytes { all in
+                    let raw = UnsafeRawBufferPointer(rebasing: all[start..<end])
+                    if validating { try validator.consume(raw) }
+                    try writer.write(raw)
+                }
+                start = end
             }
             written += Int64(bytes.count)
             if !validating, let failure = profiling?.failure { throw Self.unreadable(failure) }
@@ -429,9 +438,9 @@ public struct CatalogService: Sendable {
                     if total > maximumFileBytes {
                         throw CatalogError(.tooLarge, "file exceeds the \(maximumFileBytes)-byte limit", field: "file")
                     }
-                    try keep(try normalizer.feed(chunk))
+                    try await keep(try normalizer.feed(chunk))
                 }
-                try keep(try normalizer.finish())
+                try await keep(try normalizer.finish())
             } catch let error as SourceFormError {
                 throw CatalogError(.invalidFile, error.message, field: "file")
             }

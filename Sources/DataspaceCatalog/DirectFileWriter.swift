@@ -17,6 +17,7 @@ final class DirectFileWriter: @unchecked Sendable {
 
     private let descriptor: Int32
     private let landed: @Sendable (Int64) -> Void
+    private let beforeEachWrite: (@Sendable () -> Void)?
     private let condition = NSCondition()
     private var buffers: [UnsafeMutableRawPointer] = []
 
@@ -26,19 +27,23 @@ final class DirectFileWriter: @unchecked Sendable {
     private var failure: CatalogError?
     private var digest: SHA256.Digest?
     private var stopped = false
+    /// The upload's task, suspended in `room(for:)` until this many buffers are free.
+    private var waiter: (buffers: Int, continuation: CheckedContinuation<Void, any Error>)?
 
     // The caller's thread only.
     private var current: UnsafeMutableRawPointer?
     private var filled = 0
 
     /// Writes to `descriptor` (opened with O_DIRECT); `landed` hears, on the writer's thread,
-    /// how many bytes the file holds after each write. Nil when the descriptor cannot be
+    /// how many bytes the file holds after each write; `beforeEachWrite` runs on the writer's
+    /// thread before each (tests hold the disk back with it). Nil when the descriptor cannot be
     /// duplicated.
-    init?(descriptor: Int32, landed: @escaping @Sendable (Int64) -> Void) {
+    init?(descriptor: Int32, landed: @escaping @Sendable (Int64) -> Void, beforeEachWrite: (@Sendable () -> Void)? = nil) {
         let copy = dup(descriptor)
         guard copy >= 0 else { return nil }
         self.descriptor = copy
         self.landed = landed
+        self.beforeEachWrite = beforeEachWrite
         buffers = (0..<Self.bufferCount).map { _ in UnsafeMutableRawPointer.allocate(byteCount: Self.bufferBytes, alignment: DirectIO.alignment) }
         free = buffers
         let thread = Thread { [self] in run() }
@@ -50,8 +55,58 @@ final class DirectFileWriter: @unchecked Sendable {
         for buffer in buffers { buffer.deallocate() }
     }
 
+    /// Suspends (without holding a thread) until `write` can take `count` bytes without
+    /// waiting: until the current buffer's space and the free buffers hold them (at most all
+    /// the buffers' worth is waited for).
+    func room(for count: Int) async throws {
+        let spare = current == nil ? 0 : Self.bufferBytes - filled
+        guard count > spare else { return }
+        let beyond = count - spare
+        let needed = min(Self.bufferCount, beyond / Self.bufferBytes + (beyond % Self.bufferBytes == 0 ? 0 : 1))
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            condition.lock()
+            if let failure {
+                condition.unlock()
+                continuation.resume(throwing: failure)
+            } else if stopped {
+                condition.unlock()
+                continuation.resume(throwing: Self.stoppedError)
+            } else if free.count >= needed {
+                condition.unlock()
+                continuation.resume()
+            } else {
+                waiter = (needed, continuation)
+                condition.unlock()
+            }
+        }
+    }
+
+    /// Whether the upload's task is suspended in `room(for:)`.
+    var isWaitingForRoom: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return waiter != nil
+    }
+
+    private static let stoppedError = CatalogError(.storage, "the upload was stopped")
+
+    /// The waiter to resume now, if its buffers are free or the writer cannot go on; called
+    /// with `condition` locked.
+    private func takeWaiter() -> (continuation: CheckedContinuation<Void, any Error>, failure: CatalogError?)? {
+        guard let waiter else { return nil }
+        let failure = failure ?? (stopped ? Self.stoppedError : nil)
+        guard failure != nil || free.count >= waiter.buffers else { return nil }
+        self.waiter = nil
+        return (waiter.continuation, failure)
+    }
+
+    private static func resume(_ waiter: (continuation: CheckedContinuation<Void, any Error>, failure: CatalogError?)?) {
+        guard let waiter else { return }
+        if let failure = waiter.failure { waiter.continuation.resume(throwing: failure) } else { waiter.continuation.resume() }
+    }
+
     /// Copies `bytes` into the buffers, handing each full one to the writer; waits only when
-    /// all are full. Throws the writer's failure.
+    /// all are full (`room(for:)` first avoids that). Throws the writer's failure.
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard let base = bytes.baseAddress else { return }
         var taken = 0
@@ -81,8 +136,10 @@ final class DirectFileWriter: @unchecked Sendable {
     func stop() {
         condition.lock()
         stopped = true
+        let waiter = takeWaiter()
         condition.broadcast()
         condition.unlock()
+        Self.resume(waiter)
     }
 
     private func currentBuffer() throws -> UnsafeMutableRawPointer {
@@ -120,6 +177,7 @@ final class DirectFileWriter: @unchecked Sendable {
             }
             let item = queue.removeFirst()
             condition.unlock()
+            beforeEachWrite?()
             let outcome = Result { () throws(CatalogError) in
                 hasher.update(bufferPointer: UnsafeRawBufferPointer(start: item.buffer, count: item.count))
                 let whole = item.last ? item.count - item.count % DirectIO.alignment : item.count
@@ -141,8 +199,10 @@ final class DirectFileWriter: @unchecked Sendable {
             if case .failure(let error) = outcome { failure = error }
             if item.last, failure == nil { digest = hasher.finalize() }
             let done = failure != nil || item.last
+            let waiter = takeWaiter()
             condition.broadcast()
             condition.unlock()
+            Self.resume(waiter)
             if done { return }
         }
     }
