@@ -241,6 +241,7 @@ public struct TabularProfiler {
     }
 
     private mutating func closeRecords() throws(ProfileError) {
+        fieldRanges.makeUnique()
         defer {
             profileBlock()
             flushDuplicates()
@@ -310,6 +311,7 @@ public struct TabularProfiler {
     }
 
     private mutating func consumeChunk(_ chunk: UnsafeRawBufferPointer) throws(ProfileError) {
+        fieldRanges.makeUnique()
         if let bad = utf8.consume(chunk) {
             let before = UnsafeRawBufferPointer(rebasing: chunk[..<bad]).reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
             let error = ProfileError(line: line + before, offset: bytes + Int64(bad)) { _, offset in "invalid UTF-8 at byte offset \(offset)\(UTF8StreamValidator.encodingHint)" }
@@ -504,8 +506,10 @@ public struct TabularProfiler {
         if fieldRanges.count == 1, fieldRanges[0] == recordStart..<recordStart { return }
         guard names != nil else {
             names = row.withUnsafeBufferPointer { buffer in
-                fieldRanges.all.map { range in
-                    String(decoding: UnsafeBufferPointer(rebasing: buffer[range ?? 0..<0]), as: UTF8.self).trimmingCharacters(in: .whitespaces)
+                fieldRanges.withFields { fields in
+                    fields.map { range in
+                        String(decoding: UnsafeBufferPointer(rebasing: buffer[range ?? 0..<0]), as: UTF8.self).trimmingCharacters(in: .whitespaces)
+                    }
                 }
             }
             row.removeSubrange(recordStart...)
@@ -522,7 +526,7 @@ public struct TabularProfiler {
         // The record joins the block with its fields' ranges, its extra fields dropped.
         if fieldRanges.count == columns.count {
             // The usual record: its fields in one append (one capacity and uniqueness check).
-            blockRanges.append(contentsOf: fieldRanges.all)
+            fieldRanges.withFields { blockRanges.append(contentsOf: $0) }
         } else {
             for i in columns.indices { blockRanges.append(i < fieldRanges.count ? fieldRanges[i] : nil) }
         }
