@@ -56,13 +56,15 @@ final class DirectFileWriter: @unchecked Sendable {
     }
 
     /// Suspends (without holding a thread) until `write` can take `count` bytes without
-    /// waiting: until the current buffer's space and the free buffers hold them (at most all
-    /// the buffers' worth is waited for).
+    /// waiting: until the current buffer's space and the free buffers hold them (at most every
+    /// buffer but the one being filled is waited for).
     func room(for count: Int) async throws {
         let spare = current == nil ? 0 : Self.bufferBytes - filled
         guard count > spare else { return }
         let beyond = count - spare
-        let needed = min(Self.bufferCount, beyond / Self.bufferBytes + (beyond % Self.bufferBytes == 0 ? 0 : 1))
+        // The buffer being filled can never be free: at most the others are waited for.
+        let others = Self.bufferCount - (current == nil ? 0 : 1)
+        let needed = min(others, beyond / Self.bufferBytes + (beyond % Self.bufferBytes == 0 ? 0 : 1))
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             condition.lock()
             if let failure {

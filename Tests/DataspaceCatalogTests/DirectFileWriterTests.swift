@@ -94,6 +94,10 @@ import Testing
         try await writer.room(for: DirectFileWriter.bufferBytes * DirectFileWriter.bufferCount)
         try await writer.room(for: Int.max)
         #expect(!writer.isWaitingForRoom)
+        // With a buffer part-filled, every other one free is all there can be.
+        try [UInt8](repeating: 1, count: 10).withUnsafeBytes { try writer.write($0) }
+        try await writer.room(for: Int.max)
+        #expect(!writer.isWaitingForRoom)
         writer.stop()
         gate.signal()
     }
