@@ -7,23 +7,29 @@ import Testing
 /// thread in `write`; the writer's thread resumes it when a buffer is free, or fails it when the
 /// upload is stopped.
 @Suite struct DirectFileWriterTests {
-    /// A writer on a plain descriptor (the writer does not need O_DIRECT to work, so these run on
-    /// tmpfs too) whose disk writes wait for `gate`.
-    static func writer(gate: DispatchSemaphore) throws -> (DirectFileWriter, path: String, descriptor: Int32) {
+    static let allBuffers = DirectFileWriter.bufferBytes * DirectFileWriter.bufferCount
+
+    /// Runs `body` with a writer on a plain descriptor (the writer does not need O_DIRECT to
+    /// work, so these run on tmpfs too) whose disk writes wait for the semaphore; the file is
+    /// removed after.
+    static func withHeldWriter(_ body: (DirectFileWriter, _ disk: DispatchSemaphore, _ path: String) async throws -> Void) async throws {
+        let gate = DispatchSemaphore(value: 0)
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("direct-\(UUID().uuidString)").path
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         try #require(descriptor >= 0)
+        defer {
+            close(descriptor)
+            unlink(path)
+        }
         let made = DirectFileWriter(descriptor: descriptor, landed: { _ in }, beforeEachWrite: { gate.wait() })
-        let writer = try #require(made)
-        return (writer, path, descriptor)
+        try await body(try #require(made), gate, path)
     }
 
     /// Fills every buffer while the disk is held, so the next byte needs one back.
     static func fillEveryBuffer(_ writer: DirectFileWriter, with data: [UInt8]) async throws {
-        let all = DirectFileWriter.bufferBytes * DirectFileWriter.bufferCount
         var start = 0
-        while start < all {
-            let end = min(all, start + (1 << 20))
+        while start < allBuffers {
+            let end = min(allBuffers, start + (1 << 20))
             try await writer.room(for: end - start)
             try data[start..<end].withUnsafeBytes { try writer.write($0) }
             start = end
@@ -41,64 +47,50 @@ import Testing
     }
 
     @Test func aFullWriterSuspendsTheUploadUntilTheDiskFreesABuffer() async throws {
-        let gate = DispatchSemaphore(value: 0)
-        let (writer, path, descriptor) = try Self.writer(gate: gate)
-        defer {
-            close(descriptor)
-            unlink(path)
+        try await Self.withHeldWriter { writer, disk, path in
+            let data = (0..<(Self.allBuffers + 4_097)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 12) }
+            try await Self.fillEveryBuffer(writer, with: data)
+            nonisolated(unsafe) let suspended = writer
+            let waiting = Task { try await suspended.room(for: 4_097) }
+            #expect(await Self.cameToWait(writer))
+            // One write lets the disk take one buffer back: the upload goes on.
+            disk.signal()
+            try await waiting.value
+            #expect(!writer.isWaitingForRoom)
+            try data[Self.allBuffers...].withUnsafeBytes { try writer.write($0) }
+            for _ in 0..<(DirectFileWriter.bufferCount + 1) { disk.signal() }
+            let digest = try writer.finish()
+            #expect(digest == SHA256.hash(data: data))
+            #expect(FileManager.default.contents(atPath: path) == Data(data))
         }
-        let all = DirectFileWriter.bufferBytes * DirectFileWriter.bufferCount
-        let data = (0..<(all + 4_097)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 12) }
-        try await Self.fillEveryBuffer(writer, with: data)
-        nonisolated(unsafe) let suspended = writer
-        let waiting = Task { try await suspended.room(for: 4_097) }
-        #expect(await Self.cameToWait(writer))
-        // One write lets the disk take one buffer back: the upload goes on.
-        gate.signal()
-        try await waiting.value
-        #expect(!writer.isWaitingForRoom)
-        try data[all...].withUnsafeBytes { try writer.write($0) }
-        for _ in 0..<(DirectFileWriter.bufferCount + 1) { gate.signal() }
-        let digest = try writer.finish()
-        #expect(digest == SHA256.hash(data: data))
-        #expect(FileManager.default.contents(atPath: path) == Data(data))
     }
 
     @Test func aStoppedUploadIsNotLeftWaiting() async throws {
-        let gate = DispatchSemaphore(value: 0)
-        let (writer, path, descriptor) = try Self.writer(gate: gate)
-        defer {
-            close(descriptor)
-            unlink(path)
+        try await Self.withHeldWriter { writer, disk, _ in
+            try await Self.fillEveryBuffer(writer, with: [UInt8](repeating: 7, count: Self.allBuffers))
+            nonisolated(unsafe) let suspended = writer
+            let waiting = Task { try await suspended.room(for: 1) }
+            #expect(await Self.cameToWait(writer))
+            writer.stop()
+            await #expect(throws: CatalogError.self) { try await waiting.value }
+            // Asked again after the stop, it refuses at once.
+            await #expect(throws: CatalogError.self) { try await writer.room(for: 1) }
+            disk.signal()
         }
-        let data = [UInt8](repeating: 7, count: DirectFileWriter.bufferBytes * DirectFileWriter.bufferCount)
-        try await Self.fillEveryBuffer(writer, with: data)
-        nonisolated(unsafe) let suspended = writer
-        let waiting = Task { try await suspended.room(for: 1) }
-        #expect(await Self.cameToWait(writer))
-        writer.stop()
-        await #expect(throws: CatalogError.self) { try await waiting.value }
-        // Asked again after the stop, it refuses at once.
-        await #expect(throws: CatalogError.self) { try await writer.room(for: 1) }
-        gate.signal()
     }
 
     @Test func roomThatIsThereIsNotWaitedFor() async throws {
-        let gate = DispatchSemaphore(value: 0)
-        let (writer, path, descriptor) = try Self.writer(gate: gate)
-        defer {
-            close(descriptor)
-            unlink(path)
+        try await Self.withHeldWriter { writer, disk, _ in
+            // Every buffer is free: room for all of them at once, and no more is ever waited for.
+            try await writer.room(for: Self.allBuffers)
+            try await writer.room(for: Int.max)
+            #expect(!writer.isWaitingForRoom)
+            // With a buffer part-filled, every other one free is all there can be.
+            try [UInt8](repeating: 1, count: 10).withUnsafeBytes { try writer.write($0) }
+            try await writer.room(for: Int.max)
+            #expect(!writer.isWaitingForRoom)
+            writer.stop()
+            disk.signal()
         }
-        // Every buffer is free: room for all of them at once, and no more is ever waited for.
-        try await writer.room(for: DirectFileWriter.bufferBytes * DirectFileWriter.bufferCount)
-        try await writer.room(for: Int.max)
-        #expect(!writer.isWaitingForRoom)
-        // With a buffer part-filled, every other one free is all there can be.
-        try [UInt8](repeating: 1, count: 10).withUnsafeBytes { try writer.write($0) }
-        try await writer.room(for: Int.max)
-        #expect(!writer.isWaitingForRoom)
-        writer.stop()
-        gate.signal()
     }
 }
