@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Linux's O_DIRECT, which Swift's Glibc module does not export (it is behind _GNU_SOURCE):
 /// reads and writes that bypass the page cache, for large files read or written once — an
 /// upload being stored and assessed — so they neither pay for the cache's copy nor push the
