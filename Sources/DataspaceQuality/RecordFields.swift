@@ -1,5 +1,8 @@
-/// The fields of the CSV record being read, as ranges into the tokenizer's row buffer. Emptied
-/// after every record by resetting a count, its storage kept.
+/// The fields of the CSV records waiting to be profiled (the block), then of the record being
+/// read, as ranges into the tokenizer's row buffer, in one list: a record joins the block where
+/// it was written (`commit`) instead of being copied there, and the list is emptied after every
+/// block by resetting counts, its storage kept. `count`, `append`, the subscript and
+/// `removeAll` are about the record being read.
 ///
 /// The storage is written through a pointer: an array element written per field went through an
 /// out-of-line uniqueness check on every field (about 3 % of a profile). Instead the profiler
@@ -38,41 +41,73 @@ struct RecordFields {
     }
 
     private var storage = Storage(capacity: 64)
-    /// Fields of the record so far.
-    private(set) var count = 0
+    /// Fields in the list: the block's, then the record's.
+    private var total = 0
+    /// Where the record being read starts: the block's fields are the ones before.
+    private(set) var blockCount = 0
 
-    var isEmpty: Bool { count == 0 }
+    /// Fields of the record so far.
+    var count: Int { total &- blockCount }
+    var isEmpty: Bool { total == blockCount }
 
     /// Gives this value storage of its own if a copy shares it; once per mutating call of the
     /// profiler, before any `append`.
     mutating func makeUnique() {
-        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy(count: count) }
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy(count: total) }
     }
 
     @inline(__always)
     mutating func append(_ range: Range<Int>) {
         assert(isKnownUniquelyReferenced(&storage), "RecordFields.append without makeUnique()")
-        if count == storage.capacity { storage.grow(keeping: count) }
+        put(range)
+    }
+
+    @inline(__always)
+    private mutating func put(_ range: Range<Int>?) {
+        if total == storage.capacity { storage.grow(keeping: total) }
         // Range<Int>? is a trivial type: assigning over an old or uninitialized slot is the same.
-        (storage.base + count).initialize(to: range)
-        count &+= 1
+        (storage.base + total).initialize(to: range)
+        total &+= 1
     }
 
     /// Forgets the record's fields (the storage stays for the next record).
     @inline(__always)
-    mutating func removeAll() { count = 0 }
+    mutating func removeAll() { total = blockCount }
 
-    /// The range of field `i` (`i < count`).
+    /// The range of the record's field `i` (`i < count`).
     @inline(__always)
     subscript(i: Int) -> Range<Int> {
         precondition(i < count, "field \(i) of \(count)")
-        return storage.base[i] ?? 0..<0
+        return storage.base[blockCount &+ i] ?? 0..<0
+    }
+
+    /// The record joins the block with `width` fields: extra fields are dropped, missing ones
+    /// are nil. Like `append`, only after `makeUnique()`.
+    @inline(__always)
+    mutating func commit(width: Int) {
+        assert(isKnownUniquelyReferenced(&storage), "RecordFields.commit without makeUnique()")
+        if count > width { total = blockCount &+ width }
+        while count < width { put(nil) }
+        blockCount = total
+    }
+
+    /// Forgets the block and the record.
+    mutating func removeAllBlocks() {
+        total = 0
+        blockCount = 0
     }
 
     /// Calls `body` with the record's fields in order.
     func withFields<T>(_ body: (UnsafeBufferPointer<Range<Int>?>) throws -> T) rethrows -> T {
         try withExtendedLifetime(storage) { storage in
-            try body(UnsafeBufferPointer(start: storage.base, count: count))
+            try body(UnsafeBufferPointer(start: storage.base + blockCount, count: count))
+        }
+    }
+
+    /// Calls `body` with the block's fields, record after record.
+    func withBlock<T>(_ body: (UnsafeBufferPointer<Range<Int>?>) throws -> T) rethrows -> T {
+        try withExtendedLifetime(storage) { storage in
+            try body(UnsafeBufferPointer(start: storage.base, count: blockCount))
         }
     }
 }

@@ -37,8 +37,7 @@ public struct TabularProfiler {
 
     // Records waiting to be profiled column by column (`profileBlock`): their bytes are the
     // start of `row` (up to `recordStart`), each row's fields `columns.count` ranges into them
-    // (nil for a field the row lacks).
-    private var blockRanges: [Range<Int>?] = []
+    // (nil for a field the row lacks), the start of `fieldRanges`.
     private var blockRows = 0
     private var scans: [ValueScan] = []
     /// The block's values' shapes for the detectors (`ColumnAccumulator.detectorShape`), and
@@ -499,6 +498,7 @@ public struct TabularProfiler {
 
     private mutating func endRecord() {
         defer {
+            // A record that did not join the block (the header, a blank line) is forgotten.
             fieldRanges.removeAll()
             fieldBegin = row.count
         }
@@ -523,13 +523,9 @@ public struct TabularProfiler {
             let (found, expected) = (fieldRanges.count, columns.count)
             problem { "the row on line \($0) has \(found) fields, the header has \(expected)" }
         }
-        // The record joins the block with its fields' ranges, its extra fields dropped.
-        if fieldRanges.count == columns.count {
-            // The usual record: its fields in one append (one capacity and uniqueness check).
-            fieldRanges.withFields { blockRanges.append(contentsOf: $0) }
-        } else {
-            for i in columns.indices { blockRanges.append(i < fieldRanges.count ? fieldRanges[i] : nil) }
-        }
+        // The record joins the block with its fields' ranges where they are, its extra fields
+        // dropped, missing ones nil.
+        fieldRanges.commit(width: columns.count)
         recordStart = row.count
         blockRows += 1
         if blockRows >= Self.blockRows || row.count >= Self.blockBytes { profileBlock() }
@@ -569,7 +565,7 @@ public struct TabularProfiler {
         var memory = columnMemory
         defer { columnMemory = memory }
         row.withUnsafeBufferPointer { buffer in
-            blockRanges.withUnsafeBufferPointer { ranges in
+            fieldRanges.withBlock { ranges in
                 columns.withUnsafeMutableBufferPointer { columns in
                     rowHashes.withUnsafeMutableBufferPointer { rowHashes in
                         facts.withUnsafeMutableBufferPointer { facts in
@@ -613,15 +609,11 @@ public struct TabularProfiler {
                     }
                 }
             }
-            Self.detect(buffer, blockRanges, rowHashes, shapes, &rowLevels, &columns)
-            if rules {
-                let names = names ?? []
-                blockRanges.withUnsafeBufferPointer { ranges in
+            fieldRanges.withBlock { ranges in
+                Self.detect(buffer, ranges, rowHashes, shapes, &rowLevels, &columns)
+                if rules {
                     facts.withUnsafeBufferPointer { facts in
-                        for r in 0..<rowCount {
-                            evaluator?.row(names, buffer, UnsafeBufferPointer(rebasing: ranges[(r * width)..<((r + 1) * width)]),
-                                UnsafeBufferPointer(rebasing: facts[(r * width)..<((r + 1) * width)]))
-                        }
+                        evaluator?.block(names ?? [], RuleEvaluator.Block(buffer: buffer, ranges: ranges, facts: facts, width: width, rows: rowCount))
                     }
                 }
             }
@@ -630,7 +622,7 @@ public struct TabularProfiler {
         // Only whole records are in a block when it is profiled (or the file ended in error).
         row.removeAll(keepingCapacity: true)
         recordStart = 0
-        blockRanges.removeAll(keepingCapacity: true)
+        fieldRanges.removeAllBlocks()
         blockRows = 0
     }
 
@@ -676,22 +668,20 @@ public struct TabularProfiler {
     /// the profiling loop's closures, it kept the optimizer from inlining the value scan there
     /// (12 % of a run).
     private static func detect(
-        _ buffer: UnsafeBufferPointer<UInt8>, _ blockRanges: [Range<Int>?], _ rowHashes: [UInt64], _ shapes: [UInt64], _ rowLevels: inout [Int8],
+        _ buffer: UnsafeBufferPointer<UInt8>, _ ranges: UnsafeBufferPointer<Range<Int>?>, _ rowHashes: [UInt64], _ shapes: [UInt64], _ rowLevels: inout [Int8],
         _ columns: inout [ColumnAccumulator]
     ) {
         let width = columns.count
         let rowCount = rowHashes.count
         for r in 0..<rowCount { rowLevels[r] = Int8(DetectorSample.level(of: ColumnAccumulator.finish(rowHashes[r]))) }
-        blockRanges.withUnsafeBufferPointer { ranges in
-            columns.withUnsafeMutableBufferPointer { columns in
-                shapes.withUnsafeBufferPointer { shapes in
-                    rowLevels.withUnsafeBufferPointer { rowLevels in
-                        for i in 0..<width {
-                            for r in 0..<rowCount {
-                                let level = Int(rowLevels[r])
-                                guard columns[i].detection.takes(level), let range = ranges[r &* width &+ i] else { continue }
-                                columns[i].detect(UnsafeBufferPointer(rebasing: buffer[range]), shape: shapes[r &* width &+ i], rowLevel: level)
-                            }
+        columns.withUnsafeMutableBufferPointer { columns in
+            shapes.withUnsafeBufferPointer { shapes in
+                rowLevels.withUnsafeBufferPointer { rowLevels in
+                    for i in 0..<width {
+                        for r in 0..<rowCount {
+                            let level = Int(rowLevels[r])
+                            guard columns[i].detection.takes(level), let range = ranges[r &* width &+ i] else { continue }
+                            columns[i].detect(UnsafeBufferPointer(rebasing: buffer[range]), shape: shapes[r &* width &+ i], rowLevel: level)
                         }
                     }
                 }

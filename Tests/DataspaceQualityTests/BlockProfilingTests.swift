@@ -42,10 +42,11 @@ struct BlockProfilingTests {
             yaml: """
                 columns:
                   id: {unique: true}
-                  v: {min: 0, max: 40}
-                  code: {regex: 'C[0-9]'}
+                  v: {min: 0, max: 40, required: true}
+                  code: {regex: 'C[0-9]', enum: [C0, C1, C2, C3, C4, C5, C6]}
                 checks:
                   - id >= v
+                  - code >= big
                 """)
         var profiler = TabularProfiler(format: .csv, rules: rules)
         // Pieces of 64 KiB: blocks end in the middle of chunks, chunks in the middle of records.
@@ -85,11 +86,20 @@ struct BlockProfilingTests {
         func outcome(_ rule: String) -> QualityReport.RuleOutcome? { report.rules.first { $0.rule == rule } }
         var seenIDs = Set<String>(), repeats: [Int] = []
         var tooLarge: [Int] = [], badCodes: [Int] = [], inconsistent: [Int] = []
-        var vChecked = 0, codeChecked = 0, consistencyChecked = 0
+        var vChecked = 0, codeChecked = 0, consistencyChecked = 0, textChecked = 0, judgedRows = 0, vNulls = 0, inconsistentRows = 0
+        var textFailed: [Int] = []
         for (r, row) in rows.enumerated() {
             let number = r + 1
-            let id = field(row, 0), v = field(row, 1), code = field(row, 2)
+            let id = field(row, 0), v = field(row, 1), code = field(row, 2), big = field(row, 3)
             if !seenIDs.insert(id).inserted { repeats.append(number) }
+            if isNull(v) { vNulls += 1 }
+            // A row is judged when either check can be, inconsistent when either fails.
+            let textJudged = !isNull(big) && !isNull(code)
+            let textFails = textJudged && Array(code.utf8).lexicographicallyPrecedes(Array(big.utf8))
+            if textJudged { textChecked += 1 }
+            if textFails { textFailed.append(number) }
+            if textJudged || (!isNull(id) && !isNull(v)) { judgedRows += 1 }
+            if textFails || (!isNull(id) && !isNull(v) && (Double(id) ?? 0) < (Double(v) ?? 0)) { inconsistentRows += 1 }
             if !isNull(v) {
                 vChecked += 1
                 if let value = Double(v), value > 40 { tooLarge.append(number) }
@@ -109,7 +119,16 @@ struct BlockProfilingTests {
         #expect(outcome("v: min 0")?.failed == 0)
         #expect(outcome("code: regex")?.checked == codeChecked && outcome("code: regex")?.failed == badCodes.count)
         #expect(outcome("code: regex")?.sampleRows == Array(badCodes.prefix(5)))
+        #expect(outcome("code: enum")?.checked == codeChecked && outcome("code: enum")?.failed == badCodes.count)
+        #expect(outcome("code: enum")?.sampleRows == Array(badCodes.prefix(5)))
         #expect(outcome("id >= v")?.checked == consistencyChecked && outcome("id >= v")?.failed == inconsistent.count)
+        #expect(outcome("id >= v")?.sampleRows == Array(inconsistent.prefix(5)))
+        #expect(outcome("code >= big")?.checked == textChecked && outcome("code >= big")?.failed == textFailed.count)
+        #expect(outcome("code >= big")?.sampleRows == Array(textFailed.prefix(5)))
+        #expect(report.score(.consistency) == 1 - Double(inconsistentRows) / Double(judgedRows))
+        #expect(report.score(.completeness) == 1 - Double(vNulls) / Double(rows.count))
+        // Some rows are judged by one check only and pass: the two checks' rows are merged.
+        #expect(!textFailed.isEmpty && inconsistentRows < judgedRows && vNulls > 0 && judgedRows > textChecked)
         // The file crosses the block limits both ways, so the test covers what it claims.
         #expect(rows.count > 4 * TabularProfiler.blockRows)
         let lengths = rows.map { $0.fields.reduce(0) { $0 + $1.utf8.count } }
