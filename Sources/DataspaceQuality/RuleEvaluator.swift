@@ -10,15 +10,6 @@ struct RuleEvaluator {
         var checked = 0
         var failed = 0
         var samples: [Int] = []
-
-        @inline(__always)
-        mutating func note(failed: Bool, row: Int) {
-            checked += 1
-            if failed {
-                self.failed += 1
-                if samples.count < 5 { samples.append(row) }
-            }
-        }
     }
 
     /// One column's rules, compiled: outcome slots and matchers, its index once the header is known.
