@@ -257,7 +257,7 @@ struct RuleEvaluator {
                     } else {
                         judgements[r] = 3
                         failed += 1
-                        if slots[slot].samples.count < 5 { slots[slot].samples.append(firstRow &+ r) }
+                        sample(slot, row: firstRow &+ r)
                     }
                 }
                 slots[slot].checked += checked
@@ -313,11 +313,17 @@ struct RuleEvaluator {
             checked += 1
             if failing {
                 failed += 1
-                if slots[slot].samples.count < 5 { slots[slot].samples.append(firstRow &+ r) }
+                sample(slot, row: firstRow &+ r)
             }
         }
         slots[slot].checked += checked
         slots[slot].failed += failed
+    }
+
+    /// Keeps a failing row's number as one of the slot's samples (the first five in file order).
+    @inline(__always)
+    private mutating func sample(_ slot: Int, row: Int) {
+        if slots[slot].samples.count < 5 { slots[slot].samples.append(row) }
     }
 
     /// Checks the pending keys: a row repeats a key when its hash was in the key's table before
