@@ -40,7 +40,10 @@ struct DetectorSample {
 
     /// Whether a row of this level is still checked (the level below the sample's too).
     @inline(__always)
-    func takes(_ rowLevel: Int) -> Bool { rowLevel >= level - 1 }
+    func takes(_ rowLevel: Int) -> Bool { rowLevel >= lowestTaken }
+
+    /// The lowest row level still checked; it only rises.
+    var lowestTaken: Int { level - 1 }
 
     /// Runs the detectors over a value of a row at `rowLevel` (`takes` said yes). `shape` is the
     /// value's shape hash when the value is short ASCII (its shape then decides whether any
