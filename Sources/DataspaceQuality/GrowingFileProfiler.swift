@@ -19,6 +19,9 @@ import Foundation
 /// `profile()` waits for the result. Reads go through descriptors opened at the start, so the
 /// file may be renamed or removed once `finish` has returned.
 ///
+/// The first part runs at background priority (`ThreadPriority`): it starts first and would
+/// otherwise end first, leaving a core idle while the last part runs on.
+///
 /// The cuts are guessed at the first line end after each target unless the file's first MiB
 /// shows a quoted newline (as in `TabularProfiler.profile(path:)`): counting quote parity from
 /// the start of the file would be a serial read on the critical path. Each part but the last
@@ -290,6 +293,9 @@ public final class GrowingFileProfiler: @unchecked Sendable {
     }
 
     private func runFirstPart() {
+        // Ahead of the later parts from the start, this one takes the cores they and the
+        // upload leave, so that the parts end together (`ThreadPriority`).
+        if options.parts > 1 { ThreadPriority.yieldToOthers() }
         let result = Result { () throws(ProfileError) -> TabularProfiler in
             // Tables are sized once the first MiB is there (or the whole file, if smaller).
             condition.lock()

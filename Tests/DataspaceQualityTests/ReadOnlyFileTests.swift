@@ -63,4 +63,41 @@ import Testing
         }
         #expect(first == Array(bytes[1..<(64 << 10)]))
     }
+
+    /// The read-ahead answers from the span at hand, from the span read ahead, or directly,
+    /// whatever the reader asks next: forward within a span, across spans, back, past the end.
+    @Test func readAheadGivesTheBytesAskedWhereverTheReaderGoes() throws {
+        let (path, bytes) = try Self.file()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let file = try ReadOnlyFile(path: path, aroundCache: true)
+        let chunk = 128 << 10
+        let ahead = ReadAhead(file: file, chunk: chunk)
+        defer { ahead.close() }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: DirectIO.alignment)
+        defer { buffer.deallocate() }
+        func read(_ offset: Int, _ count: Int) throws -> (Int, Bool) {
+            let n = try ahead.read(at: Int64(offset), into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<count]))
+            let expected = offset < Self.size ? Array(bytes[offset..<min(Self.size, offset + count)]) : []
+            return (n, n == expected.count && Array(UnsafeRawBufferPointer(rebasing: buffer[..<n])) == expected)
+        }
+        // Front to back in whole and partial chunks, as the parts read.
+        var offset = 0
+        var step = 0
+        while offset < Self.size {
+            let count = step % 3 == 2 ? 1_000 : chunk
+            let (n, same) = try read(offset, count)
+            #expect(same && n > 0, "offset \(offset)")
+            offset += n
+            step += 1
+        }
+        #expect(try read(Self.size, chunk).0 == 0)
+        // Anywhere, in any order.
+        var random = SeededRandom(seed: 21)
+        for _ in 0..<200 {
+            let at = Int(random.next() % UInt64(Self.size + 1_000))
+            let count = 1 + Int(random.next() % UInt64(chunk))
+            let (_, same) = try read(at, count)
+            #expect(same, "offset \(at), count \(count)")
+        }
+    }
 }
