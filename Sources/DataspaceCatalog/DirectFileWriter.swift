@@ -2,9 +2,11 @@ import Crypto
 import DataspaceCore
 import Foundation
 
-/// Writes a file around the page cache (O_DIRECT) on a thread of its own, hashing it there:
-/// the upload's thread only copies each chunk into an aligned buffer and goes back to the
-/// network, so receiving, hashing and waiting for the disk overlap instead of adding up.
+/// Writes a file around the page cache (O_DIRECT) on a thread of its own and hashes it on
+/// another: the upload's thread only copies each chunk into an aligned buffer and goes back to
+/// the network, so receiving, hashing and waiting for the disk overlap instead of adding up.
+/// (Hashing on the writing thread put SHA-256 and the disk's wait end to end: a 1 GiB publish
+/// on two cores landed at some 400 MB/s, its writer off the disk for half of that time.)
 ///
 /// Full buffers are written in order; `finish` writes the last, unaligned one through the cache
 /// (direct I/O cannot write it) and returns the digest. The writer works on a duplicate of the
@@ -24,6 +26,13 @@ final class DirectFileWriter: @unchecked Sendable {
     // Guarded by `condition`.
     private var free: [UnsafeMutableRawPointer] = []
     private var queue: [(buffer: UnsafeMutableRawPointer, count: Int, last: Bool)] = []
+    /// The same buffers, in the same order, for the hashing thread.
+    private var hashQueue: [(buffer: UnsafeMutableRawPointer, count: Int, last: Bool)] = []
+    /// Buffers handed over and not yet both written and hashed, with how many of the two are
+    /// left: a buffer is free again only when neither thread reads it.
+    private var unfinished: [UnsafeMutableRawPointer: Int] = [:]
+    /// The last buffer was written.
+    private var lastWritten = false
     private var failure: CatalogError?
     private var digest: SHA256.Digest?
     private var stopped = false
@@ -49,6 +58,9 @@ final class DirectFileWriter: @unchecked Sendable {
         let thread = Thread { [self] in run() }
         thread.name = "upload (disk)"
         thread.start()
+        let hashing = Thread { [self] in hash() }
+        hashing.name = "upload (SHA-256)"
+        hashing.start()
     }
 
     deinit {
@@ -128,7 +140,7 @@ final class DirectFileWriter: @unchecked Sendable {
         hand(last: true)
         condition.lock()
         defer { condition.unlock() }
-        while digest == nil && failure == nil && !stopped { condition.wait() }
+        while (digest == nil || !lastWritten) && failure == nil && !stopped { condition.wait() }
         if let failure { throw failure }
         guard let digest else { throw CatalogError(.storage, "the upload's file was not finished") }
         return digest
@@ -160,14 +172,51 @@ final class DirectFileWriter: @unchecked Sendable {
         guard let current else { return }
         condition.lock()
         queue.append((current, filled, last))
+        hashQueue.append((current, filled, last))
+        unfinished[current] = 2
         condition.broadcast()
         condition.unlock()
         self.current = nil
         filled = 0
     }
 
-    private func run() {
+    /// One of the two threads is done with `buffer`; free once both are. Call with
+    /// `condition` locked.
+    private func release(_ buffer: UnsafeMutableRawPointer) {
+        let left = (unfinished[buffer] ?? 1) - 1
+        if left > 0 {
+            unfinished[buffer] = left
+        } else {
+            unfinished[buffer] = nil
+            free.append(buffer)
+        }
+    }
+
+    /// Hashes the buffers in the order they were handed over, beside the writes.
+    private func hash() {
         var hasher = SHA256()
+        while true {
+            condition.lock()
+            while hashQueue.isEmpty && !stopped && failure == nil { condition.wait() }
+            guard !stopped, failure == nil else {
+                condition.unlock()
+                return
+            }
+            let item = hashQueue.removeFirst()
+            condition.unlock()
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(start: item.buffer, count: item.count))
+            condition.lock()
+            release(item.buffer)
+            if item.last { digest = hasher.finalize() }
+            let waiter = takeWaiter()
+            condition.broadcast()
+            condition.unlock()
+            Self.resume(waiter)
+            if item.last { return }
+        }
+    }
+
+    private func run() {
         var offset: Int64 = 0
         defer { close(descriptor) }
         while true {
@@ -181,7 +230,6 @@ final class DirectFileWriter: @unchecked Sendable {
             condition.unlock()
             beforeEachWrite?()
             let outcome = Result { () throws(CatalogError) in
-                hasher.update(bufferPointer: UnsafeRawBufferPointer(start: item.buffer, count: item.count))
                 let whole = item.last ? item.count - item.count % DirectIO.alignment : item.count
                 try writeAll(item.buffer, count: whole, at: &offset)
                 if whole < item.count {
@@ -197,9 +245,9 @@ final class DirectFileWriter: @unchecked Sendable {
             }
             if case .success = outcome, item.count > 0 { landed(offset) }
             condition.lock()
-            free.append(item.buffer)
+            release(item.buffer)
             if case .failure(let error) = outcome { failure = error }
-            if item.last, failure == nil { digest = hasher.finalize() }
+            if item.last, failure == nil { lastWritten = true }
             let done = failure != nil || item.last
             let waiter = takeWaiter()
             condition.broadcast()

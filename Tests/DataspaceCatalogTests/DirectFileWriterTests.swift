@@ -50,7 +50,7 @@ import Testing
         try await Self.withHeldWriter { writer, disk, path in
             let data = (0..<(Self.allBuffers + 4_097)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 12) }
             try await Self.fillEveryBuffer(writer, with: data)
-            nonisolated(unsafe) let suspended = writer
+            let suspended = writer
             let waiting = Task { try await suspended.room(for: 4_097) }
             #expect(await Self.cameToWait(writer))
             // One write lets the disk take one buffer back: the upload goes on.
@@ -68,7 +68,7 @@ import Testing
     @Test func aStoppedUploadIsNotLeftWaiting() async throws {
         try await Self.withHeldWriter { writer, disk, _ in
             try await Self.fillEveryBuffer(writer, with: [UInt8](repeating: 7, count: Self.allBuffers))
-            nonisolated(unsafe) let suspended = writer
+            let suspended = writer
             let waiting = Task { try await suspended.room(for: 1) }
             #expect(await Self.cameToWait(writer))
             writer.stop()
