@@ -670,7 +670,8 @@ public struct TabularProfiler {
     /// rows each column's sample takes (`DetectorSample`). The rows below every column's
     /// sample are left out first, once for the block: past the first million values of a
     /// column that is most rows, and asking each column about each of them — a strided read
-    /// of the block's field ranges per question — was 8 % of a run on the 10M-row benchmark.
+    /// of the block's field ranges per question — was 8 % of a run on the 10M-row benchmark;
+    /// the rows left are then taken row by row, not column by column (6.4 % → 5.1 %).
     /// A function of its own: written into the profiling loop's closures, it kept the
     /// optimizer from inlining the value scan there (12 % of a run).
     private static func detect(
@@ -698,12 +699,15 @@ public struct TabularProfiler {
             shapes.withUnsafeBufferPointer { shapes in
                 rowLevels.withUnsafeBufferPointer { rowLevels in
                     sampledRows.withUnsafeBufferPointer { sampledRows in
-                        for i in 0..<width {
-                            for k in 0..<sampled {
-                                let r = Int(sampledRows[k])
-                                let level = Int(rowLevels[r])
-                                guard columns[i].detection.takes(level), let range = ranges[r &* width &+ i] else { continue }
-                                columns[i].detect(UnsafeBufferPointer(rebasing: buffer[range]), shape: shapes[r &* width &+ i], rowLevel: level)
+                        // Row by row: a row's field ranges lie together (a column's are a
+                        // row apart), and each column still sees its rows in order.
+                        for k in 0..<sampled {
+                            let r = Int(sampledRows[k])
+                            let level = Int(rowLevels[r])
+                            let row = r &* width
+                            for i in 0..<width {
+                                guard columns[i].detection.takes(level), let range = ranges[row &+ i] else { continue }
+                                columns[i].detect(UnsafeBufferPointer(rebasing: buffer[range]), shape: shapes[row &+ i], rowLevel: level)
                             }
                         }
                     }
