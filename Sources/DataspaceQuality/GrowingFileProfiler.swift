@@ -19,8 +19,9 @@ import Foundation
 /// `profile()` waits for the result. Reads go through descriptors opened at the start, so the
 /// file may be renamed or removed once `finish` has returned.
 ///
-/// The first part runs at background priority (`ThreadPriority`): it starts first and would
-/// otherwise end first, leaving a core idle while the last part runs on.
+/// Once there are later parts, the first part runs at background priority (`ThreadPriority`):
+/// it starts first and would otherwise end first, leaving a core idle while the last part runs
+/// on.
 ///
 /// The cuts are guessed at the first line end after each target unless the file's first MiB
 /// shows a quoted newline (as in `TabularProfiler.profile(path:)`): counting quote parity from
@@ -293,9 +294,6 @@ public final class GrowingFileProfiler: @unchecked Sendable {
     }
 
     private func runFirstPart() {
-        // Ahead of the later parts from the start, this one takes the cores they and the
-        // upload leave, so that the parts end together (`ThreadPriority`).
-        if options.parts > 1 { ThreadPriority.yieldToOthers() }
         let result = Result { () throws(ProfileError) -> TabularProfiler in
             // Tables are sized once the first MiB is there (or the whole file, if smaller).
             condition.lock()
@@ -312,8 +310,14 @@ public final class GrowingFileProfiler: @unchecked Sendable {
             defer { ahead?.close() }
             var offset: Int64 = 0
             var endsAtGuess = false
+            var yielded = false
             while true {
                 condition.lock()
+                // Once there are later parts (planned from the start, or cut when the writer is
+                // done), this one, ahead of them, takes the cores they and the upload leave, so
+                // that the parts end together (`ThreadPriority`). A file profiled as one part
+                // keeps its weight.
+                let yields = !yielded && (plannedAhead || results.count > 1)
                 var available = min(written, firstLimit) - offset
                 while !cancelled && available <= 0 && !(firstEndFixed && offset >= firstLimit) {
                     condition.wait()
@@ -326,6 +330,10 @@ public final class GrowingFileProfiler: @unchecked Sendable {
                 // For `waitForFirstPart`; no one else waits on the first part's progress.
                 condition.broadcast()
                 condition.unlock()
+                if yields {
+                    ThreadPriority.yieldToOthers()
+                    yielded = true
+                }
                 if stop { break }
                 let into = UnsafeMutableRawBufferPointer(rebasing: buffer[..<wanted])
                 let n = if let ahead { try ahead.read(at: offset, into: into) } else { try file.read(at: offset, into: into) }

@@ -15,15 +15,15 @@ enum ThreadPriority {
     static let background: Int32 = 19
 
     /// Makes the calling thread yield to the process's other threads where cores are
-    /// contended (its Linux nice value, per thread under NPTL). A thread may raise its nice
-    /// value but, without privilege, not lower it again: call this only on a thread that ends
-    /// with the work it was made for. Threads it starts inherit the value. Does nothing where
+    /// contended (the Linux nice value `background`, per thread under NPTL). A thread may raise
+    /// its nice value but, without privilege, not lower it again: call this only on a thread
+    /// that ends with the work it was made for. Threads it starts inherit the value. Does nothing where
     /// not supported, and a refusal leaves the thread at its weight: it costs time, never a
     /// result.
-    static func yieldToOthers(niceness: Int32 = background) {
+    static func yieldToOthers() {
         #if os(Linux)
         // `who` 0 with PRIO_PROCESS is the calling thread on Linux.
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness)
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, background)
         #endif
     }
 }
