@@ -394,10 +394,20 @@ public struct TabularProfiler {
                     continue
                 }
             }
-            let run = ByteScan.runEnd(base, from: i, to: n, in: state)
-            if run > i {
-                if state == .fieldStart { state = .unquoted }
+            if state == .unquoted || state == .fieldStart {
+                // Sets the state as it goes: after a comma, or inside a field.
+                var (run, stopped) = unquotedFields(base, from: i, to: n, rowOffset: row.count &- copied)
+                if !stopped {
+                    // Fewer than eight bytes left: the rest of the field byte by byte.
+                    let end = ByteScan.runEnd(base, from: run, to: n, in: state)
+                    if end > run && state == .fieldStart { state = .unquoted }
+                    run = end
+                }
                 i = run
+                if i == n { break }
+            } else {
+                // Quoted text runs to the next quote or line end; after a closing quote, no run.
+                i = ByteScan.runEnd(base, from: i, to: n, in: state)
                 if i == n { break }
             }
             let byte = chunk[i]
@@ -417,6 +427,43 @@ public struct TabularProfiler {
             i += 1
         }
         if n > copied { row.append(contentsOf: UnsafeBufferPointer(start: bytes + copied, count: n &- copied)) }
+    }
+
+    /// Unquoted fields a word at a time, from `start` (in `.fieldStart` or `.unquoted`): every
+    /// comma of a word before its first line end, CR or quote ends a field, found from the
+    /// word's comma marks — most fields are shorter than a word, and finding each one's end
+    /// with a search of its own cost a call and a loop per field. Returns where it stopped:
+    /// at the first line end, CR or quote (`stopped`), or where fewer than eight bytes are
+    /// left. `rowOffset` turns an offset in the chunk into one in `row`; no byte is copied.
+    @inline(__always)
+    private mutating func unquotedFields(_ base: UnsafeRawPointer, from start: Int, to n: Int, rowOffset: Int) -> (end: Int, stopped: Bool) {
+        var i = start
+        while i &+ 8 <= n {
+            let w = ByteScan.word(base, i)
+            // The lowest of these marks is exact (`ByteScan.zeros`); the comma marks all are.
+            let stops = ByteScan.zeros(w ^ (0x0A &* ByteScan.ones)) | ByteScan.zeros(w ^ (0x0D &* ByteScan.ones)) | ByteScan.zeros(w ^ (0x22 &* ByteScan.ones))
+            var commas = ByteScan.matches(w, 0x2C)
+            // Bytes of the word that belong to fields: all eight, or those before the stop.
+            let taken = stops == 0 ? 8 : stops.trailingZeroBitCount >> 3
+            if stops != 0 { commas &= (stops & (0 &- stops)) &- 1 }
+            if commas != 0 {
+                var afterComma = 0
+                repeat {
+                    let k = commas.trailingZeroBitCount >> 3
+                    let end = rowOffset &+ i &+ k
+                    fieldRanges.append(fieldBegin..<end)
+                    fieldBegin = end &+ 1
+                    afterComma = k &+ 1
+                    commas &= commas &- 1
+                } while commas != 0
+                state = afterComma == taken ? .fieldStart : .unquoted
+            } else if taken > 0 {
+                state = .unquoted
+            }
+            if stops != 0 { return (i &+ taken, true) }
+            i &+= 8
+        }
+        return (i, false)
     }
 
     private mutating func csv(_ byte: UInt8) throws(ProfileError) {

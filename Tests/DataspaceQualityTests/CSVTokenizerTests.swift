@@ -32,11 +32,18 @@ struct CSVTokenizerTests {
             ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
     }
 
-    static func randomFile(seed: UInt64, rows: Int) -> String {
+    /// Fields of 0–4 bytes: several to a word, so that a word holds commas, an empty field, a
+    /// quoted field's opening quote or a line end after a comma at any of its offsets.
+    static func shortField(_ random: inout SeededGenerator) -> String {
+        let fields = ["", "a", "12", "abc", "d,e", "q\"", "\r\n", "\n", "城", "wxyz"]
+        return fields[Int(random.next() % UInt64(fields.count))]
+    }
+
+    static func randomFile(seed: UInt64, rows: Int, field: (inout SeededGenerator) -> String = randomField) -> String {
         var random = SeededGenerator(seed: seed)
         var text = "a,b,c,d\r\n"
         for _ in 0..<rows {
-            text += (0..<4).map { _ in encode(randomField(&random)) }.joined(separator: ",")
+            text += (0..<4).map { _ in encode(field(&random)) }.joined(separator: ",")
             text += random.next() % 2 == 0 ? "\n" : "\r\n"
         }
         return text
@@ -71,6 +78,23 @@ struct CSVTokenizerTests {
         #expect(try Self.profile(bytes, pieces: { Int($0.next() % 9) + 1 }, seed: seed + 10) == whole)
     }
 
+    @Test("short fields, many to a word, give the same profile fed whole or a byte at a time", arguments: [21 as UInt64, 22, 23])
+    func shortFieldsAtEveryOffset(seed: UInt64) throws {
+        var text = Self.randomFile(seed: seed, rows: 600, field: Self.shortField)
+        // Quoted line ends count as lines: the last line's number.
+        let lastLine = text.utf8.filter { $0 == 0x0A }.count + 1
+        // A stray quote inside an unquoted field right after a comma, within one word: a problem.
+        text += "a,b\"c,,\n"
+        let bytes = Array(text.utf8)
+        let whole = try Self.profile(bytes) { _ in bytes.count }
+        #expect(whole.rows == 601 && whole.raggedRows == 0)
+        #expect(whole.firstProblemLine == lastLine)
+        #expect(whole.columns.map(\.values) == [601, 601, 601, 601])
+        // One byte at a time never takes the word path: the byte-by-byte state machine is the reference.
+        #expect(try Self.profile(bytes) { _ in 1 } == whole)
+        #expect(try Self.profile(bytes, pieces: { Int($0.next() % 20) + 1 }, seed: seed) == whole)
+    }
+
     static let reference = """
         import csv, json, sys
         with open(sys.argv[1], newline='', encoding='utf-8') as f:
@@ -86,13 +110,19 @@ struct CSVTokenizerTests {
         print(json.dumps(out))
         """
 
-    @Test("fields equal Python's csv module on random hostile files", arguments: [11 as UInt64, 12])
+    @Test("fields equal Python's csv module on random hostile files", arguments: [11 as UInt64, 12, 13])
     func matchesPythonCSV(seed: UInt64) throws {
         guard let python = DuckDBCrossCheckTests.python else {
             if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("CI needs Python (Scripts/setup-python.sh)") }
             return
         }
-        let text = Self.randomFile(seed: seed, rows: 3_000)
+        // Seed 13: short fields, several to a word (none empty: ours counts an empty value as null).
+        let text =
+            seed == 13
+            ? Self.randomFile(seed: seed, rows: 3_000) { random in
+                let field = Self.shortField(&random)
+                return field.isEmpty ? "e" : field
+            } : Self.randomFile(seed: seed, rows: 3_000)
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("tokenizer-\(seed)-\(UUID().uuidString.prefix(8)).csv").path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
