@@ -33,7 +33,7 @@ struct ColumnAccumulator {
     /// Registers of the sketch when the column needs one: fewer in a wide file (`ColumnMemory`).
     var sketchPrecision = HyperLogLog.fullPrecision
     var counts = HashCounts(capacity: 8)
-    var firstValues: [UInt64: [UInt8]] = [:]
+    var firstValues = KeptTexts()
     var countsExact = true
     /// Once the exact table is full no key joins it, so a bitmap of its keys (65,536 bits by the
     /// hash's low bits, 8 KiB) lets a value not in it — nearly every value of a high-cardinality
@@ -115,9 +115,8 @@ struct ColumnAccumulator {
             switch counts.add(hash, limit: fits ? options.exactDistinctLimit : min(counts.count, options.exactDistinctLimit)) {
             case .counted: break
             case .inserted:
-                let text = Self.keptText(b)
-                memory.charge(ColumnMemory.entryBytes &+ text.count, held: &held)
-                firstValues[hash] = text
+                let kept = firstValues.keep(hash, b)
+                memory.charge(ColumnMemory.entryBytes &+ kept, held: &held)
             case .full:
                 if countsExact {
                     if memo.isOn { memo.stop(counts: &counts, patterns: &patterns, otherPatterns: &otherPatterns) }
@@ -264,7 +263,7 @@ struct ColumnAccumulator {
         sketchPrecision = min(sketchPrecision, o.sketchPrecision)
         let mineExact = countsExact
         countsExact = countsExact && o.countsExact
-        if Self.mergeCounts(&counts, &firstValues, o.counts, o.firstValues, limit: options.exactDistinctLimit) > 0 { countsExact = false }
+        if Self.mergeCounts(&counts, o.counts, limit: options.exactDistinctLimit, inserted: { firstValues.copy($0, from: o.firstValues) }) > 0 { countsExact = false }
         if !countsExact {
             // A side still exact has no sketch yet: its table's hashes make it (the merged
             // table holds all of this side's).
@@ -274,21 +273,19 @@ struct ColumnAccumulator {
             hll = sketch
             if !tableFilter.isEmpty || !o.tableFilter.isEmpty { tableFilter = Self.filter(of: counts) }
         }
-        otherPatterns += Self.mergeCounts(&patterns, &patternTexts, o.patterns, o.patternTexts, limit: options.patternLimit)
+        otherPatterns += Self.mergeCounts(&patterns, o.patterns, limit: options.patternLimit, inserted: { patternTexts[$0] = o.patternTexts[$0] })
         otherPatterns += o.otherPatterns
         detection.merge(o.detection, limit: options.sensitiveCheckLimit)
     }
 
-    /// Adds `theirs` to `mine` (with the display text of new keys) while `mine` stays within
-    /// `limit` keys; returns the count that did not fit.
-    static func mergeCounts<Text>(
-        _ mine: inout HashCounts, _ texts: inout [UInt64: Text], _ theirs: HashCounts, _ theirTexts: [UInt64: Text], limit: Int
-    ) -> Int {
+    /// Adds `theirs` to `mine` while `mine` stays within `limit` keys, telling `inserted` each
+    /// key new to `mine` (to copy its display text); returns the count that did not fit.
+    static func mergeCounts(_ mine: inout HashCounts, _ theirs: HashCounts, limit: Int, inserted: (UInt64) -> Void) -> Int {
         var overflow = 0
         theirs.forEach { key, count in
             switch mine.add(key, amount: count, limit: limit) {
             case .counted: break
-            case .inserted: texts[key] = theirTexts[key]
+            case .inserted: inserted(key)
             case .full: overflow += count
             }
         }
@@ -328,14 +325,6 @@ struct ColumnAccumulator {
     /// values held its own size in memory whatever the assessor's bound (3,000 values of 98 KB:
     /// 610 MB peak).
     static let keptTextBytes = 256
-
-    /// A distinct value's text as kept: whole up to `keptTextBytes`, else its first characters
-    /// within them and "…".
-    static func keptText(_ b: UnsafeBufferPointer<UInt8>) -> [UInt8] {
-        let end = cutLength(b)
-        guard end < b.count else { return Array(b) }
-        return Array(b[..<end]) + [0xE2, 0x80, 0xA6]
-    }
 
     /// How much of `b` is kept: all of it up to `keptTextBytes`, else the characters that fit.
     @inline(__always)
@@ -406,7 +395,7 @@ struct ColumnAccumulator {
         var types: [ValueType: Int] = [:]
         for type in ValueType.allCases where typeCounts[type.order] > 0 { types[type] = typeCounts[type.order] }
         let limit = options.sensitiveCheckLimit
-        let top = Self.ranked(limit: options.topValues, counts) { String(decoding: firstValues[$0] ?? [], as: UTF8.self) }
+        let top = Self.ranked(limit: options.topValues, counts) { firstValues.text($0) }
         let shapes = Self.ranked(limit: options.topValues, patterns) { patternTexts[$0] ?? "" }
         return ColumnProfile(
             name: name, values: values, nulls: nulls, types: types, inferredType: Self.inferType(types, nonNull: nonNull),
