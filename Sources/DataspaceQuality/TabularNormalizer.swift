@@ -96,7 +96,9 @@ public struct TabularNormalizer {
     var rewriter: DelimiterRewriter?
     /// Where the detection sample stopped being UTF-8, when it was read as GB18030 for that reason.
     var utf8Failure: Int?
-    static let sampleBytes = 64 << 10
+    /// Bytes read before the form is decided: a caller that reads this much first learns
+    /// whether the file needs converting without reading further.
+    public static let sampleBytes = 64 << 10
 
     public init(format: TabularFormat, encoding: SourceEncoding? = nil, delimiter: UInt8? = nil) {
         self.format = format

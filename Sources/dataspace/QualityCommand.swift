@@ -39,9 +39,13 @@ struct QualityCommand: AsyncParsableCommand {
         var pending: [UInt8] = []
         var output: FileHandle?
         var temporary: String?
+        // The detection sample first: a file already in the canonical form (most) is left
+        // after it, not after a whole 1 MiB read and copied (4 ms of a 1M-row file's 0.45 s).
+        var readSize = TabularNormalizer.sampleBytes
         do {
             while true {
-                let chunk = try input.read(upToCount: 1 << 20) ?? Data()
+                let chunk = try input.read(upToCount: readSize) ?? Data()
+                readSize = 1 << 20
                 let bytes = chunk.isEmpty ? try normalizer.finish() : try normalizer.feed(Array(chunk))
                 if let form = normalizer.form {
                     if form.isCanonical { return (file, form, nil) }
