@@ -78,7 +78,7 @@ struct ColumnAccumulator {
             return FieldFacts(hash: scan.hash, number: nil, type: nil)
         }
         if memo.isOn, let seen = memo.sighting(scan.hash) { return count(seen) }
-        let (type, number) = ValueClassifier.classify(b)
+        let (type, number) = ValueClassifier.classify(b, firstWord: scan.orderKey.byteSwapped)
         typeCounts[type.order] += 1
         if let number {
             moments.add(number)

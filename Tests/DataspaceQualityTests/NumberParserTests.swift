@@ -84,6 +84,74 @@ struct NumberParserTests {
     }
 }
 
+/// The word-at-a-time reading of short values (`classify(_:firstWord:)`, `number(_:word:)`)
+/// against the byte loop: the same type and the same bits for every value.
+@Suite("Short numbers read eight bytes at a time")
+struct ShortNumberTests {
+    static func expectSame(_ bytes: [UInt8], sourceLocation: SourceLocation = #_sourceLocation) {
+        bytes.withUnsafeBufferPointer { b in
+            let word = ValueScan(b).orderKey.byteSwapped
+            let fast = ValueClassifier.classify(b, firstWord: word)
+            let slow = ValueClassifier.classify(b)
+            #expect(fast.0 == slow.0 && fast.1?.bitPattern == slow.1?.bitPattern,
+                "\(String(decoding: bytes, as: UTF8.self)): \(fast) vs \(slow)", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test("every value of up to four bytes from digits, point, signs, exponent, slash and a letter")
+    func exhaustiveShort() {
+        let alphabet = Array("0159.-+eE/a".utf8)
+        var values: [[UInt8]] = [[]]
+        var frontier: [[UInt8]] = [[]]
+        for _ in 1...4 {
+            frontier = frontier.flatMap { prefix in alphabet.map { prefix + [$0] } }
+            values += frontier
+        }
+        var differing = 0
+        for value in values {
+            let same = value.withUnsafeBufferPointer { b in
+                let fast = ValueClassifier.classify(b, firstWord: ValueScan(b).orderKey.byteSwapped)
+                let slow = ValueClassifier.classify(b)
+                return fast.0 == slow.0 && fast.1?.bitPattern == slow.1?.bitPattern
+            }
+            if !same {
+                differing += 1
+                Self.expectSame(value)
+            }
+        }
+        #expect(values.count == 1 + 11 + 121 + 1_331 + 14_641)
+        #expect(differing == 0)
+    }
+
+    @Test("edge cases: eight bytes, a point first or last, leading zeros, non-ASCII, timestamps")
+    func edgeCases() {
+        for text in [
+            "12345678", "99999999", "10000000", "1234567.", ".1234567", "1234.567", "0.000001", "00000000", "01234567", "0.", ".0",
+            "00.5", "1.2.3", "12345678.9", "123456789", "-1234567", "+1234.56", "1e7", "12e-4", "1\u{00E9}", "１２", "12 ", " 12", "1_000",
+            "2026-01-31", "2026-02-30", "2026/01/31", "2026-01-31T23:59:00", "2026-13-01T00:00:00", "1234-56789", "123e-45678",
+            "1234-5678e", "0000-00-00", "2026-01-31 24:00", "9999/12/31Z",
+        ] {
+            Self.expectSame(Array(text.utf8))
+        }
+        // Bytes at and above 0x80 in every position of an eight-byte value.
+        for position in 0..<8 {
+            var bytes = Array("12345678".utf8)
+            bytes[position] = 0xB0
+            Self.expectSame(bytes)
+        }
+    }
+
+    @Test("random short values of digits and points agree")
+    func randomShort() {
+        var random = SeededGenerator(seed: 20261206)
+        let alphabet = Array("0123456789012345678901234567890123456789..-e".utf8)
+        for _ in 0..<100_000 {
+            let count = Int(random.next() % 10)
+            Self.expectSame((0..<count).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] })
+        }
+    }
+}
+
 /// SplitMix64, so the random inputs are the same on every run.
 struct SeededGenerator: RandomNumberGenerator {
     var state: UInt64
