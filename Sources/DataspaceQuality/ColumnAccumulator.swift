@@ -35,8 +35,8 @@ struct ColumnAccumulator {
     var counts = HashCounts(capacity: 8)
     var firstValues = KeptTexts()
     var countsExact = true
-    /// Once the exact table is full no key joins it, so a bitmap of its keys (65,536 bits by the
-    /// hash's low bits, 8 KiB) lets a value not in it — nearly every value of a high-cardinality
+    /// Once the exact table is full no key joins it, so a bitmap of its keys (65,536 bits, two
+    /// a key in one word picked by the hash's low bits, 8 KiB) lets a value not in it — nearly every value of a high-cardinality
     /// column — skip the probe into the table; the answer is the same.
     var tableFilter: [UInt64] = []
     var patterns = HashCounts(capacity: 8)
@@ -294,14 +294,22 @@ struct ColumnAccumulator {
 
     static func filter(of counts: HashCounts) -> [UInt64] {
         var bits = [UInt64](repeating: 0, count: ColumnMemory.filterBytes / 8)
-        counts.forEach { key, _ in bits[Int(truncatingIfNeeded: key >> 6) & 0x3FF] |= 1 << (key & 63) }
+        counts.forEach { key, _ in bits[Int(truncatingIfNeeded: key >> 6) & 0x3FF] |= filterMarks(key) }
         return bits
     }
+
+    /// A key's two bits in its word of the filter. Two bits in one word rather than one: with
+    /// the 10,000 keys of a full table in 65,536 bits, one bit let 14 % of the values not in
+    /// the table through to a probe that walks to an empty slot; two let about 7 % through,
+    /// still at one load.
+    @inline(__always)
+    static func filterMarks(_ key: UInt64) -> UInt64 { (1 << (key & 63)) | (1 << ((key >> 16) & 63)) }
 
     /// Whether `key` may be in the table the filter was made of (always, without a filter).
     @inline(__always)
     static func filterHas(_ bits: [UInt64], _ key: UInt64) -> Bool {
-        bits.isEmpty || bits[Int(truncatingIfNeeded: key >> 6) & 0x3FF] & (1 << (key & 63)) != 0
+        let marks = filterMarks(key)
+        return bits.isEmpty || bits[Int(truncatingIfNeeded: key >> 6) & 0x3FF] & marks == marks
     }
 
     @inline(__always)
