@@ -35,9 +35,10 @@ struct ColumnAccumulator {
     var counts = HashCounts(capacity: 8)
     var firstValues = KeptTexts()
     var countsExact = true
-    /// Once the exact table is full no key joins it, so a bitmap of its keys (65,536 bits, two
-    /// a key in one word picked by the hash's low bits, 8 KiB) lets a value not in it — nearly every value of a high-cardinality
-    /// column — skip the probe into the table; the answer is the same.
+    /// Once the exact table is full no key joins it, so a bitmap of its keys (65,536 bits, two a
+    /// key in one word picked by the hash's low bits, 8 KiB: `filterMarks`) lets a value not in
+    /// it — nearly every value of a high-cardinality column — skip the probe into the table; the
+    /// answer is the same.
     var tableFilter: [UInt64] = []
     var patterns = HashCounts(capacity: 8)
     var patternTexts: [UInt64: String] = [:]
