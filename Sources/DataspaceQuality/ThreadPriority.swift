@@ -17,9 +17,9 @@ enum ThreadPriority {
     /// Makes the calling thread yield to the process's other threads where cores are
     /// contended (the Linux nice value `background`, per thread under NPTL). A thread may raise
     /// its nice value but, without privilege, not lower it again: call this only on a thread
-    /// that ends with the work it was made for. Threads it starts inherit the value. Does nothing where
-    /// not supported, and a refusal leaves the thread at its weight: it costs time, never a
-    /// result.
+    /// that ends with the work it was made for. Threads it starts inherit the value. Does
+    /// nothing where not supported, and a refusal leaves the thread at its weight: it costs
+    /// time, never a result.
     static func yieldToOthers() {
         #if os(Linux)
         // `who` 0 with PRIO_PROCESS is the calling thread on Linux.
