@@ -31,18 +31,14 @@ enum ValueClassifier {
         }
     }
 
-    /// The value's type and, for numbers, its value.
+    /// The value's type and, for numbers, its value, read a byte at a time: the reference the
+    /// profiler's `classify(_:firstWord:)` is tested against (`ShortNumberTests`).
     static func classify(_ b: UnsafeBufferPointer<UInt8>) -> (ValueType, Double?) {
         let n = b.count
         guard n > 0 else { return (.string, nil) }
-        let first = b[0]
-        if (first >= 48 && first <= 57) || first == 45 || first == 43 || first == 46 {
-            if let (isInteger, value) = number(b) { return (isInteger ? .integer : .decimal, value) }
-            if n >= 10, let t = dateOrDateTime(b) { return (t, nil) }
-            return (.string, nil)
-        }
-        if n == 4, b[0] | 0x20 == 116, b[1] | 0x20 == 114, b[2] | 0x20 == 117, b[3] | 0x20 == 101 { return (.boolean, nil) }
-        if n == 5, b[0] | 0x20 == 102, b[1] | 0x20 == 97, b[2] | 0x20 == 108, b[3] | 0x20 == 115, b[4] | 0x20 == 101 { return (.boolean, nil) }
+        guard startsLikeNumber(b[0]) else { return (textType(b), nil) }
+        if let (isInteger, value) = number(b) { return (isInteger ? .integer : .decimal, value) }
+        if n >= 10, let t = dateOrDateTime(b) { return (t, nil) }
         return (.string, nil)
     }
 
@@ -53,16 +49,27 @@ enum ValueClassifier {
     static func classify(_ b: UnsafeBufferPointer<UInt8>, firstWord: UInt64) -> (ValueType, Double?) {
         let n = b.count
         guard n > 0 else { return (.string, nil) }
-        let first = b[0]
-        if (first >= 48 && first <= 57) || first == 45 || first == 43 || first == 46 {
-            // Four digits then a dash or slash (every timestamp) cannot be a number: a dash
-            // inside one follows an exponent's e, and no number holds a slash.
-            if n >= 10, b[4] == 45 || b[4] == 47, b[3] &- 48 < 10 { return (dateOrDateTime(b) ?? .string, nil) }
-            if let (isInteger, value) = number(b, word: firstWord) { return (isInteger ? .integer : .decimal, value) }
-            if n >= 10, let t = dateOrDateTime(b) { return (t, nil) }
-            return (.string, nil)
-        }
-        return classify(b)
+        guard startsLikeNumber(b[0]) else { return (textType(b), nil) }
+        // Four digits then a dash or slash (every timestamp) cannot be a number: a dash inside
+        // one follows an exponent's e, and no number holds a slash.
+        if n >= 10, b[4] == 45 || b[4] == 47, b[3] &- 48 < 10 { return (dateOrDateTime(b) ?? .string, nil) }
+        if let (isInteger, value) = number(b, word: firstWord) { return (isInteger ? .integer : .decimal, value) }
+        if n >= 10, let t = dateOrDateTime(b) { return (t, nil) }
+        return (.string, nil)
+    }
+
+    /// A digit, sign or point: the value may be a number, a date or a date-time.
+    @inline(__always)
+    static func startsLikeNumber(_ first: UInt8) -> Bool { (first >= 48 && first <= 57) || first == 45 || first == 43 || first == 46 }
+
+    /// The type of a value that does not start like a number: "true" or "false" in any case is
+    /// a boolean, anything else a string.
+    @inline(__always)
+    static func textType(_ b: UnsafeBufferPointer<UInt8>) -> ValueType {
+        let n = b.count
+        if n == 4, b[0] | 0x20 == 116, b[1] | 0x20 == 114, b[2] | 0x20 == 117, b[3] | 0x20 == 101 { return .boolean }
+        if n == 5, b[0] | 0x20 == 102, b[1] | 0x20 == 97, b[2] | 0x20 == 108, b[3] | 0x20 == 115, b[4] | 0x20 == 101 { return .boolean }
+        return .string
     }
 
     /// As `number(_:)` for a value of at most eight ASCII bytes given also as one little-endian
