@@ -21,7 +21,7 @@ struct AccountsCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the node's people.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the node's people.")
         @OptionGroup var node: NodeOptions
 
         func run() async throws {
@@ -35,7 +35,7 @@ struct AccountsCommand: AsyncParsableCommand {
 
     struct Invite: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Invite a person; prints the link (valid 7 days, shown once) where they set their password.")
+            commandName: "invite", abstract: "Invite a person; prints the link (valid 7 days, shown once) where they set their password.")
         @OptionGroup var node: NodeOptions
         @Argument(help: "Login: 3–64 of a–z 0–9 . _ @ -.") var login: String
         @Option(help: "The person's name as others should see it.") var name: String
@@ -56,7 +56,7 @@ struct AccountsCommand: AsyncParsableCommand {
     }
 
     struct Update: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change a person's roles, or disable/enable them (disabling signs them out).")
+        static let configuration = CommandConfiguration(commandName: "update", abstract: "Change a person's roles, or disable/enable them (disabling signs them out).")
         @OptionGroup var node: NodeOptions
         @Argument(help: "Account id (see: dataspace accounts).") var id: String
         @Option(help: "The new roles (repeat for several); the old ones are replaced.") var role: [String] = []

@@ -54,7 +54,7 @@ struct AdminCommand: AsyncParsableCommand {
         subcommands: [Applications.self, Approve.self, Reject.self, Revoke.self])
 
     struct Applications: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List membership applications.")
+        static let configuration = CommandConfiguration(commandName: "applications", abstract: "List membership applications.")
         @OptionGroup var node: NodeOptions
         @Option(help: "pending, approved or rejected.") var status: String?
 
@@ -72,7 +72,7 @@ struct AdminCommand: AsyncParsableCommand {
     }
 
     struct Approve: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Approve an application and issue its membership credential.")
+        static let configuration = CommandConfiguration(commandName: "approve", abstract: "Approve an application and issue its membership credential.")
         @OptionGroup var node: NodeOptions
         @Argument(help: "Application id.") var id: String
 
@@ -85,7 +85,7 @@ struct AdminCommand: AsyncParsableCommand {
     }
 
     struct Reject: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Reject an application.")
+        static let configuration = CommandConfiguration(commandName: "reject", abstract: "Reject an application.")
         @OptionGroup var node: NodeOptions
         @Argument(help: "Application id.") var id: String
         @Option(help: "Why (sent to the applicant).") var reason: String = "rejected by the authority"
@@ -99,7 +99,7 @@ struct AdminCommand: AsyncParsableCommand {
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a participant's membership credential (by DID or application id).")
+        static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a participant's membership credential (by DID or application id).")
         @OptionGroup var node: NodeOptions
         @Argument(help: "Participant DID or application id.") var subject: String
 
