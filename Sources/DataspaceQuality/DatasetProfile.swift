@@ -34,8 +34,16 @@ public struct ProfileOptions: Sendable {
     /// Parts for a parallel profile (default: the number of active cores).
     public var parts = ProcessInfo.processInfo.activeProcessorCount
     /// The longest record (CSV row or JSON line) accepted; a longer one stops profiling with an
-    /// error rather than holding the file in memory.
-    public var maximumRecordBytes = 16 << 20
+    /// error rather than holding the file in memory. At most `recordBytesCeiling` (a larger
+    /// setting is taken as that): the profiler addresses a block's bytes with 32-bit offsets.
+    public var maximumRecordBytes: Int {
+        get { recordBytes }
+        set { recordBytes = min(max(newValue, 0), Self.recordBytesCeiling) }
+    }
+    private var recordBytes = 16 << 20
+    /// The most `maximumRecordBytes` can be: a block's bytes (1 MiB), one record and one
+    /// chunk (`TabularProfiler.largestChunk`) stay far below 4 GiB.
+    public static let recordBytesCeiling = 1 << 30
     /// The most columns (fields per row, or distinct keys across JSON lines) accepted.
     public var maximumColumns = 10_000
     /// The zone in which timestamps written without one (`2026-11-01 08:00`, `20261101`) are read.

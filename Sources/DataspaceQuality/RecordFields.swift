@@ -1,5 +1,5 @@
 /// The fields of the CSV records waiting to be profiled (the block), then of the record being
-/// read, as ranges into the tokenizer's row buffer, in one list: a record joins the block where
+/// read, as ranges into the tokenizer's row buffer (`FieldRange`), in one list: a record joins the block where
 /// it was written (`commit`) instead of being copied there, and the list is emptied after every
 /// block by resetting counts, its storage kept. `count`, `append`, the subscript and
 /// `removeAll` are about the record being read.
@@ -12,9 +12,9 @@
 struct RecordFields {
     /// Holds the ranges; shared by copies of the value until `makeUnique()`.
     private final class Storage {
-        /// Optional ranges only so that a whole record joins the profiler's block
-        /// (`[Range<Int>?]`) in one copy; every stored field is there.
-        var base: UnsafeMutablePointer<Range<Int>?>
+        /// A record's fields, then `FieldRange.missing` for the ones it lacks when it joins
+        /// the block.
+        var base: UnsafeMutablePointer<FieldRange>
         var capacity: Int
 
         init(capacity: Int) {
@@ -30,7 +30,7 @@ struct RecordFields {
 
         /// Doubles the room, keeping the first `count` ranges.
         func grow(keeping count: Int) {
-            let larger = UnsafeMutablePointer<Range<Int>?>.allocate(capacity: capacity * 2)
+            let larger = UnsafeMutablePointer<FieldRange>.allocate(capacity: capacity * 2)
             larger.moveInitialize(from: base, count: count)
             base.deallocate()
             base = larger
@@ -56,16 +56,17 @@ struct RecordFields {
         if !isKnownUniquelyReferenced(&storage) { storage = storage.copy(count: total) }
     }
 
+    /// Adds the field at `start..<end` of the row buffer.
     @inline(__always)
-    mutating func append(_ range: Range<Int>) {
+    mutating func append(_ start: Int, _ end: Int) {
         assert(isKnownUniquelyReferenced(&storage), "RecordFields.append without makeUnique()")
-        put(range)
+        put(FieldRange(start, end))
     }
 
     @inline(__always)
-    private mutating func put(_ range: Range<Int>?) {
+    private mutating func put(_ range: FieldRange) {
         if total == storage.capacity { storage.grow(keeping: total) }
-        // Range<Int>? is a trivial type: assigning over an old or uninitialized slot is the same.
+        // FieldRange is a trivial type: assigning over an old or uninitialized slot is the same.
         (storage.base + total).initialize(to: range)
         total &+= 1
     }
@@ -78,16 +79,16 @@ struct RecordFields {
     @inline(__always)
     subscript(i: Int) -> Range<Int> {
         precondition(i < count, "field \(i) of \(count)")
-        return storage.base[blockCount &+ i] ?? 0..<0
+        return storage.base[blockCount &+ i].range ?? 0..<0
     }
 
     /// The record joins the block with `width` fields: extra fields are dropped, missing ones
-    /// are nil. Like `append`, only after `makeUnique()`.
+    /// are `FieldRange.missing`. Like `append`, only after `makeUnique()`.
     @inline(__always)
     mutating func commit(width: Int) {
         assert(isKnownUniquelyReferenced(&storage), "RecordFields.commit without makeUnique()")
         if count > width { total = blockCount &+ width }
-        while count < width { put(nil) }
+        while count < width { put(.missing) }
         blockCount = total
     }
 
@@ -98,14 +99,14 @@ struct RecordFields {
     }
 
     /// Calls `body` with the record's fields in order.
-    func withFields<T>(_ body: (UnsafeBufferPointer<Range<Int>?>) throws -> T) rethrows -> T {
+    func withFields<T>(_ body: (UnsafeBufferPointer<FieldRange>) throws -> T) rethrows -> T {
         try withExtendedLifetime(storage) { storage in
             try body(UnsafeBufferPointer(start: storage.base + blockCount, count: count))
         }
     }
 
     /// Calls `body` with the block's fields, record after record.
-    func withBlock<T>(_ body: (UnsafeBufferPointer<Range<Int>?>) throws -> T) rethrows -> T {
+    func withBlock<T>(_ body: (UnsafeBufferPointer<FieldRange>) throws -> T) rethrows -> T {
         try withExtendedLifetime(storage) { storage in
             try body(UnsafeBufferPointer(start: storage.base, count: blockCount))
         }

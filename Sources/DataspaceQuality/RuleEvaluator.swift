@@ -153,12 +153,12 @@ struct RuleEvaluator {
     /// Enumerations and code lists of at most this many values are matched by bytes (`SmallValueSet`).
     static let smallListLimit = 16
 
-    /// The rows being evaluated: `ranges[r * width + i]` is row r's column i in `buffer` (nil
-    /// when the row lacks it), `facts` the same place's profile facts (type, number, hash), so
+    /// The rows being evaluated: `ranges[r * width + i]` is row r's column i in `buffer`
+    /// (`FieldRange.missing` when the row lacks it), `facts` the same place's profile facts (type, number, hash), so
     /// no value is classified twice.
     struct Block {
         let buffer: UnsafeBufferPointer<UInt8>
-        let ranges: UnsafeBufferPointer<Range<Int>?>
+        let ranges: UnsafeBufferPointer<FieldRange>
         let facts: UnsafeBufferPointer<FieldFacts>
         let width: Int
         let rows: Int
@@ -167,15 +167,15 @@ struct RuleEvaluator {
         @inline(__always)
         func field(_ r: Int, _ i: Int) -> (value: UnsafeBufferPointer<UInt8>, facts: FieldFacts)? {
             let at = r &* width &+ i
-            guard let range = ranges[at], facts[at].type != nil else { return nil }
-            return (UnsafeBufferPointer(rebasing: buffer[range]), facts[at])
+            guard !ranges[at].isMissing, facts[at].type != nil else { return nil }
+            return (ranges[at].bytes(in: buffer), facts[at])
         }
     }
 
-    /// One data row (a JSON line): `ranges[i]` is column i's bytes in `buffer`, nil when the
-    /// row lacks it, and `facts[i]` what profiling found of it.
+    /// One data row (a JSON line): `ranges[i]` is column i's bytes in `buffer`, `missing` when
+    /// the row lacks it, and `facts[i]` what profiling found of it.
     mutating func row(
-        _ names: [String], _ buffer: UnsafeBufferPointer<UInt8>, _ ranges: UnsafeBufferPointer<Range<Int>?>, _ facts: UnsafeBufferPointer<FieldFacts>
+        _ names: [String], _ buffer: UnsafeBufferPointer<UInt8>, _ ranges: UnsafeBufferPointer<FieldRange>, _ facts: UnsafeBufferPointer<FieldFacts>
     ) {
         let width = min(ranges.count, facts.count)
         block(names, Block(buffer: buffer, ranges: ranges, facts: facts, width: width, rows: 1))

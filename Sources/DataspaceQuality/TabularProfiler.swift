@@ -31,13 +31,13 @@ public struct TabularProfiler {
     private var pendingRows: [UInt64] = []
     private var batchScratch: [UInt64] = []
     private var evaluator: RuleEvaluator?
-    private var ranges: [Range<Int>?] = []
+    private var ranges: [FieldRange] = []
     /// The fields as profiled, for the rules: a JSON line's, or a block's row by row.
     private var facts: [FieldFacts] = []
 
     // Records waiting to be profiled column by column (`profileBlock`): their bytes are the
     // start of `row` (up to `recordStart`), each row's fields `columns.count` ranges into them
-    // (nil for a field the row lacks), the start of `fieldRanges`.
+    // (`FieldRange.missing` for a field the row lacks), the start of `fieldRanges`.
     private var blockRows = 0
     private var scans: [ValueScan] = []
     /// The block's values' shapes for the detectors (`ColumnAccumulator.detectorShape`), and
@@ -303,13 +303,23 @@ public struct TabularProfiler {
     var headerNames: [String]? { names }
 
     public mutating func consume(_ chunk: UnsafeRawBufferPointer) throws(ProfileError) {
-        do {
-            try consumeChunk(chunk)
-        } catch {
-            throw refusal ?? error
-        }
-        if let refusal { throw refusal }
+        // A long chunk in pieces: the row buffer grows by at most one piece before its record's
+        // length is checked, so its offsets fit a `FieldRange`.
+        var start = 0
+        repeat {
+            let piece = UnsafeRawBufferPointer(rebasing: chunk[start..<min(chunk.count, start + max(1, largestChunk))])
+            do {
+                try consumeChunk(piece)
+            } catch {
+                throw refusal ?? error
+            }
+            if let refusal { throw refusal }
+            start += piece.count
+        } while start < chunk.count
     }
+
+    /// The most bytes tokenized between two checks of the record's length (tests set less).
+    var largestChunk = 64 << 20
 
     private mutating func consumeChunk(_ chunk: UnsafeRawBufferPointer) throws(ProfileError) {
         fieldRanges.makeUnique()
@@ -414,7 +424,7 @@ public struct TabularProfiler {
             // A comma outside quotes (nearly every byte that ends a run) ends the field here.
             if byte == 0x2C, state == .unquoted || state == .fieldStart {
                 let end = row.count &+ (i &- copied)
-                fieldRanges.append(fieldBegin..<end)
+                fieldRanges.append(fieldBegin, end)
                 fieldBegin = end &+ 1
                 state = .fieldStart
                 i += 1
@@ -451,7 +461,7 @@ public struct TabularProfiler {
                 repeat {
                     let k = commas.trailingZeroBitCount >> 3
                     let end = rowOffset &+ i &+ k
-                    fieldRanges.append(fieldBegin..<end)
+                    fieldRanges.append(fieldBegin, end)
                     fieldBegin = end &+ 1
                     afterComma = k &+ 1
                     commas &= commas &- 1
@@ -528,7 +538,7 @@ public struct TabularProfiler {
 
     /// Ends a field at the end of `row` (the state machine's path: it copies byte by byte).
     private mutating func endField() {
-        fieldRanges.append(fieldBegin..<row.count)
+        fieldRanges.append(fieldBegin, row.count)
         fieldBegin = row.count
     }
 
@@ -557,7 +567,7 @@ public struct TabularProfiler {
             names = row.withUnsafeBufferPointer { buffer in
                 fieldRanges.withFields { fields in
                     fields.map { range in
-                        String(decoding: UnsafeBufferPointer(rebasing: buffer[range ?? 0..<0]), as: UTF8.self).trimmingCharacters(in: .whitespaces)
+                        String(decoding: range.bytes(in: buffer), as: UTF8.self).trimmingCharacters(in: .whitespaces)
                     }
                 }
             }
@@ -573,7 +583,7 @@ public struct TabularProfiler {
             problem { "the row on line \($0) has \(found) fields, the header has \(expected)" }
         }
         // The record joins the block with its fields' ranges where they are, its extra fields
-        // dropped, missing ones nil.
+        // dropped, missing ones marked so.
         fieldRanges.commit(width: columns.count)
         recordStart = row.count
         blockRows += 1
@@ -632,15 +642,15 @@ public struct TabularProfiler {
                                         // that each value's count-table slot is asked for a few values
                                         // before it is probed.
                                         for r in 0..<rowCount {
-                                            let range = ranges[r &* width &+ i] ?? 0..<0
-                                            scans[r] = ValueScan(UnsafeBufferPointer(rebasing: buffer[range]), readableAfter: true)
+                                            scans[r] = ValueScan(ranges[r &* width &+ i].bytes(in: buffer), readableAfter: true)
                                         }
                                         let keepFacts = i < readsColumn.count && readsColumn[i]
                                         for r in 0..<min(Self.prefetchDistance, rowCount) { columns[i].prefetch(scans[r]) }
                                         for r in 0..<rowCount {
                                             if r &+ Self.prefetchDistance < rowCount { columns[i].prefetch(scans[r &+ Self.prefetchDistance]) }
-                                            if let range = ranges[r &* width &+ i] {
-                                                let value = UnsafeBufferPointer(rebasing: buffer[range])
+                                            let range = ranges[r &* width &+ i]
+                                            if !range.isMissing {
+                                                let value = range.bytes(in: buffer)
                                                 let found = columns[i].add(value, scan: scans[r], memory: &memory)
                                                 rowHashes[r] = ColumnAccumulator.fold(rowHashes[r] ^ found.hash)
                                                 shapes[r &* width &+ i] = ColumnAccumulator.detectorShape(value, scans[r], found)
@@ -682,13 +692,14 @@ public struct TabularProfiler {
     /// inlining the other columns' value scan there.
     @inline(never)
     private static func addRemembered(
-        column i: Int, width: Int, rows rowCount: Int, _ buffer: UnsafeBufferPointer<UInt8>, _ ranges: UnsafeBufferPointer<Range<Int>?>,
+        column i: Int, width: Int, rows rowCount: Int, _ buffer: UnsafeBufferPointer<UInt8>, _ ranges: UnsafeBufferPointer<FieldRange>,
         _ column: inout ColumnAccumulator, _ rowHashes: UnsafeMutableBufferPointer<UInt64>, _ shapes: UnsafeMutableBufferPointer<UInt64>,
         _ facts: UnsafeMutableBufferPointer<FieldFacts>?, _ memory: inout ColumnMemory.Pool
     ) {
         for r in 0..<rowCount {
-            if let range = ranges[r &* width &+ i] {
-                let value = UnsafeBufferPointer(rebasing: buffer[range])
+            let range = ranges[r &* width &+ i]
+            if !range.isMissing {
+                let value = range.bytes(in: buffer)
                 let (found, shape) = column.add(value, hash: ValueScan.hash(of: value, readableAfter: true), readableAfter: true, memory: &memory)
                 rowHashes[r] = ColumnAccumulator.fold(rowHashes[r] ^ found.hash)
                 shapes[r &* width &+ i] = shape
@@ -722,7 +733,7 @@ public struct TabularProfiler {
     /// A function of its own: written into the profiling loop's closures, it kept the
     /// optimizer from inlining the value scan there (12 % of a run).
     private static func detect(
-        _ buffer: UnsafeBufferPointer<UInt8>, _ ranges: UnsafeBufferPointer<Range<Int>?>, _ rowHashes: [UInt64], _ shapes: [UInt64], _ rowLevels: inout [Int8],
+        _ buffer: UnsafeBufferPointer<UInt8>, _ ranges: UnsafeBufferPointer<FieldRange>, _ rowHashes: [UInt64], _ shapes: [UInt64], _ rowLevels: inout [Int8],
         _ sampledRows: inout [Int32], _ columns: inout [ColumnAccumulator]
     ) {
         let width = columns.count
@@ -753,8 +764,8 @@ public struct TabularProfiler {
                             let level = Int(rowLevels[r])
                             let row = r &* width
                             for i in 0..<width {
-                                guard columns[i].detection.takes(level), let range = ranges[row &+ i] else { continue }
-                                columns[i].detect(UnsafeBufferPointer(rebasing: buffer[range]), shape: shapes[row &+ i], rowLevel: level)
+                                guard columns[i].detection.takes(level), !ranges[row &+ i].isMissing else { continue }
+                                columns[i].detect(ranges[row &+ i].bytes(in: buffer), shape: shapes[row &+ i], rowLevel: level)
                             }
                         }
                     }
@@ -810,7 +821,7 @@ public struct TabularProfiler {
                 return found
             }
             if evaluator != nil {
-                if object[name] == nil { ranges.append(nil) } else { ranges.append(row.count..<(row.count + bytes.count)) }
+                ranges.append(object[name] == nil ? .missing : FieldRange(row.count, row.count + bytes.count))
                 facts.append(object[name] == nil ? .missing : found)
                 row += bytes
             }

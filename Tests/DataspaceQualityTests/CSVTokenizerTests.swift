@@ -63,6 +63,18 @@ struct CSVTokenizerTests {
         return try profiler.finish()
     }
 
+    @Test("a chunk longer than the profiler tokenizes at once is taken in pieces, with the same profile")
+    func longChunkInPieces() throws {
+        let bytes = Array(Self.randomFile(seed: 9, rows: 300).utf8)
+        let whole = try Self.profile(bytes) { _ in bytes.count }
+        for largest in [1, 5, 64] {
+            var profiler = TabularProfiler(format: .csv)
+            profiler.largestChunk = largest
+            try bytes.withUnsafeBytes { try profiler.consume($0) }
+            #expect(try profiler.finish() == whole, "pieces of \(largest) bytes")
+        }
+    }
+
     @Test("fed whole, byte by byte, or in random pieces, a file gives the same profile", arguments: [3 as UInt64, 4, 5])
     func chunkingDoesNotMatter(seed: UInt64) throws {
         var text = Self.randomFile(seed: seed, rows: 400)
