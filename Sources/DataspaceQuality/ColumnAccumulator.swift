@@ -41,6 +41,13 @@ struct ColumnAccumulator {
     /// answer is the same.
     var tableFilter: [UInt64] = []
     var patterns = HashCounts(capacity: 8)
+    /// The shape of the last value whose shape `patterns` holds (`runHeld`), and how many values
+    /// of it have come since, not yet added there: most values of a column share its last
+    /// value's shape, and a run is added with one probe of the table when it ends instead of
+    /// one per value (`endPatternRun`; `settle` ends it before `patterns` is read).
+    private var runShape: UInt64 = 0
+    private var runHeld = false
+    private var runLength = 0
     var patternTexts: [UInt64: String] = [:]
     var otherPatterns = 0
     /// What the sensitive-data detectors checked and found, on a sample of rows (`detect`).
@@ -126,18 +133,25 @@ struct ColumnAccumulator {
             }
         }
         let shape = scan.patternHash
-        let shapeFits = memory.fits(ColumnMemory.entryBytes &+ ColumnMemory.patternTextBytes, held: held)
         var patternCounted = true
-        switch patterns.add(shape, limit: shapeFits ? options.patternLimit : min(patterns.count, options.patternLimit)) {
-        case .counted: break
-        case .inserted:
-            let text = ValueClassifier.pattern(b)
-            memory.charge(ColumnMemory.entryBytes &+ text.utf8.count, held: &held)
-            patternTexts[shape] = text
-        case .full:
-            if patterns.count < options.patternLimit { yielded = true }
-            otherPatterns += 1
-            patternCounted = false
+        if runHeld && shape == runShape {
+            runLength &+= 1
+        } else {
+            endPatternRun()
+            let shapeFits = memory.fits(ColumnMemory.entryBytes &+ ColumnMemory.patternTextBytes, held: held)
+            switch patterns.add(shape, limit: shapeFits ? options.patternLimit : min(patterns.count, options.patternLimit)) {
+            case .counted:
+                (runShape, runHeld) = (shape, true)
+            case .inserted:
+                let text = ValueClassifier.pattern(b)
+                memory.charge(ColumnMemory.entryBytes &+ text.utf8.count, held: &held)
+                patternTexts[shape] = text
+                (runShape, runHeld) = (shape, true)
+            case .full:
+                if patterns.count < options.patternLimit { yielded = true }
+                otherPatterns += 1
+                patternCounted = false
+            }
         }
         // Only a value the count table holds is remembered: its repeats are settled into it.
         let facts = FieldFacts(hash: hash, number: number, type: type)
@@ -234,6 +248,7 @@ struct ColumnAccumulator {
     /// Folds in the accumulator of a later part of the same column.
     mutating func merge(_ other: ColumnAccumulator) {
         // A merged column takes no more values: its memo is settled and dropped.
+        endPatternRun()
         memo.stop(counts: &counts, patterns: &patterns, otherPatterns: &otherPatterns)
         var o = other
         o.settle()
@@ -387,9 +402,20 @@ struct ColumnAccumulator {
         return bCut ? 0 : 1
     }
 
-    /// Adds the memo's pending repeats to the value and shape counts.
+    /// Adds the memo's pending repeats and the shape run to the value and shape counts.
     mutating func settle() {
+        endPatternRun()
         memo.settle(counts: &counts, patterns: &patterns, otherPatterns: &otherPatterns)
+    }
+
+    /// Adds the run of values sharing `runShape` to its count (held in `patterns`, so the
+    /// table's keys do not change).
+    @inline(__always)
+    private mutating func endPatternRun() {
+        if runLength > 0 {
+            _ = patterns.add(runShape, amount: runLength, limit: .max)
+            runLength = 0
+        }
     }
 
     func profile(name: String) -> ColumnProfile {

@@ -96,6 +96,38 @@ import Testing
         #expect(column.otherPatterns == 120)
     }
 
+    /// Shapes counted a run at a time (`ColumnAccumulator.endPatternRun`) add up to each value
+    /// counted alone: distinct values (the memo soon stops) in runs of one shape of random
+    /// lengths; two parts merged with their runs still open; and, past a shape limit of 2, the
+    /// first two shapes counted in full and every other value among the other shapes.
+    @Test func shapeRunsCountAsEachValueAlone() {
+        var random = SeededGenerator(seed: 0x5A9E)
+        let makers: [(Int) -> String] = [{ "v\($0)" }, { "\($0)" }, { "\($0).5" }, { "X-\($0)" }]
+        var values: [String] = []
+        while values.count < 30_000 {
+            let make = makers[Int(random.next() % UInt64(makers.count))]
+            for _ in 0..<Int(random.next() % 40) { values.append(make(values.count)) }
+        }
+        let shapes = values.map { value in Array(value.utf8).withUnsafeBufferPointer { ValueClassifier.pattern($0) } }
+        let shapeCounts = Dictionary(shapes.map { ($0, 1) }, uniquingKeysWith: +)
+        #expect(shapeCounts.count > 8)
+
+        let half = values.count / 2 + 7
+        var merged = accumulate(Array(values[..<half]))
+        merged.merge(accumulate(Array(values[half...])))
+        #expect(counts(merged.profile(name: "c").patterns) == shapeCounts)
+        #expect(merged.otherPatterns == 0)
+
+        var options = Self.options
+        options.patternLimit = 2
+        var firstTwo: [String] = []
+        for shape in shapes where !firstTwo.contains(shape) && firstTwo.count < 2 { firstTwo.append(shape) }
+        var limited = accumulate(values, options: options)
+        limited.settle()
+        #expect(counts(limited.profile(name: "c").patterns) == shapeCounts.filter { firstTwo.contains($0.key) })
+        #expect(limited.otherPatterns == shapes.count { !firstTwo.contains($0) })
+    }
+
     /// Two parts' columns, each with repeats still in its memo, merge to the whole file's counts.
     @Test func mergedPartsCountTheirPendingRepeats() {
         let first = (0..<1_000).map { ["a", "b", "c", "1"][$0 % 4] }
