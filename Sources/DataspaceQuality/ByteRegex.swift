@@ -23,6 +23,9 @@ struct ByteRegex: Sendable {
     }
 
     let atoms: [Atom]
+    /// The bytes a match takes when every atom takes a fixed count (`ST[0-9]{4}`): a value of
+    /// that length is then checked byte by byte, without the backtracking search.
+    let fixedLength: Int?
     /// The pattern has atoms whose meaning differs between bytes and Unicode characters (`.`,
     /// negated classes, `\d \w \s` which NSRegularExpression applies to all scripts): values with
     /// non-ASCII bytes then need the full engine.
@@ -119,9 +122,9 @@ struct ByteRegex: Sendable {
                     guard let close = p[i...].firstIndex(of: UInt8(ascii: "}")) else { return nil }
                     let body = String(decoding: p[(i + 1)..<close], as: UTF8.self)
                     let parts = body.split(separator: ",", omittingEmptySubsequences: false)
-                    guard let a = Int(parts[0]) else { return nil }
+                    guard let a = Self.count(parts[0]) else { return nil }
                     min = a
-                    if parts.count == 1 { max = a } else if parts.count == 2 { max = parts[1].isEmpty ? Int.max : (Int(parts[1]) ?? -1) } else { return nil }
+                    if parts.count == 1 { max = a } else if parts.count == 2 { max = parts[1].isEmpty ? Int.max : (Self.count(parts[1]) ?? -1) } else { return nil }
                     guard max >= min else { return nil }
                     i = close + 1
                 default: break
@@ -132,12 +135,34 @@ struct ByteRegex: Sendable {
         }
         self.atoms = atoms
         unicodeSensitive = sensitive
+        // Counts are at most `largestCount`, so the sum cannot overflow.
+        fixedLength = atoms.allSatisfy { $0.min == $0.max } ? atoms.reduce(0) { $0 + $1.min } : nil
+    }
+
+    /// Repeat counts above this are left to the full engine.
+    static let largestCount = 100_000
+
+    /// A repeat count: plain digits, at most `largestCount` (`{+3}`, `{-1}` or `{ 3}` decline).
+    private static func count(_ text: Substring) -> Int? {
+        guard !text.isEmpty, text.utf8.count <= 6, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let n = Int(text), n <= largestCount else { return nil }
+        return n
     }
 
     /// Whether the whole value matches; nil when only the full engine can tell (a non-ASCII value
     /// under a Unicode-sensitive pattern).
     func matches(_ value: UnsafeBufferPointer<UInt8>) -> Bool? {
         if unicodeSensitive && value.contains(where: { $0 >= 0x80 }) { return nil }
+        if let fixedLength {
+            guard value.count == fixedLength else { return false }
+            var i = 0
+            for atom in atoms {
+                for _ in 0..<atom.min {
+                    if !atom.accepts(value[i]) { return false }
+                    i &+= 1
+                }
+            }
+            return true
+        }
         return matches(value, from: 0, atom: 0)
     }
 

@@ -8,12 +8,12 @@ import Testing
 @Suite struct ByteRegexTests {
     static let patterns = [
         "ST[0-9]{4}", "^1[3-9][0-9]{9}$", "[A-Z]{2}\\d+", "a.c", "[^,]*", "x?y+z*", "\\w+@\\w+\\.com", "[0-9]{2,4}-[0-9]{1,}",
-        "\\s*ok\\s*", "[a-]+", "[]a]+", "\\.", "[\\d.]+", "\\D\\W\\S",
+        "\\s*ok\\s*", "[a-]+", "[]a]+", "\\.", "[\\d.]+", "\\D\\W\\S", "[A-Z]{2}-\\d{3}", "ab{0}c", "x{2}y{1,1}",
     ]
     static let values = [
         "", "ST1234", "ST123", "ST12345", "XX1234", "13812345678", "12812345678", "1381234567", "AB12", "AB", "abc", "a\nc", "ac", "axc",
         "y", "xyz", "xyyzz", "zz", "user@example.com", "user@example.org", "12-3", "1234-56789", "1-2", "  ok ", "ok", "a-a", "]a", ".", "x",
-        "1.5.6", "a!b", "a b", "中文", "ST１２３４",
+        "1.5.6", "a!b", "a b", "中文", "ST１２３４", "GD-123", "gd-123", "GD-12", "GD-1234", "GD_123", "ac", "abc", "xxy", "xy", "xxyy",
     ]
 
     @Test func agreesWithNSRegularExpression() throws {
@@ -32,7 +32,15 @@ import Testing
         }
     }
 
-    @Test(arguments: ["a|b", "(ab)+", "a+?", "\\bword", "[[:digit:]]", "[中文]", "\\p{L}", "a{3,1}", "\\1"])
+    @Test func fixedWidthPatternsSkipTheSearch() throws {
+        #expect(try #require(ByteRegex("ST[0-9]{4}")).fixedLength == 6)
+        #expect(try #require(ByteRegex("x{2}y{1,1}")).fixedLength == 3)
+        #expect(try #require(ByteRegex("ab{0}c")).fixedLength == 2)
+        #expect(try #require(ByteRegex("[0-9]{2,4}")).fixedLength == nil)
+        #expect(try #require(ByteRegex("a+")).fixedLength == nil)
+    }
+
+    @Test(arguments: ["a|b", "(ab)+", "a+?", "\\bword", "[[:digit:]]", "[中文]", "\\p{L}", "a{3,1}", "\\1", "a{-1}", "a{+3}", "a{ 3}", "a{3, 4}", "a{1000000}", "a{99999999999999999999}"])
     func declinesWhatItCannotMatch(pattern: String) {
         #expect(ByteRegex(pattern) == nil)
     }
