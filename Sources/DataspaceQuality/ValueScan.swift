@@ -35,7 +35,9 @@ struct ValueScan {
         let raw = UnsafeRawBufferPointer(b)
         let n = raw.count
         var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(n)
-        var shape: UInt64 = 0x5851_F42D_4C95_7F2D
+        // Symbols past the 32nd are not in the shape, only that there were more: the length
+        // seeds the shape's hash, and each word's fold mixes it in (no finaliser needed after).
+        var shape: UInt64 = 0x5851_F42D_4C95_7F2D ^ (UInt64(min(n, Self.patternSymbols)) | (n > Self.patternSymbols ? 1 << 32 : 0))
         var continuations = 0
         // The shape is hashed word by word while the first 32 bytes are ASCII (a symbol per
         // byte); a value with other bytes there has its shape hashed symbol by symbol.
@@ -84,9 +86,7 @@ struct ValueScan {
         characters = n - continuations
         orderKey = key
         if asciiShape {
-            // Symbols past the 32nd are not in the shape, only that there were more.
-            let length = UInt64(min(n, Self.patternSymbols)) | (n > Self.patternSymbols ? 1 << 32 : 0)
-            patternHash = ColumnAccumulator.finish(shape ^ length)
+            patternHash = shape
         } else {
             patternHash = ValueClassifier.patternHash(b)
         }
