@@ -669,6 +669,10 @@ public struct TabularProfiler {
                     }
                 }
             }
+            // The rows' hashes finished once, for the detectors' sample and the duplicate rows.
+            rowHashes.withUnsafeMutableBufferPointer { hashes in
+                for r in hashes.indices { hashes[r] = ColumnAccumulator.finish(hashes[r]) }
+            }
             fieldRanges.withBlock { ranges in
                 Self.detect(buffer, ranges, rowHashes, shapes, &rowLevels, &sampledRows, &columns)
                 if rules {
@@ -678,7 +682,7 @@ public struct TabularProfiler {
                 }
             }
         }
-        for hash in rowHashes { countDuplicate(ColumnAccumulator.finish(hash)) }
+        for hash in rowHashes { countDuplicate(hash) }
         // Only whole records are in a block when it is profiled (or the file ended in error).
         row.removeAll(keepingCapacity: true)
         recordStart = 0
@@ -724,12 +728,13 @@ public struct TabularProfiler {
         pendingRows.removeAll(keepingCapacity: true)
     }
 
-    /// Runs the detectors over a profiled block, now that its rows' hashes are whole: on the
-    /// rows each column's sample takes (`DetectorSample`). The rows below every column's
-    /// sample are left out first, once for the block: past the first million values of a
-    /// column that is most rows, and asking each column about each of them — a strided read
-    /// of the block's field ranges per question — was 8 % of a run on the 10M-row benchmark;
-    /// the rows left are then taken row by row, not column by column (6.4 % → 5.1 %).
+    /// Runs the detectors over a profiled block, now that its rows' hashes are whole and
+    /// finished (`rowHashes`): on the rows each column's sample takes (`DetectorSample`). The
+    /// rows below every column's sample are left out first, once for the block: past the first
+    /// million values of a column that is most rows, and asking each column about each of them
+    /// — a strided read of the block's field ranges per question — was 8 % of a run on the
+    /// 10M-row benchmark; the rows left are then taken row by row, not column by column
+    /// (6.4 % → 5.1 %).
     /// A function of its own: written into the profiling loop's closures, it kept the
     /// optimizer from inlining the value scan there (12 % of a run).
     private static func detect(
@@ -745,7 +750,7 @@ public struct TabularProfiler {
         rowLevels.withUnsafeMutableBufferPointer { rowLevels in
             sampledRows.withUnsafeMutableBufferPointer { sampledRows in
                 for r in 0..<rowCount {
-                    let level = DetectorSample.level(of: ColumnAccumulator.finish(rowHashes[r]))
+                    let level = DetectorSample.level(of: rowHashes[r])
                     rowLevels[r] = Int8(truncatingIfNeeded: level)
                     // Written always, kept when the row is in: no branch to mispredict.
                     sampledRows[sampled] = Int32(truncatingIfNeeded: r)
