@@ -35,7 +35,10 @@ struct ByteRegex: Sendable {
         var p = Array(pattern.utf8)
         if p.first == UInt8(ascii: "^") { p.removeFirst() }
         if p.last == UInt8(ascii: "$"), p.count >= 2, p[p.count - 2] != UInt8(ascii: "\\") { p.removeLast() }
-        guard p.allSatisfy({ $0 < 0x80 }) else { return nil }
+        guard p.allSatisfy({ $0 < 0x80 }), !p.isEmpty else { return nil }
+        // In a class ICU reads `&&` and `--` as set operations (intersection, difference),
+        // wherever they stand, and refuses a range from `&`: such patterns are left to it.
+        if p.contains(UInt8(ascii: "[")) && (p.contains(UInt8(ascii: "&")) || pattern.contains("--")) { return nil }
         var atoms: [Atom] = []
         var sensitive = false
         var i = 0
@@ -79,6 +82,8 @@ struct ByteRegex: Sendable {
                 i += 1
                 var negate = false
                 if i < p.count, p[i] == UInt8(ascii: "^") { negate = true; i += 1 }
+                // ICU reads `[:alpha:]` as a property.
+                if i < p.count, p[i] == UInt8(ascii: ":") { return nil }
                 var first = true
                 while i < p.count, p[i] != UInt8(ascii: "]") || first {
                     first = false
@@ -94,7 +99,8 @@ struct ByteRegex: Sendable {
                     i += 1
                     if i + 1 < p.count, p[i] == UInt8(ascii: "-"), p[i + 1] != UInt8(ascii: "]") {
                         let hi = p[i + 1]
-                        guard hi >= lo else { return nil }
+                        // A range ends at a plain character (ICU refuses `[0-\d]`).
+                        guard hi >= lo, hi != UInt8(ascii: "\\"), hi != UInt8(ascii: "[") else { return nil }
                         for b in lo...hi { set[Int(b)] = true }
                         i += 2
                     } else {

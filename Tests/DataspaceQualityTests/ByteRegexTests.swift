@@ -32,6 +32,36 @@ import Testing
         }
     }
 
+    /// Random patterns over the characters the matcher reads (and ICU's set operators): every
+    /// pattern it accepts, ICU accepts too and matches the same values. The rule validator
+    /// relies on the first half, the evaluator on the second.
+    @Test func randomPatternsAgreeWithNSRegularExpression() {
+        let alphabet = Array("ab0-9[]^$.\\dDws{},?*+&&--:|()#~ ".utf8)
+        let values = ["", "a", "b", "ab", "ba", "aa", "0", "9", "5", "a0", "-", "&", ":", "[", "]", "^", "$", ".", "\\", "{", "}", ",", "?", "*",
+            "+", "|", "(", ")", "#", "~", " ", "d", "w", "s", "aab", "a-b", "0-9", "abab", "x", "_", "\n", "00", "a9b", "{}", "ab0"]
+        var random = SeededGenerator(seed: 0xB17E)
+        var accepted = 0
+        for _ in 0..<30_000 {
+            let length = 1 + Int(random.next() % 8)
+            let pattern = String(decoding: (0..<length).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] }, as: UTF8.self)
+            guard let fast = ByteRegex(pattern) else { continue }
+            accepted += 1
+            guard let slow = try? NSRegularExpression(pattern: pattern) else {
+                Issue.record("\(pattern.debugDescription) is accepted here, refused by ICU")
+                continue
+            }
+            for value in values {
+                let whole = NSRange(value.startIndex..., in: value)
+                let expected = slow.firstMatch(in: value, options: [.anchored], range: whole)?.range == whole
+                if let got = Array(value.utf8).withUnsafeBufferPointer({ fast.matches($0) }) {
+                    #expect(got == expected, "\(pattern.debugDescription) on \(value.debugDescription)")
+                }
+            }
+        }
+        // Enough of them are accepted for the comparison to mean something.
+        #expect(accepted > 3_000)
+    }
+
     @Test func fixedWidthPatternsSkipTheSearch() throws {
         #expect(try #require(ByteRegex("ST[0-9]{4}")).fixedLength == 6)
         #expect(try #require(ByteRegex("x{2}y{1,1}")).fixedLength == 3)
@@ -40,7 +70,7 @@ import Testing
         #expect(try #require(ByteRegex("a+")).fixedLength == nil)
     }
 
-    @Test(arguments: ["a|b", "(ab)+", "a+?", "\\bword", "[[:digit:]]", "[中文]", "\\p{L}", "a{3,1}", "\\1", "a{-1}", "a{+3}", "a{ 3}", "a{3, 4}", "a{1000000}", "a{99999999999999999999}"])
+    @Test(arguments: ["a|b", "(ab)+", "a+?", "\\bword", "[[:digit:]]", "[中文]", "\\p{L}", "a{3,1}", "\\1", "a{-1}", "a{+3}", "a{ 3}", "a{3, 4}", "a{1000000}", "a{99999999999999999999}", "[a&&b]", "[ab&&b]", "[a-z--b]", "[:alpha:]", "[^:alpha:]", "[0-\\d]", "[a-[]"])
     func declinesWhatItCannotMatch(pattern: String) {
         #expect(ByteRegex(pattern) == nil)
     }

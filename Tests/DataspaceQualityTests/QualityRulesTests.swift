@@ -89,6 +89,9 @@ import Testing
         ("columns:\n  a: { type: text }\n", "columns.a.type"),
         ("columns:\n  a: { min: low }\n", "columns.a.min"),
         ("columns:\n  a: { regex: '(' }\n", "columns.a.regex"),
+        ("columns:\n  a: { regex: '' }\n", "columns.a.regex"),
+        ("columns:\n  a: { regex: '[0-\\d]' }\n", "columns.a.regex"),
+        ("columns:\n  a: { regex: '[&-D]' }\n", "columns.a.regex"),
         ("columns:\n  a: { colour: red }\n", "columns.a.colour"),
         ("checks: ['a => b']\n", "checks[0]"),
         ("freshness: { column: t }\n", "freshness"),
@@ -100,6 +103,13 @@ import Testing
     func malformedRulesNameThePlace(_ yaml: String, _ field: String) {
         let error = #expect(throws: ValidationError.self) { try QualityRules.parse(yaml: yaml) }
         #expect(error?.field == field, "\(error?.message ?? "")")
+    }
+
+    /// Patterns the byte matcher takes pass without ICU; the others are ICU's to judge.
+    @Test(arguments: ["ST[0-9]{4}", "a|b", "(ab)+", "[a-z&&[^b]]", "\\p{L}+"])
+    func validPatternsAreTaken(_ pattern: String) throws {
+        let rules = try QualityRules.parse(yaml: "columns:\n  a: { regex: '\(pattern)' }\n")
+        #expect(rules.columns.first { $0.name == "a" }?.pattern == pattern)
     }
 
     @Test func miniYAMLReadsTheSubset() throws {
