@@ -1,8 +1,8 @@
 /// The fields of the CSV records waiting to be profiled (the block), then of the record being
-/// read, as ranges into the tokenizer's row buffer (`FieldRange`), in one list: a record joins the block where
-/// it was written (`commit`) instead of being copied there, and the list is emptied after every
-/// block by resetting counts, its storage kept. `count`, `append`, the subscript and
-/// `removeAll` are about the record being read.
+/// read, as ranges into the tokenizer's row buffer (`FieldRange`), in one list: a record joins
+/// the block where it was written (`commit`) instead of being copied there, and the list is
+/// emptied after every block by resetting counts, its storage kept. `count`, `append`, the
+/// subscript and `removeAll` are about the record being read.
 ///
 /// The storage is written through a pointer: an array element written per field went through an
 /// out-of-line uniqueness check on every field (about 3 % of a profile). Instead the profiler

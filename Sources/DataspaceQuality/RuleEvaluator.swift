@@ -154,8 +154,8 @@ struct RuleEvaluator {
     static let smallListLimit = 16
 
     /// The rows being evaluated: `ranges[r * width + i]` is row r's column i in `buffer`
-    /// (`FieldRange.missing` when the row lacks it), `facts` the same place's profile facts (type, number, hash), so
-    /// no value is classified twice.
+    /// (`FieldRange.missing` when the row lacks it), `facts` the same place's profile facts
+    /// (type, number, hash), so no value is classified twice.
     struct Block {
         let buffer: UnsafeBufferPointer<UInt8>
         let ranges: UnsafeBufferPointer<FieldRange>

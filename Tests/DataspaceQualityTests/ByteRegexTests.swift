@@ -70,7 +70,10 @@ import Testing
         #expect(try #require(ByteRegex("a+")).fixedLength == nil)
     }
 
-    @Test(arguments: ["a|b", "(ab)+", "a+?", "\\bword", "[[:digit:]]", "[中文]", "\\p{L}", "a{3,1}", "\\1", "a{-1}", "a{+3}", "a{ 3}", "a{3, 4}", "a{1000000}", "a{99999999999999999999}", "[a&&b]", "[ab&&b]", "[a-z--b]", "[:alpha:]", "[^:alpha:]", "[0-\\d]", "[a-[]"])
+    @Test(arguments: [
+        "a|b", "(ab)+", "a+?", "\\bword", "[[:digit:]]", "[中文]", "\\p{L}", "a{3,1}", "\\1", "a{-1}", "a{+3}", "a{ 3}", "a{3, 4}", "a{1000000}",
+        "a{99999999999999999999}", "[a&&b]", "[ab&&b]", "[a-z--b]", "[:alpha:]", "[^:alpha:]", "[0-\\d]", "[a-[]", "",
+    ])
     func declinesWhatItCannotMatch(pattern: String) {
         #expect(ByteRegex(pattern) == nil)
     }

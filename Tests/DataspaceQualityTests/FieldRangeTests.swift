@@ -38,7 +38,8 @@ struct FieldRangeTests {
         options.maximumRecordBytes = -5
         #expect(options.maximumRecordBytes == 0)
         // A block (1 MiB), the longest record and the largest piece tokenized at once.
-        let largestBuffer = TabularProfiler.blockBytes + ProfileOptions.recordBytesCeiling + TabularProfiler(format: .csv).largestChunk + ValueScan.paddingBytes
+        let largestBuffer =
+            TabularProfiler.blockBytes + ProfileOptions.recordBytesCeiling + TabularProfiler(format: .csv).largestChunk + ValueScan.paddingBytes
         #expect(largestBuffer < FieldRange.limit)
     }
 }
