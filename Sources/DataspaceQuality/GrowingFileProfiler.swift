@@ -19,9 +19,9 @@ import Foundation
 /// `profile()` waits for the result. Reads go through descriptors opened at the start, so the
 /// file may be renamed or removed once `finish` has returned.
 ///
-/// Once there are later parts, the first part runs at background priority (`ThreadPriority`):
-/// it starts first and would otherwise end first, leaving a core idle while the last part runs
-/// on.
+/// While the upload runs, the first part keeps pace with the later parts (`Pacing`): it starts
+/// first, half an upload ahead of the part after it, and would otherwise end first by about as
+/// much, leaving a core idle while the last part runs on.
 ///
 /// The cuts are guessed at the first line end after each target unless the file's first MiB
 /// shows a quoted newline (as in `TabularProfiler.profile(path:)`): counting quote parity from
@@ -38,6 +38,9 @@ public final class GrowingFileProfiler: @unchecked Sendable {
     /// The same file, its reads waiting for the writer (`waitForBytes`): the later parts and
     /// the search for cuts read through it.
     private var growing: ReadOnlyFile?
+    /// The same again for the later parts: their waits for bytes are told apart from the
+    /// first part's (`laterReadersWaiting`).
+    private var growingLater: ReadOnlyFile?
     private let condition = NSCondition()
 
     // Guarded by `condition`.
@@ -57,6 +60,12 @@ public final class GrowingFileProfiler: @unchecked Sendable {
     private(set) var cutAgain = false
     /// Bytes the first part has taken so far.
     private var firstTaken: Int64 = 0
+    /// The later parts' progress, in file order (the first part's pace is set by them).
+    private var later: [Pacing.Progress] = []
+    /// Readers of later parts waiting for bytes the writer has not written yet.
+    private var laterReadersWaiting = 0
+    /// The first part is waiting for the later parts to catch up.
+    private var firstPaced = false
     private var tables: UniquenessTables?
     private var results: [Result<TabularProfiler, ProfileError>?] = [nil]
     private var outcome: Result<DatasetProfile, any Error>?
@@ -91,6 +100,10 @@ public final class GrowingFileProfiler: @unchecked Sendable {
         growing = try ReadOnlyFile(path: path, aroundCache: readsAroundCache) { [weak self] end throws(ProfileError) in
             guard let self else { throw ProfileError("the upload was abandoned") }
             return try self.waitForBytes(upTo: end)
+        }
+        growingLater = try ReadOnlyFile(path: path, aroundCache: readsAroundCache) { [weak self] end throws(ProfileError) in
+            guard let self else { throw ProfileError("the upload was abandoned") }
+            return try self.waitForBytes(upTo: end, laterPart: true)
         }
         if let expectedBytes, options.parts > 1, expectedBytes >= options.parallelThreshold {
             // Cut where a profile of a finished file of that size cuts it; the first part stops
@@ -183,7 +196,7 @@ public final class GrowingFileProfiler: @unchecked Sendable {
     private func startLaterParts(cuts: [Int64], guessed: Bool, header: [String]?, end: Int64) {
         condition.lock()
         defer { condition.unlock() }
-        guard let firstCut = cuts.first, !cancelled, let growing else {
+        guard let firstCut = cuts.first, !cancelled, let growingLater else {
             firstTakesAll = true
             if let size {
                 firstLimit = size
@@ -200,14 +213,17 @@ public final class GrowingFileProfiler: @unchecked Sendable {
         let checkEnds = guessed
         let ranges = zip(cuts, cuts.dropFirst() + [end]).map { $0..<$1 }.filter { !$0.isEmpty }
         results += ranges.map { _ in nil }
+        // The last part's end is the expected size until the writer is done.
+        let expectedEnd = size ?? expectedBytes ?? end
+        later = ranges.map { Pacing.Progress(length: min($0.upperBound, max(expectedEnd, $0.lowerBound + 1)) - $0.lowerBound) }
         let tables = sharedTables()
         condition.broadcast()
         for (i, range) in ranges.enumerated() {
             let part = Thread { [self] in
                 let result = Result { () throws(ProfileError) -> TabularProfiler in
                     try TabularProfiler.profilePart(
-                        growing, range: range, first: false, header: header, format: format, options: options, rules: rules, tables: tables,
-                        endOnRecord: checkEnds && i < ranges.count - 1, cancelled: { [self] in isCancelled })
+                        growingLater, range: range, first: false, header: header, format: format, options: options, rules: rules, tables: tables,
+                        endOnRecord: checkEnds && i < ranges.count - 1, afterChunk: { [self] bytes in laterPart(i, took: bytes) })
                 }
                 settle(part: i + 1, result)
             }
@@ -217,12 +233,38 @@ public final class GrowingFileProfiler: @unchecked Sendable {
     }
 
     /// Waits until the file holds `end` bytes or the writer is done; what it holds then.
-    private func waitForBytes(upTo end: Int64) throws(ProfileError) -> Int64 {
+    /// `laterPart`: a later part's reader asks (one short of bytes does not set the first
+    /// part's pace).
+    private func waitForBytes(upTo end: Int64, laterPart laterReader: Bool = false) throws(ProfileError) -> Int64 {
         condition.lock()
         defer { condition.unlock() }
-        while !cancelled && size == nil && written < end { condition.wait() }
+        if !cancelled && size == nil && written < end {
+            if laterReader {
+                laterReadersWaiting += 1
+                if firstPaced { condition.broadcast() }
+            }
+            while !cancelled && size == nil && written < end { condition.wait() }
+            if laterReader { laterReadersWaiting -= 1 }
+        }
         if cancelled { throw ProfileError("the upload was cancelled") }
         return size ?? written
+    }
+
+    /// A later part (index `i` among them) has profiled `bytes` more; whether it goes on.
+    private func laterPart(_ i: Int, took bytes: Int) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        later[i].taken += Int64(bytes)
+        if firstPaced { condition.broadcast() }
+        return !cancelled
+    }
+
+    /// Whether the first part, having taken `offset` bytes of its range, is to wait for the
+    /// later parts (`Pacing`). Call with the lock held.
+    private func firstPartWaits(at offset: Int64) -> Bool {
+        guard size == nil, firstEndFixed, laterReadersWaiting == 0, !later.isEmpty else { return false }
+        let running = later.indices.filter { results[$0 + 1] == nil }.map { later[$0] }
+        return Pacing.waits(first: Pacing.Progress(length: firstLimit, taken: offset), later: running, waiting: firstPaced)
     }
 
     /// The upload failed: the parts stop at their next chunk and `profile()` throws.
@@ -310,14 +352,15 @@ public final class GrowingFileProfiler: @unchecked Sendable {
             defer { ahead?.close() }
             var offset: Int64 = 0
             var endsAtGuess = false
-            var yielded = false
             while true {
                 condition.lock()
-                // Once there are later parts (planned from the start, or cut when the writer is
-                // done), this one, ahead of them, takes the cores they and the upload leave, so
-                // that the parts end together (`ThreadPriority`). A file profiled as one part
-                // keeps its weight.
-                let yields = !yielded && (plannedAhead || results.count > 1)
+                // While the upload runs, this part, started first, waits whenever it is ahead of
+                // a later part that could use the core, so that the parts end together.
+                while !cancelled && firstPartWaits(at: offset) {
+                    firstPaced = true
+                    condition.wait()
+                }
+                firstPaced = false
                 var available = min(written, firstLimit) - offset
                 while !cancelled && available <= 0 && !(firstEndFixed && offset >= firstLimit) {
                     condition.wait()
@@ -330,10 +373,6 @@ public final class GrowingFileProfiler: @unchecked Sendable {
                 // For `waitForFirstPart`; no one else waits on the first part's progress.
                 condition.broadcast()
                 condition.unlock()
-                if yields {
-                    ThreadPriority.yieldToOthers()
-                    yielded = true
-                }
                 if stop { break }
                 let into = UnsafeMutableRawBufferPointer(rebasing: buffer[..<wanted])
                 let n = if let ahead { try ahead.read(at: offset, into: into) } else { try file.read(at: offset, into: into) }
@@ -358,6 +397,8 @@ public final class GrowingFileProfiler: @unchecked Sendable {
     private func settle(part: Int, _ result: Result<TabularProfiler, ProfileError>) {
         condition.lock()
         results[part] = result
+        // A paced first part stops waiting for a part that has ended.
+        if firstPaced { condition.broadcast() }
         // The first part failing ends the assessment: the others stop at their next chunk. A
         // later part's error waits for the parts before it, whose lines and bytes place it.
         let firstFailed: Bool = { if case .failure = result { return part == 0 } else { return false } }()

@@ -178,12 +178,12 @@ public struct TabularProfiler {
     /// Profiles one part of a file (`first`: it starts at the header) against the shared tables.
     static func profilePart(
         _ file: ReadOnlyFile, range: Range<Int64>, first: Bool, header: [String]?, format: TabularFormat, options: ProfileOptions,
-        rules: QualityRules?, tables: UniquenessTables, endOnRecord: Bool = false, cancelled: () -> Bool = { false }
+        rules: QualityRules?, tables: UniquenessTables, endOnRecord: Bool = false, afterChunk: (_ bytes: Int) -> Bool = { _ in true }
     ) throws(ProfileError) -> TabularProfiler {
         var profiler = first || header == nil
             ? TabularProfiler(format: format, options: options, rules: rules, tables: tables)
             : TabularProfiler(continuing: header ?? [], options: options, rules: rules, tables: tables)
-        try read(file, range: range, into: &profiler, cancelled: cancelled)
+        try read(file, range: range, into: &profiler, afterChunk: afterChunk)
         try profiler.endPart(onRecord: endOnRecord)
         return profiler
     }
@@ -219,11 +219,14 @@ public struct TabularProfiler {
         return try merged.finish()
     }
 
-    /// Feeds `range` of the file to `profiler` in `readChunk` pieces, stopping early when `cancelled`.
-    static func read(_ file: ReadOnlyFile, range: Range<Int64>, into profiler: inout TabularProfiler, cancelled: () -> Bool = { false }) throws(ProfileError) {
+    /// Feeds `range` of the file to `profiler` in `readChunk` pieces; `afterChunk` hears how many
+    /// bytes each one held once it is profiled, and stops the reading early by returning false.
+    static func read(
+        _ file: ReadOnlyFile, range: Range<Int64>, into profiler: inout TabularProfiler, afterChunk: (_ bytes: Int) -> Bool = { _ in true }
+    ) throws(ProfileError) {
         try file.forEachChunk(in: range, chunk: readChunk) { chunk throws(ProfileError) in
             try profiler.consume(chunk)
-            return !cancelled()
+            return afterChunk(chunk.count)
         }
     }
 
