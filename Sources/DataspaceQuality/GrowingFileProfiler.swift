@@ -35,8 +35,8 @@ public final class GrowingFileProfiler: @unchecked Sendable {
     private let expectedBytes: Int64?
     private let quoteSample: Int
     private let file: ReadOnlyFile
-    /// The same file, its reads waiting for the writer (`waitForBytes`): the later parts and
-    /// the search for cuts read through it.
+    /// The same file, its reads waiting for the writer (`waitForBytes`): the first part's
+    /// read-ahead and the search for cuts read through it.
     private var growing: ReadOnlyFile?
     /// The same again for the later parts: their waits for bytes are told apart from the
     /// first part's (`laterReadersWaiting`).
@@ -316,12 +316,6 @@ public final class GrowingFileProfiler: @unchecked Sendable {
         while !cancelled && outcome == nil && (written >= 1 << 20 || size != nil) && firstTaken < min(written, firstLimit) {
             condition.wait()
         }
-    }
-
-    private var isCancelled: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return cancelled
     }
 
     /// The uniqueness tables, made by whichever part needs them first, sized from the newlines in
