@@ -38,9 +38,33 @@ struct SharedHashSetTests {
         #expect(table.bytes <= (100 / 3 * 4 + 8) * 8)
     }
 
-    @Test("two threads inserting overlapping hashes in batches: every hash is new exactly once")
-    func concurrent() {
-        let set = SharedHashSet(expected: 1_000)  // grows shard by shard while both insert
+    @Test("a set over a slice of a caller's region, starting and ending mid-page, writes only its own slots")
+    func borrowedSlice() {
+        let sentinel: UInt64 = 0xAAAA_5555_AAAA_5555
+        let region = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: 4 * 512 + 64)
+        defer { region.deallocate() }
+        region.initialize(repeating: sentinel)
+        // 1,500 slots from slot 37: across three page boundaries if the region starts on one.
+        let slice = UnsafeMutableBufferPointer(rebasing: region[37..<1_537])
+        slice.initialize(repeating: 0)
+        var table = RowHashSet(zeroed: slice, limit: .max)
+        var random = SeededGenerator(seed: 11)
+        var reference = Set<UInt64>()
+        for _ in 0..<1_100 {
+            let key = random.next() % 1_500 &* 0x9E37_79B9_7F4A_7C15
+            #expect(table.insert(key) == (reference.insert(key).inserted ? .inserted : .present))
+        }
+        #expect(table.count == reference.count)
+        #expect(region[0..<37].allSatisfy { $0 == sentinel })
+        #expect(region[1_537...].allSatisfy { $0 == sentinel })
+        #expect(Set(slice.filter { $0 != 0 }) == reference.subtracting([0]))
+    }
+
+    @Test("two threads inserting overlapping hashes in batches: every hash is new exactly once",
+          arguments: [1_000, 2_000_000])
+    func concurrent(expected: Int) {
+        // 1,000: grows shard by shard while both insert; 2,000,000: one huge-page region of 21 MB.
+        let set = SharedHashSet(expected: expected)
         let results = ConcurrentResults<Int>(count: 2)
         DispatchQueue.concurrentPerform(iterations: 2) { part in
             var random = SeededGenerator(seed: UInt64(part + 1))
