@@ -14,7 +14,7 @@ struct QualityBench: AsyncParsableCommand {
     @Option(help: "Data rows in the main file.") var rows = 10_000_000
     @Option(name: .customLong("ge-rows"), help: "Rows Great Expectations validates (pandas holds them all in memory).") var geRows = 1_000_000
     @Option(help: "Directory for the generated files (kept for reruns).") var dir = NSTemporaryDirectory() + "dataspace-quality-bench"
-    @Option(help: "Python with duckdb, pandas and great-expectations (Benchmarks/quality-peer.sh makes one).") var python: String?
+    @Option(help: "Python with duckdb, pandas, pyarrow and great-expectations (Benchmarks/quality-peer.sh makes one).") var python: String?
     @Flag(name: .customLong("skip-ge"), help: "Leave Great Expectations out.") var skipGE = false
     @Option(help: "Times ours and DuckDB's one-scan rules run, taking turns, and ours and Great Expectations on the small file; medians are compared (1-9).") var runs = 1
 
@@ -79,12 +79,12 @@ struct QualityBench: AsyncParsableCommand {
                 let perMillion = (ge["seconds"]?.doubleValue ?? 0) / Double(geRows) * 1_000_000
                 let oursPerMillion = oursSmall.seconds / Double(geRows) * 1_000_000
                 rowsOut.append([
-                    "Great Expectations \(ge["version"]?.stringValue ?? "") on pandas (\(geRows) rows; per 1M rows)",
+                    "Great Expectations \(ge["version"]?.stringValue ?? ""), pandas \(ge["pandas"]?.stringValue ?? "") (\(ge["strings"]?.stringValue ?? "?") text), per 1M rows",
                     Self.s(perMillion) + "/1M" + Self.spread(geRuns.map { ($0["seconds"]?.doubleValue ?? 0) / Double(geRows) * 1_000_000 }),
                     "", Self.mem((ge["peakBytes"]?.intValue ?? 0)), String(format: "%.1f", perMillion / oursPerMillion),
                 ])
                 rowsOut.append([
-                    "dataspace quality on the same \(geRows) rows (per 1M rows)",
+                    "dataspace quality on the same \(geRows) rows, per 1M rows",
                     Self.s(oursPerMillion) + "/1M" + Self.spread(smallRuns.map { $0.seconds / Double(geRows) * 1_000_000 }), "", Self.mem(oursSmall.peak), "",
                 ])
                 try Self.compareGE(ge["counts"], ours: oursSmall.report)
@@ -93,7 +93,7 @@ struct QualityBench: AsyncParsableCommand {
             print("(no --python: peers skipped; Benchmarks/quality-peer.sh installs them)")
         }
         if runs > 1 { print("ours and DuckDB's one scan ran \(runs) times each, taking turns, and ours and Great Expectations \(runs) times each on the small file: medians, (fastest–slowest)") }
-        printTable(["engine", "seconds", "MB/s", "peak memory", "time ÷ ours"], rowsOut, maxWidth: 70)
+        printTable(["engine", "seconds", "MB/s", "peak memory", "time ÷ ours"], rowsOut, maxWidth: 72)
         if let duck { try Self.compareDuckDB(duck, ours: ours.report) }
     }
 
