@@ -168,8 +168,25 @@ extension ContractService: AggregationShareDelivery {
             body: Data(body.encodedString().utf8), limit: 1 << 20)
         let json = (try? reply.json()) ?? .null
         guard (200..<300).contains(reply.status) else {
-            throw PeerError("\(node.value) answered \(reply.status): \(json["detail"]?.stringValue ?? "no reason given")", status: reply.status)
+            throw PeerError("\(node.value) answered \(reply.status): \(Self.peerReason(json))", status: reply.status)
         }
         return json
+    }
+
+    /// Why a peer refused, from its error body: a DSP error (every DSP route, and the check of
+    /// the caller's token, answer one) gives its `reason` list and `code`, a management-style
+    /// problem its `detail`. Only `detail` had been read, which DSP errors do not carry, so a
+    /// refused share said "no reason given" when the aggregator had given one.
+    static func peerReason(_ body: JSONValue) -> String {
+        if let detail = body["detail"]?.stringValue, !detail.isEmpty { return String(detail.prefix(500)) }
+        let reasons = (body["reason"]?.arrayValue ?? []).compactMap(\.stringValue).filter { !$0.isEmpty }
+        let code = body["code"]?.stringValue
+        let text = reasons.isEmpty ? nil : String(reasons.joined(separator: "; ").prefix(500))
+        switch (text, code) {
+        case let (text?, code?): return "\(text) (\(code))"
+        case let (text?, nil): return text
+        case let (nil, code?): return code
+        case (nil, nil): return "no reason given"
+        }
     }
 }
