@@ -180,7 +180,7 @@ extension ContractService: AggregationShareDelivery {
     static func peerReason(_ body: JSONValue) -> String {
         if let detail = body["detail"]?.stringValue, !detail.isEmpty { return String(detail.prefix(500)) }
         let reasons = (body["reason"]?.arrayValue ?? []).compactMap(\.stringValue).filter { !$0.isEmpty }
-        let code = body["code"]?.stringValue
+        let code = body["code"]?.stringValue.map { String($0.prefix(100)) }.flatMap { $0.isEmpty ? nil : $0 }
         let text = reasons.isEmpty ? nil : String(reasons.joined(separator: "; ").prefix(500))
         switch (text, code) {
         case let (text?, code?): return "\(text) (\(code))"

@@ -34,5 +34,7 @@ struct PeerReasonTests {
         let text = ContractService.peerReason(body)
         #expect(text.count == 500 + " (c)".count)
         #expect(ContractService.peerReason(try JSONValue.parse(#"{"detail": 42}"#)) == "no reason given")
+        let longCode = try JSONValue.parse(#"{"code": "\#(String(repeating: "x", count: 5_000))"}"#)
+        #expect(ContractService.peerReason(longCode).count == 100)
     }
 }
