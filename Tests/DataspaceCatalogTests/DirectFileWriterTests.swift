@@ -5,14 +5,17 @@ import Testing
 
 /// The upload's task waits for the disk by suspending in `room(for:)`, not by blocking its
 /// thread in `write`; the writer's thread resumes it when a buffer is free, or fails it when the
-/// upload is stopped.
+/// upload is stopped. The file is synced as it lands, and a failed sync fails the upload.
 @Suite struct DirectFileWriterTests {
     static let allBuffers = DirectFileWriter.bufferBytes * DirectFileWriter.bufferCount
 
     /// Runs `body` with a writer on a plain descriptor (the writer does not need O_DIRECT to
     /// work, so these run on tmpfs too) whose disk writes wait for the semaphore; the file is
     /// removed after.
-    static func withHeldWriter(_ body: (DirectFileWriter, _ disk: DispatchSemaphore, _ path: String) async throws -> Void) async throws {
+    static func withHeldWriter(
+        syncEvery: Int64 = DirectFileWriter.syncBytes, sync: @escaping @Sendable (Int32) -> Int32 = { fdatasync($0) },
+        _ body: (DirectFileWriter, _ disk: DispatchSemaphore, _ path: String) async throws -> Void
+    ) async throws {
         let gate = DispatchSemaphore(value: 0)
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("direct-\(UUID().uuidString)").path
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
@@ -21,8 +24,14 @@ import Testing
             close(descriptor)
             unlink(path)
         }
-        let made = DirectFileWriter(descriptor: descriptor, landed: { _ in }, beforeEachWrite: { gate.wait() })
-        try await body(try #require(made), gate, path)
+        let made = DirectFileWriter(descriptor: descriptor, landed: { _ in }, beforeEachWrite: { gate.wait() }, syncEvery: syncEvery, sync: sync)
+        let writer = try #require(made)
+        // A test that stops early leaves no thread waiting for the disk.
+        defer {
+            writer.stop()
+            for _ in 0..<(DirectFileWriter.bufferCount + 1) { gate.signal() }
+        }
+        try await body(writer, gate, path)
     }
 
     /// Fills every buffer while the disk is held, so the next byte needs one back.
@@ -92,5 +101,108 @@ import Testing
             writer.stop()
             disk.signal()
         }
+    }
+
+    /// Counts syncs and the file's size at each (a sync covers what had landed by then).
+    final class SyncLog: @unchecked Sendable {
+        private let lock = NSLock()
+        private var sizes: [Int64] = []
+        func record(_ descriptor: Int32) {
+            var info = stat()
+            let size = fstat(descriptor, &info) == 0 ? Int64(info.st_size) : -1
+            lock.withLock { sizes.append(size) }
+        }
+        var seen: [Int64] { lock.withLock { sizes } }
+        /// Whether `count` syncs came (a bounded number of turns, not a clock).
+        func cameTo(_ count: Int) -> Bool {
+            for _ in 0..<10_000_000 {
+                if seen.count >= count { return true }
+                sched_yield()
+            }
+            return false
+        }
+    }
+
+    @Test func theFileIsSyncedAsItLands() async throws {
+        let log = SyncLog()
+        let stride = Int64(DirectFileWriter.bufferBytes)
+        try await Self.withHeldWriter(syncEvery: stride, sync: { log.record($0); return fdatasync($0) }) { writer, disk, path in
+            let data = (0..<(DirectFileWriter.bufferBytes + 10)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 9) }
+            try await writer.room(for: data.count)
+            try data.withUnsafeBytes { try writer.write($0) }
+            #expect(log.seen.isEmpty)
+            // The first buffer lands: a whole stride, synced while the upload goes on.
+            disk.signal()
+            try #require(log.cameTo(1))
+            #expect(log.seen.first == stride)
+            disk.signal()
+            let digest = try writer.finish()
+            #expect(digest == SHA256.hash(data: data))
+            #expect(FileManager.default.contents(atPath: path) == Data(data))
+            // The 10 bytes after it are the commit's fsync's, not a stride's.
+            #expect(log.seen == [stride])
+        }
+    }
+
+    @Test func aFailedSyncFailsTheUpload() async throws {
+        let log = SyncLog()
+        let failing: @Sendable (Int32) -> Int32 = { descriptor in
+            log.record(descriptor)
+            errno = EIO
+            return -1
+        }
+        try await Self.withHeldWriter(syncEvery: Int64(DirectFileWriter.bufferBytes), sync: failing) { writer, disk, _ in
+            let data = [UInt8](repeating: 3, count: DirectFileWriter.bufferBytes + 10)
+            try await writer.room(for: data.count)
+            try data.withUnsafeBytes { try writer.write($0) }
+            disk.signal()
+            try #require(log.cameTo(1))
+            // The last write is still held: only the failed sync can end the wait.
+            let error = #expect(throws: CatalogError.self) { try writer.finish() }
+            #expect(error?.message.contains("durable") == true)
+            await #expect(throws: CatalogError.self) { try await writer.room(for: Self.allBuffers) }
+            disk.signal()
+        }
+    }
+
+    @Test func theUploadEndsOnlyAfterASyncUnderWay() async throws {
+        let log = SyncLog()
+        let release = DispatchSemaphore(value: 0)
+        let slow: @Sendable (Int32) -> Int32 = { descriptor in
+            log.record(descriptor)
+            release.wait()
+            errno = EIO
+            return -1
+        }
+        try await Self.withHeldWriter(syncEvery: Int64(DirectFileWriter.bufferBytes), sync: slow) { writer, disk, _ in
+            let data = [UInt8](repeating: 5, count: DirectFileWriter.bufferBytes + 10)
+            try await writer.room(for: data.count)
+            try data.withUnsafeBytes { try writer.write($0) }
+            disk.signal()
+            try #require(log.cameTo(1))
+            // Every write done while the sync is under way: the upload still waits for it, and
+            // hears that it failed (the commit's fsync would not: the error went to the sync).
+            disk.signal()
+            let outcome = Outcome()
+            let finishing = Thread { outcome.set(Result { try writer.finish() }) }
+            finishing.start()
+            for _ in 0..<100_000 { sched_yield() }
+            #expect(outcome.value == nil)
+            release.signal()
+            for _ in 0..<10_000_000 where outcome.value == nil { sched_yield() }
+            guard case .failure(let error as CatalogError)? = outcome.value else {
+                Issue.record("the upload ended without the sync's failure")
+                return
+            }
+            #expect(error.message.contains("durable"))
+        }
+    }
+
+    /// What `finish` gave on another thread.
+    final class Outcome: @unchecked Sendable {
+        private let lock = NSLock()
+        private var result: Result<SHA256.Digest, any Error>?
+        func set(_ result: Result<SHA256.Digest, any Error>) { lock.withLock { self.result = result } }
+        var value: Result<SHA256.Digest, any Error>? { lock.withLock { result } }
     }
 }
