@@ -123,17 +123,24 @@ import Testing
         }
     }
 
+    /// Writes one buffer and 10 bytes, lets the disk take the buffer and waits for the sync
+    /// that a stride of one buffer then asks for; returns the bytes.
+    static func landOneStride(_ writer: DirectFileWriter, disk: DispatchSemaphore, log: SyncLog) async throws -> [UInt8] {
+        let data = (0..<(DirectFileWriter.bufferBytes + 10)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 9) }
+        try await writer.room(for: data.count)
+        try data.withUnsafeBytes { try writer.write($0) }
+        #expect(log.seen.isEmpty)
+        disk.signal()
+        try #require(log.cameTo(1))
+        return data
+    }
+
     @Test func theFileIsSyncedAsItLands() async throws {
         let log = SyncLog()
         let stride = Int64(DirectFileWriter.bufferBytes)
         try await Self.withHeldWriter(syncEvery: stride, sync: { log.record($0); return fdatasync($0) }) { writer, disk, path in
-            let data = (0..<(DirectFileWriter.bufferBytes + 10)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 9) }
-            try await writer.room(for: data.count)
-            try data.withUnsafeBytes { try writer.write($0) }
-            #expect(log.seen.isEmpty)
             // The first buffer lands: a whole stride, synced while the upload goes on.
-            disk.signal()
-            try #require(log.cameTo(1))
+            let data = try await Self.landOneStride(writer, disk: disk, log: log)
             #expect(log.seen.first == stride)
             disk.signal()
             let digest = try writer.finish()
@@ -152,11 +159,7 @@ import Testing
             return -1
         }
         try await Self.withHeldWriter(syncEvery: Int64(DirectFileWriter.bufferBytes), sync: failing) { writer, disk, _ in
-            let data = [UInt8](repeating: 3, count: DirectFileWriter.bufferBytes + 10)
-            try await writer.room(for: data.count)
-            try data.withUnsafeBytes { try writer.write($0) }
-            disk.signal()
-            try #require(log.cameTo(1))
+            _ = try await Self.landOneStride(writer, disk: disk, log: log)
             // The last write is still held: only the failed sync can end the wait.
             let error = #expect(throws: CatalogError.self) { try writer.finish() }
             #expect(error?.message.contains("durable") == true)
@@ -175,11 +178,7 @@ import Testing
             return -1
         }
         try await Self.withHeldWriter(syncEvery: Int64(DirectFileWriter.bufferBytes), sync: slow) { writer, disk, _ in
-            let data = [UInt8](repeating: 5, count: DirectFileWriter.bufferBytes + 10)
-            try await writer.room(for: data.count)
-            try data.withUnsafeBytes { try writer.write($0) }
-            disk.signal()
-            try #require(log.cameTo(1))
+            _ = try await Self.landOneStride(writer, disk: disk, log: log)
             // Every write done while the sync is under way: the upload still waits for it, and
             // hears that it failed (the commit's fsync would not: the error went to the sync).
             disk.signal()
