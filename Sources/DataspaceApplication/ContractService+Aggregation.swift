@@ -108,8 +108,8 @@ extension ContractService: AggregationShareDelivery {
                             headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")], body: Data(body.encodedString().utf8), limit: 1 << 20,
                             timeout: .seconds(600))
                         guard reply.status == 200 else {
-                            let detail = (try? reply.json())?["detail"]?.stringValue ?? "answered \(reply.status)"
-                            return (i, "\(p.did) refused: \(detail)")
+                            let reason = Self.peerReason((try? reply.json()) ?? .null, otherwise: "answered \(reply.status)")
+                            return (i, "\(p.did) refused: \(reason)")
                         }
                         return (i, nil)
                     } catch {
@@ -173,20 +173,4 @@ extension ContractService: AggregationShareDelivery {
         return json
     }
 
-    /// Why a peer refused, from its error body: a DSP error (every DSP route, and the check of
-    /// the caller's token, answer one) gives its `reason` list and `code`, a management-style
-    /// problem its `detail`. Only `detail` had been read, which DSP errors do not carry, so a
-    /// refused share said "no reason given" when the aggregator had given one.
-    static func peerReason(_ body: JSONValue) -> String {
-        if let detail = body["detail"]?.stringValue, !detail.isEmpty { return String(detail.prefix(500)) }
-        let reasons = (body["reason"]?.arrayValue ?? []).compactMap(\.stringValue).filter { !$0.isEmpty }
-        let code = body["code"]?.stringValue.map { String($0.prefix(100)) }.flatMap { $0.isEmpty ? nil : $0 }
-        let text = reasons.isEmpty ? nil : String(reasons.joined(separator: "; ").prefix(500))
-        switch (text, code) {
-        case let (text?, code?): return "\(text) (\(code))"
-        case let (text?, nil): return text
-        case let (nil, code?): return code
-        case (nil, nil): return "no reason given"
-        }
-    }
 }

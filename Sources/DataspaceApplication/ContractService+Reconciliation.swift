@@ -95,12 +95,11 @@ extension ContractService {
         let token = try await tokenFor(provider)
         let encoded = agreement.id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? agreement.id
         let reply = try await peers.send(PeerMethod.GET, n.counterpartyAddress + "/agreements/\(encoded)/deliveries", headers: [("Authorization", "Bearer \(token)")])
-        let json = try reply.json()
         guard reply.status == 200 else {
-            let reason = json["reason"]?.arrayValue?.compactMap(\.stringValue).joined(separator: "; ") ?? ""
-            throw PeerError("the provider \(n.counterpartyAddress) answered \(reply.status) \(json["code"]?.stringValue ?? "") \(reason)", status: reply.status)
+            let reason = Self.peerReason((try? reply.json()) ?? .null)
+            throw PeerError("the provider \(n.counterpartyAddress) answered \(reply.status): \(reason)", status: reply.status)
         }
-        return json
+        return try reply.json()
     }
 
     /// The reason a consumer's transfer carries when the provider, not this node, completed it.

@@ -24,6 +24,7 @@ struct PeerReasonTests {
         let problem = try JSONValue.parse(#"{"code": "bad_token", "detail": "the admin token is not valid for this node"}"#)
         #expect(ContractService.peerReason(problem) == "the admin token is not valid for this node")
         #expect(ContractService.peerReason(.null) == "no reason given")
+        #expect(ContractService.peerReason(.null, otherwise: "answered 502") == "answered 502")
         #expect(ContractService.peerReason(try JSONValue.parse(#"{"code": "x", "reason": [""]}"#)) == "x")
     }
 
