@@ -87,6 +87,27 @@ import Testing
         }
     }
 
+    @Test func aProviderThatRefusesTheStatementIsNamedWithItsReason() async throws {
+        try await withNetwork([TestNetwork.authority, TestNetwork.bureau, TestNetwork.institute]) { net in
+            let (_, agreement) = try await controls.agreed(net, metadata: DeliveryControlTests.metadata(count: 2), csv: csv)
+            _ = try await ContractFlowTests().transfer(net, consumer: 2, agreement: agreement)
+            // The provider's address now leads to another node, which answers but refuses: the
+            // consumer's token is addressed to the provider.
+            let stored = try #require(try await net.nodes[2].store.agreement(id: agreement))
+            let elsewhere = net.url(0) + "/dsp"
+            _ = try await net.nodes[2].store.updateNegotiation(id: stored.negotiationID) { $0.counterpartyAddress = elsewhere }
+
+            let r = try await net.clients[2].call(.GET, "/api/v1/agreements/\(agreement)/reconciliation")
+            let problem = try #require(r["providerProblem"]?.stringValue, "\(r)")
+            // The other node's own reason, read from its DSP error body: the token is not for it.
+            #expect(problem.contains("the provider \(elsewhere) answered 401: token is addressed to") && problem.hasSuffix("(wrong_audience)"), "\(problem)")
+            #expect(!problem.contains("{") && !problem.contains("Error("), "\(problem)")
+            #expect(r["provider"] == .null && r["agrees"] == .bool(false), "\(r)")
+            let lines = r["transfers"]?.arrayValue ?? []
+            #expect(lines.count == 1 && lines.allSatisfy { $0["note"]?.stringValue == "the provider could not be asked" && $0["agrees"] == .bool(false) }, "\(lines)")
+        }
+    }
+
     @Test func stalledTransfersTimeOutIntoAClearStateOnBothSides() async throws {
         try await withNetwork([TestNetwork.authority, TestNetwork.bureau, TestNetwork.institute]) { net in
             let (_, agreement) = try await controls.agreed(net, metadata: DeliveryControlTests.metadata(count: 3), csv: csv)
