@@ -88,16 +88,31 @@ import Testing
         }
     }
 
+    /// Whether `room(for: count)` returns without the upload's task coming to wait. A task
+    /// that wrongly waits is failed by stopping the writer, so the test fails instead of hanging
+    /// (nothing would ever free a buffer for it).
+    static func roomIsGivenAtOnce(_ writer: DirectFileWriter, for count: Int) async -> Bool {
+        let outcome = Outcome<Bool>()
+        let asking = writer
+        let task = Task { outcome.set((try? await asking.room(for: count)) != nil) }
+        for _ in 0..<10_000_000 {
+            if let given = outcome.value { return given }
+            if writer.isWaitingForRoom { break }
+            await Task.yield()
+        }
+        writer.stop()
+        await task.value
+        return false
+    }
+
     @Test func roomThatIsThereIsNotWaitedFor() async throws {
         try await Self.withHeldWriter { writer, disk, _ in
             // Every buffer is free: room for all of them at once, and no more is ever waited for.
-            try await writer.room(for: Self.allBuffers)
-            try await writer.room(for: Int.max)
-            #expect(!writer.isWaitingForRoom)
+            #expect(await Self.roomIsGivenAtOnce(writer, for: Self.allBuffers))
+            #expect(await Self.roomIsGivenAtOnce(writer, for: Int.max))
             // With a buffer part-filled, every other one free is all there can be.
             try [UInt8](repeating: 1, count: 10).withUnsafeBytes { try writer.write($0) }
-            try await writer.room(for: Int.max)
-            #expect(!writer.isWaitingForRoom)
+            #expect(await Self.roomIsGivenAtOnce(writer, for: Int.max))
             writer.stop()
             disk.signal()
         }
@@ -182,7 +197,7 @@ import Testing
             // Every write done while the sync is under way: the upload still waits for it, and
             // hears that it failed (the commit's fsync would not: the error went to the sync).
             disk.signal()
-            let outcome = Outcome()
+            let outcome = Outcome<Result<SHA256.Digest, any Error>>()
             let finishing = Thread { outcome.set(Result { try writer.finish() }) }
             finishing.start()
             for _ in 0..<100_000 { sched_yield() }
@@ -197,11 +212,11 @@ import Testing
         }
     }
 
-    /// What `finish` gave on another thread.
-    final class Outcome: @unchecked Sendable {
+    /// What a call on another thread or task gave, once it has.
+    final class Outcome<Value>: @unchecked Sendable {
         private let lock = NSLock()
-        private var result: Result<SHA256.Digest, any Error>?
-        func set(_ result: Result<SHA256.Digest, any Error>) { lock.withLock { self.result = result } }
-        var value: Result<SHA256.Digest, any Error>? { lock.withLock { result } }
+        private var result: Value?
+        func set(_ result: Value) { lock.withLock { self.result = result } }
+        var value: Value? { lock.withLock { result } }
     }
 }
