@@ -3,7 +3,7 @@
 # on pandas, from PyPI in a throwaway venv — on the same generated 1 GB CSV, in one run. pyarrow
 # is installed with pandas, as pandas recommends: its text columns are then Arrow arrays, and
 # Great Expectations runs twice as fast as over Python strings (BENCHMARKS.md).
-#   usage: Benchmarks/quality-peer.sh [ROWS] [GE_ROWS] [RUNS]   (RUNS: ours and DuckDB's one scan take
+#   usage: Benchmarks/quality-peer.sh [ROWS] [GE_ROWS] [RUNS]   (RUNS, odd: ours and DuckDB's one scan take
 #   turns that many times and their medians are compared; default 3)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

@@ -90,9 +90,14 @@ struct DPBench: AsyncParsableCommand {
         print("\n" + JSONValue.object(summary).encodedString())
     }
 
+    /// The median as the peer's `statistics.median` takes it: the mean of the two middle values
+    /// of an even count (the upper one alone made an even `--repeats` count ours slower than
+    /// the peer's same runs would be).
     static func median(_ values: [Double]) -> Double {
         let sorted = values.sorted()
-        return sorted.isEmpty ? .nan : sorted[sorted.count / 2]
+        guard !sorted.isEmpty else { return .nan }
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
     }
 
     /// `resident,district,cost`: 16 districts, whole costs 0…5000 from a fixed seed.

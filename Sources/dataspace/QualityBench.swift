@@ -16,10 +16,12 @@ struct QualityBench: AsyncParsableCommand {
     @Option(help: "Directory for the generated files (kept for reruns).") var dir = NSTemporaryDirectory() + "dataspace-quality-bench"
     @Option(help: "Python with duckdb, pandas, pyarrow and great-expectations (Benchmarks/quality-peer.sh makes one).") var python: String?
     @Flag(name: .customLong("skip-ge"), help: "Leave Great Expectations out.") var skipGE = false
-    @Option(help: "Times ours and DuckDB's one-scan rules run, taking turns, and ours and Great Expectations on the small file; medians are compared (1-9).") var runs = 1
+    @Option(help: "Times ours and DuckDB's one-scan rules run, taking turns, and ours and Great Expectations on the small file; medians are compared (1, 3, 5, 7 or 9).") var runs = 1
 
     func validate() throws {
-        guard (1...9).contains(runs) else { throw ValidationError("--runs takes 1 to 9 (each run of the pair takes about 20 s)") }
+        guard (1...9).contains(runs), runs % 2 == 1 else {
+            throw ValidationError("--runs takes 1, 3, 5, 7 or 9: an odd count has one middle run, whose figures are compared (each run of the pair takes about 20 s)")
+        }
     }
 
     func run() async throws {
@@ -177,7 +179,8 @@ struct QualityBench: AsyncParsableCommand {
 
     static func s(_ seconds: Double) -> String { String(format: "%.2f", seconds) }
 
-    /// The middle run by `key` (the upper middle of an even number).
+    /// The middle run by `key` (`--runs` is odd, so there is one: an upper middle of an even
+    /// count would have reported the slower of two middle runs, a lower middle the faster).
     static func median<T>(_ runs: [T], by key: (T) -> Double) -> T {
         let sorted = runs.sorted { key($0) < key($1) }
         return sorted[sorted.count / 2]

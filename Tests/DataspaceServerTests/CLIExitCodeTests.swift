@@ -45,6 +45,7 @@ import Testing
                 (["publish", net.root, "--dir", bureau, "--format", "csv"] + meta, "is a directory"),
                 (["status", "--dir", bureau, "--get", "nope"], "no field 'nope'"),
                 (["fetch", "urn:uuid:x", "--dir", institute, "-o", net.root + "/no/such/dir/x.csv"], "does not exist"),
+                (["bench", "quality", "--runs", "2", "--dir", net.root + "/bench"], "--runs takes 1, 3, 5, 7 or 9"),
             ]
             for (arguments, message) in cases64 {
                 let r = try await cli.runOffPool(arguments)
