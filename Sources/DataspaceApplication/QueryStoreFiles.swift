@@ -94,6 +94,10 @@ public struct QueryStoreFiles: ComputeStorePreparing {
         }
     }
 
+    public func removeStores(of sha256: String) {
+        _ = FileBlobStore.removeFiles(in: root, writtenBefore: nil) { name in name.hasSuffix(".dsq") && name.hasPrefix(sha256 + "-") }
+    }
+
     /// Removes temp files a crash left mid-write (only those written before `cutoff` when given).
     public func removeTemporaryFiles(writtenBefore cutoff: Date? = nil) {
         _ = FileBlobStore.removeFiles(in: root.appendingPathComponent("tmp"), writtenBefore: cutoff)

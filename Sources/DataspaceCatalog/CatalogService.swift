@@ -510,14 +510,18 @@ public struct CatalogService: Sendable {
         }
     }
 
-    /// Runs the store write; if it fails, removes a blob this publish created.
+    /// Runs the store write; if it fails, removes a blob this publish created and the query
+    /// stores built from it (they would otherwise stay until garbage collection).
     func commit(_ stored: StoredFile, _ write: () async throws -> Void) async throws {
         do {
             try await write()
         } catch {
             stored.profiling?.cancel()
             let digest = stored.distribution.sha256
-            if stored.created, (try? await store.isBlobReferenced(digest)) == false { try? blobs.remove(digest) }
+            if stored.created, (try? await store.isBlobReferenced(digest)) == false {
+                try? blobs.remove(digest)
+                computeStores?.removeStores(of: digest)
+            }
             throw error
         }
     }

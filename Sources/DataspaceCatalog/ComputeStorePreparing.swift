@@ -14,4 +14,7 @@ public protocol ComputeStorePreparing: Sendable {
     /// Removes kept stores of files not in `referenced` — only those written before `cutoff`
     /// when given (a replica may be publishing right now); the number removed.
     func removeStores(except referenced: Set<String>, writtenBefore cutoff: Date?) throws -> Int
+    /// Removes the kept stores of the stored file `sha256`: the publish that built one was
+    /// refused and its file removed (a later query of the same file builds the store again).
+    func removeStores(of sha256: String)
 }

@@ -245,6 +245,29 @@ struct CatalogFixture {
         #expect(try kept().count == 2 && kept().allSatisfy { $0.hasPrefix(record.distribution.sha256) })
     }
 
+    @Test func aRefusedPublishLeavesNeitherItsFileNorItsQueryStore() async throws {
+        let f = try CatalogFixture(importantScale: 1_000_000)
+        let storesRoot = f.root.appendingPathComponent("blobs/querystores")
+        var service = f.service
+        service.computeStores = try QueryStoreFiles(root: storesRoot)
+        func kept() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: storesRoot.path).filter { $0.hasSuffix(".dsq") } }
+        var request = CatalogFixture.request
+        request.compute = ["privacyUnit": "person", "bounds": ["visits": "0:10"], "publicKeys": ["district"]]
+        // Core data published as general without a reason: refused once assessed, after the
+        // query store was built beside the assessment.
+        request.impacts = ["national-security:serious"]
+        request.grade = "general-1"
+        let csv = "person,district,visits\np1,越秀,3\np2,天河,4\np1,越秀,1\n"
+        let refusal = await #expect(throws: CatalogError.self) { try await service.publish(request, format: .csv, body: f.body(csv)) }
+        #expect(refusal?.field == "gradeReason", "\(String(describing: refusal))")
+        #expect(try f.blobFiles().isEmpty)
+        #expect(try kept().isEmpty)
+        // Published as it may be, the same file gets its store again.
+        request.grade = nil
+        let record = try await service.publish(request, format: .csv, body: f.body(csv))
+        #expect(try kept().map { String($0.prefix(64)) } == [record.distribution.sha256])
+    }
+
     @Test func identicalFilesShareOneBlob() async throws {
         let f = try CatalogFixture()
         _ = try await f.service.publish(CatalogFixture.request, format: .csv, body: f.body("a\n1\n"))
