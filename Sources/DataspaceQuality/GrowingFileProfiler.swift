@@ -297,9 +297,9 @@ public final class GrowingFileProfiler: @unchecked Sendable {
         }
     }
 
-    /// The error that has already ended the profile, if any — the first part met invalid
-    /// UTF-8, an unclosed quote or (with `refuseProblems`) a ragged row — so the writer can
-    /// refuse the upload without taking the rest of it.
+    /// The error that has already ended the profile, if any — a part met invalid UTF-8, an
+    /// unclosed quote or (with `refuseProblems`) a ragged row, and the parts before it ended
+    /// without one — so the writer can refuse the upload without taking the rest of it.
     public var failure: ProfileError? {
         condition.lock()
         defer { condition.unlock() }
@@ -387,28 +387,44 @@ public final class GrowingFileProfiler: @unchecked Sendable {
         return try TabularProfiler.profileCutExactly(file, targets: (1..<parts).map { size * $0 / parts }, format: format, options: options, rules: rules)
     }
 
+    /// Whether the parts' results so far hold the file's first problem: a part failed and every
+    /// part before it ended without one, on a record boundary (a part after a guessed cut that
+    /// missed may fail on nonsense; that is left to the profile again with exact cuts).
+    static func firstProblem(in results: [Result<TabularProfiler, ProfileError>?]) -> Bool {
+        for slot in results {
+            switch slot {
+            case .failure?: return true
+            case .success(let part)?: if part.missedRecordEnd { return false }
+            case nil: return false
+            }
+        }
+        return false
+    }
+
     /// Records a part's result; the last one merges them and wakes whoever waits.
     private func settle(part: Int, _ result: Result<TabularProfiler, ProfileError>) {
         condition.lock()
         results[part] = result
         // A paced first part stops waiting for a part that has ended.
         if firstPaced { condition.broadcast() }
-        // The first part failing ends the assessment: the others stop at their next chunk. A
-        // later part's error waits for the parts before it, whose lines and bytes place it.
-        let firstFailed: Bool = { if case .failure = result { return part == 0 } else { return false } }()
-        if firstFailed {
+        // The file's first problem ends the assessment, and the others stop at their next chunk:
+        // the first part's at once, a later part's once the parts before it have ended without
+        // one, their lines and bytes placing it. Either way before the upload has ended, which
+        // need not be taken further (`failure`).
+        let failed = Self.firstProblem(in: results)
+        if failed {
             cancelled = true
             condition.broadcast()
         }
         let done = firstEndFixed && results.allSatisfy { $0 != nil }
-        guard outcome == nil, done || firstFailed else {
+        guard outcome == nil, done || failed else {
             condition.unlock()
             return
         }
         var parts = results
         // A guessed cut inside a quoted field: a part before it ended inside the field (and
         // the ones after may have read nonsense). Their work and tables are dropped.
-        let missed = !firstFailed && parts.contains { slot in (try? slot?.get())?.missedRecordEnd == true }
+        let missed = !failed && parts.contains { slot in (try? slot?.get())?.missedRecordEnd == true }
         if missed {
             results = results.map { _ in nil }
             tables = nil

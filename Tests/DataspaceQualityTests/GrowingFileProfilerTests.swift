@@ -222,6 +222,41 @@ import Testing
         #expect(strayLine > 2 && last > 6_000)
     }
 
+    /// A problem in a middle part is known while the upload still runs, once the parts before
+    /// it have ended without one: the last part, waiting for bytes that have not come, is not
+    /// waited for, so a publish refuses the file without taking the rest of it.
+    @Test func aProblemInAMiddlePartIsKnownBeforeTheUploadEnds() async throws {
+        // Over a MiB: the first part starts once the first MiB has landed.
+        var text = "id,code,n\n"
+        for i in 0..<100_000 { text += "\(i),c\(i % 97),\(i % 10)\n" }
+        #expect(text.utf8.count > 1 << 20)
+        // The ragged row halfway through: in the second of three parts.
+        let halfway = try #require(text.range(of: "\n50000,"))
+        // The line after the one the ragged row follows.
+        let raggedLine = text[..<halfway.lowerBound].utf8.filter { $0 == 0x0A }.count + 2
+        text.insert(contentsOf: "\n1,2", at: halfway.lowerBound)
+        let bytes = Array(text.utf8)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("growing-middle-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var options = ProfileOptions()
+        options.parallelThreshold = 0
+        options.parts = 3
+        options.refuseProblems = true
+        try Data(bytes.dropLast(100)).write(to: URL(fileURLWithPath: path))
+        let profiler = try GrowingFileProfiler(path: path, format: .csv, options: options, rules: nil, expectedBytes: Int64(bytes.count), quoteSample: 0)
+        defer { profiler.cancel() }
+        // All but the last 100 bytes have landed, and the writer never finishes.
+        profiler.wrote(total: Int64(bytes.count - 100))
+        var failure: ProfileError?
+        for _ in 0..<10_000_000 {
+            failure = profiler.failure
+            if failure != nil { break }
+            sched_yield()
+        }
+        #expect(failure?.description == "the row on line \(raggedLine) has 2 fields, the header has 3", "\(String(describing: failure))")
+        #expect(raggedLine > 40_000 && raggedLine < 60_000)
+    }
+
     /// A failed upload stops the parts: whoever waits for the profile, before or after the
     /// cancel, gets an error, and the first part's thread does not wait for bytes that never come.
     @Test func aCancelledProfileThrows() async throws {
