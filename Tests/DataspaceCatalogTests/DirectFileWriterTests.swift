@@ -128,14 +128,18 @@ import Testing
             lock.withLock { sizes.append(size) }
         }
         var seen: [Int64] { lock.withLock { sizes } }
-        /// Whether `count` syncs came (a bounded number of turns, not a clock).
-        func cameTo(_ count: Int) -> Bool {
-            for _ in 0..<10_000_000 {
-                if seen.count >= count { return true }
-                sched_yield()
-            }
-            return false
+        /// Whether `count` syncs came.
+        func cameTo(_ count: Int) -> Bool { DirectFileWriterTests.comesTrue { seen.count >= count } }
+    }
+
+    /// Whether `condition` holds within a bounded number of turns given to other threads (not
+    /// a clock): what the writer's threads do, awaited from a test's thread.
+    static func comesTrue(_ condition: () -> Bool) -> Bool {
+        for _ in 0..<10_000_000 {
+            if condition() { return true }
+            sched_yield()
         }
+        return condition()
     }
 
     /// Writes one buffer and 10 bytes, lets the disk take the buffer and waits for the sync
@@ -203,7 +207,7 @@ import Testing
             for _ in 0..<100_000 { sched_yield() }
             #expect(outcome.value == nil)
             release.signal()
-            for _ in 0..<10_000_000 where outcome.value == nil { sched_yield() }
+            _ = Self.comesTrue { outcome.value != nil }
             guard case .failure(let error as CatalogError)? = outcome.value else {
                 Issue.record("the upload ended without the sync's failure")
                 return
