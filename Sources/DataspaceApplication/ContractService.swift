@@ -159,6 +159,15 @@ public struct ContractService: Sendable {
     /// Ends `runOutbox` (graceful shutdown); unacknowledged messages stay queued in the store.
     public func stopOutbox() { outbox.finish() }
 
+    /// Returns once no delivery loop runs and none is waiting to: every message this process was
+    /// asked to send has been delivered, refused, or given up on (or the outbox stopped). Lets a
+    /// caller that drives several nodes wait for what they tell each other, with no clock.
+    public func outboxIdle() async { await outbox.idle() }
+
+    /// How many deliveries this process has been asked to start so far; the same before and after
+    /// `outboxIdle()` means no message arrived to send meanwhile.
+    public var outboxSubmissions: UInt64 { outbox.submissions }
+
     func drain(_ key: OutboxKey) async {
         var lookedAgain = false
         while !Task.isCancelled {

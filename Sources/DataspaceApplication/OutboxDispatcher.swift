@@ -1,4 +1,5 @@
 import DataspaceContracts
+import Synchronization
 
 /// Which stored process has a message to deliver.
 enum OutboxKey: Hashable, Sendable {
@@ -47,23 +48,86 @@ actor OutboxDispatcher {
 /// supervised loop (`ContractService.runOutbox`, run by the node's service group) delivers them
 /// — no detached tasks; a graceful shutdown stops the loop, and whatever was not acknowledged
 /// stays queued in the store for the next start.
+///
+/// It also counts what was submitted and is not yet handled, so a caller can wait for the
+/// outbox to be idle (`idle()`): a test that drives several nodes waits for their messages to
+/// land instead of polling a clock.
 final class OutboxQueue: Sendable {
     let stream: AsyncStream<OutboxKey>
     let continuation: AsyncStream<OutboxKey>.Continuation
+    private let activity = Mutex(Activity())
+
+    struct Activity {
+        /// Submitted and not yet handled.
+        var inFlight = 0
+        /// Every submission so far.
+        var submitted: UInt64 = 0
+        /// Set once the queue is finished: nothing more will be handled.
+        var finished = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
 
     init() {
         (stream, continuation) = AsyncStream.makeStream(of: OutboxKey.self, bufferingPolicy: .unbounded)
     }
 
-    func submit(_ key: OutboxKey) { continuation.yield(key) }
+    func submit(_ key: OutboxKey) {
+        let accepted = activity.withLock { a -> Bool in
+            guard !a.finished else { return false }
+            a.inFlight += 1
+            a.submitted &+= 1
+            return true
+        }
+        if accepted { continuation.yield(key) }
+    }
 
-    func finish() { continuation.finish() }
+    func finish() {
+        continuation.finish()
+        let waiters = activity.withLock { a in
+            a.finished = true
+            defer { a.waiters = [] }
+            return a.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// How many submissions there have been: unchanged across an `idle()` wait means nothing
+    /// new arrived meanwhile.
+    var submissions: UInt64 { activity.withLock { $0.submitted } }
+
+    /// Returns once every submitted key has been handled (delivered, refused, or given up after
+    /// its retries), or the queue is finished.
+    func idle() async {
+        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+            let now = activity.withLock { a -> Bool in
+                if a.inFlight == 0 || a.finished { return true }
+                a.waiters.append(waiter)
+                return false
+            }
+            if now { waiter.resume() }
+        }
+    }
 
     /// Runs `handle` for each submitted key, concurrently, until `finish`; then cancels what runs.
     func run(_ handle: @escaping @Sendable (OutboxKey) async -> Void) async {
         await withDiscardingTaskGroup { group in
-            for await key in stream { group.addTask { await handle(key) } }
+            for await key in stream {
+                group.addTask {
+                    await handle(key)
+                    self.handled()
+                }
+            }
             group.cancelAll()
         }
+    }
+
+    private func handled() {
+        let waiters = activity.withLock { a -> [CheckedContinuation<Void, Never>] in
+            a.inFlight -= 1
+            guard a.inFlight == 0 else { return [] }
+            defer { a.waiters = [] }
+            return a.waiters
+        }
+        for waiter in waiters { waiter.resume() }
     }
 }

@@ -42,6 +42,10 @@ public actor PortalDownloads {
 
     public func progress(_ transferID: String) -> Progress? { running[transferID] }
 
+    /// Returns once the fetch of `transferID` has ended, fetched or failed (at once when none
+    /// runs in this process): for a caller that must act on the outcome rather than watch it.
+    public func finished(_ transferID: String) async { await tasks[transferID]?.value }
+
     /// Starts fetching a delivery under `agreementID`; returns the transfer's id at once.
     func start(agreementID: String, contracts: ContractService, logger: Logger) async throws -> String {
         let (transfer, _) = try await contracts.requestTransfer(agreementID: agreementID, continueOpen: false)

@@ -51,7 +51,8 @@ import Testing
             #expect(sent.status == 303)
             let refusedPath = try #require(sent.headers.first(name: "Location"))
             #expect(refusedPath.hasPrefix("/requests/"))
-            let refused = try await eventually({ try await Self.page(base + refusedPath, cookie: analyst.cookie) }) { $0.text.contains("TERMINATED") }
+            let refused = try await net.settled { try await Self.page(base + refusedPath, cookie: analyst.cookie) }
+            #expect(refused.text.contains("TERMINATED"), "\(refused.text)")
             #expect(refused.text.contains("提供方拒绝了申请 The provider refused the request"))
             #expect(refused.text.contains("the policy requires purpose isAnyOf research, public-service"), "\(refused.text)")
             #expect(!refused.text.contains("http-equiv=\"refresh\""), "a settled request stops refreshing")
@@ -60,7 +61,8 @@ import Testing
             var right = fields
             right["purpose"] = "research"
             let agreedPath = try #require(try await PortalAccountTests.post(base + "/requests", right, cookie: analyst.cookie).headers.first(name: "Location"))
-            let agreed = try await eventually({ try await Self.page(base + agreedPath, cookie: analyst.cookie) }) { $0.text.contains("FINALIZED") }
+            let agreed = try await net.settled { try await Self.page(base + agreedPath, cookie: analyst.cookie) }
+            #expect(agreed.text.contains("FINALIZED"), "\(agreed.text)")
             #expect(agreed.text.contains("合约已生效 The agreement is in force") && agreed.text.contains("分析员 zhang"), "\(agreed.text)")
 
             // Both are listed; the API names the person who asked.
@@ -78,9 +80,9 @@ import Testing
             let started = try await PortalAccountTests.post(base + agreedPath + "/download", ["csrf": csrf], cookie: analyst.cookie)
             let downloadPath = try #require(started.headers.first(name: "Location"), "\(started.status) \(started.text)")
             #expect(downloadPath.hasPrefix("/downloads/"))
-            let done = try await eventually({ try await Self.page(base + downloadPath, cookie: analyst.cookie) }) {
-                $0.text.contains("Checksum verified") || $0.text.contains("The download failed")
-            }
+            // The node fetches on its own task: wait for that task, then for the messages it sent.
+            await net.nodes[2].downloads.finished(String(downloadPath.dropFirst("/downloads/".count)))
+            let done = try await net.settled { try await Self.page(base + downloadPath, cookie: analyst.cookie) }
             #expect(done.text.contains("校验通过 Checksum verified"), "\(done.text)")
             let file = try await Self.page(base + downloadPath + "/file", cookie: analyst.cookie)
             #expect(file.status == 200 && file.text == "station,aqi\nGZ001,42\nGZ002,57\n")
@@ -92,9 +94,7 @@ import Testing
 
             // The provider's publisher sees both requests and the agreement with its delivery.
             let publisher = try await Self.signIn(net, 1, "chen", roles: ["publisher"])
-            let publishing = try await eventually({ try await Self.page(net.url(1) + "/publisher", cookie: publisher.cookie) }) {
-                $0.text.contains("<td>1</td><td>0</td>")
-            }
+            let publishing = try await Self.page(net.url(1) + "/publisher", cookie: publisher.cookie)
             #expect(publishing.text.contains("commercial.marketing") && publishing.text.contains("TERMINATED") && publishing.text.contains("FINALIZED"))
             #expect(publishing.text.contains(net.nodes[2].did.value) && publishing.text.contains("<td>1</td><td>0</td>"), "one delivery, none open")
         }

@@ -144,9 +144,9 @@ import Testing
             #expect(transfer["state"]?.stringValue == "TERMINATED", "\(transfer)")
 
             // Every answered query is evidence on the provider's ledger, with no data in it.
-            let events = try await eventually({
+            let events = try await net.settled {
                 try await net.clients[1].call(.GET, "/api/v1/ledger/events?type=compute.query.charged")["events"]?.arrayValue ?? []
-            }, until: { $0.count == 3 })
+            }
             #expect(events.count == 3)
             // Each names its cost and what it left, in order of charging: 0.75, 0.25, 0.
             let left = events.compactMap { $0["event"]?["remaining"]?.stringValue }.sorted()

@@ -122,11 +122,11 @@ import Yams
             _ = try await flows.transfer(net, consumer: 2, agreement: agreementID)  // over the count: TransferError
             _ = try await net.clients[1].call(.POST, "/api/v1/offers", json: ["consumer": .string(net.url(2)), "dataset": .string(id)])  // initial offer
             // Wait until neither node has a message still in flight.
+            await net.settle()
             for client in [net.clients[1], net.clients[2]] {
                 for list in ["/api/v1/negotiations", "/api/v1/transfers"] {
-                    _ = try await eventually { try await client.call(.GET, list) } until: { page in
-                        !(page["items"]?.arrayValue ?? []).contains { $0["pendingDelivery"] == .bool(true) }
-                    }
+                    let page = try await client.call(.GET, list)
+                    #expect(!(page["items"]?.arrayValue ?? []).contains { $0["pendingDelivery"] == .bool(true) }, "\(list): \(page)")
                 }
             }
 

@@ -353,15 +353,16 @@ import Testing
             _ = try await net.clients[1].call(.POST, "/api/v1/transfers/\(providerPid)/suspend", json: ["reason": "maintenance window"])
             let blocked = try await raw(.GET, endpoint, headers: [("Authorization", "Bearer \(token)")])
             #expect(blocked.status == 409)
-            let suspended = try await eventually { try await net.clients[2].call(.GET, "/api/v1/transfers/\(id)") } until: { $0["state"]?.stringValue == "SUSPENDED" }
+            await net.settle()
+            let suspended = try await net.clients[2].call(.GET, "/api/v1/transfers/\(id)")
             #expect(suspended["state"]?.stringValue == "SUSPENDED")
             #expect(suspended["reasons"]?.arrayValue?.first?.stringValue == "maintenance window")
 
             // The consumer resumes; the provider answers with a fresh data address that works.
             _ = try await net.clients[2].call(.POST, "/api/v1/transfers/\(id)/resume")
-            let resumed = try await eventually { try await net.clients[2].call(.GET, "/api/v1/transfers/\(id)") } until: {
-                $0["dataAddress"]?["token"]?.stringValue != token
-            }
+            await net.settle()
+            let resumed = try await net.clients[2].call(.GET, "/api/v1/transfers/\(id)")
+            #expect(resumed["state"]?.stringValue == "STARTED", "\(resumed)")
             let fresh = try #require(resumed["dataAddress"]?["token"]?.stringValue)
             #expect(fresh != token)
             let result = try await DataPlaneClient().download(endpoint: endpoint, token: fresh, to: net.root + "/resumed.csv")
@@ -370,9 +371,8 @@ import Testing
             // Suspending and resuming back to back keeps both messages, in order.
             _ = try await net.clients[2].call(.POST, "/api/v1/transfers/\(id)/suspend")
             _ = try await net.clients[2].call(.POST, "/api/v1/transfers/\(id)/resume")
-            let provider = try await eventually { try await net.clients[1].call(.GET, "/api/v1/transfers/\(providerPid)") } until: {
-                $0["pendingDelivery"] == .bool(false) && $0["state"]?.stringValue == "STARTED"
-            }
+            await net.settle()
+            let provider = try await net.clients[1].call(.GET, "/api/v1/transfers/\(providerPid)")
             #expect(provider["state"]?.stringValue == "STARTED", "\(provider)")
             #expect(provider["pendingDelivery"] == .bool(false))
         }
@@ -389,12 +389,8 @@ import Testing
             #expect(offered["state"]?.stringValue == "OFFERED")
             let providerPid = try #require(offered["id"]?.stringValue)
             // The consumer sees the offer arrive, then accepts it.
-            var incoming: JSONValue?
-            for _ in 0..<100 {
-                incoming = try await net.clients[2].call(.GET, "/api/v1/negotiations")["items"]?.arrayValue?.first { $0["providerPid"]?.stringValue == providerPid }
-                if incoming != nil { break }
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            await net.settle()
+            let incoming = try await net.clients[2].call(.GET, "/api/v1/negotiations")["items"]?.arrayValue?.first { $0["providerPid"]?.stringValue == providerPid }
             let consumerID = try #require(incoming?["id"]?.stringValue)
             #expect(incoming?["state"]?.stringValue == "OFFERED")
             _ = try await net.clients[2].call(.POST, "/api/v1/negotiations/\(consumerID)/accept")

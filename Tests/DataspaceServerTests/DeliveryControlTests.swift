@@ -110,7 +110,8 @@ import Testing
             let unused = try #require(started.last?["id"]?.stringValue)
             _ = try await net.clients[2].call(.POST, "/api/v1/transfers/\(unused)/terminate", json: ["reason": "not needed"])
             let client = net.clients[1]
-            let released = try await eventually({ try await client.call(.GET, "/api/v1/agreements/\(agreement)") }, until: { $0["reservedDeliveries"]?.intValue == 1 })
+            let released = try await net.settled { try await client.call(.GET, "/api/v1/agreements/\(agreement)") }
+            #expect(released["reservedDeliveries"]?.intValue == 1, "\(released)")
             #expect(released["remainingUses"]?.intValue == 1, "\(released)")
             #expect(try await ContractFlowTests().transfer(net, consumer: 2, agreement: agreement)["state"]?.stringValue == "STARTED")
             // The ended transfer's token no longer delivers.
@@ -160,12 +161,11 @@ import Testing
                 }
                 try await group.waitForAll()
             }
+            // Wait until neither side has a message left to deliver, then compare.
+            await net.settle()
             for pair in pairs {
-                // Wait until neither side has a message left to deliver, then compare.
-                let settled = try await eventually({
-                    (try await net.nodes[2].store.transfer(id: pair.consumer), try await net.nodes[1].store.transfer(id: pair.provider))
-                }, until: { c, p in (c?.queue.isEmpty ?? false) && (p?.queue.isEmpty ?? false) && c?.state == p?.state })
-                let (c, p) = settled
+                let c = try await net.nodes[2].store.transfer(id: pair.consumer), p = try await net.nodes[1].store.transfer(id: pair.provider)
+                #expect(c?.queue.isEmpty == true && p?.queue.isEmpty == true, "messages left to deliver")
                 #expect(c?.state == p?.state, "consumer \(c?.state.rawValue ?? "?") vs provider \(p?.state.rawValue ?? "?")")
                 #expect(c?.state == .terminated, "the consumer's termination wins: \(c?.state.rawValue ?? "?")")
             }

@@ -40,12 +40,12 @@ import Testing
             let download = try await DataPlaneClient().download(endpoint: endpoint, token: token, to: net.root + "/fetched.csv")
 
             // The authority logged both registrations and credentials.
-            let authorityEvents = try await eventually({ try await events(net, 0) }, until: { types($0).count >= 4 })
+            let authorityEvents = try await net.settled { try await events(net, 0) }
             #expect(types(authorityEvents).filter { $0 == "participant.registered" }.count == 2)
             #expect(types(authorityEvents).filter { $0 == "credential.issued" }.count == 2)
             // Both parties logged the agreement with the same hash of the signed agreement.
-            let agreedProvider = try await eventually({ try await events(net, 1, "?type=negotiation.agreed") }, until: { !$0.isEmpty })
-            let agreedConsumer = try await eventually({ try await events(net, 2, "?type=negotiation.agreed") }, until: { !$0.isEmpty })
+            let agreedProvider = try await events(net, 1, "?type=negotiation.agreed")
+            let agreedConsumer = try await events(net, 2, "?type=negotiation.agreed")
             #expect(agreedProvider.count == 1 && agreedConsumer.count == 1)
             let hash = agreedProvider.first?["event"]?["agreementSha256"]?.stringValue
             #expect(hash != nil && hash == agreedConsumer.first?["event"]?["agreementSha256"]?.stringValue)

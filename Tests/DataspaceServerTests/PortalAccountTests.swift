@@ -236,9 +236,7 @@ import Testing
             #expect(records[bureauApplication]?["revokedBy"]?.stringValue == officer.id)
             #expect(records[instituteApplication]?["decidedBy"]?.stringValue == officer.id)
 
-            let events = try await eventually({ try await net.clients[0].call(ManagementAPI.ledgerEvents, query: ["limit": "1000"]) }) { reply in
-                (reply["events"]?.arrayValue ?? []).contains { $0["event"]?["type"]?.stringValue == "credential.revoked" }
-            }
+            let events = try await net.settled { try await net.clients[0].call(ManagementAPI.ledgerEvents, query: ["limit": "1000"]) }
             let decisions = (events["events"]?.arrayValue ?? []).compactMap(\.["event"]).filter {
                 ["credential.issued", "participant.rejected", "credential.revoked"].contains($0["type"]?.stringValue ?? "")
             }

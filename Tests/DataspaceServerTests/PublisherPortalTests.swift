@@ -91,9 +91,7 @@ import Testing
             #expect(try await AccessRequestPortalTests.page(base + location, cookie: publisher.cookie).status == 404, "a published draft is gone")
 
             // Who published is in the evidence, by name on the audit page.
-            let audit = try await eventually({ try await AccessRequestPortalTests.page(base + "/audit?type=product.published", cookie: publisher.cookie) }) {
-                $0.text.contains("分析员 li.na")
-            }
+            let audit = try await net.settled { try await AccessRequestPortalTests.page(base + "/audit?type=product.published", cookie: publisher.cookie) }
             #expect(audit.text.contains("分析员 li.na"), "\(audit.text)")
 
             // A new version: the same upload, the review starts from the current version's words,
@@ -124,9 +122,7 @@ import Testing
             #expect(second["version"]?.intValue == 2 && second["title"]?.stringValue == "门诊就诊记录 v2")
             #expect(second["offer"] == record["offer"], "the offer was kept")
             #expect(second["protection"]?["masking"]?["mobile"]?.stringValue == "hash")
-            let versionAudit = try await eventually({ try await AccessRequestPortalTests.page(base + "/audit?type=product.versioned", cookie: publisher.cookie) }) {
-                $0.text.contains("分析员 li.na")
-            }
+            let versionAudit = try await net.settled { try await AccessRequestPortalTests.page(base + "/audit?type=product.versioned", cookie: publisher.cookie) }
             #expect(versionAudit.text.contains("分析员 li.na"), "who published the version is in the evidence")
 
             // Withdraw: needs the confirmation box, then the product leaves the catalog.

@@ -144,9 +144,8 @@ import Testing
             #expect(lowered["grade"]?.stringValue == "general-4")
             #expect(lowered["quality"]?["grade"]?["status"]?.stringValue == "overridden")
             #expect(lowered["quality"]?["grade"]?["by"]?.stringValue == "张主任")
-            let graded = try await eventually({ try await net.clients[1].call(.GET, "/api/v1/ledger/events?type=product.graded") }, until: {
-                ($0["events"]?.arrayValue?.count ?? 0) >= 1
-            })
+            let graded = try await net.settled { try await net.clients[1].call(.GET, "/api/v1/ledger/events?type=product.graded") }
+            #expect(graded["events"]?.arrayValue?.count == 1, "\(graded)")
             #expect(graded["events"]?.arrayValue?.first?["event"]?["grade"]?.stringValue == "general-4")
         }
     }

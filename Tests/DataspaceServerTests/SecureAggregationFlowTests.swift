@@ -91,19 +91,13 @@ import Testing
 
             // The evidence: each provider's contribution, each aggregator's receipts and its one release.
             for a in [0, 3] {
-                let received = try await eventually(
-                    { try await net.clients[a].call(.GET, "/api/v1/ledger/events?type=aggregation.share.received")["events"]?.arrayValue ?? [] },
-                    until: { $0.count == 3 })
+                let received = try await net.settled { try await net.clients[a].call(.GET, "/api/v1/ledger/events?type=aggregation.share.received")["events"]?.arrayValue ?? [] }
                 #expect(received.count == 3)
-                let released = try await eventually(
-                    { try await net.clients[a].call(.GET, "/api/v1/ledger/events?type=aggregation.round.released")["events"]?.arrayValue ?? [] },
-                    until: { $0.count == 1 })
+                let released = try await net.settled { try await net.clients[a].call(.GET, "/api/v1/ledger/events?type=aggregation.round.released")["events"]?.arrayValue ?? [] }
                 #expect(released.count == 1)
             }
-            let contributed = try await eventually(
-                { try await net.clients[4].call(.GET, "/api/v1/ledger/events?type=compute.aggregate.contribution")["events"]?.arrayValue ?? [] },
-                until: { $0.count == 1 })
-            #expect(contributed.first?["event"]?["remaining"]?.stringValue == "2", "\(contributed)")
+            let contributed = try await net.settled { try await net.clients[4].call(.GET, "/api/v1/ledger/events?type=compute.aggregate.contribution")["events"]?.arrayValue ?? [] }
+            #expect(contributed.count == 1 && contributed.first?["event"]?["remaining"]?.stringValue == "2", "\(contributed)")
 
             // Foshan allowed one round: the next aborts at both aggregators, naming its agreement; nothing is released.
             let refused = try await raw(
@@ -113,9 +107,7 @@ import Testing
             #expect(refused.json?["field"]?.stringValue == "agreements[2]", "\(refused.text)")
             #expect(refused.text.contains("aborted"), "\(refused.text)")
             for a in [0, 3] {
-                let aborted = try await eventually(
-                    { try await net.clients[a].call(.GET, "/api/v1/ledger/events?type=aggregation.round.aborted")["events"]?.arrayValue ?? [] },
-                    until: { $0.count == 1 })
+                let aborted = try await net.settled { try await net.clients[a].call(.GET, "/api/v1/ledger/events?type=aggregation.round.aborted")["events"]?.arrayValue ?? [] }
                 #expect(aborted.count == 1)
                 let released = try await net.clients[a].call(.GET, "/api/v1/ledger/events?type=aggregation.round.released")["events"]?.arrayValue ?? []
                 #expect(released.count == 1, "still only the first round's release")

@@ -132,9 +132,9 @@ import Testing
             }
 
             // Each admitted run is evidence on the provider's ledger: sizes and column, no identifier.
-            let events = try await eventually({
+            let events = try await net.settled {
                 try await net.clients[1].call(.GET, "/api/v1/ledger/events?type=compute.psi.run")["events"]?.arrayValue ?? []
-            }, until: { $0.count == 4 })
+            }
             #expect(events.count == 4)
             #expect(Set(events.compactMap { $0["event"]?["remaining"]?.stringValue }) == ["3", "2", "1", "0"], "\(events)")
             let text = events.map { $0.encodedString() }.joined()

@@ -100,6 +100,26 @@ final class TestNetwork: Sendable {
 
     func url(_ i: Int) -> String { nodes[i].configuration.publicURL }
 
+    /// Waits, with no clock, until the nodes have stopped telling each other things: no node has
+    /// a protocol message queued or in delivery (a delivery's answer is written, and any reply
+    /// queued, before the receiving node responds, so a round where no node was asked to send
+    /// anything new is the end); then appends every node's queued evidence to its log, so the
+    /// ledger shows all of it.
+    func settle() async {
+        while true {
+            let before = nodes.map(\.contracts.outboxSubmissions)
+            for node in nodes { await node.contracts.outboxIdle() }
+            if nodes.map(\.contracts.outboxSubmissions) == before { break }
+        }
+        for node in nodes { await node.ledger.flush() }
+    }
+
+    /// `read`, once the nodes have settled (`settle()`).
+    func settled<T>(_ read: () async throws -> T) async throws -> T {
+        await settle()
+        return try await read()
+    }
+
     /// Applies node `i` to the authority (node 0), approves it there and fetches the credential.
     func register(_ i: Int) async throws {
         let applied = try await clients[i].call(.POST, "/api/v1/membership/apply", json: ["authorityURL": .string(url(0))])
@@ -172,14 +192,3 @@ let airQuality: JSONValue = [
     "sector": "green-low-carbon", "region": "440100",
 ]
 
-/// Reads until `done` holds or 15 s pass (protocol messages are delivered asynchronously; a loaded
-/// CI machine may need more than a moment), returning the last value read.
-func eventually<T>(_ read: () async throws -> T, until done: (T) -> Bool) async throws -> T {
-    let deadline = Date().addingTimeInterval(15)
-    var value = try await read()
-    while !done(value), Date() < deadline {
-        try await Task.sleep(for: .milliseconds(25))
-        value = try await read()
-    }
-    return value
-}
