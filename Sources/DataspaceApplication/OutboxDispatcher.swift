@@ -83,12 +83,7 @@ final class OutboxQueue: Sendable {
 
     func finish() {
         continuation.finish()
-        let waiters = activity.withLock { a in
-            a.finished = true
-            defer { a.waiters = [] }
-            return a.waiters
-        }
-        for waiter in waiters { waiter.resume() }
+        update { $0.finished = true }
     }
 
     /// How many submissions there have been: unchanged across an `idle()` wait means nothing
@@ -121,10 +116,13 @@ final class OutboxQueue: Sendable {
         }
     }
 
-    private func handled() {
+    private func handled() { update { $0.inFlight -= 1 } }
+
+    /// Applies `change`; if the queue is then idle or finished, resumes everyone waiting.
+    private func update(_ change: (inout Activity) -> Void) {
         let waiters = activity.withLock { a -> [CheckedContinuation<Void, Never>] in
-            a.inFlight -= 1
-            guard a.inFlight == 0 else { return [] }
+            change(&a)
+            guard a.inFlight == 0 || a.finished else { return [] }
             defer { a.waiters = [] }
             return a.waiters
         }
