@@ -76,7 +76,7 @@ struct NegotiationBench: AsyncParsableCommand {
                     return all.sorted()
                 }
                 let wall = (ContinuousClock.now - start).milliseconds / 1_000
-                let p50 = percentile(latencies, 0.5), p99 = percentile(latencies, 0.99)
+                let p50 = OrderStatistics.percentile(latencies, 0.5), p99 = OrderStatistics.percentile(latencies, 0.99)
                 let rate = Double(latencies.count) / wall
                 rows.append([String(level), String(latencies.count), String(format: "%.1f", rate), String(format: "%.2f", p50), String(format: "%.2f", p99)])
                 summary["c\(level)"] = ["negotiationsPerSecond": .number(rate), "p50ms": .number(p50), "p99ms": .number(p99)]
@@ -104,11 +104,6 @@ struct NegotiationBench: AsyncParsableCommand {
         guard n["state"]?.stringValue == "FINALIZED" else { throw PeerError("negotiation \(id) ended \(n["state"]?.stringValue ?? "?"): \(n["reasons"] ?? .null)") }
         return (ContinuousClock.now - start).milliseconds
     }
-}
-
-func percentile(_ sorted: [Double], _ p: Double) -> Double {
-    guard !sorted.isEmpty else { return 0 }
-    return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * p).rounded()))]
 }
 
 /// `dataspace bench transfer`: HTTP-pull throughput of the data plane for a large file against
@@ -152,7 +147,7 @@ struct TransferBench: AsyncParsableCommand {
                 let after = memory()
                 var rows = [row("dataspace data plane (token, policy check, usage record)", ours)]
                 var summary: [String: JSONValue] = [
-                    "oursMBps": .number(median(ours)), "peakRSSBeforeMB": .number(before.peak), "peakRSSAfterMB": .number(after.peak),
+                    "oursMBps": .number(OrderStatistics.median(ours)), "peakRSSBeforeMB": .number(before.peak), "peakRSSAfterMB": .number(after.peak),
                     "rssAfterMB": .number(after.current),
                 ]
                 if let nginx, let blob = net.nodes[1].catalog.blobs.localPath(sha) {
@@ -190,8 +185,8 @@ struct TransferBench: AsyncParsableCommand {
                     let url = "http://127.0.0.1:\(port)/" + (blob as NSString).lastPathComponent
                     for _ in 0..<runs { peer.append(try curl(url, headers: [])) }
                     rows.append(row("nginx 1 worker, sendfile", peer))
-                    summary["nginxMBps"] = .number(median(peer))
-                    summary["ratio"] = .number((median(ours) / median(peer) * 100).rounded() / 100)
+                    summary["nginxMBps"] = .number(OrderStatistics.median(peer))
+                    summary["ratio"] = .number((OrderStatistics.median(ours) / OrderStatistics.median(peer) * 100).rounded() / 100)
                 }
                 print("")
                 printTable(["SERVER", "MEDIAN MB/S", "MIN MB/S", "MAX MB/S"], rows, maxWidth: 70)
@@ -209,10 +204,8 @@ struct TransferBench: AsyncParsableCommand {
     }
 
     func row(_ name: String, _ values: [Double]) -> [String] {
-        [name, String(format: "%.0f", median(values)), String(format: "%.0f", values.min() ?? 0), String(format: "%.0f", values.max() ?? 0)]
+        [name, String(format: "%.0f", OrderStatistics.median(values)), String(format: "%.0f", values.min() ?? 0), String(format: "%.0f", values.max() ?? 0)]
     }
-
-    func median(_ values: [Double]) -> Double { percentile(values.sorted(), 0.5) }
 
     /// Downloads with curl to /dev/null; returns MB/s (10^6 bytes).
     func curl(_ url: String, headers: [String]) throws -> Double {

@@ -60,7 +60,7 @@ struct DPBench: AsyncParsableCommand {
             answer = engine.answer(plan, using: &random)
             noisy.append((ContinuousClock.now - t1).milliseconds / 1_000)
         }
-        let ours = Self.median(noisy), baseline = Self.median(exact)
+        let ours = OrderStatistics.median(noisy), baseline = OrderStatistics.median(exact)
         var row = [
             "\(rows)", String(format: "%.1f", build), String(format: "%.2f", load), String(format: "%.3f", baseline), String(format: "%.3f", ours), String(format: "%.2f×", ours / baseline),
         ]
@@ -88,16 +88,6 @@ struct DPBench: AsyncParsableCommand {
         }
         printTable(["ROWS", "STORE BUILD S", "STORE LOAD S", "EXACT S", "WITH NOISE S", "NOISE COST", "OPENDP S", "SPEED-UP", "OPENDP"], [row])
         print("\n" + JSONValue.object(summary).encodedString())
-    }
-
-    /// The median as the peer's `statistics.median` takes it: the mean of the two middle values
-    /// of an even count (the upper one alone made an even `--repeats` count ours slower than
-    /// the peer's same runs would be).
-    static func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        guard !sorted.isEmpty else { return .nan }
-        let middle = sorted.count / 2
-        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
     }
 
     /// `resident,district,cost`: 16 districts, whole costs 0…5000 from a fixed seed.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Crypto
+import DataspaceCore
 import DataspaceLedger
 import DataspaceServer
 import Foundation
@@ -127,7 +128,7 @@ struct LedgerBench: AsyncParsableCommand {
             }
             let elapsed = (ContinuousClock.now - start).milliseconds / 1_000
             await network.stop()
-            return HTTPReceipts(perSecond: Double(latencies.count) / elapsed, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99))
+            return HTTPReceipts(perSecond: Double(latencies.count) / elapsed, p50: OrderStatistics.percentile(latencies, 0.5), p99: OrderStatistics.percentile(latencies, 0.99))
         } catch {
             await network.stop()
             throw error
@@ -200,8 +201,8 @@ struct LedgerBench: AsyncParsableCommand {
         let acks = appends.map(\.ack).sorted()
         return LoadResult(
             count: appends.count, perSecond: Double(appends.count) / elapsed,
-            ack: (percentile(acks, 0.5), percentile(acks, 0.99)),
-            integration: (percentile(integration, 0.5), percentile(integration, 0.99))
+            ack: (OrderStatistics.percentile(acks, 0.5), OrderStatistics.percentile(acks, 0.99)),
+            integration: (OrderStatistics.percentile(integration, 0.5), OrderStatistics.percentile(integration, 0.99))
         )
     }
 

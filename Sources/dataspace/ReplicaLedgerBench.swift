@@ -123,7 +123,7 @@ struct ReplicaLedgerBench: AsyncParsableCommand {
         let latencies = progress.latencies.withLock { $0 }.sorted()
         return Outcome(
             acknowledged: Double(total) / ((acknowledgedAt - start).milliseconds / 1_000), logged: Double(total) / ((loggedAt - start).milliseconds / 1_000),
-            p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99))
+            p50: OrderStatistics.percentile(latencies, 0.5), p99: OrderStatistics.percentile(latencies, 0.99))
     }
 
     func singleProcessRun(directory: URL) async throws -> Outcome {
@@ -154,7 +154,7 @@ struct ReplicaLedgerBench: AsyncParsableCommand {
         await log.shutdown()
         let latencies = progress.latencies.withLock { $0 }.sorted()
         return Outcome(
-            acknowledged: Double(total) / elapsed, logged: Double(total) / elapsed, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99))
+            acknowledged: Double(total) / elapsed, logged: Double(total) / elapsed, p50: OrderStatistics.percentile(latencies, 0.5), p99: OrderStatistics.percentile(latencies, 0.99))
     }
 }
 

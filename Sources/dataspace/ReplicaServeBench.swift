@@ -207,8 +207,7 @@ struct ReplicaServeBench: AsyncParsableCommand {
             return all.sorted()
         }
         let seconds = max((ContinuousClock.now - started).milliseconds / 1_000, 1e-9)
-        func percentile(_ p: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
-        return (Double(latencies.count) / seconds, percentile(0.5), percentile(0.99))
+        return (Double(latencies.count) / seconds, OrderStatistics.percentile(latencies, 0.5), OrderStatistics.percentile(latencies, 0.99))
     }
 
     func report(_ rounds: [Round]) {

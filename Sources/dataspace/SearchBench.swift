@@ -87,17 +87,12 @@ struct SearchBench: AsyncParsableCommand {
 
     func row(_ name: String, _ samples: [Double]) -> [String] {
         let s = samples.sorted()
-        return [name, String(format: "%.3f", percentile(s, 0.5)), String(format: "%.3f", percentile(s, 0.99)), String(format: "%.3f", s.reduce(0, +) / Double(max(s.count, 1)))]
+        return [name, String(format: "%.3f", OrderStatistics.percentile(s, 0.5)), String(format: "%.3f", OrderStatistics.percentile(s, 0.99)), String(format: "%.3f", s.reduce(0, +) / Double(max(s.count, 1)))]
     }
 
     func stats(_ samples: [Double]) -> JSONValue {
         let s = samples.sorted()
-        return ["p50": .number(percentile(s, 0.5)), "p99": .number(percentile(s, 0.99)), "mean": .number(s.reduce(0, +) / Double(max(s.count, 1)))]
-    }
-
-    func percentile(_ sorted: [Double], _ p: Double) -> Double {
-        guard !sorted.isEmpty else { return 0 }
-        return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.down)))]
+        return ["p50": .number(OrderStatistics.percentile(s, 0.5)), "p99": .number(OrderStatistics.percentile(s, 0.99)), "mean": .number(s.reduce(0, +) / Double(max(s.count, 1)))]
     }
 
     /// Starts a real node on loopback with the corpus in its SQLite store and times GET /api/v1/search.
