@@ -71,6 +71,16 @@ public final class LedgerService: Sendable {
         /// appended, so queued evidence may be appended (before that, a flush could append an
         /// event a second time: its entry is in the log, its pending row not yet removed).
         var caughtUp = false
+        /// Callers of `cosigned(atLeast:)` waiting for a cosigned checkpoint of a size.
+        var cosignWaiters: [(size: UInt64, waiter: CheckedContinuation<Void, Never>)] = []
+
+        /// Takes the waiters a cosigned checkpoint (or the end of the service) satisfies.
+        mutating func satisfiedWaiters() -> [CheckedContinuation<Void, Never>] {
+            let reached = cosigned?.size ?? 0
+            let done = cosignWaiters.filter { stopping || $0.size <= reached }.map(\.waiter)
+            cosignWaiters.removeAll { stopping || $0.size <= reached }
+            return done
+        }
     }
 
     init(
@@ -280,7 +290,11 @@ public final class LedgerService: Sendable {
                 retryAt = lines.isEmpty ? ContinuousClock.now + .seconds(2) : nil
                 if !lines.isEmpty {
                     let note = latest.note + lines.joined()
-                    state.withLock { $0.cosigned = (latest.size, note) }
+                    let satisfied = state.withLock {
+                        $0.cosigned = (latest.size, note)
+                        return $0.satisfiedWaiters()
+                    }
+                    for waiter in satisfied { waiter.resume() }
                     do {
                         try note.write(to: Self.cosignedURL(log), atomically: true, encoding: .utf8)
                     } catch {
@@ -413,9 +427,26 @@ extension LedgerService: Service {
                 group.cancelAll()
             }
         } onGracefulShutdown: {
-            self.state.withLock { $0.stopping = true }
+            let satisfied = self.state.withLock {
+                $0.stopping = true
+                return $0.satisfiedWaiters()
+            }
+            for waiter in satisfied { waiter.resume() }
         }
         await log.shutdown()
+    }
+
+    /// Returns once witnesses have cosigned a checkpoint of at least `size` entries, or the
+    /// service stops: for a caller that acts on the cosigned checkpoint without polling for it.
+    public func cosigned(atLeast size: UInt64) async {
+        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { s -> Bool in
+                if s.stopping || (s.cosigned?.size ?? 0) >= size { return true }
+                s.cosignWaiters.append((size, waiter))
+                return false
+            }
+            if now { waiter.resume() }
+        }
     }
 
     /// Over a shared database: stands for the sequencer role until shutdown — takes it when no
