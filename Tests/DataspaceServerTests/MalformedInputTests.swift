@@ -2,8 +2,8 @@ import DataspaceCore
 import Foundation
 import Testing
 
-/// `dataspace quality` on hostile files, as a separate process whose peak resident memory the
-/// kernel reports when it ends: a 2 GB file that is one endless record, an unclosed quote, invalid
+/// `dataspace quality` on hostile files, as a separate process whose peak resident memory is read
+/// from /proc while it runs: a 2 GB file that is one endless record, an unclosed quote, invalid
 /// UTF-8, an empty file, a binary gzip — each ends with a clear error naming the problem and
 /// exit 64, memory stays far below the file's size; ragged rows and mixed types give a report.
 @Suite(.serialized) struct MalformedInputTests {
@@ -14,38 +14,41 @@ import Testing
         var peakRSS: Int
     }
 
-    /// Runs the CLI and waits for it with `wait4`, whose resource usage gives the child's peak
-    /// resident memory as the kernel counted it (no sampling, no clock).
+    /// Runs the CLI, reading its VmHWM (the kernel's peak of its resident memory so far) every
+    /// 5 ms while it runs. (`wait4`'s ru_maxrss cannot stand in: a spawned child's count starts
+    /// from the parent's peak, the whole test process, which it shares until exec.)
     func quality(_ arguments: [String]) throws -> Outcome {
-        let binary = try #require(CLITests.binary)
-        // Output goes to files, so nothing has to drain pipes while the child runs.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(CLITests.binary))
+        process.arguments = ["quality"] + arguments
+        // Output goes to files, so nothing has to drain pipes while memory is sampled.
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("quality-\(UUID().uuidString.prefix(8))").path
+        _ = FileManager.default.createFile(atPath: base + ".out", contents: nil)
+        _ = FileManager.default.createFile(atPath: base + ".err", contents: nil)
         defer {
             try? FileManager.default.removeItem(atPath: base + ".out")
             try? FileManager.default.removeItem(atPath: base + ".err")
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, base + ".out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, base + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let argv = ([binary, "quality"] + arguments).map { strdup($0) } + [nil]
-        defer { for arg in argv { free(arg) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, binary, &actions, nil, argv, environ)
-        try #require(spawned == 0, "cannot start \(binary): \(spawned)")
-        var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 {
-            try #require(errno == EINTR, "wait4 failed: \(errno)")
+        process.standardOutput = FileHandle(forWritingAtPath: base + ".out")
+        process.standardError = FileHandle(forWritingAtPath: base + ".err")
+        try process.run()
+        var peak = 0
+        let status = "/proc/\(process.processIdentifier)/status"
+        while process.isRunning {
+            if let text = try? String(contentsOfFile: status, encoding: .utf8),
+                let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+                let kb = line.split(separator: " ").compactMap({ Int($0) }).first
+            {
+                peak = max(peak, kb * 1024)
+            }
+            usleep(5_000)
         }
-        // Exited normally: the exit code; killed: 128 + the signal, as a shell says it.
-        let code = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        process.waitUntilExit()
         let output = FileManager.default.contents(atPath: base + ".out") ?? Data()
         let errors = FileManager.default.contents(atPath: base + ".err") ?? Data()
         return Outcome(
-            status: code, stdout: String(decoding: output, as: UTF8.self), stderr: String(decoding: errors, as: UTF8.self),
-            peakRSS: usage.ru_maxrss * 1024)
+            status: process.terminationStatus, stdout: String(decoding: output, as: UTF8.self), stderr: String(decoding: errors, as: UTF8.self),
+            peakRSS: peak)
     }
 
     func directory() throws -> String {
