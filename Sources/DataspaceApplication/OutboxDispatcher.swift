@@ -64,7 +64,9 @@ final class OutboxQueue: Sendable {
         var submitted: UInt64 = 0
         /// Set once the queue is finished: nothing more will be handled.
         var finished = false
-        var waiters: [CheckedContinuation<Void, Never>] = []
+        /// Callers of `idle()`, by a number each took, so a cancelled one can leave.
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var lastWaiter = 0
     }
 
     init() {
@@ -91,15 +93,23 @@ final class OutboxQueue: Sendable {
     var submissions: UInt64 { activity.withLock { $0.submitted } }
 
     /// Returns once every submitted key has been handled (delivered, refused, or given up after
-    /// its retries), or the queue is finished.
+    /// its retries), or the queue is finished, or the caller is cancelled.
     func idle() async {
-        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
-            let now = activity.withLock { a -> Bool in
-                if a.inFlight == 0 || a.finished { return true }
-                a.waiters.append(waiter)
-                return false
+        let id = activity.withLock { a in
+            a.lastWaiter += 1
+            return a.lastWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+                let now = activity.withLock { a -> Bool in
+                    if a.inFlight == 0 || a.finished || Task.isCancelled { return true }
+                    a.waiters[id] = waiter
+                    return false
+                }
+                if now { waiter.resume() }
             }
-            if now { waiter.resume() }
+        } onCancel: {
+            activity.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
         }
     }
 
@@ -123,8 +133,8 @@ final class OutboxQueue: Sendable {
         let waiters = activity.withLock { a -> [CheckedContinuation<Void, Never>] in
             change(&a)
             guard a.inFlight == 0 || a.finished else { return [] }
-            defer { a.waiters = [] }
-            return a.waiters
+            defer { a.waiters = [:] }
+            return Array(a.waiters.values)
         }
         for waiter in waiters { waiter.resume() }
     }

@@ -71,15 +71,17 @@ public final class LedgerService: Sendable {
         /// appended, so queued evidence may be appended (before that, a flush could append an
         /// event a second time: its entry is in the log, its pending row not yet removed).
         var caughtUp = false
-        /// Callers of `cosigned(atLeast:)` waiting for a cosigned checkpoint of a size.
-        var cosignWaiters: [(size: UInt64, waiter: CheckedContinuation<Void, Never>)] = []
+        /// Callers of `cosigned(atLeast:)` waiting for a cosigned checkpoint of a size, by a
+        /// number each took, so a cancelled one can leave.
+        var cosignWaiters: [Int: (size: UInt64, waiter: CheckedContinuation<Void, Never>)] = [:]
+        var lastCosignWaiter = 0
 
         /// Takes the waiters a cosigned checkpoint (or the end of the service) satisfies.
         mutating func satisfiedWaiters() -> [CheckedContinuation<Void, Never>] {
             let reached = cosigned?.size ?? 0
-            let done = cosignWaiters.filter { stopping || $0.size <= reached }.map(\.waiter)
-            cosignWaiters.removeAll { stopping || $0.size <= reached }
-            return done
+            let done = cosignWaiters.filter { stopping || $0.value.size <= reached }
+            for id in done.keys { cosignWaiters[id] = nil }
+            return done.values.map(\.waiter)
         }
     }
 
@@ -437,15 +439,24 @@ extension LedgerService: Service {
     }
 
     /// Returns once witnesses have cosigned a checkpoint of at least `size` entries, or the
-    /// service stops: for a caller that acts on the cosigned checkpoint without polling for it.
+    /// service stops, or the caller is cancelled: for a caller that acts on the cosigned
+    /// checkpoint without polling for it.
     public func cosigned(atLeast size: UInt64) async {
-        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
-            let now = state.withLock { s -> Bool in
-                if s.stopping || (s.cosigned?.size ?? 0) >= size { return true }
-                s.cosignWaiters.append((size, waiter))
-                return false
+        let id = state.withLock { s in
+            s.lastCosignWaiter += 1
+            return s.lastCosignWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { s -> Bool in
+                    if s.stopping || (s.cosigned?.size ?? 0) >= size || Task.isCancelled { return true }
+                    s.cosignWaiters[id] = (size, waiter)
+                    return false
+                }
+                if now { waiter.resume() }
             }
-            if now { waiter.resume() }
+        } onCancel: {
+            state.withLock { $0.cosignWaiters.removeValue(forKey: id) }?.waiter.resume()
         }
     }
 
