@@ -103,15 +103,21 @@ final class TestNetwork: Sendable {
     /// Waits, with no clock, until the nodes have stopped telling each other things: no node has
     /// a protocol message queued or in delivery (a delivery's answer is written, and any reply
     /// queued, before the receiving node responds, so a round where no node was asked to send
-    /// anything new is the end); then appends every node's queued evidence to its log, so the
-    /// ledger shows all of it.
+    /// anything new is the end); then appends every node's queued evidence to its log and waits for a
+    /// checkpoint covering it, so the ledger shows all of it.
     func settle() async {
         while true {
             let before = nodes.map(\.contracts.outboxSubmissions)
             for node in nodes { await node.contracts.outboxIdle() }
             if nodes.map(\.contracts.outboxSubmissions) == before { break }
         }
-        for node in nodes { await node.ledger.flush() }
+        for node in nodes {
+            await node.ledger.flush()
+            // The events API lists what a signed checkpoint covers; the log signs one shortly after
+            // an append, and says when.
+            let appended = node.ledger.log.journaledSize
+            if appended > 0 { _ = try? await node.ledger.log.checkpoint(containing: appended - 1) }
+        }
     }
 
     /// `read`, once the nodes have settled (`settle()`).
