@@ -1,4 +1,5 @@
 import DataspaceContracts
+import DataspaceCore
 import Synchronization
 
 /// Which stored process has a message to deliver.
@@ -64,10 +65,9 @@ final class OutboxQueue: Sendable {
         var submitted: UInt64 = 0
         /// Set once the queue is finished: nothing more will be handled.
         var finished = false
-        /// Callers of `idle()`, by a number each took, so a cancelled one can leave.
-        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
-        var lastWaiter = 0
     }
+    /// Callers of `idle()`.
+    private let idleWaiters = ConditionWaiters<Void>()
 
     init() {
         (stream, continuation) = AsyncStream.makeStream(of: OutboxKey.self, bufferingPolicy: .unbounded)
@@ -95,22 +95,7 @@ final class OutboxQueue: Sendable {
     /// Returns once every submitted key has been handled (delivered, refused, or given up after
     /// its retries), or the queue is finished, or the caller is cancelled.
     func idle() async {
-        let id = activity.withLock { a in
-            a.lastWaiter += 1
-            return a.lastWaiter
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
-                let now = activity.withLock { a -> Bool in
-                    if a.inFlight == 0 || a.finished || Task.isCancelled { return true }
-                    a.waiters[id] = waiter
-                    return false
-                }
-                if now { waiter.resume() }
-            }
-        } onCancel: {
-            activity.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
-        }
+        await idleWaiters.wait(for: ()) { _ in activity.withLock { $0.inFlight == 0 || $0.finished } }
     }
 
     /// Runs `handle` for each submitted key, concurrently, until `finish`; then cancels what runs.
@@ -130,12 +115,10 @@ final class OutboxQueue: Sendable {
 
     /// Applies `change`; if the queue is then idle or finished, resumes everyone waiting.
     private func update(_ change: (inout Activity) -> Void) {
-        let waiters = activity.withLock { a -> [CheckedContinuation<Void, Never>] in
+        let idle = activity.withLock { a in
             change(&a)
-            guard a.inFlight == 0 || a.finished else { return [] }
-            defer { a.waiters = [:] }
-            return Array(a.waiters.values)
+            return a.inFlight == 0 || a.finished
         }
-        for waiter in waiters { waiter.resume() }
+        if idle { idleWaiters.resume { _ in true } }
     }
 }

@@ -35,6 +35,8 @@ public final class LedgerService: Sendable {
     /// Where to find the authority's witness when this node is a member (nil on the authority).
     let authorityWitness: @Sendable () async -> WitnessEndpoint?
     let state = Mutex(State())
+    /// Callers of `cosigned(atLeast:)`, each with the size it waits for.
+    let cosignWaiters = ConditionWaiters<UInt64>()
     /// Flushes of queued evidence run one at a time, in order.
     let appending = WorkLimiter(name: "evidence appends", limit: 1, queue: 100_000)
 
@@ -71,18 +73,6 @@ public final class LedgerService: Sendable {
         /// appended, so queued evidence may be appended (before that, a flush could append an
         /// event a second time: its entry is in the log, its pending row not yet removed).
         var caughtUp = false
-        /// Callers of `cosigned(atLeast:)` waiting for a cosigned checkpoint of a size, by a
-        /// number each took, so a cancelled one can leave.
-        var cosignWaiters: [Int: (size: UInt64, waiter: CheckedContinuation<Void, Never>)] = [:]
-        var lastCosignWaiter = 0
-
-        /// Takes the waiters a cosigned checkpoint (or the end of the service) satisfies.
-        mutating func satisfiedWaiters() -> [CheckedContinuation<Void, Never>] {
-            let reached = cosigned?.size ?? 0
-            let done = cosignWaiters.filter { stopping || $0.value.size <= reached }
-            for id in done.keys { cosignWaiters[id] = nil }
-            return done.values.map(\.waiter)
-        }
     }
 
     init(
@@ -292,11 +282,8 @@ public final class LedgerService: Sendable {
                 retryAt = lines.isEmpty ? ContinuousClock.now + .seconds(2) : nil
                 if !lines.isEmpty {
                     let note = latest.note + lines.joined()
-                    let satisfied = state.withLock {
-                        $0.cosigned = (latest.size, note)
-                        return $0.satisfiedWaiters()
-                    }
-                    for waiter in satisfied { waiter.resume() }
+                    state.withLock { $0.cosigned = (latest.size, note) }
+                    cosignWaiters.resume { $0 <= latest.size }
                     do {
                         try note.write(to: Self.cosignedURL(log), atomically: true, encoding: .utf8)
                     } catch {
@@ -429,11 +416,8 @@ extension LedgerService: Service {
                 group.cancelAll()
             }
         } onGracefulShutdown: {
-            let satisfied = self.state.withLock {
-                $0.stopping = true
-                return $0.satisfiedWaiters()
-            }
-            for waiter in satisfied { waiter.resume() }
+            self.state.withLock { $0.stopping = true }
+            self.cosignWaiters.resume { _ in true }
         }
         await log.shutdown()
     }
@@ -442,22 +426,7 @@ extension LedgerService: Service {
     /// service stops, or the caller is cancelled: for a caller that acts on the cosigned
     /// checkpoint without polling for it.
     public func cosigned(atLeast size: UInt64) async {
-        let id = state.withLock { s in
-            s.lastCosignWaiter += 1
-            return s.lastCosignWaiter
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
-                let now = state.withLock { s -> Bool in
-                    if s.stopping || (s.cosigned?.size ?? 0) >= size || Task.isCancelled { return true }
-                    s.cosignWaiters[id] = (size, waiter)
-                    return false
-                }
-                if now { waiter.resume() }
-            }
-        } onCancel: {
-            state.withLock { $0.cosignWaiters.removeValue(forKey: id) }?.waiter.resume()
-        }
+        await cosignWaiters.wait(for: size) { size in state.withLock { $0.stopping || ($0.cosigned?.size ?? 0) >= size } }
     }
 
     /// Over a shared database: stands for the sequencer role until shutdown — takes it when no
