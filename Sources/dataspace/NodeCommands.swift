@@ -82,6 +82,9 @@ struct ServeCommand: AsyncParsableCommand {
             if authority { overrides["authority.enabled"] = "true" }
             if autoApprove { overrides["authority.autoApprove"] = "true" }
             if let logLevel { overrides["log.level"] = logLevel }
+            // A node outlives whatever reads its stdout: a closed pipe fails that write, it does
+            // not end the node.
+            signal(SIGPIPE, SIG_IGN)
             let directory = NodeDirectory(path: dir)
             let peek = try await NodeConfiguration.load(directory: directory.path, overrides: overrides)
             bootstrapLogging(level: peek.logLevel, format: peek.logFormat)
@@ -96,11 +99,19 @@ struct ServeCommand: AsyncParsableCommand {
                         "products": "\(services.catalog.index.count)",
                         "startup_ms": "\(Int(Date().timeIntervalSince(started) * 1000))",
                     ])
+                // For the person who started it, and for scripts and tests that wait for the node
+                // to listen: one line on stdout (logs go to stderr).
+                print("Serving \(services.did.value) at \(Self.address(host: peek.host, port: port)) — Ctrl-C stops it.")
             }
             do { try await app.runService() } catch {
                 throw Self.explainStartFailure(error, host: peek.host, port: port ?? peek.port, dir: dir)
             }
         }
+    }
+
+    /// The URL a person types to reach a node listening on `host` (an IPv6 address in brackets).
+    static func address(host: String, port: Int) -> String {
+        "http://" + (host.contains(":") ? "[\(host)]" : host) + ":\(port)/"
     }
 
     /// A failure to listen, in words: which address and port, and what to do.

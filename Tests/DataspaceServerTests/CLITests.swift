@@ -5,7 +5,7 @@ import Testing
 
 /// Drives the real `dataspace` executable: exit codes, refusals, and a served node that is
 /// stopped with SIGKILL and restarted without losing what it acknowledged.
-@Suite(.serialized) struct CLITests {
+@Suite(.serialized, .timeLimit(.minutes(15))) struct CLITests {
     static var binary: String? {
         let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         for candidate in [dir.appendingPathComponent("dataspace"), dir.deletingLastPathComponent().appendingPathComponent("dataspace")] {
@@ -45,21 +45,6 @@ import Testing
         }
     }
 
-    /// `dataspace serve --dir DIR` as its own process, killing itself at the crash points named
-    /// (`DATASPACE_CRASH_AT`, comma-separated) if any.
-    func serve(_ dir: String, crashAt: String?) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(Self.binary))
-        process.arguments = ["serve", "--dir", dir, "--log-level", "warning"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["DATASPACE_CRASH_AT"] = crashAt
-        process.environment = environment
-        process.standardError = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        return process
-    }
-
     func temporaryDirectory() -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("dataspace-cli-\(UUID().uuidString.prefix(8))").path
     }
@@ -96,8 +81,9 @@ import Testing
         let csv = dir + "/air.csv"
         try "station,aqi\nGZ001,42\n".write(toFile: csv, atomically: true, encoding: .utf8)
 
-        var server = try startServer(dir)
-        try await waitForHealth(port)
+        var server = try await RunningCommand.serve(dir)
+        // The line a person (or a script) sees once the node listens.
+        #expect(server.stdout.contains("at http://127.0.0.1:\(port)/ — Ctrl-C stops it."), "\(server.stdout)")
         let published = try run(["publish", csv, "--dir", dir, "--title", "广州市空气质量", "--description", "AQI", "--sector", "green-low-carbon", "--json"])
         #expect(published.status == 0, "\(published.stderr)")
         let id = try #require(try JSONValue.parse(published.stdout)["identifier"]?.stringValue)
@@ -105,35 +91,14 @@ import Testing
         #expect(refused.status == 3)
         #expect(refused.stderr.contains("sector"))
 
-        kill(server.processIdentifier, SIGKILL)
-        server.waitUntilExit()
-        server = try startServer(dir)
-        try await waitForHealth(port)
+        server.signal(SIGKILL)
+        #expect(await server.ended() == .killed(by: SIGKILL))
+        server = try await RunningCommand.serve(dir)
         let search = try run(["search", "空气", "--dir", dir, "--json"])
         #expect(search.status == 0)
         #expect(try JSONValue.parse(search.stdout)["items"]?.arrayValue?.first?["identifier"]?.stringValue == id)
         let table = try run(["search", "空气", "--dir", dir])
         #expect(table.stdout.contains("广州市空气质量"))
-        kill(server.processIdentifier, SIGTERM)
-        server.waitUntilExit()
-        #expect(server.terminationStatus == 0)
-    }
-
-    func startServer(_ dir: String) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(Self.binary))
-        process.arguments = ["serve", "--dir", dir, "--log-level", "warning"]
-        process.standardError = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        return process
-    }
-
-    func waitForHealth(_ port: Int) async throws {
-        for _ in 0..<300 {
-            if (try? await raw(.GET, "http://127.0.0.1:\(port)/healthz"))?.status == 200 { return }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        Issue.record("node on \(port) did not become healthy")
+        #expect(await server.stop() == .success, "\(server.stderr)")
     }
 }

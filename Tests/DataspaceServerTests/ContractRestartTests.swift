@@ -6,21 +6,8 @@ import Testing
 /// A provider running as its own `dataspace serve` process is killed with SIGKILL at the worst
 /// moments (right after it stored an agreement or a started transfer, before telling the
 /// consumer; and in the middle of streaming a file) and restarted; every process then completes.
-@Suite(.serialized) struct ContractRestartTests {
+@Suite(.serialized, .timeLimit(.minutes(15))) struct ContractRestartTests {
     let cli = CLITests()
-
-    func startProvider(_ dir: String, crashAt: String?) throws -> Process { try cli.serve(dir, crashAt: crashAt) }
-
-    func waitForExit(_ process: Process, timeout: Double = 20) async throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(!process.isRunning, "the provider did not stop")
-    }
-
-    func stop(_ process: Process) async throws {
-        kill(process.processIdentifier, SIGTERM)
-        try await waitForExit(process)
-    }
 
     @Test(.enabled(if: CLITests.available)) func providerKilledMidNegotiationMidTransferAndMidDownloadCompletes() async throws {
         try await withNetwork([TestNetwork.authority, TestNetwork.institute]) { net in
@@ -34,8 +21,7 @@ import Testing
                 "urban-governance", "--port", String(port),
             ])
             #expect(created.status == 0, "\(created.stderr)")
-            var provider = try startProvider(dir, crashAt: nil)
-            try await cli.waitForHealth(port)
+            var provider = try await RunningCommand.serve(dir)
             let applied = try await cli.runOffPool(["register", "--dir", dir, "--authority", net.url(0), "--json"])
             let application = try #require(try JSONValue.parse(applied.stdout)["applicationId"]?.stringValue, "\(applied.stdout)\(applied.stderr)")
             _ = try await net.clients[0].call(.POST, "/api/v1/authority/applications/\(application)/approve")
@@ -57,18 +43,15 @@ import Testing
             let sha256 = try JSONValue.parse(published.stdout)["distribution"]?["sha256"]?.stringValue
 
             // 1. Killed right after storing the agreement, before sending it.
-            try await stop(provider)
-            provider = try startProvider(dir, crashAt: "provider.agreed")
-            try await cli.waitForHealth(port)
+            #expect(await provider.stop() == .success, "\(provider.stderr)")
+            provider = try await RunningCommand.serve(dir, crashAt: "provider.agreed")
             let started = try await net.clients[1].call(
                 .POST, "/api/v1/negotiations", json: ["provider": .string(providerURL), "dataset": .string(dataset), "purpose": "research"])
             let negotiation = try #require(started["id"]?.stringValue)
-            try await waitForExit(provider)
-            #expect(provider.terminationReason == .uncaughtSignal && provider.terminationStatus == SIGKILL)
+            #expect(await provider.ended() == .killed(by: SIGKILL))
             let stalled = try await net.clients[1].call(.GET, "/api/v1/negotiations/\(negotiation)")
             #expect(stalled["state"]?.stringValue == "REQUESTED")
-            provider = try startProvider(dir, crashAt: nil)
-            try await cli.waitForHealth(port)
+            provider = try await RunningCommand.serve(dir)
             let finished = try await net.clients[1].call(.GET, "/api/v1/negotiations/\(negotiation)?wait=60")
             #expect(finished["state"]?.stringValue == "FINALIZED", "\(finished)")
             let agreement = try #require(finished["agreement"]?["id"]?.stringValue)
@@ -77,14 +60,12 @@ import Testing
             #expect(providerView.first?["state"]?.stringValue == "FINALIZED")
 
             // 2. Killed right after starting a transfer, before sending the data address.
-            try await stop(provider)
-            provider = try startProvider(dir, crashAt: "provider.transfer-started")
-            try await cli.waitForHealth(port)
+            #expect(await provider.stop() == .success, "\(provider.stderr)")
+            provider = try await RunningCommand.serve(dir, crashAt: "provider.transfer-started")
             let requested = try await net.clients[1].call(.POST, "/api/v1/transfers", json: ["agreement": .string(agreement)])
             let transfer = try #require(requested["id"]?.stringValue)
-            try await waitForExit(provider)
-            provider = try startProvider(dir, crashAt: nil)
-            try await cli.waitForHealth(port)
+            #expect(await provider.ended() == .killed(by: SIGKILL))
+            provider = try await RunningCommand.serve(dir)
             let running = try await net.clients[1].call(.GET, "/api/v1/transfers/\(transfer)?wait=60")
             #expect(running["state"]?.stringValue == "STARTED", "\(running)")
 
@@ -94,10 +75,11 @@ import Testing
             let killed = Flag()
             let current = Box(provider)
             let destination = dir + "/received.csv"
+            // Restarts the provider once it has died (a download that never reaches the kill
+            // cancels this wait).
             let restarter = Task {
-                while !killed.isSet { try await Task.sleep(for: .milliseconds(5)) }
-                try await waitForExit(current.value)
-                current.value = try startProvider(dir, crashAt: nil)
+                guard await current.value.ended() != nil else { return }
+                current.value = try await RunningCommand.serve(dir)
             }
             let result = try await DataPlaneClient().download(endpoint: endpoint, token: token, to: destination) { received, _ in
                 if received > 4 << 20, !killed.isSet {
@@ -111,11 +93,10 @@ import Testing
             #expect(result.resumes >= 1)
             #expect(result.sha256 == sha256)
             _ = try await net.clients[1].call(.POST, "/api/v1/transfers/\(transfer)/complete")
-            try await cli.waitForHealth(port)
             let usage = try JSONValue.parse(try await cli.runOffPool(["usage", "--dir", dir, "--json"]).stdout)
             let records = usage["items"]?.arrayValue ?? []
             #expect(records.contains { $0["rangeStart"]?.doubleValue ?? 0 > 0 }, "the resumed range was recorded: \(usage)")
-            try await stop(current.value)
+            #expect(await current.value.stop() == .success, "\(current.value.stderr)")
         }
     }
 }

@@ -17,34 +17,18 @@ import Testing
         var checkpoints: [(size: UInt64, root: MerkleHash)] = []
         var acknowledged: [UInt64: String] = [:]
         for round in 0..<20 {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: try #require(CLITests.binary))
-            process.arguments = ["bench", "ledger", "--dir", dir.path, "--appenders", "64", "--seconds", "30", "--print-acks"]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let bench = try RunningCommand(["bench", "ledger", "--dir", dir.path, "--appenders", "64", "--seconds", "30", "--print-acks"])
             // Let it acknowledge a varying number of appends, then kill it without warning.
-            let reader = pipe.fileHandleForReading
-            var buffer = Data()
             let wanted = 200 + round * 37
-            var lines = 0
-            while lines < wanted {
-                let chunk = reader.availableData
-                if chunk.isEmpty { break }
-                buffer.append(chunk)
-                lines = buffer.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
-            }
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            buffer.append(reader.readDataToEndOfFile())
-            for line in String(decoding: buffer, as: UTF8.self).split(separator: "\n") {
+            _ = await bench.output { $0.utf8.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } >= wanted }
+            bench.signal(SIGKILL)
+            #expect(await bench.ended() == .killed(by: SIGKILL))
+            for line in bench.stdout.split(separator: "\n") {
                 let parts = line.split(separator: " ")
                 // A line cut by the kill is not an acknowledgement.
                 guard parts.count == 3, parts[0] == "ack", let index = UInt64(parts[1]) else { continue }
                 acknowledged[index] = String(parts[2])
             }
-            #expect(process.terminationReason == .uncaughtSignal)
 
             // Reopen: the tiles must recompute to the signed checkpoint (the initializer checks).
             let keyData = try Data(contentsOf: dir.appendingPathComponent("ledger.key"))
@@ -72,7 +56,7 @@ import Testing
 /// (each publish is acknowledged only after its ledger entry is durable). After every restart
 /// each acknowledged product has its `product.published` entry, the whole log audits over HTTP
 /// to the signed checkpoint, and that checkpoint is consistent with the one seen before the kill.
-@Suite(.serialized) struct NodeLedgerCrashTests {
+@Suite(.serialized, .timeLimit(.minutes(15))) struct NodeLedgerCrashTests {
     @Test(.enabled(if: CLITests.available)) func acknowledgedEventsSurviveSIGKILLOfTheNode() async throws {
         let cli = CLITests()
         let dir = cli.temporaryDirectory()
@@ -85,8 +69,7 @@ import Testing
         var acknowledged: Set<String> = []
         var earlier: [(size: UInt64, root: MerkleHash)] = []
         for round in 0..<3 {
-            let server = try cli.startServer(dir)
-            try await cli.waitForHealth(port)
+            let server = try await RunningCommand.serve(dir)
             let document = try await PeerClient(policy: OutboundPolicy(allowLoopback: true)).didDocument(baseURL: base)
             let logKey = try NoteVerifier(try #require(document.verifierKey(ofServiceType: DIDDocument.logServiceType)))
             // After a restart: everything acknowledged is there, the log audits, nothing was rewritten.
@@ -128,20 +111,17 @@ import Testing
                 }
                 await group.waitForAll()
             }
-            kill(server.processIdentifier, SIGKILL)
-            server.waitUntilExit()
+            server.signal(SIGKILL)
+            #expect(await server.ended() == .killed(by: SIGKILL))
             acknowledged.formUnion(await counter.ids)
-            #expect(server.terminationReason == .uncaughtSignal)
         }
         #expect(acknowledged.count >= 90)
         // A final restart checks the last round too.
-        let server = try cli.startServer(dir)
-        try await cli.waitForHealth(port)
+        let server = try await RunningCommand.serve(dir)
         let events = try await client.call(.GET, "/api/v1/ledger/events?type=product.published&limit=1000")["events"]?.arrayValue ?? []
         let logged = Set(events.compactMap { $0["event"]?["product"]?.stringValue })
         #expect(acknowledged.isSubset(of: logged))
-        kill(server.processIdentifier, SIGTERM)
-        server.waitUntilExit()
+        #expect(await server.stop() == .success, "\(server.stderr)")
     }
 }
 
@@ -167,7 +147,7 @@ actor AcknowledgedProducts {
 /// The evidence of a state change is queued in the change's own transaction. The node is killed
 /// after a publish committed but before its event reached the log; at restart the queued event
 /// is appended, so the product and its evidence exist together.
-@Suite(.serialized) struct EvidenceQueueTests {
+@Suite(.serialized, .timeLimit(.minutes(15))) struct EvidenceQueueTests {
     @Test(.enabled(if: CLITests.available)) func evidenceQueuedBeforeACrashIsAppendedAtRestart() async throws {
         let cli = CLITests()
         let dir = cli.temporaryDirectory()
@@ -178,21 +158,16 @@ actor AcknowledgedProducts {
             "urban-governance", "--port", String(port),
         ])
         #expect(created.status == 0, "\(created.stderr)")
-        func serve(crashAt: String?) throws -> Process { try cli.serve(dir, crashAt: crashAt) }
         let csv = dir + "/air.csv"
         try "station,aqi\nGZ001,42\n".write(toFile: csv, atomically: true, encoding: .utf8)
-        let first = try serve(crashAt: "evidence.before-append")
-        try await cli.waitForHealth(port)
+        let first = try await RunningCommand.serve(dir, crashAt: "evidence.before-append")
         let client = ManagementClient(baseURL: "http://127.0.0.1:\(port)", adminToken: try String(contentsOfFile: dir + "/admin.token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
         // The node dies right after the publish committed, before its answer.
         await #expect(throws: (any Error).self) { _ = try await client.publish(file: csv, metadata: airQuality) }
-        let deadline = Date().addingTimeInterval(10)
-        while first.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(!first.isRunning)
+        #expect(await first.ended() == .killed(by: SIGKILL))
 
-        let second = try serve(crashAt: nil)
-        defer { kill(second.processIdentifier, SIGTERM) }
-        try await cli.waitForHealth(port)
+        let second = try await RunningCommand.serve(dir)
+        defer { second.signal(SIGTERM) }
         let products = try await client.call(.GET, "/api/v1/datasets")
         let product = try #require(products["items"]?.arrayValue?.first?["identifier"]?.stringValue, "\(products)")
         let events = try await client.call(.GET, "/api/v1/ledger/events?type=product.published")

@@ -25,7 +25,7 @@ let failFastClient: HTTPClient = {
     return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
 }()
 
-@Suite(.serialized) struct ReplicaTests {
+@Suite(.serialized, .timeLimit(.minutes(20))) struct ReplicaTests {
     let cli = CLITests()
 
     /// Spreads calls over the replicas in turn, as a load balancer would, skipping one its
@@ -59,14 +59,8 @@ let failFastClient: HTTPClient = {
         let stall = Mutex<Duration?>(nil)
     }
 
-    func replica(_ dir: String, port: Int) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(CLITests.binary))
-        process.arguments = ["serve", "--dir", dir, "--port", String(port), "--log-level", "error"]
-        process.standardError = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        return process
+    func replica(_ dir: String, port: Int) async throws -> RunningCommand {
+        try await RunningCommand.serve(dir, arguments: ["--port", String(port)])
     }
 
     func isSequencer(_ client: ManagementClient) async -> Bool {
@@ -91,17 +85,14 @@ let failFastClient: HTTPClient = {
             let clients = ports.map { ManagementClient(baseURL: "http://127.0.0.1:\($0)", adminToken: token, http: failFastClient) }
             // Replica 1 starts first and becomes the sequencer; it is the one killed later (replica 0
             // must live: it is the address peers use).
-            var processes: [Int: Process] = [:]
-            defer { for process in processes.values where process.isRunning { kill(process.processIdentifier, SIGTERM) } }
-            processes[1] = try replica(dir, port: ports[1])
-            try await cli.waitForHealth(ports[1])
+            var processes: [Int: RunningCommand] = [:]
+            defer { for replica in processes.values where replica.process.isRunning { replica.signal(SIGTERM) } }
+            processes[1] = try await replica(dir, port: ports[1])
             for _ in 0..<500 where !(await isSequencer(clients[1])) { try await Task.sleep(for: .milliseconds(10)) }
             let first = await isSequencer(clients[1])
             #expect(first)
-            processes[0] = try replica(dir, port: ports[0])
-            processes[2] = try replica(dir, port: ports[2])
-            try await cli.waitForHealth(ports[0])
-            try await cli.waitForHealth(ports[2])
+            processes[0] = try await replica(dir, port: ports[0])
+            processes[2] = try await replica(dir, port: ports[2])
             let others = [await isSequencer(clients[0]), await isSequencer(clients[2])]
             #expect(others == [false, false])
             let balancer = RoundRobin(clients)
@@ -242,7 +233,7 @@ let failFastClient: HTTPClient = {
             phase("load done")
             let reached = await acknowledged.count
             try #require(reached >= target, "only \(reached) of \(target) publishes were acknowledged in 15 minutes")
-            processes[1]?.waitUntilExit()
+            #expect(await processes[1]?.ended() == .killed(by: SIGKILL))
             let stalled = try #require(load.stall.withLock { $0 }, "appends never resumed after the sequencer was killed")
             let negotiated = load.negotiations.load(ordering: .relaxed)
             print(

@@ -1,0 +1,131 @@
+import DataspaceCore
+import Foundation
+import Synchronization
+
+/// The `dataspace` executable running as its own process, its output read as it arrives and its
+/// end awaited: a test waits for what the process says (`serve`'s "Serving … at …" line) or for
+/// its exit, never for a clock to pass.
+final class RunningCommand: Sendable {
+    /// What the process wrote so far and whether it ended; shared with Foundation's handlers.
+    final class Watch: Sendable {
+        struct State {
+            var stdout = ""
+            /// The last few kilobytes of stderr, for failure messages.
+            var stderr = ""
+            var stdoutEnded = false
+            var stderrEnded = false
+            var terminated = false
+            var ended: Bool { stdoutEnded && stderrEnded && terminated }
+        }
+        let state = Mutex(State())
+        /// Callers waiting for stdout to hold what they look for (or to end without it).
+        let outputWaiters = ConditionWaiters<@Sendable (String) -> Bool>()
+        /// Callers waiting for the process to end with all of its output read.
+        let endWaiters = ConditionWaiters<Void>()
+
+        func change(_ body: (inout State) -> Void) {
+            let (stdout, stdoutEnded, ended) = state.withLock { state in
+                body(&state)
+                return (state.stdout, state.stdoutEnded, state.ended)
+            }
+            outputWaiters.resume { stdoutEnded || $0(stdout) }
+            if ended { endWaiters.resume { true } }
+        }
+
+        /// Reads `pipe` as data arrives, on a thread of its own that blocks in read(2) until the
+        /// end of file. (Not `readabilityHandler`: on Linux its dispatch source can outlive the
+        /// descriptor, and libdispatch then crashes the test process.)
+        func read(_ pipe: Pipe, into keep: @escaping @Sendable (inout State, Data?) -> Void) {
+            let handle = pipe.fileHandleForReading
+            Thread {
+                while true {
+                    let data = handle.availableData
+                    self.change { keep(&$0, data.isEmpty ? nil : data) }
+                    if data.isEmpty { break }
+                }
+                try? handle.close()
+            }.start()
+        }
+    }
+
+    let process: Process
+    let watch = Watch()
+
+    /// Starts `dataspace ARGUMENTS` with `environment` added to this process's.
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        guard let binary = CLITests.binary else { throw Failure(description: "no dataspace executable next to the tests") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        let watch = watch
+        watch.read(out) { state, data in
+            if let data { state.stdout += String(decoding: data, as: UTF8.self) } else { state.stdoutEnded = true }
+        }
+        watch.read(err) { state, data in
+            if let data { state.stderr = String((state.stderr + String(decoding: data, as: UTF8.self)).suffix(4_096)) } else { state.stderrEnded = true }
+        }
+        process.terminationHandler = { _ in watch.change { $0.terminated = true } }
+        try process.run()
+        self.process = process
+    }
+
+    /// `dataspace serve --dir DIR`, killing itself at the crash points named
+    /// (`DATASPACE_CRASH_AT`, comma-separated) if any; returns once it listens.
+    static func serve(_ dir: String, arguments: [String] = [], crashAt: String? = nil) async throws -> RunningCommand {
+        let node = try RunningCommand(
+            ["serve", "--dir", dir, "--log-level", "warning"] + arguments, environment: crashAt.map { ["DATASPACE_CRASH_AT": $0] } ?? [:])
+        guard await node.said("Serving ") else { throw Failure(description: "the node ended before it served: \(node.stderr)") }
+        return node
+    }
+
+    var processIdentifier: Int32 { process.processIdentifier }
+    var stdout: String { watch.state.withLock { $0.stdout } }
+    var stderr: String { watch.state.withLock { $0.stderr } }
+
+    /// Returns stdout once `holds` is true of it, or once it ended (the process exited), or when
+    /// the caller is cancelled.
+    func output(where holds: @escaping @Sendable (String) -> Bool) async -> String {
+        await watch.outputWaiters.wait(for: holds) { holds in watch.state.withLock { $0.stdoutEnded || holds($0.stdout) } }
+        return stdout
+    }
+
+    /// Whether stdout came to contain `text` (false: the process ended without saying it).
+    func said(_ text: String) async -> Bool {
+        await output { $0.contains(text) }.contains(text)
+    }
+
+    /// Sends `signal` to the process.
+    func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+
+    /// How a process ended: its exit status, or the signal that ended it.
+    struct Ending: Equatable {
+        var reason: Process.TerminationReason
+        var status: Int32
+        static func killed(by signal: Int32) -> Ending { Ending(reason: .uncaughtSignal, status: signal) }
+        static let success = Ending(reason: .exit, status: 0)
+    }
+
+    /// Waits until the process has ended and its output is read; how it ended (nil if the caller
+    /// was cancelled first).
+    @discardableResult
+    func ended() async -> Ending? {
+        await watch.endWaiters.wait(for: ()) { _ in watch.state.withLock { $0.ended } }
+        guard watch.state.withLock({ $0.ended }) else { return nil }
+        return Ending(reason: process.terminationReason, status: process.terminationStatus)
+    }
+
+    /// SIGTERM, then the end.
+    @discardableResult
+    func stop() async -> Ending? {
+        signal(SIGTERM)
+        return await ended()
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+}
