@@ -98,6 +98,14 @@ public final class EvidenceLog: Sendable {
         }
     }
 
+    /// Returns once this process's writer publishes a checkpoint larger than `size`, or stops
+    /// being the writer, or the caller is cancelled. A reader returns at once: it learns of new
+    /// checkpoints only by rereading the directory.
+    public func published(beyond size: UInt64) async {
+        guard let writer else { return }
+        await writer.published(beyond: size)
+    }
+
     public func shutdown() async { await closeWriter() }
 
     /// A reader's view of the directory's checkpoint, reread (and its signature checked) only

@@ -1,3 +1,4 @@
+import DataspaceCore
 import Foundation
 
 /// An append-only Merkle log stored as C2SP tlog-tiles under a directory: hash tiles, entry
@@ -33,6 +34,8 @@ public final class TransparencyLog: @unchecked Sendable {
     private var unintegrated: [[UInt8]] = []
     private var published: PublishedCheckpoint
     private var checkpointWaiters: [(index: UInt64, continuation: CheckedContinuation<PublishedCheckpoint, any Error>)] = []
+    /// Callers of `published(beyond:)`, each with the size it waits to see exceeded.
+    private let growthWaiters = ConditionWaiters<UInt64>()
     private var failure: LogError?
     private var closing = false
     private var wrapWanted = false
@@ -200,6 +203,18 @@ public final class TransparencyLog: @unchecked Sendable {
         }
     }
 
+    /// Returns once a checkpoint larger than `size` is published, or the log closes, or the
+    /// caller is cancelled: for a task that acts on each new checkpoint (submitting it to
+    /// witnesses) without polling for it. A failed log publishes nothing more, so its callers
+    /// wait on (for the log's closing or their cancellation).
+    public func published(beyond size: UInt64) async {
+        await growthWaiters.wait(for: size) { size in
+            lock.lock()
+            defer { lock.unlock() }
+            return published.size > size || closing
+        }
+    }
+
     /// Integrates everything acknowledged, stops the threads and waits for them.
     public func shutdown() async {
         beginClosing()
@@ -223,6 +238,7 @@ public final class TransparencyLog: @unchecked Sendable {
         journalParking.wake()
         integrationParking.wake()
         lock.unlock()
+        growthWaiters.resume { _ in true }
     }
 
     // MARK: - Journal thread
@@ -342,8 +358,10 @@ public final class TransparencyLog: @unchecked Sendable {
             }
             // The journal thread may wait for room in the backlog or for a wrap.
             journalParking.wake()
+            let size = published.size
             lock.unlock()
             for waiter in ready { waiter.continuation.resume(with: waiter.result) }
+            growthWaiters.resume { $0 < size }
             lock.lock()
             // Pace integrations so their fsyncs leave the disk to the journal; hurry when the
             // journal needs to wrap or the log closes.

@@ -37,6 +37,8 @@ public final class LedgerService: Sendable {
     let state = Mutex(State())
     /// Callers of `cosigned(atLeast:)`, each with the size it waits for.
     let cosignWaiters = ConditionWaiters<UInt64>()
+    /// Loops that wait for work and must end at shutdown.
+    let stopWaiters = ConditionWaiters<Void>()
     /// Flushes of queued evidence run one at a time, in order.
     let appending = WorkLimiter(name: "evidence appends", limit: 1, queue: 100_000)
 
@@ -292,7 +294,22 @@ public final class LedgerService: Sendable {
                 }
                 submitted = latest.size
             }
-            try? await Task.sleep(for: .milliseconds(100))
+            // No witness known yet (this member not approved, the authority's document not
+            // reachable): look again in two seconds, or at the next checkpoint.
+            if witnesses.isEmpty, latest.size > 0 { retryAt = ContinuousClock.now + .seconds(2) }
+            await nextWitnessRound(after: latest.size, retryAt: retryAt)
+        }
+    }
+
+    /// Waits for a reason to submit again: a checkpoint beyond `submitted` (or the end of this
+    /// process's writer role), the retry time of a round no witness cosigned, or shutdown.
+    private func nextWitnessRound(after submitted: UInt64, retryAt: ContinuousClock.Instant?) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.log.published(beyond: submitted) }
+            if let retryAt { group.addTask { try? await Task.sleep(until: retryAt) } }
+            group.addTask { await self.stopWaiters.wait(for: ()) { _ in self.state.withLock { $0.stopping } } }
+            await group.next()
+            group.cancelAll()
         }
     }
 
@@ -418,6 +435,7 @@ extension LedgerService: Service {
         } onGracefulShutdown: {
             self.state.withLock { $0.stopping = true }
             self.cosignWaiters.resume { _ in true }
+            self.stopWaiters.resume { _ in true }
         }
         await log.shutdown()
     }

@@ -188,4 +188,29 @@ import Testing
         for (index, entry) in acknowledged { #expect(try reopened.entry(index) == entry) }
         await reopened.shutdown()
     }
+
+    /// The witness loop waits on `published(beyond:)` instead of polling the checkpoint: it must
+    /// return for a larger checkpoint, for a closing log and for a cancelled caller, and not for
+    /// an append alone (the checkpoint is what witnesses sign).
+    @Test(.timeLimit(.minutes(10))) func waitingForALargerCheckpointEndsOnGrowthClosingOrCancellation() async throws {
+        let dir = temporary()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = try TransparencyLog(directory: dir, signer: signer)
+        // Growth: a waiter that joined before the append returns once a checkpoint covers it.
+        let grown = Task { await log.published(beyond: 0); return log.latest.size }
+        let index = try await log.append(Array("first".utf8))
+        #expect(await grown.value >= 1)
+        // Asked for a size already exceeded: at once.
+        await log.published(beyond: 0)
+        let covered = try await log.checkpoint(containing: index)
+        #expect(covered.size == 1)
+        // Cancelled: the caller goes, the log has not grown.
+        let cancelled = Task { await log.published(beyond: covered.size); return log.latest.size }
+        cancelled.cancel()
+        #expect(await cancelled.value == covered.size)
+        // Closing: a waiter is let go although nothing was published.
+        let closed = Task { await log.published(beyond: covered.size); return log.latest.size }
+        await log.shutdown()
+        #expect(await closed.value == covered.size)
+    }
 }
