@@ -6,12 +6,16 @@ import Synchronization
 /// end awaited: a test waits for what the process says (`serve`'s "Serving … at …" line) or for
 /// its exit, never for a clock to pass.
 final class RunningCommand: Sendable {
-    /// What the process wrote so far and whether it ended; shared with Foundation's handlers.
+    /// What the process wrote so far and whether it ended; shared with the reading threads and
+    /// the termination handler.
     final class Watch: Sendable {
         struct State {
-            var stdout = ""
+            /// Bytes, decoded when read: a chunk may end inside a character.
+            var stdoutBytes = Data()
             /// The last few kilobytes of stderr, for failure messages.
-            var stderr = ""
+            var stderrBytes = Data()
+            var stdout: String { String(decoding: stdoutBytes, as: UTF8.self) }
+            var stderr: String { String(decoding: stderrBytes, as: UTF8.self) }
             var stdoutEnded = false
             var stderrEnded = false
             var terminated = false
@@ -62,15 +66,15 @@ final class RunningCommand: Sendable {
         process.standardOutput = out
         process.standardError = err
         let watch = watch
-        watch.read(out) { state, data in
-            if let data { state.stdout += String(decoding: data, as: UTF8.self) } else { state.stdoutEnded = true }
-        }
-        watch.read(err) { state, data in
-            if let data { state.stderr = String((state.stderr + String(decoding: data, as: UTF8.self)).suffix(4_096)) } else { state.stderrEnded = true }
-        }
         process.terminationHandler = { _ in watch.change { $0.terminated = true } }
         try process.run()
         self.process = process
+        watch.read(out) { state, data in
+            if let data { state.stdoutBytes += data } else { state.stdoutEnded = true }
+        }
+        watch.read(err) { state, data in
+            if let data { state.stderrBytes = (state.stderrBytes + data).suffix(4_096) } else { state.stderrEnded = true }
+        }
     }
 
     /// `dataspace serve --dir DIR`, killing itself at the crash points named
