@@ -1,4 +1,5 @@
 import Crypto
+import DataspaceCore
 import Foundation
 
 /// An invisible, per-agreement fingerprint for delivered tabular data.
@@ -116,28 +117,21 @@ public enum Watermark {
         return Trace(evidence: evidence, attributed: attributed)
     }
 
-    /// The decimal numbers of a JSON-lines text, for `trace`.
-    public static func values(jsonLines: String) -> [Substring] {
-        var out: [Substring] = []
-        for line in jsonLines.split(separator: "\n") {
-            for token in line.split(whereSeparator: { ",:{}[] \t\r".contains($0) }) where isDecimal(token.utf8) {
-                out.append(token)
-            }
-        }
-        return out
+    /// The decimal numbers of a JSON-lines text, for `trace` (the first `limit`).
+    public static func values(jsonLines: String, limit: Int = .max) -> [Substring] {
+        sample(jsonLines, format: .jsonLines, limit: limit)
     }
 
-    /// The decimal fields of a CSV text (header skipped), for `trace`.
-    public static func values(csv: String) -> [Substring] {
-        var out: [Substring] = []
-        for line in csv.split(separator: "\n").dropFirst() {
-            for field in line.split(separator: ",", omittingEmptySubsequences: false) {
-                var f = field
-                while let c = f.first, c == "\"" || c == " " { f = f.dropFirst() }
-                while let c = f.last, c == "\"" || c == " " || c == "\r" { f = f.dropLast() }
-                if isDecimal(f.utf8) { out.append(f) }
-            }
-        }
-        return out
+    /// The decimal fields of a CSV text (header skipped), for `trace` (the first `limit`).
+    public static func values(csv: String, limit: Int = .max) -> [Substring] {
+        sample(csv, format: .csv, limit: limit)
+    }
+
+    private static func sample(_ text: String, format: TabularFormat, limit: Int) -> [Substring] {
+        var sample = WatermarkSample(format: format, limit: limit)
+        var text = text
+        text.withUTF8 { sample.feed(UnsafeRawBufferPointer($0)) }
+        sample.finish()
+        return sample.values
     }
 }

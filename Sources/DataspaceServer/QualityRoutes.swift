@@ -69,23 +69,28 @@ enum QualityRoutes {
         let contentType = request.headers[.contentType] ?? "text/csv"
         let format = try TabularFormat(mediaType: contentType)
         let dataset = request.query("dataset")
-        let buffer: ByteBuffer
-        do { buffer = try await request.body.collect(upTo: 256 << 20) } catch {
-            throw CatalogError(.tooLarge, "a leaked file to trace is limited to 256 MiB; send a sample of its rows", field: "body")
+        // Read as it arrives, keeping only the values scored: the rest of the file (to the
+        // limit) is read and dropped.
+        var sample = WatermarkSample(format: format, limit: traceValueLimit)
+        var received = 0
+        for try await chunk in request.body {
+            received += chunk.readableBytes
+            guard received <= traceFileBytes else {
+                throw CatalogError(.tooLarge, "a leaked file to trace is limited to 256 MiB; send a sample of its rows", field: "body")
+            }
+            if !sample.isFull { chunk.withUnsafeReadableBytes { sample.feed($0) } }
         }
-        guard let text = buffer.getString(at: buffer.readerIndex, length: buffer.readableBytes) else {
-            throw ValidationError(code: "file.encoding", field: "body", message: "the file is not UTF-8 text")
-        }
-        let result = try await Self.trace(text: text, format: format, dataset: dataset, services: s)
+        sample.finish()
+        let result = try await Self.trace(values: sample.values, dataset: dataset, services: s)
         return Responses.json(result)
     }
 
     /// At most this many marked values are scored (z grows with √n; 20,000 is far past certainty).
     static let traceValueLimit = 20_000
+    /// The largest leaked file a trace reads.
+    static let traceFileBytes = 256 << 20
 
-    static func trace(text: String, format: TabularFormat, dataset: String?, services s: NodeServices) async throws -> JSONValue {
-        let all = format == .csv ? Watermark.values(csv: text) : Watermark.values(jsonLines: text)
-        let values = Array(all.prefix(traceValueLimit))
+    static func trace(values: [Substring], dataset: String?, services s: NodeServices) async throws -> JSONValue {
         let agreements = try await s.store.agreements(limit: 1_000_000).filter { $0.role == .provider && (dataset == nil || $0.dataset == dataset) }
         let secret = s.deliverySecret
         let candidates = agreements.map { (id: $0.id, key: Watermark.key(secret: secret, agreement: $0.id)) }

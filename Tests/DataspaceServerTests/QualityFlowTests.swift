@@ -126,6 +126,13 @@ import Testing
             let original = try await traceCall(net, leak(csv))
             #expect(original["attributed"] == .null)
             #expect(original["candidates"]?.doubleValue == 2)
+            // Saved again by a spreadsheet (CRLF line ends): traced all the same.
+            let windows = leak(first).replacingOccurrences(of: "\n", with: "\r\n")
+            let resaved = try await traceCall(net, windows)
+            #expect(resaved["attributed"]?["agreement"]?.stringValue == downloads[0].agreement, "\(resaved)")
+            // Far more values than a trace scores (10 MB of them): the first 20,000 are scored.
+            let long = try await traceCall(net, windows + String(repeating: "1.5\r\n", count: 2_000_000))
+            #expect(long["markedValues"]?.doubleValue == 20_000, "\(long)")
 
             if CLITests.available {
                 let file = net.root + "/leaked.csv"

@@ -1,0 +1,97 @@
+import DataspaceCore
+import DataspaceQuality
+import Foundation
+import Testing
+
+/// The trace's value sample, read as the leaked file arrives: the same values as splitting the
+/// whole text into lines and fields (the reference below, as the trace did before, at about 25
+/// bytes of memory per input byte), whatever the chunks; it stops at its limit.
+@Suite struct WatermarkSampleTests {
+    /// The reference: split the whole text into lines, then fields, as the trace once did — on
+    /// bytes (the old code split Characters, where "\r\n" is one Character that is not "\n", so
+    /// a CRLF file was one line: its header).
+    static func referenceValues(csv: String) -> [String] {
+        let lines = Array(csv.utf8).split(separator: 0x0A)
+        var out: [String] = []
+        for line in lines.drop(while: { $0.allSatisfy { $0 == 0x0D } }).dropFirst() {
+            for field in line.split(separator: 0x2C, omittingEmptySubsequences: false) {
+                var f = field
+                while let c = f.first, c == 0x22 || c == 0x20 { f = f.dropFirst() }
+                while let c = f.last, c == 0x22 || c == 0x20 || c == 0x0D { f = f.dropLast() }
+                let text = String(decoding: f, as: UTF8.self)
+                if isDecimal(text[...]) { out.append(text) }
+            }
+        }
+        return out
+    }
+
+    static func referenceValues(jsonLines: String) -> [String] {
+        Array(jsonLines.utf8).split(whereSeparator: { Array(",:{}[] \t\r\n".utf8).contains($0) })
+            .map { String(decoding: $0, as: UTF8.self) }.filter { isDecimal($0[...]) }
+    }
+
+    /// Sign, digits, a point, digits — as the watermark marks.
+    static func isDecimal(_ text: Substring) -> Bool {
+        let body = text.first == "-" || text.first == "+" ? text.dropFirst() : text
+        let parts = body.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 2 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }
+    }
+
+    /// Feeds `text` in pieces cut at random places (inside tokens, between CR and LF).
+    static func sampled(_ text: String, format: TabularFormat, limit: Int = .max, generator: inout SeededRandom) -> [String] {
+        var sample = WatermarkSample(format: format, limit: limit)
+        let bytes = Array(text.utf8)
+        var start = 0
+        while start < bytes.count {
+            let end = min(bytes.count, start + Int.random(in: 1...64, using: &generator))
+            bytes[start..<end].withUnsafeBytes { sample.feed($0) }
+            start = end
+        }
+        sample.finish()
+        return sample.values.map(String.init)
+    }
+
+    static func randomText(_ generator: inout SeededRandom, json: Bool) -> String {
+        let pieces =
+            json
+            ? ["{", "}", "[", "]", ":", ",", " ", "\t", "\r", "\n", "\"a\"", "\"1.5\"", "12.5", "-0.25", "+3.0", "7", "1.2.3", ".5", "5.", "x"]
+            : [",", "\n", "\r\n", "\"", " ", "12.5", "-0.25", "+3.0", "7", "1.2.3", ".5", "5.", "name", "\"4.75\"", " 8.125 ", "", "\n\n"]
+        return (0..<Int.random(in: 0...300, using: &generator)).map { _ in pieces[Int.random(in: 0..<pieces.count, using: &generator)] }.joined()
+    }
+
+    @Test func matchesTheWholeTextSplitWhateverTheChunks() {
+        var generator = SeededRandom(seed: 7)
+        for _ in 0..<2_000 {
+            let csv = Self.randomText(&generator, json: false)
+            #expect(Self.sampled(csv, format: .csv, generator: &generator) == Self.referenceValues(csv: csv), "\(csv.debugDescription)")
+            let jsonl = Self.randomText(&generator, json: true)
+            #expect(Self.sampled(jsonl, format: .jsonLines, generator: &generator) == Self.referenceValues(jsonLines: jsonl), "\(jsonl.debugDescription)")
+        }
+    }
+
+    @Test func theHeaderIsTheFirstLineThatIsNotBlankAndTheLastLineNeedsNoLineEnd() {
+        var generator = SeededRandom(seed: 8)
+        #expect(Self.sampled("\n\r\n1.5,2.5\n3.5,4.5", format: .csv, generator: &generator) == ["3.5", "4.5"])
+        #expect(Self.sampled("1.5,2.5", format: .csv, generator: &generator) == [])
+        #expect(Self.sampled("{\"a\":1.5}\n{\"a\":2.5}", format: .jsonLines, generator: &generator) == ["1.5", "2.5"])
+        // A file saved with Windows line ends (as Excel writes CSV) is traced like any other.
+        #expect(Self.sampled("pm25,no2\r\n1.5,2.5\r\n3.5,4.5\r\n", format: .csv, generator: &generator) == ["1.5", "2.5", "3.5", "4.5"])
+        #expect(Watermark.values(csv: "pm25\r\n1.5\r\n").map(String.init) == ["1.5"])
+    }
+
+    @Test func stopsAtItsLimitAndIgnoresOverlongTokens() {
+        var generator = SeededRandom(seed: 9)
+        let csv = "v\n" + (0..<1_000).map { "\($0).5" }.joined(separator: "\n") + "\n"
+        let first = Self.sampled(csv, format: .csv, limit: 10, generator: &generator)
+        #expect(first == (0..<10).map { "\($0).5" })
+        // A 2,000-digit number is no marked value; the short ones around it still count.
+        let long = "1." + String(repeating: "7", count: 2_000)
+        #expect(Self.sampled("v\n0.5," + long + ",2.5\n", format: .csv, generator: &generator) == ["0.5", "2.5"])
+        #expect(Self.referenceValues(csv: "v\n" + long + "\n") == [long], "the reference would keep it")
+        var full = WatermarkSample(format: .csv, limit: 0)
+        #expect(full.isFull)
+        Array("v\n1.5\n".utf8).withUnsafeBytes { full.feed($0) }
+        full.finish()
+        #expect(full.values.isEmpty)
+    }
+}
