@@ -25,7 +25,8 @@ import Testing
             let applied = try await cli.runOffPool(["register", "--dir", dir, "--authority", net.url(0), "--json"])
             let application = try #require(try JSONValue.parse(applied.stdout)["applicationId"]?.stringValue, "\(applied.stdout)\(applied.stderr)")
             _ = try await net.clients[0].call(.POST, "/api/v1/authority/applications/\(application)/approve")
-            #expect(try await cli.runOffPool(["membership", "--dir", dir, "--refresh"]).status == 0)
+            let refreshed = try await cli.runOffPool(["membership", "--dir", dir, "--refresh"])
+            #expect(refreshed.status == 0, "\(refreshed.stderr)")
             // 24 MB, so a download can be interrupted part-way.
             let csv = dir + "/traffic.csv"
             let line = String(repeating: "x", count: 90)

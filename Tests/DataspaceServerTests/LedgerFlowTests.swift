@@ -79,6 +79,7 @@ import Testing
                 let invalid = try await cli(["ledger", "verify", file, "--key", logKey.text])
                 #expect(invalid.status == 1 && invalid.stderr.contains("INVALID"))
                 let audited = try await cli(["ledger", "verify", "--log", net.url(1), "--json"])
+                try #require(audited.status == 0, "exit \(audited.status): \(audited.stderr)")
                 let report = try JSONValue.parse(audited.stdout)
                 #expect(audited.status == 0 && report["valid"] == .bool(true) && report["origin"]?.stringValue == logKey.name, "\(audited.stderr)")
             }

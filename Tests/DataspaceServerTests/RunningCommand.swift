@@ -19,6 +19,9 @@ final class RunningCommand: Sendable {
             var stdoutEnded = false
             var stderrEnded = false
             var terminated = false
+            /// Callers in `output(where:)`: only while there are any is stdout decoded and
+            /// looked at after each chunk (a chatty process would otherwise cost O(n²)).
+            var outputWaits = 0
             var ended: Bool { stdoutEnded && stderrEnded && terminated }
         }
         let state = Mutex(State())
@@ -30,9 +33,9 @@ final class RunningCommand: Sendable {
         func change(_ body: (inout State) -> Void) {
             let (stdout, stdoutEnded, ended) = state.withLock { state in
                 body(&state)
-                return (state.stdout, state.stdoutEnded, state.ended)
+                return (state.outputWaits > 0 ? state.stdout : nil, state.stdoutEnded, state.ended)
             }
-            outputWaiters.resume { stdoutEnded || $0(stdout) }
+            if let stdout { outputWaiters.resume { stdoutEnded || $0(stdout) } }
             if ended { endWaiters.resume { true } }
         }
 
@@ -93,7 +96,11 @@ final class RunningCommand: Sendable {
     /// Returns stdout once `holds` is true of it, or once it ended (the process exited), or when
     /// the caller is cancelled.
     func output(where holds: @escaping @Sendable (String) -> Bool) async -> String {
+        // Counted before joining: a chunk that lands meanwhile is either looked at by `change`
+        // or already in the state this caller looks at when it joins.
+        watch.state.withLock { $0.outputWaits += 1 }
         await watch.outputWaiters.wait(for: holds) { holds in watch.state.withLock { $0.stdoutEnded || holds($0.stdout) } }
+        watch.state.withLock { $0.outputWaits -= 1 }
         return stdout
     }
 
