@@ -20,8 +20,7 @@ import Testing
             let bench = try RunningCommand(["bench", "ledger", "--dir", dir.path, "--appenders", "64", "--seconds", "30", "--print-acks"])
             // Let it acknowledge a varying number of appends, then kill it without warning.
             let wanted = 200 + round * 37
-            _ = await bench.output { $0.utf8.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } >= wanted }
-            bench.signal(SIGKILL)
+            bench.signal(SIGKILL) { $0.utf8.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } >= wanted }
             #expect(await bench.ended() == .killed(by: SIGKILL))
             for line in bench.stdout.split(separator: "\n") {
                 let parts = line.split(separator: " ")

@@ -19,10 +19,21 @@ final class RunningCommand: Sendable {
             var stdoutEnded = false
             var stderrEnded = false
             var terminated = false
-            /// Callers in `output(where:)`: only while there are any is stdout decoded and
-            /// looked at after each chunk (a chatty process would otherwise cost O(n²)).
+            /// Callers in `output(where:)`: only while there are any (or a signal waits to be
+            /// sent) is stdout decoded and looked at after each chunk (a chatty process would
+            /// otherwise cost O(n²)).
             var outputWaits = 0
+            /// A signal to send from the reading thread once stdout satisfies the condition.
+            var signalWhen: (holds: @Sendable (String) -> Bool, signal: Int32)?
+            var pid: Int32 = 0
             var ended: Bool { stdoutEnded && stderrEnded && terminated }
+
+            /// Sends the pending signal if `stdout` satisfies its condition.
+            mutating func signalIfDue(_ stdout: String) {
+                guard let pending = signalWhen, pending.holds(stdout) else { return }
+                kill(pid, pending.signal)
+                signalWhen = nil
+            }
         }
         let state = Mutex(State())
         /// Callers waiting for stdout to hold what they look for (or to end without it).
@@ -31,9 +42,12 @@ final class RunningCommand: Sendable {
         let endWaiters = ConditionWaiters<Void>()
 
         func change(_ body: (inout State) -> Void) {
-            let (stdout, stdoutEnded, ended) = state.withLock { state in
+            let (stdout, stdoutEnded, ended) = state.withLock { state -> (String?, Bool, Bool) in
                 body(&state)
-                return (state.outputWaits > 0 ? state.stdout : nil, state.stdoutEnded, state.ended)
+                guard state.outputWaits > 0 || state.signalWhen != nil else { return (nil, state.stdoutEnded, state.ended) }
+                let stdout = state.stdout
+                state.signalIfDue(stdout)
+                return (state.outputWaits > 0 ? stdout : nil, state.stdoutEnded, state.ended)
             }
             if let stdout { outputWaiters.resume { stdoutEnded || $0(stdout) } }
             if ended { endWaiters.resume { true } }
@@ -72,6 +86,7 @@ final class RunningCommand: Sendable {
         process.terminationHandler = { _ in watch.change { $0.terminated = true } }
         try process.run()
         self.process = process
+        watch.state.withLock { $0.pid = process.processIdentifier }
         watch.read(out) { state, data in
             if let data { state.stdoutBytes += data } else { state.stdoutEnded = true }
         }
@@ -111,6 +126,16 @@ final class RunningCommand: Sendable {
 
     /// Sends `signal` to the process.
     func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+
+    /// Sends `signal` as soon as stdout satisfies `holds`, from the thread that reads it: the
+    /// moment does not wait for a test task to be scheduled (in a busy test process that took
+    /// long enough for a process printing at full speed to run to its end).
+    func signal(_ signal: Int32, when holds: @escaping @Sendable (String) -> Bool) {
+        watch.state.withLock { state in
+            state.signalWhen = (holds, signal)
+            state.signalIfDue(state.stdout)
+        }
+    }
 
     /// How a process ended: its exit status, or the signal that ended it.
     struct Ending: Equatable {
