@@ -301,11 +301,11 @@ public final class LedgerService: Sendable {
         }
     }
 
-    /// Waits for a reason to submit again: a checkpoint beyond `submitted` (or the end of this
+    /// Waits for a reason to look again: a checkpoint larger than `seen` (or the end of this
     /// process's writer role), the retry time of a round no witness cosigned, or shutdown.
-    private func nextWitnessRound(after submitted: UInt64, retryAt: ContinuousClock.Instant?) async {
+    private func nextWitnessRound(after seen: UInt64, retryAt: ContinuousClock.Instant?) async {
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.log.published(beyond: submitted) }
+            group.addTask { await self.log.published(beyond: seen) }
             if let retryAt { group.addTask { try? await Task.sleep(until: retryAt) } }
             group.addTask { await self.stopWaiters.wait(for: ()) { _ in self.state.withLock { $0.stopping } } }
             await group.next()

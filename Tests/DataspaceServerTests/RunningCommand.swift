@@ -30,7 +30,8 @@ final class RunningCommand: Sendable {
 
             /// Sends the pending signal if `stdout` satisfies its condition.
             mutating func signalIfDue(_ stdout: String) {
-                guard let pending = signalWhen, pending.holds(stdout) else { return }
+                // pid 0 would signal the whole process group, this test process included.
+                guard pid > 0, let pending = signalWhen, pending.holds(stdout) else { return }
                 kill(pid, pending.signal)
                 signalWhen = nil
             }
