@@ -36,6 +36,9 @@ public struct NodeConfiguration: Sendable, Hashable {
     public var burst = 200
     /// Publishes (upload + profiling) running at once (`limits.concurrentPublishes`); more wait.
     public var concurrentPublishes = 2
+    /// The largest leaked file a trace reads (`limits.maxTraceBytes`, 1 MiB–1 GiB): only its
+    /// first 20,000 values are scored, so a sample serves as well as the whole file.
+    public var maxTraceBytes: Int64 = 256 << 20
     /// scrypt's log2 N for people's passwords (`accounts.passwordCost`): 15 (32 MiB × 3 passes)
     /// by default; stored hashes carry their own cost, so raising it later breaks nothing.
     public var passwordCost = 15
@@ -228,6 +231,10 @@ public struct NodeConfiguration: Sendable, Hashable {
         guard (1...64).contains(configuration.concurrentPublishes) else {
             throw ConfigurationError(key: "limits.concurrentPublishes", message: "must be 1–64")
         }
+        configuration.maxTraceBytes = Int64(try integer("limits.maxTraceBytes", default: 256 << 20))
+        guard (1 << 20...1 << 30).contains(configuration.maxTraceBytes) else {
+            throw ConfigurationError(key: "limits.maxTraceBytes", message: "must be 1048576–1073741824 bytes (1 MiB to 1 GiB)")
+        }
         configuration.passwordCost = try integer("accounts.passwordCost", default: 15)
         guard (10...18).contains(configuration.passwordCost) else {
             throw ConfigurationError(key: "accounts.passwordCost", message: "must be 10–18 (log2 of scrypt's N; 15 is recommended)")
@@ -265,6 +272,7 @@ public struct NodeConfiguration: Sendable, Hashable {
             "limits": [
                 "maxUploadBytes": .number(Double(maxUploadBytes)), "requestsPerSecond": .number(Double(requestsPerSecond)),
                 "burst": .number(Double(burst)), "concurrentPublishes": .number(Double(concurrentPublishes)),
+                "maxTraceBytes": .number(Double(maxTraceBytes)),
             ],
             "accounts": ["passwordCost": .number(Double(passwordCost))],
             "trust": [

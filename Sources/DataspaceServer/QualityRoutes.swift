@@ -72,11 +72,13 @@ enum QualityRoutes {
         // Read as it arrives, keeping only the values scored: the rest of the file (to the
         // limit) is read and dropped.
         var sample = WatermarkSample(format: format, limit: traceValueLimit)
+        let limit = Int(clamping: s.configuration.maxTraceBytes)
         var received = 0
         for try await chunk in request.body {
             received += chunk.readableBytes
-            guard received <= traceFileBytes else {
-                throw CatalogError(.tooLarge, "a leaked file to trace is limited to 256 MiB; send a sample of its rows", field: "body")
+            // The server reads what is left and drops it, so the client still sees the 413.
+            guard received <= limit else {
+                throw CatalogError(.tooLarge, "a leaked file to trace is limited to \(limit >> 20) MiB on this node; send a sample of its rows", field: "body")
             }
             if !sample.isFull { chunk.withUnsafeReadableBytes { sample.feed($0) } }
         }
@@ -87,8 +89,6 @@ enum QualityRoutes {
 
     /// At most this many marked values are scored (z grows with √n; 20,000 is far past certainty).
     static let traceValueLimit = 20_000
-    /// The largest leaked file a trace reads.
-    static let traceFileBytes = 256 << 20
 
     static func trace(values: [Substring], dataset: String?, services s: NodeServices) async throws -> JSONValue {
         let agreements = try await s.store.agreements(limit: 1_000_000).filter { $0.role == .provider && (dataset == nil || $0.dataset == dataset) }

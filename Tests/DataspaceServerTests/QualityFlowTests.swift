@@ -133,6 +133,16 @@ import Testing
             // Far more values than a trace scores (10 MB of them): the first 20,000 are scored.
             let long = try await traceCall(net, windows + String(repeating: "1.5\r\n", count: 2_000_000))
             #expect(long["markedValues"]?.doubleValue == 20_000, "\(long)")
+            // Past the node's limit (16 MiB here) by far more than socket buffers hold: the 413
+            // naming the body reaches the client (the server reads the rest and drops it, no
+            // reset connection), and the next trace is served as before.
+            let oversized = try await raw(
+                .POST, net.url(1) + "/api/v1/quality/trace",
+                headers: [("Authorization", "Bearer \(net.nodes[1].adminToken)"), ("Content-Type", "text/csv")],
+                body: Data((windows + String(repeating: "1.5\r\n", count: 8_000_000)).utf8))
+            #expect(oversized.status == 413, "\(oversized.text)")
+            #expect(oversized.json?["field"]?.stringValue == "body" && oversized.text.contains("16 MiB"), "\(oversized.text)")
+            #expect(try await traceCall(net, windows)["attributed"]?["agreement"]?.stringValue == downloads[0].agreement)
 
             if CLITests.available {
                 let file = net.root + "/leaked.csv"

@@ -43,6 +43,12 @@ import Testing
             refused: ["99", "0", "-5", "1000001", "9223372036854775807"]) { $0.assessorMemoryMegabytes }
     }
 
+    @Test func traceLimit() async throws {
+        try await Self.expectRange(
+            "limits.maxTraceBytes", "DATASPACE_LIMITS_MAX_TRACE_BYTES", standard: 256 << 20, raised: 1 << 30,
+            refused: ["1048575", "0", "-1", "1073741825", "9223372036854775807", "lots"]) { Int($0.maxTraceBytes) }
+    }
+
     @Test func peerTimeout() async throws {
         try await Self.expectRange(
             "trust.peerTimeoutSeconds", "DATASPACE_TRUST_PEER_TIMEOUT_SECONDS", standard: 15, raised: 120,

@@ -72,6 +72,8 @@ final class TestNetwork: Sendable {
             configured.requestsPerSecond = spec.requestsPerSecond
             configured.burst = spec.requestsPerSecond
             configured.passwordCost = 10
+            // A trace past this is refused (QualityFlowTests sends one) without tens of MiB per test.
+            configured.maxTraceBytes = 16 << 20
             // Every suite shares two cores (and two cooperative threads) with the others; a
             // synchronous test elsewhere can keep a node's handler waiting past the production
             // 15 s. These tests check what happens, not how fast.
