@@ -114,6 +114,8 @@ struct TransferBench: AsyncParsableCommand {
     @Option(help: "File size in MiB.") var sizeMb: Int = 1_024
     @Option(help: "Downloads per server.") var runs: Int = 3
     @Option(help: "nginx binary; omit to skip the peer.") var nginx: String?
+    @Flag(help: "Publish with a watermark: every delivery rewrites the file, marking each decimal value for its agreement.")
+    var watermark = false
 
     func run() async throws {
         try await runReporting {
@@ -122,9 +124,11 @@ struct TransferBench: AsyncParsableCommand {
             do {
                 let file = net.root + "/big.csv"
                 print("writing a \(sizeMb) MiB CSV …")
-                try writeCSV(file, bytes: Int64(sizeMb) << 20)
+                try writeCSV(file, bytes: Int64(sizeMb) << 20, decimals: watermark)
                 print("publishing it (streamed, validated, hashed) …")
-                let record = try await net.provider.publish(file: file, metadata: ["title": "大文件 Large file", "description": "throughput", "sector": "transport"])
+                var metadata: [String: JSONValue] = ["title": "大文件 Large file", "description": "throughput", "sector": "transport"]
+                if watermark { metadata["protection"] = ["watermark": true] }
+                let record = try await net.provider.publish(file: file, metadata: .object(metadata))
                 try? FileManager.default.removeItem(atPath: file)
                 let dataset = record["identifier"]?.stringValue ?? ""
                 let sha = record["distribution"]?["sha256"]?.stringValue ?? ""
@@ -145,7 +149,7 @@ struct TransferBench: AsyncParsableCommand {
                     _ = try await net.consumer.call(ManagementAPI.completeTransfer, t["id"]?.stringValue ?? "")
                 }
                 let after = memory()
-                var rows = [row("dataspace data plane (token, policy check, usage record)", ours)]
+                var rows = [row(watermark ? "dataspace data plane, every decimal value watermarked" : "dataspace data plane (token, policy check, usage record)", ours)]
                 var summary: [String: JSONValue] = [
                     "oursMBps": .number(OrderStatistics.median(ours)), "peakRSSBeforeMB": .number(before.peak), "peakRSSAfterMB": .number(after.peak),
                     "rssAfterMB": .number(after.current),
@@ -230,7 +234,9 @@ struct TransferBench: AsyncParsableCommand {
         return (Double(m.peak) / 1_048_576, Double(m.current) / 1_048_576)
     }
 
-    func writeCSV(_ path: String, bytes: Int64) throws {
+    /// A CSV of about `bytes`; with `decimals`, its speeds are written with one decimal (each
+    /// then carries a watermark bit).
+    func writeCSV(_ path: String, bytes: Int64, decimals: Bool = false) throws {
         _ = FileManager.default.createFile(atPath: path, contents: nil)
         guard let handle = FileHandle(forWritingAtPath: path) else { throw PeerError("cannot write \(path)") }
         defer { try? handle.close() }
@@ -241,7 +247,7 @@ struct TransferBench: AsyncParsableCommand {
         while written < bytes {
             chunk.removeAll(keepingCapacity: true)
             for _ in 0..<10_000 {
-                chunk += "S\(row),\(row % 977),\(row % 120),观测记录 observation \(row % 31)\n"
+                chunk += "S\(row),\(row % 977),\(row % 120)\(decimals ? ".\(row % 10)" : ""),观测记录 observation \(row % 31)\n"
                 row += 1
             }
             let data = Data(chunk.utf8)
