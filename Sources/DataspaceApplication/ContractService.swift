@@ -196,7 +196,8 @@ public struct ContractService: Sendable {
             do {
                 try await settle(key, sent: message, outcome: outcome)
             } catch {
-                logger.error("cannot record delivery", metadata: ["error": "\(error)"])
+                // Shutting down is not a failure: the message stays queued and is sent again.
+                if !(error is CancellationError) { logger.error("cannot record delivery", metadata: ["error": "\(error)"]) }
                 return
             }
             if case .retry(let why) = outcome {

@@ -10,12 +10,15 @@ public struct DeliveryPlan: Sendable {
     public let masking: [String: MaskingRule]
     public let masker: ValueMasker
     public let watermarkKey: SymmetricKey?
+    /// The same key prepared once for the delivery's many values.
+    let watermark: WatermarkKey?
 
     public init(format: TabularFormat, masking: [String: MaskingRule], masker: ValueMasker, watermarkKey: SymmetricKey?) {
         self.format = format
         self.masking = masking
         self.masker = masker
         self.watermarkKey = watermarkKey
+        watermark = watermarkKey.map(WatermarkKey.init)
     }
 
     /// The plan for one agreement: keys derived from the node's secret and the agreement id.
@@ -167,7 +170,7 @@ public struct DeliveryTransformer {
                 if !fields[i].isEmpty { statistics.suppressed += 1 }
                 fields[i] = []
             }
-            if let key = plan.watermarkKey, Watermark.markInPlace(&fields[i], key: key) { statistics.markedValues += 1 }
+            if let key = plan.watermark, Watermark.markInPlace(&fields[i], key: key) { statistics.markedValues += 1 }
         }
         writeRecord(fields, into: &out, ending: ending)
     }
@@ -238,7 +241,7 @@ public struct DeliveryTransformer {
                     replacement = Array(JSONValue.string(masked).encodedString().utf8)
                 }
             }
-            if let key = plan.watermarkKey {
+            if let key = plan.watermark {
                 var value = replacement ?? raw
                 if value.first != UInt8(ascii: "\""), Watermark.markInPlace(&value, key: key) {
                     statistics.markedValues += 1

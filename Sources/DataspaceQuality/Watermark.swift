@@ -46,15 +46,14 @@ public enum Watermark {
     }
 
     /// The value's bit under `key`: (last digit, bit), or nil when the value carries none.
-    static func bit(_ value: some Collection<UInt8>, key: SymmetricKey) -> (last: Int, bit: Int)? {
-        guard isDecimal(value), let lastByte = value.reversed().first else { return nil }
-        let prefix = Data(value.dropLast())
-        let mac = HMAC<SHA256>.authenticationCode(for: prefix, using: key)
-        return (Int(lastByte - 0x30), Int(mac.withUnsafeBytes { $0[0] }) & 1)
+    static func bit(_ value: [UInt8], key: WatermarkKey) -> (last: Int, bit: Int)? {
+        guard isDecimal(value), let lastByte = value.last else { return nil }
+        let bit = value.withUnsafeBytes { key.bit(of: UnsafeRawBufferPointer(rebasing: $0.dropLast())) }
+        return (Int(lastByte - 0x30), bit)
     }
 
     /// Marks one value in place; true when it carries a bit (whether or not its digit changed).
-    public static func markInPlace(_ value: inout [UInt8], key: SymmetricKey) -> Bool {
+    public static func markInPlace(_ value: inout [UInt8], key: WatermarkKey) -> Bool {
         guard let (last, bit) = bit(value, key: key) else { return false }
         if last % 2 != bit {
             let digit = last < 9 ? last + 1 : last - 1
@@ -63,10 +62,15 @@ public enum Watermark {
         return true
     }
 
+    /// As `markInPlace(_:key:)` with a key prepared for this one value.
+    public static func markInPlace(_ value: inout [UInt8], key: SymmetricKey) -> Bool {
+        markInPlace(&value, key: WatermarkKey(key))
+    }
+
     /// The marked form of one value (unchanged when it carries no bit).
     public static func mark(_ value: Substring, key: SymmetricKey) -> String {
         var bytes = Array(value.utf8)
-        _ = markInPlace(&bytes, key: key)
+        _ = markInPlace(&bytes, key: WatermarkKey(key))
         return String(decoding: bytes, as: UTF8.self)
     }
 
@@ -99,16 +103,28 @@ public enum Watermark {
         public static let threshold = 6.0
     }
 
-    /// Scores a leaked file's values against each candidate's key.
+    /// Scores a leaked file's values against each candidate's key. The values are read once
+    /// (which carry a bit, their last digit's parity); each candidate then costs one prepared
+    /// MAC per marked value.
     public static func trace(values: [Substring], candidates: [(id: String, key: SymmetricKey)]) -> Trace {
-        let evidence = candidates.map { candidate -> Evidence in
-            var matches = 0, n = 0
-            for value in values {
-                guard let (last, bit) = bit(value.utf8, key: candidate.key) else { continue }
-                n += 1
-                if last % 2 == bit { matches += 1 }
+        var prefixes: [UInt8] = []
+        var marked: [(end: Int, parity: Int)] = []
+        for value in values {
+            let bytes = value.utf8
+            guard isDecimal(bytes), let last = bytes.last else { continue }
+            prefixes.append(contentsOf: bytes.dropLast())
+            marked.append((prefixes.count, Int(last - 0x30) % 2))
+        }
+        let evidence = prefixes.withUnsafeBytes { all in
+            candidates.map { candidate -> Evidence in
+                let key = WatermarkKey(candidate.key)
+                var matches = 0, start = 0
+                for value in marked {
+                    if key.bit(of: UnsafeRawBufferPointer(rebasing: all[start..<value.end])) == value.parity { matches += 1 }
+                    start = value.end
+                }
+                return Evidence(candidate: candidate.id, matches: matches, values: marked.count)
             }
-            return Evidence(candidate: candidate.id, matches: matches, values: n)
         }.sorted { $0.z > $1.z }
         var attributed: String?
         if let best = evidence.first, best.z >= Trace.threshold, best.z - (evidence.dropFirst().first?.z ?? 0) >= Trace.threshold {

@@ -73,3 +73,25 @@ import Testing
         #expect(highest < Watermark.Trace.threshold)
     }
 }
+
+extension WatermarkTests {
+    /// The prepared key computes the scheme as documented — bit = HMAC-SHA256(key, the text
+    /// before the last digit) & 1, the last digit's parity set to it — so files delivered before
+    /// it was prepared once per delivery still trace. The reference is the one-shot HMAC.
+    @Test func thePreparedKeyMarksAsTheSchemeDefines() {
+        var generator = SeededRandom(seed: 11)
+        for round in 0..<2_000 {
+            let key = Self.keys[round % Self.keys.count].key
+            let digits = Int.random(in: 1...12, using: &generator)
+            let text = (Bool.random(using: &generator) ? "-" : "") + String(Int.random(in: 0...999_999, using: &generator)) + "."
+                + String((0..<digits).map { _ in Character(String(Int.random(in: 0...9, using: &generator))) })
+            let prefix = Data(text.utf8.dropLast())
+            let bit = Int(HMAC<SHA256>.authenticationCode(for: prefix, using: key).withUnsafeBytes { $0[0] }) & 1
+            var value = Array(text.utf8)
+            #expect(Watermark.markInPlace(&value, key: WatermarkKey(key)))
+            #expect(value.dropLast() == Array(text.utf8).dropLast(), "\(text)")
+            let last = Int(value[value.count - 1]) - 0x30
+            #expect(last % 2 == bit && abs(last - (Int(text.utf8.last ?? 0) - 0x30)) <= 1, "\(text)")
+        }
+    }
+}
