@@ -53,8 +53,10 @@ public struct DeliveryTransformer {
     // CSV state
     private enum State { case fieldStart, unquoted, quoted, quoteInQuoted }
     private var state = State.fieldStart
-    private var field: [UInt8] = []
-    private var fields: [[UInt8]] = []
+    /// The current record's field texts (unescaped) back to back, and where each finished one
+    /// ends: one buffer reused for every record rather than an array per field.
+    private var recordBytes: [UInt8] = []
+    private var fieldEnds: [Int] = []
     private var quoted: [Bool] = []
     private var fieldQuoted = false
     private var crBeforeNewline = false
@@ -68,7 +70,26 @@ public struct DeliveryTransformer {
     public mutating func consume(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
         switch plan.format {
         case .csv:
-            for byte in bytes { csvByte(byte, into: &out) }
+            // Runs of ordinary bytes are copied at once; the state machine sees only the bytes
+            // that can change its state.
+            let count = bytes.count
+            var i = 0
+            while i < count {
+                let stop: UInt8
+                switch state {
+                case .unquoted: stop = UInt8(ascii: ",")
+                case .quoted: stop = UInt8(ascii: "\"")
+                default:
+                    csvByte(bytes[i], into: &out)
+                    i += 1
+                    continue
+                }
+                var j = i
+                while j < count, bytes[j] != stop, bytes[j] != 0x0A || state == .quoted { j += 1 }
+                recordBytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[i..<j]))
+                if j < count { csvByte(bytes[j], into: &out) }
+                i = j + 1
+            }
         case .jsonLines:
             var start = 0
             let count = bytes.count
@@ -89,7 +110,7 @@ public struct DeliveryTransformer {
     public mutating func finish(into out: inout [UInt8]) {
         switch plan.format {
         case .csv:
-            if state != .fieldStart || !fields.isEmpty || !field.isEmpty {
+            if state != .fieldStart || !fieldEnds.isEmpty || recordBytes.count > (fieldEnds.last ?? 0) {
                 endField()
                 emitRecord(into: &out, ending: nil)
             }
@@ -107,90 +128,127 @@ public struct DeliveryTransformer {
             case UInt8(ascii: "\""): state = .quoted; fieldQuoted = true
             case UInt8(ascii: ","): endField()
             case 0x0A: endField(); emitRecord(into: &out, ending: 0x0A)
-            default: field.append(byte); state = .unquoted
+            default: recordBytes.append(byte); state = .unquoted
             }
         case .unquoted:
             switch byte {
             case UInt8(ascii: ","): endField(); state = .fieldStart
             case 0x0A: endField(); emitRecord(into: &out, ending: 0x0A)
-            default: field.append(byte)
+            default: recordBytes.append(byte)
             }
         case .quoted:
-            if byte == UInt8(ascii: "\"") { state = .quoteInQuoted } else { field.append(byte) }
+            if byte == UInt8(ascii: "\"") { state = .quoteInQuoted } else { recordBytes.append(byte) }
         case .quoteInQuoted:
             switch byte {
-            case UInt8(ascii: "\""): field.append(byte); state = .quoted
+            case UInt8(ascii: "\""): recordBytes.append(byte); state = .quoted
             case UInt8(ascii: ","): endField(); state = .fieldStart
             case 0x0A: endField(); emitRecord(into: &out, ending: 0x0A)
             case 0x0D: crBeforeNewline = true
-            default: field.append(byte); state = .unquoted  // lenient: text after a closing quote
+            default: recordBytes.append(byte); state = .unquoted  // lenient: text after a closing quote
             }
         }
     }
 
     private mutating func endField() {
-        if !fieldQuoted, field.last == 0x0D {
-            field.removeLast()
+        if !fieldQuoted, recordBytes.count > (fieldEnds.last ?? 0), recordBytes.last == 0x0D {
+            recordBytes.removeLast()
             crBeforeNewline = true
         }
-        fields.append(field)
+        fieldEnds.append(recordBytes.count)
         quoted.append(fieldQuoted)
-        field.removeAll(keepingCapacity: true)
         fieldQuoted = false
     }
 
     private mutating func emitRecord(into out: inout [UInt8], ending: UInt8?) {
+        // The bytes are moved out while the record is written: the closures below then borrow
+        // neither `self` nor its buffer (borrowing it made the compiler copy the whole
+        // transformer per record), and moved back the buffer is still unique, so it is reused.
+        var record: [UInt8] = []
+        swap(&record, &recordBytes)
         defer {
-            fields.removeAll(keepingCapacity: true)
+            record.removeAll(keepingCapacity: true)
+            swap(&record, &recordBytes)
+            fieldEnds.removeAll(keepingCapacity: true)
             quoted.removeAll(keepingCapacity: true)
             crBeforeNewline = false
             state = .fieldStart
         }
         if header == nil {
-            let names = fields.map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespaces) }
+            let names = record.withUnsafeBytes { r in
+                fieldEnds.indices.map { String(decoding: field($0, of: r), as: UTF8.self).trimmingCharacters(in: .whitespaces) }
+            }
             header = names
             rules = names.map { plan.masking[$0] }
-            writeRecord(fields, into: &out, ending: ending)
-            return
-        }
-        // A lone empty line is not a row.
-        if fields.count == 1 && fields[0].isEmpty && !quoted[0] {
+            record.withUnsafeBytes { r in
+                for i in fieldEnds.indices { writeField(field(i, of: r), at: i, into: &out) }
+            }
             writeLineEnding(ending, into: &out)
             return
         }
-        statistics.rows += 1
-        let masking = !plan.masking.isEmpty
-        for i in fields.indices {
-            if i < rules.count, let rule = rules[i] {
-                let before = String(decoding: fields[i], as: UTF8.self)
-                let after = plan.masker.apply(rule, to: before)
-                if after != before { statistics.maskedValues += 1 }
-                fields[i] = Array(after.utf8)
-            } else if i >= rules.count && masking {
-                if !fields[i].isEmpty { statistics.suppressed += 1 }
-                fields[i] = []
-            }
-            if let key = plan.watermark, Watermark.markInPlace(&fields[i], key: key) { statistics.markedValues += 1 }
+        // A lone empty line is not a row.
+        if fieldEnds.count == 1 && fieldEnds[0] == 0 && !quoted[0] {
+            writeLineEnding(ending, into: &out)
+            return
         }
-        writeRecord(fields, into: &out, ending: ending)
+        var counts = DeliveryStatistics()
+        counts.rows = 1
+        record.withUnsafeBytes { r in writeRow(r, counting: &counts, into: &out) }
+        statistics.rows += counts.rows
+        statistics.maskedValues += counts.maskedValues
+        statistics.markedValues += counts.markedValues
+        statistics.suppressed += counts.suppressed
+        writeLineEnding(ending, into: &out)
     }
 
-    private func writeRecord(_ values: [[UInt8]], into out: inout [UInt8], ending: UInt8?) {
-        for (i, value) in values.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            let needsQuotes = quoted[i] || value.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }
-            if needsQuotes {
-                out.append(UInt8(ascii: "\""))
-                for b in value {
-                    if b == UInt8(ascii: "\"") { out.append(b) }
-                    out.append(b)
-                }
-                out.append(UInt8(ascii: "\""))
+    /// Field `i` of the current record, within its bytes `record`.
+    private func field(_ i: Int, of record: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: record[(i == 0 ? 0 : fieldEnds[i - 1])..<fieldEnds[i]])
+    }
+
+    /// Writes a data row's fields, masked and marked as the plan says (without its line end).
+    private func writeRow(_ record: UnsafeRawBufferPointer, counting counts: inout DeliveryStatistics, into out: inout [UInt8]) {
+        let masking = !plan.masking.isEmpty
+        for i in fieldEnds.indices {
+            let text = field(i, of: record)
+            if i < rules.count, let rule = rules[i] {
+                let before = String(decoding: text, as: UTF8.self)
+                let after = plan.masker.apply(rule, to: before)
+                if after != before { counts.maskedValues += 1 }
+                var value = Array(after.utf8)
+                if let key = plan.watermark, Watermark.markInPlace(&value, key: key) { counts.markedValues += 1 }
+                value.withUnsafeBytes { writeField($0, at: i, into: &out) }
+            } else if i >= rules.count && masking {
+                if !text.isEmpty { counts.suppressed += 1 }
+                writeField(UnsafeRawBufferPointer(start: nil, count: 0), at: i, into: &out)
+            } else if let key = plan.watermark, let last = Watermark.markedLastByte(text, key: key) {
+                counts.markedValues += 1
+                writeField(UnsafeRawBufferPointer(rebasing: text.dropLast()), at: i, lastByte: last, into: &out)
             } else {
-                out.append(contentsOf: value)
+                writeField(text, at: i, into: &out)
             }
         }
-        writeLineEnding(ending, into: &out)
+    }
+
+    /// Writes field `i` of the record (its text, then `lastByte` if given), quoted when it was
+    /// or when it holds a delimiter, quote or line end.
+    private func writeField(_ text: UnsafeRawBufferPointer, at i: Int, lastByte: UInt8? = nil, into out: inout [UInt8]) {
+        if i > 0 { out.append(UInt8(ascii: ",")) }
+        func special(_ b: UInt8) -> Bool { b == UInt8(ascii: ",") || b == UInt8(ascii: "\"") || b == 0x0A || b == 0x0D }
+        guard quoted[i] || text.contains(where: special) || lastByte.map(special) == true else {
+            out.append(contentsOf: text)
+            if let lastByte { out.append(lastByte) }
+            return
+        }
+        out.append(UInt8(ascii: "\""))
+        for b in text {
+            if b == UInt8(ascii: "\"") { out.append(b) }
+            out.append(b)
+        }
+        if let lastByte {
+            if lastByte == UInt8(ascii: "\"") { out.append(lastByte) }
+            out.append(lastByte)
+        }
+        out.append(UInt8(ascii: "\""))
     }
 
     private func writeLineEnding(_ ending: UInt8?, into out: inout [UInt8]) {

@@ -45,20 +45,20 @@ public enum Watermark {
         return seenPoint && digitsAfter > 0 && digitsBefore > 0
     }
 
-    /// The value's bit under `key`: (last digit, bit), or nil when the value carries none.
-    static func bit(_ value: [UInt8], key: WatermarkKey) -> (last: Int, bit: Int)? {
+    /// The last byte `value` has once marked under `key` (its last digit, or that digit moved
+    /// by one to the bit's parity); nil when the value carries no bit.
+    static func markedLastByte(_ value: UnsafeRawBufferPointer, key: WatermarkKey) -> UInt8? {
         guard isDecimal(value), let lastByte = value.last else { return nil }
-        let bit = value.withUnsafeBytes { key.bit(of: UnsafeRawBufferPointer(rebasing: $0.dropLast())) }
-        return (Int(lastByte - 0x30), bit)
+        let last = Int(lastByte - 0x30)
+        let bit = key.bit(of: UnsafeRawBufferPointer(rebasing: value.dropLast()))
+        guard last % 2 != bit else { return lastByte }
+        return UInt8(0x30 + (last < 9 ? last + 1 : last - 1))
     }
 
     /// Marks one value in place; true when it carries a bit (whether or not its digit changed).
     public static func markInPlace(_ value: inout [UInt8], key: WatermarkKey) -> Bool {
-        guard let (last, bit) = bit(value, key: key) else { return false }
-        if last % 2 != bit {
-            let digit = last < 9 ? last + 1 : last - 1
-            value[value.count - 1] = UInt8(0x30 + digit)
-        }
+        guard let last = value.withUnsafeBytes({ markedLastByte($0, key: key) }) else { return false }
+        value[value.count - 1] = last
         return true
     }
 

@@ -168,3 +168,50 @@ import Testing
         }
     }
 }
+
+extension DeliveryTransformerTests {
+    /// Random CSV files — quoted fields holding commas, quotes, CR and LF, empty fields, CRLF or LF
+    /// rows, decimals quoted or not, with and without a last line end — cut at random: the rewrite
+    /// keeps every byte except each decimal's last digit, which becomes the marked one
+    /// (`Watermark.markInPlace` on that field alone). The model is the generator's own fields.
+    @Test func randomFilesKeepEveryByteButTheMarkedDigits() throws {
+        let plan = try Self.plan(.csv, [:], watermark: true)
+        let key = WatermarkKey(Watermark.key(secret: Self.secret, agreement: "urn:uuid:a1"))
+        let bare = try Self.plan(.csv, [:])
+        var generator = SeededRandom(seed: 23)
+        let alphabet = Array("ab,\"\r\n 1.-王")
+        for round in 0..<400 {
+            let columns = Int.random(in: 1...5, using: &generator)
+            let crlf = Bool.random(using: &generator)
+            var input = "", expected = ""
+            let rows = Int.random(in: 1...12, using: &generator)
+            for row in 0...rows {
+                var inFields: [String] = [], outFields: [String] = []
+                for _ in 0..<columns {
+                    var text: String
+                    switch Int.random(in: 0..<4, using: &generator) {
+                    case 0: text = String(format: "%.\(Int.random(in: 1...4, using: &generator))f", Double.random(in: -999...999, using: &generator))
+                    case 1: text = String((0..<Int.random(in: 0...6, using: &generator)).map { _ in alphabet.randomElement(using: &generator) ?? "a" })
+                    case 2: text = ""
+                    default: text = "GZ\(Int.random(in: 0...99, using: &generator))"
+                    }
+                    if row == 0 { text = "c\(inFields.count)" }
+                    let special = text.contains { ",\"\r\n".contains($0) }
+                    // Fields with a trailing CR are quoted: unquoted, a CR before the comma is read as the line's.
+                    let quote = special || Bool.random(using: &generator) && row > 0
+                    func written(_ t: String) -> String { quote ? "\"" + t.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : t }
+                    var marked = Array(text.utf8)
+                    if row > 0 { _ = Watermark.markInPlace(&marked, key: key) }
+                    inFields.append(written(text))
+                    outFields.append(written(String(decoding: marked, as: UTF8.self)))
+                }
+                let ending = row == rows && Bool.random(using: &generator) ? "" : (crlf ? "\r\n" : "\n")
+                input += inFields.joined(separator: ",") + ending
+                expected += outFields.joined(separator: ",") + ending
+            }
+            let chunk = Int.random(in: 1...64, using: &generator)
+            #expect(Self.transform(input, plan: plan, chunk: chunk).0 == expected, "round \(round), chunk \(chunk): \(input.debugDescription)")
+            #expect(Self.transform(input, plan: bare, chunk: chunk).0 == input, "round \(round), chunk \(chunk): \(input.debugDescription)")
+        }
+    }
+}
