@@ -198,6 +198,12 @@ public struct NodeConfiguration: Sendable, Hashable {
             revocationCacheSeconds: Double(try integer("trust.revocationCacheSeconds", default: 30)),
             logLevel: string("log.level") ?? "info", logFormat: string("log.format") ?? "json")
         configuration.accessTokenSeconds = Double(accessTokenSeconds)
+        guard (1 << 20...1 << 40).contains(configuration.maxUploadBytes) else {
+            throw ConfigurationError(key: "limits.maxUploadBytes", message: "must be 1048576–1099511627776 bytes (1 MiB to 1 TiB)")
+        }
+        guard (0...86_400).contains(configuration.revocationCacheSeconds) else {
+            throw ConfigurationError(key: "trust.revocationCacheSeconds", message: "must be 0–86400 seconds")
+        }
         let transferTimeout = try integer("transfer.timeoutSeconds", default: 3_600)
         guard (60...604_800).contains(transferTimeout) else {
             throw ConfigurationError(key: "transfer.timeoutSeconds", message: "must be 60–604800 seconds (one minute to a week)")

@@ -49,6 +49,16 @@ import Testing
             refused: ["1048575", "0", "-1", "1073741825", "9223372036854775807", "lots"]) { Int($0.maxTraceBytes) }
     }
 
+    /// The directory's file says 1 MiB and 0 s (`directory()`); the environment overrides it.
+    @Test func uploadLimitAndRevocationCache() async throws {
+        try await Self.expectRange(
+            "limits.maxUploadBytes", "DATASPACE_LIMITS_MAX_UPLOAD_BYTES", standard: 1 << 20, raised: 16 << 30,
+            refused: ["0", "-1", "1048575", "1099511627777", "9223372036854775807"]) { Int($0.maxUploadBytes) }
+        try await Self.expectRange(
+            "trust.revocationCacheSeconds", "DATASPACE_TRUST_REVOCATION_CACHE_SECONDS", standard: 0, raised: 300,
+            refused: ["-1", "86401", "9223372036854775807"]) { Int($0.revocationCacheSeconds) }
+    }
+
     @Test func peerTimeout() async throws {
         try await Self.expectRange(
             "trust.peerTimeoutSeconds", "DATASPACE_TRUST_PEER_TIMEOUT_SECONDS", standard: 15, raised: 120,
