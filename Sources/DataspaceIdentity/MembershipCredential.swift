@@ -78,8 +78,8 @@ public struct MembershipCredential: Sendable, Hashable {
 ///
 /// A list carries when it was issued (`iat`) and when the next one will be (`exp`, the next
 /// update, as in a CRL): a verifier refuses a list past its next update (stale: a revocation may
-/// be missing) and one issued before the list it already holds (an older list replayed to hide
-/// a revocation).
+/// be missing) and never lets one issued before the list it already holds replace it (an older
+/// list replayed to hide a revocation; `RevocationLists`).
 public struct RevocationList: Sendable, Hashable {
     public static let jwtType = "revocation-list+jwt"
     /// How long a list is good for: the authority answers every request with a fresh one.
@@ -106,9 +106,9 @@ public struct RevocationList: Sendable, Hashable {
     }
 
     /// Verifies the signature and freshness: `now` must lie between issue (less `clockSkew`) and
-    /// next update (plus `clockSkew`), and the list must not be older than `notOlderThan`.
+    /// next update (plus `clockSkew`).
     public static func verify(
-        _ token: String, issuerDocument: DIDDocument, now: Date = Date(), notOlderThan: Date? = nil, clockSkew: TimeInterval = 60
+        _ token: String, issuerDocument: DIDDocument, now: Date = Date(), clockSkew: TimeInterval = 60
     ) throws(IdentityError) -> RevocationList {
         let jws = try CompactJWS(parsing: token)
         try jws.verify(with: try issuerDocument.publicKey(for: jws.kid))
@@ -122,11 +122,6 @@ public struct RevocationList: Sendable, Hashable {
         }
         guard now <= next.addingTimeInterval(clockSkew) else {
             throw IdentityError(.credentialInvalid, "revocation list of \(issuerDocument.id.value) is stale: its next update was due \(ISO8601.format(next))")
-        }
-        if let notOlderThan, iat < notOlderThan {
-            throw IdentityError(
-                .credentialInvalid,
-                "revocation list of \(issuerDocument.id.value) issued \(ISO8601.format(iat)) is older than the one already seen (\(ISO8601.format(notOlderThan)))")
         }
         return RevocationList(issuer: issuerDocument.id, issuedAt: iat, nextUpdate: next, revoked: Set(revoked.compactMap(\.stringValue)))
     }

@@ -236,9 +236,8 @@ public actor RevocationCache: RevocationChecker {
     let ttl: TimeInterval
     let local: (@Sendable () async throws -> Set<String>)?
     let localIssuer: WebDID?
-    var lists: [WebDID: (revoked: Set<String>, fetched: Date)] = [:]
-    /// The issue time of the newest list accepted per issuer: an older one is refused.
-    var newest: [WebDID: Date] = [:]
+    /// The newest list accepted per issuer (an older one arriving late never replaces it).
+    var lists = RevocationLists()
 
     public init(client: PeerClient, resolver: any DIDResolver, ttl: TimeInterval, localIssuer: WebDID?, local: (@Sendable () async throws -> Set<String>)?) {
         self.client = client
@@ -254,8 +253,9 @@ public actor RevocationCache: RevocationChecker {
                 throw IdentityError(.verificationUnavailable, "cannot read the revocation register now; try again shortly")
             }
         }
-        if let hit = lists[issuer], Date().timeIntervalSince(hit.fetched) < ttl { return hit.revoked.contains(credentialID) }
+        if let hit = lists.fresh(issuer, now: Date(), maximumAge: ttl) { return hit.revoked.contains(credentialID) }
         let url = issuer.baseURL + "/identity/revocations"
+        let asked = Date()
         let reply: PeerClient.Reply
         do { reply = try await client.send(.GET, url, limit: PeerClient.documentLimit, timeout: client.documentTimeout) } catch let error as PeerError where error.refused {
             throw IdentityError(.credentialInvalid, "cannot fetch the revocation list of \(issuer.value): \(error.message)")
@@ -270,10 +270,10 @@ public actor RevocationCache: RevocationChecker {
             throw IdentityError(.credentialInvalid, "the revocation list of \(issuer.value) could not be fetched; refusing rather than trusting blindly")
         }
         let token = String(decoding: reply.body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        let list = try RevocationList.verify(token, issuerDocument: try await resolver.resolve(issuer), now: Date(), notOlderThan: newest[issuer])
-        newest[issuer] = list.issuedAt
-        lists[issuer] = (list.revoked, Date())
-        return list.revoked.contains(credentialID)
+        let list = try RevocationList.verify(token, issuerDocument: try await resolver.resolve(issuer), now: Date())
+        // Checks running at once each fetch (the actor is reentrant across the awaits): the one
+        // answered last may carry the older list.
+        return try lists.accept(list, askedAt: asked, fetchedAt: Date()).revoked.contains(credentialID)
     }
 }
 

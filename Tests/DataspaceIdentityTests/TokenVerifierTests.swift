@@ -178,9 +178,8 @@ func refusal(_ body: () async throws -> Void) async -> IdentityError.Code? {
         #expect(throws: IdentityError.self) { try RevocationList.verify(list, issuerDocument: f.document(f.authority, f.strangerKey)) }
     }
 
-    /// A list past its next update might miss a revocation; one older than the list already held
-    /// could be a replay hiding one; one from the future is not yet valid.
-    @Test func staleOlderAndFutureListsAreRefused() throws {
+    /// A list past its next update might miss a revocation; one from the future is not yet valid.
+    @Test func staleAndFutureListsAreRefused() throws {
         let f = try Fixture()
         let document = f.document(f.authority, f.authorityKey)
         let issued = Date(timeIntervalSince1970: 1_800_000_000)
@@ -189,10 +188,32 @@ func refusal(_ body: () async throws -> Void) async -> IdentityError.Code? {
         #expect(fresh.nextUpdate == issued.addingTimeInterval(RevocationList.defaultValidity))
         #expect(throws: IdentityError.self) { try RevocationList.verify(list, issuerDocument: document, now: issued.addingTimeInterval(2 * 3_600)) }
         #expect(throws: IdentityError.self) { try RevocationList.verify(list, issuerDocument: document, now: issued.addingTimeInterval(-600)) }
-        #expect(throws: IdentityError.self) {
-            try RevocationList.verify(list, issuerDocument: document, now: issued.addingTimeInterval(60), notOlderThan: issued.addingTimeInterval(1))
-        }
-        _ = try RevocationList.verify(list, issuerDocument: document, now: issued.addingTimeInterval(60), notOlderThan: issued)
+    }
+
+    /// Lists are signed when asked for, so two fetches at once may answer out of order: the older
+    /// one, arriving last, neither replaces the newer list nor fails its check — it is answered
+    /// from the newer one. An older list asked for after the newer one arrived is a replay and is
+    /// refused. Held lists expire by the time they were fetched.
+    @Test func anOlderListArrivingLateIsAnsweredFromTheNewerOne() throws {
+        let f = try Fixture()
+        let t = Date(timeIntervalSince1970: 1_800_000_000)
+        let older = RevocationList(issuer: f.authority, issuedAt: t, revoked: [])
+        let newer = RevocationList(issuer: f.authority, issuedAt: t.addingTimeInterval(1), revoked: ["urn:uuid:a"])
+        var lists = RevocationLists()
+        #expect(lists.fresh(f.authority, now: t, maximumAge: 30) == nil)
+        // Both asked for at t; the newer answered at t+2, the older at t+3.
+        #expect(try lists.accept(newer, askedAt: t, fetchedAt: t.addingTimeInterval(2)) == newer)
+        #expect(try lists.accept(older, askedAt: t, fetchedAt: t.addingTimeInterval(3)) == newer)
+        #expect(lists.fresh(f.authority, now: t.addingTimeInterval(31), maximumAge: 30) == newer)
+        #expect(lists.fresh(f.authority, now: t.addingTimeInterval(32), maximumAge: 30) == nil)
+        // The older list again, asked for after the newer one was held: refused.
+        #expect(throws: IdentityError.self) { try lists.accept(older, askedAt: t.addingTimeInterval(40), fetchedAt: t.addingTimeInterval(41)) }
+        // In order, the newer list replaces the older.
+        var inOrder = RevocationLists()
+        #expect(try inOrder.accept(older, askedAt: t, fetchedAt: t) == older)
+        #expect(try inOrder.accept(newer, askedAt: t.addingTimeInterval(1), fetchedAt: t.addingTimeInterval(2)) == newer)
+        #expect(inOrder.fresh(f.authority, now: t.addingTimeInterval(2), maximumAge: 0) == nil)
+        #expect(inOrder.fresh(f.authority, now: t.addingTimeInterval(2), maximumAge: 30) == newer)
     }
 }
 
