@@ -109,7 +109,14 @@ public struct PeerClient: Sendable {
         if text.contains("redirect") { return "it answered with a redirect, which is not followed" }
         if text.contains("TLS") || text.contains("SSL") || text.contains("certificate") || text.contains("handshake") { return "the TLS connection failed" }
         if text.contains("resolve") || text.contains("DNS") || text.contains("getaddrinfo") { return "its host name does not resolve" }
-        if text.contains("remoteConnectionClosed") || text.contains("closed") { return "it closed the connection" }
+        // Which side closed, and when, is what tells a stale pooled connection from a node that
+        // stopped or refused the request part-way.
+        if text.contains("remoteConnectionClosed") { return "it closed the connection before answering" }
+        if text.contains("errno: 104") || text.contains("reset by peer") { return "it reset the connection" }
+        if text.contains("errno: 32)") || text.contains("Broken pipe") || text.contains("I/O on closed channel") || text.contains("Output closed") {
+            return "the connection closed while the request was being sent"
+        }
+        if text.contains("closed") { return "it closed the connection" }
         if text.contains("invalidURL") || text.contains("emptyHost") || text.contains("emptyScheme") || text.contains("unsupportedScheme") {
             return "the address is not a valid http:// or https:// URL"
         }
