@@ -237,18 +237,34 @@ public actor HTTPDIDResolver: DIDResolver {
 
 /// Revocation lists fetched from the issuing authority and cached for `ttl` seconds (0 = every
 /// check asks the authority). An authority answers from its own register.
+///
+/// Checks that miss the cache while a fetch from the same issuer is on its way wait for that
+/// fetch instead of starting their own: when a list expires under load (sixteen parallel parts
+/// of one download, a burst of protocol messages) the authority is asked once, not once per
+/// check. With `ttl` 0 every check fetches its own, as that setting promises.
 public actor RevocationCache: RevocationChecker {
-    let client: PeerClient
-    let resolver: any DIDResolver
+    /// Fetches and verifies an issuer's current list.
+    typealias Fetch = @Sendable (WebDID) async throws(IdentityError) -> RevocationList
+
+    let fetch: Fetch
     let ttl: TimeInterval
     let local: (@Sendable () async throws -> Set<String>)?
     let localIssuer: WebDID?
     /// The newest list accepted per issuer (an older one arriving late never replaces it).
     var lists = RevocationLists()
+    /// The fetch under way per issuer, which checks arriving meanwhile share.
+    var fetching: [WebDID: Task<RevocationList, any Error>] = [:]
+    /// How many checks wait on each issuer's fetch under way.
+    var waiting: [WebDID: Int] = [:]
 
     public init(client: PeerClient, resolver: any DIDResolver, ttl: TimeInterval, localIssuer: WebDID?, local: (@Sendable () async throws -> Set<String>)?) {
-        self.client = client
-        self.resolver = resolver
+        self.init(ttl: ttl, localIssuer: localIssuer, local: local) { issuer throws(IdentityError) in
+            try await Self.fetchList(of: issuer, client: client, resolver: resolver)
+        }
+    }
+
+    init(ttl: TimeInterval, localIssuer: WebDID?, local: (@Sendable () async throws -> Set<String>)?, fetch: @escaping Fetch) {
+        self.fetch = fetch
         self.ttl = ttl
         self.localIssuer = localIssuer
         self.local = local
@@ -261,8 +277,44 @@ public actor RevocationCache: RevocationChecker {
             }
         }
         if let hit = lists.fresh(issuer, now: Date(), maximumAge: ttl) { return hit.revoked.contains(credentialID) }
+        let started: Bool
+        let shared: Task<RevocationList, any Error>
+        if ttl > 0, let running = fetching[issuer] {
+            started = false
+            shared = running
+        } else {
+            started = true
+            let asked = Date()
+            // Not cancelled with the check that started it: the others waiting share it.
+            shared = Task { try await self.fetchAndAccept(issuer, askedAt: asked) }
+            if ttl > 0 { fetching[issuer] = shared }
+        }
+        waiting[issuer, default: 0] += 1
+        let outcome = await shared.result
+        waiting[issuer, default: 1] -= 1
+        if waiting[issuer] == 0 { waiting[issuer] = nil }
+        if started, fetching[issuer] == shared { fetching[issuer] = nil }
+        switch outcome {
+        case .success(let list): return list.revoked.contains(credentialID)
+        case .failure(let error as IdentityError): throw error
+        case .failure:
+            throw IdentityError(.verificationUnavailable, "cannot fetch the revocation list of \(issuer.value) now; try again shortly")
+        }
+    }
+
+    /// How many checks are waiting on a fetch of `issuer`'s list now.
+    func waitingChecks(_ issuer: WebDID) -> Int { waiting[issuer] ?? 0 }
+
+    private func fetchAndAccept(_ issuer: WebDID, askedAt asked: Date) async throws(IdentityError) -> RevocationList {
+        let list = try await fetch(issuer)
+        // Fetches with ttl 0 run side by side (the actor is reentrant across the await): the one
+        // answered last may carry the older list.
+        return try lists.accept(list, askedAt: asked, fetchedAt: Date())
+    }
+
+    /// GETs `issuer`'s list and verifies it against the issuer's DID document.
+    static func fetchList(of issuer: WebDID, client: PeerClient, resolver: any DIDResolver) async throws(IdentityError) -> RevocationList {
         let url = issuer.baseURL + "/identity/revocations"
-        let asked = Date()
         let reply: PeerClient.Reply
         do { reply = try await client.send(.GET, url, limit: PeerClient.documentLimit, timeout: client.documentTimeout) } catch let error as PeerError where error.refused {
             throw IdentityError(.credentialInvalid, "cannot fetch the revocation list of \(issuer.value): \(error.message)")
@@ -277,10 +329,7 @@ public actor RevocationCache: RevocationChecker {
             throw IdentityError(.credentialInvalid, "the revocation list of \(issuer.value) could not be fetched; refusing rather than trusting blindly")
         }
         let token = String(decoding: reply.body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        let list = try RevocationList.verify(token, issuerDocument: try await resolver.resolve(issuer), now: Date())
-        // Checks running at once each fetch (the actor is reentrant across the awaits): the one
-        // answered last may carry the older list.
-        return try lists.accept(list, askedAt: asked, fetchedAt: Date()).revoked.contains(credentialID)
+        return try RevocationList.verify(token, issuerDocument: try await resolver.resolve(issuer), now: Date())
     }
 }
 
