@@ -75,17 +75,15 @@ public struct DeliveryTransformer {
             let count = bytes.count
             var i = 0
             while i < count {
-                let stop: UInt8
+                var j = i
                 switch state {
-                case .unquoted: stop = UInt8(ascii: ",")
-                case .quoted: stop = UInt8(ascii: "\"")
+                case .unquoted: while j < count, bytes[j] != UInt8(ascii: ","), bytes[j] != 0x0A { j += 1 }
+                case .quoted: while j < count, bytes[j] != UInt8(ascii: "\"") { j += 1 }
                 default:
                     csvByte(bytes[i], into: &out)
                     i += 1
                     continue
                 }
-                var j = i
-                while j < count, bytes[j] != stop, bytes[j] != 0x0A || state == .quoted { j += 1 }
                 recordBytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[i..<j]))
                 if j < count { csvByte(bytes[j], into: &out) }
                 i = j + 1
@@ -94,14 +92,11 @@ public struct DeliveryTransformer {
             var start = 0
             let count = bytes.count
             while start < count {
-                if let nl = (start..<count).first(where: { bytes[$0] == 0x0A }) {
-                    line.append(contentsOf: bytes[start..<nl])
-                    jsonLine(into: &out, newline: true)
-                    start = nl + 1
-                } else {
-                    line.append(contentsOf: bytes[start..<count])
-                    start = count
-                }
+                var end = start
+                while end < count, bytes[end] != 0x0A { end += 1 }
+                line.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+                if end < count { jsonLine(into: &out, newline: true) }
+                start = end + 1
             }
         }
     }

@@ -132,6 +132,12 @@ import Testing
         #expect(stats.rows == 2 && stats.suppressed == 1)
         // The name was hashed from its unescaped text: the same as hashing 李四 directly.
         #expect(lines[1].contains(Self.masker.apply(.hash, to: "李四")))
+        // Lines split across reads (down to a byte at a time) come out the same.
+        for chunk in [1, 2, 7, 50] {
+            let (split, splitStats) = Self.transform(input, plan: try Self.plan(.jsonLines, ["phone": "partial:3,4", "amount": "round:0", "name": "hash"]), chunk: chunk)
+            #expect(split == out, "chunk \(chunk)")
+            #expect(splitStats.rows == 2 && splitStats.suppressed == 1)
+        }
     }
 
     @Test func watermarkedDeliveryIsTracedFromATenPercentSubsetWithColumnsDropped() throws {
