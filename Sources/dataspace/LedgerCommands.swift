@@ -157,7 +157,9 @@ struct LedgerVerifyCommand: AsyncParsableCommand {
         guard let url = from ?? base else {
             throw ValidationError(code: "key", field: "key", message: "give --key (the log's verifier key) or --from URL to read it from the node's DID document")
         }
-        let document = try await PeerClient(http: CLIHTTP.client, policy: CLIHTTP.operatorPolicy).didDocument(baseURL: trimmed(url))
+        // A person waiting on a busy node would rather wait than retry: the document gets a third
+        // of the minute the management calls get (a node's own lookups keep their 5 s).
+        let document = try await PeerClient(http: CLIHTTP.client, timeout: .seconds(60), policy: CLIHTTP.operatorPolicy).didDocument(baseURL: trimmed(url))
         guard let text = document.verifierKey(ofServiceType: DIDDocument.logServiceType) else {
             throw ValidationError(code: "key", field: "from", message: "\(url) publishes no log key in its DID document")
         }
