@@ -1,6 +1,7 @@
 import Crypto
 import DataspaceCore
 import Foundation
+import Synchronization
 
 /// An invisible, per-agreement fingerprint for delivered tabular data.
 ///
@@ -12,10 +13,12 @@ import Foundation
 ///
 /// Tracing reads every such value of a leaked file and counts, per candidate agreement, how
 /// many parities match. An innocent file matches about half (binomial); the right agreement
-/// matches nearly all. The z-score (2m − n)/√n decides: attribution needs z ≥ 6 (a chance
-/// match about one in 10^9 per candidate) and a clear lead over the runner-up.
+/// matches nearly all. The z-score (2m − n)/√n over the n distinct values (by their text before
+/// the last digit) decides: attribution needs z ≥ 6 (a chance match about one in 10^9 per
+/// candidate) and a clear lead over the runner-up.
 ///
-/// Survives: any row subset (down to ~40 marked values), row reordering, dropped, reordered or
+/// Survives: any row subset (down to ~40 distinct marked values against one candidate, about
+/// 100-150 against many, as the runner-up must trail by 6), row reordering, dropped, reordered or
 /// renamed columns, re-quoting. Does not survive: rounding to fewer decimals, re-serialising
 /// that drops trailing zeros, added noise. Capacity: one bit per decimal value.
 public enum Watermark {
@@ -104,33 +107,64 @@ public enum Watermark {
     }
 
     /// Scores a leaked file's values against each candidate's key. The values are read once
-    /// (which carry a bit, their last digit's parity); each candidate then costs one prepared
-    /// MAC per marked value.
+    /// (which carry a bit, their last digit's parity; one trial per distinct text before the
+    /// last digit); each candidate then costs one prepared MAC per trial.
     public static func trace(values: [Substring], candidates: [(id: String, key: SymmetricKey)]) -> Trace {
+        trace(values: values, candidates: candidates, parallelWork: 1 << 20)
+    }
+
+    /// `trace`, spreading the candidates over the cores once there are `parallelWork` MACs to compute.
+    static func trace(values: [Substring], candidates: [(id: String, key: SymmetricKey)], parallelWork: Int) -> Trace {
+        // Values sharing a text before their last digit carry the same bit under every key, so
+        // they are one trial, not several: counted once (as first seen), or a file repeating one
+        // value would match about half of all keys on every value — a z in the hundreds, and a
+        // false attribution whenever a single agreement is the only candidate.
         var prefixes: [UInt8] = []
         var marked: [(end: Int, parity: Int)] = []
+        var seen = Set<Substring>()
         for value in values {
             let bytes = value.utf8
-            guard isDecimal(bytes), let last = bytes.last else { continue }
+            guard isDecimal(bytes), let last = bytes.last, seen.insert(value.dropLast()).inserted else { continue }
             prefixes.append(contentsOf: bytes.dropLast())
             marked.append((prefixes.count, Int(last - 0x30) % 2))
         }
-        let evidence = prefixes.withUnsafeBytes { all in
-            candidates.map { candidate -> Evidence in
-                let key = WatermarkKey(candidate.key)
-                var matches = 0, start = 0
-                for value in marked {
-                    if key.bit(of: UnsafeRawBufferPointer(rebasing: all[start..<value.end])) == value.parity { matches += 1 }
-                    start = value.end
+        // Candidates are independent: a node with many agreements scores them on every core
+        // (about a microsecond per value and candidate), each lane a contiguous share.
+        let lanes = candidates.count * marked.count >= parallelWork ? min(candidates.count, ProcessInfo.processInfo.activeProcessorCount) : 1
+        var evidence: [Evidence]
+        if lanes > 1 {
+            let parts = Mutex([[Evidence]](repeating: [], count: lanes))
+            DispatchQueue.concurrentPerform(iterations: lanes) { [prefixes, marked] lane in
+                let share = candidates[candidates.count * lane / lanes..<candidates.count * (lane + 1) / lanes].map {
+                    score($0, prefixes: prefixes, marked: marked)
                 }
-                return Evidence(candidate: candidate.id, matches: matches, values: marked.count)
+                parts.withLock { $0[lane] = share }
             }
-        }.sorted { $0.z > $1.z }
+            evidence = parts.withLock { $0.flatMap { $0 } }
+        } else {
+            evidence = candidates.map { score($0, prefixes: prefixes, marked: marked) }
+        }
+        evidence.sort { $0.z > $1.z }
         var attributed: String?
         if let best = evidence.first, best.z >= Trace.threshold, best.z - (evidence.dropFirst().first?.z ?? 0) >= Trace.threshold {
             attributed = best.candidate
         }
         return Trace(evidence: evidence, attributed: attributed)
+    }
+
+    /// How many of `marked` values' parities `candidate`'s key predicts; `prefixes` holds each
+    /// value's text without its last digit, back to back, ending at the value's `end`.
+    private static func score(_ candidate: (id: String, key: SymmetricKey), prefixes: [UInt8], marked: [(end: Int, parity: Int)]) -> Evidence {
+        let key = WatermarkKey(candidate.key)
+        let matches = prefixes.withUnsafeBytes { all in
+            var matches = 0, start = 0
+            for value in marked {
+                if key.bit(of: UnsafeRawBufferPointer(rebasing: all[start..<value.end])) == value.parity { matches += 1 }
+                start = value.end
+            }
+            return matches
+        }
+        return Evidence(candidate: candidate.id, matches: matches, values: marked.count)
     }
 
     /// The decimal numbers of a JSON-lines text, for `trace` (the first `limit`).

@@ -83,46 +83,34 @@ enum QualityRoutes {
             if !sample.isFull { chunk.withUnsafeReadableBytes { sample.feed($0) } }
         }
         sample.finish()
-        let result = try await Self.trace(values: sample.values, dataset: dataset, services: s)
-        return Responses.json(result)
+        return Responses.json(render(try await s.contracts.traceLeak(values: sample.values, dataset: dataset)))
     }
 
     /// At most this many marked values are scored (z grows with √n; 20,000 is far past certainty).
     static let traceValueLimit = 20_000
 
-    static func trace(values: [Substring], dataset: String?, services s: NodeServices) async throws -> JSONValue {
-        let agreements = try await s.store.agreements(limit: 1_000_000).filter { $0.role == .provider && (dataset == nil || $0.dataset == dataset) }
-        let secret = s.deliverySecret
-        let candidates = agreements.map { (id: $0.id, key: Watermark.key(secret: secret, agreement: $0.id)) }
-        let verdict = await offCooperativeThreads { Watermark.trace(values: values, candidates: candidates) }
-        let byID = Dictionary(agreements.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        func describe(_ e: Watermark.Evidence) -> JSONValue {
+    /// The trace's verdict as the API answers it.
+    static func render(_ trace: LeakTrace) -> JSONValue {
+        func describe(_ m: LeakTrace.Match) -> JSONValue {
+            let e = m.evidence
             var o: [String: JSONValue] = [
                 "agreement": .string(e.candidate), "matches": .number(Double(e.matches)), "values": .number(Double(e.values)),
                 "z": .number((e.z * 100).rounded() / 100),
             ]
-            if let a = byID[e.candidate] {
+            if let a = m.agreement {
                 o["consumer"] = .string(a.consumer)
                 o["dataset"] = .string(a.dataset)
                 o["agreedAt"] = .string(ISO8601.format(a.agreedAt))
             }
             return .object(o)
         }
-        let marked = verdict.evidence.first?.values ?? 0
         var body: [String: JSONValue] = [
-            "candidates": .number(Double(candidates.count)), "markedValues": .number(Double(marked)),
+            "candidates": .number(Double(trace.candidates)), "markedValues": .number(Double(trace.markedValues)),
             "threshold": .number(Watermark.Trace.threshold),
-            "top": .array(verdict.evidence.prefix(5).map(describe)),
+            "top": .array(trace.top.map(describe)),
+            "attributed": trace.attributed.map(describe) ?? .null,
         ]
-        if let id = verdict.attributed, let e = verdict.evidence.first(where: { $0.candidate == id }) {
-            body["attributed"] = describe(e)
-        } else {
-            body["attributed"] = .null
-            body["explanation"] = .string(
-                candidates.isEmpty ? "this node has no provider agreements to compare with"
-                    : marked < 40 ? "only \(marked) values could carry a mark; at least about 40 are needed"
-                    : "no agreement's watermark matches clearly (z ≥ \(Int(Watermark.Trace.threshold)) and that far ahead of the next)")
-        }
+        if let explanation = trace.explanation { body["explanation"] = .string(explanation) }
         return .object(body)
     }
 }

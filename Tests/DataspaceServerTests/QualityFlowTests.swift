@@ -130,9 +130,16 @@ import Testing
             let windows = leak(first).replacingOccurrences(of: "\n", with: "\r\n")
             let resaved = try await traceCall(net, windows)
             #expect(resaved["attributed"]?["agreement"]?.stringValue == downloads[0].agreement, "\(resaved)")
-            // Far more values than a trace scores (10 MB of them): the first 20,000 are scored.
-            let long = try await traceCall(net, windows + String(repeating: "1.5\r\n", count: 2_000_000))
+            // Far more values than a trace scores (11 MB of them): the first 20,000 are scored.
+            let many = (0..<1_000_000).map { "\($0).125\r\n" }.joined()
+            let long = try await traceCall(net, windows + many)
             #expect(long["markedValues"]?.doubleValue == 20_000, "\(long)")
+            // A value repeated is one trial: the leak padded with one value a million times still
+            // counts its own distinct values, and nothing is attributed to a constant column.
+            let padded = try await traceCall(net, windows + String(repeating: "1.5\r\n", count: 1_000_000))
+            #expect((padded["markedValues"]?.intValue ?? 0) <= 201, "\(padded)")
+            let constant = try await traceCall(net, "amount\n" + String(repeating: "1.5\n", count: 20_000))
+            #expect(constant["markedValues"]?.intValue == 1 && constant["attributed"] == .null, "\(constant)")
             // Past the node's limit (16 MiB here) by far more than socket buffers hold: the 413
             // naming the body reaches the client (the server reads the rest and drops it, no
             // reset connection), and the next trace is served as before.

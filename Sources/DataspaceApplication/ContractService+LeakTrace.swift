@@ -1,0 +1,49 @@
+import DataspaceContracts
+import DataspaceCore
+import DataspaceQuality
+import Foundation
+
+/// What a leaked file's watermark points to, among this node's provider agreements.
+public struct LeakTrace: Sendable {
+    /// One candidate's score, with the agreement it stands for.
+    public struct Match: Sendable {
+        public let evidence: Watermark.Evidence
+        public let agreement: ContractAgreement?
+    }
+
+    /// How many agreements were compared.
+    public let candidates: Int
+    /// How many values of the file could carry a mark.
+    public let markedValues: Int
+    /// The best five scores, best first.
+    public let top: [Match]
+    /// The agreement the file is attributed to, if one matches clearly.
+    public let attributed: Match?
+    /// Why nothing was attributed, in words for the officer (nil when something was).
+    public let explanation: String?
+}
+
+extension ContractService {
+    /// Scores `values` (the decimal values of a leaked file) against the watermark of every
+    /// provider agreement (of `dataset` only, when given) and names the one it came from.
+    public func traceLeak(values: [Substring], dataset: String?) async throws -> LeakTrace {
+        let agreements = try await store.agreements(limit: 1_000_000).filter { $0.role == .provider && (dataset == nil || $0.dataset == dataset) }
+        let candidates = deliverySecret.map { secret in agreements.map { (id: $0.id, key: Watermark.key(secret: secret, agreement: $0.id)) } } ?? []
+        // Seconds of MACs for a large node: not on the threads that serve requests.
+        let verdict = await offCooperativeThreads { Watermark.trace(values: values, candidates: candidates) }
+        let byID = Dictionary(agreements.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        func match(_ evidence: Watermark.Evidence) -> LeakTrace.Match { LeakTrace.Match(evidence: evidence, agreement: byID[evidence.candidate]) }
+        let marked = verdict.evidence.first?.values ?? 0
+        let attributed = verdict.attributed.flatMap { id in verdict.evidence.first { $0.candidate == id } }.map(match)
+        var explanation: String?
+        if attributed == nil {
+            explanation =
+                candidates.isEmpty ? "this node has no provider agreements to compare with"
+                : marked < 40 ? "only \(marked) distinct values could carry a mark; at least about 40 are needed"
+                : "no agreement's watermark matches clearly (z ≥ \(Int(Watermark.Trace.threshold)) and that far ahead of the next)"
+        }
+        return LeakTrace(
+            candidates: candidates.count, markedValues: marked, top: verdict.evidence.prefix(5).map(match), attributed: attributed,
+            explanation: explanation)
+    }
+}
