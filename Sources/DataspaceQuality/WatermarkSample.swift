@@ -1,6 +1,6 @@
 import DataspaceCore
 
-/// The first decimal values of a leaked file, gathered as its bytes arrive, for
+/// The first distinct decimal values of a leaked file, gathered as its bytes arrive, for
 /// `Watermark.trace`. It keeps only the token being read and the values found, so tracing a
 /// large file costs the memory of its sample, not of the file (splitting the whole text into
 /// lines and fields cost about 25 bytes per input byte).
@@ -11,9 +11,12 @@ import DataspaceCore
 /// numbers written as numbers count. A token longer than `longestToken` bytes is no value.
 public struct WatermarkSample: Sendable {
     public let format: TabularFormat
-    /// How many values to keep; the rest of the file is not looked at.
+    /// How many distinct values to keep; the rest of the file is not looked at.
     public let limit: Int
+    /// The values found, one per distinct text before the last digit (the first seen): copies
+    /// carry the same bit and are one trial to a trace, so they do not use up `limit`.
     public private(set) var values: [Substring] = []
+    private var seen = Set<Substring>()
     /// Tokens beyond this length are not numbers a delivery marked.
     public static let longestToken = 1_024
     private var token: [UInt8] = []
@@ -28,7 +31,7 @@ public struct WatermarkSample: Sendable {
         inHeader = format == .csv
     }
 
-    /// Whether `limit` values were found (feeding more changes nothing).
+    /// Whether `limit` distinct values were found (feeding more changes nothing).
     public var isFull: Bool { values.count >= limit }
 
     /// Reads the next bytes of the file.
@@ -84,6 +87,8 @@ public struct WatermarkSample: Sendable {
             while let c = value.first, c == UInt8(ascii: "\"") || c == UInt8(ascii: " ") { value = value.dropFirst() }
             while let c = value.last, c == UInt8(ascii: "\"") || c == UInt8(ascii: " ") || c == UInt8(ascii: "\r") { value = value.dropLast() }
         }
-        if Watermark.isDecimal(value) { values.append(Substring(String(decoding: value, as: UTF8.self))) }
+        guard Watermark.isDecimal(value) else { return }
+        let text = Substring(String(decoding: value, as: UTF8.self))
+        if seen.insert(text.dropLast()).inserted { values.append(text) }
     }
 }

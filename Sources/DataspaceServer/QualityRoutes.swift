@@ -86,7 +86,7 @@ enum QualityRoutes {
         return Responses.json(render(try await s.contracts.traceLeak(values: sample.values, dataset: dataset)))
     }
 
-    /// At most this many marked values are scored (z grows with √n; 20,000 is far past certainty).
+    /// At most this many distinct marked values are scored (z grows with √n; 20,000 is far past certainty).
     static let traceValueLimit = 20_000
 
     /// The trace's verdict as the API answers it.
