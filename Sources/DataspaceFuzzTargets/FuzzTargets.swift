@@ -16,6 +16,7 @@ public enum FuzzTargets {
         "json": json, "dsp": dsp, "odrl": odrl, "jws": jws, "identifier": identifier, "codes": codes, "did": did,
         "signed-note": signedNote, "receipt": receipt, "tile-path": tilePath, "profile": profile, "transformer": transformer,
         "quality-rules": qualityRules, "masking": masking, "time": time, "records": records, "normalizer": normalizer,
+        "trace": trace,
     ]
 
     static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
@@ -123,6 +124,32 @@ public enum FuzzTargets {
             try input.withUnsafeBytes { try profiler.consume($0) }
             _ = try profiler.finish().json
         } catch {}
+    }
+
+    /// A leaked file to trace, as POST /api/v1/quality/trace reads it: sampled in chunks the
+    /// first byte sizes (the sample must not depend on them, nor hold a value twice by its text
+    /// before the last digit), then scored against two agreements' keys.
+    @Sendable static func trace(_ bytes: [UInt8]) {
+        guard let first = bytes.first else { return }
+        let format: TabularFormat = first % 2 == 0 ? .csv : .jsonLines
+        let input = Array(bytes.dropFirst())
+        func sample(chunk: Int) -> [Substring] {
+            var sample = WatermarkSample(format: format, limit: Int(first % 64) + 1)
+            var i = 0
+            while i < input.count {
+                let end = min(input.count, i + chunk)
+                input[i..<end].withUnsafeBytes { sample.feed($0) }
+                i = end
+            }
+            sample.finish()
+            return sample.values
+        }
+        let values = sample(chunk: max(1, input.count))
+        precondition(values == sample(chunk: Int(first % 13) + 1), "the trace sample depends on chunk boundaries")
+        precondition(Set(values.map { $0.dropLast() }).count == values.count, "the trace sample holds a trial twice")
+        let secret = SymmetricKey(data: Data(repeating: 2, count: 32))
+        let verdict = Watermark.trace(values: values, candidates: ["a", "b"].map { (id: $0, key: Watermark.key(secret: secret, agreement: $0)) })
+        precondition(verdict.evidence.allSatisfy { $0.matches <= $0.values && $0.values <= values.count }, "a trace scored more than it read")
     }
 
     /// The delivery transformer: masking and watermarking a CSV or JSON-lines stream, fed in
