@@ -17,6 +17,11 @@ public struct WatermarkSample: Sendable {
     /// carry the same bit and are one trial to a trace, so they do not use up `limit`.
     public private(set) var values: [Substring] = []
     private var seen = Set<Substring>()
+    /// Decimal values read, copies included: reading stops after `limit` × `readsPerValue`, so a
+    /// file repeating a few values costs a bounded number of look-ups, not one per value of a
+    /// 256 MiB body (a real leak reaches `limit` distinct values long before).
+    private var read = 0
+    static let readsPerValue = 64
     /// Tokens beyond this length are not numbers a delivery marked.
     public static let longestToken = 1_024
     private var token: [UInt8] = []
@@ -31,8 +36,9 @@ public struct WatermarkSample: Sendable {
         inHeader = format == .csv
     }
 
-    /// Whether `limit` distinct values were found (feeding more changes nothing).
-    public var isFull: Bool { values.count >= limit }
+    /// Whether `limit` distinct values were found, or `limit` × `readsPerValue` values read
+    /// (feeding more changes nothing).
+    public var isFull: Bool { values.count >= limit || read / Self.readsPerValue >= limit }
 
     /// Reads the next bytes of the file.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
@@ -88,6 +94,7 @@ public struct WatermarkSample: Sendable {
             while let c = value.last, c == UInt8(ascii: "\"") || c == UInt8(ascii: " ") || c == UInt8(ascii: "\r") { value = value.dropLast() }
         }
         guard Watermark.isDecimal(value) else { return }
+        read += 1
         let text = Substring(String(decoding: value, as: UTF8.self))
         if seen.insert(text.dropLast()).inserted { values.append(text) }
     }

@@ -95,6 +95,11 @@ import Testing
         // their text before the last digit (1.23 with 1.25: "1.2"; 1.2 with 1.5: "1.").
         let repeated = "v\n" + String(repeating: "1.5\n", count: 100) + "1.25\n1.23\n1.2\n" + (2..<20).map { "\($0).5" }.joined(separator: "\n")
         #expect(Self.sampled(repeated, format: .csv, limit: 5, generator: &generator) == ["1.5", "1.25", "2.5", "3.5", "4.5"])
+        // Reading stops after 64 values per value wanted, copies included: a body of one value
+        // repeated costs a bounded number of look-ups.
+        let copies = { (count: Int) in "v\n" + String(repeating: "1.5\n", count: count) + "2.5\n" }
+        #expect(Self.sampled(copies(5 * 64 - 1), format: .csv, limit: 5, generator: &generator) == ["1.5", "2.5"])
+        #expect(Self.sampled(copies(5 * 64), format: .csv, limit: 5, generator: &generator) == ["1.5"])
         // A 2,000-digit number is no marked value; the short ones around it still count.
         let long = "1." + String(repeating: "7", count: 2_000)
         #expect(Self.sampled("v\n0.5," + long + ",2.5\n", format: .csv, generator: &generator) == ["0.5", "2.5"])
