@@ -140,6 +140,12 @@ import Testing
             #expect((padded["markedValues"]?.intValue ?? 0) <= 201, "\(padded)")
             let constant = try await traceCall(net, "amount\n" + String(repeating: "1.5\n", count: 20_000))
             #expect(constant["markedValues"]?.intValue == 1 && constant["attributed"] == .null, "\(constant)")
+            #expect(constant["explanation"]?.stringValue == "only 1 distinct values could carry a mark; at least about 40 are needed")
+            // A product with no agreements has nothing to compare with; the original data matches none.
+            let unknown = try await traceCall(net, windows, query: "?dataset=urn:uuid:no-such-product")
+            #expect(unknown["candidates"]?.intValue == 0 && unknown["attributed"] == .null)
+            #expect(unknown["explanation"]?.stringValue == "this node has no provider agreements to compare with")
+            #expect(original["explanation"]?.stringValue?.hasPrefix("no agreement's watermark matches clearly") == true, "\(original)")
             // Past the node's limit (16 MiB here) by far more than socket buffers hold: the 413
             // naming the body reaches the client (the server reads the rest and drops it, no
             // reset connection), and the next trace is served as before.
@@ -174,9 +180,9 @@ import Testing
         }
     }
 
-    func traceCall(_ net: TestNetwork, _ text: String) async throws -> JSONValue {
+    func traceCall(_ net: TestNetwork, _ text: String, query: String = "") async throws -> JSONValue {
         let reply = try await raw(
-            .POST, net.url(1) + "/api/v1/quality/trace",
+            .POST, net.url(1) + "/api/v1/quality/trace" + query,
             headers: [("Authorization", "Bearer \(net.nodes[1].adminToken)"), ("Content-Type", "text/csv")], body: Data(text.utf8))
         try #require(reply.status == 200, "\(reply.text)")
         return try #require(reply.json)
