@@ -110,27 +110,28 @@ public enum Watermark {
     /// (which carry a bit, their last digit's parity; one trial per distinct text before the
     /// last digit); each candidate then costs one prepared MAC per trial.
     public static func trace(values: [Substring], candidates: [(id: String, key: SymmetricKey)]) -> Trace {
-        trace(values: values, candidates: candidates, parallelWork: 1 << 20)
+        // Candidates are independent: a node with many agreements scores them on every core
+        // (about a microsecond per value and candidate) once there are 2^20 MACs to compute.
+        let cores = values.count * candidates.count >= 1 << 20 ? ProcessInfo.processInfo.activeProcessorCount : 1
+        return trace(values: values, candidates: candidates, lanes: cores)
     }
 
-    /// `trace`, spreading the candidates over the cores once there are `parallelWork` MACs to compute.
-    static func trace(values: [Substring], candidates: [(id: String, key: SymmetricKey)], parallelWork: Int) -> Trace {
+    /// `trace`, scoring the candidates in `lanes` contiguous shares at once.
+    static func trace(values: [Substring], candidates: [(id: String, key: SymmetricKey)], lanes wanted: Int) -> Trace {
         // Values sharing a text before their last digit carry the same bit under every key, so
         // they are one trial, not several: counted once (as first seen), or a file repeating one
         // value would match about half of all keys on every value — a z in the hundreds, and a
         // false attribution whenever a single agreement is the only candidate.
         var prefixes: [UInt8] = []
         var marked: [(end: Int, parity: Int)] = []
-        var seen = Set<Substring>()
+        var trials = DistinctTrials()
         for value in values {
             let bytes = value.utf8
-            guard isDecimal(bytes), let last = bytes.last, seen.insert(value.dropLast()).inserted else { continue }
+            guard isDecimal(bytes), let last = bytes.last, trials.isNew(value) else { continue }
             prefixes.append(contentsOf: bytes.dropLast())
             marked.append((prefixes.count, Int(last - 0x30) % 2))
         }
-        // Candidates are independent: a node with many agreements scores them on every core
-        // (about a microsecond per value and candidate), each lane a contiguous share.
-        let lanes = candidates.count * marked.count >= parallelWork ? min(candidates.count, ProcessInfo.processInfo.activeProcessorCount) : 1
+        let lanes = min(candidates.count, wanted)
         var evidence: [Evidence]
         if lanes > 1 {
             let parts = Mutex([[Evidence]](repeating: [], count: lanes))
@@ -184,4 +185,13 @@ public enum Watermark {
         sample.finish()
         return sample.values
     }
+}
+
+/// Which values of a leaked file are separate trials: values sharing their text before the last
+/// digit carry the same bit under every key, so only the first of them counts.
+struct DistinctTrials {
+    private var seen = Set<Substring>()
+
+    /// Whether `value` is the first seen with its text before the last digit.
+    mutating func isNew(_ value: Substring) -> Bool { seen.insert(value.dropLast()).inserted }
 }

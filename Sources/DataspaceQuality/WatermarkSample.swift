@@ -16,7 +16,7 @@ public struct WatermarkSample: Sendable {
     /// The values found, one per distinct text before the last digit (the first seen): copies
     /// carry the same bit and are one trial to a trace, so they do not use up `limit`.
     public private(set) var values: [Substring] = []
-    private var seen = Set<Substring>()
+    private var trials = DistinctTrials()
     /// Decimal values read, copies included: reading stops after `limit` × `readsPerValue`, so a
     /// file repeating a few values costs a bounded number of look-ups, not one per value of a
     /// 256 MiB body (a real leak reaches `limit` distinct values long before).
@@ -96,6 +96,6 @@ public struct WatermarkSample: Sendable {
         guard Watermark.isDecimal(value) else { return }
         read += 1
         let text = Substring(String(decoding: value, as: UTF8.self))
-        if seen.insert(text.dropLast()).inserted { values.append(text) }
+        if trials.isNew(text) { values.append(text) }
     }
 }

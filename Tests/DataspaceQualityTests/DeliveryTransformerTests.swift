@@ -157,13 +157,15 @@ import Testing
         let leaked = "amount\n" + subset.map { String($0.split(separator: ",")[6]) }.joined(separator: "\n")
         let trace = Watermark.trace(values: Watermark.values(csv: leaked), candidates: candidates)
         #expect(trace.attributed == agreements[13])
-        // Spread over the cores (every candidate count and lane split), the scores are the same.
+        // Scored in lanes (every candidate count and lane split), the scores are the same.
         for count in [1, 2, 3, 20] {
             let some = Array(candidates.prefix(count))
-            let alone = Watermark.trace(values: Watermark.values(csv: leaked), candidates: some, parallelWork: .max)
-            let spread = Watermark.trace(values: Watermark.values(csv: leaked), candidates: some, parallelWork: 0)
-            #expect(spread.evidence == alone.evidence && spread.attributed == alone.attributed)
-            #expect(Set(spread.evidence.map(\.candidate)) == Set(some.map(\.id)))
+            let alone = Watermark.trace(values: Watermark.values(csv: leaked), candidates: some, lanes: 1)
+            for lanes in [2, 3, 7] {
+                let spread = Watermark.trace(values: Watermark.values(csv: leaked), candidates: some, lanes: lanes)
+                #expect(spread.evidence == alone.evidence && spread.attributed == alone.attributed)
+                #expect(Set(spread.evidence.map(\.candidate)) == Set(some.map(\.id)))
+            }
         }
         // Another agreement's delivery of the same rows is not attributed to agreement 13.
         let (other, _) = Self.transform(input, plan: try Self.plan(.csv, masking, watermark: true, agreement: agreements[4]))
