@@ -277,13 +277,10 @@ public actor RevocationCache: RevocationChecker {
             }
         }
         if let hit = lists.fresh(issuer, now: Date(), maximumAge: ttl) { return hit.revoked.contains(credentialID) }
-        let started: Bool
         let shared: Task<RevocationList, any Error>
         if ttl > 0, let running = fetching[issuer] {
-            started = false
             shared = running
         } else {
-            started = true
             let asked = Date()
             // Not cancelled with the check that started it: the others waiting share it.
             shared = Task { try await self.fetchAndAccept(issuer, askedAt: asked) }
@@ -293,7 +290,8 @@ public actor RevocationCache: RevocationChecker {
         let outcome = await shared.result
         waiting[issuer, default: 1] -= 1
         if waiting[issuer] == 0 { waiting[issuer] = nil }
-        if started, fetching[issuer] == shared { fetching[issuer] = nil }
+        // Done: the next miss fetches afresh (whichever of the sharing checks gets here first).
+        if fetching[issuer] == shared { fetching[issuer] = nil }
         switch outcome {
         case .success(let list): return list.revoked.contains(credentialID)
         case .failure(let error as IdentityError): throw error
