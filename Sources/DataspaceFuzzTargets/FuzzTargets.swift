@@ -126,6 +126,16 @@ public enum FuzzTargets {
         } catch {}
     }
 
+    /// Hands `input` to `body` in pieces of `size` bytes (the last may be shorter).
+    static func inChunks(_ input: [UInt8], of size: Int, _ body: (UnsafeRawBufferPointer) -> Void) {
+        var i = 0
+        while i < input.count {
+            let end = min(input.count, i + size)
+            input[i..<end].withUnsafeBytes(body)
+            i = end
+        }
+    }
+
     /// A leaked file to trace, as POST /api/v1/quality/trace reads it: sampled in chunks the
     /// first byte sizes (the sample must not depend on them, nor hold a value twice by its text
     /// before the last digit), then scored against two agreements' keys.
@@ -135,12 +145,7 @@ public enum FuzzTargets {
         let input = Array(bytes.dropFirst())
         func sample(chunk: Int) -> [Substring] {
             var sample = WatermarkSample(format: format, limit: Int(first % 64) + 1)
-            var i = 0
-            while i < input.count {
-                let end = min(input.count, i + chunk)
-                input[i..<end].withUnsafeBytes { sample.feed($0) }
-                i = end
-            }
+            inChunks(input, of: chunk) { sample.feed($0) }
             sample.finish()
             return sample.values
         }
@@ -165,12 +170,7 @@ public enum FuzzTargets {
         func run(chunk: Int) -> [UInt8] {
             var transformer = DeliveryTransformer(plan: plan)
             var out: [UInt8] = []
-            var i = 0
-            while i < input.count {
-                let end = min(input.count, i + chunk)
-                input[i..<end].withUnsafeBytes { transformer.consume($0, into: &out) }
-                i = end
-            }
+            inChunks(input, of: chunk) { transformer.consume($0, into: &out) }
             transformer.finish(into: &out)
             return out
         }
