@@ -11,7 +11,7 @@ public struct LeakTrace: Sendable {
         public let agreement: ContractAgreement?
     }
 
-    /// How many agreements were compared.
+    /// How many agreements were compared (those that delivered data).
     public let candidates: Int
     /// How many values of the file could carry a mark.
     public let markedValues: Int
@@ -25,9 +25,11 @@ public struct LeakTrace: Sendable {
 
 extension ContractService {
     /// Scores `values` (the decimal values of a leaked file) against the watermark of every
-    /// provider agreement (of `dataset` only, when given) and names the one it came from.
+    /// provider agreement (of `dataset` only, when given) that delivered data, and names the one
+    /// it came from. Agreements that never delivered are left out: their consumers hold no copy,
+    /// and each needless candidate is one more chance score the true one must lead.
     public func traceLeak(values: [Substring], dataset: String?) async throws -> LeakTrace {
-        let agreements = try await store.agreements(limit: 1_000_000).filter { $0.role == .provider && (dataset == nil || $0.dataset == dataset) }
+        let agreements = try await store.deliveredAgreements(dataset: dataset, limit: 1_000_000)
         let candidates = deliverySecret.map { secret in agreements.map { (id: $0.id, key: Watermark.key(secret: secret, agreement: $0.id)) } } ?? []
         // Seconds of MACs for a large node: not on the threads that serve requests.
         let verdict = await offCooperativeThreads { Watermark.trace(values: values, candidates: candidates) }
@@ -38,7 +40,8 @@ extension ContractService {
         var explanation: String?
         if attributed == nil {
             explanation =
-                candidates.isEmpty ? "this node has no provider agreements to compare with"
+                candidates.isEmpty
+                ? (dataset == nil ? "no agreement of this node has delivered data yet" : "no agreement for this product has delivered data yet")
                 : marked < 40 ? "only \(marked) distinct values could carry a mark; at least about 40 are needed"
                 : "no agreement's watermark matches clearly (z ≥ \(Int(Watermark.Trace.threshold)) and that far ahead of the next)"
         }

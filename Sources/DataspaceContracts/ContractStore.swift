@@ -23,6 +23,10 @@ public protocol ContractStore: Sendable {
         -> ContractNegotiation
     func agreement(id: String) async throws -> ContractAgreement?
     func agreements(limit: Int) async throws -> [ContractAgreement]
+    /// Provider agreements (of `dataset` only, when given) under which a data-plane request has
+    /// begun, newest first: the only consumers who can hold a delivered copy, so the only
+    /// candidates a leaked file's watermark is compared with.
+    func deliveredAgreements(dataset: String?, limit: Int) async throws -> [ContractAgreement]
 
     func insertTransfer(_ transfer: TransferProcess) async throws
     func transfer(id: String) async throws -> TransferProcess?

@@ -153,6 +153,19 @@ extension PostgresStore: ContractStore {
         try await rows("SELECT body FROM agreement ORDER BY agreed_at DESC LIMIT \(limit)").map { try Self.decodeAgreement(try $0.decode(String.self)) }
     }
 
+    public func deliveredAgreements(dataset: String?, limit: Int) async throws -> [ContractAgreement] {
+        // Deliveries are kept on the provider side only; a request that began counts even if
+        // its process died before recording bytes.
+        try await rows(
+            """
+            SELECT a.body FROM agreement a
+            WHERE EXISTS (SELECT 1 FROM transfer_delivery d WHERE d.agreement_id = a.id AND d.requests > 0)
+              AND (\(dataset)::text IS NULL OR a.body::jsonb ->> 'dataset' = \(dataset))
+            ORDER BY a.agreed_at DESC LIMIT \(limit)
+            """
+        ).map { try Self.decodeAgreement(try $0.decode(String.self)) }
+    }
+
     // MARK: transfers
 
     /// Inserts `t`, or replaces the stored transfer if its revision is still `t.revision`;

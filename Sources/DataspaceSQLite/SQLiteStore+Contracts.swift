@@ -145,6 +145,22 @@ extension SQLiteStore: ContractStore {
         }
     }
 
+    public func deliveredAgreements(dataset: String?, limit: Int) async throws -> [ContractAgreement] {
+        // Deliveries are kept on the provider side only; a request that began counts even if
+        // its process died before recording bytes.
+        try await writer.read { db in
+            try String.fetchAll(
+                db,
+                sql: """
+                    SELECT a.body FROM agreement a
+                    WHERE EXISTS (SELECT 1 FROM transfer_delivery d WHERE d.agreement_id = a.id AND d.requests > 0)
+                      AND (?1 IS NULL OR json_extract(a.body, '$.dataset') = ?1)
+                    ORDER BY a.agreed_at DESC LIMIT ?2
+                    """, arguments: [dataset, limit]
+            ).map { try Self.decodeAgreement($0) }
+        }
+    }
+
     // MARK: transfers
 
     /// Inserts `t`, or replaces the stored transfer if its revision is still `t.revision`

@@ -20,7 +20,7 @@ struct TraceCommand: AsyncParsableCommand {
             let result = try await node.client().trace(file: file, format: chosen, dataset: dataset)
             if node.json { node.printJSON(result); return }
             let marked = (result["markedValues"]?.intValue ?? 0)
-            print("\(file): \(marked) distinct values carry a mark; compared with \((result["candidates"]?.intValue ?? 0)) agreements")
+            print("\(file): \(marked) distinct values carry a mark; compared with \((result["candidates"]?.intValue ?? 0)) agreements that delivered data")
             printTable(
                 ["agreement", "consumer", "matches", "z"],
                 (result["top"]?.arrayValue ?? []).map { e in

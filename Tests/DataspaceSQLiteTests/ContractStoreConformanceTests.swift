@@ -60,6 +60,48 @@ import Testing
         #expect(try await store.usage(agreementID: "other").isEmpty)
         try await store.saveDeliveryReceipt(transferID: "p1", index: 7, receipt: "receipt text")
     }
+
+    /// A leak is compared only with agreements whose consumer can hold a copy: those under which
+    /// a data-plane request began, whether or not it finished.
+    @Test(arguments: StorageBackend.available) func deliveredAgreementsAreThoseWhereARequestBegan(_ backend: StorageBackend) async throws {
+        let store = try await backend.contractStore()
+        func agree(_ id: String, dataset: String, day: Double) async throws {
+            let n = ContractNegotiation(
+                id: "n-" + id, role: .provider, providerPid: "n-" + id, consumerPid: "c-" + id, state: .finalized, counterparty: "did:web:c",
+                counterpartyAddress: "http://127.0.0.1:1/dsp", dataset: dataset, purpose: nil, offer: [:], now: Self.at)
+            let a = ContractAgreement(
+                id: id, negotiationID: n.id, role: .provider, dataset: dataset, provider: "did:web:p", consumer: "did:web:c", purpose: nil,
+                agreedAt: Self.at.addingTimeInterval(day * 86_400), policy: ["uid": .string(id)], providerSignature: "sig", consumerSignature: "sig",
+                recipient: RecipientFacts(did: "did:web:c", sector: nil, region: nil, role: nil))
+            try await store.insertNegotiation(n, agreement: a)
+        }
+        func reserve(_ transfer: String, under agreement: String) async throws {
+            var t = self.transfer(transfer, state: .started, updated: Self.at)
+            t.role = .provider
+            t.agreementID = agreement
+            _ = try await store.insertNumberedTransfer(t) { _ in }
+        }
+        try await agree("finished", dataset: "d", day: 1)
+        try await agree("cut-short", dataset: "d", day: 2)
+        try await agree("reserved-only", dataset: "d", day: 3)
+        try await agree("never-transferred", dataset: "d", day: 4)
+        try await agree("other-product", dataset: "e", day: 5)
+        for (transfer, agreement) in [("t1", "finished"), ("t2", "cut-short"), ("t3", "reserved-only"), ("t4", "other-product")] {
+            try await reserve(transfer, under: agreement)
+        }
+        let finished = try await store.beginDelivery(agreementID: "finished", transferID: "t1", at: Self.at) { _ in }
+        try await store.endDelivery(finished, bytes: 100, complete: true, at: Self.at, usage: nil, evidence: [])
+        // Its process died mid-stream: no bytes recorded, yet the consumer may hold a part.
+        _ = try await store.beginDelivery(agreementID: "cut-short", transferID: "t2", at: Self.at) { _ in }
+        let other = try await store.beginDelivery(agreementID: "other-product", transferID: "t4", at: Self.at) { _ in }
+        try await store.endDelivery(other, bytes: 0, complete: false, at: Self.at, usage: nil, evidence: [])
+
+        #expect(try await store.deliveredAgreements(dataset: nil, limit: 10).map(\.id) == ["other-product", "cut-short", "finished"])
+        #expect(try await store.deliveredAgreements(dataset: "d", limit: 10).map(\.id) == ["cut-short", "finished"])
+        #expect(try await store.deliveredAgreements(dataset: "d", limit: 1).map(\.id) == ["cut-short"])
+        #expect(try await store.deliveredAgreements(dataset: "no-such-product", limit: 10).isEmpty)
+        #expect(try await store.agreements(limit: 10).count == 5)
+    }
 }
 
 /// Queued messages are delivered from one replica at a time: claims exclude other owners until

@@ -76,6 +76,10 @@ import Testing
             #expect(page.status == 200 && page.text.contains("<svg") && page.text.contains("resident-id"))
             #expect(!page.text.contains(String(firstRow[2])))
 
+            // Before any delivery there is nobody a leak could come from.
+            let early = try await traceCall(net, "amount\n1.25\n")
+            #expect(early["candidates"]?.intValue == 0 && early["explanation"]?.stringValue == "no agreement of this node has delivered data yet", "\(early)")
+
             // Two consumers, two agreements, two different marked copies; no original number leaves.
             var downloads: [(agreement: String, file: String, sha256: String, transfer: String, endpoint: String, token: String)] = []
             for consumer in [2, 3] {
@@ -89,6 +93,9 @@ import Testing
                 let result = try await DataPlaneClient().download(endpoint: endpoint, token: token, to: file)
                 downloads.append((agreement, file, result.sha256, try #require(t["id"]?.stringValue), endpoint, token))
             }
+            // A third agreement that never delivered: its consumer holds no copy, so it is no candidate.
+            let idle = try await ContractFlowTests().negotiate(net, consumer: 3, provider: 1, dataset: dataset, purpose: "research")
+            #expect(idle["state"]?.stringValue == "FINALIZED", "\(idle)")
             let first = try String(contentsOfFile: downloads[0].file, encoding: .utf8)
             let second = try String(contentsOfFile: downloads[1].file, encoding: .utf8)
             #expect(first != second)
@@ -144,7 +151,7 @@ import Testing
             // A product with no agreements has nothing to compare with; the original data matches none.
             let unknown = try await traceCall(net, windows, query: "?dataset=urn:uuid:no-such-product")
             #expect(unknown["candidates"]?.intValue == 0 && unknown["attributed"] == .null)
-            #expect(unknown["explanation"]?.stringValue == "this node has no provider agreements to compare with")
+            #expect(unknown["explanation"]?.stringValue == "no agreement for this product has delivered data yet")
             #expect(original["explanation"]?.stringValue?.hasPrefix("no agreement's watermark matches clearly") == true, "\(original)")
             // Past the node's limit (16 MiB here) by far more than socket buffers hold: the 413
             // naming the body reaches the client (the server reads the rest and drops it, no
