@@ -19,23 +19,28 @@ public struct LeakTrace: Sendable {
     public let top: [Match]
     /// The agreement the file is attributed to, if one matches clearly.
     public let attributed: Match?
+    /// The column whose values alone named it (nil: all values together, or no attribution).
+    public let column: String?
+    /// The z, and the lead over the next, that attribution needed (rises when columns are scored one by one).
+    public let threshold: Double
     /// Why nothing was attributed, in words for the officer (nil when something was).
     public let explanation: String?
 }
 
 extension ContractService {
-    /// Scores `values` (the decimal values of a leaked file) against the watermark of every
-    /// provider agreement (of `dataset` only, when given) that delivered data, and names the one
-    /// it came from. Agreements that never delivered are left out: their consumers hold no copy,
-    /// and each needless candidate is one more chance score the true one must lead.
-    public func traceLeak(values: [Substring], dataset: String?) async throws -> LeakTrace {
+    /// Scores the decimal values sampled from a leaked file (all together and column by column)
+    /// against the watermark of every provider agreement (of `dataset` only, when given) that
+    /// delivered data, and names the one it came from. Agreements that never delivered are left
+    /// out: their consumers hold no copy, and each needless candidate is one more chance score
+    /// the true one must lead.
+    public func traceLeak(_ sample: WatermarkSample, dataset: String?) async throws -> LeakTrace {
         let agreements = try await store.deliveredAgreements(dataset: dataset, limit: 1_000_000)
         let candidates = deliverySecret.map { secret in agreements.map { (id: $0.id, key: Watermark.key(secret: secret, agreement: $0.id)) } } ?? []
         // Seconds of MACs for a large node: not on the threads that serve requests.
-        let verdict = await offCooperativeThreads { Watermark.trace(values: values, candidates: candidates) }
+        let verdict = await offCooperativeThreads { Watermark.trace(sample, candidates: candidates) }
         let byID = Dictionary(agreements.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         func match(_ evidence: Watermark.Evidence) -> LeakTrace.Match { LeakTrace.Match(evidence: evidence, agreement: byID[evidence.candidate]) }
-        let marked = verdict.evidence.first?.values ?? 0
+        let marked = verdict.values
         let attributed = verdict.attributed.flatMap { id in verdict.evidence.first { $0.candidate == id } }.map(match)
         var explanation: String?
         if attributed == nil {
@@ -43,10 +48,11 @@ extension ContractService {
                 candidates.isEmpty
                 ? (dataset == nil ? "no agreement of this node has delivered data yet" : "no agreement for this product has delivered data yet")
                 : marked < 40 ? "only \(marked) distinct values could carry a mark; at least about 40 are needed"
-                : "no agreement's watermark matches clearly (z ≥ \(Int(Watermark.Trace.threshold)) and that far ahead of the next)"
+                : "no agreement's watermark matches clearly (z ≥ \(String(format: "%g", verdict.threshold)) and that far ahead of the next)"
         }
+        let column = verdict.column.map { sample.columnNames.indices.contains($0) ? sample.columnNames[$0] : "column \($0 + 1)" }
         return LeakTrace(
-            candidates: candidates.count, markedValues: marked, top: verdict.evidence.prefix(5).map(match), attributed: attributed,
-            explanation: explanation)
+            candidates: candidates.count, markedValues: marked, top: verdict.evidence.prefix(5).map(match), attributed: attributed, column: column,
+            threshold: verdict.threshold, explanation: explanation)
     }
 }

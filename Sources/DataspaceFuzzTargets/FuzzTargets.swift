@@ -143,18 +143,25 @@ public enum FuzzTargets {
         guard let first = bytes.first else { return }
         let format: TabularFormat = first % 2 == 0 ? .csv : .jsonLines
         let input = Array(bytes.dropFirst())
-        func sample(chunk: Int) -> [Substring] {
+        func sample(chunk: Int) -> WatermarkSample {
             var sample = WatermarkSample(format: format, limit: Int(first % 64) + 1)
             inChunks(input, of: chunk) { sample.feed($0) }
             sample.finish()
-            return sample.values
+            return sample
         }
-        let values = sample(chunk: max(1, input.count))
-        precondition(values == sample(chunk: Int(first % 13) + 1), "the trace sample depends on chunk boundaries")
+        let whole = sample(chunk: max(1, input.count)), chunked = sample(chunk: Int(first % 13) + 1)
+        let values = whole.values
+        precondition(
+            values == chunked.values && whole.columns == chunked.columns && whole.columnNames == chunked.columnNames,
+            "the trace sample depends on chunk boundaries")
         precondition(Set(values.map { $0.dropLast() }).count == values.count, "the trace sample holds a trial twice")
+        precondition(
+            whole.columns.count == values.count && whole.columns.allSatisfy { ($0 ?? 0) >= 0 && ($0 ?? 0) < WatermarkSample.maxColumns }
+                && whole.columnNames.count <= WatermarkSample.maxColumns, "a value's column is outside the columns told apart")
         let secret = SymmetricKey(data: Data(repeating: 2, count: 32))
-        let verdict = Watermark.trace(values: values, candidates: ["a", "b"].map { (id: $0, key: Watermark.key(secret: secret, agreement: $0)) })
+        let verdict = Watermark.trace(whole, candidates: ["a", "b"].map { (id: $0, key: Watermark.key(secret: secret, agreement: $0)) })
         precondition(verdict.evidence.allSatisfy { $0.matches <= $0.values && $0.values <= values.count }, "a trace scored more than it read")
+        precondition(verdict.threshold >= Watermark.Trace.baseThreshold, "a trace lowered its bar")
     }
 
     /// The delivery transformer: masking and watermarking a CSV or JSON-lines stream, fed in

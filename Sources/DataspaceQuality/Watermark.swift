@@ -15,7 +15,8 @@ import Synchronization
 /// many parities match. An innocent file matches about half (binomial); the right agreement
 /// matches nearly all. The z-score (2m − n)/√n over the n distinct values (by their text before
 /// the last digit) decides: attribution needs z ≥ 6 (a chance match about one in 10^9 per
-/// candidate) and a clear lead over the runner-up.
+/// candidate) and a clear lead over the runner-up. Given a file's columns, each is scored on its
+/// own too, and the bar rises with the number of groups tried.
 ///
 /// Survives: any row subset (down to ~40 distinct marked values against one candidate, about
 /// 100-150 against many, as the runner-up must trail by 6), row reordering, dropped, reordered or
@@ -100,72 +101,135 @@ public enum Watermark {
 
     /// The verdict over all candidates.
     public struct Trace: Sendable {
+        /// Every candidate's evidence in the values that decided (`column`'s, or all), best first.
         public let evidence: [Evidence]
         /// The attributed agreement: z ≥ `threshold` and at least `threshold` ahead of the next.
         public let attributed: String?
-        public static let threshold = 6.0
+        /// The column whose values alone gave the attribution; nil when all values together did
+        /// (or nothing was attributed).
+        public let column: Int?
+        /// The z (and lead) attribution needed: `baseThreshold` when all values were scored as
+        /// one group; higher when each column was scored too, so that trying several groups does
+        /// not raise the chance of a false attribution (Bonferroni over the groups tried).
+        public let threshold: Double
+        /// Distinct values that carry a bit (one trial each), in the whole file.
+        public let values: Int
+        /// A chance match this far above half is about one in 10^9 per candidate.
+        public static let baseThreshold = 6.0
     }
 
-    /// Scores a leaked file's values against each candidate's key. The values are read once
-    /// (which carry a bit, their last digit's parity; one trial per distinct text before the
-    /// last digit); each candidate then costs one prepared MAC per trial.
+    /// Scores a leaked file's values against each candidate's key, all values as one group.
+    /// The values are read once (which carry a bit, their last digit's parity; one trial per
+    /// distinct text before the last digit); each candidate then costs one prepared MAC per trial.
     public static func trace(values: [Substring], candidates: [(id: String, key: SymmetricKey)]) -> Trace {
-        // Candidates are independent: a node with many agreements scores them on every core
-        // (about a microsecond per value and candidate) once there are 2^20 MACs to compute.
-        let cores = values.count * candidates.count >= 1 << 20 ? ProcessInfo.processInfo.activeProcessorCount : 1
-        return trace(values: values, candidates: candidates, lanes: cores)
+        trace(values: values, columns: nil, candidates: candidates, lanes: lanes(values.count * candidates.count))
     }
 
-    /// `trace`, scoring the candidates in `lanes` contiguous shares at once.
-    static func trace(values: [Substring], candidates: [(id: String, key: SymmetricKey)], lanes wanted: Int) -> Trace {
+    /// As `trace(values:candidates:)`, and each column of the sample scored on its own as well:
+    /// a leaker who adds unmarked columns of decimals dilutes the evidence of all values
+    /// together, not that of the marked column.
+    public static func trace(_ sample: WatermarkSample, candidates: [(id: String, key: SymmetricKey)]) -> Trace {
+        trace(values: sample.values, columns: sample.columns, candidates: candidates, lanes: lanes(sample.values.count * candidates.count))
+    }
+
+    /// Candidates are independent: a node with many agreements scores them on every core
+    /// (about a microsecond per value and candidate) once there are 2^20 MACs to compute.
+    private static func lanes(_ work: Int) -> Int { work >= 1 << 20 ? ProcessInfo.processInfo.activeProcessorCount : 1 }
+
+    /// `trace`, scoring the candidates in `lanes` contiguous shares at once; `columns` (one per
+    /// value, or nil) groups the values by column as well.
+    static func trace(values: [Substring], columns: [Int?]? = nil, candidates: [(id: String, key: SymmetricKey)], lanes wanted: Int) -> Trace {
         // Values sharing a text before their last digit carry the same bit under every key, so
         // they are one trial, not several: counted once (as first seen), or a file repeating one
         // value would match about half of all keys on every value — a z in the hundreds, and a
         // false attribution whenever a single agreement is the only candidate.
         var prefixes: [UInt8] = []
-        var marked: [(end: Int, parity: Int)] = []
+        var marked: [MarkedValue] = []
         var trials = DistinctTrials()
-        for value in values {
+        for (i, value) in values.enumerated() {
             let bytes = value.utf8
             guard isDecimal(bytes), let last = bytes.last, trials.isNew(value) else { continue }
             prefixes.append(contentsOf: bytes.dropLast())
-            marked.append((prefixes.count, Int(last - 0x30) % 2))
+            // Group 0 is every value; group c + 1 is column c.
+            let column = columns.flatMap { i < $0.count ? $0[i] : nil }.flatMap { (0..<WatermarkSample.maxColumns).contains($0) ? $0 : nil }
+            marked.append(MarkedValue(end: prefixes.count, parity: Int(last - 0x30) % 2, group: column.map { $0 + 1 } ?? 0))
         }
+        let groupCount = (marked.map(\.group).max() ?? 0) + 1
         let lanes = min(candidates.count, wanted)
-        var evidence: [Evidence]
+        var scores: [[Int]]
         if lanes > 1 {
-            let parts = Mutex([[Evidence]](repeating: [], count: lanes))
+            let parts = Mutex([[[Int]]](repeating: [], count: lanes))
             DispatchQueue.concurrentPerform(iterations: lanes) { [prefixes, marked] lane in
                 let share = candidates[candidates.count * lane / lanes..<candidates.count * (lane + 1) / lanes].map {
-                    score($0, prefixes: prefixes, marked: marked)
+                    matches($0.key, prefixes: prefixes, marked: marked, groups: groupCount)
                 }
                 parts.withLock { $0[lane] = share }
             }
-            evidence = parts.withLock { $0.flatMap { $0 } }
+            scores = parts.withLock { $0.flatMap { $0 } }
         } else {
-            evidence = candidates.map { score($0, prefixes: prefixes, marked: marked) }
+            scores = candidates.map { matches($0.key, prefixes: prefixes, marked: marked, groups: groupCount) }
         }
-        evidence.sort { $0.z > $1.z }
-        var attributed: String?
-        if let best = evidence.first, best.z >= Trace.threshold, best.z - (evidence.dropFirst().first?.z ?? 0) >= Trace.threshold {
-            attributed = best.candidate
+        var sizes = [Int](repeating: 0, count: groupCount)
+        for value in marked where value.group > 0 { sizes[value.group] += 1 }
+        sizes[0] = marked.count
+        // A column holding every value is the whole file again; one with fewer than
+        // baseThreshold² values can never reach it (z ≤ √n), so it adds no chance to be wrong.
+        let columnsTried = (1..<groupCount).filter { sizes[$0] < marked.count && Double(sizes[$0]) >= Trace.baseThreshold * Trace.baseThreshold }
+        let threshold = threshold(groups: 1 + columnsTried.count)
+        func evidence(_ group: Int) -> [Evidence] {
+            zip(candidates, scores).map { Evidence(candidate: $0.id, matches: $1[group], values: sizes[group]) }.sorted { $0.z > $1.z }
         }
-        return Trace(evidence: evidence, attributed: attributed)
+        func attributed(_ evidence: [Evidence]) -> String? {
+            guard let best = evidence.first, best.z >= threshold, best.z - (evidence.dropFirst().first?.z ?? 0) >= threshold else { return nil }
+            return best.candidate
+        }
+        var verdict = Trace(evidence: evidence(0), attributed: nil, column: nil, threshold: threshold, values: marked.count)
+        for group in [0] + columnsTried {
+            let ranked = evidence(group)
+            guard let id = attributed(ranked), (ranked.first?.z ?? 0) > (verdict.attributed == nil ? -.infinity : verdict.evidence.first?.z ?? 0) else { continue }
+            verdict = Trace(evidence: ranked, attributed: id, column: group == 0 ? nil : group - 1, threshold: threshold, values: marked.count)
+        }
+        return verdict
     }
 
-    /// How many of `marked` values' parities `candidate`'s key predicts; `prefixes` holds each
-    /// value's text without its last digit, back to back, ending at the value's `end`.
-    private static func score(_ candidate: (id: String, key: SymmetricKey), prefixes: [UInt8], marked: [(end: Int, parity: Int)]) -> Evidence {
-        let key = WatermarkKey(candidate.key)
-        let matches = prefixes.withUnsafeBytes { all in
-            var matches = 0, start = 0
+    /// The z whose chance of being reached by any of `groups` innocent groups is that of
+    /// `baseThreshold` for one: P(Z ≥ z) = P(Z ≥ 6) / groups.
+    static func threshold(groups: Int) -> Double {
+        guard groups > 1 else { return Trace.baseThreshold }
+        func tail(_ z: Double) -> Double { 0.5 * erfc(z / 2.0.squareRoot()) }
+        let wanted = tail(Trace.baseThreshold) / Double(groups)
+        var low = Trace.baseThreshold, high = Trace.baseThreshold + 4
+        for _ in 0..<60 {
+            let mid = (low + high) / 2
+            if tail(mid) > wanted { low = mid } else { high = mid }
+        }
+        return (high * 100).rounded(.up) / 100
+    }
+
+    /// A value that carries a bit: where its text before the last digit ends in the trace's
+    /// prefix bytes, its last digit's parity, and its group (0 all, c + 1 column c).
+    struct MarkedValue {
+        let end: Int
+        let parity: Int
+        let group: Int
+    }
+
+    /// How many of the `marked` values' parities `key` predicts: all of them at 0, each group's
+    /// at its index.
+    private static func matches(_ key: SymmetricKey, prefixes: [UInt8], marked: [MarkedValue], groups: Int) -> [Int] {
+        let key = WatermarkKey(key)
+        var counts = [Int](repeating: 0, count: groups)
+        prefixes.withUnsafeBytes { all in
+            var start = 0
             for value in marked {
-                if key.bit(of: UnsafeRawBufferPointer(rebasing: all[start..<value.end])) == value.parity { matches += 1 }
+                if key.bit(of: UnsafeRawBufferPointer(rebasing: all[start..<value.end])) == value.parity {
+                    counts[0] += 1
+                    if value.group > 0 { counts[value.group] += 1 }
+                }
                 start = value.end
             }
-            return matches
         }
-        return Evidence(candidate: candidate.id, matches: matches, values: marked.count)
+        return counts
     }
 
     /// The decimal numbers of a JSON-lines text, for `trace` (the first `limit`).
@@ -178,12 +242,21 @@ public enum Watermark {
         sample(csv, format: .csv, limit: limit)
     }
 
+    /// The decimal fields of a CSV text with their columns, for `trace(_:candidates:)`.
+    public static func sample(csv: String, limit: Int = .max) -> WatermarkSample {
+        sample(csv, format: .csv, limit: limit)
+    }
+
     private static func sample(_ text: String, format: TabularFormat, limit: Int) -> [Substring] {
+        sample(text, format: format, limit: limit).values
+    }
+
+    private static func sample(_ text: String, format: TabularFormat, limit: Int) -> WatermarkSample {
         var sample = WatermarkSample(format: format, limit: limit)
         var text = text
         text.withUTF8 { sample.feed(UnsafeRawBufferPointer($0)) }
         sample.finish()
-        return sample.values
+        return sample
     }
 }
 

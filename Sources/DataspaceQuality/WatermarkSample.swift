@@ -9,6 +9,10 @@ import DataspaceCore
 /// interpreted: a marked value never holds a comma) and lose surrounding quotes, spaces and a
 /// carriage return. JSON lines: tokens are split at JSON punctuation and white space, so only
 /// numbers written as numbers count. A token longer than `longestToken` bytes is no value.
+///
+/// Each value also keeps the column it was read from (CSV: its field's place in the line, named
+/// by the header; JSON lines: the last key before it on its line), so a trace can score a marked
+/// column on its own when a leaker pads the file with unmarked columns.
 public struct WatermarkSample: Sendable {
     public let format: TabularFormat
     /// How many distinct values to keep; the rest of the file is not looked at.
@@ -16,6 +20,22 @@ public struct WatermarkSample: Sendable {
     /// The values found, one per distinct text before the last digit (the first seen): copies
     /// carry the same bit and are one trial to a trace, so they do not use up `limit`.
     public private(set) var values: [Substring] = []
+    /// For each of `values`, the column it was first read from (an index into `columnNames`, or
+    /// into the line's fields past the header's), nil when it has none: a CSV field past
+    /// `maxColumns`, a JSON key past the first `maxColumns` distinct ones, a value before any key.
+    public private(set) var columns: [Int?] = []
+    /// Column names: the CSV header's fields, or JSON keys in the order first seen.
+    public private(set) var columnNames: [String] = []
+    /// Columns told apart; a file with more (or a hostile one inventing keys) has the rest
+    /// scored only with all values together.
+    public static let maxColumns = 64
+    /// The header line (CSV) kept for its names, up to this many bytes.
+    static let longestHeader = 64 << 10
+    private var header: [UInt8] = []
+    /// CSV: the field being read, counted from 0 at each line start. JSON lines: the last key's column.
+    private var field = 0
+    private var column: Int?
+    private var keyColumns: [String: Int] = [:]
     private var trials = DistinctTrials()
     /// Decimal values read, copies included: reading stops after `limit` × `readsPerValue`, so a
     /// file repeating a few values costs a bounded number of look-ups, not one per value of a
@@ -47,13 +67,16 @@ public struct WatermarkSample: Sendable {
             if inHeader {
                 if byte == UInt8(ascii: "\n") {
                     inHeader = !headerStarted
-                } else if byte != UInt8(ascii: "\r") {
-                    headerStarted = true
+                    if !inHeader { nameColumns() }
+                } else {
+                    if byte != UInt8(ascii: "\r") { headerStarted = true }
+                    if headerStarted, header.count < Self.longestHeader { header.append(byte) }
                 }
                 continue
             }
             if isSeparator(byte) {
-                endToken()
+                endToken(at: byte)
+                nextColumn(after: byte)
             } else if token.count < Self.longestToken {
                 token.append(byte)
             } else {
@@ -64,7 +87,33 @@ public struct WatermarkSample: Sendable {
 
     /// The end of the file: its last token counts even without a line end.
     public mutating func finish() {
-        if !inHeader, !isFull { endToken() }
+        if !inHeader, !isFull { endToken(at: UInt8(ascii: "\n")) }
+    }
+
+    /// CSV: names the columns from the header's fields (quotes, spaces and a carriage return trimmed).
+    private mutating func nameColumns() {
+        columnNames = header.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).prefix(Self.maxColumns).map { name in
+            String(decoding: Self.trimmed(name), as: UTF8.self)
+        }
+        header = []
+    }
+
+    /// Moves to the column the next token belongs to, after `separator` ended a token.
+    private mutating func nextColumn(after separator: UInt8) {
+        switch format {
+        case .csv:
+            field = separator == UInt8(ascii: "\n") ? 0 : min(field + 1, Self.maxColumns)
+        case .jsonLines:
+            if separator == UInt8(ascii: "\n") { column = nil }
+        }
+    }
+
+    /// A CSV field without surrounding quotes and spaces, or a trailing carriage return.
+    private static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var value = bytes
+        while let c = value.first, c == UInt8(ascii: "\"") || c == UInt8(ascii: " ") { value = value.dropFirst() }
+        while let c = value.last, c == UInt8(ascii: "\"") || c == UInt8(ascii: " ") || c == UInt8(ascii: "\r") { value = value.dropLast() }
+        return value
     }
 
     private func isSeparator(_ byte: UInt8) -> Bool {
@@ -82,20 +131,37 @@ public struct WatermarkSample: Sendable {
         }
     }
 
-    private mutating func endToken() {
+    /// Ends the token read so far at `separator`.
+    private mutating func endToken(at separator: UInt8) {
         defer {
             token.removeAll(keepingCapacity: true)
             tokenTooLong = false
         }
         guard !tokenTooLong, !token.isEmpty else { return }
-        var value = token[...]
-        if format == .csv {
-            while let c = value.first, c == UInt8(ascii: "\"") || c == UInt8(ascii: " ") { value = value.dropFirst() }
-            while let c = value.last, c == UInt8(ascii: "\"") || c == UInt8(ascii: " ") || c == UInt8(ascii: "\r") { value = value.dropLast() }
-        }
+        let value = format == .csv ? Self.trimmed(token[...]) : token[...]
+        if format == .jsonLines, separator == UInt8(ascii: ":") { noteKey(value) }
         guard Watermark.isDecimal(value) else { return }
         read += 1
         let text = Substring(String(decoding: value, as: UTF8.self))
-        if trials.isNew(text) { values.append(text) }
+        if trials.isNew(text) {
+            values.append(text)
+            columns.append(format == .csv ? (field < Self.maxColumns ? field : nil) : column)
+        }
+    }
+
+    /// JSON lines: a quoted token before a colon is a key; the values after it are its column.
+    /// Other tokens before a colon (a time such as "12:30" inside a string) name nothing.
+    private mutating func noteKey(_ token: ArraySlice<UInt8>) {
+        guard token.count >= 2, token.first == UInt8(ascii: "\""), token.last == UInt8(ascii: "\"") else { return }
+        let key = String(decoding: token.dropFirst().dropLast(), as: UTF8.self)
+        if let known = keyColumns[key] {
+            column = known
+        } else if keyColumns.count < Self.maxColumns {
+            column = keyColumns.count
+            keyColumns[key] = keyColumns.count
+            columnNames.append(key)
+        } else {
+            column = nil
+        }
     }
 }

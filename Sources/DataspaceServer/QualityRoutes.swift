@@ -83,7 +83,7 @@ enum QualityRoutes {
             if !sample.isFull { chunk.withUnsafeReadableBytes { sample.feed($0) } }
         }
         sample.finish()
-        return Responses.json(render(try await s.contracts.traceLeak(values: sample.values, dataset: dataset)))
+        return Responses.json(render(try await s.contracts.traceLeak(sample, dataset: dataset)))
     }
 
     /// At most this many distinct marked values are scored (z grows with √n; 20,000 is far past certainty).
@@ -106,11 +106,12 @@ enum QualityRoutes {
         }
         var body: [String: JSONValue] = [
             "candidates": .number(Double(trace.candidates)), "markedValues": .number(Double(trace.markedValues)),
-            "threshold": .number(Watermark.Trace.threshold),
+            "threshold": .number(trace.threshold),
             "top": .array(trace.top.map(describe)),
             "attributed": trace.attributed.map(describe) ?? .null,
         ]
         if let explanation = trace.explanation { body["explanation"] = .string(explanation) }
+        if let column = trace.column { body["column"] = .string(column) }
         return .object(body)
     }
 }

@@ -30,7 +30,9 @@ struct TraceCommand: AsyncParsableCommand {
                     ]
                 }, maxWidth: 60)
             if let a = result["attributed"], a != .null {
-                print("leaked from agreement \(a["agreement"]?.stringValue ?? "") with \(a["consumer"]?.stringValue ?? "") (z = \(String(format: "%.1f", a["z"]?.doubleValue ?? 0)) ≥ \((result["threshold"]?.intValue ?? 6)))")
+                let column = result["column"]?.stringValue.map { " on its column \($0)" } ?? ""
+                print(
+                    "leaked from agreement \(a["agreement"]?.stringValue ?? "") with \(a["consumer"]?.stringValue ?? "")\(column) (z = \(String(format: "%.1f", a["z"]?.doubleValue ?? 0)) ≥ \(String(format: "%g", result["threshold"]?.doubleValue ?? 6)))")
             } else {
                 print("not attributed: \(result["explanation"]?.stringValue ?? "")")
                 throw ExitCode(3)

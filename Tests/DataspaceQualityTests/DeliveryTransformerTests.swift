@@ -157,14 +157,19 @@ import Testing
         let leaked = "amount\n" + subset.map { String($0.split(separator: ",")[6]) }.joined(separator: "\n")
         let trace = Watermark.trace(values: Watermark.values(csv: leaked), candidates: candidates)
         #expect(trace.attributed == agreements[13])
-        // Scored in lanes (every candidate count and lane split), the scores are the same.
+        // Scored in lanes (every candidate count and lane split), the scores are the same, all
+        // values together and column by column (the whole delivery, its columns kept).
+        let whole = Watermark.sample(csv: delivered)
         for count in [1, 2, 3, 20] {
             let some = Array(candidates.prefix(count))
             let alone = Watermark.trace(values: Watermark.values(csv: leaked), candidates: some, lanes: 1)
+            let aloneByColumn = Watermark.trace(values: whole.values, columns: whole.columns, candidates: some, lanes: 1)
             for lanes in [2, 3, 7] {
                 let spread = Watermark.trace(values: Watermark.values(csv: leaked), candidates: some, lanes: lanes)
                 #expect(spread.evidence == alone.evidence && spread.attributed == alone.attributed)
                 #expect(Set(spread.evidence.map(\.candidate)) == Set(some.map(\.id)))
+                let byColumn = Watermark.trace(values: whole.values, columns: whole.columns, candidates: some, lanes: lanes)
+                #expect(byColumn.evidence == aloneByColumn.evidence && byColumn.column == aloneByColumn.column)
             }
         }
         // Another agreement's delivery of the same rows is not attributed to agreement 13.

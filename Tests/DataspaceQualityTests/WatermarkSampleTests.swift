@@ -110,4 +110,45 @@ import Testing
         full.finish()
         #expect(full.values.isEmpty)
     }
+
+    /// Fed in pieces as `sampled`, keeping the columns.
+    static func sample(_ text: String, format: TabularFormat, generator: inout SeededRandom) -> WatermarkSample {
+        var sample = WatermarkSample(format: format)
+        let bytes = Array(text.utf8)
+        var start = 0
+        while start < bytes.count {
+            let end = min(bytes.count, start + Int.random(in: 1...64, using: &generator))
+            bytes[start..<end].withUnsafeBytes { sample.feed($0) }
+            start = end
+        }
+        sample.finish()
+        return sample
+    }
+
+    @Test func eachValueKeepsItsColumn() {
+        var generator = SeededRandom(seed: 10)
+        // CSV: the field's place in its line, named by the header (quotes, spaces, CR trimmed);
+        // a copy keeps the column it was first seen in; a field past the header has no name.
+        let csv = Self.sample("station, \"pm25\" ,no2\r\nGZ1,1.5,2.25\r\nGZ2,3.5,1.5\r\nGZ3,4.75,5.5,6.25\r\n", format: .csv, generator: &generator)
+        #expect(csv.values == ["1.5", "2.25", "3.5", "4.75", "5.5", "6.25"])
+        #expect(csv.columns == [1, 2, 1, 1, 2, 3])
+        #expect(csv.columnNames == ["station", "pm25", "no2"])
+        // Past maxColumns fields a value has no column (it is still scored with all values).
+        let wide = Self.sample(
+            (0..<70).map { "c\($0)" }.joined(separator: ",") + "\n" + (0..<70).map { "\($0).5" }.joined(separator: ",") + "\n", format: .csv,
+            generator: &generator)
+        #expect(wide.values.count == 70 && wide.columns.prefix(64) == ArraySlice((0..<64).map { Optional($0) }))
+        #expect(wide.columns.suffix(6).allSatisfy { $0 == nil } && wide.columnNames.count == WatermarkSample.maxColumns)
+
+        // JSON lines: the last quoted key before the value on its line; a time inside a string
+        // names nothing; a line without keys gives no column.
+        let json = Self.sample(
+            "{\"t\": \"12:30\", \"x\": 1.5, \"y\": [2.25, 3.5]}\n[4.5]\n{\"y\":5.5,\"x\":6.5}\n", format: .jsonLines, generator: &generator)
+        #expect(json.values == ["1.5", "2.25", "3.5", "4.5", "5.5", "6.5"])
+        #expect(json.columns == [1, 2, 2, nil, 2, 1])
+        #expect(json.columnNames == ["t", "x", "y"])
+        // A file inventing keys has the first 64 told apart, the rest scored with all values.
+        let keys = Self.sample((0..<70).map { "{\"k\($0)\": \($0).5}" }.joined(separator: "\n"), format: .jsonLines, generator: &generator)
+        #expect(keys.columnNames.count == WatermarkSample.maxColumns && keys.columns.last == .some(nil) && keys.columns[63] == 63)
+    }
 }

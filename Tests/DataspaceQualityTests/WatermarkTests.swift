@@ -1,6 +1,6 @@
 import Crypto
 import DataspaceCore
-import DataspaceQuality
+@testable import DataspaceQuality
 import Foundation
 import Testing
 
@@ -75,10 +75,11 @@ import Testing
         }
     }
 
-    /// 1,000 files × 3 candidate agreements = 3,000 chances for a false attribution.
+    /// 1,000 files × 3 candidate agreements = 3,000 chances for a false attribution, all values
+    /// together; and as many again with each of the three decimal columns scored on its own.
     @Test func noFalseAttributionOnAThousandFiles() {
         let candidates = Array(Self.keys.prefix(3))
-        var falseAttributions = 0
+        var falseAttributions = 0, byColumn = 0
         var highest = -Double.infinity
         let others = (0..<1_000).map { "urn:uuid:other-\($0)" }
         for i in 0..<1_000 {
@@ -88,9 +89,51 @@ import Testing
             let trace = Watermark.trace(values: Watermark.values(csv: data), candidates: candidates)
             if trace.attributed != nil { falseAttributions += 1 }
             highest = max(highest, trace.evidence.first?.z ?? 0)
+            let columns = Watermark.trace(Watermark.sample(csv: data), candidates: candidates)
+            if columns.attributed != nil { byColumn += 1 }
+            #expect(columns.threshold > Watermark.Trace.baseThreshold, "columns of about 40 values are tried besides all values")
         }
-        #expect(falseAttributions == 0, "highest innocent z \(highest)")
-        #expect(highest < Watermark.Trace.threshold)
+        #expect(falseAttributions == 0 && byColumn == 0, "highest innocent z \(highest)")
+        #expect(highest < Watermark.Trace.baseThreshold)
+    }
+
+    /// A leaker who pads the marked column with unmarked ones dilutes the evidence of all values
+    /// together below the bar; the marked column scored alone still names the agreement.
+    @Test func aMarkedColumnPaddedWithUnmarkedColumnsIsTracedByItsColumn() {
+        let marked = Watermark.mark(csv: Self.readings(rows: 1_000, seed: 3), key: Self.keys[5].key)
+        var generator = SeededRandom(seed: 5)
+        let rows = marked.split(separator: "\n").dropFirst().shuffled(using: &generator).prefix(150)
+        let noise = { String(format: "%.3f", Double.random(in: 0...1_000, using: &generator)) }
+        let leaked = "id,a,b,c,pm25,d,e,f,g\n" + rows.map { row in
+            let pm25 = row.split(separator: ",")[2]
+            return "x,\(noise()),\(noise()),\(noise()),\(pm25),\(noise()),\(noise()),\(noise()),\(noise())"
+        }.joined(separator: "\n") + "\n"
+        let pooled = Watermark.trace(values: Watermark.values(csv: leaked), candidates: Self.keys)
+        #expect(pooled.attributed == nil && (pooled.evidence.first?.z ?? 0) < Watermark.Trace.baseThreshold, "\(pooled.evidence.prefix(2))")
+        let sample = Watermark.sample(csv: leaked)
+        let trace = Watermark.trace(sample, candidates: Self.keys)
+        #expect(trace.attributed == Self.agreements[5], "\(trace.evidence.prefix(2))")
+        #expect(trace.column.map { sample.columnNames[$0] } == "pm25")
+        #expect(trace.threshold == Watermark.threshold(groups: 9) && trace.values == pooled.values)
+        // Not padded, one column: the bar is the base one and all values decide.
+        let alone = "pm25\n" + rows.map { String($0.split(separator: ",")[2]) }.joined(separator: "\n") + "\n"
+        let plain = Watermark.trace(Watermark.sample(csv: alone), candidates: Self.keys)
+        #expect(plain.attributed == Self.agreements[5] && plain.column == nil && plain.threshold == Watermark.Trace.baseThreshold)
+    }
+
+    /// The bar for several groups keeps the chance of one innocent group reaching it that of one
+    /// group reaching 6, and rises slowly with the groups tried.
+    @Test func theBarRisesWithTheGroupsTried() {
+        func tail(_ z: Double) -> Double { 0.5 * erfc(z / 2.0.squareRoot()) }
+        #expect(Watermark.threshold(groups: 1) == 6)
+        var previous = 6.0
+        for groups in [2, 4, 9, 65] {
+            let bar = Watermark.threshold(groups: groups)
+            #expect(bar > previous && bar < 7.2)
+            // Rounded up to hundredths: at or just under the wanted chance.
+            #expect(tail(bar) * Double(groups) <= tail(6) && tail(bar - 0.01) * Double(groups) > tail(6), "\(groups): \(bar)")
+            previous = bar
+        }
     }
 }
 

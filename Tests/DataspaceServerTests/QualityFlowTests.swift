@@ -137,6 +137,15 @@ import Testing
             let windows = leak(first).replacingOccurrences(of: "\n", with: "\r\n")
             let resaved = try await traceCall(net, windows)
             #expect(resaved["attributed"]?["agreement"]?.stringValue == downloads[0].agreement, "\(resaved)")
+            // Padded with eight columns of unmarked decimals: all values together fall below the
+            // bar, the amount column alone names the agreement.
+            var noise = SeededRandom(seed: 9)
+            let paddedColumns = "amount,a,b,c,d,e,f,g,h\n" + leak(first).split(separator: "\n").dropFirst().map { amount in
+                ([String(amount)] + (0..<8).map { _ in String(format: "%.3f", Double.random(in: 0...1_000, using: &noise)) }).joined(separator: ",")
+            }.joined(separator: "\n") + "\n"
+            let byColumn = try await traceCall(net, paddedColumns)
+            #expect(byColumn["attributed"]?["agreement"]?.stringValue == downloads[0].agreement, "\(byColumn)")
+            #expect(byColumn["column"]?.stringValue == "amount" && (byColumn["threshold"]?.doubleValue ?? 0) > 6, "\(byColumn)")
             // Far more values than a trace scores (11 MB of them): the first 20,000 are scored.
             let many = (0..<1_000_000).map { "\($0).125\r\n" }.joined()
             let long = try await traceCall(net, windows + many)
@@ -169,6 +178,10 @@ import Testing
                 try leak(second).write(toFile: file, atomically: true, encoding: .utf8)
                 let traced = try await LedgerFlowTests().cli(["trace", file, "--node", net.url(1), "--dir", net.root + "/node1"])
                 #expect(traced.status == 0 && traced.stdout.contains(downloads[1].agreement), "\(traced.stderr)")
+                let padded = net.root + "/leaked-padded.csv"
+                try paddedColumns.write(toFile: padded, atomically: true, encoding: .utf8)
+                let byColumn = try await LedgerFlowTests().cli(["trace", padded, "--node", net.url(1), "--dir", net.root + "/node1"])
+                #expect(byColumn.status == 0 && byColumn.stdout.contains("\(downloads[0].agreement) with \(net.nodes[2].did.value) on its column amount"), "\(byColumn.stdout)")
             }
 
             // Lowering the grade needs a reason; with one, who and why are recorded.
