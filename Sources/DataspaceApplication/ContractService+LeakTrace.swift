@@ -21,7 +21,7 @@ public struct LeakTrace: Sendable {
     public let attributed: Match?
     /// The column whose values alone named it (nil: all values together, or no attribution).
     public let column: String?
-    /// The z, and the lead over the next, that attribution needed (rises when columns are scored one by one).
+    /// The z that attribution needed (rises when columns are scored one by one).
     public let threshold: Double
     /// Why nothing was attributed, in words for the officer (nil when something was).
     public let explanation: String?
@@ -48,7 +48,9 @@ extension ContractService {
                 candidates.isEmpty
                 ? (dataset == nil ? "no agreement of this node has delivered data yet" : "no agreement for this product has delivered data yet")
                 : marked < 40 ? "only \(marked) distinct values could carry a mark; at least about 40 are needed"
-                : "no agreement's watermark matches clearly (z ≥ \(String(format: "%g", verdict.threshold)) and that far ahead of the next)"
+                : (verdict.evidence.first?.z ?? 0) >= verdict.threshold
+                    ? "more than one agreement's watermark matches (z ≥ \(String(format: "%g", verdict.threshold))): the file holds rows of several deliveries"
+                : "no agreement's watermark matches (z ≥ \(String(format: "%g", verdict.threshold)))"
         }
         let column = verdict.column.map { sample.columnNames.indices.contains($0) ? sample.columnNames[$0] : "column \($0 + 1)" }
         return LeakTrace(

@@ -15,11 +15,11 @@ import Synchronization
 /// many parities match. An innocent file matches about half (binomial); the right agreement
 /// matches nearly all. The z-score (2m − n)/√n over the n distinct values (by their text before
 /// the last digit) decides: attribution needs z ≥ 6 (a chance match about one in 10^9 per
-/// candidate) and a clear lead over the runner-up. Given a file's columns, each is scored on its
-/// own too, and the bar rises with the number of groups tried.
+/// candidate), and a runner-up either 6 behind or within what chance gives the other
+/// candidates (so two deliveries mixed in one file are not laid on one consumer). Given a file's
+/// columns, each is scored on its own too, and the bar rises with the number of groups tried.
 ///
-/// Survives: any row subset (down to ~40 distinct marked values against one candidate, about
-/// 100-150 against many, as the runner-up must trail by 6), row reordering, dropped, reordered or
+/// Survives: any row subset (down to ~40 distinct marked values), row reordering, dropped, reordered or
 /// renamed columns, re-quoting. Does not survive: rounding to fewer decimals, re-serialising
 /// that drops trailing zeros, added noise. Capacity: one bit per decimal value.
 public enum Watermark {
@@ -103,7 +103,8 @@ public enum Watermark {
     public struct Trace: Sendable {
         /// Every candidate's evidence in the values that decided (`column`'s, or all), best first.
         public let evidence: [Evidence]
-        /// The attributed agreement: z ≥ `threshold` and at least `threshold` ahead of the next.
+        /// The attributed agreement: z ≥ `threshold`, and the next either `threshold` behind or
+        /// below what chance gives the other candidates once in a thousand traces.
         public let attributed: String?
         /// The column whose values alone gave the attribution; nil when all values together did
         /// (or nothing was attributed).
@@ -176,12 +177,17 @@ public enum Watermark {
         // baseThreshold² values can never reach it (z ≤ √n), so it adds no chance to be wrong.
         let columnsTried = (1..<groupCount).filter { sizes[$0] < marked.count && Double(sizes[$0]) >= Trace.baseThreshold * Trace.baseThreshold }
         let threshold = threshold(groups: 1 + columnsTried.count)
+        let chance = chanceBar(others: candidates.count - 1)
         func evidence(_ group: Int) -> [Evidence] {
             zip(candidates, scores).map { Evidence(candidate: $0.id, matches: $1[group], values: sizes[group]) }.sorted { $0.z > $1.z }
         }
+        // The best must be far beyond chance; the runner-up far behind it, or no more than chance
+        // (a small leak against many candidates: the runner-up of 1,000 innocent scores is
+        // about 3.2, so a lead of 6 alone would need some 85 values where 40 show the match).
         func attributed(_ evidence: [Evidence]) -> String? {
-            guard let best = evidence.first, best.z >= threshold, best.z - (evidence.dropFirst().first?.z ?? 0) >= threshold else { return nil }
-            return best.candidate
+            guard let best = evidence.first, best.z >= threshold else { return nil }
+            let second = evidence.dropFirst().first?.z ?? -.infinity
+            return best.z - second >= threshold || second < chance ? best.candidate : nil
         }
         var verdict = Trace(evidence: evidence(0), attributed: nil, column: nil, threshold: threshold, values: marked.count)
         for group in [0] + columnsTried {
@@ -193,17 +199,28 @@ public enum Watermark {
     }
 
     /// The z whose chance of being reached by any of `groups` innocent groups is that of
-    /// `baseThreshold` for one: P(Z ≥ z) = P(Z ≥ 6) / groups.
+    /// `baseThreshold` for one: P(Z ≥ z) = P(Z ≥ 6) / groups (rounded up to hundredths).
     static func threshold(groups: Int) -> Double {
         guard groups > 1 else { return Trace.baseThreshold }
-        func tail(_ z: Double) -> Double { 0.5 * erfc(z / 2.0.squareRoot()) }
-        let wanted = tail(Trace.baseThreshold) / Double(groups)
-        var low = Trace.baseThreshold, high = Trace.baseThreshold + 4
-        for _ in 0..<60 {
+        return (z(tail: tail(Trace.baseThreshold) / Double(groups)) * 100).rounded(.up) / 100
+    }
+
+    /// The z that the best of `others` innocent scores passes once in a thousand traces.
+    static func chanceBar(others: Int) -> Double {
+        others < 1 ? .infinity : z(tail: 0.001 / Double(others))
+    }
+
+    /// P(Z ≥ z) for a standard normal Z.
+    static func tail(_ z: Double) -> Double { 0.5 * erfc(z / 2.0.squareRoot()) }
+
+    /// The z with P(Z ≥ z) = `tail` (0 < tail ≤ 0.5; bisection, the tail falls with z).
+    static func z(tail wanted: Double) -> Double {
+        var low = 0.0, high = 40.0
+        for _ in 0..<100 {
             let mid = (low + high) / 2
             if tail(mid) > wanted { low = mid } else { high = mid }
         }
-        return (high * 100).rounded(.up) / 100
+        return high
     }
 
     /// A value that carries a bit: where its text before the last digit ends in the trace's

@@ -121,6 +121,28 @@ import Testing
         #expect(plain.attributed == Self.agreements[5] && plain.column == nil && plain.threshold == Watermark.Trace.baseThreshold)
     }
 
+    /// A small leak against a node with 1,000 agreements: about 50 values put the right one far
+    /// beyond chance while the runner-up (the best of 999 chance scores) stays within chance,
+    /// though less than 6 behind — the lead alone would have named nobody.
+    @Test func aSmallLeakIsTracedAmongAThousandAgreements() {
+        let many = (0..<1_000).map { "urn:uuid:many-\($0)" }.map { (id: $0, key: Watermark.key(secret: Self.secret, agreement: $0)) }
+        let marked = Watermark.mark(csv: Self.readings(rows: 1_000, seed: 4), key: many[500].key)
+        var generator = SeededRandom(seed: 6)
+        let rows = marked.split(separator: "\n").dropFirst().shuffled(using: &generator).prefix(55)
+        let leaked = "pm25\n" + rows.map { String($0.split(separator: ",")[2]) }.joined(separator: "\n") + "\n"
+        let trace = Watermark.trace(values: Watermark.values(csv: leaked), candidates: many)
+        #expect(trace.attributed == many[500].id, "\(trace.evidence.prefix(2))")
+        let best = trace.evidence[0].z, second = trace.evidence[1].z
+        #expect(trace.values < 60 && best - second < Watermark.Trace.baseThreshold && second < Watermark.chanceBar(others: 999), "\(best) \(second)")
+        // The same rows unmarked are attributed to none of the 1,000.
+        let original = Self.readings(rows: 1_000, seed: 4).split(separator: "\n").dropFirst()
+        let innocent = "pm25\n" + original.prefix(55).map { String($0.split(separator: ",")[2]) }.joined(separator: "\n") + "\n"
+        #expect(Watermark.trace(values: Watermark.values(csv: innocent), candidates: many).attributed == nil)
+        // The chance bar: the best of 999 innocent scores passes it once in a thousand traces.
+        #expect(abs(Watermark.tail(Watermark.chanceBar(others: 999)) * 999 - 0.001) < 1e-9)
+        #expect(Watermark.chanceBar(others: 0) == .infinity)
+    }
+
     /// The bar for several groups keeps the chance of one innocent group reaching it that of one
     /// group reaching 6, and rises slowly with the groups tried.
     @Test func theBarRisesWithTheGroupsTried() {

@@ -161,7 +161,12 @@ import Testing
             let unknown = try await traceCall(net, windows, query: "?dataset=urn:uuid:no-such-product")
             #expect(unknown["candidates"]?.intValue == 0 && unknown["attributed"] == .null)
             #expect(unknown["explanation"]?.stringValue == "no agreement for this product has delivered data yet")
-            #expect(original["explanation"]?.stringValue?.hasPrefix("no agreement's watermark matches clearly") == true, "\(original)")
+            #expect(original["explanation"]?.stringValue == "no agreement's watermark matches (z ≥ 6)", "\(original)")
+            // Rows of both deliveries in one file: both match, neither is named.
+            let otherRows = second.split(separator: "\n").dropFirst().suffix(300).map { String($0.split(separator: ",")[6]) }
+            let mixed = try await traceCall(net, leak(first) + otherRows.joined(separator: "\n") + "\n")
+            #expect(mixed["attributed"] == .null && (mixed["top"]?.arrayValue?.dropFirst().first?["z"]?.doubleValue ?? 0) >= 6, "\(mixed)")
+            #expect(mixed["explanation"]?.stringValue?.hasPrefix("more than one agreement's watermark matches") == true, "\(mixed)")
             // Past the node's limit (16 MiB here) by far more than socket buffers hold: the 413
             // naming the body reaches the client (the server reads the rest and drops it, no
             // reset connection), and the next trace is served as before.
