@@ -19,9 +19,10 @@ import Synchronization
 /// candidates (so two deliveries mixed in one file are not laid on one consumer). Given a file's
 /// columns, each is scored on its own too, and the bar rises with the number of groups tried.
 ///
-/// Survives: any row subset (down to ~40 distinct marked values), row reordering, dropped, reordered or
-/// renamed columns, re-quoting. Does not survive: rounding to fewer decimals, re-serialising
-/// that drops trailing zeros, added noise. Capacity: one bit per decimal value.
+/// Survives: any row subset (down to ~40 distinct marked values), row reordering, dropped,
+/// reordered, renamed or added columns, re-quoting. Does not survive: rounding to fewer
+/// decimals, re-serialising that drops trailing zeros, added noise. Capacity: one bit per
+/// decimal value.
 public enum Watermark {
     /// The key for one agreement, from the node's secret.
     public static func key(secret: SymmetricKey, agreement: String) -> SymmetricKey {
@@ -96,7 +97,10 @@ public enum Watermark {
         public let candidate: String
         public let matches: Int
         public let values: Int
-        public var z: Double { values == 0 ? 0 : Double(2 * matches - values) / Double(values).squareRoot() }
+        public var z: Double { Self.z(matches: matches, values: values) }
+
+        /// (2m − n)/√n: how many standard deviations `matches` lies above half of `values`.
+        static func z(matches: Int, values: Int) -> Double { values == 0 ? 0 : Double(2 * matches - values) / Double(values).squareRoot() }
     }
 
     /// The verdict over all candidates.
@@ -181,21 +185,34 @@ public enum Watermark {
         func evidence(_ group: Int) -> [Evidence] {
             zip(candidates, scores).map { Evidence(candidate: $0.id, matches: $1[group], values: sizes[group]) }.sorted { $0.z > $1.z }
         }
-        // The best must be far beyond chance; the runner-up far behind it, or no more than chance
-        // (a small leak against many candidates: the runner-up of 1,000 innocent scores is
-        // about 3.2, so a lead of 6 alone would need some 85 values where 40 show the match).
-        func attributed(_ evidence: [Evidence]) -> String? {
-            guard let best = evidence.first, best.z >= threshold else { return nil }
-            let second = evidence.dropFirst().first?.z ?? -.infinity
-            return best.z - second >= threshold || second < chance ? best.candidate : nil
+        // Each group's best two in one pass (only the deciding group's evidence is sorted: a
+        // large node has many candidates). The best must be far beyond chance; the runner-up far
+        // behind it, or no more than chance (a small leak against many candidates: the
+        // runner-up of 1,000 innocent scores is about 3.2, so a lead of 6 alone would need some
+        // 85 values where 40 show the match).
+        func attributed(_ group: Int) -> (candidate: Int, z: Double)? {
+            var best = (candidate: -1, z: -Double.infinity), second = -Double.infinity
+            for (i, counts) in scores.enumerated() {
+                let z = Evidence.z(matches: counts[group], values: sizes[group])
+                if z > best.z {
+                    second = best.z
+                    best = (i, z)
+                } else if z > second {
+                    second = z
+                }
+            }
+            guard best.candidate >= 0, best.z >= threshold, best.z - second >= threshold || second < chance else { return nil }
+            return best
         }
-        var verdict = Trace(evidence: evidence(0), attributed: nil, column: nil, threshold: threshold, values: marked.count)
+        var decided: (group: Int, candidate: Int, z: Double)?
         for group in [0] + columnsTried {
-            let ranked = evidence(group)
-            guard let id = attributed(ranked), (ranked.first?.z ?? 0) > (verdict.attributed == nil ? -.infinity : verdict.evidence.first?.z ?? 0) else { continue }
-            verdict = Trace(evidence: ranked, attributed: id, column: group == 0 ? nil : group - 1, threshold: threshold, values: marked.count)
+            guard let best = attributed(group), best.z > decided?.z ?? -.infinity else { continue }
+            decided = (group, best.candidate, best.z)
         }
-        return verdict
+        let group = decided?.group ?? 0
+        return Trace(
+            evidence: evidence(group), attributed: decided.map { candidates[$0.candidate].id }, column: group == 0 ? nil : group - 1,
+            threshold: threshold, values: marked.count)
     }
 
     /// The z whose chance of being reached by any of `groups` innocent groups is that of
