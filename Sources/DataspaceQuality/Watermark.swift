@@ -143,48 +143,61 @@ public enum Watermark {
 
     /// `trace`, scoring the candidates in `lanes` contiguous shares at once; `columns` (one per
     /// value, or nil) groups the values by column as well.
-    static func trace(values: [Substring], columns: [Int?]? = nil, candidates: [(id: String, key: SymmetricKey)], lanes wanted: Int) -> Trace {
-        // Values sharing a text before their last digit carry the same bit under every key, so
-        // they are one trial, not several: counted once (as first seen), or a file repeating one
-        // value would match about half of all keys on every value — a z in the hundreds, and a
-        // false attribution whenever a single agreement is the only candidate.
+    static func trace(values: [Substring], columns: [Int?]? = nil, candidates: [(id: String, key: SymmetricKey)], lanes: Int) -> Trace {
+        let trials = Trials(values: values, columns: columns)
+        return verdict(trials, candidates: candidates, scores: scores(trials, candidates: candidates, lanes: min(candidates.count, lanes)))
+    }
+
+    /// The values of a file that are separate trials, with their groups (0 every value, c + 1
+    /// column c). Values sharing a text before their last digit carry the same bit under every
+    /// key, so they are one trial, not several: counted once (as first seen), or a file
+    /// repeating one value would match about half of all keys on every value — a z in the
+    /// hundreds, and a false attribution whenever a single agreement is the only candidate.
+    struct Trials {
+        /// Each trial's text without its last digit, back to back.
         var prefixes: [UInt8] = []
         var marked: [MarkedValue] = []
-        var trials = DistinctTrials()
-        for (i, value) in values.enumerated() {
-            let bytes = value.utf8
-            guard isDecimal(bytes), let last = bytes.last, trials.isNew(value) else { continue }
-            prefixes.append(contentsOf: bytes.dropLast())
-            // Group 0 is every value; group c + 1 is column c.
-            let column = columns.flatMap { i < $0.count ? $0[i] : nil }.flatMap { (0..<WatermarkSample.maxColumns).contains($0) ? $0 : nil }
-            marked.append(MarkedValue(end: prefixes.count, parity: Int(last - 0x30) % 2, group: column.map { $0 + 1 } ?? 0))
-        }
-        let groupCount = (marked.map(\.group).max() ?? 0) + 1
-        let lanes = min(candidates.count, wanted)
-        var scores: [[Int]]
-        if lanes > 1 {
-            let parts = Mutex([[[Int]]](repeating: [], count: lanes))
-            DispatchQueue.concurrentPerform(iterations: lanes) { [prefixes, marked] lane in
-                let share = candidates[candidates.count * lane / lanes..<candidates.count * (lane + 1) / lanes].map {
-                    matches($0.key, prefixes: prefixes, marked: marked, groups: groupCount)
-                }
-                parts.withLock { $0[lane] = share }
+        /// Values per group.
+        var sizes = [0]
+
+        init(values: [Substring], columns: [Int?]?) {
+            var seen = DistinctTrials()
+            for (i, value) in values.enumerated() {
+                let bytes = value.utf8
+                guard isDecimal(bytes), let last = bytes.last, seen.isNew(value) else { continue }
+                prefixes.append(contentsOf: bytes.dropLast())
+                let column = columns.flatMap { i < $0.count ? $0[i] : nil }.flatMap { (0..<WatermarkSample.maxColumns).contains($0) ? $0 : nil }
+                let group = column.map { $0 + 1 } ?? 0
+                marked.append(MarkedValue(end: prefixes.count, parity: Int(last - 0x30) % 2, group: group))
+                if group >= sizes.count { sizes += [Int](repeating: 0, count: group + 1 - sizes.count) }
+                sizes[0] += 1
+                if group > 0 { sizes[group] += 1 }
             }
-            scores = parts.withLock { $0.flatMap { $0 } }
-        } else {
-            scores = candidates.map { matches($0.key, prefixes: prefixes, marked: marked, groups: groupCount) }
         }
-        var sizes = [Int](repeating: 0, count: groupCount)
-        for value in marked where value.group > 0 { sizes[value.group] += 1 }
-        sizes[0] = marked.count
+    }
+
+    /// Each candidate's matches per group, the candidates scored in `lanes` contiguous shares at once.
+    private static func scores(_ trials: Trials, candidates: [(id: String, key: SymmetricKey)], lanes: Int) -> [[Int]] {
+        let groups = trials.sizes.count
+        guard lanes > 1 else { return candidates.map { matches($0.key, trials.prefixes, trials.marked, groups: groups) } }
+        let parts = Mutex([[[Int]]](repeating: [], count: lanes))
+        DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+            let share = candidates[candidates.count * lane / lanes..<candidates.count * (lane + 1) / lanes].map {
+                matches($0.key, trials.prefixes, trials.marked, groups: groups)
+            }
+            parts.withLock { $0[lane] = share }
+        }
+        return parts.withLock { $0.flatMap { $0 } }
+    }
+
+    /// Decides from the scores: all values together, and each column that could decide alone.
+    private static func verdict(_ trials: Trials, candidates: [(id: String, key: SymmetricKey)], scores: [[Int]]) -> Trace {
+        let sizes = trials.sizes
         // A column holding every value is the whole file again; one with fewer than
         // baseThreshold² values can never reach it (z ≤ √n), so it adds no chance to be wrong.
-        let columnsTried = (1..<groupCount).filter { sizes[$0] < marked.count && Double(sizes[$0]) >= Trace.baseThreshold * Trace.baseThreshold }
+        let columnsTried = sizes.indices.dropFirst().filter { sizes[$0] < sizes[0] && Double(sizes[$0]) >= Trace.baseThreshold * Trace.baseThreshold }
         let threshold = threshold(groups: 1 + columnsTried.count)
         let chance = chanceBar(others: candidates.count - 1)
-        func evidence(_ group: Int) -> [Evidence] {
-            zip(candidates, scores).map { Evidence(candidate: $0.id, matches: $1[group], values: sizes[group]) }.sorted { $0.z > $1.z }
-        }
         // Each group's best two in one pass (only the deciding group's evidence is sorted: a
         // large node has many candidates). The best must be far beyond chance; the runner-up far
         // behind it, or no more than chance (a small leak against many candidates: the
@@ -210,9 +223,10 @@ public enum Watermark {
             decided = (group, best.candidate, best.z)
         }
         let group = decided?.group ?? 0
+        let evidence = zip(candidates, scores).map { Evidence(candidate: $0.id, matches: $1[group], values: sizes[group]) }.sorted { $0.z > $1.z }
         return Trace(
-            evidence: evidence(group), attributed: decided.map { candidates[$0.candidate].id }, column: group == 0 ? nil : group - 1,
-            threshold: threshold, values: marked.count)
+            evidence: evidence, attributed: decided.map { candidates[$0.candidate].id }, column: group == 0 ? nil : group - 1,
+            threshold: threshold, values: sizes[0])
     }
 
     /// The z whose chance of being reached by any of `groups` innocent groups is that of
@@ -249,8 +263,8 @@ public enum Watermark {
     }
 
     /// How many of the `marked` values' parities `key` predicts: all of them at 0, each group's
-    /// at its index.
-    private static func matches(_ key: SymmetricKey, prefixes: [UInt8], marked: [MarkedValue], groups: Int) -> [Int] {
+    /// at its index; `prefixes` holds each value's text without its last digit, back to back.
+    private static func matches(_ key: SymmetricKey, _ prefixes: [UInt8], _ marked: [MarkedValue], groups: Int) -> [Int] {
         let key = WatermarkKey(key)
         var counts = [Int](repeating: 0, count: groups)
         prefixes.withUnsafeBytes { all in

@@ -139,6 +139,11 @@ import Testing
             generator: &generator)
         #expect(wide.values.count == 70 && wide.columns.prefix(64) == ArraySlice((0..<64).map { Optional($0) }))
         #expect(wide.columns.suffix(6).allSatisfy { $0 == nil } && wide.columnNames.count == WatermarkSample.maxColumns)
+        // A header past 64 KiB is named from its first 64 KiB; the values still count.
+        let longNames = Self.sample(
+            (0..<40).map { _ in String(repeating: "n", count: 2_000) }.joined(separator: ",") + "\n1.5,2.5\n", format: .csv, generator: &generator)
+        #expect(longNames.columnNames.count == 33 && longNames.columnNames.last?.count == 65_536 - 32 * 2_001)
+        #expect(longNames.values == ["1.5", "2.5"] && longNames.columns == [0, 1])
 
         // JSON lines: the last quoted key before the value on its line; a time inside a string
         // names nothing; a line without keys gives no column.
