@@ -24,7 +24,8 @@ public struct WatermarkSample: Sendable {
     /// into the line's fields past the header's), nil when it has none: a CSV field past
     /// `maxColumns`, a JSON key past the first `maxColumns` distinct ones, a value before any key.
     public private(set) var columns: [Int?] = []
-    /// Column names: the CSV header's fields, or JSON keys in the order first seen.
+    /// Column names: the CSV header's fields, or JSON keys in the order first seen (control
+    /// characters dropped, cut at `longestName` characters).
     public private(set) var columnNames: [String] = []
     /// Columns told apart; a file with more (or a hostile one inventing keys) has the rest
     /// scored only with all values together.
@@ -93,10 +94,20 @@ public struct WatermarkSample: Sendable {
     /// CSV: names the columns from the header's fields (quotes, spaces and a carriage return trimmed).
     private mutating func nameColumns() {
         columnNames = header.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).prefix(Self.maxColumns).map { name in
-            String(decoding: Self.trimmed(name), as: UTF8.self)
+            Self.columnName(Self.trimmed(name))
         }
         header = []
     }
+
+    /// A name as read from the file, made safe to show: control characters (which a terminal
+    /// would obey) dropped, at most `longestName` characters.
+    static func columnName(_ bytes: ArraySlice<UInt8>) -> String {
+        let text = String(decoding: bytes, as: UTF8.self)
+        return String(String.UnicodeScalarView(text.unicodeScalars.lazy.filter { $0.properties.generalCategory != .control }.prefix(Self.longestName)))
+    }
+
+    /// Names longer than this many characters are cut.
+    public static let longestName = 128
 
     /// Moves to the column the next token belongs to, after `separator` ended a token.
     private mutating func nextColumn(after separator: UInt8) {
@@ -153,7 +164,7 @@ public struct WatermarkSample: Sendable {
     /// Other tokens before a colon (a time such as "12:30" inside a string) name nothing.
     private mutating func noteKey(_ token: ArraySlice<UInt8>) {
         guard token.count >= 2, token.first == UInt8(ascii: "\""), token.last == UInt8(ascii: "\"") else { return }
-        let key = String(decoding: token.dropFirst().dropLast(), as: UTF8.self)
+        let key = Self.columnName(token.dropFirst().dropLast())
         if let known = keyColumns[key] {
             column = known
         } else if keyColumns.count < Self.maxColumns {

@@ -43,18 +43,9 @@ import Testing
         return parts.count == 2 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }
     }
 
-    /// Feeds `text` in pieces cut at random places (inside tokens, between CR and LF).
+    /// The values of `text` fed in pieces cut at random places (inside tokens, between CR and LF).
     static func sampled(_ text: String, format: TabularFormat, limit: Int = .max, generator: inout SeededRandom) -> [String] {
-        var sample = WatermarkSample(format: format, limit: limit)
-        let bytes = Array(text.utf8)
-        var start = 0
-        while start < bytes.count {
-            let end = min(bytes.count, start + Int.random(in: 1...64, using: &generator))
-            bytes[start..<end].withUnsafeBytes { sample.feed($0) }
-            start = end
-        }
-        sample.finish()
-        return sample.values.map(String.init)
+        sample(text, format: format, limit: limit, generator: &generator).values.map(String.init)
     }
 
     static func randomText(_ generator: inout SeededRandom, json: Bool) -> String {
@@ -111,9 +102,9 @@ import Testing
         #expect(full.values.isEmpty)
     }
 
-    /// Fed in pieces as `sampled`, keeping the columns.
-    static func sample(_ text: String, format: TabularFormat, generator: inout SeededRandom) -> WatermarkSample {
-        var sample = WatermarkSample(format: format)
+    /// The sample of `text` fed in pieces cut at random places.
+    static func sample(_ text: String, format: TabularFormat, limit: Int = .max, generator: inout SeededRandom) -> WatermarkSample {
+        var sample = WatermarkSample(format: format, limit: limit)
         let bytes = Array(text.utf8)
         var start = 0
         while start < bytes.count {
@@ -142,7 +133,13 @@ import Testing
         // A header past 64 KiB is named from its first 64 KiB; the values still count.
         let longNames = Self.sample(
             (0..<40).map { _ in String(repeating: "n", count: 2_000) }.joined(separator: ",") + "\n1.5,2.5\n", format: .csv, generator: &generator)
-        #expect(longNames.columnNames.count == 33 && longNames.columnNames.last?.count == 65_536 - 32 * 2_001)
+        #expect(longNames.columnNames.count == 33 && longNames.columnNames.allSatisfy { $0.count == WatermarkSample.longestName })
+        // Names are shown to people: a terminal escape in a header or key is dropped.
+        let escape = "\u{1B}[2J\u{9B}31m"
+        let hostile = Self.sample("am\(escape)ount\n1.5\n", format: .csv, generator: &generator)
+        #expect(hostile.columnNames == ["am[2J31mount"])
+        let hostileKey = Self.sample("{\"k\u{1B}c\u{9B}x\": 1.5}\n", format: .jsonLines, generator: &generator)
+        #expect(hostileKey.columnNames == ["kcx"])
         #expect(longNames.values == ["1.5", "2.5"] && longNames.columns == [0, 1])
 
         // JSON lines: the last quoted key before the value on its line; a time inside a string
