@@ -282,21 +282,17 @@ public enum Watermark {
 
     /// The decimal numbers of a JSON-lines text, for `trace` (the first `limit`).
     public static func values(jsonLines: String, limit: Int = .max) -> [Substring] {
-        sample(jsonLines, format: .jsonLines, limit: limit)
+        sample(jsonLines, format: .jsonLines, limit: limit).values
     }
 
     /// The decimal fields of a CSV text (header skipped), for `trace` (the first `limit`).
     public static func values(csv: String, limit: Int = .max) -> [Substring] {
-        sample(csv, format: .csv, limit: limit)
+        sample(csv, format: .csv, limit: limit).values
     }
 
     /// The decimal fields of a CSV text with their columns, for `trace(_:candidates:)`.
     public static func sample(csv: String, limit: Int = .max) -> WatermarkSample {
         sample(csv, format: .csv, limit: limit)
-    }
-
-    private static func sample(_ text: String, format: TabularFormat, limit: Int) -> [Substring] {
-        sample(text, format: format, limit: limit).values
     }
 
     private static func sample(_ text: String, format: TabularFormat, limit: Int) -> WatermarkSample {
