@@ -48,13 +48,24 @@ extension ContractService {
                 candidates.isEmpty
                 ? (dataset == nil ? "no agreement of this node has delivered data yet" : "no agreement for this product has delivered data yet")
                 : marked < 40 ? "only \(marked) distinct values could carry a mark; at least about 40 are needed"
-                : (verdict.evidence.first?.z ?? 0) >= verdict.threshold
-                    ? "more than one agreement's watermark matches (z ≥ \(String(format: "%g", verdict.threshold))): the file holds rows of several deliveries"
-                : "no agreement's watermark matches (z ≥ \(String(format: "%g", verdict.threshold)))"
+                : Self.unclear(
+                    best: verdict.evidence.first?.z ?? 0, next: verdict.evidence.dropFirst().first?.z ?? 0, threshold: verdict.threshold,
+                    others: candidates.count - 1)
         }
         let column = verdict.column.map { sample.columnNames.indices.contains($0) ? sample.columnNames[$0] : "column \($0 + 1)" }
         return LeakTrace(
             candidates: candidates.count, markedValues: marked, top: verdict.evidence.prefix(5).map(match), attributed: attributed, column: column,
             threshold: verdict.threshold, explanation: explanation)
+    }
+
+    /// Why a trace with enough values named nobody: no match, two matches (rows of several
+    /// deliveries), or a match whose runner-up is closer than 6 and above chance.
+    static func unclear(best: Double, next: Double, threshold: Double, others: Int) -> String {
+        let bar = String(format: "%g", threshold)
+        if best < threshold { return "no agreement's watermark matches (z ≥ \(bar))" }
+        if next >= threshold { return "more than one agreement's watermark matches (z ≥ \(bar)): the file holds rows of several deliveries" }
+        return String(
+            format: "the best match (z %.1f) is not clear of the next (z %.1f, more than chance gives %d other agreements): trace more rows of the file",
+            best, next, others)
     }
 }
