@@ -140,7 +140,7 @@ import Testing
 
             // Core data never leaves: a download under the agreement is refused with the reason.
             let started = try await net.clients[2].call(.POST, "/api/v1/transfers", json: ["agreement": .string(agreement)])
-            let transfer = try await net.clients[2].call(.GET, "/api/v1/transfers/\(started["id"]?.stringValue ?? "")?wait=20")
+            let transfer = try await net.clients[2].call(.GET, "/api/v1/transfers/\(started["id"]?.stringValue ?? "")?wait=60")
             #expect(transfer["state"]?.stringValue == "TERMINATED", "\(transfer)")
 
             // Every answered query is evidence on the provider's ledger, with no data in it.

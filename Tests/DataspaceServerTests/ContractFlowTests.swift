@@ -35,13 +35,13 @@ import Testing
         if let terms { body["terms"] = terms }
         let started = try await net.clients[consumer].call(.POST, "/api/v1/negotiations", json: .object(body))
         let id = try #require(started["id"]?.stringValue)
-        return try await net.clients[consumer].call(.GET, "/api/v1/negotiations/\(id)?wait=20")
+        return try await net.clients[consumer].call(.GET, "/api/v1/negotiations/\(id)?wait=60")
     }
 
     func transfer(_ net: TestNetwork, consumer: Int, agreement: String) async throws -> JSONValue {
         let started = try await net.clients[consumer].call(.POST, "/api/v1/transfers", json: ["agreement": .string(agreement)])
         let id = try #require(started["id"]?.stringValue)
-        return try await net.clients[consumer].call(.GET, "/api/v1/transfers/\(id)?wait=20")
+        return try await net.clients[consumer].call(.GET, "/api/v1/transfers/\(id)?wait=60")
     }
 
     /// The whole contract path on each store: registration, publishing, negotiation, two
@@ -135,7 +135,7 @@ import Testing
             #expect(offered["state"]?.stringValue == "OFFERED", "\(offered)")
             let id = try #require(offered["id"]?.stringValue)
             _ = try await net.clients[2].call(.POST, "/api/v1/negotiations/\(id)/accept")
-            let final = try await net.clients[2].call(.GET, "/api/v1/negotiations/\(id)?wait=20")
+            let final = try await net.clients[2].call(.GET, "/api/v1/negotiations/\(id)?wait=60")
             #expect(final["state"]?.stringValue == "FINALIZED", "\(final)")
             #expect(final["agreement"]?["remainingUses"]?.doubleValue == 2)
         }
@@ -394,7 +394,7 @@ import Testing
             let consumerID = try #require(incoming?["id"]?.stringValue)
             #expect(incoming?["state"]?.stringValue == "OFFERED")
             _ = try await net.clients[2].call(.POST, "/api/v1/negotiations/\(consumerID)/accept")
-            let final = try await net.clients[2].call(.GET, "/api/v1/negotiations/\(consumerID)?wait=20")
+            let final = try await net.clients[2].call(.GET, "/api/v1/negotiations/\(consumerID)?wait=60")
             #expect(final["state"]?.stringValue == "FINALIZED", "\(final)")
             #expect(final["agreement"]?["remainingUses"]?.doubleValue == 1)
             let providerSide = try await net.clients[1].call(.GET, "/api/v1/negotiations/\(providerPid)?wait=10")
