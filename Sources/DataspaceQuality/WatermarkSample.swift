@@ -24,8 +24,8 @@ public struct WatermarkSample: Sendable {
     /// into the line's fields past the header's), nil when it has none: a CSV field past
     /// `maxColumns`, a JSON key past the first `maxColumns` distinct ones, a value before any key.
     public private(set) var columns: [Int?] = []
-    /// Column names: the CSV header's fields, or JSON keys in the order first seen (control
-    /// characters dropped, cut at `longestName` characters).
+    /// Column names: the CSV header's fields, or JSON keys in the order first seen (control and
+    /// format characters dropped, cut at `longestName` characters).
     public private(set) var columnNames: [String] = []
     /// Columns told apart; a file with more (or a hostile one inventing keys) has the rest
     /// scored only with all values together.
@@ -99,11 +99,9 @@ public struct WatermarkSample: Sendable {
         header = []
     }
 
-    /// A name as read from the file, made safe to show: control characters (which a terminal
-    /// would obey) dropped, at most `longestName` characters.
+    /// A name as read from the file, made safe to show (`ShownText`), at most `longestName` characters.
     static func columnName(_ bytes: ArraySlice<UInt8>) -> String {
-        let text = String(decoding: bytes, as: UTF8.self)
-        return String(String.UnicodeScalarView(text.unicodeScalars.lazy.filter { $0.properties.generalCategory != .control }.prefix(Self.longestName)))
+        ShownText.safe(String(decoding: bytes, as: UTF8.self), limit: Self.longestName)
     }
 
     /// Names longer than this many characters are cut.

@@ -181,7 +181,7 @@ struct PublisherPortal: Sendable {
     static func fileName(_ header: String?) -> String {
         let decoded = header.flatMap { $0.utf8.count <= 1_000 ? $0.removingPercentEncoding : nil } ?? ""
         let base = decoded.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
-        let clean = String(base.unicodeScalars.filter { !CharacterSet.controlCharacters.contains($0) }.prefix(120).map(Character.init))
+        let clean = ShownText.safe(base, limit: 120)
         return clean.isEmpty ? "upload" : clean
     }
 

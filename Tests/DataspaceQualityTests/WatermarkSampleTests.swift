@@ -140,6 +140,8 @@ import Testing
         #expect(hostile.columnNames == ["am[2J31mount"])
         let hostileKey = Self.sample("{\"k\u{1B}c\u{9B}x\": 1.5}\n", format: .jsonLines, generator: &generator)
         #expect(hostileKey.columnNames == ["kcx"])
+        // A bidi override (a format character) would reorder the name a person reads.
+        #expect(Self.sample("a\u{202E}mount\n1.5\n", format: .csv, generator: &generator).columnNames == ["amount"])
         #expect(longNames.values == ["1.5", "2.5"] && longNames.columns == [0, 1])
 
         // JSON lines: the last quoted key before the value on its line; a time inside a string
