@@ -5,10 +5,13 @@ import DataspaceCore
 /// large file costs the memory of its sample, not of the file (splitting the whole text into
 /// lines and fields cost about 25 bytes per input byte).
 ///
-/// CSV: the header line (the first that is not blank) is skipped; fields are split at commas and line ends (quoting is not
-/// interpreted: a marked value never holds a comma) and lose surrounding quotes, spaces and a
-/// carriage return. JSON lines: tokens are split at JSON punctuation and white space, so only
-/// numbers written as numbers count. A token longer than `longestToken` bytes is no value.
+/// CSV: fields are read as RFC 4180 writes them (a field opening with a quote runs to its
+/// closing quote, commas and line ends included, "" being one quote; text after a closing
+/// quote is kept, as the delivery reads it), then lose surrounding quotes, spaces and a
+/// carriage return; the header line (the first that is not blank) names the columns. JSON
+/// lines: tokens are split at JSON punctuation and white space outside strings, so only numbers
+/// written as numbers count (a string ends at its line's end). A token longer than
+/// `longestToken` bytes is no value.
 ///
 /// Each value also keeps the column it was read from (CSV: its field's place in the line, named
 /// by the header; JSON lines: the last key before it on its line), so a trace can score a marked
@@ -30,9 +33,6 @@ public struct WatermarkSample: Sendable {
     /// Columns told apart; a file with more (or a hostile one inventing keys) has the rest
     /// scored only with all values together.
     public static let maxColumns = 64
-    /// The header line (CSV) kept for its names, up to this many bytes.
-    static let longestHeader = 64 << 10
-    private var header: [UInt8] = []
     /// CSV: the field being read, counted from 0 at each line start. JSON lines: the last key's column.
     private var field = 0
     private var column: Int?
@@ -43,10 +43,16 @@ public struct WatermarkSample: Sendable {
     /// 256 MiB body (a real leak reaches `limit` distinct values long before).
     private var read = 0
     static let readsPerValue = 64
-    /// Tokens beyond this length are not numbers a delivery marked.
+    /// Tokens beyond this length are not numbers a delivery marked (a header field's name is
+    /// taken from its first `longestToken` bytes).
     public static let longestToken = 1_024
     private var token: [UInt8] = []
     private var tokenTooLong = false
+    /// Where the reader is in a CSV field's quoting or a JSON string.
+    private enum Quoting { case outside, inside, quoteInside, escapeInside }
+    private var quoting = Quoting.outside
+    /// JSON lines: a string token that white space ended, the key when a colon follows (`"a" : 1.5`).
+    private var stringBeforeSpace: [UInt8]?
     private var inHeader: Bool
     /// The header line has begun (blank lines before it are not the header).
     private var headerStarted = false
@@ -65,38 +71,102 @@ public struct WatermarkSample: Sendable {
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
         for byte in bytes {
             if isFull { return }
-            if inHeader {
-                if byte == UInt8(ascii: "\n") {
-                    inHeader = !headerStarted
-                    if !inHeader { nameColumns() }
-                } else {
-                    if byte != UInt8(ascii: "\r") { headerStarted = true }
-                    if headerStarted, header.count < Self.longestHeader { header.append(byte) }
-                }
-                continue
-            }
-            if isSeparator(byte) {
-                endToken(at: byte)
-                nextColumn(after: byte)
-            } else if token.count < Self.longestToken {
-                token.append(byte)
-            } else {
-                tokenTooLong = true
+            switch format {
+            case .csv: csvByte(byte)
+            case .jsonLines: jsonByte(byte)
             }
         }
     }
 
     /// The end of the file: its last token counts even without a line end.
     public mutating func finish() {
-        if !inHeader, !isFull { endToken(at: UInt8(ascii: "\n")) }
+        guard !isFull else { return }
+        switch format {
+        case .csv:
+            if inHeader {
+                if headerStarted { endHeaderField(lineEnds: true) }
+            } else {
+                endToken(at: UInt8(ascii: "\n"))
+            }
+        case .jsonLines:
+            endToken(at: UInt8(ascii: "\n"))
+        }
     }
 
-    /// CSV: names the columns from the header's fields (quotes, spaces and a carriage return trimmed).
-    private mutating func nameColumns() {
-        columnNames = header.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).prefix(Self.maxColumns).map { name in
-            Self.columnName(Self.trimmed(name))
+    /// One byte of a CSV file: quoting as RFC 4180 (and the delivery) reads it.
+    private mutating func csvByte(_ byte: UInt8) {
+        switch quoting {
+        case .inside:
+            if byte == UInt8(ascii: "\"") { quoting = .quoteInside } else { append(byte) }
+            return
+        case .quoteInside:
+            // "" inside a quoted field is one quote; anything else closes the quoting.
+            quoting = byte == UInt8(ascii: "\"") ? .inside : .outside
+            if byte == UInt8(ascii: "\"") {
+                append(byte)
+                return
+            }
+        case .outside, .escapeInside:
+            break
         }
-        header = []
+        if inHeader, byte != UInt8(ascii: "\r"), byte != UInt8(ascii: "\n") { headerStarted = true }
+        switch byte {
+        case UInt8(ascii: "\"") where token.isEmpty && !tokenTooLong:
+            quoting = .inside
+        case UInt8(ascii: ","), UInt8(ascii: "\n"):
+            if inHeader {
+                // Blank lines before the header are skipped.
+                if headerStarted { endHeaderField(lineEnds: byte == UInt8(ascii: "\n")) } else { clearToken() }
+            } else {
+                endToken(at: byte)
+                field = byte == UInt8(ascii: "\n") ? 0 : min(field + 1, Self.maxColumns)
+            }
+        default:
+            append(byte)
+        }
+    }
+
+    /// One byte of a JSON-lines file: punctuation and white space end a token outside strings.
+    private mutating func jsonByte(_ byte: UInt8) {
+        switch quoting {
+        case .inside where byte != UInt8(ascii: "\n"):
+            if byte == UInt8(ascii: "\"") { quoting = .outside } else if byte == UInt8(ascii: "\\") { quoting = .escapeInside }
+            append(byte)
+            return
+        case .escapeInside where byte != UInt8(ascii: "\n"):
+            quoting = .inside
+            append(byte)
+            return
+        default:
+            quoting = .outside
+        }
+        switch byte {
+        case UInt8(ascii: ","), UInt8(ascii: ":"), UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: "["), UInt8(ascii: "]"),
+            UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"), UInt8(ascii: "\n"):
+            endToken(at: byte)
+            if byte == UInt8(ascii: "\n") { column = nil }
+        case UInt8(ascii: "\""):
+            quoting = .inside
+            append(byte)
+        default:
+            append(byte)
+        }
+    }
+
+    private mutating func append(_ byte: UInt8) {
+        if token.count < Self.longestToken { token.append(byte) } else { tokenTooLong = true }
+    }
+
+    private mutating func clearToken() {
+        token.removeAll(keepingCapacity: true)
+        tokenTooLong = false
+    }
+
+    /// CSV: a header field ended; it names the next column (quotes, spaces and a carriage return trimmed).
+    private mutating func endHeaderField(lineEnds: Bool) {
+        if columnNames.count < Self.maxColumns { columnNames.append(Self.columnName(Self.trimmed(token[...]))) }
+        clearToken()
+        if lineEnds { inHeader = false }
     }
 
     /// A name as read from the file, made safe to show (`ShownText`), at most `longestName` characters.
@@ -107,16 +177,6 @@ public struct WatermarkSample: Sendable {
     /// Names longer than this many characters are cut.
     public static let longestName = 128
 
-    /// Moves to the column the next token belongs to, after `separator` ended a token.
-    private mutating func nextColumn(after separator: UInt8) {
-        switch format {
-        case .csv:
-            field = separator == UInt8(ascii: "\n") ? 0 : min(field + 1, Self.maxColumns)
-        case .jsonLines:
-            if separator == UInt8(ascii: "\n") { column = nil }
-        }
-    }
-
     /// A CSV field without surrounding quotes and spaces, or a trailing carriage return.
     private static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
         var value = bytes
@@ -125,30 +185,12 @@ public struct WatermarkSample: Sendable {
         return value
     }
 
-    private func isSeparator(_ byte: UInt8) -> Bool {
-        switch format {
-        case .csv:
-            return byte == UInt8(ascii: ",") || byte == UInt8(ascii: "\n")
-        case .jsonLines:
-            switch byte {
-            case UInt8(ascii: ","), UInt8(ascii: ":"), UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: "["), UInt8(ascii: "]"),
-                UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"), UInt8(ascii: "\n"):
-                return true
-            default:
-                return false
-            }
-        }
-    }
-
     /// Ends the token read so far at `separator`.
     private mutating func endToken(at separator: UInt8) {
-        defer {
-            token.removeAll(keepingCapacity: true)
-            tokenTooLong = false
-        }
+        defer { clearToken() }
+        if format == .jsonLines { noteKeys(before: separator) }
         guard !tokenTooLong, !token.isEmpty else { return }
         let value = format == .csv ? Self.trimmed(token[...]) : token[...]
-        if format == .jsonLines, separator == UInt8(ascii: ":") { noteKey(value) }
         guard Watermark.isDecimal(value) else { return }
         read += 1
         let text = Substring(String(decoding: value, as: UTF8.self))
@@ -158,8 +200,25 @@ public struct WatermarkSample: Sendable {
         }
     }
 
+    /// JSON lines: a string before a colon, with or without white space between, is a key.
+    private mutating func noteKeys(before separator: UInt8) {
+        let isSpace = separator == UInt8(ascii: " ") || separator == UInt8(ascii: "\t") || separator == UInt8(ascii: "\r")
+        if !token.isEmpty {
+            stringBeforeSpace = nil
+            if separator == UInt8(ascii: ":") {
+                if !tokenTooLong { noteKey(token[...]) }
+            } else if isSpace, !tokenTooLong, token.first == UInt8(ascii: "\"") {
+                stringBeforeSpace = token
+            }
+        } else if separator == UInt8(ascii: ":"), let key = stringBeforeSpace {
+            stringBeforeSpace = nil
+            noteKey(key[...])
+        } else if !isSpace {
+            stringBeforeSpace = nil
+        }
+    }
+
     /// JSON lines: a quoted token before a colon is a key; the values after it are its column.
-    /// Other tokens before a colon (a time such as "12:30" inside a string) name nothing.
     private mutating func noteKey(_ token: ArraySlice<UInt8>) {
         guard token.count >= 2, token.first == UInt8(ascii: "\""), token.last == UInt8(ascii: "\"") else { return }
         let key = Self.columnName(token.dropFirst().dropLast())

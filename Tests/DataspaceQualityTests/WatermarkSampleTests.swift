@@ -7,15 +7,55 @@ import Testing
 /// whole text into lines and fields (the reference below, as the trace did before, at about 25
 /// bytes of memory per input byte), whatever the chunks; it stops at its limit.
 @Suite struct WatermarkSampleTests {
-    /// The reference: split the whole text into lines, then fields, as the trace once did — on
-    /// bytes (the old code split Characters, where "\r\n" is one Character that is not "\n", so
-    /// a CRLF file was one line: its header).
+    /// The reference: the whole text read into records and fields at once (RFC 4180: a field
+    /// opening with a quote runs to the closing quote, "" being one quote, text after it kept),
+    /// the first record that is not blank being the header.
     static func referenceValues(csv: String) -> [String] {
-        let lines = Array(csv.utf8).split(separator: 0x0A)
+        let bytes = Array(csv.utf8)
+        // Each record, and whether it is blank (one unquoted field of nothing but carriage returns).
+        var records: [(fields: [[UInt8]], blank: Bool)] = []
+        var record: [[UInt8]] = []
+        var blank = true
+        var i = 0
+        while i < bytes.count {
+            var field: [UInt8] = []
+            if bytes[i] == 0x22 {
+                blank = false
+                i += 1
+                while i < bytes.count {
+                    if bytes[i] == 0x22 {
+                        if i + 1 < bytes.count, bytes[i + 1] == 0x22 {
+                            field.append(0x22)
+                            i += 2
+                            continue
+                        }
+                        i += 1
+                        break
+                    }
+                    field.append(bytes[i])
+                    i += 1
+                }
+            }
+            while i < bytes.count, bytes[i] != 0x2C, bytes[i] != 0x0A {
+                field.append(bytes[i])
+                i += 1
+            }
+            record.append(field)
+            blank = blank && field.allSatisfy { $0 == 0x0D }
+            if i < bytes.count, bytes[i] == 0x2C { blank = false }
+            if i == bytes.count || bytes[i] == 0x0A {
+                records.append((record, blank))
+                record = []
+                blank = true
+            }
+            i += 1
+        }
+        // A text ending in a comma: its last record ends with an empty field.
+        if !record.isEmpty { records.append((record + [[]], false)) }
         var out: [String] = []
-        for line in lines.drop(while: { $0.allSatisfy { $0 == 0x0D } }).dropFirst() {
-            for field in line.split(separator: 0x2C, omittingEmptySubsequences: false) {
-                var f = field
+        for line in records.drop(while: { $0.blank }).dropFirst() {
+            for field in line.fields {
+                var f = field[...]
                 while let c = f.first, c == 0x22 || c == 0x20 { f = f.dropFirst() }
                 while let c = f.last, c == 0x22 || c == 0x20 || c == 0x0D { f = f.dropLast() }
                 let text = String(decoding: f, as: UTF8.self)
@@ -25,8 +65,24 @@ import Testing
         return out
     }
 
+    /// The reference for JSON lines: string contents (to their closing quote or the line's end)
+    /// blotted out, then the text split at punctuation and white space.
     static func referenceValues(jsonLines: String) -> [String] {
-        Array(jsonLines.utf8).split(whereSeparator: { Array(",:{}[] \t\r\n".utf8).contains($0) })
+        var bytes = Array(jsonLines.utf8)
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == 0x22 {
+                i += 1
+                while i < bytes.count, bytes[i] != 0x22, bytes[i] != 0x0A {
+                    let escape = bytes[i] == 0x5C && i + 1 < bytes.count && bytes[i + 1] != 0x0A
+                    bytes[i] = 0x78
+                    if escape { bytes[i + 1] = 0x78; i += 1 }
+                    i += 1
+                }
+            }
+            i += 1
+        }
+        return bytes.split(whereSeparator: { Array(",:{}[] \t\r\n".utf8).contains($0) })
             .map { String(decoding: $0, as: UTF8.self) }.filter { isDecimal($0[...]) }
     }
 
@@ -51,8 +107,14 @@ import Testing
     static func randomText(_ generator: inout SeededRandom, json: Bool) -> String {
         let pieces =
             json
-            ? ["{", "}", "[", "]", ":", ",", " ", "\t", "\r", "\n", "\"a\"", "\"1.5\"", "12.5", "-0.25", "+3.0", "7", "1.2.3", ".5", "5.", "x"]
-            : [",", "\n", "\r\n", "\"", " ", "12.5", "-0.25", "+3.0", "7", "1.2.3", ".5", "5.", "name", "\"4.75\"", " 8.125 ", "", "\n\n"]
+            ? [
+                "{", "}", "[", "]", ":", ",", " ", "\t", "\r", "\n", "\"a\"", "\"1.5\"", "12.5", "-0.25", "+3.0", "7", "1.2.3", ".5", "5.", "x",
+                "\"", "\"b 2.5, 3.5\"", "\\", "\\\"", "\"c\\\" 4.5\"",
+            ]
+            : [
+                ",", "\n", "\r\n", "\"", " ", "12.5", "-0.25", "+3.0", "7", "1.2.3", ".5", "5.", "name", "\"4.75\"", " 8.125 ", "", "\n\n",
+                "\"a, 2.5\"", "\"\"", "\"x\"\"1.5\"", "\"6.5\n7.5\"",
+            ]
         return (0..<Int.random(in: 0...300, using: &generator)).map { _ in pieces[Int.random(in: 0..<pieces.count, using: &generator)] }.joined()
     }
 
@@ -130,10 +192,10 @@ import Testing
             generator: &generator)
         #expect(wide.values.count == 70 && wide.columns.prefix(64) == ArraySlice((0..<64).map { Optional($0) }))
         #expect(wide.columns.suffix(6).allSatisfy { $0 == nil } && wide.columnNames.count == WatermarkSample.maxColumns)
-        // A header past 64 KiB is named from its first 64 KiB; the values still count.
+        // Long header names are cut (each read from its first 1,024 bytes); the values still count.
         let longNames = Self.sample(
             (0..<40).map { _ in String(repeating: "n", count: 2_000) }.joined(separator: ",") + "\n1.5,2.5\n", format: .csv, generator: &generator)
-        #expect(longNames.columnNames.count == 33 && longNames.columnNames.allSatisfy { $0.count == WatermarkSample.longestName })
+        #expect(longNames.columnNames.count == 40 && longNames.columnNames.allSatisfy { $0.count == WatermarkSample.longestName })
         // Names are shown to people: a terminal escape in a header or key is dropped.
         let escape = "\u{1B}[2J\u{9B}31m"
         let hostile = Self.sample("am\(escape)ount\n1.5\n", format: .csv, generator: &generator)
@@ -154,5 +216,35 @@ import Testing
         // A file inventing keys has the first 64 told apart, the rest scored with all values.
         let keys = Self.sample((0..<70).map { "{\"k\($0)\": \($0).5}" }.joined(separator: "\n"), format: .jsonLines, generator: &generator)
         #expect(keys.columnNames.count == WatermarkSample.maxColumns && keys.columns.last == .some(nil) && keys.columns[63] == 63)
+    }
+
+    /// A quoted field holding a comma or a line end is one field: the values after it stay in
+    /// their columns (the pooled values were the same, but the columns behind it shifted).
+    @Test func quotedFieldsKeepTheColumnsAfterThem() {
+        var generator = SeededRandom(seed: 11)
+        let csv = Self.sample(
+            "\"station, name\",pm25,\"no2\"\r\n\"Tianhe, GZ\",1.5,2.25\r\n\"Line\none\",3.5,\"4.75\"\r\n\"say \"\"9.5\"\"\",5.5,6.25\r\n",
+            format: .csv, generator: &generator)
+        #expect(csv.columnNames == ["station, name", "pm25", "no2"])
+        #expect(csv.values == ["1.5", "2.25", "3.5", "4.75", "5.5", "6.25"])
+        #expect(csv.columns == [1, 2, 1, 2, 1, 2])
+        // A quoted header name may hold a line end; it is one name (the control dropped).
+        let header = Self.sample("\"a\nb\",c\n1.5,2.5\n", format: .csv, generator: &generator)
+        #expect(header.columnNames == ["ab", "c"] && header.columns == [0, 1])
+    }
+
+    /// JSON lines: a key may have white space before its colon; numbers inside strings are text,
+    /// not values, and their commas and colons split nothing.
+    @Test func jsonKeysWithSpaceAndNumbersInsideStrings() {
+        var generator = SeededRandom(seed: 12)
+        let json = Self.sample(
+            "{\"note\" : \"at 12:30, 9.5 fell\", \"x\"\t: 1.5, \"q\\\" 8.5\" : 2.5}\n{\"x\" :3.5, \"y\": \"unterminated 7.5\n{\"y\":4.5}\n",
+            format: .jsonLines, generator: &generator)
+        #expect(json.values == ["1.5", "2.5", "3.5", "4.5"])
+        #expect(json.columnNames == ["note", "x", "q\\\" 8.5", "y"])
+        #expect(json.columns == [1, 2, 1, 3])
+        // Only white space may stand between a key and its colon: a string before a comma is no key.
+        let notKey = Self.sample("{\"a\": \"v\" , : 1.5}\n", format: .jsonLines, generator: &generator)
+        #expect(notKey.columnNames == ["a"] && notKey.columns == [0])
     }
 }
