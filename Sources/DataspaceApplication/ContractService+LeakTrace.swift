@@ -19,7 +19,8 @@ public struct LeakTrace: Sendable {
     public let top: [Match]
     /// The agreement the file is attributed to, if one matches clearly.
     public let attributed: Match?
-    /// The column whose values alone named it (nil: all values together, or no attribution).
+    /// The column whose values `top` counts: the one that alone named the agreement, or, when
+    /// nothing was attributed, the one whose match was not clear of its runner-up (nil: all values).
     public let column: String?
     /// The z that attribution needed (rises when columns are scored one by one).
     public let threshold: Double
@@ -42,6 +43,7 @@ extension ContractService {
         func match(_ evidence: Watermark.Evidence) -> LeakTrace.Match { LeakTrace.Match(evidence: evidence, agreement: byID[evidence.candidate]) }
         let marked = verdict.values
         let attributed = verdict.attributed.flatMap { id in verdict.evidence.first { $0.candidate == id } }.map(match)
+        let column = verdict.column.map { sample.columnNames.indices.contains($0) ? sample.columnNames[$0] : "column \($0 + 1)" }
         var explanation: String?
         if attributed == nil {
             explanation =
@@ -50,22 +52,22 @@ extension ContractService {
                 : marked < 40 ? "only \(marked) distinct values could carry a mark; at least about 40 are needed"
                 : Self.unclear(
                     best: verdict.evidence.first?.z ?? 0, next: verdict.evidence.dropFirst().first?.z ?? 0, threshold: verdict.threshold,
-                    others: candidates.count - 1)
+                    others: candidates.count - 1, column: column)
         }
-        let column = verdict.column.map { sample.columnNames.indices.contains($0) ? sample.columnNames[$0] : "column \($0 + 1)" }
         return LeakTrace(
             candidates: candidates.count, markedValues: marked, top: verdict.evidence.prefix(5).map(match), attributed: attributed, column: column,
             threshold: verdict.threshold, explanation: explanation)
     }
 
     /// Why a trace with enough values named nobody: no match, two matches (rows of several
-    /// deliveries), or a match whose runner-up is closer than 6 and above chance.
-    static func unclear(best: Double, next: Double, threshold: Double, others: Int) -> String {
+    /// deliveries), or a match whose runner-up is closer than the bar and above chance; `column`
+    /// names the values these scores count when they are one column's.
+    static func unclear(best: Double, next: Double, threshold: Double, others: Int, column: String?) -> String {
         let bar = String(format: "%g", threshold)
+        let scored = column.map { " in column \($0)" } ?? ""
         if best < threshold { return "no agreement's watermark matches (z ≥ \(bar))" }
-        if next >= threshold { return "more than one agreement's watermark matches (z ≥ \(bar)): the file holds rows of several deliveries" }
-        return String(
-            format: "the best match (z %.1f) is not clear of the next (z %.1f, more than chance gives %d other agreements): trace more rows of the file",
-            best, next, others)
+        if next >= threshold { return "more than one agreement's watermark matches (z ≥ \(bar))\(scored): the file holds rows of several deliveries" }
+        let z = { (value: Double) in String(format: "%.1f", value) }
+        return "the best match (z \(z(best))\(scored)) is not clear of the next (z \(z(next)), more than chance gives \(others) other agreements): trace more rows of the file"
     }
 }

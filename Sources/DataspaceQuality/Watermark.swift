@@ -110,8 +110,9 @@ public enum Watermark {
         /// The attributed agreement: z ≥ `threshold`, and the next either `threshold` behind or
         /// below what chance gives the other candidates once in a thousand traces.
         public let attributed: String?
-        /// The column whose values alone gave the attribution; nil when all values together did
-        /// (or nothing was attributed).
+        /// The column whose values `evidence` counts: the one that alone gave the attribution or,
+        /// when nothing was attributed, the one whose best reached `threshold` but was not clear
+        /// of its runner-up (why nobody was named); nil for all values together.
         public let column: Int?
         /// The z (and lead) attribution needed: `baseThreshold` when all values were scored as
         /// one group; higher when each column was scored too, so that trying several groups does
@@ -203,7 +204,7 @@ public enum Watermark {
         // behind it, or no more than chance (a small leak against many candidates: the
         // runner-up of 1,000 innocent scores is about 3.2, so a lead of 6 alone would need some
         // 85 values where 40 show the match).
-        func attributed(_ group: Int) -> (candidate: Int, z: Double)? {
+        func bestTwo(_ group: Int) -> (candidate: Int, z: Double, second: Double) {
             var best = (candidate: -1, z: -Double.infinity), second = -Double.infinity
             for (i, counts) in scores.enumerated() {
                 let z = Evidence.z(matches: counts[group], values: sizes[group])
@@ -214,15 +215,23 @@ public enum Watermark {
                     second = z
                 }
             }
-            guard best.candidate >= 0, best.z >= threshold, best.z - second >= threshold || second < chance else { return nil }
-            return best
+            return (best.candidate, best.z, second)
         }
+        // The group that names an agreement (the highest such best); failing that, the one whose
+        // best reached the bar but not clear of its runner-up — the evidence the officer reads
+        // then shows why nobody was named, even when all values together match nothing.
         var decided: (group: Int, candidate: Int, z: Double)?
+        var nearest: (group: Int, z: Double)?
         for group in [0] + columnsTried {
-            guard let best = attributed(group), best.z > decided?.z ?? -.infinity else { continue }
-            decided = (group, best.candidate, best.z)
+            let best = bestTwo(group)
+            guard best.candidate >= 0, best.z >= threshold else { continue }
+            if best.z - best.second >= threshold || best.second < chance {
+                if best.z > decided?.z ?? -.infinity { decided = (group, best.candidate, best.z) }
+            } else if best.z > nearest?.z ?? -.infinity {
+                nearest = (group, best.z)
+            }
         }
-        let group = decided?.group ?? 0
+        let group = decided?.group ?? nearest?.group ?? 0
         let evidence = zip(candidates, scores).map { Evidence(candidate: $0.id, matches: $1[group], values: sizes[group]) }.sorted { $0.z > $1.z }
         return Trace(
             evidence: evidence, attributed: decided.map { candidates[$0.candidate].id }, column: group == 0 ? nil : group - 1,

@@ -121,6 +121,34 @@ import Testing
         #expect(plain.attributed == Self.agreements[5] && plain.column == nil && plain.threshold == Watermark.Trace.baseThreshold)
     }
 
+    /// When nothing is named, the evidence shown is that of the column whose best reached the bar
+    /// but not clear of its runner-up: a padded column mixing two deliveries' rows (130 and 70)
+    /// is why nobody is named, though all values together match nothing.
+    @Test func aColumnNearMissIsTheEvidenceShown() {
+        let a = Watermark.mark(csv: Self.readings(rows: 1_000, seed: 7), key: Self.keys[1].key)
+        let b = Watermark.mark(csv: Self.readings(rows: 1_000, seed: 8), key: Self.keys[2].key)
+        var generator = SeededRandom(seed: 9)
+        let pm25 = { (csv: String, count: Int) in csv.split(separator: "\n").dropFirst().prefix(count).map { String($0.split(separator: ",")[2]) } }
+        let rows = (pm25(a, 130) + pm25(b, 70)).shuffled(using: &generator)
+        let noise = { String(format: "%.3f", Double.random(in: 0...1_000, using: &generator)) }
+        let leaked = "id,a,b,c,pm25,d,e,f,g\n" + rows.map { "x,\(noise()),\(noise()),\(noise()),\($0),\(noise()),\(noise()),\(noise()),\(noise())" }
+            .joined(separator: "\n") + "\n"
+        let sample = Watermark.sample(csv: leaked)
+        let trace = Watermark.trace(sample, candidates: Self.keys)
+        #expect(trace.attributed == nil)
+        #expect(trace.column.map { sample.columnNames[$0] } == "pm25")
+        let best = trace.evidence[0], next = trace.evidence[1]
+        #expect(best.candidate == Self.agreements[1] && next.candidate == Self.agreements[2], "\(trace.evidence.prefix(2))")
+        #expect(best.z >= trace.threshold && best.z - next.z < trace.threshold && next.z >= Watermark.chanceBar(others: 9), "\(best.z) \(next.z)")
+        // All values together: nobody reaches the bar.
+        let pooled = Watermark.trace(values: sample.values, candidates: Self.keys)
+        #expect((pooled.evidence.first?.z ?? 0) < trace.threshold, "\(pooled.evidence.prefix(1))")
+        // A file that matches nothing anywhere shows all values.
+        let innocent = Watermark.sample(csv: Self.readings(rows: 200, seed: 10))
+        let none = Watermark.trace(innocent, candidates: Self.keys)
+        #expect(none.attributed == nil && none.column == nil && none.evidence.allSatisfy { $0.values == innocent.values.count })
+    }
+
     /// A small leak against a node with 1,000 agreements: about 50 values put the right one far
     /// beyond chance while the runner-up (the best of 999 chance scores) stays within chance,
     /// though less than 6 behind — the lead alone would have named nobody.
