@@ -133,19 +133,44 @@ public enum Watermark {
 
     /// As `trace(values:candidates:)`, and each column of the sample scored on its own as well:
     /// a leaker who adds unmarked columns of decimals dilutes the evidence of all values
-    /// together, not that of the marked column.
+    /// together, not that of the marked column. Scores the sample's first
+    /// `tracedValues(candidates:)` values.
     public static func trace(_ sample: WatermarkSample, candidates: [(id: String, key: SymmetricKey)]) -> Trace {
-        trace(values: sample.values, columns: sample.columns, candidates: candidates, lanes: lanes(sample.values.count * candidates.count))
+        let count = min(sample.values.count, tracedValues(candidates: candidates.count))
+        return trace(
+            values: Array(sample.values.prefix(count)), columns: Array(sample.columns.prefix(count)), distinct: true, candidates: candidates,
+            lanes: lanes(count * candidates.count))
     }
+
+    /// How many distinct values a trace against `candidates` agreements scores: as many as
+    /// `traceMACs` allow, at least `minimumTracedValues` and at most `maximumTracedValues`. z is
+    /// the marked values over √n, so an undiluted leak is certain long before 20,000; a leak
+    /// hidden among unmarked rows needs n in proportion to the square of its dilution, and a
+    /// trace narrowed to a few agreements can afford it.
+    public static func tracedValues(candidates: Int) -> Int {
+        min(maximumTracedValues, max(minimumTracedValues, traceMACs / max(1, candidates)))
+    }
+
+    /// MACs a trace may compute beyond its minimum: 20,000 values against 1,000 agreements, some
+    /// 20 s on one core.
+    public static let traceMACs = 20_000_000
+    /// Values scored however many candidates there are.
+    public static let minimumTracedValues = 20_000
+    /// Values a trace keeps at most (about 100 bytes each while the file is read): reached with
+    /// up to 80 candidates.
+    public static let maximumTracedValues = 250_000
 
     /// Candidates are independent: a node with many agreements scores them on every core
     /// (about a microsecond per value and candidate) once there are 2^20 MACs to compute.
     private static func lanes(_ work: Int) -> Int { work >= 1 << 20 ? ProcessInfo.processInfo.activeProcessorCount : 1 }
 
     /// `trace`, scoring the candidates in `lanes` contiguous shares at once; `columns` (one per
-    /// value, or nil) groups the values by column as well.
-    static func trace(values: [Substring], columns: [Int?]? = nil, candidates: [(id: String, key: SymmetricKey)], lanes: Int) -> Trace {
-        let trials = Trials(values: values, columns: columns)
+    /// value, or nil) groups the values by column as well; `distinct` says the values are
+    /// decimals, one per trial already (a `WatermarkSample`'s), so they need no second set.
+    static func trace(
+        values: [Substring], columns: [Int?]? = nil, distinct: Bool = false, candidates: [(id: String, key: SymmetricKey)], lanes: Int
+    ) -> Trace {
+        let trials = Trials(values: values, columns: columns, distinct: distinct)
         return verdict(trials, candidates: candidates, scores: scores(trials, candidates: candidates, lanes: min(candidates.count, lanes)))
     }
 
@@ -161,11 +186,11 @@ public enum Watermark {
         /// Values per group.
         var sizes = [0]
 
-        init(values: [Substring], columns: [Int?]?) {
+        init(values: [Substring], columns: [Int?]?, distinct: Bool) {
             var seen = DistinctTrials()
             for (i, value) in values.enumerated() {
                 let bytes = value.utf8
-                guard isDecimal(bytes), let last = bytes.last, seen.isNew(value) else { continue }
+                guard isDecimal(bytes), let last = bytes.last, distinct || seen.isNew(value) else { continue }
                 prefixes.append(contentsOf: bytes.dropLast())
                 let column = columns.flatMap { i < $0.count ? $0[i] : nil }.flatMap { (0..<WatermarkSample.maxColumns).contains($0) ? $0 : nil }
                 let group = column.map { $0 + 1 } ?? 0

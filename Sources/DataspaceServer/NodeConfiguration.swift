@@ -37,7 +37,7 @@ public struct NodeConfiguration: Sendable, Hashable {
     /// Publishes (upload + profiling) running at once (`limits.concurrentPublishes`); more wait.
     public var concurrentPublishes = 2
     /// The largest leaked file a trace reads (`limits.maxTraceBytes`, 1 MiB–1 GiB): only its
-    /// first 20,000 values are scored, so a sample serves as well as the whole file.
+    /// first 20,000–250,000 distinct values are scored, so a sample serves as well as the whole file.
     public var maxTraceBytes: Int64 = 256 << 20
     /// scrypt's log2 N for people's passwords (`accounts.passwordCost`): 15 (32 MiB × 3 passes)
     /// by default; stored hashes carry their own cost, so raising it later breaks nothing.

@@ -69,9 +69,9 @@ enum QualityRoutes {
         let contentType = request.headers[.contentType] ?? "text/csv"
         let format = try TabularFormat(mediaType: contentType)
         let dataset = request.query("dataset")
-        // Read as it arrives, keeping only the values scored: the rest of the file (to the
-        // limit) is read and dropped.
-        var sample = WatermarkSample(format: format, limit: traceValueLimit)
+        // Read as it arrives, keeping only the values a trace may score (how many it does
+        // depends on the candidates): the rest of the file (to the limit) is read and dropped.
+        var sample = WatermarkSample(format: format, limit: Watermark.maximumTracedValues)
         let limit = Int(clamping: s.configuration.maxTraceBytes)
         var received = 0
         for try await chunk in request.body {
@@ -85,9 +85,6 @@ enum QualityRoutes {
         sample.finish()
         return Responses.json(render(try await s.contracts.traceLeak(sample, dataset: dataset)))
     }
-
-    /// At most this many distinct marked values are scored (z grows with √n; 20,000 is far past certainty).
-    static let traceValueLimit = 20_000
 
     /// The trace's verdict as the API answers it.
     static func render(_ trace: LeakTrace) -> JSONValue {

@@ -149,6 +149,23 @@ import Testing
         #expect(none.attributed == nil && none.column == nil && none.evidence.allSatisfy { $0.values == innocent.values.count })
     }
 
+    /// A leak hidden among many unmarked rows: z is the marked values over √n, so the first
+    /// 20,000 values (a third of the marked ones among them) fall short, while the 62,000 that a
+    /// trace against ten agreements scores name it.
+    @Test func aLeakDilutedByUnmarkedRowsIsTracedWhenFewAgreementsAreCandidates() {
+        var generator = SeededRandom(seed: 11)
+        let decimals = { (count: Int) in (0..<count).map { _ in String(format: "%.4f", Double.random(in: 0...1_000, using: &generator)) } }
+        let marked = Watermark.mark(csv: "v\n" + decimals(2_000).joined(separator: "\n") + "\n", key: Self.keys[4].key).split(separator: "\n").dropFirst()
+        let leaked = "v\n" + (marked.map(String.init) + decimals(60_000)).shuffled(using: &generator).joined(separator: "\n") + "\n"
+        #expect(Watermark.tracedValues(candidates: Self.keys.count) == Watermark.maximumTracedValues)
+        let trace = Watermark.trace(Watermark.sample(csv: leaked), candidates: Self.keys)
+        #expect(trace.attributed == Self.agreements[4] && trace.values > 60_000, "\(trace.values) \(trace.evidence.prefix(2))")
+        // Against 1,000 agreements only the first 20,000 would be scored: not enough.
+        #expect(Watermark.tracedValues(candidates: 1_000) == 20_000 && Watermark.tracedValues(candidates: 1_000_000) == 20_000)
+        let first = Watermark.trace(Watermark.sample(csv: leaked, limit: 20_000), candidates: Self.keys)
+        #expect(first.attributed == nil && (first.evidence.first?.z ?? 0) < Watermark.Trace.baseThreshold, "\(first.evidence.prefix(2))")
+    }
+
     /// A small leak against a node with 1,000 agreements: about 50 values put the right one far
     /// beyond chance while the runner-up (the best of 999 chance scores) stays within chance,
     /// though less than 6 behind — the lead alone would have named nobody.
