@@ -11,7 +11,7 @@ struct TraceCommand: AsyncParsableCommand {
 
     @OptionGroup var node: NodeOptions
     @Argument(help: "The leaked CSV or JSON-lines file (any subset of rows or columns).") var file: String
-    @Option(help: "Only compare with this product's agreements.") var dataset: String?
+    @Option(help: "Only compare with this product's agreements (fewer candidates also let the trace score more of the file).") var dataset: String?
     @Option(help: "csv or jsonl (default: from the file name).") var format: String?
 
     func run() async throws {
