@@ -61,6 +61,9 @@ public struct NodeServices: Sendable {
     public let publishing: WorkLimiter
     /// Deliveries people fetch from the portal, into `DIR/received/`.
     public let downloads: PortalDownloads
+    /// Leak traces running at once: each keeps a sample of up to 250,000 values (some 45 MB at
+    /// its peak) and scores on every core; a few more wait, the rest get 503.
+    public let tracing = WorkLimiter(name: "leak traces", limit: 2, queue: 2)
 
     /// The secret that per-agreement masking and watermark keys derive from: fixed for the node's
     /// key, so a leaked copy can be traced for as long as the node keeps its identity.

@@ -69,21 +69,24 @@ enum QualityRoutes {
         let contentType = request.headers[.contentType] ?? "text/csv"
         let format = try TabularFormat(mediaType: contentType)
         let dataset = request.query("dataset")
-        // Read as it arrives, keeping only the values a trace may score (how many it does
-        // depends on the candidates): the rest of the file (to the limit) is read and dropped.
-        var sample = WatermarkSample(format: format, limit: Watermark.maximumTracedValues)
-        let limit = Int(clamping: s.configuration.maxTraceBytes)
-        var received = 0
-        for try await chunk in request.body {
-            received += chunk.readableBytes
-            // The server reads what is left and drops it, so the client still sees the 413.
-            guard received <= limit else {
-                throw CatalogError(.tooLarge, "a leaked file to trace is limited to \(limit >> 20) MiB on this node; send a sample of its rows", field: "body")
+        let trace = try await s.tracing.run {
+            // Read as it arrives, keeping only the values a trace may score (how many it does
+            // depends on the candidates): the rest of the file (to the limit) is read and dropped.
+            var sample = WatermarkSample(format: format, limit: Watermark.maximumTracedValues)
+            let limit = Int(clamping: s.configuration.maxTraceBytes)
+            var received = 0
+            for try await chunk in request.body {
+                received += chunk.readableBytes
+                // The server reads what is left and drops it, so the client still sees the 413.
+                guard received <= limit else {
+                    throw CatalogError(.tooLarge, "a leaked file to trace is limited to \(limit >> 20) MiB on this node; send a sample of its rows", field: "body")
+                }
+                if !sample.isFull { chunk.withUnsafeReadableBytes { sample.feed($0) } }
             }
-            if !sample.isFull { chunk.withUnsafeReadableBytes { sample.feed($0) } }
+            sample.finish()
+            return try await s.contracts.traceLeak(sample, dataset: dataset)
         }
-        sample.finish()
-        return Responses.json(render(try await s.contracts.traceLeak(sample, dataset: dataset)))
+        return Responses.json(render(trace))
     }
 
     /// The trace's verdict as the API answers it.

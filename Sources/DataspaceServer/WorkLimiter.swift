@@ -2,9 +2,9 @@
 /// fetching a DID document). Up to `limit` run; up to `queue` more wait their turn in order;
 /// past that the caller is told the node is busy at once (503), instead of piling up work.
 public actor WorkLimiter {
-    public let name: String
-    public let limit: Int
-    public let queue: Int
+    nonisolated public let name: String
+    nonisolated public let limit: Int
+    nonisolated public let queue: Int
     var running = 0
     var waiting: [CheckedContinuation<Void, Never>] = []
 

@@ -76,6 +76,35 @@ import Testing
         #expect(gauge.peak == 2)
     }
 
+    /// Leak traces are bounded like publishing (each keeps up to 250,000 values and scores on
+    /// every core): two run, two wait, the next is refused at once; the waiting ones are answered
+    /// when slots free.
+    @Test func leakTracesAreBoundedAndTheRestRefusedAtOnce() async throws {
+        try await withNetwork([TestNetwork.authority, TestNetwork.bureau]) { net in
+            let tracing = net.nodes[1].tracing
+            // Both slots held, as by two long traces.
+            try await tracing.acquire()
+            try await tracing.acquire()
+            let csv = Data(("amount\n" + (0..<100).map { "\($0).25" }.joined(separator: "\n") + "\n").utf8)
+            let headers = [("Authorization", "Bearer \(net.nodes[1].adminToken)"), ("Content-Type", "text/csv")]
+            let replies = try await withThrowingTaskGroup(of: RawReply.self) { group in
+                // One more than the line holds: those in line cannot finish while the slots are
+                // held, so the first answer is the refusal.
+                for _ in 0...tracing.queue { group.addTask { try await raw(.POST, net.url(1) + "/api/v1/quality/trace", headers: headers, body: csv) } }
+                var all: [RawReply] = []
+                if let first = try await group.next() { all.append(first) }
+                await tracing.release()
+                await tracing.release()
+                for try await reply in group { all.append(reply) }
+                return all
+            }
+            #expect(replies.first?.status == 503 && replies.first?.json?["code"]?.stringValue == "busy", "\(replies.map(\.status))")
+            #expect(replies.first?.headers.first(name: "Retry-After") == "1")
+            #expect(tracing.limit == 2 && tracing.queue == 2)
+            #expect(replies.count == tracing.queue + 1 && replies.dropFirst().allSatisfy { $0.status == 200 && $0.json?["markedValues"]?.intValue == 100 }, "\(replies.map(\.text))")
+        }
+    }
+
     @Test func aFloodedNodeRefusesTheFloodAndKeepsAnsweringHealthChecks() async throws {
         var bureau = TestNetwork.bureau
         bureau.requestsPerSecond = 1
