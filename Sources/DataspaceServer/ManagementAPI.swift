@@ -139,8 +139,10 @@ public enum ManagementAPI {
         parameters: [["name": "dataset", "in": "query", "description": "only this product's agreements", "schema": ["type": "string"]]],
         requestBody: ["content": ["text/csv": ["schema": ["type": "string"]], "application/jsonl": ["schema": ["type": "string"]]]],
         responses: [
-            "200": ["description": "attributed agreement (or null with an explanation), the top candidates with matches and z-scores"],
+            "200": json("The attributed agreement (or null with an explanation), the top candidates with matches and z-scores", schema: "LeakTrace"),
             "400": problem,
+            "413": problem,
+            "503": problem,
         ])
 
     public static let search = ManagementOperation(

@@ -201,6 +201,38 @@ enum ManagementAPIComponents {
                 "revokedAt": ["type": "string", "format": "date-time"],
             ],
         ],
+        "LeakTrace": [
+            "type": "object",
+            "description": "What a leaked file's watermark points to (docs/quality.md, Watermark).",
+            "required": ["candidates", "markedValues", "threshold", "top", "attributed"],
+            "additionalProperties": false,
+            "properties": [
+                "candidates": ["type": "integer", "minimum": 0, "description": "Provider agreements compared: those that delivered data."],
+                "markedValues": ["type": "integer", "minimum": 0, "description": "Distinct values scored (one trial each), 20,000–250,000 at most."],
+                "threshold": ["type": "number", "minimum": 6, "description": "The z attribution needed: 6, higher when columns were scored one by one too."],
+                "top": ["type": "array", "maxItems": 5, "items": ["$ref": "#/components/schemas/LeakTraceCandidate"]],
+                "attributed": ["anyOf": [["$ref": "#/components/schemas/LeakTraceCandidate"], ["type": "null"]]],
+                "column": [
+                    "type": "string",
+                    "description": "The column whose values `top` counts: the one that named the agreement or, with none named, whose match was not clear of its runner-up.",
+                ],
+                "explanation": ["type": "string", "description": "Why nothing was attributed."],
+            ],
+        ],
+        "LeakTraceCandidate": [
+            "type": "object",
+            "required": ["agreement", "matches", "values", "z"],
+            "additionalProperties": false,
+            "properties": [
+                "agreement": ["type": "string"],
+                "matches": ["type": "integer", "minimum": 0],
+                "values": ["type": "integer", "minimum": 0],
+                "z": ["type": "number"],
+                "consumer": ["type": "string"],
+                "dataset": ["type": "string"],
+                "agreedAt": ["type": "string", "format": "date-time"],
+            ],
+        ],
     ]
 
     static let all: JSONValue = [

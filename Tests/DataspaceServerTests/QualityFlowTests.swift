@@ -178,6 +178,19 @@ import Testing
             #expect(oversized.status == 413, "\(oversized.text)")
             #expect(oversized.json?["field"]?.stringValue == "body" && oversized.text.contains("16 MiB"), "\(oversized.text)")
             #expect(try await traceCall(net, windows)["attributed"]?["agreement"]?.stringValue == downloads[0].agreement)
+            // Each answer above is what the node's OpenAPI document says a trace answers (no field
+            // left out of it, none of another type).
+            if let python = Conformance.python(with: ["jsonschema"]) {
+                let answers: [JSONValue] = [byColumn, original, unknown, mixed, constant, long].map { ["schema": "LeakTrace", "answer": $0] }
+                let answersFile = net.root + "/trace-answers.json", documentFile = net.root + "/openapi.json"
+                try JSONValue.array(answers).encoded().write(to: URL(fileURLWithPath: answersFile))
+                try (try await raw(.GET, net.url(1) + "/api/openapi.json")).body.write(to: URL(fileURLWithPath: documentFile))
+                let script = Conformance.packageRoot.appendingPathComponent("Scripts/validate_openapi.py").path
+                let result = try Conformance.run(python, [script, documentFile, answersFile])
+                #expect(result.status == 0 && result.output.components(separatedBy: "ok ").count - 1 == answers.count, "\(result.output)")
+            } else if Conformance.isCI {
+                Issue.record("CI needs jsonschema (Scripts/setup-python.sh)")
+            }
 
             if CLITests.available {
                 let file = net.root + "/leaked.csv"
