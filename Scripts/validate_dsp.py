@@ -12,6 +12,8 @@ import sys
 from jsonschema import Draft201909Validator
 from referencing import Registry, Resource
 
+from schema_report import report
+
 
 def load_registry(root: pathlib.Path):
     resources = []
@@ -30,17 +32,7 @@ def main() -> int:
     root = pathlib.Path(sys.argv[1]) / "dsp-2025-1"
     registry, schemas = load_registry(root)
     items = json.loads(pathlib.Path(sys.argv[2]).read_text())
-    failures = 0
-    for item in items:
-        schema = schemas[item["schema"]]
-        validator = Draft201909Validator(schema, registry=registry)
-        errors = sorted(validator.iter_errors(item["message"]), key=lambda e: list(e.path))
-        if errors:
-            failures += 1
-            print(f"FAIL {item['schema']}: " + "; ".join(f"{list(e.path)}: {e.message[:200]}" for e in errors[:3]))
-        else:
-            print(f"ok   {item['schema']}")
-    return 1 if failures else 0
+    return report(items, lambda item: Draft201909Validator(schemas[item["schema"]], registry=registry), "message")
 
 
 if __name__ == "__main__":

@@ -12,22 +12,19 @@ import sys
 
 from jsonschema import Draft202012Validator
 
+from schema_report import report
+
 
 def main() -> int:
     document = json.loads(pathlib.Path(sys.argv[1]).read_text())
     answers = json.loads(pathlib.Path(sys.argv[2]).read_text())
-    failures = 0
-    for item in answers:
+
+    def validator_for(item):
         # The document's components travel with the reference, so $refs between schemas resolve.
         schema = {"$ref": "#/components/schemas/" + item["schema"], "components": document["components"]}
-        validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
-        errors = sorted(validator.iter_errors(item["answer"]), key=lambda e: list(e.path))
-        if errors:
-            failures += 1
-            print(f"FAIL {item['schema']}: " + "; ".join(f"{list(e.path)}: {e.message[:200]}" for e in errors[:3]))
-        else:
-            print(f"ok   {item['schema']}")
-    return 1 if failures else 0
+        return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+    return report(answers, validator_for, "answer")
 
 
 if __name__ == "__main__":
