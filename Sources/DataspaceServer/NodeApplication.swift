@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import ServiceLifecycle
 import Logging
+import NIOCore
 
 /// Builds the HTTP application of a node: every route, in one readable place.
 public enum NodeApplication {
@@ -58,9 +59,21 @@ public enum NodeApplication {
         if let feed = services.store as? any StoreChangeFeed {
             background.append(StoreChangeService(feed: feed, contracts: services.contracts, catalog: services.catalog))
         }
+        // Connections are bounded by count and by how long the node waits on each (docs/security.md).
+        let configuration = services.configuration
+        let openFiles = OpenFileLimit.raise()
+        let connections = try OpenFileLimit.connectionCap(configured: configuration.maxConnections, openFiles: openFiles)
+        if connections < configuration.maxConnections {
+            services.logger.warning(
+                "accepting at most \(connections) connections at once: the process may open \(openFiles) files; raise its limit (ulimit -n, or LimitNOFILE= in a systemd unit) to allow http.maxConnections (\(configuration.maxConnections))")
+        }
+        let idleTimeout = TimeAmount.seconds(Int64(configuration.idleTimeoutSeconds))
         return Application(
             router: router,
-            configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "dataspace"),
+            server: .http1(configuration: .init(additionalChannelHandlers: [ClientWaitDeadline(timeout: idleTimeout)])),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "dataspace",
+                availableConnectionsDelegate: .maximum(connections, logger: services.logger)),
             services: background,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? services.configuration.port) },
             logger: services.logger)

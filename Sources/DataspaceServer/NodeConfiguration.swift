@@ -30,6 +30,12 @@ public struct NodeConfiguration: Sendable, Hashable {
     /// May this node contact private-network addresses (`trust.allowPrivateNetworks`), as an
     /// intranet deployment needs? Off unless configured.
     public var allowPrivateNetworks = false
+    /// Client connections open at once (`http.maxConnections`); more wait in the kernel's queue.
+    /// Lowered at start to what the process's open-file limit leaves room for.
+    public var maxConnections = 4_096
+    /// How long the node waits for a client — for its next request, or for the rest of one —
+    /// before it closes the connection (`http.idleTimeoutSeconds`, docs/security.md).
+    public var idleTimeoutSeconds = 75
     /// Requests a second (and burst) each client address may make on public, DSP and data routes
     /// (`limits.requestsPerSecond`, `limits.burst`).
     public var requestsPerSecond = 100
@@ -237,6 +243,14 @@ public struct NodeConfiguration: Sendable, Hashable {
         guard (1...64).contains(configuration.concurrentPublishes) else {
             throw ConfigurationError(key: "limits.concurrentPublishes", message: "must be 1–64")
         }
+        configuration.maxConnections = try integer("http.maxConnections", default: 4_096)
+        guard (16...1_000_000).contains(configuration.maxConnections) else {
+            throw ConfigurationError(key: "http.maxConnections", message: "must be 16–1000000")
+        }
+        configuration.idleTimeoutSeconds = try integer("http.idleTimeoutSeconds", default: 75)
+        guard (1...3_600).contains(configuration.idleTimeoutSeconds) else {
+            throw ConfigurationError(key: "http.idleTimeoutSeconds", message: "must be 1–3600 seconds")
+        }
         configuration.maxTraceBytes = Int64(try integer("limits.maxTraceBytes", default: 256 << 20))
         guard (1 << 20...1 << 30).contains(configuration.maxTraceBytes) else {
             throw ConfigurationError(key: "limits.maxTraceBytes", message: "must be 1048576–1073741824 bytes (1 MiB to 1 GiB)")
@@ -272,7 +286,10 @@ public struct NodeConfiguration: Sendable, Hashable {
                 "name": .string(name), "creditCode": .string(creditCode.value), "region": .string(region.value),
                 "sector": .string(sector.rawValue), "timeZone": .string(timeZone),
             ],
-            "http": ["host": .string(host), "port": .number(Double(port)), "publicURL": .string(publicURL)],
+            "http": [
+                "host": .string(host), "port": .number(Double(port)), "publicURL": .string(publicURL),
+                "maxConnections": .number(Double(maxConnections)), "idleTimeoutSeconds": .number(Double(idleTimeoutSeconds)),
+            ],
             "authority": .object(authority),
             "identifiers": ["ipv6Prefix": .string(ipv6Prefix.description)],
             "limits": [

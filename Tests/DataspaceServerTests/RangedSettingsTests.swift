@@ -65,4 +65,13 @@ import Testing
             refused: ["0", "-1", "301", "9223372036854775807"]) { $0.peerTimeoutSeconds }
         #expect(PeerClient(timeout: .seconds(120)).documentTimeout == .seconds(40))
     }
+
+    @Test func connectionsAndTheirIdleTimeout() async throws {
+        try await Self.expectRange(
+            "http.maxConnections", "DATASPACE_HTTP_MAX_CONNECTIONS", standard: 4_096, raised: 20_000,
+            refused: ["15", "0", "-1", "1000001", "9223372036854775807", "many"]) { $0.maxConnections }
+        try await Self.expectRange(
+            "http.idleTimeoutSeconds", "DATASPACE_HTTP_IDLE_TIMEOUT_SECONDS", standard: 75, raised: 600,
+            refused: ["0", "-1", "3601", "9223372036854775807"]) { $0.idleTimeoutSeconds }
+    }
 }

@@ -73,12 +73,18 @@ final class RunningCommand: Sendable {
     let process: Process
     let watch = Watch()
 
-    /// Starts `dataspace ARGUMENTS` with `environment` added to this process's.
-    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+    /// Starts `dataspace ARGUMENTS` with `environment` added to this process's and, if given, at
+    /// most `openFiles` open files (through the shell's `ulimit`, then exec: the pid is the node's).
+    init(_ arguments: [String], environment: [String: String] = [:], openFiles: Int? = nil) throws {
         guard let binary = CLITests.binary else { throw Failure(description: "no dataspace executable next to the tests") }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
+        if let openFiles {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -n \(openFiles) && exec \"$0\" \"$@\"", binary] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = arguments
+        }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
@@ -97,10 +103,14 @@ final class RunningCommand: Sendable {
     }
 
     /// `dataspace serve --dir DIR`, killing itself at the crash points named
-    /// (`DATASPACE_CRASH_AT`, comma-separated) if any; returns once it listens.
-    static func serve(_ dir: String, arguments: [String] = [], crashAt: String? = nil) async throws -> RunningCommand {
+    /// (`DATASPACE_CRASH_AT`, comma-separated) if any, with `environment` and `openFiles` as for
+    /// `init`; returns once it listens.
+    static func serve(
+        _ dir: String, arguments: [String] = [], crashAt: String? = nil, environment: [String: String] = [:], openFiles: Int? = nil
+    ) async throws -> RunningCommand {
         let node = try RunningCommand(
-            ["serve", "--dir", dir, "--log-level", "warning"] + arguments, environment: crashAt.map { ["DATASPACE_CRASH_AT": $0] } ?? [:])
+            ["serve", "--dir", dir, "--log-level", "warning"] + arguments,
+            environment: environment.merging(crashAt.map { ["DATASPACE_CRASH_AT": $0] } ?? [:]) { $1 }, openFiles: openFiles)
         guard await node.said("Serving ") else { throw Failure(description: "the node ended before it served: \(node.stderr)") }
         return node
     }

@@ -184,13 +184,14 @@ let nonRedirectingClient: HTTPClient = {
 }()
 
 func raw(
-    _ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: Data? = nil, followRedirects: Bool = true
+    _ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: Data? = nil, followRedirects: Bool = true,
+    timeout: TimeAmount = .seconds(30)
 ) async throws -> RawReply {
     var request = HTTPClientRequest(url: url)
     request.method = method
     for (k, v) in headers { request.headers.add(name: k, value: v) }
     if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-    let response = try await (followRedirects ? HTTPClient.shared : nonRedirectingClient).execute(request, timeout: .seconds(30))
+    let response = try await (followRedirects ? HTTPClient.shared : nonRedirectingClient).execute(request, timeout: timeout)
     let buffer = try await response.body.collect(upTo: 64 << 20)
     return RawReply(status: Int(response.status.code), headers: response.headers, body: Data(buffer.readableBytesView))
 }

@@ -1,0 +1,98 @@
+import NIOCore
+import NIOHTTPTypes
+
+/// Closes a connection on which the node has waited `timeout` for its client: for the next
+/// request (a keep-alive connection left idle, or a request head sent a byte at a time), or for
+/// the rest of a request body that stopped arriving. Without it every connection a client opens
+/// and leaves — or trickles — stays open for ever, and enough of them use up the process's file
+/// descriptors (docs/security.md, "Connections").
+///
+/// The clock runs only while the node is ready to read and the client owes it bytes: not while
+/// the node works on a response or streams it, and not while a handler leaves a body unread (a
+/// publish queued behind others), since the node then asks for no more. Progress is a decoded
+/// request part (the head, a piece of body, its end), so a head that never completes counts as
+/// no progress at all.
+final class ClientWaitDeadline: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    let timeout: TimeAmount
+    /// Requests whose head arrived and whose response has not ended.
+    private var unanswered = 0
+    /// A request's head arrived and its end has not.
+    private var readingBody = false
+    /// The node asked the channel for more and nothing arrived since.
+    private var readPending = false
+    private var deadline: Scheduled<Void>?
+
+    init(timeout: TimeAmount) {
+        self.timeout = timeout
+    }
+
+    /// Does the client owe the node bytes it is ready to take?
+    private var clientOwes: Bool { readPending && (readingBody || unanswered == 0) }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        // An active channel reads on its own: the first read may have passed before this handler.
+        if context.channel.isActive { readPending = true }
+        update(context)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
+        context.fireChannelInactive()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        readPending = true
+        update(context)
+        context.read()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head:
+            unanswered += 1
+            readingBody = true
+        case .body:
+            break
+        case .end:
+            readingBody = false
+        }
+        // Progress: the wait, if any, starts again from the next read.
+        readPending = false
+        deadline?.cancel()
+        deadline = nil
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data) {
+            unanswered = max(0, unanswered - 1)
+            update(context)
+        }
+        context.write(data, promise: promise)
+    }
+
+    /// Starts the clock when the client owes bytes and it is not running; stops it otherwise.
+    private func update(_ context: ChannelHandlerContext) {
+        if clientOwes {
+            guard deadline == nil else { return }
+            deadline = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
+                self.deadline = nil
+                context.close(promise: nil)
+            }
+        } else {
+            deadline?.cancel()
+            deadline = nil
+        }
+    }
+}

@@ -1,0 +1,208 @@
+import DataspaceCore
+import Foundation
+import HTTPTypes
+import NIOCore
+import NIOEmbedded
+import NIOHTTPTypes
+import Testing
+
+@testable import DataspaceServer
+
+/// Connections a client opens and leaves, or trickles, are closed once the node has waited
+/// `http.idleTimeoutSeconds` for them, and never more are accepted than the process's open-file
+/// limit leaves room for (docs/security.md, "Connections").
+@Suite(.tags(.hostile)) struct ConnectionLimitTests {
+    /// A connection through the deadline alone, on an event loop whose time the test moves.
+    struct Connection {
+        let loop = EmbeddedEventLoop()
+        let channel: EmbeddedChannel
+
+        init(timeout: Int64 = 10) throws {
+            channel = EmbeddedChannel(handler: ClientWaitDeadline(timeout: .seconds(timeout)), loop: loop)
+            try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        }
+
+        var isOpen: Bool { channel.isActive }
+        /// The node asks for more bytes (what the channel does whenever it is ready to read).
+        func nodeReads() { channel.read() }
+        func wait(_ seconds: Int64) { loop.advanceTime(by: .seconds(seconds)) }
+        func client(_ part: HTTPRequestPart) throws { try channel.writeInbound(part) }
+        func node(_ part: HTTPResponsePart) throws { try channel.writeOutbound(part) }
+
+        static let head = HTTPRequestPart.head(HTTPRequest(method: .post, scheme: "http", authority: "node", path: "/api/v1/products"))
+        static let body = HTTPRequestPart.body(ByteBuffer(string: "station,aqi\n"))
+        static let answer = HTTPResponsePart.head(HTTPResponse(status: .ok))
+    }
+
+    @Test func aHeadThatNeverCompletesIsClosedAtTheTimeout() throws {
+        let c = try Connection()
+        c.nodeReads()
+        c.wait(9)
+        #expect(c.isOpen)
+        // Bytes of a head that never completes are no progress: the clock is not reset.
+        c.nodeReads()
+        c.wait(1)
+        #expect(!c.isOpen)
+    }
+
+    @Test func eachPieceOfARequestStartsTheWaitAgainAndAStalledBodyIsClosed() throws {
+        let c = try Connection()
+        c.nodeReads()
+        c.wait(9)
+        try c.client(Connection.head)
+        c.nodeReads()
+        c.wait(9)
+        try c.client(Connection.body)
+        c.nodeReads()
+        c.wait(9)
+        #expect(c.isOpen)
+        c.wait(1)
+        #expect(!c.isOpen, "the body stopped arriving for the whole timeout")
+    }
+
+    @Test func theNodesOwnWorkAndAnUnreadBodyDoNotCount() throws {
+        let c = try Connection()
+        c.nodeReads()
+        try c.client(Connection.head)
+        // A handler leaves the body unread (a publish queued behind others): nothing is asked for.
+        c.wait(100)
+        #expect(c.isOpen)
+        c.nodeReads()
+        try c.client(Connection.body)
+        try c.client(.end(nil))
+        // The request is whole; the node reads on (for a pipelined next one) while it works.
+        c.nodeReads()
+        c.wait(100)
+        #expect(c.isOpen, "a slow answer is the node's wait, not the client's")
+        try c.node(Connection.answer)
+        c.wait(100)
+        #expect(c.isOpen, "streaming the answer")
+        try c.node(.end(nil))
+        // Answered: the connection now waits for the client's next request, kept alive that long.
+        c.wait(9)
+        #expect(c.isOpen)
+        c.wait(1)
+        #expect(!c.isOpen)
+    }
+
+    @Test func aPipelinedRequestKeepsTheConnectionUntilItIsAnswered() throws {
+        let c = try Connection()
+        c.nodeReads()
+        try c.client(Connection.head)
+        try c.client(.end(nil))
+        try c.client(Connection.head)
+        try c.client(.end(nil))
+        c.nodeReads()
+        try c.node(Connection.answer)
+        try c.node(.end(nil))
+        c.wait(100)
+        #expect(c.isOpen, "the second request is still being answered")
+        try c.node(Connection.answer)
+        try c.node(.end(nil))
+        c.wait(10)
+        #expect(!c.isOpen)
+    }
+
+    @Test func eachConnectionHasRoomForASecondFileBesideTheNodesOwn() throws {
+        #expect(try OpenFileLimit.connectionCap(configured: 4_096, openFiles: 1_048_576) == 4_096)
+        #expect(try OpenFileLimit.connectionCap(configured: 4_096, openFiles: 1_024) == 480)
+        #expect(try OpenFileLimit.connectionCap(configured: 100, openFiles: 1_024) == 100)
+        #expect(try OpenFileLimit.connectionCap(configured: 4_096, openFiles: 128) == 32)
+        #expect(throws: ConfigurationError.self) { try OpenFileLimit.connectionCap(configured: 4_096, openFiles: 127) }
+        #expect(OpenFileLimit.raise() >= OpenFileLimit.minimum)
+    }
+
+    /// A real node allowed 256 open files, 300 connections opened against it each sending half a
+    /// request head and nothing more: without a cap the node ran out of descriptors (and
+    /// libdispatch then ended it); without the deadline nobody else was answered again.
+    @Test(.enabled(if: CLITests.available)) func aNodeFloodedWithHalfOpenRequestsLivesAndAnswersAgain() async throws {
+        let cli = CLITests()
+        let dir = cli.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let port = try #require(LoopbackPorts.free(count: 1).first)
+        let created = try cli.run([
+            "init", "--dir", dir, "--name", "广州市数据局", "--credit-code", "11440100MB2C921900", "--region", "440100",
+            "--sector", "urban-governance", "--port", String(port),
+        ])
+        try #require(created.status == 0, "\(created.stderr)")
+        let node = try await RunningCommand.serve(dir, environment: ["DATASPACE_HTTP_IDLE_TIMEOUT_SECONDS": "1"], openFiles: 256)
+        defer { node.signal(SIGKILL) }
+        #expect(node.stderr.contains("accepting at most 96 connections"), "\(node.stderr)")
+
+        var sockets: [Int32] = []
+        defer { sockets.forEach { _ = close($0) } }
+        for _ in 0..<300 {
+            let socket = try #require(Self.halfRequest(port: port), "connection \(sockets.count + 1) was refused")
+            sockets.append(socket)
+        }
+        // Answered once the deadline closed enough of the half-open connections to reach it.
+        let health = try await raw(.GET, "http://127.0.0.1:\(port)/healthz")
+        #expect(health.status == 200)
+        #expect(node.process.isRunning)
+        // Every half-open connection was closed by the node: reading finds the end.
+        let closedByNode = await Self.countClosed(sockets)
+        #expect(closedByNode == 300)
+    }
+
+    /// At most `http.maxConnections` are served at once: the next waits, unanswered, until one
+    /// of them closes. (The wait for the answer that must not come is bounded at 2 s; a node
+    /// without the cap answers at once.)
+    @Test(.enabled(if: CLITests.available)) func connectionsBeyondTheCapWaitForOneToClose() async throws {
+        let cli = CLITests()
+        let dir = cli.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let port = try #require(LoopbackPorts.free(count: 1).first)
+        let created = try cli.run([
+            "init", "--dir", dir, "--name", "广州市数据局", "--credit-code", "11440100MB2C921900", "--region", "440100",
+            "--sector", "urban-governance", "--port", String(port),
+        ])
+        try #require(created.status == 0, "\(created.stderr)")
+        let node = try await RunningCommand.serve(dir, environment: ["DATASPACE_HTTP_MAX_CONNECTIONS": "16"])
+        defer { node.signal(SIGKILL) }
+        var sockets: [Int32] = []
+        defer { sockets.forEach { _ = close($0) } }
+        for _ in 0..<16 { sockets.append(try #require(Self.halfRequest(port: port))) }
+        let url = "http://127.0.0.1:\(port)/healthz"
+        await #expect(throws: (any Error).self, "a 17th connection was served") { try await raw(.GET, url, timeout: .seconds(2)) }
+        close(sockets.removeLast())
+        #expect(try await raw(.GET, url).status == 200)
+    }
+
+    /// How many of `sockets` reach their end (the peer closed them), read in turn off the test
+    /// pool; stops at the first still open after 10 s.
+    static func countClosed(_ sockets: [Int32]) async -> Int {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                var closed = 0
+                for socket in sockets {
+                    var timeout = timeval(tv_sec: 10, tv_usec: 0)
+                    setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                    var byte: UInt8 = 0
+                    let read = recv(socket, &byte, 1, 0)
+                    guard read == 0 || (read < 0 && errno == ECONNRESET) else { break }
+                    closed += 1
+                }
+                continuation.resume(returning: closed)
+            }
+        }
+    }
+
+    /// A loopback connection that sent the start of a request head; nil if it was refused.
+    static func halfRequest(port: Int) -> Int32? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        let start = Array("GET / HTTP/1.1\r\nHost: node\r\n".utf8)
+        guard connected == 0, send(fd, start, start.count, 0) == start.count else {
+            close(fd)
+            return nil
+        }
+        return fd
+    }
+}
