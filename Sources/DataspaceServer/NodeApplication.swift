@@ -75,7 +75,14 @@ public enum NodeApplication {
                 address: .hostname(configuration.host, port: configuration.port), serverName: "dataspace",
                 availableConnectionsDelegate: .maximum(connections, logger: services.logger)),
             services: background,
-            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? services.configuration.port) },
+            onServerRunning: { channel in
+                do {
+                    try await ConnectionSetupErrors.install(on: channel, logger: services.logger)
+                } catch {
+                    services.logger.warning("one client's failed connection could stop this node listening", metadata: ["reason": "\(error)"])
+                }
+                await onServerRunning(channel.localAddress?.port ?? services.configuration.port)
+            },
             logger: services.logger)
     }
 

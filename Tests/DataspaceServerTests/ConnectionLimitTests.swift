@@ -1,6 +1,7 @@
 import DataspaceCore
 import Foundation
 import HTTPTypes
+import Logging
 import NIOCore
 import NIOEmbedded
 import NIOHTTPTypes
@@ -112,6 +113,26 @@ import Testing
         #expect(OpenFileLimit.raise() >= OpenFileLimit.minimum)
     }
 
+    /// A listening channel's pipeline as SwiftNIO's server bootstrap builds it: the error of one
+    /// connection's setup, reported after the accept handler, stops at the filter; accepted
+    /// connections pass on.
+    @Test func oneConnectionsFailedSetupDoesNotReachTheAcceptLoop() throws {
+        let channel = EmbeddedChannel()
+        final class AcceptHandler: ChannelInboundHandler, RemovableChannelHandler {
+            typealias InboundIn = NIOAny
+        }
+        try channel.pipeline.syncOperations.addHandler(AcceptHandler(), name: ConnectionSetupErrors.acceptHandlerName)
+        channel.pipeline.fireErrorCaught(IOError(errnoCode: EINVAL, reason: "setsockopt"))
+        #expect(throws: IOError.self, "without the filter the error reaches the accept loop") { try channel.throwIfErrorCaught() }
+
+        try ConnectionSetupErrors.install(in: channel.pipeline.syncOperations, logger: Logger(label: "test"))
+        channel.pipeline.fireErrorCaught(IOError(errnoCode: EINVAL, reason: "setsockopt"))
+        channel.pipeline.fireErrorCaught(ChannelError.ioOnClosedChannel)
+        #expect(throws: Never.self) { try channel.throwIfErrorCaught() }
+        try channel.writeInbound("accepted")
+        #expect(try channel.readInbound(as: String.self) == "accepted")
+    }
+
     /// A real node allowed 256 open files, 300 connections opened against it each sending half a
     /// request head and nothing more: without a cap the node ran out of descriptors (and
     /// libdispatch then ended it); without the deadline nobody else was answered again.
@@ -128,6 +149,7 @@ import Testing
         let node = try await RunningCommand.serve(dir, environment: ["DATASPACE_HTTP_IDLE_TIMEOUT_SECONDS": "1"], openFiles: 256)
         defer { node.signal(SIGKILL) }
         #expect(node.stderr.contains("accepting at most 96 connections"), "\(node.stderr)")
+        #expect(!node.stderr.contains("could stop this node listening"), "the accept loop's filter is in place: \(node.stderr)")
 
         var sockets: [Int32] = []
         defer { sockets.forEach { _ = close($0) } }
