@@ -133,20 +133,31 @@ import Testing
         #expect(try channel.readInbound(as: String.self) == "accepted")
     }
 
-    /// A real node allowed 256 open files, 300 connections opened against it each sending half a
-    /// request head and nothing more: without a cap the node ran out of descriptors (and
-    /// libdispatch then ended it); without the deadline nobody else was answered again.
-    @Test(.enabled(if: CLITests.available)) func aNodeFloodedWithHalfOpenRequestsLivesAndAnswersAgain() async throws {
+    /// `dataspace serve` on a node of its own (its directory goes when the process does) and the
+    /// port it listens on.
+    static func serve(environment: [String: String], openFiles: Int? = nil) async throws -> (RunningCommand, Int) {
         let cli = CLITests()
         let dir = cli.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         let port = try #require(LoopbackPorts.free(count: 1).first)
         let created = try cli.run([
             "init", "--dir", dir, "--name", "广州市数据局", "--credit-code", "11440100MB2C921900", "--region", "440100",
             "--sector", "urban-governance", "--port", String(port),
         ])
         try #require(created.status == 0, "\(created.stderr)")
-        let node = try await RunningCommand.serve(dir, environment: ["DATASPACE_HTTP_IDLE_TIMEOUT_SECONDS": "1"], openFiles: 256)
+        let node = try await RunningCommand.serve(dir, environment: environment, openFiles: openFiles)
+        Task {
+            await node.ended()
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+        return (node, port)
+    }
+
+    /// A real node allowed 256 open files, 300 connections opened against it each sending half a
+    /// request head and nothing more: it must live, close every one of them and answer others
+    /// again (without the deadline it never answers). Such a flood once ran a node out of
+    /// descriptors, and libdispatch then ended it; the cap that prevents that is the next test's.
+    @Test(.enabled(if: CLITests.available)) func aNodeFloodedWithHalfOpenRequestsLivesAndAnswersAgain() async throws {
+        let (node, port) = try await Self.serve(environment: ["DATASPACE_HTTP_IDLE_TIMEOUT_SECONDS": "1"], openFiles: 256)
         defer { node.signal(SIGKILL) }
         #expect(node.stderr.contains("accepting at most 96 connections"), "\(node.stderr)")
         #expect(!node.stderr.contains("could stop this node listening"), "the accept loop's filter is in place: \(node.stderr)")
@@ -170,16 +181,7 @@ import Testing
     /// of them closes. (The wait for the answer that must not come is bounded at 2 s; a node
     /// without the cap answers at once.)
     @Test(.enabled(if: CLITests.available)) func connectionsBeyondTheCapWaitForOneToClose() async throws {
-        let cli = CLITests()
-        let dir = cli.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let port = try #require(LoopbackPorts.free(count: 1).first)
-        let created = try cli.run([
-            "init", "--dir", dir, "--name", "广州市数据局", "--credit-code", "11440100MB2C921900", "--region", "440100",
-            "--sector", "urban-governance", "--port", String(port),
-        ])
-        try #require(created.status == 0, "\(created.stderr)")
-        let node = try await RunningCommand.serve(dir, environment: ["DATASPACE_HTTP_MAX_CONNECTIONS": "16"])
+        let (node, port) = try await Self.serve(environment: ["DATASPACE_HTTP_MAX_CONNECTIONS": "16"])
         defer { node.signal(SIGKILL) }
         var sockets: [Int32] = []
         defer { sockets.forEach { _ = close($0) } }
