@@ -8,7 +8,8 @@ import DataspaceCore
 /// CSV: fields are read as RFC 4180 writes them (a field opening with a quote runs to its
 /// closing quote, commas and line ends included, "" being one quote; text after a closing
 /// quote is kept, as the delivery reads it), then lose surrounding quotes, spaces and a
-/// carriage return; the header line (the first that is not blank) names the columns. JSON
+/// carriage return; the header line (the first that is not blank) names the columns. A UTF-8
+/// byte order mark at the file's start is not read. JSON
 /// lines: tokens are split at JSON punctuation and white space outside strings, so only numbers
 /// written as numbers count (a string ends at its line's end). A token longer than
 /// `longestToken` bytes is no value.
@@ -56,6 +57,10 @@ public struct WatermarkSample: Sendable {
     private var inHeader: Bool
     /// The header line has begun (blank lines before it are not the header).
     private var headerStarted = false
+    /// Bytes of a UTF-8 byte order mark matched at the file's start (Excel's "CSV UTF-8" writes
+    /// one, and a delivery holds none); nil once past it.
+    private var byteOrderMark: Int? = 0
+    private static let byteOrderMarkBytes: [UInt8] = [0xEF, 0xBB, 0xBF]
 
     public init(format: TabularFormat, limit: Int = .max) {
         self.format = format
@@ -71,11 +76,30 @@ public struct WatermarkSample: Sendable {
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
         for byte in bytes {
             if isFull { return }
-            switch format {
-            case .csv: csvByte(byte)
-            case .jsonLines: jsonByte(byte)
+            if let matched = byteOrderMark {
+                if byte == Self.byteOrderMarkBytes[matched] {
+                    byteOrderMark = matched + 1 < Self.byteOrderMarkBytes.count ? matched + 1 : nil
+                    continue
+                }
+                // Not a mark after all: its first bytes are the file's.
+                endByteOrderMark()
             }
+            take(byte)
         }
+    }
+
+    private mutating func take(_ byte: UInt8) {
+        switch format {
+        case .csv: csvByte(byte)
+        case .jsonLines: jsonByte(byte)
+        }
+    }
+
+    /// Past the file's start: bytes held as the start of a mark that did not follow are read.
+    private mutating func endByteOrderMark() {
+        let held = byteOrderMark ?? 0
+        byteOrderMark = nil
+        for byte in Self.byteOrderMarkBytes.prefix(held) { take(byte) }
     }
 
     /// The end of the file: its last token counts even without a line end. The set that told
@@ -83,6 +107,7 @@ public struct WatermarkSample: Sendable {
     public mutating func finish() {
         defer { trials = DistinctTrials() }
         guard !isFull else { return }
+        endByteOrderMark()
         switch format {
         case .csv:
             if inHeader {

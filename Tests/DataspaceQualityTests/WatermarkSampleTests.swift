@@ -233,6 +233,37 @@ import Testing
         #expect(header.columnNames == ["ab", "c"] && header.columns == [0, 1])
     }
 
+    /// A file saved by Excel as "CSV UTF-8" begins with a byte order mark: the first header name
+    /// (quoted or not) is read as without it, in whatever pieces the bytes arrive; bytes that
+    /// only begin like a mark are the file's.
+    @Test func aByteOrderMarkAtTheStartIsNotRead() {
+        var generator = SeededRandom(seed: 13)
+        let mark = "\u{FEFF}"
+        let texts = ["\"pm25\",no2\r\n1.5,2.25\r\n", "pm25,no2\n1.5,2.25\n", "\n\"pm25\",no2\n1.5,2.25", "\"pm25, µg\",no2\n1.5,2.25\n"]
+        for text in texts {
+            let plain = Self.sample(text, format: .csv, generator: &generator)
+            #expect(plain.columnNames.count == 2 && plain.columnNames[1] == "no2", "\(text.debugDescription)")
+            for _ in 0..<20 {
+                let marked = Self.sample(mark + text, format: .csv, generator: &generator)
+                #expect(marked.columnNames == plain.columnNames && marked.values == plain.values && marked.columns == plain.columns)
+            }
+        }
+        let json = Self.sample(mark + "{\"x\":1.5}\n", format: .jsonLines, generator: &generator)
+        #expect(json.columnNames == ["x"] && json.values == ["1.5"] && json.columns == [0])
+        // Only the whole mark at the very start is dropped: elsewhere it is part of a name.
+        #expect(Self.sample("a," + mark + "b\n1.5,2.5\n", format: .csv, generator: &generator).columnNames.count == 2)
+        for start in [[0xEF], [0xEF, 0xBB], [0xEF, 0xBB, 0x41]] as [[UInt8]] {
+            var sample = WatermarkSample(format: .csv)
+            (start + Array(",b\n1.5,2.5\n".utf8)).withUnsafeBytes { sample.feed($0) }
+            sample.finish()
+            #expect(sample.values == ["1.5", "2.5"] && sample.columnNames.count == 2, "\(start)")
+        }
+        var onlyMarkStart = WatermarkSample(format: .jsonLines)
+        [0xEF, 0xBB].withUnsafeBytes { onlyMarkStart.feed($0) }
+        onlyMarkStart.finish()
+        #expect(onlyMarkStart.values.isEmpty)
+    }
+
     /// JSON lines: a key may have white space before its colon; numbers inside strings are text,
     /// not values, and their commas and colons split nothing.
     @Test func jsonKeysWithSpaceAndNumbersInsideStrings() {
