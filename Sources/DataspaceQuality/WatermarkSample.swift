@@ -74,16 +74,19 @@ public struct WatermarkSample: Sendable {
 
     /// Reads the next bytes of the file.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
-        for byte in bytes {
-            if isFull { return }
-            if let matched = byteOrderMark {
-                if byte == Self.byteOrderMarkBytes[matched] {
-                    byteOrderMark = matched + 1 < Self.byteOrderMarkBytes.count ? matched + 1 : nil
-                    continue
-                }
+        var rest = bytes[...]
+        // The file's first bytes only: the loop below stays as it was for every other byte.
+        while let matched = byteOrderMark, let byte = rest.first {
+            if byte == Self.byteOrderMarkBytes[matched] {
+                byteOrderMark = matched + 1 < Self.byteOrderMarkBytes.count ? matched + 1 : nil
+                rest = rest.dropFirst()
+            } else {
                 // Not a mark after all: its first bytes are the file's.
                 endByteOrderMark()
             }
+        }
+        for byte in rest {
+            if isFull { return }
             take(byte)
         }
     }
