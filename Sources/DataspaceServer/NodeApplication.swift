@@ -76,6 +76,13 @@ public enum NodeApplication {
                 availableConnectionsDelegate: .maximum(connections, logger: services.logger)),
             services: background,
             onServerRunning: { channel in
+                // One connection per accept call, so the cap above is exact: SwiftNIO accepts up to
+                // four at a time, and the cap can only refuse the next call.
+                do {
+                    try await channel.setOption(ChannelOptions.maxMessagesPerRead, value: 1).get()
+                } catch {
+                    services.logger.warning("http.maxConnections may be passed by up to three connections", metadata: ["reason": "\(error)"])
+                }
                 do {
                     try await ConnectionSetupErrors.install(on: channel, logger: services.logger)
                 } catch {
