@@ -41,13 +41,11 @@ final class ClientWaitDeadline: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        deadline?.cancel()
-        deadline = nil
+        stopClock()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        deadline?.cancel()
-        deadline = nil
+        stopClock()
         context.fireChannelInactive()
     }
 
@@ -69,8 +67,7 @@ final class ClientWaitDeadline: ChannelDuplexHandler, RemovableChannelHandler {
         }
         // Progress: the wait, if any, starts again from the next read.
         readPending = false
-        deadline?.cancel()
-        deadline = nil
+        stopClock()
         context.fireChannelRead(data)
     }
 
@@ -91,8 +88,12 @@ final class ClientWaitDeadline: ChannelDuplexHandler, RemovableChannelHandler {
                 context.close(promise: nil)
             }
         } else {
-            deadline?.cancel()
-            deadline = nil
+            stopClock()
         }
+    }
+
+    private func stopClock() {
+        deadline?.cancel()
+        deadline = nil
     }
 }
