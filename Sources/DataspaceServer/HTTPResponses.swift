@@ -14,6 +14,8 @@ extension HTTPField.Name {
     static let csrfToken = HTTPField.Name("X-CSRF-Token")!
     static let fileName = HTTPField.Name("X-File-Name")!
     static let link = HTTPField.Name("Link")!
+    /// Set by reverse proxies; read only from `http.trustedProxies`.
+    static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
     static let location = HTTPField.Name.location
 }
 

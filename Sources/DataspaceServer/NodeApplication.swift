@@ -11,7 +11,7 @@ public enum NodeApplication {
         Metrics.bootstrap()
         let router = Router(context: NodeRequestContext.self)
         router.middlewares.add(MetricsMiddleware())
-        router.middlewares.add(RateLimitMiddleware(limiter: services.rateLimiter))
+        router.middlewares.add(RateLimitMiddleware(limiter: services.rateLimiter, proxies: services.configuration.trustedProxies))
         router.middlewares.add(RequestLogMiddleware(.debug))
         router.middlewares.add(PortalLanguageMiddleware())
 
@@ -67,6 +67,8 @@ public enum NodeApplication {
             services.logger.warning(
                 "accepting at most \(connections) connections at once: the process may open \(openFiles) files; raise its limit (ulimit -n, or LimitNOFILE= in a systemd unit) to allow http.maxConnections (\(configuration.maxConnections))")
         }
+        let perClient = ClientConnectionCounts(
+            limit: ClientConnectionLimit.perClient(configured: configuration.maxConnectionsPerClient, cap: connections))
         let idleTimeout = TimeAmount.seconds(Int64(configuration.idleTimeoutSeconds))
         return Application(
             router: router,
@@ -76,18 +78,7 @@ public enum NodeApplication {
                 availableConnectionsDelegate: .maximum(connections, logger: services.logger)),
             services: background,
             onServerRunning: { channel in
-                // One connection per accept call, so the cap above is exact: SwiftNIO accepts up to
-                // four at a time, and the cap can only refuse the next call.
-                do {
-                    try await channel.setOption(ChannelOptions.maxMessagesPerRead, value: 1).get()
-                } catch {
-                    services.logger.warning("http.maxConnections may be passed by up to three connections", metadata: ["reason": "\(error)"])
-                }
-                do {
-                    try await ConnectionSetupErrors.install(on: channel, logger: services.logger)
-                } catch {
-                    services.logger.warning("one client's failed connection could stop this node listening", metadata: ["reason": "\(error)"])
-                }
+                await ListeningChannel.prepare(channel, perClient: perClient, proxies: configuration.trustedProxies, logger: services.logger)
                 await onServerRunning(channel.localAddress?.port ?? services.configuration.port)
             },
             logger: services.logger)

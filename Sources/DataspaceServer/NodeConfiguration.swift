@@ -36,6 +36,12 @@ public struct NodeConfiguration: Sendable, Hashable {
     /// How long the node waits for a client — for its next request, or for the rest of one —
     /// before it closes the connection (`http.idleTimeoutSeconds`, docs/security.md).
     public var idleTimeoutSeconds = 75
+    /// Connections one client network (an IPv4 address, an IPv6 /64) may hold at once
+    /// (`http.maxConnectionsPerClient`); nil for a quarter of the connection cap in force.
+    public var maxConnectionsPerClient: Int?
+    /// Reverse proxies in front of the node (`http.trustedProxies`): their connections carry many
+    /// clients, named in `X-Forwarded-For`.
+    public var trustedProxies = TrustedProxies.none
     /// Requests a second (and burst) each client address may make on public, DSP and data routes
     /// (`limits.requestsPerSecond`, `limits.burst`).
     public var requestsPerSecond = 100
@@ -251,6 +257,16 @@ public struct NodeConfiguration: Sendable, Hashable {
         guard (1...3_600).contains(configuration.idleTimeoutSeconds) else {
             throw ConfigurationError(key: "http.idleTimeoutSeconds", message: "must be 1–3600 seconds")
         }
+        if string("http.maxConnectionsPerClient") != nil {
+            let perClient = try integer("http.maxConnectionsPerClient", default: 0)
+            guard (1...1_000_000).contains(perClient) else {
+                throw ConfigurationError(key: "http.maxConnectionsPerClient", message: "must be 1–1000000")
+            }
+            configuration.maxConnectionsPerClient = perClient
+        }
+        if let proxies = string("http.trustedProxies") {
+            configuration.trustedProxies = try TrustedProxies(parsing: proxies)
+        }
         configuration.maxTraceBytes = Int64(try integer("limits.maxTraceBytes", default: 256 << 20))
         guard (1 << 20...1 << 30).contains(configuration.maxTraceBytes) else {
             throw ConfigurationError(key: "limits.maxTraceBytes", message: "must be 1048576–1073741824 bytes (1 MiB to 1 GiB)")
@@ -280,16 +296,19 @@ public struct NodeConfiguration: Sendable, Hashable {
         var authority: [String: JSONValue] = ["enabled": .bool(isAuthority), "autoApprove": .bool(autoApprove)]
         if let authorityURL { authority["url"] = .string(authorityURL) }
         if let authorityDID { authority["did"] = .string(authorityDID.value) }
+        var http: [String: JSONValue] = [
+            "host": .string(host), "port": .number(Double(port)), "publicURL": .string(publicURL),
+            "maxConnections": .number(Double(maxConnections)), "idleTimeoutSeconds": .number(Double(idleTimeoutSeconds)),
+        ]
+        if let maxConnectionsPerClient { http["maxConnectionsPerClient"] = .number(Double(maxConnectionsPerClient)) }
+        if !trustedProxies.isEmpty { http["trustedProxies"] = .string(trustedProxies.description) }
         return [
             "database": .string(database?.url ?? "sqlite"),
             "node": [
                 "name": .string(name), "creditCode": .string(creditCode.value), "region": .string(region.value),
                 "sector": .string(sector.rawValue), "timeZone": .string(timeZone),
             ],
-            "http": [
-                "host": .string(host), "port": .number(Double(port)), "publicURL": .string(publicURL),
-                "maxConnections": .number(Double(maxConnections)), "idleTimeoutSeconds": .number(Double(idleTimeoutSeconds)),
-            ],
+            "http": .object(http),
             "authority": .object(authority),
             "identifiers": ["ipv6Prefix": .string(ipv6Prefix.description)],
             "limits": [

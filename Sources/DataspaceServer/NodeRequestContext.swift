@@ -2,8 +2,8 @@ import DataspaceIdentity
 import Hummingbird
 import NIOCore
 
-/// The request context of every route: Hummingbird's core storage plus the client's address,
-/// which the rate limiter keys on.
+/// The request context of every route: Hummingbird's core storage plus the connection's peer
+/// address, which the rate limiter keys on (with `X-Forwarded-For` from a trusted proxy).
 public struct NodeRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
@@ -16,7 +16,4 @@ public struct NodeRequestContext: RequestContext, RemoteAddressRequestContext {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
     }
-
-    /// The client's IP address as text ("unknown" when the channel has none).
-    var clientAddress: String { remoteAddress?.ipAddress ?? "unknown" }
 }

@@ -53,20 +53,25 @@ public final class RateLimiter: Sendable {
 
 /// Answers 429 to a client over its rate on the public, DSP and data routes. The management API
 /// (admin token), `/healthz` and `/metrics` are not limited: monitoring keeps working while the
-/// public face is flooded.
+/// public face is flooded. Clients are counted by network (`ClientNetwork`); behind a trusted
+/// proxy, by the address the proxy names in `X-Forwarded-For`.
 struct RateLimitMiddleware: RouterMiddleware {
     typealias Context = NodeRequestContext
     let limiter: RateLimiter
+    let proxies: TrustedProxies
 
     static func isExempt(_ path: String) -> Bool {
         path == "/healthz" || path == "/metrics" || path.hasPrefix("/api/v1/")
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard Self.isExempt(request.uri.path) || limiter.allow(context.clientAddress) else {
+        guard !Self.isExempt(request.uri.path) else { return try await next(request, context) }
+        let client = proxies.client(peer: context.remoteAddress, forwardedFor: request.headers[values: .xForwardedFor])
+        let name = client?.description ?? "unknown"
+        guard limiter.allow(name) else {
             var response = Responses.problem(
                 status: .tooManyRequests, code: "rate_limited",
-                detail: "more than \(Int(limiter.rate)) requests a second from \(context.clientAddress); slow down and retry")
+                detail: "more than \(Int(limiter.rate)) requests a second from \(name); slow down and retry")
             response.headers[.retryAfter] = "1"
             return response
         }

@@ -157,7 +157,8 @@ import Testing
     /// again (without the deadline it never answers). Such a flood once ran a node out of
     /// descriptors, and libdispatch then ended it; the cap that prevents that is the next test's.
     @Test(.enabled(if: CLITests.available)) func aNodeFloodedWithHalfOpenRequestsLivesAndAnswersAgain() async throws {
-        let (node, port) = try await Self.serve(environment: ["DATASPACE_HTTP_IDLE_TIMEOUT_SECONDS": "1"], openFiles: 256)
+        let (node, port) = try await Self.serve(
+            environment: ["DATASPACE_HTTP_IDLE_TIMEOUT_SECONDS": "1", "DATASPACE_HTTP_MAX_CONNECTIONS_PER_CLIENT": "1000000"], openFiles: 256)
         defer { node.signal(SIGKILL) }
         #expect(node.stderr.contains("accepting at most 96 connections"), "\(node.stderr)")
         #expect(!node.stderr.contains("could stop this node listening"), "the accept loop's filter is in place: \(node.stderr)")
@@ -181,7 +182,8 @@ import Testing
     /// of them closes. (The wait for the answer that must not come is bounded at 2 s; a node
     /// without the cap answers at once.)
     @Test(.enabled(if: CLITests.available)) func connectionsBeyondTheCapWaitForOneToClose() async throws {
-        let (node, port) = try await Self.serve(environment: ["DATASPACE_HTTP_MAX_CONNECTIONS": "16"])
+        let (node, port) = try await Self.serve(
+            environment: ["DATASPACE_HTTP_MAX_CONNECTIONS": "16", "DATASPACE_HTTP_MAX_CONNECTIONS_PER_CLIENT": "1000000"])
         defer { node.signal(SIGKILL) }
         var sockets: [Int32] = []
         defer { sockets.forEach { _ = close($0) } }
@@ -190,6 +192,23 @@ import Testing
         await #expect(throws: (any Error).self, "a 17th connection was served") { try await raw(.GET, url, timeout: .seconds(2)) }
         close(sockets.removeLast())
         #expect(try await raw(.GET, url).status == 200)
+    }
+
+    /// One address may hold a quarter of the cap (here 16 of 64): its next connection is closed
+    /// as it is accepted, while another address is served. (Without the limit the closing read
+    /// waits its full 10 s and the test fails.)
+    @Test(.enabled(if: CLITests.available)) func oneClientCannotTakeEveryConnection() async throws {
+        let (node, port) = try await Self.serve(environment: ["DATASPACE_HTTP_MAX_CONNECTIONS": "64"])
+        defer { node.signal(SIGKILL) }
+        var sockets: [Int32] = []
+        defer { sockets.forEach { _ = close($0) } }
+        for _ in 0..<16 { sockets.append(try #require(Self.halfRequest(port: port))) }
+        let seventeenth = try #require(Self.halfRequest(port: port))
+        sockets.append(seventeenth)
+        #expect(await Self.countClosed([seventeenth]) == 1, "the 17th connection from 127.0.0.1 was kept open")
+        let answer = await Self.answer("/healthz", port: port, from: "127.0.0.2")
+        #expect(answer.hasPrefix("HTTP/1.1 200"), "another address is served: \(answer.prefix(200))")
+        #expect(node.process.isRunning)
     }
 
     /// How many of `sockets` reach their end (the peer closed them), read in turn off the test
@@ -211,22 +230,58 @@ import Testing
         }
     }
 
-    /// A loopback connection that sent the start of a request head; nil if it was refused.
-    static func halfRequest(port: Int) -> Int32? {
+    /// A loopback connection from `source` (any 127.x.y.z address is this machine's) that sent
+    /// `text`; nil if it was refused.
+    static func connection(port: Int, from source: String = "127.0.0.1", sending text: String) -> Int32? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return nil }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
+        func address(_ host: String, _ port: Int) -> sockaddr_in {
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr(host)
+            return address
+        }
+        var local = address(source, 0)
+        var remote = address("127.0.0.1", port)
+        let bound = withUnsafePointer(to: &local) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        let connected = withUnsafePointer(to: &remote) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        let start = Array("GET / HTTP/1.1\r\nHost: node\r\n".utf8)
-        guard connected == 0, send(fd, start, start.count, 0) == start.count else {
+        let bytes = Array(text.utf8)
+        guard bound == 0, connected == 0, send(fd, bytes, bytes.count, 0) == bytes.count else {
             close(fd)
             return nil
         }
         return fd
+    }
+
+    /// A loopback connection that sent the start of a request head; nil if it was refused.
+    static func halfRequest(port: Int) -> Int32? {
+        connection(port: port, sending: "GET / HTTP/1.1\r\nHost: node\r\n")
+    }
+
+    /// What the node answers `GET path` from `source`, read to the end (at most 10 s).
+    static func answer(_ path: String, port: Int, from source: String) async -> String {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                guard let fd = connection(port: port, from: source, sending: "GET \(path) HTTP/1.1\r\nHost: node\r\nConnection: close\r\n\r\n") else {
+                    return continuation.resume(returning: "(refused)")
+                }
+                defer { close(fd) }
+                var timeout = timeval(tv_sec: 10, tv_usec: 0)
+                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                var received: [UInt8] = []
+                var buffer = [UInt8](repeating: 0, count: 4_096)
+                while received.count < 1 << 20 {
+                    let count = recv(fd, &buffer, buffer.count, 0)
+                    guard count > 0 else { break }
+                    received += buffer[0..<count]
+                }
+                continuation.resume(returning: String(decoding: received, as: UTF8.self))
+            }
+        }
     }
 }

@@ -73,5 +73,28 @@ import Testing
         try await Self.expectRange(
             "http.idleTimeoutSeconds", "DATASPACE_HTTP_IDLE_TIMEOUT_SECONDS", standard: 75, raised: 600,
             refused: ["0", "-1", "3601", "9223372036854775807"]) { $0.idleTimeoutSeconds }
+        // Not set: a quarter of the cap in force, decided at start (-1 here).
+        try await Self.expectRange(
+            "http.maxConnectionsPerClient", "DATASPACE_HTTP_MAX_CONNECTIONS_PER_CLIENT", standard: -1, raised: 4_096,
+            refused: ["0", "-1", "1000001", "9223372036854775807", "all"]) { $0.maxConnectionsPerClient ?? -1 }
+    }
+
+    /// Read from the environment, written to the file and read back; refused naming the key.
+    @Test func trustedProxies() async throws {
+        let directory = try Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory.path) }
+        let variable = "DATASPACE_HTTP_TRUSTED_PROXIES"
+        #expect(try await NodeConfiguration.load(directory: directory.path, environment: [:]).trustedProxies.isEmpty)
+        let loaded = try await NodeConfiguration.load(directory: directory.path, environment: [variable: "127.0.0.1, 10.0.0.0/8"])
+        #expect(loaded.trustedProxies == (try TrustedProxies(parsing: "127.0.0.1, 10.0.0.0/8")))
+        #expect(loaded.fileJSON["http"]?["trustedProxies"]?.stringValue == "127.0.0.1, 10.0.0.0/8")
+        for bad in ["nginx", "10.0.0.0/40", "127.0.0.1;10.0.0.1"] {
+            do {
+                _ = try await NodeConfiguration.load(directory: directory.path, environment: [variable: bad])
+                Issue.record("accepted http.trustedProxies \(bad)")
+            } catch let error as ConfigurationError {
+                #expect(error.key == "http.trustedProxies", "\(bad): \(error)")
+            }
+        }
     }
 }
