@@ -12,6 +12,11 @@ import NIOHTTPTypes
 /// publish queued behind others), since the node then asks for no more. Progress is a decoded
 /// request part (the head, a piece of body, its end), so a head that never completes counts as
 /// no progress at all.
+///
+/// A body must also keep up `minimumRate` bytes a second on the whole: all the time the node
+/// has waited for it may not exceed `timeout` plus a second for every `minimumRate` bytes
+/// received. Otherwise a client sending a byte just inside each `timeout` would hold its
+/// connection for days.
 final class ClientWaitDeadline: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -19,6 +24,8 @@ final class ClientWaitDeadline: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTPResponsePart
 
     let timeout: TimeAmount
+    /// Bytes a second a body must average, over the time the node waited for it.
+    let minimumRate: Int
     /// Requests whose head arrived and whose response has not ended.
     private var unanswered = 0
     /// A request's head arrived and its end has not.
@@ -26,9 +33,15 @@ final class ClientWaitDeadline: ChannelDuplexHandler, RemovableChannelHandler {
     /// The node asked the channel for more and nothing arrived since.
     private var readPending = false
     private var deadline: Scheduled<Void>?
+    /// When the running clock started.
+    private var waitStarted: NIODeadline?
+    /// Of the body being read: bytes received, and the time the node waited for them.
+    private var bodyBytes = 0
+    private var bodyWaited = TimeAmount.zero
 
-    init(timeout: TimeAmount) {
+    init(timeout: TimeAmount, minimumRate: Int) {
         self.timeout = timeout
+        self.minimumRate = max(1, minimumRate)
     }
 
     /// Does the client owe the node bytes it is ready to take?
@@ -41,11 +54,11 @@ final class ClientWaitDeadline: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        stopClock()
+        stopClock(context)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        stopClock()
+        stopClock(context)
         context.fireChannelInactive()
     }
 
@@ -56,18 +69,20 @@ final class ClientWaitDeadline: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // Progress: the wait, if any, ends here and starts again from the next read.
+        readPending = false
+        stopClock(context)
         switch unwrapInboundIn(data) {
         case .head:
             unanswered += 1
             readingBody = true
-        case .body:
-            break
+            bodyBytes = 0
+            bodyWaited = .zero
+        case .body(let bytes):
+            bodyBytes += bytes.readableBytes
         case .end:
             readingBody = false
         }
-        // Progress: the wait, if any, starts again from the next read.
-        readPending = false
-        stopClock()
         context.fireChannelRead(data)
     }
 
@@ -83,16 +98,29 @@ final class ClientWaitDeadline: ChannelDuplexHandler, RemovableChannelHandler {
     private func update(_ context: ChannelHandlerContext) {
         if clientOwes {
             guard deadline == nil else { return }
-            deadline = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
+            waitStarted = context.eventLoop.now
+            deadline = context.eventLoop.assumeIsolated().scheduleTask(in: allowedWait) {
                 self.deadline = nil
                 context.close(promise: nil)
             }
         } else {
-            stopClock()
+            stopClock(context)
         }
     }
 
-    private func stopClock() {
+    /// How long this wait may last: `timeout`, or less when a body has used up what its bytes
+    /// earned.
+    private var allowedWait: TimeAmount {
+        guard readingBody else { return timeout }
+        let earned = TimeAmount.seconds(Int64(min(bodyBytes / minimumRate, 1 << 31)))
+        return max(.zero, min(timeout, timeout + earned - bodyWaited))
+    }
+
+    private func stopClock(_ context: ChannelHandlerContext) {
+        if let started = waitStarted, readingBody {
+            bodyWaited = bodyWaited + (context.eventLoop.now - started)
+        }
+        waitStarted = nil
         deadline?.cancel()
         deadline = nil
     }

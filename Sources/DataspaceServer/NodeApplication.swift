@@ -72,7 +72,7 @@ public enum NodeApplication {
         let idleTimeout = TimeAmount.seconds(Int64(configuration.idleTimeoutSeconds))
         return Application(
             router: router,
-            server: .http1(configuration: .init(additionalChannelHandlers: [ClientWaitDeadline(timeout: idleTimeout)])),
+            server: .http1(configuration: .init(additionalChannelHandlers: [ClientWaitDeadline(timeout: idleTimeout, minimumRate: configuration.minimumBodyRate)])),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "dataspace",
                 availableConnectionsDelegate: .maximum(connections, logger: services.logger)),

@@ -36,6 +36,9 @@ public struct NodeConfiguration: Sendable, Hashable {
     /// How long the node waits for a client — for its next request, or for the rest of one —
     /// before it closes the connection (`http.idleTimeoutSeconds`, docs/security.md).
     public var idleTimeoutSeconds = 75
+    /// Bytes a second a request body must average over the time the node waits for it, after a
+    /// grace of `idleTimeoutSeconds` (`http.minimumBodyRate`, docs/security.md).
+    public var minimumBodyRate = 512
     /// Connections one client network (an IPv4 address, an IPv6 /64) may hold at once
     /// (`http.maxConnectionsPerClient`); nil for a quarter of the connection cap in force.
     public var maxConnectionsPerClient: Int?
@@ -257,6 +260,10 @@ public struct NodeConfiguration: Sendable, Hashable {
         guard (1...3_600).contains(configuration.idleTimeoutSeconds) else {
             throw ConfigurationError(key: "http.idleTimeoutSeconds", message: "must be 1–3600 seconds")
         }
+        configuration.minimumBodyRate = try integer("http.minimumBodyRate", default: 512)
+        guard (1...100_000_000).contains(configuration.minimumBodyRate) else {
+            throw ConfigurationError(key: "http.minimumBodyRate", message: "must be 1–100000000 bytes a second")
+        }
         if string("http.maxConnectionsPerClient") != nil {
             let perClient = try integer("http.maxConnectionsPerClient", default: 0)
             guard (1...1_000_000).contains(perClient) else {
@@ -299,6 +306,7 @@ public struct NodeConfiguration: Sendable, Hashable {
         var http: [String: JSONValue] = [
             "host": .string(host), "port": .number(Double(port)), "publicURL": .string(publicURL),
             "maxConnections": .number(Double(maxConnections)), "idleTimeoutSeconds": .number(Double(idleTimeoutSeconds)),
+            "minimumBodyRate": .number(Double(minimumBodyRate)),
         ]
         if let maxConnectionsPerClient { http["maxConnectionsPerClient"] = .number(Double(maxConnectionsPerClient)) }
         if !trustedProxies.isEmpty { http["trustedProxies"] = .string(trustedProxies.description) }

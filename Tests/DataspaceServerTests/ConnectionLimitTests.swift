@@ -18,8 +18,8 @@ import Testing
         let loop = EmbeddedEventLoop()
         let channel: EmbeddedChannel
 
-        init(timeout: Int64 = 10) throws {
-            channel = EmbeddedChannel(handler: ClientWaitDeadline(timeout: .seconds(timeout)), loop: loop)
+        init(timeout: Int64 = 10, minimumRate: Int = 512) throws {
+            channel = EmbeddedChannel(handler: ClientWaitDeadline(timeout: .seconds(timeout), minimumRate: minimumRate), loop: loop)
             try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         }
 
@@ -33,6 +33,7 @@ import Testing
         static let head = HTTPRequestPart.head(HTTPRequest(method: .post, scheme: "http", authority: "node", path: "/api/v1/products"))
         static let body = HTTPRequestPart.body(ByteBuffer(string: "station,aqi\n"))
         static let answer = HTTPResponsePart.head(HTTPResponse(status: .ok))
+        static func body(_ count: Int) -> HTTPRequestPart { .body(ByteBuffer(repeating: 0x41, count: count)) }
     }
 
     @Test func aHeadThatNeverCompletesIsClosedAtTheTimeout() throws {
@@ -53,12 +54,51 @@ import Testing
         try c.client(Connection.head)
         c.nodeReads()
         c.wait(9)
-        try c.client(Connection.body)
+        try c.client(Connection.body(8_192))
         c.nodeReads()
         c.wait(9)
         #expect(c.isOpen)
         c.wait(1)
         #expect(!c.isOpen, "the body stopped arriving for the whole timeout")
+    }
+
+    /// Each piece just inside the timeout, but far below the minimum rate on the whole: the
+    /// grace (the timeout) is used up by the first wait, and 100 bytes earn no more.
+    @Test func aBodyDrippedJustInsideEachWaitIsClosedOnceItFallsBehindTheMinimumRate() throws {
+        let c = try Connection(timeout: 10, minimumRate: 512)
+        c.nodeReads()
+        try c.client(Connection.head)
+        c.nodeReads()
+        c.wait(9)
+        try c.client(Connection.body(100))
+        c.nodeReads()
+        c.wait(1)
+        #expect(!c.isOpen, "10 s waited for 100 bytes")
+    }
+
+    @Test func aBodyAboveTheMinimumRateMayPauseWithinEachWait() throws {
+        let c = try Connection(timeout: 10, minimumRate: 512)
+        c.nodeReads()
+        try c.client(Connection.head)
+        // 8 KiB every 9 s: 910 bytes a second, for 900 s.
+        for _ in 0..<100 {
+            c.nodeReads()
+            c.wait(9)
+            try c.client(Connection.body(8_192))
+        }
+        #expect(c.isOpen)
+        try c.client(.end(nil))
+        // The next request starts with the grace again, whatever the last one earned.
+        try c.node(Connection.answer)
+        try c.node(.end(nil))
+        c.nodeReads()
+        try c.client(Connection.head)
+        c.nodeReads()
+        c.wait(9)
+        try c.client(Connection.body(100))
+        c.nodeReads()
+        c.wait(1)
+        #expect(!c.isOpen, "the new body has only its own bytes to show")
     }
 
     @Test func theNodesOwnWorkAndAnUnreadBodyDoNotCount() throws {

@@ -73,6 +73,9 @@ import Testing
         try await Self.expectRange(
             "http.idleTimeoutSeconds", "DATASPACE_HTTP_IDLE_TIMEOUT_SECONDS", standard: 75, raised: 600,
             refused: ["0", "-1", "3601", "9223372036854775807"]) { $0.idleTimeoutSeconds }
+        try await Self.expectRange(
+            "http.minimumBodyRate", "DATASPACE_HTTP_MINIMUM_BODY_RATE", standard: 512, raised: 65_536,
+            refused: ["0", "-1", "100000001", "9223372036854775807", "fast"]) { $0.minimumBodyRate }
         // Not set: a quarter of the cap in force, decided at start (-1 here).
         try await Self.expectRange(
             "http.maxConnectionsPerClient", "DATASPACE_HTTP_MAX_CONNECTIONS_PER_CLIENT", standard: -1, raised: 4_096,
