@@ -34,6 +34,18 @@ import Testing
         static let body = HTTPRequestPart.body(ByteBuffer(string: "station,aqi\n"))
         static let answer = HTTPResponsePart.head(HTTPResponse(status: .ok))
         static func body(_ count: Int) -> HTTPRequestPart { .body(ByteBuffer(repeating: 0x41, count: count)) }
+
+        /// A request head, 9 s of waiting, 100 bytes of body, 1 s more: 10 s waited for a body
+        /// that earned nothing at 512 bytes a second.
+        func headThenADrip() throws {
+            nodeReads()
+            try client(Connection.head)
+            nodeReads()
+            wait(9)
+            try client(Connection.body(100))
+            nodeReads()
+            wait(1)
+        }
     }
 
     @Test func aHeadThatNeverCompletesIsClosedAtTheTimeout() throws {
@@ -66,13 +78,7 @@ import Testing
     /// grace (the timeout) is used up by the first wait, and 100 bytes earn no more.
     @Test func aBodyDrippedJustInsideEachWaitIsClosedOnceItFallsBehindTheMinimumRate() throws {
         let c = try Connection(timeout: 10, minimumRate: 512)
-        c.nodeReads()
-        try c.client(Connection.head)
-        c.nodeReads()
-        c.wait(9)
-        try c.client(Connection.body(100))
-        c.nodeReads()
-        c.wait(1)
+        try c.headThenADrip()
         #expect(!c.isOpen, "10 s waited for 100 bytes")
     }
 
@@ -91,13 +97,7 @@ import Testing
         // The next request starts with the grace again, whatever the last one earned.
         try c.node(Connection.answer)
         try c.node(.end(nil))
-        c.nodeReads()
-        try c.client(Connection.head)
-        c.nodeReads()
-        c.wait(9)
-        try c.client(Connection.body(100))
-        c.nodeReads()
-        c.wait(1)
+        try c.headThenADrip()
         #expect(!c.isOpen, "the new body has only its own bytes to show")
     }
 
