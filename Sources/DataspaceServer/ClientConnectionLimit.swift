@@ -90,6 +90,7 @@ final class ClientConnectionLimit: ChannelInboundHandler, RemovableChannelHandle
             connection.closeFuture.whenComplete { _ in counts.release(client) }
             context.fireChannelRead(data)
         case .refused(let first):
+            Metrics.connectionsRefused.increment()
             if first {
                 logger.warning(
                     "refusing further connections from \(client): it holds \(counts.limit) (http.maxConnectionsPerClient); if that is a reverse proxy, name it in http.trustedProxies")

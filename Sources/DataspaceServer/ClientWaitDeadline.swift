@@ -23,9 +23,17 @@ final class ClientWaitDeadline: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
 
+    /// What the node was waiting for when it closed a connection.
+    enum Waiting: Sendable {
+        case request
+        case body
+    }
+
     let timeout: TimeAmount
     /// Bytes a second a body must average, over the time the node waited for it.
     let minimumRate: Int
+    /// Told of each connection closed (the node counts them in `/metrics`).
+    let cut: @Sendable (Waiting) -> Void
     /// Requests whose head arrived and whose response has not ended.
     private var unanswered = 0
     /// A request's head arrived and its end has not.
@@ -39,9 +47,10 @@ final class ClientWaitDeadline: ChannelDuplexHandler, RemovableChannelHandler {
     private var bodyBytes = 0
     private var bodyWaited = TimeAmount.zero
 
-    init(timeout: TimeAmount, minimumRate: Int) {
+    init(timeout: TimeAmount, minimumRate: Int, cut: @escaping @Sendable (Waiting) -> Void = { Metrics.connectionsCut($0).increment() }) {
         self.timeout = timeout
         self.minimumRate = max(1, minimumRate)
+        self.cut = cut
     }
 
     /// Does the client owe the node bytes it is ready to take?
@@ -101,6 +110,7 @@ final class ClientWaitDeadline: ChannelDuplexHandler, RemovableChannelHandler {
             waitStarted = context.eventLoop.now
             deadline = context.eventLoop.assumeIsolated().scheduleTask(in: allowedWait) {
                 self.deadline = nil
+                self.cut(self.readingBody ? .body : .request)
                 context.close(promise: nil)
             }
         } else {

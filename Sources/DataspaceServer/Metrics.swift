@@ -23,4 +23,31 @@ enum Metrics {
         bootstrap()
         return CoreMetrics.Counter(label: "dataspace_ledger_append_failures_total")
     }()
+
+    /// Connections closed as they were accepted: their client held its share
+    /// (`http.maxConnectionsPerClient`).
+    static let connectionsRefused: CoreMetrics.Counter = {
+        bootstrap()
+        return CoreMetrics.Counter(label: "dataspace_connections_refused_total")
+    }()
+
+    /// Connections the node closed after waiting for its client: for a request (an idle
+    /// kept-alive connection, a head that never completed) or for the rest of a body (stopped,
+    /// or below `http.minimumBodyRate`). The second is the one to watch: real uploads cut short.
+    static func connectionsCut(_ waiting: ClientWaitDeadline.Waiting) -> CoreMetrics.Counter {
+        switch waiting {
+        case .request: cutWaitingForRequest
+        case .body: cutWaitingForBody
+        }
+    }
+
+    private static let cutWaitingForRequest: CoreMetrics.Counter = {
+        bootstrap()
+        return CoreMetrics.Counter(label: "dataspace_connections_cut_total", dimensions: [("waiting", "request")])
+    }()
+
+    private static let cutWaitingForBody: CoreMetrics.Counter = {
+        bootstrap()
+        return CoreMetrics.Counter(label: "dataspace_connections_cut_total", dimensions: [("waiting", "body")])
+    }()
 }

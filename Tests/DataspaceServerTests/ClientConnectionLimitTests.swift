@@ -99,9 +99,11 @@ import Testing
     /// client, and a proxy, are not held to it; a closed connection frees its place.
     @Test func eachClientHoldsAtMostItsShareOfConnections() throws {
         let listener = EmbeddedChannel()
+        let refusedBefore = Self.refusedTotal()
         let counts = ClientConnectionCounts(limit: 2)
+        let log = PortalAccountTests.CapturedLog()
         try listener.pipeline.syncOperations.addHandler(
-            ClientConnectionLimit(counts: counts, proxies: try TrustedProxies(parsing: "10.0.0.1"), logger: Logger(label: "test")))
+            ClientConnectionLimit(counts: counts, proxies: try TrustedProxies(parsing: "10.0.0.1"), logger: log.logger))
 
         /// Accepts a connection from `peer`: was it passed on to be served?
         func accept(_ peer: String) throws -> (connection: EmbeddedChannel, served: Bool) {
@@ -134,6 +136,21 @@ import Testing
         #expect(counts.open(client) == 1)
         #expect(try accept("192.0.2.1").served, "a closed connection frees its place")
         #expect(try !accept("192.0.2.1").served)
+        // One warning per client that went over, naming it and what to change.
+        let warnings = log.lines.withLock { $0 }.filter { $0.hasPrefix("warning") }
+        #expect(warnings.count == 2, "\(warnings)")
+        #expect(warnings.first?.contains("from 192.0.2.1: it holds 2 (http.maxConnectionsPerClient)") == true)
+        #expect(warnings.last?.contains("from 2001:db8::/64") == true)
+        // Every refusal is counted for /metrics (no other test in this process refuses one).
+        #expect(Self.refusedTotal() - refusedBefore == 4)
+    }
+
+    /// `dataspace_connections_refused_total` as /metrics shows it.
+    static func refusedTotal() -> Int {
+        var buffer: [UInt8] = []
+        Metrics.registry.emit(into: &buffer)
+        let line = String(decoding: buffer, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix("dataspace_connections_refused_total ") }
+        return line.flatMap { $0.split(separator: " ").last }.flatMap { Int($0) } ?? 0
     }
 
     @Test func aClientPastItsLimitIsWarnedAboutOnceUntilItHoldsNone() {

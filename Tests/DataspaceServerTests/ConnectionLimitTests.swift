@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOEmbedded
 import NIOHTTPTypes
+import Synchronization
 import Testing
 
 @testable import DataspaceServer
@@ -17,9 +18,20 @@ import Testing
     struct Connection {
         let loop = EmbeddedEventLoop()
         let channel: EmbeddedChannel
+        let closes = Closes()
+
+        /// What the node was waiting for at each close.
+        final class Closes: Sendable {
+            let list = Mutex<[ClientWaitDeadline.Waiting]>([])
+            var all: [ClientWaitDeadline.Waiting] { list.withLock { $0 } }
+        }
 
         init(timeout: Int64 = 10, minimumRate: Int = 512) throws {
-            channel = EmbeddedChannel(handler: ClientWaitDeadline(timeout: .seconds(timeout), minimumRate: minimumRate), loop: loop)
+            let closes = closes
+            let deadline = ClientWaitDeadline(timeout: .seconds(timeout), minimumRate: minimumRate) { waiting in
+                closes.list.withLock { $0.append(waiting) }
+            }
+            channel = EmbeddedChannel(handler: deadline, loop: loop)
             try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         }
 
@@ -57,6 +69,7 @@ import Testing
         c.nodeReads()
         c.wait(1)
         #expect(!c.isOpen)
+        #expect(c.closes.all == [.request])
     }
 
     @Test func eachPieceOfARequestStartsTheWaitAgainAndAStalledBodyIsClosed() throws {
@@ -72,6 +85,7 @@ import Testing
         #expect(c.isOpen)
         c.wait(1)
         #expect(!c.isOpen, "the body stopped arriving for the whole timeout")
+        #expect(c.closes.all == [.body])
     }
 
     /// Each piece just inside the timeout, but far below the minimum rate on the whole: the
@@ -80,6 +94,7 @@ import Testing
         let c = try Connection(timeout: 10, minimumRate: 512)
         try c.headThenADrip()
         #expect(!c.isOpen, "10 s waited for 100 bytes")
+        #expect(c.closes.all == [.body])
     }
 
     @Test func aBodyAboveTheMinimumRateMayPauseWithinEachWait() throws {
@@ -99,6 +114,7 @@ import Testing
         try c.node(.end(nil))
         try c.headThenADrip()
         #expect(!c.isOpen, "the new body has only its own bytes to show")
+        #expect(c.closes.all == [.body])
     }
 
     @Test func theNodesOwnWorkAndAnUnreadBodyDoNotCount() throws {
@@ -124,6 +140,7 @@ import Testing
         #expect(c.isOpen)
         c.wait(1)
         #expect(!c.isOpen)
+        #expect(c.closes.all == [.request], "kept alive, waiting for the next request")
     }
 
     @Test func aPipelinedRequestKeepsTheConnectionUntilItIsAnswered() throws {
@@ -142,6 +159,7 @@ import Testing
         try c.node(.end(nil))
         c.wait(10)
         #expect(!c.isOpen)
+        #expect(c.closes.all == [.request])
     }
 
     @Test func eachConnectionHasRoomForASecondFileBesideTheNodesOwn() throws {
