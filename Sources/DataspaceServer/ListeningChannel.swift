@@ -19,6 +19,14 @@ enum ListeningChannel {
             logger.warning("one client's failed connection could stop this node listening", metadata: ["reason": "\(error)"])
         }
         do {
+            try await channel.eventLoop.submit {
+                try channel.pipeline.syncOperations.addHandler(AcceptedBeforeClose(), position: .first)
+            }.get()
+        } catch {
+            logger.warning("a client connecting during shutdown could end this node abruptly", metadata: ["reason": "\(error)"])
+        }
+        // Ahead of the above: a refused connection is not passed on.
+        do {
             try await ClientConnectionLimit.install(on: channel, counts: perClient, proxies: proxies, logger: logger)
         } catch {
             logger.warning("one client may take every connection (http.maxConnectionsPerClient is not applied)", metadata: ["reason": "\(error)"])

@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import NIOEmbedded
+import Synchronization
 import Testing
 
 @testable import DataspaceServer
@@ -151,6 +152,69 @@ import Testing
         Metrics.registry.emit(into: &buffer)
         let line = String(decoding: buffer, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix("dataspace_connections_refused_total ") }
         return line.flatMap { $0.split(separator: " ").last }.flatMap { Int($0) } ?? 0
+    }
+
+    final class Flag: Sendable {
+        private let value = Mutex(false)
+        func set() { value.withLock { $0 = true } }
+        var isSet: Bool { value.withLock { $0 } }
+    }
+
+    /// A graceful shutdown closes the listening channel; the close waits until every connection
+    /// it passed on is active (handed to the accept loop) or closed, and meanwhile new ones are
+    /// closed at once. Without this a connection caught between accept and hand-over traps the
+    /// process (apple/swift-nio#2813).
+    @Test func theListeningChannelClosesOnceWhatItAcceptedIsHandedOver() throws {
+        let listener = EmbeddedChannel()
+        try listener.pipeline.syncOperations.addHandler(AcceptedBeforeClose(patience: .seconds(2)))
+        let first = EmbeddedChannel()
+        let second = EmbeddedChannel()
+        for connection in [first, second] {
+            try listener.writeInbound(connection as any Channel)
+            connection.embeddedEventLoop.run()
+        }
+        let closed = Flag()
+        listener.close().whenComplete { _ in closed.set() }
+        listener.embeddedEventLoop.run()
+        #expect(!closed.isSet, "two connections are not handed over yet")
+
+        let late = EmbeddedChannel()
+        try late.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        try listener.writeInbound(late as any Channel)
+        #expect(!late.isActive, "accepted while the close waits: closed at once")
+
+        try first.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        first.embeddedEventLoop.run()
+        listener.embeddedEventLoop.run()
+        #expect(!closed.isSet, "one is still between accept and hand-over")
+        _ = try? second.close().wait()
+        second.embeddedEventLoop.run()
+        listener.embeddedEventLoop.run()
+        #expect(closed.isSet, "both settled: the close goes ahead")
+        #expect(try listener.readInbound(as: (any Channel).self) === first)
+        #expect(try listener.readInbound(as: (any Channel).self) === second)
+        #expect(try listener.readInbound(as: (any Channel).self) == nil, "the late one was not passed on")
+    }
+
+    @Test func aCloseHeldTooLongGoesAheadAndNothingHeldIsNotDelayed() throws {
+        let listener = EmbeddedChannel()
+        try listener.pipeline.syncOperations.addHandler(AcceptedBeforeClose(patience: .seconds(2)))
+        let stuck = EmbeddedChannel()
+        try listener.writeInbound(stuck as any Channel)
+        stuck.embeddedEventLoop.run()
+        let closed = Flag()
+        listener.close().whenComplete { _ in closed.set() }
+        listener.embeddedEventLoop.advanceTime(by: .milliseconds(1_999))
+        #expect(!closed.isSet)
+        listener.embeddedEventLoop.advanceTime(by: .milliseconds(1))
+        #expect(closed.isSet, "patience ran out")
+
+        let idle = EmbeddedChannel()
+        try idle.pipeline.syncOperations.addHandler(AcceptedBeforeClose(patience: .seconds(2)))
+        let closedAtOnce = Flag()
+        idle.close().whenComplete { _ in closedAtOnce.set() }
+        idle.embeddedEventLoop.run()
+        #expect(closedAtOnce.isSet)
     }
 
     @Test func aClientPastItsLimitIsWarnedAboutOnceUntilItHoldsNone() {
