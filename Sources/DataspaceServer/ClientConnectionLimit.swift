@@ -27,8 +27,9 @@ final class ClientConnectionCounts: Sendable {
             var entry = table[client] ?? (0, false)
             defer { table[client] = entry }
             guard entry.open < limit else {
-                defer { entry.warned = true }
-                return .refused(first: !entry.warned)
+                let first = !entry.warned
+                entry.warned = true
+                return .refused(first: first)
             }
             entry.open += 1
             return .accepted
@@ -99,10 +100,4 @@ final class ClientConnectionLimit: ChannelInboundHandler, RemovableChannelHandle
         }
     }
 
-    /// Puts the limit first on `server`, a listening channel.
-    static func install(on server: any Channel, counts: ClientConnectionCounts, proxies: TrustedProxies, logger: Logger) async throws {
-        try await server.eventLoop.submit {
-            try server.pipeline.syncOperations.addHandler(ClientConnectionLimit(counts: counts, proxies: proxies, logger: logger), position: .first)
-        }.get()
-    }
 }

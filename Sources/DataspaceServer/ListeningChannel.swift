@@ -19,17 +19,20 @@ enum ListeningChannel {
             logger.warning("one client's failed connection could stop this node listening", metadata: ["reason": "\(error)"])
         }
         do {
-            try await channel.eventLoop.submit {
-                try channel.pipeline.syncOperations.addHandler(AcceptedBeforeClose(), position: .first)
-            }.get()
+            try await addFirst(to: channel) { AcceptedBeforeClose() }
         } catch {
             logger.warning("a client connecting during shutdown could end this node abruptly", metadata: ["reason": "\(error)"])
         }
         // Ahead of the above: a refused connection is not passed on.
         do {
-            try await ClientConnectionLimit.install(on: channel, counts: perClient, proxies: proxies, logger: logger)
+            try await addFirst(to: channel) { ClientConnectionLimit(counts: perClient, proxies: proxies, logger: logger) }
         } catch {
             logger.warning("one client may take every connection (http.maxConnectionsPerClient is not applied)", metadata: ["reason": "\(error)"])
         }
+    }
+
+    /// Puts the handler `make` builds first in `channel`'s pipeline, on the channel's event loop.
+    private static func addFirst(to channel: any Channel, _ make: @escaping @Sendable () -> any ChannelHandler) async throws {
+        try await channel.eventLoop.submit { try channel.pipeline.syncOperations.addHandler(make(), position: .first) }.get()
     }
 }
